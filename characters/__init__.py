@@ -1,0 +1,1 @@
+"""The character library: register characters from reference images into identities."""

@@ -1,0 +1,33 @@
+"""storyboard: turn a written story into a finished comic or storyboard.
+
+The public API is small: `load_story`, `Story`, `render`, `RenderResult`, and
+`characters.CharacterLibrary`. Heavy libraries (torch, diffusers, insightface) are imported
+only when the diffusion engine or a face embedder is actually used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+__all__ = ["load_story", "Story", "render", "RenderResult", "__version__"]
+
+_LAZY = {
+    "load_story": "storyboard.script",
+    "Story": "storyboard.script",
+    "render": "storyboard.render",
+    "RenderResult": "storyboard.render",
+}
+
+if TYPE_CHECKING:
+    from storyboard.render import RenderResult, render
+    from storyboard.script import Story, load_story
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'storyboard' has no attribute {name!r}")

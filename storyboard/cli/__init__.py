@@ -1,0 +1,54 @@
+"""The `storyboard` command. Each subcommand lives in its own module with `register()`.
+
+Only argument handling lives here; every error a user can cause is a `StoryboardError`
+printed as its one-line message (or lines, for script problems) with its exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand modules, in the order `storyboard --help` lists them
+_COMMANDS = ["validate"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from storyboard import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="storyboard",
+        description="Turn a written story into a finished comic or storyboard.",
+    )
+    parser.add_argument("--version", action="version", version=f"storyboard {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in _COMMANDS:
+        importlib.import_module(f"storyboard.cli.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from storyboard.errors import StoryboardError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = args.func(args)
+    except StoryboardError as err:
+        print(f"error: {err}" if not _is_located(err) else str(err), file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return int(code or 0)
+
+
+def _is_located(err: Exception) -> bool:
+    from storyboard.errors import ScriptError
+
+    return isinstance(err, ScriptError)
+
+
+def run() -> None:  # pragma: no cover - console entry point wrapper
+    sys.exit(main())

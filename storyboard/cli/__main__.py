@@ -1,0 +1,3 @@
+from storyboard.cli import run
+
+run()

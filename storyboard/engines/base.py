@@ -1,0 +1,88 @@
+"""The contract between planning and engines: one `PanelRequest` in, one PIL image out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # keep `import storyboard` free of numpy/PIL work at start-up
+    import numpy as np
+    from PIL import Image
+
+IdentityKind = Literal["face", "drawn"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A character's identity embedding as produced by the `characters` package.
+
+    `kind` says which adapter consumes it: "face" (ArcFace, 512-d, IP-Adapter FaceID) or
+    "drawn" (CLIP image embedding, IP-Adapter Plus). `embedding` is a float32 numpy array:
+    shape (512,) for faces; for drawn characters the image-encoder output the adapter expects
+    (e.g. (257, 1280) hidden states for Plus, or (D,) pooled embeds).
+    """
+
+    kind: IdentityKind
+    embedding: "np.ndarray"
+    embedder: str = ""  # e.g. "insightface:buffalo_l" — part of the cache key
+
+
+@dataclass(frozen=True)
+class CastMember:
+    """One character placed in one panel."""
+
+    id: str
+    name: str
+    description: str
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in panel fractions, y down
+    expression: str = ""
+    pose: str = ""
+    identity: Identity | None = None  # None: no identity conditioning (draft engine, no refs)
+    mask: "np.ndarray | None" = None  # float32 (height, width) in [0, 1], feathered
+
+
+@dataclass(frozen=True)
+class Peel:
+    """A LoRA style module and its weight."""
+
+    ref: str  # resolved local path, or hub id
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class PanelRequest:
+    """Everything an engine needs to draw one panel; nothing about YAML or pages."""
+
+    scene: int  # index into story.scenes
+    panel: int  # index into scene.panels
+    label: str  # human name for messages, e.g. "scene 'storm' panel 2"
+    prompt: str
+    negative_prompt: str
+    width: int  # pixels, multiple of 8
+    height: int
+    seed: int
+    # Plain descriptive fields, used by the draft engine to sketch the blocking.
+    setting: str = ""
+    action: str = ""
+    shot: str = "medium"
+    angle: str = "eye-level"
+    cast: tuple[CastMember, ...] = ()
+    peels: tuple[Peel, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """Turns panel requests into images. Engines know nothing about YAML or pages."""
+
+    name: str
+
+    def settings(self) -> dict[str, Any]:
+        """Everything about this engine that changes pixels (name, version, model ids and
+        revisions, steps, guidance, scheduler, dtype...). JSON-serialisable; part of the
+        panel cache key and of the run manifest."""
+        ...
+
+    def render(self, request: PanelRequest) -> "Image.Image":
+        """Draw one panel at exactly `request.width` x `request.height`."""
+        ...

@@ -1,0 +1,80 @@
+"""The exceptions storyboard raises on purpose.
+
+    StoryboardError            every error a user can cause; `str(err)` is one line
+     ├── ScriptError           a story script is invalid; `.problems` lists every located problem
+     ├── CharacterError        a character cannot be registered, found or embedded
+     ├── GenerationError       an engine cannot load its models or make a panel
+     ├── ExportError           an output file cannot be written
+     └── MissingExtraError     an optional dependency group is not installed
+
+Foreign exceptions (pydantic, yaml, OSError, torch, insightface, reportlab) are translated
+into these at the boundary of the module that calls the foreign library, so the CLI only
+ever has to print `str(err)` and exit with `err.exit_code`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class StoryboardError(Exception):
+    """Base class of every error a user can cause. The message is a single line."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One located problem in a script: `FILE:LINE:COL: PATH: message`."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ScriptError(StoryboardError):
+    """A story script is invalid. `problems` holds every problem found, in file order."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class CharacterError(StoryboardError):
+    """A character cannot be registered, looked up or turned into an identity embedding."""
+
+
+class GenerationError(StoryboardError):
+    """An engine cannot load its models or generate a panel."""
+
+
+class ExportError(StoryboardError):
+    """An output (PDF, PNG pages, CBZ) cannot be written."""
+
+
+class MissingExtraError(StoryboardError):
+    """An optional dependency group is not installed; the message is the exact pip line."""
+
+    def __init__(self, extra: str, module: str):
+        self.extra = extra
+        self.module = module
+        super().__init__(
+            f"this needs the '{extra}' extra ({module} is not installed): "
+            f"pip install 'storyboard[{extra}]'"
+        )
+
+
+def require(module: str, extra: str):
+    """Import an optional dependency, or raise MissingExtraError naming the extra to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise MissingExtraError(extra, module) from err
