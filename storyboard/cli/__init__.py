@@ -10,8 +10,20 @@ import argparse
 import importlib
 import sys
 
-# subcommand modules, in the order `storyboard --help` lists them
-_COMMANDS = ["validate"]
+# Every module of this package that defines `register(subparsers)` is a subcommand; its
+# `ORDER` (default 100) sets where `storyboard --help` lists it.
+def _command_modules():
+    import pkgutil
+
+    import storyboard.cli as package
+
+    modules = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("_"):
+            module = importlib.import_module(f"storyboard.cli.{info.name}")
+            if hasattr(module, "register"):
+                modules.append(module)
+    return sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,8 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"storyboard {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in _COMMANDS:
-        importlib.import_module(f"storyboard.cli.{name}").register(sub)
+    for module in _command_modules():
+        module.register(sub)
     return parser
 
 
