@@ -1,0 +1,526 @@
+"""The story script format (SCRIPT_FORMAT.md, version 1) as pydantic models, and its loader.
+
+`load_story(path)` returns a validated `Story` or raises `ScriptError` listing every problem
+as `FILE:LINE:COL: PATH: message`. Shorthands of the format (`cast: [keeper]`,
+`- keeper: right`, `- mara: Hello.`) are normalised here, so later stages only ever see
+`CastEntry` and `Line` objects.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from storyboard import _yaml
+from storyboard.errors import Problem, ScriptError
+
+FORMAT_VERSIONS = (1,)
+MAX_CAST = 5
+NARRATION = "narration"
+
+Shot = Literal["establishing", "wide", "medium", "close-up", "extreme-close-up", "over-shoulder"]
+Angle = Literal["eye-level", "low", "high", "birds-eye", "dutch"]
+PanelSize = Literal["small", "normal", "wide", "tall", "splash"]
+DialogueKind = Literal["speech", "thought", "whisper", "shout"]
+CharacterKind = Literal["face", "drawn", "auto"]
+Reading = Literal["ltr", "rtl"]
+Engine = Literal["diffusion", "draft"]
+FrameAspect = Literal["16:9", "2.39:1", "1.85:1", "4:3", "1:1", "9:16"]
+
+PAGE_SIZES = ("us-comic", "manga", "a4", "letter", "storyboard")
+POSITIONS = ("left", "center", "right", "far-left", "far-right")
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_-]*\Z")
+
+Box = tuple[float, float, float, float]
+
+
+def _did_you_mean(word: str, options) -> str:
+    match = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.5)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _page_size(value):
+    if isinstance(value, str):
+        if value not in PAGE_SIZES:
+            raise ValueError(
+                f"unknown page size '{value}'{_did_you_mean(value, PAGE_SIZES)}; "
+                f"use one of {', '.join(PAGE_SIZES)} or [width_mm, height_mm]"
+            )
+        return value
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(_number(v) for v in value):
+        if not all(20 <= v <= 2000 for v in value):
+            raise ValueError("a custom page size is [width_mm, height_mm], each between 20 and 2000 mm")
+        return (float(value[0]), float(value[1]))
+    raise ValueError(f"page size must be one of {', '.join(PAGE_SIZES)} or [width_mm, height_mm]")
+
+
+def _position(value):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value not in POSITIONS:
+            raise ValueError(
+                f"unknown position '{value}'{_did_you_mean(value, POSITIONS)}; "
+                f"use one of {', '.join(POSITIONS)} or a box [x0, y0, x1, y1]"
+            )
+        return value
+    if isinstance(value, (list, tuple)) and len(value) == 4 and all(_number(v) for v in value):
+        x0, y0, x1, y1 = (float(v) for v in value)
+        if not all(0.0 <= v <= 1.0 for v in (x0, y0, x1, y1)):
+            raise ValueError("a box [x0, y0, x1, y1] is in panel fractions: every value between 0 and 1")
+        if not (x0 < x1 and y0 < y1):
+            raise ValueError("a box [x0, y0, x1, y1] needs x0 < x1 and y0 < y1")
+        return (x0, y0, x1, y1)
+    raise ValueError(f"position must be one of {', '.join(POSITIONS)} or a box [x0, y0, x1, y1]")
+
+
+def _reference_exists(value: str, info: ValidationInfo) -> str:
+    base = (info.context or {}).get("base_dir")
+    if base is not None and not (Path(base) / value).is_file():
+        raise ValueError(f"reference image not found: {value}")
+    return value
+
+
+def _font_exists(value: str | None, info: ValidationInfo) -> str | None:
+    base = (info.context or {}).get("base_dir")
+    if value is not None and base is not None and not (Path(base) / value).is_file():
+        raise ValueError(f"font file not found: {value}")
+    return value
+
+
+def _character_id(value: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise ValueError(
+            f"character id '{value}' must start with a lower-case letter and use only "
+            "a-z, 0-9, '-' and '_'"
+        )
+    if value == NARRATION:
+        raise ValueError(f"'{NARRATION}' is reserved for caption boxes in dialogue")
+    return value
+
+
+def _scene_id(value: str | None) -> str | None:
+    if value is not None and not re.match(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z", value):
+        raise ValueError(f"scene id '{value}' may use only letters, digits, '-', '_' and '.'")
+    return value
+
+
+def _preset(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from storyboard.styles import PRESETS
+
+    if value not in PRESETS:
+        raise ValueError(f"unknown style preset '{value}'{_did_you_mean(value, PRESETS)}; see `storyboard styles`")
+    return value
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+PageSizeValue = Annotated[Union[str, tuple[float, float]], BeforeValidator(_page_size)]
+Position = Annotated[Union[str, Box, None], BeforeValidator(_position)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, validate_default=True)
+
+
+class PageSettings(_Model):
+    size: PageSizeValue = "us-comic"
+    reading: Reading = "ltr"
+    bleed_mm: float = Field(3.0, ge=0, le=20)
+    margin_mm: float = Field(12.0, ge=0, le=100)
+    gutter_mm: float = Field(4.0, ge=0, le=50)
+    dpi: int = Field(300, ge=36, le=1200)
+    frame_aspect: FrameAspect = "16:9"  # storyboard sheets only (an extension of the format)
+
+
+class PeelSpec(_Model):
+    path: NonEmpty
+    weight: float = Field(1.0, ge=-2, le=2)
+
+
+class Style(_Model):
+    preset: Annotated[str | None, AfterValidator(_preset)] = None
+    prompt: str = ""
+    negative: str = ""
+    peels: list[PeelSpec] = []
+    font: Annotated[str | None, AfterValidator(_font_exists)] = None
+
+
+class Generation(_Model):
+    """Model settings; `None` means "the engine's default". Flags override these."""
+
+    engine: Engine | None = None
+    model: NonEmpty | None = None
+    face_adapter: NonEmpty | None = None
+    drawn_adapter: NonEmpty | None = None
+    face_models: NonEmpty | None = None
+    fast: bool | None = None
+    fast_lora: NonEmpty | None = None
+    steps: int | None = Field(None, ge=1, le=200)
+    guidance: float | None = Field(None, ge=0, le=30)
+    seed: int | None = Field(None, ge=0, lt=2**63)
+
+
+class Character(_Model):
+    name: str = ""  # filled with the id when empty
+    description: str = ""
+    references: list[Annotated[NonEmpty, AfterValidator(_reference_exists)]] | None = None
+    library: NonEmpty | None = None
+    kind: CharacterKind = "auto"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sources(cls, value):
+        if not isinstance(value, dict):
+            return value
+        if value.get("references") is not None and value.get("library") is not None:
+            raise ValueError("give either references or library, not both")
+        if not any(value.get(k) for k in ("description", "references", "library")):
+            if value.get("references") == []:
+                raise ValueError("references is empty: list at least one image, or remove the key")
+            raise ValueError("a character needs at least one of description, references, library")
+        return value
+
+
+def _single_key(value, what: str) -> tuple[str, Any]:
+    if len(value) != 1:
+        keys = ", ".join(str(k) for k in value) or "none"
+        raise ValueError(f"{what} names exactly one {'character' if what == 'a cast entry' else 'speaker'}; found keys: {keys}")
+    return next(iter(value.items()))
+
+
+class CastEntry(_Model):
+    """One character in a panel: normalised from `mara`, `{mara: left}` or `{mara: {...}}`."""
+
+    id: NonEmpty
+    position: Position = None  # None: placed automatically
+    expression: str = ""
+    pose: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value):
+        if isinstance(value, str):
+            return {"id": value}
+        if isinstance(value, dict) and "id" not in value:
+            key, spec = _single_key(value, "a cast entry")
+            if isinstance(spec, dict):
+                return {"id": key, **spec}
+            if spec is None:
+                return {"id": key}
+            return {"id": key, "position": spec}
+        if not isinstance(value, (dict, CastEntry)):
+            raise ValueError("a cast entry is an id, {id: position} or {id: {position, expression, pose}}")
+        return value
+
+
+class Line(_Model):
+    """One dialogue entry: normalised from `{speaker: text}` or `{speaker: {text, kind}}`."""
+
+    speaker: NonEmpty
+    text: NonEmpty
+    kind: DialogueKind = "speech"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value):
+        if isinstance(value, dict) and "speaker" not in value:
+            key, spec = _single_key(value, "a dialogue line")
+            if isinstance(spec, dict):
+                return {"speaker": key, **spec}
+            return {"speaker": key, "text": spec}
+        if not isinstance(value, (dict, Line)):
+            raise ValueError("a dialogue line is {speaker: text} or {speaker: {text, kind}}")
+        return value
+
+    @property
+    def is_narration(self) -> bool:
+        return self.speaker == NARRATION
+
+
+class Panel(_Model):
+    action: NonEmpty
+    shot: Shot = "medium"
+    angle: Angle = "eye-level"
+    cast: list[CastEntry] = Field(default_factory=list, max_length=MAX_CAST)
+    dialogue: list[Line] = []
+    caption: str | None = None
+    sfx: list[NonEmpty] = []
+    size: PanelSize = "normal"
+    seed: int | None = Field(None, ge=0, lt=2**63)
+    prompt: str | None = None
+    new_page: bool = False
+
+    @field_validator("cast", mode="before")
+    @classmethod
+    def _cast_list(cls, value):
+        if isinstance(value, list) and len(value) > MAX_CAST:
+            raise ValueError(f"at most {MAX_CAST} characters in one panel; this panel casts {len(value)}")
+        return value
+
+    @property
+    def cast_ids(self) -> list[str]:
+        return [entry.id for entry in self.cast]
+
+
+class Scene(_Model):
+    id: Annotated[str | None, AfterValidator(_scene_id)] = None  # filled with "scene-N"
+    setting: str = ""
+    new_page: bool = False
+    panels: list[Panel] = Field(min_length=1)
+
+
+class Story(_Model):
+    storyboard: int = 1
+    title: NonEmpty
+    author: str = ""
+    page: PageSettings = PageSettings()
+    style: Style = Style()
+    generation: Generation = Generation()
+    characters: dict[Annotated[str, AfterValidator(_character_id)], Character] = {}
+    scenes: list[Scene] = Field(min_length=1)
+
+    _path: Path | None = PrivateAttr(default=None)
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @field_validator("storyboard")
+    @classmethod
+    def _version(cls, value: int) -> int:
+        if value not in FORMAT_VERSIONS:
+            supported = ", ".join(str(v) for v in FORMAT_VERSIONS)
+            raise ValueError(f"unsupported format version {value} (supported: {supported})")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self):
+        for cid, character in self.characters.items():
+            if not character.name:
+                character.name = cid
+        for index, scene in enumerate(self.scenes):
+            if scene.id is None:
+                scene.id = f"scene-{index + 1}"
+        return self
+
+    @property
+    def path(self) -> Path | None:
+        """The script file this story was loaded from, if any."""
+        return self._path
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder that relative paths in the script (references, peels, font) start from."""
+        return self._base_dir
+
+    def panels(self):
+        """Every (scene_index, panel_index, scene, panel) in story order."""
+        for s, scene in enumerate(self.scenes):
+            for p, panel in enumerate(scene.panels):
+                yield s, p, scene, panel
+
+    @property
+    def panel_count(self) -> int:
+        return sum(len(scene.panels) for scene in self.scenes)
+
+    def summary(self) -> str:
+        return f"{len(self.scenes)} scenes, {self.panel_count} panels, {len(self.characters)} characters"
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def load_story(path: str | Path) -> Story:
+    """Read and validate a story script; raise ScriptError listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScriptError([Problem(str(path), 1, 1, "file", "no such file")]) from None
+    except IsADirectoryError:
+        raise ScriptError([Problem(str(path), 1, 1, "file", "is a folder, not a script")]) from None
+    except UnicodeDecodeError as err:
+        raise ScriptError([Problem(str(path), 1, 1, "file", f"not UTF-8 text ({err.reason} at byte {err.start})")]) from None
+    except OSError as err:
+        raise ScriptError([Problem(str(path), 1, 1, "file", f"cannot read: {err.strerror or err}")]) from None
+    return parse_story(text, filename=str(path), base_dir=path.parent, source=path)
+
+
+def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path | None = None,
+                source: Path | None = None) -> Story:
+    """Validate a story given as YAML text. Relative paths resolve against `base_dir`
+    (default: the current folder); reference images and fonts must exist there."""
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    try:
+        doc = _yaml.parse(text)
+    except _yaml.YamlProblem as err:
+        raise ScriptError([Problem(filename, err.line + 1, err.column + 1, err.path, err.message)]) from None
+    if doc.root is None:
+        raise ScriptError([Problem(filename, 1, 1, "document", "the script is empty")])
+
+    problems = [_problem(filename, doc.root, loc, msg) for loc, msg in _cross_checks(doc.data)]
+    try:
+        story = Story.model_validate(doc.data, context={"base_dir": base})
+    except ValidationError as err:
+        problems += [_from_pydantic(filename, doc.root, e) for e in err.errors()]
+        story = None
+    if problems:
+        raise ScriptError(_unique(problems))
+    story._path = source
+    story._base_dir = base
+    return story
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def _path_text(loc: tuple) -> str:
+    out = ""
+    for step in loc:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out or "document"
+
+
+def _problem(filename: str, root, loc: tuple, message: str, *, at_key: bool = False) -> Problem:
+    node, _ = _yaml.locate(root, loc, at_key=at_key)
+    mark = (node or root).start_mark
+    return Problem(filename, mark.line + 1, mark.column + 1, _path_text(loc), message)
+
+
+def _from_pydantic(filename: str, root, error: dict) -> Problem:
+    loc = tuple(step for step in error["loc"] if step != "[key]")
+    kind = error["type"]
+    message = error["msg"]
+    if kind == "extra_forbidden":
+        fields = _fields_at(loc[:-1])
+        message = f"unknown key '{loc[-1]}'{_did_you_mean(loc[-1], fields)}"
+        return _problem(filename, root, loc, message, at_key=True)
+    if kind == "missing":
+        message = "required key missing"
+    elif kind == "literal_error":
+        options = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))
+        given = error.get("input")
+        message = f"'{given}' is not one of: {', '.join(options)}{_did_you_mean(given, options)}"
+    elif kind == "too_short":
+        message = "must not be empty" if error.get("ctx", {}).get("min_length") == 1 else message
+    elif kind in ("value_error", "assertion_error"):
+        message = message.split(", ", 1)[1] if ", " in message and message.startswith(("Value error", "Assertion")) else message
+    else:
+        message = message[:1].lower() + message[1:]
+    return _problem(filename, root, loc, message, at_key=error["loc"][-1:] == ("[key]",))
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """The field names of the model found at a validation location (for did-you-mean)."""
+    tp: Any = Story
+    for step in loc:
+        tp = _model_in(tp)
+        if isinstance(step, str) and isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(step)
+            if field is None:
+                return []
+            tp = field.annotation
+        else:
+            args = typing.get_args(_strip(tp))
+            tp = args[-1] if args else None
+    tp = _model_in(tp)
+    return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
+
+
+def _strip(tp):
+    while typing.get_origin(tp) is Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _model_in(tp):
+    """Unwrap Annotated/Optional to the model class or container inside."""
+    tp = _strip(tp)
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        tp = _strip(inner[0]) if len(inner) == 1 else tp
+    return tp
+
+
+def _cross_checks(data) -> list[tuple[tuple, str]]:
+    """Rules that span several parts of the script, checked on the raw data so that they
+    are reported together with every other problem. Malformed parts are skipped here:
+    the models report those."""
+    if not isinstance(data, dict):
+        return []
+    problems = []
+    characters = data.get("characters")
+    known = set(characters) if isinstance(characters, dict) else set()
+    scenes = data.get("scenes") if isinstance(data.get("scenes"), list) else []
+    seen_scene_ids: dict[str, int] = {}
+    for s, scene in enumerate(scenes):
+        if not isinstance(scene, dict):
+            continue
+        sid = scene.get("id")
+        if isinstance(sid, str):
+            if sid in seen_scene_ids:
+                problems.append((("scenes", s, "id"), f"duplicate scene id '{sid}' (also scenes[{seen_scene_ids[sid]}])"))
+            seen_scene_ids.setdefault(sid, s)
+        panels = scene.get("panels") if isinstance(scene.get("panels"), list) else []
+        for p, panel in enumerate(panels):
+            if isinstance(panel, dict):
+                problems += _panel_checks(("scenes", s, "panels", p), panel, known)
+    return problems
+
+
+def _entry_key(entry, id_field: str):
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict):
+        if id_field in entry:
+            return entry[id_field] if isinstance(entry[id_field], str) else None
+        if len(entry) == 1:
+            return next(iter(entry))
+    return None
+
+
+def _panel_checks(where: tuple, panel: dict, known: set) -> list[tuple[tuple, str]]:
+    problems = []
+    cast = panel.get("cast") if isinstance(panel.get("cast"), list) else []
+    cast_ids = []
+    for c, entry in enumerate(cast):
+        cid = _entry_key(entry, "id")
+        if cid is None:
+            continue
+        if cid not in known:
+            problems.append(((*where, "cast", c), f"unknown character '{cid}'{_did_you_mean(cid, known)}"))
+        elif cid in cast_ids:
+            problems.append(((*where, "cast", c), f"'{cid}' is already in this panel's cast"))
+        cast_ids.append(cid)
+    dialogue = panel.get("dialogue") if isinstance(panel.get("dialogue"), list) else []
+    for d, entry in enumerate(dialogue):
+        speaker = _entry_key(entry, "speaker")
+        if speaker is None or speaker == NARRATION or speaker in cast_ids:
+            continue
+        if speaker in known:
+            message = f"speaker '{speaker}' is not in this panel's cast (add it to cast, or use narration)"
+        else:
+            message = f"unknown speaker '{speaker}'{_did_you_mean(speaker, [*cast_ids, NARRATION])}"
+        problems.append(((*where, "dialogue", d), message))
+    return problems

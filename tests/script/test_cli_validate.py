@@ -1,0 +1,44 @@
+"""`storyboard validate` through the real entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from storyboard.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_ok_line(capsys):
+    path = ROOT / "examples" / "manga-rtl.yaml"
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().out == f"ok: {path} (1 scenes, 5 panels, 2 characters)\n"
+
+
+def test_errors_exit_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: T\nscenes:\n  - panels:\n      - {action: a, shot: closeup}\n      - {}\n")
+    good = ROOT / "examples" / "lighthouse.yaml"
+    proc = subprocess.run([sys.executable, "-m", "storyboard", "validate", str(bad), str(good)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith(f"{bad}:4:27: scenes[0].panels[0].shot: 'closeup' is not one of")
+    assert lines[1] == f"{bad}:5:9: scenes[0].panels[1].action: required key missing"
+    assert proc.stdout.startswith(f"ok: {good} ")
+
+
+def test_missing_file(capsys):
+    assert main(["validate", "nope.yaml"]) == 2
+    assert capsys.readouterr().err.strip() == "nope.yaml:1:1: file: no such file"
+
+
+def test_import_is_light():
+    code = ("import sys, storyboard, storyboard.cli, storyboard.script; storyboard.cli.build_parser(); "
+            "heavy = {'torch', 'diffusers', 'transformers', 'insightface', 'cv2', 'onnxruntime'} & set(sys.modules); "
+            "print(sorted(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,203 @@
+"""The script models: shorthands, defaults, cross-field rules, located errors."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from storyboard.errors import ScriptError
+from storyboard.script import parse_story
+
+BASE = """\
+title: T
+characters:
+  mara: {description: a woman}
+  keeper: {description: an old man}
+scenes:
+  - panels:
+"""
+
+
+def story(panels: str, **kw):
+    return parse_story(BASE + textwrap.indent(textwrap.dedent(panels), "      "), filename="s.yaml", **kw)
+
+
+def problems(text: str, **kw) -> list[str]:
+    with pytest.raises(ScriptError) as info:
+        parse_story(textwrap.dedent(text), filename="s.yaml", **kw)
+    return [str(p) for p in info.value.problems]
+
+
+def test_defaults_and_shorthands():
+    s = story("""\
+        - action: a
+          cast: [mara, {keeper: right}]
+          dialogue:
+            - mara: Hello.
+            - keeper: {text: Hush., kind: whisper}
+            - narration: Later.
+        """)
+    assert s.storyboard == 1 and s.page.size == "us-comic" and s.page.reading == "ltr"
+    panel = s.scenes[0].panels[0]
+    assert panel.shot == "medium" and panel.angle == "eye-level" and panel.size == "normal"
+    assert [(c.id, c.position) for c in panel.cast] == [("mara", None), ("keeper", "right")]
+    assert [(d.speaker, d.text, d.kind) for d in panel.dialogue] == [
+        ("mara", "Hello.", "speech"), ("keeper", "Hush.", "whisper"), ("narration", "Later.", "speech")]
+    assert panel.dialogue[2].is_narration
+    assert s.scenes[0].id == "scene-1"
+    assert s.characters["mara"].name == "mara"
+    assert s.summary() == "1 scenes, 1 panels, 2 characters"
+
+
+def test_full_cast_entry_and_box():
+    s = story("""\
+        - action: a
+          cast:
+            - mara: {position: [0.1, 0.2, 0.5, 1], expression: sad, pose: sitting}
+        """)
+    entry = s.scenes[0].panels[0].cast[0]
+    assert entry.position == (0.1, 0.2, 0.5, 1.0) and entry.expression == "sad" and entry.pose == "sitting"
+
+
+def test_yaml12_scalars_stay_strings():
+    s = parse_story("title: no\nauthor: 1:20\nscenes: [{panels: [{action: 'on', caption: 1953}]}]\n")
+    assert s.title == "no" and s.author == "1:20"
+    assert s.scenes[0].panels[0].caption == "1953"
+
+
+def test_located_unknown_character_matches_format_doc():
+    out = problems("""\
+        title: T
+        characters:
+          mara: {description: x}
+        scenes:
+          - panels:
+              - action: a
+                cast: [mara, marra]
+        """)
+    assert out == ["s.yaml:7:22: scenes[0].panels[0].cast[1]: unknown character 'marra' (did you mean 'mara'?)"]
+
+
+def test_all_problems_at_once_in_file_order():
+    out = problems("""\
+        storyboard: 3
+        title: T
+        page: {sise: a4}
+        scenes:
+          - panels:
+              - shot: closeup
+        """)
+    assert out == [
+        "s.yaml:1:13: storyboard: unsupported format version 3 (supported: 1)",
+        "s.yaml:3:8: page.sise: unknown key 'sise' (did you mean 'size'?)",
+        "s.yaml:6:9: scenes[0].panels[0].action: required key missing",
+        "s.yaml:6:15: scenes[0].panels[0].shot: 'closeup' is not one of: establishing, wide, medium, "
+        "close-up, extreme-close-up, over-shoulder (did you mean 'close-up'?)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "panel, expected",
+    [
+        ("{action: a, cast: [mara, keeper, mara]}", "'mara' is already in this panel's cast"),
+        ("{action: a, dialogue: [{keeper: hi}]}", "speaker 'keeper' is not in this panel's cast"),
+        ("{action: a, dialogue: [{kepeer: hi}]}", "unknown speaker 'kepeer'"),
+        ("{action: a, cast: [{mara: [0.5, 0, 0.4, 1]}]}", "needs x0 < x1 and y0 < y1"),
+        ("{action: a, cast: [{mara: [0, 0, 1.5, 1]}]}", "every value between 0 and 1"),
+        ("{action: a, cast: [{mara: lefty}]}", "unknown position 'lefty' (did you mean 'left'?)"),
+        ("{action: a, cast: [{mara: left, keeper: right}]}", "exactly one character"),
+        ("{action: a, dialogue: [{mara: {text: x, knd: shout}}], cast: [mara]}", "unknown key 'knd' (did you mean 'kind'?)"),
+        ("{action: a, dialogue: [{mara: {text: x, kind: yell}}], cast: [mara]}", "'yell' is not one of"),
+        ("{action: ''}", "string should have at least 1 character"),
+        ("{action: a, seed: -1}", "greater than or equal to 0"),
+    ],
+)
+def test_panel_rules(panel, expected):
+    with pytest.raises(ScriptError) as info:
+        parse_story(BASE + f"      - {panel}\n", filename="s.yaml")
+    assert any(expected in str(p) for p in info.value.problems), info.value.problems
+
+
+def test_cast_limit_is_five():
+    ids = "abcdef"
+    chars = "".join(f"  {c}: {{description: x}}\n" for c in ids)
+    text = f"title: T\ncharacters:\n{chars}scenes:\n  - panels:\n      - action: a\n        cast: [{', '.join(ids)}]\n"
+    with pytest.raises(ScriptError, match="at most 5 characters in one panel"):
+        parse_story(text)
+    parse_story(text.replace(", f]", "]"))
+
+
+@pytest.mark.parametrize(
+    "character, expected",
+    [
+        ("{}", "at least one of description, references, library"),
+        ("{library: x, references: [a.png]}", "either references or library"),
+        ("{references: [missing.png]}", "reference image not found: missing.png"),
+        ("{description: x, kind: cartoon}", "'cartoon' is not one of: face, drawn, auto"),
+    ],
+)
+def test_character_rules(character, expected):
+    with pytest.raises(ScriptError) as info:
+        parse_story(f"title: T\ncharacters:\n  mara: {character}\nscenes: [{{panels: [{{action: a}}]}}]\n")
+    assert any(expected in str(p) for p in info.value.problems), info.value.problems
+
+
+def test_references_resolve_against_base_dir(tmp_path):
+    (tmp_path / "refs").mkdir()
+    (tmp_path / "refs" / "m.png").write_bytes(b"x")
+    text = "title: T\ncharacters:\n  mara: {references: [refs/m.png]}\nscenes: [{panels: [{action: a}]}]\n"
+    s = parse_story(text, base_dir=tmp_path)
+    assert s.base_dir == tmp_path and s.characters["mara"].references == ["refs/m.png"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("title: T\nscenes: []\n", "s.yaml:2:9: scenes: must not be empty"),
+        ("title: T\n", "s.yaml:1:1: scenes: required key missing"),
+        ("", "s.yaml:1:1: document: the script is empty"),
+        ("- a\n", "s.yaml:1:1: document: input should be a valid dictionary"),
+        ("title: a\ntitle: b\n", "s.yaml:2:1: yaml: duplicate key 'title' (first given at line 1)"),
+        ("title: [a\n", "s.yaml:2:1: yaml: while parsing a flow sequence"),
+        ("characters:\n  Mara: {description: x}\ntitle: T\nscenes: [{panels: [{action: a}]}]\n",
+         "s.yaml:2:3: characters.Mara: character id 'Mara' must start with a lower-case letter"),
+        ("characters:\n  narration: {description: x}\ntitle: T\nscenes: [{panels: [{action: a}]}]\n",
+         "'narration' is reserved"),
+        ("title: T\nscenes: [{id: a, panels: [{action: x}]}, {id: a, panels: [{action: y}]}]\n",
+         "duplicate scene id 'a'"),
+        ("title: T\npage: {size: a5}\nscenes: [{panels: [{action: x}]}]\n", "unknown page size 'a5' (did you mean 'a4'?)"),
+        ("title: T\nstyle: {preset: noire}\nscenes: [{panels: [{action: x}]}]\n", "unknown style preset 'noire' (did you mean 'noir'?)"),
+        ("title: T\nstyle: {peels: [{path: p, weight: 3}]}\nscenes: [{panels: [{action: x}]}]\n", "less than or equal to 2"),
+    ],
+)
+def test_document_errors(text, expected):
+    out = problems(text)
+    assert any(line.startswith(expected) or expected in line for line in out), out
+
+
+def test_custom_page_size_and_merge_keys():
+    s = parse_story("title: T\npage: {size: [150, 220]}\nscenes: [{panels: [{action: a}]}]\n")
+    assert s.page.size == (150.0, 220.0)
+    merged = parse_story("title: T\nscenes:\n  - panels:\n      - &p {action: a, shot: wide}\n      - {<<: *p, angle: low}\n")
+    assert merged.scenes[0].panels[1].shot == "wide" and merged.scenes[0].panels[1].angle == "low"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("title: x\n" + "# " + "x" * (3 * 1024 * 1024), "larger than 2 MiB"),
+        ("title: " + "[" * 50_000 + "]" * 50_000 + "\n", "nested"),
+        ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+            f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)),
+         "alias bomb"),
+        ("a: &a [*a]\n", "nested"),
+    ],
+)
+def test_hostile_yaml_fails_fast(text, expected):
+    import time
+
+    start = time.perf_counter()
+    out = problems(text)
+    assert time.perf_counter() - start < 5
+    assert any(expected in line for line in out), out
