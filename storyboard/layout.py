@@ -2,11 +2,43 @@
 
 Coordinates are PDF points (1/72 in) with the origin at the bottom-left corner of the
 *media box* (trim + bleed on every side). Nothing here draws.
+
+A comic page is cut from a library of templates (cells in fractions of the live area, listed
+in left-to-right reading order); pagination picks, for each run of panels between forced page
+breaks, the sequence of templates that best matches the panels' `size` hints with the fewest
+pages (a small dynamic programme, so a run of seven panels becomes 4 + 3, not 6 + 1).
+A `storyboard` sheet is a grid of same-size frames, each with a notes box.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+MM = 72.0 / 25.4
+INCH = 72.0
+
+# Trim sizes in points (width, height).
+PAGE_SIZES: dict[str, tuple[float, float]] = {
+    "us-comic": (6.625 * INCH, 10.25 * INCH),
+    "manga": (128 * MM, 182 * MM),
+    "a4": (210 * MM, 297 * MM),
+    "letter": (8.5 * INCH, 11 * INCH),
+    "storyboard": (297 * MM, 210 * MM),  # A4 landscape sheet
+}
+
+FRAME_ASPECTS: dict[str, float] = {
+    "16:9": 16 / 9,
+    "2.39:1": 2.39,
+    "1.85:1": 1.85,
+    "4:3": 4 / 3,
+    "1:1": 1.0,
+    "9:16": 9 / 16,
+}
+
+# Storyboard sheets: room for the title line above the frames.
+SHEET_HEADER = 18.0
 
 
 @dataclass(frozen=True)
@@ -15,6 +47,25 @@ class Rect:
     y: float
     w: float
     h: float
+
+    @property
+    def x1(self) -> float:
+        return self.x + self.w
+
+    @property
+    def y1(self) -> float:
+        return self.y + self.h
+
+    def inset(self, d: float) -> "Rect":
+        return Rect(self.x + d, self.y + d, max(0.0, self.w - 2 * d), max(0.0, self.h - 2 * d))
+
+    def contains(self, other: "Rect", tol: float = 1e-6) -> bool:
+        return (other.x >= self.x - tol and other.y >= self.y - tol
+                and other.x1 <= self.x1 + tol and other.y1 <= self.y1 + tol)
+
+    def overlaps(self, other: "Rect", tol: float = 1e-6) -> bool:
+        return (self.x < other.x1 - tol and other.x < self.x1 - tol
+                and self.y < other.y1 - tol and other.y < self.y1 - tol)
 
 
 @dataclass(frozen=True)
@@ -30,6 +81,9 @@ class PanelSlot:
     gen_height: int
     print_width: int  # pixel size of `art` at the page dpi
     print_height: int
+    bleeds: tuple[str, ...] = ()  # sides whose art runs off the page: "left", "right", "top", "bottom"
+    notes: Rect | None = None  # storyboard sheets: the notes box of this frame
+    number: int = 0  # 1-based panel number in the whole book (storyboard shot number)
 
 
 @dataclass(frozen=True)
@@ -42,6 +96,21 @@ class PageSpec:
     dpi: int
     reading: str  # "ltr" | "rtl"
     kind: str  # the size name ("us-comic", "storyboard", ...) or "custom"
+    frame_aspect: str = "16:9"  # storyboard sheets: the frame aspect ratio
+
+    @property
+    def media(self) -> Rect:
+        """The whole sheet: trim plus bleed on every side."""
+        return Rect(0.0, 0.0, self.width + 2 * self.bleed, self.height + 2 * self.bleed)
+
+    @property
+    def trim(self) -> Rect:
+        return Rect(self.bleed, self.bleed, self.width, self.height)
+
+    @property
+    def live(self) -> Rect:
+        """The safe area: trim minus margins. Frames and every letter stay inside it."""
+        return self.trim.inset(self.margin)
 
 
 @dataclass(frozen=True)
@@ -55,3 +124,325 @@ class Page:
 class Book:
     spec: PageSpec
     pages: tuple[Page, ...]
+
+    def slots(self) -> Iterable[PanelSlot]:
+        for page in self.pages:
+            yield from page.slots
+
+
+# ------------------------------------------------------------------------------ page specs
+
+
+def page_spec(page_settings: Any) -> PageSpec:
+    """The `PageSpec` of a script's `page:` settings (a `PageSettings` or anything with
+    the same attributes)."""
+    size = page_settings.size
+    if isinstance(size, str):
+        width, height = PAGE_SIZES[size]
+        kind = size
+    else:
+        width, height = float(size[0]) * MM, float(size[1]) * MM
+        kind = "custom"
+    storyboard = kind == "storyboard"
+    margin = float(page_settings.margin_mm) * MM
+    gutter = float(page_settings.gutter_mm) * MM
+    if 2 * margin >= min(width, height) * 0.8:
+        raise ValueError(f"margin {page_settings.margin_mm} mm leaves no room on a {kind} page")
+    return PageSpec(
+        width=width,
+        height=height,
+        bleed=0.0 if storyboard else float(page_settings.bleed_mm) * MM,  # sheets are not trimmed
+        margin=margin,
+        gutter=gutter,
+        dpi=int(page_settings.dpi),
+        reading=page_settings.reading,
+        kind=kind,
+        frame_aspect=getattr(page_settings, "frame_aspect", "16:9") or "16:9",
+    )
+
+
+# ------------------------------------------------------------------------------ templates
+
+
+@dataclass(frozen=True)
+class Template:
+    """Cells as (x, y, w, h) fractions of the live area, y measured from the top, listed in
+    left-to-right reading order."""
+
+    name: str
+    cells: tuple[tuple[float, float, float, float], ...]
+
+
+def _grid(cols: int, rows: int) -> tuple[tuple[float, float, float, float], ...]:
+    return tuple((c / cols, r / rows, 1 / cols, 1 / rows) for r in range(rows) for c in range(cols))
+
+
+T3 = 1 / 3
+TEMPLATES: tuple[Template, ...] = (
+    Template("splash", ((0, 0, 1, 1),)),
+    Template("two-stacked", ((0, 0, 1, 0.5), (0, 0.5, 1, 0.5))),
+    Template("three-rows", ((0, 0, 1, T3), (0, T3, 1, T3), (0, 2 * T3, 1, T3))),
+    Template("four-rows", tuple((0, r / 4, 1, 0.25) for r in range(4))),
+    Template("grid-2x2", _grid(2, 2)),
+    Template("grid-2x3", _grid(2, 3)),
+    Template("grid-3x2", _grid(3, 2)),
+    Template("grid-3x3", _grid(3, 3)),
+    Template("wide-over-two", ((0, 0, 1, 0.5), (0, 0.5, 0.5, 0.5), (0.5, 0.5, 0.5, 0.5))),
+    Template("two-over-wide", ((0, 0, 0.5, 0.5), (0.5, 0, 0.5, 0.5), (0, 0.5, 1, 0.5))),
+    Template("wide-two-wide", ((0, 0, 1, T3), (0, T3, 0.5, T3), (0.5, T3, 0.5, T3), (0, 2 * T3, 1, T3))),
+    Template("wide-over-three", ((0, 0, 1, 0.5),) + tuple((c * T3, 0.5, T3, 0.5) for c in range(3))),
+    Template("wide-over-grid", ((0, 0, 1, T3),) + tuple((c / 2, T3 + r * T3, 0.5, T3) for r in range(2) for c in range(2))),
+    Template("two-wide-two", ((0, 0, 0.5, T3), (0.5, 0, 0.5, T3), (0, T3, 1, T3), (0, 2 * T3, 0.5, T3), (0.5, 2 * T3, 0.5, T3))),
+    Template("tall-beside-two", ((0, 0, 0.5, 1), (0.5, 0, 0.5, 0.5), (0.5, 0.5, 0.5, 0.5))),
+    Template("two-beside-tall", ((0, 0, 0.5, 0.5), (0.5, 0, 0.5, 1), (0, 0.5, 0.5, 0.5))),
+    Template("tall-beside-three", ((0, 0, 0.5, 1),) + tuple((0.5, r * T3, 0.5, T3) for r in range(3))),
+    # An L of small panels wrapping a big one (right column, then the bottom row).
+    Template("l-shape", ((0, 0, 2 * T3, 2 * T3), (2 * T3, 0, T3, T3), (2 * T3, T3, T3, T3),
+                         (0, 2 * T3, T3, T3), (T3, 2 * T3, T3, T3), (2 * T3, 2 * T3, T3, T3))),
+    Template("l-shape-wide", ((0, 0, 2 * T3, 2 * T3), (2 * T3, 0, T3, T3), (2 * T3, T3, T3, T3), (0, 2 * T3, 1, T3))),
+)
+TEMPLATE_NAMES = tuple(t.name for t in TEMPLATES)
+
+# Pagination costs: fitting a hint into a cell (0 is a perfect fit) against the cost of a page.
+_PAGE_COST = 2.0
+_MISFIT = 3.0
+
+
+def _fit_cost(hint: str, cell: tuple[float, float, float, float], live: Rect) -> float:
+    _, _, fw, fh = cell
+    area = fw * fh
+    if area >= 0.999:  # a whole page for one panel is a waste unless asked for
+        return 0.0 if hint == "splash" else 6.0
+    if hint == "splash":  # a splash always owns its page
+        return math.inf
+    aspect = (fw * live.w) / (fh * live.h)
+    wide = fw >= 0.999 and aspect >= 1.3
+    tall = fh >= 0.999 or aspect <= 0.5
+    if hint == "wide":
+        return 0.0 if wide else _MISFIT
+    if hint == "tall":
+        return 0.0 if tall else _MISFIT
+    if hint == "small":
+        return 0.0 if area <= 1 / 6 + 1e-6 else (1.0 if area <= 0.26 else 2.0)
+    # normal
+    if area < 1 / 8:
+        return 2.0
+    if wide or tall or area > 0.45:
+        return 1.0
+    return 0.0
+
+
+def _choose_templates(hints: Sequence[str], live: Rect) -> list[Template]:
+    """Fewest, best-fitting pages for one run of panels (no forced breaks inside)."""
+    n = len(hints)
+    best: list[float] = [math.inf] * n + [0.0]
+    choice: list[Template | None] = [None] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        for template in TEMPLATES:
+            k = len(template.cells)
+            if i + k > n or best[i + k] == math.inf:
+                continue
+            cost = _PAGE_COST + sum(_fit_cost(h, c, live) for h, c in zip(hints[i:i + k], template.cells))
+            if cost + best[i + k] < best[i]:
+                best[i], choice[i] = cost + best[i + k], template
+    out, i = [], 0
+    while i < n:
+        out.append(choice[i])
+        i += len(choice[i].cells)
+    return out
+
+
+def _cell_rect(cell: tuple[float, float, float, float], live: Rect, gutter: float, rtl: bool) -> Rect:
+    fx, fy, fw, fh = cell
+    if rtl:
+        fx = 1.0 - fx - fw
+    # Spread the gutter across the live area so every shared edge is exactly one gutter apart
+    # whatever the fractions: an edge at fraction f sits at f * (W + g), minus g on the far side.
+    W, H = live.w + gutter, live.h + gutter
+    x0, x1 = live.x + fx * W, live.x + (fx + fw) * W - gutter
+    top, bottom = live.y1 - fy * H, live.y1 - (fy + fh) * H + gutter
+    return Rect(x0, bottom, x1 - x0, top - bottom)
+
+
+def _round8(v: float) -> int:
+    return max(64, int(round(v / 8.0)) * 8)
+
+
+def _slot(scene: int, panel: int, order: int, rect: Rect, spec: PageSpec, max_side: int,
+          number: int, notes: Rect | None = None) -> PanelSlot:
+    art, bleeds = rect, ()
+    if spec.bleed > 0 and spec.kind != "storyboard":
+        live, media, eps = spec.live, spec.media, 1e-6
+        x0, y0, x1, y1 = rect.x, rect.y, rect.x1, rect.y1
+        sides = []
+        if abs(rect.x - live.x) < eps:
+            x0 = media.x
+            sides.append("left")
+        if abs(rect.x1 - live.x1) < eps:
+            x1 = media.x1
+            sides.append("right")
+        if abs(rect.y1 - live.y1) < eps:
+            y1 = media.y1
+            sides.append("top")
+        if abs(rect.y - live.y) < eps:
+            y0 = media.y
+            sides.append("bottom")
+        art, bleeds = Rect(x0, y0, x1 - x0, y1 - y0), tuple(sides)
+    pw = max(1, round(art.w / 72.0 * spec.dpi))
+    ph = max(1, round(art.h / 72.0 * spec.dpi))
+    scale = min(1.0, max_side / max(pw, ph))
+    gw, gh = _round8(pw * scale), _round8(ph * scale)
+    while max(gw, gh) > max_side and max_side >= 64:  # rounding up may cross the cap
+        scale *= 0.99
+        gw, gh = _round8(pw * scale), _round8(ph * scale)
+    return PanelSlot(scene, panel, order, rect, art, gw, gh, pw, ph, bleeds, notes, number)
+
+
+# ------------------------------------------------------------------------------ pagination
+
+
+def _runs(story: Any) -> list[list[tuple[int, int, str]]]:
+    """Panels split at forced page breaks: [(scene, panel, size hint), ...] per run."""
+    runs: list[list[tuple[int, int, str]]] = []
+    for s, scene in enumerate(story.scenes):
+        for p, panel in enumerate(scene.panels):
+            if not runs or panel.new_page or (p == 0 and scene.new_page):
+                runs.append([])
+            runs[-1].append((s, p, panel.size))
+    return runs
+
+
+def paginate(story: Any, *, max_side: int = 1024) -> Book:
+    """Lay out every panel of `story` on pages. Panels keep story order; `reading: rtl`
+    mirrors each page left to right (and so the reading order of its panels)."""
+    if max_side < 64:
+        raise ValueError("max_side must be at least 64 pixels")
+    spec = page_spec(story.page)
+    if spec.kind == "storyboard":
+        return _storyboard_book(story, spec, max_side)
+    rtl = spec.reading == "rtl"
+    pages: list[Page] = []
+    number = 0
+    for run in _runs(story):
+        i = 0
+        for template in _choose_templates([h for _, _, h in run], spec.live):
+            slots = []
+            for order, cell in enumerate(template.cells):
+                s, p, _ = run[i + order]
+                number += 1
+                slots.append(_slot(s, p, order, _cell_rect(cell, spec.live, spec.gutter, rtl), spec, max_side, number))
+            i += len(template.cells)
+            pages.append(Page(len(pages) + 1, template.name, tuple(slots)))
+    return Book(spec, tuple(pages))
+
+
+# ------------------------------------------------------------------------------ storyboard sheets
+
+
+@dataclass(frozen=True)
+class SheetGrid:
+    cols: int
+    rows: int
+    notes_beside: bool  # notes to the right of each frame (wide frames) or under it (tall)
+
+
+def sheet_grid(spec: PageSpec) -> SheetGrid:
+    """The grid of a storyboard sheet: the one showing the most frame area with 4 to 9
+    frames, so a sheet reads like a production storyboard (six 16:9 frames on A4)."""
+    aspect = FRAME_ASPECTS[spec.frame_aspect]
+    live = spec.live
+    best, best_area = SheetGrid(2, 2, aspect >= 1), -1.0
+    for cols in range(1, 5):
+        for rows in range(1, 5):
+            if not 4 <= cols * rows <= 9:
+                continue
+            beside = aspect >= 1
+            frame = _sheet_frame(live, cols, rows, beside, aspect, spec.gutter)
+            area = frame[0] * frame[1] * cols * rows
+            if area > best_area * 1.02:  # a clearly larger total; ties keep more frames per sheet
+                best, best_area = SheetGrid(cols, rows, beside), area
+    return best
+
+
+def _sheet_frame(live: Rect, cols: int, rows: int, beside: bool, aspect: float, gutter: float) -> tuple[float, float]:
+    cell_w = (live.w - (cols - 1) * gutter) / cols
+    cell_h = (live.h - SHEET_HEADER - (rows - 1) * gutter) / rows
+    if beside:  # the notes take at least 40 % of the cell width
+        w = min(cell_w * 0.6, cell_h * aspect)
+    else:  # the notes take at least 35 % of the cell height
+        w = min(cell_w, cell_h * 0.65 * aspect)
+    return w, w / aspect
+
+
+def _storyboard_book(story: Any, spec: PageSpec, max_side: int) -> Book:
+    grid = sheet_grid(spec)
+    aspect = FRAME_ASPECTS[spec.frame_aspect]
+    live, g = spec.live, spec.gutter
+    fw, fh = _sheet_frame(live, grid.cols, grid.rows, grid.notes_beside, aspect, g)
+    cell_w = (live.w - (grid.cols - 1) * g) / grid.cols
+    cell_h = (live.h - SHEET_HEADER - (grid.rows - 1) * g) / grid.rows
+    per_sheet = grid.cols * grid.rows
+    rtl = spec.reading == "rtl"
+    pages: list[Page] = []
+    current: list[PanelSlot] = []
+    number = 0
+
+    def flush():
+        if current:
+            pages.append(Page(len(pages) + 1, f"storyboard-{grid.cols}x{grid.rows}", tuple(current)))
+            current.clear()
+
+    for s, scene in enumerate(story.scenes):
+        for p, panel in enumerate(scene.panels):
+            if panel.new_page or (p == 0 and scene.new_page) or len(current) == per_sheet:
+                flush()
+            k = len(current)
+            col, row = k % grid.cols, k // grid.cols
+            if rtl:
+                col = grid.cols - 1 - col
+            cx = live.x + col * (cell_w + g)
+            top = live.y1 - SHEET_HEADER - row * (cell_h + g)
+            if grid.notes_beside:
+                frame = Rect(cx, top - fh, fw, fh)
+                notes = Rect(cx + fw + g / 2, top - cell_h, cell_w - fw - g / 2, cell_h)
+                if rtl:  # mirror inside the cell too: notes on the left of the frame
+                    frame = Rect(cx + cell_w - fw, top - fh, fw, fh)
+                    notes = Rect(cx, top - cell_h, cell_w - fw - g / 2, cell_h)
+            else:
+                frame = Rect(cx + (cell_w - fw) / 2, top - fh, fw, fh)
+                notes = Rect(cx, top - cell_h, cell_w, cell_h - fh - g / 2)
+            number += 1
+            current.append(_slot(s, p, k, frame, spec, max_side, number, notes))
+    flush()
+    return Book(spec, tuple(pages))
+
+
+# ------------------------------------------------------------------------------ cast regions
+
+# Named positions -> horizontal centres in panel fractions. Figures stand from y=0.15 to the
+# bottom of the frame (y grows downwards, as in image coordinates).
+POSITION_CENTERS = {"far-left": 0.1, "left": 0.28, "center": 0.5, "right": 0.72, "far-right": 0.9}
+_FIGURE_TOP, _FIGURE_BOTTOM = 0.15, 1.0
+
+
+def cast_boxes(panel: Any) -> list[tuple[float, float, float, float]]:
+    """The region of each cast member of `panel`, in cast order, as (x0, y0, x1, y1) panel
+    fractions with y down. Explicit boxes are kept; named positions map to fixed columns;
+    members without a position are spread evenly by their place in the cast list."""
+    cast = list(panel.cast)
+    n = len(cast)
+    boxes = []
+    for i, entry in enumerate(cast):
+        pos = entry.position
+        if isinstance(pos, (tuple, list)):
+            boxes.append(tuple(float(v) for v in pos))
+            continue
+        if isinstance(pos, str):
+            centre = POSITION_CENTERS[pos]
+            half = 0.15 if n <= 3 else 0.11
+        else:
+            centre = (i + 0.5) / n
+            half = min(0.2, 0.5 / n)
+        x0, x1 = max(0.0, centre - half), min(1.0, centre + half)
+        boxes.append((x0, _FIGURE_TOP, x1, _FIGURE_BOTTOM))
+    return boxes
