@@ -1,0 +1,190 @@
+"""Content-addressed panel store: a re-render only redraws panels whose pixels would change.
+
+The key of a panel is a SHA-256 over everything that changes its pixels: the engine's
+`settings()` (name, version, models, steps, guidance, scheduler...), the prompt and negative,
+the size and seed, the style peels (local files by content), and per cast member the box,
+mask and identity embedding. Dialogue, captions and layout changes that keep a panel's size
+are not in the key, so they reuse the image.
+
+On disk: `<root>/<key[:2]>/<key>.png` with a `<key>.json` sidecar of the key's inputs. Every
+file is written to a temporary name and renamed into place, PNG last: a PNG that exists is
+complete, so concurrent renders sharing a cache and killed renders never read a partial entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from storyboard.errors import StoryboardError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from storyboard.engines.base import PanelRequest
+
+KEY_VERSION = 1  # bump when the meaning of a key changes
+
+
+def default_root() -> Path:
+    """`STORYBOARD_CACHE`, else the per-user cache folder."""
+    env = os.environ.get("STORYBOARD_CACHE")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return platformdirs.user_cache_path("storyboard") / "panels"
+
+
+def _array_digest(array) -> str:
+    import numpy as np
+
+    array = np.ascontiguousarray(array)
+    h = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    h.update(array.tobytes())
+    return h.hexdigest()
+
+
+class _FileDigests:
+    """SHA-256 of local files, computed once per (path, size, mtime)."""
+
+    def __init__(self):
+        self._seen: dict[tuple, str] = {}
+
+    def __call__(self, ref: str) -> str:
+        path = Path(ref)
+        if not path.is_file():
+            return ref  # a hub id: the engine's settings carry its revision
+        stat = path.stat()
+        marker = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if marker not in self._seen:
+            h = hashlib.sha256()
+            with path.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            self._seen[marker] = f"sha256:{h.hexdigest()}"
+        return self._seen[marker]
+
+
+_file_digest = _FileDigests()
+
+
+def key_inputs(engine_settings: dict[str, Any], request: "PanelRequest") -> dict[str, Any]:
+    """The JSON-able description of everything that changes a panel's pixels."""
+    return {
+        "key_version": KEY_VERSION,
+        "engine": engine_settings,
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt,
+        "size": [request.width, request.height],
+        "seed": request.seed,
+        "setting": request.setting,
+        "action": request.action,
+        "shot": request.shot,
+        "angle": request.angle,
+        "peels": [[_file_digest(p.ref), p.weight] for p in request.peels],
+        "cast": [
+            {
+                "id": m.id,
+                "name": m.name,
+                "description": m.description,
+                "box": list(m.box),
+                "expression": m.expression,
+                "pose": m.pose,
+                "identity": None if m.identity is None else {
+                    "kind": m.identity.kind,
+                    "embedder": m.identity.embedder,
+                    "embedding": _array_digest(m.identity.embedding),
+                },
+                "mask": None if m.mask is None else _array_digest(m.mask),
+            }
+            for m in request.cast
+        ],
+        "extra": request.extra,
+    }
+
+
+def panel_key(engine_settings: dict[str, Any], request: "PanelRequest") -> str:
+    text = json.dumps(key_inputs(engine_settings, request), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    root: Path
+    entries: int
+    bytes: int
+
+
+class PanelCache:
+    """A folder of finished panels addressed by `panel_key`."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root).expanduser() if root is not None else default_root()
+
+    def _png(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.png"
+
+    def get(self, key: str) -> "Image.Image | None":
+        """The stored panel, or None. A damaged entry is removed and counts as a miss."""
+        from PIL import Image, UnidentifiedImageError
+
+        path = self._png(key)
+        try:
+            with Image.open(path) as image:
+                image.load()
+                return image.copy()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnidentifiedImageError, SyntaxError):
+            path.unlink(missing_ok=True)
+            return None
+
+    def put(self, key: str, image: "Image.Image", inputs: dict[str, Any] | None = None) -> None:
+        try:
+            if inputs is not None:
+                body = json.dumps(inputs, sort_keys=True, indent=1, default=str).encode()
+                _atomic_write(self._png(key).with_suffix(".json"), lambda fh: fh.write(body))
+            _atomic_write(self._png(key), lambda fh: image.save(fh, format="PNG", compress_level=1))
+        except OSError as err:
+            raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
+
+    def info(self) -> CacheInfo:
+        files = list(self.root.glob("??/*.png")) if self.root.is_dir() else []
+        return CacheInfo(self.root, len(files), sum(f.stat().st_size for f in files))
+
+    def clear(self) -> int:
+        """Remove every entry (and stray temporary files); return how many panels were removed."""
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        for sub in self.root.glob("??"):
+            if not sub.is_dir():
+                continue
+            for f in sub.iterdir():
+                removed += f.suffix == ".png"
+                f.unlink(missing_ok=True)
+            try:
+                sub.rmdir()
+            except OSError:
+                pass  # another render wrote into it meanwhile
+        return removed

@@ -1,0 +1,24 @@
+"""`storyboard cache info|clear`: inspect or empty the panel cache."""
+
+from __future__ import annotations
+
+ORDER = 60
+
+
+def register(sub) -> None:
+    p = sub.add_parser("cache", help="show or clear the panel cache")
+    p.add_argument("action", choices=["info", "clear"])
+    p.add_argument("--cache", metavar="DIR", help="cache folder (default: STORYBOARD_CACHE or per-user cache)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from storyboard.cache import PanelCache
+
+    cache = PanelCache(args.cache)
+    if args.action == "clear":
+        print(f"removed {cache.clear()} panels from {cache.root}")
+        return 0
+    info = cache.info()
+    print(f"{info.root}: {info.entries} panels, {info.bytes / 1e6:.1f} MB")
+    return 0

@@ -1,0 +1,121 @@
+"""`storyboard render SCRIPT -o OUT...`: the whole job, with a progress bar on a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ORDER = 20
+
+
+def add_generation_arguments(p: argparse.ArgumentParser) -> None:
+    """Flags that override the script's `generation:` section (shared with `watch`)."""
+    g = p.add_argument_group("generation (override the script's generation: section)")
+    g.add_argument("--engine", choices=["draft", "diffusion"], help="draft sketches (no model) or diffusion")
+    g.add_argument("--seed", type=int, help="base seed; panels with their own seed keep it")
+    g.add_argument("--model", help="base model: hub id, local folder or single file")
+    g.add_argument("--face-adapter", help="IP-Adapter FaceID checkpoint for face characters")
+    g.add_argument("--drawn-adapter", help="IP-Adapter Plus checkpoint for drawn characters")
+    g.add_argument("--face-models", help="InsightFace model pack name or folder of ONNX models")
+    g.add_argument("--fast-lora", help="latent-consistency LoRA for few-step sampling")
+    g.add_argument("--fast", action=argparse.BooleanOptionalAction, default=None,
+                   help="few-step latent-consistency sampling (default: on)")
+    g.add_argument("--steps", type=int, help="sampling steps")
+    g.add_argument("--guidance", type=float, help="classifier-free guidance scale")
+    g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs (default: auto)")
+    g.add_argument("--dtype", choices=["auto", "fp32", "fp16", "bf16"], help="weights precision (default: auto)")
+    g.add_argument("--offload", action="store_true", default=None, help="model CPU offload (less GPU memory)")
+    g.add_argument("--batch", type=int, help="panels generated together (same size and cast count)")
+    g.add_argument("--library", help="character library folder (default: STORYBOARD_LIBRARY or per-user folder)")
+    o = p.add_argument_group("output")
+    o.add_argument("--cache", metavar="DIR", help="panel cache folder (default: STORYBOARD_CACHE or per-user cache)")
+    o.add_argument("--no-cache", action="store_true", help="neither read nor write the panel cache")
+    o.add_argument("--font", help="TTF/OTF lettering font (overrides the script's style.font)")
+    o.add_argument("--max-side", type=int, default=1024, help="longest side of a generated panel in pixels")
+    o.add_argument("--upscale", default="lanczos",
+                   help="bring panels to print resolution: lanczos, or a super-resolution model file / hub id")
+    o.add_argument("--no-watermark", action="store_true", help="do not mark panels as machine-generated")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("render", help="render a story to PDF, CBZ or PNG pages")
+    p.add_argument("script", help="story script (.yaml)")
+    p.add_argument("-o", "--output", action="append", metavar="OUT",
+                   help="output: file.pdf, file.cbz, or a folder (ending in /) of PNG pages; repeatable "
+                        "(default: SCRIPT name with .pdf, in the current folder)")
+    p.add_argument("--json", action="store_true", help="print one JSON summary object instead of the summary line")
+    add_generation_arguments(p)
+    p.set_defaults(func=run)
+
+
+ENGINE_FLAGS = ("model", "face_adapter", "drawn_adapter", "fast_lora", "fast", "steps", "guidance",
+                "device", "dtype", "offload", "batch")
+
+
+def render_kwargs(args, story) -> dict:
+    """Keyword arguments for `storyboard.render` from parsed flags and the script."""
+    engine = args.engine or story.generation.engine or "diffusion"
+    return dict(
+        engine=engine,
+        engine_options={name: getattr(args, name) for name in ENGINE_FLAGS} if engine != "draft" else {},
+        seed=args.seed,
+        cache=False if args.no_cache else args.cache,
+        font=args.font,
+        max_side=args.max_side,
+        library=args.library,
+        face_models=args.face_models,
+        watermark=not args.no_watermark,
+        upscale=args.upscale,
+    )
+
+
+def run(args) -> int:
+    from storyboard.render import render
+    from storyboard.script import load_story
+
+    story = load_story(args.script)
+    outputs = args.output or [Path(args.script).with_suffix(".pdf").name]
+    with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
+        result = render(story, out=outputs, progress=progress, **render_kwargs(args, story))
+    if args.json:
+        print(json.dumps(result.summary()))
+    else:
+        print(summary_line(result))
+    return 0
+
+
+def summary_line(result) -> str:
+    outs = ", ".join(str(p) for p in result.outputs)
+    return (f"wrote {outs}: {result.pages} pages, {result.panels_total} panels "
+            f"({result.panels_generated} generated, {result.panels_cached} cached) in {result.seconds:.1f} s")
+
+
+class progress_reporter:
+    """A rich progress bar over panels when stderr is a terminal; nothing otherwise."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self._bar = None
+        self._task = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(TextColumn("panels"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                             TextColumn("{task.description}"), transient=True)
+        self._bar.start()
+        return self._update
+
+    def _update(self, done: int, total: int, request, status: str) -> None:
+        if self._task is None:
+            self._task = self._bar.add_task("", total=total)
+        self._bar.update(self._task, completed=done, description=f"{request.label} ({status})")
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.stop()
+        return False

@@ -1,0 +1,352 @@
+"""Orchestration: script -> layout -> identities -> plan -> engine/cache -> export.
+
+`render()` is the whole job behind `storyboard render`. Every stage it calls owns its own
+rules; this module only sequences them, reports progress, and writes the run manifest.
+Everything that can fail because of the user's input (the script, the characters, the
+output paths) is checked before the first panel is generated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from storyboard.errors import ExportError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from storyboard.engines.base import Engine, Identity, PanelRequest
+    from storyboard.script import Story
+
+FORMATS = ("pdf", "cbz", "pages")
+ProgressCallback = Callable[[int, int, "PanelRequest", str], None]  # done, total, request, status
+
+
+@dataclass(frozen=True)
+class PanelRecord:
+    scene: int
+    panel: int
+    scene_id: str
+    key: str
+    seed: int
+    status: str  # "generated" | "cached"
+    seconds: float
+
+
+@dataclass
+class RenderResult:
+    """What a render produced. `seconds` is the wall time of the whole call."""
+
+    outputs: list[Path]
+    pages: int
+    panels_total: int
+    panels_generated: int
+    panels_cached: int
+    seconds: float
+    run_id: str
+    panels: list[PanelRecord] = field(default_factory=list)
+    manifests: list[Path] = field(default_factory=list)
+
+    @property
+    def seeds(self) -> dict[tuple[int, int], int]:
+        return {(r.scene, r.panel): r.seed for r in self.panels}
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "outputs": [str(p) for p in self.outputs],
+            "pages": self.pages,
+            "panels_total": self.panels_total,
+            "panels_generated": self.panels_generated,
+            "panels_cached": self.panels_cached,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def output_format(path: str | Path) -> str:
+    """`pdf`, `cbz`, or `pages` (a folder of PNG pages: a path ending in / or without suffix)."""
+    text = str(path)
+    suffix = Path(text).suffix.lower()
+    if text.endswith(("/", os.sep)) or not suffix:
+        return "pages"
+    if suffix in (".pdf", ".cbz"):
+        return suffix[1:]
+    raise ExportError(f"unknown output format '{suffix}' for {text}: use .pdf, .cbz, or a folder for PNG pages")
+
+
+def _check_outputs(outputs: Sequence[str | Path]) -> list[tuple[Path, str]]:
+    checked = []
+    for out in outputs:
+        fmt = output_format(out)
+        path = Path(out)
+        parent = path if fmt == "pages" else path.parent
+        if fmt == "pages" and path.exists() and not path.is_dir():
+            raise ExportError(f"cannot write PNG pages into {out}: it is a file")
+        if fmt != "pages" and path.is_dir():
+            raise ExportError(f"cannot write {out}: it is a folder")
+        anchor = parent if parent.exists() else parent.parent
+        if fmt != "pages" and not parent.is_dir():
+            raise ExportError(f"cannot write {out}: folder {parent} does not exist")
+        if anchor.exists() and not os.access(anchor, os.W_OK):
+            raise ExportError(f"cannot write {out}: folder {anchor} is not writable")
+        checked.append((path, fmt))
+    return checked
+
+
+def render(
+    story: "Story | str | Path",
+    *,
+    out: str | Path | Sequence[str | Path],
+    engine: "str | Engine" = "draft",
+    engine_options: dict[str, Any] | None = None,
+    seed: int | None = None,
+    cache: str | Path | bool | None = None,
+    font: str | Path | None = None,
+    max_side: int = 1024,
+    library: Any = None,
+    face_models: str | None = None,
+    watermark: bool = True,
+    upscale: str = "lanczos",
+    progress: ProgressCallback | None = None,
+) -> RenderResult:
+    """Render a story to every output in `out` (PDF, CBZ, folder of PNG pages).
+
+    `engine` is "draft", "diffusion" or an Engine object; `engine_options` override the
+    script's `generation` settings for a named engine. `cache` is a folder, None for the
+    default folder, or False for none. Panels are generated once however many outputs.
+    """
+    from storyboard import layout, plan
+    from storyboard.cache import PanelCache, key_inputs, panel_key
+    from storyboard.script import Story, load_story
+
+    started = time.perf_counter()
+    if not isinstance(story, Story):
+        story = load_story(story)
+    targets = _check_outputs([out] if isinstance(out, (str, Path)) else list(out))
+    if not targets:
+        raise ExportError("no output given")
+
+    engine_obj = _engine(story, engine, engine_options or {})
+    book = layout.paginate(story, max_side=max_side)
+    identities = _identities(story, engine_obj, library, face_models)
+    requests = plan.plan_panels(story, book, identities, seed=seed)
+    print_sizes = {(s.scene, s.panel): (s.print_width, s.print_height) for s in book.slots()}
+    if getattr(engine_obj, "renders_at_print_size", engine_obj.name == "draft"):
+        requests = [_at_size(r, *print_sizes[(r.scene, r.panel)]) for r in requests]
+
+    store = None if cache is False else PanelCache(None if cache in (None, True) else cache)
+    run_id = _run_id(story, engine_obj.settings())
+    settings = engine_obj.settings()
+    keys = {(r.scene, r.panel): panel_key(settings, r) for r in requests}
+
+    images: dict[tuple[int, int], Image.Image] = {}
+    records: dict[tuple[int, int], PanelRecord] = {}
+    todo = []
+    for request in requests:
+        where = (request.scene, request.panel)
+        image = store.get(keys[where]) if store else None
+        if image is None:
+            todo.append(request)
+            continue
+        images[where] = image
+        records[where] = _record(story, request, keys[where], "cached", 0.0)
+        if progress:
+            progress(len(records), len(requests), request, "cached")
+
+    for request, image, seconds in _generate(engine_obj, todo):
+        where = (request.scene, request.panel)
+        if store:
+            store.put(keys[where], image, key_inputs(settings, request))
+        images[where] = image
+        records[where] = _record(story, request, keys[where], "generated", seconds)
+        if progress:
+            progress(len(records), len(requests), request, "generated")
+
+    finished = _finish_panels(requests, images, print_sizes, upscale, watermark, run_id, settings)
+    outputs, manifests = [], []
+    panel_records = [records[(r.scene, r.panel)] for r in requests]
+    for path, fmt in targets:
+        _export(fmt, story, book, finished, path, font, settings, run_id)
+        outputs.append(path)
+    result = RenderResult(
+        outputs=outputs,
+        pages=len(book.pages),
+        panels_total=len(requests),
+        panels_generated=sum(r.status == "generated" for r in panel_records),
+        panels_cached=sum(r.status == "cached" for r in panel_records),
+        seconds=0.0,
+        run_id=run_id,
+        panels=panel_records,
+    )
+    for path, fmt in targets:
+        manifests.append(_write_manifest(path, story, settings, result, watermark=watermark, seed=seed))
+    result.manifests = manifests
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _engine(story: "Story", engine: "str | Engine", options: dict[str, Any]) -> "Engine":
+    if not isinstance(engine, str):
+        return engine
+    from storyboard.engines.registry import create_engine
+
+    if engine == "draft":
+        return create_engine("draft")
+    merged = {
+        key: value
+        for key, value in story.generation.model_dump().items()
+        if value is not None and key not in ("engine", "seed", "face_models")
+    }
+    merged.update({k: v for k, v in options.items() if v is not None})
+    return create_engine(engine, base_dir=story.base_dir, **merged)
+
+
+def _identities(story: "Story", engine: "Engine", library: Any, face_models: str | None) -> dict[str, "Identity"]:
+    """Identity embeddings for every cast character that has references or a library entry.
+    Engines that draw no identity (the draft engine) need none, so nothing is loaded."""
+    if not getattr(engine, "uses_identities", engine.name != "draft"):
+        return {}
+    import characters
+
+    cast_ids = {entry.id for _, _, _, panel in story.panels() for entry in panel.cast}
+    wanted = {cid: c for cid, c in story.characters.items() if cid in cast_ids and (c.references or c.library)}
+    if not wanted:
+        return {}
+    lib = library if isinstance(library, characters.CharacterLibrary) else characters.CharacterLibrary(library)
+    models = face_models or os.environ.get("STORYBOARD_FACE_MODELS") or story.generation.face_models
+    return {
+        cid: characters.identity_for(
+            cid,
+            references=[story.base_dir / ref for ref in c.references] if c.references else None,
+            library_id=c.library,
+            kind=c.kind,
+            library=lib,
+            face_models=models,
+        )
+        for cid, c in wanted.items()
+    }
+
+
+def _at_size(request: "PanelRequest", width: int, height: int) -> "PanelRequest":
+    # Engines that draw at print size directly use no masks (masks are for identity).
+    cast = tuple(dataclasses.replace(m, mask=None) for m in request.cast)
+    return dataclasses.replace(request, width=width, height=height, cast=cast)
+
+
+def _generate(engine: "Engine", todo: list["PanelRequest"]) -> Iterable[tuple["PanelRequest", "Image.Image", float]]:
+    """Yield panels as they are made, so each is cached before the next one starts."""
+    batch = max(1, int(getattr(engine, "batch", 1) or 1))
+    render_batch = getattr(engine, "render_batch", None)
+    if batch > 1 and render_batch is not None:
+        for start in range(0, len(todo), batch):
+            chunk = todo[start:start + batch]
+            t0 = time.perf_counter()
+            images = render_batch(chunk)
+            each = (time.perf_counter() - t0) / len(chunk)
+            yield from ((r, im, each) for r, im in zip(chunk, images))
+        return
+    for request in todo:
+        t0 = time.perf_counter()
+        image = engine.render(request)
+        yield request, image, time.perf_counter() - t0
+
+
+def _finish_panels(requests, images, print_sizes, upscale_method, watermark, run_id, settings):
+    """Bring panels to print size and mark them; the cache keeps the engine's output."""
+    from storyboard import upscale as upscaling
+
+    marker = None
+    if watermark:
+        from storyboard import watermark as wm
+
+        marker = wm.mark
+    upscaler = upscaling.load_upscaler(upscale_method) if upscale_method not in (None, "lanczos") else None
+    out = {}
+    for request in requests:
+        where = (request.scene, request.panel)
+        image = images[where]
+        size = print_sizes[where]
+        if image.size != size:
+            image = upscaling.upscale(image, size, method="model" if upscaler else "lanczos", model=upscaler)
+        if marker is not None:
+            image = marker(image, run_id)
+        out[where] = image
+    return out
+
+
+def _export(fmt, story, book, images, path, font, settings, run_id):
+    from storyboard.provenance import provenance
+
+    meta = provenance(settings, run_id)
+    if fmt == "pdf":
+        from storyboard.export.pdf import write_pdf
+
+        write_pdf(story, book, images, path, font=font, metadata=meta)
+    elif fmt == "pages":
+        from storyboard.export.images import write_pages
+
+        write_pages(story, book, images, path, font=font, metadata=meta)
+    else:
+        from storyboard.export.cbz import comic_info_for, write_cbz
+        from storyboard.export.images import render_pages
+
+        write_cbz(render_pages(story, book, images, font=font), path, info=comic_info_for(story, meta))
+
+
+def _record(story, request, key, status, seconds) -> PanelRecord:
+    return PanelRecord(request.scene, request.panel, story.scenes[request.scene].id, key, request.seed,
+                       status, round(seconds, 4))
+
+
+def _script_hash(story: "Story") -> str:
+    if story.path is not None and story.path.is_file():
+        return "sha256:" + hashlib.sha256(story.path.read_bytes()).hexdigest()
+    return "sha256:" + hashlib.sha256(story.model_dump_json().encode()).hexdigest()
+
+
+def _run_id(story: "Story", settings: dict[str, Any]) -> str:
+    """A short id of this run (8 hex digits), different for every render call."""
+    h = hashlib.sha256(f"{_script_hash(story)}{json.dumps(settings, sort_keys=True, default=str)}".encode())
+    h.update(os.urandom(8))
+    return h.hexdigest()[:8]
+
+
+def manifest_path(output: Path) -> Path:
+    text = str(output).rstrip("/" + os.sep)
+    return Path(text + ".manifest.json")
+
+
+def _write_manifest(output: Path, story: "Story", settings, result: RenderResult, *, watermark: bool, seed) -> Path:
+    from storyboard import __version__
+    from storyboard.cache import _atomic_write
+
+    body = {
+        "tool": "storyboard",
+        "version": __version__,
+        "script": str(story.path) if story.path else None,
+        "script_hash": _script_hash(story),
+        "title": story.title,
+        "engine": settings,
+        "seed": seed if seed is not None else story.generation.seed,
+        "run_id": result.run_id,
+        "watermark": watermark,
+        "output": str(output),
+        "pages": result.pages,
+        "panels": [dataclasses.asdict(r) for r in result.panels],
+    }
+    path = manifest_path(output)
+    try:
+        _atomic_write(path, lambda fh: fh.write(json.dumps(body, indent=2).encode()))
+    except OSError as err:
+        raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
+    return path
+
+
+__all__ = ["render", "RenderResult", "PanelRecord", "output_format"]
