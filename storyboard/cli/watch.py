@@ -1,0 +1,92 @@
+"""`storyboard watch SCRIPT -o OUT`: re-render on every save of the script or its files.
+
+Polls modification times (no extra dependency, works on every file system, including
+network mounts where change notifications are unreliable). Problems in the script are
+printed and the watch goes on; only Ctrl-C ends it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ORDER = 25
+
+
+def register(sub) -> None:
+    from storyboard.cli.render import add_generation_arguments
+
+    p = sub.add_parser("watch", help="re-render a story every time it (or a file it uses) is saved")
+    p.add_argument("script", help="story script (.yaml)")
+    p.add_argument("-o", "--output", action="append", metavar="OUT", help="as for `storyboard render`")
+    p.add_argument("--interval", type=float, default=0.5, help="seconds between checks for changes")
+    p.add_argument("--once", action="store_true", help=argparse.SUPPRESS)  # for tests and scripts
+    add_generation_arguments(p)
+    p.set_defaults(func=run)
+
+
+def watched_files(script: Path) -> list[Path]:
+    """The script plus every local file it names that exists (references, font, peels)."""
+    from storyboard.errors import ScriptError
+    from storyboard.script import load_story
+
+    files = [script]
+    try:
+        story = load_story(script)
+    except ScriptError:
+        return files
+    names = [ref for c in story.characters.values() for ref in (c.references or [])]
+    names += [p.path for p in story.style.peels] + ([story.style.font] if story.style.font else [])
+    files += [story.base_dir / n for n in names if (story.base_dir / n).is_file()]
+    return files
+
+
+def _stamp(files: list[Path]) -> tuple:
+    out = []
+    for f in files:
+        try:
+            st = f.stat()
+            out.append((str(f), st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((str(f), None, None))
+    return tuple(out)
+
+
+def render_once(args) -> bool:
+    from storyboard.cli.render import render_kwargs, summary_line
+    from storyboard.errors import ScriptError, StoryboardError
+    from storyboard.render import render
+    from storyboard.script import load_story
+
+    try:
+        story = load_story(args.script)
+        outputs = args.output or [Path(args.script).with_suffix(".pdf").name]
+        result = render(story, out=outputs, **render_kwargs(args, story))
+    except ScriptError as err:
+        print(err, file=sys.stderr)
+        return False
+    except StoryboardError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return False
+    print(summary_line(result), flush=True)
+    return True
+
+
+def run(args) -> int:
+    script = Path(args.script)
+    stamp = None
+    print(f"watching {script} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    try:
+        while True:
+            files = watched_files(script)
+            current = _stamp(files)
+            if current != stamp:
+                stamp = current
+                ok = render_once(args)
+                if args.once:
+                    return 0 if ok else 2
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return 0
