@@ -1,0 +1,112 @@
+"""Reading reference images: only JPEG, PNG and WebP, upright, as 8-bit RGB.
+
+Every failure is a `CharacterError` naming the file, because a bad reference is always
+something the user can fix (wrong file, truncated download, a 50k x 50k scan).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from storyboard.errors import CharacterError
+
+FORMATS = ("JPEG", "PNG", "WEBP")
+MAX_PIXELS = 40_000_000  # a 40 MP reference is already far beyond what any embedder looks at
+
+
+@dataclass(frozen=True)
+class ReferenceImage:
+    """One reference picture: where it came from, its bytes' hash and its upright RGB pixels."""
+
+    path: Path
+    data: bytes  # the file as given; stored in the library so it can be re-embedded later
+    sha256: str
+    format: str  # "JPEG", "PNG" or "WEBP"
+    image: Image.Image  # mode "RGB"
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def load_reference(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> ReferenceImage:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CharacterError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CharacterError(f"{path}: is a folder, not an image") from None
+    except OSError as err:
+        raise CharacterError(f"{path}: cannot read: {err.strerror or err}") from None
+    image, format = decode(data, path, max_pixels)
+    return ReferenceImage(path, data, hashlib.sha256(data).hexdigest(), format, image)
+
+
+def load_references(paths: Sequence[str | Path]) -> list[ReferenceImage]:
+    """Load several references, refusing the same image given twice (it would weigh double)."""
+    references: list[ReferenceImage] = []
+    for path in paths:
+        ref = load_reference(path)
+        for earlier in references:
+            if earlier.sha256 == ref.sha256:
+                raise CharacterError(f"{ref.path} is the same image as {earlier.path}")
+        references.append(ref)
+    return references
+
+
+def decode(data: bytes, path: Path, max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, str]:
+    """Decode image bytes into an upright 8-bit RGB image and its format, or raise naming `path`."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between its limit and twice that; we refuse at our own limit.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in FORMATS:
+                raise CharacterError(
+                    f"{path}: {image.format} images are not supported (use JPEG, PNG or WebP)"
+                )
+            width, height = image.size
+            if width * height > max_pixels:
+                raise CharacterError(
+                    f"{path}: {width}x{height} is too large "
+                    f"(over {max_pixels // 1_000_000} megapixels); scale it down"
+                )
+            image.load()
+    except CharacterError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError):
+        raise CharacterError(f"{path}: not a JPEG, PNG or WebP image") from None
+    except (OSError, SyntaxError, ValueError) as err:  # truncated or corrupt data
+        raise CharacterError(f"{path}: broken image ({err})") from None
+    return _to_rgb(ImageOps.exif_transpose(image)), image.format
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode.startswith("I"):
+        image = _wide_gray_to_8bit(image)
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        # Transparent areas become white, as on the page, not black.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("RGB")  # CMYK, YCbCr, L, 1 ... all convert losslessly enough
+
+
+def _wide_gray_to_8bit(image: Image.Image) -> Image.Image:
+    import numpy as np
+
+    values = np.asarray(image, dtype=np.float64)
+    # 16-bit grey PNGs open as I;16 or I: scale the full range down instead of clipping at 255.
+    wide = image.mode.startswith("I;16") or values.max(initial=0) > 255
+    top = 65535.0 if wide else 255.0
+    return Image.fromarray(np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")

@@ -1,0 +1,356 @@
+"""The character library on disk: one folder per registered character.
+
+    <root>/
+      mara/
+        character.json           format, id, name, description, kind, embedder, references, created
+        embeddings.safetensors   per_image, mean (and pooled: one unit vector per reference)
+        references/01.jpg        the reference files byte for byte, so they can be re-embedded
+        thumbnails/01.png        small previews
+      .cache/<key>.safetensors   identities of script `references:`, keyed by their content
+      .tmp-*, .trash-*           work in progress; never read as characters
+
+A character is built in a `.tmp-*` folder inside the root and renamed into place in one
+step, so an interrupted `register` leaves at most an ignored temporary folder. The JSON
+records the hash of the embeddings file, so a damaged folder is refused, not half loaded.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from characters.embedders import (
+    KINDS,
+    IdentityEmbedder,
+    Signature,
+    candidates,
+    embed_references,
+)
+from characters.images import ReferenceImage, load_reference, load_references
+from storyboard.errors import CharacterError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from storyboard.engines.base import Identity
+
+FORMAT = 1
+ID_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,63}\Z")
+SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
+THUMBNAIL = 256
+STALE_SECONDS = 3600  # a temporary folder this old belongs to a process that died
+
+
+@dataclass(frozen=True)
+class StoredReference:
+    source: str  # the path the image was registered from
+    file: str  # its copy, relative to the character folder
+    thumbnail: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Character:
+    id: str
+    name: str
+    description: str
+    kind: str  # "face" or "drawn": the embedding actually stored
+    requested_kind: str  # what was asked for: "face", "drawn" or "auto"
+    embedder: Signature
+    references: tuple[StoredReference, ...]
+    created: str  # ISO 8601, UTC
+    folder: Path
+
+
+def default_root() -> Path:
+    """$STORYBOARD_LIBRARY, else the per-user data folder."""
+    if os.environ.get("STORYBOARD_LIBRARY"):
+        return Path(os.environ["STORYBOARD_LIBRARY"]).expanduser()
+    import platformdirs
+
+    return platformdirs.user_data_path("storyboard") / "characters"
+
+
+class CharacterLibrary:
+    """Registered characters and their identity embeddings, under one root folder."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root).expanduser() if root is not None else default_root()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def list(self) -> list[Character]:
+        if not self.root.exists():
+            return []
+        if not self.root.is_dir():
+            raise CharacterError(f"character library {self.root} is not a folder")
+        return [self._load(folder) for folder in self._folders()]
+
+    def get(self, id: str) -> Character:
+        folder = self.root / id
+        if not ID_PATTERN.match(id) or not folder.is_dir():
+            names = [f.name for f in self._folders()] if self.root.is_dir() else []
+            close = difflib.get_close_matches(id, names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise CharacterError(f"no character '{id}' in the library {self.root}{hint}")
+        return self._load(folder)
+
+    def embedding(self, id: str, embedder: IdentityEmbedder | None = None) -> "Identity":
+        """The character's identity; with `embedder`, as that embedder sees the stored references
+        (computed once, then cached) when it differs from the one used at registration."""
+        character = self.get(id)
+        if embedder is None or embedder.signature() == character.embedder:
+            data = self._read_embeddings(character.folder)
+            return _identity(character.kind, data["mean"], character.embedder)
+        references = [load_reference(character.folder / ref.file) for ref in character.references]
+        return self.identity_of(references, [embedder], embedder.kind)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def register(
+        self,
+        id: str,
+        images: Sequence[str | Path],
+        *,
+        name: str = "",
+        description: str = "",
+        kind: str = "auto",
+        face_models: str | None = None,
+        drawn_encoder: str | None = None,
+        embedder: IdentityEmbedder | None = None,
+    ) -> Character:
+        """Embed `images` and store them as character `id`; the library is untouched on any error."""
+        if not ID_PATTERN.match(id):
+            raise CharacterError(
+                f"invalid character id '{id}': use lower-case letters, digits, '-' and '_', "
+                f"starting with a letter (at most 64)"
+            )
+        if kind not in KINDS:
+            raise CharacterError(f"unknown character kind '{kind}' (use face, drawn or auto)")
+        if (self.root / id).exists():
+            raise CharacterError(f"character '{id}' already exists in {self.root}; remove it first")
+        if not images:
+            raise CharacterError(f"character '{id}': give at least one reference image")
+        references = load_references(images)
+        embedders = candidates(kind, face_models=face_models, drawn_encoder=drawn_encoder, embedder=embedder)
+        signature, embeddings = embed_references(references, embedders)
+
+        stored = tuple(
+            StoredReference(
+                source=str(ref.path.resolve()),
+                file=f"references/{i:02d}{SUFFIXES[ref.format]}",
+                thumbnail=f"thumbnails/{i:02d}.png",
+                sha256=ref.sha256,
+            )
+            for i, ref in enumerate(references, start=1)
+        )
+        staging = self._staging()
+        try:
+            for ref, entry in zip(references, stored):
+                _write(staging / entry.file, ref.data)
+                _write(staging / entry.thumbnail, _thumbnail(ref))
+            tensors = {"per_image": embeddings.per_image, "mean": embeddings.mean, "pooled": embeddings.pooled}
+            blob = _safetensors_bytes(tensors)
+            _write(staging / "embeddings.safetensors", blob)
+            record = {
+                "format": FORMAT,
+                "id": id,
+                "name": name or id,
+                "description": description,
+                "kind": embeddings.kind,
+                "requested_kind": kind,
+                "embedder": {"name": signature.name, "model": signature.model, "version": signature.version},
+                "references": [vars(entry) for entry in stored],
+                "embeddings": {"file": "embeddings.safetensors", "sha256": hashlib.sha256(blob).hexdigest()},
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+            # Written last: a folder without a complete character.json is never a character.
+            _write(staging / "character.json", json.dumps(record, indent=2).encode())
+            try:
+                os.rename(staging, self.root / id)
+            except OSError:
+                raise CharacterError(f"character '{id}' was registered meanwhile by another process") from None
+            _sync_folder(self.root)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return self._load(self.root / id)
+
+    def remove(self, id: str) -> None:
+        """Remove a character, even a damaged one; a folder that is not a character is kept."""
+        folder = self.root / id
+        if not ID_PATTERN.match(id) or not folder.is_dir():
+            self.get(id)  # raises, with a did-you-mean
+        if not (folder / "character.json").is_file():
+            raise CharacterError(f"{folder} is not a storyboard character (no character.json); not removing it")
+        trash = self.root / f".trash-{uuid.uuid4().hex}"
+        # One rename takes the character out of the library; deleting the files may then fail
+        # or be interrupted without leaving a half character behind.
+        try:
+            os.rename(folder, trash)
+        except OSError as err:
+            raise CharacterError(f"cannot remove {folder}: {err.strerror or err}") from None
+        shutil.rmtree(trash, ignore_errors=True)
+
+    # -- identities of script references --------------------------------------------------
+
+    def identity_of(
+        self, references: Sequence[ReferenceImage], embedders: Sequence[IdentityEmbedder], kind: str
+    ) -> "Identity":
+        """Embed `references` (trying `embedders` in order), cached under a content key."""
+        import numpy as np
+
+        key = hashlib.sha256(
+            json.dumps(
+                {
+                    "references": [ref.sha256 for ref in references],
+                    "kind": kind,
+                    "embedders": [vars(e.signature()) for e in embedders],
+                },
+                sort_keys=True,
+            ).encode()
+        ).hexdigest()
+        cached = self.root / ".cache" / f"{key}.safetensors"
+        if cached.is_file():
+            from safetensors import safe_open
+
+            try:
+                with safe_open(str(cached), framework="numpy") as file:
+                    meta = file.metadata()
+                    signature = Signature(meta["embedder"], meta["model"], meta["version"])
+                    return _identity(meta["kind"], file.get_tensor("mean"), signature)
+            except Exception:  # a damaged cache entry is recomputed, never trusted
+                pass
+        signature, embeddings = embed_references(references, embedders)
+        meta = {"kind": embeddings.kind, "embedder": signature.name, "model": signature.model,
+                "version": signature.version}
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            _write(cached, _safetensors_bytes({"mean": np.ascontiguousarray(embeddings.mean)}, meta))
+        except OSError:
+            pass  # a read-only library still renders; it only recomputes next time
+        return _identity(embeddings.kind, embeddings.mean, signature)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _folders(self) -> list[Path]:
+        return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def _staging(self) -> Path:
+        """A fresh temporary folder inside the root (same file system, so rename is atomic)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            for old in self.root.glob(".t*-*"):
+                if old.name.startswith((".tmp-", ".trash-")) and time.time() - old.stat().st_mtime > STALE_SECONDS:
+                    shutil.rmtree(old, ignore_errors=True)
+            folder = self.root / f".tmp-{uuid.uuid4().hex}"
+            folder.mkdir()
+        except OSError as err:
+            raise CharacterError(f"character library {self.root} is not writable: {err.strerror or err}") from None
+        return folder
+
+    def _load(self, folder: Path) -> Character:
+        def bad(reason: str) -> CharacterError:
+            return CharacterError(f"{folder} is not a valid storyboard character: {reason}")
+
+        try:
+            record = json.loads((folder / "character.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise bad("no character.json (a foreign folder in the library?)")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise bad(f"character.json is unreadable ({err})")
+        if not isinstance(record, dict) or record.get("format") != FORMAT:
+            found = record.get("format") if isinstance(record, dict) else None
+            raise bad(f"character.json has format {found!r}, this storyboard reads format {FORMAT}")
+        try:
+            if record["id"] != folder.name:
+                raise bad(f"it says it is '{record['id']}'")
+            embedder = record["embedder"]
+            character = Character(
+                id=record["id"],
+                name=str(record["name"]),
+                description=str(record["description"]),
+                kind=record["kind"],
+                requested_kind=record["requested_kind"],
+                embedder=Signature(embedder["name"], embedder["model"], embedder["version"]),
+                references=tuple(StoredReference(**ref) for ref in record["references"]),
+                created=record["created"],
+                folder=folder,
+            )
+            expected = record["embeddings"]["sha256"]
+        except (KeyError, TypeError) as err:
+            raise bad(f"character.json lacks or garbles {err}")
+        if character.kind not in ("face", "drawn"):
+            raise bad(f"unknown kind {character.kind!r}")
+        try:
+            actual = hashlib.sha256((folder / "embeddings.safetensors").read_bytes()).hexdigest()
+        except OSError:
+            raise bad("embeddings.safetensors is missing")
+        if actual != expected:
+            raise bad("embeddings.safetensors does not match its recorded hash")
+        return character
+
+    def _read_embeddings(self, folder: Path) -> dict[str, "np.ndarray"]:
+        from safetensors.numpy import load
+
+        try:
+            return load((folder / "embeddings.safetensors").read_bytes())
+        except Exception as err:  # safetensors raises its own error types on damaged files
+            raise CharacterError(f"{folder}/embeddings.safetensors is unreadable: {err}") from None
+
+
+def _identity(kind: str, mean: "np.ndarray", signature: Signature) -> "Identity":
+    import numpy as np
+
+    from storyboard.engines.base import Identity
+
+    return Identity(kind=kind, embedding=np.asarray(mean, dtype=np.float32), embedder=str(signature))
+
+
+def _thumbnail(ref: ReferenceImage) -> bytes:
+    image = ref.image.copy()
+    image.thumbnail((THUMBNAIL, THUMBNAIL))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _safetensors_bytes(tensors: dict, metadata: dict[str, str] | None = None) -> bytes:
+    import numpy as np
+    from safetensors.numpy import save
+
+    return save({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}, metadata=metadata)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write a file completely (to a temporary name, synced, then renamed) or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    try:
+        with open(temporary, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
