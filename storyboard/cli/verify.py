@@ -1,0 +1,53 @@
+"""`storyboard verify FILE...`: does every generated panel carry the invisible watermark?"""
+
+from __future__ import annotations
+
+import sys
+
+ORDER = 60
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "verify",
+        help="check the invisible watermark of every panel in images, PDFs and CBZs",
+        description=(
+            "Report, per image or panel, whether it carries storyboard's invisible "
+            "machine-generated watermark and which run made it. Exit status: 0 when every "
+            "panel is marked, 1 when a mark is missing, 2 when an input cannot be read."
+        ),
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="a PNG/JPEG image, a PDF or a CBZ")
+    p.add_argument("--run", metavar="ID", help="also require every mark to carry this run id")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from storyboard.errors import StoryboardError
+    from storyboard.watermark import scan
+
+    unreadable = missing = marked = 0
+    for file in args.files:
+        try:
+            panels = scan(file)
+        except StoryboardError as err:
+            print(f"error: {err}", file=sys.stderr)
+            unreadable += 1
+            continue
+        for panel in panels:
+            size = f"{panel.width}x{panel.height}"
+            if not panel.checked:
+                print(f"{panel.where} ({size}): skipped, too small to carry a mark")
+            elif not panel.marked:
+                missing += 1
+                print(f"{panel.where} ({size}): NO MARK")
+            elif args.run and panel.run_id != args.run:
+                missing += 1
+                print(f"{panel.where} ({size}): marked by another run {panel.run_id}")
+            else:
+                marked += 1
+                print(f"{panel.where} ({size}): marked, run {panel.run_id}")
+    print(f"{marked} of {marked + missing} panels marked" + (f", {unreadable} unreadable file(s)" if unreadable else ""))
+    if unreadable:
+        return 2
+    return 1 if missing else 0

@@ -1,0 +1,167 @@
+"""CBZ export: page images in reading order plus a ComicInfo.xml (schema v2.0).
+
+A CBZ is a zip of page images that comic readers page through in name order; the
+ComicInfo.xml beside them carries title, writer, characters, language, reading direction
+(`Manga=YesAndRightToLeft` for right-to-left books) and one `Pages/Page` entry per image.
+The element order below is the order of the v2.0 schema's `xs:sequence`, which validating
+readers enforce.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+from storyboard.errors import ExportError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class ComicInfo:
+    """The ComicInfo.xml fields storyboard fills in."""
+
+    title: str
+    writer: str = ""  # the story's author
+    characters: tuple[str, ...] = ()  # display names
+    language_iso: str = ""  # e.g. "en", "ja"
+    manga_rtl: bool = False  # right-to-left reading: Manga=YesAndRightToLeft
+    summary: str = ""
+    notes: str = ""  # provenance: storyboard.provenance.comicinfo_notes(prov)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    data: bytes
+    width: int
+    height: int
+
+
+def write_cbz(
+    pages: Sequence["Image.Image | Path | str"],
+    path: str | Path,
+    *,
+    info: ComicInfo,
+    provenance: dict | None = None,
+    panel_boxes: Sequence[Sequence[Box]] | None = None,
+) -> Path:
+    """Write `pages` (in reading order) and ComicInfo.xml to the CBZ file `path`, atomically.
+
+    PIL images are stored as PNG, with the provenance record and, when `panel_boxes` is
+    given, the pixel boxes of the watermarked panels of each page in its text chunks (for
+    `storyboard verify`). Paths to existing PNG/JPEG files are stored byte for byte.
+    """
+    if not pages:
+        raise ExportError(f"{path}: a CBZ needs at least one page")
+    if panel_boxes is not None and len(panel_boxes) != len(pages):
+        raise ValueError(f"{len(panel_boxes)} panel box lists for {len(pages)} pages")
+    path = Path(path)
+    digits = max(3, len(str(len(pages))))
+    entries = [
+        _entry(page, i, digits, provenance, None if panel_boxes is None else panel_boxes[i])
+        for i, page in enumerate(pages)
+    ]
+    xml = comicinfo_xml(info, entries)
+    _write_zip_atomically(path, entries, xml)
+    return path
+
+
+def comicinfo_xml(info: ComicInfo, entries: Sequence[_Entry]) -> bytes:
+    """ComicInfo.xml for the given page entries, elements in schema order."""
+    fields: list[tuple[str, str]] = [("Title", info.title)]
+    if info.summary:
+        fields.append(("Summary", info.summary))
+    if info.notes:
+        fields.append(("Notes", info.notes))
+    if info.writer:
+        fields.append(("Writer", info.writer))
+    fields.append(("PageCount", str(len(entries))))
+    if info.language_iso:
+        fields.append(("LanguageISO", info.language_iso))
+    fields.append(("Manga", "YesAndRightToLeft" if info.manga_rtl else "No"))
+    if info.characters:
+        fields.append(("Characters", ", ".join(info.characters)))
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<ComicInfo xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">',
+    ]
+    lines += [f"  <{tag}>{escape(value)}</{tag}>" for tag, value in fields]
+    lines.append("  <Pages>")
+    for i, entry in enumerate(entries):
+        kind = "FrontCover" if i == 0 else "Story"
+        lines.append(
+            f'    <Page Image="{i}" Type="{kind}" ImageSize="{len(entry.data)}" '
+            f'Key={quoteattr(entry.name)} ImageWidth="{entry.width}" ImageHeight="{entry.height}" />'
+        )
+    lines += ["  </Pages>", "</ComicInfo>", ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+def _entry(page, index: int, digits: int, provenance: dict | None, boxes) -> _Entry:
+    from PIL import Image, UnidentifiedImageError
+
+    if isinstance(page, (str, Path)):
+        source = Path(page)
+        try:
+            data = source.read_bytes()
+            with Image.open(io.BytesIO(data)) as image:
+                width, height, fmt = image.width, image.height, image.format
+        except (OSError, UnidentifiedImageError) as err:
+            raise ExportError(f"{source}: cannot read page image: {err}") from err
+        suffix = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}.get(fmt or "")
+        if suffix is None:
+            raise ExportError(f"{source}: a CBZ page must be PNG, JPEG or WebP, not {fmt}")
+        return _Entry(f"page-{index + 1:0{digits}d}{suffix}", data, width, height)
+    buffer = io.BytesIO()
+    options = {}
+    if provenance is not None:
+        from storyboard.provenance import png_info
+
+        options["pnginfo"] = png_info(provenance, panels=list(boxes) if boxes is not None else None)
+    page.save(buffer, "PNG", **options)
+    return _Entry(f"page-{index + 1:0{digits}d}.png", buffer.getvalue(), page.width, page.height)
+
+
+def _write_zip_atomically(path: Path, entries: Sequence[_Entry], xml: bytes) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise ExportError(f"{path}: cannot write: {err.strerror or err}") from err
+    try:
+        with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w") as archive:
+            for entry in entries:
+                # Page images are already compressed: store them, deflate only the XML.
+                archive.writestr(_zipinfo(entry.name), entry.data, zipfile.ZIP_STORED)
+            archive.writestr(_zipinfo("ComicInfo.xml"), xml, zipfile.ZIP_DEFLATED)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise ExportError(f"{path}: cannot write: {err.strerror or err}") from err
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _zipinfo(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # same input, same bytes
+    info.external_attr = 0o644 << 16
+    return info
