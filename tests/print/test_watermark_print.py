@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from storyboard.errors import GenerationError
+from storyboard.watermark import _parse, _payload, mark, new_run_id, read
+
+from .conftest import drawn_panel, painted_panel
+
+pytest.importorskip("imwatermark")
+
+
+def jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def test_payload_round_trips_and_rejects_a_flipped_bit():
+    bits = _payload("0badcafe")
+    assert len(bits) == 56 and _parse(bits) == "0badcafe"
+    for i in (0, 20, 55):
+        flipped = list(bits)
+        flipped[i] ^= 1
+        assert _parse(flipped) is None
+
+
+@pytest.mark.parametrize("make", [drawn_panel, painted_panel])
+def test_mark_is_read_back_and_invisible(make):
+    import numpy as np
+
+    panel = make(512, 384, seed=1)
+    run_id = new_run_id()
+    marked = mark(panel, run_id)
+    assert marked.size == panel.size and marked.mode == "RGB"
+    assert read(marked) == run_id
+    assert read(panel) is None
+    error = np.asarray(marked, dtype=float) - np.asarray(panel, dtype=float)
+    assert 10 * np.log10(255**2 / (error**2).mean()) > 30  # PSNR in dB
+
+
+@pytest.mark.parametrize("make", [drawn_panel, painted_panel])
+def test_mark_survives_jpeg_quality_85(make):
+    marked = mark(make(512, 384, seed=2), "00c0ffee")
+    assert read(jpeg(marked, 85)) == "00c0ffee"
+
+
+def test_mark_survives_placement_on_a_page_and_crop_back():
+    marked = mark(painted_panel(400, 300, seed=4), "12345678")
+    page = Image.new("RGB", (700, 600), "white")
+    page.paste(marked, (137, 91))
+    assert read(page.crop((137, 91, 537, 391))) == "12345678"
+
+
+def test_alpha_is_kept():
+    panel = painted_panel(300, 300).convert("RGBA")
+    marked = mark(panel, "abcdef01")
+    assert marked.mode == "RGBA" and read(marked) == "abcdef01"
+
+
+def test_bad_run_id_and_tiny_panel_are_refused():
+    with pytest.raises(ValueError, match="8 lowercase hex"):
+        mark(painted_panel(300, 300), "ABC")
+    with pytest.raises(GenerationError, match="too small"):
+        mark(painted_panel(200, 200), "abcdef01")
+    assert read(painted_panel(200, 200)) is None
