@@ -1,0 +1,503 @@
+"""The draft engine: a pencil blocking sketch of each panel, with no model.
+
+It shows what a storyboard artist's thumbnail shows: the framing (horizon and figure scale
+follow `shot` and `angle`), where each cast member stands (a labelled silhouette in its
+region) and the action. Everything random comes from the request's seed, so the same
+request always gives the same pixels.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from storyboard.engines.base import CastMember, PanelRequest
+
+# Bump whenever the drawing changes: it is part of the panel cache key.
+VERSION = "1"
+
+PAPER = (247, 244, 236)
+PAPER_SHADE = (222, 218, 208)
+GRAPHITE = (64, 66, 74)
+LIGHT_LINE = (150, 150, 156)
+# Low-saturation tints, one per cast member (at most five in a panel).
+FIGURE_TINTS = [(166, 178, 198), (200, 176, 158), (168, 192, 170), (192, 170, 194), (204, 192, 150)]
+FOREGROUND_TINT = (96, 98, 108)  # the back turned to us in an over-the-shoulder shot
+
+# Head height as a fraction of panel height for each shot (a standing figure is 7.5 heads).
+HEAD_SCALE = {
+    "establishing": 0.022,
+    "wide": 0.066,
+    "medium": 0.2,
+    "close-up": 0.42,
+    "extreme-close-up": 1.25,
+    "over-shoulder": 0.17,
+}
+# Radius of the stand-in subject of a panel without cast, in fractions of the shorter side.
+SUBJECT_SCALE = {"establishing": 0.1, "wide": 0.14, "medium": 0.22, "over-shoulder": 0.22,
+                 "close-up": 0.32, "extreme-close-up": 0.45}
+# Where the head top may sit, in panel heights, for each shot.
+TOP_RANGE = {
+    "establishing": (0.03, 1.0),
+    "wide": (0.03, 1.0),
+    "medium": (0.05, 0.3),
+    "close-up": (0.04, 0.22),
+    "extreme-close-up": (-0.45, -0.05),
+    "over-shoulder": (0.08, 0.3),
+}
+# Horizon height by camera angle (panel heights from the top); bird's-eye has none.
+HORIZON = {"eye-level": 0.42, "low": 0.8, "high": 0.18, "dutch": 0.42}
+# Body length below the neck: foreshortened from above, stretched from below.
+STRETCH = {"low": 1.1, "high": 0.82, "birds-eye": 0.8}
+
+INTERIOR_WORDS = frozenset(("room", "kitchen", "office", "hall", "inside", "interior", "bedroom", "bar",
+                  "cabin", "corridor", "library", "shop", "church", "cellar", "attic", "house",
+                  "apartment", "studio", "lab", "classroom", "restaurant", "cafe", "café", "indoor", "stair"))
+CITY_WORDS = frozenset(("city", "street", "town", "rooftop", "alley", "building", "skyline", "downtown",
+              "avenue", "village", "harbor", "harbour", "market"))
+WATER_WORDS = frozenset(("sea", "ocean", "coast", "beach", "lake", "river", "shore", "harbor",
+               "harbour", "pier", "cliff", "wave"))
+DARK_WORDS = frozenset(("night", "storm", "dark", "midnight", "dusk", "rain", "stormy", "rainy"))
+
+
+class DraftEngine:
+    """Blocking sketches in milliseconds; renders straight at the requested size."""
+
+    name = "draft"
+
+    def settings(self) -> dict[str, Any]:
+        return {"name": self.name, "version": VERSION}
+
+    def render(self, request: PanelRequest) -> Image.Image:
+        width, height = request.width, request.height
+        if width <= 0 or height <= 0:
+            raise ValueError(f"{request.label}: panel size must be positive, got {width}x{height}")
+        rng = np.random.default_rng(request.seed)
+        # Small panels are drawn at twice the size and reduced: PIL draws shapes without
+        # anti-aliasing. Print-size panels are sharp enough as drawn.
+        scale = 2 if max(width, height) <= 1024 else 1
+        tilt = 0.0
+        if request.angle == "dutch":
+            tilt = float(rng.uniform(9, 15)) * (1 if rng.random() < 0.5 else -1)
+        sketch = _Sketch.new(width * scale, height * scale, tilt, rng, request)
+        sketch.background()
+        sketch.figures()
+        image = sketch.finish()
+        if scale != 1:
+            image = image.reduce(scale)
+        _overlay_text(image, request)
+        return image
+
+
+@dataclass
+class _Figure:
+    member: CastMember
+    index: int
+    cx: float
+    top: float
+    head: float  # head height in px
+    clip: float  # y below which the body is cut (the bottom of its region)
+    facing: int  # +1 looks right, -1 looks left
+    foreground: bool = False
+
+
+class _Sketch:
+    """One panel being drawn on a canvas big enough to be rotated for a dutch angle."""
+
+    def __init__(self, image, draw, w, h, ox, oy, tilt, rng, request):
+        self.image, self.draw = image, draw
+        self.w, self.h = w, h  # the panel, in canvas pixels
+        self.ox, self.oy = ox, oy  # where the panel sits on the (larger) canvas
+        self.tilt, self.rng, self.request = tilt, rng, request
+        self.unit = min(w, h)
+        self.line = max(1, round(self.unit * 0.004))
+        self.words = _setting_words(request.setting)
+        self.horizon = None if request.angle == "birds-eye" else HORIZON[request.angle] * h
+
+    @classmethod
+    def new(cls, w, h, tilt, rng, request):
+        rad = math.radians(abs(tilt))
+        cw = math.ceil(w * math.cos(rad) + h * math.sin(rad)) + 2
+        ch = math.ceil(w * math.sin(rad) + h * math.cos(rad)) + 2
+        image = _paper(cw, ch, rng, dark=bool(_setting_words(request.setting) & DARK_WORDS))
+        return cls(image, ImageDraw.Draw(image), w, h, (cw - w) / 2, (ch - h) / 2, tilt, rng, request)
+
+    def finish(self) -> Image.Image:
+        image = self.image
+        if self.tilt:
+            image = image.rotate(self.tilt, resample=Image.BILINEAR, fillcolor=PAPER)
+        left, top = round(self.ox), round(self.oy)
+        return image.crop((left, top, left + self.w, top + self.h))
+
+    # ------------------------------------------------------------------ background
+
+    def background(self) -> None:
+        if self.horizon is None:
+            self._floor_from_above()
+        elif self.words & INTERIOR_WORDS:
+            self._room()
+        else:
+            self._outdoors(city=bool(self.words & CITY_WORDS), water=bool(self.words & WATER_WORDS))
+        self._hatching()
+
+    def _pencil(self, points, width=None, fill=GRAPHITE):
+        """A loose pencil stroke: the line drawn twice with a slight seeded wobble."""
+        width = width or self.line
+        jitter = self.unit * 0.002
+        self.draw.line(points, fill=fill, width=width)
+        shaken = [(x + self.rng.normal(0, jitter), y + self.rng.normal(0, jitter)) for x, y in points]
+        self.draw.line(shaken, fill=LIGHT_LINE, width=max(1, width // 2))
+
+    def _outdoors(self, *, city: bool, water: bool) -> None:
+        cw, ch = self.image.size
+        hy = self.oy + self.horizon
+        self.draw.rectangle((0, hy, cw, ch), fill=PAPER_SHADE)
+        establishing = self.request.shot == "establishing"
+        # Far features are bigger in an establishing shot, where the place is the subject.
+        reach = self.h * (0.3 if establishing else 0.14)
+        if city:
+            x = -self.rng.uniform(0, 0.1) * self.w
+            while x < cw:
+                bw = self.rng.uniform(0.06, 0.16) * self.w
+                bh = self.rng.uniform(0.3, 1.0) * reach
+                self.draw.rectangle((x, hy - bh, x + bw, hy), fill=(212, 208, 200), outline=GRAPHITE,
+                                    width=self.line)
+                for wy in np.arange(hy - bh + bh * 0.12, hy - bh * 0.1, max(bh * 0.18, 3)):
+                    self.draw.line((x + bw * 0.2, wy, x + bw * 0.8, wy), fill=LIGHT_LINE, width=self.line)
+                x += bw + self.rng.uniform(0, 0.03) * self.w
+        else:
+            steps = 24
+            xs = np.linspace(0, cw, steps)
+            heights = np.abs(np.cumsum(self.rng.normal(0, 0.35, steps))) / 3 + 0.15
+            heights = np.clip(heights, 0.1, 1.0) * reach
+            ridge = [(float(x), float(hy - y)) for x, y in zip(xs, heights)]
+            self.draw.polygon([(0, hy), *ridge, (cw, hy)], fill=(214, 211, 203))
+            self._pencil(ridge)
+        self._pencil([(0, hy), (cw, hy)], width=self.line + 1)
+        if water:
+            for i in range(6):
+                y = hy + (ch - hy) * (0.1 + 0.15 * i) ** 1.2
+                xs = np.linspace(0, cw, 40)
+                amp = self.unit * 0.006 * (1 + i)
+                phase = self.rng.uniform(0, 2 * math.pi)
+                waves = [(float(x), float(y + amp * math.sin(x / (self.unit * 0.05) + phase))) for x in xs]
+                self.draw.line(waves, fill=LIGHT_LINE, width=self.line)
+        else:
+            self._ground_lines(hy)
+
+    def _ground_lines(self, hy: float) -> None:
+        """Perspective lines on the ground, converging on a seeded vanishing point."""
+        cw, ch = self.image.size
+        vx = self.ox + self.rng.uniform(0.3, 0.7) * self.w
+        for t in np.linspace(-1.5, 2.5, 11):
+            self.draw.line((vx, hy, self.ox + t * self.w, ch), fill=LIGHT_LINE, width=self.line)
+
+    def _room(self) -> None:
+        """One-point perspective: the back wall around a vanishing point on the horizon."""
+        cw, ch = self.image.size
+        hy = self.oy + self.horizon
+        vx = self.ox + self.rng.uniform(0.35, 0.65) * self.w
+        depth = self.rng.uniform(0.3, 0.45)  # back wall size relative to the panel
+        bw, bh = self.w * depth * 1.4, self.h * depth
+        left, right = vx - bw / 2, vx + bw / 2
+        top, bottom = hy - bh * 0.6, hy + bh * 0.4
+        self.draw.rectangle((0, bottom, cw, ch), fill=PAPER_SHADE)
+        self.draw.polygon([(0, ch), (left, bottom), (right, bottom), (cw, ch)], fill=(230, 226, 217))
+        self.draw.rectangle((left, top, right, bottom), fill=(236, 233, 225), outline=GRAPHITE, width=self.line)
+        for corner, edge in (((left, top), (0, 0)), ((right, top), (cw, 0)),
+                             ((left, bottom), (0, ch)), ((right, bottom), (cw, ch))):
+            # Extend each wall edge from the vanishing point through the corner to the canvas.
+            ex, ey = corner[0] + (corner[0] - vx) * 4, corner[1] + (corner[1] - hy) * 4
+            self._pencil([corner, (ex, ey)])
+        # A window or door on the back wall, seeded.
+        dx = self.rng.uniform(0.1, 0.6) * bw
+        self.draw.rectangle((left + dx, top + bh * 0.2, left + dx + bw * 0.25, bottom - bh * 0.25),
+                            outline=LIGHT_LINE, width=self.line)
+
+    def _floor_from_above(self) -> None:
+        """Bird's-eye view: the ground seen straight down, as a seeded tile grid."""
+        cw, ch = self.image.size
+        self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
+        step = self.unit * self.rng.uniform(0.12, 0.2)
+        shift = self.rng.uniform(0, step)
+        for x in np.arange(-shift, cw, step):
+            self.draw.line((x, 0, x, ch), fill=LIGHT_LINE, width=self.line)
+        for y in np.arange(-shift, ch, step):
+            self.draw.line((0, y, cw, y), fill=LIGHT_LINE, width=self.line)
+
+    def _hatching(self) -> None:
+        """A few seeded clusters of pencil hatching: texture that differs with every seed."""
+        cw, ch = self.image.size
+        top = self.oy + (self.horizon if self.horizon is not None else self.h)
+        length = self.unit * 0.05
+        gap = self.unit * 0.012
+        for _ in range(int(self.rng.integers(3, 7))):
+            x, y = self.rng.uniform(0, cw), self.rng.uniform(0, max(top, 1))
+            for k in range(int(self.rng.integers(4, 9))):
+                x0 = x + k * gap
+                self.draw.line((x0, y, x0 + length * 0.6, y - length), fill=LIGHT_LINE, width=self.line)
+
+    # ------------------------------------------------------------------ figures
+
+    def figures(self) -> None:
+        cast = self.request.cast
+        if not cast:
+            self._subject()
+            return
+        placed = [self._place(member, i) for i, member in enumerate(cast)]
+        # Far before near: the over-the-shoulder foreground is drawn last.
+        for fig in sorted(placed, key=lambda f: f.foreground):
+            if self.horizon is None:
+                self._from_above(fig)
+            else:
+                self._standing(fig)
+            self._label(fig)
+
+    def _subject(self) -> None:
+        """No cast: a seeded mass at the focal point stands in for what the action shows,
+        sized by the shot (a speck in an establishing shot, filling an extreme close-up)."""
+        radius = SUBJECT_SCALE[self.request.shot] * self.unit
+        cx = self.ox + self.rng.uniform(0.38, 0.62) * self.w
+        if self.horizon is not None and self.request.shot in ("establishing", "wide"):
+            cy = self.oy + self.horizon - radius * 0.5  # standing on the horizon
+        else:
+            cy = self.oy + self.rng.uniform(0.42, 0.55) * self.h
+        angles = np.linspace(0, 2 * math.pi, 14, endpoint=False)
+        radii = radius * self.rng.uniform(0.75, 1.1, angles.size)
+        outline = [(float(cx + r * math.cos(a) * 1.2), float(cy + r * math.sin(a))) for a, r in zip(angles, radii)]
+        lw = max(self.line, round(radius * 0.03))
+        self.draw.polygon(outline, fill=FIGURE_TINTS[0], outline=GRAPHITE, width=lw)
+        gap = max(radius * 0.14, 3)
+        for x in np.arange(cx - radius * 0.5, cx + radius * 0.5, gap):  # shading hatch on one side
+            self.draw.line((x, cy + radius * 0.15, x + radius * 0.25, cy + radius * 0.55), fill=GRAPHITE,
+                           width=max(1, lw // 2))
+
+    def _place(self, member: CastMember, index: int) -> _Figure:
+        shot = self.request.shot
+        x0, y0, x1, y1 = (max(0.0, min(1.0, v)) for v in member.box)
+        box_w, box_h = (x1 - x0) * self.w, (y1 - y0) * self.h
+        cx = (x0 + x1) / 2 * self.w
+        foreground = shot == "over-shoulder" and index == 0
+        head = HEAD_SCALE[shot] * self.h
+        if foreground:
+            head = 0.42 * self.h
+            # Pushed toward the nearer edge, back to the camera, cut by the frame.
+            cx = cx - 0.12 * self.w if cx < self.w / 2 else cx + 0.12 * self.w
+        elif shot in ("close-up", "extreme-close-up"):
+            head = min(head, box_w * 1.1 / 0.78)  # faces may crowd, shoulders overlap
+        else:
+            head = min(head, box_w * 1.35 / 2.0)  # shoulders about fill the region
+        full_body = shot in ("establishing", "wide")
+        if full_body:
+            head = min(head, box_h * 0.95 / 7.5)
+        lo, hi = TOP_RANGE[shot]
+        if self.horizon is None:
+            top = (y0 + y1) / 2 * self.h  # seen from above: the figure's centre
+        elif foreground:
+            top = 0.32 * self.h
+        else:
+            top = self._camera_top(head)
+            if full_body:
+                hi = min(hi, 0.97 - 7.5 * head * STRETCH.get(self.request.angle, 1.0) / self.h)
+            top = min(max(top, lo * self.h), max(hi, lo) * self.h)
+            if shot != "extreme-close-up":
+                top = max(top, y0 * self.h + 0.02 * self.h)
+        facing = 1 if cx < self.w / 2 else -1
+        if abs(cx - self.w / 2) < 0.05 * self.w:
+            facing = 1 if self.rng.random() < 0.5 else -1
+        return _Figure(member, index, cx, top, head, y1 * self.h, -facing if foreground else facing,
+                       foreground)
+
+    def _camera_top(self, head: float) -> float:
+        """The head top that puts the horizon where the camera's height crosses the figure:
+        at the eyes at eye level, about the knees from a low camera, above the head from
+        a high one."""
+        angle = self.request.angle
+        if angle == "low":
+            return self.horizon - 5.5 * head * STRETCH["low"]
+        if angle == "high":
+            return self.horizon + 0.6 * head
+        return self.horizon - 0.45 * head
+
+    def _standing(self, fig: _Figure) -> None:
+        d, ox, oy = self.draw, self.ox, self.oy
+        u = fig.head
+        stretch = STRETCH.get(self.request.angle, 1.0)
+        tint = FOREGROUND_TINT if fig.foreground else FIGURE_TINTS[fig.index % len(FIGURE_TINTS)]
+        outline = GRAPHITE
+        lw = max(self.line, round(u * 0.035)) if u > self.unit * 0.05 else self.line
+        cx, top = ox + fig.cx, oy + fig.top
+        clip = oy + fig.clip
+
+        def y(v: float) -> float:  # body heights below the neck are foreshortened with the angle
+            return min(top + u + (v - 1.0) * u * stretch if v > 1.0 else top + v * u, clip)
+
+        def poly(points):
+            pts = [(cx + px * u, y(py)) for px, py in points]
+            d.polygon(pts, fill=tint, outline=outline, width=lw)
+
+        # Legs, arms, torso, neck, head: back to front.
+        for side in (-1, 1):
+            poly([(side * 0.12, 3.9), (side * 0.68, 3.9), (side * 0.5, 7.3), (side * 0.18, 7.3)])
+            if y(7.3) < clip:
+                fx = cx + (side * 0.34 + fig.facing * 0.08) * u
+                d.ellipse((fx - 0.2 * u, y(7.22), fx + 0.2 * u, y(7.5)), fill=outline)
+            poly([(side * 0.86, 1.38), (side * 1.08, 1.6), (side * 0.98, 4.0), (side * 0.72, 4.0),
+                  (side * 0.72, 1.7)])
+        poly([(-0.25, 1.18), (0.25, 1.18), (0.78, 1.3), (0.95, 1.48), (0.74, 3.3), (0.8, 4.0),
+              (-0.8, 4.0), (-0.74, 3.3), (-0.95, 1.48), (-0.78, 1.3)])
+        poly([(-0.16, 0.85), (0.16, 0.85), (0.18, 1.35), (-0.18, 1.35)])
+        hw = 0.39 * u
+        head_box = (cx - hw, top, cx + hw, top + u)
+        d.ellipse(head_box, fill=tint, outline=outline, width=lw)
+        if fig.foreground:
+            return  # the back of a head has no face
+        self._face(fig, cx, top, u, lw)
+
+    def _face(self, fig: _Figure, cx: float, top: float, u: float, lw: int) -> None:
+        d, f = self.draw, fig.facing
+        hw = 0.39 * u
+        # Nose on the side the figure looks toward: who faces whom reads at any scale.
+        nose_y = top + 0.55 * u
+        d.polygon([(cx + f * hw * 0.92, nose_y - 0.1 * u), (cx + f * (hw + 0.09 * u), nose_y + 0.04 * u),
+                   (cx + f * hw * 0.92, nose_y + 0.08 * u)], fill=GRAPHITE)
+        if u < self.unit * 0.12:
+            return
+        # Close enough to see a face: eyes, brows, mouth shaped by the expression.
+        eye_y = top + 0.45 * u
+        mouth, brow = _expression_shape(fig.member.expression)
+        for side in (-1, 1):
+            ex = cx + f * 0.12 * u + side * 0.15 * u
+            er = 0.045 * u
+            d.ellipse((ex - er * 1.6, eye_y - er, ex + er * 1.6, eye_y + er), fill=PAPER, outline=GRAPHITE,
+                      width=max(1, lw // 2))
+            d.ellipse((ex + f * er * 0.5 - er * 0.7, eye_y - er * 0.7, ex + f * er * 0.5 + er * 0.7,
+                       eye_y + er * 0.7), fill=GRAPHITE)
+            drop = brow * 0.04 * u  # the inner end of each brow: down when knit, up when worried
+            d.line((ex - 0.08 * u, eye_y - 0.1 * u + side * drop, ex + 0.08 * u, eye_y - 0.1 * u - side * drop),
+                   fill=GRAPHITE, width=lw)
+        mx, my, mw = cx + f * 0.1 * u, top + 0.76 * u, 0.12 * u
+        bend = mouth * 0.05 * u
+        d.line([(mx - mw, my - bend), (mx, my + bend), (mx + mw, my - bend)], fill=GRAPHITE, width=lw,
+               joint="curve")
+
+    def _from_above(self, fig: _Figure) -> None:
+        """Bird's-eye: shoulders and head seen from straight above, with a cast shadow."""
+        d = self.draw
+        u = min(fig.head, self.h * 0.3)
+        cx = self.ox + fig.cx
+        cy = self.oy + fig.top
+        tint = FIGURE_TINTS[fig.index % len(FIGURE_TINTS)]
+        lw = max(self.line, round(u * 0.04))
+        sx = 0.25 * u
+        d.ellipse((cx - 1.0 * u + sx, cy - 0.45 * u + sx, cx + 1.0 * u + sx, cy + 0.45 * u + sx), fill=(196, 192, 184))
+        d.ellipse((cx - 1.0 * u, cy - 0.45 * u, cx + 1.0 * u, cy + 0.45 * u), fill=tint, outline=GRAPHITE, width=lw)
+        d.ellipse((cx - 0.38 * u, cy - 0.42 * u, cx + 0.38 * u, cy + 0.34 * u), fill=tint, outline=GRAPHITE, width=lw)
+        nose = fig.facing * 0.38 * u
+        d.line((cx + nose, cy - 0.06 * u, cx + nose * 1.25, cy - 0.06 * u), fill=GRAPHITE, width=lw)
+
+    def _label(self, fig: _Figure) -> None:
+        """The character's name on a paper tag: on the chest, or above a tiny figure."""
+        member = fig.member
+        text = member.name + (f" · {member.expression}" if member.expression else "")
+        size = max(10, round(self.unit * 0.04))
+        font = _font(size)
+        tw = font.getlength(text)
+        pad = size * 0.3
+        u = fig.head
+        cx = self.ox + fig.cx
+        if self.horizon is None:
+            ty = self.oy + fig.top + 0.6 * min(u, self.h * 0.3)
+        elif u * 2.5 < size * 1.5:  # figure too small to carry a tag: float it above
+            ty = self.oy + fig.top - size * 1.8
+            self.draw.line((cx, ty + size * 1.3, cx, self.oy + fig.top), fill=GRAPHITE, width=self.line)
+        elif fig.foreground:
+            ty = self.oy + fig.top + 0.45 * u  # on the back of the head
+        elif self.request.shot in ("close-up", "extreme-close-up"):
+            ty = self.oy + fig.top + 0.08 * u  # on the forehead: the chest is out of frame
+        else:
+            ty = self.oy + fig.top + 1.6 * u
+        # Keep the tag on the panel and clear of the action notes along the bottom.
+        x0 = min(max(cx - tw / 2 - pad, self.ox + pad), self.ox + self.w - tw - 3 * pad)
+        ty = min(max(ty, self.oy + self.h * 0.07), self.oy + self.h - size * 4.5)
+        self.draw.rounded_rectangle((x0, ty, x0 + tw + 2 * pad, ty + size * 1.35), radius=size * 0.3,
+                                    fill=PAPER, outline=GRAPHITE, width=max(1, self.line))
+        self.draw.text((x0 + pad, ty + size * 0.12), text, font=font, fill=GRAPHITE)
+
+
+def _setting_words(setting: str) -> set[str]:
+    """The setting's words, lower case, without a plural 's': matched against the motif lists."""
+    words = re.findall(r"[a-zé]+", setting.lower())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}
+
+
+def _expression_shape(expression: str) -> tuple[float, float]:
+    """(mouth curve, brow tilt) for an expression: +1 smiles, -1 frowns; +1 brows knit."""
+    words = expression.lower()
+    mouth = 1.0 if any(w in words for w in ("smil", "happy", "laugh", "grin", "joy", "amused")) else 0.0
+    if any(w in words for w in ("sad", "cry", "worr", "afraid", "scared", "fear", "grim", "tired")):
+        mouth = -1.0
+    brow = 1.0 if any(w in words for w in ("angry", "determined", "stern", "furious", "fierce", "focus")) else 0.0
+    if any(w in words for w in ("surpris", "shock", "worr", "afraid", "scared", "fear", "sad")):
+        brow = -1.0
+    return mouth, brow
+
+
+def _paper(width: int, height: int, rng: np.random.Generator, *, dark: bool) -> Image.Image:
+    """Tinted paper with a soft, seeded mottle: a tiny noise field blown up smoothly (bicubic
+    to an eighth of the size, then bilinear: as smooth as bicubic, several times faster)."""
+    # Night and storm settings get a darker wash; the sketch stays readable.
+    low, high = ((150, 152, 162), (226, 226, 230)) if dark else ((190, 186, 176), PAPER)
+    t = np.clip(0.75 + 0.12 * rng.normal(0.0, 1.0, (6, 6, 1)), 0, 1)
+    tone = (np.array(low) + t * (np.array(high) - np.array(low))).round().astype(np.uint8)
+    small = Image.fromarray(tone, "RGB").resize((max(width // 8, 6), max(height // 8, 6)), Image.BICUBIC)
+    return small.resize((width, height), Image.BILINEAR)
+
+
+def _overlay_text(image: Image.Image, request: PanelRequest) -> None:
+    """Shot and angle at the top left, the action at the bottom: a storyboard frame's notes."""
+    w, h = image.size
+    unit = min(w, h)
+    draw = ImageDraw.Draw(image, "RGBA")
+    size = max(9, round(unit * 0.034))
+    font = _font(size)
+    pad = round(size * 0.4)
+    tag = request.shot.replace("-", " ").upper() + " · " + request.angle.replace("-", " ").upper()
+    draw.rectangle((0, 0, font.getlength(tag) + 2 * pad, size + 2 * pad), fill=(*PAPER, 210))
+    draw.text((pad, pad), tag, font=font, fill=GRAPHITE)
+    if not request.action:
+        return
+    lines = _wrap(request.action, font, w - 2 * pad, max_lines=2)
+    strip = len(lines) * round(size * 1.2) + 2 * pad
+    draw.rectangle((0, h - strip, w, h), fill=(*PAPER, 215))
+    for i, line in enumerate(lines):
+        draw.text((pad, h - strip + pad + i * round(size * 1.2)), line, font=font, fill=GRAPHITE)
+
+
+def _wrap(text: str, font, width: float, *, max_lines: int) -> list[str]:
+    """Wrap to `width` pixels in at most `max_lines` lines, ending with '…' if cut."""
+    avg = max(font.getlength("abcdefghijklmnopqrstuvwxyz") / 26, 1)
+    chars = max(int(width / avg), 4)
+    lines = textwrap.wrap(" ".join(text.split()), chars) or [""]
+    while any(font.getlength(line) > width for line in lines) and chars > 4:
+        chars -= 2
+        lines = textwrap.wrap(" ".join(text.split()), chars)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and font.getlength(last + "…") > width:
+            last = last[:-1]
+        lines[-1] = last.rstrip() + "…"
+    return lines
+
+
+@lru_cache(maxsize=32)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)

@@ -1,0 +1,172 @@
+"""Planning: one `PanelRequest` per panel of a validated story laid out in a `Book`.
+
+Everything an engine needs is decided here (prompt, negative prompt, pixel size, seed, cast
+regions and masks, identity embeddings, style peels); engines never see the script.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from storyboard.engines.base import CastMember, Identity, PanelRequest, Peel
+from storyboard.layout import Book, cast_boxes
+from storyboard.masks import region_mask
+from storyboard.styles import get_preset
+
+if TYPE_CHECKING:
+    from storyboard.script import Panel, Scene, Story
+
+# Base seed when neither the caller nor the script names one: renders stay reproducible.
+DEFAULT_SEED = 1234
+
+SHOT_PHRASES = {
+    "establishing": "establishing shot, wide view of the location",
+    "wide": "wide shot, full figures",
+    "medium": "medium shot, waist up",
+    "close-up": "close-up shot, head and shoulders",
+    "extreme-close-up": "extreme close-up",
+    "over-shoulder": "over-the-shoulder shot",
+}
+ANGLE_PHRASES = {
+    "eye-level": "eye level",
+    "low": "low angle, looking up",
+    "high": "high angle, looking down",
+    "birds-eye": "bird's-eye view, top-down",
+    "dutch": "dutch angle, tilted frame",
+}
+POSITION_PHRASES = {
+    "far-left": "at the far left",
+    "left": "on the left",
+    "center": "in the center",
+    "right": "on the right",
+    "far-right": "at the far right",
+}
+
+
+def plan_panels(
+    story: "Story",
+    book: Book,
+    identities: Mapping[str, Identity] | None = None,
+    *,
+    seed: int | None = None,
+) -> list[PanelRequest]:
+    """One request per panel, in story order (scene, then panel).
+
+    `identities` maps character ids to their embeddings (absent ids get none). `seed`
+    overrides the script's `generation.seed`; panels with their own `seed` keep it.
+    """
+    identities = identities or {}
+    base_seed = _base_seed(story, seed)
+    sizes = {(s.scene, s.panel): (s.gen_width, s.gen_height) for page in book.pages for s in page.slots}
+    peels = tuple(_resolve_peel(story.base_dir, p.path, p.weight) for p in story.style.peels)
+    style_prompt, negative = _style_text(story)
+
+    requests = []
+    for s, p, scene, panel in story.panels():
+        label = f"scene '{scene.id}' panel {p + 1}"
+        if (s, p) not in sizes:
+            raise ValueError(f"the book has no slot for {label}: it was laid out for another story")
+        width, height = sizes[(s, p)]
+        cast = _cast(story, panel, identities, width, height)
+        requests.append(
+            PanelRequest(
+                scene=s,
+                panel=p,
+                label=label,
+                prompt=_prompt(scene, panel, cast, style_prompt),
+                negative_prompt=negative,
+                width=width,
+                height=height,
+                seed=panel.seed if panel.seed is not None else panel_seed(base_seed, scene.id, p),
+                setting=scene.setting,
+                action=panel.action,
+                shot=panel.shot,
+                angle=panel.angle,
+                cast=cast,
+                peels=peels,
+            )
+        )
+    return requests
+
+
+def panel_seed(base_seed: int, scene_id: str, panel_index: int) -> int:
+    """A seed in [0, 2**32) fixed by the base seed, the scene id and the panel's index in
+    its scene: adding a panel to one scene leaves every other scene's seeds alone."""
+    key = f"{base_seed}\x1f{scene_id}\x1f{panel_index}".encode()
+    return int.from_bytes(hashlib.sha256(key).digest()[:4], "big")
+
+
+def _base_seed(story: "Story", seed: int | None) -> int:
+    if seed is not None:
+        return seed
+    if story.generation.seed is not None:
+        return story.generation.seed
+    return DEFAULT_SEED
+
+
+def _style_text(story: "Story") -> tuple[str, str]:
+    style = story.style
+    preset = get_preset(style.preset) if style.preset else None
+    prompt = _join([preset.prompt if preset else "", style.prompt], dedupe=True)
+    negative = _join([preset.negative if preset else "", style.negative], dedupe=True)
+    return prompt, negative
+
+
+def _prompt(scene: "Scene", panel: "Panel", cast: tuple[CastMember, ...], style_prompt: str) -> str:
+    # CLIP reads 77 tokens: what this panel shows (action, who) goes first, the framing and
+    # the setting next, the style (the same in every panel) last.
+    entries = {entry.id: entry for entry in panel.cast}
+    people = [_cast_phrase(member, entries[member.id].position) for member in cast]
+    framing = _join([SHOT_PHRASES[panel.shot], ANGLE_PHRASES[panel.angle]])
+    return _join([panel.action, *people, panel.prompt or "", framing, scene.setting, style_prompt])
+
+
+def _cast_phrase(member: CastMember, position) -> str:
+    where = POSITION_PHRASES.get(position, "") if isinstance(position, str) else ""
+    expression = f"{member.expression} expression" if member.expression else ""
+    return _join([member.description or member.name, expression, member.pose, where])
+
+
+def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], width: int,
+          height: int) -> tuple[CastMember, ...]:
+    members = []
+    for entry, box in zip(panel.cast, cast_boxes(panel), strict=True):
+        character = story.characters[entry.id]
+        identity = identities.get(entry.id)
+        members.append(
+            CastMember(
+                id=entry.id,
+                name=character.name or entry.id,
+                description=character.description,
+                box=tuple(float(v) for v in box),
+                expression=entry.expression,
+                pose=entry.pose,
+                identity=identity,
+                # A mask only steers an identity embedding; without one it would be dead
+                # weight (a full-size float array per member, hundreds in a long book).
+                mask=region_mask(box, width, height) if identity is not None else None,
+            )
+        )
+    return tuple(members)
+
+
+def _resolve_peel(base_dir: Path, ref: str, weight: float) -> Peel:
+    """A local file when `ref` names one (relative to the script's folder), else a hub id."""
+    local = (Path(base_dir) / ref).expanduser()
+    return Peel(ref=str(local.resolve()) if local.exists() else ref, weight=float(weight))
+
+
+def _join(parts: list[str], *, dedupe: bool = False) -> str:
+    """Comma-join the non-empty comma-separated terms of `parts`; `dedupe` drops repeated
+    terms (case-insensitive), for style text where a preset and the script overlap."""
+    seen: set[str] = set()
+    terms = []
+    for part in parts:
+        for term in (t.strip() for t in (part or "").split(",")):
+            if term and not (dedupe and term.lower() in seen):
+                seen.add(term.lower())
+                terms.append(term)
+    return ", ".join(terms)
