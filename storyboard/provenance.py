@@ -129,7 +129,7 @@ def apply_pdf_metadata(canvas, metadata: dict[str, str]) -> None:
     canvas.setCreator(metadata["creator"])
     canvas.setProducer(metadata["producer"])
     canvas.setKeywords(metadata["keywords"])
-    packet = metadata["xmp"]
+    packet = metadata["xmp"].encode("utf-8")  # bytes: reportlab's str path is not UTF-8
     stream = XMP(creator=lambda doc: packet)
     stream.filters = []  # metadata streams stay uncompressed so any tool can find them
     canvas._doc.Catalog.Metadata = stream  # reportlab has no public setter for XMP

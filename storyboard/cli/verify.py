@@ -50,4 +50,7 @@ def run(args) -> int:
     print(f"{marked} of {marked + missing} panels marked" + (f", {unreadable} unreadable file(s)" if unreadable else ""))
     if unreadable:
         return 2
+    if marked + missing == 0:
+        print("no panel large enough to carry a mark was found")
+        return 1
     return 1 if missing else 0
