@@ -404,10 +404,10 @@ def _storyboard_book(story: Any, spec: PageSpec, max_side: int) -> Book:
             top = live.y1 - SHEET_HEADER - row * (cell_h + g)
             if grid.notes_beside:
                 frame = Rect(cx, top - fh, fw, fh)
-                notes = Rect(cx + fw + g / 2, top - cell_h, cell_w - fw - g / 2, cell_h)
+                notes = Rect(cx + fw + g / 2, top - fh, cell_w - fw - g / 2, fh)
                 if rtl:  # mirror inside the cell too: notes on the left of the frame
                     frame = Rect(cx + cell_w - fw, top - fh, fw, fh)
-                    notes = Rect(cx, top - cell_h, cell_w - fw - g / 2, cell_h)
+                    notes = Rect(cx, top - fh, cell_w - fw - g / 2, fh)
             else:
                 frame = Rect(cx + (cell_w - fw) / 2, top - fh, fw, fh)
                 notes = Rect(cx, top - cell_h, cell_w, cell_h - fh - g / 2)
@@ -419,10 +419,11 @@ def _storyboard_book(story: Any, spec: PageSpec, max_side: int) -> Book:
 
 # ------------------------------------------------------------------------------ cast regions
 
-# Named positions -> horizontal centres in panel fractions. Figures stand from y=0.15 to the
-# bottom of the frame (y grows downwards, as in image coordinates).
+# Named positions -> horizontal centres in panel fractions. Figures stand from y=0.3 to the
+# bottom of the frame (y grows downwards, as in image coordinates), leaving the top of the
+# panel to the balloons, as a comic artist composes it.
 POSITION_CENTERS = {"far-left": 0.1, "left": 0.28, "center": 0.5, "right": 0.72, "far-right": 0.9}
-_FIGURE_TOP, _FIGURE_BOTTOM = 0.15, 1.0
+_FIGURE_TOP, _FIGURE_BOTTOM = 0.3, 1.0
 
 
 def cast_boxes(panel: Any) -> list[tuple[float, float, float, float]]:

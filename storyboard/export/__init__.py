@@ -1,0 +1,131 @@
+"""Export: finished pages as PDF (`pdf.write_pdf`) or PNG pages (`images.write_pages`).
+
+Both writers draw the same `PageDrawing`s, composed here from the layout and the lettering:
+where each panel's art goes, frame borders, balloons, captions, SFX and storyboard notes. A
+backend only has to place images and draw `Shape`s and `Text`s.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from storyboard.errors import ExportError
+from storyboard.layout import Book, Page, PanelSlot, Rect
+from storyboard.lettering import BLACK, Font, Item, Shape, Text, letter_panel, notes_item
+
+__all__ = ["PageDrawing", "compose", "cover_crop", "atomic_path"]
+
+BORDER_WIDTH = 1.0  # panel frame line, points
+
+
+@dataclass(frozen=True)
+class PageDrawing:
+    number: int
+    media: Rect  # the whole sheet, bleed included
+    trim: Rect
+    arts: tuple[PanelSlot, ...]  # panel art goes into each slot's `art` rectangle
+    items: tuple[Item, ...]  # drawn after the art, in order
+
+
+def compose(story: Any, book: Book, font: Font) -> list[PageDrawing]:
+    """Everything to draw on every page of `book`."""
+    return [_compose_page(story, book, page, font) for page in book.pages]
+
+
+def _compose_page(story: Any, book: Book, page: Page, font: Font) -> PageDrawing:
+    spec = book.spec
+    items: list[Item] = []
+    if spec.kind == "storyboard":
+        items.append(_sheet_header(story, book, page, font))
+    for slot in page.slots:
+        scene = story.scenes[slot.scene]
+        panel = scene.panels[slot.panel]
+        items.append(_border(slot))
+        if slot.notes is not None:
+            items.append(notes_item(font, story, panel, slot, scene))
+        else:
+            items.extend(letter_panel(story, panel, slot, spec, font))
+    return PageDrawing(page.number, spec.media, spec.trim, page.slots, tuple(items))
+
+
+def _border(slot: PanelSlot) -> Item:
+    """The frame line on every side whose art does not run off the page; it runs the full
+    length of the art, so a line under a bleeding panel reaches the page edge."""
+    r = slot.art
+    corners = {"bottom": ((r.x, r.y), (r.x1, r.y)), "right": ((r.x1, r.y), (r.x1, r.y1)),
+               "top": ((r.x1, r.y1), (r.x, r.y1)), "left": ((r.x, r.y1), (r.x, r.y))}
+    if not slot.bleeds:
+        points = (corners["bottom"][0], corners["right"][0], corners["top"][0], corners["left"][0])
+        ops = (Shape(points, stroke=BLACK, width=BORDER_WIDTH),)
+    else:
+        ops = tuple(Shape(corners[side], stroke=BLACK, width=BORDER_WIDTH, closed=False)
+                    for side in ("bottom", "right", "top", "left") if side not in slot.bleeds)
+    return Item("border", ops, r, r, (), 0.0)
+
+
+def _sheet_header(story: Any, book: Book, page: Page, font: Font) -> Item:
+    live = book.spec.live
+    size = 10.0
+    y = live.y1 - size
+    title = story.title + (f" by {story.author}" if story.author else "")
+    right = f"sheet {page.number} of {len(book.pages)}"
+    ops = (Text(title, live.x, y, size, True, "start"),
+           Text(right, live.x1 - font.width(right, size), y, size, False, "start"))
+    box = Rect(live.x, y + font.descent * size, live.w, (font.ascent - font.descent) * size)
+    return Item("header", ops, box, box, (title, right), size)
+
+
+def cover_crop(image, width: int, height: int):
+    """Crop `image` (centred) to the aspect of width x height, like CSS `object-fit: cover`."""
+    w, h = image.size
+    target = width / height
+    if abs(w / h - target) < 1e-3:
+        return image
+    if w / h > target:
+        new_w = max(1, round(h * target))
+        left = (w - new_w) // 2
+        return image.crop((left, 0, left + new_w, h))
+    new_h = max(1, round(w / target))
+    top = (h - new_h) // 2
+    return image.crop((0, top, w, top + new_h))
+
+
+def panel_image(images: Mapping[tuple[int, int], Any], slot: PanelSlot):
+    try:
+        image = images[(slot.scene, slot.panel)]
+    except KeyError:
+        raise ValueError(f"no image for scene {slot.scene} panel {slot.panel}") from None
+    return image.convert("RGB") if image.mode != "RGB" else image
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_path(path: Path, suffix: str) -> Iterator[Path]:
+    """A temporary file beside `path`, renamed onto it only if the block succeeds."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+        os.close(fd)
+    except OSError as err:
+        raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+        os.replace(tmp_path, path)
+    except OSError as err:
+        raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()

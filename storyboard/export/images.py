@@ -1,0 +1,160 @@
+"""PNG pages with PIL, drawn from the same page geometry as the PDF.
+
+Pages are cut at the trim (the bleed is for the printer). Balloon outlines are drawn on a
+small 3x supersampled patch per balloon and scaled down, so edges are smooth without
+supersampling the whole page; text is rendered by FreeType (anti-aliased) at its final size.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+from storyboard.export import PageDrawing, atomic_path, compose, cover_crop, panel_image
+from storyboard.lettering import Font, Item, Shape, Text, story_font
+from storyboard._lettering.shapes import dashes
+
+SUPERSAMPLE = 3
+_SQUARE = ("border", "notes", "caption", "narration", "header")
+PNG_COMPRESS_LEVEL = 3  # zlib level: 3 is ~3x faster than the default 6 for ~5 % more bytes
+
+
+def write_pages(story: Any, book, images: Mapping[tuple[int, int], Any], folder: str | Path, *,
+                font: str | Path | Font | None = None) -> list[Path]:
+    """Write one PNG per page (`page-001.png`, ...) at the page dpi into `folder`, each
+    atomically. Returns the paths in page order."""
+    folder = Path(folder)
+    lettering_font = font if isinstance(font, Font) else story_font(story, font)
+    drawings = compose(story, book, lettering_font)
+    digits = max(3, len(str(len(drawings))))
+    paths = []
+    for drawing in drawings:
+        image = render_page(drawing, images, book.spec.dpi, lettering_font)
+        path = folder / f"page-{drawing.number:0{digits}d}.png"
+        with atomic_path(path, ".png") as tmp:
+            image.save(tmp, "PNG", compress_level=PNG_COMPRESS_LEVEL)
+        paths.append(path)
+    return paths
+
+
+class _Raster:
+    """Maps PDF points (y up, media origin) to pixels of the trimmed page (y down)."""
+
+    def __init__(self, drawing: PageDrawing, dpi: int):
+        self.k = dpi / 72.0
+        self.x0, self.top = drawing.trim.x, drawing.trim.y1
+        self.size = (round(drawing.trim.w * self.k), round(drawing.trim.h * self.k))
+
+    def px(self, x: float, y: float) -> tuple[float, float]:
+        return (x - self.x0) * self.k, (self.top - y) * self.k
+
+
+def render_page(drawing: PageDrawing, images: Mapping[tuple[int, int], Any], dpi: int, font: Font):
+    """One page as an RGB PIL image."""
+    from PIL import Image
+
+    r = _Raster(drawing, dpi)
+    page = Image.new("RGB", r.size, "white")
+    for slot in drawing.arts:
+        art = slot.art
+        left, top = r.px(art.x, art.y1)
+        right, bottom = r.px(art.x1, art.y)
+        box = (round(left), round(top), round(right), round(bottom))
+        size = (max(1, box[2] - box[0]), max(1, box[3] - box[1]))
+        picture = cover_crop(panel_image(images, slot), *size)
+        if picture.size != size:
+            picture = picture.resize(size, Image.Resampling.BICUBIC)
+        page.paste(picture, box[:2])
+    for item in drawing.items:
+        _item(page, r, item, font)
+    return page
+
+
+def _rgb(color) -> tuple[int, int, int]:
+    return tuple(round(255 * c) for c in color)
+
+
+def _item(page, r: _Raster, item: Item, font: Font) -> None:
+    shapes = [op for op in item.ops if isinstance(op, Shape)]
+    if shapes:
+        # Curved outlines are supersampled; frames and boxes are axis-aligned and need not be.
+        _shapes(page, r, item, shapes, smooth=item.kind not in _SQUARE)
+    for op in item.ops:
+        if isinstance(op, Text):
+            _text(page, r, op, font)
+
+
+def _shapes(page, r: _Raster, item: Item, shapes: list[Shape], smooth: bool) -> None:
+    """Draw the item's shapes, if `smooth` on a supersampled patch covering its bounds."""
+    from PIL import Image, ImageDraw
+
+    if not smooth:
+        _draw(ImageDraw.Draw(page), shapes, lambda x, y: r.px(x, y), r.k)
+        return
+    reach = max((s.width for s in shapes), default=0.0)
+    b = item.bounds
+    left, top = r.px(b.x - reach, b.y1 + reach)
+    right, bottom = r.px(b.x1 + reach, b.y - reach)
+    left, top = max(0, math.floor(left)), max(0, math.floor(top))
+    right, bottom = min(page.width, math.ceil(right)), min(page.height, math.ceil(bottom))
+    if right <= left or bottom <= top:
+        return
+    ss = SUPERSAMPLE
+    patch = Image.new("RGBA", ((right - left) * ss, (bottom - top) * ss), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(patch)
+
+    def to_patch(x, y):
+        px, py = r.px(x, y)
+        return (px - left) * ss, (py - top) * ss
+
+    _draw(draw, shapes, to_patch, r.k * ss)
+    patch = patch.resize((right - left, bottom - top), Image.Resampling.BOX)
+    page.paste(patch, (left, top), patch)
+
+
+def _draw(draw, shapes: list[Shape], to_px, scale: float) -> None:
+    for shape in shapes:
+        points = [to_px(x, y) for x, y in shape.points]
+        if shape.fill is not None and shape.closed:
+            draw.polygon(points, fill=_rgb(shape.fill) + (255,))
+        if shape.stroke is None or shape.width <= 0:
+            continue
+        width = max(1, round(shape.width * scale))
+        color = _rgb(shape.stroke) + (255,)
+        if shape.dash:
+            runs = dashes(points, shape.dash[0] * scale, shape.dash[1] * scale, shape.closed)
+        else:
+            runs = [points + points[:1]] if shape.closed else [points]
+        for run in runs:
+            if len(run) > 1:
+                draw.line(run, fill=color, width=width, joint="curve")
+                if width > 2:  # round caps, like the PDF's line cap 1
+                    for x, y in (run[0], run[-1]):
+                        draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=color)
+
+
+def _text(page, r: _Raster, text: Text, font: Font) -> None:
+    from PIL import Image, ImageDraw
+
+    pil_font = font.pil(text.size * r.k, text.bold)
+    x, y = r.px(text.x, text.y)
+    anchor = "ms" if text.anchor == "middle" else "ls"
+    stroke = round(text.outline_width * r.k / 2) if text.outline is not None else 0
+    stroke_fill = _rgb(text.outline) if text.outline is not None else None
+    if not text.skew:
+        ImageDraw.Draw(page).text((x, y), text.text, font=pil_font, fill=_rgb(text.fill), anchor=anchor,
+                                  stroke_width=stroke, stroke_fill=stroke_fill)
+        return
+    # Leaning text: draw it upright on a patch, shear the patch about the baseline, composite.
+    width = font.width(text.text, text.size, text.bold) * r.k
+    margin = math.ceil(text.size * r.k * 1.5 + stroke)
+    w, h = math.ceil(width) + 2 * margin, 2 * margin
+    patch = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    ox = margin + (width / 2 if anchor == "ms" else 0.0)
+    ImageDraw.Draw(patch).text((ox, margin), text.text, font=pil_font, fill=_rgb(text.fill) + (255,),
+                               anchor=anchor, stroke_width=stroke, stroke_fill=stroke_fill)
+    lean = math.tan(math.radians(text.skew))
+    patch = patch.transform(patch.size, Image.Transform.AFFINE, (1, lean, -lean * margin, 0, 1, 0),
+                            resample=Image.Resampling.BICUBIC)
+    page.paste(patch, (round(x - ox), round(y - margin)), patch)
