@@ -102,6 +102,7 @@ def _from_hub(ref: str) -> Path:
         raise CharacterError(f"image encoder {ref}: no such folder, and not a hub id (owner/repo)")
     repo, sub = "/".join(parts[:2]), "/".join(parts[2:])
     hub = require("huggingface_hub", "diffusion")
+    errors = require("huggingface_hub.errors", "diffusion")
     prefix = f"{sub}/" if sub else ""
     offline = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
     try:
@@ -112,11 +113,11 @@ def _from_hub(ref: str) -> Path:
         )
     except Exception as err:  # offline, not cached, no such repo, no network
         where = f"{repo} (folder {sub})" if sub else repo
-        if isinstance(err, hub.errors.RepositoryNotFoundError):
+        if isinstance(err, errors.RepositoryNotFoundError):
             raise CharacterError(f"image encoder {ref}: no such folder, and no repository {repo} on the hub") from None
         if offline:
             why = "it is not in the Hugging Face cache and HF_HUB_OFFLINE is set"
-        elif isinstance(err, hub.errors.LocalEntryNotFoundError):
+        elif isinstance(err, errors.LocalEntryNotFoundError):
             why = "it is not in the Hugging Face cache and the hub cannot be reached"
         else:
             why = _short(err)

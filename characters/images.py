@@ -82,7 +82,9 @@ def decode(data: bytes, path: Path, max_pixels: int = MAX_PIXELS) -> tuple[Image
             image.load()
     except CharacterError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # beyond twice Pillow's own limit: refused at open
+        raise CharacterError(f"{path}: too large (over {max_pixels // 1_000_000} megapixels)") from None
+    except UnidentifiedImageError:
         raise CharacterError(f"{path}: not a JPEG, PNG or WebP image") from None
     except (OSError, SyntaxError, ValueError) as err:  # truncated or corrupt data
         raise CharacterError(f"{path}: broken image ({err})") from None

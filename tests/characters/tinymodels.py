@@ -12,6 +12,7 @@ layout, so the colour pattern inside a square is its "identity".
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,11 @@ def build_face_pack(folder: Path) -> Path:
     template = torch.tensor(ARCFACE_TEMPLATE).reshape(1, 10) / 112.0
 
     class Detector(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("box", torch.tensor([[0.0, 0.0, 1.0, 1.0]]))
+            self.register_buffer("template", template)
+
         def forward(self, x):
             # SCRFD input is (pixel - 127.5) / 128; undo it to get brightness in [0, 1].
             bright = ((x * 128.0 + 127.5) / 255.0).amax(dim=1, keepdim=True)
@@ -42,8 +48,8 @@ def build_face_pack(folder: Path) -> Path:
                 score = torch.cat([score, score], dim=1).reshape(-1, 1)  # two anchors per cell
                 scores.append(score)
                 # Anchors sit at cell corners: the box is the cell, in units of the stride.
-                boxes.append(torch.ones_like(score) * torch.tensor([[0.0, 0.0, 1.0, 1.0]]))
-                points.append(torch.ones_like(score) * template)
+                boxes.append(torch.ones_like(score) * self.box)
+                points.append(torch.ones_like(score) * self.template)
             return (*scores, *boxes, *points)
 
     class Recognizer(nn.Module):
@@ -58,14 +64,16 @@ def build_face_pack(folder: Path) -> Path:
 
     folder.mkdir(parents=True, exist_ok=True)
     names = [f"{part}_{stride}" for part in ("score", "bbox", "kps") for stride in (8, 16, 32)]
-    torch.onnx.export(
-        Detector(), torch.zeros(1, 3, 128, 128), str(folder / "det_tiny.onnx"),
-        input_names=["images"], output_names=names, dynamo=False,
-    )
-    torch.onnx.export(
-        Recognizer(), torch.zeros(1, 3, 112, 112), str(folder / "w600k_tiny.onnx"),
-        input_names=["face"], output_names=["embedding"], dynamo=False,
-    )
+    with warnings.catch_warnings():  # the TorchScript exporter's deprecation notices
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Detector(), torch.zeros(1, 3, 128, 128), str(folder / "det_tiny.onnx"),
+            input_names=["images"], output_names=names, dynamo=False,
+        )
+        torch.onnx.export(
+            Recognizer(), torch.zeros(1, 3, 112, 112), str(folder / "w600k_tiny.onnx"),
+            input_names=["face"], output_names=["embedding"], dynamo=False,
+        )
     return folder
 
 
