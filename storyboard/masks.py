@@ -32,7 +32,7 @@ def region_mask(box: Box, width: int, height: int, *, feather: float = 0.06) -> 
 def _falloff(n: int, lo: float, hi: float, soft: float) -> np.ndarray:
     centres = np.arange(n, dtype=np.float64) + 0.5
     distance = np.maximum(np.maximum(lo - centres, centres - hi), 0.0)
-    if soft <= 0:
+    if soft < 1e-3:  # under a thousandth of a pixel: a hard edge (and no overflow)
         return (distance == 0).astype(np.float64)
     t = np.clip(distance / soft, 0.0, 1.0)
     return 1.0 - t * t * (3.0 - 2.0 * t)  # smoothstep: no visible ring at either end
