@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from storyboard.layout import (
+    FRAME_ASPECTS,
+    MM,
+    TEMPLATES,
+    Rect,
+    cast_boxes,
+    page_spec,
+    paginate,
+    sheet_grid,
+)
+from tests.pages.stories import panel, story
+
+SIZES = ["us-comic", "manga", "a4", "letter", [150, 200], [300, 120]]
+TOL = 1e-6
+
+
+def check_book(book, s, max_side=1024):
+    spec = book.spec
+    live, media = spec.live, spec.media
+    seen = []
+    for page in book.pages:
+        slots = sorted(page.slots, key=lambda x: x.order)
+        assert [x.order for x in slots] == list(range(len(slots)))
+        for slot in slots:
+            assert live.contains(slot.rect), (page.template, slot)
+            assert media.contains(slot.art)
+            assert slot.art.contains(slot.rect)
+            assert slot.gen_width % 8 == 0 and slot.gen_height % 8 == 0
+            assert max(slot.gen_width, slot.gen_height) <= max_side
+            # Generation keeps the art's aspect, up to rounding to multiples of 8.
+            assert abs(slot.gen_width / slot.gen_height - slot.art.w / slot.art.h) < 0.03 * slot.art.w / slot.art.h
+            assert slot.print_width == round(slot.art.w / 72 * spec.dpi)
+            assert slot.print_height == round(slot.art.h / 72 * spec.dpi)
+            seen.append((slot.scene, slot.panel))
+        for a, b in itertools.combinations(slots, 2):
+            assert not a.rect.overlaps(b.rect), (page.template, a.rect, b.rect)
+            if spec.kind != "storyboard":
+                check_gutter(a.rect, b.rect, spec.gutter)
+    # Every panel exactly once, in story order (reading order within pages).
+    assert seen == [(si, pi) for si, sc in enumerate(s.scenes) for pi in range(len(sc.panels))]
+
+
+def check_gutter(a: Rect, b: Rect, gutter: float):
+    """Neighbouring frames are exactly one gutter apart."""
+    v_overlap = min(a.y1, b.y1) - max(a.y, b.y) > TOL
+    h_overlap = min(a.x1, b.x1) - max(a.x, b.x) > TOL
+    if v_overlap:
+        gap = max(b.x - a.x1, a.x - b.x1)
+        assert gap >= gutter - TOL
+        if gap < 2 * gutter:
+            assert gap == pytest.approx(gutter, abs=1e-6)
+    if h_overlap:
+        gap = max(b.y - a.y1, a.y - b.y1)
+        assert gap >= gutter - TOL
+        if gap < 2 * gutter:
+            assert gap == pytest.approx(gutter, abs=1e-6)
+
+
+def test_page_sizes_in_real_units():
+    class P:
+        reading, bleed_mm, margin_mm, gutter_mm, dpi = "ltr", 3, 12, 4, 300
+
+    for size, (w, h) in {"us-comic": (477, 738), "manga": (128 * MM, 182 * MM), "a4": (595.276, 841.89),
+                         "letter": (612, 792)}.items():
+        P.size = size
+        spec = page_spec(P)
+        assert (spec.width, spec.height) == (pytest.approx(w, abs=0.01), pytest.approx(h, abs=0.01))
+        assert spec.bleed == pytest.approx(3 * MM) and spec.margin == pytest.approx(12 * MM)
+        assert spec.media.w == pytest.approx(spec.width + 6 * MM)
+    P.size = (100.0, 150.0)
+    spec = page_spec(P)
+    assert spec.kind == "custom" and spec.width == pytest.approx(100 * MM)
+    P.size = "storyboard"
+    spec = page_spec(P)
+    assert spec.width > spec.height and spec.bleed == 0
+
+
+def test_every_template_tiles_its_live_area_exactly():
+    s = story([panel()])
+    spec = paginate(s).spec
+    from storyboard.layout import _cell_rect
+
+    for template in TEMPLATES:
+        rects = [_cell_rect(c, spec.live, spec.gutter, False) for c in template.cells]
+        area = sum(r.w * r.h for r in rects)
+        for a, b in itertools.combinations(rects, 2):
+            assert not a.overlaps(b), template.name
+            check_gutter(a, b, spec.gutter)
+        assert all(spec.live.contains(r) for r in rects)
+        # Nothing but gutters is left over: the frames cover the live area minus gutter strips.
+        assert area <= spec.live.w * spec.live.h
+        assert area >= (spec.live.w - 2 * spec.gutter) * (spec.live.h - 2 * spec.gutter) - 1, template.name
+
+
+hint = st.sampled_from(["small", "normal", "normal", "normal", "wide", "tall", "splash"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    hints=st.lists(st.tuples(hint, st.booleans()), min_size=1, max_size=30),
+    size=st.sampled_from(SIZES),
+    reading=st.sampled_from(["ltr", "rtl"]),
+    bleed=st.sampled_from([0, 3]),
+    max_side=st.sampled_from([256, 768, 1024]),
+)
+def test_layout_invariants(hints, size, reading, bleed, max_side):
+    panels = [panel(size=h, new_page=(b and i % 4 == 0)) for i, (h, b) in enumerate(hints)]
+    s = story(panels, page={"size": size, "reading": reading, "bleed_mm": bleed, "gutter_mm": 4, "dpi": 150})
+    book = paginate(s, max_side=max_side)
+    check_book(book, s, max_side)
+    slots = {(x.scene, x.panel): (page, x) for page in book.pages for x in page.slots}
+    for pi, p in enumerate(s.scenes[0].panels):
+        page, slot = slots[(0, pi)]
+        if p.new_page:
+            assert slot.order == 0
+        if p.size == "splash":
+            assert len(page.slots) == 1 and page.template == "splash"
+
+
+def test_rtl_mirrors_positions_and_keeps_order():
+    panels = [panel(size=h) for h in ["wide", "normal", "normal", "tall", "normal", "normal", "small"]]
+    ltr = paginate(story(panels, page={"reading": "ltr"}))
+    rtl = paginate(story(panels, page={"reading": "rtl"}))
+    live = ltr.spec.live
+    assert [p.template for p in ltr.pages] == [p.template for p in rtl.pages]
+    mirrored_somewhere = False
+    for pl, pr in zip(ltr.pages, rtl.pages):
+        for a, b in zip(pl.slots, pr.slots):
+            assert (a.scene, a.panel, a.order) == (b.scene, b.panel, b.order)
+            assert b.rect.x == pytest.approx(live.x + live.x1 - a.rect.x1)
+            assert (b.rect.y, b.rect.w, b.rect.h) == pytest.approx((a.rect.y, a.rect.w, a.rect.h))
+            mirrored_somewhere |= abs(a.rect.x - b.rect.x) > 1
+    assert mirrored_somewhere
+    # The first panel of a two-across row sits on the right in rtl.
+    two = [p for p in rtl.pages if any(s.rect.w < live.w / 2 for s in p.slots)][0]
+    first, second = sorted(two.slots, key=lambda s: s.order)[:2]
+    if abs(first.rect.y1 - second.rect.y1) < 1:
+        assert first.rect.x > second.rect.x
+
+
+def test_size_hints_get_matching_frames():
+    book = paginate(story([panel(size="wide"), panel(), panel(), panel(size="tall"), panel(), panel()]))
+    live = book.spec.live
+    slots = list(book.slots())
+    assert slots[0].rect.w == pytest.approx(live.w)
+    tall = slots[3].rect
+    assert tall.h == pytest.approx(live.h) or tall.w / tall.h <= 0.5
+
+
+def test_pagination_avoids_lonely_panels_and_honours_breaks():
+    book = paginate(story([panel() for _ in range(7)]))
+    assert [len(p.slots) for p in book.pages] in ([4, 3], [3, 4])
+    s = story([panel() for _ in range(5)], scenes=[2, 3], scene_new_page=(1,))
+    book = paginate(s)
+    assert [[(x.scene, x.panel) for x in p.slots] for p in book.pages] == [[(0, 0), (0, 1)], [(1, 0), (1, 1), (1, 2)]]
+    s = story([panel(), panel(), panel(new_page=True)])
+    assert [len(p.slots) for p in paginate(s).pages] == [2, 1]
+
+
+def test_bleed_extends_only_edge_art():
+    book = paginate(story([panel() for _ in range(4)], page={"bleed_mm": 3}))
+    spec = book.spec
+    for slot in book.slots():
+        for side in ("left", "right", "top", "bottom"):
+            edge = {"left": slot.art.x, "right": slot.art.x1, "top": slot.art.y1, "bottom": slot.art.y}[side]
+            media = {"left": 0, "right": spec.media.x1, "top": spec.media.y1, "bottom": 0}[side]
+            assert (side in slot.bleeds) == (edge == pytest.approx(media))
+        assert len(slot.bleeds) == 2  # a 2x2 grid: each frame touches two page edges
+    flat = paginate(story([panel() for _ in range(4)], page={"bleed_mm": 0}))
+    assert all(s.art == s.rect and not s.bleeds for s in flat.slots())
+
+
+@pytest.mark.parametrize("aspect", list(FRAME_ASPECTS))
+@pytest.mark.parametrize("reading", ["ltr", "rtl"])
+def test_storyboard_sheets(aspect, reading):
+    s = story([panel() for _ in range(11)], page={"size": "storyboard", "frame_aspect": aspect, "reading": reading})
+    book = paginate(s)
+    check_book(book, s)
+    grid = sheet_grid(book.spec)
+    assert 4 <= grid.cols * grid.rows <= 9
+    assert sum(len(p.slots) for p in book.pages) == 11
+    assert len(book.pages) == math.ceil(11 / (grid.cols * grid.rows))
+    numbers = [x.number for x in book.slots()]
+    assert numbers == list(range(1, 12))
+    for page in book.pages:
+        for slot in page.slots:
+            assert slot.rect.w / slot.rect.h == pytest.approx(FRAME_ASPECTS[aspect])
+            assert slot.notes is not None and book.spec.live.contains(slot.notes)
+            for other in page.slots:
+                assert not slot.notes.overlaps(other.rect)
+        first, *rest = sorted(page.slots, key=lambda x: x.order)
+        if rest and abs(rest[0].rect.y1 - first.rect.y1) < 1:
+            assert (rest[0].rect.x > first.rect.x) == (reading == "ltr")
+
+
+def test_cast_boxes():
+    s = story([panel(cast=[{"ana": "left"}, {"ben": [0.5, 0.1, 0.9, 0.8]}, "cy", {"dee": "far-right"}])])
+    boxes = cast_boxes(s.scenes[0].panels[0])
+    assert len(boxes) == 4
+    assert boxes[1] == (0.5, 0.1, 0.9, 0.8)
+    for x0, y0, x1, y1 in boxes:
+        assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
+    assert boxes[0][0] < boxes[3][0]
+    auto = cast_boxes(story([panel(cast=["ana", "ben", "cy", "dee", "eve"])]).scenes[0].panels[0])
+    centres = [(b[0] + b[2]) / 2 for b in auto]
+    assert centres == sorted(centres) and centres == pytest.approx([0.1, 0.3, 0.5, 0.7, 0.9])
+    for a, b in zip(auto, auto[1:]):
+        assert a[2] <= b[0] + 1e-9  # spread without overlapping
