@@ -39,6 +39,11 @@ class Signature:
     def __str__(self) -> str:
         return f"{self.name}:{self.model}@{self.version[:12]}"
 
+    @property
+    def key(self) -> str:
+        """What decides the numbers: the same weights give the same embeddings wherever they lie."""
+        return f"{self.name}@{self.version}"
+
 
 @dataclass(frozen=True)
 class Embeddings:

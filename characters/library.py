@@ -110,7 +110,7 @@ class CharacterLibrary:
         """The character's identity; with `embedder`, as that embedder sees the stored references
         (computed once, then cached) when it differs from the one used at registration."""
         character = self.get(id)
-        if embedder is None or embedder.signature() == character.embedder:
+        if embedder is None or embedder.signature().key == character.embedder.key:
             data = self._read_embeddings(character.folder)
             return _identity(character.kind, data["mean"], character.embedder)
         references = [load_reference(character.folder / ref.file) for ref in character.references]
@@ -182,8 +182,10 @@ class CharacterLibrary:
             except OSError:
                 raise CharacterError(f"character '{id}' was registered meanwhile by another process") from None
             _sync_folder(self.root)
-        except BaseException:
+        except BaseException as err:
             shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(err, OSError):  # disk full, permissions: the user's to fix
+                raise CharacterError(f"cannot write to the character library {self.root}: {err.strerror or err}") from None
             raise
         return self._load(self.root / id)
 
@@ -216,7 +218,7 @@ class CharacterLibrary:
                 {
                     "references": [ref.sha256 for ref in references],
                     "kind": kind,
-                    "embedders": [vars(e.signature()) for e in embedders],
+                    "embedders": [e.signature().key for e in embedders],
                 },
                 sort_keys=True,
             ).encode()

@@ -208,3 +208,26 @@ def test_swapped_in_embedder(library, face_pack, tmp_path):
     path = save(face_image([(3, 64, 64, 32)]), tmp_path / "small.png")
     character = library.register("pip", [path], embedder=embedder)
     assert character.kind == "face" and character.requested_kind == "auto"
+
+
+def test_same_weights_elsewhere_reuse_the_stored_identity(library, mara, face_pack, tmp_path, monkeypatch):
+    moved = tmp_path / "moved-pack"
+    moved.mkdir()
+    for file in face_pack.glob("*.onnx"):
+        (moved / file.name).write_bytes(file.read_bytes())
+    monkeypatch.setattr(FaceIdentity, "embed", lambda self, refs: pytest.fail("re-embedded"))
+    found = identity_for("keeper", references=None, library_id="mara", kind="face", library=library,
+                         face_models=str(moved))
+    assert np.array_equal(found.embedding, library.embedding("mara").embedding)
+
+
+def test_disk_errors_become_character_errors(library, mara, mara_images, face_pack, monkeypatch):
+    from characters import library as module
+
+    def full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(module, "_write", full)
+    with pytest.raises(CharacterError, match="cannot write to the character library .*No space left"):
+        library.register("theo", mara_images, face_models=str(face_pack))
+    assert sorted(p.name for p in library.root.iterdir()) == ["mara"]
