@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from storyboard.errors import ExportError
+from storyboard.layout import Rect, paginate
+from storyboard.lettering import (
+    BALLOON_KINDS,
+    Shape,
+    Text,
+    base_size,
+    fit_shrinking,
+    load_font,
+    letter_panel,
+    story_font,
+    wrap,
+)
+from tests.pages.stories import panel, story
+
+FONT = load_font()
+TOL = 0.05
+WORDS = ["a", "I", "the", "lighthouse", "keeper", "never", "sleeps", "WAIT!", "Supercalifragilistic",
+         "storm,", "you", "see?", "...", "42", "déjà", "vu"]
+sentence = st.lists(st.sampled_from(WORDS), min_size=1, max_size=40).map(" ".join)
+
+
+def lettered(panels, *, page=None, index=0):
+    s = story(panels, page=page)
+    book = paginate(s)
+    slot = [x for x in book.slots() if x.panel == index][0]
+    return letter_panel(s, s.scenes[0].panels[index], slot, book.spec, FONT), slot, book
+
+
+def inside_rect(inner: Rect, outer: Rect, tol: float = TOL) -> bool:
+    return outer.contains(inner, tol)
+
+
+def check_text_inside(item):
+    if item.ellipse is not None:
+        cx, cy, a, b = item.ellipse
+        for box in item.text_boxes:
+            for x, y in ((box.x, box.y), (box.x1, box.y), (box.x, box.y1), (box.x1, box.y1)):
+                assert ((x - cx) / a) ** 2 + ((y - cy) / b) ** 2 <= 1.0 + 1e-6, (item.lines, box)
+    else:
+        for box in item.text_boxes:
+            assert inside_rect(box, item.body), (item.kind, item.lines)
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=sentence, width=st.floats(20, 300), size=st.floats(4, 14), bold=st.booleans())
+def test_wrap_never_exceeds_the_width(text, width, size, bold):
+    lines = wrap(FONT, text, size, width, bold)
+    assert " ".join(lines).split() == text.split() or "".join(lines).replace(" ", "") == text.replace(" ", "")
+    for line in lines:
+        assert FONT.width(line, size, bold) <= width + 1e-6 or len(line) == 1
+
+
+@pytest.mark.parametrize("kind", BALLOON_KINDS + ("caption", "narration"))
+def test_long_text_shrinks_and_stays_inside(kind):
+    short = fit_shrinking(FONT, "Hi there.", kind, 8.0, 120, 80)
+    text = " ".join(["the keeper never sleeps when the storm comes"] * 6)
+    fit = fit_shrinking(FONT, text, kind, 8.0, 120, 80)
+    assert short.block.size == 8.0
+    assert fit.block.size < 8.0
+    assert fit.outer_w <= 120 and fit.outer_h <= 80
+    assert " ".join(fit.block.lines).split() == text.split()  # nothing cut
+    for w in fit.block.widths:
+        assert w <= 2 * fit.a
+
+
+def test_a_box_too_small_for_any_letter_is_an_error():
+    with pytest.raises(ExportError, match="no room"):
+        fit_shrinking(FONT, "word " * 200, "speech", 8.0, 3, 3)
+
+
+def dialogue_line(kind, speaker, text):
+    return {speaker: {"text": text, "kind": kind}}
+
+
+line_st = st.tuples(st.sampled_from(BALLOON_KINDS), st.sampled_from(["ana", "ben", "narration"]), sentence)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(line_st, min_size=0, max_size=6),
+    caption=st.one_of(st.none(), sentence),
+    sfx=st.lists(st.sampled_from(["BOOM", "KRAKA-THOOM", "tik"]), max_size=2),
+    positions=st.tuples(st.sampled_from([None, "left", "right", "center", "far-left"]),
+                        st.sampled_from([None, "right", "far-right", (0.1, 0.05, 0.9, 1.0)])),
+    size=st.sampled_from(["us-comic", "manga", [80, 110]]),
+    hint=st.sampled_from(["small", "normal", "wide", "tall"]),
+    reading=st.sampled_from(["ltr", "rtl"]),
+)
+def test_lettering_never_leaves_the_panel(lines, caption, sfx, positions, size, hint, reading):
+    cast = [{"ana": {"position": list(positions[0]) if isinstance(positions[0], tuple) else positions[0]}},
+            {"ben": {"position": list(positions[1]) if isinstance(positions[1], tuple) else positions[1]}}]
+    p = panel(cast=cast, dialogue=[dialogue_line(*line) for line in lines], caption=caption, sfx=sfx, size=hint)
+    items, slot, _ = lettered([p, panel(), panel()], page={"size": size, "reading": reading})
+    texts = [i for i in items if i.kind != "sfx"]
+    assert len(texts) == len(lines) + (caption is not None)
+    assert sum(i.kind == "sfx" for i in items) == len(sfx)
+    for item in items:
+        assert inside_rect(item.bounds, slot.rect), (item.kind, item.bounds, slot.rect)
+        check_text_inside(item)
+        for op in item.ops:
+            if isinstance(op, Shape):
+                assert all(slot.rect.x - TOL <= x <= slot.rect.x1 + TOL and slot.rect.y - TOL <= y <= slot.rect.y1 + TOL
+                           for x, y in op.points)
+    # Every word of every line is lettered, in order.
+    lettered_text = [" ".join(i.lines).split() for i in texts]
+    expected = ([caption.split()] if caption else []) + [t.split() for _, _, t in lines]
+    assert lettered_text == expected
+
+
+@pytest.mark.parametrize("reading", ["ltr", "rtl"])
+def test_balloons_read_in_order_without_covering_each_other(reading):
+    p = panel(cast=[{"ana": "left"}, {"ben": "right"}], caption="Later that night.",
+              dialogue=[{"ana": "Did you hear that?"}, {"ben": "Hear what?"},
+                        {"ana": {"text": "Shh, listen.", "kind": "whisper"}},
+                        {"ben": {"text": "It's only the wind.", "kind": "thought"}}], sfx=["CREAK"])
+    items, slot, _ = lettered([p], page={"reading": reading})
+    boxes = [i for i in items if i.kind != "sfx"]
+    for a, b in itertools.combinations(items, 2):
+        assert not a.body.overlaps(b.body), (a.lines, b.lines)
+    # The caption opens the panel in its top corner on the reading side.
+    cap = boxes[0]
+    assert cap.kind == "caption"
+    if reading == "ltr":
+        assert cap.body.x - slot.rect.x < slot.rect.x1 - cap.body.x1
+    else:
+        assert cap.body.x - slot.rect.x > slot.rect.x1 - cap.body.x1
+    # Each balloon reads after the previous one: lower, or further along the reading direction.
+    for prev, cur in zip(boxes, boxes[1:]):
+        lower = cur.body.y1 <= prev.body.y1 - 0.5 * prev.body.h + TOL
+        along = cur.body.x >= prev.body.x1 - 0.25 * prev.body.w if reading == "ltr" \
+            else cur.body.x1 <= prev.body.x + 0.25 * prev.body.w
+        assert lower or along, (prev.lines, cur.lines)
+
+
+def test_tails_point_toward_the_speaker():
+    p = panel(cast=[{"ana": "far-left"}, {"ben": "far-right"}],
+              dialogue=[{"ana": "Over here!"}, {"ben": "Coming!"}])
+    items, slot, _ = lettered([p])
+    for item in items:
+        tail = item.ops[0]  # tails are stroked first, under the balloon
+        assert len(tail.points) == 17
+        tip = tail.points[8]  # the tip is the middle point of the wedge
+        head_x = slot.rect.x + slot.rect.w * (0.1 if item.speaker == "ana" else 0.9)
+        cx = item.ellipse[0]
+        # The tail leaves the balloon on the speaker's side and goes down toward the figure.
+        assert abs(tip[0] - head_x) < abs(cx - head_x) + 1e-6
+        assert tip[1] < item.ellipse[1] - item.ellipse[3] * 0.9
+
+
+def test_lettering_is_deterministic_and_sized_for_print():
+    p = panel(cast=["ana", "ben"], dialogue=[{"ana": "One."}, {"ben": {"text": "Two!", "kind": "shout"}}], sfx=["BAM"])
+    a, _, book = lettered([p])
+    b, _, _ = lettered([p])
+    assert a == b
+    assert 6.5 <= base_size(book.spec) <= 10
+    assert all(op.size == pytest.approx(base_size(book.spec)) for i in a if i.kind == "speech"
+               for op in i.ops if isinstance(op, Text))
+
+
+def test_fonts(tmp_path):
+    assert load_font() is load_font()
+    bad = tmp_path / "bad.ttf"
+    bad.write_bytes(b"this is not a font")
+    with pytest.raises(ExportError) as err:
+        load_font(bad)
+    assert "bad.ttf" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(ExportError, match="not found"):
+        load_font(tmp_path / "missing.ttf")
+    # A script's style.font resolves against the script's folder; an override wins.
+    from storyboard.lettering import BUNDLED_BOLD
+
+    (tmp_path / "mine.ttf").write_bytes(BUNDLED_BOLD.read_bytes())
+    s = story([panel()])
+    s._base_dir = tmp_path
+    s.style.font = "mine.ttf"
+    assert story_font(s).regular == (tmp_path / "mine.ttf").resolve()
+    assert story_font(s, override=None).regular.name == "mine.ttf"
+    s.style.font = None
+    assert story_font(s).regular.name == "ComicNeue-Regular.ttf"
+    assert math.isclose(FONT.width("ab", 10), FONT.width("a", 10) + FONT.width("b", 10), rel_tol=1e-6)
