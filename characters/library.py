@@ -211,8 +211,6 @@ class CharacterLibrary:
         self, references: Sequence[ReferenceImage], embedders: Sequence[IdentityEmbedder], kind: str
     ) -> "Identity":
         """Embed `references` (trying `embedders` in order), cached under a content key."""
-        import numpy as np
-
         key = hashlib.sha256(
             json.dumps(
                 {
@@ -239,7 +237,7 @@ class CharacterLibrary:
                 "version": signature.version}
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            _write(cached, _safetensors_bytes({"mean": np.ascontiguousarray(embeddings.mean)}, meta))
+            _write(cached, _safetensors_bytes({"mean": embeddings.mean}, meta))
         except OSError:
             pass  # a read-only library still renders; it only recomputes next time
         return _identity(embeddings.kind, embeddings.mean, signature)

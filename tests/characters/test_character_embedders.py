@@ -8,7 +8,7 @@ from characters import DrawnIdentity, FaceIdentity, NoUsableFaceError, load_refe
 from characters.embedders import candidates, embed_references
 from storyboard.errors import CharacterError
 from tests.characters.conftest import save
-from tests.characters.tinymodels import drawing, face_image
+from tests.characters.tinymodels import face_image
 
 
 def refs(paths):
