@@ -82,7 +82,7 @@ class DraftEngine:
         rng = np.random.default_rng(request.seed)
         # Small panels are drawn at twice the size and reduced: PIL draws shapes without
         # anti-aliasing. Print-size panels are sharp enough as drawn.
-        scale = 2 if max(width, height) <= 1024 else 1
+        scale = 2 if max(width, height) < 800 else 1
         tilt = 0.0
         if request.angle == "dutch":
             tilt = float(rng.uniform(9, 15)) * (1 if rng.random() < 0.5 else -1)
@@ -123,16 +123,18 @@ class _Sketch:
 
     @classmethod
     def new(cls, w, h, tilt, rng, request):
-        rad = math.radians(abs(tilt))
-        cw = math.ceil(w * math.cos(rad) + h * math.sin(rad)) + 2
-        ch = math.ceil(w * math.sin(rad) + h * math.cos(rad)) + 2
+        cw, ch = w, h
+        if tilt:  # room to rotate without bare corners
+            rad = math.radians(abs(tilt))
+            cw = math.ceil(w * math.cos(rad) + h * math.sin(rad)) + 2
+            ch = math.ceil(w * math.sin(rad) + h * math.cos(rad)) + 2
         image = _paper(cw, ch, rng, dark=bool(_setting_words(request.setting) & DARK_WORDS))
         return cls(image, ImageDraw.Draw(image), w, h, (cw - w) / 2, (ch - h) / 2, tilt, rng, request)
 
     def finish(self) -> Image.Image:
-        image = self.image
-        if self.tilt:
-            image = image.rotate(self.tilt, resample=Image.BILINEAR, fillcolor=PAPER)
+        if not self.tilt:
+            return self.image
+        image = self.image.rotate(self.tilt, resample=Image.BILINEAR, fillcolor=PAPER)
         left, top = round(self.ox), round(self.oy)
         return image.crop((left, top, left + self.w, top + self.h))
 
@@ -155,6 +157,12 @@ class _Sketch:
         shaken = [(x + self.rng.normal(0, jitter), y + self.rng.normal(0, jitter)) for x, y in points]
         self.draw.line(shaken, fill=LIGHT_LINE, width=max(1, width // 2))
 
+    def _shape(self, points, fill, width: int) -> None:
+        """A filled polygon with an inked outline. (PIL's own wide polygon outline allocates
+        a canvas-sized mask per call: far too slow at print size.)"""
+        self.draw.polygon(points, fill=fill)
+        self.draw.line([*points, points[0], points[1]], fill=GRAPHITE, width=width, joint="curve")
+
     def _outdoors(self, *, city: bool, water: bool) -> None:
         cw, ch = self.image.size
         hy = self.oy + self.horizon
@@ -162,7 +170,9 @@ class _Sketch:
         establishing = self.request.shot == "establishing"
         # Far features are bigger in an establishing shot, where the place is the subject.
         reach = self.h * (0.3 if establishing else 0.14)
-        if city:
+        if city and self.request.angle == "low":
+            self._towers(hy)
+        elif city:
             x = -self.rng.uniform(0, 0.1) * self.w
             while x < cw:
                 bw = self.rng.uniform(0.06, 0.16) * self.w
@@ -191,6 +201,25 @@ class _Sketch:
                 self.draw.line(waves, fill=LIGHT_LINE, width=self.line)
         else:
             self._ground_lines(hy)
+
+    def _towers(self, hy: float) -> None:
+        """Seen from below, buildings rise and converge on a vanishing point above the frame."""
+        cw = self.image.size[0]
+        vx, vy = self.ox + self.rng.uniform(0.35, 0.65) * self.w, self.oy - 1.5 * self.h
+
+        def toward(x: float, y: float) -> float:  # x on the line from (x, hy) to the vanishing point
+            return x + (vx - x) * (hy - y) / (hy - vy)
+
+        x = -self.rng.uniform(0, 0.1) * self.w
+        while x < cw:
+            bw = self.rng.uniform(0.12, 0.26) * self.w
+            top = self.oy + self.rng.uniform(0.0, 0.45) * self.h
+            quad = [(x, hy), (x + bw, hy), (toward(x + bw, top), top), (toward(x, top), top)]
+            self._shape(quad, (212, 208, 200), self.line)
+            for wy in np.arange(hy - self.h * 0.06, top, -self.h * 0.07):
+                self.draw.line((toward(x + bw * 0.2, wy), wy, toward(x + bw * 0.8, wy), wy), fill=LIGHT_LINE,
+                               width=self.line)
+            x += bw + self.rng.uniform(0.02, 0.08) * self.w
 
     def _ground_lines(self, hy: float) -> None:
         """Perspective lines on the ground, converging on a seeded vanishing point."""
@@ -273,7 +302,7 @@ class _Sketch:
         radii = radius * self.rng.uniform(0.75, 1.1, angles.size)
         outline = [(float(cx + r * math.cos(a) * 1.2), float(cy + r * math.sin(a))) for a, r in zip(angles, radii)]
         lw = max(self.line, round(radius * 0.03))
-        self.draw.polygon(outline, fill=FIGURE_TINTS[0], outline=GRAPHITE, width=lw)
+        self._shape(outline, FIGURE_TINTS[0], lw)
         gap = max(radius * 0.14, 3)
         for x in np.arange(cx - radius * 0.5, cx + radius * 0.5, gap):  # shading hatch on one side
             self.draw.line((x, cy + radius * 0.15, x + radius * 0.25, cy + radius * 0.55), fill=GRAPHITE,
@@ -331,7 +360,6 @@ class _Sketch:
         u = fig.head
         stretch = STRETCH.get(self.request.angle, 1.0)
         tint = FOREGROUND_TINT if fig.foreground else FIGURE_TINTS[fig.index % len(FIGURE_TINTS)]
-        outline = GRAPHITE
         lw = max(self.line, round(u * 0.035)) if u > self.unit * 0.05 else self.line
         cx, top = ox + fig.cx, oy + fig.top
         clip = oy + fig.clip
@@ -341,14 +369,14 @@ class _Sketch:
 
         def poly(points):
             pts = [(cx + px * u, y(py)) for px, py in points]
-            d.polygon(pts, fill=tint, outline=outline, width=lw)
+            self._shape(pts, tint, lw)
 
         # Legs, arms, torso, neck, head: back to front.
         for side in (-1, 1):
             poly([(side * 0.12, 3.9), (side * 0.68, 3.9), (side * 0.5, 7.3), (side * 0.18, 7.3)])
             if y(7.3) < clip:
                 fx = cx + (side * 0.34 + fig.facing * 0.08) * u
-                d.ellipse((fx - 0.2 * u, y(7.22), fx + 0.2 * u, y(7.5)), fill=outline)
+                d.ellipse((fx - 0.2 * u, y(7.22), fx + 0.2 * u, y(7.5)), fill=GRAPHITE)
             poly([(side * 0.86, 1.38), (side * 1.08, 1.6), (side * 0.98, 4.0), (side * 0.72, 4.0),
                   (side * 0.72, 1.7)])
         poly([(-0.25, 1.18), (0.25, 1.18), (0.78, 1.3), (0.95, 1.48), (0.74, 3.3), (0.8, 4.0),
@@ -356,7 +384,7 @@ class _Sketch:
         poly([(-0.16, 0.85), (0.16, 0.85), (0.18, 1.35), (-0.18, 1.35)])
         hw = 0.39 * u
         head_box = (cx - hw, top, cx + hw, top + u)
-        d.ellipse(head_box, fill=tint, outline=outline, width=lw)
+        d.ellipse(head_box, fill=tint, outline=GRAPHITE, width=lw)
         if fig.foreground:
             return  # the back of a head has no face
         self._face(fig, cx, top, u, lw)
@@ -451,14 +479,22 @@ def _expression_shape(expression: str) -> tuple[float, float]:
 
 
 def _paper(width: int, height: int, rng: np.random.Generator, *, dark: bool) -> Image.Image:
-    """Tinted paper with a soft, seeded mottle: a tiny noise field blown up smoothly (bicubic
-    to an eighth of the size, then bilinear: as smooth as bicubic, several times faster)."""
+    """Tinted paper with a seeded wash, darker at the top like a pencilled sky. Drawn as
+    thin bands (under one grey level apart) because resampling a noise field to print
+    size costs more than the whole sketch."""
     # Night and storm settings get a darker wash; the sketch stays readable.
     low, high = ((150, 152, 162), (226, 226, 230)) if dark else ((190, 186, 176), PAPER)
-    t = np.clip(0.75 + 0.12 * rng.normal(0.0, 1.0, (6, 6, 1)), 0, 1)
-    tone = (np.array(low) + t * (np.array(high) - np.array(low))).round().astype(np.uint8)
-    small = Image.fromarray(tone, "RGB").resize((max(width // 8, 6), max(height // 8, 6)), Image.BICUBIC)
-    return small.resize((width, height), Image.BILINEAR)
+    bands = 64
+    wobble = np.interp(np.linspace(0, 5, bands), np.arange(6), rng.normal(0.0, 1.0, 6))
+    tone = np.clip(0.6 + 0.35 * np.linspace(0, 1, bands) + 0.06 * wobble, 0, 1)
+    colours = (np.array(low) + tone[:, None] * (np.array(high) - np.array(low))).round().astype(int)
+    image = Image.new("RGB", (width, height), PAPER)
+    draw = ImageDraw.Draw(image)
+    edges = np.linspace(0, height, bands + 1).round().astype(int)
+    for (y0, y1), colour in zip(zip(edges[:-1], edges[1:]), colours):
+        if y1 > y0:
+            draw.rectangle((0, int(y0), width, int(y1) - 1), fill=tuple(int(c) for c in colour))
+    return image
 
 
 def _overlay_text(image: Image.Image, request: PanelRequest) -> None:
@@ -466,7 +502,7 @@ def _overlay_text(image: Image.Image, request: PanelRequest) -> None:
     w, h = image.size
     unit = min(w, h)
     draw = ImageDraw.Draw(image, "RGBA")
-    size = max(9, round(unit * 0.034))
+    size = max(9, round(unit * 0.03))
     font = _font(size)
     pad = round(size * 0.4)
     tag = request.shot.replace("-", " ").upper() + " · " + request.angle.replace("-", " ").upper()
