@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import re
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from storyboard.errors import ExportError
+from storyboard.export.images import write_pages
+from storyboard.export.pdf import write_pdf
+from storyboard.layout import paginate
+from storyboard.lettering import BUNDLED_BOLD
+from tests.pages.stories import art, panel, story
+
+LINES = [
+    ("ana", "speech", "Someone has to keep the light burning."),
+    ("ben", "whisper", "Not tonight."),
+    ("ana", "shout", "The lamp is cursed!"),
+    ("ben", "thought", "She is braver than me."),
+    ("narration", "speech", "She never came back down."),
+]
+
+
+def book_story(**page):
+    panels = [
+        panel(caption="Off the coast of Maine, 1953.", size="wide", sfx=["KRAKOOM"]),
+        panel(cast=[{"ana": "left"}, {"ben": "right"}],
+              dialogue=[{s: {"text": t, "kind": k}} for s, k, t in LINES[:2]]),
+        panel(cast=["ana", "ben"], dialogue=[{s: {"text": t, "kind": k}} for s, k, t in LINES[2:4]]),
+        panel(dialogue=[{"narration": LINES[4][2]}], caption="Years later.", new_page=True),
+    ]
+    return story(panels, page={"dpi": 72, **page})
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_pdf_has_searchable_text_embedded_fonts_boxes_and_metadata(tmp_path, poppler):
+    from pypdf import PdfReader
+
+    s = book_story()
+    book = paginate(s)
+    out = write_pdf(s, book, art(book), tmp_path / "book.pdf")
+    assert out == tmp_path / "book.pdf"
+    text = squash(subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout)
+    for _, _, line in LINES:
+        assert squash(line) in text
+    for caption in ("Off the coast of Maine, 1953.", "Years later.", "KRAKOOM"):
+        assert squash(caption) in text
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert fonts and all(row.split()[-5] == "yes" for row in fonts), fonts
+    assert any("ComicNeue" in row for row in fonts)
+
+    reader = PdfReader(out)
+    assert len(reader.pages) == len(book.pages) == 2
+    assert reader.metadata.title == "Test Book" and reader.metadata.author == "A. Writer"
+    spec = book.spec
+    for page in reader.pages:
+        assert [float(v) for v in page.trimbox] == pytest.approx([spec.trim.x, spec.trim.y, spec.trim.x1, spec.trim.y1])
+        assert [float(v) for v in page.bleedbox] == pytest.approx([0, 0, spec.media.w, spec.media.h])
+        assert [float(v) for v in page.mediabox] == pytest.approx([0, 0, spec.media.w, spec.media.h])
+        # Panel art goes in as JPEG untouched by ASCII85.
+        for image in page.images:
+            assert image.image is not None
+        for obj in page["/Resources"]["/XObject"].values():
+            assert list(obj.get_object()["/Filter"]) == ["/DCTDecode"]
+
+
+def test_pdf_and_png_pages_look_the_same(tmp_path, poppler):
+    s = book_story(reading="rtl")
+    book = paginate(s)
+    images = art(book)
+    pdf = write_pdf(s, book, images, tmp_path / "b.pdf")
+    pngs = write_pages(s, book, images, tmp_path / "pages")
+    assert [p.name for p in pngs] == ["page-001.png", "page-002.png"]
+    subprocess.run(["pdftoppm", "-r", "72", "-png", str(pdf), str(tmp_path / "r")], check=True)
+    bleed = round(book.spec.bleed)
+    for index, png in enumerate(pngs, 1):
+        ours = np.asarray(Image.open(png).convert("L"), dtype=np.float32)
+        theirs = np.asarray(Image.open(tmp_path / f"r-{index}.png").convert("L"), dtype=np.float32)
+        theirs = theirs[bleed:bleed + ours.shape[0], bleed:bleed + ours.shape[1]]
+        assert ours.shape == theirs.shape
+        assert np.abs(ours - theirs).mean() < 6.0, index
+
+
+def test_png_pages_are_deterministic_and_at_page_dpi(tmp_path):
+    s = book_story(dpi=100)
+    book = paginate(s)
+    first = write_pages(s, book, art(book), tmp_path / "a")
+    second = write_pages(s, book, art(book), tmp_path / "b")
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+    with Image.open(first[0]) as page:
+        assert page.size == (round(book.spec.width / 72 * 100), round(book.spec.height / 72 * 100))
+        assert page.mode == "RGB"
+    assert sorted(x.name for x in (tmp_path / "a").iterdir()) == ["page-001.png", "page-002.png"]
+
+
+def test_storyboard_sheet_notes(tmp_path, poppler):
+    panels = [panel(shot="close-up", angle="low", action="Vic checks his watch", cast=["ana"],
+                    dialogue=[{"ana": "Right on time."}], sfx=["TICK"], caption="0:42 remaining")] + \
+        [panel(action=f"shot {i}") for i in range(8)]
+    s = story(panels, page={"size": "storyboard", "frame_aspect": "2.39:1", "dpi": 72})
+    book = paginate(s)
+    pdf = write_pdf(s, book, art(book), tmp_path / "sheet.pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = squash(text)
+    for needle in ("1.CLOSE-UP/LOW", "Vicchecks", "ANA:Rightontime.", "CAPTION:0:42remaining", "SFX:TICK",
+                   "TestBookbyA.Writer", "sheet1of2", "sheet2of2", "9.MEDIUM/EYE-LEVEL"):
+        assert needle in flat, needle
+    assert len(book.pages) == 2
+
+
+def test_fonts_from_the_script_and_the_caller(tmp_path, poppler):
+    font = tmp_path / "lettering.ttf"
+    font.write_bytes(BUNDLED_BOLD.read_bytes())
+    s = book_story()
+    s._base_dir = tmp_path
+    s.style.font = "lettering.ttf"
+    book = paginate(s)
+    out = write_pdf(s, book, art(book), tmp_path / "f.pdf")
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
+    assert "ComicNeue-Bold" in fonts and "ComicNeue-Regular" not in fonts
+    bad = tmp_path / "bad.otf"
+    bad.write_bytes(b"OTTO" + bytes(200))
+    with pytest.raises(ExportError, match="cannot use font"):
+        write_pdf(s, book, art(book), tmp_path / "g.pdf", font=bad)
+    assert not (tmp_path / "g.pdf").exists()
+
+
+def test_writes_are_atomic_and_errors_are_export_errors(tmp_path):
+    s = book_story()
+    book = paginate(s)
+    images = art(book)
+    target = tmp_path / "out.pdf"
+    target.write_bytes(b"old")
+    with pytest.raises(ValueError, match="no image"):
+        write_pdf(s, book, {}, target)
+    assert target.read_bytes() == b"old"  # a failed render leaves the old file alone
+    assert [p.name for p in tmp_path.iterdir()] == ["out.pdf"]  # and no temp files
+    (tmp_path / "folder.pdf").mkdir()
+    with pytest.raises(ExportError, match="cannot write"):
+        write_pdf(s, book, images, tmp_path / "folder.pdf")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ExportError, match="cannot write"):
+        write_pdf(s, book, images, blocker / "sub" / "out.pdf")
+    with pytest.raises(ExportError, match="cannot write"):
+        write_pages(s, book, images, blocker)
+    write_pdf(s, book, images, target)
+    assert target.read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder.pdf", "out.pdf"]
