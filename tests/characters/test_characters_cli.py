@@ -94,3 +94,11 @@ def test_every_bad_input_is_one_line_and_exit_2(cli, library_root, mara_images, 
         assert err.startswith("error: ") and err.count("\n") == 1 and message in err, (case, err)
         assert "Traceback" not in err and out == "", case
         assert tree(library_root) == before, case
+
+
+def test_face_models_from_environment(library_root, face_pack, mara_images, monkeypatch, capsys):
+    monkeypatch.setenv("STORYBOARD_FACE_MODELS", str(face_pack))
+    monkeypatch.setenv("STORYBOARD_LIBRARY", str(library_root))
+    assert main(["characters", "add", "mara", str(mara_images[0]), "--kind", "face"]) == 0
+    record = json.loads((library_root / "mara" / "character.json").read_text())
+    assert record["embedder"]["model"] == str(face_pack)
