@@ -221,6 +221,8 @@ def _identities(story: "Story", engine: "Engine", library: Any, face_models: str
         return {}
     lib = library if isinstance(library, characters.CharacterLibrary) else characters.CharacterLibrary(library)
     models = face_models or os.environ.get("STORYBOARD_FACE_MODELS") or story.generation.face_models
+    if models and (story.base_dir / models).is_dir():  # a folder named relative to the script
+        models = str(story.base_dir / models)
     return {
         cid: characters.identity_for(
             cid,
