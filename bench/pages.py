@@ -1,0 +1,307 @@
+"""Pages benchmark: a generated N-page story (6 panels, 2 balloons each) through the whole
+draft pipeline, stage by stage, side by side with the same pages in comicforge.
+
+    python bench/pages.py                 # 100 pages, 600 panels
+    python bench/pages.py --pages 10 --rounds 3 --json
+
+Our side is one real `storyboard.render.render(path, engine=draft, cache=False)` call, with
+each stage it calls timed where it is called: validate (`script.load_story`), paginate
+(`layout.paginate`), plan (`plan.plan_panels`), the draft engine, finish (upscale to print
+size + invisible watermark, `render._finish_panels`), lettering (`export.compose`) and PDF
+(`export.pdf.write_pdf` less the lettering). Anything else render() does is "other".
+
+comicforge (PyPI, Python >= 3.13, never a dependency of this project) runs in its own venv,
+created on first use (see bench/README.md), in a subprocess per round: the same number of A4
+pages of three rows of two panels, each panel with our draft art as a raster image (JPEG, as
+our PDF embeds it) and the same two balloons. It is given finished art, so the fair ratio is
+against our pipeline without the engine; both ratios are printed. With several rounds the
+two sides alternate and medians are reported, so the ratio holds on a busy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import glob
+import json
+import os
+import pstats
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine, median, table  # noqa: E402
+from _story import GUTTER_MM, MARGIN_MM, PAGE_MM, story_dict, write_story  # noqa: E402
+
+COMICFORGE = "comicforge==0.2.4"  # pinned: the figures compare against this release
+DEFAULT_VENV = Path(__file__).resolve().parents[2] / "bench-venvs" / "comicforge"
+WORKER = Path(__file__).resolve().parent / "_comicforge_worker.py"
+STAGES = ("validate", "paginate", "plan", "draft engine", "finish (watermark)", "lettering", "PDF")
+# Where tails point on a raster panel: our draft engine puts the first cast member left, the second right.
+SPEAKER_POINTS = ([0.3, 0.4], [0.7, 0.4])
+
+
+# ------------------------------------------------------------------------------ storyboard side
+
+
+class _Clock:
+    def __init__(self):
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+
+    def wrap(self, stage, fn):
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[stage] += time.perf_counter() - t0
+        return timed
+
+
+class _TimedEngine:
+    """The draft engine, timed per panel; keeps each panel's image for the comicforge side."""
+
+    def __init__(self, inner, clock: _Clock, keep: bool):
+        self._inner, self._clock, self.images = inner, clock, {} if keep else None
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def render(self, request):
+        t0 = time.perf_counter()
+        image = self._inner.render(request)
+        self._clock.seconds["draft engine"] += time.perf_counter() - t0
+        if self.images is not None:
+            self.images[(request.scene, request.panel)] = image
+        return image
+
+
+class _Patched:
+    """Time the stage functions where render() looks them up, and put them back afterwards."""
+
+    def __init__(self, clock: _Clock):
+        import storyboard.export.pdf as pdf
+        import storyboard.layout as layout
+        import storyboard.plan as plan
+        import storyboard.render as render
+        import storyboard.script as script
+
+        self._targets = [(script, "load_story", "validate"), (layout, "paginate", "paginate"),
+                         (plan, "plan_panels", "plan"), (render, "_finish_panels", "finish (watermark)"),
+                         (pdf, "compose", "lettering"), (pdf, "write_pdf", "PDF")]
+        self._clock, self._saved = clock, []
+
+    def __enter__(self):
+        for module, name, stage in self._targets:
+            original = getattr(module, name)
+            self._saved.append((module, name, original))
+            setattr(module, name, self._clock.wrap(stage, original))
+        return self
+
+    def __exit__(self, *exc):
+        for module, name, original in reversed(self._saved):
+            setattr(module, name, original)
+
+
+def run_storyboard(story_path: Path, out_pdf: Path, *, keep_images: bool, profile: Path | None = None) -> dict:
+    from storyboard.engines.registry import create_engine
+    from storyboard.render import render
+
+    clock = _Clock()
+    engine = _TimedEngine(create_engine("draft"), clock, keep_images)
+    profiler = cProfile.Profile() if profile else None
+    with _Patched(clock):
+        t0 = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        result = render(str(story_path), out=out_pdf, engine=engine, cache=False)
+        if profiler:
+            profiler.disable()
+        total = time.perf_counter() - t0
+    if profiler:
+        profiler.dump_stats(profile)
+    stages = dict(clock.seconds)
+    stages["PDF"] -= stages["lettering"]  # compose runs inside write_pdf
+    stages["other"] = max(0.0, total - sum(stages.values()))
+    return {"stages": stages, "total_s": total, "pages": result.pages, "panels": result.panels_total,
+            "pdf_bytes": out_pdf.stat().st_size, "images": engine.images}
+
+
+# ------------------------------------------------------------------------------ comicforge side
+
+
+def find_python313() -> str | None:
+    candidates = [os.environ.get("COMICFORGE_PYTHON"), shutil.which("python3.13"),
+                  *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13")))]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+def ensure_comicforge(venv: Path) -> Path:
+    """The venv's python, creating the venv and installing comicforge on first use."""
+    python = venv / "bin" / "python"
+    if python.exists():
+        return python
+    base = find_python313()
+    if base is None:
+        raise SystemExit("comicforge needs Python >= 3.13: install one, set COMICFORGE_PYTHON, or pass --no-comicforge")
+    print(f"creating {venv} with {base} and installing {COMICFORGE} ...", file=sys.stderr)
+    subprocess.run([base, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", COMICFORGE], check=True)
+    return python
+
+
+def comicforge_job(story: dict, images: dict, work: Path) -> Path:
+    """Our panels as JPEG files (what our PDF embeds) and the page list for the worker."""
+    from PIL import Image
+
+    art = work / "art"
+    art.mkdir(exist_ok=True)
+    pages = []
+    for s, scene in enumerate(story["scenes"]):
+        panels = []
+        for p, panel in enumerate(scene["panels"]):
+            path = art / f"s{s:04d}p{p}.jpg"
+            images[(s, p)].convert("RGB").save(path, "JPEG", quality=90, subsampling=0)
+            speakers = [next(iter(entry)) for entry in panel["cast"]]
+            bubbles = []
+            for line in panel["dialogue"]:
+                (speaker, value), = line.items()
+                text, kind = (value, "speech") if isinstance(value, str) else (value["text"], value.get("kind", "speech"))
+                bubbles.append({"text": text, "kind": kind, "speaker": speaker})
+            panels.append({"image": str(path), "speakers": dict(zip(speakers, SPEAKER_POINTS)), "bubbles": bubbles})
+        pages.append(panels)
+    job = {"page_mm": list(PAGE_MM), "margin_mm": MARGIN_MM, "gutter_mm": GUTTER_MM,
+           "out_dir": str(work / "comicforge-pdf"), "pages": pages}
+    path = work / "comicforge-job.json"
+    path.write_text(json.dumps(job), encoding="utf-8")
+    return path
+
+
+def run_comicforge(python: Path, job: Path, out_dir: Path) -> dict:
+    shutil.rmtree(out_dir, ignore_errors=True)
+    t0 = time.perf_counter()
+    done = subprocess.run([str(python), str(WORKER), str(job)], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"comicforge worker failed:\n{done.stderr.strip()}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["wall_s"] = wall
+    result["pdf_bytes"] = sum(f.stat().st_size for f in out_dir.glob("*.pdf"))
+    return result
+
+
+# ------------------------------------------------------------------------------ report
+
+
+def benchmark(pages: int, rounds: int, *, comicforge: Path | None, work: Path, profile: Path | None) -> dict:
+    story_path = write_story(work / "story.yaml", pages)
+    story = story_dict(pages)
+    ours, theirs, job = [], [], None
+    for round_ in range(rounds):
+        keep = comicforge is not None and job is None
+        run = run_storyboard(story_path, work / "storyboard.pdf", keep_images=keep,
+                             profile=profile if round_ == 0 else None)
+        images = run.pop("images")
+        ours.append(run)
+        if comicforge is not None:
+            if job is None:
+                job = comicforge_job(story, images, work)
+            del images
+            theirs.append(run_comicforge(comicforge, job, work / "comicforge-pdf"))
+    return summarize(pages, ours, theirs)
+
+
+def summarize(pages: int, ours: list[dict], theirs: list[dict]) -> dict:
+    stages = {name: median([r["stages"][name] for r in ours]) for name in ours[0]["stages"]}
+    total = median([r["total_s"] for r in ours])
+    without_engine = total - stages["draft engine"]
+    out = {
+        "machine": machine(),
+        "pages": pages,
+        "panels": ours[0]["panels"],
+        "rounds": len(ours),
+        "storyboard": {
+            "stages_s": stages,
+            "total_s": total,
+            "pages_per_s": pages / total,
+            "without_engine_s": without_engine,
+            "without_engine_pages_per_s": pages / without_engine,
+            "without_watermark_pages_per_s": pages / (total - stages["finish (watermark)"]),
+            "pdf_bytes": ours[-1]["pdf_bytes"],
+        },
+    }
+    if theirs:
+        cf_total = median([r["total_s"] for r in theirs])
+        out["comicforge"] = {
+            "version": theirs[0]["version"],
+            "python": theirs[0]["python"],
+            "svg_s": median([r["svg_s"] for r in theirs]),
+            "pdf_s": median([r["pdf_s"] for r in theirs]),
+            "total_s": cf_total,
+            "wall_s": median([r["wall_s"] for r in theirs]),
+            "pages_per_s": pages / cf_total,
+            "pdf_bytes": theirs[-1]["pdf_bytes"],
+        }
+        out["ratio_storyboard_over_comicforge"] = {"end_to_end": total / cf_total,
+                                                   "without_engine": without_engine / cf_total}
+    return out
+
+
+def render_table(report: dict) -> str:
+    sb = report["storyboard"]
+    m = report["machine"]
+    lines = [f"pages benchmark: {report['pages']} pages, {report['panels']} panels, "
+             f"median of {report['rounds']} round(s); {m['cpu']}, {m['cores']} cores, Python {m['python']}", ""]
+    rows = [(name, secs, f"{100 * secs / sb['total_s']:.1f}%") for name, secs in sb["stages_s"].items()]
+    rows.append(("total", sb["total_s"], "100%"))
+    lines.append(table(("storyboard stage", "seconds", "share"), rows))
+    lines += ["", f"storyboard: {sb['pages_per_s']:.2f} pages/s end to end, "
+                  f"{sb['without_engine_pages_per_s']:.2f} pages/s without the engine, "
+                  f"{sb['without_watermark_pages_per_s']:.2f} pages/s without the watermark; "
+                  f"PDF {sb['pdf_bytes'] / 1e6:.1f} MB"]
+    if "comicforge" in report:
+        cf = report["comicforge"]
+        ratio = report["ratio_storyboard_over_comicforge"]
+        lines += ["", table((f"comicforge {cf['version']} (Python {cf['python']})", "seconds"),
+                            [("build SVG", cf["svg_s"]), ("cairosvg -> PDF", cf["pdf_s"]), ("total", cf["total_s"]),
+                             ("subprocess wall (with start-up)", cf["wall_s"])]),
+                  "", f"comicforge: {cf['pages_per_s']:.2f} pages/s; {report['pages']} one-page PDFs, "
+                      f"{cf['pdf_bytes'] / 1e6:.1f} MB",
+                  f"time ratio storyboard/comicforge: {ratio['end_to_end']:.2f}x end to end, "
+                  f"{ratio['without_engine']:.2f}x without our engine (comicforge is given finished art)"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Pages benchmark: storyboard draft pipeline vs comicforge.")
+    parser.add_argument("--pages", type=int, default=100, help="pages of 6 panels (default 100)")
+    parser.add_argument("--rounds", type=int, default=1, help="alternating rounds; medians are reported")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--no-comicforge", action="store_true", help="measure our pipeline only")
+    parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help=f"comicforge's venv (default {DEFAULT_VENV})")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the first storyboard round here "
+                                                     "and print its top functions")
+    parser.add_argument("--keep", type=Path, help="keep the story and PDFs in this folder")
+    args = parser.parse_args(argv)
+    if args.pages < 1 or args.rounds < 1:
+        parser.error("--pages and --rounds must be at least 1")
+
+    comicforge = None if args.no_comicforge else ensure_comicforge(args.venv)
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        report = benchmark(args.pages, args.rounds, comicforge=comicforge, work=work, profile=args.profile)
+    print(json.dumps(report, indent=2) if args.json else render_table(report))
+    if args.profile and not args.json:
+        print()
+        pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(25)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
