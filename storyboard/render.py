@@ -220,9 +220,10 @@ def _identities(story: "Story", engine: "Engine", library: Any, face_models: str
     if not wanted:
         return {}
     lib = library if isinstance(library, characters.CharacterLibrary) else characters.CharacterLibrary(library)
-    models = face_models or os.environ.get("STORYBOARD_FACE_MODELS") or story.generation.face_models
-    if models and (story.base_dir / models).is_dir():  # a folder named relative to the script
-        models = str(story.base_dir / models)
+    models = face_models or os.environ.get("STORYBOARD_FACE_MODELS")
+    if not models and story.generation.face_models:
+        local = story.base_dir / story.generation.face_models  # a folder named relative to the script
+        models = str(local) if local.is_dir() else story.generation.face_models
     return {
         cid: characters.identity_for(
             cid,
