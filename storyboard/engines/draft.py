@@ -134,9 +134,15 @@ class _Sketch:
     def finish(self) -> Image.Image:
         if not self.tilt:
             return self.image
-        image = self.image.rotate(self.tilt, resample=Image.BILINEAR, fillcolor=PAPER)
-        left, top = round(self.ox), round(self.oy)
-        return image.crop((left, top, left + self.w, top + self.h))
+        # Rotate about the canvas centre and crop the panel in one affine resample (what
+        # `rotate` then `crop` would give, without resampling the margins).
+        t = -math.radians(self.tilt)
+        a, b, d, e = math.cos(t), math.sin(t), -math.sin(t), math.cos(t)
+        cx, cy = self.image.width / 2, self.image.height / 2
+        left, top = round(self.ox) - cx, round(self.oy) - cy
+        matrix = (a, b, a * left + b * top + cx, d, e, d * left + e * top + cy)
+        return self.image.transform((self.w, self.h), Image.AFFINE, matrix, resample=Image.BILINEAR,
+                                    fillcolor=PAPER)
 
     # ------------------------------------------------------------------ background
 
