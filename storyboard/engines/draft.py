@@ -54,17 +54,17 @@ TOP_RANGE = {
 }
 # Horizon height by camera angle (panel heights from the top); bird's-eye has none.
 HORIZON = {"eye-level": 0.42, "low": 0.8, "high": 0.18, "dutch": 0.42}
+ANGLES = (*HORIZON, "birds-eye")
 # Body length below the neck: foreshortened from above, stretched from below.
 STRETCH = {"low": 1.1, "high": 0.82, "birds-eye": 0.8}
 
-INTERIOR_WORDS = frozenset(("room", "kitchen", "office", "hall", "inside", "interior", "bedroom", "bar",
-                  "cabin", "corridor", "library", "shop", "church", "cellar", "attic", "house",
-                  "apartment", "studio", "lab", "classroom", "restaurant", "cafe", "café", "indoor", "stair"))
-CITY_WORDS = frozenset(("city", "street", "town", "rooftop", "alley", "building", "skyline", "downtown",
-              "avenue", "village", "harbor", "harbour", "market"))
-WATER_WORDS = frozenset(("sea", "ocean", "coast", "beach", "lake", "river", "shore", "harbor",
-               "harbour", "pier", "cliff", "wave"))
-DARK_WORDS = frozenset(("night", "storm", "dark", "midnight", "dusk", "rain", "stormy", "rainy"))
+# Setting words (singular) that choose the background motif.
+INTERIOR_WORDS = frozenset(
+    "room kitchen office hall inside interior bedroom bar cabin corridor library shop church cellar "
+    "attic apartment studio lab classroom restaurant cafe café indoor stair lobby".split())
+CITY_WORDS = frozenset("city street town rooftop alley building skyline downtown avenue village market".split())
+WATER_WORDS = frozenset("sea ocean coast beach lake river shore harbor harbour pier cliff wave".split())
+DARK_WORDS = frozenset("night storm stormy dark midnight dusk rain rainy".split())
 
 
 class DraftEngine:
@@ -79,6 +79,8 @@ class DraftEngine:
         width, height = request.width, request.height
         if width <= 0 or height <= 0:
             raise ValueError(f"{request.label}: panel size must be positive, got {width}x{height}")
+        if request.shot not in HEAD_SCALE or request.angle not in ANGLES:
+            raise ValueError(f"{request.label}: unknown shot '{request.shot}' or angle '{request.angle}'")
         rng = np.random.default_rng(request.seed)
         # Small panels are drawn at twice the size and reduced: PIL draws shapes without
         # anti-aliasing. Print-size panels are sharp enough as drawn.
@@ -155,11 +157,11 @@ class _Sketch:
             self._outdoors(city=bool(self.words & CITY_WORDS), water=bool(self.words & WATER_WORDS))
         self._hatching()
 
-    def _pencil(self, points, width=None, fill=GRAPHITE):
+    def _pencil(self, points, width: int | None = None) -> None:
         """A loose pencil stroke: the line drawn twice with a slight seeded wobble."""
         width = width or self.line
         jitter = self.unit * 0.002
-        self.draw.line(points, fill=fill, width=width)
+        self.draw.line(points, fill=GRAPHITE, width=width)
         shaken = [(x + self.rng.normal(0, jitter), y + self.rng.normal(0, jitter)) for x, y in points]
         self.draw.line(shaken, fill=LIGHT_LINE, width=max(1, width // 2))
 
@@ -179,23 +181,9 @@ class _Sketch:
         if city and self.request.angle == "low":
             self._towers(hy)
         elif city:
-            x = -self.rng.uniform(0, 0.1) * self.w
-            while x < cw:
-                bw = self.rng.uniform(0.06, 0.16) * self.w
-                bh = self.rng.uniform(0.3, 1.0) * reach
-                self.draw.rectangle((x, hy - bh, x + bw, hy), fill=(212, 208, 200), outline=GRAPHITE,
-                                    width=self.line)
-                for wy in np.arange(hy - bh + bh * 0.12, hy - bh * 0.1, max(bh * 0.18, 3)):
-                    self.draw.line((x + bw * 0.2, wy, x + bw * 0.8, wy), fill=LIGHT_LINE, width=self.line)
-                x += bw + self.rng.uniform(0, 0.03) * self.w
+            self._skyline(hy, reach)
         else:
-            steps = 24
-            xs = np.linspace(0, cw, steps)
-            heights = np.abs(np.cumsum(self.rng.normal(0, 0.35, steps))) / 3 + 0.15
-            heights = np.clip(heights, 0.1, 1.0) * reach
-            ridge = [(float(x), float(hy - y)) for x, y in zip(xs, heights)]
-            self.draw.polygon([(0, hy), *ridge, (cw, hy)], fill=(214, 211, 203))
-            self._pencil(ridge)
+            self._ridge(hy, reach)
         self._pencil([(0, hy), (cw, hy)], width=self.line + 1)
         if water:
             for i in range(6):
@@ -207,6 +195,27 @@ class _Sketch:
                 self.draw.line(waves, fill=LIGHT_LINE, width=self.line)
         else:
             self._ground_lines(hy)
+
+    def _skyline(self, hy: float, reach: float) -> None:
+        """A row of seeded buildings standing on the horizon."""
+        x = -self.rng.uniform(0, 0.1) * self.w
+        while x < self.image.width:
+            bw = self.rng.uniform(0.06, 0.16) * self.w
+            bh = self.rng.uniform(0.3, 1.0) * reach
+            self.draw.rectangle((x, hy - bh, x + bw, hy), fill=(212, 208, 200), outline=GRAPHITE, width=self.line)
+            for wy in np.arange(hy - bh + bh * 0.12, hy - bh * 0.1, max(bh * 0.18, 3)):
+                self.draw.line((x + bw * 0.2, wy, x + bw * 0.8, wy), fill=LIGHT_LINE, width=self.line)
+            x += bw + self.rng.uniform(0, 0.03) * self.w
+
+    def _ridge(self, hy: float, reach: float) -> None:
+        """Hills or cliffs along the horizon: a seeded random walk."""
+        cw = self.image.width
+        steps = 24
+        xs = np.linspace(0, cw, steps)
+        heights = np.clip(np.abs(np.cumsum(self.rng.normal(0, 0.35, steps))) / 3 + 0.15, 0.1, 1.0) * reach
+        ridge = [(float(x), float(hy - y)) for x, y in zip(xs, heights)]
+        self.draw.polygon([(0, hy), *ridge, (cw, hy)], fill=(214, 211, 203))
+        self._pencil(ridge)
 
     def _towers(self, hy: float) -> None:
         """Seen from below, buildings rise and converge on a vanishing point above the frame."""
@@ -246,11 +255,9 @@ class _Sketch:
         self.draw.rectangle((0, bottom, cw, ch), fill=PAPER_SHADE)
         self.draw.polygon([(0, ch), (left, bottom), (right, bottom), (cw, ch)], fill=(230, 226, 217))
         self.draw.rectangle((left, top, right, bottom), fill=(236, 233, 225), outline=GRAPHITE, width=self.line)
-        for corner, edge in (((left, top), (0, 0)), ((right, top), (cw, 0)),
-                             ((left, bottom), (0, ch)), ((right, bottom), (cw, ch))):
-            # Extend each wall edge from the vanishing point through the corner to the canvas.
-            ex, ey = corner[0] + (corner[0] - vx) * 4, corner[1] + (corner[1] - hy) * 4
-            self._pencil([corner, (ex, ey)])
+        for cx, cy in ((left, top), (right, top), (left, bottom), (right, bottom)):
+            # Each wall edge runs from the vanishing point through a corner, off the canvas.
+            self._pencil([(cx, cy), (cx + (cx - vx) * 4, cy + (cy - hy) * 4)])
         # A window or door on the back wall, seeded.
         dx = self.rng.uniform(0.1, 0.6) * bw
         self.draw.rectangle((left + dx, top + bh * 0.2, left + dx + bw * 0.25, bottom - bh * 0.25),
@@ -269,7 +276,7 @@ class _Sketch:
 
     def _hatching(self) -> None:
         """A few seeded clusters of pencil hatching: texture that differs with every seed."""
-        cw, ch = self.image.size
+        cw = self.image.width
         top = self.oy + (self.horizon if self.horizon is not None else self.h)
         length = self.unit * 0.05
         gap = self.unit * 0.012
@@ -440,9 +447,11 @@ class _Sketch:
     def _label(self, fig: _Figure) -> None:
         """The character's name on a paper tag: on the chest, or above a tiny figure."""
         member = fig.member
-        text = member.name + (f" · {member.expression}" if member.expression else "")
         size = max(10, round(self.unit * 0.04))
         font = _font(size)
+        text = member.name + (f" · {member.expression}" if member.expression else "")
+        if font.getlength(text) > self.w * 0.9:  # a long expression: the name matters more
+            text = member.name
         tw = font.getlength(text)
         pad = size * 0.3
         u = fig.head

@@ -36,6 +36,11 @@ def test_odd_and_large_sizes(size):
     assert DraftEngine().render(request(*size, cast=5)).size == size
 
 
+def test_unknown_shot_is_refused():
+    with pytest.raises(ValueError, match="unknown shot 'aerial'"):
+        DraftEngine().render(request(shot="aerial"))
+
+
 def test_same_request_same_bytes_other_seed_other_bytes():
     engine = DraftEngine()
     for shot, angle in [("medium", "eye-level"), ("wide", "dutch"), ("close-up", "birds-eye")]:
