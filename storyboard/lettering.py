@@ -379,8 +379,8 @@ def _place(wants: list[_Want], fits: list[Fit], W: float, H: float, pad: float, 
     gap = 0.4 * pad
     for want, fit in zip(wants, fits):
         bw, bh = fit.outer_w, fit.outer_h
-        us = _spread(pad, W - pad - bw, 11)
-        vs = _spread(pad, H - pad - bh, 11)
+        us = _spread(pad, W - pad - bw, 9)
+        vs = _spread(pad, H - pad - bh, 9)
         if want.kind in ("caption", "narration"):
             near, far = (us[-1], us[0]) if rtl else (us[0], us[-1])
             us = [near, far]

@@ -1,8 +1,8 @@
 """Balloon outlines as polygons in PDF points (y up).
 
 Every outline is a plain list of points so the PDF and PNG backends draw exactly the same
-shape; curves are sampled finely enough (well under 0.1 pt of error at lettering sizes) that
-the facets never show.
+shape; curves are sampled finely enough (under 0.1 pt, 0.03 mm, from the true curve at
+lettering sizes) that the facets never show.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 Point = tuple[float, float]
 
 
-def ellipse(cx: float, cy: float, a: float, b: float, n: int = 96) -> list[Point]:
+def ellipse(cx: float, cy: float, a: float, b: float, n: int = 64) -> list[Point]:
     return [(cx + a * math.cos(2 * math.pi * i / n), cy + b * math.sin(2 * math.pi * i / n)) for i in range(n)]
 
 
@@ -63,7 +63,7 @@ def cloud(cx: float, cy: float, a: float, b: float, bump: float) -> list[Point]:
         # Go round the side of the circle that faces away from the middle.
         if (outward - start) % (2 * math.pi) > span:
             span -= 2 * math.pi
-        points.extend(_arc(x, y, r, start, start + span, 12))
+        points.extend(_arc(x, y, r, start, start + span, 8))
     return points
 
 

@@ -148,7 +148,7 @@ def _text(page, r: _Raster, text: Text, font: Font) -> None:
         return
     # Leaning text: draw it upright on a patch, shear the patch about the baseline, composite.
     width = font.width(text.text, text.size, text.bold) * r.k
-    margin = math.ceil(text.size * r.k * 1.5 + stroke)
+    margin = math.ceil(text.size * r.k * 1.1 + stroke)
     w, h = math.ceil(width) + 2 * margin, 2 * margin
     patch = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     ox = margin + (width / 2 if anchor == "ms" else 0.0)
@@ -156,5 +156,5 @@ def _text(page, r: _Raster, text: Text, font: Font) -> None:
                                anchor=anchor, stroke_width=stroke, stroke_fill=stroke_fill)
     lean = math.tan(math.radians(text.skew))
     patch = patch.transform(patch.size, Image.Transform.AFFINE, (1, lean, -lean * margin, 0, 1, 0),
-                            resample=Image.Resampling.BICUBIC)
+                            resample=Image.Resampling.BILINEAR)
     page.paste(patch, (round(x - ox), round(y - margin)), patch)
