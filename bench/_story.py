@@ -6,6 +6,7 @@ panel to panel, deterministically (a fixed seed), so the draft engine and the le
 the work a real script asks of them.
 
     python bench/_story.py --pages 100 -o /tmp/story.yaml
+    python bench/_story.py --panels 100 -o /tmp/story.yaml
 """
 
 from __future__ import annotations
@@ -63,34 +64,39 @@ LINES = [
 KINDS = ["speech", "speech", "speech", "thought", "whisper", "shout"]
 
 
-def story_dict(pages: int, *, seed: int = 7) -> dict:
-    """The story as plain data (the shape of the YAML script)."""
-    if pages < 1:
-        raise ValueError("pages must be at least 1")
+def story_dict(*, pages: int | None = None, panels: int | None = None, seed: int = 7) -> dict:
+    """The story as plain data (the shape of the YAML script): `pages` full pages, or
+    `panels` panels on as many pages as they fill (the last one may be shorter)."""
+    if (pages is None) == (panels is None):
+        raise ValueError("give pages or panels")
+    total = pages * PANELS_PER_PAGE if pages is not None else panels
+    if total < 1:
+        raise ValueError("a story needs at least one panel")
     rng = random.Random(seed)
     ids = list(CHARACTERS)
     scenes = []
-    for page in range(pages):
-        panels = []
-        for _ in range(PANELS_PER_PAGE):
+    for first in range(0, total, PANELS_PER_PAGE):
+        page_panels = []
+        for _ in range(min(PANELS_PER_PAGE, total - first)):
             a, b = rng.sample(ids, 2)
             dialogue = []
             for speaker in (a, b)[:BALLOONS_PER_PANEL]:
                 kind = rng.choice(KINDS)
                 text = rng.choice(LINES)
                 dialogue.append({speaker: text if kind == "speech" else {"text": text, "kind": kind}})
-            panels.append({
+            page_panels.append({
                 "shot": rng.choice(SHOTS),
                 "angle": rng.choice(ANGLES),
                 "action": rng.choice(ACTIONS).format(a=CHARACTERS[a][0], b=CHARACTERS[b][0]),
                 "cast": [{a: "left"}, {b: "right"}],
                 "dialogue": dialogue,
             })
-        scenes.append({"id": f"page-{page + 1}", "setting": SETTINGS[page % len(SETTINGS)],
-                       "new_page": True, "panels": panels})
+        number = len(scenes) + 1
+        scenes.append({"id": f"page-{number}", "setting": SETTINGS[(number - 1) % len(SETTINGS)],
+                       "new_page": True, "panels": page_panels})
     return {
         "storyboard": 1,
-        "title": f"Benchmark story ({pages} pages)",
+        "title": f"Benchmark story ({total} panels)",
         "author": "bench",
         "page": {"size": PAGE_SIZE, "reading": "ltr", "bleed_mm": BLEED_MM, "margin_mm": MARGIN_MM,
                  "gutter_mm": GUTTER_MM, "dpi": DPI},
@@ -101,26 +107,30 @@ def story_dict(pages: int, *, seed: int = 7) -> dict:
     }
 
 
-def story_yaml(pages: int, *, seed: int = 7) -> str:
+def story_yaml(*, pages: int | None = None, panels: int | None = None, seed: int = 7) -> str:
     """The story as block-style YAML, the way people write scripts."""
     import yaml
 
-    return yaml.safe_dump(story_dict(pages, seed=seed), sort_keys=False, allow_unicode=True, width=100)
+    data = story_dict(pages=pages, panels=panels, seed=seed)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
-def write_story(path: str | Path, pages: int, *, seed: int = 7) -> Path:
+def write_story(path: str | Path, *, pages: int | None = None, panels: int | None = None, seed: int = 7) -> Path:
     path = Path(path)
-    path.write_text(story_yaml(pages, seed=seed), encoding="utf-8")
+    path.write_text(story_yaml(pages=pages, panels=panels, seed=seed), encoding="utf-8")
     return path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=100)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--pages", type=int, help="full pages of 6 panels (default 100)")
+    size.add_argument("--panels", type=int, help="this many panels instead")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("-o", "--out", required=True)
     args = parser.parse_args(argv)
-    write_story(args.out, args.pages, seed=args.seed)
+    pages = args.pages if args.pages or args.panels else 100
+    write_story(args.out, pages=pages, panels=args.panels, seed=args.seed)
     return 0
 
 

@@ -199,8 +199,8 @@ def run_comicforge(python: Path, job: Path, out_dir: Path) -> dict:
 
 
 def benchmark(pages: int, rounds: int, *, comicforge: Path | None, work: Path, profile: Path | None) -> dict:
-    story_path = write_story(work / "story.yaml", pages)
-    story = story_dict(pages)
+    story_path = write_story(work / "story.yaml", pages=pages)
+    story = story_dict(pages=pages)
     ours, theirs, job = [], [], None
     for round_ in range(rounds):
         keep = comicforge is not None and job is None

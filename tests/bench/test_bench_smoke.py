@@ -1,0 +1,77 @@
+"""Smoke tests: every benchmark runs on a tiny size and prints its table. Not timed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import pages
+import rerender
+from _story import PANELS_PER_PAGE, story_yaml, write_story
+from storyboard.layout import paginate
+from storyboard.script import load_story, parse_story
+
+
+def _bench(bench_dir, script: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, str(bench_dir / script), *args], capture_output=True, text=True,
+                          cwd=bench_dir.parent)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_story_has_six_panels_per_page_and_two_balloons_per_panel(tmp_path):
+    story = load_story(write_story(tmp_path / "s.yaml", pages=3))
+    book = paginate(story)
+    assert len(book.pages) == 3
+    assert [len(page.slots) for page in book.pages] == [PANELS_PER_PAGE] * 3
+    assert all(len(panel.dialogue) == 2 for _, _, _, panel in story.panels())
+    short = parse_story(story_yaml(panels=7))
+    assert [len(page.slots) for page in paginate(short).pages] == [6, 1]
+    assert story_yaml(pages=2) == story_yaml(pages=2)  # deterministic
+
+
+def test_pages_benchmark_times_every_stage(bench_dir):
+    report = json.loads(_bench(bench_dir, "pages.py", "--pages", "1", "--no-comicforge", "--json"))
+    assert report["pages"] == 1 and report["panels"] == PANELS_PER_PAGE
+    stages = report["storyboard"]["stages_s"]
+    # Every stage is found where render() calls it: a renamed stage function shows up here.
+    assert all(stages[name] > 0 for name in pages.STAGES), stages
+    assert sum(stages.values()) == pytest.approx(report["storyboard"]["total_s"], rel=1e-6)
+    text = pages.render_table(report)
+    assert "storyboard stage" in text and "pages/s" in text and "comicforge" not in text
+
+
+@pytest.mark.slow
+def test_pages_benchmark_against_comicforge(bench_dir):
+    if pages.find_python313() is None and not (pages.DEFAULT_VENV / "bin" / "python").exists():
+        pytest.skip("comicforge needs Python >= 3.13, and none is installed")
+    text = _bench(bench_dir, "pages.py", "--pages", "1")
+    assert "cairosvg -> PDF" in text and "time ratio storyboard/comicforge" in text
+
+
+IMPORTTIME = """\
+import time: self [us] | cumulative | imported package
+import time:       100 |        100 |     torch._C
+import time:      5000 |       5100 |   torch
+import time:       200 |       5300 | imwatermark.watermark
+import time:       300 |        300 | storyboard.script
+"""
+
+
+def test_importtime_report_names_the_chain_to_a_heavy_library():
+    report = rerender.import_report(rerender.parse_importtime(IMPORTTIME))
+    assert report["total_s"] == pytest.approx(0.0056)
+    assert report["top"][0] == ("imwatermark.watermark", 0.0053)
+    assert report["heavy"] == {"torch": {"chain": ["imwatermark.watermark", "torch"], "seconds": 0.0051}}
+
+
+@pytest.mark.slow
+def test_rerender_benchmark_runs_from_a_warm_cache(bench_dir):
+    report = json.loads(_bench(bench_dir, "rerender.py", "--panels", "2", "--rounds", "1", "--json"))
+    assert report["panels"] == 2 and report["warm_rerender_s"]["median"] > 0
+    assert "storyboard --help" in report["baselines_s"]
+    text = rerender.render_table(report)
+    assert "warm re-render" in text and "imports of the warm re-render" in text
