@@ -88,7 +88,7 @@ class DraftEngine:
         tilt = 0.0
         if request.angle == "dutch":
             tilt = float(rng.uniform(9, 15)) * (1 if rng.random() < 0.5 else -1)
-        sketch = _Sketch.new(width * scale, height * scale, tilt, rng, request)
+        sketch = _Sketch.new(width * scale, height * scale, tilt, rng, request, scale)
         sketch.background()
         sketch.figures()
         image = sketch.finish()
@@ -113,8 +113,9 @@ class _Figure:
 class _Sketch:
     """One panel being drawn on a canvas big enough to be rotated for a dutch angle."""
 
-    def __init__(self, image, draw, w, h, ox, oy, tilt, rng, request):
+    def __init__(self, image, draw, w, h, ox, oy, tilt, rng, request, scale):
         self.image, self.draw = image, draw
+        self.scale = scale  # canvas pixels per output pixel
         self.w, self.h = w, h  # the panel, in canvas pixels
         self.ox, self.oy = ox, oy  # where the panel sits on the (larger) canvas
         self.tilt, self.rng, self.request = tilt, rng, request
@@ -124,14 +125,14 @@ class _Sketch:
         self.horizon = None if request.angle == "birds-eye" else HORIZON[request.angle] * h
 
     @classmethod
-    def new(cls, w, h, tilt, rng, request):
+    def new(cls, w, h, tilt, rng, request, scale):
         cw, ch = w, h
         if tilt:  # room to rotate without bare corners
             rad = math.radians(abs(tilt))
             cw = math.ceil(w * math.cos(rad) + h * math.sin(rad)) + 2
             ch = math.ceil(w * math.sin(rad) + h * math.cos(rad)) + 2
         image = _paper(cw, ch, rng, dark=bool(_setting_words(request.setting) & DARK_WORDS))
-        return cls(image, ImageDraw.Draw(image), w, h, (cw - w) / 2, (ch - h) / 2, tilt, rng, request)
+        return cls(image, ImageDraw.Draw(image), w, h, (cw - w) / 2, (ch - h) / 2, tilt, rng, request, scale)
 
     def finish(self) -> Image.Image:
         if not self.tilt:
@@ -447,7 +448,7 @@ class _Sketch:
     def _label(self, fig: _Figure) -> None:
         """The character's name on a paper tag: on the chest, or above a tiny figure."""
         member = fig.member
-        size = max(10, round(self.unit * 0.04))
+        size = self.scale * _text_size(self.unit / self.scale, 0.04)
         font = _font(size)
         text = member.name + (f" · {member.expression}" if member.expression else "")
         if font.getlength(text) > self.w * 0.9:  # a long expression: the name matters more
@@ -517,7 +518,7 @@ def _overlay_text(image: Image.Image, request: PanelRequest) -> None:
     w, h = image.size
     unit = min(w, h)
     draw = ImageDraw.Draw(image, "RGBA")
-    size = max(9, round(unit * 0.03))
+    size = _text_size(unit, 0.03)
     font = _font(size)
     pad = round(size * 0.4)
     tag = request.shot.replace("-", " ").upper() + " · " + request.angle.replace("-", " ").upper()
@@ -547,6 +548,12 @@ def _wrap(text: str, font, width: float, *, max_lines: int) -> list[str]:
             last = last[:-1]
         lines[-1] = last.rstrip() + "…"
     return lines
+
+
+def _text_size(unit: float, fraction: float) -> int:
+    """Note text scales with the panel, within bounds: legible on a thumbnail, and no
+    bigger than about 10 pt on a large panel drawn at 300 dpi."""
+    return int(min(max(10, round(unit * fraction)), 42))
 
 
 @lru_cache(maxsize=32)
