@@ -56,9 +56,10 @@ def _no_ascii85():
 
 
 def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], path: str | Path, *,
-              font: str | Path | Font | None = None) -> Path:
+              font: str | Path | Font | None = None, metadata: dict | None = None) -> Path:
     """Write the lettered book to `path` atomically; `images` maps (scene, panel) to the
-    panel's PIL image. `font` (a TTF/OTF path) overrides the script's `style.font`."""
+    panel's PIL image. `font` (a TTF/OTF path) overrides the script's `style.font`;
+    `metadata` is a `storyboard.provenance.provenance()` record, written as PDF Info + XMP."""
     from reportlab.pdfgen.canvas import Canvas
 
     path = Path(path)
@@ -70,10 +71,15 @@ def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], pat
         # Helvetica is referenced.
         canvas = Canvas(str(tmp), pagesize=(first.w, first.h), invariant=1, pageCompression=1,
                         initialFontName=lettering_font.name(), initialFontSize=10)
-        canvas.setTitle(story.title)
-        canvas.setAuthor(getattr(story, "author", "") or "")
-        canvas.setCreator("storyboard")
-        canvas.setSubject(f"{len(drawings)} pages")
+        author = getattr(story, "author", "") or ""
+        if metadata is not None:
+            from storyboard.provenance import apply_pdf_metadata, pdf_metadata
+
+            apply_pdf_metadata(canvas, pdf_metadata(metadata, title=story.title, author=author))
+        else:
+            canvas.setTitle(story.title)
+            canvas.setAuthor(author)
+            canvas.setCreator("storyboard")
         slots = [slot for drawing in drawings for slot in drawing.arts]
         workers = max(1, min(8, os.cpu_count() or 1))
         with ThreadPoolExecutor(workers) as pool:

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from storyboard.errors import ExportError
-from storyboard.export.images import write_pages
+from storyboard.export.images import panel_boxes, render_pages, write_pages
 from storyboard.export.pdf import write_pdf
 from storyboard.layout import paginate
 from storyboard.lettering import BUNDLED_BOLD
@@ -152,3 +152,28 @@ def test_writes_are_atomic_and_errors_are_export_errors(tmp_path):
     write_pdf(s, book, images, target)
     assert target.read_bytes().startswith(b"%PDF")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder.pdf", "out.pdf"]
+
+
+def test_provenance_goes_into_pdf_and_png_pages(tmp_path):
+    from pypdf import PdfReader
+
+    from storyboard.provenance import panel_boxes as boxes_in, provenance, read_provenance
+
+    prov = provenance({"engine": "draft"}, "run12345")
+    s = book_story(dpi=50)
+    book = paginate(s)
+    images = art(book)
+    pdf = write_pdf(s, book, images, tmp_path / "p.pdf", metadata=prov)
+    meta = PdfReader(pdf).metadata
+    assert meta.title == "Test Book" and meta.author == "A. Writer" and "run12345" in meta["/Keywords"]
+    pages = write_pages(s, book, images, tmp_path / "pages", metadata=prov)
+    expected = panel_boxes(book)
+    rendered = render_pages(s, book, images)
+    for path, boxes, image in zip(pages, expected, rendered):
+        with Image.open(path) as page:
+            assert read_provenance(page)["run_id"] == "run12345"
+            assert boxes_in(page) == boxes
+            assert len(boxes) == len(book.pages[pages.index(path)].slots)
+            for left, top, right, bottom in boxes:
+                assert 0 <= left < right <= page.width and 0 <= top < bottom <= page.height
+            assert np.array_equal(np.asarray(page.convert("RGB")), np.asarray(image))
