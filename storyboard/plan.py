@@ -60,7 +60,7 @@ def plan_panels(
     """
     identities = identities or {}
     base_seed = _base_seed(story, seed)
-    sizes = {(s.scene, s.panel): (s.gen_width, s.gen_height) for page in book.pages for s in page.slots}
+    sizes = {(s.scene, s.panel): (s.gen_width, s.gen_height) for s in book.slots()}
     peels = tuple(_resolve_peel(story.base_dir, p.path, p.weight) for p in story.style.peels)
     style_prompt, negative = _style_text(story)
 
