@@ -1,6 +1,9 @@
+import hashlib
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -97,3 +100,13 @@ def test_planning_and_draft_import_no_heavy_library():
             "heavy = {'torch', 'diffusers', 'transformers', 'insightface', 'cv2'} & set(sys.modules); "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_same_pixels_in_another_process():
+    code = ("import hashlib, sys; sys.path.insert(0, '.'); from tests.plan.conftest import request; "
+            "from storyboard.engines.draft import DraftEngine; "
+            "print(hashlib.sha256(DraftEngine().render(request(cast=5, angle='dutch')).tobytes()).hexdigest())")
+    here = DraftEngine().render(request(cast=5, angle="dutch")).tobytes()
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONHASHSEED": "12345"})
+    assert out.stdout.strip() == hashlib.sha256(here).hexdigest()
