@@ -1,0 +1,96 @@
+"""`storyboard watch` as a real process: it renders, re-renders only what an edit changed,
+reports a broken script without exiting, recovers when it is fixed, and stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 60
+
+
+class Watcher:
+    """The watch process with its merged output read line by line in the background."""
+
+    def __init__(self, command: list[str]):
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def expect(self, pattern: str, timeout: float = TIMEOUT) -> re.Match:
+        """The first new line matching `pattern`; fails on timeout or if the process ends."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.05)
+            except queue.Empty:
+                assert self.proc.poll() is None, f"watch exited ({self.proc.returncode}):\n" + "\n".join(self.seen)
+                continue
+            self.seen.append(line)
+            if match := re.search(pattern, line):
+                return match
+        raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n" + "\n".join(self.seen))
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            return self.proc.wait(timeout=TIMEOUT)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+
+def rewrite(path: Path, text: str) -> None:
+    """Save like an editor, making sure the watcher can see the change in the file's stamp."""
+    before = path.stat().st_mtime_ns
+    path.write_text(text)
+    if path.stat().st_mtime_ns == before:  # coarse timestamps: move it on by hand
+        os.utime(path, ns=(before + 1_000_000, before + 1_000_000))
+
+
+def test_watch_renders_changes_reports_errors_and_stops_on_ctrl_c(tmp_path):
+    shutil.copytree(ROOT / "examples", tmp_path / "story")
+    script = tmp_path / "story" / "lighthouse.yaml"
+    out = tmp_path / "out.pdf"
+    watcher = Watcher([sys.executable, "-m", "storyboard", "watch", str(script), "-o", str(out),
+                       "--cache", str(tmp_path / "cache"), "--engine", "draft", "--no-watermark",
+                       "--interval", "0.05"])
+    try:
+        watcher.expect(r"^wrote .*out\.pdf: \d+ pages, 7 panels \(7 generated, 0 cached\)")
+        assert out.is_file()
+
+        good = script.read_text().replace("the keeper grabs Mara's arm", "the keeper drops his lantern")
+        rewrite(script, good)
+        watcher.expect(r"^wrote .*: \d+ pages, 7 panels \(1 generated, 6 cached\)")
+
+        broken = good.replace("- keeper: left", "- keepr: left")
+        rewrite(script, broken)
+        line = broken[:broken.index("keepr")].count("\n") + 1
+        watcher.expect(rf"lighthouse\.yaml:{line}:\d+: .*unknown character 'keepr'")
+        time.sleep(0.3)  # several polls go by: the broken script is reported once and watch goes on
+        assert watcher.proc.poll() is None
+        assert not [s for s in watcher.seen if "Traceback" in s]
+
+        rewrite(script, good)
+        watcher.expect(r"^wrote .*: \d+ pages, 7 panels \(0 generated, 7 cached\)")
+    finally:
+        code = watcher.stop()
+    assert code == 0
+    assert not [s for s in watcher.seen if "Traceback" in s]
+    assert len([s for s in watcher.seen if "unknown character 'keepr'" in s]) == 1, watcher.seen
