@@ -67,3 +67,33 @@ def test_bad_run_id_and_tiny_panel_are_refused():
     with pytest.raises(GenerationError, match="too small"):
         mark(painted_panel(200, 200), "abcdef01")
     assert read(painted_panel(200, 200)) is None
+
+
+@pytest.mark.parametrize("quality", [None, 60])
+def test_vote_fractions_round_to_the_package_decoder_bits(quality):
+    from imwatermark import WatermarkDecoder
+
+    from storyboard.watermark import _bgr, _bit_scores
+
+    image = mark(painted_panel(600, 500, seed=5), "0badcafe")
+    if quality:
+        image = jpeg(image, quality)
+    package = [int(b) for b in WatermarkDecoder("bits", 56).decode(_bgr(image), "dwtDctSvd")]
+    assert [int(s > 0.5) for s in _bit_scores(image)] == package
+
+
+def test_doubtful_bits_are_corrected_but_confident_errors_are_not():
+    from storyboard.watermark import _decode
+
+    scores = [0.9 if b else 0.1 for b in _payload("0badcafe")]
+    for i in (3, 17, 40):  # three wrong votes, the least certain of all
+        scores[i] = 0.45 if scores[i] == 0.9 else 0.55
+    assert _decode(scores) == "0badcafe"
+    scores[50] = 0.1 if scores[50] == 0.9 else 0.9  # a fourth, confidently wrong
+    assert _decode(scores) is None
+
+
+def test_unmarked_panels_read_as_unmarked():
+    for seed in range(6):
+        assert read(drawn_panel(400, 300, seed=50 + seed)) is None
+        assert read(painted_panel(400, 300, seed=50 + seed)) is None
