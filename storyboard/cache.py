@@ -114,10 +114,17 @@ def panel_key(engine_settings: dict[str, Any], request: "PanelRequest") -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode any new file gets
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()

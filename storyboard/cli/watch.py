@@ -21,10 +21,20 @@ def register(sub) -> None:
     p = sub.add_parser("watch", help="re-render a story every time it (or a file it uses) is saved")
     p.add_argument("script", help="story script (.yaml)")
     p.add_argument("-o", "--output", action="append", metavar="OUT", help="as for `storyboard render`")
-    p.add_argument("--interval", type=float, default=0.5, help="seconds between checks for changes")
+    p.add_argument("--interval", type=_seconds, default=0.5, help="seconds between checks for changes")
     p.add_argument("--once", action="store_true", help=argparse.SUPPRESS)  # for tests and scripts
     add_generation_arguments(p)
     p.set_defaults(func=run)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def watched_files(script: Path) -> list[Path]:

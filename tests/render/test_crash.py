@@ -130,6 +130,8 @@ def assert_resumes(command: list[str], cache: Path, out: Path, pages: int) -> di
     assert summary["panels_generated"] == len(generated) and summary["panels_total"] == len(manifest["panels"])
     assert_pdf_complete(out, pages)
     assert_cache_sound(cache)
+    mode = out.stat().st_mode & 0o777  # the manifest is as readable as the PDF it describes
+    assert Path(str(out) + ".manifest.json").stat().st_mode & 0o777 == mode
     return summary
 
 

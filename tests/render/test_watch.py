@@ -14,6 +14,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60
 
@@ -75,6 +77,10 @@ def test_watch_renders_changes_reports_errors_and_stops_on_ctrl_c(tmp_path):
         watcher.expect(r"^wrote .*out\.pdf: \d+ pages, 7 panels \(7 generated, 0 cached\)")
         assert out.is_file()
 
+        gull = script.parent / "refs" / "gull-1.png"  # a reference image is watched too
+        os.utime(gull, ns=(gull.stat().st_atime_ns, gull.stat().st_mtime_ns + 1_000_000_000))
+        watcher.expect(r"^wrote .*: \d+ pages, 7 panels \(0 generated, 7 cached\)")
+
         good = script.read_text().replace("the keeper grabs Mara's arm", "the keeper drops his lantern")
         rewrite(script, good)
         watcher.expect(r"^wrote .*: \d+ pages, 7 panels \(1 generated, 6 cached\)")
@@ -94,3 +100,13 @@ def test_watch_renders_changes_reports_errors_and_stops_on_ctrl_c(tmp_path):
     assert code == 0
     assert not [s for s in watcher.seen if "Traceback" in s]
     assert len([s for s in watcher.seen if "unknown character 'keepr'" in s]) == 1, watcher.seen
+
+
+def test_interval_must_be_a_positive_number(capsys):
+    from storyboard.cli import main
+
+    for bad in ("0", "-1", "nan", "soon"):
+        with pytest.raises(SystemExit) as exit:
+            main(["watch", "story.yaml", "--interval", bad])
+        assert exit.value.code == 2
+        assert "--interval: expected a positive number of seconds" in capsys.readouterr().err
