@@ -1,0 +1,468 @@
+"""The diffusion engine: Stable Diffusion 1.5 / SDXL with masked multi-identity IP-Adapters.
+
+Every panel is one diffusers pipeline call. Each cast member with an identity contributes one
+IP-Adapter embedding restricted to its region mask: faces through IP-Adapter FaceID (ArcFace
+embeddings; the FaceID LoRA on while a face is in the panel), drawn characters through
+IP-Adapter Plus (CLIP ViT-H hidden states computed by the character library, so no image
+encoder lives in the pipeline). Sampling is few-step LCM-LoRA + LCMScheduler by default;
+style peels are LoRAs mixed in with `set_adapters`.
+
+The pipeline, adapters and LoRAs load lazily on the first panel and stay loaded; per panel
+only cheap state changes (adapter weights, IP-Adapter scales) are applied, and only when they
+differ from the previous panel. Model references resolve through `storyboard.hub`.
+
+Defaults (used when a reference is None), per base-model family:
+
+    family  model / face adapter / drawn adapter / fast LoRA
+    sd15    stable-diffusion-v1-5/stable-diffusion-v1-5
+            h94/IP-Adapter-FaceID/ip-adapter-faceid_sd15.bin
+            h94/IP-Adapter/models/ip-adapter-plus_sd15.safetensors
+            latent-consistency/lcm-lora-sdv1-5
+    sdxl    (set --model to an SDXL checkpoint)
+            h94/IP-Adapter-FaceID/ip-adapter-faceid_sdxl.bin
+            h94/IP-Adapter/sdxl_models/ip-adapter-plus_sdxl_vit-h.safetensors
+            latent-consistency/lcm-lora-sdxl
+
+Negative identity embeddings are zeros (what FaceID was trained with; for Plus it stands in
+for the encoding of a blank image, which would need the image encoder).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+from storyboard import hub
+from storyboard.engines import _identity, _prompts
+from storyboard.engines._device import resolve_device, resolve_dtype, torch_dtype
+from storyboard.engines.base import PanelRequest, Peel
+from storyboard.errors import GenerationError, require
+
+ENGINE_VERSION = 1
+
+DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+DEFAULTS = {
+    "sd15": {
+        "face_adapter": "h94/IP-Adapter-FaceID/ip-adapter-faceid_sd15.bin",
+        "drawn_adapter": "h94/IP-Adapter/models/ip-adapter-plus_sd15.safetensors",
+        "fast_lora": "latent-consistency/lcm-lora-sdv1-5",
+    },
+    "sdxl": {
+        "face_adapter": "h94/IP-Adapter-FaceID/ip-adapter-faceid_sdxl.bin",
+        "drawn_adapter": "h94/IP-Adapter/sdxl_models/ip-adapter-plus_sdxl_vit-h.safetensors",
+        "fast_lora": "latent-consistency/lcm-lora-sdxl",
+    },
+}
+DEFAULT_FACE_ADAPTER = DEFAULTS["sd15"]["face_adapter"]
+DEFAULT_DRAWN_ADAPTER = DEFAULTS["sd15"]["drawn_adapter"]
+DEFAULT_FAST_LORA = DEFAULTS["sd15"]["fast_lora"]
+
+FAST_STEPS, FAST_GUIDANCE = 4, 1.5  # LCM: 2-8 steps, guidance 1-2
+FULL_STEPS, FULL_GUIDANCE = 30, 7.0  # the model's own scheduler
+FACE_SCALE, DRAWN_SCALE = 0.8, 0.7  # IP-Adapter strength inside each member's mask
+
+_FAST = "fast"  # peft adapter names
+_FACEID = "faceid_0"  # the name diffusers gives the FaceID LoRA (FaceID is loaded first)
+
+Progress = Callable[[str], None]
+
+
+class DiffusionEngine:
+    """Draws panels with a diffusers pipeline; see the module docstring."""
+
+    name = "diffusion"
+
+    def __init__(
+        self,
+        *,
+        model: str | None = DEFAULT_MODEL,
+        face_adapter: str | None = None,
+        drawn_adapter: str | None = None,
+        fast_lora: str | None = None,
+        fast: bool = True,
+        steps: int | None = None,
+        guidance: float | None = None,
+        device: str = "auto",
+        dtype: str = "auto",
+        offload: bool = False,
+        batch: int = 1,
+        base_dir: str | Path | None = None,
+        cache_dir: str | Path | None = None,
+        revision: str | None = None,
+        progress: Progress | None = None,
+    ):
+        if steps is not None and steps < 1:
+            raise GenerationError(f"steps must be at least 1, got {steps}")
+        if batch < 1:
+            raise GenerationError(f"batch must be at least 1, got {batch}")
+        self.model = model or DEFAULT_MODEL
+        self.refs = {"face_adapter": face_adapter, "drawn_adapter": drawn_adapter, "fast_lora": fast_lora}
+        self.fast = fast
+        self.steps = steps if steps is not None else FAST_STEPS if fast else FULL_STEPS
+        self.guidance = guidance if guidance is not None else FAST_GUIDANCE if fast else FULL_GUIDANCE
+        self.device_name, self.dtype_name = device, dtype
+        self.offload = offload
+        self.batch = batch
+        self.base_dir = base_dir
+        self.cache_dir = str(cache_dir) if cache_dir is not None else None
+        self.revision = revision
+        self.progress = progress or (lambda message: None)
+        self._device: str | None = None
+        self._dtype: str | None = None
+        self._pipe = None
+        self._family = ""
+        self._specs: list[_identity.AdapterSpec] = []  # loaded IP-Adapters, in pipeline order
+        self._peels: dict[str, str] = {}  # peel ref -> peft adapter name
+        self._active: tuple | None = None  # last (names, weights) given to set_adapters
+        self._scales: list | None = None  # last IP-Adapter scales
+
+    # -- the Engine protocol -------------------------------------------------------------
+
+    def settings(self) -> dict[str, Any]:
+        self._resolve_device()
+        return {
+            "engine": self.name,
+            "version": ENGINE_VERSION,
+            "model": self.model,
+            "revision": self.revision,
+            # None: the default for the base model's family (see DEFAULTS).
+            "face_adapter": self.refs["face_adapter"],
+            "drawn_adapter": self.refs["drawn_adapter"],
+            "fast": self.fast,
+            "fast_lora": self.refs["fast_lora"] if self.fast else None,
+            "scheduler": "lcm" if self.fast else "model",
+            "steps": self.steps,
+            "guidance": self.guidance,
+            "face_scale": FACE_SCALE,
+            "drawn_scale": DRAWN_SCALE,
+            "device": self._device.split(":")[0],
+            "dtype": self._dtype,
+        }
+
+    def render(self, request: PanelRequest):
+        return self.render_batch([request])[0]
+
+    def render_batch(self, requests: list[PanelRequest]) -> list:
+        """Images for `requests`, in order. Panels of the same size, identity counts, prompt
+        length and peels run together, up to `batch` at a time; seeds make each panel the same
+        as when drawn alone."""
+        requests = list(requests)
+        if not requests:
+            return []
+        self._load()
+        images: list = [None] * len(requests)
+        groups: dict[tuple, list[int]] = {}
+        for i, request in enumerate(requests):
+            groups.setdefault(self._group_key(request), []).append(i)
+        for indices in groups.values():
+            for start in range(0, len(indices), self.batch):
+                part = indices[start : start + self.batch]
+                for i, image in zip(part, self._generate_guarded([requests[i] for i in part])):
+                    images[i] = image
+        return images
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _resolve_device(self) -> None:
+        if self._device is None:
+            require("torch", "diffusion")
+            device = resolve_device(self.device_name)
+            self._dtype = resolve_dtype(self.dtype_name, device.split(":")[0])
+            self._device = device
+
+    def _load(self) -> None:
+        if self._pipe is not None:
+            return
+        self._resolve_device()
+        require("transformers", "diffusion")
+        diffusers = require("diffusers", "diffusion")
+        with _quiet():  # importing the pipelines makes transformers log about torchvision
+            diffusers.StableDiffusionPipeline, diffusers.StableDiffusionXLPipeline  # noqa: B018
+        self.progress(f"loading model {self.model}")
+        source = hub.fetch_pipeline(self.model, base_dir=self.base_dir, cache_dir=self.cache_dir, revision=self.revision)
+        self._family = _family(source, self.model)
+        cls = diffusers.StableDiffusionXLPipeline if self._family == "sdxl" else diffusers.StableDiffusionPipeline
+        extra = {} if self._family == "sdxl" else {"safety_checker": None, "requires_safety_checker": False}
+        dtype = torch_dtype(self._dtype)
+        with _quiet(), _load_errors(f"model '{self.model}'"):
+            if source.is_file():
+                pipe = cls.from_single_file(str(source), torch_dtype=dtype, local_files_only=hub.offline(), **extra)
+            else:
+                pipe = cls.from_pretrained(str(source), torch_dtype=dtype, **extra)
+        pipe.set_progress_bar_config(disable=True)
+        if self.fast:
+            pipe.scheduler = diffusers.LCMScheduler.from_config(pipe.scheduler.config)
+        device_kind = self._device.split(":")[0]
+        if self.offload and device_kind != "cpu":
+            pipe.enable_model_cpu_offload(device=self._device)
+        else:
+            if self.offload:
+                self.progress("--offload has no effect on the CPU: the model already lives in main memory")
+            pipe.to(self._device)
+        if device_kind == "mps":
+            pipe.enable_attention_slicing()
+        self._pipe = pipe
+        if self.fast:
+            ref = self._ref("fast_lora")
+            self._load_lora(ref, _FAST, what="fast LoRA")
+
+    def _ref(self, key: str) -> str:
+        return self.refs[key] or DEFAULTS[self._family][key]
+
+    def _fetch(self, ref: str) -> Path:
+        return hub.fetch_weights(ref, base_dir=self.base_dir, cache_dir=self.cache_dir, revision=self.revision)
+
+    def _load_lora(self, ref: str, adapter_name: str, *, what: str) -> None:
+        path = self._fetch(ref)
+        self.progress(f"loading {what} {ref}")
+        with _quiet(), _load_errors(f"{what} '{ref}' does not fit the base model '{self.model}'"):
+            self._pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=adapter_name)
+        self._active = None
+
+    def _ensure_adapters(self, kinds: set[str]) -> None:
+        """Load the IP-Adapters the panels need; both at once, since loading replaces all."""
+        have = {spec.kind for spec in self._specs}
+        if kinds <= have:
+            return
+        wanted = [k for k in _identity.KINDS if k in kinds | have]
+        refs = [self._ref("face_adapter" if k == "face" else "drawn_adapter") for k in wanted]
+        paths = [self._fetch(ref) for ref in refs]
+        self.progress(f"loading identity adapters {', '.join(refs)}")
+        label = f"identity adapter {' + '.join(repr(r) for r in refs)} does not fit the base model '{self.model}'"
+        pipe = self._pipe
+        with _quiet(), _load_errors(label):
+            if self._specs:
+                pipe.unload_ip_adapter()
+            pipe.load_ip_adapter(
+                [str(p.parent) for p in paths],
+                subfolder=[""] * len(paths),
+                weight_name=[p.name for p in paths],
+                image_encoder_folder=None,
+            )
+        layers = pipe.unet.encoder_hid_proj.image_projection_layers
+        self._specs = [
+            _identity.AdapterSpec(kind, ref, _embed_shape(kind, layer), FACE_SCALE if kind == "face" else DRAWN_SCALE)
+            for kind, ref, layer in zip(wanted, refs, layers)
+        ]
+        # load_ip_adapter switches every other LoRA off when it adds the FaceID LoRA.
+        self._active = None
+        self._scales = None
+
+    def _ensure_peels(self, peels: tuple[Peel, ...]) -> None:
+        for peel in peels:
+            if peel.ref not in self._peels:
+                name = f"peel_{len(self._peels)}"
+                self._load_lora(peel.ref, name, what="style peel")
+                self._peels[peel.ref] = name
+
+    # -- generation ----------------------------------------------------------------------
+
+    def _group_key(self, request: PanelRequest) -> tuple:
+        tok = self._pipe.tokenizer
+        chunks = _prompts.chunks_needed(tok, request.prompt) if self._family == "sd15" else 1
+        return (request.width, request.height, _identity.signature(request), chunks, request.peels)
+
+    def _generate_guarded(self, requests: list[PanelRequest]) -> list:
+        torch = require("torch", "diffusion")
+        try:
+            return self._generate(requests)
+        except (torch.OutOfMemoryError, RuntimeError) as err:
+            if not _out_of_memory(err):
+                raise GenerationError(f"{requests[0].label}: generation failed: {_first_line(err)}") from err
+        _empty_cache(torch)
+        if len(requests) > 1:
+            self.progress(f"out of memory with a batch of {len(requests)}: retrying one panel at a time")
+            return [image for r in requests for image in self._generate_guarded([r])]
+        r = requests[0]
+        if not self.offload and self._device.split(":")[0] != "cpu":
+            self.progress(f"{r.label}: out of memory, retrying with model CPU offload")
+            self.offload = True
+            self._pipe.enable_model_cpu_offload(device=self._device)
+            return self._generate_guarded(requests)
+        raise GenerationError(
+            f"{r.label}: out of memory at {r.width}x{r.height} even one panel at a time"
+            f"{' with offload' if self.offload else ''}: try --dtype fp16, smaller pages or another device"
+        )
+
+    def _generate(self, requests: list[PanelRequest]) -> list:
+        import torch
+
+        pipe = self._pipe
+        first = requests[0]
+        for r in requests:
+            if r.width % 8 or r.height % 8:
+                raise GenerationError(f"{r.label}: panel size {r.width}x{r.height} is not a multiple of 8")
+        kinds = {k for k, n in zip(_identity.KINDS, _identity.signature(first)) if n}
+        if kinds:
+            self._ensure_adapters(kinds)
+        self._ensure_peels(first.peels)
+        self._set_adapters(first, kinds)
+
+        cfg = self.guidance > 1 and pipe.unet.config.time_cond_proj_dim is None
+        kwargs: dict[str, Any] = {}
+        if self._specs:
+            embeds, masks, scales = _identity.build(
+                requests,
+                self._specs,
+                cfg=cfg,
+                factor=pipe.vae_scale_factor,
+                torch=torch,
+                device=pipe._execution_device,
+                dtype=pipe.unet.dtype,
+            )
+            if scales != self._scales:
+                pipe.set_ip_adapter_scale(scales)
+                self._scales = scales
+            kwargs["ip_adapter_image_embeds"] = embeds
+            if any(m is not None for m in masks):
+                kwargs["cross_attention_kwargs"] = {"ip_adapter_masks": masks}
+        kwargs.update(self._prompt_kwargs(requests, cfg))
+        generators = [torch.Generator("cpu").manual_seed(r.seed) for r in requests]
+        with _quiet(), _per_panel_embeds(pipe, len(requests) > 1):
+            result = pipe(
+                height=first.height,
+                width=first.width,
+                num_inference_steps=self.steps,
+                guidance_scale=self.guidance,
+                generator=generators if len(generators) > 1 else generators[0],
+                **kwargs,
+            )
+        return result.images
+
+    def _prompt_kwargs(self, requests: list[PanelRequest], cfg: bool) -> dict[str, Any]:
+        pipe = self._pipe
+        prompts = [r.prompt for r in requests]
+        negatives = [r.negative_prompt for r in requests]
+        chunks = _prompts.chunks_needed(pipe.tokenizer, prompts[0]) if self._family == "sd15" else 1
+        if chunks == 1:
+            for r in requests:
+                cut = _prompts.truncated_tail(pipe.tokenizer, r.prompt)
+                if cut:  # SDXL: two text encoders with pooled outputs; not chunked
+                    self.progress(f"{r.label}: prompt longer than 77 tokens; the model will not see: {cut}")
+            if len(requests) == 1:
+                return {"prompt": prompts[0], "negative_prompt": negatives[0] if cfg else None}
+            return {"prompt": prompts, "negative_prompt": negatives if cfg else None}
+        device = pipe._execution_device
+        out = {"prompt_embeds": _prompts.encode_chunked(pipe, prompts, chunks, device)}
+        if cfg:
+            out["negative_prompt_embeds"] = _prompts.encode_chunked(pipe, negatives, chunks, device)
+        return out
+
+    def _set_adapters(self, request: PanelRequest, kinds: set[str]) -> None:
+        """Weight every loaded LoRA for this panel: the fast LoRA on, the FaceID LoRA on only
+        when a face is cast, the panel's peels at their weights and other peels at 0."""
+        weights: dict[str, float] = {}
+        if self.fast:
+            weights[_FAST] = 1.0
+        if _FACEID in getattr(self._pipe.unet, "peft_config", {}):
+            weights[_FACEID] = 1.0 if "face" in kinds else 0.0
+        weights.update({name: 0.0 for name in self._peels.values()})
+        for peel in request.peels:
+            weights[self._peels[peel.ref]] += float(peel.weight)
+        state = (tuple(weights), tuple(weights.values()))
+        if weights and state != self._active:
+            self._pipe.set_adapters(list(weights), adapter_weights=list(weights.values()))
+            self._active = state
+
+
+@contextlib.contextmanager
+def _per_panel_embeds(pipe, batched: bool):
+    """Let a batch carry one identity set per panel.
+
+    Pipelines treat `ip_adapter_image_embeds` as one set shared by every prompt and repeat it
+    batch-size times, which would make each panel attend to every panel's identities. Our
+    embeds are already laid out per panel ([negatives..., positives...]), so for a batch they
+    go to the UNet as they are. A single panel takes the pipeline's own path unchanged.
+    """
+    if not batched:
+        yield
+        return
+    pipe.prepare_ip_adapter_image_embeds = lambda image, embeds, device, *rest: [e.to(device) for e in embeds]
+    try:
+        yield
+    finally:
+        del pipe.prepare_ip_adapter_image_embeds
+
+
+def _family(source: Path, ref: str) -> str:
+    """'sdxl' or 'sd15', from the folder's model_index.json or a single file's keys."""
+    if source.is_dir():
+        index = source / "model_index.json"
+        if not index.is_file():
+            raise GenerationError(f"model '{ref}': {source} is not a diffusers pipeline folder (no model_index.json)")
+        name = json.loads(index.read_text()).get("_class_name", "")
+        if "XL" in name:
+            return "sdxl"
+        if name.startswith("StableDiffusion"):
+            return "sd15"
+        raise GenerationError(f"model '{ref}' is a {name}: only Stable Diffusion 1.x/2.x and SDXL pipelines are supported")
+    if source.suffix != ".safetensors":
+        raise GenerationError(f"model '{ref}': single-file checkpoints must be .safetensors (pickled {source.suffix} files are not loaded)")
+    from safetensors import safe_open
+
+    with safe_open(str(source), framework="np") as f:
+        keys = f.keys()
+    return "sdxl" if any(k.startswith("conditioner.embedders.1") for k in keys) else "sd15"
+
+
+def _embed_shape(kind: str, layer) -> tuple[int, ...]:
+    if kind == "face":
+        return (layer.ff.net[0].proj.in_features,)
+    return (1, layer.proj_in.in_features)
+
+
+def _out_of_memory(err: BaseException) -> bool:
+    return "out of memory" in str(err).lower()
+
+
+def _empty_cache(torch) -> None:
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _first_line(err: BaseException) -> str:
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    return (lines[0] if lines else type(err).__name__)[:300]
+
+
+@contextlib.contextmanager
+def _load_errors(what: str):
+    """Any failure while loading weights becomes one line naming what was being loaded."""
+    try:
+        yield
+    except GenerationError:
+        raise
+    except Exception as err:  # foreign loaders raise anything from KeyError to RuntimeError
+        detail = _first_line(err)
+        if "size mismatch" in str(err):
+            detail = "tensor shapes differ (it was made for another base model)"
+        raise GenerationError(f"{what}: {detail}") from err
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence diffusers/transformers/peft chatter (progress bars, LoRA key notes) for a call."""
+    import importlib
+
+    loggers = [logging.getLogger(n) for n in ("diffusers", "transformers", "peft")]
+    levels = [lg.level for lg in loggers]
+    bars = [importlib.import_module(f"{n}.utils.logging") for n in ("diffusers", "transformers")]
+    shown = [bar.is_progress_bar_enabled() for bar in bars]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR + 10)
+    for bar in bars:
+        bar.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+        for bar, on in zip(bars, shown):
+            if on:
+                bar.enable_progress_bar()

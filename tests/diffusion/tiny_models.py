@@ -1,0 +1,245 @@
+"""Random-weight models in the exact on-disk layouts of the real ones, built in seconds.
+
+The diffusion engine loads these through the same code path as real weights: a
+`save_pretrained` SD-1.5-shaped pipeline folder, an IP-Adapter FaceID `.bin` (with FaceID
+LoRA keys), an IP-Adapter Plus `.safetensors`, and LoRA `.safetensors` files. Used by the
+tests and by `bench/engine_overhead.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+# Shapes of the tiny drawn-identity embedding (stands in for CLIP ViT-H's (257, 1280)).
+PLUS_TOKENS, PLUS_DIM = 17, 32
+FACE_DIM = 512  # ArcFace; FaceID's projection input size is fixed by the real adapters
+
+_BYTES = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(
+    range(ord("®"), ord("ÿ") + 1)
+)
+
+
+def _byte_chars() -> list[str]:
+    """The 256 printable stand-ins CLIP's byte-level BPE uses for raw bytes."""
+    bs, cs, n = list(_BYTES), list(_BYTES), 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return [chr(c) for c in cs]
+
+
+def tiny_tokenizer():
+    """A CLIP tokenizer whose vocabulary is single characters plus a few merges."""
+    from transformers import CLIPTokenizer
+
+    chars = _byte_chars()
+    vocab: dict[str, int] = {}
+    for c in chars:
+        vocab[c] = len(vocab)
+    for c in chars:
+        vocab[c + "</w>"] = len(vocab)
+    merges = [("a", "n"), ("t", "h"), ("th", "e</w>"), ("i", "n"), ("o", "n</w>"), ("e", "r")]
+    for left, right in merges:
+        vocab[left + right] = len(vocab)
+    vocab["<|startoftext|>"] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    # transformers 5 silently ignores vocab_file=/merges_file=: pass the data itself.
+    return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
+
+
+def build_tiny_pipeline(folder: Path, *, seed: int = 0) -> Path:
+    """Save an SD-1.5-shaped pipeline (1/8 latents, 32-d cross attention) into `folder`."""
+    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=32,
+        attention_head_dim=8,
+        norm_num_groups=32,
+    )
+    # Four blocks, so the latent is 1/8 of the image as in the real VAE.
+    vae = AutoencoderKL(
+        block_out_channels=(8, 8, 16, 16),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        latent_channels=4,
+        layers_per_block=1,
+        norm_num_groups=8,
+        sample_size=64,
+    )
+    tokenizer = tiny_tokenizer()
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            vocab_size=len(tokenizer),
+            max_position_embeddings=77,
+            projection_dim=32,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    )
+    scheduler = PNDMScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", skip_prk_steps=True, steps_offset=1
+    )
+    pipe = StableDiffusionPipeline(
+        unet=unet,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        image_encoder=None,
+        requires_safety_checker=False,
+    )
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def _attention_modules(unet) -> list[tuple[str, torch.nn.Module]]:
+    """(processor name, Attention module) in `unet.attn_processors` order, as the loader walks them."""
+    return [(name, unet.get_submodule(name.removesuffix(".processor"))) for name in unet.attn_processors]
+
+
+def _ip_layers(unet, gen: torch.Generator, *, with_lora: bool) -> dict[str, torch.Tensor]:
+    """The `ip_adapter` half of a checkpoint: to_k_ip/to_v_ip per cross attention, keyed 1, 3, 5..."""
+    out: dict[str, torch.Tensor] = {}
+    key_id = 1
+    for index, (name, attn) in enumerate(_attention_modules(unet)):
+        hidden = attn.to_q.out_features
+        if with_lora:  # FaceID LoRA: every attention layer, keyed by its position
+            for proj, layer in (("to_q", attn.to_q), ("to_k", attn.to_k), ("to_v", attn.to_v), ("to_out", attn.to_out[0])):
+                out[f"{index}.{proj}_lora.down.weight"] = torch.randn(4, layer.in_features, generator=gen) * 0.1
+                out[f"{index}.{proj}_lora.up.weight"] = torch.randn(layer.out_features, 4, generator=gen) * 0.1
+        if name.endswith("attn2.processor"):
+            cross = attn.to_k.in_features
+            out[f"{key_id}.to_k_ip.weight"] = torch.randn(hidden, cross, generator=gen) * 0.3
+            out[f"{key_id}.to_v_ip.weight"] = torch.randn(hidden, cross, generator=gen) * 0.3
+            key_id += 2
+    return out
+
+
+def build_faceid(path: Path, unet, *, seed: int = 1) -> Path:
+    """An IP-Adapter FaceID checkpoint (.bin, original key names, with FaceID LoRA keys)."""
+    gen = torch.Generator().manual_seed(seed)
+    cross = unet.config.cross_attention_dim
+    image_proj = {
+        "proj.0.weight": torch.randn(FACE_DIM, FACE_DIM, generator=gen) * 0.05,
+        "proj.0.bias": torch.zeros(FACE_DIM),
+        "proj.2.weight": torch.randn(cross * 4, FACE_DIM, generator=gen) * 0.05,  # 4 tokens
+        "proj.2.bias": torch.zeros(cross * 4),
+        "norm.weight": torch.ones(cross),
+        "norm.bias": torch.zeros(cross),
+    }
+    state = {"image_proj": image_proj, "ip_adapter": _ip_layers(unet, gen, with_lora=True)}
+    torch.save(state, path)
+    return path
+
+
+def build_plus(path: Path, unet, *, seed: int = 2, num_queries: int = 4) -> Path:
+    """An IP-Adapter Plus checkpoint (.safetensors, original `image_proj.`/`ip_adapter.` keys)."""
+    from diffusers.models.embeddings import IPAdapterPlusImageProjection
+    from safetensors.torch import save_file
+
+    torch.manual_seed(seed)
+    proj = IPAdapterPlusImageProjection(
+        embed_dims=PLUS_DIM,
+        output_dims=unet.config.cross_attention_dim,
+        hidden_dims=64,
+        depth=4,
+        dim_head=64,
+        heads=1,
+        num_queries=num_queries,
+    )
+    tensors = {f"image_proj.{k}": v for k, v in _plus_original_keys(proj.state_dict()).items()}
+    gen = torch.Generator().manual_seed(seed)
+    tensors.update({f"ip_adapter.{k}": v for k, v in _ip_layers(unet, gen, with_lora=False).items()})
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(path))
+    return path
+
+
+def _plus_original_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Invert diffusers' renaming of the Plus resampler back to the released checkpoint names."""
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        parts = key.split(".")
+        if parts[0] != "layers":
+            out[key] = value
+            continue
+        i, rest = parts[1], ".".join(parts[2:])
+        renames = {
+            "ln0.weight": "0.norm1.weight",
+            "ln0.bias": "0.norm1.bias",
+            "ln1.weight": "0.norm2.weight",
+            "ln1.bias": "0.norm2.bias",
+            "attn.to_q.weight": "0.to_q.weight",
+            "attn.to_out.0.weight": "0.to_out.weight",
+            "ff.0.weight": "1.0.weight",
+            "ff.0.bias": "1.0.bias",
+            "ff.1.net.0.proj.weight": "1.1.weight",
+            "ff.1.net.2.weight": "1.3.weight",
+        }
+        if rest == "attn.to_k.weight":
+            out[f"layers.{i}.0.to_kv.weight"] = torch.cat([value, state[key.replace("to_k", "to_v")]])
+        elif rest == "attn.to_v.weight":
+            continue
+        else:
+            out[f"layers.{i}.{renames[rest]}"] = value
+    return out
+
+
+def build_lora(path: Path, unet, *, seed: int = 3, rank: int = 4, scale: float = 0.2, inner_dim: int | None = None) -> Path:
+    """A peft-format UNet LoRA on every attention projection. `inner_dim` forces a wrong shape."""
+    from safetensors.torch import save_file
+
+    gen = torch.Generator().manual_seed(seed)
+    tensors: dict[str, torch.Tensor] = {}
+    for name, attn in _attention_modules(unet):
+        prefix = "unet." + name.removesuffix(".processor")
+        for proj, layer in (("to_q", attn.to_q), ("to_k", attn.to_k), ("to_v", attn.to_v), ("to_out.0", attn.to_out[0])):
+            fan_in = inner_dim or layer.in_features
+            tensors[f"{prefix}.{proj}.lora_A.weight"] = torch.randn(rank, fan_in, generator=gen) * scale
+            tensors[f"{prefix}.{proj}.lora_B.weight"] = torch.randn(layer.out_features, rank, generator=gen) * scale
+    save_file(tensors, str(path))
+    return path
+
+
+def build_all(root: Path) -> dict[str, Path]:
+    """Everything the engine needs, under `root`: {"model", "face", "drawn", "lcm", "peel", "bad_peel"}."""
+    from diffusers import UNet2DConditionModel
+
+    root.mkdir(parents=True, exist_ok=True)
+    model = build_tiny_pipeline(root / "tiny-sd15")
+    unet = UNet2DConditionModel.from_pretrained(model / "unet")
+    lcm_dir = root / "tiny-lcm-lora"
+    lcm_dir.mkdir(exist_ok=True)
+    paths = {
+        "model": model,
+        "face": build_faceid(root / "ip-adapter-faceid_tiny.bin", unet),
+        "drawn": build_plus(root / "ip-adapter-plus_tiny.safetensors", unet),
+        # A folder holding pytorch_lora_weights.safetensors, like latent-consistency/lcm-lora-sdv1-5.
+        "lcm": build_lora(lcm_dir / "pytorch_lora_weights.safetensors", unet, seed=4, scale=0.1).parent,
+        "peel": build_lora(root / "ink-peel.safetensors", unet, seed=5, scale=0.4),
+        "bad_peel": build_lora(root / "sdxl-peel.safetensors", unet, seed=6, inner_dim=77),
+    }
+    (root / "models.json").write_text(json.dumps({k: str(v) for k, v in paths.items()}))
+    return paths
