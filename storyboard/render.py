@@ -170,13 +170,9 @@ def render(
             progress(len(records), len(requests), request, "generated")
 
     finished = _finish_panels(requests, images, print_sizes, upscale, watermark, run_id, settings)
-    outputs, manifests = [], []
     panel_records = [records[(r.scene, r.panel)] for r in requests]
-    for path, fmt in targets:
-        _export(fmt, story, book, finished, path, font, settings, run_id)
-        outputs.append(path)
     result = RenderResult(
-        outputs=outputs,
+        outputs=[],
         pages=len(book.pages),
         panels_total=len(requests),
         panels_generated=sum(r.status == "generated" for r in panel_records),
@@ -186,8 +182,12 @@ def render(
         panels=panel_records,
     )
     for path, fmt in targets:
-        manifests.append(_write_manifest(path, story, settings, result, watermark=watermark, seed=seed))
-    result.manifests = manifests
+        # A manifest never describes another render than the output beside it: the old one
+        # goes before the output is replaced, and an interrupted run leaves none.
+        _remove_manifest(path)
+        _export(fmt, story, book, finished, path, font, settings, run_id)
+        result.outputs.append(path)
+        result.manifests.append(_write_manifest(path, story, settings, result, watermark=watermark, seed=seed))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -324,6 +324,14 @@ def _run_id(story: "Story", settings: dict[str, Any]) -> str:
 def manifest_path(output: Path) -> Path:
     text = str(output).rstrip("/" + os.sep)
     return Path(text + ".manifest.json")
+
+
+def _remove_manifest(output: Path) -> None:
+    path = manifest_path(output)
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as err:
+        raise ExportError(f"cannot remove the old {path}: {err.strerror or err}") from None
 
 
 def _write_manifest(output: Path, story: "Story", settings, result: RenderResult, *, watermark: bool, seed) -> Path:

@@ -114,8 +114,11 @@ def assert_outputs_sound(folder: Path, out: Path, had_pdf: bool, pages: int) -> 
     if out.exists():  # the earlier PDF, or the new one if the kill came after its rename
         assert_pdf_complete(out, pages)
     manifest = folder / (out.name + ".manifest.json")
-    if manifest.exists():
-        json.loads(manifest.read_text())
+    if manifest.exists():  # never one describing another render than the PDF beside it
+        from pypdf import PdfReader
+
+        run_id = json.loads(manifest.read_text())["run_id"]
+        assert out.exists() and f"run {run_id}" in PdfReader(out).metadata["/Keywords"]
 
 
 def assert_resumes(command: list[str], cache: Path, out: Path, pages: int) -> dict:
@@ -136,8 +139,8 @@ def assert_resumes(command: list[str], cache: Path, out: Path, pages: int) -> di
 
 
 def kill_round(rng: random.Random, command: list[str], cache: Path, out: Path, phase: str, span: float) -> str:
-    """Start a render and SIGKILL it in `phase` ("generating", "exporting", or "anytime" within
-    `span` seconds); say where it was killed."""
+    """Start a render and SIGKILL it in `phase` ("generating", "exporting", "renamed", or
+    "anytime" within `span` seconds); say where it was killed."""
     before = len(cache_pngs(cache))
     proc = start(command)
     try:
@@ -147,6 +150,9 @@ def kill_round(rng: random.Random, command: list[str], cache: Path, out: Path, p
             time.sleep(rng.uniform(0, 0.05))
         elif phase == "exporting":  # while the PDF's temporary file exists
             reached = wait_until(lambda: any(temporary(p) for p in out.parent.iterdir()), 60, proc)
+        elif phase == "renamed":  # as soon as the new PDF is in place, before its manifest
+            old = out.stat().st_ino if out.exists() else None
+            reached = wait_until(lambda: out.exists() and out.stat().st_ino != old, 60, proc)
         else:
             delay = rng.uniform(0, span)
             ended = wait_until(lambda: proc.poll() is not None, delay)
@@ -163,9 +169,9 @@ def kill_round(rng: random.Random, command: list[str], cache: Path, out: Path, p
 
 
 def test_sigkill_at_random_points_then_resume(tmp_path):
-    """Killed while generating with no PDF yet, then while generating and while exporting
-    with a complete PDF from the previous round in place."""
-    _kill_rounds(tmp_path, ["generating", "generating", "exporting"], seed=time.time_ns())
+    """Killed while generating with no PDF yet, then while generating, while exporting, and
+    just after the new PDF is in place, with a complete PDF from the previous round there."""
+    _kill_rounds(tmp_path, ["generating", "generating", "exporting", "renamed"], seed=time.time_ns())
 
 
 @pytest.mark.slow
@@ -179,7 +185,7 @@ def test_sigkill_repeated_many_times(tmp_path):
     shutil.rmtree(tmp_path / "calibrate")
     for name in ("calibrate.pdf", "calibrate.pdf.manifest.json"):
         (tmp_path / name).unlink()
-    phases = [rng.choice(["generating", "exporting", "anytime"]) for _ in range(8)]
+    phases = [rng.choice(["generating", "exporting", "renamed", "anytime"]) for _ in range(8)]
     _kill_rounds(tmp_path, phases, seed=seed, span=span)
 
 
