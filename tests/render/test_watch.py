@@ -28,7 +28,8 @@ class Watcher:
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         for line in self.proc.stdout:
@@ -49,6 +50,7 @@ class Watcher:
         raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n" + "\n".join(self.seen))
 
     def stop(self) -> int:
+        """Ctrl-C; the exit status, with everything the process printed now in `seen`."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
         try:
@@ -56,6 +58,9 @@ class Watcher:
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
+            self.reader.join(timeout=TIMEOUT)
+            while not self.lines.empty():
+                self.seen.append(self.lines.get())
 
 
 def rewrite(path: Path, text: str) -> None:
@@ -110,3 +115,20 @@ def test_interval_must_be_a_positive_number(capsys):
             main(["watch", "story.yaml", "--interval", bad])
         assert exit.value.code == 2
         assert "--interval: expected a positive number of seconds" in capsys.readouterr().err
+
+
+def test_ctrl_c_during_a_render_ends_watch_cleanly(tmp_path):
+    from tests.render.test_crash import cache_pngs, long_story, temporary, wait_until
+
+    script = long_story(tmp_path / "story.yaml")
+    cache, out = tmp_path / "cache", tmp_path / "out.pdf"
+    watcher = Watcher([sys.executable, "-m", "storyboard", "watch", str(script), "-o", str(out),
+                       "--cache", str(cache), "--no-watermark", "--interval", "0.05"])
+    try:
+        assert wait_until(lambda: len(cache_pngs(cache)) >= 3, TIMEOUT, watcher.proc)
+    finally:
+        code = watcher.stop()
+    assert code == 0
+    assert watcher.seen[0].startswith("watching") and not [s for s in watcher.seen if "Traceback" in s]
+    assert not out.exists()
+    assert not [p for p in [*tmp_path.iterdir(), *cache.rglob("*")] if temporary(p)]
