@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from storyboard.render import render
-from tests.render.test_crash import assert_cache_sound, assert_pdf_complete, cache_pngs, long_story, render_command, start
+from tests.render.test_crash import (assert_cache_sound, assert_pdf_complete, cache_pngs, long_story,
+                                     render_command, start)
 
 PANELS = 30
 SHARED = 12  # panels both stories have, word for word: both processes race to cache them

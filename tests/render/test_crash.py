@@ -142,14 +142,16 @@ def kill_round(rng: random.Random, command: list[str], cache: Path, out: Path, p
     """Start a render and SIGKILL it in `phase` ("generating", "exporting", "renamed", or
     "anytime" within `span` seconds); say where it was killed."""
     before = len(cache_pngs(cache))
+    stale = {p for p in out.parent.iterdir() if temporary(p)}  # left by earlier kills
     proc = start(command)
     try:
         if phase == "generating":
             target = before + rng.randint(1, PANELS // 2)
             reached = wait_until(lambda: len(cache_pngs(cache)) >= target, 60, proc)
             time.sleep(rng.uniform(0, 0.05))
-        elif phase == "exporting":  # while the PDF's temporary file exists
-            reached = wait_until(lambda: any(temporary(p) for p in out.parent.iterdir()), 60, proc)
+        elif phase == "exporting":  # while the new PDF's temporary file exists
+            fresh = lambda: any(temporary(p) and p not in stale for p in out.parent.iterdir())  # noqa: E731
+            reached = wait_until(fresh, 60, proc)
         elif phase == "renamed":  # as soon as the new PDF is in place, before its manifest
             old = out.stat().st_ino if out.exists() else None
             reached = wait_until(lambda: out.exists() and out.stat().st_ino != old, 60, proc)
