@@ -41,6 +41,7 @@ _SCALE = 36  # the package's default quantisation step for the U channel
 _BLOCK = 4
 _FLIP_POOL = 12
 _MAX_FLIPS = 3
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 _RUN_ID = re.compile(r"[0-9a-f]{8}")
 
 
@@ -186,13 +187,18 @@ class PanelMark:
 
 
 def scan(path: str | Path) -> list[PanelMark]:
-    """Read the mark of every panel in an image, PDF or CBZ file.
+    """Read the mark of every panel in an image, PDF or CBZ file, or a folder of images.
 
     A PDF's panels are its embedded images; a page image's panels are the boxes recorded in
     its PNG text chunks (see `storyboard.provenance.png_info`), or the whole image when it
     records none. Raises StoryboardError when the file cannot be read.
     """
     path = Path(path)
+    if path.is_dir():
+        images = sorted(p for p in path.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+        if not images:
+            raise StoryboardError(f"{path}: the folder holds no PNG, JPEG or WebP images")
+        return [mark for image in images for mark in scan(image)]
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
@@ -230,7 +236,7 @@ def _scan_cbz(path: Path) -> list[PanelMark]:
         with zipfile.ZipFile(path) as archive:
             names = sorted(
                 n for n in archive.namelist()
-                if Path(n).suffix.lower() in (".png", ".jpg", ".jpeg", ".webp")
+                if Path(n).suffix.lower() in _IMAGE_SUFFIXES
             )
             found: list[PanelMark] = []
             for name in names:

@@ -17,7 +17,9 @@ def register(subparsers) -> None:
             "panel is marked, 1 when a mark is missing, 2 when an input cannot be read."
         ),
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="a PNG/JPEG image, a PDF or a CBZ")
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="a PNG/JPEG image, a PDF, a CBZ or a folder of page images"
+    )
     p.add_argument("--run", metavar="ID", help="also require every mark to carry this run id")
     p.set_defaults(func=run)
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 
 import pytest
 from PIL import Image
@@ -154,3 +153,27 @@ def test_pdf_info_and_xmp_metadata(tmp_path, book):
     import xml.dom.minidom
 
     xml.dom.minidom.parseString(xmp.split("?>", 1)[1].rsplit("<?xpacket", 1)[0])  # well-formed
+
+
+def test_verify_reads_a_folder_of_page_images(tmp_path, capsys, book):
+    _, pages, boxes = book
+    prov = provenance(SETTINGS, RUN)
+    for i, page in enumerate(pages, start=1):
+        page.save(tmp_path / f"page-{i:03d}.png", pnginfo=png_info(prov, panels=boxes))
+    (tmp_path / "notes.txt").write_text("not a page")
+    assert main(["verify", str(tmp_path)]) == 0
+    assert "4 of 4 panels marked" in capsys.readouterr().out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["verify", str(empty)]) == 2
+
+
+def test_page_jpeg_resave_keeps_the_marks_when_boxes_are_known(book):
+    """A JPEG re-save of a page loses the PNG chunks: read the known boxes back by hand."""
+    from storyboard.watermark import read
+
+    _, pages, boxes = book
+    buffer = io.BytesIO()
+    pages[1].save(buffer, "JPEG", quality=90)
+    resaved = Image.open(io.BytesIO(buffer.getvalue()))
+    assert [read(resaved.crop(box)) for box in boxes] == [RUN, RUN]
