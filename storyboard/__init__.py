@@ -13,15 +13,13 @@ __version__ = "0.1.0"
 
 __all__ = ["load_story", "Story", "render", "RenderResult", "__version__"]
 
-_LAZY = {
-    "load_story": "storyboard.script",
-    "Story": "storyboard.script",
-    "render": "storyboard.render",
-    "RenderResult": "storyboard.render",
-}
+# `render` is imported eagerly (its module is light): the function must shadow the
+# submodule of the same name, which Python would otherwise bind to `storyboard.render`.
+from storyboard.render import RenderResult, render  # noqa: E402
+
+_LAZY = {"load_story": "storyboard.script", "Story": "storyboard.script"}  # pydantic is not free
 
 if TYPE_CHECKING:
-    from storyboard.render import RenderResult, render
     from storyboard.script import Story, load_story
 
 
