@@ -66,8 +66,11 @@ def _model_ids(settings: dict[str, Any]) -> list[str]:
 def png_info(prov: dict, *, panels: list[tuple[int, int, int, int]] | None = None) -> "PngImagePlugin.PngInfo":
     """PNG text chunks for one image: Software, Description, the JSON record and XMP.
 
-    For a page image, `panels` are the pixel boxes (left, top, right, bottom) of the
-    watermarked panels on it, so `storyboard verify` can read each panel back.
+    For a page image, `panels` are the pixel boxes (left, top, right, bottom) where each
+    watermarked panel image was pasted, at its full pasted size and NOT clipped to the page:
+    a panel bleeding off the top-left edge has negative left/top. `storyboard verify` crops
+    exactly these boxes; the mark's grid starts at the panel's own top-left pixel, so a box
+    clipped to the page (shifted origin) reads as unmarked.
     Use: `image.save(path, pnginfo=png_info(prov, panels=boxes))`.
     """
     from PIL import PngImagePlugin

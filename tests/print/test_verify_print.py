@@ -177,3 +177,15 @@ def test_page_jpeg_resave_keeps_the_marks_when_boxes_are_known(book):
     pages[1].save(buffer, "JPEG", quality=90)
     resaved = Image.open(io.BytesIO(buffer.getvalue()))
     assert [read(resaved.crop(box)) for box in boxes] == [RUN, RUN]
+
+
+def test_bleeding_panel_reads_back_from_its_unclipped_box(tmp_path, capsys):
+    panel = mark(painted_panel(460, 330, seed=7), RUN)
+    page = Image.new("RGB", (500, 700), "white")
+    page.paste(panel, (-35, -35))  # art extends into the bleed, which the page image cuts off
+    path = tmp_path / "page.png"
+    page.save(path, pnginfo=png_info(provenance(SETTINGS, RUN), panels=[(-35, -35, 425, 295)]))
+    assert main(["verify", str(path)]) == 0
+    clipped = tmp_path / "clipped.png"
+    page.save(clipped, pnginfo=png_info(provenance(SETTINGS, RUN), panels=[(0, 0, 425, 295)]))
+    assert main(["verify", str(clipped)]) == 1
