@@ -172,6 +172,8 @@ class PanelCache:
                 body = json.dumps(inputs, sort_keys=True, indent=1, default=str).encode()
                 _atomic_write(self._png(key).with_suffix(".json"), lambda fh: fh.write(body))
             _atomic_write(self._png(key), lambda fh: image.save(fh, format="PNG", compress_level=1))
+        except FileNotFoundError:
+            pass  # a `cache clear` meanwhile took the folder or the temporary file: not cached, as asked
         except OSError as err:
             raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
 

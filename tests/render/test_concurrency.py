@@ -4,6 +4,7 @@ processes: both succeed, and every entry they leave is complete and reusable."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from storyboard.render import render
@@ -48,3 +49,26 @@ def test_two_renders_share_one_cache(tmp_path):
     for tag, (script, out) in jobs.items():  # everything either process wrote is reused
         again = render(script, engine="draft", out=out, cache=cache, watermark=False)
         assert again.panels_generated == 0 and again.panels_cached == PANELS
+
+
+def test_clearing_the_cache_during_a_render_does_not_break_it(tmp_path):
+    """`storyboard cache clear` over and over while a render writes into that cache."""
+    from storyboard.cache import PanelCache
+
+    script = long_story(tmp_path / "story.yaml", panels=PANELS)
+    cache, out = tmp_path / "cache", tmp_path / "out.pdf"
+    proc = start(render_command(script, out, cache))
+    clears = 0
+    try:
+        while proc.poll() is None:
+            PanelCache(cache).clear()
+            clears += 1
+            time.sleep(0.001)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert clears > 1 and f"{PANELS} panels ({PANELS} generated, 0 cached)" in stdout
+    assert_pdf_complete(out, json.loads(Path(str(out) + ".manifest.json").read_text())["pages"])
+    assert_cache_sound(cache)
