@@ -138,12 +138,13 @@ def render(
     identities = _identities(story, engine_obj, library, face_models)
     requests = plan.plan_panels(story, book, identities, seed=seed)
     print_sizes = {(s.scene, s.panel): (s.print_width, s.print_height) for s in book.slots()}
-    if getattr(engine_obj, "renders_at_print_size", engine_obj.name == "draft"):
+    if getattr(engine_obj, "renders_at_print_size", False):
         requests = [_at_size(r, *print_sizes[(r.scene, r.panel)]) for r in requests]
 
     store = None if cache is False else PanelCache(None if cache in (None, True) else cache)
-    run_id = _run_id(story, engine_obj.settings())
     settings = engine_obj.settings()
+    run_id = _run_id(story, settings)
+    watermark = watermark and getattr(engine_obj, "generative", True)  # sketches carry no mark
     keys = {(r.scene, r.panel): panel_key(settings, r) for r in requests}
 
     images: dict[tuple[int, int], Image.Image] = {}
@@ -185,7 +186,7 @@ def render(
         # A manifest never describes another render than the output beside it: the old one
         # goes before the output is replaced, and an interrupted run leaves none.
         _remove_manifest(path)
-        _export(fmt, story, book, finished, path, font, settings, run_id)
+        _export(fmt, story, book, finished, path, font, settings, run_id, watermark)
         result.outputs.append(path)
         result.manifests.append(_write_manifest(path, story, settings, result, watermark=watermark, seed=seed))
     result.seconds = time.perf_counter() - started
@@ -211,7 +212,7 @@ def _engine(story: "Story", engine: "str | Engine", options: dict[str, Any]) -> 
 def _identities(story: "Story", engine: "Engine", library: Any, face_models: str | None) -> dict[str, "Identity"]:
     """Identity embeddings for every cast character that has references or a library entry.
     Engines that draw no identity (the draft engine) need none, so nothing is loaded."""
-    if not getattr(engine, "uses_identities", engine.name != "draft"):
+    if not getattr(engine, "uses_identities", True):
         return {}
     import characters
 
@@ -284,10 +285,10 @@ def _finish_panels(requests, images, print_sizes, upscale_method, watermark, run
     return out
 
 
-def _export(fmt, story, book, images, path, font, settings, run_id):
+def _export(fmt, story, book, images, path, font, settings, run_id, watermark):
     from storyboard.provenance import provenance
 
-    meta = provenance(settings, run_id)
+    meta = provenance(settings, run_id, watermark=watermark)
     if fmt == "pdf":
         from storyboard.export.pdf import write_pdf
 

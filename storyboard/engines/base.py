@@ -76,6 +76,10 @@ class Engine(Protocol):
     """Turns panel requests into images. Engines know nothing about YAML or pages."""
 
     name: str
+    # Optional class attributes the renderer reads (defaults in parentheses):
+    #   generative (True): makes machine-learning images, which get the invisible watermark
+    #   uses_identities (True): wants each cast member's identity embedding
+    #   renders_at_print_size (False): draws at the page's print resolution directly
 
     def settings(self) -> dict[str, Any]:
         """Everything about this engine that changes pixels (name, version, model ids and

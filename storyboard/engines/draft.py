@@ -71,6 +71,9 @@ class DraftEngine:
     """Blocking sketches in milliseconds; renders straight at the requested size."""
 
     name = "draft"
+    generative = False  # sketches, not machine-learning images: no watermark
+    uses_identities = False
+    renders_at_print_size = True
 
     def settings(self) -> dict[str, Any]:
         return {"name": self.name, "version": VERSION}
