@@ -2,10 +2,12 @@
 half-written output or cache entry, and the next render generates exactly the missing panels.
 
 Renders run as real `python -m storyboard render` subprocesses. Kill points are random but
-aimed at each phase: while panels are being generated (after a random number of cache
-entries, plus a random delay) and while the PDF is being written (once its temporary file
-appears). Each round uses a new seed so every panel is new to the cache while a complete PDF
-from the previous round sits at the output path.
+aimed at each phase: while panels are being generated (after a random number of new cache
+entries, plus a random delay), while the PDF is being written (once its temporary file
+appears), right after the new PDF is renamed into place (before its manifest), and, in the
+slow test, after a random delay within a whole render's time. Each round uses a new seed so
+every panel is new to the cache while a complete PDF from the previous round sits at the
+output path.
 """
 
 from __future__ import annotations
