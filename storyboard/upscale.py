@@ -50,9 +50,11 @@ def upscale(
     tile: int = TILE,
     overlap: int = OVERLAP,
 ) -> "Image.Image":
-    """Return `image` resized to exactly `size` (width, height) pixels.
+    """Return `image` brought to exactly `size` (width, height) pixels.
 
-    `method="model"` runs `model` (from `load_upscaler`) as many times as it takes to reach
+    An image of another aspect is first cropped, centred, to the target's aspect (panels are
+    generated at multiples of 8 pixels, so their aspect is off by up to a few pixels), never
+    stretched. `method="model"` runs `model` (from `load_upscaler`) as many times as it takes to reach
     the target size (at most three passes), then resamples to the exact size with Lanczos;
     a target no larger than the image is reached with Lanczos alone.
     """
@@ -67,7 +69,7 @@ def upscale(
         raise ValueError(f"target size must be positive, got {size}")
     if tile < 16 or overlap < 0:
         raise ValueError(f"tile must be >= 16 and overlap >= 0, got tile={tile}, overlap={overlap}")
-    current = image if image.mode == "RGB" else image.convert("RGB")
+    current = _crop_to_aspect(image if image.mode == "RGB" else image.convert("RGB"), width / height)
     if method == "model":
         passes = 0
         while (current.width < width or current.height < height) and passes < _MAX_PASSES:
@@ -76,6 +78,18 @@ def upscale(
     if current.size == (width, height):
         return current.copy() if current is image else current
     return current.resize((width, height), Image.LANCZOS)
+
+
+def _crop_to_aspect(image: "Image.Image", aspect: float) -> "Image.Image":
+    w, h = image.size
+    crop_w, crop_h = min(w, max(1, round(h * aspect))), min(h, max(1, round(w / aspect)))
+    if (crop_w, crop_h) == (w, h) or abs(crop_w / crop_h - w / h) < 1e-9:
+        return image
+    if crop_w < w:
+        left = (w - crop_w) // 2
+        return image.crop((left, 0, left + crop_w, h))
+    top = (h - crop_h) // 2
+    return image.crop((0, top, w, top + crop_h))
 
 
 def load_upscaler(ref: str | Path, device: str = "cpu") -> Upscaler:

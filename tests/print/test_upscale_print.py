@@ -124,3 +124,14 @@ def test_spandrel_import_leaves_no_fake_torchvision_behind(x2):
     import sys
 
     assert "torchvision" not in sys.modules or importlib.util.find_spec("torchvision") is not None
+
+
+def test_another_aspect_is_cropped_centred_not_stretched():
+    image = Image.new("RGB", (120, 100), "white")
+    image.paste((255, 0, 0), (0, 0, 10, 100))  # a red band on each side, 10 px wide
+    image.paste((255, 0, 0), (110, 0, 120, 100))
+    image.paste((0, 0, 255), (59, 0, 61, 100))  # a blue line in the middle
+    out = np.asarray(upscale(image, (200, 200)))
+    assert out.shape == (200, 200, 3)
+    assert out[:, :8].min() > 200 and out[:, -8:].min() > 200  # the bands are cut away, white remains
+    assert out[100, 98:102, 2].min() > 200 and out[100, 98:102, 0].max() < 80  # the line stays centred
