@@ -26,7 +26,7 @@ def truncated_tail(tokenizer, text: str) -> str:
     return tokenizer.decode(ids[window:]).strip() if len(ids) > window else ""
 
 
-def encode_chunked(pipe, texts: list[str], chunks: int, device):
+def encode_chunked(pipe, texts: list[str], chunks: int, device, dtype):
     """[len(texts), 77 * chunks, dim] text encodings, each text split into `chunks` windows."""
     import torch
 
@@ -42,4 +42,4 @@ def encode_chunked(pipe, texts: list[str], chunks: int, device):
     ids = torch.tensor(rows, device=device)
     with torch.no_grad():
         hidden = pipe.text_encoder(ids)[0]
-    return hidden.reshape(len(texts), chunks * tok.model_max_length, hidden.shape[-1]).to(pipe.unet.dtype)
+    return hidden.reshape(len(texts), chunks * tok.model_max_length, hidden.shape[-1]).to(dtype)

@@ -206,9 +206,15 @@ class DiffusionEngine:
         if device_kind == "mps":
             pipe.enable_attention_slicing()
         self._pipe = pipe
+        self._place()
         if self.fast:
             ref = self._ref("fast_lora")
             self._load_lora(ref, _FAST, what="fast LoRA")
+
+    def _place(self) -> None:
+        """Cache where inputs go: both properties walk every parameter (~0.1 s per panel)."""
+        self._exec_device = self._pipe._execution_device
+        self._unet_dtype = self._pipe.unet.dtype
 
     def _ref(self, key: str) -> str:
         return self.refs[key] or DEFAULTS[self._family][key]
@@ -282,6 +288,7 @@ class DiffusionEngine:
             self.progress(f"{r.label}: out of memory, retrying with model CPU offload")
             self.offload = True
             self._pipe.enable_model_cpu_offload(device=self._device)
+            self._place()
             return self._generate_guarded(requests)
         raise GenerationError(
             f"{r.label}: out of memory at {r.width}x{r.height} even one panel at a time"
@@ -311,8 +318,8 @@ class DiffusionEngine:
                 cfg=cfg,
                 factor=pipe.vae_scale_factor,
                 torch=torch,
-                device=pipe._execution_device,
-                dtype=pipe.unet.dtype,
+                device=self._exec_device,
+                dtype=self._unet_dtype,
             )
             if scales != self._scales:
                 pipe.set_ip_adapter_scale(scales)
@@ -346,10 +353,10 @@ class DiffusionEngine:
             if len(requests) == 1:
                 return {"prompt": prompts[0], "negative_prompt": negatives[0] if cfg else None}
             return {"prompt": prompts, "negative_prompt": negatives if cfg else None}
-        device = pipe._execution_device
-        out = {"prompt_embeds": _prompts.encode_chunked(pipe, prompts, chunks, device)}
+        where = (self._exec_device, self._unet_dtype)
+        out = {"prompt_embeds": _prompts.encode_chunked(pipe, prompts, chunks, *where)}
         if cfg:
-            out["negative_prompt_embeds"] = _prompts.encode_chunked(pipe, negatives, chunks, device)
+            out["negative_prompt_embeds"] = _prompts.encode_chunked(pipe, negatives, chunks, *where)
         return out
 
     def _set_adapters(self, request: PanelRequest, kinds: set[str]) -> None:

@@ -52,6 +52,72 @@ def tiny_tokenizer():
     return CLIPTokenizer(vocab=vocab, merges=merges, model_max_length=77)
 
 
+def build_sd15_pipeline(folder: Path, *, seed: int = 0) -> Path:
+    """Save the full-size SD-1.5 architecture (configs of the released model) with random weights.
+
+    Timings do not depend on weight values; nothing is downloaded. The tokenizer is the tiny
+    one (prompt token counts differ from the real vocabulary, shapes do not)."""
+    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        sample_size=64,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(320, 640, 1280, 1280),
+        layers_per_block=2,
+        down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=768,
+        attention_head_dim=8,
+        norm_num_groups=32,
+    )
+    vae = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        block_out_channels=(128, 256, 512, 512),
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        latent_channels=4,
+        layers_per_block=2,
+        norm_num_groups=32,
+        sample_size=512,
+    )
+    tokenizer = tiny_tokenizer()
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            hidden_size=768,
+            intermediate_size=3072,
+            num_attention_heads=12,
+            num_hidden_layers=12,
+            vocab_size=49408,
+            max_position_embeddings=77,
+            projection_dim=768,
+            hidden_act="quick_gelu",
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    )
+    scheduler = PNDMScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", skip_prk_steps=True, steps_offset=1
+    )
+    pipe = StableDiffusionPipeline(
+        unet=unet,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        image_encoder=None,
+        requires_safety_checker=False,
+    )
+    pipe.save_pretrained(folder)
+    return folder
+
+
 def build_tiny_pipeline(folder: Path, *, seed: int = 0) -> Path:
     """Save an SD-1.5-shaped pipeline (1/8 latents, 32-d cross attention) into `folder`."""
     from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
@@ -138,14 +204,16 @@ def _ip_layers(unet, gen: torch.Generator, *, with_lora: bool) -> dict[str, torc
     return out
 
 
-def build_faceid(path: Path, unet, *, seed: int = 1) -> Path:
-    """An IP-Adapter FaceID checkpoint (.bin, original key names, with FaceID LoRA keys)."""
+def build_faceid(path: Path, unet, *, seed: int = 1, mult: int = 1) -> Path:
+    """An IP-Adapter FaceID checkpoint (.bin, original key names, with FaceID LoRA keys).
+    The released SD-1.5 one has `mult=2`."""
     gen = torch.Generator().manual_seed(seed)
     cross = unet.config.cross_attention_dim
+    inner = FACE_DIM * mult
     image_proj = {
-        "proj.0.weight": torch.randn(FACE_DIM, FACE_DIM, generator=gen) * 0.05,
-        "proj.0.bias": torch.zeros(FACE_DIM),
-        "proj.2.weight": torch.randn(cross * 4, FACE_DIM, generator=gen) * 0.05,  # 4 tokens
+        "proj.0.weight": torch.randn(inner, FACE_DIM, generator=gen) * 0.05,
+        "proj.0.bias": torch.zeros(inner),
+        "proj.2.weight": torch.randn(cross * 4, inner, generator=gen) * 0.05,  # 4 tokens
         "proj.2.bias": torch.zeros(cross * 4),
         "norm.weight": torch.ones(cross),
         "norm.bias": torch.zeros(cross),
@@ -155,19 +223,22 @@ def build_faceid(path: Path, unet, *, seed: int = 1) -> Path:
     return path
 
 
-def build_plus(path: Path, unet, *, seed: int = 2, num_queries: int = 4) -> Path:
-    """An IP-Adapter Plus checkpoint (.safetensors, original `image_proj.`/`ip_adapter.` keys)."""
+def build_plus(
+    path: Path, unet, *, seed: int = 2, num_queries: int = 4, embed_dims: int = PLUS_DIM, hidden_dims: int = 64
+) -> Path:
+    """An IP-Adapter Plus checkpoint (.safetensors, original `image_proj.`/`ip_adapter.` keys).
+    The released SD-1.5 one has 16 queries, 1280-d CLIP ViT-H input and 768 hidden dims."""
     from diffusers.models.embeddings import IPAdapterPlusImageProjection
     from safetensors.torch import save_file
 
     torch.manual_seed(seed)
     proj = IPAdapterPlusImageProjection(
-        embed_dims=PLUS_DIM,
+        embed_dims=embed_dims,
         output_dims=unet.config.cross_attention_dim,
-        hidden_dims=64,
+        hidden_dims=hidden_dims,
         depth=4,
         dim_head=64,
-        heads=1,
+        heads=hidden_dims // 64,
         num_queries=num_queries,
     )
     tensors = {f"image_proj.{k}": v for k, v in _plus_original_keys(proj.state_dict()).items()}
@@ -223,21 +294,28 @@ def build_lora(path: Path, unet, *, seed: int = 3, rank: int = 4, scale: float =
     return path
 
 
-def build_all(root: Path) -> dict[str, Path]:
-    """Everything the engine needs, under `root`: {"model", "face", "drawn", "lcm", "peel", "bad_peel"}."""
+def build_all(root: Path, *, full_size: bool = False) -> dict[str, Path]:
+    """Everything the engine needs, under `root`: {"model", "face", "drawn", "lcm", "peel", "bad_peel"}.
+
+    `full_size` builds the SD-1.5 architecture and adapters of the released shapes instead."""
     from diffusers import UNet2DConditionModel
 
     root.mkdir(parents=True, exist_ok=True)
-    model = build_tiny_pipeline(root / "tiny-sd15")
+    if full_size:
+        model = build_sd15_pipeline(root / "sd15-random")
+        face_kw, plus_kw, lora = {"mult": 2}, {"num_queries": 16, "embed_dims": 1280, "hidden_dims": 768}, {"rank": 64, "scale": 0.01}
+    else:
+        model = build_tiny_pipeline(root / "tiny-sd15")
+        face_kw, plus_kw, lora = {}, {}, {"rank": 4, "scale": 0.1}
     unet = UNet2DConditionModel.from_pretrained(model / "unet")
-    lcm_dir = root / "tiny-lcm-lora"
+    lcm_dir = root / "lcm-lora"
     lcm_dir.mkdir(exist_ok=True)
     paths = {
         "model": model,
-        "face": build_faceid(root / "ip-adapter-faceid_tiny.bin", unet),
-        "drawn": build_plus(root / "ip-adapter-plus_tiny.safetensors", unet),
+        "face": build_faceid(root / "ip-adapter-faceid.bin", unet, **face_kw),
+        "drawn": build_plus(root / "ip-adapter-plus.safetensors", unet, **plus_kw),
         # A folder holding pytorch_lora_weights.safetensors, like latent-consistency/lcm-lora-sdv1-5.
-        "lcm": build_lora(lcm_dir / "pytorch_lora_weights.safetensors", unet, seed=4, scale=0.1).parent,
+        "lcm": build_lora(lcm_dir / "pytorch_lora_weights.safetensors", unet, seed=4, **lora).parent,
         "peel": build_lora(root / "ink-peel.safetensors", unet, seed=5, scale=0.4),
         "bad_peel": build_lora(root / "sdxl-peel.safetensors", unet, seed=6, inner_dim=77),
     }
