@@ -41,15 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from storyboard.errors import StoryboardError
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        code = args.func(args)
-    except StoryboardError as err:
-        print(f"error: {err}" if not _is_located(err) else str(err), file=sys.stderr)
-        return err.exit_code
+        from storyboard.errors import StoryboardError
+
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        try:
+            code = args.func(args)
+        except StoryboardError as err:
+            print(f"error: {err}" if not _is_located(err) else str(err), file=sys.stderr)
+            return err.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -67,5 +68,16 @@ def _is_located(err: Exception) -> bool:
     return isinstance(err, ScriptError)
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # `kill`/`timeout` end a render as cleanly as Ctrl-C does
+
+
 def run() -> None:  # pragma: no cover - console entry point wrapper
-    sys.exit(main())
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C before main() was entered
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
