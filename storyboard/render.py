@@ -298,10 +298,19 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark):
 
         write_pages(story, book, images, path, font=font, metadata=meta)
     else:
-        from storyboard.export.cbz import comic_info_for, write_cbz
-        from storyboard.export.images import render_pages
+        from storyboard.export.cbz import ComicInfo, write_cbz
+        from storyboard.export.images import panel_boxes, render_pages
+        from storyboard.provenance import comicinfo_notes
 
-        write_cbz(render_pages(story, book, images, font=font), path, info=comic_info_for(story, meta))
+        info = ComicInfo(
+            title=story.title,
+            writer=story.author,
+            characters=tuple(c.name for c in story.characters.values()),
+            manga_rtl=story.page.reading == "rtl",
+            notes=comicinfo_notes(meta),
+        )
+        write_cbz(render_pages(story, book, images, font=font), path, info=info, provenance=meta,
+                  panel_boxes=panel_boxes(book) if watermark else None)
 
 
 def _record(story, request, key, status, seconds) -> PanelRecord:
