@@ -412,8 +412,9 @@ def _place(wants: list[_Want], fits: list[Fit], W: float, H: float, pad: float, 
 
 
 def _spread(lo: float, hi: float, n: int) -> list[float]:
+    """`n` evenly spaced positions from lo to hi; one position when there is no room to move."""
     if hi <= lo:
-        return [max(0.0, lo if hi < lo else hi)] if hi >= 0 else [0.0]
+        return [max(0.0, hi)]
     return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import os
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -83,11 +84,23 @@ def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], pat
         slots = [slot for drawing in drawings for slot in drawing.arts]
         workers = max(1, min(8, os.cpu_count() or 1))
         with ThreadPoolExecutor(workers) as pool:
-            jpegs = pool.map(lambda slot: _jpeg(panel_image(images, slot), slot), slots)
+            jpegs = _ahead(pool, lambda slot: _jpeg(panel_image(images, slot), slot), slots, 4 * workers)
             for drawing in drawings:
                 _page(canvas, drawing, jpegs, lettering_font)
         canvas.save()
     return path
+
+
+def _ahead(pool, fn, items, depth: int):
+    """`fn` over `items` in order on `pool`, at most `depth` results ahead of the consumer
+    (so a long book never holds every encoded panel at once)."""
+    pending = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= depth:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _page(canvas, drawing: PageDrawing, jpegs, font: Font) -> None:
