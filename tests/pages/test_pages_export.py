@@ -98,6 +98,14 @@ def test_png_pages_are_deterministic_and_at_page_dpi(tmp_path):
     assert sorted(x.name for x in (tmp_path / "a").iterdir()) == ["page-001.png", "page-002.png"]
 
 
+def test_pdf_is_deterministic(tmp_path):
+    s = book_story(dpi=100)
+    book = paginate(s)
+    a = write_pdf(s, book, art(book), tmp_path / "a.pdf").read_bytes()
+    b = write_pdf(s, book, art(book), tmp_path / "b.pdf").read_bytes()
+    assert a == b
+
+
 def test_storyboard_sheet_notes(tmp_path, poppler):
     panels = [panel(shot="close-up", angle="low", action="Vic checks his watch", cast=["ana"],
                     dialogue=[{"ana": "Right on time."}], sfx=["TICK"], caption="0:42 remaining")] + \
