@@ -117,10 +117,16 @@ class Font:
                     raise ExportError(f"cannot use font {path}: {reason}") from None
             self._names[is_bold] = name
         face = pdfmetrics.getFont(self._names[False]).face
+        bold_face = pdfmetrics.getFont(self._names[True]).face
+        self._chars = set(face.charToGlyph) & set(bold_face.charToGlyph)
         self.ascent = face.ascent / 1000.0
         self.descent = -abs(face.descent) / 1000.0
         self._widths: dict[tuple[str, bool], float] = {}
         self._pil: dict[tuple[int, bool], Any] = {}
+
+    def missing(self, text: str) -> str:
+        """The characters of `text` this font cannot draw (whitespace aside), in order."""
+        return "".join(dict.fromkeys(c for c in text if ord(c) not in self._chars and not c.isspace()))
 
     def name(self, bold: bool = False) -> str:
         """The reportlab font name (registered on load)."""

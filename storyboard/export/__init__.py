@@ -16,9 +16,9 @@ from typing import Any, Iterator, Mapping
 
 from storyboard.errors import ExportError
 from storyboard.layout import Book, Page, PanelSlot, Rect
-from storyboard.lettering import BLACK, Font, Item, Shape, Text, letter_panel, notes_item
+from storyboard.lettering import BLACK, Font, Item, Shape, Text, letter_panel, notes_item, story_font
 
-__all__ = ["PageDrawing", "compose", "cover_crop", "atomic_path"]
+__all__ = ["PageDrawing", "check_lettering", "compose", "cover_crop", "atomic_path"]
 
 BORDER_WIDTH = 1.0  # panel frame line, points
 
@@ -33,8 +33,38 @@ class PageDrawing:
 
 
 def compose(story: Any, book: Book, font: Font) -> list[PageDrawing]:
-    """Everything to draw on every page of `book`."""
+    """Everything to draw on every page of `book`. Raises ExportError when the font cannot
+    draw some of the text, rather than printing empty boxes."""
+    _check_glyphs(story, font, sheets=book.spec.kind == "storyboard")
     return [_compose_page(story, book, page, font) for page in book.pages]
+
+
+def check_lettering(story: Any, book: Book, font: str | Path | Font | None = None) -> Font:
+    """Load the lettering font (`font`, else the script's style.font, else the bundled one)
+    and check it can draw every text of the book; raise ExportError otherwise. Call it before
+    generating any panel so a bad font fails in a second, not after the whole render."""
+    lettering_font = font if isinstance(font, Font) else story_font(story, font)
+    _check_glyphs(story, lettering_font, sheets=book.spec.kind == "storyboard")
+    return lettering_font
+
+
+def _check_glyphs(story: Any, font: Font, *, sheets: bool) -> None:
+    texts = []
+    for scene in story.scenes:
+        for panel in scene.panels:
+            texts += [line.text for line in panel.dialogue] + list(panel.sfx) + [panel.caption or ""]
+            if sheets:  # storyboard notes also letter the action, setting and speakers
+                texts += [panel.action, scene.setting or "", scene.id or ""]
+    if sheets:
+        texts += [story.title, story.author or ""]
+        texts += [getattr(c, "name", "") or cid for cid, c in getattr(story, "characters", {}).items()]
+    for text in texts:
+        missing = font.missing(text)
+        if missing:
+            raise ExportError(
+                f"the lettering font {font.regular.name} has no glyphs for {missing!r} "
+                f"(in {text[:40]!r}); name a font that has them: style.font in the script, or --font"
+            )
 
 
 def _compose_page(story: Any, book: Book, page: Page, font: Font) -> PageDrawing:

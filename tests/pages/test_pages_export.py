@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from storyboard.errors import ExportError
+from storyboard.export import check_lettering
 from storyboard.export.images import panel_boxes, render_pages, write_pages
 from storyboard.export.pdf import write_pdf
 from storyboard.layout import paginate
@@ -185,3 +186,17 @@ def test_provenance_goes_into_pdf_and_png_pages(tmp_path):
             for left, top, right, bottom in boxes:
                 assert 0 <= left < right <= page.width and 0 <= top < bottom <= page.height
             assert np.array_equal(np.asarray(page.convert("RGB")), np.asarray(image))
+
+
+def test_text_the_font_cannot_draw_is_an_error_not_empty_boxes(tmp_path):
+    s = story([panel(cast=["ana"], dialogue=[{"ana": "こんにちは — “quotes” …"}])], page={"dpi": 50})
+    book = paginate(s)
+    with pytest.raises(ExportError, match="no glyphs for 'こんにちは'") as err:
+        write_pdf(s, book, art(book), tmp_path / "x.pdf")
+    assert "\n" not in str(err.value) and not (tmp_path / "x.pdf").exists()
+    with pytest.raises(ExportError, match="no glyphs"):
+        write_pages(s, book, art(book), tmp_path / "pages")
+    with pytest.raises(ExportError, match="no glyphs"):
+        check_lettering(s, book)  # before any panel is generated
+    fine = story([panel(dialogue=[{"narration": "Plain words."}])])
+    assert check_lettering(fine, paginate(fine)).regular.name == "ComicNeue-Regular.ttf"
