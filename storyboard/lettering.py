@@ -400,6 +400,8 @@ def _place(wants: list[_Want], fits: list[Fit], W: float, H: float, pad: float, 
                 score = 50.0 * clash / (bw * bh)
                 if placed and not _after(box, placed[-1].box, rtl):
                     score += 40.0
+                elif not placed:  # the first balloon leans toward where reading starts
+                    score += 1.0 * ((W - u - bw) if rtl else u) / W
                 score += 3.0 * v / H
                 if want.kind in ("caption", "narration"):
                     score += 1.5 * (u != us[0])
