@@ -6,9 +6,10 @@ draft pipeline, stage by stage, side by side with the same pages in comicforge.
 
 Our side is one real `storyboard.render.render(path, engine=draft, cache=False)` call, with
 each stage it calls timed where it is called: validate (`script.load_story`), paginate
-(`layout.paginate`), plan (`plan.plan_panels`), the draft engine, finish (upscale to print
-size + invisible watermark, `render._finish_panels`), lettering (`export.compose`) and PDF
-(`export.pdf.write_pdf` less the lettering). Anything else render() does is "other".
+(`layout.paginate`), plan (`plan.plan_panels`), the draft engine, finish (`render._finish_panels`:
+resize to print size, and the invisible mark on a generative engine's panels), lettering
+(`export.compose`) and PDF (`export.pdf.write_pdf` less the lettering). Anything else
+render() does is "other".
 
 comicforge (PyPI, Python >= 3.13, never a dependency of this project) runs in its own venv,
 created on first use (see bench/README.md), in a subprocess per round: the same number of A4
@@ -41,7 +42,7 @@ from _story import GUTTER_MM, MARGIN_MM, PAGE_MM, story_dict, write_story  # noq
 COMICFORGE = "comicforge==0.2.4"  # pinned: the figures compare against this release
 DEFAULT_VENV = Path(__file__).resolve().parents[2] / "bench-venvs" / "comicforge"
 WORKER = Path(__file__).resolve().parent / "_comicforge_worker.py"
-STAGES = ("validate", "paginate", "plan", "draft engine", "finish (watermark)", "lettering", "PDF")
+STAGES = ("validate", "paginate", "plan", "draft engine", "finish", "lettering", "PDF")
 # Where tails point on a raster panel: our draft engine puts the first cast member left, the second right.
 SPEAKER_POINTS = ([0.3, 0.4], [0.7, 0.4])
 
@@ -85,14 +86,17 @@ class _Patched:
     """Time the stage functions where render() looks them up, and put them back afterwards."""
 
     def __init__(self, clock: _Clock):
+        import importlib
+
         import storyboard.export.pdf as pdf
         import storyboard.layout as layout
         import storyboard.plan as plan
-        import storyboard.render as render
         import storyboard.script as script
 
+        render = importlib.import_module("storyboard.render")  # `storyboard.render` is the function
+
         self._targets = [(script, "load_story", "validate"), (layout, "paginate", "paginate"),
-                         (plan, "plan_panels", "plan"), (render, "_finish_panels", "finish (watermark)"),
+                         (plan, "plan_panels", "plan"), (render, "_finish_panels", "finish"),
                          (pdf, "compose", "lettering"), (pdf, "write_pdf", "PDF")]
         self._clock, self._saved = clock, []
 
@@ -231,7 +235,6 @@ def summarize(pages: int, ours: list[dict], theirs: list[dict]) -> dict:
             "pages_per_s": pages / total,
             "without_engine_s": without_engine,
             "without_engine_pages_per_s": pages / without_engine,
-            "without_watermark_pages_per_s": pages / (total - stages["finish (watermark)"]),
             "pdf_bytes": ours[-1]["pdf_bytes"],
         },
     }
@@ -261,8 +264,7 @@ def render_table(report: dict) -> str:
     rows.append(("total", sb["total_s"], "100%"))
     lines.append(table(("storyboard stage", "seconds", "share"), rows))
     lines += ["", f"storyboard: {sb['pages_per_s']:.2f} pages/s end to end, "
-                  f"{sb['without_engine_pages_per_s']:.2f} pages/s without the engine, "
-                  f"{sb['without_watermark_pages_per_s']:.2f} pages/s without the watermark; "
+                  f"{sb['without_engine_pages_per_s']:.2f} pages/s without the engine; "
                   f"PDF {sb['pdf_bytes'] / 1e6:.1f} MB"]
     if "comicforge" in report:
         cf = report["comicforge"]
