@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -44,16 +45,22 @@ def _jpeg_reader(data: bytes):
     return reader
 
 
+# `useA85` is a process-wide reportlab setting: PDF writes in threads take turns so each
+# one restores it for the next.
+_A85_LOCK = threading.Lock()
+
+
 @contextmanager
 def _no_ascii85():
     from reportlab import rl_config
 
-    saved = rl_config.useA85
-    rl_config.useA85 = 0
-    try:
-        yield
-    finally:
-        rl_config.useA85 = saved
+    with _A85_LOCK:
+        saved = rl_config.useA85
+        rl_config.useA85 = 0
+        try:
+            yield
+        finally:
+            rl_config.useA85 = saved
 
 
 def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], path: str | Path, *,
