@@ -69,7 +69,8 @@ def fetch_pipeline(ref: str, *, base_dir=None, cache_dir=None, revision=None) ->
             cache_dir=cache_dir,
             revision=revision,
             local_files_only=offline(),
-            use_safetensors=None,
+            use_safetensors=None,  # safetensors first; .bin only where a repo has nothing else
+            safety_checker=None,  # the engine never loads it: skip its 1.2 GB download
         )
     return Path(folder)
 
