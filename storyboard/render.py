@@ -124,6 +124,7 @@ def render(
     """
     from storyboard import layout, plan
     from storyboard.cache import PanelCache, key_inputs, panel_key
+    from storyboard.export import check_lettering
     from storyboard.script import Story, load_story
 
     started = time.perf_counter()
@@ -135,6 +136,7 @@ def render(
 
     engine_obj = _engine(story, engine, engine_options or {})
     book = layout.paginate(story, max_side=max_side)
+    font = check_lettering(story, book, font)  # a bad font or unprintable text fails before any panel
     identities = _identities(story, engine_obj, library, face_models)
     requests = plan.plan_panels(story, book, identities, seed=seed)
     print_sizes = {(s.scene, s.panel): (s.print_width, s.print_height) for s in book.slots()}

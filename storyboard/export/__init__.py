@@ -153,6 +153,8 @@ def atomic_path(path: Path, suffix: str) -> Iterator[Path]:
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+        with open(tmp_path, "rb+") as fh:  # on disk before the rename, or a power loss may leave it empty
+            os.fsync(fh.fileno())
         os.replace(tmp_path, path)
     except OSError as err:
         raise ExportError(f"cannot write {path}: {err.strerror or err}") from None

@@ -32,6 +32,7 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
     digits = max(3, len(str(len(drawings))))
     boxes = panel_boxes(book)
     paths = []
+    stale = {p for p in folder.glob("page-*.png")} if folder.is_dir() else set()
     for drawing, page_boxes in zip(drawings, boxes):
         image = render_page(drawing, images, book.spec.dpi, lettering_font)
         options = {}
@@ -43,6 +44,8 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
         with atomic_path(path, ".png") as tmp:
             image.save(tmp, "PNG", compress_level=PNG_COMPRESS_LEVEL, **options)
         paths.append(path)
+    for leftover in stale - set(paths):  # pages of an earlier, longer render
+        leftover.unlink(missing_ok=True)
     return paths
 
 
@@ -54,8 +57,8 @@ def render_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], 
 
 
 def panel_boxes(book: Book) -> list[list[tuple[int, int, int, int]]]:
-    """For each page, the pixel box (left, top, right, bottom) of each panel's visible art on
-    the trimmed page image, in reading order."""
+    """For each page, the pixel box (left, top, right, bottom) where each panel's art is
+    pasted on the trimmed page image, in reading order (may reach past the page edges)."""
     r = _Raster.for_spec(book.spec)
     out = []
     for page in book.pages:
@@ -63,8 +66,9 @@ def panel_boxes(book: Book) -> list[list[tuple[int, int, int, int]]]:
         for slot in sorted(page.slots, key=lambda s: s.order):
             left, top = r.px(slot.art.x, slot.art.y1)
             right, bottom = r.px(slot.art.x1, slot.art.y)
-            boxes.append((max(0, round(left)), max(0, round(top)),
-                          min(r.size[0], round(right)), min(r.size[1], round(bottom))))
+            # The paste box itself, not clipped to the page: the watermark grid starts at the
+            # panel's own top-left pixel, which lies outside the page for art in the bleed.
+            boxes.append((round(left), round(top), round(right), round(bottom)))
         out.append(boxes)
     return out
 
