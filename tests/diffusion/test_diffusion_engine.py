@@ -191,3 +191,26 @@ def test_missing_local_model_is_one_line(tmp_path):
 def test_bf16_refused_on_cpu_without_native_support(models):
     with pytest.raises(GenerationError, match="bf16"):
         make_engine(models, device="cpu", dtype="bf16").settings()
+
+
+def test_sdxl_family_from_config_with_both_adapters(tmp_path):
+    from diffusers import UNet2DConditionModel
+
+    from storyboard.engines.diffusion import DiffusionEngine
+
+    from .tiny_models import build_faceid, build_lora, build_plus, build_tiny_sdxl
+
+    model = build_tiny_sdxl(tmp_path / "tiny-sdxl")
+    unet = UNet2DConditionModel.from_pretrained(model / "unet")
+    engine = DiffusionEngine(
+        model=str(model),
+        face_adapter=str(build_faceid(tmp_path / "faceid-xl.bin", unet)),
+        drawn_adapter=str(build_plus(tmp_path / "plus-xl.safetensors", unet)),
+        fast_lora=str(build_lora(tmp_path / "lcm-xl.safetensors", unet, scale=0.1)),
+    )
+    cast = [member(0, face(1)), member(1, drawn(2))]
+    a = engine.render(request(cast, width=96, height=64))
+    assert type(engine._pipe).__name__ == "StableDiffusionXLPipeline" and a.size == (96, 64)
+    assert np.array_equal(pixels(a), pixels(engine.render(request(cast, width=96, height=64))))
+    other = [member(0, face(3)), member(1, drawn(2))]
+    assert not np.array_equal(pixels(a), pixels(engine.render(request(other, width=96, height=64))))
