@@ -208,8 +208,11 @@ class DiffusionEngine:
         self._pipe = pipe
         self._place()
         if self.fast:
-            ref = self._ref("fast_lora")
-            self._load_lora(ref, _FAST, what="fast LoRA")
+            try:
+                self._load_lora(self._ref("fast_lora"), _FAST, what="fast LoRA")
+            except GenerationError:
+                self._pipe = None  # never draw with a half-loaded engine
+                raise
 
     def _place(self) -> None:
         """Cache where inputs go: both properties walk every parameter (~0.1 s per panel)."""

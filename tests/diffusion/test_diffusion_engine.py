@@ -214,3 +214,10 @@ def test_sdxl_family_from_config_with_both_adapters(tmp_path):
     assert np.array_equal(pixels(a), pixels(engine.render(request(cast, width=96, height=64))))
     other = [member(0, face(3)), member(1, drawn(2))]
     assert not np.array_equal(pixels(a), pixels(engine.render(request(other, width=96, height=64))))
+
+
+def test_fast_lora_that_does_not_fit_fails_every_time(models):
+    e = make_engine(models, fast_lora=str(models["bad_peel"]))
+    for _ in range(2):
+        with pytest.raises(GenerationError, match="fast LoRA"):
+            e.render(request())
