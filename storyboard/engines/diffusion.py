@@ -68,7 +68,8 @@ FACE_SCALE, DRAWN_SCALE = 0.8, 0.7  # IP-Adapter strength inside each member's m
 _FAST = "fast"  # peft adapter names
 _FACEID = "faceid_0"  # the name diffusers gives the FaceID LoRA (FaceID is loaded first)
 
-Progress = Callable[[str], None]
+Progress = Callable[[str], None]  # one-line status messages (loading, retries)
+_log = logging.getLogger("storyboard")  # notices a user must see even without a progress callback
 
 
 class DiffusionEngine:
@@ -352,7 +353,7 @@ class DiffusionEngine:
             for r in requests:
                 cut = _prompts.truncated_tail(pipe.tokenizer, r.prompt)
                 if cut:  # SDXL: two text encoders with pooled outputs; not chunked
-                    self.progress(f"{r.label}: prompt longer than 77 tokens; the model will not see: {cut}")
+                    _log.warning("%s: prompt longer than 77 tokens; the model will not see: %s", r.label, cut)
             if len(requests) == 1:
                 return {"prompt": prompts[0], "negative_prompt": negatives[0] if cfg else None}
             return {"prompt": prompts, "negative_prompt": negatives if cfg else None}

@@ -193,7 +193,7 @@ def test_bf16_refused_on_cpu_without_native_support(models):
         make_engine(models, device="cpu", dtype="bf16").settings()
 
 
-def test_sdxl_family_from_config_with_both_adapters(tmp_path):
+def test_sdxl_family_from_config_with_both_adapters(tmp_path, caplog):
     from diffusers import UNet2DConditionModel
 
     from storyboard.engines.diffusion import DiffusionEngine
@@ -214,6 +214,9 @@ def test_sdxl_family_from_config_with_both_adapters(tmp_path):
     assert np.array_equal(pixels(a), pixels(engine.render(request(cast, width=96, height=64))))
     other = [member(0, face(3)), member(1, drawn(2))]
     assert not np.array_equal(pixels(a), pixels(engine.render(request(other, width=96, height=64))))
+    # SDXL prompts are not chunked: what falls outside the window is named, with the panel.
+    engine.render(request(prompt="storm " * 15 + "kite", label="panel 9"))
+    assert any("panel 9" in r.message and "kite" in r.message for r in caplog.records)
 
 
 def test_fast_lora_that_does_not_fit_fails_every_time(models):
