@@ -50,9 +50,11 @@ SPEAKER_POINTS = ([0.3, 0.4], [0.7, 0.4])
 # ------------------------------------------------------------------------------ storyboard side
 
 
-class _Clock:
-    def __init__(self):
-        self.seconds = dict.fromkeys(STAGES, 0.0)
+class StageClock:
+    """Seconds spent in each named stage."""
+
+    def __init__(self, stages=STAGES):
+        self.seconds = dict.fromkeys(stages, 0.0)
 
     def wrap(self, stage, fn):
         def timed(*args, **kwargs):
@@ -67,7 +69,7 @@ class _Clock:
 class _TimedEngine:
     """The draft engine, timed per panel; keeps each panel's image for the comicforge side."""
 
-    def __init__(self, inner, clock: _Clock, keep: bool):
+    def __init__(self, inner, clock: StageClock, keep: bool):
         self._inner, self._clock, self.images = inner, clock, {} if keep else None
 
     def __getattr__(self, name):
@@ -82,10 +84,11 @@ class _TimedEngine:
         return image
 
 
-class _Patched:
-    """Time the stage functions where render() looks them up, and put them back afterwards."""
+class timed_stages:
+    """Time the stage functions where render() looks them up, and put them back afterwards.
+    `extra` adds (module or class, attribute, stage) triples."""
 
-    def __init__(self, clock: _Clock):
+    def __init__(self, clock: StageClock, extra=()):
         import importlib
 
         import storyboard.export.pdf as pdf
@@ -97,7 +100,7 @@ class _Patched:
 
         self._targets = [(script, "load_story", "validate"), (layout, "paginate", "paginate"),
                          (plan, "plan_panels", "plan"), (render, "_finish_panels", "finish"),
-                         (pdf, "compose", "lettering"), (pdf, "write_pdf", "PDF")]
+                         (pdf, "compose", "lettering"), (pdf, "write_pdf", "PDF"), *extra]
         self._clock, self._saved = clock, []
 
     def __enter__(self):
@@ -116,10 +119,10 @@ def run_storyboard(story_path: Path, out_pdf: Path, *, keep_images: bool, profil
     from storyboard.engines.registry import create_engine
     from storyboard.render import render
 
-    clock = _Clock()
+    clock = StageClock()
     engine = _TimedEngine(create_engine("draft"), clock, keep_images)
     profiler = cProfile.Profile() if profile else None
-    with _Patched(clock):
+    with timed_stages(clock):
         t0 = time.perf_counter()
         if profiler:
             profiler.enable()

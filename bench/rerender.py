@@ -11,6 +11,8 @@ interpreter (`python -c pass`), `python -c "import storyboard"` and `storyboard 
 `python -X importtime` on the warm re-render lists the imports of the whole render path
 (including those done lazily inside functions) and names the chain that pulled in any heavy
 library (torch, diffusers, transformers, cv2, insightface), which the draft path must not need.
+The same warm re-render is also timed stage by stage inside this process (validate, paginate,
+plan, cache read, finish, lettering, PDF) to show where the time in render() goes.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, median, table  # noqa: E402
 from _story import write_story  # noqa: E402
+from pages import StageClock, timed_stages  # noqa: E402
 
 GOAL_S = 2.0
+WARM_STAGES = ("validate", "paginate", "plan", "cache read", "finish", "lettering", "PDF")
 HEAVY = ("torch", "diffusers", "transformers", "cv2", "insightface", "onnxruntime", "accelerate", "peft")
 STORYBOARD = [sys.executable, "-m", "storyboard"]
 
@@ -91,6 +95,28 @@ def import_report(rows: list[tuple[str, int, float, float]], top: int = 12) -> d
     }
 
 
+# ------------------------------------------------------------------------------ in process
+
+
+def warm_stages(story: Path, out: Path, cache: Path) -> dict[str, float]:
+    """Seconds per stage of one warm re-render inside this process (imports already done)."""
+    from storyboard.cache import PanelCache
+    from storyboard.render import render
+
+    clock = StageClock(WARM_STAGES)
+    with timed_stages(clock, extra=[(PanelCache, "get", "cache read")]):
+        t0 = time.perf_counter()
+        result = render(str(story), out=out, engine="draft", cache=cache)
+        total = time.perf_counter() - t0
+    if result.panels_generated:
+        raise SystemExit(f"the cache was not warm: {result.summary()}")
+    stages = dict(clock.seconds)
+    stages["PDF"] -= stages["lettering"]  # compose runs inside write_pdf
+    stages["other"] = max(0.0, total - sum(stages.values()))
+    stages["total"] = total
+    return stages
+
+
 # ------------------------------------------------------------------------------ benchmark
 
 
@@ -114,6 +140,7 @@ def benchmark(panels: int, rounds: int, work: Path, profile: Path | None) -> dic
         "python -c 'import storyboard'": _timed([sys.executable, "-c", "import storyboard"], rounds),
         "storyboard --help": _timed([*STORYBOARD, "--help"], rounds),
     }
+    in_process = [warm_stages(story, out, cache) for _ in range(rounds)]
     _, done = _run(command, env_args=("-X", "importtime"))
     render_imports = import_report(parse_importtime(done.stderr))
     _, done = _run([sys.executable, "-X", "importtime", "-c", "import storyboard"])
@@ -128,6 +155,7 @@ def benchmark(panels: int, rounds: int, work: Path, profile: Path | None) -> dic
         "cold_render_in_process_s": cold["seconds"],
         "warm_rerender_s": {"median": median(warm_s), "min": min(warm_s), "max": max(warm_s)},
         "warm_rerender_in_process_s": median([s["seconds"] for s in warm_summaries]),
+        "warm_stages_s": {name: median([r[name] for r in in_process]) for name in in_process[0]},
         "goal_s": GOAL_S,
         "meets_goal": median(warm_s) <= GOAL_S,
         "baselines_s": {name: median(values) for name, values in baselines.items()},
@@ -154,6 +182,8 @@ def render_table(report: dict) -> str:
     verdict = "meets" if report["meets_goal"] else "MISSES"
     lines += ["", f"warm re-render {warm['median']:.2f} s (min {warm['min']:.2f}, max {warm['max']:.2f}): "
                   f"{verdict} the {report['goal_s']:.0f} s goal", ""]
+    stages = report["warm_stages_s"]
+    lines += [table(("warm re-render stage, in process", "median s"), list(stages.items())), ""]
     for title, key in (("imports of the warm re-render", "render_path"), ("imports of `import storyboard`", "import_storyboard")):
         info = report["imports"][key]
         lines.append(table((f"{title}: {info['total_s']:.2f} s, {info['modules']} modules", "cumulative s"),
