@@ -90,7 +90,7 @@ def bare_inputs(pipe, request, guidance: float, adapters: list[str]):
     return embeds, masks, scales
 
 
-def run_size(name: str, rounds: int, steps: int, per_group: int, log) -> dict:
+def run_size(name: str, rounds: int, steps: int, per_group: int, guidance, groups_wanted, log) -> dict:
     import numpy as np
     import torch
 
@@ -103,12 +103,12 @@ def run_size(name: str, rounds: int, steps: int, per_group: int, log) -> dict:
         m = build_all(Path(tmp), full_size=name == "full")
         engine = DiffusionEngine(
             model=str(m["model"]), face_adapter=str(m["face"]), drawn_adapter=str(m["drawn"]),
-            fast_lora=str(m["lcm"]), steps=steps,
+            fast_lora=str(m["lcm"]), steps=steps, guidance=guidance,
         )
         token_shape = (257, 1280) if name == "full" else (17, 32)
-        groups = {label: panels(px, f, d, per_group, token_shape) for label, f, d in GROUPS}
-        log(f"[{name}] warm-up (loads the pipeline and both adapters) ...")
-        for reqs in groups.values():
+        groups = {label: panels(px, f, d, per_group, token_shape) for label, f, d in GROUPS if label in groups_wanted}
+        log(f"[{name}] warm-up (loads the pipeline and the adapters) ...")
+        for reqs in reversed(groups.values()):  # the mixed group first: both adapters from the start
             engine.render(reqs[0])
         pipe = engine._pipe
         adapters = [spec.kind for spec in engine._specs]
@@ -156,7 +156,7 @@ def run_size(name: str, rounds: int, steps: int, per_group: int, log) -> dict:
     for label, t in times.items():
         e, b = median([w for w, _ in t["engine"]]), median([w for w, _ in t["bare"]])
         ec, bc = median([c for _, c in t["engine"]]), median([c for _, c in t["bare"]])
-        rows.append({"size": name, "panels": label, "px": px, "steps": steps, "engine_s": e, "bare_s": b, "ratio": e / b,
+        rows.append({"size": name, "panels": label, "px": px, "steps": steps, "guidance": engine.guidance, "engine_s": e, "bare_s": b, "ratio": e / b,
                      "engine_cpu_s": ec, "bare_cpu_s": bc, "cpu_ratio": ec / bc, "samples": len(t["engine"])})
     return {"rows": rows, "identical_pixels": identical}
 
@@ -167,6 +167,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, help="alternating rounds per size (default: tiny 5, full 2)")
     ap.add_argument("--panels", type=int, default=2, help="panels per group per round (default 2)")
     ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--guidance", type=float, help="guidance scale (default: the engine's, 1.5; 1 skips CFG)")
+    ap.add_argument("--groups", default=",".join(g[0] for g in GROUPS), help="panel groups to run (default: all)")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = ap.parse_args(argv)
@@ -180,13 +182,14 @@ def main(argv=None) -> int:
         if name not in SIZES:
             ap.error(f"unknown size {name!r}: choose from {', '.join(SIZES)}")
         rounds = args.rounds or SIZES[name]["rounds"]
-        result["sizes"][name] = run_size(name, rounds, args.steps, args.panels, log)
+        wanted = {g.strip() for g in args.groups.split(",")}
+        result["sizes"][name] = run_size(name, rounds, args.steps, args.panels, args.guidance, wanted, log)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     rows = [r for s in result["sizes"].values() for r in s["rows"]]
-    print(table(["size", "panels", "px", "steps", "engine s", "bare s", "ratio", "engine cpu s", "bare cpu s", "cpu ratio", "n"],
-                [[r["size"], r["panels"], r["px"], r["steps"], r["engine_s"], r["bare_s"], round(r["ratio"], 3),
+    print(table(["size", "panels", "px", "steps", "cfg", "engine s", "bare s", "ratio", "engine cpu s", "bare cpu s", "cpu ratio", "n"],
+                [[r["size"], r["panels"], r["px"], r["steps"], r["guidance"], r["engine_s"], r["bare_s"], round(r["ratio"], 3),
                   r["engine_cpu_s"], r["bare_cpu_s"], round(r["cpu_ratio"], 3), r["samples"]] for r in rows]))
     print("s = median wall seconds per panel; cpu s = median process CPU seconds (steadier on a shared machine)")
     for name, s in result["sizes"].items():
