@@ -77,7 +77,7 @@ def bare_inputs(pipe, request, guidance: float, adapters: list[str]):
         members = [m for m in request.cast if m.identity.kind == kind]
         if members:
             pos = torch.from_numpy(np.stack([m.identity.embedding for m in members]))[None]
-            grid = [np.asarray(Image.fromarray(m.mask, mode="F").resize(size, Image.Resampling.BOX)) for m in members]
+            grid = [np.asarray(Image.fromarray(np.asarray(m.mask, dtype=np.float32)).resize(size, Image.Resampling.BOX)) for m in members]
             masks.append(torch.from_numpy(np.clip(np.stack(grid), 0, 1))[None])
             scales.append([0.8 if kind == "face" else 0.7] * len(members))
         else:

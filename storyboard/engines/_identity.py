@@ -61,7 +61,7 @@ def latent_mask(member: CastMember, request: PanelRequest, factor: int) -> np.nd
             f"panel is {request.width}x{request.height}"
         )
     size = (request.width // factor, request.height // factor)
-    small = Image.fromarray(mask, mode="F").resize(size, Image.Resampling.BOX)
+    small = Image.fromarray(mask).resize(size, Image.Resampling.BOX)  # float32: mode "F"
     return np.clip(np.asarray(small, dtype=np.float32), 0.0, 1.0)
 
 
