@@ -1,12 +1,21 @@
 """Invisible watermark on every generated panel: "machine-generated" plus a short run id.
 
-The mark is the `invisible-watermark` package's `dwtDctSvd` method: payload bits quantise the
-largest singular value of the DCT of 4x4 blocks of the Haar-wavelet approximation of the U
-(chroma) channel, repeated over the whole image and decoded by majority over every
-repetition. diffusers marks SDXL images with the package's plain `dwtDct` method; measured
-here, that one loses the mark on any JPEG re-save and cannot mark flat drawn colours at all,
-while `dwtDctSvd` survives JPEG quality 80 on both. The image goes in as float32, so the
-package's internal YUV round trip neither truncates nor wraps around at 0 and 255.
+The mark is the `dwtDctSvd` scheme of the `invisible-watermark` package (the one diffusers
+uses for SDXL, with its plain `dwtDct` method), implemented here in vectorised numpy: payload
+bits quantise the largest singular value of the DCT of 4x4 blocks of the Haar-wavelet
+approximation of the U (chroma) channel, repeated over the whole image and decoded by majority
+over every repetition. Measured here, the plain `dwtDct` loses the mark on any JPEG re-save
+and cannot mark flat drawn colours at all, while `dwtDctSvd` survives JPEG re-saves on both.
+
+Marks stay readable by the package's decoder and the other way round (the tests hold them
+equal), with three departures in the encoder, none visible to a decoder:
+- only the U channel changes, through B and G in the ratio that keeps Y and V exactly
+  (the package round-trips the whole image through OpenCV's YUV);
+- the wavelet details are kept as they are (the package puts the horizontal and vertical
+  details back swapped, which moves every chroma edge: about 20x the pixel change);
+- the singular value moves to the nearest level that carries its bit, not the next one up
+  from the bottom of its step: the same decoding margin for about half the distortion.
+
 The payload is 56 bits:
 
     16-bit magic 0xA15B ("AI", "SB") | 32-bit run id | CRC-8 of the first 48 bits
@@ -21,6 +30,7 @@ pixel size it is printed at (after upscaling), and read back from exactly its ow
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import secrets
@@ -28,17 +38,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from storyboard.errors import GenerationError, StoryboardError, require
+from storyboard.errors import GenerationError, StoryboardError
 
 if TYPE_CHECKING:
+    import numpy as np
     from PIL import Image
 
 MAGIC = 0xA15B
 PAYLOAD_BITS = 56
-MIN_PIXELS = 256 * 256  # the library refuses smaller images: too few repetitions to vote
-_METHOD = "dwtDctSvd"
-_SCALE = 36  # the package's default quantisation step for the U channel
+MIN_PIXELS = 256 * 256  # as the package: fewer pixels give too few repetitions to vote
+_SCALE = 36.0  # quantisation step of the largest singular value (the package's U default)
 _BLOCK = 4
+# OpenCV's float BGR->YUV, which the package decodes with: U = 0.492 (B - Y) + 0.5.
+_LUMA = (0.299, 0.587, 0.114)
+_U_GAIN = 0.492
+_U_OFFSET = 0.5
+_UNIT = (1.0, 0.0, 0.0, 0.0)
 _FLIP_POOL = 12
 _MAX_FLIPS = 3
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
@@ -57,16 +72,30 @@ def mark(image: "Image.Image", run_id: str) -> "Image.Image":
 
     _check_run_id(run_id)
     _check_size(image)
-    imwatermark = require("imwatermark", "diffusion")
-    encoder = imwatermark.WatermarkEncoder()
-    encoder.set_watermark("bits", _payload(run_id))
-    # scales: leave Y alone, step 36 on U (the package's dwtDctSvd default, made explicit).
-    alpha = image.getchannel("A") if image.mode in ("RGBA", "LA") else None
-    marked = encoder.encode(_bgr(image), _METHOD, scales=[0, _SCALE, 0])
-    rgb = np.clip(np.rint(marked[:, :, ::-1]), 0, 255).astype(np.uint8)
-    out = Image.fromarray(rgb, "RGB")
-    if alpha is not None:
-        out.putalpha(alpha)
+    rgb = _rgb(image)
+    coef = _dct_blocks(rgb)
+    # The largest singular value and its vectors from the eigenpairs of C^T C: a batched
+    # eigh is twice as fast as a batched SVD.
+    squares, vectors = np.linalg.eigh(np.matmul(coef.transpose(0, 2, 1), coef))
+    values = np.sqrt(np.maximum(squares, 0.0))
+    largest, right = values[:, -1], vectors[:, :, -1]
+    left = np.matmul(coef, right[:, :, None])[:, :, 0] / np.maximum(largest, 1e-12)[:, None]
+    empty = largest < 1e-9  # an all-zero block: any unit pair is its singular pair
+    left[empty], right[empty] = _UNIT, _UNIT
+    bits = np.asarray(_payload(run_id), dtype=np.float64)[np.arange(len(coef)) % PAYLOAD_BITS]
+    step = _target(largest, values[:, -2], bits) - largest
+    # Only the largest singular value moves: add (new - old) u1 v1^T to each block's DCT.
+    dca = _idct_blocks(step[:, None, None] * left[:, :, None] * right[:, None, :], image.width // 8)
+    # Inverse Haar of a change to the approximation alone: each coefficient spreads, halved,
+    # over its 2x2 pixels.
+    du = np.repeat(np.repeat(dca / 2, 2, axis=0), 2, axis=1)
+    blue = du / _U_GAIN
+    height, width = du.shape
+    rgb[:height, :width, 2] += blue
+    rgb[:height, :width, 1] -= blue * (_LUMA[2] / _LUMA[1])  # holds Y, and so V, unchanged
+    out = Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8), "RGB")
+    if image.mode in ("RGBA", "LA"):
+        out.putalpha(image.getchannel("A"))
     return out
 
 
@@ -83,31 +112,82 @@ def read(image: "Image.Image") -> str | None:
     return _decode(_bit_scores(image))
 
 
-def _bit_scores(image: "Image.Image"):
+def _bit_scores(image: "Image.Image") -> "np.ndarray":
     """Per payload bit, the fraction of blocks voting 1.
 
-    The same arithmetic as the package's `dwtDctSvd` decoder (a test holds them equal),
-    vectorised, and keeping the fractions the package rounds away. The DCT is orthonormal,
-    so a block's largest singular value is that of its DCT; it is computed from the
-    eigenvalues of B^T B for all blocks at once.
+    The package's decoder rounds these fractions to bits. A block's largest singular value
+    is computed from the eigenvalues of B^T B, for all blocks at once.
     """
     import numpy as np
 
-    cv2 = require("cv2", "diffusion")
-    pywt = require("pywt", "diffusion")
-    bgr = _bgr(image)
-    height, width = bgr.shape[:2]
-    u = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV)[: height // 4 * 4, : width // 4 * 4, 1]
-    approx = pywt.dwt2(u, "haar")[0].astype(np.float64)
-    rows, cols = approx.shape[0] // _BLOCK, approx.shape[1] // _BLOCK
-    blocks = approx[: rows * _BLOCK, : cols * _BLOCK].reshape(rows, _BLOCK, cols, _BLOCK)
-    blocks = blocks.transpose(0, 2, 1, 3).reshape(-1, _BLOCK, _BLOCK)
-    gram = np.matmul(blocks.transpose(0, 2, 1), blocks)
+    coef = _dct_blocks(_rgb(image))
+    gram = np.matmul(coef.transpose(0, 2, 1), coef)
     largest = np.sqrt(np.maximum(np.linalg.eigvalsh(gram)[:, -1], 0.0))
     votes = (largest % _SCALE) > _SCALE * 0.5
-    bit = np.arange(rows * cols) % PAYLOAD_BITS  # the package's row-major repetition
+    bit = np.arange(len(coef)) % PAYLOAD_BITS  # the package's row-major repetition
     ones = np.bincount(bit, weights=votes, minlength=PAYLOAD_BITS)
     return ones / np.maximum(np.bincount(bit, minlength=PAYLOAD_BITS), 1)
+
+
+def _target(largest: "np.ndarray", second: "np.ndarray", bits: "np.ndarray") -> "np.ndarray":
+    """The singular value each block moves to: the nearest level whose step remainder is a
+    quarter of the step for a 0 bit and three quarters for a 1, as the decoder reads them.
+    A level below zero, or one that would stop being the block's largest value (give or
+    take a quarter step of noise), gives way to the one above."""
+    import numpy as np
+
+    offset = _SCALE * (0.25 + 0.5 * bits)
+    below = offset + _SCALE * np.floor((largest - offset) / _SCALE)
+    above = below + _SCALE
+    use_below = (largest - below < above - largest) & (below > second + _SCALE / 4)
+    return np.where(use_below, below, above)
+
+
+def _dct_blocks(rgb: "np.ndarray") -> "np.ndarray":
+    """The orthonormal 2-D DCT of every 4x4 block of the U channel's Haar approximation,
+    over the image's top-left multiple of 4 pixels (the package's grid), as (N, 4, 4)
+    float64 in row-major block order."""
+    import numpy as np
+
+    height, width = rgb.shape[0] // 4 * 4, rgb.shape[1] // 4 * 4
+    red, green, blue = _LUMA
+    weights = np.array([-_U_GAIN * red, -_U_GAIN * green, _U_GAIN * (1 - blue)])
+    u = rgb[:height, :width].astype(np.float64) @ weights + _U_OFFSET
+    # Haar approximation: each 2x2 square's sum over 2 (pywt's orthonormal 'haar').
+    approx = (u[0::2, 0::2] + u[0::2, 1::2] + u[1::2, 0::2] + u[1::2, 1::2]) / 2
+    rows, cols = approx.shape[0] // _BLOCK, approx.shape[1] // _BLOCK
+    plane = approx[: rows * _BLOCK, : cols * _BLOCK].reshape(rows, _BLOCK, cols, _BLOCK)
+    flat = plane.swapaxes(1, 2).reshape(-1, _BLOCK * _BLOCK)
+    return (flat @ _dct_matrix().T).reshape(-1, _BLOCK, _BLOCK)
+
+
+def _idct_blocks(coef: "np.ndarray", cols: int) -> "np.ndarray":
+    """The inverse of `_dct_blocks` for a plane `cols` blocks wide, tiled back into it."""
+    rows = len(coef) // cols
+    flat = coef.reshape(-1, _BLOCK * _BLOCK) @ _dct_matrix()  # the transform is orthogonal
+    tiled = flat.reshape(rows, cols, _BLOCK, _BLOCK).swapaxes(1, 2)
+    return tiled.reshape(rows * _BLOCK, cols * _BLOCK)
+
+
+@functools.cache
+def _dct_matrix() -> "np.ndarray":
+    """The orthonormal 2-D DCT-II of a 4x4 block (OpenCV's `dct`) on its row-major 16-vector:
+    kron(D, D) with D the 1-D transform, as one large product for all blocks is far faster
+    than D B D^T block by block."""
+    import numpy as np
+
+    k, i = np.arange(_BLOCK)[:, None], np.arange(_BLOCK)[None, :]
+    one_d = np.cos(np.pi * (2 * i + 1) * k / (2 * _BLOCK)) * np.sqrt(2 / _BLOCK)
+    one_d[0] /= np.sqrt(2)
+    matrix = np.kron(one_d, one_d)
+    matrix.setflags(write=False)
+    return matrix
+
+
+def _rgb(image: "Image.Image") -> "np.ndarray":
+    import numpy as np
+
+    return np.array(image.convert("RGB"), dtype=np.float32)
 
 
 def _decode(scores) -> str | None:
@@ -124,12 +204,6 @@ def _decode(scores) -> str | None:
             if run_id is not None:
                 return run_id
     return None
-
-
-def _bgr(image: "Image.Image"):
-    import numpy as np
-
-    return np.asarray(image.convert("RGB"), dtype=np.float32)[:, :, ::-1].copy()
 
 
 def _payload(run_id: str) -> list[int]:

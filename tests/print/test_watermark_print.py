@@ -10,8 +10,6 @@ from storyboard.watermark import _parse, _payload, mark, new_run_id, read
 
 from .conftest import drawn_panel, painted_panel
 
-pytest.importorskip("imwatermark")
-
 
 def jpeg(image: Image.Image, quality: int) -> Image.Image:
     buffer = io.BytesIO()
@@ -69,17 +67,39 @@ def test_bad_run_id_and_tiny_panel_are_refused():
     assert read(painted_panel(200, 200)) is None
 
 
+def bgr(image: Image.Image):
+    """The float32 BGR array the package's encoder and decoder take (no uint8 wrap-around)."""
+    import numpy as np
+
+    return np.asarray(image.convert("RGB"), dtype=np.float32)[:, :, ::-1].copy()
+
+
 @pytest.mark.parametrize("quality", [None, 60])
 def test_vote_fractions_round_to_the_package_decoder_bits(quality):
+    pytest.importorskip("imwatermark")
     from imwatermark import WatermarkDecoder
 
-    from storyboard.watermark import _bgr, _bit_scores
+    from storyboard.watermark import _bit_scores
 
     image = mark(painted_panel(600, 500, seed=5), "0badcafe")
     if quality:
         image = jpeg(image, quality)
-    package = [int(b) for b in WatermarkDecoder("bits", 56).decode(_bgr(image), "dwtDctSvd")]
+    package = [int(b) for b in WatermarkDecoder("bits", 56).decode(bgr(image), "dwtDctSvd")]
     assert [int(s > 0.5) for s in _bit_scores(image)] == package
+
+
+@pytest.mark.parametrize("make", [drawn_panel, painted_panel])
+def test_panels_marked_by_the_package_encoder_still_read(make):
+    import numpy as np
+
+    pytest.importorskip("imwatermark")
+    from imwatermark import WatermarkEncoder
+
+    encoder = WatermarkEncoder()
+    encoder.set_watermark("bits", _payload("0badcafe"))
+    marked = encoder.encode(bgr(make(400, 300, seed=6)), "dwtDctSvd", scales=[0, 36, 0])
+    image = Image.fromarray(np.clip(np.rint(marked[:, :, ::-1]), 0, 255).astype(np.uint8))
+    assert read(image) == "0badcafe"
 
 
 def test_doubtful_bits_are_corrected_but_confident_errors_are_not():
