@@ -9,11 +9,17 @@ are not in the key, so they reuse the image.
 On disk: `<root>/<key[:2]>/<key>.png` with a `<key>.json` sidecar of the key's inputs. Every
 file is written to a temporary name and renamed into place, PNG last: a PNG that exists is
 complete, so concurrent renders sharing a cache and killed renders never read a partial entry.
+
+Beside a panel, `<key>.print-<print key>.jpg` files keep the print-ready JPEG that the PDF
+embeds (the panel brought to print size and encoded): an unchanged re-render copies those
+bytes into the PDF instead of decoding the PNG and encoding the JPEG again. They are derived
+data: one only counts while its panel's PNG is intact, and `clear` removes them with it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -114,6 +120,21 @@ def panel_key(engine_settings: dict[str, Any], request: "PanelRequest") -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def print_key(key: str, width: int, height: int, *, encoding: dict[str, Any], upscale: str | None) -> str:
+    """The key of a panel's print-ready JPEG: the panel, its print size, how it is brought to
+    that size (a local upscaler file by content) and the JPEG encoder's settings."""
+    inputs = {"key_version": KEY_VERSION, "panel": key, "size": [width, height], "encoding": encoding,
+              "upscale": None if upscale in (None, "lanczos") else _file_digest(str(upscale))}
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # removed by a concurrent clear
+        return 0
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -166,6 +187,59 @@ class PanelCache:
             path.unlink(missing_ok=True)
             return None
 
+    def has(self, key: str) -> bool:
+        """Whether panel `key` is stored intact, checked without decoding it: every PNG chunk
+        must match its checksum. A damaged entry is removed and counts as a miss."""
+        from PIL import Image, UnidentifiedImageError
+
+        path = self._png(key)
+        try:
+            with Image.open(path, formats=["PNG"]) as image:
+                image.verify()
+            return True
+        except FileNotFoundError:
+            return False
+        except (OSError, UnidentifiedImageError, SyntaxError):
+            path.unlink(missing_ok=True)
+            return False
+
+    def get_print(self, key: str, pkey: str, size: tuple[int, int]) -> bytes | None:
+        """The print-ready JPEG `pkey` of panel `key` at `size`, or None.
+
+        Checked without decoding the art: the panel's PNG must pass its chunk checksums (a
+        damaged panel is a miss, as with `get`), and the JPEG must start and end with its
+        markers and declare `size`. A damaged JPEG is removed."""
+        from PIL import Image, UnidentifiedImageError
+
+        if not self.has(key):
+            return None
+        path = self._print(key, pkey)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            with Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
+                ok = image.size == tuple(size) and data.endswith(b"\xff\xd9")
+        except (OSError, UnidentifiedImageError, SyntaxError):
+            ok = False
+        if not ok:
+            path.unlink(missing_ok=True)
+            return None
+        return data
+
+    def put_print(self, key: str, pkey: str, data: bytes) -> None:
+        """Keep a print-ready JPEG of panel `key` (written after the panel's PNG)."""
+        try:
+            _atomic_write(self._print(key, pkey), lambda fh: fh.write(data))
+        except FileNotFoundError:
+            pass  # a `cache clear` meanwhile took the folder
+        except OSError as err:
+            raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
+
+    def _print(self, key: str, pkey: str) -> Path:
+        return self.root / key[:2] / f"{key}.print-{pkey[:32]}.jpg"
+
     def put(self, key: str, image: "Image.Image", inputs: dict[str, Any] | None = None) -> None:
         try:
             if inputs is not None:
@@ -178,8 +252,11 @@ class PanelCache:
             raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
 
     def info(self) -> CacheInfo:
-        files = list(self.root.glob("??/*.png")) if self.root.is_dir() else []
-        return CacheInfo(self.root, len(files), sum(f.stat().st_size for f in files))
+        if not self.root.is_dir():
+            return CacheInfo(self.root, 0, 0)
+        panels = list(self.root.glob("??/*.png"))
+        prints = list(self.root.glob("??/*.print-*.jpg"))
+        return CacheInfo(self.root, len(panels), sum(_size(f) for f in panels + prints))
 
     def clear(self) -> int:
         """Remove every entry (and stray temporary files); return how many panels were removed."""

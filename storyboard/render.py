@@ -12,8 +12,9 @@ import dataclasses
 import hashlib
 import json
 import os
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,8 +124,9 @@ def render(
     default folder, or False for none. Panels are generated once however many outputs.
     """
     from storyboard import layout, plan
-    from storyboard.cache import PanelCache, key_inputs, panel_key
+    from storyboard.cache import PanelCache, key_inputs, panel_key, print_key
     from storyboard.export import check_lettering
+    from storyboard.export.pdf import JPEG_ENCODING
     from storyboard.script import Story, load_story
 
     started = time.perf_counter()
@@ -148,18 +150,32 @@ def render(
     run_id = _run_id(story, settings)
     watermark = watermark and getattr(engine_obj, "generative", True)  # sketches carry no mark
     keys = {(r.scene, r.panel): panel_key(settings, r) for r in requests}
+    # The PDF embeds each panel as print-ready JPEG bytes, kept in the cache beside the panel so
+    # an unchanged panel is neither decoded nor encoded again. Not for marked panels: the mark
+    # carries this run's id, so their bytes differ every run and could never be reused.
+    wants_pdf = any(fmt == "pdf" for _, fmt in targets)
+    pkeys = {}
+    if store is not None and wants_pdf and not watermark:
+        pkeys = {where: print_key(key, *print_sizes[where], encoding=JPEG_ENCODING, upscale=upscale)
+                 for where, key in keys.items()}
+    finish = _Finisher(upscale, run_id if watermark else None)
+    panels = _Panels(finish, print_sizes, keep=watermark and len(targets) > 1)
 
-    images: dict[tuple[int, int], Image.Image] = {}
     records: dict[tuple[int, int], PanelRecord] = {}
-    todo = []
+    todo, unfinished = [], []
     for request in requests:
         where = (request.scene, request.panel)
-        image = store.get(keys[where]) if store else None
-        if image is None:
+        key = keys[where]
+        jpeg = store.get_print(key, pkeys[where], print_sizes[where]) if pkeys else None
+        if jpeg is not None:
+            panels.jpegs[where] = jpeg
+        elif not (store and store.has(key)):
             todo.append(request)
             continue
-        images[where] = image
-        records[where] = _record(story, request, keys[where], "cached", 0.0)
+        else:
+            unfinished.append(where)
+        panels.loaders[where] = _stored(store, key, engine_obj, request)
+        records[where] = _record(story, request, key, "cached", 0.0)
         if progress:
             progress(len(records), len(requests), request, "cached")
 
@@ -167,12 +183,17 @@ def render(
         where = (request.scene, request.panel)
         if store:
             store.put(keys[where], image, key_inputs(settings, request))
-        images[where] = image
+            panels.loaders[where] = _stored(store, keys[where], engine_obj, request)
+        else:
+            panels.loaders[where] = lambda image=image: image
+        if wants_pdf:  # now, while the image is at hand: a long book never holds every panel decoded
+            panels.jpegs[where] = _print_jpeg(panels, where, image, store, keys, pkeys)
         records[where] = _record(story, request, keys[where], "generated", seconds)
         if progress:
             progress(len(records), len(requests), request, "generated")
 
-    finished = _finish_panels(requests, images, print_sizes, upscale, watermark, run_id, settings)
+    if wants_pdf:
+        _finish_panels(unfinished, panels, store, keys, pkeys)
     panel_records = [records[(r.scene, r.panel)] for r in requests]
     result = RenderResult(
         outputs=[],
@@ -188,7 +209,7 @@ def render(
         # A manifest never describes another render than the output beside it: the old one
         # goes before the output is replaced, and an interrupted run leaves none.
         _remove_manifest(path)
-        _export(fmt, story, book, finished, path, font, settings, run_id, watermark)
+        _export(fmt, story, book, panels, path, font, settings, run_id, watermark)
         result.outputs.append(path)
         result.manifests.append(_write_manifest(path, story, settings, result, watermark=watermark, seed=seed))
     result.seconds = time.perf_counter() - started
@@ -264,27 +285,110 @@ def _generate(engine: "Engine", todo: list["PanelRequest"]) -> Iterable[tuple["P
         yield request, image, time.perf_counter() - t0
 
 
-def _finish_panels(requests, images, print_sizes, upscale_method, watermark, run_id, settings):
-    """Bring panels to print size and mark them; the cache keeps the engine's output."""
-    from storyboard import upscale as upscaling
+class _Finisher:
+    """Brings a panel to print size and marks it; the cache keeps the engine's output. The
+    upscaler model loads on first use, so a render whose panels are all finished already
+    loads none."""
 
-    marker = None
-    if watermark:
-        from storyboard import watermark as wm
+    def __init__(self, upscale_method: str | None, run_id: str | None):
+        self.method, self.run_id = upscale_method, run_id
+        self._upscaler, self._lock = None, threading.Lock()
 
-        marker = wm.mark
-    upscaler = upscaling.load_upscaler(upscale_method) if upscale_method not in (None, "lanczos") else None
-    out = {}
-    for request in requests:
-        where = (request.scene, request.panel)
-        image = images[where]
-        size = print_sizes[where]
+    def __call__(self, image: "Image.Image", size: tuple[int, int]) -> "Image.Image":
+        from storyboard import upscale as upscaling
+
         if image.size != size:
-            image = upscaling.upscale(image, size, method="model" if upscaler else "lanczos", model=upscaler)
-        if marker is not None:
-            image = marker(image, run_id)
-        out[where] = image
-    return out
+            model = self._model()
+            image = upscaling.upscale(image, size, method="model" if model else "lanczos", model=model)
+        if self.run_id is not None:
+            from storyboard import watermark as wm
+
+            image = wm.mark(image, self.run_id)
+        return image
+
+    def _model(self):
+        if self.method in (None, "lanczos"):
+            return None
+        with self._lock:
+            if self._upscaler is None:
+                from storyboard import upscale as upscaling
+
+                self._upscaler = upscaling.load_upscaler(self.method)
+            return self._upscaler
+
+
+class _Panels(Mapping):
+    """The finished panels of a render, made when an export asks for them so that a long book
+    is never held decoded at once. `jpegs` holds what the PDF embeds; PNG pages and CBZ get
+    PIL images, loaded (from the cache) and finished again on every access, or only once
+    with `keep` (marking is slow: worth the memory when several outputs need the images)."""
+
+    def __init__(self, finish: _Finisher, print_sizes: dict[tuple[int, int], tuple[int, int]], *, keep: bool):
+        self.finish, self.print_sizes, self.keep = finish, print_sizes, keep
+        self.loaders: dict[tuple[int, int], Callable[[], "Image.Image"]] = {}
+        self.jpegs: dict[tuple[int, int], bytes] = {}
+        self._kept: dict[tuple[int, int], "Image.Image"] = {}
+
+    def __getitem__(self, where: tuple[int, int]) -> "Image.Image":
+        if where in self._kept:
+            return self._kept[where]
+        return self.finished(where, self.loaders[where]())
+
+    def finished(self, where: tuple[int, int], raw: "Image.Image") -> "Image.Image":
+        if self.keep and where in self._kept:
+            return self._kept[where]
+        image = self.finish(raw, self.print_sizes[where])
+        if self.keep:
+            self._kept[where] = image
+        return image
+
+    def __iter__(self):
+        return iter(self.loaders)
+
+    def __len__(self) -> int:
+        return len(self.loaders)
+
+
+def _stored(store, key: str, engine: "Engine", request: "PanelRequest") -> Callable[[], "Image.Image"]:
+    """Loads a cached panel. Should the entry vanish meanwhile (a `cache clear` from another
+    process), the panel is drawn again and stored back, rather than failing the render."""
+
+    def load() -> "Image.Image":
+        image = store.get(key)
+        if image is None:
+            image = engine.render(request)
+            store.put(key, image)
+        return image
+
+    return load
+
+
+def _print_jpeg(panels: _Panels, where, raw, store, keys, pkeys) -> bytes:
+    from storyboard.export.pdf import print_jpeg
+
+    data = print_jpeg(panels.finished(where, raw), *panels.print_sizes[where])
+    if where in pkeys:
+        store.put_print(keys[where], pkeys[where], data)
+    return data
+
+
+def _finish_panels(unfinished, panels: _Panels, store, keys, pkeys) -> None:
+    """Print-ready JPEGs of the cached panels that have none yet, a few at a time on threads
+    (PIL releases the GIL while decoding and encoding)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storyboard.export import ahead
+
+    if not unfinished:
+        return
+    workers = max(1, min(8, os.cpu_count() or 1))
+
+    def make(where):
+        return _print_jpeg(panels, where, panels.loaders[where](), store, keys, pkeys)
+
+    with ThreadPoolExecutor(workers) as pool:
+        for where, data in zip(unfinished, ahead(pool, make, unfinished, 2 * workers)):
+            panels.jpegs[where] = data
 
 
 def _export(fmt, story, book, images, path, font, settings, run_id, watermark):
@@ -294,7 +398,7 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark):
     if fmt == "pdf":
         from storyboard.export.pdf import write_pdf
 
-        write_pdf(story, book, images, path, font=font, metadata=meta)
+        write_pdf(story, book, images.jpegs, path, font=font, metadata=meta)
     elif fmt == "pages":
         from storyboard.export.images import write_pages
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from storyboard.errors import ExportError
 from storyboard.layout import Book, Page, PanelSlot, Rect
 from storyboard.lettering import BLACK, Font, Item, Shape, Text, letter_panel, notes_item, story_font
 
-__all__ = ["PageDrawing", "check_lettering", "compose", "cover_crop", "atomic_path"]
+__all__ = ["PageDrawing", "ahead", "check_lettering", "compose", "cover_crop", "atomic_path"]
 
 BORDER_WIDTH = 1.0  # panel frame line, points
 
@@ -131,6 +132,18 @@ def panel_image(images: Mapping[tuple[int, int], Any], slot: PanelSlot):
     except KeyError:
         raise ValueError(f"no image for scene {slot.scene} panel {slot.panel}") from None
     return image.convert("RGB") if image.mode != "RGB" else image
+
+
+def ahead(pool, fn, items, depth: int) -> Iterator:
+    """`fn` over `items` in order on `pool`, at most `depth` results ahead of the consumer
+    (so a long book never holds every encoded panel at once)."""
+    pending = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= depth:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _umask() -> int:

@@ -15,17 +15,18 @@ import io
 import math
 import os
 import threading
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Mapping
 
-from storyboard.export import PageDrawing, atomic_path, compose, cover_crop, panel_image
+from storyboard.export import PageDrawing, ahead, atomic_path, compose, cover_crop, panel_image
 from storyboard.layout import Book, PanelSlot
 from storyboard.lettering import Font, Shape, Text, story_font
 
 JPEG_QUALITY = 90
+# Everything that decides the bytes `print_jpeg` makes: part of the key of a cached print JPEG.
+JPEG_ENCODING = {"format": "JPEG", "quality": JPEG_QUALITY, "subsampling": "4:4:4", "fit": "cover-lanczos"}
 
 
 def _jpeg_reader(data: bytes):
@@ -66,7 +67,7 @@ def _no_ascii85():
 def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], path: str | Path, *,
               font: str | Path | Font | None = None, metadata: dict | None = None) -> Path:
     """Write the lettered book to `path` atomically; `images` maps (scene, panel) to the
-    panel's PIL image. `font` (a TTF/OTF path) overrides the script's `style.font`;
+    panel's PIL image, or to `print_jpeg` bytes of it, which are embedded untouched. `font` (a TTF/OTF path) overrides the script's `style.font`;
     `metadata` is a `storyboard.provenance.provenance()` record, written as PDF Info + XMP."""
     from reportlab.pdfgen.canvas import Canvas
 
@@ -91,23 +92,11 @@ def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], pat
         slots = [slot for drawing in drawings for slot in drawing.arts]
         workers = max(1, min(8, os.cpu_count() or 1))
         with ThreadPoolExecutor(workers) as pool:
-            jpegs = _ahead(pool, lambda slot: _jpeg(panel_image(images, slot), slot), slots, 4 * workers)
+            jpegs = ahead(pool, lambda slot: _art(images, slot), slots, 4 * workers)
             for drawing in drawings:
                 _page(canvas, drawing, jpegs, lettering_font)
         canvas.save()
     return path
-
-
-def _ahead(pool, fn, items, depth: int):
-    """`fn` over `items` in order on `pool`, at most `depth` results ahead of the consumer
-    (so a long book never holds every encoded panel at once)."""
-    pending = deque()
-    for item in items:
-        pending.append(pool.submit(fn, item))
-        if len(pending) >= depth:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
 
 
 def _page(canvas, drawing: PageDrawing, jpegs, font: Font) -> None:
@@ -129,13 +118,23 @@ def _page(canvas, drawing: PageDrawing, jpegs, font: Font) -> None:
     canvas.showPage()
 
 
-def _jpeg(image, slot: PanelSlot) -> bytes:
-    """The art cropped to its frame's aspect, at most print resolution, as JPEG bytes."""
+def _art(images: Mapping[tuple[int, int], Any], slot: PanelSlot) -> bytes:
+    art = images.get((slot.scene, slot.panel))
+    if isinstance(art, bytes):
+        return art
+    return print_jpeg(panel_image(images, slot), slot.print_width, slot.print_height)
+
+
+def print_jpeg(image, width: int, height: int) -> bytes:
+    """The art cropped to the aspect of width x height, at most that size, as the JPEG bytes
+    the PDF embeds (see `JPEG_ENCODING`)."""
     from PIL import Image
 
-    image = cover_crop(image, slot.print_width, slot.print_height)
-    if image.width > slot.print_width:
-        image = image.resize((slot.print_width, slot.print_height), Image.Resampling.LANCZOS)
+    image = cover_crop(image, width, height)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    if image.width > width:
+        image = image.resize((width, height), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     # 4:4:4 chroma keeps ink lines and coloured edges crisp.
     image.save(out, "JPEG", quality=JPEG_QUALITY, subsampling=0, optimize=False)

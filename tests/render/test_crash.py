@@ -84,14 +84,21 @@ def wait_until(condition, timeout: float, proc: subprocess.Popen | None = None) 
 
 
 def assert_cache_sound(cache: Path) -> None:
-    """Every entry is a complete PNG with a readable sidecar of its inputs; nothing else is
-    visible (a killed write can only leave a hidden temporary file)."""
+    """Every entry is a complete PNG with a readable sidecar of its inputs, and every print
+    JPEG is complete and belongs to a stored panel (it is written after the PNG); nothing else
+    is visible (a killed write can only leave a hidden temporary file)."""
     for sub in cache.iterdir():
         assert sub.is_dir() and len(sub.name) == 2, sub
         for f in sub.iterdir():
             if temporary(f):
                 continue
-            assert f.suffix in (".png", ".json") and f.stem[:2] == sub.name, f
+            assert f.suffix in (".png", ".json", ".jpg") and f.stem[:2] == sub.name, f
+            if f.suffix == ".jpg":
+                key, _, _ = f.name.partition(".print-")
+                assert (sub / f"{key}.png").is_file(), f
+                with Image.open(f) as image:
+                    image.load()
+                continue
             if f.suffix == ".png":
                 inputs = json.loads(f.with_suffix(".json").read_text())  # written before the PNG
                 with Image.open(f) as image:

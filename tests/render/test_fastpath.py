@@ -1,0 +1,101 @@
+"""Warm re-renders embed the cached print-ready JPEGs: no panel is decoded or encoded again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import storyboard
+from storyboard.cache import PanelCache
+from storyboard.engines.draft import DraftEngine
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def script(tmp_path) -> Path:
+    shutil.copytree(ROOT / "examples", tmp_path / "story")
+    return tmp_path / "story" / "lighthouse.yaml"
+
+
+def render(script: Path, tmp_path: Path, out: str | list[str] = "out.pdf", **kw):
+    kw.setdefault("cache", tmp_path / "cache")
+    outs = [tmp_path / o for o in out] if isinstance(out, list) else tmp_path / out
+    return storyboard.render(script, engine=kw.pop("engine", "draft"), out=outs, **kw)
+
+
+def embedded_jpegs(path: Path) -> list[bytes]:
+    from pypdf import PdfReader
+
+    return [image.data for page in PdfReader(path).pages for image in page.images]
+
+
+def prints(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache").glob("??/*.print-*.jpg"))
+
+
+def test_warm_render_decodes_no_panel_and_embeds_the_same_bytes(script, tmp_path, monkeypatch):
+    first = render(script, tmp_path, "cold.pdf")
+    assert len(prints(tmp_path)) == first.panels_total == 7
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("a warm PDF render decoded a cached panel")
+
+    monkeypatch.setattr(PanelCache, "get", no_decoding)
+    monkeypatch.setattr("storyboard.export.pdf.print_jpeg", no_decoding)
+    warm = render(script, tmp_path, "warm.pdf")
+    assert warm.panels_cached == 7 and warm.panels_generated == 0
+    monkeypatch.undo()
+    uncached = render(script, tmp_path, "uncached.pdf", cache=False)
+    assert uncached.panels_generated == 7
+    cold_images = embedded_jpegs(tmp_path / "cold.pdf")
+    assert len(cold_images) == 7
+    assert embedded_jpegs(tmp_path / "warm.pdf") == cold_images == embedded_jpegs(tmp_path / "uncached.pdf")
+
+
+def test_damaged_print_jpeg_is_made_again(script, tmp_path):
+    render(script, tmp_path)
+    victim = prints(tmp_path)[0]
+    good = victim.read_bytes()
+    victim.write_bytes(good[: len(good) // 2])  # truncated: no end marker
+    again = render(script, tmp_path)
+    assert again.panels_generated == 0 and again.panels_cached == 7
+    assert victim.read_bytes() == good
+
+
+def test_damaged_panel_is_a_miss_even_with_its_print_jpeg(script, tmp_path):
+    render(script, tmp_path)
+    victim = next((tmp_path / "cache").glob("??/*.png"))
+    victim.write_bytes(victim.read_bytes()[:-40])  # the IEND chunk and part of the data cut
+    assert render(script, tmp_path).panels_generated == 1
+
+
+def test_pages_from_a_warm_cache_match_a_cold_render(script, tmp_path):
+    cold = render(script, tmp_path, "cold_pages", cache=tmp_path / "other")
+    render(script, tmp_path, "warm.pdf")  # fills the cache, print JPEGs included
+    warm = render(script, tmp_path, "warm_pages")
+    assert warm.panels_generated == 0 and cold.pages == warm.pages
+    for a, b in zip(sorted((tmp_path / "cold_pages").glob("*.png")), sorted((tmp_path / "warm_pages").glob("*.png")),
+                    strict=True):
+        with Image.open(a) as one, Image.open(b) as two:
+            assert one.tobytes() == two.tobytes(), a.name
+
+
+def test_marked_panels_keep_no_print_jpeg(script, tmp_path, monkeypatch):
+    marked = []
+
+    def mark(image, run_id):
+        marked.append(run_id)
+        return image.copy()
+
+    monkeypatch.setattr("storyboard.watermark.mark", mark)
+    engine = DraftEngine()
+    engine.generative = True  # a draw that must carry the machine-generated mark
+    first = render(script, tmp_path, ["a.pdf", "pages"], engine=engine)
+    assert not prints(tmp_path)
+    assert marked == [first.run_id] * 7  # once per panel for both outputs
+    second = render(script, tmp_path, engine=engine)
+    assert second.panels_cached == 7 and marked[7:] == [second.run_id] * 7
