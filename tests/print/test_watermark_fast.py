@@ -73,3 +73,15 @@ def test_image_sizes_off_the_grid_are_marked_to_the_edge_of_it():
     # The grid covers the top-left multiple of 8 pixels; the rest is left as it was.
     diff = np.abs(np.asarray(marked, dtype=int) - np.asarray(panel, dtype=int)).sum(axis=2)
     assert diff[384:].max() == 0 and diff[:, 512:].max() == 0 and diff[:384, :512].any()
+
+
+def test_painted_panel_off_the_page_grid_survives_page_jpeg_70():
+    import io
+
+    marked = mark(painted_panel(480, 360, seed=14), "0badcafe")
+    page = Image.new("RGB", (640, 520), "white")
+    page.paste(marked, (77, 53))
+    buffer = io.BytesIO()
+    page.save(buffer, "JPEG", quality=70)
+    resaved = Image.open(io.BytesIO(buffer.getvalue()))
+    assert read(resaved.crop((77, 53, 557, 413))) == "0badcafe"
