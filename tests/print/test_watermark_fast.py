@@ -40,7 +40,7 @@ def test_marking_and_reading_import_neither_torch_nor_opencv():
 def test_mark_is_faint_and_leaves_luma_alone(make):
     panel = make(800, 600, seed=11)
     marked = mark(panel, "0badcafe")
-    assert psnr(marked, panel) > 42  # the package's encoder: about 34-37 dB on these
+    assert psnr(marked, panel) > 41  # the package's encoder: about 34-37 dB on these
     # Only chroma moves; luma changes by rounding to 8 bits and clipping at 0 and 255.
     assert np.abs(luma(marked) - luma(panel)).mean() < 0.3
 
@@ -85,3 +85,24 @@ def test_painted_panel_off_the_page_grid_survives_page_jpeg_70():
     page.save(buffer, "JPEG", quality=70)
     resaved = Image.open(io.BytesIO(buffer.getvalue()))
     assert read(resaved.crop((77, 53, 557, 413))) == "0badcafe"
+
+
+@pytest.mark.parametrize("paper", [(255, 255, 255), (255, 255, 0)])
+def test_line_art_on_saturated_paper_carries_the_mark(paper):
+    """Blue at 255 (or 0) has no room one way: those blocks move the other way."""
+    import io
+
+    from PIL import ImageDraw
+
+    rng = np.random.default_rng(15)
+    panel = Image.new("RGB", (480, 360), paper)
+    draw = ImageDraw.Draw(panel)
+    for _ in range(10):
+        x, y = int(rng.integers(0, 400)), int(rng.integers(0, 300))
+        draw.ellipse([x, y, x + int(rng.integers(30, 200)), y + int(rng.integers(30, 150))],
+                     outline=(0, 0, 0), width=4)
+    marked = mark(panel, "0badcafe")
+    buffer = io.BytesIO()
+    marked.save(buffer, "JPEG", quality=90)
+    assert read(marked) == "0badcafe" and read(Image.open(buffer)) == "0badcafe"
+    assert psnr(marked, panel) > 35
