@@ -169,12 +169,12 @@ def render(
         jpeg = store.get_print(key, pkeys[where], print_sizes[where]) if pkeys else None
         if jpeg is not None:
             panels.jpegs[where] = jpeg
-        elif not (store and store.has(key)):
+        elif store and store.has(key):  # decoded later, a few at a time
+            unfinished.append(where)
+        else:
             todo.append(request)
             continue
-        else:
-            unfinished.append(where)
-        panels.loaders[where] = _stored(store, key, engine_obj, request)
+        panels.loaders[where] = _stored(store, key, engine_obj, request, settings)
         records[where] = _record(story, request, key, "cached", 0.0)
         if progress:
             progress(len(records), len(requests), request, "cached")
@@ -183,7 +183,7 @@ def render(
         where = (request.scene, request.panel)
         if store:
             store.put(keys[where], image, key_inputs(settings, request))
-            panels.loaders[where] = _stored(store, keys[where], engine_obj, request)
+            panels.loaders[where] = _stored(store, keys[where], engine_obj, request, settings)
         else:
             panels.loaders[where] = lambda image=image: image
         if wants_pdf:  # now, while the image is at hand: a long book never holds every panel decoded
@@ -349,15 +349,16 @@ class _Panels(Mapping):
         return len(self.loaders)
 
 
-def _stored(store, key: str, engine: "Engine", request: "PanelRequest") -> Callable[[], "Image.Image"]:
+def _stored(store, key: str, engine: "Engine", request: "PanelRequest", settings) -> Callable[[], "Image.Image"]:
     """Loads a cached panel. Should the entry vanish meanwhile (a `cache clear` from another
     process), the panel is drawn again and stored back, rather than failing the render."""
+    from storyboard.cache import key_inputs
 
     def load() -> "Image.Image":
         image = store.get(key)
         if image is None:
             image = engine.render(request)
-            store.put(key, image)
+            store.put(key, image, key_inputs(settings, request))
         return image
 
     return load

@@ -99,3 +99,33 @@ def test_marked_panels_keep_no_print_jpeg(script, tmp_path, monkeypatch):
     assert marked == [first.run_id] * 7  # once per panel for both outputs
     second = render(script, tmp_path, engine=engine)
     assert second.panels_cached == 7 and marked[7:] == [second.run_id] * 7
+
+
+def test_cached_panels_without_print_jpegs_get_them_again(script, tmp_path):
+    render(script, tmp_path, "first.pdf")
+    made = {p.name: p.read_bytes() for p in prints(tmp_path)}
+    for path in prints(tmp_path):
+        path.unlink()  # a cache filled before print JPEGs existed, or a render killed before writing them
+    again = render(script, tmp_path, "again.pdf")
+    assert again.panels_generated == 0 and again.panels_cached == 7
+    assert {p.name: p.read_bytes() for p in prints(tmp_path)} == made
+    assert embedded_jpegs(tmp_path / "again.pdf") == embedded_jpegs(tmp_path / "first.pdf")
+
+
+def test_panel_gone_before_its_export_is_drawn_again(script, tmp_path, monkeypatch):
+    render(script, tmp_path)
+    real_get = PanelCache.get
+    lost = []
+
+    def cleared_meanwhile(self, key):
+        if not lost:  # another process's `cache clear` between the lookup and the decode
+            lost.append(key)
+            for path in (tmp_path / "cache").glob(f"??/{key}*"):
+                path.unlink()
+        return real_get(self, key)
+
+    monkeypatch.setattr(PanelCache, "get", cleared_meanwhile)
+    result = render(script, tmp_path, "pages")
+    assert lost and result.panels_total == 7 and len(list((tmp_path / "pages").glob("*.png"))) == result.pages
+    assert (tmp_path / "cache" / lost[0][:2] / f"{lost[0]}.png").is_file()
+    assert (tmp_path / "cache" / lost[0][:2] / f"{lost[0]}.json").is_file()
