@@ -184,8 +184,10 @@ def _room(rgb: "np.ndarray", pattern: "np.ndarray", cols: int) -> tuple["np.ndar
     import numpy as np
 
     rows = len(pattern) // cols
-    squares = rgb[: rows * 8, : cols * 8, 2].reshape(rows * 4, 2, cols * 4, 2)
-    top, bottom = _tile(squares.max(axis=(1, 3))), _tile(squares.min(axis=(1, 3)))
+    blue = rgb[: rows * 8, : cols * 8, 2]
+    corners = (blue[0::2, 0::2], blue[0::2, 1::2], blue[1::2, 0::2], blue[1::2, 1::2])
+    top = _tile(np.maximum(np.maximum(corners[0], corners[1]), np.maximum(corners[2], corners[3])))
+    bottom = _tile(np.minimum(np.minimum(corners[0], corners[1]), np.minimum(corners[2], corners[3])))
     gain = pattern / (2 * _U_GAIN)  # blue change per unit step
     with np.errstate(divide="ignore", invalid="ignore"):
         upper = np.where(gain > 0, (255 - top) / gain, -bottom / gain)
