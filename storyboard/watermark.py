@@ -30,7 +30,7 @@ package's; "page" is the panel pasted at (77, 53) on a white page, the page re-s
     painted  43 / 34  20 / 20    20 / 20  20 / 20  20 / 20  20 / 15  20 / 3
 
 Flat drawn colours give way to JPEG's chroma smoothing at quality 80 when the panel is off
-the 8-pixel grid of the page (5 of 5 survive at quality 80 on the grid).
+the 8-pixel grid of the page (10 of 10 survive quality 80 pasted on the grid).
 
 The payload is 56 bits:
 
