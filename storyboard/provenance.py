@@ -47,7 +47,7 @@ def provenance(engine_settings: dict[str, Any], run_id: str, *, watermark: bool 
         "models": _model_ids(engine_settings),
         "run_id": run_id,
         "ai_generated": generative,
-        "watermark": "invisible-watermark dwtDctSvd, 56 bits" if watermark else "none",
+        "watermark": "dwtDctSvd (invisible-watermark scheme), 56 bits" if watermark else "none",
         "statement": statement,
     }
 

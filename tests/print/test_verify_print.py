@@ -19,7 +19,6 @@ from storyboard.watermark import mark
 
 from .conftest import drawn_panel, painted_panel
 
-pytest.importorskip("imwatermark")
 RUN = "5eed1234"
 SETTINGS = {
     "engine": "diffusion",
