@@ -14,6 +14,7 @@ import json
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from storyboard.script import Story
 
 FORMATS = ("pdf", "cbz", "pages")
+_WORKERS = max(1, min(8, os.cpu_count() or 1))  # threads finishing and encoding panels
 ProgressCallback = Callable[[int, int, "PanelRequest", str], None]  # done, total, request, status
 
 
@@ -123,6 +125,8 @@ def render(
     script's `generation` settings for a named engine. `cache` is a folder, None for the
     default folder, or False for none. Panels are generated once however many outputs.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from storyboard import layout, plan
     from storyboard.cache import PanelCache, key_inputs, panel_key, print_key
     from storyboard.export import check_lettering
@@ -179,21 +183,27 @@ def render(
         if progress:
             progress(len(records), len(requests), request, "cached")
 
-    for request, image, seconds in _generate(engine_obj, todo):
-        where = (request.scene, request.panel)
-        if store:
-            store.put(keys[where], image, key_inputs(settings, request))
-            panels.loaders[where] = _stored(store, keys[where], engine_obj, request, settings)
-        else:
-            panels.loaders[where] = lambda image=image: image
-        if wants_pdf:  # now, while the image is at hand: a long book never holds every panel decoded
-            panels.jpegs[where] = _print_jpeg(panels, where, image, store, keys, pkeys)
-        records[where] = _record(story, request, keys[where], "generated", seconds)
-        if progress:
-            progress(len(records), len(requests), request, "generated")
-
-    if wants_pdf:
-        _finish_panels(unfinished, panels, store, keys, pkeys)
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        encoding = deque()  # print JPEGs of new panels, made on threads while the next is drawn
+        for request, image, seconds in _generate(engine_obj, todo):
+            where = (request.scene, request.panel)
+            if store:
+                store.put(keys[where], image, key_inputs(settings, request))
+                panels.loaders[where] = _stored(store, keys[where], engine_obj, request, settings)
+            else:
+                panels.loaders[where] = lambda image=image: image
+            if wants_pdf:  # now, while the image is at hand: a long book never holds every panel decoded
+                encoding.append((where, pool.submit(_print_jpeg, panels, where, image, store, keys, pkeys)))
+                if len(encoding) > 2 * _WORKERS:
+                    done, future = encoding.popleft()
+                    panels.jpegs[done] = future.result()
+            records[where] = _record(story, request, keys[where], "generated", seconds)
+            if progress:
+                progress(len(records), len(requests), request, "generated")
+        for where, future in encoding:
+            panels.jpegs[where] = future.result()
+        if wants_pdf:
+            _finish_panels(pool, unfinished, panels, store, keys, pkeys)
     panel_records = [records[(r.scene, r.panel)] for r in requests]
     result = RenderResult(
         outputs=[],
@@ -373,23 +383,16 @@ def _print_jpeg(panels: _Panels, where, raw, store, keys, pkeys) -> bytes:
     return data
 
 
-def _finish_panels(unfinished, panels: _Panels, store, keys, pkeys) -> None:
-    """Print-ready JPEGs of the cached panels that have none yet, a few at a time on threads
+def _finish_panels(pool, unfinished, panels: _Panels, store, keys, pkeys) -> None:
+    """Print-ready JPEGs of the cached panels that have none yet, a few at a time on `pool`
     (PIL releases the GIL while decoding and encoding)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from storyboard.export import ahead
-
-    if not unfinished:
-        return
-    workers = max(1, min(8, os.cpu_count() or 1))
 
     def make(where):
         return _print_jpeg(panels, where, panels.loaders[where](), store, keys, pkeys)
 
-    with ThreadPoolExecutor(workers) as pool:
-        for where, data in zip(unfinished, ahead(pool, make, unfinished, 2 * workers)):
-            panels.jpegs[where] = data
+    for where, data in zip(unfinished, ahead(pool, make, unfinished, 2 * _WORKERS)):
+        panels.jpegs[where] = data
 
 
 def _export(fmt, story, book, images, path, font, settings, run_id, watermark):
