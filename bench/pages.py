@@ -164,7 +164,6 @@ def ensure_comicforge(venv: Path) -> Path:
 
 def comicforge_job(story: dict, images: dict, work: Path) -> Path:
     """Our panels as JPEG files (what our PDF embeds) and the page list for the worker."""
-    from PIL import Image
 
     art = work / "art"
     art.mkdir(exist_ok=True)

@@ -10,8 +10,6 @@ readers enforce.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import TYPE_CHECKING, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from storyboard.errors import ExportError
+from storyboard.export import atomic_path
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -134,31 +133,11 @@ def _entry(page, index: int, digits: int, provenance: dict | None, boxes) -> _En
 
 
 def _write_zip_atomically(path: Path, entries: Sequence[_Entry], xml: bytes) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as err:
-        raise ExportError(f"{path}: cannot write: {err.strerror or err}") from err
-    try:
-        with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w") as archive:
-            for entry in entries:
-                # Page images are already compressed: store them, deflate only the XML.
-                archive.writestr(_zipinfo(entry.name), entry.data, zipfile.ZIP_STORED)
-            archive.writestr(_zipinfo("ComicInfo.xml"), xml, zipfile.ZIP_DEFLATED)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise ExportError(f"{path}: cannot write: {err.strerror or err}") from err
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    with atomic_path(path, ".tmp") as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        for entry in entries:
+            # Page images are already compressed: store them, deflate only the XML.
+            archive.writestr(_zipinfo(entry.name), entry.data, zipfile.ZIP_STORED)
+        archive.writestr(_zipinfo("ComicInfo.xml"), xml, zipfile.ZIP_DEFLATED)
 
 
 def _zipinfo(name: str) -> zipfile.ZipInfo:

@@ -138,4 +138,4 @@ def test_failed_write_leaves_nothing_behind(tmp_path):
         write_cbz([tmp_path / "missing.png"], target, info=ComicInfo(title="T"))
     assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["story.cbz"]
     with pytest.raises(ExportError, match="cannot write"):
-        write_cbz(pages(1), tmp_path / "no" / "such" / "dir.cbz", info=ComicInfo(title="T"))
+        write_cbz(pages(1), target / "inside-a-file.cbz", info=ComicInfo(title="T"))
