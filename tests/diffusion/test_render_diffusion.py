@@ -59,3 +59,46 @@ def test_missing_model_offline_is_one_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "stable-diffusion-v1-5" in err
     assert not out.exists() and not list(tmp_path.glob(".x.pdf*"))
+
+
+def test_face_references_condition_exactly_their_panels(models, tmp_path, monkeypatch, capsys):
+    """A script's reference photos become an identity (tiny InsightFace models, real
+    FaceAnalysis path) that reaches the FaceID adapter; new photos redraw only that
+    character's panels."""
+    from PIL import Image
+
+    from tests.characters.tinymodels import build_face_pack, face_image
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    pack = build_face_pack(tmp_path / "face-pack")
+    refs = tmp_path / "story" / "refs"
+    refs.mkdir(parents=True)
+
+    def photos(seed: int) -> None:
+        Image.fromarray(face_image([(seed, 64, 128, 64)], jitter=4)).save(refs / "mara-1.png")
+        Image.fromarray(face_image([(seed, 128, 0, 64)], jitter=2)).save(refs / "mara-2.png")
+
+    photos(1)
+    script = tmp_path / "story" / "story.yaml"
+    script.write_text(
+        "title: Faces\ncharacters:\n"
+        "  mara: {description: a woman, kind: face, references: [refs/mara-1.png, refs/mara-2.png]}\n"
+        "  keeper: {description: an old man}\n"
+        "scenes:\n  - id: s\n    panels:\n"
+        "      - {action: Mara waves, cast: [mara]}\n"
+        "      - {action: the keeper sleeps, cast: [keeper]}\n"
+        "      - {action: both talk, cast: [{mara: left}, {keeper: right}]}\n"
+    )
+    args = ["render", str(script), "--engine", "diffusion", "--model", str(models["model"]),
+            "--fast-lora", str(models["lcm"]), "--face-adapter", str(models["face"]),
+            "--face-models", str(pack), "--library", str(tmp_path / "lib"), "--max-side", "128",
+            "--no-watermark", "-o", str(tmp_path / "faces.pdf"), "--cache", str(tmp_path / "cache"), "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["panels_generated"] == 3
+    assert list((tmp_path / "lib").rglob("*.safetensors")), "the identity is cached in the library"
+
+    photos(2)  # another face: only the panels casting mara change
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["panels_generated"] == 2
+    manifest = json.loads((tmp_path / "faces.pdf.manifest.json").read_text())
+    assert [p["status"] for p in manifest["panels"]] == ["generated", "cached", "generated"]
