@@ -115,6 +115,7 @@ def render(
     max_side: int = 1024,
     library: Any = None,
     face_models: str | None = None,
+    drawn_encoder: str | None = None,
     watermark: bool = True,
     upscale: str = "lanczos",
     progress: ProgressCallback | None = None,
@@ -143,7 +144,7 @@ def render(
     engine_obj = _engine(story, engine, engine_options or {})
     book = layout.paginate(story, max_side=max_side)
     font = check_lettering(story, book, font)  # a bad font or unprintable text fails before any panel
-    identities = _identities(story, engine_obj, library, face_models)
+    identities = _identities(story, engine_obj, library, face_models, drawn_encoder)
     requests = plan.plan_panels(story, book, identities, seed=seed)
     print_sizes = {(s.scene, s.panel): (s.print_width, s.print_height) for s in book.slots()}
     if getattr(engine_obj, "renders_at_print_size", False):
@@ -236,13 +237,14 @@ def _engine(story: "Story", engine: "str | Engine", options: dict[str, Any]) -> 
     merged = {
         key: value
         for key, value in story.generation.model_dump().items()
-        if value is not None and key not in ("engine", "seed", "face_models")
+        if value is not None and key not in ("engine", "seed", "face_models", "drawn_encoder")
     }
     merged.update({k: v for k, v in options.items() if v is not None})
     return create_engine(engine, base_dir=story.base_dir, **merged)
 
 
-def _identities(story: "Story", engine: "Engine", library: Any, face_models: str | None) -> dict[str, "Identity"]:
+def _identities(story: "Story", engine: "Engine", library: Any, face_models: str | None,
+                drawn_encoder: str | None) -> dict[str, "Identity"]:
     """Identity embeddings for every cast character that has references or a library entry.
     Engines that draw no identity (the draft engine) need none, so nothing is loaded."""
     if not getattr(engine, "uses_identities", True):
@@ -254,10 +256,9 @@ def _identities(story: "Story", engine: "Engine", library: Any, face_models: str
     if not wanted:
         return {}
     lib = library if isinstance(library, characters.CharacterLibrary) else characters.CharacterLibrary(library)
-    models = face_models or os.environ.get("STORYBOARD_FACE_MODELS")
-    if not models and story.generation.face_models:
-        local = story.base_dir / story.generation.face_models  # a folder named relative to the script
-        models = str(local) if local.is_dir() else story.generation.face_models
+    # Flags and the environment are relative to the current folder, the script's keys to the script.
+    models = face_models or os.environ.get("STORYBOARD_FACE_MODELS") or _script_ref(story, story.generation.face_models)
+    encoder = drawn_encoder or _script_ref(story, story.generation.drawn_encoder)
     return {
         cid: characters.identity_for(
             cid,
@@ -266,9 +267,19 @@ def _identities(story: "Story", engine: "Engine", library: Any, face_models: str
             kind=c.kind,
             library=lib,
             face_models=models,
+            drawn_encoder=encoder,
         )
         for cid, c in wanted.items()
     }
+
+
+def _script_ref(story: "Story", ref: str | None) -> str | None:
+    """A model reference from the script: a local path relative to the script if it exists there,
+    else the reference as written (a hub id or a name)."""
+    if not ref:
+        return None
+    local = story.base_dir / ref
+    return str(local) if local.exists() else ref
 
 
 def _at_size(request: "PanelRequest", width: int, height: int) -> "PanelRequest":

@@ -176,6 +176,7 @@ class Generation(_Model):
     face_adapter: NonEmpty | None = None
     drawn_adapter: NonEmpty | None = None
     face_models: NonEmpty | None = None
+    drawn_encoder: NonEmpty | None = None  # CLIP image encoder for drawn identities (an extension)
     fast: bool | None = None
     fast_lora: NonEmpty | None = None
     steps: int | None = Field(None, ge=1, le=200)

@@ -19,6 +19,7 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--face-adapter", help="IP-Adapter FaceID checkpoint for face characters")
     g.add_argument("--drawn-adapter", help="IP-Adapter Plus checkpoint for drawn characters")
     g.add_argument("--face-models", help="InsightFace model pack name or folder of ONNX models")
+    g.add_argument("--drawn-encoder", help="CLIP image encoder for drawn characters (must match --drawn-adapter)")
     g.add_argument("--fast-lora", help="latent-consistency LoRA for few-step sampling")
     g.add_argument("--fast", action=argparse.BooleanOptionalAction, default=None,
                    help="few-step latent-consistency sampling (default: on)")
@@ -66,6 +67,7 @@ def render_kwargs(args, story) -> dict:
         max_side=args.max_side,
         library=args.library,
         face_models=args.face_models,
+        drawn_encoder=args.drawn_encoder,
         watermark=not args.no_watermark,
         upscale=args.upscale,
     )

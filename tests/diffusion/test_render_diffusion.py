@@ -102,3 +102,29 @@ def test_face_references_condition_exactly_their_panels(models, tmp_path, monkey
     assert json.loads(capsys.readouterr().out)["panels_generated"] == 2
     manifest = json.loads((tmp_path / "faces.pdf.manifest.json").read_text())
     assert [p["status"] for p in manifest["panels"]] == ["generated", "cached", "generated"]
+
+
+def test_drawn_references_use_the_given_encoder_and_plus_adapter(models, tmp_path, monkeypatch, capsys):
+    """lighthouse.yaml's gull has drawn reference images: they go through the CLIP image
+    encoder named by --drawn-encoder into the Plus adapter; new drawings redraw only its panels."""
+    import shutil
+
+    from PIL import Image, ImageOps
+
+    from tests.characters.tinymodels import build_clip_encoder
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    encoder = build_clip_encoder(tmp_path / "image_encoder")
+    story = tmp_path / "story"
+    shutil.copytree(EXAMPLE.parent, story)
+    args = ["render", str(story / "lighthouse.yaml"), "--engine", "diffusion", "--model", str(models["model"]),
+            "--fast-lora", str(models["lcm"]), "--drawn-adapter", str(models["drawn"]),
+            "--drawn-encoder", str(encoder), "--library", str(tmp_path / "lib"), "--max-side", "96",
+            "--no-watermark", "-o", str(tmp_path / "l.pdf"), "--cache", str(tmp_path / "cache"), "--json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["panels_generated"] == 7
+
+    gull = story / "refs" / "gull-1.png"
+    ImageOps.mirror(ImageOps.invert(Image.open(gull).convert("RGB"))).save(gull)  # another gull
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["panels_generated"] == 2  # the two panels casting the gull
