@@ -128,3 +128,31 @@ def test_drawn_references_use_the_given_encoder_and_plus_adapter(models, tmp_pat
     ImageOps.mirror(ImageOps.invert(Image.open(gull).convert("RGB"))).save(gull)  # another gull
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)["panels_generated"] == 2  # the two panels casting the gull
+
+
+def test_cache_rules_hold_for_the_diffusion_engine(models, tmp_path, monkeypatch):
+    """The four incremental-render rules of the draft engine's tests, on the real pipeline."""
+    import shutil
+
+    import storyboard
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    shutil.copytree(EXAMPLE.parent, tmp_path / "story")
+    script = tmp_path / "story" / "five-friends.yaml"
+    options = {"model": str(models["model"]), "fast_lora": str(models["lcm"])}
+
+    def render():
+        return storyboard.render(script, engine="diffusion", engine_options=options, out=tmp_path / "o.pdf",
+                                 cache=tmp_path / "cache", max_side=96, watermark=False)
+
+    def edit(old, new):
+        script.write_text(script.read_text().replace(old, new, 1))
+
+    assert render().panels_generated == 5
+    assert render().panels_generated == 0
+    edit("Rex barks at the kite", "Rex chases his tail")
+    assert [(r.scene, r.panel) for r in render().panels if r.status == "generated"] == [(0, 3)]
+    edit("Here it goes!", "Up, up and away!")
+    assert render().panels_generated == 0
+    edit("tall boy of twelve, glasses", "short boy of twelve, red cap")  # ben is in panels 0 and 4
+    assert [(r.scene, r.panel) for r in render().panels if r.status == "generated"] == [(0, 0), (0, 4)]
