@@ -60,14 +60,17 @@ def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _named(value: str, names: tuple[str, ...], what: str, otherwise: str) -> str:
+    if value not in names:
+        raise ValueError(
+            f"unknown {what} '{value}'{_did_you_mean(value, names)}; use one of {', '.join(names)} or {otherwise}"
+        )
+    return value
+
+
 def _page_size(value):
     if isinstance(value, str):
-        if value not in PAGE_SIZES:
-            raise ValueError(
-                f"unknown page size '{value}'{_did_you_mean(value, PAGE_SIZES)}; "
-                f"use one of {', '.join(PAGE_SIZES)} or [width_mm, height_mm]"
-            )
-        return value
+        return _named(value, PAGE_SIZES, "page size", "[width_mm, height_mm]")
     if isinstance(value, (list, tuple)) and len(value) == 2 and all(_number(v) for v in value):
         if not all(20 <= v <= 2000 for v in value):
             raise ValueError("a custom page size is [width_mm, height_mm], each between 20 and 2000 mm")
@@ -79,12 +82,7 @@ def _position(value):
     if value is None:
         return None
     if isinstance(value, str):
-        if value not in POSITIONS:
-            raise ValueError(
-                f"unknown position '{value}'{_did_you_mean(value, POSITIONS)}; "
-                f"use one of {', '.join(POSITIONS)} or a box [x0, y0, x1, y1]"
-            )
-        return value
+        return _named(value, POSITIONS, "position", "a box [x0, y0, x1, y1]")
     if isinstance(value, (list, tuple)) and len(value) == 4 and all(_number(v) for v in value):
         x0, y0, x1, y1 = (float(v) for v in value)
         if not all(0.0 <= v <= 1.0 for v in (x0, y0, x1, y1)):
