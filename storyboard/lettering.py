@@ -23,7 +23,8 @@ from typing import Any, Sequence, Union
 
 from storyboard._lettering import shapes
 from storyboard.errors import ExportError
-from storyboard.layout import PageSpec, PanelSlot, Rect, cast_boxes
+from storyboard.layout import PageSpec, PanelSlot, Rect
+from storyboard.staging import StagedFigure, stage_panel
 
 Color = tuple[float, float, float]
 BLACK: Color = (0.0, 0.0, 0.0)
@@ -353,8 +354,27 @@ def _after(box, prev, rtl: bool) -> bool:
     return below or beside
 
 
-def _wants(story: Any, panel: Any, W: float, H: float) -> list[_Want]:
-    boxes = dict(zip((c.id for c in panel.cast), cast_boxes(panel)))
+def staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedFigure, dict]]:
+    """Each staged figure with its boxes in panel-frame points (u right from the frame's left
+    edge, v down from its top): 'body', 'head', 'face' boxes and the 'mouth' point. Staging
+    speaks in fractions of the art rectangle, which may run into the bleed past the frame."""
+    art, rect = slot.art, slot.rect
+
+    def point(fx: float, fy: float) -> tuple[float, float]:
+        return art.x + fx * art.w - rect.x, rect.y1 - (art.y1 - fy * art.h)
+
+    def box(b) -> tuple[float, float, float, float]:
+        return (*point(b[0], b[1]), *point(b[2], b[3]))
+
+    out = []
+    for fig in stage_panel(story, panel, art.w / art.h):
+        out.append((fig, {"body": box(fig.body), "head": box(fig.head),
+                          "face": box(fig.face) if fig.shows_face else None, "mouth": point(*fig.mouth)}))
+    return out
+
+
+def _wants(panel: Any, staged) -> list[_Want]:
+    mouths = {fig.id: local["mouth"] for fig, local in staged}
     wants = []
     if panel.caption:
         wants.append(_Want("caption", panel.caption))
@@ -362,21 +382,8 @@ def _wants(story: Any, panel: Any, W: float, H: float) -> list[_Want]:
         if line.speaker == "narration":
             wants.append(_Want("narration", line.text))
             continue
-        box = boxes.get(line.speaker)
-        target = None
-        if box is not None:
-            x0, y0, x1, y1 = box
-            target = ((x0 + x1) / 2 * W, (y0 + 0.12 * (y1 - y0)) * H)
-        wants.append(_Want(line.kind, line.text, line.speaker, target))
+        wants.append(_Want(line.kind, line.text, line.speaker, mouths.get(line.speaker)))
     return wants
-
-
-def _heads(panel: Any, W: float, H: float) -> list[tuple[float, float, float, float]]:
-    out = []
-    for x0, y0, x1, y1 in cast_boxes(panel):
-        cx, hw = (x0 + x1) / 2, (x1 - x0) * 0.3
-        out.append(((cx - hw) * W, y0 * H, (cx + hw) * W, (y0 + 0.28 * (y1 - y0)) * H))
-    return out
 
 
 def _place(wants: list[_Want], fits: list[Fit], W: float, H: float, pad: float, rtl: bool,
@@ -432,8 +439,9 @@ def letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: 
     W, H = rect.w, rect.h
     rtl = spec.reading == "rtl"
     pad = max(2.5, min(8.0, 0.035 * min(W, H)))
-    wants = _wants(story, panel, W, H)
-    heads = _heads(panel, W, H)
+    staged = staged_local(story, panel, slot)
+    wants = _wants(panel, staged)
+    heads = [local["head"] for _, local in staged]
     size = base_size(spec)
     placed: list[_Placed] | None = None
     for attempt in range(8):
@@ -562,7 +570,7 @@ def _bubbles(cx, cy, a, b, tip, size) -> list[list[tuple[float, float]]]:
     radii = (0.42 * size, 0.3 * size, 0.2 * size)
     gap = 0.35 * size
     needed = 2 * sum(radii) + 3 * gap
-    stretch = max(1.0, min(2.0, (dist - edge) / needed))
+    stretch = max(0.5, min(2.0, (dist - edge) / needed))  # the last bubble never passes the tip
     out, d = [], edge
     for r in radii:
         d += (gap + r) * stretch

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from storyboard.engines.base import CastMember, Identity, PanelRequest, Peel
 from storyboard.layout import Book, cast_boxes
 from storyboard.masks import region_mask
+from storyboard.staging import stage_panel
 from storyboard.styles import get_preset
 
 if TYPE_CHECKING:
@@ -133,9 +134,13 @@ def _cast_phrase(member: CastMember, position) -> str:
 def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], width: int,
           height: int) -> tuple[CastMember, ...]:
     members = []
-    for entry, box in zip(panel.cast, cast_boxes(panel), strict=True):
+    figures = stage_panel(story, panel, width / height)
+    for entry, box, figure in zip(panel.cast, cast_boxes(panel), figures, strict=True):
         character = story.characters[entry.id]
         identity = identities.get(entry.id)
+        # The identity steers where the figure is staged (the same body box the draft engine
+        # draws and lettering avoids); the cast box only when the body is degenerate.
+        body = figure.body if figure.body[2] > figure.body[0] and figure.body[3] > figure.body[1] else box
         members.append(
             CastMember(
                 id=entry.id,
@@ -147,7 +152,7 @@ def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], wi
                 identity=identity,
                 # A mask only steers an identity embedding; without one it would be dead
                 # weight (a full-size float array per member, hundreds in a long book).
-                mask=region_mask(box, width, height) if identity is not None else None,
+                mask=region_mask(body, width, height) if identity is not None else None,
             )
         )
     return tuple(members)

@@ -17,6 +17,7 @@ from storyboard.lettering import (
     fit_shrinking,
     load_font,
     letter_panel,
+    staged_local,
     story_font,
     wrap,
 )
@@ -146,11 +147,13 @@ def test_tails_point_toward_the_speaker():
     p = panel(cast=[{"ana": "far-left"}, {"ben": "far-right"}],
               dialogue=[{"ana": "Over here!"}, {"ben": "Coming!"}])
     items, slot, _ = lettered([p])
+    s = story([p])
+    mouths = {fig.id: local["mouth"] for fig, local in staged_local(s, s.scenes[0].panels[0], slot)}
     for item in items:
         tail = item.ops[0]  # tails are stroked first, under the balloon
         assert len(tail.points) == 17
         tip = tail.points[8]  # the tip is the middle point of the wedge
-        head_x = slot.rect.x + slot.rect.w * (0.1 if item.speaker == "ana" else 0.9)
+        head_x = slot.rect.x + mouths[item.speaker][0]  # where staging put the speaker's mouth
         cx = item.ellipse[0]
         # The tail leaves the balloon on the speaker's side and goes down toward the figure.
         assert abs(tip[0] - head_x) < abs(cx - head_x) + 1e-6

@@ -1,0 +1,303 @@
+"""Staging: where each cast member of a panel stands, as one answer for every later stage.
+
+`stage_panel(story, panel, aspect)` turns the panel's shot, angle, cast positions/boxes and
+poses into one `StagedFigure` per cast member: the visible body box, the head box, the face
+band (eyes to mouth) and the mouth point, all in panel fractions (x right, y down, 0..1).
+The draft engine draws figures from it, lettering avoids faces and points tails at mouths,
+and region masks cover the body box. It is pure and deterministic, and draws nothing.
+
+Sizes are worked out in *height units* (the panel is `aspect` units wide and 1 unit tall) so
+that a head stays round on any panel shape; boxes are converted to fractions at the end.
+A human figure is 7.5 heads tall, a head 0.78 heads wide (the draft engine's proportions).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from storyboard.layout import cast_boxes
+
+Box = tuple[float, float, float, float]  # (x0, y0, x1, y1) in panel fractions, y down, 0..1
+
+FIGURE_KINDS = ("human", "animal", "bird", "robot", "creature", "object", "vehicle", "crowd")
+POSES = ("standing", "sitting", "running", "lying", "pointing", "kneeling")
+
+# Head height, in panel heights, for each shot (a standing human is 7.5 heads tall).
+HEAD_SCALE = {
+    "establishing": 0.022,
+    "wide": 0.066,
+    "medium": 0.2,
+    "over-shoulder": 0.17,
+    "close-up": 0.42,
+    "extreme-close-up": 1.1,
+}
+FULL_BODY_SHOTS = ("establishing", "wide")
+HEAD_WIDTH = 0.78  # head width / head height
+# How much of the figure's height shows below the neck, by camera angle (foreshortening).
+STRETCH = {"low": 1.1, "high": 0.82, "birds-eye": 0.8}
+# Eye-to-eye gap kept between neighbouring heads, in head widths.
+HEAD_GAP = 0.15
+
+# Free-text pose words -> normalised pose (first match wins; default 'standing').
+_POSE_WORDS = (
+    ("lying", r"\b(lie|lies|lying|lay|lays|laying|asleep|sleep|sleeping|prone|sprawl\w*|collaps\w*)\b"),
+    ("sitting", r"\b(sit|sits|sitting|sat|seated|perched|crouch\w*|squat\w*)\b"),
+    ("kneeling", r"\b(kneel\w*|knelt)\b"),
+    ("running", r"\b(run|runs|running|ran|sprint\w*|dash\w*|chas\w*|flee\w*|leap\w*|jump\w*)\b"),
+    ("pointing", r"\b(point|points|pointing|pointed|gestur\w*|wav\w*)\b"),
+)
+_KIND_WORDS = {k: k for k in FIGURE_KINDS} | {"person": "human", "people": "crowd", "group": "crowd",
+                                               "car": "vehicle", "ship": "vehicle", "boat": "vehicle",
+                                               "dog": "animal", "cat": "animal", "horse": "animal"}
+
+
+@dataclass(frozen=True)
+class StagedFigure:
+    """One cast member's figure in a panel. Every box is (x0, y0, x1, y1) in panel
+    fractions, y down, clipped to the panel (a close-up head may be cut by the frame)."""
+
+    id: str  # the cast member's character id
+    kind: str  # 'human' | 'animal' | 'bird' | 'robot' | 'creature' | 'object' | 'vehicle' | 'crowd'
+    pose: str  # normalised: 'standing' | 'sitting' | 'running' | 'lying' | 'pointing' | 'kneeling'
+    body: Box  # the whole visible figure
+    head: Box  # the head (a crowd: the band of heads; an object: its top)
+    mouth: tuple[float, float]  # where a tail points
+    face: Box = (0.0, 0.0, 0.0, 0.0)  # eyes-to-mouth band that lettering never covers; empty when
+    # the figure shows no face (its back to the camera, an object)
+    facing: int = 1  # +1 looks right, -1 looks left
+    head_units: float = 0.0  # head height in panel heights (what the draft engine scales by)
+
+    @property
+    def shows_face(self) -> bool:
+        return self.face[2] > self.face[0] and self.face[3] > self.face[1]
+
+
+def normalise_pose(text: str | None) -> str:
+    """The pose word a free-text cast `pose` ('sitting on a crate', 'arms crossed') stands for."""
+    words = (text or "").lower()
+    for pose, pattern in _POSE_WORDS:
+        if re.search(pattern, words):
+            return pose
+    return "standing"
+
+
+def figure_kind(character: Any) -> str:
+    """The character's figure kind (`figure:` in the script), 'human' when absent or unknown."""
+    value = str(getattr(character, "figure", None) or "human").lower()
+    return _KIND_WORDS.get(value, "human")
+
+
+def stage_panel(story: Any, panel: Any, aspect: float) -> tuple[StagedFigure, ...]:
+    """One figure per cast member, in cast order; aspect = art width / height. Pure, deterministic.
+
+    Named positions never put two heads over each other at eye level: members sharing (or
+    nearly sharing) a column are spread across it, and a head is never wider than the room
+    between its neighbours' centres. Raises ValueError for a non-positive aspect."""
+    if not aspect > 0:
+        raise ValueError(f"panel aspect must be positive, got {aspect!r}")
+    cast = list(panel.cast)
+    if not cast:
+        return ()
+    boxes = _spread_shared_columns(cast_boxes(panel))
+    characters = getattr(story, "characters", {}) or {}
+    centres = [(b[0] + b[2]) / 2 for b in boxes]
+    out = []
+    for index, (entry, box) in enumerate(zip(cast, boxes)):
+        kind = figure_kind(characters.get(entry.id))
+        pose = normalise_pose(getattr(entry, "pose", ""))
+        room = _room(index, boxes, centres) * aspect  # in height units
+        foreground = panel.shot == "over-shoulder" and index == 0 and len(cast) > 1
+        out.append(_stage(entry.id, kind, pose, box, room, panel.shot, panel.angle, aspect, foreground))
+    return tuple(out)
+
+
+def _spread_shared_columns(boxes: list[Box]) -> list[Box]:
+    """Members whose columns nearly coincide (two at 'center', or an unplaced member on a named
+    spot) and stand at the same height split the union of their columns side by side."""
+    boxes = list(boxes)
+    n = len(boxes)
+    groups: list[list[int]] = []
+    for i in range(n):
+        for group in groups:
+            j = group[0]
+            close = abs((boxes[i][0] + boxes[i][2]) - (boxes[j][0] + boxes[j][2])) / 2 < 0.06
+            level = min(boxes[i][3], boxes[j][3]) - max(boxes[i][1], boxes[j][1]) > 0
+            if close and level:
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    for group in groups:
+        if len(group) < 2:
+            continue
+        x0 = min(boxes[i][0] for i in group)
+        x1 = max(boxes[i][2] for i in group)
+        step = (x1 - x0) / len(group)
+        for k, i in enumerate(group):
+            boxes[i] = (x0 + k * step, boxes[i][1], x0 + (k + 1) * step, boxes[i][3])
+    return boxes
+
+
+def _room(index: int, boxes: list[Box], centres: list[float]) -> float:
+    """Horizontal room (panel fractions) for this member's head: the distance to the nearest
+    neighbour standing at the same height, or the whole panel when alone."""
+    own = boxes[index]
+    room = 1.0
+    for j, other in enumerate(boxes):
+        if j == index:
+            continue
+        if min(own[3], other[3]) - max(own[1], other[1]) <= 0.25 * min(own[3] - own[1], other[3] - other[1]):
+            continue  # one above the other (a balcony, a stair): not side by side
+        room = min(room, abs(centres[index] - centres[j]))
+    return room
+
+
+def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, angle: str,
+           aspect: float, foreground: bool) -> StagedFigure:
+    x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in box)
+    bx0, bx1 = x0 * aspect, x1 * aspect  # the box in height units
+    box_w, box_h = bx1 - bx0, y1 - y0
+    cx = (bx0 + bx1) / 2
+    centre_fraction = (x0 + x1) / 2
+    facing = 1 if centre_fraction < 0.5 else -1
+    stretch = STRETCH.get(angle, 1.0)
+    full_body = shot in FULL_BODY_SHOTS or angle == "birds-eye"
+
+    u = HEAD_SCALE[shot]
+    if foreground:
+        u = 0.42
+    # The figure fills its box as the shot implies: shoulders (about 2.4 head widths) across
+    # the box in a medium shot, the face across it in a close-up, the whole figure in it on a
+    # wide shot. Neighbours' heads never meet: the room between centres caps the head width.
+    widths = _width_in_heads(kind, pose, shot)
+    if not foreground:
+        u = min(u, box_w / widths)
+        u = min(u, room / (HEAD_WIDTH * (1 + HEAD_GAP)))
+    heights = _height_in_heads(kind, pose) * (stretch if angle != "birds-eye" else 1.0)
+    if full_body:
+        u = min(u, 0.95 * box_h / heights)
+    elif shot == "medium" or shot == "over-shoulder":
+        u = min(u, box_h / 2.2)  # head and shoulders at least
+    elif shot == "close-up":
+        u = min(u, box_h / 1.3)
+    u = max(u, 0.004)
+
+    if foreground:  # over the shoulder: the near figure's back, cut by the frame
+        cx = cx - 0.12 * aspect if centre_fraction < 0.5 else cx + 0.12 * aspect
+        facing = -facing
+    if angle == "birds-eye":
+        return _from_above(cid, kind, pose, cx, (y0 + y1) / 2, u, aspect, facing)
+
+    # Vertical placement: small full figures stand near the bottom of their box; nearer
+    # shots put the head top just under the box top (a low camera a little higher, a high
+    # camera a little lower in the frame), the body running out of the panel.
+    if full_body:
+        feet = y1 - (0.1 if shot == "establishing" else 0.04) * box_h
+        top = feet - heights * u
+    elif shot == "extreme-close-up":
+        top = min(y0, 0.0) - 0.2 * u
+    elif foreground:
+        top = 0.32
+    else:
+        top = y0 + 0.02 * box_h + {"low": -0.01, "high": 0.04}.get(angle, 0.0)
+        if pose in ("sitting", "kneeling", "lying"):
+            top = min(top + 0.5 * u, y1 - 1.3 * u)
+    return _upright(cid, kind, pose, cx, top, u, heights, y1, aspect, facing, full_body, foreground)
+
+
+def _width_in_heads(kind: str, pose: str, shot: str) -> float:
+    if shot in ("close-up", "extreme-close-up"):
+        return HEAD_WIDTH * (1 + HEAD_GAP)
+    if kind in ("animal", "vehicle"):
+        return 4.0
+    if kind == "crowd":
+        return 3.0
+    if pose == "lying":
+        return 7.0
+    return 2.4 if pose != "pointing" else 3.2
+
+
+def _height_in_heads(kind: str, pose: str) -> float:
+    if kind == "animal":
+        return 2.6
+    if kind == "vehicle":
+        return 2.4
+    if kind == "bird":
+        return 2.5
+    if kind == "object":
+        return 3.0
+    if kind == "robot":
+        return 6.5
+    if kind == "creature":
+        return 5.5
+    return {"sitting": 5.2, "kneeling": 5.6, "lying": 1.4}.get(pose, 7.5)
+
+
+def _upright(cid, kind, pose, cx, top, u, heights, bottom, aspect, facing, full_body, foreground):
+    hw = HEAD_WIDTH * u / 2
+    if kind in ("animal", "vehicle") or pose == "lying":
+        # A long body: the head leads at the end it faces.
+        length = (4.0 if kind in ("animal", "vehicle") else 6.8) * u
+        body = (cx - length / 2, top, cx + length / 2, top + heights * u)
+        head_cx = cx + facing * (length / 2 - hw)
+        head_top = top if pose != "lying" else top + heights * u - u
+        head = (head_cx - hw, head_top, head_cx + hw, head_top + u)
+    elif kind == "crowd":
+        half = 1.5 * u
+        body = (cx - half, top, cx + half, top + heights * u)
+        head = (cx - half, top, cx + half, top + u)
+        head_cx = cx
+    else:
+        half = (1.2 if pose != "pointing" else 1.6) * u
+        lean = 0.3 * u * facing if pose == "running" else 0.0
+        reach = 1.2 * u * facing if pose == "pointing" else 0.0  # the arm reaching out
+        head_cx = cx + lean
+        body = (min(cx - half, cx - half + reach), top, max(cx + half, cx + half + reach),
+                top + (heights * u if full_body else 99.0))
+        head = (head_cx - hw, top, head_cx + hw, top + u)
+    ht, hb = head[1], head[3]
+    if kind == "object" or foreground:
+        face = None
+    elif kind == "crowd":
+        face = (head[0], ht + 0.35 * u, head[2], hb)
+    else:
+        face = (head_cx - hw * 0.85, ht + 0.35 * u, head_cx + hw * 0.85, ht + 0.85 * u)
+    mouth = (head_cx + facing * 0.1 * u, ht + 0.76 * u) if kind != "object" else (head_cx, (ht + hb) / 2)
+    body = (body[0], body[1], body[2], min(body[3], bottom if not full_body else body[3]))
+    return _figure(cid, kind, pose, body, head, face, mouth, facing, u, aspect)
+
+
+def _from_above(cid, kind, pose, cx, cy, u, aspect, facing):
+    """Bird's-eye: shoulders and the top of the head, seen from straight above."""
+    body = (cx - u, cy - 0.45 * u, cx + u, cy + 0.45 * u)
+    head = (cx - 0.38 * u, cy - 0.42 * u, cx + 0.38 * u, cy + 0.34 * u)
+    mouth = (cx + facing * 0.38 * u, cy - 0.06 * u)
+    return _figure(cid, kind, pose, body, head, None, mouth, facing, u, aspect)
+
+
+def _figure(cid, kind, pose, body, head, face, mouth, facing, u, aspect) -> StagedFigure:
+    def frac(b) -> Box:
+        x0, y0, x1, y1 = b[0] / aspect, b[1], b[2] / aspect, b[3]
+        x0, x1 = min(max(x0, 0.0), 1.0), min(max(x1, 0.0), 1.0)
+        y0, y1 = min(max(y0, 0.0), 1.0), min(max(y1, 0.0), 1.0)
+        return (x0, y0, max(x1, x0), max(y1, y0))
+
+    face_box = frac(face) if face is not None else (0.0, 0.0, 0.0, 0.0)
+    mx = min(max(mouth[0] / aspect, 0.0), 1.0)
+    my = min(max(mouth[1], 0.0), 1.0)
+    return StagedFigure(cid, kind, pose, frac(body), frac(head), (mx, my), face_box, facing, u)
+
+
+def label_rect(aspect: float, shot: str, angle: str, *, width_px: int = 1000) -> Box:
+    """Where the draft engine's shot label (top-left 'SHOT · ANGLE' tag) sits, in panel
+    fractions, so captions can avoid it. Generous: the tag is at most 3.4 % of the shorter
+    side tall plus padding, and about 0.55 em per letter wide."""
+    h_px = width_px / aspect
+    unit = min(width_px, h_px)
+    size = min(max(10, round(unit * 0.03)), 42)
+    text = len(shot) + len(angle) + 3
+    w = (0.62 * size * text + 0.8 * size) / width_px
+    h = (size * 1.8) / h_px
+    return (0.0, 0.0, min(1.0, w), min(1.0, h))

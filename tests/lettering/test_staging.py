@@ -1,0 +1,96 @@
+"""Staging: one figure per cast member, heads apart at eye level, boxes inside the panel."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from storyboard.script import Story
+from storyboard.staging import StagedFigure, label_rect, normalise_pose, stage_panel
+
+CAST = {cid: {"description": f"person {cid}"} for cid in ("ana", "ben", "cy", "dee", "eve")}
+SHOTS = ("establishing", "wide", "medium", "close-up", "extreme-close-up", "over-shoulder")
+ANGLES = ("eye-level", "low", "high", "birds-eye", "dutch")
+
+
+def _panel(cast, shot="medium", angle="eye-level"):
+    story = Story.model_validate({"title": "t", "characters": CAST, "scenes": [
+        {"panels": [{"action": "talk", "shot": shot, "angle": angle, "cast": cast}]}]})
+    return story, story.scenes[0].panels[0]
+
+
+def _inside(box):
+    x0, y0, x1, y1 = box
+    return 0.0 <= x0 <= x1 <= 1.0 and 0.0 <= y0 <= y1 <= 1.0
+
+
+def _overlap(a, b):
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
+@pytest.mark.parametrize("shot,angle", list(itertools.product(SHOTS, ANGLES)))
+def test_named_positions_never_share_a_head_at_eye_level(shot, angle):
+    cast = [{"ana": "far-left"}, {"ben": "left"}, {"cy": "center"}, {"dee": "right"}, {"eve": "far-right"}]
+    story, panel = _panel(cast, shot, angle)
+    for aspect in (0.6, 1.0, 2.4):
+        figures = stage_panel(story, panel, aspect)
+        assert [f.id for f in figures] == ["ana", "ben", "cy", "dee", "eve"]
+        for f in figures:
+            assert isinstance(f, StagedFigure) and _inside(f.body) and _inside(f.head)
+            assert 0 <= f.mouth[0] <= 1 and 0 <= f.mouth[1] <= 1
+        for a, b in itertools.combinations(figures, 2):
+            assert not _overlap(a.head, b.head), (shot, angle, aspect, a, b)
+        xs = [(f.head[0] + f.head[2]) / 2 for f in figures]
+        assert xs == sorted(xs)  # left to right as named
+
+
+def test_two_members_on_one_spot_stand_side_by_side():
+    story, panel = _panel([{"ana": "center"}, {"ben": "center"}])
+    a, b = stage_panel(story, panel, 1.5)
+    assert not _overlap(a.head, b.head) and a.head[2] <= b.head[0]
+
+
+def test_shot_sets_the_figure_scale():
+    sizes = {}
+    for shot in ("establishing", "wide", "medium", "close-up"):
+        story, panel = _panel([{"ana": "center"}], shot)
+        (fig,) = stage_panel(story, panel, 1.5)
+        sizes[shot] = fig.head[3] - fig.head[1]
+        if shot in ("establishing", "wide"):  # a whole small figure, feet inside the panel
+            assert fig.body[3] < 1.0 and fig.body[3] - fig.body[1] > 5 * sizes[shot]
+    assert sizes["establishing"] < sizes["wide"] < sizes["medium"] < sizes["close-up"]
+
+
+def test_explicit_box_holds_the_figure_and_pose_lowers_a_sitter():
+    box = [0.55, 0.4, 0.95, 1.0]
+    story, panel = _panel([{"ana": {"position": box}}])
+    (stand,) = stage_panel(story, panel, 1.0)
+    assert stand.body[0] >= box[0] - 1e-9 and stand.body[2] <= box[2] + 1e-9 and stand.head[1] >= box[1]
+    story, panel = _panel([{"ana": {"position": box, "pose": "sitting on a crate"}}])
+    (sit,) = stage_panel(story, panel, 1.0)
+    assert sit.pose == "sitting" and sit.head[1] > stand.head[1]
+    assert stage_panel(story, panel, 1.0) == (sit,)  # deterministic
+
+
+def test_face_band_lies_in_the_head_and_the_mouth_below_the_eyes():
+    story, panel = _panel([{"ana": "left"}, {"ben": "right"}], "close-up")
+    for f in stage_panel(story, panel, 1.5):
+        assert f.shows_face and f.head[1] <= f.face[1] < f.face[3] <= f.head[3]
+        assert f.head[0] <= f.mouth[0] <= f.head[2] and f.face[1] < f.mouth[1] <= f.face[3]
+
+
+def test_over_shoulder_foreground_shows_no_face():
+    story, panel = _panel([{"ana": "left"}, {"ben": "right"}], "over-shoulder")
+    near, far = stage_panel(story, panel, 1.5)
+    assert not near.shows_face and far.shows_face
+
+
+def test_pose_words_and_label_rect():
+    assert normalise_pose("Sitting on the pier") == "sitting"
+    assert normalise_pose("running for the door") == "running"
+    assert normalise_pose("arms crossed") == "standing"
+    x0, y0, x1, y1 = label_rect(1.5, "medium", "eye-level", width_px=900)
+    assert x0 == 0 and y0 == 0 and 0.1 < x1 < 0.6 and 0.02 < y1 < 0.2
+    with pytest.raises(ValueError, match="aspect"):
+        stage_panel(*_panel([{"ana": "left"}]), 0)
