@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The name on PyPI (`storyboard` there is an unrelated project); import name and command stay `storyboard`.
+DISTRIBUTION = "storyboard-comics"
+
 
 class StoryboardError(Exception):
     """Base class of every error a user can cause. The message is a single line."""
@@ -66,7 +69,7 @@ class MissingExtraError(StoryboardError):
         self.module = module
         super().__init__(
             f"this needs the '{extra}' extra ({module} is not installed): "
-            f"pip install 'storyboard[{extra}]'"
+            f"pip install '{DISTRIBUTION}[{extra}]'"
         )
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from storyboard.script import Story
 
 FORMATS = ("pdf", "cbz", "pages")
+DEFAULT_ENGINE = "diffusion"  # what a render uses when neither the call nor the script names one
 _WORKERS = max(1, min(8, os.cpu_count() or 1))  # threads finishing and encoding panels
 ProgressCallback = Callable[[int, int, "PanelRequest", str], None]  # done, total, request, status
 
@@ -107,7 +108,7 @@ def render(
     story: "Story | str | Path",
     *,
     out: str | Path | Sequence[str | Path],
-    engine: "str | Engine" = "draft",
+    engine: "str | Engine | None" = None,
     engine_options: dict[str, Any] | None = None,
     seed: int | None = None,
     cache: str | Path | bool | None = None,
@@ -122,8 +123,10 @@ def render(
 ) -> RenderResult:
     """Render a story to every output in `out` (PDF, CBZ, folder of PNG pages).
 
-    `engine` is "draft", "diffusion" or an Engine object; `engine_options` override the
-    script's `generation` settings for a named engine. `cache` is a folder, None for the
+    `engine` is "draft", "diffusion" or an Engine object; None takes the script's
+    `generation.engine`, else "diffusion" (the same precedence as the command line: see
+    `choose_engine`). `engine_options` override the script's `generation` settings for a named
+    engine. `cache` is a folder, None for the
     default folder, or False for none. Panels are generated once however many outputs.
     """
     from concurrent.futures import ThreadPoolExecutor
@@ -141,7 +144,7 @@ def render(
     if not targets:
         raise ExportError("no output given")
 
-    engine_obj = _engine(story, engine, engine_options or {})
+    engine_obj = _engine(story, choose_engine(story, engine), engine_options or {})
     book = layout.paginate(story, max_side=max_side)
     font = check_lettering(story, book, font)  # a bad font or unprintable text fails before any panel
     identities = _identities(story, engine_obj, library, face_models, drawn_encoder)
@@ -225,6 +228,12 @@ def render(
         result.manifests.append(_write_manifest(path, story, settings, result, watermark=watermark, seed=seed))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def choose_engine(story: "Story", engine: "str | Engine | None" = None) -> "str | Engine":
+    """The engine a render uses, by the one precedence of every setting: the call's argument
+    (or command-line flag), then the script's `generation:` section, then the default."""
+    return engine if engine is not None else (story.generation.engine or DEFAULT_ENGINE)
 
 
 def _engine(story: "Story", engine: "str | Engine", options: dict[str, Any]) -> "Engine":

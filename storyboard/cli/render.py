@@ -57,7 +57,9 @@ ENGINE_FLAGS = ("model", "face_adapter", "drawn_adapter", "fast_lora", "fast", "
 
 def render_kwargs(args, story) -> dict:
     """Keyword arguments for `storyboard.render` from parsed flags and the script."""
-    engine = args.engine or story.generation.engine or "diffusion"
+    from storyboard.render import choose_engine
+
+    engine = choose_engine(story, args.engine)
     return dict(
         engine=engine,
         engine_options={name: getattr(args, name) for name in ENGINE_FLAGS} if engine != "draft" else {},

@@ -91,7 +91,7 @@ def test_registry_builds_engines_by_name(monkeypatch):
     with pytest.raises(StoryboardError, match="engine 'draft' has no option 'steps'"):
         create_engine("draft", steps=4)
     monkeypatch.setitem(sys.modules, "torch", None)  # as if the extra were not installed
-    with pytest.raises(MissingExtraError, match=r"pip install 'storyboard\[diffusion\]'"):
+    with pytest.raises(MissingExtraError, match=r"pip install 'storyboard-comics\[diffusion\]'"):
         create_engine("diffusion")
 
 
