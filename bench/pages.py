@@ -76,12 +76,18 @@ class _TimedEngine:
         return getattr(self._inner, name)
 
     def render(self, request):
+        return self._timed(self._inner.render, request)
+
+    def draw(self, request):  # the vector sketch the renderer asks for
+        return self._timed(self._inner.draw, request)
+
+    def _timed(self, fn, request):
         t0 = time.perf_counter()
-        image = self._inner.render(request)
+        art = fn(request)
         self._clock.seconds["draft engine"] += time.perf_counter() - t0
         if self.images is not None:
-            self.images[(request.scene, request.panel)] = image
-        return image
+            self.images[(request.scene, request.panel)] = art
+        return art
 
 
 class timed_stages:
@@ -163,7 +169,8 @@ def ensure_comicforge(venv: Path) -> Path:
 
 
 def comicforge_job(story: dict, images: dict, work: Path) -> Path:
-    """Our panels as JPEG files (what our PDF embeds) and the page list for the worker."""
+    """Our panels as JPEG files and the page list for the worker."""
+    from storyboard.drawing import Drawing, rasterise
 
     art = work / "art"
     art.mkdir(exist_ok=True)
@@ -172,7 +179,10 @@ def comicforge_job(story: dict, images: dict, work: Path) -> Path:
         panels = []
         for p, panel in enumerate(scene["panels"]):
             path = art / f"s{s:04d}p{p}.jpg"
-            images[(s, p)].convert("RGB").save(path, "JPEG", quality=90, subsampling=0)
+            picture = images[(s, p)]
+            if isinstance(picture, Drawing):  # our panels are vector sketches: comicforge gets them as pixels
+                picture = rasterise(picture, round(picture.width), round(picture.height))
+            picture.convert("RGB").save(path, "JPEG", quality=90, subsampling=0)
             speakers = [next(iter(entry)) for entry in panel["cast"]]
             bubbles = []
             for line in panel["dialogue"]:

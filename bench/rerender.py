@@ -104,9 +104,11 @@ def warm_stages(story: Path, out: Path, cache: Path) -> dict[str, float]:
     from storyboard.render import render
 
     clock = StageClock(WARM_STAGES)
-    # A warm PDF render reads print-ready JPEGs (`get_print`); decoding panels (`get`) is the
-    # slow path for cached panels without one.
-    with timed_stages(clock, extra=[(PanelCache, "get_print", "cache read"), (PanelCache, "get", "cache read")]):
+    # A warm PDF render reads print-ready JPEGs (`get_print`), or the draft engine's vector
+    # drawings (`get_drawing`); decoding panels (`get`) is the slow path for cached panels
+    # without a print JPEG.
+    reads = [(PanelCache, name, "cache read") for name in ("get_print", "get", "get_drawing")]
+    with timed_stages(clock, extra=reads):
         t0 = time.perf_counter()
         result = render(str(story), out=out, engine="draft", cache=cache)
         total = time.perf_counter() - t0

@@ -14,6 +14,10 @@ Beside a panel, `<key>.print-<print key>.jpg` files keep the print-ready JPEG th
 embeds (the panel brought to print size and encoded): an unchanged re-render copies those
 bytes into the PDF instead of decoding the PNG and encoding the JPEG again. They are derived
 data: one only counts while its panel's PNG is intact, and `clear` removes them with it.
+
+Engines that draw vectors (the draft engine) store `<key>.drawing` instead of a PNG: the
+panel's `storyboard.drawing.Drawing`, a few kilobytes, written and checked the same way
+(zlib's checksum catches damage).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from storyboard.errors import StoryboardError
 if TYPE_CHECKING:
     from PIL import Image
 
+    from storyboard.drawing import Drawing
     from storyboard.engines.base import PanelRequest
 
 KEY_VERSION = 1  # bump when the meaning of a key changes
@@ -240,12 +245,34 @@ class PanelCache:
     def _print(self, key: str, pkey: str) -> Path:
         return self.root / key[:2] / f"{key}.print-{pkey[:32]}.jpg"
 
+    def _drawing(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.drawing"
+
+    def get_drawing(self, key: str) -> "Drawing | None":
+        """The stored vector drawing of panel `key`, or None. A damaged entry is removed."""
+        from storyboard.drawing import Drawing
+
+        path = self._drawing(key)
+        try:
+            return Drawing.from_bytes(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            path.unlink(missing_ok=True)
+            return None
+
+    def put_drawing(self, key: str, drawing: "Drawing", inputs: dict[str, Any] | None = None) -> None:
+        self._put(self._drawing(key), lambda fh: fh.write(drawing.to_bytes()), key, inputs)
+
     def put(self, key: str, image: "Image.Image", inputs: dict[str, Any] | None = None) -> None:
+        self._put(self._png(key), lambda fh: image.save(fh, format="PNG", compress_level=1), key, inputs)
+
+    def _put(self, path: Path, write, key: str, inputs: dict[str, Any] | None) -> None:
         try:
             if inputs is not None:
                 body = json.dumps(inputs, sort_keys=True, indent=1, default=str).encode()
                 _atomic_write(self._png(key).with_suffix(".json"), lambda fh: fh.write(body))
-            _atomic_write(self._png(key), lambda fh: image.save(fh, format="PNG", compress_level=1))
+            _atomic_write(path, write)
         except FileNotFoundError:
             pass  # a `cache clear` meanwhile took the folder or the temporary file: not cached, as asked
         except OSError as err:
@@ -254,7 +281,7 @@ class PanelCache:
     def info(self) -> CacheInfo:
         if not self.root.is_dir():
             return CacheInfo(self.root, 0, 0)
-        panels = list(self.root.glob("??/*.png"))
+        panels = list(self.root.glob("??/*.png")) + list(self.root.glob("??/*.drawing"))
         prints = list(self.root.glob("??/*.print-*.jpg"))
         return CacheInfo(self.root, len(panels), sum(_size(f) for f in panels + prints))
 
@@ -267,7 +294,7 @@ class PanelCache:
             if not sub.is_dir():
                 continue
             for f in sub.iterdir():
-                removed += f.suffix == ".png"
+                removed += f.suffix in (".png", ".drawing")
                 f.unlink(missing_ok=True)
             try:
                 sub.rmdir()

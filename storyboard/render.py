@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from storyboard.drawing import Drawing, rasterise
 from storyboard.errors import ExportError
 
 if TYPE_CHECKING:
@@ -146,7 +147,8 @@ def render(
 
     engine_obj = _engine(story, choose_engine(story, engine), engine_options or {})
     book = layout.paginate(story, max_side=max_side)
-    font = check_lettering(story, book, font)  # a bad font or unprintable text fails before any panel
+    # A bad font or unprintable text fails before any panel.
+    font = check_lettering(story, book, font, labels=getattr(engine_obj, "labels_panels", False))
     identities = _identities(story, engine_obj, library, face_models, drawn_encoder)
     requests = plan.plan_panels(story, book, identities, seed=seed)
     print_sizes = {(s.scene, s.panel): (s.print_width, s.print_height) for s in book.slots()}
@@ -166,6 +168,11 @@ def render(
     if store is not None and wants_pdf and not watermark:
         pkeys = {where: print_key(key, *print_sizes[where], encoding=JPEG_ENCODING, upscale=upscale)
                  for where, key in keys.items()}
+    # Vector sketches go into the PDF as paths and are rasterised for pages; a panel that
+    # must carry the invisible mark is drawn as pixels.
+    vector = getattr(engine_obj, "draws_vectors", False) and not watermark
+    if vector:
+        pkeys = {}
     finish = _Finisher(upscale, run_id if watermark else None)
     panels = _Panels(finish, print_sizes, keep=watermark and len(targets) > 1)
 
@@ -175,28 +182,35 @@ def render(
         where = (request.scene, request.panel)
         key = keys[where]
         jpeg = store.get_print(key, pkeys[where], print_sizes[where]) if pkeys else None
+        drawing = store.get_drawing(key) if vector and store else None
         if jpeg is not None:
             panels.jpegs[where] = jpeg
-        elif store and store.has(key):  # decoded later, a few at a time
+        elif drawing is not None:  # a few kilobytes: kept at hand
+            panels.loaders[where] = lambda drawing=drawing: drawing
+        elif not vector and store and store.has(key):  # decoded later, a few at a time
             unfinished.append(where)
         else:
             todo.append(request)
             continue
-        panels.loaders[where] = _stored(store, key, engine_obj, request, settings)
+        if where not in panels.loaders:
+            panels.loaders[where] = _stored(store, key, engine_obj, request, settings)
         records[where] = _record(story, request, key, "cached", 0.0)
         if progress:
             progress(len(records), len(requests), request, "cached")
 
     with ThreadPoolExecutor(_WORKERS) as pool:
         encoding = deque()  # print JPEGs of new panels, made on threads while the next is drawn
-        for request, image, seconds in _generate(engine_obj, todo):
+        for request, image, seconds in _generate(engine_obj, todo, vector):
             where = (request.scene, request.panel)
-            if store:
+            if store and vector:  # a drawing is small: kept at hand, stored for next time
+                store.put_drawing(keys[where], image, key_inputs(settings, request))
+                panels.loaders[where] = lambda image=image: image
+            elif store:
                 store.put(keys[where], image, key_inputs(settings, request))
                 panels.loaders[where] = _stored(store, keys[where], engine_obj, request, settings)
             else:
                 panels.loaders[where] = lambda image=image: image
-            if wants_pdf:  # now, while the image is at hand: a long book never holds every panel decoded
+            if wants_pdf and not vector:  # now, while the image is at hand: a long book never holds every panel decoded
                 encoding.append((where, pool.submit(_print_jpeg, panels, where, image, store, keys, pkeys)))
                 if len(encoding) > 2 * _WORKERS:
                     done, future = encoding.popleft()
@@ -223,7 +237,8 @@ def render(
         # A manifest never describes another render than the output beside it: the old one
         # goes before the output is replaced, and an interrupted run leaves none.
         _remove_manifest(path)
-        _export(fmt, story, book, panels, path, font, settings, run_id, watermark)
+        _export(fmt, story, book, panels, path, font, settings, run_id, watermark,
+                labels=getattr(engine_obj, "labels_panels", False))
         result.outputs.append(path)
         result.manifests.append(_write_manifest(path, story, settings, result, watermark=watermark, seed=seed))
     result.seconds = time.perf_counter() - started
@@ -297,8 +312,15 @@ def _at_size(request: "PanelRequest", width: int, height: int) -> "PanelRequest"
     return dataclasses.replace(request, width=width, height=height, cast=cast)
 
 
-def _generate(engine: "Engine", todo: list["PanelRequest"]) -> Iterable[tuple["PanelRequest", "Image.Image", float]]:
-    """Yield panels as they are made, so each is cached before the next one starts."""
+def _generate(engine: "Engine", todo: list["PanelRequest"], vector: bool = False) -> Iterable[tuple["PanelRequest", Any, float]]:
+    """Yield panels as they are made (images, or drawings when `vector`), so each is cached
+    before the next one starts."""
+    if vector:
+        for request in todo:
+            t0 = time.perf_counter()
+            drawing = engine.draw(request)
+            yield request, drawing, time.perf_counter() - t0
+        return
     batch = max(1, int(getattr(engine, "batch", 1) or 1))
     render_batch = getattr(engine, "render_batch", None)
     if batch > 1 and render_batch is not None:
@@ -362,7 +384,31 @@ class _Panels(Mapping):
     def __getitem__(self, where: tuple[int, int]) -> "Image.Image":
         if where in self._kept:
             return self._kept[where]
-        return self.finished(where, self.loaders[where]())
+        raw = self.loaders[where]()
+        if isinstance(raw, Drawing):  # a vector sketch: rasterised at print size, nothing to finish
+            return rasterise(raw, *self.print_sizes[where])
+        return self.finished(where, raw)
+
+    def pdf_art(self) -> Mapping[tuple[int, int], Any]:
+        """What the PDF embeds for each panel: print-JPEG bytes, or the vector drawing."""
+        panels = self
+
+        class PdfArt(Mapping):
+            def __getitem__(self, where):
+                if where in panels.jpegs:
+                    return panels.jpegs[where]
+                raw = panels.loaders[where]()
+                if not isinstance(raw, Drawing):
+                    raise KeyError(where)
+                return raw
+
+            def __iter__(self):
+                return iter(panels.loaders)
+
+            def __len__(self) -> int:
+                return len(panels.loaders)
+
+        return PdfArt()
 
     def finished(self, where: tuple[int, int], raw: "Image.Image") -> "Image.Image":
         if self.keep and where in self._kept:
@@ -415,18 +461,18 @@ def _finish_panels(pool, unfinished, panels: _Panels, store, keys, pkeys) -> Non
         panels.jpegs[where] = data
 
 
-def _export(fmt, story, book, images, path, font, settings, run_id, watermark):
+def _export(fmt, story, book, images, path, font, settings, run_id, watermark, *, labels=False):
     from storyboard.provenance import provenance
 
     meta = provenance(settings, run_id, watermark=watermark)
     if fmt == "pdf":
         from storyboard.export.pdf import write_pdf
 
-        write_pdf(story, book, images.jpegs, path, font=font, metadata=meta)
+        write_pdf(story, book, images.pdf_art(), path, font=font, metadata=meta, labels=labels)
     elif fmt == "pages":
         from storyboard.export.images import write_pages
 
-        write_pages(story, book, images, path, font=font, metadata=meta)
+        write_pages(story, book, images, path, font=font, metadata=meta, labels=labels)
     else:
         from storyboard.export.cbz import ComicInfo, write_cbz
         from storyboard.export.images import panel_boxes, render_pages
@@ -439,7 +485,7 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark):
             manga_rtl=story.page.reading == "rtl",
             notes=comicinfo_notes(meta),
         )
-        write_cbz(render_pages(story, book, images, font=font), path, info=info, provenance=meta,
+        write_cbz(render_pages(story, book, images, font=font, labels=labels), path, info=info, provenance=meta,
                   panel_boxes=panel_boxes(book) if watermark else None)
 
 

@@ -1,27 +1,32 @@
 """The draft engine: a pencil blocking sketch of each panel, with no model.
 
 It shows what a storyboard artist's thumbnail shows: the framing (horizon and figure scale
-follow `shot` and `angle`), where each cast member stands (a labelled silhouette in its
-region) and the action. Everything random comes from the request's seed, so the same
-request always gives the same pixels.
+follow `shot` and `angle`) and where each cast member stands (a silhouette in its region).
+The sketch is a vector `Drawing` (`draw`), written into the PDF as paths and rasterised for
+PNG pages (`render`); the shot label, action note and name tags are lettered on the page
+(`storyboard.export.labels`), where they can keep inside the live area and off the balloons.
+Everything random comes from the request's seed: the same request gives the same drawing.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
-import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
+from storyboard.drawing import Drawing, Path, rasterise
 from storyboard.engines.base import CastMember, PanelRequest
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "1"
+VERSION = "2"
 
 PAPER = (247, 244, 236)
 PAPER_SHADE = (222, 218, 208)
@@ -68,37 +73,78 @@ DARK_WORDS = frozenset("night storm stormy dark midnight dusk rain rainy".split(
 
 
 class DraftEngine:
-    """Blocking sketches in milliseconds; renders straight at the requested size."""
+    """Blocking sketches in milliseconds, as vector drawings at the requested size."""
 
     name = "draft"
     generative = False  # sketches, not machine-learning images: no watermark
     uses_identities = False
     renders_at_print_size = True
+    draws_vectors = True  # `draw` gives a Drawing: the renderer keeps it as vectors
+    labels_panels = True  # pages letter the shot label, action note and name tags on its panels
 
     def settings(self) -> dict[str, Any]:
         return {"name": self.name, "version": VERSION}
 
-    def render(self, request: PanelRequest) -> Image.Image:
+    def draw(self, request: PanelRequest) -> Drawing:
+        """The sketch of one panel in request pixels (width x height drawing units)."""
         width, height = request.width, request.height
         if width <= 0 or height <= 0:
             raise ValueError(f"{request.label}: panel size must be positive, got {width}x{height}")
         if request.shot not in HEAD_SCALE or request.angle not in ANGLES:
             raise ValueError(f"{request.label}: unknown shot '{request.shot}' or angle '{request.angle}'")
         rng = np.random.default_rng(request.seed)
-        # Small panels are drawn at twice the size and reduced: PIL draws shapes without
-        # anti-aliasing. Print-size panels are sharp enough as drawn.
-        scale = 2 if max(width, height) < 800 else 1
         tilt = 0.0
         if request.angle == "dutch":
             tilt = float(rng.uniform(9, 15)) * (1 if rng.random() < 0.5 else -1)
-        sketch = _Sketch.new(width * scale, height * scale, tilt, rng, request, scale)
+        sketch = _Sketch.new(width, height, tilt, rng, request)
         sketch.background()
         sketch.figures()
-        image = sketch.finish()
-        if scale != 1:
-            image = image.reduce(scale)
-        _overlay_text(image, request)
-        return image
+        return sketch.finish()
+
+    def render(self, request: PanelRequest) -> "Image.Image":
+        """The sketch rasterised at exactly `request.width` x `request.height`."""
+        return rasterise(self.draw(request), request.width, request.height)
+
+
+class _Pen:
+    """Records what `_Sketch` draws, with PIL's ImageDraw calling conventions, as
+    [points, fill, stroke, width, closed] lists that `_Sketch.finish` turns into `Path`s."""
+
+    def __init__(self):
+        self.ops: list[list] = []
+
+    def line(self, xy, fill, width: float = 1, joint=None) -> None:
+        self.ops.append([_flat(xy), None, fill, width, False])
+
+    def polygon(self, xy, fill=None, outline=None, width: float = 1) -> None:
+        self.ops.append([_flat(xy), fill, outline, width if outline else 0.0, True])
+
+    def rectangle(self, box, fill=None, outline=None, width: float = 1) -> None:
+        x0, y0, x1, y1 = box
+        self.ops.append([[x0, y0, x1, y0, x1, y1, x0, y1], fill, outline, width if outline else 0.0, True])
+
+    def ellipse(self, box, fill=None, outline=None, width: float = 1) -> None:
+        x0, y0, x1, y1 = box
+        rx, ry = (x1 - x0) / 2, (y1 - y0) / 2
+        cx, cy = x0 + rx, y0 + ry
+        # Enough corners that the outline reads as a curve at its size (a few units apart).
+        points = []
+        for c, s in _circle(int(min(40, max(10, math.pi * (rx + ry) / 6)))):
+            points += (cx + rx * c, cy + ry * s)
+        self.ops.append([points, fill, outline, width if outline else 0.0, True])
+
+
+@lru_cache(maxsize=64)
+def _circle(n: int) -> tuple[tuple[float, float], ...]:
+    return tuple((math.cos(2 * math.pi * i / n), math.sin(2 * math.pi * i / n)) for i in range(n))
+
+
+def _flat(xy) -> list:
+    """x0, y0, x1, y1, ... from PIL-style points: a flat sequence or (x, y) pairs."""
+    seq = list(xy)
+    if seq and isinstance(seq[0], (tuple, list, np.ndarray)):
+        return [v for point in seq for v in point]
+    return seq
 
 
 @dataclass
@@ -116,10 +162,10 @@ class _Figure:
 class _Sketch:
     """One panel being drawn on a canvas big enough to be rotated for a dutch angle."""
 
-    def __init__(self, image, draw, w, h, ox, oy, tilt, rng, request, scale):
-        self.image, self.draw = image, draw
-        self.scale = scale  # canvas pixels per output pixel
-        self.w, self.h = w, h  # the panel, in canvas pixels
+    def __init__(self, size, w, h, ox, oy, tilt, rng, request):
+        self.draw = _Pen()
+        self.size = size  # (width, height) of the canvas
+        self.w, self.h = w, h  # the panel, in canvas units
         self.ox, self.oy = ox, oy  # where the panel sits on the (larger) canvas
         self.tilt, self.rng, self.request = tilt, rng, request
         self.unit = min(w, h)
@@ -128,27 +174,36 @@ class _Sketch:
         self.horizon = None if request.angle == "birds-eye" else HORIZON[request.angle] * h
 
     @classmethod
-    def new(cls, w, h, tilt, rng, request, scale):
+    def new(cls, w, h, tilt, rng, request):
         cw, ch = w, h
         if tilt:  # room to rotate without bare corners
             rad = math.radians(abs(tilt))
             cw = math.ceil(w * math.cos(rad) + h * math.sin(rad)) + 2
             ch = math.ceil(w * math.sin(rad) + h * math.cos(rad)) + 2
-        image = _paper(cw, ch, rng, dark=bool(_setting_words(request.setting) & DARK_WORDS))
-        return cls(image, ImageDraw.Draw(image), w, h, (cw - w) / 2, (ch - h) / 2, tilt, rng, request, scale)
+        sketch = cls((cw, ch), w, h, (cw - w) / 2, (ch - h) / 2, tilt, rng, request)
+        _paper(sketch.draw, cw, ch, rng, dark=bool(sketch.words & DARK_WORDS))
+        return sketch
 
-    def finish(self) -> Image.Image:
-        if not self.tilt:
-            return self.image
-        # Rotate about the canvas centre and crop the panel in one affine resample (what
-        # `rotate` then `crop` would give, without resampling the margins).
-        t = -math.radians(self.tilt)
-        a, b, d, e = math.cos(t), math.sin(t), -math.sin(t), math.cos(t)
-        cx, cy = self.image.width / 2, self.image.height / 2
-        left, top = round(self.ox) - cx, round(self.oy) - cy
-        matrix = (a, b, a * left + b * top + cx, d, e, d * left + e * top + cy)
-        return self.image.transform((self.w, self.h), Image.AFFINE, matrix, resample=Image.BILINEAR,
-                                    fillcolor=PAPER)
+    def finish(self) -> Drawing:
+        """The panel as a drawing: rotated about the canvas centre for a dutch angle, then
+        shifted so the panel's top-left corner is the origin (the rest is clipped).
+        Coordinates are kept to 1/16 unit, the precision of `Drawing.to_bytes`, so a
+        drawing read back from the cache is the very drawing that was made."""
+        ops = self.draw.ops
+        sizes = [len(op[0]) for op in ops]
+        xy = np.fromiter(itertools.chain.from_iterable(op[0] for op in ops), float, sum(sizes)).reshape(-1, 2)
+        if self.tilt:
+            t = math.radians(self.tilt)
+            c, s = math.cos(t), math.sin(t)
+            cx, cy = self.size[0] / 2, self.size[1] / 2
+            x, y = xy[:, 0] - cx, xy[:, 1] - cy
+            xy = np.stack([c * x - s * y + cx - self.ox, s * x + c * y + cy - self.oy], axis=1)
+        flat = (np.round(xy.ravel() * 16) / 16).tolist()
+        paths, at = [], 0
+        for (_, fill, stroke, width, closed), n in zip(ops, sizes):
+            paths.append(Path(tuple(flat[at:at + n]), fill, stroke, round(float(width) * 16) / 16, closed))
+            at += n
+        return Drawing(self.w, self.h, PAPER, tuple(paths))
 
     # ------------------------------------------------------------------ background
 
@@ -170,13 +225,11 @@ class _Sketch:
         self.draw.line(shaken, fill=LIGHT_LINE, width=max(1, width // 2))
 
     def _shape(self, points, fill, width: int) -> None:
-        """A filled polygon with an inked outline. (PIL's own wide polygon outline allocates
-        a canvas-sized mask per call: far too slow at print size.)"""
-        self.draw.polygon(points, fill=fill)
-        self.draw.line([*points, points[0], points[1]], fill=GRAPHITE, width=width, joint="curve")
+        """A filled polygon with an inked outline."""
+        self.draw.polygon(points, fill=fill, outline=GRAPHITE, width=width)
 
     def _outdoors(self, *, city: bool, water: bool) -> None:
-        cw, ch = self.image.size
+        cw, ch = self.size
         hy = self.oy + self.horizon
         self.draw.rectangle((0, hy, cw, ch), fill=PAPER_SHADE)
         establishing = self.request.shot == "establishing"
@@ -203,7 +256,7 @@ class _Sketch:
     def _skyline(self, hy: float, reach: float) -> None:
         """A row of seeded buildings standing on the horizon."""
         x = -self.rng.uniform(0, 0.1) * self.w
-        while x < self.image.width:
+        while x < self.size[0]:
             bw = self.rng.uniform(0.06, 0.16) * self.w
             bh = self.rng.uniform(0.3, 1.0) * reach
             self.draw.rectangle((x, hy - bh, x + bw, hy), fill=(212, 208, 200), outline=GRAPHITE, width=self.line)
@@ -213,7 +266,7 @@ class _Sketch:
 
     def _ridge(self, hy: float, reach: float) -> None:
         """Hills or cliffs along the horizon: a seeded random walk."""
-        cw = self.image.width
+        cw = self.size[0]
         steps = 24
         xs = np.linspace(0, cw, steps)
         heights = np.clip(np.abs(np.cumsum(self.rng.normal(0, 0.35, steps))) / 3 + 0.15, 0.1, 1.0) * reach
@@ -223,7 +276,7 @@ class _Sketch:
 
     def _towers(self, hy: float) -> None:
         """Seen from below, buildings rise and converge on a vanishing point above the frame."""
-        cw = self.image.size[0]
+        cw = self.size[0]
         vx, vy = self.ox + self.rng.uniform(0.35, 0.65) * self.w, self.oy - 1.5 * self.h
 
         def toward(x: float, y: float) -> float:  # x on the line from (x, hy) to the vanishing point
@@ -242,14 +295,14 @@ class _Sketch:
 
     def _ground_lines(self, hy: float) -> None:
         """Perspective lines on the ground, converging on a seeded vanishing point."""
-        cw, ch = self.image.size
+        cw, ch = self.size
         vx = self.ox + self.rng.uniform(0.3, 0.7) * self.w
         for t in np.linspace(-1.5, 2.5, 11):
             self.draw.line((vx, hy, self.ox + t * self.w, ch), fill=LIGHT_LINE, width=self.line)
 
     def _room(self) -> None:
         """One-point perspective: the back wall around a vanishing point on the horizon."""
-        cw, ch = self.image.size
+        cw, ch = self.size
         hy = self.oy + self.horizon
         vx = self.ox + self.rng.uniform(0.35, 0.65) * self.w
         depth = self.rng.uniform(0.3, 0.45)  # back wall size relative to the panel
@@ -269,7 +322,7 @@ class _Sketch:
 
     def _floor_from_above(self) -> None:
         """Bird's-eye view: the ground seen straight down, as a seeded tile grid."""
-        cw, ch = self.image.size
+        cw, ch = self.size
         self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
         step = self.unit * self.rng.uniform(0.12, 0.2)
         shift = self.rng.uniform(0, step)
@@ -280,7 +333,7 @@ class _Sketch:
 
     def _hatching(self) -> None:
         """A few seeded clusters of pencil hatching: texture that differs with every seed."""
-        cw = self.image.width
+        cw = self.size[0]
         top = self.oy + (self.horizon if self.horizon is not None else self.h)
         length = self.unit * 0.05
         gap = self.unit * 0.012
@@ -304,7 +357,6 @@ class _Sketch:
                 self._from_above(fig)
             else:
                 self._standing(fig)
-            self._label(fig)
 
     def _subject(self) -> None:
         """No cast: a seeded mass at the focal point stands in for what the action shows,
@@ -448,36 +500,6 @@ class _Sketch:
         nose = fig.facing * 0.38 * u
         d.line((cx + nose, cy - 0.06 * u, cx + nose * 1.25, cy - 0.06 * u), fill=GRAPHITE, width=lw)
 
-    def _label(self, fig: _Figure) -> None:
-        """The character's name on a paper tag: on the chest, or above a tiny figure."""
-        member = fig.member
-        size = self.scale * _text_size(self.unit / self.scale, 0.04)
-        font = _font(size)
-        text = member.name + (f" · {member.expression}" if member.expression else "")
-        if font.getlength(text) > self.w * 0.9:  # a long expression: the name matters more
-            text = member.name
-        tw = font.getlength(text)
-        pad = size * 0.3
-        u = fig.head
-        cx = self.ox + fig.cx
-        if self.horizon is None:
-            ty = self.oy + fig.top + 0.6 * min(u, self.h * 0.3)
-        elif u * 2.5 < size * 1.5:  # figure too small to carry a tag: float it above
-            ty = self.oy + fig.top - size * 1.8
-            self.draw.line((cx, ty + size * 1.3, cx, self.oy + fig.top), fill=GRAPHITE, width=self.line)
-        elif fig.foreground:
-            ty = self.oy + fig.top + 0.45 * u  # on the back of the head
-        elif self.request.shot in ("close-up", "extreme-close-up"):
-            ty = self.oy + fig.top + 0.08 * u  # on the forehead: the chest is out of frame
-        else:
-            ty = self.oy + fig.top + 1.6 * u
-        # Keep the tag on the panel and clear of the action notes along the bottom.
-        x0 = min(max(cx - tw / 2 - pad, self.ox + pad), self.ox + self.w - tw - 3 * pad)
-        ty = min(max(ty, self.oy + self.h * 0.07), self.oy + self.h - size * 4.5)
-        self.draw.rounded_rectangle((x0, ty, x0 + tw + 2 * pad, ty + size * 1.35), radius=size * 0.3,
-                                    fill=PAPER, outline=GRAPHITE, width=max(1, self.line))
-        self.draw.text((x0 + pad, ty + size * 0.12), text, font=font, fill=GRAPHITE)
-
 
 def _setting_words(setting: str) -> set[str]:
     """The setting's words, lower case, without a plural 's': matched against the motif lists."""
@@ -497,68 +519,16 @@ def _expression_shape(expression: str) -> tuple[float, float]:
     return mouth, brow
 
 
-def _paper(width: int, height: int, rng: np.random.Generator, *, dark: bool) -> Image.Image:
-    """Tinted paper with a seeded wash, darker at the top like a pencilled sky. Drawn as
-    thin bands (under one grey level apart) because resampling a noise field to print
-    size costs more than the whole sketch."""
+def _paper(pen: _Pen, width: int, height: int, rng: np.random.Generator, *, dark: bool) -> None:
+    """Tinted paper with a seeded wash, darker at the top like a pencilled sky: thin bands
+    under two grey levels apart."""
     # Night and storm settings get a darker wash; the sketch stays readable.
     low, high = ((150, 152, 162), (226, 226, 230)) if dark else ((190, 186, 176), PAPER)
-    bands = 64
+    bands = 32
     wobble = np.interp(np.linspace(0, 5, bands), np.arange(6), rng.normal(0.0, 1.0, 6))
     tone = np.clip(0.6 + 0.35 * np.linspace(0, 1, bands) + 0.06 * wobble, 0, 1)
-    colours = (np.array(low) + tone[:, None] * (np.array(high) - np.array(low))).round().astype(int)
-    image = Image.new("RGB", (width, height), PAPER)
-    draw = ImageDraw.Draw(image)
-    edges = np.linspace(0, height, bands + 1).round().astype(int)
-    for (y0, y1), colour in zip(zip(edges[:-1], edges[1:]), colours):
-        if y1 > y0:
-            draw.rectangle((0, int(y0), width, int(y1) - 1), fill=tuple(int(c) for c in colour))
-    return image
-
-
-def _overlay_text(image: Image.Image, request: PanelRequest) -> None:
-    """Shot and angle at the top left, the action at the bottom: a storyboard frame's notes."""
-    w, h = image.size
-    unit = min(w, h)
-    draw = ImageDraw.Draw(image, "RGBA")
-    size = _text_size(unit, 0.03)
-    font = _font(size)
-    pad = round(size * 0.4)
-    tag = request.shot.replace("-", " ").upper() + " · " + request.angle.replace("-", " ").upper()
-    draw.rectangle((0, 0, font.getlength(tag) + 2 * pad, size + 2 * pad), fill=(*PAPER, 210))
-    draw.text((pad, pad), tag, font=font, fill=GRAPHITE)
-    if not request.action:
-        return
-    lines = _wrap(request.action, font, w - 2 * pad, max_lines=2)
-    strip = len(lines) * round(size * 1.2) + 2 * pad
-    draw.rectangle((0, h - strip, w, h), fill=(*PAPER, 215))
-    for i, line in enumerate(lines):
-        draw.text((pad, h - strip + pad + i * round(size * 1.2)), line, font=font, fill=GRAPHITE)
-
-
-def _wrap(text: str, font, width: float, *, max_lines: int) -> list[str]:
-    """Wrap to `width` pixels in at most `max_lines` lines, ending with '…' if cut."""
-    avg = max(font.getlength("abcdefghijklmnopqrstuvwxyz") / 26, 1)
-    chars = max(int(width / avg), 4)
-    lines = textwrap.wrap(" ".join(text.split()), chars) or [""]
-    while any(font.getlength(line) > width for line in lines) and chars > 4:
-        chars -= 2
-        lines = textwrap.wrap(" ".join(text.split()), chars)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        last = lines[-1]
-        while last and font.getlength(last + "…") > width:
-            last = last[:-1]
-        lines[-1] = last.rstrip() + "…"
-    return lines
-
-
-def _text_size(unit: float, fraction: float) -> int:
-    """Note text scales with the panel, within bounds: legible on a thumbnail, and no
-    bigger than about 10 pt on a large panel drawn at 300 dpi."""
-    return int(min(max(10, round(unit * fraction)), 42))
-
-
-@lru_cache(maxsize=32)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.load_default(size=size)
+    colours = (np.array(low) + tone[:, None] * (np.array(high) - np.array(low))).round().astype(int).tolist()
+    edges = np.linspace(0, height, bands + 1).tolist()
+    for y0, y1, colour in zip(edges[:-1], edges[1:], colours):
+        # Each band overlaps the next by a unit: no paper-coloured seams between them.
+        pen.rectangle((0, y0, width, min(y1 + 1, height)), fill=tuple(colour))

@@ -33,24 +33,31 @@ class PageDrawing:
     items: tuple[Item, ...]  # drawn after the art, in order
 
 
-def compose(story: Any, book: Book, font: Font) -> list[PageDrawing]:
-    """Everything to draw on every page of `book`. Raises ExportError when the font cannot
-    draw some of the text, rather than printing empty boxes."""
-    _check_glyphs(story, font, sheets=book.spec.kind == "storyboard")
-    return [_compose_page(story, book, page, font) for page in book.pages]
+def compose(story: Any, book: Book, font: Font, *, labels: bool = False) -> list[PageDrawing]:
+    """Everything to draw on every page of `book`. With `labels` (draft sketches) each panel
+    also gets its storyboard labels: shot number, shot and angle, action and name tags
+    (`export.labels`). Raises ExportError when the font cannot draw some of the text, rather
+    than printing empty boxes."""
+    _check_glyphs(story, font, sheets=book.spec.kind == "storyboard", labels=labels)
+    return [_compose_page(story, book, page, font, labels) for page in book.pages]
 
 
-def check_lettering(story: Any, book: Book, font: str | Path | Font | None = None) -> Font:
+def check_lettering(story: Any, book: Book, font: str | Path | Font | None = None, *,
+                    labels: bool = False) -> Font:
     """Load the lettering font (`font`, else the script's style.font, else the bundled one)
     and check it can draw every text of the book; raise ExportError otherwise. Call it before
     generating any panel so a bad font fails in a second, not after the whole render."""
     lettering_font = font if isinstance(font, Font) else story_font(story, font)
-    _check_glyphs(story, lettering_font, sheets=book.spec.kind == "storyboard")
+    _check_glyphs(story, lettering_font, sheets=book.spec.kind == "storyboard", labels=labels)
     return lettering_font
 
 
-def _check_glyphs(story: Any, font: Font, *, sheets: bool) -> None:
+def _check_glyphs(story: Any, font: Font, *, sheets: bool, labels: bool = False) -> None:
     texts = []
+    if labels:  # draft labels letter the action, the expressions and every cast name
+        texts += [panel.action + " ".join(e.expression for e in panel.cast)
+                  for scene in story.scenes for panel in scene.panels]
+        texts += [getattr(c, "name", "") or cid for cid, c in getattr(story, "characters", {}).items()]
     for scene in story.scenes:
         for panel in scene.panels:
             texts += [line.text for line in panel.dialogue] + list(panel.sfx) + [panel.caption or ""]
@@ -68,7 +75,7 @@ def _check_glyphs(story: Any, font: Font, *, sheets: bool) -> None:
             )
 
 
-def _compose_page(story: Any, book: Book, page: Page, font: Font) -> PageDrawing:
+def _compose_page(story: Any, book: Book, page: Page, font: Font, labels: bool = False) -> PageDrawing:
     spec = book.spec
     items: list[Item] = []
     if spec.kind == "storyboard":
@@ -78,9 +85,14 @@ def _compose_page(story: Any, book: Book, page: Page, font: Font) -> PageDrawing
         panel = scene.panels[slot.panel]
         items.append(_border(slot))
         if slot.notes is not None:
-            items.append(notes_item(font, story, panel, slot, scene))
+            lettered = [notes_item(font, story, panel, slot, scene)]
         else:
-            items.extend(letter_panel(story, panel, slot, spec, font))
+            lettered = letter_panel(story, panel, slot, spec, font)
+        if labels:  # under the lettering, placed off it
+            from storyboard.export.labels import panel_labels
+
+            items.extend(panel_labels(story, panel, slot, font, [i.bounds for i in lettered]))
+        items.extend(lettered)
     return PageDrawing(page.number, spec.media, spec.trim, page.slots, tuple(items))
 
 

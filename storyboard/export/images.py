@@ -17,18 +17,20 @@ from storyboard.lettering import Font, Item, Shape, Text, story_font
 from storyboard._lettering.shapes import dashes
 
 SUPERSAMPLE = 3
-_SQUARE = ("border", "notes", "caption", "narration", "header")
+_SQUARE = ("border", "notes", "caption", "narration", "header", "label")
 PNG_COMPRESS_LEVEL = 3  # zlib level: 3 is ~3x faster than the default 6 for ~5 % more bytes
 
 
 def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], folder: str | Path, *,
-                font: str | Path | Font | None = None, metadata: dict | None = None) -> list[Path]:
+                font: str | Path | Font | None = None, metadata: dict | None = None,
+                labels: bool = False) -> list[Path]:
     """Write one PNG per page (`page-001.png`, ...) at the page dpi into `folder`, each
     atomically. `metadata` (a `storyboard.provenance.provenance()` record) goes into each
-    page's text chunks with the pixel boxes of its panels. Returns the paths in page order."""
+    page's text chunks with the pixel boxes of its panels; `labels` letters the draft notes
+    (see `export.compose`). Returns the paths in page order."""
     folder = Path(folder)
     lettering_font = font if isinstance(font, Font) else story_font(story, font)
-    drawings = compose(story, book, lettering_font)
+    drawings = compose(story, book, lettering_font, labels=labels)
     digits = max(3, len(str(len(drawings))))
     boxes = panel_boxes(book)
     paths = []
@@ -50,10 +52,11 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
 
 
 def render_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,
-                 font: str | Path | Font | None = None) -> list:
+                 font: str | Path | Font | None = None, labels: bool = False) -> list:
     """Every page as an RGB PIL image (for CBZ and previews), trimmed, at the page dpi."""
     lettering_font = font if isinstance(font, Font) else story_font(story, font)
-    return [render_page(d, images, book.spec.dpi, lettering_font) for d in compose(story, book, lettering_font)]
+    return [render_page(d, images, book.spec.dpi, lettering_font)
+            for d in compose(story, book, lettering_font, labels=labels)]
 
 
 def panel_boxes(book: Book) -> list[list[tuple[int, int, int, int]]]:

@@ -1,5 +1,6 @@
 """PDF export with reportlab: embedded TrueType lettering as real (searchable) text, trim and
-bleed boxes, title/author metadata, panel art as JPEG.
+bleed boxes, title/author metadata, panel art as JPEG or, for a vector `Drawing` (the draft
+engine's sketches), as paths clipped to the panel.
 
 Speed: panel art is cropped to its frame, never embedded above the print resolution, and
 JPEG-encoded by PIL (on a few threads: PIL releases the GIL while encoding) so reportlab
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Mapping
 
+from storyboard.drawing import Drawing
 from storyboard.export import PageDrawing, ahead, atomic_path, compose, cover_crop, panel_image
 from storyboard.layout import Book, PanelSlot
 from storyboard.lettering import Font, Shape, Text, story_font
@@ -65,15 +67,17 @@ def _no_ascii85():
 
 
 def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], path: str | Path, *,
-              font: str | Path | Font | None = None, metadata: dict | None = None) -> Path:
+              font: str | Path | Font | None = None, metadata: dict | None = None, labels: bool = False) -> Path:
     """Write the lettered book to `path` atomically; `images` maps (scene, panel) to the
-    panel's PIL image, or to `print_jpeg` bytes of it, which are embedded untouched. `font` (a TTF/OTF path) overrides the script's `style.font`;
-    `metadata` is a `storyboard.provenance.provenance()` record, written as PDF Info + XMP."""
+    panel's PIL image, to `print_jpeg` bytes of it, which are embedded untouched, or to a
+    `Drawing`, written as vector paths. `font` (a TTF/OTF path) overrides the script's
+    `style.font`; `metadata` is a `storyboard.provenance.provenance()` record, written as PDF
+    Info + XMP; `labels` letters the draft notes on every panel (see `export.compose`)."""
     from reportlab.pdfgen.canvas import Canvas
 
     path = Path(path)
     lettering_font = font if isinstance(font, Font) else story_font(story, font)
-    drawings = compose(story, book, lettering_font)
+    drawings = compose(story, book, lettering_font, labels=labels)
     with atomic_path(path, ".pdf") as tmp, _no_ascii85():
         first = drawings[0].media if drawings else book.spec.media
         # The initial font is set in every page preamble: make it ours so no unembedded
@@ -107,8 +111,11 @@ def _page(canvas, drawing: PageDrawing, jpegs, font: Font) -> None:
     canvas.setLineJoin(1)
     canvas.setLineCap(1)
     for slot in drawing.arts:
-        art = slot.art
-        canvas.drawImage(_jpeg_reader(next(jpegs)), art.x, art.y, art.w, art.h)
+        art, data = slot.art, next(jpegs)
+        if isinstance(data, Drawing):
+            canvas.addLiteral(_vector(data, art))
+        else:
+            canvas.drawImage(_jpeg_reader(data), art.x, art.y, art.w, art.h)
     for item in drawing.items:
         for op in item.ops:
             if isinstance(op, Shape):
@@ -118,9 +125,9 @@ def _page(canvas, drawing: PageDrawing, jpegs, font: Font) -> None:
     canvas.showPage()
 
 
-def _art(images: Mapping[tuple[int, int], Any], slot: PanelSlot) -> bytes:
+def _art(images: Mapping[tuple[int, int], Any], slot: PanelSlot) -> "bytes | Drawing":
     art = images.get((slot.scene, slot.panel))
-    if isinstance(art, bytes):
+    if isinstance(art, (bytes, Drawing)):
         return art
     return print_jpeg(panel_image(images, slot), slot.print_width, slot.print_height)
 
@@ -158,6 +165,45 @@ def _shape(canvas, shape: Shape) -> None:
     stroke, fill = shape.stroke is not None, shape.fill is not None and shape.closed
     canvas.addLiteral(" ".join(ops))
     canvas.addLiteral(_PAINT[stroke, fill])
+
+
+def _vector(drawing: Drawing, art) -> str:
+    """The content-stream operators that paint `drawing` over the rectangle `art`, clipped to
+    it. Drawing coordinates are multiples of 1/16 unit: they are written as integers in a
+    space scaled by 1/16 and flipped (y down), which is exact and several times quicker to
+    format than decimals."""
+    sx, sy = art.w / drawing.width / 16, art.h / drawing.height / 16
+    out = ["q", f"{_num(art.x)} {_num(art.y)} {_num(art.w)} {_num(art.h)} re W n",
+           f"{sx:.9g} 0 0 {-sy:.9g} {_num(art.x)} {_num(art.y1)} cm",
+           f"{_colour(drawing.background)} rg 0 0 {round(drawing.width * 16)} {round(drawing.height * 16)} re f"]
+    fill = stroke = width = None
+    for op in drawing.ops:
+        if op.fill is not None and op.fill != fill:
+            fill = op.fill
+            out.append(f"{_colour(fill)} rg")
+        if op.stroke is not None:
+            if op.stroke != stroke:
+                stroke = op.stroke
+                out.append(f"{_colour(stroke)} RG")
+            if op.width != width:
+                width = op.width
+                out.append(f"{round(width * 16)} w")
+        painted = op.stroke is not None and op.width > 0, op.fill is not None and op.closed
+        c = [str(round(v * 16)) for v in op.points]
+        if len(c) < 4 or not any(painted):
+            continue
+        pts = [f"{c[i]} {c[i + 1]}" for i in range(0, len(c) - 1, 2)]
+        out.append(f"{pts[0]} m {' l '.join(pts[1:])} l{' h' if op.closed else ''} {_NONZERO[painted]}")
+    out.append("Q")
+    return "\n".join(out)
+
+
+# A drawing's paths are simple shapes: the non-zero rule ('f', 'B') fills them as PIL does.
+_NONZERO = {(False, False): "n", (True, False): "S", (False, True): "f", (True, True): "B"}
+
+
+def _colour(rgb) -> str:
+    return " ".join(_num(c / 255) for c in rgb)
 
 
 # Painting operators as reportlab's drawPath writes them with its default even-odd fill rule.

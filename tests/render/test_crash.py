@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from storyboard.drawing import Drawing
+
 PANELS = 36
 POLL = 0.002
 
@@ -64,7 +66,10 @@ def finish(command: list[str], timeout: float = 120) -> dict:
 
 
 def cache_pngs(cache: Path) -> dict[str, Path]:
-    return {p.stem: p for p in cache.glob("??/*.png")} if cache.is_dir() else {}
+    """The stored panels by key: PNGs, or the draft engine's vector drawings."""
+    if not cache.is_dir():
+        return {}
+    return {p.stem: p for pattern in ("??/*.png", "??/*.drawing") for p in cache.glob(pattern)}
 
 
 def temporary(path: Path) -> bool:
@@ -84,15 +89,23 @@ def wait_until(condition, timeout: float, proc: subprocess.Popen | None = None) 
 
 
 def assert_cache_sound(cache: Path) -> None:
-    """Every entry is a complete PNG with a readable sidecar of its inputs, and every print
+    """Every entry is a complete PNG (or vector drawing) with a readable sidecar of its inputs, and every print
     JPEG is complete and belongs to a stored panel (it is written after the PNG); nothing else
-    is visible (a killed write can only leave a hidden temporary file)."""
+    is visible (a killed write can only leave a hidden temporary file). A render killed before
+    it stored anything may leave no cache folder at all."""
+    if not cache.exists():
+        return
     for sub in cache.iterdir():
         assert sub.is_dir() and len(sub.name) == 2, sub
         for f in sub.iterdir():
             if temporary(f):
                 continue
-            assert f.suffix in (".png", ".json", ".jpg") and f.stem[:2] == sub.name, f
+            assert f.suffix in (".png", ".json", ".jpg", ".drawing") and f.stem[:2] == sub.name, f
+            if f.suffix == ".drawing":
+                inputs = json.loads(f.with_suffix(".json").read_text())  # written before the drawing
+                drawing = Drawing.from_bytes(f.read_bytes())
+                assert [drawing.width, drawing.height] == inputs["size"], f
+                continue
             if f.suffix == ".jpg":
                 key, _, _ = f.name.partition(".print-")
                 assert (sub / f"{key}.png").is_file(), f

@@ -91,8 +91,8 @@ def test_no_cache_generates_every_time(script, tmp_path):
 
 def test_damaged_cache_entry_is_a_miss(script, tmp_path):
     render(script, tmp_path)
-    victim = next((tmp_path / "cache").glob("??/*.png"))
-    victim.write_bytes(b"\x89PNG garbage")
+    victim = next((tmp_path / "cache").glob("??/*.drawing"))  # the draft engine stores vector drawings
+    victim.write_bytes(victim.read_bytes()[:-20])
     result = render(script, tmp_path)
     assert result.panels_generated == 1
 
@@ -103,4 +103,4 @@ def test_cache_cli(tmp_path, script, capsys):
     assert ": 7 panels," in capsys.readouterr().out
     assert main(["cache", "clear", "--cache", str(tmp_path / "cache")]) == 0
     assert "removed 7 panels" in capsys.readouterr().out
-    assert not list((tmp_path / "cache").glob("??/*.png"))
+    assert not list((tmp_path / "cache").glob("??/*.*"))
