@@ -109,10 +109,16 @@ def story_dict(*, pages: int | None = None, panels: int | None = None, seed: int
 
 def story_yaml(*, pages: int | None = None, panels: int | None = None, seed: int = 7) -> str:
     """The story as block-style YAML, the way people write scripts."""
-    import yaml
+    import io
 
-    data = story_dict(pages=pages, panels=panels, seed=seed)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style, yaml.allow_unicode, yaml.width = False, True, 100
+    yaml.sort_base_mapping_type_on_output = False  # keys in the order people write them
+    out = io.StringIO()
+    yaml.dump(story_dict(pages=pages, panels=panels, seed=seed), out)
+    return out.getvalue()
 
 
 def write_story(path: str | Path, *, pages: int | None = None, panels: int | None = None, seed: int = 7) -> Path:

@@ -1,22 +1,29 @@
-"""Safe YAML loading that remembers where every value came from.
+"""Safe YAML 1.2 loading that remembers where every value came from.
 
-PyYAML's `compose()` gives each node a `start_mark`; we turn the node tree into plain Python
-data ourselves so that we can (a) refuse duplicate keys, (b) bound the work an alias bomb,
-deep nesting or a huge file can cause, (c) resolve scalars with the YAML 1.2 core schema
-(`no` stays a string, `1:20` is not the integer 80), and (d) map a validation error's
-location (a tuple of keys and indices) back to a line and column.
+ruamel.yaml (pure-Python parser, YAML 1.2: `{text: Again?}` is a plain scalar) composes a
+node tree whose nodes carry `start_mark`s; we turn that tree into plain Python data ourselves
+so that we can (a) refuse duplicate keys while letting explicit keys override `<<` merge keys,
+(b) bound the work an alias bomb, deep nesting or a huge file can cause, (c) resolve scalars
+with the YAML 1.2 core schema (`no` stays a string, `1:20` is not the integer 80) while every
+number remembers how it was written (`caption: 3.10` is lettered "3.10", see `as_written`),
+never building objects from tags, and (d) map a validation error's location (a tuple of keys
+and indices) back to a line and column.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 MAX_BYTES = 2 * 1024 * 1024  # a 600-panel story is ~200 KB; anything near this is a mistake
 MAX_NODES = 200_000  # values after expanding aliases
 MAX_DEPTH = 64
+MAX_INT_DIGITS = 64  # longer integers are kept as (infinite) floats: never a number a script needs
 
 
 class YamlProblem(Exception):
@@ -30,7 +37,25 @@ class YamlProblem(Exception):
 @dataclass
 class Document:
     data: object
-    root: yaml.Node | None
+    root: Node | None
+
+
+class WrittenInt(int):
+    """An integer from a plain scalar, with `source`: the text as written (`007`)."""
+
+    source: str
+
+
+class WrittenFloat(float):
+    """A float from a plain scalar, with `source`: the text as written (`3.10`, `1e3`)."""
+
+    source: str
+
+
+def as_written(value):
+    """The text a number was written as in the script (`3.10`, `007`), else `value` itself.
+    Text fields use this so that a caption reading 3.10 is never lettered "3.1"."""
+    return getattr(value, "source", value)
 
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
@@ -41,33 +66,78 @@ _SPECIAL = {
     ".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan"),
     ".Inf": float("inf"), "+.Inf": float("inf"), "-.Inf": float("-inf"), ".NaN": float("nan"),
 }
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
-def _scalar(node: yaml.ScalarNode):
-    text = node.value
-    if node.style is not None:  # quoted or block scalars are always strings
+def _tag(node: Node) -> str | None:
+    tag = node.tag  # a str in older ruamel.yaml, a Tag object in newer ones
+    return getattr(tag, "value", tag)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(node: ScalarNode) -> str:
+    """A scalar's text, with JSON-style escaped UTF-16 pairs (`"\\ud83d\\ude00"`) joined into
+    the character they encode; a lone half of a pair is a located error."""
+    text = _join_pairs(node.value)
+    lone = _SURROGATE.search(text)
+    if lone:
+        raise YamlProblem(*_line(node), "yaml",
+                          f"\\u{ord(lone.group()):04x} is half of a UTF-16 pair: write the character itself")
+    return text
+
+
+def _join_pairs(text: str) -> str:
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+def _is_key(node: Node, step) -> bool:
+    return isinstance(node, ScalarNode) and _join_pairs(node.value) == str(step)
+
+
+def _scalar(node: ScalarNode):
+    text = _text(node)
+    if node.style is not None or _tag(node) == _STR_TAG:  # quoted, block or `!!str` scalars are strings
         return text
     if text in _SPECIAL:
         return _SPECIAL[text]
-    if _INT.match(text):
-        return int(text)
-    if _FLOAT.match(text) and any(c.isdigit() for c in text):
-        return float(text)
-    return text
+    if _INT.match(text) and len(text) <= MAX_INT_DIGITS:
+        number = WrittenInt(text)
+    elif _FLOAT.match(text) and any(c.isdigit() for c in text):
+        number = WrittenFloat(text)  # float() of a huge literal is inf, never an error
+    else:
+        return text
+    number.source = text
+    return number
+
+
+def _loader() -> YAML:
+    yaml = YAML(typ="safe", pure=True)  # the C parser is YAML 1.1
+    yaml.allow_duplicate_keys = True  # we report duplicates ourselves, with both lines
+    return yaml
 
 
 def parse(text: str) -> Document:
     """Parse one YAML document into plain data; raise YamlProblem on any problem."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise YamlProblem(0, 0, "file", f"the script is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    _check_flow_depth(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as err:
+        with warnings.catch_warnings():  # ruamel warns (on stderr) about reused anchors: allowed
+            warnings.simplefilter("ignore")
+            root = _loader().compose(text)
+    except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         message = ": ".join(filter(None, [err.context, err.problem])) or "invalid YAML"
-        raise YamlProblem(mark.line if mark else 0, mark.column if mark else 0, "yaml", message) from None
-    except yaml.YAMLError as err:  # reader errors: control characters, bad encoding
-        raise YamlProblem(0, 0, "yaml", str(err).splitlines()[0]) from None
+        hint = _hint(text, err)
+        raise YamlProblem(mark.line if mark else 0, mark.column if mark else 0, "yaml",
+                          f"{message} ({hint})" if hint else message) from None
+    except YAMLError as err:  # reader errors: control characters, bad encoding
+        first = str(err).strip().splitlines()
+        raise YamlProblem(0, 0, "yaml", first[0] if first else "invalid YAML") from None
     except RecursionError:
         raise YamlProblem(0, 0, "yaml", "the YAML is nested too deeply") from None
     if root is None:
@@ -75,52 +145,123 @@ def parse(text: str) -> Document:
     return Document(_Builder().build(root, 0), root)
 
 
+_QUOTED_OR_COMMENT = re.compile(r"'(?:[^'\n]|'')*'|\"(?:\\.|[^\"\\\n])*\"|#[^\n]*")
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _check_flow_depth(text: str) -> None:
+    """Refuse deeply nested [ and { before parsing: the pure-Python parser takes seconds to
+    reach its recursion limit on a few thousand of them."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    bare = _QUOTED_OR_COMMENT.sub(lambda m: " " * len(m.group()), text)
+    depth = 0
+    for match in _BRACKETS.finditer(bare):
+        depth = depth + 1 if match.group() in "[{" else max(0, depth - 1)
+        if depth > MAX_DEPTH:
+            line = text.count("\n", 0, match.start())
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1)
+            raise YamlProblem(line, column, "yaml", f"the YAML is nested more than {MAX_DEPTH} levels deep")
+
+
+# ---------------------------------------------------------------------- syntax error hints
+
+_TAB = "indent with spaces: YAML does not allow tabs there"
+_COLON = "text containing ': ' must be in quotes"
+_COMMENT = "' #' starts a comment: put text containing '#' in quotes"
+_FLOW = "inside {...} or [...], a ',', ':', '{' or '[' in text ends the value: put the text in quotes"
+_UNCLOSED = "a '[' or '{' is never closed; text starting with '[' or '{' must be in quotes"
+_INDENT = "check this line's indentation against the lines above"
+
+
+def _hint(text: str, err: MarkedYAMLError) -> str:
+    """A one-line hint for the common slips behind a syntax error, or ''."""
+    problem = f"{err.context or ''} {err.problem or ''}"
+    marks = [m for m in (err.context_mark, err.problem_mark) if m is not None]
+    if not marks:
+        return ""
+    lines = text.splitlines()
+    first, last = min(m.line for m in marks), max(m.line for m in marks)
+    span = lines[max(0, first - 1):last + 1]
+    if "\t" in problem or any(line[:len(line) - len(line.lstrip())].count("\t") for line in span):
+        return _TAB
+    if "mapping values are not allowed" in problem:
+        return _COLON
+    if any(re.search(r"\s#", _unquoted(line)) for line in span) and "flow" in problem:
+        return _COMMENT
+    if "<stream end>" in problem:
+        return _UNCLOSED
+    if "flow" in problem:
+        return _FLOW
+    if any(k in problem for k in ("block end", "expected key", "expected ':'", "block mapping", "block collection")):
+        return f"{_INDENT}; {_COLON}"
+    return ""
+
+
+def _unquoted(line: str) -> str:
+    return re.sub(r"'[^']*'|\"(\\.|[^\"\\])*\"", "", line)
+
+
+# ---------------------------------------------------------------------- node tree -> data
+
+
+def _is_merge(key: Node) -> bool:
+    return isinstance(key, ScalarNode) and key.style is None and key.value == "<<"
+
+
+def _line(node: Node) -> tuple[int, int]:
+    return node.start_mark.line, node.start_mark.column
+
+
 class _Builder:
     def __init__(self):
         self.nodes = 0
-        self.constructor = yaml.constructor.SafeConstructor()
 
-    def build(self, node: yaml.Node, depth: int):
+    def build(self, node: Node, depth: int):
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise YamlProblem(
-                node.start_mark.line, node.start_mark.column, "yaml",
-                f"more than {MAX_NODES} values after expanding aliases (an alias bomb?)",
-            )
+            raise YamlProblem(*_line(node), "yaml", f"more than {MAX_NODES} values after expanding aliases (an alias bomb?)")
         if depth > MAX_DEPTH:
-            raise YamlProblem(
-                node.start_mark.line, node.start_mark.column, "yaml",
-                f"the YAML is nested more than {MAX_DEPTH} levels deep",
-            )
-        if isinstance(node, yaml.ScalarNode):
+            raise YamlProblem(*_line(node), "yaml", f"the YAML is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, ScalarNode):
             return _scalar(node)
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, SequenceNode):
             return [self.build(child, depth + 1) for child in node.value]
         return self._mapping(node, depth)
 
-    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict:
-        try:
-            self.constructor.flatten_mapping(node)  # resolve `<<` merge keys in place
-        except yaml.constructor.ConstructorError as err:
-            mark = err.problem_mark or node.start_mark
-            raise YamlProblem(mark.line, mark.column, "yaml", err.problem or "invalid merge key") from None
+    def _mapping(self, node: MappingNode, depth: int) -> dict:
         out: dict = {}
-        first: dict[str, yaml.Node] = {}
+        first: dict[str, Node] = {}
+        merged: list[dict] = []
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlProblem(
-                    key_node.start_mark.line, key_node.start_mark.column, "yaml",
-                    "a key must be a plain name, not a list or mapping",
-                )
-            key = key_node.value
+            if _is_merge(key_node):
+                merged += self._merge_sources(value_node, depth)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                raise YamlProblem(*_line(key_node), "yaml", "a key must be a plain name, not a list or mapping")
+            key = _text(key_node)
             if key in first:
-                raise YamlProblem(
-                    key_node.start_mark.line, key_node.start_mark.column, "yaml",
-                    f"duplicate key '{key}' (first given at line {first[key].start_mark.line + 1})",
-                )
+                raise YamlProblem(*_line(key_node), "yaml",
+                                  f"duplicate key {_quote(key)} (first given at line {first[key].start_mark.line + 1})")
             first[key] = key_node
             out[key] = self.build(value_node, depth + 1)
+        # YAML merge keys: keys written in this mapping win, then earlier merged mappings.
+        for source in merged:
+            for key, value in source.items():
+                out.setdefault(key, value)
         return out
+
+    def _merge_sources(self, value: Node, depth: int) -> list[dict]:
+        sources = value.value if isinstance(value, SequenceNode) else [value]
+        if not all(isinstance(s, MappingNode) for s in sources):
+            raise YamlProblem(*_line(value), "yaml", "'<<' merges a mapping (an alias like *base) or a list of them")
+        return [self.build(s, depth + 1) for s in sources]
+
+
+def _quote(key: str) -> str:
+    from storyboard.errors import quote
+
+    return quote(key)
 
 
 # Shorthand entries are single-key mappings (`- mara: left`, `- keeper: {text: ..}`). The
@@ -131,7 +272,20 @@ _KEY_FIELDS = {"id", "speaker"}
 _SCALAR_VALUE_FIELDS = {"position", "text"}
 
 
-def locate(root: yaml.Node | None, loc: tuple, *, at_key: bool = False) -> tuple[yaml.Node | None, int]:
+def _pairs(node: MappingNode) -> list[tuple[Node, Node]]:
+    """A mapping's own pairs, then those it merges (so that merged keys can be located)."""
+    own, merged = [], []
+    for key, value in node.value:
+        if _is_merge(key):
+            for source in (value.value if isinstance(value, SequenceNode) else [value]):
+                if isinstance(source, MappingNode):
+                    merged += _pairs(source)
+        else:
+            own.append((key, value))
+    return own + merged
+
+
+def locate(root: Node | None, loc: tuple, *, at_key: bool = False) -> tuple[Node | None, int]:
     """Find the node for a validation location: (node, how many loc items were matched).
 
     With `at_key`, a final mapping key resolves to the key node itself (unknown keys).
@@ -140,25 +294,47 @@ def locate(root: yaml.Node | None, loc: tuple, *, at_key: bool = False) -> tuple
     for i, step in enumerate(loc):
         last = i == len(loc) - 1
         nxt = None
-        if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        if isinstance(node, SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
             nxt = node.value[step]
-        elif isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == str(step):
+        elif isinstance(node, MappingNode):
+            pairs = _pairs(node)
+            for key_node, value_node in pairs:
+                if _is_key(key_node, step):
                     nxt = key_node if (last and at_key) else value_node
                     break
-            if nxt is None and len(node.value) == 1:  # a shorthand entry
-                key_node, value_node = node.value[0]
+            if nxt is None and len(pairs) == 1:  # a shorthand entry
+                key_node, value_node = pairs[0]
                 if step in _KEY_FIELDS:
                     nxt = key_node
-                elif step in _SCALAR_VALUE_FIELDS and isinstance(value_node, yaml.ScalarNode):
+                elif step in _SCALAR_VALUE_FIELDS and isinstance(value_node, ScalarNode):
                     nxt = value_node
-                elif isinstance(value_node, yaml.MappingNode):
-                    for k, v in value_node.value:
-                        if k.value == str(step):
+                elif isinstance(value_node, MappingNode):
+                    for k, v in _pairs(value_node):
+                        if _is_key(k, step):
                             nxt = k if (last and at_key) else v
                             break
         if nxt is None:
             break
         node, matched = nxt, matched + 1
     return node, matched
+
+
+COMMA_HINT = "a ',' inside {...} ends the value: put text containing ',' in quotes"
+
+
+def bare_flow_key(root: Node | None, loc: tuple) -> bool:
+    """Whether the key at `loc` was written without a value inside `{...}`: usually text
+    with a comma in it (`{text: Wait, Leo}` makes a key `Leo`)."""
+    parent, matched = locate(root, loc[:-1])
+    if matched != len(loc) - 1 or not isinstance(parent, MappingNode):
+        return False
+    pairs = _pairs(parent)
+    if len(pairs) == 1 and isinstance(pairs[0][1], MappingNode) and not _is_key(pairs[0][0], loc[-1]):
+        parent = pairs[0][1]  # a shorthand entry: `- mara: {text: Wait, Leo}`
+        pairs = _pairs(parent)
+    if not parent.flow_style:
+        return False
+    for key, value in pairs:
+        if _is_key(key, loc[-1]):
+            return isinstance(value, ScalarNode) and value.style is None and value.value == ""
+    return False

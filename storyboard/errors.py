@@ -19,6 +19,24 @@ from dataclasses import dataclass
 # The name on PyPI (`storyboard` there is an unrelated project); import name and command stay `storyboard`.
 DISTRIBUTION = "storyboard-comics"
 
+QUOTE_LIMIT = 60  # characters of a user's value echoed in a message
+FIELD_LIMIT = 500  # characters of any one part of a located problem line
+
+
+def one_line(text: str, limit: int | None = FIELD_LIMIT) -> str:
+    """`text` made safe for one line of a terminal: control characters, line breaks and lone
+    surrogates escaped (`\\n`, `\\x1b`, `\\ud83d`), cut to `limit` characters (if any) with '...'."""
+    text = str(text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                       for c in text)
+    return text if limit is None or len(text) <= limit else text[:limit - 3] + "..."
+
+
+def quote(value, limit: int = QUOTE_LIMIT) -> str:
+    """A user's value for a message: in single quotes, escaped and cut (see `one_line`)."""
+    return f"'{one_line(value, limit)}'"
+
 
 class StoryboardError(Exception):
     """Base class of every error a user can cause. The message is a single line."""
@@ -35,6 +53,12 @@ class Problem:
     column: int
     path: str
     message: str
+
+    def __post_init__(self):
+        # A value echoed from the script can hold anything: every problem stays one line.
+        object.__setattr__(self, "file", one_line(self.file, None))  # escaped, never cut
+        for name in ("path", "message"):
+            object.__setattr__(self, name, one_line(getattr(self, name)))
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"

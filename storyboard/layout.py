@@ -133,6 +133,43 @@ class Book:
 # ------------------------------------------------------------------------------ page specs
 
 
+# One page raster (8-bit RGB) is at most this many pixels: 450 MB, below Pillow's
+# decompression-bomb limit (179 M), so every page written can be read back.
+MAX_PAGE_PIXELS = 150_000_000
+
+
+def _size_mm(size) -> tuple[float, float]:
+    if isinstance(size, str):
+        width, height = PAGE_SIZES[size]
+        return width / MM, height / MM
+    return float(size[0]), float(size[1])
+
+
+def margin_problem(size, margin_mm: float) -> str | None:
+    """Why `margin_mm` leaves no room for panels on a page of `size` (a name or
+    [width_mm, height_mm]), or None. The margins may take at most 80% of the short side."""
+    width, height = _size_mm(size)
+    if 2 * float(margin_mm) >= min(width, height) * 0.8:
+        most = min(width, height) * 0.4
+        return (f"margin {margin_mm:g} mm leaves no room for panels on a {width:g} x {height:g} mm page "
+                f"(it must be under {most:.3g} mm there)")
+    return None
+
+
+def raster_problem(size, bleed_mm: float, dpi: float) -> str | None:
+    """Why a page of `size` with `bleed_mm` is too large to rasterise at `dpi`, or None."""
+    width, height = _size_mm(size)
+    if isinstance(size, str) and size == "storyboard":
+        bleed_mm = 0.0
+    w = round((width + 2 * float(bleed_mm)) / 25.4 * float(dpi))
+    h = round((height + 2 * float(bleed_mm)) / 25.4 * float(dpi))
+    if w * h > MAX_PAGE_PIXELS:
+        return (f"a {width:g} x {height:g} mm page at {dpi:g} dpi is {w} x {h} pixels; pages are limited to "
+                f"{MAX_PAGE_PIXELS // 1_000_000} megapixels ({MAX_PAGE_PIXELS * 3 // 1_000_000} MB as RGB): "
+                "lower page.dpi or the page size")
+    return None
+
+
 def page_spec(page_settings: Any) -> PageSpec:
     """The `PageSpec` of a script's `page:` settings (a `PageSettings` or anything with
     the same attributes)."""
@@ -146,8 +183,10 @@ def page_spec(page_settings: Any) -> PageSpec:
     storyboard = kind == "storyboard"
     margin = float(page_settings.margin_mm) * MM
     gutter = float(page_settings.gutter_mm) * MM
-    if 2 * margin >= min(width, height) * 0.8:
-        raise ValueError(f"margin {page_settings.margin_mm} mm leaves no room on a {kind} page")
+    problem = margin_problem(size, page_settings.margin_mm) or raster_problem(size, page_settings.bleed_mm,
+                                                                              page_settings.dpi)
+    if problem:
+        raise ValueError(problem)
     return PageSpec(
         width=width,
         height=height,

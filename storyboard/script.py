@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from storyboard import _yaml
-from storyboard.errors import Problem, ScriptError
+from storyboard.errors import Problem, ScriptError, one_line, quote
 
 FORMAT_VERSIONS = (1,)
 MAX_CAST = 5
@@ -52,8 +52,8 @@ Box = tuple[float, float, float, float]
 
 
 def _did_you_mean(word: str, options) -> str:
-    match = difflib.get_close_matches(str(word), [str(o) for o in options], n=1, cutoff=0.5)
-    return f" (did you mean '{match[0]}'?)" if match else ""
+    match = difflib.get_close_matches(str(word)[:100], [str(o) for o in options], n=1, cutoff=0.5)
+    return f" (did you mean {quote(match[0])}?)" if match else ""
 
 
 def _number(value) -> bool:
@@ -63,7 +63,7 @@ def _number(value) -> bool:
 def _named(value: str, names: tuple[str, ...], what: str, otherwise: str) -> str:
     if value not in names:
         raise ValueError(
-            f"unknown {what} '{value}'{_did_you_mean(value, names)}; use one of {', '.join(names)} or {otherwise}"
+            f"unknown {what} {quote(value)}{_did_you_mean(value, names)}; use one of {', '.join(names)} or {otherwise}"
         )
     return value
 
@@ -93,24 +93,31 @@ def _position(value):
     raise ValueError(f"position must be one of {', '.join(POSITIONS)} or a box [x0, y0, x1, y1]")
 
 
+def _is_file(base: Path, name: str) -> bool:
+    try:
+        return (base / name).is_file()
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL in it
+        return False
+
+
 def _reference_exists(value: str, info: ValidationInfo) -> str:
     base = (info.context or {}).get("base_dir")
-    if base is not None and not (Path(base) / value).is_file():
-        raise ValueError(f"reference image not found: {value}")
+    if base is not None and not _is_file(Path(base), value):
+        raise ValueError(f"reference image not found: {one_line(value, 120)}")
     return value
 
 
 def _font_exists(value: str | None, info: ValidationInfo) -> str | None:
     base = (info.context or {}).get("base_dir")
-    if value is not None and base is not None and not (Path(base) / value).is_file():
-        raise ValueError(f"font file not found: {value}")
+    if value is not None and base is not None and not _is_file(Path(base), value):
+        raise ValueError(f"font file not found: {one_line(value, 120)}")
     return value
 
 
 def _character_id(value: str) -> str:
     if not ID_PATTERN.match(value):
         raise ValueError(
-            f"character id '{value}' must start with a lower-case letter and use only "
+            f"character id {quote(value)} must start with a lower-case letter and use only "
             "a-z, 0-9, '-' and '_'"
         )
     if value == NARRATION:
@@ -120,7 +127,7 @@ def _character_id(value: str) -> str:
 
 def _scene_id(value: str | None) -> str | None:
     if value is not None and not re.match(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z", value):
-        raise ValueError(f"scene id '{value}' may use only letters, digits, '-', '_' and '.'")
+        raise ValueError(f"scene id {quote(value)} may use only letters, digits, '-', '_' and '.'")
     return value
 
 
@@ -130,11 +137,13 @@ def _preset(value: str | None) -> str | None:
     from storyboard.styles import PRESETS
 
     if value not in PRESETS:
-        raise ValueError(f"unknown style preset '{value}'{_did_you_mean(value, PRESETS)}; see `storyboard styles`")
+        raise ValueError(f"unknown style preset {quote(value)}{_did_you_mean(value, PRESETS)}; see `storyboard styles`")
     return value
 
 
-NonEmpty = Annotated[str, Field(min_length=1)]
+# Text as written: a plain `caption: 3.10` is the text "3.10", not the number 3.1 (see _yaml).
+Text = Annotated[str, BeforeValidator(_yaml.as_written)]
+NonEmpty = Annotated[str, Field(min_length=1), BeforeValidator(_yaml.as_written)]
 PageSizeValue = Annotated[Union[str, tuple[float, float]], BeforeValidator(_page_size)]
 Position = Annotated[Union[str, Box, None], BeforeValidator(_position)]
 
@@ -152,6 +161,29 @@ class PageSettings(_Model):
     dpi: int = Field(300, ge=36, le=1200)
     frame_aspect: FrameAspect = "16:9"  # storyboard sheets only (an extension of the format)
 
+    # What layout and export cannot draw is refused here, so that validate refuses it too.
+    @field_validator("margin_mm")
+    @classmethod
+    def _room_for_panels(cls, value: float, info: ValidationInfo) -> float:
+        from storyboard.layout import margin_problem
+
+        problem = margin_problem(info.data["size"], value) if "size" in info.data else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("dpi")
+    @classmethod
+    def _raster_fits(cls, value: int, info: ValidationInfo) -> int:
+        from storyboard.layout import raster_problem
+
+        problem = None
+        if "size" in info.data and "bleed_mm" in info.data:
+            problem = raster_problem(info.data["size"], info.data["bleed_mm"], value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
 
 class PeelSpec(_Model):
     path: NonEmpty
@@ -159,11 +191,11 @@ class PeelSpec(_Model):
 
 
 class Style(_Model):
-    preset: Annotated[str | None, AfterValidator(_preset)] = None
-    prompt: str = ""
-    negative: str = ""
+    preset: Annotated[Text | None, AfterValidator(_preset)] = None
+    prompt: Text = ""
+    negative: Text = ""
     peels: list[PeelSpec] = []
-    font: Annotated[str | None, AfterValidator(_font_exists)] = None
+    font: Annotated[Text | None, AfterValidator(_font_exists)] = None
 
 
 class Generation(_Model):
@@ -183,8 +215,8 @@ class Generation(_Model):
 
 
 class Character(_Model):
-    name: str = ""  # filled with the id when empty
-    description: str = ""
+    name: Text = ""  # filled with the id when empty
+    description: Text = ""
     references: list[Annotated[NonEmpty, AfterValidator(_reference_exists)]] | None = None
     library: NonEmpty | None = None
     kind: CharacterKind = "auto"
@@ -205,7 +237,7 @@ class Character(_Model):
 
 def _single_key(value, what: str) -> tuple[str, Any]:
     if len(value) != 1:
-        keys = ", ".join(str(k) for k in value) or "none"
+        keys = one_line(", ".join(str(k) for k in value) or "none", 100)
         raise ValueError(f"{what} names exactly one {'character' if what == 'a cast entry' else 'speaker'}; found keys: {keys}")
     return next(iter(value.items()))
 
@@ -215,8 +247,8 @@ class CastEntry(_Model):
 
     id: NonEmpty
     position: Position = None  # None: placed automatically
-    expression: str = ""
-    pose: str = ""
+    expression: Text = ""
+    pose: Text = ""
 
     @model_validator(mode="before")
     @classmethod
@@ -265,11 +297,11 @@ class Panel(_Model):
     angle: Angle = "eye-level"
     cast: list[CastEntry] = Field(default_factory=list, max_length=MAX_CAST)
     dialogue: list[Line] = []
-    caption: str | None = None
+    caption: Text | None = None
     sfx: list[NonEmpty] = []
     size: PanelSize = "normal"
     seed: int | None = Field(None, ge=0, lt=2**63)
-    prompt: str | None = None
+    prompt: Text | None = None
     new_page: bool = False
 
     @field_validator("cast", mode="before")
@@ -285,8 +317,8 @@ class Panel(_Model):
 
 
 class Scene(_Model):
-    id: Annotated[str | None, AfterValidator(_scene_id)] = None  # filled with "scene-N"
-    setting: str = ""
+    id: Annotated[Text | None, AfterValidator(_scene_id)] = None  # filled with "scene-N"
+    setting: Text = ""
     new_page: bool = False
     panels: list[Panel] = Field(min_length=1)
 
@@ -294,7 +326,7 @@ class Scene(_Model):
 class Story(_Model):
     storyboard: int = 1
     title: NonEmpty
-    author: str = ""
+    author: Text = ""
     page: PageSettings = PageSettings()
     style: Style = Style()
     generation: Generation = Generation()
@@ -394,10 +426,14 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]{1,40}\Z")
+
+
 def _path_text(loc: tuple) -> str:
     out = ""
     for step in loc:
-        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+        step = step if isinstance(step, int) or _PLAIN_KEY.match(step) else quote(step, 40)
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else step)
     return out or "document"
 
 
@@ -413,14 +449,16 @@ def _from_pydantic(filename: str, root, error: dict) -> Problem:
     message = error["msg"]
     if kind == "extra_forbidden":
         fields = _fields_at(loc[:-1])
-        message = f"unknown key '{loc[-1]}'{_did_you_mean(loc[-1], fields)}"
+        message = f"unknown key {quote(loc[-1])}{_did_you_mean(loc[-1], fields)}"
+        if _yaml.bare_flow_key(root, loc):
+            message += f" ({_yaml.COMMA_HINT})"
         return _problem(filename, root, loc, message, at_key=True)
     if kind == "missing":
         message = "required key missing"
     elif kind == "literal_error":
         options = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))
         given = error.get("input")
-        message = f"'{given}' is not one of: {', '.join(options)}{_did_you_mean(given, options)}"
+        message = f"{quote(given)} is not one of: {', '.join(options)}{_did_you_mean(given, options)}"
     elif kind == "too_short":
         message = "must not be empty" if error.get("ctx", {}).get("min_length") == 1 else message
     elif kind in ("value_error", "assertion_error"):
@@ -479,7 +517,7 @@ def _cross_checks(data) -> list[tuple[tuple, str]]:
         sid = scene.get("id")
         if isinstance(sid, str):
             if sid in seen_scene_ids:
-                problems.append((("scenes", s, "id"), f"duplicate scene id '{sid}' (also scenes[{seen_scene_ids[sid]}])"))
+                problems.append((("scenes", s, "id"), f"duplicate scene id {quote(sid)} (also scenes[{seen_scene_ids[sid]}])"))
             seen_scene_ids.setdefault(sid, s)
         panels = scene.get("panels") if isinstance(scene.get("panels"), list) else []
         for p, panel in enumerate(panels):
@@ -508,9 +546,9 @@ def _panel_checks(where: tuple, panel: dict, known: set) -> list[tuple[tuple, st
         if cid is None:
             continue
         if cid not in known:
-            problems.append(((*where, "cast", c), f"unknown character '{cid}'{_did_you_mean(cid, known)}"))
+            problems.append(((*where, "cast", c), f"unknown character {quote(cid)}{_did_you_mean(cid, known)}"))
         elif cid in cast_ids:
-            problems.append(((*where, "cast", c), f"'{cid}' is already in this panel's cast"))
+            problems.append(((*where, "cast", c), f"{quote(cid)} is already in this panel's cast"))
         cast_ids.append(cid)
     dialogue = panel.get("dialogue") if isinstance(panel.get("dialogue"), list) else []
     for d, entry in enumerate(dialogue):
@@ -518,8 +556,8 @@ def _panel_checks(where: tuple, panel: dict, known: set) -> list[tuple[tuple, st
         if speaker is None or speaker == NARRATION or speaker in cast_ids:
             continue
         if speaker in known:
-            message = f"speaker '{speaker}' is not in this panel's cast (add it to cast, or use narration)"
+            message = f"speaker {quote(speaker)} is not in this panel's cast (add it to cast, or use narration)"
         else:
-            message = f"unknown speaker '{speaker}'{_did_you_mean(speaker, [*cast_ids, NARRATION])}"
+            message = f"unknown speaker {quote(speaker)}{_did_you_mean(speaker, [*cast_ids, NARRATION])}"
         problems.append(((*where, "dialogue", d), message))
     return problems
