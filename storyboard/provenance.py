@@ -10,8 +10,9 @@ a time stamp, so the same run writes the same bytes.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _escape
 
 if TYPE_CHECKING:
     from PIL import Image, PngImagePlugin
@@ -21,6 +22,23 @@ DRAFT_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicM
 PROVENANCE_KEY = "storyboard:provenance"  # PNG text chunk holding the JSON dict
 PANELS_KEY = "storyboard:panels"  # PNG text chunk: pixel boxes of the marked panels on a page
 _MODEL_KEYS = ("model", "adapter", "lora", "encoder", "upscaler", "vae")
+
+# What XML 1.0 cannot carry at all (not even as a character reference): C0 controls other than
+# tab, newline and return, lone surrogates, U+FFFE and U+FFFF. Spacing controls (\v, \f and the
+# separators \x1c-\x1f) become a space so words stay apart; the rest is dropped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SPACING = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f")
+
+
+def clean_text(text: str) -> str:
+    """`text` without the characters XML 1.0 cannot hold (see `_NOT_XML`), for every metadata
+    value: XMP, ComicInfo.xml and the PDF Info dictionary all say the same."""
+    return _NOT_XML.sub(lambda m: " " if m.group() in _SPACING else "", str(text))
+
+
+def escape(text: str) -> str:
+    """`text` cleaned (`clean_text`) and escaped for XML element content or a quoted attribute."""
+    return _escape(clean_text(text), {'"': "&quot;"})
 
 
 def provenance(engine_settings: dict[str, Any], run_id: str, *, watermark: bool = True) -> dict:
@@ -109,15 +127,15 @@ def read_provenance(image: "Image.Image") -> dict | None:
 def pdf_metadata(prov: dict, *, title: str, author: str = "") -> dict[str, str]:
     """The PDF Info values and XMP packet for a document; pass to `apply_pdf_metadata`."""
     models = ", ".join(prov["models"]) or "none"
+    title, author = clean_text(title), clean_text(author)
     return {
         "title": title,
         "author": author,
-        "subject": prov["statement"],
-        "creator": f"{prov['tool']} {prov['version']} ({prov['engine']} engine)",
+        "subject": clean_text(prov["statement"]),
+        "creator": clean_text(f"{prov['tool']} {prov['version']} ({prov['engine']} engine)"),
         "producer": f"{prov['tool']} {prov['version']}",
-        "keywords": f"AI-generated, run {prov['run_id']}, models: {models}"
-        if prov["ai_generated"]
-        else f"draft, run {prov['run_id']}",
+        "keywords": clean_text(f"AI-generated, run {prov['run_id']}, models: {models}"
+                               if prov["ai_generated"] else f"draft, run {prov['run_id']}"),
         "xmp": xmp_packet(prov, title=title, author=author),
     }
 
@@ -141,14 +159,15 @@ def apply_pdf_metadata(canvas, metadata: dict[str, str]) -> None:
 def comicinfo_notes(prov: dict) -> str:
     """The provenance sentence for ComicInfo.xml's Notes."""
     models = ", ".join(prov["models"]) or "none"
-    return (
+    return clean_text(
         f"{prov['statement']} Engine: {prov['engine']}. Models: {models}. "
         f"Run: {prov['run_id']}. Watermark: {prov['watermark']}."
     )
 
 
 def xmp_packet(prov: dict, *, title: str = "", author: str = "") -> str:
-    """An XMP packet with Dublin Core, CreatorTool, the IPTC digital source type and the record."""
+    """An XMP packet with Dublin Core, CreatorTool, the IPTC digital source type and the record.
+    Every value is cleaned of what XML 1.0 cannot carry and escaped (`escape`)."""
     source = AI_SOURCE_TYPE if prov["ai_generated"] else DRAFT_SOURCE_TYPE
     tool = f"{prov['tool']} {prov['version']}"
     dc = ""
@@ -171,7 +190,7 @@ def xmp_packet(prov: dict, *, title: str = "", author: str = "") -> str:
         f"{dc}"
         f"<xmp:CreatorTool>{escape(tool)}</xmp:CreatorTool>"
         f"<pdf:Producer>{escape(tool)}</pdf:Producer>"
-        f"<Iptc4xmpExt:DigitalSourceType>{source}</Iptc4xmpExt:DigitalSourceType>"
+        f"<Iptc4xmpExt:DigitalSourceType>{escape(source)}</Iptc4xmpExt:DigitalSourceType>"
         f"<storyboard:Engine>{escape(prov['engine'])}</storyboard:Engine>"
         f"<storyboard:RunId>{escape(prov['run_id'])}</storyboard:RunId>"
         f"<storyboard:Watermark>{escape(prov['watermark'])}</storyboard:Watermark>"

@@ -96,13 +96,21 @@ def _check_outputs(outputs: Sequence[str | Path]) -> list[tuple[Path, str]]:
             raise ExportError(f"cannot write PNG pages into {out}: it is a file")
         if fmt != "pages" and path.is_dir():
             raise ExportError(f"cannot write {out}: it is a folder")
-        anchor = parent if parent.exists() else parent.parent
-        if fmt != "pages" and not parent.is_dir():
-            raise ExportError(f"cannot write {out}: folder {parent} does not exist")
-        if anchor.exists() and not os.access(anchor, os.W_OK):
+        anchor = _existing_ancestor(parent)  # missing folders are made, for every format
+        if not anchor.is_dir():
+            raise ExportError(f"cannot write {out}: {anchor} is a file, not a folder")
+        if not os.access(anchor, os.W_OK):
             raise ExportError(f"cannot write {out}: folder {anchor} is not writable")
         checked.append((path, fmt))
     return checked
+
+
+def _existing_ancestor(folder: Path) -> Path:
+    """`folder`, or its nearest ancestor that exists (the current folder for a relative one)."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            return candidate
+    return Path(".")
 
 
 def render(

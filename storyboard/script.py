@@ -375,7 +375,10 @@ class Story(_Model):
         return sum(len(scene.panels) for scene in self.scenes)
 
     def summary(self) -> str:
-        return f"{len(self.scenes)} scenes, {self.panel_count} panels, {len(self.characters)} characters"
+        from storyboard._words import counted
+
+        return ", ".join((counted(len(self.scenes), "scene"), counted(self.panel_count, "panel"),
+                          counted(len(self.characters), "character")))
 
 
 # ---------------------------------------------------------------------------- loading

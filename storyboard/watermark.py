@@ -46,10 +46,13 @@ pixel size it is printed at (after upscaling), and read back from exactly its ow
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import re
 import secrets
+import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -324,22 +327,52 @@ def scan(path: str | Path) -> list[PanelMark]:
     its PNG text chunks (see `storyboard.provenance.png_info`), or the whole image when it
     records none. Raises StoryboardError when the file cannot be read.
     """
+    from storyboard import _files
+
     path = Path(path)
     if path.is_dir():
         images = sorted(p for p in path.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
         if not images:
             raise StoryboardError(f"{path}: the folder holds no PNG, JPEG or WebP images")
         return [mark for image in images for mark in scan(image)]
-    try:
-        with path.open("rb") as handle:
+    try:  # a FIFO or a device is refused here rather than waited on or read forever
+        handle = _files.open_regular(path)
+    except _files.Refused as err:
+        raise StoryboardError(f"{path}: {err.reason}") from None
+    with handle:
+        try:
             head = handle.read(8)
-    except OSError as err:
-        raise StoryboardError(f"{path}: cannot read: {err.strerror or err}") from err
-    if head.startswith(b"%PDF"):
-        return _scan_pdf(path)
-    if head.startswith(b"PK"):
-        return _scan_cbz(path)
-    return _scan_image(path.read_bytes(), str(path))
+            handle.seek(0)
+            if head.startswith(b"%PDF"):
+                return _scan_pdf(path, handle)
+            if head.startswith(b"PK"):
+                return _scan_cbz(path, handle)
+            data = handle.read()
+        except OSError as err:
+            raise StoryboardError(f"{path}: cannot read: {err.strerror or type(err).__name__}") from None
+    return _scan_image(data, str(path))
+
+
+# Pages render writes may be far beyond Pillow's decompression-bomb guard (89 megapixels: an
+# A3 page at 600 dpi is 70, a 500 mm square at 1200 dpi 540); verify reads every page up to
+# this many pixels (3 GB decoded as RGB) and refuses larger ones by their header.
+MAX_PAGE_PIXELS = 1_000_000_000
+_PIXELS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _page_pixels():
+    """Pillow's decompression-bomb limit raised to `MAX_PAGE_PIXELS` inside the block (it is a
+    module global: the lock keeps two blocks from restoring each other's value)."""
+    from PIL import Image
+
+    with _PIXELS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # Pillow warns below 2x its limit
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, MAX_PAGE_PIXELS // 2  # refuses at 2x
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
 
 
 def _scan_image(data: bytes, where: str) -> list[PanelMark]:
@@ -350,21 +383,37 @@ def _scan_image(data: bytes, where: str) -> list[PanelMark]:
     from storyboard.provenance import panel_boxes
 
     try:
-        image = Image.open(io.BytesIO(data))
+        with _page_pixels():
+            image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_PAGE_PIXELS:
+            raise StoryboardError(f"{where}: {image.width}x{image.height} pixels is more than verify reads "
+                                  f"({MAX_PAGE_PIXELS // 1_000_000} megapixels)")
         image.load()
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as err:
-        raise StoryboardError(f"{where}: not a readable image, PDF or CBZ ({err})") from err
+    except UnidentifiedImageError:
+        raise StoryboardError(f"{where}: not a readable image, PDF or CBZ") from None
+    except Image.DecompressionBombError:
+        raise StoryboardError(f"{where}: more pixels than verify reads ({MAX_PAGE_PIXELS // 1_000_000} megapixels)") from None
+    except (OSError, SyntaxError, ValueError) as err:  # truncated or corrupt data
+        raise StoryboardError(f"{where}: a damaged image ({_plain(err)})") from None
     boxes = panel_boxes(image)
     if not boxes:
         return [_verdict(image, where)]
-    return [_verdict(image.crop(box), f"{where} panel {i + 1}") for i, box in enumerate(boxes)]
+    with _page_pixels():  # Pillow checks a crop's size as well
+        panels = [image.crop(box) for box in boxes]
+    return [_verdict(panel, f"{where} panel {i + 1}") for i, panel in enumerate(panels)]
 
 
-def _scan_cbz(path: Path) -> list[PanelMark]:
+def _plain(err: BaseException) -> str:
+    """An error's message without Python object reprs (`<_io.BytesIO object at 0x...>`)."""
+    text = re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", " ".join(str(err).split())).strip(" :")
+    return text[:200] or type(err).__name__
+
+
+def _scan_cbz(path: Path, handle) -> list[PanelMark]:
     import zipfile
 
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(handle) as archive:
             names = sorted(
                 n for n in archive.namelist()
                 if Path(n).suffix.lower() in _IMAGE_SUFFIXES
@@ -373,26 +422,29 @@ def _scan_cbz(path: Path) -> list[PanelMark]:
             for name in names:
                 found += _scan_image(archive.read(name), f"{path} {name}")
     except (zipfile.BadZipFile, OSError) as err:
-        raise StoryboardError(f"{path}: not a readable CBZ ({err})") from err
+        raise StoryboardError(f"{path}: not a readable CBZ ({_plain(err)})") from None
     if not names:
         raise StoryboardError(f"{path}: the CBZ holds no page images")
     return found
 
 
-def _scan_pdf(path: Path) -> list[PanelMark]:
+def _scan_pdf(path: Path, handle) -> list[PanelMark]:
     try:
         from pypdf import PdfReader
+        from PIL.Image import DecompressionBombError
         from pypdf.errors import PyPdfError
     except ImportError as err:
         raise StoryboardError("reading PDFs needs pypdf: pip install pypdf") from err
     found: list[PanelMark] = []
     try:
-        reader = PdfReader(path)
+        reader = PdfReader(handle)
         for number, page in enumerate(reader.pages, start=1):
             for index, embedded in enumerate(page.images, start=1):
-                found.append(_verdict(embedded.image, f"{path} page {number} image {index}"))
-    except (PyPdfError, OSError, ValueError, KeyError, NotImplementedError) as err:
-        raise StoryboardError(f"{path}: not a readable PDF ({err})") from err
+                with _page_pixels():  # pypdf opens embedded JPEGs with Pillow
+                    image = embedded.image
+                found.append(_verdict(image, f"{path} page {number} image {index}"))
+    except (PyPdfError, OSError, ValueError, KeyError, NotImplementedError, DecompressionBombError) as err:
+        raise StoryboardError(f"{path}: not a readable PDF ({_plain(err)})") from None
     return found
 
 

@@ -91,8 +91,10 @@ def run(args) -> int:
 
 
 def summary_line(result) -> str:
+    from storyboard._words import counted
+
     outs = ", ".join(str(p) for p in result.outputs)
-    return (f"wrote {outs}: {result.pages} pages, {result.panels_total} panels "
+    return (f"wrote {outs}: {counted(result.pages, 'page')}, {counted(result.panels_total, 'panel')} "
             f"({result.panels_generated} generated, {result.panels_cached} cached) in {result.seconds:.1f} s")
 
 

@@ -25,6 +25,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from storyboard._words import counted
     from storyboard.errors import StoryboardError
     from storyboard.watermark import scan
 
@@ -49,7 +50,8 @@ def run(args) -> int:
             else:
                 marked += 1
                 print(f"{panel.where} ({size}): marked, run {panel.run_id}")
-    print(f"{marked} of {marked + missing} panels marked" + (f", {unreadable} unreadable file(s)" if unreadable else ""))
+    unread = f", {counted(unreadable, 'unreadable file')}" if unreadable else ""
+    print(f"{marked} of {counted(marked + missing, 'panel')} marked{unread}")
     if unreadable:
         return 2
     if marked + missing == 0:

@@ -115,12 +115,41 @@ def _sheet_header(story: Any, book: Book, page: Page, font: Font) -> Item:
     live = book.spec.live
     size = 10.0
     y = live.y1 - size
-    title = story.title + (f" by {story.author}" if story.author else "")
     right = f"sheet {page.number} of {len(book.pages)}"
+    room = live.w - font.width(right, size) - 2 * size  # a clear gap before the sheet number
+    title = _fit(font, story.title + (f" by {story.author}" if story.author else ""), size, room)
     ops = (Text(title, live.x, y, size, True, "start"),
            Text(right, live.x1 - font.width(right, size), y, size, False, "start"))
     box = Rect(live.x, y + font.descent * size, live.w, (font.ascent - font.descent) * size)
     return Item("header", ops, box, box, (title, right), size)
+
+
+def _fit(font: Font, text: str, size: float, room: float) -> str:
+    """`text` in bold at `size`, cut at a word (else a character) and ended with an ellipsis
+    so it is at most `room` points wide."""
+    if font.width(text, size, True) <= room:
+        return text
+    ellipsis = "\u2026" if not font.missing("\u2026") else "..."
+    words = text.split(" ")
+    cuts = ((len(words) - 1, lambda n: " ".join(words[:n]).rstrip(" ,;:-") + " " + ellipsis),  # whole words first
+            (len(text), lambda n: text[:n] + ellipsis))
+    for count, cut in cuts:
+        n = _longest(count, lambda n: font.width(cut(n), size, True) <= room)
+        if n:
+            return cut(n)
+    return ""
+
+
+def _longest(count: int, fits) -> int:
+    """The largest n in 1..count with `fits(n)` (fits is monotonic), by bisection; 0 if none."""
+    lo, hi = 0, count  # 1..lo fit, beyond hi do not
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def cover_crop(image, width: int, height: int):

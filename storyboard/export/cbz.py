@@ -14,10 +14,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
-from xml.sax.saxutils import escape, quoteattr
-
 from storyboard.errors import ExportError
 from storyboard.export import atomic_path
+from storyboard.provenance import escape
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -56,7 +55,8 @@ def write_cbz(
 ) -> Path:
     """Write `pages` (in reading order) and ComicInfo.xml to the CBZ file `path`, atomically.
 
-    PIL images are stored as PNG, with the provenance record and, when `panel_boxes` is
+    PIL images are stored as PNG at the resolution in their `info["dpi"]` (pHYs), with the
+    provenance record and, when `panel_boxes` is
     given, the pixel boxes of the watermarked panels of each page in its text chunks (for
     `storyboard verify`). Paths to existing PNG/JPEG files are stored byte for byte.
     """
@@ -89,7 +89,7 @@ def comicinfo_xml(info: ComicInfo, entries: Sequence[_Entry]) -> bytes:
         fields.append(("LanguageISO", info.language_iso))
     fields.append(("Manga", "YesAndRightToLeft" if info.manga_rtl else "No"))
     if info.characters:
-        fields.append(("Characters", ", ".join(info.characters)))
+        fields.append(("Characters", ", ".join(list_item(name) for name in info.characters)))
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<ComicInfo xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
@@ -101,10 +101,16 @@ def comicinfo_xml(info: ComicInfo, entries: Sequence[_Entry]) -> bytes:
         kind = "FrontCover" if i == 0 else "Story"
         lines.append(
             f'    <Page Image="{i}" Type="{kind}" ImageSize="{len(entry.data)}" '
-            f'Key={quoteattr(entry.name)} ImageWidth="{entry.width}" ImageHeight="{entry.height}" />'
+            f'Key="{escape(entry.name)}" ImageWidth="{entry.width}" ImageHeight="{entry.height}" />'
         )
     lines += ["  </Pages>", "</ComicInfo>", ""]
     return "\n".join(lines).encode("utf-8")
+
+
+def list_item(name: str) -> str:
+    """One name of a ComicInfo list field (Characters). Readers split those fields at every
+    comma, so a comma inside a name goes: "Ray Smith, Jr." is listed as "Ray Smith Jr."."""
+    return " ".join(name.replace(",", " ").split())
 
 
 def _entry(page, index: int, digits: int, provenance: dict | None, boxes) -> _Entry:
@@ -128,6 +134,8 @@ def _entry(page, index: int, digits: int, provenance: dict | None, boxes) -> _En
         from storyboard.provenance import png_info
 
         options["pnginfo"] = png_info(provenance, panels=list(boxes) if boxes is not None else None)
+    if "dpi" in page.info:  # pHYs: print software reads a page without it as 72 dpi
+        options["dpi"] = page.info["dpi"]
     page.save(buffer, "PNG", **options)
     return _Entry(f"page-{index + 1:0{digits}d}.png", buffer.getvalue(), page.width, page.height)
 

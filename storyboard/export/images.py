@@ -44,7 +44,7 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
             options["pnginfo"] = png_info(metadata, panels=page_boxes)
         path = folder / f"page-{drawing.number:0{digits}d}.png"
         with atomic_path(path, ".png") as tmp:
-            image.save(tmp, "PNG", compress_level=PNG_COMPRESS_LEVEL, **options)
+            image.save(tmp, "PNG", compress_level=PNG_COMPRESS_LEVEL, dpi=image.info["dpi"], **options)
         paths.append(path)
     for leftover in stale - set(paths):  # pages of an earlier, longer render
         leftover.unlink(missing_ok=True)
@@ -93,11 +93,13 @@ class _Raster:
 
 
 def render_page(drawing: PageDrawing, images: Mapping[tuple[int, int], Any], dpi: int, font: Font):
-    """One page as an RGB PIL image."""
+    """One page as an RGB PIL image; `info["dpi"]` holds its resolution, which every writer
+    stores (PNG pHYs) so print software does not read the pixels as 72 dpi."""
     from PIL import Image
 
     r = _Raster(drawing.trim, dpi)
     page = Image.new("RGB", r.size, "white")
+    page.info["dpi"] = (dpi, dpi)
     for slot in drawing.arts:
         art = slot.art
         left, top = r.px(art.x, art.y1)

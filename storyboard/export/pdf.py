@@ -93,6 +93,8 @@ def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], pat
             canvas.setTitle(story.title)
             canvas.setAuthor(author)
             canvas.setCreator("storyboard")
+        if getattr(story.page, "reading", "ltr") == "rtl":  # readers page a manga from the right
+            canvas.setViewerPreference("Direction", "R2L")
         slots = [slot for drawing in drawings for slot in drawing.arts]
         workers = max(1, min(8, os.cpu_count() or 1))
         with ThreadPoolExecutor(workers) as pool:

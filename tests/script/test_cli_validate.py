@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_ok_line(capsys):
     path = ROOT / "examples" / "manga-rtl.yaml"
     assert main(["validate", str(path)]) == 0
-    assert capsys.readouterr().out == f"ok: {path} (1 scenes, 5 panels, 2 characters)\n"
+    assert capsys.readouterr().out == f"ok: {path} (1 scene, 5 panels, 2 characters)\n"
 
 
 def test_errors_exit_2_without_traceback(tmp_path):

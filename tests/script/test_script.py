@@ -47,7 +47,7 @@ def test_defaults_and_shorthands():
     assert panel.dialogue[2].is_narration
     assert s.scenes[0].id == "scene-1"
     assert s.characters["mara"].name == "mara"
-    assert s.summary() == "1 scenes, 1 panels, 2 characters"
+    assert s.summary() == "1 scene, 1 panel, 2 characters"
 
 
 def test_full_cast_entry_and_box():
