@@ -9,6 +9,7 @@ three members can be passed instead, e.g. a permissively licensed face model.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,10 +162,13 @@ def candidates(
             raise CharacterError(f"kind '{kind}' does not match the given {embedder.kind} embedder")
         return [embedder]
     if kind == "auto":
-        return [
-            make_embedder("face", face_models=face_models),
-            make_embedder("drawn", drawn_encoder=drawn_encoder),
-        ]
+        face = make_embedder("face", face_models=face_models)
+        drawn = make_embedder("drawn", drawn_encoder=drawn_encoder)
+        missing = face.unavailable()
+        if missing:  # a cartoon robot must not need the (non-commercial) face pack
+            logging.getLogger("storyboard").warning(f"kind auto: {missing}; using kind drawn")
+            return [drawn]
+        return [face, drawn]
     return [make_embedder(kind, face_models=face_models, drawn_encoder=drawn_encoder)]
 
 

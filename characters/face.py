@@ -57,6 +57,20 @@ class FaceIdentity:
             )
         return folder
 
+    def unavailable(self) -> str | None:
+        """Why faces cannot be embedded here (the `faces` extra or the model pack is missing),
+        or None; checked without loading anything."""
+        import importlib.util
+
+        for module in ("insightface", "onnxruntime"):
+            if importlib.util.find_spec(module) is None:
+                return f"the 'faces' extra is not installed ({module} is missing)"
+        try:
+            self.folder()
+        except CharacterError as err:
+            return str(err).split(" (", 1)[0]
+        return None
+
     def signature(self) -> Signature:
         if self._signature is None:
             folder = self.folder()

@@ -9,6 +9,7 @@ and says how to get it. huggingface_hub is imported only when a hub id is actual
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,16 +125,33 @@ def _download(ref: str, where: HubRef, *, cache_dir, revision) -> Path:
         )
 
 
+def verbose() -> bool:
+    """True when the user asked for the libraries' own log lines (`--verbose`)."""
+    return os.environ.get("STORYBOARD_VERBOSE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 class _hub_errors:
-    """Translate huggingface_hub / requests failures into one-line GenerationErrors."""
+    """Translate huggingface_hub / requests failures into one-line GenerationErrors, and keep
+    the libraries' log lines ("Couldn't connect to the Hub...") off stderr unless verbose:
+    the one line this raises says it all. Download progress bars are not log lines and stay."""
+
+    _LOGGERS = ("huggingface_hub", "diffusers", "transformers")
 
     def __init__(self, ref: str, where: HubRef):
         self.ref, self.where = ref, where
+        self._levels: list[tuple[logging.Logger, int]] = []
 
     def __enter__(self):
+        if not verbose():
+            for name in self._LOGGERS:
+                logger = logging.getLogger(name)
+                self._levels.append((logger, logger.level))
+                logger.setLevel(logging.CRITICAL)
         return self
 
     def __exit__(self, kind, err, tb):
+        for logger, level in self._levels:
+            logger.setLevel(level)
         if err is None or isinstance(err, GenerationError):
             return False
         hub_errors = require("huggingface_hub.errors", "diffusion")
@@ -147,7 +165,7 @@ class _hub_errors:
             msg = f"model '{self.ref}': revision not found in '{self.where.repo_id}'"
         elif isinstance(err, hub_errors.EntryNotFoundError) and not isinstance(err, hub_errors.LocalEntryNotFoundError):
             msg = f"model '{self.ref}': no file '{self.where.path}' in hub repository '{self.where.repo_id}'"
-        elif offline() or isinstance(err, (hub_errors.LocalEntryNotFoundError, hub_errors.OfflineModeIsEnabled)):
+        elif offline() or _unreachable(err) or isinstance(err, (hub_errors.LocalEntryNotFoundError, hub_errors.OfflineModeIsEnabled)):
             how = "unset HF_HUB_OFFLINE and run again with network access, or fetch it first with" if offline() else "check your network connection, or fetch it first with"
             msg = f"model '{self.ref}' is not in the local cache ({'HF_HUB_OFFLINE is set' if offline() else 'the hub cannot be reached'}): {how} {get}"
         elif isinstance(err, (OSError, ValueError)) or name.endswith(("HTTPError", "ConnectionError", "Timeout")):
@@ -157,6 +175,25 @@ class _hub_errors:
         raise GenerationError(msg) from err
 
 
-def _first_line(err: BaseException) -> str:
+def _unreachable(err: BaseException) -> bool:
+    """The hub could not be reached and the model is not cached: libraries say it in many
+    ways (a connection error somewhere in the chain, or "not fully cached locally")."""
+    seen = 0
+    while err is not None and seen < 10:
+        name = type(err).__name__
+        text = str(err)
+        if name.endswith(("ConnectionError", "ConnectError", "ConnectTimeout")) or any(
+            s in text for s in ("not fully cached locally", "Name or service not known", "Failed to resolve", "Temporary failure in name resolution")
+        ):
+            return True
+        err, seen = err.__cause__ or err.__context__, seen + 1
+    return False
+
+
+def _first_line(err: BaseException, limit: int = 200) -> str:
+    """The error's first line, cut at a word with an ellipsis when long (never mid-word)."""
     text = str(err).strip().splitlines()
-    return text[0][:200] if text else type(err).__name__
+    line = text[0] if text else type(err).__name__
+    if len(line) <= limit:
+        return line
+    return line[:limit].rsplit(" ", 1)[0].rstrip(" ,;:(") + " …"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape as _escape
 
@@ -198,3 +199,34 @@ def xmp_packet(prov: dict, *, title: str = "", author: str = "") -> str:
         "</rdf:Description></rdf:RDF></x:xmpmeta>"
         '<?xpacket end="w"?>'
     )
+
+
+def engine_of(path: str | Path) -> str | None:
+    """The engine that made an output (PDF, CBZ, PNG page or folder of pages), read from the
+    provenance storyboard wrote into it; None when there is none or it cannot be read."""
+    import re
+    import zipfile
+
+    path = Path(path)
+    try:
+        if path.is_dir():
+            pages = sorted(path.glob("page-*.png"))
+            return engine_of(pages[0]) if pages else None
+        if path.suffix.lower() == ".cbz":
+            with zipfile.ZipFile(path) as archive:
+                info = archive.read("ComicInfo.xml").decode("utf-8", "replace")
+            found = re.search(r"Engine: ([\w-]+)\.", info)
+        elif path.suffix.lower() == ".pdf":
+            from pypdf import PdfReader
+
+            packet = PdfReader(path).trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8", "replace")
+            found = re.search(r"<storyboard:Engine>([^<]+)</storyboard:Engine>", packet)
+        else:
+            from PIL import Image
+
+            with Image.open(path) as image:
+                record = read_provenance(image)
+            return str(record.get("engine")) if record else None
+    except Exception:  # no provenance is an answer here, not an error: verify reads the pixels next
+        return None
+    return found.group(1) if found else None

@@ -158,6 +158,8 @@ def render(
     # A bad font or unprintable text fails before any panel.
     font = check_lettering(story, book, font, labels=getattr(engine_obj, "labels_panels", False))
     identities = _identities(story, engine_obj, library, face_models, drawn_encoder)
+    if choose_engine(story, engine) == "diffusion":
+        _check_models(story, engine_options or {}, identities)
     requests = plan.plan_panels(story, book, identities, seed=seed)
     print_sizes = {(s.scene, s.panel): (s.print_width, s.print_height) for s in book.slots()}
     if getattr(engine_obj, "renders_at_print_size", False):
@@ -257,6 +259,18 @@ def choose_engine(story: "Story", engine: "str | Engine | None" = None) -> "str 
     """The engine a render uses, by the one precedence of every setting: the call's argument
     (or command-line flag), then the script's `generation:` section, then the default."""
     return engine if engine is not None else (story.generation.engine or DEFAULT_ENGINE)
+
+
+def _check_models(story: "Story", options: dict[str, Any], identities: dict[str, "Identity"]) -> None:
+    """Offline, whether every model is here is known before the first panel: report all the
+    missing ones in one error, rather than one per attempt. (Online, the engine fetches them.)"""
+    from storyboard import hub, models
+
+    if hub.offline():
+        kinds = {identity.kind for identity in identities.values()}
+        error = models.missing_error(models.needs(story, options, kinds=kinds, embedding=False))
+        if error is not None:
+            raise error
 
 
 def _engine(story: "Story", engine: "str | Engine", options: dict[str, Any]) -> "Engine":

@@ -34,9 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn a written story into a finished comic or storyboard.",
     )
     parser.add_argument("--version", action="version", version=f"storyboard {__version__}")
+    verbose = dict(action="store_true", help="show the model libraries' own log lines (hub, diffusers)")
+    parser.add_argument("--verbose", **verbose)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _command_modules():
         module.register(sub)
+    for command in sub.choices.values():  # also after the subcommand, where people type it
+        if "--verbose" not in command._option_string_actions:
+            command.add_argument("--verbose", default=argparse.SUPPRESS, **verbose)
     return parser
 
 
@@ -46,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
 
         parser = build_parser()
         args = parser.parse_args(argv)
+        if getattr(args, "verbose", False) is True:
+            import os
+
+            os.environ["STORYBOARD_VERBOSE"] = "1"
         try:
             code = args.func(args)
         except StoryboardError as err:

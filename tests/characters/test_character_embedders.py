@@ -128,3 +128,21 @@ def test_auto_prefers_faces(face_pack, clip_encoder, mara_images):
     embedders = candidates("auto", face_models=str(face_pack), drawn_encoder=str(clip_encoder))
     signature, embeddings = embed_references(refs(mara_images), embedders)
     assert embeddings.kind == "face" and signature.name == "insightface"
+
+
+def test_auto_without_the_face_pack_registers_drawn_with_a_notice(tmp_path, clip_encoder, drawn_images, caplog):
+    empty = tmp_path / "insightface-root"  # no buffalo_l unzipped here: the pack is absent
+    embedders = candidates("auto", face_models=str(empty / "models" / "buffalo_l"), drawn_encoder=str(clip_encoder))
+    assert [e.kind for e in embedders] == ["drawn"]
+    assert any("kind auto" in r.message and "using kind drawn" in r.message for r in caplog.records)
+    signature, embeddings = embed_references(refs(drawn_images), embedders)
+    assert embeddings.kind == "drawn"
+
+
+def test_auto_without_the_faces_extra_registers_drawn(monkeypatch, face_pack, clip_encoder):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "insightface" else real(name, *a))
+    embedders = candidates("auto", face_models=str(face_pack), drawn_encoder=str(clip_encoder))
+    assert [e.kind for e in embedders] == ["drawn"]
