@@ -212,6 +212,8 @@ def engine_of(path: str | Path) -> str | None:
         if path.is_dir():
             pages = sorted(path.glob("page-*.png"))
             return engine_of(pages[0]) if pages else None
+        if not path.is_file():  # a FIFO or device would block the read: verify refuses those
+            return None
         if path.suffix.lower() == ".cbz":
             with zipfile.ZipFile(path) as archive:
                 info = archive.read("ComicInfo.xml").decode("utf-8", "replace")
