@@ -85,6 +85,15 @@ class PanelSlot:
     notes: Rect | None = None  # storyboard sheets: the notes box of this frame
     number: int = 0  # 1-based panel number in the whole book (storyboard shot number)
 
+    @property
+    def frame_in_art(self) -> tuple[float, float, float, float]:
+        """The frame `rect` inside the art, as (x0, y0, x1, y1) fractions of `art`, y down:
+        (0, 0, 1, 1) unless the art bleeds past the frame. Figures stand inside it."""
+        a, r = self.art, self.rect
+        if a == r or a.w <= 0 or a.h <= 0:
+            return (0.0, 0.0, 1.0, 1.0)
+        return ((r.x - a.x) / a.w, (a.y1 - r.y1) / a.h, (r.x1 - a.x) / a.w, (a.y1 - r.y) / a.h)
+
 
 @dataclass(frozen=True)
 class PageSpec:

@@ -5,11 +5,14 @@ text, see `Shape`, `Text`, `Item`), and drawn by two backends: reportlab for PDF
 searchable text) and PIL for PNG pages. Both use the same font file and the same line
 positions, so the two outputs match.
 
-Fitting: each balloon wraps its text to the smallest pleasing oval (trying several line counts
-and oval proportions) and shrinks the type until it fits the panel; the text is never cut.
-Placement: balloons go in reading order (right to left for `rtl`), near the top, over their
-speaker, off the speakers' heads and never over another balloon; when a panel is too crowded
-every balloon of it shrinks a step and placement starts again.
+Type: one dialogue size per story (`style.dialogue_pt`, 8 pt at print size), never below
+6.5 pt. Each balloon wraps its text to the smallest pleasing oval; a line too long for the panel
+is split into connected balloons (same speaker, a connector, one tail), and consecutive lines
+of one speaker are joined the same way. Only when that cannot fit does the panel's type shrink
+(toward 6.5 pt), with a warning.
+Placement: `_lettering.placement` solves each panel with the hard rules of LETTERING.md
+(attribution, reading order, faces and heads clear, tails that cross nothing), against the
+figures staged by `storyboard.staging`; SFX go near their source, off faces and balloons.
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence, Union
 
-from storyboard._lettering import shapes
+from storyboard._lettering import geometry, placement, shapes
 from storyboard.errors import ExportError
 from storyboard.layout import PageSpec, PanelSlot, Rect
-from storyboard.staging import StagedFigure, stage_panel
+from storyboard.staging import StagedFigure, label_rect, stage_panel
 
 Color = tuple[float, float, float]
 BLACK: Color = (0.0, 0.0, 0.0)
@@ -87,6 +90,8 @@ class Item:
     speaker: str = ""
     ellipse: tuple[float, float, float, float] | None = None  # (cx, cy, a, b) the text must stay inside
     text_boxes: tuple[Rect, ...] = ()  # the ink box of every line
+    text: str = ""  # the text as lettered (its lines joined by spaces)
+    tail: tuple[tuple[float, float], ...] = ()  # from the balloon's edge to the tip, page points
 
 
 # ------------------------------------------------------------------------------ fonts
@@ -312,46 +317,23 @@ def fit_shrinking(font: Font, text: str, kind: str, size: float, max_w: float, m
 
 # ------------------------------------------------------------------------------ panels
 
-
-def base_size(spec: PageSpec) -> float:
-    """Dialogue type size in points: about 7.5 pt on a comic page, a little larger on big pages."""
-    return max(6.5, min(10.0, 7.5 * math.sqrt(spec.width / (6.625 * 72))))
+MIN_DIALOGUE_PT = 6.5  # never smaller in print (LETTERING.md)
+MAX_PARTS = 3  # a long speech becomes at most this many connected balloons
 
 
-@dataclass
-class _Want:
-    kind: str
-    text: str
-    speaker: str = ""
-    target: tuple[float, float] | None = None  # speaker's head in panel coords (u right, v down)
+def dialogue_size(story: Any) -> float:
+    """The story's one dialogue size in points at print size (`style.dialogue_pt`, default 8)."""
+    return float(getattr(getattr(story, "style", None), "dialogue_pt", None) or 8.0)
 
 
-@dataclass
-class _Placed:
-    want: _Want
-    fit: Fit
-    u: float  # body's top-left in panel coords
-    v: float
+@dataclass(frozen=True)
+class PanelLettering:
+    """One panel's lettering: its items in drawing order, the staged cast (panel-frame
+    points, see `staged_local`), and warnings for the reader of the render."""
 
-    @property
-    def box(self) -> tuple[float, float, float, float]:
-        return (self.u, self.v, self.u + self.fit.outer_w, self.v + self.fit.outer_h)
-
-
-def _overlap(a, b, gap: float = 0.0) -> float:
-    w = min(a[2], b[2]) + gap - max(a[0], b[0])
-    h = min(a[3], b[3]) + gap - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0.0
-
-
-def _after(box, prev, rtl: bool) -> bool:
-    """Whether `box` reads after `prev`: clearly below it, or beside it in reading direction."""
-    below = box[1] >= prev[1] + 0.5 * (prev[3] - prev[1])
-    if rtl:
-        beside = box[2] <= prev[0] + 0.25 * (prev[2] - prev[0]) and box[1] >= prev[1] - 0.5 * (box[3] - box[1])
-    else:
-        beside = box[0] >= prev[2] - 0.25 * (prev[2] - prev[0]) and box[1] >= prev[1] - 0.5 * (box[3] - box[1])
-    return below or beside
+    items: list[Item]
+    staged: list
+    warnings: list[str]
 
 
 def staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedFigure, dict]]:
@@ -367,106 +349,162 @@ def staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedFi
         return (*point(b[0], b[1]), *point(b[2], b[3]))
 
     out = []
-    for fig in stage_panel(story, panel, art.w / art.h):
+    for fig in stage_panel(story, panel, art.w / art.h, slot.frame_in_art):
         out.append((fig, {"body": box(fig.body), "head": box(fig.head),
                           "face": box(fig.face) if fig.shows_face else None, "mouth": point(*fig.mouth)}))
     return out
 
 
-def _wants(panel: Any, staged) -> list[_Want]:
-    mouths = {fig.id: local["mouth"] for fig, local in staged}
-    wants = []
-    if panel.caption:
-        wants.append(_Want("caption", panel.caption))
-    for line in panel.dialogue:
-        if line.speaker == "narration":
-            wants.append(_Want("narration", line.text))
-            continue
-        wants.append(_Want(line.kind, line.text, line.speaker, mouths.get(line.speaker)))
-    return wants
-
-
-def _place(wants: list[_Want], fits: list[Fit], W: float, H: float, pad: float, rtl: bool,
-           heads, strict: bool) -> list[_Placed] | None:
-    placed: list[_Placed] = []
-    gap = 0.4 * pad
-    for want, fit in zip(wants, fits):
-        bw, bh = fit.outer_w, fit.outer_h
-        us = _spread(pad, W - pad - bw, 9)
-        vs = _spread(pad, H - pad - bh, 9)
-        if want.kind in ("caption", "narration"):
-            near, far = (us[-1], us[0]) if rtl else (us[0], us[-1])
-            us = [near, far]
-        best: tuple[float, float, float] | None = None
-        for u in us:
-            for v in vs:
-                box = (u, v, u + bw, v + bh)
-                clash = sum(_overlap(box, p.box, gap) for p in placed)
-                if clash and strict:
-                    continue
-                score = 50.0 * clash / (bw * bh)
-                if placed and not _after(box, placed[-1].box, rtl):
-                    score += 40.0
-                elif not placed:  # the first balloon leans toward where reading starts
-                    score += 1.0 * ((W - u - bw) if rtl else u) / W
-                score += 3.0 * v / H
-                if want.kind in ("caption", "narration"):
-                    score += 1.5 * (u != us[0])
-                elif want.target is not None:
-                    score += 2.0 * abs(u + bw / 2 - want.target[0]) / W
-                    # A balloon sitting on its speaker leaves no room for the tail.
-                    if want.target[1] - (v + bh) < pad:
-                        score += 1.0
-                score += sum(4.0 * _overlap(box, h) / (bw * bh) for h in heads)
-                if best is None or score < best[0]:
-                    best = (score, u, v)
-        if best is None:
-            return None
-        placed.append(_Placed(want, fit, best[1], best[2]))
-    return placed
-
-
-def _spread(lo: float, hi: float, n: int) -> list[float]:
-    """`n` evenly spaced positions from lo to hi; one position when there is no room to move."""
-    if hi <= lo:
-        return [max(0.0, hi)]
-    return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
-
-
 def letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: Font) -> list[Item]:
     """Every lettered element of one panel, in drawing order (SFX under the balloons)."""
+    return letter_panel_full(story, panel, slot, spec, font).items
+
+
+def letter_panel_full(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: Font) -> PanelLettering:
+    """`letter_panel` with the staged cast and the warnings (type shrunk below the story's
+    size, or a panel too crowded for every rule to hold)."""
     rect = slot.rect
     W, H = rect.w, rect.h
-    rtl = spec.reading == "rtl"
-    pad = max(2.5, min(8.0, 0.035 * min(W, H)))
+    pad = max(2.0, min(6.0, 0.03 * min(W, H)))
     staged = staged_local(story, panel, slot)
-    wants = _wants(panel, staged)
-    heads = [local["head"] for _, local in staged]
-    size = base_size(spec)
-    placed: list[_Placed] | None = None
-    for attempt in range(8):
-        strict = attempt < 7
-        max_w = (W - 2 * pad) * (0.62 if W > 2.2 * size * 12 else 0.95)
-        max_h = (H - 2 * pad) * 0.55
-        fits = [fit_shrinking(font, w.text, w.kind, size, max_w, max_h) for w in wants]
-        # Crowded panels: all the balloons together may cover at most ~60 % of the panel.
-        used = sum(f.outer_w * f.outer_h for f in fits)
-        if used > 0.6 * W * H and strict:
-            size *= 0.88
-            continue
-        placed = _place(wants, fits, W, H, pad, rtl, heads, strict)
-        if placed is not None:
-            break
-        size *= 0.88
+    upper = getattr(getattr(story, "style", None), "lettering_case", "mixed") == "upper"
+    stage = placement.Stage(
+        W, H, pad, (pad, pad, W - pad, H - pad),
+        faces=[local["face"] for _, local in staged if local["face"] is not None],
+        heads=[local["head"] for _, local in staged],
+        blocked=[_label_box(panel, slot, spec)],
+        rtl=spec.reading == "rtl",
+    )
+    warnings: list[str] = []
+    story_size = dialogue_size(story)
+    size = story_size
+    placed = None
+    while placed is None:
+        pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot)
+        placed = placement.solve(pieces, stage) if pieces is not None else None
+        if placed is None:
+            if size <= MIN_DIALOGUE_PT:
+                break
+            # Two smaller steps at most: each try is a whole search.
+            size = max(MIN_DIALOGUE_PT, min(size - 0.5, (size + MIN_DIALOGUE_PT) / 2))
+    if placed is None:  # even the smallest type breaks a rule: letter it anyway, and say so
+        pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, force=True)
+        placed = placement.solve(pieces, stage, strict=False, budget=len(pieces) + 1)
+        warnings.append(f"too crowded to letter by the rules at {size:g} pt: balloons overlap the art or each other")
+    if size < story_size:
+        warnings.insert(0, f"dialogue shrunk to {size:g} pt")
+    taken = [p.box for p in placed]
+    lines = [line for p in placed for line in (p.tail, p.link) if line]
     items: list[Item] = []
-    taken = [p.box for p in placed or []]
     for index, text in enumerate(panel.sfx):
-        item = _sfx(font, text, rect, pad, taken, index, len(panel.sfx))
+        item = _sfx(font, text.upper() if upper else text, rect, pad, taken, lines, stage, staged, index,
+                    len(panel.sfx))
         taken.append(_to_local(item.body, rect))
         items.append(item)
-    for p in placed or []:
-        items.append(_balloon(font, p, rect, pad))
-    return items
+    items.extend(_balloon(font, p, rect) for p in placed)
+    return PanelLettering(items, staged, warnings)
+
+
+def _label_box(panel: Any, slot: PanelSlot, spec: PageSpec) -> tuple[float, float, float, float]:
+    """The draft engine's shot label, in panel-frame points (captions and balloons keep off it)."""
+    art = slot.art
+    x0, y0, x1, y1 = label_rect(art.w / art.h, panel.shot, panel.angle, width_px=slot.print_width)
+    off_u, off_v = art.x - slot.rect.x, slot.rect.y1 - art.y1
+    return (off_u + x0 * art.w, off_v + y0 * art.h, off_u + x1 * art.w, off_v + y1 * art.h)
+
+
+def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H: float, pad: float,
+            upper: bool, slot: PanelSlot, force: bool = False) -> list[placement.Piece] | None:
+    """The panel's balloons and boxes at `size`, long speeches split into connected balloons
+    and runs of one speaker joined; None when something cannot fit at this size."""
+    locals_ = {fig.id: local for fig, local in staged}
+    max_w = (W - 2 * pad) * (0.62 if W > 2.2 * size * 12 else 0.95)
+    max_h = (H - 2 * pad) * 0.55
+    pieces: list[placement.Piece] = []
+    wants: list[tuple[str, str, str, bool]] = []
+    if panel.caption:
+        wants.append(("caption", panel.caption, "", False))
+    for line in panel.dialogue:
+        kind = "narration" if line.speaker == "narration" else line.kind
+        wants.append((kind, line.text, "" if kind == "narration" else line.speaker, getattr(line, "off", False)))
+    previous = None
+    for kind, text, speaker, off in wants:
+        text = text.upper() if upper else text
+        parts = _split_to_fit(font, text, kind, size, max_w, max_h, force)
+        if parts is None:
+            return None
+        local = locals_.get(speaker)
+        off_side = None
+        if speaker and (off or local is None):
+            off_side = _off_side(story, panel, speaker, local, W, slot)
+        for k, (part_text, fit) in enumerate(parts):
+            joined = k > 0 or (previous is not None and previous[0] == (speaker, kind) and bool(speaker))
+            pieces.append(placement.Piece(
+                kind, part_text, fit, size, speaker,
+                target=None if (off_side or local is None) else local["mouth"],
+                head=None if local is None else local["head"],
+                off_side=off_side, joined=joined, outline=_decoration(kind, size)))
+        previous = ((speaker, kind), parts)
+    used = sum(p.fit.outer_w * p.fit.outer_h for p in pieces)
+    if used > 0.6 * W * H and not force:
+        return None  # balloons may cover at most ~60 % of a panel
+    return pieces
+
+
+def _split_to_fit(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,
+                  force: bool) -> list[tuple[str, Fit]] | None:
+    """The text whole, or split into 2..MAX_PARTS parts at sentence ends (else between words),
+    each fitting max_w x max_h at `size`; `force` shrinks the last try instead of failing."""
+    for count in range(1, MAX_PARTS + 1):
+        parts = split_text(text, count)
+        if len(parts) < count:
+            break
+        fits = [fit_text(font, part, kind, size, max_w, max_h) for part in parts]
+        if all(fits):
+            return list(zip(parts, fits))
+    if not force:
+        return None
+    parts = split_text(text, MAX_PARTS) or [text]
+    return [(part, fit_shrinking(font, part, kind, size, max_w, max_h)) for part in parts]
+
+
+def split_text(text: str, count: int) -> list[str]:
+    """`text` in `count` parts of about equal length, cut after sentences where possible,
+    else after commas, else between words. Fewer parts when there are too few words."""
+    words = text.split()
+    if count <= 1 or len(words) < 2 * count:
+        return [text] if count <= 1 else []
+    total = sum(len(w) + 1 for w in words)
+    parts, start, run = [], 0, 0
+    for goal in range(1, count):
+        target = total * goal / count
+        best, best_cost = None, math.inf
+        run = sum(len(w) + 1 for w in words[:start])
+        for i in range(start + 1, len(words) - (count - goal) + 1):
+            run_i = sum(len(w) + 1 for w in words[:i])
+            end = words[i - 1][-1]
+            bonus = 0.0 if end in ".!?…" else (0.35 if end in ",;:" else 0.7)
+            cost = abs(run_i - target) / total + bonus * 0.25
+            if cost < best_cost:
+                best, best_cost = i, cost
+        parts.append(" ".join(words[start:best]))
+        start = best
+    parts.append(" ".join(words[start:]))
+    return parts
+
+
+def _off_side(story: Any, panel: Any, speaker: str, local, W: float, slot: PanelSlot) -> str:
+    """Which frame edge an off-panel speaker's tail points through: where they stand in this
+    panel (an explicit `off: true`), else where they last stood in the scene, else the far
+    side from where reading starts."""
+    if local is not None:
+        return "left" if local["mouth"][0] < W / 2 else "right"
+    scene = story.scenes[slot.scene]
+    for earlier in reversed(scene.panels[:slot.panel]):
+        for entry, fig in zip(earlier.cast, stage_panel(story, earlier, 1.0)):
+            if entry.id == speaker:
+                return "left" if fig.mouth[0] < 0.5 else "right"
+    return "left" if getattr(story.page, "reading", "ltr") == "rtl" else "right"
 
 
 def _to_page(rect: Rect, u: float, v: float) -> tuple[float, float]:
@@ -500,36 +538,44 @@ def _stroke_width(size: float) -> float:
     return max(0.35, min(1.2, 0.085 * size))
 
 
-def _balloon(font: Font, p: _Placed, rect: Rect, pad: float) -> Item:
-    fit, want = p.fit, p.want
+def _balloon(font: Font, p: placement.Placed, rect: Rect) -> Item:
+    piece = p.piece
+    fit = piece.fit
     size = fit.block.size
-    cu, cv = p.u + fit.outer_w / 2, p.v + fit.outer_h / 2
+    cu, cv = p.centre
     cx, cy = _to_page(rect, cu, cv)
     sw = _stroke_width(size)
     texts, boxes = _lines(font, fit.block, cx, cy)
-    if want.kind in ("caption", "narration"):
+    text = " ".join(fit.block.lines)
+    if piece.boxed:
         outline = shapes.rectangle(cx - fit.a, cy - fit.b, 2 * fit.a, 2 * fit.b)
         body = _bounds(outline)
         ops: list[Op] = [Shape(tuple(outline), fill=CAPTION_FILL, stroke=BLACK, width=sw)]
-        return Item(want.kind, tuple(ops + texts), body, body, fit.block.lines, size,
-                    text_boxes=tuple(boxes))
+        return Item(piece.kind, tuple(ops + texts), body, body, fit.block.lines, size,
+                    text_boxes=tuple(boxes), text=text)
     a, b = fit.a, fit.b
-    if want.kind == "thought":
+    if piece.kind == "thought":
         outline = shapes.cloud(cx, cy, a, b, 0.9 * size)
-    elif want.kind == "shout":
-        seed = int(hashlib.sha1(want.text.encode()).hexdigest()[:8], 16)
+    elif piece.kind == "shout":
+        seed = int(hashlib.sha1(piece.text.encode()).hexdigest()[:8], 16)
         outline = shapes.burst(cx, cy, a, b, 0.9 * size, seed)
     else:
         outline = shapes.ellipse(cx, cy, a, b)
     body = _bounds(outline)
-    dash = (2.2 * sw * 2, 1.6 * sw * 2) if want.kind == "whisper" else None
+    dash = (2.2 * sw * 2, 1.6 * sw * 2) if piece.kind == "whisper" else None
     extras: list[list[tuple[float, float]]] = []
-    if want.target is not None:
-        tip = _tail_tip(p, rect, pad, size)
-        if want.kind == "thought":
-            extras = _bubbles(cx, cy, a + _decoration("thought", size), b + _decoration("thought", size), tip, size)
+    tail = tuple(_to_page(rect, u, v) for u, v in p.tail)
+    if tail:
+        tip = tail[-1]
+        if piece.kind == "thought":
+            deco = _decoration("thought", size)
+            extras = _bubbles(cx, cy, a + deco, b + deco, tip, size)
+        elif piece.kind == "shout":
+            extras = [shapes.zigzag_tail(cx, cy, a, b, tip, 1.6 * size)]
         else:
-            extras = [shapes.tail(cx, cy, a, b, tip, (1.6 if want.kind == "shout" else 1.3) * size)]
+            extras = [shapes.tail(cx, cy, a, b, tip, 1.3 * size)]
+    if p.link:  # from the previous balloon's edge into this one: drawn under this one only
+        extras.append(shapes.connector(_to_page(rect, *p.link[0]), (cx, cy), 0.9 * size))
     # Outline trick: stroke everything at twice the width, then fill on top, so the balloon and
     # its tail read as one merged outline without computing a polygon union.
     ops = [Shape(tuple(e), stroke=BLACK, width=2 * sw, dash=dash) for e in extras]
@@ -538,50 +584,31 @@ def _balloon(font: Font, p: _Placed, rect: Rect, pad: float) -> Item:
     ops.extend(Shape(tuple(e), fill=WHITE) for e in extras)
     everything = [pt for e in extras for pt in e] + list(outline)
     bounds = _bounds(everything)
-    return Item(want.kind, tuple(ops + texts), body, bounds, fit.block.lines, size, want.speaker,
-                (cx, cy, a, b), tuple(boxes))
-
-
-def _tail_tip(p: _Placed, rect: Rect, pad: float, size: float) -> tuple[float, float]:
-    """Where the tail points: toward the speaker's head, stopping short of it."""
-    fit = p.fit
-    cu, cv = p.u + fit.outer_w / 2, p.v + fit.outer_h / 2
-    tu, tv = p.want.target
-    du, dv = tu - cu, tv - cv
-    a, b = fit.a, fit.b
-    dist = math.hypot(du, dv)
-    if dist < 1e-6 or (du / a) ** 2 + (dv / b) ** 2 <= 1.0:
-        du, dv, dist = 0.0, 1.0, 1.0  # the balloon covers the speaker: point straight down
-    ux, uy = du / dist, dv / dist
-    edge = 1.0 / math.sqrt((ux / a) ** 2 + (uy / b) ** 2)
-    length = max(1.6 * size, min(dist - edge - 0.6 * size, max(5.0 * size, 1.1 * b)))
-    tip_u = min(max(cu + ux * (edge + length), pad * 0.5), rect.w - pad * 0.5)
-    tip_v = min(max(cv + uy * (edge + length), pad * 0.5), rect.h - pad * 0.5)
-    return _to_page(rect, tip_u, tip_v)
+    return Item(piece.kind, tuple(ops + texts), body, bounds, fit.block.lines, size, piece.speaker,
+                (cx, cy, a, b), tuple(boxes), text=text, tail=tail)
 
 
 def _bubbles(cx, cy, a, b, tip, size) -> list[list[tuple[float, float]]]:
-    """Three shrinking bubbles from the cloud toward the thinker, never closer together than
-    a third of the type size, spread further when the thinker is far away."""
+    """Three bubbles shrinking from the cloud toward the thinker, evenly spaced from the
+    cloud's edge so that the smallest one sits at the tip."""
     dx, dy = tip[0] - cx, tip[1] - cy
     dist = math.hypot(dx, dy) or 1.0
     ux, uy = dx / dist, dy / dist
     edge = 1.0 / math.sqrt((ux / a) ** 2 + (uy / b) ** 2)
     radii = (0.42 * size, 0.3 * size, 0.2 * size)
-    gap = 0.35 * size
-    needed = 2 * sum(radii) + 3 * gap
-    stretch = max(0.5, min(2.0, (dist - edge) / needed))  # the last bubble never passes the tip
-    out, d = [], edge
-    for r in radii:
-        d += (gap + r) * stretch
+    span = max(dist - edge - radii[-1], 2 * sum(radii))
+    out = []
+    for k, r in enumerate(radii):
+        d = edge + radii[0] + 0.3 * size + (span - radii[0] - 0.3 * size) * k / (len(radii) - 1)
         out.append(shapes.ellipse(cx + ux * d, cy + uy * d, r, r, 24))
-        d += r * stretch
     return out
 
 
-def _sfx(font: Font, text: str, rect: Rect, pad: float, taken, index: int, count: int) -> Item:
-    """A sound effect: big bold leaning letters with an outline, over the art. Leaning (a
-    shear) rather than rotating keeps the baseline level, so the SFX stays searchable."""
+def _sfx(font: Font, text: str, rect: Rect, pad: float, taken, lines, stage, staged, index: int,
+         count: int) -> Item:
+    """A sound effect: big bold leaning letters with an outline, part of the art: near its
+    source (the cast's bodies, else the middle of the scene), off faces, balloons and tails.
+    Leaning (a shear) rather than rotating keeps the baseline level, so the SFX stays searchable."""
     W, H = rect.w, rect.h
     seed = int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
     skew = 10.0 + seed % 9
@@ -590,23 +617,37 @@ def _sfx(font: Font, text: str, rect: Rect, pad: float, taken, index: int, count
     unit_h = font.ascent - font.descent
     size = max(1.0, min(40.0, 0.22 * H, 0.6 * W / max(unit_w, 1e-6)))
     size = min(size, (W - 2 * pad) / unit_w, (H - 2 * pad) / unit_h)
-    bw, bh = unit_w * size, unit_h * size
+    bodies = [local["body"] for _, local in staged]
+    if bodies:
+        source = (sum((b[0] + b[2]) / 2 for b in bodies) / len(bodies), min(sum((b[1] + b[3]) / 2 for b in bodies) / len(bodies), 0.75 * H))
+    else:
+        source = (W / 2, 0.62 * H)
+    want_u = W * (index + 1) / (count + 1) if count > 1 else source[0]
+    avoid = list(stage.faces) + list(stage.heads) + list(stage.blocked)
     best = None
-    want_u = W * (index + 1) / (count + 1)
-    for u in _spread(pad, W - pad - bw, 9):
-        for v in _spread(pad, H - pad - bh, 9):
-            box = (u, v, u + bw, v + bh)
-            score = 50.0 * sum(_overlap(box, t) for t in taken) / (bw * bh)
-            score += 1.5 * abs(v + bh / 2 - 0.62 * H) / H + abs(u + bw / 2 - want_u) / W
-            if best is None or score < best[0]:
-                best = (score, u, v)
-    _, u, v = best
+    for _ in range(4):  # no clear spot: smaller letters, up to three times
+        bw, bh = unit_w * size, unit_h * size
+        for u in placement._spread(pad, W - pad - bw, 11):
+            for v in placement._spread(pad, H - pad - bh, 11):
+                box = (u, v, u + bw, v + bh)
+                hits = sum(geometry.overlaps(box, t) for t in taken) + sum(geometry.overlaps(box, f) for f in avoid)
+                hits += sum(geometry.polyline_hits(line, box) for line in lines)
+                score = 100.0 * hits + 1.5 * abs(v + bh / 2 - source[1]) / H + abs(u + bw / 2 - want_u) / W
+                if best is None or score < best[0]:
+                    best = (score, u, v, size)
+        if best[0] < 100.0:
+            break
+        size *= 0.75
+    _, u, v, size = best
+    bh = unit_h * size
     left, top = _to_page(rect, u, v)
     baseline = top - font.ascent * size
     x = left + font.width(text, size, True) / 2
     op = Text(text, x, baseline, size, True, "middle", SFX_FILL, BLACK, max(0.5, 0.035 * size), skew)
-    body = Rect(left, top - bh, bw, bh)
-    return Item("sfx", (op,), body, body, (text,), size)
+    body = Rect(left, top - bh, unit_w * size, bh)
+    ink = Rect(left, baseline + font.descent * size, font.width(text, size, True) + lean * font.ascent * size,
+               (font.ascent - font.descent) * size)
+    return Item("sfx", (op,), body, body, (text,), size, text_boxes=(ink,), text=text)
 
 
 # ------------------------------------------------------------------------------ storyboard notes

@@ -62,6 +62,7 @@ def plan_panels(
     identities = identities or {}
     base_seed = _base_seed(story, seed)
     sizes = {(s.scene, s.panel): (s.gen_width, s.gen_height) for s in book.slots()}
+    frames = {(s.scene, s.panel): s.frame_in_art for s in book.slots()}
     peels = tuple(_resolve_peel(story.base_dir, p.path, p.weight) for p in story.style.peels)
     style_prompt, negative = _style_text(story)
 
@@ -71,7 +72,8 @@ def plan_panels(
         if (s, p) not in sizes:
             raise ValueError(f"the book has no slot for {label}: it was laid out for another story")
         width, height = sizes[(s, p)]
-        cast = _cast(story, panel, identities, width, height)
+        frame = frames[(s, p)]
+        cast = _cast(story, panel, identities, width, height, frame)
         requests.append(
             PanelRequest(
                 scene=s,
@@ -88,6 +90,8 @@ def plan_panels(
                 angle=panel.angle,
                 cast=cast,
                 peels=peels,
+                # Art bleeding past the frame: where the frame is, for staging (see staging.py).
+                extra={"frame": frame} if frame != (0.0, 0.0, 1.0, 1.0) else {},
             )
         )
     return requests
@@ -132,9 +136,9 @@ def _cast_phrase(member: CastMember, position) -> str:
 
 
 def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], width: int,
-          height: int) -> tuple[CastMember, ...]:
+          height: int, frame=(0.0, 0.0, 1.0, 1.0)) -> tuple[CastMember, ...]:
     members = []
-    figures = stage_panel(story, panel, width / height)
+    figures = stage_panel(story, panel, width / height, frame)
     for entry, box, figure in zip(panel.cast, cast_boxes(panel), figures, strict=True):
         character = story.characters[entry.id]
         identity = identities.get(entry.id)

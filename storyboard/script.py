@@ -196,6 +196,9 @@ class Style(_Model):
     negative: Text = ""
     peels: list[PeelSpec] = []
     font: Annotated[Text | None, AfterValidator(_font_exists)] = None
+    # Lettering: one dialogue size for the whole story, in points at print size (LETTERING.md).
+    dialogue_pt: float = Field(8.0, ge=6.5, le=24)
+    lettering_case: Literal["mixed", "upper"] = "mixed"  # upper: the US all-capitals convention
 
 
 class Generation(_Model):
@@ -273,6 +276,7 @@ class Line(_Model):
     speaker: NonEmpty
     text: NonEmpty
     kind: DialogueKind = "speech"
+    off: bool = False  # spoken from out of the frame: the tail points out of the panel
 
     @model_validator(mode="before")
     @classmethod
@@ -556,11 +560,9 @@ def _panel_checks(where: tuple, panel: dict, known: set) -> list[tuple[tuple, st
     dialogue = panel.get("dialogue") if isinstance(panel.get("dialogue"), list) else []
     for d, entry in enumerate(dialogue):
         speaker = _entry_key(entry, "speaker")
-        if speaker is None or speaker == NARRATION or speaker in cast_ids:
+        # A known character outside the cast speaks off panel (the tail points out of the frame).
+        if speaker is None or speaker == NARRATION or speaker in cast_ids or speaker in known:
             continue
-        if speaker in known:
-            message = f"speaker {quote(speaker)} is not in this panel's cast (add it to cast, or use narration)"
-        else:
-            message = f"unknown speaker {quote(speaker)}{_did_you_mean(speaker, [*cast_ids, NARRATION])}"
+        message = f"unknown speaker {quote(speaker)}{_did_you_mean(speaker, [*cast_ids, NARRATION])}"
         problems.append(((*where, "dialogue", d), message))
     return problems

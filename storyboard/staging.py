@@ -37,6 +37,8 @@ FULL_BODY_SHOTS = ("establishing", "wide")
 HEAD_WIDTH = 0.78  # head width / head height
 # How much of the figure's height shows below the neck, by camera angle (foreshortening).
 STRETCH = {"low": 1.1, "high": 0.82, "birds-eye": 0.8}
+# Horizon height by camera angle (panel heights from the top), as the draft engine draws it.
+HORIZON = {"eye-level": 0.42, "low": 0.8, "high": 0.18, "dutch": 0.42}
 # Eye-to-eye gap kept between neighbouring heads, in head widths.
 HEAD_GAP = 0.15
 
@@ -89,10 +91,13 @@ def figure_kind(character: Any) -> str:
     return _KIND_WORDS.get(value, "human")
 
 
-def stage_panel(story: Any, panel: Any, aspect: float) -> tuple[StagedFigure, ...]:
+def stage_panel(story: Any, panel: Any, aspect: float,
+                frame: Box = (0.0, 0.0, 1.0, 1.0)) -> tuple[StagedFigure, ...]:
     """One figure per cast member, in cast order; aspect = art width / height. Pure, deterministic.
 
-    Named positions never put two heads over each other at eye level: members sharing (or
+    `frame` is the panel frame inside the art (`PanelSlot.frame_in_art`; the art may bleed
+    past it): cast positions are read inside the frame, so nobody stands in the bleed, and
+    every box comes back in fractions of the whole art. Named positions never put two heads over each other at eye level: members sharing (or
     nearly sharing) a column are spread across it, and a head is never wider than the room
     between its neighbours' centres. Raises ValueError for a non-positive aspect."""
     if not aspect > 0:
@@ -100,7 +105,9 @@ def stage_panel(story: Any, panel: Any, aspect: float) -> tuple[StagedFigure, ..
     cast = list(panel.cast)
     if not cast:
         return ()
-    boxes = _spread_shared_columns(cast_boxes(panel))
+    fx0, fy0, fx1, fy1 = frame
+    boxes = [(fx0 + b[0] * (fx1 - fx0), fy0 + b[1] * (fy1 - fy0), fx0 + b[2] * (fx1 - fx0), fy0 + b[3] * (fy1 - fy0))
+             for b in _spread_shared_columns(cast_boxes(panel))]
     characters = getattr(story, "characters", {}) or {}
     centres = [(b[0] + b[2]) / 2 for b in boxes]
     out = []
@@ -194,8 +201,11 @@ def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, ang
     # shots put the head top just under the box top (a low camera a little higher, a high
     # camera a little lower in the frame), the body running out of the panel.
     if full_body:
-        feet = y1 - (0.1 if shot == "establishing" else 0.04) * box_h
-        top = feet - heights * u
+        # The camera's height sets where the horizon crosses the figure: at the eyes at eye
+        # level, about the knees from a low camera, above the head from a high one.
+        horizon = HORIZON.get(angle, 0.42)
+        top = {"low": horizon - 5.5 * u * stretch, "high": horizon + 0.6 * u}.get(angle, horizon - 0.45 * u)
+        top = min(max(top, y0 + 0.02 * box_h), y1 - 0.03 * box_h - heights * u)
     elif shot == "extreme-close-up":
         top = min(y0, 0.0) - 0.2 * u
     elif foreground:

@@ -142,3 +142,30 @@ def dashes(points: list[Point], on: float, off: float, closed: bool = True) -> l
     if current:
         out.append(current)
     return out
+
+
+def zigzag_tail(cx: float, cy: float, a: float, b: float, tip: Point, width: float) -> list[Point]:
+    """A shout's straight, jagged wedge: from inside the burst to `tip`, its two edges
+    stepping out and in twice like a lightning bolt."""
+    tx, ty = tip
+    angle = math.atan2((ty - cy) / b, (tx - cx) / a)
+    bx, by = cx + 0.75 * a * math.cos(angle), cy + 0.75 * b * math.sin(angle)
+    length = math.hypot(tx - bx, ty - by) or 1.0
+    ux, uy = (tx - bx) / length, (ty - by) / length
+    nx, ny = -uy, ux
+    left: list[Point] = []
+    right: list[Point] = []
+    for i, t in enumerate((0.0, 0.35, 0.55, 0.8)):
+        half = width / 2 * (1 - t)
+        kink = (0.35 if i % 2 else 0.0) * width  # the bolt's sideways step
+        px, py = bx + ux * length * t + nx * kink, by + uy * length * t + ny * kink
+        left.append((px + nx * half, py + ny * half))
+        right.append((px - nx * half, py - ny * half))
+    return left + [tip] + right[::-1]
+
+
+def connector(p: Point, q: Point, width: float) -> list[Point]:
+    """A short band from `p` to `q` joining two balloons of one speaker (drawn under both)."""
+    length = math.hypot(q[0] - p[0], q[1] - p[1]) or 1.0
+    nx, ny = -(q[1] - p[1]) / length * width / 2, (q[0] - p[0]) / length * width / 2
+    return [(p[0] + nx, p[1] + ny), (q[0] + nx, q[1] + ny), (q[0] - nx, q[1] - ny), (p[0] - nx, p[1] - ny)]

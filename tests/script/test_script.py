@@ -101,7 +101,6 @@ def test_all_problems_at_once_in_file_order():
     "panel, expected",
     [
         ("{action: a, cast: [mara, keeper, mara]}", "'mara' is already in this panel's cast"),
-        ("{action: a, dialogue: [{keeper: hi}]}", "speaker 'keeper' is not in this panel's cast"),
         ("{action: a, dialogue: [{kepeer: hi}]}", "unknown speaker 'kepeer'"),
         ("{action: a, cast: [{mara: [0.5, 0, 0.4, 1]}]}", "needs x0 < x1 and y0 < y1"),
         ("{action: a, cast: [{mara: [0, 0, 1.5, 1]}]}", "every value between 0 and 1"),
@@ -117,6 +116,12 @@ def test_panel_rules(panel, expected):
     with pytest.raises(ScriptError) as info:
         parse_story(BASE + f"      - {panel}\n", filename="s.yaml")
     assert any(expected in str(p) for p in info.value.problems), info.value.problems
+
+
+def test_a_known_speaker_outside_the_cast_speaks_off_panel():
+    story = parse_story(BASE + "      - {action: a, dialogue: [{keeper: hi}, {mara: {text: yo, off: true}}]}\n")
+    first, second = story.scenes[0].panels[0].dialogue
+    assert first.speaker == "keeper" and not first.off and second.off
 
 
 def test_cast_limit_is_five():
