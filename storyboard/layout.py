@@ -360,11 +360,23 @@ def _runs(story: Any) -> list[list[tuple[int, int, str]]]:
     return runs
 
 
+MAX_SIDE_RANGE = (64, 4096)  # pixels: the longest side a panel is generated at
+
+
+def max_side_problem(max_side: Any) -> str | None:
+    """Why `max_side` cannot be a panel's longest generated side, or None."""
+    low, high = MAX_SIDE_RANGE
+    if isinstance(max_side, bool) or not isinstance(max_side, int) or not low <= max_side <= high:
+        return f"must be a whole number of pixels from {low} to {high}"
+    return None
+
+
 def paginate(story: Any, *, max_side: int = 1024) -> Book:
     """Lay out every panel of `story` on pages. Panels keep story order; `reading: rtl`
     mirrors each page left to right (and so the reading order of its panels)."""
-    if max_side < 64:
-        raise ValueError("max_side must be at least 64 pixels")
+    problem = max_side_problem(max_side)
+    if problem:
+        raise ValueError(f"max_side {max_side}: {problem}")
     spec = page_spec(story.page)
     if spec.kind == "storyboard":
         return _storyboard_book(story, spec, max_side)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.drawing import Drawing, rasterise
-from storyboard.errors import ExportError
+from storyboard.errors import ExportError, StoryboardError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -89,6 +89,8 @@ def output_format(path: str | Path) -> str:
 def _check_outputs(outputs: Sequence[str | Path]) -> list[tuple[Path, str]]:
     checked = []
     for out in outputs:
+        if not str(out).strip():
+            raise ExportError("an output path is empty: give file.pdf, file.cbz or a folder/ for PNG pages")
         fmt = output_format(out)
         path = Path(out)
         parent = path if fmt == "pages" else path.parent
@@ -147,6 +149,9 @@ def render(
     from storyboard.script import Story, load_story
 
     started = time.perf_counter()
+    bad = option_problems(seed=seed, max_side=max_side)
+    if bad:
+        raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
     if not isinstance(story, Story):
         story = load_story(story)
     targets = _check_outputs([out] if isinstance(out, (str, Path)) else list(out))
@@ -169,6 +174,13 @@ def render(
     settings = engine_obj.settings()
     run_id = _run_id(story, settings)
     watermark = watermark and getattr(engine_obj, "generative", True)  # sketches carry no mark
+    # What would fail while finishing panels fails now, before hours of generation.
+    if watermark:
+        _check_mark_room(story, book)
+    if upscale not in (None, "lanczos"):
+        from storyboard.upscale import check_reference
+
+        check_reference(upscale)
     keys = {(r.scene, r.panel): panel_key(settings, r) for r in requests}
     # The PDF embeds each panel as print-ready JPEG bytes, kept in the cache beside the panel so
     # an unchanged panel is neither decoded nor encoded again. Not for marked panels: the mark
@@ -253,6 +265,43 @@ def render(
         result.manifests.append(_write_manifest(path, story, settings, result, watermark=watermark, seed=seed))
     result.seconds = time.perf_counter() - started
     return result
+
+
+def option_problems(**values: Any) -> list[tuple[str, Any, str]]:
+    """(name, value, why) for each option outside the rule it obeys in a script: `seed`,
+    `steps` and `guidance` as in `generation:`, `max_side` from 64 to 4096 pixels. None is
+    "not given". The command line checks its flags with this, so flags and script agree."""
+    from pydantic import ValidationError
+
+    from storyboard.layout import max_side_problem
+    from storyboard.script import Generation
+
+    given = {name: value for name, value in values.items() if value is not None}
+    problems = []
+    if "max_side" in given:
+        why = max_side_problem(given.pop("max_side"))
+        if why:
+            problems.append(("max_side", values["max_side"], why))
+    try:
+        Generation.model_validate(given)
+    except ValidationError as err:
+        for e in err.errors():
+            name = str(e["loc"][0])
+            problems.append((name, values.get(name), e["msg"][:1].lower() + e["msg"][1:]))
+    return problems
+
+
+def _check_mark_room(story: "Story", book) -> None:
+    from storyboard.errors import GenerationError
+    from storyboard.watermark import MIN_PIXELS
+
+    for slot in book.slots():
+        if slot.print_width * slot.print_height < MIN_PIXELS:
+            raise GenerationError(
+                f"scene '{story.scenes[slot.scene].id}' panel {slot.panel + 1} prints at {slot.print_width} x "
+                f"{slot.print_height} pixels, too small to carry the invisible watermark (it needs {MIN_PIXELS} "
+                "pixels, e.g. 256 x 256): raise page.dpi, make the panel larger, or render without the watermark"
+            )
 
 
 def choose_engine(story: "Story", engine: "str | Engine | None" = None) -> "str | Engine":

@@ -151,16 +151,28 @@ def _run_tiled(model: Upscaler, image: "Image.Image", tile: int, overlap: int) -
     return Image.fromarray(out, "RGB")
 
 
-def _resolve(ref: str) -> Path:
+def check_reference(ref: str) -> Path | None:
+    """The local weights file `ref` names, None for a hub reference, or GenerationError for
+    neither (a typo): cheap, so a render checks its `--upscale` before the first panel."""
     local = Path(ref).expanduser()
-    if local.exists():
+    if local.is_file():
         return local
+    if local.exists():
+        raise GenerationError(f"upscaler {ref}: not a weights file")
     parts = ref.strip("/").split("/")
     if len(parts) < 3 or not ref.endswith(_WEIGHT_SUFFIXES):
         raise GenerationError(
-            f"upscaler {ref}: no such file; a hub reference names the weights file, "
-            "e.g. owner/repo/model.safetensors"
+            f"upscaler {ref}: no such file; use lanczos, a weights file, or a hub reference naming "
+            "the weights file, e.g. owner/repo/model.safetensors"
         )
+    return None
+
+
+def _resolve(ref: str) -> Path:
+    local = check_reference(ref)
+    if local is not None:
+        return local
+    parts = ref.strip("/").split("/")
     repo, filename = "/".join(parts[:2]), "/".join(parts[2:])
     hub = require("huggingface_hub", "diffusion")
     try:

@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             code = args.func(args)
         except StoryboardError as err:
-            print(f"error: {err}" if not _is_located(err) else str(err), file=sys.stderr)
+            from storyboard.errors import one_line
+
+            print(f"error: {one_line(str(err), 2000)}" if not _is_located(err) else str(err), file=sys.stderr)
             return err.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -77,16 +79,44 @@ def _is_located(err: Exception) -> bool:
     return isinstance(err, ScriptError)
 
 
+_STOP_SIGNALS = ("SIGINT", "SIGTERM")
+
+
 def _terminate(signum, frame):
-    raise KeyboardInterrupt  # `kill`/`timeout` end a render as cleanly as Ctrl-C does
+    """`kill`/`timeout` end a render as cleanly as Ctrl-C does. Only the first signal
+    interrupts: later ones (a second `kill`, an impatient Ctrl-C) are ignored so that they
+    cannot break the clean-up the first one started, which ends with exit 130."""
+    _hold_signals(_ignore)
+    raise KeyboardInterrupt
+
+
+def _ignore(signum, frame):
+    pass
+
+
+def _hold_signals(handler) -> None:
+    """Block the stop signals in the main thread and give them `handler`. Blocked signals
+    wait unseen and vanish at exit; `handler` takes any that another thread still receives.
+    (SIG_IGN alone is not enough: a signal already pending would raise OSError.)"""
+    import signal
+
+    stops = [getattr(signal, name) for name in _STOP_SIGNALS]
+    signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    for sig in stops:
+        signal.signal(sig, handler)
 
 
 def run() -> None:  # pragma: no cover - console entry point wrapper
     import signal
 
-    signal.signal(signal.SIGTERM, _terminate)
+    for name in _STOP_SIGNALS:
+        signal.signal(getattr(signal, name), _terminate)
     try:
-        sys.exit(main())
+        code = main()
     except KeyboardInterrupt:  # Ctrl-C before main() was entered
         print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        code = 130
+    # Python restores the default handlers as it shuts down: a late signal would then kill
+    # the process (exit -15) after the work was done and reported.
+    _hold_signals(signal.SIG_IGN)
+    sys.exit(code)

@@ -55,6 +55,16 @@ ENGINE_FLAGS = ("model", "face_adapter", "drawn_adapter", "fast_lora", "fast", "
                 "device", "dtype", "offload", "batch")
 
 
+def check_flags(args) -> None:
+    """Flags obey the rules the same values obey in a script: a bad one is one line, exit 2."""
+    from storyboard.errors import StoryboardError
+    from storyboard.render import option_problems
+
+    bad = option_problems(seed=args.seed, steps=args.steps, guidance=args.guidance, max_side=args.max_side)
+    if bad:
+        raise StoryboardError("; ".join(f"--{name.replace('_', '-')} {value}: {why}" for name, value, why in bad))
+
+
 def render_kwargs(args, story) -> dict:
     """Keyword arguments for `storyboard.render` from parsed flags and the script."""
     from storyboard.render import choose_engine
@@ -79,6 +89,7 @@ def run(args) -> int:
     from storyboard.render import render
     from storyboard.script import load_story
 
+    check_flags(args)
     story = load_story(args.script)
     outputs = args.output or [Path(args.script).with_suffix(".pdf").name]
     with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:

@@ -85,6 +85,9 @@ def render_once(args) -> bool:
 
 
 def run(args) -> int:
+    from storyboard.cli.render import check_flags
+
+    check_flags(args)  # a bad flag would fail every render: say so once, exit 2
     script = Path(args.script)
     stamp = script_stamp = files = None
     print(f"watching {script} (Ctrl-C to stop)", file=sys.stderr, flush=True)

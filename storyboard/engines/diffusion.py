@@ -405,18 +405,27 @@ def _family(source: Path, ref: str) -> str:
         index = source / "model_index.json"
         if not index.is_file():
             raise GenerationError(f"model '{ref}': {source} is not a diffusers pipeline folder (no model_index.json)")
-        name = json.loads(index.read_text()).get("_class_name", "")
+        try:
+            index_data = json.loads(index.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:  # ValueError: not JSON, not UTF-8
+            raise GenerationError(f"model '{ref}': {index} is not a readable JSON file ({_first_line(err)})") from None
+        name = index_data.get("_class_name", "") if isinstance(index_data, dict) else ""
+        if not isinstance(name, str):
+            name = ""
         if "XL" in name:
             return "sdxl"
         if name.startswith("StableDiffusion"):
             return "sd15"
-        raise GenerationError(f"model '{ref}' is a {name}: only Stable Diffusion 1.x/2.x and SDXL pipelines are supported")
+        raise GenerationError(f"model '{ref}' is a {name or 'pipeline of unknown kind'}: only Stable Diffusion 1.x/2.x and SDXL pipelines are supported")
     if source.suffix != ".safetensors":
         raise GenerationError(f"model '{ref}': single-file checkpoints must be .safetensors (pickled {source.suffix} files are not loaded)")
     from safetensors import safe_open
 
-    with safe_open(str(source), framework="np") as f:
-        keys = f.keys()
+    try:
+        with safe_open(str(source), framework="np") as f:
+            keys = f.keys()
+    except Exception as err:  # SafetensorError for a damaged or empty file, OSError for an unreadable one
+        raise GenerationError(f"model '{ref}': {source} is not a readable .safetensors file ({_first_line(err)})") from None
     return "sdxl" if any(k.startswith("conditioner.embedders.1") for k in keys) else "sd15"
 
 

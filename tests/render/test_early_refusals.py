@@ -1,0 +1,145 @@
+"""What render would refuse late is refused first: flags by the script's rules, empty outputs,
+an unknown upscaler and panels too small for the watermark before the first panel, and a
+second signal that cannot break the clean-up of the first."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import storyboard
+from storyboard.cli import main
+from storyboard.engines.draft import DraftEngine
+from storyboard.errors import ExportError, GenerationError, StoryboardError
+
+SCRIPT = "title: T\ngeneration: {engine: draft}\nscenes: [{panels: [{action: a}, {action: b}]}]\n"
+
+
+@pytest.fixture
+def script(tmp_path) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCRIPT)
+    return path
+
+
+class CountingEngine(DraftEngine):
+    """A draft engine that counts the panels it draws and, like a diffusion model, is marked."""
+
+    generative = True
+    draws_vectors = False
+
+    def __init__(self):
+        super().__init__()
+        self.drawn = 0
+
+    def render(self, request):
+        self.drawn += 1
+        return super().render(request)
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--max-side", "10"], "error: --max-side 10: must be a whole number of pixels from 64 to 4096"),
+        (["--seed", "-3"], "error: --seed -3: input should be greater than or equal to 0"),
+        (["--seed", str(2**63)], f"error: --seed {2**63}: input should be less than 9223372036854775808"),
+        (["--guidance", "-1"], "error: --guidance -1.0: input should be greater than or equal to 0"),
+        (["--steps", "0"], "error: --steps 0: input should be greater than or equal to 1"),
+        (["-o", ""], "error: an output path is empty: give file.pdf, file.cbz or a folder/ for PNG pages"),
+        (["--upscale", "lanczoz"], "error: upscaler lanczoz: no such file; use lanczos, a weights file"),
+    ],
+)
+@pytest.mark.parametrize("command", ["render", "watch"])
+def test_flags_obey_the_script_rules_in_one_line(script, tmp_path, capsys, monkeypatch, flags, message, command):
+    monkeypatch.chdir(tmp_path)
+    extra = ["--once"] if command == "watch" else []
+    assert main([command, str(script), "--cache", str(tmp_path / "cache"), *extra, *flags]) == 2
+    err = capsys.readouterr().err
+    if command == "watch" and flags[0] in ("-o", "--upscale"):
+        err = err.split("\n", 1)[1]  # after "watching ..."
+    assert err.startswith(message) and err.count("\n") == 1, err
+    assert not (tmp_path / "cache").exists() and not list(tmp_path.glob("*.pdf"))
+
+
+def test_script_and_flag_share_the_seed_rule(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SCRIPT.replace("{engine: draft}", "{engine: draft, seed: -3}"))
+    proc = subprocess.run([sys.executable, "-m", "storyboard", "validate", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr == f"{bad}:2:35: generation.seed: input should be greater than or equal to 0\n"
+
+
+def test_api_options_are_checked_before_anything(script, tmp_path):
+    with pytest.raises(StoryboardError, match=r"max_side=10: must be a whole number of pixels from 64 to 4096"):
+        storyboard.render(script, out=tmp_path / "o.pdf", max_side=10)
+    with pytest.raises(StoryboardError, match=r"seed=-1: input should be greater than or equal to 0"):
+        storyboard.render(script, out=tmp_path / "o.pdf", seed=-1)
+    with pytest.raises(ExportError, match="an output path is empty"):
+        storyboard.render(script, out=["o.pdf", ""])
+    assert not list(tmp_path.glob("*.pdf"))
+
+
+def test_unknown_upscaler_fails_before_the_first_panel(script, tmp_path):
+    engine = CountingEngine()
+    with pytest.raises(GenerationError, match="upscaler esrgan-x4.pth: no such file"):
+        storyboard.render(script, out=tmp_path / "o.pdf", engine=engine, cache=False, upscale="esrgan-x4.pth")
+    assert engine.drawn == 0
+
+
+def test_panels_too_small_for_the_watermark_fail_before_the_first_panel(tmp_path):
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text(SCRIPT.replace("title: T", "title: T\npage: {size: [60, 60], dpi: 72, margin_mm: 2}"))
+    engine = CountingEngine()
+    with pytest.raises(GenerationError, match=r"scene 'scene-1' panel 1 prints at \d+ x \d+ pixels, too small to carry "
+                                              r"the invisible watermark \(it needs 65536 pixels"):
+        storyboard.render(tiny, out=tmp_path / "o.pdf", engine=engine, cache=False)
+    assert engine.drawn == 0
+    result = storyboard.render(tiny, out=tmp_path / "o.pdf", engine=engine, cache=False, watermark=False)
+    assert engine.drawn == 2 and result.pages == 1
+
+
+def long_script(tmp_path: Path) -> Path:
+    panels = ", ".join(f"{{action: panel {n}}}" for n in range(40))
+    path = tmp_path / "long.yaml"
+    path.write_text(f"title: T\npage: {{dpi: 100}}\nscenes: [{{panels: [{panels}]}}]\n")
+    return path
+
+
+def handles_sigterm(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    caught = int(status.split("SigCgt:")[1].split()[0], 16)
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads signal dispositions from /proc")
+@pytest.mark.parametrize("when", ["start-up", "work"])
+def test_second_sigterm_still_exits_130_without_traceback(tmp_path, when):
+    out = tmp_path / "o.pdf"
+    command = [sys.executable, "-m", "storyboard", "render", str(long_script(tmp_path)), "-o", str(out),
+               "--engine", "draft", "--cache", str(tmp_path / "cache")]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        deadline = time.monotonic() + 60
+        if when == "work":  # a few panels cached: the render is mid-way
+            while time.monotonic() < deadline and len(list((tmp_path / "cache").rglob("*.*"))) < 3:
+                time.sleep(0.005)
+        else:  # as soon as the command handles SIGTERM: it is still importing its modules
+            while time.monotonic() < deadline and not handles_sigterm(proc.pid):
+                time.sleep(0.001)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.002)
+        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert stderr == "interrupted\n" and stdout == ""
+    assert not out.exists()
