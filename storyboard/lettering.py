@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence, Union
 
@@ -28,6 +27,8 @@ from storyboard._lettering import geometry, placement, shapes
 from storyboard.errors import ExportError
 from storyboard.layout import PageSpec, PanelSlot, Rect
 from storyboard.staging import StagedFigure, label_rect, stage_panel
+from storyboard.text import breaking
+from storyboard.text.fonts import FONT_DIR, FontChain, is_cjk, load_chain
 
 Color = tuple[float, float, float]
 BLACK: Color = (0.0, 0.0, 0.0)
@@ -35,7 +36,6 @@ WHITE: Color = (1.0, 1.0, 1.0)
 CAPTION_FILL: Color = (1.0, 0.95, 0.74)
 SFX_FILL: Color = (1.0, 0.8, 0.12)
 
-FONT_DIR = Path(__file__).parent / "fonts"
 BUNDLED_REGULAR = FONT_DIR / "ComicNeue-Regular.ttf"
 BUNDLED_BOLD = FONT_DIR / "ComicNeue-Bold.ttf"
 
@@ -72,6 +72,7 @@ class Text:
     outline: Color | None = None
     outline_width: float = 0.0
     skew: float = 0.0  # degrees the letters lean right, sheared about the baseline
+    vertical: bool = False  # a column top to bottom; (x, y) is its top centre
 
 
 Op = Union[Shape, Text]
@@ -96,132 +97,65 @@ class Item:
 
 # ------------------------------------------------------------------------------ fonts
 
-
-class Font:
-    """A lettering font: a regular and a bold face, usable by both backends.
-
-    Widths come from reportlab's metrics of the font file, so line breaks and centring are
-    identical in the PDF and the PNG pages."""
-
-    def __init__(self, regular: Path, bold: Path | None = None):
-        from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFont
-
-        self.regular = Path(regular)
-        self.bold = Path(bold) if bold else self.regular
-        self._names = {}
-        for is_bold, path in ((False, self.regular), (True, self.bold)):
-            digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
-            name = f"SB{digest}"
-            if name not in pdfmetrics.getRegisteredFontNames():
-                try:
-                    pdfmetrics.registerFont(TTFont(name, str(path)))
-                except Exception as err:  # reportlab raises TTFError, OSError, struct errors
-                    reason = " ".join(str(err).split()) or type(err).__name__
-                    if "postscript outlines" in reason.lower():
-                        reason = "it has PostScript (CFF) outlines; use a font with TrueType outlines"
-                    raise ExportError(f"cannot use font {path}: {reason}") from None
-            self._names[is_bold] = name
-        face = pdfmetrics.getFont(self._names[False]).face
-        bold_face = pdfmetrics.getFont(self._names[True]).face
-        self._chars = set(face.charToGlyph) & set(bold_face.charToGlyph)
-        self.ascent = face.ascent / 1000.0
-        self.descent = -abs(face.descent) / 1000.0
-        self._widths: dict[tuple[str, bool], float] = {}
-        self._pil: dict[tuple[int, bool], Any] = {}
-
-    def missing(self, text: str) -> str:
-        """The characters of `text` this font cannot draw (whitespace aside), in order."""
-        return "".join(dict.fromkeys(c for c in text if ord(c) not in self._chars and not c.isspace()))
-
-    def name(self, bold: bool = False) -> str:
-        """The reportlab font name (registered on load)."""
-        return self._names[bold]
-
-    def width(self, text: str, size: float, bold: bool = False) -> float:
-        key = (text, bold)
-        unit = self._widths.get(key)
-        if unit is None:
-            from reportlab.pdfbase.pdfmetrics import stringWidth
-
-            unit = self._widths[key] = stringWidth(text, self._names[bold], 1000.0) / 1000.0
-        return unit * size
-
-    def pil(self, pixels: float, bold: bool = False):
-        """A PIL font at `pixels` size (quantised to 1/4 px so caches stay small)."""
-        from PIL import ImageFont
-
-        key = (round(pixels * 4), bold)
-        font = self._pil.get(key)
-        if font is None:
-            font = self._pil[key] = ImageFont.truetype(str(self.bold if bold else self.regular), key[0] / 4)
-        return font
+# The lettering font is a fallback chain (storyboard.text): shaped with HarfBuzz, measured
+# and drawn from the same glyph outlines by both backends.
+Font = FontChain
 
 
-@lru_cache(maxsize=16)
-def _load(regular: str, bold: str | None) -> Font:
-    return Font(Path(regular), Path(bold) if bold else None)
+def load_font(path: "str | Path | Sequence[str | Path] | None" = None, language: str = "") -> FontChain:
+    """The bundled chain, or the font(s) at `path` (one path or a list; `file.ttc#N` for
+    face N of a collection) in front of it."""
+    return load_chain(path, language=language)
 
 
-def load_font(path: str | Path | None = None) -> Font:
-    """The bundled Comic Neue, or the TTF/OTF at `path` (used for every weight)."""
-    if path is None:
-        return _load(str(BUNDLED_REGULAR), str(BUNDLED_BOLD))
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise ExportError(f"font file not found: {path}")
-    return _load(str(path.resolve()), None)
-
-
-def story_font(story: Any, override: str | Path | None = None) -> Font:
-    """The font for a story: `override`, else the script's `style.font` (relative to the
-    script's folder), else the bundled one."""
+def story_font(story: Any, override: "str | Path | None" = None) -> FontChain:
+    """The font chain for a story: `override`, else the script's `style.font` (one font or
+    a list, relative to the script's folder), then the bundled chain; the story's
+    `language` picks regional glyph forms."""
+    language = getattr(story, "language", "") or ""
     if override is not None:
-        return load_font(override)
+        return load_chain(Path(override).expanduser(), language=language)
     style_font = getattr(getattr(story, "style", None), "font", None)
-    if style_font:
-        base = Path(getattr(story, "base_dir", ".") or ".")
-        return load_font(base / style_font)
-    return load_font()
+    base = Path(getattr(story, "base_dir", ".") or ".")
+    return load_chain(style_font or None, base_dir=base, language=language)
+
+
+def vertical_line(story: Any, text: str, reading: str) -> bool:
+    """Whether a balloon of `text` is lettered top to bottom: `style.lettering_direction`
+    `vertical`, or `auto` (the default) for Japanese text on a right-to-left page."""
+    mode = getattr(getattr(story, "style", None), "lettering_direction", "auto") or "auto"
+    if mode == "horizontal":
+        return False
+    japanese = is_japanese(text, getattr(story, "language", "") or "")
+    return japanese if mode == "vertical" else japanese and reading == "rtl"
+
+
+def is_japanese(text: str, language: str = "") -> bool:
+    """Kana in the text, or CJK text in a story whose language is Japanese."""
+    if any(0x3040 <= ord(c) <= 0x30FF or 0x31F0 <= ord(c) <= 0x31FF or 0xFF66 <= ord(c) <= 0xFF9D for c in text):
+        return True
+    return language.lower().startswith("ja") and any(is_cjk(c) for c in text)
 
 
 # ------------------------------------------------------------------------------ text fitting
 
 
-def wrap(font: Font, text: str, size: float, width: float, bold: bool = False) -> list[str]:
-    """Greedy word wrap to `width` points; explicit newlines are kept; a word wider than the
-    line is broken between letters rather than allowed to overflow."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        current = ""
-        for word in paragraph.split():
-            while font.width(word, size, bold) > width and len(word) > 1:
-                if current:
-                    lines.append(current)
-                    current = ""
-                cut = len(word) - 1
-                while cut > 1 and font.width(word[:cut], size, bold) > width:
-                    cut -= 1
-                lines.append(word[:cut])
-                word = word[cut:]
-            trial = f"{current} {word}" if current else word
-            if current and font.width(trial, size, bold) > width:
-                lines.append(current)
-                current = word
-            else:
-                current = trial
-        lines.append(current)
-    while len(lines) > 1 and not lines[-1]:
-        lines.pop()
-    return lines
+def wrap(font: FontChain, text: str, size: float, width: float, bold: bool = False, vertical: bool = False) -> list[str]:
+    """Lines of `text` at most `width` points long at `size` points (UAX #14 breaks,
+    explicit newlines kept, hyphenation then grapheme cuts for a word wider than a line)."""
+    return breaking.wrap(font, text, size, width, bold, vertical=vertical)
 
 
 @dataclass(frozen=True)
 class Block:
+    """Lines of text at one size. A vertical block's lines are columns: `widths` are their
+    lengths (top to bottom) and `line_height` their spacing (right to left)."""
+
     lines: tuple[str, ...]
     widths: tuple[float, ...]
     size: float
     bold: bool
+    vertical: bool = False
 
     @property
     def line_height(self) -> float:
@@ -236,14 +170,18 @@ class Block:
         return len(self.lines) * self.line_height
 
 
-def _block(font: Font, lines: Sequence[str], size: float, bold: bool) -> Block:
-    return Block(tuple(lines), tuple(font.width(line, size, bold) for line in lines), size, bold)
+def _block(font: Font, lines: Sequence[str], size: float, bold: bool, vertical: bool = False) -> Block:
+    from storyboard.text.shaping import shape
+
+    widths = tuple(shape(font, line, bold, vertical).advance * size for line in lines)
+    return Block(tuple(lines), widths, size, bold, vertical)
 
 
 def oval_for(block: Block, ratio: float, pad: float) -> tuple[float, float]:
     """Semi-axes (a, b) of the smallest oval of proportion a/b = `ratio` that holds every
     line's box, plus `pad` all round. Lines are centred, so a diamond of short-long-short
-    lines fits a much smaller oval than its bounding rectangle would."""
+    lines fits a much smaller oval than its bounding rectangle would. (For a vertical
+    block, computed across its columns: the caller swaps the axes.)"""
     n, lh = len(block.lines), block.line_height
     b2 = 0.0
     for i, w in enumerate(block.widths):
@@ -268,31 +206,41 @@ def _decoration(kind: str, size: float) -> float:
     return {"thought": 1.5 * size, "shout": 1.0 * size}.get(kind, 0.0)
 
 
-def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float) -> Fit | None:
-    """The best-looking wrap of `text` at `size` whose body fits max_w x max_h, or None."""
+def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,
+             vertical: bool = False) -> Fit | None:
+    """The best-looking wrap of `text` at `size` whose body fits max_w x max_h, or None.
+    `vertical`: columns top to bottom, right to left, in a tall oval."""
     bold = kind in ("shout", "sfx")
     pad = 0.45 * size
-    words = text.split()
-    total = font.width(text.replace("\n", " "), size, bold)
-    longest = max((font.width(w, size, bold) for w in words), default=0.0)
+    pieces = breaking.units(text)
+    total = font.width(breaking.display(text.replace("\n", " ")), size, bold) if not vertical else \
+        sum(_block(font, [p], size, bold, True).width for p in pieces)
+    longest = max((_block(font, [p], size, bold, vertical).width for p in pieces), default=0.0)
     ideal = 3.5 if kind in ("caption", "narration") else 1.6
+    if vertical:
+        ideal = 1 / ideal
+    measure = max_h if vertical else max_w
     best: tuple[float, Fit] | None = None
     seen: set[tuple[str, ...]] = set()
-    for count in range(1, max(1, min(len(words), 14)) + 1):
+    for count in range(1, max(1, min(len(pieces), 14)) + 1):
         target = max(longest, total / count * 1.06)
-        lines = tuple(wrap(font, text, size, min(target, max_w), bold))
+        lines = tuple(wrap(font, text, size, min(target, measure), bold, vertical))
         if lines in seen:
             continue
         seen.add(lines)
-        block = _block(font, lines, size, bold)
+        block = _block(font, lines, size, bold, vertical)
         if kind in ("caption", "narration"):
             a, b = block.width / 2 + pad, block.height / 2 + pad * 0.8
+            if vertical:
+                a, b = b, a
             options = [(a, b, 2 * a, 2 * b)]
         else:
             extra = _decoration(kind, size)
             options = []
             for ratio in (1.15, 1.5, 1.9):
                 a, b = oval_for(block, ratio, pad)
+                if vertical:
+                    a, b = b, a
                 options.append((a, b, 2 * (a + extra), 2 * (b + extra)))
         for a, b, ow, oh in options:
             if ow > max_w or oh > max_h:
@@ -304,11 +252,12 @@ def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h:
     return best[1] if best else None
 
 
-def fit_shrinking(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float) -> Fit:
+def fit_shrinking(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,
+                  vertical: bool = False) -> Fit:
     """`fit_text` at `size`, shrinking the type until it fits; raises only for a box too
     small to hold any letter at all."""
     while size >= 1.0:
-        fit = fit_text(font, text, kind, size, max_w, max_h)
+        fit = fit_text(font, text, kind, size, max_w, max_h, vertical)
         if fit is not None:
             return fit
         size *= 0.92
@@ -430,7 +379,8 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
     previous = None
     for kind, text, speaker, off in wants:
         text = text.upper() if upper else text
-        parts = _split_to_fit(font, text, kind, size, max_w, max_h, force)
+        vertical = vertical_line(story, text, getattr(getattr(story, "page", None), "reading", "ltr"))
+        parts = _split_to_fit(font, text, kind, size, max_w, max_h, force, vertical)
         if parts is None:
             return None
         local = locals_.get(speaker)
@@ -452,20 +402,20 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
 
 
 def _split_to_fit(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,
-                  force: bool) -> list[tuple[str, Fit]] | None:
+                  force: bool, vertical: bool = False) -> list[tuple[str, Fit]] | None:
     """The text whole, or split into 2..MAX_PARTS parts at sentence ends (else between words),
     each fitting max_w x max_h at `size`; `force` shrinks the last try instead of failing."""
     for count in range(1, MAX_PARTS + 1):
         parts = split_text(text, count)
         if len(parts) < count:
             break
-        fits = [fit_text(font, part, kind, size, max_w, max_h) for part in parts]
+        fits = [fit_text(font, part, kind, size, max_w, max_h, vertical) for part in parts]
         if all(fits):
             return list(zip(parts, fits))
     if not force:
         return None
     parts = split_text(text, MAX_PARTS) or [text]
-    return [(part, fit_shrinking(font, part, kind, size, max_w, max_h)) for part in parts]
+    return [(part, fit_shrinking(font, part, kind, size, max_w, max_h, vertical)) for part in parts]
 
 
 def split_text(text: str, count: int) -> list[str]:
@@ -522,9 +472,17 @@ def _bounds(points) -> Rect:
 
 
 def _lines(font: Font, block: Block, cx: float, cy: float) -> tuple[list[Text], list[Rect]]:
-    """Centred lines around (cx, cy); each baseline sits so the line's ink is centred in its row."""
+    """Centred lines around (cx, cy); each baseline sits so the line's ink is centred in its
+    row. Vertical blocks: columns from right to left, their tops aligned."""
     texts, boxes = [], []
     n, lh = len(block.lines), block.line_height
+    if block.vertical:
+        top = cy + block.width / 2
+        for i, (line, w) in enumerate(zip(block.lines, block.widths)):
+            x = cx + ((n - 1) / 2 - i) * lh
+            texts.append(Text(line, x, top, block.size, block.bold, vertical=True))
+            boxes.append(Rect(x - block.size / 2, top - w, block.size, w))
+        return texts, boxes
     shift = (font.ascent + font.descent) / 2 * block.size  # baseline -> visual middle
     for i, (line, w) in enumerate(zip(block.lines, block.widths)):
         mid = cy + ((n - 1) / 2 - i) * lh

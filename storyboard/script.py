@@ -107,10 +107,43 @@ def _reference_exists(value: str, info: ValidationInfo) -> str:
     return value
 
 
-def _font_exists(value: str | None, info: ValidationInfo) -> str | None:
+def _font_exists(value, info: ValidationInfo):
+    """`style.font`: one font file or a list (a fallback chain, first font first); a
+    collection's face is named `file.ttc#N`."""
+    if value is None:
+        return None
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise ValueError("font is a font file or a list of font files")
     base = (info.context or {}).get("base_dir")
-    if value is not None and base is not None and not _is_file(Path(base), value):
-        raise ValueError(f"font file not found: {one_line(value, 120)}")
+    for name in names:
+        file, sep, index = name.rpartition("#")
+        file = file if sep and index.isdigit() else name
+        if base is not None and not _is_file(Path(base), file):
+            raise ValueError(f"font file not found: {one_line(file, 120)}")
+    return value
+
+
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
+
+
+def _language(value: str) -> str:
+    if value and not LANGUAGE_TAG.match(value):
+        raise ValueError(f"language '{value}' is not a BCP 47 tag such as en, fr, pt-BR, zh-Hant, ja")
+    return value
+
+
+def _nfc(value):
+    """Every string of the script in Unicode normalisation form C, so that an accent typed
+    as a combining mark (NFD) letters, measures and searches as the composed letter."""
+    import unicodedata
+
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {_nfc(k): _nfc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nfc(v) for v in value]
     return value
 
 
@@ -195,7 +228,8 @@ class Style(_Model):
     prompt: Text = ""
     negative: Text = ""
     peels: list[PeelSpec] = []
-    font: Annotated[Text | None, AfterValidator(_font_exists)] = None
+    font: Annotated[Union[Text, list[Text], None], AfterValidator(_font_exists)] = None
+    lettering_direction: Literal["auto", "horizontal", "vertical"] = "auto"
     # Lettering: one dialogue size for the whole story, in points at print size (LETTERING.md).
     dialogue_pt: float = Field(8.0, ge=6.5, le=24)
     lettering_case: Literal["mixed", "upper"] = "mixed"  # upper: the US all-capitals convention
@@ -331,6 +365,7 @@ class Story(_Model):
     storyboard: int = 1
     title: NonEmpty
     author: Text = ""
+    language: Annotated[str, AfterValidator(_language)] = ""  # BCP 47; "" is unspecified
     page: PageSettings = PageSettings()
     style: Style = Style()
     generation: Generation = Generation()
@@ -416,9 +451,10 @@ def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path |
     if doc.root is None:
         raise ScriptError([Problem(filename, 1, 1, "document", "the script is empty")])
 
-    problems = [_problem(filename, doc.root, loc, msg) for loc, msg in _cross_checks(doc.data)]
+    data = _nfc(doc.data)
+    problems = [_problem(filename, doc.root, loc, msg) for loc, msg in _cross_checks(data)]
     try:
-        story = Story.model_validate(doc.data, context={"base_dir": base})
+        story = Story.model_validate(data, context={"base_dir": base})
     except ValidationError as err:
         problems += [_from_pydantic(filename, doc.root, e) for e in err.errors()]
         story = None

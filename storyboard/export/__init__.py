@@ -69,9 +69,10 @@ def _check_glyphs(story: Any, font: Font, *, sheets: bool, labels: bool = False)
     for text in texts:
         missing = font.missing(text)
         if missing:
+            chars = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in missing)
             raise ExportError(
-                f"the lettering font {font.regular.name} has no glyphs for {missing!r} "
-                f"(in {text[:40]!r}); name a font that has them: style.font in the script, or --font"
+                f"no font in the lettering chain draws {chars} (in {text[:40]!r}); "
+                "add a font that has them: style.font in the script, or --font"
             )
 
 

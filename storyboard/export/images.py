@@ -2,7 +2,8 @@
 
 Pages are cut at the trim (the bleed is for the printer). Balloon outlines are drawn on a
 small 3x supersampled patch per balloon and scaled down, so edges are smooth without
-supersampling the whole page; text is rendered by FreeType (anti-aliased) at its final size.
+supersampling the whole page; text is the same shaped glyph outlines as in the PDF,
+rasterised by FreeType (anti-aliased) at its final size (storyboard.text.draw).
 """
 
 from __future__ import annotations
@@ -179,26 +180,10 @@ def _draw(draw, shapes: list[Shape], to_px, scale: float) -> None:
 
 
 def _text(page, r: _Raster, text: Text, font: Font) -> None:
-    from PIL import Image, ImageDraw
+    from storyboard.text.draw import draw_text_pil
 
-    pil_font = font.pil(text.size * r.k, text.bold)
     x, y = r.px(text.x, text.y)
-    anchor = "ms" if text.anchor == "middle" else "ls"
-    stroke = round(text.outline_width * r.k / 2) if text.outline is not None else 0
-    stroke_fill = _rgb(text.outline) if text.outline is not None else None
-    if not text.skew:
-        ImageDraw.Draw(page).text((x, y), text.text, font=pil_font, fill=_rgb(text.fill), anchor=anchor,
-                                  stroke_width=stroke, stroke_fill=stroke_fill)
-        return
-    # Leaning text: draw it upright on a patch, shear the patch about the baseline, composite.
-    width = font.width(text.text, text.size, text.bold) * r.k
-    margin = math.ceil(text.size * r.k * 1.1 + stroke)
-    w, h = math.ceil(width) + 2 * margin, 2 * margin
-    patch = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    ox = margin + (width / 2 if anchor == "ms" else 0.0)
-    ImageDraw.Draw(patch).text((ox, margin), text.text, font=pil_font, fill=_rgb(text.fill) + (255,),
-                               anchor=anchor, stroke_width=stroke, stroke_fill=stroke_fill)
-    lean = math.tan(math.radians(text.skew))
-    patch = patch.transform(patch.size, Image.Transform.AFFINE, (1, lean, -lean * margin, 0, 1, 0),
-                            resample=Image.Resampling.BILINEAR)
-    page.paste(patch, (round(x - ox), round(y - margin)), patch)
+    outline = _rgb(text.outline) if text.outline is not None else None
+    draw_text_pil(page, (x, y), text.text, text.size * r.k, font, bold=text.bold,
+                  anchor="ms" if text.anchor == "middle" else "ls", fill=_rgb(text.fill), outline=outline,
+                  outline_width=text.outline_width * r.k, skew=text.skew, vertical=text.vertical)

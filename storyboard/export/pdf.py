@@ -1,5 +1,6 @@
-"""PDF export with reportlab: embedded TrueType lettering as real (searchable) text, trim and
-bleed boxes, title/author metadata, panel art as JPEG or, for a vector `Drawing` (the draft
+"""PDF export with reportlab: lettering as the shaped glyph outlines with an invisible text
+layer in the embedded fonts (searchable, extracts in logical order; see storyboard.text.draw),
+trim and bleed boxes, title/author/language metadata, panel art as JPEG or, for a vector `Drawing` (the draft
 engine's sketches), as paths clipped to the panel.
 
 Speed: panel art is cropped to its frame, never embedded above the print resolution, and
@@ -25,6 +26,7 @@ from storyboard.drawing import Drawing
 from storyboard.export import PageDrawing, ahead, atomic_path, compose, cover_crop, panel_image
 from storyboard.layout import Book, PanelSlot
 from storyboard.lettering import Font, Shape, Text, story_font
+from storyboard.text.draw import PdfFonts, draw_text_pdf
 
 JPEG_QUALITY = 90
 # Everything that decides the bytes `print_jpeg` makes: part of the key of a cached print JPEG.
@@ -78,12 +80,16 @@ def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], pat
     path = Path(path)
     lettering_font = font if isinstance(font, Font) else story_font(story, font)
     drawings = compose(story, book, lettering_font, labels=labels)
+    fonts = PdfFonts(lettering_font)
+    fonts.prepare((op.text, op.bold, op.vertical) for d in drawings for item in d.items for op in item.ops
+                  if isinstance(op, Text))
     with atomic_path(path, ".pdf") as tmp, _no_ascii85():
         first = drawings[0].media if drawings else book.spec.media
         # The initial font is set in every page preamble: make it ours so no unembedded
         # Helvetica is referenced.
         canvas = Canvas(str(tmp), pagesize=(first.w, first.h), invariant=1, pageCompression=1,
-                        initialFontName=lettering_font.name(), initialFontSize=10)
+                        initialFontName=fonts.initial_name(), initialFontSize=10,
+                        lang=getattr(story, "language", "") or None)  # the catalog's /Lang
         author = getattr(story, "author", "") or ""
         if metadata is not None:
             from storyboard.provenance import apply_pdf_metadata, pdf_metadata
@@ -100,12 +106,12 @@ def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], pat
         with ThreadPoolExecutor(workers) as pool:
             jpegs = ahead(pool, lambda slot: _art(images, slot), slots, 4 * workers)
             for drawing in drawings:
-                _page(canvas, drawing, jpegs, lettering_font)
+                _page(canvas, drawing, jpegs, lettering_font, fonts)
         canvas.save()
     return path
 
 
-def _page(canvas, drawing: PageDrawing, jpegs, font: Font) -> None:
+def _page(canvas, drawing: PageDrawing, jpegs, font: Font, fonts: PdfFonts) -> None:
     media, trim = drawing.media, drawing.trim
     canvas.setPageSize((media.w, media.h))
     canvas.setTrimBox((trim.x, trim.y, trim.x1, trim.y1))
@@ -123,7 +129,9 @@ def _page(canvas, drawing: PageDrawing, jpegs, font: Font) -> None:
             if isinstance(op, Shape):
                 _shape(canvas, op)
             else:
-                _text(canvas, op, font)
+                draw_text_pdf(canvas, op.x, op.y, op.text, op.size, font, fonts, bold=op.bold, anchor=op.anchor,
+                              fill=op.fill, outline=op.outline, outline_width=op.outline_width, skew=op.skew,
+                              vertical=op.vertical)
     canvas.showPage()
 
 
@@ -215,24 +223,3 @@ _PAINT = {(False, False): "n", (True, False): "S", (False, True): "f*", (True, T
 def _num(value: float) -> str:
     text = f"{value:.3f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
-
-
-def _text(canvas, text: Text, font: Font) -> None:
-    # Render mode, line width and colours are graphics state: keep them to this text.
-    canvas.saveState()
-    canvas.setFillColorRGB(*text.fill)
-    obj = canvas.beginText()
-    obj.setFont(font.name(text.bold), text.size)
-    if text.outline is not None:
-        canvas.setStrokeColorRGB(*text.outline)
-        canvas.setLineWidth(text.outline_width)
-        canvas.setDash([])
-        obj.setTextRenderMode(2)  # fill, then stroke the outline
-    x = text.x - (font.width(text.text, text.size, text.bold) / 2 if text.anchor == "middle" else 0.0)
-    if text.skew:
-        obj.setTextTransform(1, 0, math.tan(math.radians(text.skew)), 1, x, text.y)
-    else:
-        obj.setTextOrigin(x, text.y)
-    obj.textOut(text.text)
-    canvas.drawText(obj)
-    canvas.restoreState()

@@ -56,7 +56,9 @@ def check_text_inside(item):
 @given(text=sentence, width=st.floats(20, 300), size=st.floats(4, 14), bold=st.booleans())
 def test_wrap_never_exceeds_the_width(text, width, size, bold):
     lines = wrap(FONT, text, size, width, bold)
-    assert " ".join(lines).split() == text.split() or "".join(lines).replace(" ", "") == text.replace(" ", "")
+    # A word wider than the line is hyphenated (a "-" ends the line) or cut between letters.
+    unhyphenated = [line[:-1] if line.endswith("-") and line[:-1] else line for line in lines]
+    assert " ".join(lines).split() == text.split() or "".join(unhyphenated).replace(" ", "") == text.replace(" ", "")
     for line in lines:
         assert FONT.width(line, size, bold) <= width + 1e-6 or len(line) == 1
 

@@ -1,0 +1,17 @@
+"""The text engine: Unicode-correct lettering in every script comics are written in.
+
+- `fonts`: font faces (TTF, OTF/CFF, TTC/OTC with a face index) and the fallback chain
+  (`FontChain`): every character is drawn by the first face of the chain that has it.
+- `breaking`: line breaking by the Unicode line breaking algorithm (UAX #14, uniseg), soft
+  hyphens, zero-width spaces, and pyphen hyphenation as a last resort.
+- `shaping`: HarfBuzz shaping of each font run, bidi (UAX #9) for right-to-left text, and
+  vertical (top-to-bottom) columns with the fonts' vertical forms.
+- `draw`: the shaped glyphs as outlines into a PDF (vector paths, plus an invisible text
+  layer in the embedded fonts so the text extracts in logical order) and into PIL images
+  (rasterised by FreeType from the same outlines), so both outputs show the same glyphs.
+
+Nothing heavy is imported until text is actually laid out.
+"""
+
+from storyboard.text.fonts import FontChain, bundled_chain, load_chain  # noqa: F401
+from storyboard.text.draw import draw_text_pil, draw_text_pdf  # noqa: F401

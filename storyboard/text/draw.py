@@ -1,0 +1,279 @@
+"""Drawing shaped lines into a PDF (reportlab canvas) and into a PIL image.
+
+Both backends draw the same glyph outlines at the same positions (see `shaping`): PDF as
+vector paths filled with the non-zero rule, PIL by FreeType's anti-aliasing rasteriser. That
+is how a PNG page and its PDF show the same glyphs for every script, including contextual
+Arabic forms and vertical forms that have no Unicode code point of their own.
+
+So that the PDF stays searchable and copyable, each line also gets an invisible text layer
+(text render mode 3) in the embedded fonts of the chain, one show per cluster of source text
+at the position of its glyphs, in logical order: pdftotext returns the script's text (see
+`pdffonts` for the fonts; CFF fonts are converted to TrueType subsets for this layer).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from typing import TYPE_CHECKING, Any, Iterable
+
+from storyboard.text.fonts import FAUX_BOLD
+from storyboard.text.shaping import Shaped, shape
+
+if TYPE_CHECKING:
+    from storyboard.text.fonts import FontChain
+
+Color = tuple[float, float, float]
+
+
+def _origin(shaped: Shaped, x: float, size: float, anchor: str) -> float:
+    if shaped.vertical or anchor in ("start", "ls", "la", "lt"):
+        return x
+    return x - shaped.advance * size / 2
+
+
+def glyph_outlines(chain: "FontChain", shaped: Shaped, bold: bool, x: float, y: float, size: float,
+                   skew: float, y_down: bool) -> Iterable[tuple[bool, list[tuple]]]:
+    """For each glyph: (faux_bold, its outline ops transformed to the target space), where
+    (x, y) is the line's origin there (start of the baseline, or a column's top centre) and
+    `size` the type size in target units; `y_down` for pixel space."""
+    lean = math.tan(math.radians(skew))
+    sign = -1.0 if y_down else 1.0
+    for glyph in shaped.glyphs:
+        member = chain.members[glyph.member]
+        face = member.face(bold)
+        k = size / face.upem
+        gx, gy = x + glyph.x * size, glyph.y * size
+
+        def point(u, v, gx=gx, gy=gy, k=k):
+            up = gy + v * k
+            return gx + u * k + lean * up, y + sign * up
+
+        ops = []
+        for op in face.outline(glyph.gid):
+            if op[0] == "h":
+                ops.append(op)
+            elif op[0] == "c":
+                ops.append(("c", *point(op[1], op[2]), *point(op[3], op[4]), *point(op[5], op[6])))
+            else:
+                ops.append((op[0], *point(op[1], op[2])))
+        if ops:
+            yield bold and member.faux_bold, ops
+
+
+# ------------------------------------------------------------------------------ PDF
+
+
+def _num(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _path(ops: list[tuple]) -> str:
+    out = []
+    for op in ops:
+        if op[0] == "h":
+            out.append("h")
+        else:
+            out.append(" ".join(_num(v) for v in op[1:]) + {"m": " m", "l": " l", "c": " c"}[op[0]])
+    return " ".join(out)
+
+
+class PdfFonts:
+    """The reportlab fonts of a chain's faces for the invisible text layer of one PDF.
+    `prepare(texts)` registers them for every character the document letters (a CFF face
+    becomes a TrueType subset of exactly those characters)."""
+
+    def __init__(self, chain: "FontChain"):
+        self.chain = chain
+        self._names: dict[tuple[str, int], str] = {}
+
+    def prepare(self, lines: Iterable[tuple[str, bool, bool]]) -> None:
+        """`lines`: (text, bold, vertical) of every line the document draws."""
+        from storyboard.text.pdffonts import register
+
+        needed: dict[Any, set[str]] = {}
+        for text, bold, vertical in lines:
+            for cluster in shape(self.chain, text, bold, vertical).clusters:
+                face = self.chain.members[cluster.member].face(bold)
+                needed.setdefault(face, set()).update(cluster.text)
+        for face, chars in needed.items():
+            self._names[(str(face.path), face.index)] = register(face, chars)
+
+    def name(self, face) -> str:
+        return self._names[(str(face.path), face.index)]
+
+    def initial_name(self) -> str:
+        """A registered font for the page preamble reportlab writes (so that no unembedded
+        standard font is referenced): the first font of the chain."""
+        from storyboard.text.pdffonts import register
+
+        face = self.chain.members[0].regular
+        key = (str(face.path), face.index)
+        if key not in self._names:
+            self._names[key] = register(face, set(" "))
+        return self._names[key]
+
+
+def draw_text_pdf(canvas, x: float, y: float, text: str, size: float, chain: "FontChain",
+                  fonts: PdfFonts, *, bold: bool = False, anchor: str = "start", fill: Color = (0, 0, 0),
+                  outline: Color | None = None, outline_width: float = 0.0, skew: float = 0.0,
+                  vertical: bool = False) -> None:
+    """Draw one line on a reportlab canvas: (x, y) in points is the baseline's start
+    (anchor "start") or middle ("middle"); for a vertical line the top centre of the
+    column. `fonts` must have been prepared with this line."""
+    shaped = shape(chain, text, bold, vertical)
+    x0 = _origin(shaped, x, size, anchor)
+    plain, faux = [], []
+    for is_faux, ops in glyph_outlines(chain, shaped, bold, x0, y, size, skew, y_down=False):
+        (faux if is_faux else plain).append(_path(ops))
+    r, g, b = fill
+    state = [f"q {_num(r)} {_num(g)} {_num(b)} rg"]
+    if outline is not None:
+        orr, og, ob = outline
+        state.append(f"{_num(orr)} {_num(og)} {_num(ob)} RG {_num(outline_width)} w 1 j [] 0 d")
+        paths = " ".join(plain + faux)
+        state.append(f"{paths} B" if paths else "")
+    else:
+        if plain:
+            state.append(" ".join(plain) + " f")
+        if faux:  # emboldened: the outline stroked in the fill colour as well
+            state.append(f"{_num(r)} {_num(g)} {_num(b)} RG {_num(FAUX_BOLD * size)} w 1 j [] 0 d "
+                         + " ".join(faux) + " B")
+    state.append("Q")
+    canvas.addLiteral("\n".join(s for s in state if s))
+    _text_layer(canvas, shaped, fonts, chain, bold, x0, y, size)
+
+
+def _text_layer(canvas, shaped: Shaped, fonts: PdfFonts, chain, bold: bool, x0: float, y: float,
+                size: float) -> None:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if not shaped.clusters:
+        return
+    obj = canvas.beginText()
+    obj.setTextRenderMode(3)  # invisible: the glyphs are the paths above
+    for cluster in shaped.clusters:
+        face = chain.members[cluster.member].face(bold)
+        name = fonts.name(face)
+        obj.setFont(name, size)
+        natural = stringWidth(cluster.text, name, size)
+        target = (cluster.end - cluster.start) * size
+        if natural > 0 and target > 0:
+            obj.setHorizScale(100.0 * target / natural)
+        if shaped.vertical:
+            # Runs downwards: text space x maps to page -y.
+            obj.setTextTransform(0, -1, 1, 0, x0 - 0.3 * size, y - cluster.start * size)
+        else:
+            obj.setTextOrigin(x0 + cluster.start * size, y)
+        obj.textOut(cluster.text)
+    canvas.drawText(obj)
+
+
+# ------------------------------------------------------------------------------ PIL
+
+
+def draw_text_pil(image, xy: tuple[float, float], text: str, size: float, chain: "FontChain | None" = None, *,
+                  bold: bool = False, anchor: str = "ls", fill: tuple[int, ...] = (0, 0, 0),
+                  outline: tuple[int, ...] | None = None, outline_width: float = 0.0, skew: float = 0.0,
+                  vertical: bool = False) -> tuple[float, float, float, float]:
+    """Draw one line onto a PIL image (or an ImageDraw of one) with the font chain
+    (default: the bundled one). `xy` in pixels is the baseline's left end (anchor "ls") or
+    middle ("ms"), or for a vertical line the column's top centre; `size` in pixels; colours
+    as RGB 0-255; `outline_width` in pixels. Returns the drawn box (left, top, right, bottom)."""
+    from PIL import Image
+
+    if chain is None:
+        from storyboard.text.fonts import bundled_chain
+
+        chain = bundled_chain()
+    image = getattr(image, "_image", image)  # an ImageDraw draws on its image
+    shaped = shape(chain, text, bold, vertical)
+    x0 = _origin(shaped, xy[0], size, "start" if anchor.startswith("l") else "middle")
+    glyphs = list(glyph_outlines(chain, shaped, bold, x0, xy[1], size, skew, y_down=True))
+    points = [(op[i], op[i + 1]) for _, ops in glyphs for op in ops for i in range(1, len(op), 2)]
+    if not points:
+        return (xy[0], xy[1], xy[0], xy[1])
+    reach = outline_width + (FAUX_BOLD * size if bold else 0.0) + 2
+    left = max(0, math.floor(min(p[0] for p in points) - reach))
+    top = max(0, math.floor(min(p[1] for p in points) - reach))
+    right = min(image.width, math.ceil(max(p[0] for p in points) + reach))
+    bottom = min(image.height, math.ceil(max(p[1] for p in points) + reach))
+    if right <= left or bottom <= top:
+        return (left, top, left, top)
+    w, h = right - left, bottom - top
+
+    def mask(strength: float):
+        return Image.frombytes("L", (w, h), _raster(glyphs, left, bottom, w, h, strength, size))
+
+    if outline is not None and outline_width > 0:
+        image.paste(tuple(outline), (left, top, right, bottom), mask(outline_width))
+        image.paste(tuple(fill), (left, top, right, bottom), mask(-outline_width))
+    else:
+        image.paste(tuple(fill), (left, top, right, bottom), mask(0.0))
+    return (left, top, right, bottom)
+
+
+def _raster(glyphs, left: int, bottom: int, w: int, h: int, strength: float, size: float) -> bytes:
+    """Coverage bytes (w x h, rows top down) of the glyph outlines, made `strength` pixels
+    bolder (negative: thinner); faux-bold glyphs are emboldened on top of that."""
+    import freetype
+    import numpy as np
+    from fontTools.pens.freetypePen import FreeTypePen
+
+    out = None
+    for faux in (False, True):
+        pen = FreeTypePen(None)
+        drawn = False
+        for is_faux, ops in glyphs:
+            if is_faux != faux:
+                continue
+            drawn = True
+            for op in ops:
+                if op[0] == "m":
+                    pen.moveTo((op[1] - left, bottom - op[2]))
+                elif op[0] == "l":
+                    pen.lineTo((op[1] - left, bottom - op[2]))
+                elif op[0] == "c":
+                    pen.curveTo((op[1] - left, bottom - op[2]), (op[3] - left, bottom - op[4]),
+                                (op[5] - left, bottom - op[6]))
+                else:
+                    pen.closePath()
+        if not drawn:
+            continue
+        outline, keep = _ft_outline(pen)
+        bolder = strength + (FAUX_BOLD * size if faux else 0.0)
+        if bolder:
+            # Emboldening grows the outline up and to the right only: re-centre it.
+            grow = int(round(bolder * 64))
+            freetype.raw.FT_Outline_Embolden(ctypes.byref(outline), grow)
+            freetype.raw.FT_Outline_Translate(ctypes.byref(outline), -grow // 2, -grow // 2)
+        buf = ctypes.create_string_buffer(w * h)
+        bitmap = freetype.ft_structs.FT_Bitmap(
+            ctypes.c_int(h), ctypes.c_int(w), ctypes.c_int(w), ctypes.cast(buf, ctypes.POINTER(ctypes.c_ubyte)),
+            ctypes.c_short(256), ctypes.c_ubyte(freetype.ft_enums.FT_PIXEL_MODE_GRAY), ctypes.c_char(0),
+            ctypes.c_void_p(None))
+        err = freetype.raw.FT_Outline_Get_Bitmap(freetype.get_handle(), ctypes.byref(outline), ctypes.byref(bitmap))
+        if err:
+            raise RuntimeError(f"FreeType could not rasterise the lettering (error {err})")
+        del keep
+        layer = np.frombuffer(buf.raw, dtype=np.uint8)
+        out = layer if out is None else np.maximum(out, layer)
+    return out.tobytes() if out is not None else bytes(w * h)
+
+
+def _ft_outline(pen):
+    """The pen's contours as an FT_Outline, and the arrays it points into (FreeTypePen's
+    own `outline()` lets those be freed before the outline is used)."""
+    from freetype.ft_structs import FT_Outline, FT_Vector
+
+    points = [FT_Vector(round(x * 64), round(y * 64)) for c in pen.contours for x, y in c.points]
+    tags = [t for c in pen.contours for t in c.tags]
+    ends, total = [], 0
+    for c in pen.contours:
+        total += len(c.points)
+        ends.append(total - 1)
+    arrays = ((FT_Vector * len(points))(*points), (ctypes.c_ubyte * len(tags))(*tags),
+              (ctypes.c_short * len(ends))(*ends))
+    outline = FT_Outline(ctypes.c_short(len(ends)), ctypes.c_short(len(points)), *arrays, ctypes.c_int(0))
+    return outline, arrays

@@ -1,0 +1,321 @@
+"""Font faces and the fallback chain.
+
+A `Face` is one face of a font file (TrueType or CFF outlines; in a .ttc/.otc collection the
+face at `index`), read by HarfBuzz, which shapes with it and hands out its glyph outlines.
+A `FontChain` is an ordered list of (regular, bold) faces: text is itemised into runs, each
+drawn by the first face that has all of its characters (the whole line if one face can, else
+word by word, else character by character), so a word is never drawn from two fonts when
+one font has it all.
+
+The bundled chain (see storyboard/fonts/README.md, every face under the SIL Open Font
+License): Comic Neue (Latin), Noto Sans (Latin with Vietnamese and Turkish, Greek,
+Cyrillic), Noto Sans Arabic, Noto Sans Hebrew, Noto Sans CJK (Japanese, Korean, Simplified
+and Traditional Chinese: one collection whose face is picked by the story's language). Noto
+Sans CJK ships only its Regular weight (20 MB a weight); its bold is emboldened outlines.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from storyboard.errors import ExportError
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
+CJK_FILE = "NotoSansCJK-Regular.ttc"
+# Faces of Noto Sans CJK by language: Japanese, Korean, Simplified, Traditional, Hong Kong.
+CJK_FACES = {"ja": 0, "ko": 1, "zh": 2, "zh-hans": 2, "zh-cn": 2, "zh-sg": 2, "zh-hant": 3, "zh-tw": 3,
+             "zh-hk": 4, "zh-mo": 4}
+BUNDLED = (
+    ("ComicNeue-Regular.ttf", "ComicNeue-Bold.ttf"),
+    ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),
+    ("NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf"),
+    ("NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf"),
+    (CJK_FILE, None),
+)
+FAUX_BOLD = 0.045  # emboldening of a face with no bold weight, in ems of stroke width
+
+
+def is_ignorable(ch: str) -> bool:
+    """Characters no font needs to draw: format controls (ZWSP, ZWJ, soft hyphen, bidi
+    marks), variation selectors and combining marks a base letter's font positions."""
+    cat = unicodedata.category(ch)
+    return cat in ("Cf", "Mn", "Me") or 0xFE00 <= ord(ch) <= 0xFE0F or 0xE0100 <= ord(ch) <= 0xE01EF
+
+
+class Face:
+    """One font face. `upem` units per em; `ascent`/`descent` in ems (descent negative)."""
+
+    def __init__(self, path: Path, index: int = 0):
+        import uharfbuzz as hb
+
+        self.path, self.index = Path(path), index
+        try:
+            data = self.path.read_bytes()
+        except OSError as err:
+            raise ExportError(f"cannot read font {self.path}: {err.strerror or err}") from None
+        blob = hb.Blob(data)
+        face = hb.Face(blob, index)
+        if face.glyph_count == 0:  # not a font, or no such face in the collection
+            reason = f"it has no face {index}" if index else "it is not a TrueType/OpenType font"
+            raise ExportError(f"cannot use font {self.path}: {reason}")
+        self.hb_face = face
+        self.hb_font = hb.Font(face)  # scale = upem: positions come back in font units
+        self.upem = face.upem
+        self.unicodes = frozenset(face.unicodes)
+        extents = self.hb_font.get_font_extents("ltr")
+        self.ascent = extents.ascender / self.upem
+        self.descent = extents.descender / self.upem
+        self.cff = data[:4] == b"OTTO" or self._collection_is_cff(data)
+        self._outlines: dict[int, tuple] = {}
+
+    def _collection_is_cff(self, data: bytes) -> bool:
+        if data[:4] != b"ttcf":
+            return False
+        offset = int.from_bytes(data[12 + 4 * self.index:16 + 4 * self.index], "big")
+        return data[offset:offset + 4] == b"OTTO"
+
+    @property
+    def name(self) -> str:
+        return self.path.name + (f"#{self.index}" if self.index else "")
+
+    def has(self, ch: str) -> bool:
+        if ord(ch) in self.unicodes:
+            return True
+        # HarfBuzz draws any Unicode space with the font's space glyph at the right width.
+        return unicodedata.category(ch) == "Zs" and 0x20 in self.unicodes
+
+    def outline(self, gid: int) -> tuple:
+        """The glyph's outline in font units (y up), as path operations
+        ("m", x, y) | ("l", x, y) | ("c", x1, y1, x2, y2, x, y) | ("h",)."""
+        ops = self._outlines.get(gid)
+        if ops is None:
+            pen = _Recorder()
+            self.hb_font.draw_glyph_with_pen(gid, pen)
+            ops = self._outlines[gid] = tuple(pen.ops)
+        return ops
+
+
+class _Recorder:
+    """A fontTools-protocol pen recording a glyph as move/line/cubic/close operations
+    (quadratic TrueType curves are raised to cubics, exactly)."""
+
+    def __init__(self):
+        self.ops: list[tuple] = []
+        self._last = (0.0, 0.0)
+
+    def moveTo(self, p):
+        self.ops.append(("m", *p))
+        self._last = p
+
+    def lineTo(self, p):
+        self.ops.append(("l", *p))
+        self._last = p
+
+    def curveTo(self, *points):
+        self.ops.append(("c", *points[0], *points[1], *points[2]))
+        self._last = points[2]
+
+    def qCurveTo(self, *points):
+        # HarfBuzz hands out one control point per quadratic segment.
+        (qx, qy), (x, y) = points[-2], points[-1]
+        x0, y0 = self._last
+        self.ops.append(("c", x0 + 2 / 3 * (qx - x0), y0 + 2 / 3 * (qy - y0),
+                         x + 2 / 3 * (qx - x), y + 2 / 3 * (qy - y), x, y))
+        self._last = (x, y)
+
+    def closePath(self):
+        self.ops.append(("h",))
+
+    def endPath(self):
+        pass
+
+
+@lru_cache(maxsize=32)
+def load_face(path: str, index: int = 0) -> Face:
+    return Face(Path(path), index)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One font of a chain: its regular face, its bold face (may be the same), and whether
+    the bold is emboldened outlines of the regular."""
+
+    regular: Face
+    bold: Face
+    faux_bold: bool = False
+
+    def face(self, bold: bool) -> Face:
+        return self.bold if bold else self.regular
+
+
+class FontChain:
+    """Ordered fallback fonts. `language` (BCP 47) picks regional glyph forms (locl) when
+    shaping and the CJK face; `ascent`/`descent` (ems) are the first font's, so line
+    spacing follows the main lettering face."""
+
+    def __init__(self, members: Sequence[Member], language: str = ""):
+        if not members:
+            raise ValueError("a font chain needs at least one font")
+        self.members = tuple(members)
+        self.language = language
+        first = self.members[0].regular
+        self.ascent, self.descent = first.ascent, first.descent
+        self.regular = first.path  # for messages
+
+    def __repr__(self) -> str:
+        return f"FontChain({', '.join(m.regular.name for m in self.members)})"
+
+    def index_for(self, ch: str, bold: bool = False) -> int | None:
+        for i, member in enumerate(self.members):
+            if member.face(bold).has(ch):
+                return i
+        return None
+
+    def covering(self, text: str, bold: bool = False) -> int | None:
+        """The first member that draws every (non-ignorable) character of `text`."""
+        needed = [c for c in text if not is_ignorable(c)]
+        for i, member in enumerate(self.members):
+            face = member.face(bold)
+            if all(face.has(c) for c in needed):
+                return i
+        return None
+
+    def missing(self, text: str) -> str:
+        """The characters of `text` no font of the chain draws (whitespace and invisible
+        controls aside), each once, in order."""
+        return "".join(dict.fromkeys(
+            c for c in text if not c.isspace() and not is_ignorable(c) and self.index_for(c) is None
+            and self.index_for(c, True) is None))
+
+    def itemize(self, text: str, bold: bool = False) -> list[int]:
+        """The member drawing each character of `text`. Each run of one writing system
+        (CJK or not) is drawn whole by the first font that has all of it, else word by
+        word, else character by character, so a word never mixes fonts needlessly while a
+        Latin word in a Japanese line keeps the Latin face. (0 where no font has a
+        character: `missing` is checked before anything is drawn.)"""
+        out = [0] * len(text)
+        for start, end in _script_runs(text):
+            self._itemize_run(text, start, end, bold, out)
+        # Spaces join the run before them, so a run is only split where the font changes.
+        for k, ch in enumerate(text):
+            if ch.isspace() and k and self.members[out[k - 1]].face(bold).has(ch):
+                out[k] = out[k - 1]
+        return out
+
+    def _itemize_run(self, text: str, start: int, end: int, bold: bool, out: list[int]) -> None:
+        whole = self.covering(text[start:end], bold)
+        if whole is not None:
+            out[start:end] = [whole] * (end - start)
+            return
+        i = start
+        while i < end:
+            j = i
+            while j < end and text[j].isspace() == text[i].isspace():
+                j += 1
+            index = self.covering(text[i:j], bold)
+            if index is not None:
+                out[i:j] = [index] * (j - i)
+            else:
+                previous = out[i - 1] if i else 0
+                for k in range(i, j):
+                    found = None if is_ignorable(text[k]) else self.index_for(text[k], bold)
+                    out[k] = previous = found if found is not None else previous
+            i = j
+
+    def width(self, text: str, size: float, bold: bool = False) -> float:
+        """The advance width of one line of `text` in points at `size` points (shaped)."""
+        from storyboard.text.shaping import shape
+
+        return shape(self, text, bold).advance * size
+
+
+def is_cjk(ch: str) -> bool:
+    """Han, kana, Hangul, CJK symbols and punctuation, full-width forms, vertical forms."""
+    o = ord(ch)
+    return (0x1100 <= o <= 0x11FF or 0x2E80 <= o <= 0x9FFF or 0xA960 <= o <= 0xA97F or 0xAC00 <= o <= 0xD7FF
+            or 0xF900 <= o <= 0xFAFF or 0xFE10 <= o <= 0xFE1F or 0xFE30 <= o <= 0xFE4F
+            or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x3FFFF)
+
+
+def _script_runs(text: str) -> list[tuple[int, int]]:
+    """Maximal runs of CJK and of other characters; neutral characters (spaces, digits,
+    punctuation, marks) stay with the run they are in."""
+    runs: list[tuple[int, int]] = []
+    start, kind = 0, None
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch)[0] in "LS" and not is_ignorable(ch):
+            k = is_cjk(ch)
+            if kind is not None and k != kind:
+                runs.append((start, i))
+                start = i
+            kind = k
+    if text:
+        runs.append((start, len(text)))
+    return runs
+
+
+def _language_key(language: str) -> str:
+    return (language or "").strip().lower().replace("_", "-")
+
+
+def cjk_face_index(language: str) -> int:
+    """The face of Noto Sans CJK for a language tag (Japanese forms by default)."""
+    key = _language_key(language)
+    while key:
+        if key in CJK_FACES:
+            return CJK_FACES[key]
+        key = key.rpartition("-")[0]
+    return 0
+
+
+def _bundled_members(language: str) -> list[Member]:
+    members = []
+    for regular, bold in BUNDLED:
+        index = cjk_face_index(language) if regular == CJK_FILE else 0
+        reg = load_face(str(FONT_DIR / regular), index)
+        members.append(Member(reg, load_face(str(FONT_DIR / bold)) if bold else reg, faux_bold=bold is None))
+    return members
+
+
+@lru_cache(maxsize=16)
+def bundled_chain(language: str = "") -> FontChain:
+    """The chain that ships with storyboard, for a story in `language` (BCP 47)."""
+    return FontChain(_bundled_members(language), language)
+
+
+def parse_font_entry(entry: str) -> tuple[str, int]:
+    """`file.ttc#2` -> ("file.ttc", 2); a plain path has face index 0."""
+    name, sep, index = entry.rpartition("#")
+    if sep and index.isdigit():
+        return name, int(index)
+    return entry, 0
+
+
+def load_chain(fonts: str | Path | Iterable[str | Path] | None = None, *, base_dir: str | Path = ".",
+               language: str = "") -> FontChain:
+    """A chain of the named fonts (paths relative to `base_dir`; `file.ttc#N` names face N
+    of a collection), each used for every weight, followed by the bundled chain as the
+    last resort. None: the bundled chain alone. Raises ExportError for a missing or
+    unreadable font."""
+    if fonts is None:
+        return bundled_chain(language)
+    if isinstance(fonts, (str, Path)):
+        fonts = [fonts]
+    return _chain(tuple(str(f) for f in fonts), str(Path(base_dir).expanduser().resolve()), language)
+
+
+@lru_cache(maxsize=16)
+def _chain(fonts: tuple[str, ...], base_dir: str, language: str) -> FontChain:
+    members = []
+    for entry in fonts:
+        name, index = parse_font_entry(entry)
+        path = (Path(base_dir) / Path(name).expanduser()).resolve()
+        if not path.is_file():
+            raise ExportError(f"font file not found: {path}")
+        face = load_face(str(path), index)
+        members.append(Member(face, face))
+    return FontChain(members + _bundled_members(language), language)

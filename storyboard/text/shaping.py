@@ -1,0 +1,183 @@
+"""One line of text as positioned glyphs: font runs shaped by HarfBuzz, in visual order.
+
+Horizontal lines run through the bidi algorithm (UAX #9, python-bidi): the line is cut into
+runs of one embedding level and one font, each run is shaped in logical order with its
+direction (so Arabic joins and Hebrew and Arabic read right to left), and the runs are then
+reordered for display (rule L2). Vertical lines (columns of Japanese) are shaped top to
+bottom, which applies the fonts' vertical forms (`vert`/`vrt2`: rotated brackets and long
+vowel marks, corner-placed small punctuation).
+
+Everything is computed at 1 pt and cached; callers scale by the type size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storyboard.text.fonts import FontChain
+
+
+@dataclass(frozen=True)
+class Glyph:
+    member: int  # index into the chain's members
+    gid: int
+    x: float  # glyph origin, ems from the line's start (horizontal: x right; vertical: x from
+    y: float  # the column's centre line, y up from its top)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Source text and where its glyphs sit: `start` and `end` along the line (ems; for a
+    vertical line, distances down from the top), in visual order."""
+
+    text: str
+    member: int
+    start: float
+    end: float
+    rtl: bool = False
+
+
+@dataclass(frozen=True)
+class Shaped:
+    glyphs: tuple[Glyph, ...]
+    clusters: tuple[Cluster, ...]
+    advance: float  # ems along the line
+    vertical: bool = False
+
+
+def shape(chain: "FontChain", text: str, bold: bool = False, vertical: bool = False) -> Shaped:
+    """The line `text` (no newlines) shaped at 1 pt with `chain`."""
+    return _shape(chain, text, bold, vertical)
+
+
+@lru_cache(maxsize=8192)
+def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
+    members = chain.itemize(text, bold)
+    if vertical:
+        runs = [(start, end, 0) for start, end in _split(members)]
+    else:
+        levels = bidi_levels(text)
+        runs = _visual_runs(_runs(members, levels), levels)
+    glyphs: list[Glyph] = []
+    clusters: list[Cluster] = []
+    pen = 0.0
+    for start, end, level in runs:
+        member = members[start]
+        face = chain.members[member].face(bold)
+        infos, positions = _hb_shape(face, text, start, end, level % 2 == 1, vertical, chain.language)
+        scale = 1.0 / face.upem
+        bounds: dict[int, list[float]] = {}
+        for info, pos in zip(infos, positions):
+            if vertical:
+                gx, gy = pos.x_offset * scale, -pen + pos.y_offset * scale
+                step = -pos.y_advance * scale
+            else:
+                gx, gy = pen + pos.x_offset * scale, pos.y_offset * scale
+                step = pos.x_advance * scale
+            glyphs.append(Glyph(member, info.codepoint, gx, gy))
+            span = bounds.setdefault(info.cluster, [pen, pen])
+            span[1] = pen + step
+            span[0] = min(span[0], pen)
+            pen += step
+        starts = sorted(bounds)
+        ends = {c: (starts[k + 1] if k + 1 < len(starts) else end) for k, c in enumerate(starts)}
+        rtl = level % 2 == 1 and not vertical
+        for c in (reversed(starts) if rtl else starts):
+            piece = text[c:ends[c]]
+            if piece.strip("\u00ad\u200b"):
+                clusters.append(Cluster(piece.replace("\u00ad", "").replace("\u200b", ""), member,
+                                        bounds[c][0], bounds[c][1], rtl))
+    return Shaped(tuple(glyphs), tuple(clusters), pen, vertical)
+
+
+def _hb_shape(face, text: str, start: int, end: int, rtl: bool, vertical: bool, language: str):
+    import uharfbuzz as hb
+
+    buf = hb.Buffer()
+    # The whole line is the context (Arabic joining across a font change), the run is shaped.
+    buf.add_str(text, start, end - start)
+    buf.guess_segment_properties()
+    if vertical:
+        buf.direction = "ttb"
+    else:
+        buf.direction = "rtl" if rtl else "ltr"
+    if language:
+        buf.language = language
+    hb.shape(face.hb_font, buf, {})
+    return buf.glyph_infos, buf.glyph_positions
+
+
+def _split(members: list[int]) -> list[tuple[int, int]]:
+    out, start = [], 0
+    for i in range(1, len(members) + 1):
+        if i == len(members) or members[i] != members[start]:
+            if i > start:
+                out.append((start, i))
+            start = i
+    return out
+
+
+def _runs(members: list[int], levels: list[int]) -> list[tuple[int, int, int]]:
+    out, start = [], 0
+    for i in range(1, len(members) + 1):
+        if i == len(members) or members[i] != members[start] or levels[i] != levels[start]:
+            if i > start:
+                out.append((start, i, levels[start]))
+            start = i
+    return out
+
+
+def _visual_runs(runs: list[tuple[int, int, int]], levels: list[int]) -> list[tuple[int, int, int]]:
+    """Rule L2: from the highest level down to the lowest odd one, reverse every sequence
+    of runs at that level or higher."""
+    if not runs:
+        return runs
+    top = max(r[2] for r in runs)
+    low_odd = min((r[2] for r in runs if r[2] % 2), default=top + 1)
+    order = list(runs)
+    for level in range(top, low_odd - 1, -1):
+        i = 0
+        while i < len(order):
+            if order[i][2] >= level:
+                j = i
+                while j < len(order) and order[j][2] >= level:
+                    j += 1
+                order[i:j] = reversed(order[i:j])
+                i = j
+            else:
+                i += 1
+    return order
+
+
+def bidi_levels(text: str) -> list[int]:
+    """The resolved bidi embedding level of each character (even: left to right), with the
+    paragraph direction taken from the first strong character (rules P2-P3)."""
+    if not any(_strong_rtl(c) for c in text):
+        return [0] * len(text)
+    from bidi import algorithm as bidi
+
+    storage = bidi.get_empty_storage()
+    base = bidi.get_base_level(text)
+    storage["base_level"] = base
+    storage["base_dir"] = ("L", "R")[base]
+    bidi.get_embedding_levels(text, storage)
+    bidi.explicit_embed_and_overrides(storage)
+    bidi.resolve_weak_types(storage)
+    bidi.resolve_neutral_types(storage, False)
+    bidi.resolve_implicit_levels(storage, False)
+    levels = [c["level"] for c in storage["chars"]]
+    # Rule L1: trailing whitespace goes to the paragraph level.
+    i = len(text)
+    while i and text[i - 1].isspace():
+        i -= 1
+        levels[i] = base
+    return levels
+
+
+def _strong_rtl(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.bidirectional(ch) in ("R", "AL", "RLE", "RLO", "RLI")
