@@ -22,6 +22,7 @@ panel's `storyboard.drawing.Drawing`, a few kilobytes, written and checked the s
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -87,7 +88,7 @@ _file_digest = _FileDigests()
 
 def key_inputs(engine_settings: dict[str, Any], request: "PanelRequest") -> dict[str, Any]:
     """The JSON-able description of everything that changes a panel's pixels."""
-    return {
+    inputs = {
         "key_version": KEY_VERSION,
         "engine": engine_settings,
         "prompt": request.prompt,
@@ -118,6 +119,9 @@ def key_inputs(engine_settings: dict[str, Any], request: "PanelRequest") -> dict
         ],
         "extra": request.extra,
     }
+    if request.staging:  # where the figures stand (kind, pose, boxes): the draft engine draws it
+        inputs["staging"] = [dataclasses.astuple(figure) for figure in request.staging]
+    return inputs
 
 
 def panel_key(engine_settings: dict[str, Any], request: "PanelRequest") -> str:

@@ -73,7 +73,8 @@ def plan_panels(
             raise ValueError(f"the book has no slot for {label}: it was laid out for another story")
         width, height = sizes[(s, p)]
         frame = frames[(s, p)]
-        cast = _cast(story, panel, identities, width, height, frame)
+        staging = stage_panel(story, panel, width / height, frame)
+        cast = _cast(story, panel, identities, width, height, staging)
         requests.append(
             PanelRequest(
                 scene=s,
@@ -89,6 +90,7 @@ def plan_panels(
                 shot=panel.shot,
                 angle=panel.angle,
                 cast=cast,
+                staging=staging,
                 peels=peels,
                 # Art bleeding past the frame: where the frame is, for staging (see staging.py).
                 extra={"frame": frame} if frame != (0.0, 0.0, 1.0, 1.0) else {},
@@ -136,9 +138,8 @@ def _cast_phrase(member: CastMember, position) -> str:
 
 
 def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], width: int,
-          height: int, frame=(0.0, 0.0, 1.0, 1.0)) -> tuple[CastMember, ...]:
+          height: int, figures) -> tuple[CastMember, ...]:
     members = []
-    figures = stage_panel(story, panel, width / height, frame)
     for entry, box, figure in zip(panel.cast, cast_boxes(panel), figures, strict=True):
         character = story.characters[entry.id]
         identity = identities.get(entry.id)

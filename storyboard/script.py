@@ -40,6 +40,7 @@ Angle = Literal["eye-level", "low", "high", "birds-eye", "dutch"]
 PanelSize = Literal["small", "normal", "wide", "tall", "splash"]
 DialogueKind = Literal["speech", "thought", "whisper", "shout"]
 CharacterKind = Literal["face", "drawn", "auto"]
+FigureKind = Literal["human", "animal", "bird", "robot", "creature", "object", "vehicle", "crowd"]
 Reading = Literal["ltr", "rtl"]
 Engine = Literal["diffusion", "draft"]
 FrameAspect = Literal["16:9", "2.39:1", "1.85:1", "4:3", "1:1", "9:16"]
@@ -257,6 +258,7 @@ class Character(_Model):
     references: list[Annotated[NonEmpty, AfterValidator(_reference_exists)]] | None = None
     library: NonEmpty | None = None
     kind: CharacterKind = "auto"
+    figure: FigureKind = "human"  # the silhouette the draft engine draws and staging sizes
 
     @model_validator(mode="before")
     @classmethod

@@ -9,6 +9,8 @@ if TYPE_CHECKING:  # keep `import storyboard` free of numpy/PIL work at start-up
     import numpy as np
     from PIL import Image
 
+    from storyboard.staging import StagedFigure
+
 IdentityKind = Literal["face", "drawn"]
 
 
@@ -67,6 +69,8 @@ class PanelRequest:
     shot: str = "medium"
     angle: str = "eye-level"
     cast: tuple[CastMember, ...] = ()
+    # Where each cast member's figure is (cast order): kind, pose, body and head boxes.
+    staging: tuple["StagedFigure", ...] = ()
     peels: tuple[Peel, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 

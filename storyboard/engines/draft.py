@@ -20,13 +20,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from storyboard.drawing import Drawing, Path, rasterise
+from storyboard.engines import _figures
 from storyboard.engines.base import CastMember, PanelRequest
+from storyboard.staging import STRETCH
 
 if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "2"
+VERSION = "3"
 
 PAPER = (247, 244, 236)
 PAPER_SHADE = (222, 218, 208)
@@ -36,32 +38,12 @@ LIGHT_LINE = (150, 150, 156)
 FIGURE_TINTS = [(166, 178, 198), (200, 176, 158), (168, 192, 170), (192, 170, 194), (204, 192, 150)]
 FOREGROUND_TINT = (96, 98, 108)  # the back turned to us in an over-the-shoulder shot
 
-# Head height as a fraction of panel height for each shot (a standing figure is 7.5 heads).
-HEAD_SCALE = {
-    "establishing": 0.022,
-    "wide": 0.066,
-    "medium": 0.2,
-    "close-up": 0.42,
-    "extreme-close-up": 1.25,
-    "over-shoulder": 0.17,
-}
 # Radius of the stand-in subject of a panel without cast, in fractions of the shorter side.
 SUBJECT_SCALE = {"establishing": 0.1, "wide": 0.14, "medium": 0.22, "over-shoulder": 0.22,
                  "close-up": 0.32, "extreme-close-up": 0.45}
-# Where the head top may sit, in panel heights, for each shot.
-TOP_RANGE = {
-    "establishing": (0.03, 1.0),
-    "wide": (0.03, 1.0),
-    "medium": (0.05, 0.3),
-    "close-up": (0.04, 0.22),
-    "extreme-close-up": (-0.45, -0.05),
-    "over-shoulder": (0.08, 0.3),
-}
 # Horizon height by camera angle (panel heights from the top); bird's-eye has none.
 HORIZON = {"eye-level": 0.42, "low": 0.8, "high": 0.18, "dutch": 0.42}
 ANGLES = (*HORIZON, "birds-eye")
-# Body length below the neck: foreshortened from above, stretched from below.
-STRETCH = {"low": 1.1, "high": 0.82, "birds-eye": 0.8}
 
 # Setting words (singular) that choose the background motif.
 INTERIOR_WORDS = frozenset(
@@ -90,7 +72,7 @@ class DraftEngine:
         width, height = request.width, request.height
         if width <= 0 or height <= 0:
             raise ValueError(f"{request.label}: panel size must be positive, got {width}x{height}")
-        if request.shot not in HEAD_SCALE or request.angle not in ANGLES:
+        if request.shot not in SUBJECT_SCALE or request.angle not in ANGLES:
             raise ValueError(f"{request.label}: unknown shot '{request.shot}' or angle '{request.angle}'")
         rng = np.random.default_rng(request.seed)
         tilt = 0.0
@@ -145,18 +127,6 @@ def _flat(xy) -> list:
     if seq and isinstance(seq[0], (tuple, list, np.ndarray)):
         return [v for point in seq for v in point]
     return seq
-
-
-@dataclass
-class _Figure:
-    member: CastMember
-    index: int
-    cx: float
-    top: float
-    head: float  # head height in px
-    clip: float  # y below which the body is cut (the bottom of its region)
-    facing: int  # +1 looks right, -1 looks left
-    foreground: bool = False
 
 
 class _Sketch:
@@ -350,13 +320,39 @@ class _Sketch:
         if not cast:
             self._subject()
             return
-        placed = [self._place(member, i) for i, member in enumerate(cast)]
+        staged = self.request.staging or _stage_request(self.request)
+        placed = [self._figure(fig, member, i) for i, (fig, member) in enumerate(zip(staged, cast))]
         # Far before near: the over-the-shoulder foreground is drawn last.
-        for fig in sorted(placed, key=lambda f: f.foreground):
+        for fig, member in sorted(placed, key=lambda pair: pair[0].back):
             if self.horizon is None:
                 self._from_above(fig)
-            else:
-                self._standing(fig)
+                continue
+            face = _figures.draw(self.draw, fig, self._shape)
+            if face is not None and fig.kind != "robot":
+                self._face(member, fig.facing, *face, fig.u, fig.lw)
+
+    def _figure(self, staged, member: CastMember, index: int) -> tuple[_figures.Figure, CastMember]:
+        """A staged figure (panel fractions) in canvas units, with its tint and line width."""
+        w, h, ox, oy = self.w, self.h, self.ox, self.oy
+
+        def box(b):
+            return ox + b[0] * w, oy + b[1] * h, ox + b[2] * w, oy + b[3] * h
+
+        u = max(staged.head_units * h, 1.0)
+        head = box(staged.head)
+        # Staging clips the head to the panel (a close-up's head is cut by the frame): the
+        # drawing needs the whole head, rebuilt from its height and the edge that was kept.
+        hw = 0.39 * u
+        hcx = (head[0] + head[2]) / 2
+        if head[2] - head[0] < 2 * hw * 0.98:
+            hcx = head[2] - hw if head[0] <= ox + 1e-6 else head[0] + hw
+        top = head[1] if head[1] > oy + 1e-6 or head[3] - head[1] >= u * 0.98 else head[3] - u
+        back = self.request.shot == "over-shoulder" and index == 0 and len(self.request.cast) > 1
+        tint = FOREGROUND_TINT if back else FIGURE_TINTS[index % len(FIGURE_TINTS)]
+        lw = max(self.line, round(u * 0.035)) if u > self.unit * 0.05 else self.line
+        return _figures.Figure(staged.kind, staged.pose, box(staged.body), (hcx - hw, top, hcx + hw, top + u), u,
+                               staged.facing, tint, lw, STRETCH.get(self.request.angle, 1.0),
+                               oy + max(staged.body[3], staged.head[3]) * h, back), member
 
     def _subject(self) -> None:
         """No cast: a seeded mass at the focal point stands in for what the action shows,
@@ -377,89 +373,8 @@ class _Sketch:
             self.draw.line((x, cy + radius * 0.15, x + radius * 0.25, cy + radius * 0.55), fill=GRAPHITE,
                            width=max(1, lw // 2))
 
-    def _place(self, member: CastMember, index: int) -> _Figure:
-        shot = self.request.shot
-        x0, y0, x1, y1 = (max(0.0, min(1.0, v)) for v in member.box)
-        box_w, box_h = (x1 - x0) * self.w, (y1 - y0) * self.h
-        cx = (x0 + x1) / 2 * self.w
-        foreground = shot == "over-shoulder" and index == 0
-        head = HEAD_SCALE[shot] * self.h
-        if foreground:
-            head = 0.42 * self.h
-            # Pushed toward the nearer edge, back to the camera, cut by the frame.
-            cx = cx - 0.12 * self.w if cx < self.w / 2 else cx + 0.12 * self.w
-        elif shot in ("close-up", "extreme-close-up"):
-            head = min(head, box_w * 1.1 / 0.78)  # faces may crowd, shoulders overlap
-        else:
-            head = min(head, box_w * 1.35 / 2.0)  # shoulders about fill the region
-        full_body = shot in ("establishing", "wide")
-        if full_body:
-            head = min(head, box_h * 0.95 / 7.5)
-        lo, hi = TOP_RANGE[shot]
-        if self.horizon is None:
-            top = (y0 + y1) / 2 * self.h  # seen from above: the figure's centre
-        elif foreground:
-            top = 0.32 * self.h
-        else:
-            top = self._camera_top(head)
-            if full_body:
-                hi = min(hi, 0.97 - 7.5 * head * STRETCH.get(self.request.angle, 1.0) / self.h)
-            top = min(max(top, lo * self.h), max(hi, lo) * self.h)
-            if shot != "extreme-close-up":
-                top = max(top, y0 * self.h + 0.02 * self.h)
-        facing = 1 if cx < self.w / 2 else -1
-        if abs(cx - self.w / 2) < 0.05 * self.w:
-            facing = 1 if self.rng.random() < 0.5 else -1
-        return _Figure(member, index, cx, top, head, y1 * self.h, -facing if foreground else facing,
-                       foreground)
-
-    def _camera_top(self, head: float) -> float:
-        """The head top that puts the horizon where the camera's height crosses the figure:
-        at the eyes at eye level, about the knees from a low camera, above the head from
-        a high one."""
-        angle = self.request.angle
-        if angle == "low":
-            return self.horizon - 5.5 * head * STRETCH["low"]
-        if angle == "high":
-            return self.horizon + 0.6 * head
-        return self.horizon - 0.45 * head
-
-    def _standing(self, fig: _Figure) -> None:
-        d, ox, oy = self.draw, self.ox, self.oy
-        u = fig.head
-        stretch = STRETCH.get(self.request.angle, 1.0)
-        tint = FOREGROUND_TINT if fig.foreground else FIGURE_TINTS[fig.index % len(FIGURE_TINTS)]
-        lw = max(self.line, round(u * 0.035)) if u > self.unit * 0.05 else self.line
-        cx, top = ox + fig.cx, oy + fig.top
-        clip = oy + fig.clip
-
-        def y(v: float) -> float:  # body heights below the neck are foreshortened with the angle
-            return min(top + u + (v - 1.0) * u * stretch if v > 1.0 else top + v * u, clip)
-
-        def poly(points):
-            pts = [(cx + px * u, y(py)) for px, py in points]
-            self._shape(pts, tint, lw)
-
-        # Legs, arms, torso, neck, head: back to front.
-        for side in (-1, 1):
-            poly([(side * 0.12, 3.9), (side * 0.68, 3.9), (side * 0.5, 7.3), (side * 0.18, 7.3)])
-            if y(7.3) < clip:
-                fx = cx + (side * 0.34 + fig.facing * 0.08) * u
-                d.ellipse((fx - 0.2 * u, y(7.22), fx + 0.2 * u, y(7.5)), fill=GRAPHITE)
-            poly([(side * 0.86, 1.38), (side * 1.08, 1.6), (side * 0.98, 4.0), (side * 0.72, 4.0),
-                  (side * 0.72, 1.7)])
-        poly([(-0.25, 1.18), (0.25, 1.18), (0.78, 1.3), (0.95, 1.48), (0.74, 3.3), (0.8, 4.0),
-              (-0.8, 4.0), (-0.74, 3.3), (-0.95, 1.48), (-0.78, 1.3)])
-        poly([(-0.16, 0.85), (0.16, 0.85), (0.18, 1.35), (-0.18, 1.35)])
-        hw = 0.39 * u
-        head_box = (cx - hw, top, cx + hw, top + u)
-        d.ellipse(head_box, fill=tint, outline=GRAPHITE, width=lw)
-        if fig.foreground:
-            return  # the back of a head has no face
-        self._face(fig, cx, top, u, lw)
-
-    def _face(self, fig: _Figure, cx: float, top: float, u: float, lw: int) -> None:
-        d, f = self.draw, fig.facing
+    def _face(self, member: CastMember, f: int, cx: float, top: float, u: float, lw: int) -> None:
+        d = self.draw
         hw = 0.39 * u
         # Nose on the side the figure looks toward: who faces whom reads at any scale.
         nose_y = top + 0.55 * u
@@ -469,7 +384,7 @@ class _Sketch:
             return
         # Close enough to see a face: eyes, brows, mouth shaped by the expression.
         eye_y = top + 0.45 * u
-        mouth, brow = _expression_shape(fig.member.expression)
+        mouth, brow = _expression_shape(member.expression)
         for side in (-1, 1):
             ex = cx + f * 0.12 * u + side * 0.15 * u
             er = 0.045 * u
@@ -485,20 +400,41 @@ class _Sketch:
         d.line([(mx - mw, my - bend), (mx, my + bend), (mx + mw, my - bend)], fill=GRAPHITE, width=lw,
                joint="curve")
 
-    def _from_above(self, fig: _Figure) -> None:
-        """Bird's-eye: shoulders and head seen from straight above, with a cast shadow."""
+    def _from_above(self, fig: _figures.Figure) -> None:
+        """Bird's-eye: the figure seen from straight above, with a cast shadow: shoulders and
+        head for a person, a long body for an animal or vehicle, a box for an object."""
         d = self.draw
-        u = min(fig.head, self.h * 0.3)
-        cx = self.ox + fig.cx
-        cy = self.oy + fig.top
-        tint = FIGURE_TINTS[fig.index % len(FIGURE_TINTS)]
+        x0, y0, x1, y1 = fig.body
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        u = min(fig.u, self.h * 0.3)
         lw = max(self.line, round(u * 0.04))
+        long = fig.kind in ("animal", "vehicle")
+        rx, ry = (2.0 * u, 0.6 * u) if long else (1.0 * u, 0.45 * u)
         sx = 0.25 * u
-        d.ellipse((cx - 1.0 * u + sx, cy - 0.45 * u + sx, cx + 1.0 * u + sx, cy + 0.45 * u + sx), fill=(196, 192, 184))
-        d.ellipse((cx - 1.0 * u, cy - 0.45 * u, cx + 1.0 * u, cy + 0.45 * u), fill=tint, outline=GRAPHITE, width=lw)
-        d.ellipse((cx - 0.38 * u, cy - 0.42 * u, cx + 0.38 * u, cy + 0.34 * u), fill=tint, outline=GRAPHITE, width=lw)
-        nose = fig.facing * 0.38 * u
-        d.line((cx + nose, cy - 0.06 * u, cx + nose * 1.25, cy - 0.06 * u), fill=GRAPHITE, width=lw)
+        if fig.kind == "object":
+            d.rectangle((cx - u + sx, cy - u + sx, cx + u + sx, cy + u + sx), fill=(196, 192, 184))
+            d.rectangle((cx - u, cy - u, cx + u, cy + u), fill=fig.tint, outline=GRAPHITE, width=lw)
+            return
+        d.ellipse((cx - rx + sx, cy - ry + sx, cx + rx + sx, cy + ry + sx), fill=(196, 192, 184))
+        d.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=fig.tint, outline=GRAPHITE, width=lw)
+        hx = cx + fig.facing * (rx - 0.4 * u) if long else cx
+        d.ellipse((hx - 0.38 * u, cy - 0.42 * u, hx + 0.38 * u, cy + 0.34 * u), fill=fig.tint, outline=GRAPHITE,
+                  width=lw)
+        nose = hx + fig.facing * 0.38 * u
+        d.line((nose, cy - 0.06 * u, nose + fig.facing * 0.1 * u, cy - 0.06 * u), fill=GRAPHITE, width=lw)
+
+
+def _stage_request(request: PanelRequest):
+    """Staging for a request made without it (an engine called directly): each member's box
+    taken as an explicit region, every figure human."""
+    from types import SimpleNamespace
+
+    from storyboard.staging import stage_panel
+
+    entries = [SimpleNamespace(id=m.id, position=list(m.box), pose=m.pose, expression=m.expression)
+               for m in request.cast]
+    panel = SimpleNamespace(cast=entries, shot=request.shot, angle=request.angle)
+    return stage_panel(SimpleNamespace(characters={}), panel, request.width / request.height)
 
 
 def _setting_words(setting: str) -> set[str]:

@@ -13,8 +13,8 @@ import textwrap
 from typing import Any, Sequence
 
 from storyboard._lettering import shapes
-from storyboard.layout import PanelSlot, Rect, cast_boxes
-from storyboard.lettering import Font, Item, Shape, Text
+from storyboard.layout import PanelSlot, Rect
+from storyboard.lettering import Font, Item, Shape, Text, staged_local
 
 PAPER = (0.97, 0.96, 0.93)
 GRAPHITE = (0.25, 0.26, 0.29)
@@ -27,10 +27,13 @@ def panel_labels(story: Any, panel: Any, slot: PanelSlot, font: Font, taken: Seq
     size = max(4.5, min(8.0, 0.035 * min(rect.w, rect.h)))
     inner = rect.inset(max(1.5, 0.4 * size))  # clear of the frame line
     taken = list(taken)
+    staged = [(fig, {k: _page_box(rect, local[k]) for k in ("head", "body")})
+              for fig, local in staged_local(story, panel, slot)]
     items: list[Item] = []
     if slot.notes is None:
         if panel.action:
-            action = _action(font, panel.action, inner, size, taken)
+            bodies = [boxes["body"] for _, boxes in staged]
+            action = _action(font, panel.action, inner, size, taken, bodies)
             items.append(action)
             taken.append(action.body)
         shot = f"{slot.number} · {_words(panel.shot)} · {_words(panel.angle)}"
@@ -43,12 +46,12 @@ def panel_labels(story: Any, panel: Any, slot: PanelSlot, font: Font, taken: Seq
         items.append(tag)
         taken.append(tag.body)
     names = {cid: getattr(ch, "name", "") or cid for cid, ch in getattr(story, "characters", {}).items()}
-    for entry, head in zip(panel.cast, _heads(panel, rect)):
+    for entry, (fig, boxes) in zip(panel.cast, staged):
         name = names.get(entry.id, entry.id)
         text = f"{name} · {entry.expression}" if entry.expression else name
         if font.width(text, size * 0.9) > inner.w * 0.6:  # a long expression: the name matters more
             text = name
-        tag = _tag(font, text, size * 0.9, False, _around(head, inner), inner, taken)
+        tag = _tag(font, text, size * 0.9, False, _around(boxes["head"], boxes["body"]), inner, taken)
         items.append(tag)
         taken.append(tag.body)
     return items
@@ -58,13 +61,10 @@ def _words(term: str) -> str:
     return term.replace("-", " ").upper()
 
 
-def _heads(panel: Any, rect: Rect) -> list[Rect]:
-    """Where each cast member's head is, in page points: the top of its region."""
-    out = []
-    for x0, y0, x1, y1 in cast_boxes(panel):
-        cx, hw, hh = (x0 + x1) / 2, (x1 - x0) * 0.3, 0.28 * (y1 - y0)
-        out.append(Rect(rect.x + (cx - hw) * rect.w, rect.y1 - (y0 + hh) * rect.h, 2 * hw * rect.w, hh * rect.h))
-    return out
+def _page_box(rect: Rect, local: tuple[float, float, float, float]) -> Rect:
+    """A box in frame-local points (right and down from the frame's top-left) on the page."""
+    u0, v0, u1, v1 = local
+    return Rect(rect.x + u0, rect.y1 - v1, max(0.0, u1 - u0), max(0.0, v1 - v0))
 
 
 def _box(font: Font, text: str, size: float, bold: bool) -> tuple[float, float, float]:
@@ -83,13 +83,18 @@ def _corners(free: Rect, inner: Rect):
     return at
 
 
-def _around(head: Rect, inner: Rect):
-    """Candidate anchors for a name tag: under the head, above it, then lower on the body."""
+def _around(head: Rect, body: Rect):
+    """Candidate anchors for a name tag: on the chest under a head big enough to carry it,
+    else above the head; then lower on the body, and beside the head."""
     cx = head.x + head.w / 2
 
     def at(w: float, h: float) -> list[tuple[float, float]]:
         x = cx - w / 2
-        return [(x, head.y - h - 1.0), (x, head.y1 + 1.0), (x, head.y - 2.5 * h), (x, head.y - 4.0 * h)]
+        chest, above = (x, head.y - 0.4 * h - h), (x, head.y1 + 0.3 * h)
+        lower = [(x, head.y - k * h) for k in (3.0, 4.5) if head.y - k * h > body.y]
+        side = [(head.x1 + 0.3 * h, head.y + head.h / 2 - h / 2), (head.x - w - 0.3 * h, head.y + head.h / 2 - h / 2)]
+        first = [chest, above] if head.h > 2.5 * h else [above, chest]
+        return first + lower + side
     return at
 
 
@@ -130,16 +135,18 @@ def _tag(font: Font, text: str, size: float, bold: bool, anchors, inner: Rect, t
     return Item("label", ops, box, box, (text,), size, text_boxes=(ink,))
 
 
-def _action(font: Font, action: str, inner: Rect, size: float, taken: Sequence[Rect]) -> Item:
-    """The action in at most two lines across the bottom of the panel (the top if the
-    bottom is lettered)."""
+def _action(font: Font, action: str, inner: Rect, size: float, taken: Sequence[Rect],
+            bodies: Sequence[Rect]) -> Item:
+    """The action in at most two lines across the bottom of the panel, or the top where the
+    bottom is lettered, or covers more of the figures than the top would."""
     inset = 0.3 * size
     width = inner.w - 2 * inset
     lines = _wrap(font, action, size, width)
     lead = 1.15 * size
     h = (font.ascent - font.descent) * size + (len(lines) - 1) * lead + 2 * inset
     bottom, top = Rect(inner.x, inner.y, inner.w, h), Rect(inner.x, inner.y1 - h, inner.w, h)
-    box = bottom if _clash(bottom, taken) <= _clash(top, taken) else top
+    cost = {box: 100 * _clash(box, taken) + _clash(box, bodies) for box in (bottom, top)}
+    box = bottom if cost[bottom] <= cost[top] else top
     ops: list = [Shape(tuple(shapes.rectangle(box.x, box.y, box.w, box.h)), fill=PAPER, stroke=GRAPHITE, width=RULE)]
     inks = []
     base = box.y1 - inset - font.ascent * size

@@ -1,0 +1,289 @@
+"""Draft figures: one silhouette per figure kind and pose, drawn where staging put it.
+
+Each drawer gets a `Figure` (the staged boxes in canvas units) and a `Pen`; shapes are
+written in head units `u` from an anchor (x grows toward where the figure looks, `f`), so a
+figure reads the same at any size. Kinds differ in outline, not only in size: a quadruped
+is long and low on four legs, a bird a teardrop with a beak and a wing, a robot all boxes
+with an antenna, a creature a horned blob on tentacles, an object a crate, a vehicle a car
+on two wheels, a crowd a row of heads and shoulders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+GRAPHITE = (64, 66, 74)
+SHADE = (196, 192, 184)
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A staged figure in canvas units."""
+
+    kind: str
+    pose: str
+    body: Box
+    head: Box
+    u: float  # head height
+    facing: int  # +1 looks right
+    tint: tuple[int, int, int]
+    lw: float  # outline width
+    stretch: float  # foreshortening of the body below the neck (camera angle)
+    clip: float  # y below which nothing is drawn (the frame cuts the body)
+    back: bool = False  # seen from behind (over the shoulder): no face
+
+
+def draw(pen, fig: Figure, shape: Callable) -> tuple[float, float] | None:
+    """Draw `fig`; return (head centre x, head top) where a face belongs, or None."""
+    return DRAWERS.get(fig.kind, _human)(pen, fig, shape)
+
+
+def _human(pen, fig: Figure, shape) -> tuple[float, float] | None:
+    u, f, stretch = fig.u, fig.facing, fig.stretch
+    hx0, top, hx1, _ = fig.head
+    head_cx = (hx0 + hx1) / 2
+    if fig.pose == "lying":
+        return _lying(pen, fig, shape)
+    lean = 0.3 * u * f if fig.pose == "running" else 0.0
+    cx = head_cx - lean
+
+    def y(v: float) -> float:  # body heights below the neck are foreshortened with the angle
+        return min(top + u + (v - 1.0) * u * stretch if v > 1.0 else top + v * u, fig.clip)
+
+    def poly(points, tint=fig.tint):
+        shape([(cx + px * f * u, y(py)) for px, py in points], tint, fig.lw)
+
+    def feet(points):
+        for px in points:
+            if y(7.3) < fig.clip:
+                x = cx + px * f * u
+                pen.ellipse((x - 0.2 * u, y(7.22), x + 0.2 * u, y(7.5)), fill=GRAPHITE)
+
+    # Legs, arms, torso, neck, head: back to front. Points are (toward the gaze, down).
+    if fig.pose == "running":
+        poly([(-0.65, 3.9), (-0.05, 3.9), (-1.1, 7.2), (-1.5, 7.0)])
+        poly([(0.05, 3.9), (0.65, 3.9), (1.75, 6.9), (1.4, 7.15)])
+        poly([(-0.8, 1.4), (-1.05, 1.6), (-1.55, 3.4), (-1.25, 3.55)])
+    elif fig.pose in ("sitting", "kneeling"):
+        if fig.pose == "sitting":  # a seat under the hips
+            poly([(-1.0, 4.25), (1.0, 4.25), (1.0, 5.2), (-1.0, 5.2)], SHADE)
+            poly([(-0.6, 3.55), (1.95, 3.55), (1.95, 4.3), (-0.6, 4.3)])  # thighs forward
+            poly([(1.45, 4.2), (1.95, 4.2), (1.9, 5.15), (1.45, 5.15)])  # shins down
+        else:
+            poly([(-0.6, 3.9), (0.6, 3.9), (0.6, 4.9), (-0.6, 4.9)])  # thighs down
+            poly([(0.6, 4.6), (-1.9, 4.75), (-1.9, 5.3), (0.6, 5.3)])  # a shin along the ground
+        poly([(-0.86, 1.38), (-1.08, 1.6), (-0.98, 4.0), (-0.72, 4.0), (-0.72, 1.7)])
+    else:
+        for side in (-1, 1):
+            poly([(side * 0.12, 3.9), (side * 0.68, 3.9), (side * 0.5, 7.3), (side * 0.18, 7.3)])
+        feet((-0.26, 0.42))
+        poly([(-0.86, 1.38), (-1.08, 1.6), (-0.98, 4.0), (-0.72, 4.0), (-0.72, 1.7)])
+    poly([(-0.25, 1.18), (0.25, 1.18), (0.78, 1.3), (0.95, 1.48), (0.74, 3.3), (0.8, 4.0),
+          (-0.8, 4.0), (-0.74, 3.3), (-0.95, 1.48), (-0.78, 1.3)])
+    if fig.pose == "running":
+        poly([(0.8, 1.4), (1.05, 1.6), (1.65, 3.0), (1.4, 3.2)])
+    elif fig.pose == "pointing":  # the arm straight out toward what it shows, a finger further
+        poly([(0.75, 1.35), (2.6, 1.4), (2.6, 1.7), (0.75, 1.8)])
+        poly([(2.6, 1.45), (3.05, 1.5), (3.05, 1.6), (2.6, 1.62)])
+    else:
+        poly([(0.86, 1.38), (1.08, 1.6), (0.98, 4.0), (0.72, 4.0), (0.72, 1.7)])
+    poly([(-0.16, 0.85), (0.16, 0.85), (0.18, 1.35), (-0.18, 1.35)])
+    pen.ellipse(fig.head, fill=fig.tint, outline=GRAPHITE, width=fig.lw)
+    return None if fig.back else (head_cx, top)
+
+
+def _lying(pen, fig: Figure, shape) -> tuple[float, float] | None:
+    """Stretched out along the ground, the head at the end it faces."""
+    u, f = fig.u, fig.facing
+    x0, y0, x1, y1 = fig.body
+    hx0, hy0, hx1, hy1 = fig.head
+    mid = (hy0 + hy1) / 2
+    neck = hx0 if f > 0 else hx1  # where the head meets the body
+
+    def poly(points):  # (distance back from the neck, height above the head's middle)
+        shape([(neck - f * px * u, mid - py * u) for px, py in points], fig.tint, fig.lw)
+
+    for drop in (0.1, -0.15):
+        poly([(2.9, 0.28 + drop), (6.3, 0.22 + drop), (6.3, -0.08 + drop), (2.9, -0.02 + drop)])
+    poly([(0.1, 0.45), (3.0, 0.45), (3.1, -0.35), (0.1, -0.35)])
+    poly([(0.4, 0.5), (2.6, 0.5), (2.6, 0.3), (0.4, 0.3)])  # the near arm along the body
+    pen.ellipse(fig.head, fill=fig.tint, outline=GRAPHITE, width=fig.lw)
+    return None
+
+
+def _animal(pen, fig: Figure, shape) -> tuple[float, float] | None:
+    """A quadruped: a long body on four legs, neck and head at the front, a tail behind."""
+    u, f = fig.u, fig.facing
+    x0, top, x1, bottom = fig.body
+    cx = (x0 + x1) / 2
+    ground = min(bottom, top + 2.6 * u, fig.clip)
+
+    def at(px, py):  # px toward the head from the body's centre, py down from the top
+        return cx + f * px * u, min(top + py * u, fig.clip)
+
+    running = fig.pose == "running"
+    for px, swing in ((-1.3, -0.5), (-0.9, 0.4), (0.8, -0.4), (1.2, 0.5)):  # far legs first
+        reach = swing if running else 0.0
+        shape([at(px - 0.15, 1.6), at(px + 0.15, 1.6), at(px + 0.15 + reach, (ground - top) / u),
+               at(px - 0.15 + reach, (ground - top) / u)], fig.tint, fig.lw)
+    pen.line([at(-1.6, 1.1), at(-2.1, 0.6 if running else 1.4), at(-2.25, 0.3 if running else 1.8)],
+             fill=GRAPHITE, width=max(fig.lw * 1.6, 1))  # the tail
+    shape(_ellipse_points(*at(-0.1, 1.35), 1.6 * u, 0.55 * u), fig.tint, fig.lw)  # the body
+    hx0, hy0, hx1, hy1 = fig.head
+    hcx = (hx0 + hx1) / 2
+    shape([at(0.9, 1.0), at(1.35, 0.95), (hcx + f * 0.1 * u, hy1 - 0.2 * u), (hcx - f * 0.3 * u, hy1 - 0.1 * u)],
+          fig.tint, fig.lw)  # the neck
+    ear = hcx - f * 0.15 * u
+    shape([(ear - 0.15 * u, hy0 + 0.2 * u), (ear, hy0 - 0.25 * u), (ear + 0.15 * u, hy0 + 0.2 * u)], fig.tint, fig.lw)
+    pen.ellipse(fig.head, fill=fig.tint, outline=GRAPHITE, width=fig.lw)
+    # A snout pointing where the animal looks: the head reads as an animal's at any size.
+    shape([(hcx + f * 0.2 * u, hy0 + 0.4 * u), (hcx + f * 0.75 * u, hy0 + 0.55 * u),
+           (hcx + f * 0.72 * u, hy0 + 0.8 * u), (hcx + f * 0.15 * u, hy0 + 0.85 * u)], fig.tint, fig.lw)
+    return None if fig.back else ((hx0 + hx1) / 2, hy0)
+
+
+def _bird(pen, fig: Figure, shape) -> tuple[float, float] | None:
+    """A teardrop body with a folded wing, a tail, thin legs, a round head and a beak."""
+    u, f = fig.u, fig.facing
+    hx0, top, hx1, hy1 = fig.head
+    cx = (hx0 + hx1) / 2
+
+    def at(px, py):
+        return cx + f * px * u, min(top + py * u, fig.clip)
+
+    for px in (-0.2, 0.1):  # legs
+        pen.line([at(px, 1.9), at(px, 2.45), at(px + 0.2, 2.5)], fill=GRAPHITE, width=max(fig.lw, 1))
+    shape([at(-0.7, 1.5), at(-1.6, 1.9), at(-1.5, 1.6)], fig.tint, fig.lw)  # tail
+    shape(_ellipse_points(*at(-0.3, 1.45), 0.85 * u, 0.55 * u), fig.tint, fig.lw)  # body
+    shape([at(0.1, 1.2), at(-1.2, 1.35), at(-0.5, 1.75)], SHADE, fig.lw)  # the folded wing
+    shape([at(0.35, 0.45), at(0.95, 0.55), at(0.35, 0.7)], (222, 190, 120), fig.lw)  # beak
+    pen.ellipse((cx - 0.4 * u, top + 0.1 * u, cx + 0.4 * u, top + 0.9 * u), fill=fig.tint, outline=GRAPHITE,
+                width=fig.lw)
+    ex, ey = at(0.12, 0.4)
+    pen.ellipse((ex - 0.07 * u, ey - 0.07 * u, ex + 0.07 * u, ey + 0.07 * u), fill=GRAPHITE)
+    return None
+
+
+def _robot(pen, fig: Figure, shape) -> tuple[float, float] | None:
+    """Boxes: a square head with an antenna and a visor, a box torso, block limbs."""
+    u, f, stretch = fig.u, fig.facing, fig.stretch
+    hx0, top, hx1, _ = fig.head
+    cx = (hx0 + hx1) / 2
+
+    def y(v):
+        return min(top + u + (v - 1.0) * u * stretch if v > 1.0 else top + v * u, fig.clip)
+
+    def block(px0, py0, px1, py1, tint=fig.tint):
+        shape([(cx + px0 * u, y(py0)), (cx + px1 * u, y(py0)), (cx + px1 * u, y(py1)), (cx + px0 * u, y(py1))],
+              tint, fig.lw)
+
+    for side in (-1, 1):
+        block(side * 0.15, 4.3, side * 0.6, 6.5)
+        block(side * 1.2, 1.3, side * 1.55, 2.6)  # upper arms out from square shoulders
+        block(side * 1.25, 2.6, side * 1.5, 3.9, SHADE)
+    block(-0.7, 3.5, 0.7, 4.4, SHADE)  # hips under a narrow waist
+    block(-1.2, 1.15, 1.2, 3.0)  # a wide chest box
+    block(-0.4, 3.0, 0.4, 3.55, SHADE)
+    block(-0.4, 1.7, 0.4, 2.4, SHADE)  # a chest panel
+    block(-0.12, 0.95, 0.12, 1.25)
+    pen.line([(cx, top), (cx, top - 0.35 * u)], fill=GRAPHITE, width=max(fig.lw, 1))
+    pen.ellipse((cx - 0.09 * u, top - 0.5 * u, cx + 0.09 * u, top - 0.32 * u), fill=GRAPHITE)
+    shape([(cx - 0.42 * u, top), (cx + 0.42 * u, top), (cx + 0.42 * u, top + u), (cx - 0.42 * u, top + u)],
+          fig.tint, fig.lw)
+    if not fig.back:  # a visor where the eyes would be
+        shape([(cx + (f * 0.1 - 0.3) * u, top + 0.32 * u), (cx + (f * 0.1 + 0.3) * u, top + 0.32 * u),
+               (cx + (f * 0.1 + 0.3) * u, top + 0.52 * u), (cx + (f * 0.1 - 0.3) * u, top + 0.52 * u)],
+              GRAPHITE, fig.lw)
+    return None
+
+
+def _creature(pen, fig: Figure, shape) -> tuple[float, float] | None:
+    """A horned blob on three tentacles, spikes down its back."""
+    u, f, stretch = fig.u, fig.facing, fig.stretch
+    hx0, top, hx1, _ = fig.head
+    cx = (hx0 + hx1) / 2
+
+    def at(px, py):
+        return cx + f * px * u, min(top + u + (py - 1.0) * u * stretch if py > 1.0 else top + py * u, fig.clip)
+
+    for px in (-0.8, 0.0, 0.8):
+        shape([at(px - 0.25, 3.6), at(px + 0.25, 3.6), at(px + 0.45, 5.3), at(px + 0.05, 5.5), at(px - 0.1, 5.0)],
+              fig.tint, fig.lw)
+    for k in range(4):  # spikes along the back
+        py = 1.4 + 0.6 * k
+        shape([at(-1.1, py), at(-1.7, py + 0.2), at(-1.15, py + 0.5)], SHADE, fig.lw)
+    shape(_ellipse_points(*at(0.0, 2.5), 1.3 * u, 1.5 * u * stretch), fig.tint, fig.lw)
+    for side in (-1, 1):  # horns
+        shape([at(side * 0.25, 0.2), at(side * 0.55, -0.45), at(side * 0.45, 0.3)], SHADE, fig.lw)
+    pen.ellipse(fig.head, fill=fig.tint, outline=GRAPHITE, width=fig.lw)
+    return None if fig.back else ((hx0 + hx1) / 2, top)
+
+
+def _object(pen, fig: Figure, shape) -> tuple[float, float] | None:
+    """A crate: a box with its edges and a cross brace (a stand-in for any prop)."""
+    x0, y0, x1, y1 = fig.body
+    y1 = min(y1, y0 + 3.0 * fig.u, fig.clip)
+    shape([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], fig.tint, fig.lw)
+    pen.line([(x0, y0), (x1, y1)], fill=GRAPHITE, width=fig.lw)
+    pen.line([(x1, y0), (x0, y1)], fill=GRAPHITE, width=fig.lw)
+    inset = 0.12 * (x1 - x0)
+    pen.polygon([(x0 + inset, y0 + inset), (x1 - inset, y0 + inset), (x1 - inset, y1 - inset),
+                 (x0 + inset, y1 - inset)], outline=GRAPHITE, width=max(1, fig.lw / 2))
+    return None
+
+
+def _vehicle(pen, fig: Figure, shape) -> tuple[float, float] | None:
+    """A car seen side on: body, cabin with windows, two wheels; its front where it faces."""
+    u, f = fig.u, fig.facing
+    x0, top, x1, bottom = fig.body
+    cx = (x0 + x1) / 2
+
+    def at(px, py):
+        return cx + f * px * u, min(top + py * u, fig.clip)
+
+    shape([at(-2.0, 0.95), at(1.6, 0.95), at(2.0, 1.3), at(2.0, 1.95), at(-2.0, 1.95)], fig.tint, fig.lw)
+    shape([at(-1.3, 0.95), at(-1.0, 0.15), at(0.6, 0.15), at(1.1, 0.95)], fig.tint, fig.lw)
+    shape([at(-1.05, 0.85), at(-0.85, 0.3), at(-0.2, 0.3), at(-0.2, 0.85)], SHADE, fig.lw)
+    shape([at(0.0, 0.85), at(0.0, 0.3), at(0.5, 0.3), at(0.9, 0.85)], SHADE, fig.lw)
+    for px in (-1.2, 1.2):
+        wx, wy = at(px, 1.95)
+        pen.ellipse((wx - 0.45 * u, wy - 0.45 * u, wx + 0.45 * u, wy + 0.45 * u), fill=GRAPHITE)
+        pen.ellipse((wx - 0.18 * u, wy - 0.18 * u, wx + 0.18 * u, wy + 0.18 * u), fill=SHADE)
+    return None
+
+
+def _crowd(pen, fig: Figure, shape) -> tuple[float, float] | None:
+    """Two rows of small people, the back row smaller, higher and shaded."""
+    u = fig.u
+    x0, top, x1, _ = fig.body
+    width = x1 - x0
+    for row, count, scale, lift in ((0, 4, 0.75, 0.0), (1, 3, 0.95, 0.5)):
+        s = u * scale
+        tint = fig.tint if row else SHADE
+        for k in range(count):
+            cx = x0 + width * ((k + 0.5) / count if row == 0 else (k + 1) / (count + 1))
+            ht = top + lift * u + (0.12 * u if k % 2 else 0.0)
+
+            def y(v: float) -> float:
+                return min(ht + v * s, fig.clip)
+
+            for side in (-1, 1):  # legs
+                shape([(cx + side * 0.1 * s, y(3.9)), (cx + side * 0.55 * s, y(3.9)), (cx + side * 0.45 * s, y(7.3)),
+                       (cx + side * 0.15 * s, y(7.3))], tint, fig.lw)
+            shape([(cx - 0.8 * s, y(1.2)), (cx + 0.8 * s, y(1.2)), (cx + 0.7 * s, y(4.0)), (cx - 0.7 * s, y(4.0))],
+                  tint, fig.lw)
+            pen.ellipse((cx - 0.39 * s, ht, cx + 0.39 * s, ht + s), fill=tint, outline=GRAPHITE, width=fig.lw)
+    return None
+
+
+def _ellipse_points(cx: float, cy: float, rx: float, ry: float, n: int = 24) -> list[tuple[float, float]]:
+    import math
+
+    return [(cx + rx * math.cos(2 * math.pi * i / n), cy + ry * math.sin(2 * math.pi * i / n)) for i in range(n)]
+
+
+DRAWERS = {"human": _human, "animal": _animal, "bird": _bird, "robot": _robot, "creature": _creature,
+           "object": _object, "vehicle": _vehicle, "crowd": _crowd}

@@ -1,0 +1,99 @@
+"""Faithful staging in draft sketches: figures drawn where staging puts them, each figure kind
+its own silhouette, poses and expressions visible, neighbours apart at eye level."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from storyboard.drawing import rasterise
+from storyboard.engines.draft import FIGURE_TINTS, DraftEngine
+from storyboard.errors import ScriptError
+from storyboard.layout import paginate
+from storyboard.plan import plan_panels
+from storyboard.script import Story, parse_story
+
+KINDS = ("human", "animal", "bird", "robot", "creature", "object", "vehicle", "crowd")
+
+
+def requests(panels: list[dict], characters: dict) -> list:
+    story = Story.model_validate({"title": "T", "page": {"dpi": 72}, "characters": characters,
+                                  "scenes": [{"id": "s", "setting": "a field", "panels": panels}]})
+    return plan_panels(story, paginate(story, max_side=512))
+
+
+def pixels(request) -> np.ndarray:
+    return np.asarray(rasterise(DraftEngine().draw(request), request.width, request.height)).astype(int)
+
+
+def tint_mask(image: np.ndarray, tint) -> np.ndarray:
+    return np.abs(image - np.array(tint)).max(axis=2) <= 6
+
+
+def silhouette(kind: str, shot: str = "wide", pose: str = "") -> np.ndarray:
+    cast = [{"x": {"position": "center", "pose": pose}}] if pose else [{"x": "center"}]
+    (request,) = requests([{"action": "it stands", "shot": shot, "cast": cast}],
+                          {"x": {"description": "someone", "figure": kind}})
+    assert request.staging[0].kind == kind
+    mask = tint_mask(pixels(request), FIGURE_TINTS[0])
+    assert mask.sum() > 50, kind
+    return mask
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max((a | b).sum(), 1))
+
+
+@pytest.mark.parametrize("shot", ["wide", "medium"])
+def test_every_figure_kind_has_its_own_silhouette(shot):
+    masks = {kind: silhouette(kind, shot) for kind in KINDS}
+    for i, a in enumerate(KINDS):
+        for b in KINDS[i + 1:]:
+            assert iou(masks[a], masks[b]) < 0.6, (shot, a, b, iou(masks[a], masks[b]))
+
+
+def test_poses_change_the_silhouette():
+    standing = silhouette("human")
+    for pose in ("sitting on a crate", "running", "lying on the floor", "pointing at the door"):
+        assert iou(silhouette("human", pose=pose), standing) < 0.7, pose
+
+
+def test_left_center_right_never_overlap_at_eye_level():
+    cast = [{"a": "left"}, {"b": "center"}, {"c": "right"}]
+    five = [{"a": "far-left"}, {"b": "left"}, {"c": "center"}, {"d": "right"}, {"e": "far-right"}]
+    people = {k: {"description": k} for k in "abcde"}
+    for shot in ("wide", "medium", "close-up"):
+        for members in (cast, five):
+            (request,) = requests([{"action": "x", "shot": shot, "cast": members}], people)
+            image = pixels(request)
+            spans = []
+            for index, figure in enumerate(request.staging):
+                x0, y0, x1, y1 = figure.head
+                eyes = int(((y0 + y1) / 2) * request.height)  # the row through the eyes
+                row = tint_mask(image[eyes:eyes + 1], FIGURE_TINTS[index])[0]
+                columns = np.flatnonzero(row)
+                assert columns.size, (shot, index)
+                spans.append((columns.min(), columns.max()))
+            spans.sort()
+            for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+                assert a1 < b0, (shot, len(members), spans)
+
+
+def test_expressions_show_on_faces_in_close_shots():
+    def face(expression: str) -> np.ndarray:
+        (request,) = requests([{"action": "x", "shot": "close-up", "cast": [{"a": {"expression": expression}}]}],
+                              {"a": {"description": "a"}})
+        x0, y0, x1, y1 = request.staging[0].head
+        w, h = request.width, request.height
+        return pixels(request)[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w)]
+
+    calm, angry, happy = face(""), face("angry"), face("happy, laughing")
+    assert calm.shape == angry.shape == happy.shape
+    for other in (angry, happy):
+        assert (np.abs(calm - other).max(axis=2) > 60).sum() > 20
+
+
+def test_figure_key_is_validated():
+    text = "title: T\ncharacters:\n  x: {description: d, figure: dragon}\nscenes:\n  - panels: [{action: a, cast: [x]}]\n"
+    with pytest.raises(ScriptError, match=r":3:31: characters.x.figure: 'dragon' is not one of: human, animal"):
+        parse_story(text)
