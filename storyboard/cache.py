@@ -18,6 +18,14 @@ data: one only counts while its panel's PNG is intact, and `clear` removes them 
 Engines that draw vectors (the draft engine) store `<key>.drawing` instead of a PNG: the
 panel's `storyboard.drawing.Drawing`, a few kilobytes, written and checked the same way
 (zlib's checksum catches damage).
+
+A root storyboard made carries a `CACHEDIR.TAG` (the Cache Directory Tagging Specification,
+which backup tools honour). `clear` refuses a root without it, and even then removes only the
+exact names above (and their temporary files), checked with `lstat` and removed through a
+descriptor of a subfolder opened without following links: never a symlink's target, never a
+folder that still holds anything else. Reading is as careful: only regular files of the
+expected size are opened, non-blocking, so a folder, a FIFO or a symlink where an entry
+should be, or an entry of another size, is a miss and never a hang or a traceback.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +51,18 @@ if TYPE_CHECKING:
     from storyboard.engines.base import PanelRequest
 
 KEY_VERSION = 1  # bump when the meaning of a key changes
+MARKER = "CACHEDIR.TAG"
+MARKER_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"  # https://bford.info/cachedir/
+MARKER_TEXT = (f"{MARKER_SIGNATURE}\n# This file is a cache directory tag created by storyboard (panel cache).\n"
+               "# For information about cache directory tags, see https://bford.info/cachedir/\n")
+
+# Exactly the names storyboard writes, and nothing else is ever removed: a subfolder is two
+# hex digits, an entry starts with that folder's name, a temporary file is `_atomic_write`'s.
+_SUBFOLDER = re.compile(r"[0-9a-f]{2}")
+_ENTRY = r"[0-9a-f]{64}\.(?:png|json|drawing|print-[0-9a-f]{32}\.jpg)"
+_NAME = re.compile(rf"(?:{_ENTRY}|\.{_ENTRY}\.[A-Za-z0-9_]+\.tmp)")
+_PNG_SLACK = 1 << 16  # bytes beyond raw pixel data a PNG entry may take (headers, chunks, stored blocks)
+_DRAWING_LIMIT = 1 << 24  # a vector drawing is a few kilobytes
 
 
 def default_root() -> Path:
@@ -72,8 +94,8 @@ class _FileDigests:
         path = Path(ref)
         if not path.is_file():
             return ref  # a hub id: the engine's settings carry its revision
-        stat = path.stat()
-        marker = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        st = path.stat()
+        marker = (str(path.resolve()), st.st_size, st.st_mtime_ns)
         if marker not in self._seen:
             h = hashlib.sha256()
             with path.open("rb") as fh:
@@ -137,13 +159,6 @@ def print_key(key: str, width: int, height: int, *, encoding: dict[str, Any], up
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:  # removed by a concurrent clear
-        return 0
-
-
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -181,59 +196,119 @@ class PanelCache:
     def _png(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.png"
 
-    def get(self, key: str) -> "Image.Image | None":
-        """The stored panel, or None. A damaged entry is removed and counts as a miss."""
+    def check_root(self) -> None:
+        """Raise StoryboardError (one line) when the root exists but is not a folder."""
+        try:
+            mode = os.stat(self.root).st_mode
+        except FileNotFoundError:
+            return
+        except OSError as err:
+            raise StoryboardError(f"cannot use the panel cache {self.root}: {err.strerror or err}") from None
+        if not stat.S_ISDIR(mode):
+            raise StoryboardError(f"cannot use the panel cache {self.root}: it is not a folder")
+
+    def prepare(self) -> None:
+        """Create the root if needed and tag it with `CACHEDIR.TAG` when storyboard owns it: a
+        root it creates, or one holding nothing but what storyboard writes (a cache from a
+        version without the tag). A folder with anything else (`--cache ~`) is used but never
+        tagged, so `clear` refuses it and backup tools do not skip it."""
+        self.check_root()
+        try:
+            if not self.root.exists():
+                self._create_tagged()
+            if self.is_tagged():
+                return
+            with os.scandir(self.root) as entries:
+                ours = all(_SUBFOLDER.fullmatch(e.name) and e.is_dir(follow_symlinks=False)
+                           or (e.name.startswith(f".{MARKER}.") and e.name.endswith(".tmp")) for e in entries)
+            if ours:
+                _atomic_write(self.root / MARKER, lambda fh: fh.write(MARKER_TEXT.encode()))
+        except OSError as err:
+            raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
+
+    def _create_tagged(self) -> None:
+        """Make the root with its tag already inside (built beside it, then renamed), so no
+        one ever sees a new cache root without its tag."""
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{self.root.name}.", suffix=".tmp", dir=self.root.parent))
+        try:
+            (staging / MARKER).write_text(MARKER_TEXT)
+            os.chmod(staging, 0o777 & ~_umask())
+            os.rename(staging, self.root)
+        except OSError:
+            if not self.root.is_dir():  # else another render made it meanwhile
+                raise
+        finally:
+            if staging.exists():
+                (staging / MARKER).unlink(missing_ok=True)
+                staging.rmdir()
+
+    def is_tagged(self) -> bool:
+        """Whether the root carries storyboard's `CACHEDIR.TAG` (a regular file, not a link)."""
+        data = _read_regular(self.root / MARKER, 4096)
+        return data is not None and data.startswith(MARKER_SIGNATURE.encode()) and b"storyboard" in data
+
+    def get(self, key: str, size: tuple[int, int] | None = None) -> "Image.Image | None":
+        """The stored panel (of `size` (width, height) px when given), or None. Anything odd is
+        a miss: a damaged entry is removed, one of another size or not a regular file is left."""
         from PIL import Image, UnidentifiedImageError
 
         path = self._png(key)
+        data = _read_regular(path, _png_limit(size))
+        if data is None:
+            return None
         try:
-            with Image.open(path) as image:
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+                if size is not None and image.size != tuple(size):
+                    return None
                 image.load()
                 return image.copy()
-        except FileNotFoundError:
-            return None
-        except (OSError, UnidentifiedImageError, SyntaxError):
-            path.unlink(missing_ok=True)
+        except (OSError, UnidentifiedImageError, SyntaxError, Image.DecompressionBombError):
+            _unlink_regular(path)
             return None
 
-    def has(self, key: str) -> bool:
-        """Whether panel `key` is stored intact, checked without decoding it: every PNG chunk
-        must match its checksum. A damaged entry is removed and counts as a miss."""
+    def has(self, key: str, size: tuple[int, int] | None = None) -> bool:
+        """Whether panel `key` is stored intact (and of `size` when given), checked without
+        decoding it: every PNG chunk must match its checksum. A damaged entry is removed and
+        counts as a miss; one of another size, or not a regular file, is a miss left in place."""
         from PIL import Image, UnidentifiedImageError
 
         path = self._png(key)
+        data = _read_regular(path, _png_limit(size))
+        if data is None:
+            return False
         try:
-            with Image.open(path, formats=["PNG"]) as image:
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+                if size is not None and image.size != tuple(size):
+                    return False
                 image.verify()
             return True
-        except FileNotFoundError:
-            return False
-        except (OSError, UnidentifiedImageError, SyntaxError):
-            path.unlink(missing_ok=True)
+        except (OSError, UnidentifiedImageError, SyntaxError, Image.DecompressionBombError):
+            _unlink_regular(path)
             return False
 
-    def get_print(self, key: str, pkey: str, size: tuple[int, int]) -> bytes | None:
+    def get_print(self, key: str, pkey: str, size: tuple[int, int],
+                  panel_size: tuple[int, int] | None = None) -> bytes | None:
         """The print-ready JPEG `pkey` of panel `key` at `size`, or None.
 
-        Checked without decoding the art: the panel's PNG must pass its chunk checksums (a
-        damaged panel is a miss, as with `get`), and the JPEG must start and end with its
-        markers and declare `size`. A damaged JPEG is removed."""
+        Checked without decoding the art: the panel's PNG (of `panel_size` when given) must
+        pass its chunk checksums (a damaged panel is a miss, as with `get`), and the JPEG must
+        start and end with its markers and declare `size`. A damaged JPEG is removed."""
         from PIL import Image, UnidentifiedImageError
 
-        if not self.has(key):
+        if not self.has(key, panel_size):
             return None
         path = self._print(key, pkey)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+        data = _read_regular(path, 3 * size[0] * size[1] + _PNG_SLACK)
+        if data is None:
             return None
         try:
             with Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
                 ok = image.size == tuple(size) and data.endswith(b"\xff\xd9")
-        except (OSError, UnidentifiedImageError, SyntaxError):
+        except (OSError, UnidentifiedImageError, SyntaxError, Image.DecompressionBombError):
             ok = False
         if not ok:
-            path.unlink(missing_ok=True)
+            _unlink_regular(path)
             return None
         return data
 
@@ -241,8 +316,8 @@ class PanelCache:
         """Keep a print-ready JPEG of panel `key` (written after the panel's PNG)."""
         try:
             _atomic_write(self._print(key, pkey), lambda fh: fh.write(data))
-        except FileNotFoundError:
-            pass  # a `cache clear` meanwhile took the folder
+        except (FileNotFoundError, IsADirectoryError):
+            pass  # a `cache clear` meanwhile took the folder, or something odd holds the name
         except OSError as err:
             raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
 
@@ -252,23 +327,30 @@ class PanelCache:
     def _drawing(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.drawing"
 
-    def get_drawing(self, key: str) -> "Drawing | None":
-        """The stored vector drawing of panel `key`, or None. A damaged entry is removed."""
+    def get_drawing(self, key: str, size: tuple[int, int] | None = None) -> "Drawing | None":
+        """The stored vector drawing of panel `key` (of `size` (width, height) when given), or
+        None. A damaged entry is removed; one of another size, or not a regular file, is a miss."""
         from storyboard.drawing import Drawing
 
         path = self._drawing(key)
+        data = _read_regular(path, _DRAWING_LIMIT)
+        if data is None:
+            return None
         try:
-            return Drawing.from_bytes(path.read_bytes())
-        except FileNotFoundError:
+            drawing = Drawing.from_bytes(data)
+        except (ValueError, TypeError, IndexError):
+            _unlink_regular(path)
             return None
-        except (OSError, ValueError):
-            path.unlink(missing_ok=True)
+        if size is not None and (drawing.width, drawing.height) != tuple(size):
             return None
+        return drawing
 
     def put_drawing(self, key: str, drawing: "Drawing", inputs: dict[str, Any] | None = None) -> None:
         self._put(self._drawing(key), lambda fh: fh.write(drawing.to_bytes()), key, inputs)
 
     def put(self, key: str, image: "Image.Image", inputs: dict[str, Any] | None = None) -> None:
+        """Store panel `key`. A folder squatting on the entry's name only means it is not
+        stored; a cache that cannot be written at all raises StoryboardError."""
         self._put(self._png(key), lambda fh: image.save(fh, format="PNG", compress_level=1), key, inputs)
 
     def _put(self, path: Path, write, key: str, inputs: dict[str, Any] | None) -> None:
@@ -277,31 +359,105 @@ class PanelCache:
                 body = json.dumps(inputs, sort_keys=True, indent=1, default=str).encode()
                 _atomic_write(self._png(key).with_suffix(".json"), lambda fh: fh.write(body))
             _atomic_write(path, write)
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):
             pass  # a `cache clear` meanwhile took the folder or the temporary file: not cached, as asked
         except OSError as err:
             raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
 
     def info(self) -> CacheInfo:
-        if not self.root.is_dir():
-            return CacheInfo(self.root, 0, 0)
-        panels = list(self.root.glob("??/*.png")) + list(self.root.glob("??/*.drawing"))
-        prints = list(self.root.glob("??/*.print-*.jpg"))
-        return CacheInfo(self.root, len(panels), sum(_size(f) for f in panels + prints))
+        self.check_root()
+        panels = size = 0
+        for _, _, name, st in self._entries():
+            if not name.startswith("."):  # temporary files are not entries yet
+                panels += name.endswith((".png", ".drawing"))
+                size += st.st_size if name.endswith((".png", ".drawing", ".jpg")) else 0
+        return CacheInfo(self.root, panels, size)
 
     def clear(self) -> int:
-        """Remove every entry (and stray temporary files); return how many panels were removed."""
-        removed = 0
-        if not self.root.is_dir():
+        """Remove every entry (and stray temporary files); return how many panels were removed.
+
+        Raises StoryboardError when the root exists but carries no storyboard `CACHEDIR.TAG`
+        (it may be any folder: `--cache ~`). Only regular files with exactly the names
+        storyboard writes are removed, then their two-hex-digit subfolders if left empty.
+        Safe to run while renders use the cache, and concurrently with another `clear`."""
+        self.check_root()
+        if not self.root.exists():
             return 0
-        for sub in self.root.glob("??"):
-            if not sub.is_dir():
-                continue
-            for f in sub.iterdir():
-                removed += f.suffix in (".png", ".drawing")
-                f.unlink(missing_ok=True)
+        if not self.is_tagged():
+            raise StoryboardError(f"{self.root} is not a storyboard panel cache (it has no storyboard {MARKER}); "
+                                  "nothing removed")
+        removed = 0
+        for sub_fd, sub, name, _ in self._entries():
             try:
-                sub.rmdir()
-            except OSError:
-                pass  # another render wrote into it meanwhile
+                os.unlink(name, dir_fd=sub_fd)
+            except FileNotFoundError:
+                continue  # another `clear` took it first
+            removed += name.endswith((".png", ".drawing")) and not name.startswith(".")
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if _SUBFOLDER.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
+                    try:
+                        os.rmdir(entry.path)
+                    except OSError:
+                        pass  # still holds something (a render wrote meanwhile, or a file not ours)
         return removed
+
+    def _entries(self):
+        """(subfolder fd, subfolder name, file name, lstat) of every regular file with a name
+        storyboard writes, in the root's two-hex-digit subfolders. Subfolders are opened with
+        O_NOFOLLOW | O_DIRECTORY, so a symlink planted in place of one is never entered."""
+        try:
+            with os.scandir(self.root) as entries:
+                subs = sorted(e.name for e in entries if _SUBFOLDER.fullmatch(e.name))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for sub in subs:
+            try:
+                fd = os.open(self.root / sub, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            except OSError:
+                continue  # a symlink, a file, or gone
+            try:
+                for name in os.listdir(fd):
+                    if not _NAME.fullmatch(name) or name.lstrip(".")[:2] != sub:
+                        continue
+                    try:
+                        st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue
+                    if stat.S_ISREG(st.st_mode):
+                        yield fd, sub, name, st
+            finally:
+                os.close(fd)
+
+
+def _png_limit(size: tuple[int, int] | None) -> int | None:
+    """The most bytes a PNG entry of `size` can take (8-bit RGBA, stored without compression)."""
+    return None if size is None else 4 * size[0] * size[1] + size[1] + _PNG_SLACK
+
+
+def _read_regular(path: Path, limit: int | None) -> bytes | None:
+    """The bytes of `path` if it is a regular file (not followed through a symlink) of at most
+    `limit` bytes, else None. Opened non-blocking, so a FIFO there cannot hang the caller."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None  # missing, a symlink (ELOOP), unreadable, or the root is no folder
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or (limit is not None and st.st_size > limit):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _unlink_regular(path: Path) -> None:
+    """Remove a damaged entry, but only if it is a regular file."""
+    try:
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            path.unlink()
+    except OSError:
+        pass

@@ -8,10 +8,12 @@ output paths) is checked before the first panel is generated.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import tempfile
 import threading
 import time
 from collections import deque
@@ -140,12 +142,9 @@ def render(
     engine. `cache` is a folder, None for the
     default folder, or False for none. Panels are generated once however many outputs.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from storyboard import layout, plan
-    from storyboard.cache import PanelCache, key_inputs, panel_key, print_key
+    from storyboard.cache import PanelCache
     from storyboard.export import check_lettering
-    from storyboard.export.pdf import JPEG_ENCODING
     from storyboard.script import Story, load_story
 
     started = time.perf_counter()
@@ -154,6 +153,7 @@ def render(
         raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
     if not isinstance(story, Story):
         story = load_story(story)
+    script_hash = _script_hash(story)  # of the script as read, whatever happens to the file meanwhile
     targets = _check_outputs([out] if isinstance(out, (str, Path)) else list(out))
     if not targets:
         raise ExportError("no output given")
@@ -162,6 +162,7 @@ def render(
     book = layout.paginate(story, max_side=max_side)
     # A bad font or unprintable text fails before any panel.
     font = check_lettering(story, book, font, labels=getattr(engine_obj, "labels_panels", False))
+    _check_page_folders(targets, book)
     identities = _identities(story, engine_obj, library, face_models, drawn_encoder)
     if choose_engine(story, engine) == "diffusion":
         _check_models(story, engine_options or {}, identities)
@@ -170,9 +171,26 @@ def render(
     if getattr(engine_obj, "renders_at_print_size", False):
         requests = [_at_size(r, *print_sizes[(r.scene, r.panel)]) for r in requests]
 
-    store = None if cache is False else PanelCache(None if cache in (None, True) else cache)
+    with contextlib.ExitStack() as stack:
+        if cache is False:  # no cache, but panels wait on disk, not in memory, for the export
+            store = PanelCache(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-panels-")))
+        else:
+            store = PanelCache(None if cache in (None, True) else cache)
+            store.prepare()  # a cache root that is a file fails here, before any panel
+        return _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash,
+                       started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress,
+                       settings_of_run={"max_side": max_side, "upscale": upscale, "cache": cache is not False})
+
+
+def _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash, *,
+            started, seed, upscale, watermark, progress, settings_of_run) -> RenderResult:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storyboard.cache import key_inputs, panel_key, print_key
+    from storyboard.export.pdf import JPEG_ENCODING
+
     settings = engine_obj.settings()
-    run_id = _run_id(story, settings)
+    run_id = _run_id(script_hash, settings)
     watermark = watermark and getattr(engine_obj, "generative", True)  # sketches carry no mark
     # What would fail while finishing panels fails now, before hours of generation.
     if watermark:
@@ -187,7 +205,7 @@ def render(
     # carries this run's id, so their bytes differ every run and could never be reused.
     wants_pdf = any(fmt == "pdf" for _, fmt in targets)
     pkeys = {}
-    if store is not None and wants_pdf and not watermark:
+    if wants_pdf and not watermark:
         pkeys = {where: print_key(key, *print_sizes[where], encoding=JPEG_ENCODING, upscale=upscale)
                  for where, key in keys.items()}
     # Vector sketches go into the PDF as paths and are rasterised for pages; a panel that
@@ -203,13 +221,14 @@ def render(
     for request in requests:
         where = (request.scene, request.panel)
         key = keys[where]
-        jpeg = store.get_print(key, pkeys[where], print_sizes[where]) if pkeys else None
-        drawing = store.get_drawing(key) if vector and store else None
+        size = (request.width, request.height)
+        jpeg = store.get_print(key, pkeys[where], print_sizes[where], size) if pkeys else None
+        drawing = store.get_drawing(key, size) if vector else None
         if jpeg is not None:
             panels.jpegs[where] = jpeg
         elif drawing is not None:  # a few kilobytes: kept at hand
             panels.loaders[where] = lambda drawing=drawing: drawing
-        elif not vector and store and store.has(key):  # decoded later, a few at a time
+        elif not vector and store.has(key, size):  # decoded later, a few at a time
             unfinished.append(where)
         else:
             todo.append(request)
@@ -224,14 +243,12 @@ def render(
         encoding = deque()  # print JPEGs of new panels, made on threads while the next is drawn
         for request, image, seconds in _generate(engine_obj, todo, vector):
             where = (request.scene, request.panel)
-            if store and vector:  # a drawing is small: kept at hand, stored for next time
+            if vector:  # a drawing is small: kept at hand, stored for next time
                 store.put_drawing(keys[where], image, key_inputs(settings, request))
                 panels.loaders[where] = lambda image=image: image
-            elif store:
+            else:
                 store.put(keys[where], image, key_inputs(settings, request))
                 panels.loaders[where] = _stored(store, keys[where], engine_obj, request, settings)
-            else:
-                panels.loaders[where] = lambda image=image: image
             if wants_pdf and not vector:  # now, while the image is at hand: a long book never holds every panel decoded
                 encoding.append((where, pool.submit(_print_jpeg, panels, where, image, store, keys, pkeys)))
                 if len(encoding) > 2 * _WORKERS:
@@ -255,14 +272,22 @@ def render(
         run_id=run_id,
         panels=panel_records,
     )
+    from storyboard.export import output_lock
+    from storyboard.export.folder import listed_pages
+
     for path, fmt in targets:
         # A manifest never describes another render than the output beside it: the old one
-        # goes before the output is replaced, and an interrupted run leaves none.
-        _remove_manifest(path)
-        _export(fmt, story, book, panels, path, font, settings, run_id, watermark,
-                labels=getattr(engine_obj, "labels_panels", False))
-        result.outputs.append(path)
-        result.manifests.append(_write_manifest(path, story, settings, result, watermark=watermark, seed=seed))
+        # goes before the output is replaced, and an interrupted run leaves none. Renders to
+        # the same output take turns, so the last one's output and manifest end side by side.
+        with output_lock(_real(path, fmt)):
+            listed = listed_pages(manifest_path(path)) if fmt == "pages" else set()
+            _remove_manifest(path)
+            files = _export(fmt, story, book, panels, path, font, settings, run_id, watermark, listed,
+                            labels=getattr(engine_obj, "labels_panels", False))
+            result.outputs.append(path)
+            result.manifests.append(_write_manifest(path, story, settings, result, script_hash=script_hash,
+                                                    watermark=watermark, seed=seed, files=files,
+                                                    run_settings=settings_of_run))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -502,7 +527,7 @@ def _stored(store, key: str, engine: "Engine", request: "PanelRequest", settings
     from storyboard.cache import key_inputs
 
     def load() -> "Image.Image":
-        image = store.get(key)
+        image = store.get(key, (request.width, request.height))
         if image is None:
             image = engine.render(request)
             store.put(key, image, key_inputs(settings, request))
@@ -532,7 +557,28 @@ def _finish_panels(pool, unfinished, panels: _Panels, store, keys, pkeys) -> Non
         panels.jpegs[where] = data
 
 
-def _export(fmt, story, book, images, path, font, settings, run_id, watermark, *, labels=False):
+def _real(path: Path, fmt: str) -> Path:
+    if fmt != "pages":
+        return path
+    from storyboard.export.folder import real_folder
+
+    return real_folder(path)
+
+
+def _check_page_folders(targets, book) -> None:
+    """A page folder holding a file storyboard did not write under a page's name fails now,
+    before any panel is generated."""
+    from storyboard.export.folder import check_folder, listed_pages
+    from storyboard.export.images import page_names
+
+    for path, fmt in targets:
+        if fmt == "pages":
+            check_folder(path, page_names(book), listed_pages(manifest_path(path)))
+
+
+def _export(fmt, story, book, images, path, font, settings, run_id, watermark, listed, *,
+            labels=False) -> list[str] | None:
+    """Write one output; for a page folder, return the page file names."""
     from storyboard.provenance import provenance
 
     meta = provenance(settings, run_id, watermark=watermark)
@@ -543,7 +589,8 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, *
     elif fmt == "pages":
         from storyboard.export.images import write_pages
 
-        write_pages(story, book, images, path, font=font, metadata=meta, labels=labels)
+        return [p.name for p in write_pages(story, book, images, path, font=font, metadata=meta, labels=labels,
+                                                    listed=listed)]
     else:
         from storyboard.export.cbz import ComicInfo, write_cbz
         from storyboard.export.images import panel_boxes, render_pages
@@ -566,14 +613,16 @@ def _record(story, request, key, status, seconds) -> PanelRecord:
 
 
 def _script_hash(story: "Story") -> str:
-    if story.path is not None and story.path.is_file():
-        return "sha256:" + hashlib.sha256(story.path.read_bytes()).hexdigest()
+    """The hash of the script text the story was parsed from (of the story itself when it was
+    built in Python): what this render draws, even if the file is edited meanwhile."""
+    if story.text_hash is not None:
+        return story.text_hash
     return "sha256:" + hashlib.sha256(story.model_dump_json().encode()).hexdigest()
 
 
-def _run_id(story: "Story", settings: dict[str, Any]) -> str:
+def _run_id(script_hash: str, settings: dict[str, Any]) -> str:
     """A short id of this run (8 hex digits), different for every render call."""
-    h = hashlib.sha256(f"{_script_hash(story)}{json.dumps(settings, sort_keys=True, default=str)}".encode())
+    h = hashlib.sha256(f"{script_hash}{json.dumps(settings, sort_keys=True, default=str)}".encode())
     h.update(os.urandom(8))
     return h.hexdigest()[:8]
 
@@ -591,7 +640,8 @@ def _remove_manifest(output: Path) -> None:
         raise ExportError(f"cannot remove the old {path}: {err.strerror or err}") from None
 
 
-def _write_manifest(output: Path, story: "Story", settings, result: RenderResult, *, watermark: bool, seed) -> Path:
+def _write_manifest(output: Path, story: "Story", settings, result: RenderResult, *, script_hash: str,
+                    watermark: bool, seed, files: list[str] | None, run_settings: dict[str, Any]) -> Path:
     from storyboard import __version__
     from storyboard.cache import _atomic_write
 
@@ -599,16 +649,19 @@ def _write_manifest(output: Path, story: "Story", settings, result: RenderResult
         "tool": "storyboard",
         "version": __version__,
         "script": str(story.path) if story.path else None,
-        "script_hash": _script_hash(story),
+        "script_hash": script_hash,
         "title": story.title,
         "engine": settings,
         "seed": seed if seed is not None else story.generation.seed,
+        "settings": run_settings,
         "run_id": result.run_id,
         "watermark": watermark,
         "output": str(output),
         "pages": result.pages,
         "panels": [dataclasses.asdict(r) for r in result.panels],
     }
+    if files is not None:  # a page folder: the pages this run wrote, the only ones a later run removes
+        body["files"] = files
     path = manifest_path(output)
     try:
         _atomic_write(path, lambda fh: fh.write(json.dumps(body, indent=2).encode()))

@@ -9,6 +9,7 @@ as `FILE:LINE:COL: PATH: message`. Shorthands of the format (`cast: [keeper]`,
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 import types
 import typing
@@ -376,6 +377,7 @@ class Story(_Model):
 
     _path: Path | None = PrivateAttr(default=None)
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _text_hash: str | None = PrivateAttr(default=None)
 
     @field_validator("storyboard")
     @classmethod
@@ -399,6 +401,12 @@ class Story(_Model):
     def path(self) -> Path | None:
         """The script file this story was loaded from, if any."""
         return self._path
+
+    @property
+    def text_hash(self) -> str | None:
+        """"sha256:<hex>" of the script text this story was parsed from (UTF-8), if any: what
+        was read, even if the file changed since."""
+        return self._text_hash
 
     @property
     def base_dir(self) -> Path:
@@ -464,6 +472,7 @@ def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path |
         raise ScriptError(_unique(problems))
     story._path = source
     story._base_dir = base
+    story._text_hash = "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return story
 
 

@@ -17,8 +17,9 @@ def run(args) -> int:
 
     cache = PanelCache(args.cache)
     if args.action == "clear":
-        print(f"removed {cache.clear()} panels from {cache.root}")
+        removed = cache.clear()
+        print(f"removed {removed} panel{'' if removed == 1 else 's'} from {cache.root}")
         return 0
     info = cache.info()
-    print(f"{info.root}: {info.entries} panels, {info.bytes / 1e6:.1f} MB")
+    print(f"{info.root}: {info.entries} panel{'' if info.entries == 1 else 's'}, {info.bytes / 1e6:.1f} MB")
     return 0

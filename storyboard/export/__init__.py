@@ -19,7 +19,7 @@ from storyboard.errors import ExportError
 from storyboard.layout import Book, Page, PanelSlot, Rect
 from storyboard.lettering import BLACK, Font, Item, Shape, Text, letter_panel, notes_item, story_font
 
-__all__ = ["PageDrawing", "ahead", "check_lettering", "compose", "cover_crop", "atomic_path"]
+__all__ = ["PageDrawing", "ahead", "check_lettering", "compose", "cover_crop", "atomic_path", "output_lock"]
 
 BORDER_WIDTH = 1.0  # panel frame line, points
 
@@ -216,3 +216,31 @@ def atomic_path(path: Path, suffix: str) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextmanager
+def output_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock for replacing the output `path` and its manifest: an advisory
+    `flock` on the folder that holds it, so renders to outputs there replace them one at a
+    time and each output ends beside its own manifest. The kernel drops the lock when the
+    process dies, so a killed render never leaves it held. Where locks are unavailable
+    (another OS, a file system without them) nothing is locked."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    parent = Path(os.path.abspath(path)).parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as err:
+        raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            pass  # no locks on this file system: writes are still atomic, only not serialised
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

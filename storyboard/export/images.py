@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from storyboard.export import PageDrawing, atomic_path, compose, cover_crop, panel_image
 from storyboard.layout import Book, PageSpec, Rect
@@ -22,34 +22,44 @@ _SQUARE = ("border", "notes", "caption", "narration", "header", "label")
 PNG_COMPRESS_LEVEL = 3  # zlib level: 3 is ~3x faster than the default 6 for ~5 % more bytes
 
 
+def page_names(book: Book) -> list[str]:
+    """The file names of the book's PNG pages: `page-001.png`, ... (more digits past 999)."""
+    digits = max(3, len(str(len(book.pages))))
+    return [f"page-{page.number:0{digits}d}.png" for page in book.pages]
+
+
 def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], folder: str | Path, *,
                 font: str | Path | Font | None = None, metadata: dict | None = None,
-                labels: bool = False) -> list[Path]:
-    """Write one PNG per page (`page-001.png`, ...) at the page dpi into `folder`, each
-    atomically. `metadata` (a `storyboard.provenance.provenance()` record) goes into each
-    page's text chunks with the pixel boxes of its panels; `labels` letters the draft notes
-    (see `export.compose`). Returns the paths in page order."""
-    folder = Path(folder)
+                labels: bool = False, listed: Iterable[str] = ()) -> list[Path]:
+    """Write one PNG per page (`page-001.png`, ...) at the page dpi into `folder`, replacing
+    the folder's pages as a whole (`storyboard.export.folder`): a reader sees all the old
+    pages or all the new ones. Only pages storyboard wrote are removed (`listed`: the
+    previous manifest's files, or those carrying its provenance chunk); other files stay.
+    `metadata` (a `storyboard.provenance.provenance()` record) goes into each page's text
+    chunks with the pixel boxes of its panels; `labels` letters the draft notes (see
+    `export.compose`). Returns the paths in page order. Raises ExportError, also when a file
+    storyboard did not write has a page's name."""
+    from storyboard import __version__
+    from storyboard.export.folder import replaced_folder
+    from storyboard.provenance import png_info
+
     lettering_font = font if isinstance(font, Font) else story_font(story, font)
     drawings = compose(story, book, lettering_font, labels=labels)
-    digits = max(3, len(str(len(drawings))))
-    boxes = panel_boxes(book)
-    paths = []
-    stale = {p for p in folder.glob("page-*.png")} if folder.is_dir() else set()
-    for drawing, page_boxes in zip(drawings, boxes):
-        image = render_page(drawing, images, book.spec.dpi, lettering_font)
-        options = {}
-        if metadata is not None:
-            from storyboard.provenance import png_info
+    names = page_names(book)
+    with replaced_folder(Path(folder), names, listed) as stage:
+        for drawing, page_boxes, name in zip(drawings, panel_boxes(book), names):
+            image = render_page(drawing, images, book.spec.dpi, lettering_font)
+            if metadata is not None:
+                info = png_info(metadata, panels=page_boxes)
+            else:  # still marked as storyboard's own, so a later render may replace it
+                from PIL import PngImagePlugin
 
-            options["pnginfo"] = png_info(metadata, panels=page_boxes)
-        path = folder / f"page-{drawing.number:0{digits}d}.png"
-        with atomic_path(path, ".png") as tmp:
-            image.save(tmp, "PNG", compress_level=PNG_COMPRESS_LEVEL, dpi=image.info["dpi"], **options)
-        paths.append(path)
-    for leftover in stale - set(paths):  # pages of an earlier, longer render
-        leftover.unlink(missing_ok=True)
-    return paths
+                info = PngImagePlugin.PngInfo()
+                info.add_text("Software", f"storyboard {__version__}")
+            with atomic_path(stage / name, ".png") as tmp:
+                image.save(tmp, "PNG", compress_level=PNG_COMPRESS_LEVEL, dpi=image.info["dpi"],
+                           pnginfo=info)
+    return [Path(folder) / name for name in names]
 
 
 def render_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,

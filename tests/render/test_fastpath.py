@@ -125,12 +125,12 @@ def test_panel_gone_before_its_export_is_drawn_again(script, tmp_path, monkeypat
     real_get = PanelCache.get
     lost = []
 
-    def cleared_meanwhile(self, key):
+    def cleared_meanwhile(self, key, size=None):
         if not lost:  # another process's `cache clear` between the lookup and the decode
             lost.append(key)
             for path in (tmp_path / "cache").glob(f"??/{key}*"):
                 path.unlink()
-        return real_get(self, key)
+        return real_get(self, key, size)
 
     monkeypatch.setattr(PanelCache, "get", cleared_meanwhile)
     result = render(script, tmp_path, "pages")
