@@ -15,6 +15,8 @@ from PIL import Image
 import storyboard
 from storyboard.cache import PanelCache
 from storyboard.cli import main
+from storyboard.drawing import Drawing
+from storyboard.engines.draft import DraftEngine
 from storyboard.errors import StoryboardError
 from tests.render.test_crash import assert_cache_sound, long_story
 
@@ -27,13 +29,20 @@ def script(tmp_path) -> Path:
 
 
 def render(script: Path, out, cache, **kw):
-    return storyboard.render(script, engine="draft", out=out, cache=cache, watermark=False, **kw)
+    return storyboard.render(script, engine=kw.pop("engine", "draft"), out=out, cache=cache, watermark=False, **kw)
+
+
+def raster_engine() -> DraftEngine:
+    """The draft engine drawing pixels, so the cache holds PNG entries."""
+    engine = DraftEngine()
+    engine.draws_vectors = False
+    return engine
 
 
 def test_cache_clear_removes_only_its_own_entries(script, tmp_path, capsys):
     cache = tmp_path / "cache"
     render(script, tmp_path / "out.pdf", cache)
-    keys = {p.stem for p in cache.glob("??/*.png")}
+    keys = {p.stem for p in cache.glob("??/*.drawing")}
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (outside / "keep.txt").write_text("not a panel")
@@ -164,25 +173,34 @@ def test_manifest_hashes_the_script_as_read_at_the_start(script, tmp_path):
     assert manifest["settings"]["max_side"] == 512 and manifest["settings"]["upscale"] == "lanczos"
 
 
-def test_odd_cache_entries_are_misses(script, tmp_path):
+@pytest.mark.parametrize("kind", ["png", "drawing"])
+def test_odd_cache_entries_are_misses(script, tmp_path, kind):
     cache = tmp_path / "cache"
-    first = render(script, tmp_path / "out.pdf", cache)
-    entries = sorted(cache.glob("??/*.png"))
-    folder, fifo, wrong, huge = entries[:4]
+    engine = raster_engine() if kind == "png" else DraftEngine()
+    first = render(script, tmp_path / "out.pdf", cache, engine=engine)
+    entries = sorted(cache.glob(f"??/*.{kind}"))
+    folder, fifo, wrong, damaged = entries[:4]
     for path in entries[:4]:
         path.unlink()
     folder.mkdir()  # a folder where an entry should be
     os.mkfifo(tmp_path / "fifo")
     fifo.symlink_to(tmp_path / "fifo")  # a symlink to a FIFO: opening it would block forever
-    Image.new("RGB", (7, 5), "red").save(wrong)  # an entry of the wrong size
-    Image.new("1", (20000, 20000)).save(huge)  # valid, huge, and a decompression bomb to PIL
-    again = render(script, tmp_path / "again.pdf", cache)
+    if kind == "png":
+        Image.new("RGB", (7, 5), "red").save(wrong)  # an entry of the wrong size
+        Image.new("1", (20000, 20000)).save(damaged)  # valid, huge, and a decompression bomb to PIL
+    else:
+        wrong.write_bytes(Drawing(7, 5, (255, 255, 255), ()).to_bytes())
+        damaged.write_bytes(wrong.read_bytes()[:-3])
+    again = render(script, tmp_path / "again.pdf", cache, engine=engine)
     assert again.panels_generated == 4 and again.panels_cached == PANELS - 4
     assert again.panels_total == first.panels_total
     assert folder.is_dir() and (tmp_path / "fifo").is_fifo()  # never removed, never followed
     assert fifo.is_file() and not fifo.is_symlink()  # the link itself was replaced by a panel
-    with Image.open(wrong) as image:
-        assert image.size != (7, 5)  # the wrong-size entry was replaced by a right one
+    if kind == "png":
+        with Image.open(wrong) as image:
+            assert image.size != (7, 5)  # the wrong-size entry was replaced by a right one
+    else:
+        assert Drawing.from_bytes(wrong.read_bytes()).width != 7
 
 
 def test_a_cache_root_that_is_a_file_is_one_line(script, tmp_path, capsys):
