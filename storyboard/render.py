@@ -77,15 +77,22 @@ class RenderResult:
         }
 
 
+_SUFFIXES = {".pdf": "pdf", ".cbz": "cbz", ".webtoon": "webtoon", ".mp4": "animatic", ".csv": "shotlist"}
+FOLDER_FORMATS = ("pages", "webtoon")
+
+
 def output_format(path: str | Path) -> str:
-    """`pdf`, `cbz`, or `pages` (a folder of PNG pages: a path ending in / or without suffix)."""
+    """The format an output path asks for: `pdf`, `cbz`, `webtoon` (a folder named *.webtoon),
+    `animatic` (.mp4), `shotlist` (.csv), or `pages` (a folder of PNG pages: a path ending in /
+    or without suffix)."""
     text = str(path)
     suffix = Path(text).suffix.lower()
+    if suffix in _SUFFIXES:
+        return _SUFFIXES[suffix]
     if text.endswith(("/", os.sep)) or not suffix:
         return "pages"
-    if suffix in (".pdf", ".cbz"):
-        return suffix[1:]
-    raise ExportError(f"unknown output format '{suffix}' for {text}: use .pdf, .cbz, or a folder for PNG pages")
+    raise ExportError(f"unknown output format '{suffix}' for {text}: use .pdf, .cbz, .mp4 (animatic), "
+                      ".csv (shot list), a folder named *.webtoon, or a folder for PNG pages")
 
 
 def _check_outputs(outputs: Sequence[str | Path]) -> list[tuple[Path, str]]:
@@ -95,10 +102,11 @@ def _check_outputs(outputs: Sequence[str | Path]) -> list[tuple[Path, str]]:
             raise ExportError("an output path is empty: give file.pdf, file.cbz or a folder/ for PNG pages")
         fmt = output_format(out)
         path = Path(out)
-        parent = path if fmt == "pages" else path.parent
-        if fmt == "pages" and path.exists() and not path.is_dir():
-            raise ExportError(f"cannot write PNG pages into {out}: it is a file")
-        if fmt != "pages" and path.is_dir():
+        folder = fmt in FOLDER_FORMATS
+        parent = path if folder else path.parent
+        if folder and path.exists() and not path.is_dir():
+            raise ExportError(f"cannot write {'PNG pages' if fmt == 'pages' else 'a webtoon strip'} into {out}: it is a file")
+        if not folder and path.is_dir():
             raise ExportError(f"cannot write {out}: it is a folder")
         anchor = _existing_ancestor(parent)  # missing folders are made, for every format
         if not anchor.is_dir():
@@ -591,6 +599,18 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
 
         return [p.name for p in write_pages(story, book, images, path, font=font, metadata=meta, labels=labels,
                                                     listed=listed)]
+    elif fmt == "webtoon":
+        from storyboard.export.webtoon import write_webtoon
+
+        write_webtoon(story, book, images, path, font=font, metadata=meta)
+    elif fmt == "animatic":
+        from storyboard.export.animatic import write_animatic
+
+        write_animatic(story, images, path)
+    elif fmt == "shotlist":
+        from storyboard.export.shotlist import write_shotlist
+
+        write_shotlist(story, path)
     else:
         from storyboard.export.cbz import ComicInfo, write_cbz
         from storyboard.export.images import panel_boxes, render_pages

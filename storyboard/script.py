@@ -344,6 +344,7 @@ class Panel(_Model):
     seed: int | None = Field(None, ge=0, lt=2**63)
     prompt: Text | None = None
     new_page: bool = False
+    duration: float | None = Field(None, gt=0, le=600)  # animatic seconds (an extension)
 
     @field_validator("cast", mode="before")
     @classmethod
@@ -364,6 +365,23 @@ class Scene(_Model):
     panels: list[Panel] = Field(min_length=1)
 
 
+class Animatic(_Model):
+    """Timing and frame of the animatic video (`-o story.mp4`), an extension of the format."""
+
+    words_per_minute: float = Field(160.0, ge=60, le=600)
+    min_seconds: float = Field(2.0, ge=0.1, le=60)
+    motion: Literal["none", "push-in"] = "none"
+    fps: int = Field(24, ge=1, le=60)
+    height: int = Field(720, ge=144, le=2160)
+
+
+class Webtoon(_Model):
+    """The vertical strip (`-o story.webtoon/`), an extension of the format."""
+
+    width: int = Field(800, ge=320, le=2000)
+    max_height: int = Field(1280, ge=400, le=20000)
+
+
 class Story(_Model):
     storyboard: int = 1
     title: NonEmpty
@@ -372,6 +390,8 @@ class Story(_Model):
     page: PageSettings = PageSettings()
     style: Style = Style()
     generation: Generation = Generation()
+    animatic: Animatic = Animatic()
+    webtoon: Webtoon = Webtoon()
     characters: dict[Annotated[str, AfterValidator(_character_id)], Character] = {}
     scenes: list[Scene] = Field(min_length=1)
 

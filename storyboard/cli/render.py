@@ -44,7 +44,8 @@ def register(sub) -> None:
     p = sub.add_parser("render", help="render a story to PDF, CBZ or PNG pages")
     p.add_argument("script", help="story script (.yaml)")
     p.add_argument("-o", "--output", action="append", metavar="OUT",
-                   help="output: file.pdf, file.cbz, or a folder (ending in /) of PNG pages; repeatable "
+                   help="output: file.pdf, file.cbz, a folder (ending in /) of PNG pages, a webtoon strip "
+                        "folder (name.webtoon/), an animatic (file.mp4) or a shot list (file.csv); repeatable "
                         "(default: SCRIPT name with .pdf, in the current folder)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object instead of the summary line")
     add_generation_arguments(p)

@@ -1,0 +1,50 @@
+"""`storyboard import SCREENPLAY.fountain -o story.yaml`: a story script from a screenplay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ORDER = 15
+MAX_BYTES = 4 << 20  # a feature screenplay is about 200 kB
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "import",
+        help="write a story script from a Fountain screenplay",
+        description="Write a story script (a storyboard sheet, draft engine) from a Fountain "
+        "screenplay: scene headings become scenes, action paragraphs panels, dialogue the lines "
+        "of the characters on stage. The result validates; check shots and cast, then render it.",
+    )
+    p.add_argument("screenplay", help="a .fountain (or .spmd / .txt) screenplay")
+    p.add_argument("-o", "--output", metavar="STORY.yaml", help="where to write (default: the screenplay's name with .yaml)")
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from storyboard.errors import ExportError, StoryboardError
+    from storyboard.export import atomic_path
+    from storyboard.importers.fountain import import_fountain
+    from storyboard.script import parse_story
+
+    source = Path(args.screenplay)
+    out = Path(args.output) if args.output else Path(source.with_suffix(".yaml").name)
+    try:
+        if not source.is_file():
+            raise StoryboardError(f"{source}: {'no such file' if not source.exists() else 'not a regular file'}")
+        if source.stat().st_size > MAX_BYTES:
+            raise StoryboardError(f"{source}: larger than {MAX_BYTES >> 20} MiB, not a screenplay")
+        text = source.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise StoryboardError(f"{source}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except OSError as err:
+        raise StoryboardError(f"{source}: cannot read: {err.strerror or err}") from None
+    if out.exists() and not args.force:
+        raise ExportError(f"{out} exists: pass --force to replace it")
+    script = import_fountain(text, default_title=source.stem.replace("_", " ").replace("-", " ").strip() or "Untitled")
+    story = parse_story(script, filename=str(out), base_dir=out.parent)  # never write what would not validate
+    with atomic_path(out, ".yaml") as tmp:
+        tmp.write_text(script, encoding="utf-8")
+    print(f"wrote {out}: {story.summary()}")
+    return 0

@@ -1,0 +1,167 @@
+"""Webtoon export: the story as one vertical strip, cut into images for scrolling platforms.
+
+Panels are stacked in reading order across the full strip width (`webtoon.width`, 800 px by
+default), each at the aspect of its art in the page layout, so the panels drawn for the pages
+are reused as they are. Space between panels follows the story's beats: a small gap inside a
+scene, a large one at a scene change. Balloons are lettered at the strip's own scale (the
+strip is laid out as one page of `STRIP_DPI`, so dialogue is about 22 px high at any width).
+The strip is cut into numbered images no taller than `webtoon.max_height` (1280 px by
+default), never through a balloon, caption or sound effect, preferably in a gap.
+
+The output folder holds `001.png`, `002.png`, ..., `full.png` (the whole strip) and
+`strip.json` (sizes and cut positions). It is written beside the target and swapped in with
+renames, so a reader sees the old strip or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+from storyboard.errors import ExportError
+from storyboard.layout import Book, Page, PageSpec, PanelSlot, Rect
+
+STRIP_DPI = 240  # pixels per inch of the strip: 6.5 pt lettering is 22 px
+PANEL_GAP_PX = 60
+SCENE_GAP_PX = 220
+END_PX = 60  # above the first panel and below the last
+LETTERED = ("speech", "thought", "whisper", "shout", "caption", "narration", "sfx")
+MARKER = "strip.json"
+
+
+def strip_book(story: Any, book: Book) -> Book:
+    """One page holding every panel of `book` stacked in reading order across the strip."""
+    k = 72.0 / STRIP_DPI  # points per strip pixel
+    width_px = story.webtoon.width
+    slots_in_order = sorted(book.slots(), key=lambda s: (s.scene, s.panel))
+    heights, gaps = [], []
+    previous = None
+    for slot in slots_in_order:
+        aspect = slot.art.w / slot.art.h
+        heights.append(round(width_px / aspect))
+        gaps.append(END_PX if previous is None else SCENE_GAP_PX if slot.scene != previous else PANEL_GAP_PX)
+        previous = slot.scene
+    total_px = sum(heights) + sum(gaps) + END_PX
+    width, height = width_px * k, total_px * k
+    spec = PageSpec(width=width, height=height, bleed=0.0, margin=0.0, gutter=0.0, dpi=STRIP_DPI,
+                    reading=book.spec.reading, kind="webtoon")
+    slots, top = [], 0
+    for order, (slot, h, gap) in enumerate(zip(slots_in_order, heights, gaps)):
+        top += gap
+        rect = Rect(0.0, (total_px - top - h) * k, width, h * k)  # y up, like every page
+        slots.append(PanelSlot(slot.scene, slot.panel, order, rect, rect, slot.gen_width, slot.gen_height,
+                               width_px, h, number=slot.number))
+        top += h
+    return Book(spec, (Page(1, "webtoon", tuple(slots)),))
+
+
+def cuts(height: int, limit: int, gaps: list[tuple[int, int]], keep: list[tuple[int, int]]) -> list[int]:
+    """Where to cut a strip of `height` px into pieces of at most `limit` px: the y of each cut.
+
+    `keep` are the spans (top, bottom) no cut may cross (lettering); `gaps` the spans between
+    panels, where a cut is best. Each piece is as tall as allowed: the lowest gap within reach,
+    else the lowest line that crosses no kept span."""
+    out, top = [], 0
+    while height - top > limit:
+        reach = top + limit
+        in_gaps = [min(b, reach) for a, b in gaps if a < reach and b > top + 1 and min(b, reach) > top]
+        free = [y for y in range(reach, top, -1) if not any(a < y < b for a, b in keep)]
+        if in_gaps and (not free or max(in_gaps) >= free[0] - limit // 3):
+            y = max(in_gaps)
+        elif free:
+            y = free[0]
+        else:  # a single lettered element taller than the limit: cannot be avoided
+            y = reach
+        out.append(y)
+        top = y
+    return out
+
+
+def write_webtoon(story: Any, book: Book, images: Mapping[tuple[int, int], Any], folder: str | Path, *,
+                  font: Any, metadata: dict | None = None) -> list[Path]:
+    """Write the strip into `folder`; returns the numbered images in order."""
+    from storyboard.export import compose
+    from storyboard.export.images import PNG_COMPRESS_LEVEL, render_page
+
+    folder = Path(folder)
+    strip = strip_book(story, book)
+    drawing = compose(story, strip, font)[0]
+    image = render_page(drawing, images, STRIP_DPI, font)
+    k = STRIP_DPI / 72.0
+    top_pt = drawing.trim.y1
+
+    def span(rect: Rect) -> tuple[int, int]:
+        return int((top_pt - rect.y1) * k), int(round((top_pt - rect.y) * k + 0.5))
+
+    keep = [span(item.bounds) for item in drawing.items if item.kind in LETTERED]
+    panels = sorted((span(slot.art) for slot in strip.pages[0].slots))
+    gaps = [(a[1], b[0]) for a, b in zip(panels, panels[1:])]
+    positions = [0, *cuts(image.height, story.webtoon.max_height, gaps, keep), image.height]
+    options = {}
+    if metadata is not None:
+        from storyboard.provenance import png_info
+
+        options["pnginfo"] = png_info(metadata)
+    names = []
+    with _swapped_in(folder) as work:
+        digits = max(3, len(str(len(positions) - 1)))
+        for index, (a, b) in enumerate(zip(positions, positions[1:]), start=1):
+            name = f"{index:0{digits}d}.png"
+            image.crop((0, a, image.width, b)).save(work / name, "PNG", compress_level=PNG_COMPRESS_LEVEL, **options)
+            names.append(name)
+        image.save(work / "full.png", "PNG", compress_level=PNG_COMPRESS_LEVEL, **options)
+        record = {"width": image.width, "height": image.height, "max_height": story.webtoon.max_height,
+                  "cuts": positions[1:-1], "images": [{"file": n, "top": a, "height": b - a}
+                                                      for n, a, b in zip(names, positions, positions[1:])],
+                  "full": "full.png"}
+        (work / MARKER).write_text(json.dumps(record, indent=2), encoding="utf-8")
+    return [folder / n for n in names]
+
+
+class _swapped_in:
+    """A fresh folder beside `target`, renamed onto it when the block succeeds. The old strip
+    is renamed away first and deleted after; a folder that is not a strip is never replaced."""
+
+    def __init__(self, target: Path):
+        self.target = target
+
+    def __enter__(self) -> Path:
+        t = self.target
+        if t.is_symlink() or (t.exists() and not t.is_dir()):
+            raise ExportError(f"cannot write {t}: it exists and is not a folder")
+        if t.is_dir() and any(t.iterdir()) and not (t / MARKER).is_file():
+            raise ExportError(f"cannot write {t}: the folder holds other files and is not a webtoon strip")
+        try:
+            t.parent.mkdir(parents=True, exist_ok=True)
+            self.work = Path(tempfile.mkdtemp(prefix=f".{t.name}.", dir=t.parent))
+        except OSError as err:
+            raise ExportError(f"cannot write {t}: {err.strerror or err}") from None
+        return self.work
+
+    def __exit__(self, kind, err, tb):
+        if err is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+            return False
+        old = None
+        try:
+            os.chmod(self.work, 0o777 & ~_umask())
+            if self.target.exists():
+                old = self.target.with_name(f"{self.work.name}.old")
+                os.rename(self.target, old)
+            os.rename(self.work, self.target)
+        except OSError as error:
+            shutil.rmtree(self.work, ignore_errors=True)
+            raise ExportError(f"cannot write {self.target}: {error.strerror or error}") from None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return False
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,1 @@
+"""Screenplays and other formats into story scripts."""

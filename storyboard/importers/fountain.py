@@ -1,0 +1,326 @@
+"""Fountain screenplays (https://fountain.io) into story scripts.
+
+Parsing is screenplain's (a maintained Fountain parser; the `fountain` extra). The mapping:
+
+| Fountain | story script |
+|---|---|
+| title page `Title:` / `Author:` (or `Authors:`, `Credit:`) | `title`, `author` |
+| scene heading (`INT. KITCHEN - NIGHT`, forced `.HEADING`, `#12#` numbers) | a scene; `setting` from the heading, `id` from its number or words |
+| action paragraph (and forced `!action`) | a panel: `action` is the paragraph; `shot` from a leading cue (CLOSE ON, WIDE, INSERT, ...), else `medium` |
+| centred text (`> THE END <`) | a title-card panel with the text as its caption |
+| dialogue (`MARA`, `@McCLANE`, extensions `(V.O.)` `(O.S.)` `(CONT'D)`) | lines of the panel it follows; the speaker joins that panel's cast (a sixth speaker opens a new panel); `(V.O.)` is narration |
+| parentheticals `(whispering)`, `(shouting)`, `(thinking)` ... | the line's `kind`: whisper, shout, thought |
+| dual dialogue (`^`) | both speakers in the same panel |
+| transitions (`CUT TO:`), sections (`#`), synopses (`=`), notes (`[[...]]`) | YAML comments where they stood |
+| page breaks (`===`) | `new_page: true` on the next panel |
+| boneyard (`/* ... */`) | dropped, as Fountain says |
+
+Characters get ids from their names and a description from the action sentence that first
+names them in capitals (the screenplay convention for introducing a character).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from storyboard.errors import require
+
+NOTE = re.compile(r"\[\[(.*?)\]\]", re.S)
+MARK_OPEN, MARK_CLOSE = "\u27e6", "\u27e7"  # notes survive parsing inside these brackets
+MARKED = re.compile(f"{MARK_OPEN}(.*?){MARK_CLOSE}", re.S)
+SHOTS = [  # leading cue of an action paragraph -> shot
+    (re.compile(r"^(EXTREME CLOSE[- ]?UP|ECU|EXTREME CLOSE ON)\b"), "extreme-close-up"),
+    (re.compile(r"^(CLOSE ON|CLOSE[- ]?UP|CU|INSERT|TIGHT ON)\b"), "close-up"),
+    (re.compile(r"^(OVER THE SHOULDER|OVER-THE-SHOULDER|OTS)\b"), "over-shoulder"),
+    (re.compile(r"^(ESTABLISHING|AERIAL)\b"), "establishing"),
+    (re.compile(r"^(WIDE|WIDE SHOT|WIDE ON|LONG SHOT|LS)\b"), "wide"),
+    (re.compile(r"^(MEDIUM|MEDIUM SHOT|MS|ANGLE ON|ON)\b"), "medium"),
+]
+KINDS = [  # words of a parenthetical -> dialogue kind
+    (re.compile(r"whisper|quiet|softly|under (?:his|her|their) breath|hush|murmur|sotto", re.I), "whisper"),
+    (re.compile(r"shout|yell|scream|loud|call(?:s|ing) out|bellow|roar", re.I), "shout"),
+    (re.compile(r"think|thought|to (?:him|her|them)self", re.I), "thought"),
+]
+
+
+@dataclass
+class _Panel:
+    action: str
+    shot: str = "medium"
+    cast: list[str] = field(default_factory=list)
+    lines: list[tuple[str, str, str]] = field(default_factory=list)  # (speaker, text, kind)
+    caption: str | None = None
+    new_page: bool = False
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Scene:
+    id: str
+    setting: str
+    panels: list[_Panel] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+
+
+def import_fountain(text: str, *, default_title: str = "Untitled") -> str:
+    """The story script (YAML text) for a Fountain screenplay; valid for `storyboard validate`.
+
+    Raises MissingExtraError when screenplain (the `fountain` extra) is not installed."""
+    parser = require("screenplain.parsers.fountain", "fountain")
+    types = require("screenplain.types", "fountain")
+    marked = NOTE.sub(lambda m: f"{MARK_OPEN}{' '.join(m.group(1).split())}{MARK_CLOSE}", text)
+    play = parser.parse(io.StringIO(marked))
+    builder = _Builder()
+    for paragraph in play.paragraphs:
+        builder.add(paragraph, types)
+    title = " ".join(play.title_page.get("Title", [])) or default_title
+    author = " ".join(play.title_page.get("Author", []) or play.title_page.get("Authors", [])
+                      or play.title_page.get("Credit", []))
+    return builder.yaml(_plain(title), _plain(author))
+
+
+class _Builder:
+    def __init__(self):
+        self.scenes: list[_Scene] = []
+        self.names: dict[str, str] = {}  # id -> display name
+        self.actions: list[str] = []  # every action text, for character descriptions
+        self.pending: list[str] = []  # comments waiting for the next scene or panel
+        self.page_break = False
+
+    # -- paragraphs ---------------------------------------------------------------------
+
+    def add(self, paragraph: Any, t: Any) -> None:
+        if isinstance(paragraph, t.Slug):
+            self._scene(_plain(str(paragraph.line)), paragraph.scene_number, paragraph.synopsis)
+        elif isinstance(paragraph, t.Action):
+            self._action(" ".join(str(line) for line in paragraph.lines), centred=paragraph.centered)
+        elif isinstance(paragraph, t.Dialog):
+            self._dialog(paragraph)
+        elif isinstance(paragraph, t.DualDialog):
+            self._dialog(paragraph.left)
+            self._dialog(paragraph.right, same_panel=True)
+        elif isinstance(paragraph, t.Transition):
+            self.pending.append(_plain(str(paragraph.line)))
+        elif isinstance(paragraph, t.Section):
+            self.pending.append(f"{'#' * paragraph.level} {_plain(str(paragraph.text))}")
+            if paragraph.synopsis:
+                self.pending.append(f"= {_plain(paragraph.synopsis)}")
+        elif isinstance(paragraph, t.PageBreak):
+            self.page_break = True
+
+    def _scene(self, heading: str, number: Any, synopsis: str | None) -> None:
+        heading, notes = _notes(heading)
+        ident = _scene_id(str(number) if number else heading, {s.id for s in self.scenes})
+        scene = _Scene(ident, _setting(heading), comments=[*self.pending, heading, *notes])
+        if synopsis:
+            scene.comments.append(f"= {_plain(synopsis)}")
+        self.pending = []
+        self.scenes.append(scene)
+
+    def _current_scene(self) -> _Scene:
+        if not self.scenes:
+            self.scenes.append(_Scene("opening", "", comments=self.pending))
+            self.pending = []
+        return self.scenes[-1]
+
+    def _action(self, text: str, *, centred: bool = False) -> None:
+        text, notes = _notes(_plain(text))
+        if not text:  # a paragraph that was only notes
+            self.pending += notes
+            return
+        self.actions.append(text)
+        if centred:
+            panel = _Panel("title card", shot="medium", caption=text)
+        else:
+            panel = _Panel(text, shot=_shot(text))
+        self._panel(panel, notes)
+
+    def _panel(self, panel: _Panel, notes: list[str] = ()) -> _Panel:
+        panel.comments = [*self.pending, *notes]
+        panel.new_page, self.page_break, self.pending = self.page_break, False, []
+        self._current_scene().panels.append(panel)
+        return panel
+
+    def _dialog(self, dialog: Any, *, same_panel: bool = False) -> None:
+        name, extension = _speaker(_plain(str(dialog.character)))
+        narration = "VO" in re.sub(r"[^A-Z]", "", extension.upper())  # a voice-over is a caption
+        ident = self._character(name, register=not narration)
+        scene = self._current_scene()
+        panel = scene.panels[-1] if scene.panels else self._panel(_Panel(f"{_display(name)} speaks"))
+        if not narration and ident not in panel.cast:
+            if len(panel.cast) >= 5 and not same_panel:
+                panel = self._panel(_Panel(f"{panel.action} (continued)", shot=panel.shot))
+            if len(panel.cast) < 5:
+                panel.cast.append(ident)
+            else:  # a sixth speaker in one dual block: only a caption can carry the line
+                narration = True
+        kind = "speech"
+        for is_parenthetical, line in dialog.blocks:
+            words, notes = _notes(_plain(str(line)))
+            panel.comments += notes
+            if not words:
+                continue
+            if is_parenthetical:
+                kind = _kind(words)
+                continue
+            if narration:
+                panel.lines.append(("narration", f"{_display(name)}: {words}", "speech"))
+            elif panel.lines and panel.lines[-1][0] == ident and panel.lines[-1][2] == kind:
+                speaker, before, _ = panel.lines.pop()
+                panel.lines.append((speaker, f"{before} {words}", kind))  # one speech, wrapped lines
+            else:
+                panel.lines.append((ident, words, kind))
+
+    def _character(self, name: str, *, register: bool = True) -> str:
+        """The id of the character called `name`; a new one is added to the cast list only
+        when it is drawn (`register`), not for a voice that is only heard."""
+        for ident, known in self.names.items():
+            if known.upper() == name.upper():
+                return ident
+        ident = _character_id(name, set(self.names))
+        if register:
+            self.names[ident] = _display(name)
+        return ident
+
+    # -- output -------------------------------------------------------------------------
+
+    def yaml(self, title: str, author: str) -> str:
+        out = ["# Imported from a Fountain screenplay by `storyboard import`: one scene per scene heading,",
+               "# one panel per action paragraph. Check shots and cast, then render with the draft engine.",
+               f"title: {_q(title)}"]
+        if author:
+            out.append(f"author: {_q(author)}")
+        out += ["page:", "  size: storyboard", "generation:", "  engine: draft   # diffusion once the models are installed"]
+        if self.names:
+            out.append("characters:")
+            for ident, name in self.names.items():
+                out += [f"  {ident}:", f"    name: {_q(name)}", f"    description: {_q(self._description(name))}"]
+        out.append("scenes:")
+        for scene in self.scenes or [_Scene("scene-1", "")]:
+            out += [f"  # {_comment(c)}" for c in scene.comments]
+            out += [f"  - id: {_q(scene.id)}"]
+            if scene.setting:
+                out.append(f"    setting: {_q(scene.setting)}")
+            out.append("    panels:")
+            for panel in scene.panels or [_Panel("(no action)")]:
+                out += [f"      # {_comment(c)}" for c in panel.comments]
+                out.append(f"      - action: {_q(panel.action)}")
+                if panel.shot != "medium":
+                    out.append(f"        shot: {panel.shot}")
+                if panel.new_page:
+                    out.append("        new_page: true")
+                if panel.caption:
+                    out.append(f"        caption: {_q(panel.caption)}")
+                if panel.cast:
+                    out.append(f"        cast: [{', '.join(panel.cast)}]")
+                if panel.lines:
+                    out.append("        dialogue:")
+                    for speaker, text, kind in panel.lines:
+                        if kind == "speech":
+                            out.append(f"          - {speaker}: {_q(text)}")
+                        else:
+                            out.append(f"          - {speaker}: {{text: {_q(text, flow=True)}, kind: {kind}}}")
+        out += [f"# {_comment(c)}" for c in self.pending]
+        return "\n".join(out) + "\n"
+
+    def _description(self, name: str) -> str:
+        upper = name.upper()
+        for text in self.actions:
+            if re.search(rf"(?<![\w]){re.escape(upper)}(?![\w])", text):
+                for sentence in re.split(r"(?<=[.!?])\s+", text):
+                    if upper in sentence:
+                        return sentence
+        return name
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+def _plain(text: str) -> str:
+    """Fountain emphasis markers gone, whitespace collapsed."""
+    text = re.sub(r"(\*{1,3}|_)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
+    return " ".join(text.replace("\\*", "*").replace("\\_", "_").split())
+
+
+def _notes(text: str) -> tuple[str, list[str]]:
+    notes = [f"[[{n.strip()}]]" for n in MARKED.findall(text)]
+    return " ".join(MARKED.sub(" ", text).split()), notes
+
+
+def _shot(action: str) -> str:
+    for pattern, shot in SHOTS:
+        if pattern.match(action.upper()):
+            return shot
+    return "medium"
+
+
+def _kind(parenthetical: str) -> str:
+    for pattern, kind in KINDS:
+        if pattern.search(parenthetical):
+            return kind
+    return "speech"
+
+
+def _speaker(cue: str) -> tuple[str, str]:
+    """('MARA', 'V.O.') from 'MARA (V.O.)'; CONT'D is not an extension that matters here."""
+    cue = cue.rstrip("^").strip()
+    found = re.match(r"^(.*?)\s*\(([^)]*)\)\s*(?:\(([^)]*)\))?\s*$", cue)
+    if not found:
+        return cue, ""
+    extensions = [e for e in found.groups()[1:] if e and "CONT" not in e.upper()]
+    return found.group(1).strip(), " ".join(extensions)
+
+
+def _character_id(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "character"
+    if not base[0].isalpha():
+        base = f"c-{base}"
+    if base == "narration":
+        base = "narrator"
+    ident, n = base, 2
+    while ident in taken:
+        ident, n = f"{base}-{n}", n + 1
+    return ident
+
+
+def _display(name: str) -> str:
+    return " ".join(w if any(c.islower() for c in w) else w.capitalize() for w in name.split())
+
+
+def _scene_id(text: str, taken: set[str]) -> str:
+    base = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-") or "scene"
+    ident, n = base, 2
+    while ident in taken:
+        ident, n = f"{base}-{n}", n + 1
+    return ident
+
+
+def _setting(heading: str) -> str:
+    """'interior, kitchen, night' from 'INT. KITCHEN - NIGHT'."""
+    found = re.match(r"^(INT\.?/EXT\.?|INT/EXT|I/E|INT|EXT|EST)[ .]+(.*)$", heading, re.I)
+    where = {"int": "interior", "ext": "exterior", "est": "establishing"}
+    if not found:
+        return heading.lower()
+    prefix = found.group(1).lower().rstrip(".")
+    place = [p.strip().lower() for p in found.group(2).split(" - ") if p.strip()]
+    lead = "interior and exterior" if "/" in prefix else where.get(prefix, prefix)
+    return ", ".join([*place[:1], lead, *place[1:]])
+
+
+_SAFE = re.compile(r"[A-Za-z\u00c0-\uffff][\w ,.'!?;()\-\u2019\u00c0-\uffff]*")
+_WORDS_OF_YAML = {"yes", "no", "true", "false", "null", "on", "off", "y", "n", "~"}
+
+
+def _q(text: str, *, flow: bool = False) -> str:
+    """A YAML scalar for `text`: plain when that reads back as the same string, else quoted."""
+    plain = (_SAFE.fullmatch(text) and text.lower() not in _WORDS_OF_YAML and not text.endswith((":", " "))
+             and not (flow and "," in text))
+    return text if plain else json.dumps(text, ensure_ascii=False)
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,89 @@
+"""Fountain import: every element type lands where the mapping says, and the script validates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storyboard.cli import main
+from storyboard.script import load_story
+
+pytest.importorskip("screenplain")
+SAMPLE = Path(__file__).with_name("sample.fountain")
+
+
+@pytest.fixture
+def imported(tmp_path) -> tuple[Path, str]:
+    out = tmp_path / "vault.yaml"
+    assert main(["import", str(SAMPLE), "-o", str(out)]) == 0
+    return out, out.read_text()
+
+
+def test_structure(imported):
+    path, text = imported
+    story = load_story(path)
+    assert story.title == "The Vault" and story.author == "R. Writer"
+    assert story.page.size == "storyboard" and story.generation.engine == "draft"
+    assert [s.id for s in story.scenes] == ["1", "vault-corridor", "ext-rooftop-night"]
+    assert story.scenes[0].setting == "bank lobby, interior, day"
+    assert [len(s.panels) for s in story.scenes] == [2, 1, 2]
+    assert set(story.characters) == {"vic", "lou", "brick", "mcclane"}  # the narrator is only heard
+    assert story.characters["vic"].description.startswith("VIC (40s, grey suit, calm)")
+    assert story.characters["mcclane"].name == "McCLANE"  # @ forces a character with lower case
+
+
+def test_shots_kinds_and_voices(imported):
+    story = load_story(imported[0])
+    first, watch = story.scenes[0].panels
+    assert first.shot == "wide" and watch.shot == "close-up"
+    assert story.scenes[1].panels[0].shot == "close-up"  # INSERT
+    assert [(d.speaker, d.kind) for d in first.dialogue] == [("vic", "speech"), ("lou", "whisper")]
+    assert first.cast_ids == ["vic", "lou"]  # an off-screen speaker still joins the cast
+    assert [(d.speaker, d.kind, d.text) for d in watch.dialogue] == [
+        ("vic", "shout", "Everybody down!"), ("vic", "speech", "Nobody gets hurt."),
+        ("narration", "speech", "Narrator: They had exactly one minute.")]
+
+
+def test_dual_dialogue_page_break_centred_forced(imported):
+    story = load_story(imported[0])
+    corridor = story.scenes[1].panels[0]
+    assert corridor.cast_ids == ["brick", "lou"] and [d.text for d in corridor.dialogue] == [
+        "This is taking too long.", "Patience."]
+    roof, end = story.scenes[2].panels
+    assert roof.new_page and roof.action.startswith("SIREN wails")  # ! forces action
+    assert end.caption == "THE END"
+
+
+def test_comments_keep_notes_sections_transitions_and_drop_the_boneyard(imported):
+    text = imported[1]
+    for kept in ("# # ACT ONE", "# = The crew meets.", "# [[Lou is hidden behind a pillar.]]", "# CUT TO:"):
+        assert kept in text
+    assert "Nobody talks" not in text and "INT. CAR" not in text
+
+
+def test_imported_script_renders_as_a_storyboard_sheet(imported, tmp_path):
+    path, _ = imported
+    assert main(["render", str(path), "-o", str(tmp_path / "v.pdf"), "--cache", str(tmp_path / "c")]) == 0
+    assert (tmp_path / "v.pdf").stat().st_size > 1000
+
+
+def test_refuses_to_overwrite_and_bad_inputs(tmp_path, capsys):
+    out = tmp_path / "x.yaml"
+    out.write_text("mine")
+    assert main(["import", str(SAMPLE), "-o", str(out)]) == 2
+    assert out.read_text() == "mine" and "--force" in capsys.readouterr().err
+    assert main(["import", str(tmp_path / "missing.fountain"), "-o", str(tmp_path / "y.yaml")]) != 0
+    (tmp_path / "bin.fountain").write_bytes(b"\xff\xfe\x00bad")
+    assert main(["import", str(tmp_path / "bin.fountain"), "-o", str(tmp_path / "z.yaml")]) != 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 2
+    assert not (tmp_path / "y.yaml").exists() and not (tmp_path / "z.yaml").exists()
+
+
+def test_a_screenplay_with_no_scene_heading_and_no_title_page(tmp_path):
+    source = tmp_path / "bare.fountain"
+    source.write_text("A door opens.\n\nANA\nHello?\n")
+    assert main(["import", str(source), "-o", str(tmp_path / "bare.yaml")]) == 0
+    story = load_story(tmp_path / "bare.yaml")
+    assert story.title == "bare" and story.scenes[0].panels[0].dialogue[0].text == "Hello?"

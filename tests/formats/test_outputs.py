@@ -1,0 +1,124 @@
+"""Webtoon strips, animatics and shot lists from one render, on the same cache and lettering."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import storyboard
+from storyboard.export.webtoon import LETTERED, STRIP_DPI, cuts, strip_book
+from storyboard.script import load_story
+
+ROOT = Path(__file__).resolve().parents[2]
+SHEET = ROOT / "examples" / "storyboard-sheet.yaml"
+COMIC = ROOT / "examples" / "lighthouse.yaml"
+
+
+def small(src: Path, tmp_path: Path, extra: str = "") -> Path:
+    """The example at a low dpi (fast), with extra top-level keys."""
+    text = src.read_text().replace("dpi: 300", "dpi: 100")
+    path = tmp_path / src.name
+    path.write_text(text + extra)
+    for name in ("refs",):
+        if (src.parent / name).exists() and not (tmp_path / name).exists():
+            (tmp_path / name).symlink_to(src.parent / name)
+    return path
+
+
+def test_webtoon_strip(tmp_path):
+    script = small(COMIC, tmp_path, "webtoon: {width: 600, max_height: 700}\n")
+    out = tmp_path / "story.webtoon"
+    storyboard.render(script, engine="draft", out=[tmp_path / "story.pdf", f"{out}/"], cache=tmp_path / "c")
+    record = json.loads((out / "strip.json").read_text())
+    full = np.asarray(Image.open(out / "full.png").convert("RGB"))
+    pieces = [np.asarray(Image.open(out / i["file"]).convert("RGB")) for i in record["images"]]
+    assert len(pieces) >= 3
+    assert all(p.shape[1] == 600 and p.shape[0] <= 700 for p in pieces)
+    assert np.array_equal(np.concatenate(pieces, axis=0), full)  # the pieces stack to the strip
+    # No cut crosses a balloon, caption or sound effect: recompute where the lettering is.
+    story = load_story(script)
+    from storyboard import layout
+    from storyboard.export import compose
+    from storyboard.lettering import story_font
+
+    strip = strip_book(story, layout.paginate(story))
+    drawing = compose(story, strip, story_font(story))[0]
+    k = STRIP_DPI / 72
+    spans = [((drawing.trim.y1 - i.bounds.y1) * k, (drawing.trim.y1 - i.bounds.y) * k)
+             for i in drawing.items if i.kind in LETTERED]
+    assert spans and full.shape[0] == round(drawing.trim.h * k)
+    for y in record["cuts"]:
+        assert not any(a + 1 < y < b - 1 for a, b in spans), (y, spans)
+    # Balloons were lettered at the strip's scale: dark text pixels exist in the strip.
+    assert (full < 60).all(axis=2).sum() > 500
+
+
+def test_webtoon_refuses_a_folder_of_other_files(tmp_path):
+    out = tmp_path / "mine.webtoon"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(storyboard.errors.ExportError, match="not a webtoon strip"):
+        storyboard.render(small(SHEET, tmp_path), engine="draft", out=f"{out}/", cache=tmp_path / "c")
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_cuts_prefer_gaps_and_avoid_lettering():
+    assert cuts(1000, 400, gaps=[(300, 350), (700, 760)], keep=[]) == [350, 750]  # 750: inside the gap, at reach
+    assert cuts(1000, 400, gaps=[], keep=[(350, 450)]) == [350, 750]
+    assert cuts(300, 400, gaps=[], keep=[]) == []
+
+
+ffmpeg = pytest.importorskip("imageio_ffmpeg")
+
+
+def probe(path: Path) -> str:
+    return subprocess.run([ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
+
+
+def test_animatic_timing_and_subtitles(tmp_path):
+    script = small(SHEET, tmp_path, "animatic: {fps: 12, height: 240, motion: push-in}\n")
+    text = script.read_text().replace("      - shot: close-up", "      - duration: 3.5\n        shot: close-up", 1)
+    script.write_text(text)
+    movie = tmp_path / "sheet.mp4"
+    storyboard.render(script, engine="draft", out=[movie, tmp_path / "shots.csv"], cache=tmp_path / "c")
+    story = load_story(script)
+    from storyboard.timing import timeline
+
+    timed = timeline(story, fps=12)
+    assert any(t.seconds == 3.5 for t in timed)
+    frames, seconds = ffmpeg.count_frames_and_secs(str(movie))
+    assert abs(seconds - sum(t.seconds for t in timed)) <= 1 / 12 + 1e-6
+    assert frames == round(sum(t.seconds for t in timed) * 12)
+    info = probe(movie)
+    assert "Video: h264" in info and "Subtitle: mov_text" in info
+    assert re.search(r"(\d+)x240", info).group(1) == "426"  # 2.39:1 letterboxed in 16:9 (even width)
+    srt = (tmp_path / "sheet.srt").read_text()
+    vtt = (tmp_path / "sheet.vtt").read_text()
+    spoken = [f"{story.characters[d.speaker].name}: {d.text}" for _, _, _, p in story.panels() for d in p.dialogue]
+    assert [block.splitlines()[2] for block in srt.strip().split("\n\n") if len(block.splitlines()) > 2
+            and not block.splitlines()[2].startswith(tuple(p.caption or "\0" for _, _, _, p in story.panels()))] == spoken
+    assert vtt.startswith("WEBVTT") and all(s in vtt for s in spoken)
+    rows = list(csv.DictReader((tmp_path / "shots.csv").open(encoding="utf-8")))
+    assert len(rows) == story.panel_count
+    assert [r["shot"] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    assert [float(r["duration_s"]) for r in rows] == pytest.approx([t.seconds for t in timed], abs=0.01)
+    assert rows[1]["cast"] == "Vic" and rows[1]["dialogue"] == "Vic: Right on time."
+
+
+def test_frame_follows_the_frame_aspect(tmp_path):
+    from storyboard.export.animatic import frame_size
+
+    for aspect, expected in (("16:9", (1280, 720)), ("2.39:1", (1280, 720)), ("4:3", (960, 720)), ("9:16", (404, 720))):
+        text = SHEET.read_text().replace("dpi: 300", "dpi: 100")
+        path = tmp_path / "a.yaml"
+        path.write_text(re.sub(r"frame_aspect: \S+", f'frame_aspect: "{aspect}"', text) if "frame_aspect" in text
+                        else text.replace("page:\n", f'page:\n  frame_aspect: "{aspect}"\n', 1))
+        story = load_story(path)
+        assert frame_size(story)[:2] == expected, aspect
