@@ -28,6 +28,8 @@ SECTIONS = {
     "Style": "Style",
     "Peel (each entry of `style.peels`)": "PeelSpec",
     "Generation": "Generation",
+    "Animatic": "Animatic",
+    "Webtoon": "Webtoon",
     "Character (each value of `characters`)": "Character",
     "Scene": "Scene",
     "Panel": "Panel",
