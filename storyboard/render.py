@@ -324,6 +324,23 @@ def option_problems(**values: Any) -> list[tuple[str, Any, str]]:
     return problems
 
 
+def script_checks(story: "Story") -> list[tuple[tuple, str]]:
+    """(location, message) for what a render with default flags would refuse in the script
+    that its models cannot see: text the script's font cannot letter. `validate` runs these
+    so that it refuses first what render refuses."""
+    from storyboard import layout
+    from storyboard.engines.draft import DraftEngine
+    from storyboard.export import glyph_problems
+    from storyboard.lettering import story_font
+
+    try:
+        font = story_font(story)
+    except StoryboardError as err:
+        return [(("style", "font"), str(err))]
+    labels = choose_engine(story) == "draft" and DraftEngine.labels_panels
+    return glyph_problems(story, font, sheets=layout.page_spec(story.page).kind == "storyboard", labels=labels)
+
+
 def _check_mark_room(story: "Story", book) -> None:
     from storyboard.errors import GenerationError
     from storyboard.watermark import MIN_PIXELS

@@ -13,6 +13,7 @@ import hashlib
 import re
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -453,8 +454,12 @@ class Story(_Model):
 # ---------------------------------------------------------------------------- loading
 
 
-def load_story(path: str | Path) -> Story:
-    """Read and validate a story script; raise ScriptError listing every problem."""
+Checks = Callable[["Story"], list[tuple[tuple, str]]]
+
+
+def load_story(path: str | Path, *, checks: Checks | None = None) -> Story:
+    """Read and validate a story script; raise ScriptError listing every problem. `checks`
+    adds rules on the valid story: (location, message) pairs, located like every problem."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -466,11 +471,11 @@ def load_story(path: str | Path) -> Story:
         raise ScriptError([Problem(str(path), 1, 1, "file", f"not UTF-8 text ({err.reason} at byte {err.start})")]) from None
     except OSError as err:
         raise ScriptError([Problem(str(path), 1, 1, "file", f"cannot read: {err.strerror or err}")]) from None
-    return parse_story(text, filename=str(path), base_dir=path.parent, source=path)
+    return parse_story(text, filename=str(path), base_dir=path.parent, source=path, checks=checks)
 
 
 def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path | None = None,
-                source: Path | None = None) -> Story:
+                source: Path | None = None, checks: Checks | None = None) -> Story:
     """Validate a story given as YAML text. Relative paths resolve against `base_dir`
     (default: the current folder); reference images and fonts must exist there."""
     base = Path(base_dir) if base_dir is not None else Path.cwd()
@@ -493,6 +498,9 @@ def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path |
     story._path = source
     story._base_dir = base
     story._text_hash = "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    found = checks(story) if checks is not None else []
+    if found:
+        raise ScriptError(_unique([_problem(filename, doc.root, loc, message) for loc, message in found]))
     return story
 
 

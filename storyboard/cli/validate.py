@@ -15,12 +15,13 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from storyboard.errors import ScriptError
+    from storyboard.render import script_checks
     from storyboard.script import load_story
 
     status = 0
     for name in args.files:
         try:
-            story = load_story(name)
+            story = load_story(name, checks=script_checks)
         except ScriptError as err:
             print(err, file=sys.stderr)
             status = err.exit_code

@@ -53,27 +53,45 @@ def check_lettering(story: Any, book: Book, font: str | Path | Font | None = Non
 
 
 def _check_glyphs(story: Any, font: Font, *, sheets: bool, labels: bool = False) -> None:
-    texts = []
-    if labels:  # draft labels letter the action, the expressions and every cast name
-        texts += [panel.action + " ".join(e.expression for e in panel.cast)
-                  for scene in story.scenes for panel in scene.panels]
-        texts += [getattr(c, "name", "") or cid for cid, c in getattr(story, "characters", {}).items()]
-    for scene in story.scenes:
-        for panel in scene.panels:
-            texts += [line.text for line in panel.dialogue] + list(panel.sfx) + [panel.caption or ""]
-            if sheets:  # storyboard notes also letter the action, setting and speakers
-                texts += [panel.action, scene.setting or "", scene.id or ""]
-    if sheets:
-        texts += [story.title, story.author or ""]
-        texts += [getattr(c, "name", "") or cid for cid, c in getattr(story, "characters", {}).items()]
-    for text in texts:
+    problems = glyph_problems(story, font, sheets=sheets, labels=labels)
+    if problems:
+        raise ExportError(problems[0][1])
+
+
+def glyph_problems(story: Any, font: Font, *, sheets: bool, labels: bool = False) -> list[tuple[tuple, str]]:
+    """(location in the script, message) for every lettered text `font` cannot draw; the
+    location is a path of keys and indices as in a script (`validate` turns it into a line)."""
+    problems = []
+    for loc, text in _lettered_texts(story, sheets=sheets, labels=labels):
         missing = font.missing(text)
         if missing:
             chars = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in missing)
-            raise ExportError(
-                f"no font in the lettering chain draws {chars} (in {text[:40]!r}); "
-                "add a font that has them: style.font in the script, or --font"
-            )
+            problems.append((loc, f"no font in the lettering chain draws {chars} (in {text[:40]!r}); "
+                                  "add a font that has them: style.font in the script, or --font"))
+    return problems
+
+
+def _lettered_texts(story: Any, *, sheets: bool, labels: bool) -> list[tuple[tuple, str]]:
+    texts: list[tuple[tuple, str]] = []
+    names = [(("characters", cid, "name"), getattr(c, "name", "") or cid)
+             for cid, c in getattr(story, "characters", {}).items()]
+    for s, scene in enumerate(story.scenes):
+        for p, panel in enumerate(scene.panels):
+            at = ("scenes", s, "panels", p)
+            if labels:  # draft labels letter the action, the expressions and every cast name
+                texts.append(((*at, "action"), panel.action))
+                texts += [((*at, "cast", c, "expression"), e.expression) for c, e in enumerate(panel.cast)]
+            texts += [((*at, "dialogue", d, "text"), line.text) for d, line in enumerate(panel.dialogue)]
+            texts += [((*at, "sfx", k), sfx) for k, sfx in enumerate(panel.sfx)]
+            texts.append(((*at, "caption"), panel.caption or ""))
+            if sheets:  # storyboard notes also letter the action, setting and speakers
+                texts += [((*at, "action"), panel.action), (("scenes", s, "setting"), scene.setting or ""),
+                          (("scenes", s, "id"), scene.id or "")]
+    if labels or sheets:
+        texts += names
+    if sheets:
+        texts += [(("title",), story.title), (("author",), story.author or "")]
+    return texts
 
 
 def _compose_page(story: Any, book: Book, page: Page, font: Font, labels: bool = False) -> PageDrawing:

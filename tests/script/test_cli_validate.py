@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from storyboard.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,3 +44,28 @@ def test_import_is_light():
             "print(sorted(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_validate_refuses_first_what_render_refuses(tmp_path, capsys):
+    from storyboard.errors import ExportError
+    from storyboard.render import render
+
+    script = tmp_path / "emoji.yaml"
+    script.write_text("title: T\ngeneration: {engine: draft}\ncharacters:\n  leo: {description: a boy}\n"
+                      "scenes:\n  - panels:\n      - action: Leo waves \U0001F600\n        cast: [leo]\n"
+                      "        dialogue:\n          - leo: \"Hi \U0001F600\"\n")
+    assert main(["validate", str(script)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"{script}:7:17: scenes[0].panels[0].action: the lettering font ComicNeue-Regular.ttf has no glyphs for "
+        "'\U0001F600' (in 'Leo waves \U0001F600'); name a font that has them: style.font in the script, or --font",
+        f"{script}:10:18: scenes[0].panels[0].dialogue[0].text: the lettering font ComicNeue-Regular.ttf has no "
+        "glyphs for '\U0001F600' (in 'Hi \U0001F600'); name a font that has them: style.font in the script, or --font",
+    ]
+    with pytest.raises(ExportError, match="no glyphs for"):
+        render(script, out=tmp_path / "o.pdf", cache=False)
+    broken = tmp_path / "font.yaml"
+    (tmp_path / "bad.ttf").write_bytes(b"not a font" * 100)
+    broken.write_text("title: T\nstyle: {font: bad.ttf}\nscenes: [{panels: [{action: a}]}]\n")
+    assert main(["validate", str(broken)]) == 2
+    assert capsys.readouterr().err.startswith(f"{broken}:2:15: style.font: cannot use font ")
