@@ -168,6 +168,13 @@ def render(
 
     engine_obj = _engine(story, choose_engine(story, engine), engine_options or {})
     book = layout.paginate(story, max_side=max_side)
+    # What would fail while finishing panels fails now, before hours of generation.
+    if watermark and getattr(engine_obj, "generative", True):
+        _check_mark_room(story, book)
+    if upscale not in (None, "lanczos"):
+        from storyboard.upscale import check_reference
+
+        check_reference(upscale)
     # A bad font or unprintable text fails before any panel.
     font = check_lettering(story, book, font, labels=getattr(engine_obj, "labels_panels", False))
     _check_page_folders(targets, book)
@@ -200,13 +207,6 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
     settings = engine_obj.settings()
     run_id = _run_id(script_hash, settings)
     watermark = watermark and getattr(engine_obj, "generative", True)  # sketches carry no mark
-    # What would fail while finishing panels fails now, before hours of generation.
-    if watermark:
-        _check_mark_room(story, book)
-    if upscale not in (None, "lanczos"):
-        from storyboard.upscale import check_reference
-
-        check_reference(upscale)
     keys = {(r.scene, r.panel): panel_key(settings, r) for r in requests}
     # The PDF embeds each panel as print-ready JPEG bytes, kept in the cache beside the panel so
     # an unchanged panel is neither decoded nor encoded again. Not for marked panels: the mark
