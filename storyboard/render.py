@@ -638,6 +638,7 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
             writer=story.author,
             characters=tuple(c.name for c in story.characters.values()),
             manga_rtl=story.page.reading == "rtl",
+            language_iso=getattr(story, "language", "") or "",
             notes=comicinfo_notes(meta),
         )
         write_cbz(render_pages(story, book, images, font=font, labels=labels), path, info=info, provenance=meta,

@@ -48,8 +48,28 @@ def register(sub) -> None:
                         "folder (name.webtoon/), an animatic (file.mp4) or a shot list (file.csv); repeatable "
                         "(default: SCRIPT name with .pdf, in the current folder)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object instead of the summary line")
+    t = p.add_argument_group("translated editions")
+    t.add_argument("--lang", metavar="LANG",
+                   help="letter the edition in LANG (BCP 47) from translations/LANG.yaml beside the script")
+    t.add_argument("--translation", metavar="FILE", help="letter the edition from this translations file")
     add_generation_arguments(p)
     p.set_defaults(func=run)
+
+
+def edition(story, args):
+    """The story as `--lang` / `--translation` ask: translated, or as written."""
+    lang, file = getattr(args, "lang", None), getattr(args, "translation", None)
+    if not lang and not file:
+        return story
+    from storyboard.errors import StoryboardError
+    from storyboard.translations import default_path, load_translation
+
+    if file is None and lang == (story.language or None):
+        return story  # the edition the script is written in
+    translated = load_translation(file or default_path(story, lang), story)
+    if lang and translated.language.lower() != lang.lower():
+        raise StoryboardError(f"--lang {lang} but {file} is a translation into {translated.language}")
+    return translated
 
 
 ENGINE_FLAGS = ("model", "face_adapter", "drawn_adapter", "fast_lora", "fast", "steps", "guidance",
@@ -91,8 +111,10 @@ def run(args) -> int:
     from storyboard.script import load_story
 
     check_flags(args)
-    story = load_story(args.script)
-    outputs = args.output or [Path(args.script).with_suffix(".pdf").name]
+    source = load_story(args.script)
+    story = edition(source, args)
+    suffix = f".{story.language}.pdf" if story is not source else ".pdf"
+    outputs = args.output or [Path(args.script).with_suffix(suffix).name]
     with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
         result = render(story, out=outputs, progress=progress, **render_kwargs(args, story))
     if args.json:

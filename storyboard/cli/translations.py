@@ -1,0 +1,36 @@
+"""`storyboard translations template --lang LANG SCRIPT`: write the translations file to fill."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ORDER = 35
+
+
+def register(sub) -> None:
+    p = sub.add_parser("translations", help="translated editions: write a translations file to fill")
+    tsub = p.add_subparsers(dest="translations_command", metavar="ACTION", required=True)
+    t = tsub.add_parser("template", help="write translations/LANG.yaml with every line of the script to translate")
+    t.add_argument("script", help="story script (.yaml)")
+    t.add_argument("--lang", required=True, metavar="LANG", help="the language to translate into (BCP 47: de, pt-BR, ja)")
+    t.add_argument("-o", "--output", metavar="FILE", help="where to write (default: translations/LANG.yaml beside the script)")
+    t.add_argument("--force", action="store_true", help="overwrite an existing file")
+    t.set_defaults(func=run_template)
+
+
+def run_template(args) -> int:
+    from storyboard.errors import StoryboardError
+    from storyboard.export import atomic_path
+    from storyboard.script import LANGUAGE_TAG, load_story
+    from storyboard.translations import default_path, line_keys, template
+
+    if not LANGUAGE_TAG.match(args.lang):
+        raise StoryboardError(f"--lang '{args.lang}' is not a BCP 47 tag such as de, pt-BR, zh-Hant")
+    story = load_story(args.script)
+    path = Path(args.output) if args.output else default_path(story, args.lang)
+    if path.exists() and not args.force:
+        raise StoryboardError(f"{path} exists; pass --force to overwrite it")
+    with atomic_path(path, ".yaml") as tmp:
+        tmp.write_text(template(story, args.lang), encoding="utf-8")
+    print(f"wrote {path}: {sum(1 for _ in line_keys(story))} lines to translate")
+    return 0

@@ -1,0 +1,145 @@
+"""Translated editions: a translations file replaces every lettered line of a story.
+
+A translations file (`translations/fr.yaml` beside the script, or any file given with
+`--translation`) names its language and maps each line of the script, by its location, to
+the translated text:
+
+    language: fr
+    title: Le Gardien du phare          # optional
+    lines:
+      arrival/1/caption: Le phare, 1893.
+      arrival/1/dialogue/1: Bonjour !
+      arrival/2/sfx/1: BOUM
+
+Keys are `SCENE/PANEL/caption`, `SCENE/PANEL/dialogue/N` and `SCENE/PANEL/sfx/N` (the
+scene's id, panels and lines counted from 1). A line of the script with no translation, a
+key naming no line of the script, or an empty translation is a located error. The art does
+not depend on the lettering, so a translated edition reuses every cached panel.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+from storyboard.errors import Problem, ScriptError
+
+KEY = re.compile(r"(?P<scene>[^/]+)/(?P<panel>\d+)/(?P<kind>caption|dialogue/(?P<d>\d+)|sfx/(?P<s>\d+))\Z")
+
+
+def line_keys(story: Any) -> Iterator[tuple[str, str]]:
+    """(key, source text) of every translatable line, in story order."""
+    for scene in story.scenes:
+        for p, panel in enumerate(scene.panels, 1):
+            if panel.caption:
+                yield f"{scene.id}/{p}/caption", panel.caption
+            for d, line in enumerate(panel.dialogue, 1):
+                yield f"{scene.id}/{p}/dialogue/{d}", line.text
+            for k, sfx in enumerate(panel.sfx, 1):
+                yield f"{scene.id}/{p}/sfx/{k}", sfx
+
+
+def default_path(story: Any, language: str) -> Path:
+    """Where `--lang LANG` looks: translations/LANG.yaml beside the script."""
+    return Path(story.base_dir) / "translations" / f"{language}.yaml"
+
+
+def template(story: Any, language: str) -> str:
+    """The translations file to fill for `language`: every line with its source text as a
+    comment above an empty translation."""
+    import json
+
+    out = [f"# Translation of {story.title!r} ({story.language or 'source'} -> {language}).",
+           "# Fill in every line; keys are SCENE/PANEL/caption|dialogue/N|sfx/N.",
+           f"language: {language}",
+           f"# title: {json.dumps(story.title, ensure_ascii=False)}",
+           "lines:"]
+    for key, text in line_keys(story):
+        source = " ".join(text.split())
+        out.append(f"  # {source}")
+        out.append(f"  {key}: \"\"")
+    return "\n".join(out) + "\n"
+
+
+def load_translation(path: str | Path, story: Any) -> Any:
+    """`story` lettered in the language of the translations file at `path`: a copy whose
+    title (if translated), captions, dialogue and SFX are the translations, and whose
+    `language` is the file's. Raises ScriptError listing every problem, located."""
+    from storyboard import _yaml
+    from storyboard.script import _nfc, _problem
+
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScriptError([Problem(name, 1, 1, "file", "no such translations file")]) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScriptError([Problem(name, 1, 1, "file", f"cannot read: {getattr(err, 'strerror', None) or err}")]) from None
+    try:
+        doc = _yaml.parse(text)
+    except _yaml.YamlProblem as err:
+        raise ScriptError([Problem(name, err.line + 1, err.column + 1, err.path, err.message)]) from None
+    data, root = _nfc(doc.data), doc.root
+    problems: list[Problem] = []
+
+    def problem(loc: tuple, message: str, at_key: bool = False) -> None:
+        if root is None:
+            problems.append(Problem(name, 1, 1, ".".join(map(str, loc)) or "document", message))
+        else:
+            problems.append(_problem(name, root, loc, message, at_key=at_key))
+
+    if not isinstance(data, dict):
+        raise ScriptError([Problem(name, 1, 1, "document", "a translations file is a mapping with language: and lines:")])
+    for key in data:
+        if key not in ("language", "title", "lines"):
+            problem((key,), f"unknown key '{key}' (a translations file has language, title, lines)", at_key=True)
+    language = data.get("language")
+    from storyboard.script import LANGUAGE_TAG
+
+    if not isinstance(language, str) or not LANGUAGE_TAG.match(language):
+        problem(("language",), "language must be a BCP 47 tag such as fr, pt-BR, zh-Hant")
+    lines = data.get("lines")
+    if not isinstance(lines, dict):
+        problem(("lines",), "lines must map each line's key (SCENE/PANEL/dialogue/N ...) to its translation")
+        lines = {}
+    source = dict(line_keys(story))
+    for key, value in lines.items():
+        if key not in source:
+            hint = "" if KEY.match(str(key)) else " (keys are SCENE/PANEL/caption, SCENE/PANEL/dialogue/N, SCENE/PANEL/sfx/N)"
+            problem(("lines", key), f"no line '{key}' in the script{hint}", at_key=True)
+        elif not isinstance(value, str) or not value.strip():
+            problem(("lines", key), "the translation is empty")
+    for key in source:
+        if key not in lines:
+            problem(("lines",) if "lines" in data else (), f"missing translation of {key} ({_short(source[key])})",
+                    at_key=True)
+    title = data.get("title")
+    if title is not None and (not isinstance(title, str) or not title.strip()):
+        problem(("title",), "title must be text")
+    if problems:
+        raise ScriptError(list(dict.fromkeys(problems)))
+    return _apply(story, language, title, lines)
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= 40 else text[:39] + "…")
+
+
+def _apply(story: Any, language: str, title: str | None, lines: dict) -> Any:
+    edition = story.model_copy(deep=True)
+    edition._path = story.path
+    edition._base_dir = story.base_dir
+    edition.language = language
+    if title:
+        edition.title = title
+    for scene in edition.scenes:
+        for p, panel in enumerate(scene.panels, 1):
+            if panel.caption:
+                panel.caption = lines[f"{scene.id}/{p}/caption"]
+            for d, line in enumerate(panel.dialogue, 1):
+                line.text = lines[f"{scene.id}/{p}/dialogue/{d}"]
+            panel.sfx = [lines[f"{scene.id}/{p}/sfx/{k}"] for k in range(1, len(panel.sfx) + 1)]
+    return edition
