@@ -95,8 +95,7 @@ class PdfFonts:
         needed: dict[Any, set[str]] = {}
         for text, bold, vertical in lines:
             for cluster in shape(self.chain, text, bold, vertical).clusters:
-                face = self.chain.members[cluster.member].face(bold)
-                needed.setdefault(face, set()).update(cluster.text)
+                needed.setdefault(layer_face(self.chain, cluster, bold), set()).update(cluster.text)
         for face, chars in needed.items():
             self._names[(str(face.path), face.index)] = register(face, chars)
 
@@ -113,6 +112,19 @@ class PdfFonts:
         if key not in self._names:
             self._names[key] = register(face, set(" "))
         return self._names[key]
+
+
+def layer_face(chain: "FontChain", cluster, bold: bool):
+    """The face whose embedded font carries a cluster in the text layer: the one that drew
+    it, unless it drew a space it has no glyph for (HarfBuzz widens its plain space for a
+    narrow no-break space): then the first face that maps every character of the cluster."""
+    face = chain.members[cluster.member].face(bold)
+    if all(ord(c) in face.unicodes for c in cluster.text):
+        return face
+    for member in chain.members:
+        if all(ord(c) in member.face(bold).unicodes for c in cluster.text):
+            return member.face(bold)
+    return face
 
 
 def draw_text_pdf(canvas, x: float, y: float, text: str, size: float, chain: "FontChain",
@@ -154,8 +166,7 @@ def _text_layer(canvas, shaped: Shaped, fonts: PdfFonts, chain, bold: bool, x0: 
     obj = canvas.beginText()
     obj.setTextRenderMode(3)  # invisible: the glyphs are the paths above
     for cluster in shaped.clusters:
-        face = chain.members[cluster.member].face(bold)
-        name = fonts.name(face)
+        name = fonts.name(layer_face(chain, cluster, bold))
         obj.setFont(name, size)
         natural = stringWidth(cluster.text, name, size)
         target = (cluster.end - cluster.start) * size

@@ -29,7 +29,7 @@ def register(face, chars: set[str]) -> str:
         return name
     try:
         if face.cff:
-            font = TTFont(name, io.BytesIO(_truetype_subset(face, chars)))
+            font = TTFont(name, io.BytesIO(_truetype_subset(face, chars, name)))
         else:
             font = TTFont(name, str(face.path), subfontIndex=face.index)
     except ExportError:
@@ -41,7 +41,9 @@ def register(face, chars: set[str]) -> str:
     return name
 
 
-def _truetype_subset(face, chars: set[str]) -> bytes:
+def _truetype_subset(face, chars: set[str], tag: str) -> bytes:
+    """A TrueType font of `face`'s glyphs for `chars`; its PostScript name ends in `tag`
+    (reportlab shares one font object between fonts of the same PostScript name)."""
     from fontTools import subset
     from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -85,6 +87,10 @@ def _truetype_subset(face, chars: set[str]) -> bytes:
     post.mapping = {}
     post.glyphOrder = order
     font.sfntVersion = "\x00\x01\x00\x00"
+    names = font["name"]
+    ps = names.getDebugName(6) or "Font"
+    names.setName(f"{ps}-{tag}", 6, 3, 1, 0x409)
+    names.names = [n for n in names.names if n.nameID != 6 or (n.platformID, n.platEncID) == (3, 1)]
     out = io.BytesIO()
     font.save(out)
     return out.getvalue()

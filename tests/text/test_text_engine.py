@@ -1,0 +1,152 @@
+"""The text engine: line breaking, shaping, font fallback and vertical lettering."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from storyboard.layout import paginate
+from storyboard.lettering import Text, letter_panel
+from storyboard.script import parse_story
+from storyboard.text import breaking
+from storyboard.text.fonts import FONT_DIR, bundled_chain, load_face
+from storyboard.text.shaping import shape
+from tests.pages.stories import panel, story
+
+CHAIN = bundled_chain()
+JA = bundled_chain("ja")
+
+
+def widest(lines, size=10.0, bold=False):
+    return max(CHAIN.width(line, size, bold) for line in lines)
+
+
+def test_no_break_spaces_keep_french_punctuation_with_its_word():
+    text = "Vraiment\u202f! Tu viens\u00a0? «\u202fOui\u202f»"
+    for width in (30, 45, 60, 90):
+        lines = breaking.wrap(CHAIN, text, 10, width)
+        assert not any(line.startswith(("!", "?", "»")) for line in lines), lines
+        assert not any(line.endswith("«") for line in lines), lines
+        assert "".join(lines).count("\u202f") == 3 and "\u00a0" in "".join(lines)  # kept, not turned into spaces
+
+
+def test_soft_hyphen_is_shown_only_where_the_line_breaks():
+    text = "extra\u00adordinary"
+    wide = breaking.wrap(CHAIN, text, 10, 200)
+    assert wide == ["extraordinary"]
+    narrow = breaking.wrap(CHAIN, text, 10, CHAIN.width("ordinary", 10) + 1)
+    assert narrow == ["extra-", "ordinary"]
+    # Nothing is drawn for an untaken soft hyphen.
+    assert shape(CHAIN, "extraordinary", False).glyphs == shape(CHAIN, wide[0], False).glyphs
+
+
+def test_zero_width_space_is_an_invisible_break():
+    text = "Aaaaa\u200bBbbbb"
+    assert breaking.wrap(CHAIN, text, 10, 200) == ["AaaaaBbbbb"]
+    assert breaking.wrap(CHAIN, text, 10, CHAIN.width("Bbbbb", 10) + 1) == ["Aaaaa", "Bbbbb"]
+
+
+def test_long_word_is_hyphenated_by_the_story_language():
+    german = bundled_chain("de")
+    word = "Donaudampfschifffahrtsgesellschaft"
+    lines = breaking.wrap(german, word, 10, 60)
+    assert len(lines) > 1 and lines[0].endswith("-")
+    assert "".join(line.removesuffix("-") for line in lines) == word
+    assert all(german.width(line, 10) <= 60 for line in lines)
+
+
+def test_cjk_breaks_between_characters_with_kinsoku():
+    text = "「こんにちは。」ーと彼は言った。今日は、とてもいい天気ですね。"
+    lines = breaking.wrap(JA, text, 10, 42)
+    assert len(lines) > 3 and "".join(lines) == text
+    for line in lines[1:]:
+        assert line[0] not in "。、」）ーぁぃぅぇぉっゃゅょ", lines
+    assert all(JA.width(line, 10) <= 42 for line in lines)
+
+
+def test_nfd_script_text_is_lettered_as_nfc():
+    s = parse_story("title: Cafe\u0301\nscenes:\n  - panels:\n      - action: a room\n"
+                    "        dialogue:\n          - narration: \"Un cafe\u0301, Toma\u0301s.\"\n")
+    assert s.title == "Café"
+    assert s.scenes[0].panels[0].dialogue[0].text == "Un café, Tomás."
+    assert unicodedata.is_normalized("NFC", s.scenes[0].panels[0].dialogue[0].text)
+
+
+def test_arabic_is_joined_and_right_to_left_like_harfbuzz_shapes_it():
+    import uharfbuzz as hb
+
+    word = "مرحبا"
+    face = load_face(str(FONT_DIR / "NotoSansArabic-Regular.ttf"))
+    buf = hb.Buffer()
+    buf.add_str(word)
+    buf.guess_segment_properties()
+    hb.shape(face.hb_font, buf, {})
+    expected = [info.codepoint for info in buf.glyph_infos]
+    shaped = shape(CHAIN, word, False)
+    assert [g.gid for g in shaped.glyphs] == expected
+    assert {CHAIN.members[g.member].regular.path.name for g in shaped.glyphs} == {"NotoSansArabic-Regular.ttf"}
+    isolated = [shape(CHAIN, letter, False).glyphs[0].gid for letter in word]
+    assert [g.gid for g in shaped.glyphs] != isolated[::-1]  # joined forms, not isolated letters
+    xs = [g.x for g in shaped.glyphs]
+    assert xs == sorted(xs)  # visual order: the first letter is drawn rightmost
+    assert shaped.clusters[-1].text == word[0]
+
+
+def test_mixed_direction_line_keeps_each_run_in_its_order():
+    shaped = shape(CHAIN, "שלום world", False)
+    pieces = [c.text for c in shaped.clusters]
+    # Right-to-left paragraph: the English run is drawn left of the Hebrew one.
+    assert "".join(pieces).replace(" ", "") == "worldםולש"
+
+
+def test_mixed_latin_and_cjk_line_is_drawn_from_two_fonts():
+    shaped = shape(JA, "Hello 東京", False)
+    names = [JA.members[g.member].regular.path.name for g in shaped.glyphs]
+    assert names[:5] == ["ComicNeue-Regular.ttf"] * 5
+    assert names[-2:] == ["NotoSansCJK-Regular.ttc"] * 2
+    assert all(g.gid != 0 for g in shaped.glyphs)
+
+
+def test_turkish_and_vietnamese_words_stay_in_one_font():
+    for text in ("değil İstanbul", "Tiếng Việt"):
+        members = {g.member for g in shape(CHAIN, text, False).glyphs}
+        assert len(members) == 1 and all(g.gid for g in shape(CHAIN, text, False).glyphs)
+
+
+def test_vertical_japanese_balloon_is_tall_with_vertical_forms():
+    s = story([panel(cast=["ana"], dialogue=[{"ana": "「待って！」まだ終わってないよ。"}])],
+              page={"size": "manga", "reading": "rtl", "dpi": 50})
+    s.language = "ja"
+    book = paginate(s)
+    slot = [x for x in book.slots() if x.panel == 0][0]
+    items = letter_panel(s, s.scenes[0].panels[0], slot, book.spec, bundled_chain("ja"))
+    balloon = next(i for i in items if i.kind == "speech")
+    texts = [op for op in balloon.ops if isinstance(op, Text)]
+    assert texts and all(op.vertical for op in texts)
+    assert balloon.body.h > balloon.body.w
+    if len(texts) > 1:  # columns read right to left
+        assert texts[0].x > texts[1].x
+    # The vertical forms: the corner bracket is a different (rotated) glyph top to bottom.
+    horizontal = shape(JA, "「", False).glyphs[0].gid
+    vertical = shape(JA, "「", False, vertical=True).glyphs[0].gid
+    assert horizontal != vertical
+
+
+def test_horizontal_setting_and_ltr_pages_keep_japanese_horizontal():
+    for page, style in (({"reading": "ltr"}, None), ({"reading": "rtl"}, {"lettering_direction": "horizontal"})):
+        s = story([panel(cast=["ana"], dialogue=[{"ana": "こんにちは"}])], page={**page, "dpi": 50}, style=style)
+        book = paginate(s)
+        slot = [x for x in book.slots() if x.panel == 0][0]
+        items = letter_panel(s, s.scenes[0].panels[0], slot, book.spec, JA)
+        assert not any(op.vertical for i in items for op in i.ops if isinstance(op, Text))
+
+
+def test_font_list_and_collection_face_in_the_chain(tmp_path):
+    from storyboard.text.fonts import load_chain
+
+    chain = load_chain(["NotoSansCJK-Regular.ttc#2", "NotoSans-Regular.ttf"], base_dir=FONT_DIR)
+    assert chain.members[0].regular.index == 2 and chain.members[0].regular.cff
+    assert shape(chain, "abc", False).glyphs[0].member == 0  # the first font that has it
+    with pytest.raises(Exception, match="not found"):
+        load_chain(["missing.otf"], base_dir=tmp_path)

@@ -1,0 +1,131 @@
+"""Translated editions: the template, located errors, and a French edition from a warm cache."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import storyboard
+from storyboard.cli import main
+from storyboard.errors import ScriptError
+from storyboard.export import compose
+from storyboard.layout import paginate
+from storyboard.lettering import story_font
+from storyboard.script import load_story
+from storyboard.translations import load_translation
+
+SCRIPT = """\
+title: The Keeper
+language: en
+characters:
+  mara: {description: a young woman}
+scenes:
+  - id: storm
+    panels:
+      - action: the lighthouse in a storm
+        caption: Off the coast, 1953.
+        sfx: [KRAKOOM]
+      - action: mara at the door
+        cast: [mara]
+        dialogue:
+          - mara: Someone has to keep the light burning.
+          - mara: {text: Not tonight!, kind: shout}
+"""
+FRENCH = """\
+language: fr
+title: Le Gardien
+lines:
+  storm/1/caption: Au large des côtes, 1953.
+  storm/1/sfx/1: KRAKOUM
+  storm/2/dialogue/1: "Quelqu’un doit garder la lumière allumée, coûte que coûte, toute la nuit\u202f!"
+  storm/2/dialogue/2: "Pas ce soir\u202f!"
+"""
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "keeper.yaml"
+    path.write_text(SCRIPT, encoding="utf-8")
+    return path
+
+
+def test_template_lists_every_line_to_fill(script, capsys):
+    assert main(["translations", "template", "--lang", "de", str(script)]) == 0
+    written = (script.parent / "translations" / "de.yaml").read_text(encoding="utf-8")
+    assert "language: de" in written
+    for key in ("storm/1/caption", "storm/1/sfx/1", "storm/2/dialogue/1", "storm/2/dialogue/2"):
+        assert f'{key}: ""' in written
+    assert "# Someone has to keep the light burning." in written
+    assert main(["translations", "template", "--lang", "de", str(script)]) == 2  # no silent overwrite
+    # An unfilled template is refused line by line, located.
+    with pytest.raises(ScriptError) as err:
+        load_translation(script.parent / "translations" / "de.yaml", load_story(script))
+    assert len(err.value.problems) == 4 and all("translation is empty" in p.message for p in err.value.problems)
+
+
+def test_missing_and_extra_lines_are_located_errors(script, tmp_path):
+    bad = tmp_path / "fr.yaml"
+    bad.write_text(FRENCH.replace("  storm/1/sfx/1: KRAKOUM\n", "  storm/9/sfx/1: BOUM\n"), encoding="utf-8")
+    with pytest.raises(ScriptError) as err:
+        load_translation(bad, load_story(script))
+    text = str(err.value)
+    assert f"{bad}:5:3: lines.'storm/9/sfx/1': no line 'storm/9/sfx/1' in the script" in text
+    assert "missing translation of storm/1/sfx/1 ('KRAKOOM')" in text
+    assert all(p.file == str(bad) and p.line > 0 for p in err.value.problems)
+
+
+@pytest.mark.slow
+def test_french_edition_reuses_every_cached_panel_and_fits_its_balloons(script, tmp_path):
+    (script.parent / "translations").mkdir()
+    (script.parent / "translations" / "fr.yaml").write_text(FRENCH, encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = storyboard.render(load_story(script), engine="draft", out=tmp_path / "en.pdf", cache=cache)
+    assert first.panels_generated == 2
+    french = load_translation(script.parent / "translations" / "fr.yaml", load_story(script))
+    out = tmp_path / "keeper.fr.pdf"
+    again = storyboard.render(french, engine="draft", out=[out, tmp_path / "keeper.fr.cbz"], cache=cache)
+    assert again.panels_generated == 0 and again.panels_cached == 2
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Pas ce soir !" in text and "KRAKOUM" in text and "Someone" not in text
+    # pdftotext writes its own spaces; the text layer itself keeps the narrow no-break space.
+    from pypdf import PdfReader
+
+    assert "soir\u202f!" in PdfReader(out).pages[0].extract_text()
+    assert b"/Lang (fr)" in out.read_bytes()
+    import zipfile
+
+    assert "<LanguageISO>fr</LanguageISO>" in zipfile.ZipFile(tmp_path / "keeper.fr.cbz").read("ComicInfo.xml").decode()
+    # The longer French lines never leave their balloons.
+    book = paginate(french)
+    for drawing in compose(french, book, story_font(french)):
+        for item in drawing.items:
+            if item.ellipse is None:
+                continue
+            cx, cy, a, b = item.ellipse
+            for box in item.text_boxes:
+                for x, y in ((box.x, box.y), (box.x1, box.y), (box.x, box.y1), (box.x1, box.y1)):
+                    assert ((x - cx) / a) ** 2 + ((y - cy) / b) ** 2 <= 1.0 + 1e-6, (item.lines, box)
+
+
+def test_cli_render_lang_names_the_output_by_language(script, tmp_path, monkeypatch):
+    (script.parent / "translations").mkdir()
+    (script.parent / "translations" / "fr.yaml").write_text(FRENCH.replace("  storm/1/caption: Au large des côtes, 1953.\n", ""),
+                                                            encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "storyboard", "render", str(script), "--lang", "fr", "--engine", "draft",
+                           "--no-cache"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "missing translation of storm/1/caption" in proc.stderr
+    assert not list(tmp_path.glob("*.pdf"))
+
+
+def test_validate_lists_every_character_no_font_draws(tmp_path, capsys):
+    path = tmp_path / "s.yaml"
+    path.write_text("title: T\nscenes:\n  - panels:\n      - action: a room\n        caption: \"ok 東京 नमस्ते\"\n"
+                    "        sfx: [\"𒀀\"]\n", encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert f"{path}:5:18: scenes[0].panels[0].caption: no font in the chain draws 'न' (U+0928)" in err
+    assert f"{path}:6:15: scenes[0].panels[0].sfx[0]: no font in the chain draws '𒀀' (U+12000)" in err
+    assert len(err) == 5  # न म स त and 𒀀, all at once
