@@ -192,6 +192,7 @@ def draw_text_pil(image, xy: tuple[float, float], text: str, size: float, chain:
     (default: the bundled one). `xy` in pixels is the baseline's left end (anchor "ls") or
     middle ("ms"), or for a vertical line the column's top centre; `size` in pixels; colours
     as RGB 0-255; `outline_width` in pixels. Returns the drawn box (left, top, right, bottom)."""
+    import numpy as np
     from PIL import Image
 
     if chain is None:
@@ -201,21 +202,39 @@ def draw_text_pil(image, xy: tuple[float, float], text: str, size: float, chain:
     image = getattr(image, "_image", image)  # an ImageDraw draws on its image
     shaped = shape(chain, text, bold, vertical)
     x0 = _origin(shaped, xy[0], size, "start" if anchor.startswith("l") else "middle")
-    glyphs = list(glyph_outlines(chain, shaped, bold, x0, xy[1], size, skew, y_down=True))
-    points = [(op[i], op[i + 1]) for _, ops in glyphs for op in ops for i in range(1, len(op), 2)]
-    if not points:
+    lean = math.tan(math.radians(skew))
+    layers: dict[bool, list] = {False: [], True: []}  # faux-bold glyphs are emboldened apart
+    for glyph in shaped.glyphs:
+        member = chain.members[glyph.member]
+        face = member.face(bold)
+        points, tags, ends = face.ft_outline(glyph.gid)
+        if not len(points):
+            continue
+        k = size / face.upem
+        up = glyph.y * size + points[:, 1] * k  # pixels above the baseline
+        xs = x0 + glyph.x * size + points[:, 0] * k + lean * up
+        layers[bold and member.faux_bold].append((np.column_stack((xs, xy[1] - up)), tags, ends))
+    every = [p for layer in layers.values() for p, _, _ in layer]
+    if not every:
         return (xy[0], xy[1], xy[0], xy[1])
+    allp = np.concatenate(every)
     reach = outline_width + (FAUX_BOLD * size if bold else 0.0) + 2
-    left = max(0, math.floor(min(p[0] for p in points) - reach))
-    top = max(0, math.floor(min(p[1] for p in points) - reach))
-    right = min(image.width, math.ceil(max(p[0] for p in points) + reach))
-    bottom = min(image.height, math.ceil(max(p[1] for p in points) + reach))
+    left = max(0, math.floor(allp[:, 0].min() - reach))
+    top = max(0, math.floor(allp[:, 1].min() - reach))
+    right = min(image.width, math.ceil(allp[:, 0].max() + reach))
+    bottom = min(image.height, math.ceil(allp[:, 1].max() + reach))
     if right <= left or bottom <= top:
         return (left, top, left, top)
     w, h = right - left, bottom - top
 
     def mask(strength: float):
-        return Image.frombytes("L", (w, h), _raster(glyphs, left, bottom, w, h, strength, size))
+        cover = None
+        for faux, layer in layers.items():
+            if layer:
+                grow = strength + (FAUX_BOLD * size if faux else 0.0)
+                part = _raster(layer, left, bottom, w, h, grow)
+                cover = part if cover is None else np.maximum(cover, part)
+        return Image.frombytes("L", (w, h), cover.tobytes())
 
     if outline is not None and outline_width > 0:
         image.paste(tuple(outline), (left, top, right, bottom), mask(outline_width))
@@ -225,66 +244,56 @@ def draw_text_pil(image, xy: tuple[float, float], text: str, size: float, chain:
     return (left, top, right, bottom)
 
 
-def _raster(glyphs, left: int, bottom: int, w: int, h: int, strength: float, size: float) -> bytes:
-    """Coverage bytes (w x h, rows top down) of the glyph outlines, made `strength` pixels
-    bolder (negative: thinner); faux-bold glyphs are emboldened on top of that."""
+MAX_POINTS = 30000  # FreeType counts an outline's points in a short
+
+
+def _raster(glyphs: list, left: int, bottom: int, w: int, h: int, grow: float):
+    """Coverage (h x w uint8, rows top down) of glyph outlines given as (pixel points (y
+    down), tags, contour ends), made `grow` pixels bolder (negative: thinner)."""
+    import numpy as np
+
+    out = np.zeros(w * h, dtype=np.uint8)
+    batch: list = []
+    count = 0
+    for glyph in glyphs + [None]:
+        if glyph is None or (batch and count + len(glyph[0]) > MAX_POINTS):
+            out = np.maximum(out, _raster_batch(batch, left, bottom, w, h, grow))
+            batch, count = [], 0
+        if glyph is not None:
+            batch.append(glyph)
+            count += len(glyph[0])
+    return out
+
+
+def _raster_batch(glyphs: list, left: int, bottom: int, w: int, h: int, grow: float):
     import freetype
     import numpy as np
-    from fontTools.pens.freetypePen import FreeTypePen
+    from freetype.ft_structs import FT_Bitmap, FT_Outline, FT_Vector
 
-    out = None
-    for faux in (False, True):
-        pen = FreeTypePen(None)
-        drawn = False
-        for is_faux, ops in glyphs:
-            if is_faux != faux:
-                continue
-            drawn = True
-            for op in ops:
-                if op[0] == "m":
-                    pen.moveTo((op[1] - left, bottom - op[2]))
-                elif op[0] == "l":
-                    pen.lineTo((op[1] - left, bottom - op[2]))
-                elif op[0] == "c":
-                    pen.curveTo((op[1] - left, bottom - op[2]), (op[3] - left, bottom - op[4]),
-                                (op[5] - left, bottom - op[6]))
-                else:
-                    pen.closePath()
-        if not drawn:
-            continue
-        outline, keep = _ft_outline(pen)
-        bolder = strength + (FAUX_BOLD * size if faux else 0.0)
-        if bolder:
-            # Emboldening grows the outline up and to the right only: re-centre it.
-            grow = int(round(bolder * 64))
-            freetype.raw.FT_Outline_Embolden(ctypes.byref(outline), grow)
-            freetype.raw.FT_Outline_Translate(ctypes.byref(outline), -grow // 2, -grow // 2)
-        buf = ctypes.create_string_buffer(w * h)
-        bitmap = freetype.ft_structs.FT_Bitmap(
-            ctypes.c_int(h), ctypes.c_int(w), ctypes.c_int(w), ctypes.cast(buf, ctypes.POINTER(ctypes.c_ubyte)),
-            ctypes.c_short(256), ctypes.c_ubyte(freetype.ft_enums.FT_PIXEL_MODE_GRAY), ctypes.c_char(0),
-            ctypes.c_void_p(None))
-        err = freetype.raw.FT_Outline_Get_Bitmap(freetype.get_handle(), ctypes.byref(outline), ctypes.byref(bitmap))
-        if err:
-            raise RuntimeError(f"FreeType could not rasterise the lettering (error {err})")
-        del keep
-        layer = np.frombuffer(buf.raw, dtype=np.uint8)
-        out = layer if out is None else np.maximum(out, layer)
-    return out.tobytes() if out is not None else bytes(w * h)
-
-
-def _ft_outline(pen):
-    """The pen's contours as an FT_Outline, and the arrays it points into (FreeTypePen's
-    own `outline()` lets those be freed before the outline is used)."""
-    from freetype.ft_structs import FT_Outline, FT_Vector
-
-    points = [FT_Vector(round(x * 64), round(y * 64)) for c in pen.contours for x, y in c.points]
-    tags = [t for c in pen.contours for t in c.tags]
-    ends, total = [], 0
-    for c in pen.contours:
-        total += len(c.points)
-        ends.append(total - 1)
-    arrays = ((FT_Vector * len(points))(*points), (ctypes.c_ubyte * len(tags))(*tags),
-              (ctypes.c_short * len(ends))(*ends))
-    outline = FT_Outline(ctypes.c_short(len(ends)), ctypes.c_short(len(points)), *arrays, ctypes.c_int(0))
-    return outline, arrays
+    points = np.concatenate([p for p, _, _ in glyphs])
+    fixed = np.empty((len(points), 2), dtype=np.int64)  # FT_Vector: 26.6 fixed point, y up
+    fixed[:, 0] = np.round((points[:, 0] - left) * 64)
+    fixed[:, 1] = np.round((bottom - points[:, 1]) * 64)
+    tags = np.ascontiguousarray(np.concatenate([t for _, t, _ in glyphs]), dtype=np.uint8)
+    ends, offset = [], 0
+    for p, _, e in glyphs:
+        ends.extend(offset + x for x in e)
+        offset += len(p)
+    ends = np.asarray(ends, dtype=np.int16)
+    outline = FT_Outline(
+        ctypes.c_short(len(ends)), ctypes.c_short(len(fixed)),
+        fixed.ctypes.data_as(ctypes.POINTER(FT_Vector)), tags.ctypes.data_as(ctypes.POINTER(ctypes.c_ubyte)),
+        ends.ctypes.data_as(ctypes.POINTER(ctypes.c_short)), ctypes.c_int(0))
+    if grow:
+        # Emboldening grows the outline up and to the right only: re-centre it.
+        step = int(round(grow * 64))
+        freetype.raw.FT_Outline_Embolden(ctypes.byref(outline), step)
+        freetype.raw.FT_Outline_Translate(ctypes.byref(outline), -step // 2, -step // 2)
+    buf = np.zeros(w * h, dtype=np.uint8)
+    bitmap = FT_Bitmap(ctypes.c_int(h), ctypes.c_int(w), ctypes.c_int(w),
+                       buf.ctypes.data_as(ctypes.POINTER(ctypes.c_ubyte)), ctypes.c_short(256),
+                       ctypes.c_ubyte(freetype.ft_enums.FT_PIXEL_MODE_GRAY), ctypes.c_char(0), ctypes.c_void_p(None))
+    err = freetype.raw.FT_Outline_Get_Bitmap(freetype.get_handle(), ctypes.byref(outline), ctypes.byref(bitmap))
+    if err:
+        raise RuntimeError(f"FreeType could not rasterise the lettering (error {err})")
+    return buf
