@@ -179,6 +179,28 @@ def raster_problem(size, bleed_mm: float, dpi: float) -> str | None:
     return None
 
 
+MIN_PANEL_MM = 5.0  # the smallest panel side any template or sheet may make
+
+
+def room_problem(page_settings: Any) -> str | None:
+    """Why the gutters leave no room for panels in the live area, or None. Templates cut the
+    live area into up to 3 columns and 4 rows; sheets into their grid of frames and notes."""
+    spec = page_spec(page_settings)
+    live, gutter = spec.live, spec.gutter
+    if spec.kind == "storyboard":
+        grid = sheet_grid(spec)
+        frame_w, frame_h = _sheet_frame(live, grid.cols, grid.rows, grid.notes_beside,
+                                        FRAME_ASPECTS[spec.frame_aspect], gutter)
+        smallest = min(frame_w, frame_h) / MM
+    else:
+        smallest = min((live.w - 2 * gutter) / 3, (live.h - 3 * gutter) / 4) / MM
+    if smallest < MIN_PANEL_MM:
+        return (f"margin_mm {page_settings.margin_mm:g} and gutter_mm {page_settings.gutter_mm:g} leave no room "
+                f"for panels on this page (the smallest would be {max(smallest, 0):.3g} mm; at least "
+                f"{MIN_PANEL_MM:g} mm): lower them or use a larger page")
+    return None
+
+
 def page_spec(page_settings: Any) -> PageSpec:
     """The `PageSpec` of a script's `page:` settings (a `PageSettings` or anything with
     the same attributes)."""

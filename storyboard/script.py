@@ -208,6 +208,15 @@ class PageSettings(_Model):
             raise ValueError(problem)
         return value
 
+    @model_validator(mode="after")
+    def _room_for_gutters(self):
+        from storyboard.layout import room_problem
+
+        problem = room_problem(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
     @field_validator("dpi")
     @classmethod
     def _raster_fits(cls, value: int, info: ValidationInfo) -> int:

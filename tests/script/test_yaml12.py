@@ -132,6 +132,9 @@ def test_validate_stderr_is_one_located_line_per_problem(tmp_path):
                                  "pages are limited to 150 megapixels"),
         ("{size: a4, dpi: 1200, bleed_mm: 20}", "s.yaml:2:23: page.dpi: a 210 x 297 mm page at 1200 dpi"),
         ("{dpi: 100000000000}", "s.yaml:2:13: page.dpi: input should be less than or equal to 1200"),
+        ("{size: [60, 20], margin_mm: 0, gutter_mm: 50}", "s.yaml:2:7: page: margin_mm 0 and gutter_mm 50 leave no "
+                                                          "room for panels on this page"),
+        ("{size: storyboard, margin_mm: 80, gutter_mm: 50}", "s.yaml:2:7: page: margin_mm 80 and gutter_mm 50 leave"),
     ],
 )
 def test_pages_render_cannot_draw_are_refused(page, expected):
