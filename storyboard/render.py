@@ -193,12 +193,12 @@ def render(
             store = PanelCache(None if cache in (None, True) else cache)
             store.prepare()  # a cache root that is a file fails here, before any panel
         return _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash,
-                       started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress,
+                       stack=stack, started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress,
                        settings_of_run={"max_side": max_side, "upscale": upscale, "cache": cache is not False})
 
 
 def _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash, *,
-            started, seed, upscale, watermark, progress, settings_of_run) -> RenderResult:
+            stack, started, seed, upscale, watermark, progress, settings_of_run) -> RenderResult:
     from concurrent.futures import ThreadPoolExecutor
 
     from storyboard.cache import key_inputs, panel_key, print_key
@@ -222,7 +222,10 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
     if vector:
         pkeys = {}
     finish = _Finisher(upscale, run_id if watermark else None)
-    panels = _Panels(finish, print_sizes, keep=watermark and len(targets) > 1)
+    keep = None  # marking is slow: when several outputs need the images, each is marked once and kept on disk
+    if watermark and len(targets) > 1:
+        keep = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-marked-")))
+    panels = _Panels(finish, print_sizes, keep=keep)
 
     records: dict[tuple[int, int], PanelRecord] = {}
     todo, unfinished = [], []
@@ -494,17 +497,18 @@ class _Panels(Mapping):
     """The finished panels of a render, made when an export asks for them so that a long book
     is never held decoded at once. `jpegs` holds what the PDF embeds; PNG pages and CBZ get
     PIL images, loaded (from the cache) and finished again on every access, or only once
-    with `keep` (marking is slow: worth the memory when several outputs need the images)."""
+    with `keep`, a folder where each finished panel waits (as PNG) for the next output."""
 
-    def __init__(self, finish: _Finisher, print_sizes: dict[tuple[int, int], tuple[int, int]], *, keep: bool):
+    def __init__(self, finish: _Finisher, print_sizes: dict[tuple[int, int], tuple[int, int]], *,
+                 keep: Path | None):
         self.finish, self.print_sizes, self.keep = finish, print_sizes, keep
         self.loaders: dict[tuple[int, int], Callable[[], "Image.Image"]] = {}
         self.jpegs: dict[tuple[int, int], bytes] = {}
-        self._kept: dict[tuple[int, int], "Image.Image"] = {}
 
     def __getitem__(self, where: tuple[int, int]) -> "Image.Image":
-        if where in self._kept:
-            return self._kept[where]
+        kept = self._kept(where)
+        if kept is not None:
+            return kept
         raw = self.loaders[where]()
         if isinstance(raw, Drawing):  # a vector sketch: rasterised at print size, nothing to finish
             return rasterise(raw, *self.print_sizes[where])
@@ -532,12 +536,22 @@ class _Panels(Mapping):
         return PdfArt()
 
     def finished(self, where: tuple[int, int], raw: "Image.Image") -> "Image.Image":
-        if self.keep and where in self._kept:
-            return self._kept[where]
+        kept = self._kept(where)
+        if kept is not None:
+            return kept
         image = self.finish(raw, self.print_sizes[where])
-        if self.keep:
-            self._kept[where] = image
+        if self.keep is not None:
+            image.save(self.keep / f"{where[0]}-{where[1]}.png", compress_level=1)
         return image
+
+    def _kept(self, where: tuple[int, int]) -> "Image.Image | None":
+        if self.keep is None or not (path := self.keep / f"{where[0]}-{where[1]}.png").exists():
+            return None
+        from PIL import Image
+
+        with Image.open(path) as image:
+            image.load()
+            return image
 
     def __iter__(self):
         return iter(self.loaders)
@@ -630,7 +644,7 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
         write_shotlist(story, path)
     else:
         from storyboard.export.cbz import ComicInfo, write_cbz
-        from storyboard.export.images import panel_boxes, render_pages
+        from storyboard.export.images import iter_pages, panel_boxes
         from storyboard.provenance import comicinfo_notes
 
         info = ComicInfo(
@@ -641,8 +655,8 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
             language_iso=getattr(story, "language", "") or "",
             notes=comicinfo_notes(meta),
         )
-        write_cbz(render_pages(story, book, images, font=font, labels=labels), path, info=info, provenance=meta,
-                  panel_boxes=panel_boxes(book) if watermark else None)
+        write_cbz(iter_pages(story, book, images, font=font, labels=labels), path, info=info, provenance=meta,
+                  panel_boxes=panel_boxes(book) if watermark else None, count=len(book.pages))
 
 
 def _record(story, request, key, status, seconds) -> PanelRecord:

@@ -13,7 +13,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 from storyboard.errors import ExportError
 from storyboard.export import atomic_path
 from storyboard.provenance import escape
@@ -40,18 +40,24 @@ class ComicInfo:
 @dataclass(frozen=True)
 class _Entry:
     name: str
-    data: bytes
+    data: bytes  # emptied once written to the archive; `size` then keeps its length
     width: int
     height: int
+    size: int | None = None
+
+    @property
+    def bytes(self) -> int:
+        return len(self.data) if self.size is None else self.size
 
 
 def write_cbz(
-    pages: Sequence["Image.Image | Path | str"],
+    pages: Iterable["Image.Image | Path | str"],
     path: str | Path,
     *,
     info: ComicInfo,
     provenance: dict | None = None,
     panel_boxes: Sequence[Sequence[Box]] | None = None,
+    count: int | None = None,
 ) -> Path:
     """Write `pages` (in reading order) and ComicInfo.xml to the CBZ file `path`, atomically.
 
@@ -59,19 +65,31 @@ def write_cbz(
     provenance record and, when `panel_boxes` is
     given, the pixel boxes of the watermarked panels of each page in its text chunks (for
     `storyboard verify`). Paths to existing PNG/JPEG files are stored byte for byte.
+
+    `pages` may be an iterator (then give `count`, the number of pages): each page is encoded
+    and written to the archive before the next is asked for, so memory does not grow with
+    the length of the book.
     """
-    if not pages:
+    if count is None:
+        if not isinstance(pages, Sequence):
+            raise ValueError("write_cbz needs `count` when `pages` is an iterator")
+        count = len(pages)
+    if count < 1:
         raise ExportError(f"{path}: a CBZ needs at least one page")
-    if panel_boxes is not None and len(panel_boxes) != len(pages):
-        raise ValueError(f"{len(panel_boxes)} panel box lists for {len(pages)} pages")
+    if panel_boxes is not None and len(panel_boxes) != count:
+        raise ValueError(f"{len(panel_boxes)} panel box lists for {count} pages")
     path = Path(path)
-    digits = max(3, len(str(len(pages))))
-    entries = [
-        _entry(page, i, digits, provenance, None if panel_boxes is None else panel_boxes[i])
-        for i, page in enumerate(pages)
-    ]
-    xml = comicinfo_xml(info, entries)
-    _write_zip_atomically(path, entries, xml)
+    digits = max(3, len(str(count)))
+    with atomic_path(path, ".tmp") as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        written: list[_Entry] = []
+        for i, page in enumerate(pages):
+            entry = _entry(page, i, digits, provenance, None if panel_boxes is None else panel_boxes[i])
+            # Page images are already compressed: store them, deflate only the XML.
+            archive.writestr(_zipinfo(entry.name), entry.data, zipfile.ZIP_STORED)
+            written.append(_Entry(entry.name, b"", entry.width, entry.height, len(entry.data)))
+        if len(written) != count:
+            raise ValueError(f"{len(written)} pages, {count} expected")
+        archive.writestr(_zipinfo("ComicInfo.xml"), comicinfo_xml(info, written), zipfile.ZIP_DEFLATED)
     return path
 
 
@@ -100,7 +118,7 @@ def comicinfo_xml(info: ComicInfo, entries: Sequence[_Entry]) -> bytes:
     for i, entry in enumerate(entries):
         kind = "FrontCover" if i == 0 else "Story"
         lines.append(
-            f'    <Page Image="{i}" Type="{kind}" ImageSize="{len(entry.data)}" '
+            f'    <Page Image="{i}" Type="{kind}" ImageSize="{entry.bytes}" '
             f'Key="{escape(entry.name)}" ImageWidth="{entry.width}" ImageHeight="{entry.height}" />'
         )
     lines += ["  </Pages>", "</ComicInfo>", ""]
@@ -138,14 +156,6 @@ def _entry(page, index: int, digits: int, provenance: dict | None, boxes) -> _En
         options["dpi"] = page.info["dpi"]
     page.save(buffer, "PNG", **options)
     return _Entry(f"page-{index + 1:0{digits}d}.png", buffer.getvalue(), page.width, page.height)
-
-
-def _write_zip_atomically(path: Path, entries: Sequence[_Entry], xml: bytes) -> None:
-    with atomic_path(path, ".tmp") as tmp, zipfile.ZipFile(tmp, "w") as archive:
-        for entry in entries:
-            # Page images are already compressed: store them, deflate only the XML.
-            archive.writestr(_zipinfo(entry.name), entry.data, zipfile.ZIP_STORED)
-        archive.writestr(_zipinfo("ComicInfo.xml"), xml, zipfile.ZIP_DEFLATED)
 
 
 def _zipinfo(name: str) -> zipfile.ZipInfo:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from storyboard.export import PageDrawing, atomic_path, compose, cover_crop, panel_image
 from storyboard.layout import Book, PageSpec, Rect
@@ -64,10 +64,16 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
 
 def render_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,
                  font: str | Path | Font | None = None, labels: bool = False) -> list:
-    """Every page as an RGB PIL image (for CBZ and previews), trimmed, at the page dpi."""
+    """Every page as an RGB PIL image (for previews), trimmed, at the page dpi."""
+    return list(iter_pages(story, book, images, font=font, labels=labels))
+
+
+def iter_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,
+               font: str | Path | Font | None = None, labels: bool = False) -> Iterator:
+    """The pages of `render_pages` one at a time (for CBZ): one page is held at a time."""
     lettering_font = font if isinstance(font, Font) else story_font(story, font)
-    return [render_page(d, images, book.spec.dpi, lettering_font)
-            for d in compose(story, book, lettering_font, labels=labels)]
+    for drawing in compose(story, book, lettering_font, labels=labels):
+        yield render_page(drawing, images, book.spec.dpi, lettering_font)
 
 
 def panel_boxes(book: Book) -> list[list[tuple[int, int, int, int]]]:
