@@ -161,6 +161,16 @@ def _character_id(value: str) -> str:
     return value
 
 
+LIBRARY_ID = re.compile(r"[a-z][a-z0-9_-]{0,63}\Z")  # the character library's ids (characters.library)
+
+
+def _library_id(value: str | None) -> str | None:
+    if value is not None and not LIBRARY_ID.match(value):
+        raise ValueError(f"library id {quote(value)} is not one the character library can hold: lower-case "
+                         "letters, digits, '-' and '_', starting with a letter (at most 64)")
+    return value
+
+
 def _scene_id(value: str | None) -> str | None:
     if value is not None and not re.match(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z", value):
         raise ValueError(f"scene id {quote(value)} may use only letters, digits, '-', '_' and '.'")
@@ -267,7 +277,7 @@ class Character(_Model):
     name: Text = ""  # filled with the id when empty
     description: Text = ""
     references: list[Annotated[NonEmpty, AfterValidator(_reference_exists)]] | None = None
-    library: NonEmpty | None = None
+    library: Annotated[NonEmpty | None, AfterValidator(_library_id)] = None
     kind: CharacterKind = "auto"
     figure: FigureKind = "human"  # the silhouette the draft engine draws and staging sizes
 

@@ -145,3 +145,14 @@ def test_pages_render_cannot_draw_are_refused(page, expected):
 def test_largest_allowed_page_is_accepted():
     story = parse_story("title: T\npage: {size: a4, dpi: 1200}\nscenes: [{panels: [{action: a}]}]\n")
     assert story.page.dpi == 1200
+
+
+def test_library_ids_follow_the_library_rule():
+    from characters.library import ID_PATTERN
+
+    from storyboard.script import LIBRARY_ID
+
+    assert LIBRARY_ID.pattern == ID_PATTERN.pattern
+    out = problems('title: T\ncharacters:\n  nora: {library: "\U0001F600nora"}\nscenes: [{panels: [{action: a}]}]\n')
+    assert out == ["s.yaml:3:19: characters.nora.library: library id '\U0001F600nora' is not one the character library "
+                   "can hold: lower-case letters, digits, '-' and '_', starting with a letter (at most 64)"]
