@@ -53,22 +53,24 @@ def check_lettering(story: Any, book: Book, font: str | Path | Font | None = Non
 
 
 def _check_glyphs(story: Any, font: Font, *, sheets: bool, labels: bool = False) -> None:
-    problems = glyph_problems(story, font, sheets=sheets, labels=labels)
-    if problems:
-        raise ExportError(problems[0][1])
-
-
-def glyph_problems(story: Any, font: Font, *, sheets: bool, labels: bool = False) -> list[tuple[tuple, str]]:
-    """(location in the script, message) for every lettered text `font` cannot draw; the
-    location is a path of keys and indices as in a script (`validate` turns it into a line)."""
-    problems = []
     for loc, text in _lettered_texts(story, sheets=sheets, labels=labels):
         missing = font.missing(text)
         if missing:
-            chars = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in missing)
-            problems.append((loc, f"no font in the lettering chain draws {chars} (in {text[:40]!r}); "
-                                  "add a font that has them: style.font in the script, or --font"))
-    return problems
+            chars = ", ".join(_glyph(c) for c in missing)
+            raise ExportError(f"no font in the chain draws {chars} (in {text[:40]!r}); "
+                              "add a font that has them: style.font in the script, or --font")
+
+
+def glyph_problems(story: Any, font: Font, *, sheets: bool, labels: bool = False) -> list[tuple[tuple, str]]:
+    """(location in the script, message) for every character of a lettered text that no font
+    of the chain draws, one per character; the location is a path of keys and indices as in
+    a script (`validate` turns it into FILE:LINE:COL)."""
+    return [(loc, f"no font in the chain draws {_glyph(c)}")
+            for loc, text in _lettered_texts(story, sheets=sheets, labels=labels) for c in font.missing(text)]
+
+
+def _glyph(ch: str) -> str:
+    return f"'{ch}' (U+{ord(ch):04X})"
 
 
 def _lettered_texts(story: Any, *, sheets: bool, labels: bool) -> list[tuple[tuple, str]]:

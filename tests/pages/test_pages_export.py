@@ -193,12 +193,12 @@ def test_text_the_font_cannot_draw_is_an_error_not_empty_boxes(tmp_path):
     # The bundled chain letters Japanese, Arabic...; Devanagari is not in it.
     s = story([panel(cast=["ana"], dialogue=[{"ana": "こんにちは नमस्ते — “quotes” …"}])], page={"dpi": 50})
     book = paginate(s)
-    with pytest.raises(ExportError, match=r"no font in the lettering chain draws 'न' \(U\+0928\)") as err:
+    with pytest.raises(ExportError, match=r"no font in the chain draws 'न' \(U\+0928\)") as err:
         write_pdf(s, book, art(book), tmp_path / "x.pdf")
     assert "\n" not in str(err.value) and not (tmp_path / "x.pdf").exists()
-    with pytest.raises(ExportError, match="no font in the lettering chain draws"):
+    with pytest.raises(ExportError, match="no font in the chain draws"):
         write_pages(s, book, art(book), tmp_path / "pages")
-    with pytest.raises(ExportError, match="no font in the lettering chain draws"):
+    with pytest.raises(ExportError, match="no font in the chain draws"):
         check_lettering(s, book)  # before any panel is generated
     fine = story([panel(dialogue=[{"narration": "Plain words."}])])
     assert check_lettering(fine, paginate(fine)).regular.name == "ComicNeue-Regular.ttf"

@@ -126,8 +126,10 @@ def test_validate_lists_every_character_no_font_draws(tmp_path, capsys):
                     "        sfx: [\"𒀀\"]\n", encoding="utf-8")
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 2, err  # both texts at once; Japanese is drawn by the bundled chain
-    assert err[0].startswith(f"{path}:5:18: scenes[0].panels[0].caption: no font in the lettering chain draws "
-                             "'न' (U+0928), 'म' (U+092E), 'स' (U+0938), 'त' (U+0924)")
-    assert err[1].startswith(f"{path}:6:15: scenes[0].panels[0].sfx[0]: no font in the lettering chain draws "
-                             "'𒀀' (U+12000)")
+    assert err == [  # every character at once, one line each, in file order
+        f"{path}:5:18: scenes[0].panels[0].caption: no font in the chain draws 'त' (U+0924)",
+        f"{path}:5:18: scenes[0].panels[0].caption: no font in the chain draws 'न' (U+0928)",
+        f"{path}:5:18: scenes[0].panels[0].caption: no font in the chain draws 'म' (U+092E)",
+        f"{path}:5:18: scenes[0].panels[0].caption: no font in the chain draws 'स' (U+0938)",
+        f"{path}:6:15: scenes[0].panels[0].sfx[0]: no font in the chain draws '𒀀' (U+12000)",
+    ]
