@@ -62,10 +62,12 @@ def template(story: Any, language: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def load_translation(path: str | Path, story: Any) -> Any:
+def load_translation(path: str | Path, story: Any, font: str | Path | None = None) -> Any:
     """`story` lettered in the language of the translations file at `path`: a copy whose
     title (if translated), captions, dialogue and SFX are the translations, and whose
-    `language` is the file's. Raises ScriptError listing every problem, located."""
+    `language` is the file's. Raises ScriptError listing every problem, located: lines
+    missing, extra or empty, and characters no font of the lettering chain (`font` first,
+    then the script's) draws."""
     from storyboard import _yaml
     from storyboard.script import _nfc, _problem
 
@@ -120,7 +122,16 @@ def load_translation(path: str | Path, story: Any) -> Any:
         problem(("title",), "title must be text")
     if problems:
         raise ScriptError(list(dict.fromkeys(problems)))
-    return _apply(story, language, title, lines)
+    edition = _apply(story, language, title, lines)
+    from storyboard.lettering import story_font
+
+    chain = story_font(edition, font)
+    for key, value in [("title", title or "")] + [(("lines", k), v) for k, v in lines.items()]:
+        for ch in chain.missing(value):
+            problem(key if isinstance(key, tuple) else (key,), f"no font in the chain draws '{ch}' (U+{ord(ch):04X})")
+    if problems:
+        raise ScriptError(list(dict.fromkeys(problems)))
+    return edition
 
 
 def _short(text: str) -> str:

@@ -66,7 +66,7 @@ def edition(story, args):
 
     if file is None and lang == (story.language or None):
         return story  # the edition the script is written in
-    translated = load_translation(file or default_path(story, lang), story)
+    translated = load_translation(file or default_path(story, lang), story, getattr(args, "font", None))
     if lang and translated.language.lower() != lang.lower():
         raise StoryboardError(f"--lang {lang} but {file} is a translation into {translated.language}")
     return translated

@@ -74,6 +74,11 @@ def test_missing_and_extra_lines_are_located_errors(script, tmp_path):
     assert f"{bad}:5:3: lines.'storm/9/sfx/1': no line 'storm/9/sfx/1' in the script" in text
     assert "missing translation of storm/1/sfx/1 ('KRAKOOM')" in text
     assert all(p.file == str(bad) and p.line > 0 for p in err.value.problems)
+    # A translation no font can letter is refused, located, before any panel is drawn.
+    bad.write_text(FRENCH.replace("KRAKOUM", "ब्रूम"), encoding="utf-8")
+    with pytest.raises(ScriptError) as err:
+        load_translation(bad, load_story(script))
+    assert f"{bad}:5:18: lines.'storm/1/sfx/1': no font in the chain draws 'ब' (U+092C)" in str(err.value)
 
 
 @pytest.mark.slow
