@@ -17,12 +17,14 @@ records the hash of the embeddings file, so a damaged folder is refused, not hal
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import io
 import json
 import os
 import re
 import shutil
+import stat
 import time
 import uuid
 from dataclasses import dataclass
@@ -50,6 +52,9 @@ ID_PATTERN = re.compile(r"[a-z][a-z0-9_-]{0,63}\Z")
 SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 THUMBNAIL = 256
 STALE_SECONDS = 3600  # a temporary folder this old belongs to a process that died
+RECORD_LIMIT = 1 << 20  # bytes: a character.json is a few kilobytes
+EMBEDDINGS_LIMIT = 1 << 26  # bytes: a few vectors per reference
+_STORED_FILE = re.compile(r"(references|thumbnails)/[0-9]{2,}\.(jpg|png|webp)\Z")
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,26 @@ class CharacterLibrary:
     # -- reading -------------------------------------------------------------------------
 
     def list(self) -> list[Character]:
+        """Every character; raises CharacterError naming the first damaged one (see `scan`)."""
+        characters, problems = self.scan()
+        if problems:
+            raise problems[0]
+        return characters
+
+    def scan(self) -> tuple[list[Character], list[CharacterError]]:
+        """The intact characters, and one error naming each damaged or foreign folder, so a
+        damaged one never hides the rest. Raises CharacterError if the root is no folder."""
         if not self.root.exists():
-            return []
+            return [], []
         if not self.root.is_dir():
             raise CharacterError(f"character library {self.root} is not a folder")
-        return [self._load(folder) for folder in self._folders()]
+        characters, problems = [], []
+        for folder in self._folders():
+            try:
+                characters.append(self._load(folder))
+            except CharacterError as err:
+                problems.append(err)
+        return characters, problems
 
     def get(self, id: str) -> Character:
         folder = self.root / id
@@ -264,12 +284,14 @@ class CharacterLibrary:
         def bad(reason: str) -> CharacterError:
             return CharacterError(f"{folder} is not a valid storyboard character: {reason}")
 
+        if os.path.islink(folder):
+            raise bad("it is a symbolic link, not a folder")
         try:
-            record = json.loads((folder / "character.json").read_text(encoding="utf-8"))
+            record = json.loads(_read_regular(folder / "character.json", RECORD_LIMIT).decode("utf-8"))
         except FileNotFoundError:
             raise bad("no character.json (a foreign folder in the library?)")
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise bad(f"character.json is unreadable ({err})")
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+            raise bad(f"character.json is unreadable ({_one_line(err)})")
         if not isinstance(record, dict) or record.get("format") != FORMAT:
             found = record.get("format") if isinstance(record, dict) else None
             raise bad(f"character.json has format {found!r}, this storyboard reads format {FORMAT}")
@@ -290,13 +312,18 @@ class CharacterLibrary:
             )
             expected = record["embeddings"]["sha256"]
         except (KeyError, TypeError) as err:
-            raise bad(f"character.json lacks or garbles {err}")
+            raise bad(f"character.json lacks or garbles {_one_line(err)}")
         if character.kind not in ("face", "drawn"):
-            raise bad(f"unknown kind {character.kind!r}")
+            raise bad(f"unknown kind {_one_line(repr(character.kind))}")
+        for ref in character.references:  # only files inside the character's own folder are ever read
+            if not all(isinstance(f, str) and _STORED_FILE.match(f) for f in (ref.file, ref.thumbnail)):
+                raise bad(f"character.json names a reference file outside its folder: {_one_line(repr(ref.file))}")
         try:
-            actual = hashlib.sha256((folder / "embeddings.safetensors").read_bytes()).hexdigest()
-        except OSError:
+            actual = hashlib.sha256(_read_regular(folder / "embeddings.safetensors", EMBEDDINGS_LIMIT)).hexdigest()
+        except FileNotFoundError:
             raise bad("embeddings.safetensors is missing")
+        except OSError as err:
+            raise bad(f"embeddings.safetensors is unreadable ({_one_line(err)})")
         if actual != expected:
             raise bad("embeddings.safetensors does not match its recorded hash")
         return character
@@ -305,9 +332,37 @@ class CharacterLibrary:
         from safetensors.numpy import load
 
         try:
-            return load((folder / "embeddings.safetensors").read_bytes())
+            return load(_read_regular(folder / "embeddings.safetensors", EMBEDDINGS_LIMIT))
         except Exception as err:  # safetensors raises its own error types on damaged files
-            raise CharacterError(f"{folder}/embeddings.safetensors is unreadable: {err}") from None
+            raise CharacterError(f"{folder}/embeddings.safetensors is unreadable: {_one_line(err)}") from None
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of `path`, which must be a regular file (not a link, FIFO or device) of at
+    most `limit` bytes; opened non-blocking, so a FIFO cannot hang the reader. Raises OSError
+    (FileNotFoundError when absent) with a one-line reason."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise OSError(err.errno, "a symbolic link, not a file") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if info.st_size > limit:
+            raise OSError(errno.EFBIG, f"{info.st_size} bytes, more than {limit}")
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            return stream.read(limit + 1)
+    finally:
+        os.close(fd)
+
+
+def _one_line(value) -> str:
+    """A value for a one-line message: control characters escaped, at most 200 characters."""
+    text = str(value).encode("unicode_escape", "backslashreplace").decode("ascii")
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _identity(kind: str, mean: "np.ndarray", signature: Signature) -> "Identity":

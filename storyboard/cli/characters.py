@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 ORDER = 40
 
@@ -88,17 +89,19 @@ def _add(args) -> int:
 
 
 def _list(args) -> int:
-    characters = _library(args).list()
+    characters, problems = _library(args).scan()
+    for problem in problems:  # one line each; the intact characters are still listed
+        print(f"error: {problem}", file=sys.stderr)
     if not characters:
         print(f"no characters in {_library(args).root}")
-        return 0
+        return 2 if problems else 0
     rows = [("ID", "NAME", "KIND", "REFERENCES", "EMBEDDER")] + [
         (c.id, c.name, c.kind, str(len(c.references)), str(c.embedder)) for c in characters
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-    return 0
+    return 2 if problems else 0
 
 
 def _show(args) -> int:
