@@ -15,10 +15,15 @@ from typing import Sequence
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from storyboard import _files
 from storyboard.errors import CharacterError
 
 FORMATS = ("JPEG", "PNG", "WEBP")
 MAX_PIXELS = 40_000_000  # a 40 MP reference is already far beyond what any embedder looks at
+MAX_BYTES = _files.MAX_IMAGE_BYTES
+# Refused by the header's dimensions, before decoding: 10000x1 crashes the face detector and
+# 40,000,000x1 exhausts memory in the drawn encoder's resize; a panorama is at most ~4:1.
+MAX_ASPECT = 10
 
 
 @dataclass(frozen=True)
@@ -37,15 +42,13 @@ class ReferenceImage:
 
 
 def load_reference(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> ReferenceImage:
+    """Read and decode one reference image. Only a regular file of at most `MAX_BYTES` is
+    read (a FIFO, a device or a huge file is refused by `stat` first)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CharacterError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CharacterError(f"{path}: is a folder, not an image") from None
-    except OSError as err:
-        raise CharacterError(f"{path}: cannot read: {err.strerror or err}") from None
+        data = _files.read_regular(path, MAX_BYTES)
+    except _files.Refused as err:
+        raise CharacterError(f"{path}: {err.reason}") from None
     image, format = decode(data, path, max_pixels)
     return ReferenceImage(path, data, hashlib.sha256(data).hexdigest(), format, image)
 
@@ -74,6 +77,11 @@ def decode(data: bytes, path: Path, max_pixels: int = MAX_PIXELS) -> tuple[Image
                     f"{path}: {image.format} images are not supported (use JPEG, PNG or WebP)"
                 )
             width, height = image.size
+            if max(width, height) > MAX_ASPECT * max(1, min(width, height)):
+                raise CharacterError(
+                    f"{path}: {width}x{height} is not a picture of a character "
+                    f"(one side over {MAX_ASPECT} times the other); crop it"
+                )
             if width * height > max_pixels:
                 raise CharacterError(
                     f"{path}: {width}x{height} is too large "
@@ -92,10 +100,23 @@ def decode(data: bytes, path: Path, max_pixels: int = MAX_PIXELS) -> tuple[Image
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
+    """Upright 8-bit RGB; every kind of transparency (an alpha channel, a palette's, or the
+    single transparent colour of a grey, RGB or 16-bit PNG's tRNS chunk) is composited on
+    white, as on the page."""
+    clear = image.info.get("transparency")
     if image.mode.startswith("I"):
+        import numpy as np
+
+        # tRNS names a 16-bit value: compare before the values are scaled down to 8 bits.
+        alpha = None if clear is None else np.where(np.asarray(image) == clear, 0, 255).astype(np.uint8)
         image = _wide_gray_to_8bit(image)
+        if alpha is not None:
+            image.putalpha(Image.fromarray(alpha, "L"))  # now "LA"
+    elif clear is not None and image.mode in ("1", "L", "RGB", "P"):
+        # Pillow applies the tRNS colour; it reads 16-bit RGB as 8-bit, so there it matches to 1/256.
+        image = image.convert("RGBA")
     if image.mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        image = image.convert("RGB")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         # Transparent areas become white, as on the page, not black.
         rgba = image.convert("RGBA")

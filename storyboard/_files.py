@@ -13,6 +13,9 @@ import os
 import stat
 from typing import BinaryIO
 
+MAX_IMAGE_BYTES = 256 << 20  # a reference image: a 40-megapixel PNG is at most ~160 MiB
+MAX_FONT_BYTES = 64 << 20  # the largest CJK fonts are ~20 MiB
+
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
@@ -44,13 +47,12 @@ def open_regular(path: str | os.PathLike, limit: int | None = None) -> BinaryIO:
         raise Refused("no such file") from None
     except OSError as err:
         raise Refused(_reason(err)) from None
-    handle = os.fdopen(fd, "rb")
     try:
         check(os.fstat(fd), limit)
     except Refused:
-        handle.close()
+        os.close(fd)
         raise
-    return handle
+    return os.fdopen(fd, "rb")
 
 
 def read_regular(path: str | os.PathLike, limit: int | None = None) -> bytes:

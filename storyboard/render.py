@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.drawing import Drawing, rasterise
-from storyboard.errors import ExportError, StoryboardError
+from storyboard.errors import ExportError, GenerationError, StoryboardError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -141,6 +141,7 @@ def render(
     watermark: bool = True,
     upscale: str = "lanczos",
     progress: ProgressCallback | None = None,
+    allow_paths: Sequence[str | Path] | None = None,
 ) -> RenderResult:
     """Render a story to every output in `out` (PDF, CBZ, folder of PNG pages).
 
@@ -149,6 +150,9 @@ def render(
     `choose_engine`). `engine_options` override the script's `generation` settings for a named
     engine. `cache` is a folder, None for the
     default folder, or False for none. Panels are generated once however many outputs.
+    `allow_paths` are folders besides the script's own that the files a script names
+    (references, font, peels, local models) may lie in, when `story` is a path; a `Story`
+    was checked when it was loaded (see `storyboard.paths`).
     """
     from storyboard import layout, plan
     from storyboard.cache import PanelCache
@@ -160,7 +164,7 @@ def render(
     if bad:
         raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
     if not isinstance(story, Story):
-        story = load_story(story)
+        story = load_story(story, allow_paths=allow_paths)
     script_hash = _script_hash(story)  # of the script as read, whatever happens to the file meanwhile
     targets = _check_outputs([out] if isinstance(out, (str, Path)) else list(out))
     if not targets:
@@ -175,6 +179,9 @@ def render(
         from storyboard.upscale import check_reference
 
         check_reference(upscale)
+        if getattr(engine_obj, "renders_at_print_size", False):
+            raise GenerationError(f"--upscale {upscale} would not be used: the {getattr(engine_obj, 'name', 'chosen')} "
+                                  "engine draws every panel at print size; leave --upscale out")
     # A bad font or unprintable text fails before any panel.
     font = check_lettering(story, book, font, labels=getattr(engine_obj, "labels_panels", False))
     _check_page_folders(targets, book)

@@ -13,7 +13,7 @@ import hashlib
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from storyboard import _yaml
+from storyboard import _files, _yaml, paths
 from storyboard.errors import Problem, ScriptError, one_line, quote
 
 FORMAT_VERSIONS = (1,)
@@ -96,17 +96,39 @@ def _position(value):
     raise ValueError(f"position must be one of {', '.join(POSITIONS)} or a box [x0, y0, x1, y1]")
 
 
-def _is_file(base: Path, name: str) -> bool:
+def _script_file(value: str, info: ValidationInfo, what: str, limit: int) -> str:
+    """A file the script names (a reference image, the font): inside the allowed folders
+    (`storyboard.paths`), then a regular file within `limit` bytes. Checked by `stat` alone,
+    so a FIFO is never waited on and nothing of any file is read or shown."""
+    context = info.context or {}
+    base = context.get("base_dir")
+    if base is None:
+        return value
+    path = paths.script_path(value, base)
+    if not paths.is_inside(path, context.get("roots") or paths.allowed_roots(base)):
+        raise ValueError(f"{what} {quote(value)} is outside the script's folder; {paths.HINT}")
     try:
-        return (base / name).is_file()
-    except (OSError, ValueError):  # a name too long for the file system, or with a NUL in it
-        return False
+        _files.check_path(path, limit)
+    except _files.Refused as err:
+        if err.reason == "no such file":
+            raise ValueError(f"{what} not found: {one_line(value, 120)}") from None
+        raise ValueError(f"{what} {quote(value)} {err.reason}") from None
+    return value
 
 
 def _reference_exists(value: str, info: ValidationInfo) -> str:
-    base = (info.context or {}).get("base_dir")
-    if base is not None and not _is_file(Path(base), value):
-        raise ValueError(f"reference image not found: {one_line(value, 120)}")
+    return _script_file(value, info, "reference image", _files.MAX_IMAGE_BYTES)
+
+
+def _model_ref(value: str | None, info: ValidationInfo) -> str | None:
+    """A model reference (base model, adapter, LoRA, peel, face models, encoder): a hub id is
+    fetched from the hub; a local file or folder must lie inside the allowed folders."""
+    context = info.context or {}
+    base = context.get("base_dir")
+    if value is None or base is None or not paths.names_local(value, base):
+        return value
+    if not paths.is_inside(paths.script_path(value, base), context.get("roots") or paths.allowed_roots(base)):
+        raise ValueError(f"model {quote(value)} is outside the script's folder; {paths.HINT}")
     return value
 
 
@@ -118,12 +140,9 @@ def _font_exists(value, info: ValidationInfo):
     names = [value] if isinstance(value, str) else value
     if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
         raise ValueError("font is a font file or a list of font files")
-    base = (info.context or {}).get("base_dir")
     for name in names:
         file, sep, index = name.rpartition("#")
-        file = file if sep and index.isdigit() else name
-        if base is not None and not _is_file(Path(base), file):
-            raise ValueError(f"font file not found: {one_line(file, 120)}")
+        _script_file(file if sep and index.isdigit() else name, info, "font file", _files.MAX_FONT_BYTES)
     return value
 
 
@@ -190,6 +209,7 @@ def _preset(value: str | None) -> str | None:
 # Text as written: a plain `caption: 3.10` is the text "3.10", not the number 3.1 (see _yaml).
 Text = Annotated[str, BeforeValidator(_yaml.as_written)]
 NonEmpty = Annotated[str, Field(min_length=1), BeforeValidator(_yaml.as_written)]
+ModelRef = Annotated[NonEmpty | None, AfterValidator(_model_ref)]
 PageSizeValue = Annotated[Union[str, tuple[float, float]], BeforeValidator(_page_size)]
 Position = Annotated[Union[str, Box, None], BeforeValidator(_position)]
 
@@ -241,7 +261,7 @@ class PageSettings(_Model):
 
 
 class PeelSpec(_Model):
-    path: NonEmpty
+    path: Annotated[NonEmpty, AfterValidator(_model_ref)]
     weight: float = Field(1.0, ge=-2, le=2)
 
 
@@ -261,13 +281,13 @@ class Generation(_Model):
     """Model settings; `None` means "the engine's default". Flags override these."""
 
     engine: Engine | None = None
-    model: NonEmpty | None = None
-    face_adapter: NonEmpty | None = None
-    drawn_adapter: NonEmpty | None = None
-    face_models: NonEmpty | None = None
-    drawn_encoder: NonEmpty | None = None  # CLIP image encoder for drawn identities (an extension)
+    model: ModelRef = None
+    face_adapter: ModelRef = None
+    drawn_adapter: ModelRef = None
+    face_models: ModelRef = None
+    drawn_encoder: ModelRef = None  # CLIP image encoder for drawn identities (an extension)
     fast: bool | None = None
-    fast_lora: NonEmpty | None = None
+    fast_lora: ModelRef = None
     steps: int | None = Field(None, ge=1, le=200)
     guidance: float | None = Field(None, ge=0, le=30)
     seed: int | None = Field(None, ge=0, lt=2**63)
@@ -476,27 +496,34 @@ class Story(_Model):
 Checks = Callable[["Story"], list[tuple[tuple, str]]]
 
 
-def load_story(path: str | Path, *, checks: Checks | None = None) -> Story:
+def load_story(path: str | Path, *, checks: Checks | None = None,
+               allow_paths: Iterable[str | Path] | None = None) -> Story:
     """Read and validate a story script; raise ScriptError listing every problem. `checks`
-    adds rules on the valid story: (location, message) pairs, located like every problem."""
+    adds rules on the valid story: (location, message) pairs, located like every problem.
+
+    Files the script names must lie inside its folder or one of `allow_paths` (or of
+    STORYBOARD_ALLOW_PATHS); see `storyboard.paths`. Only a regular file of at most 2 MiB is
+    read: a FIFO, a device or a huge file is refused by `stat` before reading."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScriptError([Problem(str(path), 1, 1, "file", "no such file")]) from None
-    except IsADirectoryError:
-        raise ScriptError([Problem(str(path), 1, 1, "file", "is a folder, not a script")]) from None
+        data = _files.read_regular(path, _yaml.MAX_BYTES)
+    except _files.Refused as err:
+        reason = f"the script is {err.reason}" if err.reason.startswith("larger") else err.reason
+        raise ScriptError([Problem(str(path), 1, 1, "file", reason)]) from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ScriptError([Problem(str(path), 1, 1, "file", f"not UTF-8 text ({err.reason} at byte {err.start})")]) from None
-    except OSError as err:
-        raise ScriptError([Problem(str(path), 1, 1, "file", f"cannot read: {err.strerror or err}")]) from None
-    return parse_story(text, filename=str(path), base_dir=path.parent, source=path, checks=checks)
+    return parse_story(text, filename=str(path), base_dir=path.parent, source=path, checks=checks,
+                       allow_paths=allow_paths)
 
 
 def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path | None = None,
-                source: Path | None = None, checks: Checks | None = None) -> Story:
+                source: Path | None = None, checks: Checks | None = None,
+                allow_paths: Iterable[str | Path] | None = None) -> Story:
     """Validate a story given as YAML text. Relative paths resolve against `base_dir`
-    (default: the current folder); reference images and fonts must exist there."""
+    (default: the current folder); reference images and fonts must exist there, and every
+    file the script names must lie inside `base_dir` or one of `allow_paths`."""
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     try:
         doc = _yaml.parse(text)
@@ -508,7 +535,8 @@ def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path |
     data = _nfc(doc.data)
     problems = [_problem(filename, doc.root, loc, msg) for loc, msg in _cross_checks(data)]
     try:
-        story = Story.model_validate(data, context={"base_dir": base})
+        roots = paths.allowed_roots(base, allow_paths)
+        story = Story.model_validate(data, context={"base_dir": base, "roots": roots})
     except ValidationError as err:
         problems += [_from_pydantic(filename, doc.root, e) for e in err.errors()]
         story = None

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import GenerationError, MissingExtraError, require
+from storyboard.weights import load_state_dict
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -102,7 +103,7 @@ def load_upscaler(ref: str | Path, device: str = "cpu") -> Upscaler:
     torch = require("torch", "diffusion")
     spandrel = _import_spandrel()
     path = _resolve(str(ref))
-    state = _load_state_dict(torch, path, str(ref))
+    state = load_state_dict(path, f"upscaler {ref}")  # pickles load with weights_only=True
     try:
         descriptor = spandrel.MAIN_REGISTRY.load(spandrel.canonicalize_state_dict(state))
     except spandrel.UnsupportedModelError as err:
@@ -184,31 +185,6 @@ def _resolve(ref: str) -> Path:
             f"upscaler {ref}: cannot get {filename} from {repo}: {why}; "
             f"fetch it with `hf download {repo} {filename}` or give a local file"
         ) from err
-
-
-def _load_state_dict(torch, path: Path, ref: str) -> dict:
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            return load_file(str(path), device="cpu")
-        if path.suffix in _WEIGHT_SUFFIXES:
-            state = torch.load(str(path), map_location="cpu", weights_only=True)
-            if isinstance(state, dict):
-                return state
-            raise GenerationError(f"upscaler {ref}: {path.name} holds no state dict")
-    except (OSError, RuntimeError, ValueError) as err:
-        raise GenerationError(f"upscaler {ref}: cannot read {path.name}: {str(err).splitlines()[0]}") from err
-    except Exception as err:  # torch.load(weights_only=True) refuses pickled code with UnpicklingError
-        if type(err).__name__ == "UnpicklingError":
-            raise GenerationError(
-                f"upscaler {ref}: {path.name} holds pickled objects beyond plain tensors; "
-                "refusing to load it (convert it to .safetensors)"
-            ) from err
-        raise
-    raise GenerationError(
-        f"upscaler {ref}: unsupported weights file {path.name} (use .safetensors or .pth)"
-    )
 
 
 def _import_spandrel():

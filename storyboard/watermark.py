@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storyboard.errors import GenerationError, StoryboardError
+from storyboard.layout import MAX_PAGE_PIXELS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -353,10 +354,9 @@ def scan(path: str | Path) -> list[PanelMark]:
     return _scan_image(data, str(path))
 
 
-# Pages render writes may be far beyond Pillow's decompression-bomb guard (89 megapixels: an
-# A3 page at 600 dpi is 70, a 500 mm square at 1200 dpi 540); verify reads every page up to
-# this many pixels (3 GB decoded as RGB) and refuses larger ones by their header.
-MAX_PAGE_PIXELS = 1_000_000_000
+# Pages render writes may be beyond Pillow's decompression-bomb guard (it warns above 89
+# megapixels and refuses above 179): verify reads every page up to the largest render writes
+# (`storyboard.layout.MAX_PAGE_PIXELS`) and refuses larger ones by their header.
 _PIXELS_LOCK = threading.Lock()
 
 

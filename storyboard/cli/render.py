@@ -40,6 +40,13 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     o.add_argument("--no-watermark", action="store_true", help="do not mark panels as machine-generated")
 
 
+def add_allow_path_argument(p: argparse.ArgumentParser) -> None:
+    """--allow-path: folders besides the script's own that its file names may point into."""
+    p.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+                   help="a folder the script may name files in besides its own (repeatable; "
+                        "also STORYBOARD_ALLOW_PATHS)")
+
+
 def register(sub) -> None:
     p = sub.add_parser("render", help="render a story to PDF, CBZ or PNG pages")
     p.add_argument("script", help="story script (.yaml)")
@@ -48,6 +55,7 @@ def register(sub) -> None:
                         "folder (name.webtoon/), an animatic (file.mp4) or a shot list (file.csv); repeatable "
                         "(default: SCRIPT name with .pdf, in the current folder)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object instead of the summary line")
+    add_allow_path_argument(p)
     t = p.add_argument_group("translated editions")
     t.add_argument("--lang", metavar="LANG",
                    help="letter the edition in LANG (BCP 47) from translations/LANG.yaml beside the script")
@@ -111,7 +119,7 @@ def run(args) -> int:
     from storyboard.script import load_story
 
     check_flags(args)
-    source = load_story(args.script)
+    source = load_story(args.script, allow_paths=args.allow_path)
     story = edition(source, args)
     suffix = f".{story.language}.pdf" if story is not source else ".pdf"
     outputs = args.output or [Path(args.script).with_suffix(suffix).name]

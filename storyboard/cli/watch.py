@@ -16,13 +16,14 @@ ORDER = 25
 
 
 def register(sub) -> None:
-    from storyboard.cli.render import add_generation_arguments
+    from storyboard.cli.render import add_allow_path_argument, add_generation_arguments
 
     p = sub.add_parser("watch", help="re-render a story every time it (or a file it uses) is saved")
     p.add_argument("script", help="story script (.yaml)")
     p.add_argument("-o", "--output", action="append", metavar="OUT", help="as for `storyboard render`")
     p.add_argument("--interval", type=_seconds, default=0.5, help="seconds between checks for changes")
     p.add_argument("--once", action="store_true", help=argparse.SUPPRESS)  # for tests and scripts
+    add_allow_path_argument(p)
     add_generation_arguments(p)
     p.set_defaults(func=run)
 
@@ -37,14 +38,14 @@ def _seconds(text: str) -> float:
     return value
 
 
-def watched_files(script: Path) -> list[Path]:
+def watched_files(script: Path, allow_paths=None) -> list[Path]:
     """The script plus every local file it names that exists (references, font, peels)."""
     from storyboard.errors import ScriptError
     from storyboard.script import load_story
 
     files = [script]
     try:
-        story = load_story(script)
+        story = load_story(script, allow_paths=allow_paths)
     except ScriptError:
         return files
     names = [ref for c in story.characters.values() for ref in (c.references or [])]
@@ -71,7 +72,7 @@ def render_once(args) -> bool:
     from storyboard.script import load_story
 
     try:
-        story = load_story(args.script)
+        story = load_story(args.script, allow_paths=args.allow_path)
         outputs = args.output or [Path(args.script).with_suffix(".pdf").name]
         result = render(story, out=outputs, **render_kwargs(args, story))
     except ScriptError as err:
@@ -97,7 +98,7 @@ def run(args) -> int:
             # (about 0.1 s for 100 panels, too much to spend on every poll).
             now = _stamp([script])
             if now != script_stamp:
-                script_stamp, files = now, watched_files(script)
+                script_stamp, files = now, watched_files(script, args.allow_path)
             current = _stamp(files)
             if current != stamp:
                 stamp = current

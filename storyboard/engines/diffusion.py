@@ -36,7 +36,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from storyboard import hub
+from storyboard import hub, weights
 from storyboard.engines import _identity, _prompts
 from storyboard.engines._device import resolve_device, resolve_dtype, torch_dtype
 from storyboard.engines.base import PanelRequest, Peel
@@ -100,6 +100,8 @@ class DiffusionEngine:
             raise GenerationError(f"steps must be at least 1, got {steps}")
         if batch < 1:
             raise GenerationError(f"batch must be at least 1, got {batch}")
+        if guidance is not None and not 0 <= guidance <= 30:  # the script's range; NaN fails too
+            raise GenerationError(f"guidance must be between 0 and 30, got {guidance}")
         self.model = model or DEFAULT_MODEL
         self.refs = {"face_adapter": face_adapter, "drawn_adapter": drawn_adapter, "fast_lora": fast_lora}
         self.fast = fast
@@ -229,8 +231,9 @@ class DiffusionEngine:
     def _load_lora(self, ref: str, adapter_name: str, *, what: str) -> None:
         path = self._fetch(ref)
         self.progress(f"loading {what} {ref}")
+        source, where = _weights_source(path, f"{what} '{ref}'")
         with _quiet(), _load_errors(f"{what} '{ref}' does not fit the base model '{self.model}'"):
-            self._pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=adapter_name)
+            self._pipe.load_lora_weights(source, adapter_name=adapter_name, **where)
         self._active = None
 
     def _ensure_adapters(self, kinds: set[str]) -> None:
@@ -242,13 +245,14 @@ class DiffusionEngine:
         refs = [self._ref("face_adapter" if k == "face" else "drawn_adapter") for k in wanted]
         paths = [self._fetch(ref) for ref in refs]
         self.progress(f"loading identity adapters {', '.join(refs)}")
+        sources = [_weights_source(path, f"identity adapter '{ref}'")[0] for path, ref in zip(paths, refs)]
         label = f"identity adapter {' + '.join(repr(r) for r in refs)} does not fit the base model '{self.model}'"
         pipe = self._pipe
         with _quiet(), _load_errors(label):
             if self._specs:
                 pipe.unload_ip_adapter()
             pipe.load_ip_adapter(
-                [str(p.parent) for p in paths],
+                sources,
                 subfolder=[""] * len(paths),
                 weight_name=[p.name for p in paths],
                 image_encoder_folder=None,
@@ -397,6 +401,15 @@ def _per_panel_embeds(pipe, batched: bool):
         yield
     finally:
         del pipe.prepare_ip_adapter_image_embeds
+
+
+def _weights_source(path: Path, what: str) -> tuple[Any, dict[str, str]]:
+    """What diffusers' loaders get for a weights file: a pickled one (.bin/.pt/.pth/.ckpt)
+    as the tensors `storyboard.weights` unpickled with weights_only=True, so diffusers never
+    unpickles anything itself; a .safetensors file as its folder and name (kwargs)."""
+    if weights.is_pickled(path):
+        return weights.load_state_dict(path, what), {}
+    return str(path.parent), {"weight_name": path.name}
 
 
 def _family(source: Path, ref: str) -> str:

@@ -53,10 +53,12 @@ class Face:
         import uharfbuzz as hb
 
         self.path, self.index = Path(path), index
-        try:
-            data = self.path.read_bytes()
-        except OSError as err:
-            raise ExportError(f"cannot read font {self.path}: {err.strerror or err}") from None
+        from storyboard import _files
+
+        try:  # a regular file within the size limit only: a FIFO or /dev/zero is never read
+            data = _files.read_regular(self.path, _files.MAX_FONT_BYTES)
+        except _files.Refused as err:
+            raise ExportError(f"cannot read font {self.path}: {err.reason}") from None
         blob = hb.Blob(data)
         face = hb.Face(blob, index)
         if face.glyph_count == 0:  # not a font, or no such face in the collection

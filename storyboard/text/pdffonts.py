@@ -35,8 +35,8 @@ def register(face, chars: set[str]) -> str:
     except ExportError:
         raise
     except Exception as err:  # reportlab raises TTFError, OSError, struct errors
-        reason = " ".join(str(err).split()) or type(err).__name__
-        raise ExportError(f"cannot embed font {face.path}: {reason}") from None
+        # Only the kind of error: reportlab's messages can quote the file's first bytes.
+        raise ExportError(f"cannot embed font {face.path}: reportlab cannot read it ({type(err).__name__})") from None
     pdfmetrics.registerFont(font)
     return name
 

@@ -133,3 +133,16 @@ def test_one_page_one_panel_counts_are_singular(tmp_path, capsys):
     assert "1 scene, 1 panel, 2 characters" in capsys.readouterr().out
     assert main(["render", str(script), "--engine", "draft", "--no-cache", "-o", str(tmp_path / "o.pdf")]) == 0
     assert ": 1 page, 1 panel (1 generated" in capsys.readouterr().out
+
+
+def test_unused_upscaler_and_negative_guidance_are_one_line_errors(tmp_path, capsys):
+    script = write_script(tmp_path, reading="ltr", dpi=72, title="T", author="")
+    out, upscaler = tmp_path / "o.pdf", tmp_path / "foo.pth"
+    upscaler.write_bytes(b"weights")
+    assert main(["render", str(script), "--engine", "draft", "--no-cache", "--upscale", str(upscaler), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: --upscale {upscaler} would not be used: the draft engine draws every panel at print "
+                   "size; leave --upscale out\n")
+    assert main(["render", str(script), "--engine", "diffusion", "--guidance", "-1", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "guidance" in err and "-1" in err and not out.exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 
 import pytest
 from PIL import Image
@@ -19,17 +20,23 @@ RUN = "0a1b2c3d"
 PROV = provenance({"engine": "diffusion"}, RUN)
 
 
-def test_a_page_beyond_pillows_limit_is_read_exit_0_and_1(tmp_path, capsys, monkeypatch):
-    """A page of 13,600 x 13,600 (185 megapixels, as 1150 mm square at 300 dpi) is beyond
-    twice Pillow's default limit, where Pillow refuses to open it; a 1-bit page keeps the test
-    small. Its one recorded panel box is read: unmarked, exit 1."""
-    side = 13_600
-    assert side * side > 2 * Image.MAX_IMAGE_PIXELS
+def test_the_largest_page_render_writes_is_read_exit_0_and_1(tmp_path, capsys, monkeypatch):
+    """A page at the raster limit (148.8 megapixels, as an A3 page with bleed at 880 dpi) is
+    beyond Pillow's decompression-bomb threshold, where Pillow warns (and refuses at twice its
+    limit); a 1-bit page keeps the test small. Its one recorded panel box is read: unmarked,
+    exit 1, and nothing but the verdict is printed."""
+    from storyboard.layout import MAX_PAGE_PIXELS
+
+    width, height = 12_000, 12_400
+    assert Image.MAX_IMAGE_PIXELS < width * height <= MAX_PAGE_PIXELS
     big = tmp_path / "big.png"
-    Image.new("1", (side, side), 1).save(big, pnginfo=png_info(PROV, panels=[(0, 0, 320, 256)]), compress_level=1)
-    assert main(["verify", str(big)]) == 1
-    assert "panel 1 (320x256): NO MARK" in capsys.readouterr().out
-    # A marked page read with Pillow's limit below its size exits 0 the same way.
+    Image.new("1", (width, height), 1).save(big, pnginfo=png_info(PROV, panels=[(0, 0, 320, 256)]), compress_level=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Pillow's DecompressionBombWarning included
+        assert main(["verify", str(big)]) == 1
+    captured = capsys.readouterr()
+    assert "panel 1 (320x256): NO MARK" in captured.out and captured.err == ""
+    # A marked page read while Pillow's limit is below its size exits 0 the same way.
     page = Image.new("RGB", (700, 500), "white")
     page.paste(mark(painted_panel(320, 256), RUN), (40, 60))
     path = tmp_path / "page.png"
