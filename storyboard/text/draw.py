@@ -45,7 +45,11 @@ def glyph_outlines(chain: "FontChain", shaped: Shaped, bold: bool, x: float, y: 
         k = size / face.upem
         gx, gy = x + glyph.x * size, glyph.y * size
 
-        def point(u, v, gx=gx, gy=gy, k=k):
+        turn = glyph.sideways
+
+        def point(u, v, gx=gx, gy=gy, k=k, turn=turn):
+            if turn:  # a quarter turn clockwise
+                u, v = v, -u
             up = gy + v * k
             return gx + u * k + lean * up, y + sign * up
 
@@ -211,8 +215,9 @@ def draw_text_pil(image, xy: tuple[float, float], text: str, size: float, chain:
         if not len(points):
             continue
         k = size / face.upem
-        up = glyph.y * size + points[:, 1] * k  # pixels above the baseline
-        xs = x0 + glyph.x * size + points[:, 0] * k + lean * up
+        u, v = (points[:, 1], -points[:, 0]) if glyph.sideways else (points[:, 0], points[:, 1])
+        up = glyph.y * size + v * k  # pixels above the baseline
+        xs = x0 + glyph.x * size + u * k + lean * up
         layers[bold and member.faux_bold].append((np.column_stack((xs, xy[1] - up)), tags, ends))
     every = [p for layer in layers.values() for p, _, _ in layer]
     if not every:
@@ -236,11 +241,17 @@ def draw_text_pil(image, xy: tuple[float, float], text: str, size: float, chain:
                 cover = part if cover is None else np.maximum(cover, part)
         return Image.frombytes("L", (w, h), cover.tobytes())
 
+    def colour(rgb):
+        rgb = tuple(rgb)
+        if image.mode in ("L", "LA"):  # a grey image takes the colour's luma
+            return round(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])
+        return rgb + (255,) if image.mode == "RGBA" and len(rgb) == 3 else rgb
+
     if outline is not None and outline_width > 0:
-        image.paste(tuple(outline), (left, top, right, bottom), mask(outline_width))
-        image.paste(tuple(fill), (left, top, right, bottom), mask(-outline_width))
+        image.paste(colour(outline), (left, top, right, bottom), mask(outline_width))
+        image.paste(colour(fill), (left, top, right, bottom), mask(-outline_width))
     else:
-        image.paste(tuple(fill), (left, top, right, bottom), mask(0.0))
+        image.paste(colour(fill), (left, top, right, bottom), mask(0.0))
     return (left, top, right, bottom)
 
 

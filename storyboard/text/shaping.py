@@ -26,6 +26,7 @@ class Glyph:
     gid: int
     x: float  # glyph origin, ems from the line's start (horizontal: x right; vertical: x from
     y: float  # the column's centre line, y up from its top)
+    sideways: bool = False  # in a vertical line, turned a quarter clockwise
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,10 @@ def shape(chain: "FontChain", text: str, bold: bool = False, vertical: bool = Fa
 def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
     members = chain.itemize(text, bold)
     if vertical:
-        runs = [(start, end, 0) for start, end in _split(members)]
+        # Level 0: upright (CJK); level 2: a run of Latin, digits... set sideways.
+        upright = _upright(text)
+        runs = [(start, end, 0 if upright[start] else 2)
+                for start, end in _split([(m, u) for m, u in zip(members, upright)])]
     else:
         levels = bidi_levels(text)
         runs = _visual_runs(_runs(members, levels), levels)
@@ -67,17 +71,25 @@ def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
     for start, end, level in runs:
         member = members[start]
         face = chain.members[member].face(bold)
-        infos, positions = _hb_shape(face, text, start, end, level % 2 == 1, vertical, chain.language)
+        sideways = vertical and level == 2
+        infos, positions = _hb_shape(face, text, start, end, level % 2 == 1, vertical and not sideways,
+                                     chain.language)
         scale = 1.0 / face.upem
         bounds: dict[int, list[float]] = {}
         for info, pos in zip(infos, positions):
-            if vertical:
+            if sideways:
+                # Turned a quarter clockwise: the baseline runs down the column, the letters'
+                # tops face right, their em box centred on the column.
+                gx = -(face.ascent + face.descent) / 2 + pos.y_offset * scale
+                gy = -pen - pos.x_offset * scale
+                step = pos.x_advance * scale
+            elif vertical:
                 gx, gy = pos.x_offset * scale, -pen + pos.y_offset * scale
                 step = -pos.y_advance * scale
             else:
                 gx, gy = pen + pos.x_offset * scale, pos.y_offset * scale
                 step = pos.x_advance * scale
-            glyphs.append(Glyph(member, info.codepoint, gx, gy))
+            glyphs.append(Glyph(member, info.codepoint, gx, gy, sideways))
             span = bounds.setdefault(info.cluster, [pen, pen])
             span[1] = pen + step
             span[0] = min(span[0], pen)
@@ -110,7 +122,25 @@ def _hb_shape(face, text: str, start: int, end: int, rtl: bool, vertical: bool, 
     return buf.glyph_infos, buf.glyph_positions
 
 
-def _split(members: list[int]) -> list[tuple[int, int]]:
+def _upright(text: str) -> list[bool]:
+    """For a vertical line: whether each character stands upright (CJK, and the spaces and
+    marks among it) or lies sideways (Latin, digits and their punctuation)."""
+    import unicodedata
+
+    from storyboard.text.fonts import is_cjk, is_ignorable
+
+    out: list[bool] = []
+    for ch in text:
+        strong = unicodedata.category(ch)[0] in "LN" and not is_ignorable(ch)
+        out.append(is_cjk(ch) if strong or is_cjk(ch) else (out[-1] if out else True))
+    # Neutral characters before the first strong one follow it.
+    first = next((i for i, ch in enumerate(text) if unicodedata.category(ch)[0] in "LN" or is_cjk(ch)), None)
+    if first is not None:
+        out[:first] = [out[first]] * first
+    return out
+
+
+def _split(members: list) -> list[tuple[int, int]]:
     out, start = [], 0
     for i in range(1, len(members) + 1):
         if i == len(members) or members[i] != members[start]:

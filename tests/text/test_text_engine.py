@@ -11,6 +11,7 @@ from storyboard.lettering import Text, letter_panel
 from storyboard.script import parse_story
 from storyboard.text import breaking
 from storyboard.text.fonts import FONT_DIR, bundled_chain, load_face
+from storyboard.text.draw import draw_text_pil
 from storyboard.text.shaping import shape
 from tests.pages.stories import panel, story
 
@@ -150,3 +151,21 @@ def test_font_list_and_collection_face_in_the_chain(tmp_path):
     assert shape(chain, "abc", False).glyphs[0].member == 0  # the first font that has it
     with pytest.raises(Exception, match="not found"):
         load_chain(["missing.otf"], base_dir=tmp_path)
+
+
+def test_latin_in_a_vertical_line_lies_sideways_cjk_stands_upright():
+    shaped = shape(JA, "「OKです」2026年", False, vertical=True)
+    sideways = [g.sideways for g in shaped.glyphs]
+    assert sideways == [False, True, True, False, False, False, True, True, True, True, False]
+    ys = [g.y for g in shaped.glyphs]
+    assert ys == sorted(ys, reverse=True)  # top to bottom
+    assert "".join(c.text for c in shaped.clusters) == "「OKです」2026年"
+
+
+def test_draw_text_pil_on_grey_and_rgba_images():
+    from PIL import Image
+
+    for mode, white in (("L", 255), ("RGBA", (255, 255, 255, 255)), ("RGB", (255, 255, 255))):
+        image = Image.new(mode, (120, 40), white)
+        box = draw_text_pil(image, (5, 30), "Tomás 東京", 20)
+        assert box[2] > box[0] and image.getextrema() != ((255, 255),) * len(mode)
