@@ -1,0 +1,193 @@
+"""Reading a rendered output back for evaluation: its manifest, its script, its page rasters,
+and where each panel and each staged figure lies on them (the same layout and staging the
+render used, recomputed from the script the manifest names)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from storyboard.errors import StoryboardError
+from storyboard.evaluation import Judges, PanelScore, References, references_from_images, score_panel, summarise
+
+EVAL_DPI = 150  # pages are read at this resolution: faces of 40 px and up are found
+
+
+def evaluate_output(target: Path, judges: Judges, *, script: Path | None = None, thumbnails: dict | None = None):
+    """The EvalReport of a rendered output; with `thumbnails` (a dict), also fills it with
+    (page, scene id, panel) -> a small PIL image of the panel with the scored boxes drawn."""
+    from storyboard import layout
+    from storyboard.script import load_story
+    from storyboard.staging import stage_panel
+
+    manifest = _manifest(target)
+    notes: list[str] = []
+    script = script or _script(manifest, target)
+    if manifest.get("script_hash") and manifest["script_hash"] != "sha256:" + hashlib.sha256(script.read_bytes()).hexdigest():
+        notes.append(f"the script {script} changed since this output was rendered: boxes may be off")
+    story = load_story(script)
+    book = layout.paginate(story, max_side=int(manifest.get("settings", {}).get("max_side", 1024)))
+    engine = (manifest.get("engine") or {}).get("name", "unknown")
+    draft = engine == "draft"
+    if draft:
+        notes.append("draft sketches carry no identities: similarities are not measured (render with "
+                     "the diffusion engine to evaluate identities)")
+    references = {} if draft else _references(story, judges, notes)
+    if judges.face is None:
+        notes.append("no face judge: install the 'eval' extra (dlib) to measure face identities")
+    media = book.spec.media
+    panels: list[PanelScore] = []
+    for page, raster, origin, scale in _pages(target, book):
+        for slot in sorted(page.slots, key=lambda s: s.order):
+            art = slot.art
+            # The art rectangle in this raster's pixels (y down), and back to page points.
+            x0 = (art.x - origin[0]) * scale
+            y0 = (origin[1] - art.y1) * scale
+            w, h = art.w * scale, art.h * scale
+            crop = raster[max(0, int(y0)):max(0, int(y0 + h)), max(0, int(x0)):max(0, int(x0 + w))]
+            off_x, off_y = max(0.0, x0), max(0.0, y0)
+
+            def to_pt(box, off_x=off_x, off_y=off_y):
+                return [round((off_x + box[0]) / scale + origin[0] - media.x, 2),
+                        round(media.y1 - origin[1] + (off_y + box[1]) / scale, 2),
+                        round((off_x + box[2]) / scale + origin[0] - media.x, 2),
+                        round(media.y1 - origin[1] + (off_y + box[3]) / scale, 2)]
+
+            panel = story.scenes[slot.scene].panels[slot.panel]
+            figures = stage_panel(story, panel, art.w / art.h)
+            cast = [(f.id, (f.body[0] * crop.shape[1], f.body[1] * crop.shape[0],
+                            f.body[2] * crop.shape[1], f.body[3] * crop.shape[0])) for f in figures]
+            if draft:
+                score = PanelScore(story.scenes[slot.scene].id, slot.panel, page.number, len(cast), None, None)
+            else:
+                score = score_panel(crop, cast, references, judges, to_pt=to_pt,
+                                    scene=story.scenes[slot.scene].id, panel=slot.panel, page=page.number)
+            panels.append(score)
+            if thumbnails is not None and crop.size:
+                thumbnails[(score.page, score.scene, score.panel)] = _thumbnail(
+                    crop, score, lambda pt, off_x=off_x, off_y=off_y: (
+                        (pt[0] + media.x - origin[0]) * scale - off_x, (pt[1] - media.y1 + origin[1]) * scale - off_y,
+                        (pt[2] + media.x - origin[0]) * scale - off_x, (pt[3] - media.y1 + origin[1]) * scale - off_y))
+    panels.sort(key=lambda p: (p.page, [s.id for s in story.scenes].index(p.scene), p.panel))
+    report = summarise(str(target), panels, judges, notes)
+    report.judge["engine"] = engine
+    return report
+
+
+def _thumbnail(crop: np.ndarray, score: PanelScore, to_px):
+    from PIL import Image, ImageDraw
+
+    image = Image.fromarray(crop)
+    draw = ImageDraw.Draw(image)
+    for c in score.characters:
+        if c.box_pt:
+            colour = "#0a0" if c.detected else "#d80" if c.detected is None else "#c00"
+            draw.rectangle(to_px(c.box_pt), outline=colour, width=max(2, image.width // 200))
+            x0, y0 = to_px(c.box_pt)[:2]
+            label = c.id if c.similarity is None else f"{c.id} {c.similarity:.2f}"
+            draw.text((x0 + 3, y0 + 3), label, fill=colour)
+    image.thumbnail((640, 640))
+    return image
+
+
+def _manifest(target: Path) -> dict:
+    path = Path(f"{str(target).rstrip('/')}.manifest.json")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoryboardError(f"{target}: no manifest beside it ({path.name}); evaluate an output storyboard rendered, or a story .yaml") from None
+    except (OSError, ValueError) as err:
+        raise StoryboardError(f"{path}: unreadable manifest ({err.__class__.__name__})") from None
+
+
+def _script(manifest: dict, target: Path) -> Path:
+    named = Path(str(manifest.get("script") or ""))
+    for candidate in (named, target.parent / named, target.parent / named.name):
+        if str(named) and candidate.is_file():
+            return candidate
+    raise StoryboardError(f"{target}: the script its manifest names ({named}) is not found; "
+                          "evaluate from the folder you rendered in, or pass the story .yaml")
+
+
+def _references(story, judges: Judges, notes: list[str]) -> dict[str, References]:
+    from PIL import Image, ImageOps
+
+    out = {}
+    for cid, character in story.characters.items():
+        paths = [story.base_dir / r for r in character.references or []]
+        if not paths and character.library:
+            try:
+                from characters import CharacterLibrary
+
+                entry = CharacterLibrary().get(character.library)
+                paths = [entry.folder / r.file for r in entry.references]
+            except Exception as err:  # a library problem must not stop the rest of the report
+                notes.append(f"{cid}: library entry {character.library!r} unreadable ({str(err).splitlines()[0] if str(err) else err.__class__.__name__})")
+        if not paths:
+            continue
+        images = []
+        for p in paths:
+            with Image.open(p) as im:
+                images.append(np.asarray(ImageOps.exif_transpose(im).convert("RGB")))
+        try:
+            out[cid] = references_from_images(images, character.kind, judges)
+        except StoryboardError as err:
+            notes.append(f"{cid}: {err}")
+    return out
+
+
+def _pages(target: Path, book) -> Iterator[tuple]:
+    """(page, RGB array, origin (x, y-top) in page points of the raster's top-left, pixels per point)."""
+    from PIL import Image
+
+    spec = book.spec
+    trim = spec.trim
+    if target.is_dir():
+        files = sorted(target.glob("page-*.png"))
+        sources = [lambda f=f: Image.open(f) for f in files]
+        scale = spec.dpi / 72.0
+        origin = (trim.x, trim.y1)
+    elif target.suffix.lower() == ".cbz":
+        archive = zipfile.ZipFile(target)
+        names = sorted(n for n in archive.namelist() if n.lower().endswith((".png", ".jpg", ".jpeg")))
+        sources = [lambda n=n: Image.open(archive.open(n)) for n in names]
+        scale = spec.dpi / 72.0
+        origin = (trim.x, trim.y1)
+    elif target.suffix.lower() == ".pdf":
+        yield from _pdf_pages(target, book)
+        return
+    else:
+        raise StoryboardError(f"{target}: evaluate a .pdf, a .cbz, a folder of PNG pages or a story .yaml")
+    if len(sources) != len(book.pages):
+        raise StoryboardError(f"{target}: {len(sources)} page images, but the script lays out {len(book.pages)} pages")
+    for page, open_page in zip(book.pages, sources):
+        with open_page() as image:
+            yield page, np.asarray(image.convert("RGB")), origin, scale
+
+
+def _pdf_pages(target: Path, book) -> Iterator[tuple]:
+    from PIL import Image
+
+    media = book.spec.media
+    with tempfile.TemporaryDirectory(prefix="storyboard-eval-") as tmp:
+        try:
+            done = subprocess.run(["pdftoppm", "-r", str(EVAL_DPI), "-png", str(target), f"{tmp}/p"],
+                                  capture_output=True, text=True)
+        except FileNotFoundError:
+            raise StoryboardError("evaluating a PDF needs poppler's pdftoppm (Debian: poppler-utils); "
+                                  "or evaluate the CBZ or PNG pages of the same render") from None
+        if done.returncode != 0:
+            raise StoryboardError(f"{target}: cannot rasterise the PDF (pdftoppm: {done.stderr.strip()[:120]})")
+        files = sorted(Path(tmp).glob("p-*.png"))
+        if len(files) != len(book.pages):
+            raise StoryboardError(f"{target}: {len(files)} pages, but the script lays out {len(book.pages)}")
+        for page, file in zip(book.pages, files):
+            with Image.open(file) as image:
+                yield page, np.asarray(image.convert("RGB")), (media.x, media.y1), EVAL_DPI / 72.0
