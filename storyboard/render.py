@@ -46,6 +46,7 @@ class PanelRecord:
     seed: int
     status: str  # "generated" | "cached"
     seconds: float
+    candidates: dict | None = None  # best-of-N: every candidate's seed and scores, and the kept seed
 
 
 @dataclass
@@ -142,6 +143,7 @@ def render(
     upscale: str = "lanczos",
     progress: ProgressCallback | None = None,
     allow_paths: Sequence[str | Path] | None = None,
+    candidates: int | None = None,
 ) -> RenderResult:
     """Render a story to every output in `out` (PDF, CBZ, folder of PNG pages).
 
@@ -153,6 +155,9 @@ def render(
     `allow_paths` are folders besides the script's own that the files a script names
     (references, font, peels, local models) may lie in, when `story` is a path; a `Story`
     was checked when it was loaded (see `storyboard.paths`).
+    `candidates` (default: the script's `generation.candidates`, else 1) draws that many seeds
+    of each panel whose cast carries identities and keeps the one the identity judge of
+    `storyboard eval` scores best (`storyboard.evaluation.best_of`).
     """
     from storyboard import layout, plan
     from storyboard.cache import PanelCache
@@ -160,7 +165,7 @@ def render(
     from storyboard.script import Story, load_story
 
     started = time.perf_counter()
-    bad = option_problems(seed=seed, max_side=max_side)
+    bad = option_problems(seed=seed, max_side=max_side, candidates=candidates)
     if bad:
         raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
     if not isinstance(story, Story):
@@ -189,6 +194,9 @@ def render(
     if choose_engine(story, engine) == "diffusion":
         _check_models(story, engine_options or {}, identities)
     requests = plan.plan_panels(story, book, identities, seed=seed)
+    best = _best_of(story, engine_obj, candidates)
+    if best is not None:
+        requests = [best.mark(r) for r in requests]
     print_sizes = {(s.scene, s.panel): (s.print_width, s.print_height) for s in book.slots()}
     if getattr(engine_obj, "renders_at_print_size", False):
         requests = [_at_size(r, *print_sizes[(r.scene, r.panel)]) for r in requests]
@@ -200,12 +208,12 @@ def render(
             store = PanelCache(None if cache in (None, True) else cache)
             store.prepare()  # a cache root that is a file fails here, before any panel
         return _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash,
-                       stack=stack, started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress,
+                       stack=stack, started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress, best=best,
                        settings_of_run={"max_side": max_side, "upscale": upscale, "cache": cache is not False})
 
 
 def _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash, *,
-            stack, started, seed, upscale, watermark, progress, settings_of_run) -> RenderResult:
+            stack, started, seed, upscale, watermark, progress, settings_of_run, best=None) -> RenderResult:
     from concurrent.futures import ThreadPoolExecutor
 
     from storyboard.cache import key_inputs, panel_key, print_key
@@ -259,7 +267,7 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
 
     with ThreadPoolExecutor(_WORKERS) as pool:
         encoding = deque()  # print JPEGs of new panels, made on threads while the next is drawn
-        for request, image, seconds in _generate(engine_obj, todo, vector):
+        for request, image, seconds in _generate(engine_obj, todo, vector, best):
             where = (request.scene, request.panel)
             if vector:  # a drawing is small: kept at hand, stored for next time
                 store.put_drawing(keys[where], image, key_inputs(settings, request))
@@ -273,6 +281,8 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
                     done, future = encoding.popleft()
                     panels.jpegs[done] = future.result()
             records[where] = _record(story, request, keys[where], "generated", seconds)
+            if best is not None and where in best.records:
+                records[where] = dataclasses.replace(records[where], candidates=best.records[where])
             if progress:
                 progress(len(records), len(requests), request, "generated")
         for where, future in encoding:
@@ -392,7 +402,7 @@ def _engine(story: "Story", engine: "str | Engine", options: dict[str, Any]) -> 
     merged = {
         key: value
         for key, value in story.generation.model_dump().items()
-        if value is not None and key not in ("engine", "seed", "face_models", "drawn_encoder")
+        if value is not None and key not in ("engine", "seed", "face_models", "drawn_encoder", "candidates")
     }
     merged.update({k: v for k, v in options.items() if v is not None})
     return create_engine(engine, base_dir=story.base_dir, **merged)
@@ -443,9 +453,29 @@ def _at_size(request: "PanelRequest", width: int, height: int) -> "PanelRequest"
     return dataclasses.replace(request, width=width, height=height, cast=cast)
 
 
-def _generate(engine: "Engine", todo: list["PanelRequest"], vector: bool = False) -> Iterable[tuple["PanelRequest", Any, float]]:
+def _best_of(story: "Story", engine: "Engine", candidates: int | None):
+    """The best-of-N search of this render, or None when each panel is drawn once."""
+    n = candidates if candidates is not None else (story.generation.candidates or 1)
+    if n < 1:
+        raise StoryboardError(f"candidates={n!r}: at least 1")
+    if n == 1 or not getattr(engine, "uses_identities", True):
+        return None
+    from storyboard.evaluation.best_of import BestOf
+
+    return BestOf(story, n)
+
+
+def _generate(engine: "Engine", todo: list["PanelRequest"], vector: bool = False,
+              best=None) -> Iterable[tuple["PanelRequest", Any, float]]:
     """Yield panels as they are made (images, or drawings when `vector`), so each is cached
-    before the next one starts."""
+    before the next one starts. Panels marked for best-of-N are searched one by one."""
+    if best is not None:
+        searched = [r for r in todo if best.marked(r)]
+        todo = [r for r in todo if not best.marked(r)]
+        for request in searched:
+            t0 = time.perf_counter()
+            image = best.choose(engine, request)
+            yield request, image, time.perf_counter() - t0
     if vector:
         for request in todo:
             t0 = time.perf_counter()

@@ -291,6 +291,7 @@ class Generation(_Model):
     steps: int | None = Field(None, ge=1, le=200)
     guidance: float | None = Field(None, ge=0, le=30)
     seed: int | None = Field(None, ge=0, lt=2**63)
+    candidates: int | None = Field(None, ge=1, le=64)  # best-of-N per panel with identities (an extension)
 
 
 class Character(_Model):

@@ -29,6 +29,8 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--dtype", choices=["auto", "fp32", "fp16", "bf16"], help="weights precision (default: auto)")
     g.add_argument("--offload", action="store_true", default=None, help="model CPU offload (less GPU memory)")
     g.add_argument("--batch", type=int, help="panels generated together (same size and cast count)")
+    g.add_argument("--candidates", type=int, metavar="N",
+                   help="best-of-N: draw N seeds of each panel with identities, keep the most alike (default: 1)")
     g.add_argument("--library", help="character library folder (default: STORYBOARD_LIBRARY or per-user folder)")
     o = p.add_argument_group("output")
     o.add_argument("--cache", metavar="DIR", help="panel cache folder (default: STORYBOARD_CACHE or per-user cache)")
@@ -89,7 +91,8 @@ def check_flags(args) -> None:
     from storyboard.errors import StoryboardError
     from storyboard.render import option_problems
 
-    bad = option_problems(seed=args.seed, steps=args.steps, guidance=args.guidance, max_side=args.max_side)
+    bad = option_problems(seed=args.seed, steps=args.steps, guidance=args.guidance, max_side=args.max_side,
+                          candidates=args.candidates)
     if bad:
         raise StoryboardError("; ".join(f"--{name.replace('_', '-')} {value}: {why}" for name, value, why in bad))
 
@@ -111,6 +114,7 @@ def render_kwargs(args, story) -> dict:
         drawn_encoder=args.drawn_encoder,
         watermark=not args.no_watermark,
         upscale=args.upscale,
+        candidates=args.candidates,
     )
 
 
