@@ -1,7 +1,9 @@
 """Drawing shaped lines into a PDF (reportlab canvas) and into a PIL image.
 
 Both backends draw the same glyph outlines at the same positions (see `shaping`): PDF as
-vector paths filled with the non-zero rule, PIL by FreeType's anti-aliasing rasteriser. That
+vector paths filled with the non-zero rule (each glyph once per document, as a form XObject
+placed by a matrix; outlined and emboldened lines inline), PIL by FreeType's anti-aliasing
+rasteriser. That
 is how a PNG page and its PDF show the same glyphs for every script, including contextual
 Arabic forms and vertical forms that have no Unicode code point of their own.
 
@@ -68,8 +70,8 @@ def glyph_outlines(chain: "FontChain", shaped: Shaped, bold: bool, x: float, y: 
 # ------------------------------------------------------------------------------ PDF
 
 
-def _num(value: float) -> str:
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
+def _num(value: float, digits: int = 2) -> str:
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
@@ -91,6 +93,7 @@ class PdfFonts:
     def __init__(self, chain: "FontChain"):
         self.chain = chain
         self._names: dict[tuple[str, int], str] = {}
+        self._forms: dict[tuple[str, int, int], str | None] = {}
 
     def prepare(self, lines: Iterable[tuple[str, bool, bool]]) -> None:
         """`lines`: (text, bold, vertical) of every line the document draws."""
@@ -105,6 +108,26 @@ class PdfFonts:
 
     def name(self, face) -> str:
         return self._names[(str(face.path), face.index)]
+
+    def glyph_form(self, canvas, face, gid: int) -> str | None:
+        """The form XObject drawing glyph `gid` of `face` in font units (filled, non-zero),
+        defined in this document on first use; None for a glyph with no outline (a space)."""
+        key = (str(face.path), face.index, gid)
+        if key in self._forms:
+            return self._forms[key]
+        ops = face.outline(gid)
+        name = None
+        if ops:
+            import hashlib
+
+            name = "G" + hashlib.sha1(f"{key}".encode()).hexdigest()[:12]
+            xs = [v for op in ops for v in op[1::2]]
+            ys = [v for op in ops for v in op[2::2]]
+            canvas.beginForm(name, min(xs), min(ys), max(xs), max(ys))
+            canvas.addLiteral(_path(ops) + " f")
+            canvas.endForm()
+        self._forms[key] = name
+        return name
 
     def initial_name(self) -> str:
         """A registered font for the page preamble reportlab writes (so that no unembedded
@@ -140,10 +163,32 @@ def draw_text_pdf(canvas, x: float, y: float, text: str, size: float, chain: "Fo
     column. `fonts` must have been prepared with this line."""
     shaped = shape(chain, text, bold, vertical)
     x0 = _origin(shaped, x, size, anchor)
+    r, g, b = fill
+    if outline is None and not (bold and any(m.faux_bold for m in chain.members)):
+        # Each glyph once per document as a form XObject, placed by a matrix.
+        lean = math.tan(math.radians(skew))
+        uses = []
+        for glyph in shaped.glyphs:
+            face = chain.members[glyph.member].face(bold)
+            name = fonts.glyph_form(canvas, face, glyph.gid)
+            if name is None:
+                continue
+            k = size / face.upem
+            e = x0 + glyph.x * size + lean * glyph.y * size
+            f = y + glyph.y * size
+            a, b_, c, d = (-lean * k, -k, k, 0.0) if glyph.sideways else (k, 0.0, lean * k, k)
+            uses.append((f"q {_num(a, 4)} {_num(b_, 4)} {_num(c, 4)} {_num(d, 4)} {_num(e)} {_num(f)} cm", name))
+        canvas.addLiteral(f"q {_num(r)} {_num(g)} {_num(b)} rg")
+        for matrix, name in uses:
+            canvas.addLiteral(matrix)
+            canvas.doForm(name)  # also lists the form in the page's resources
+            canvas.addLiteral("Q")
+        canvas.addLiteral("Q")
+        _text_layer(canvas, shaped, fonts, chain, bold, x0, y, size)
+        return
     plain, faux = [], []
     for is_faux, ops in glyph_outlines(chain, shaped, bold, x0, y, size, skew, y_down=False):
         (faux if is_faux else plain).append(_path(ops))
-    r, g, b = fill
     state = [f"q {_num(r)} {_num(g)} {_num(b)} rg"]
     if outline is not None:
         orr, og, ob = outline
