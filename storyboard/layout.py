@@ -106,6 +106,7 @@ class PageSpec:
     reading: str  # "ltr" | "rtl"
     kind: str  # the size name ("us-comic", "storyboard", ...) or "custom"
     frame_aspect: str = "16:9"  # storyboard sheets: the frame aspect ratio
+    bleed_panels: bool = True  # outer panels' art runs into the bleed (the media box stays either way)
 
     @property
     def media(self) -> Rect:
@@ -228,6 +229,7 @@ def page_spec(page_settings: Any) -> PageSpec:
         reading=page_settings.reading,
         kind=kind,
         frame_aspect=getattr(page_settings, "frame_aspect", "16:9") or "16:9",
+        bleed_panels=bool(getattr(page_settings, "bleed_panels", True)),
     )
 
 
@@ -339,9 +341,11 @@ def _round8(v: float) -> int:
 
 
 def _slot(scene: int, panel: int, order: int, rect: Rect, spec: PageSpec, max_side: int,
-          number: int, notes: Rect | None = None) -> PanelSlot:
+          number: int, notes: Rect | None = None, bleed: bool = True) -> PanelSlot:
+    """The slot of one panel framed by `rect`; unless `bleed` is False its art runs past the
+    trim into the bleed on every side where the frame meets the live area's edge."""
     art, bleeds = rect, ()
-    if spec.bleed > 0 and spec.kind != "storyboard":
+    if bleed and spec.bleed > 0 and spec.kind != "storyboard":
         live, media, eps = spec.live, spec.media, 1e-6
         x0, y0, x1, y1 = rect.x, rect.y, rect.x1, rect.y1
         sides = []
@@ -412,7 +416,9 @@ def paginate(story: Any, *, max_side: int = 1024) -> Book:
             for order, cell in enumerate(template.cells):
                 s, p, _ = run[i + order]
                 number += 1
-                slots.append(_slot(s, p, order, _cell_rect(cell, spec.live, spec.gutter, rtl), spec, max_side, number))
+                bleed = getattr(story.scenes[s].panels[p], "bleed", None)  # None: the page's rule
+                slots.append(_slot(s, p, order, _cell_rect(cell, spec.live, spec.gutter, rtl), spec, max_side, number,
+                                   bleed=spec.bleed_panels if bleed is None else bleed))
             i += len(template.cells)
             pages.append(Page(len(pages) + 1, template.name, tuple(slots)))
     return Book(spec, tuple(pages))

@@ -226,6 +226,7 @@ class PageSettings(_Model):
     gutter_mm: float = Field(4.0, ge=0, le=50)
     dpi: int = Field(300, ge=36, le=1200)
     frame_aspect: FrameAspect = "16:9"  # storyboard sheets only (an extension of the format)
+    bleed_panels: bool = True  # outer panels run into the bleed; false: a bordered page (an extension)
 
     # What layout and export cannot draw is refused here, so that validate refuses it too.
     @field_validator("margin_mm")
@@ -386,6 +387,7 @@ class Panel(_Model):
     prompt: Text | None = None
     new_page: bool = False
     duration: float | None = Field(None, gt=0, le=600)  # animatic seconds (an extension)
+    bleed: bool | None = None  # None: as page.bleed_panels (an extension)
 
     @field_validator("cast", mode="before")
     @classmethod

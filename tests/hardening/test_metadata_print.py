@@ -146,3 +146,28 @@ def test_unused_upscaler_and_negative_guidance_are_one_line_errors(tmp_path, cap
     assert main(["render", str(script), "--engine", "diffusion", "--guidance", "-1", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "guidance" in err and "-1" in err and not out.exists()
+
+
+@pytest.mark.parametrize("rule", ["page", "panel"])
+def test_a_bordered_page_keeps_its_art_inside_the_frames_and_the_bleed_box(tmp_path, rule):
+    from pypdf import PdfReader
+
+    from storyboard import layout
+    from storyboard.script import parse_story
+
+    panels = "\n".join(f"      - {{action: panel {n}{', bleed: false' if rule == 'panel' and n else ''}}}"
+                       for n in range(3))
+    page = "{size: [100, 140], dpi: 72" + (", bleed_panels: false}" if rule == "page" else "}")
+    text = f"title: T\npage: {page}\nscenes:\n  - panels:\n{panels}\n"
+    book = layout.paginate(parse_story(text))
+    slots = book.pages[0].slots
+    kept = slots if rule == "page" else slots[1:]  # per panel: the first still bleeds
+    assert all(s.art == s.rect and s.bleeds == () for s in kept)
+    if rule == "panel":
+        assert slots[0].bleeds and slots[0].art != slots[0].rect
+    (tmp_path / "s.yaml").write_text(text)
+    out = tmp_path / "b.pdf"
+    assert main(["render", str(tmp_path / "s.yaml"), "--engine", "draft", "--no-cache", "-o", str(out)]) == 0
+    pdf_page = PdfReader(out).pages[0]
+    bleed, trim = [float(v) for v in pdf_page.bleedbox], [float(v) for v in pdf_page.trimbox]
+    assert bleed[2] - bleed[0] == pytest.approx(trim[2] - trim[0] + 2 * 3 * 72 / 25.4, abs=0.01)  # 3 mm bleed kept
