@@ -3,7 +3,7 @@
     python _comicforge_worker.py JOB.json  ->  one JSON line of timings on stdout
 
 JOB.json: {"page_mm": [w, h], "margin_mm": m, "gutter_mm": g, "out_dir": "...",
-           "pages": [[{"image": "/abs/panel.jpg", "speakers": {"ada": [x, y]},
+           "pages": [[{"image": "/abs/panel.jpg" (optional), "speakers": {"ada": [x, y]},
                        "bubbles": [{"text": "...", "kind": "speech", "speaker": "ada"}]}]]}
 
 Each page is a comicforge spec dict of three rows of two panels: the panel art is a raster
@@ -38,12 +38,14 @@ def page_spec(job: dict, panels: list[dict]) -> dict:
 
 
 def _panel(panel: dict) -> dict:
-    return {
-        "image": panel["image"],
+    out = {
         "speakers": panel["speakers"],
         "bubbles": [{"text": b["text"], "kind": KINDS[b["kind"]], "speaker": b["speaker"]}
                     for b in panel["bubbles"]],
     }
+    if "image" in panel:  # the raster case; without one, a vector page of frames and balloons
+        out["image"] = panel["image"]
+    return out
 
 
 def main(job_path: str) -> int:

@@ -129,20 +129,85 @@ def run_storyboard(story_path: Path, out_pdf: Path, *, keep_images: bool, profil
     engine = _TimedEngine(create_engine("draft"), clock, keep_images)
     profiler = cProfile.Profile() if profile else None
     with timed_stages(clock):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
         result = render(str(story_path), out=out_pdf, engine=engine, cache=False)
         if profiler:
             profiler.disable()
-        total = time.perf_counter() - t0
+        total, cpu = time.perf_counter() - t0, time.process_time() - c0
     if profiler:
         profiler.dump_stats(profile)
     stages = dict(clock.seconds)
     stages["PDF"] -= stages["lettering"]  # compose runs inside write_pdf
     stages["other"] = max(0.0, total - sum(stages.values()))
-    return {"stages": stages, "total_s": total, "pages": result.pages, "panels": result.panels_total,
+    return {"stages": stages, "total_s": total, "cpu_s": cpu, "pages": result.pages, "panels": result.panels_total,
             "pdf_bytes": out_pdf.stat().st_size, "images": engine.images}
+
+
+def run_png_pages(story_path: Path, folder: Path) -> dict:
+    """The same story as PNG pages at the page dpi (no cache): wall and CPU seconds."""
+    from storyboard.render import render
+
+    shutil.rmtree(folder, ignore_errors=True)
+    t0, c0 = time.perf_counter(), time.process_time()
+    render(str(story_path), out=folder, engine="draft", cache=False)
+    return {"total_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+
+
+# Peak memory of a whole `--no-cache` render, in a fresh process of its own.
+_RSS_CODE = """
+import resource, sys
+import storyboard
+storyboard.render(sys.argv[1], engine="draft", out=sys.argv[2], cache=False)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def no_cache_peak_rss(story_path: Path, out_pdf: Path) -> float:
+    """Peak resident memory (MB) of `storyboard render --no-cache` of the story to PDF."""
+    done = subprocess.run([sys.executable, "-c", _RSS_CODE, str(story_path), str(out_pdf)],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout.strip().splitlines()[-1]) / 1024  # ru_maxrss is in KiB on Linux
+
+
+def watch_edit(story_path: Path, work: Path, edits: int = 3) -> list[float]:
+    """Seconds from saving a one-panel edit to the written PDF, as `storyboard watch` does it:
+    the watcher runs in its own process on a warm cache; each edit changes one panel's action
+    and the clock stops when the PDF's manifest (written after the PDF) is replaced."""
+    script = work / "watched.yaml"
+    shutil.copy(story_path, script)
+    out = work / "watched.pdf"
+    manifest = Path(str(out) + ".manifest.json")
+    command = [sys.executable, "-m", "storyboard", "watch", str(script), "-o", str(out), "--engine", "draft",
+               "--cache", str(work / "watch-cache"), "--interval", "0.02"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = []
+    try:
+        _wait(lambda: manifest.exists(), proc, 600)
+        for n in range(edits):
+            stamp = manifest.stat().st_mtime_ns
+            text = script.read_text(encoding="utf-8")
+            marker = "action: "
+            at = text.index(marker) + len(marker)
+            edited = text[:at] + f"(edit {n}) " + text[at:]
+            time.sleep(0.05)  # a distinct modification time for the watcher's poll
+            t0 = time.perf_counter()
+            script.write_text(edited, encoding="utf-8")
+            _wait(lambda: manifest.exists() and manifest.stat().st_mtime_ns != stamp, proc, 120)
+            seconds.append(time.perf_counter() - t0)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return seconds
+
+
+def _wait(condition, proc, limit: float) -> None:
+    end = time.monotonic() + limit
+    while not condition():
+        if proc.poll() is not None or time.monotonic() > end:
+            raise SystemExit("storyboard watch ended or stalled before writing the PDF")
+        time.sleep(0.002)
 
 
 # ------------------------------------------------------------------------------ comicforge side
@@ -168,8 +233,9 @@ def ensure_comicforge(venv: Path) -> Path:
     return python
 
 
-def comicforge_job(story: dict, images: dict, work: Path) -> Path:
-    """Our panels as JPEG files and the page list for the worker."""
+def comicforge_job(story: dict, images: dict | None, work: Path) -> Path:
+    """The page list for the worker: with `images`, our panels as JPEG files (the raster
+    case); without, frames and balloons only (the vector case)."""
     from storyboard.drawing import Drawing, rasterise
 
     art = work / "art"
@@ -178,22 +244,25 @@ def comicforge_job(story: dict, images: dict, work: Path) -> Path:
     for s, scene in enumerate(story["scenes"]):
         panels = []
         for p, panel in enumerate(scene["panels"]):
-            path = art / f"s{s:04d}p{p}.jpg"
-            picture = images[(s, p)]
-            if isinstance(picture, Drawing):  # our panels are vector sketches: comicforge gets them as pixels
-                picture = rasterise(picture, round(picture.width), round(picture.height))
-            picture.convert("RGB").save(path, "JPEG", quality=90, subsampling=0)
+            entry = {}
+            if images is not None:
+                path = art / f"s{s:04d}p{p}.jpg"
+                picture = images[(s, p)]
+                if isinstance(picture, Drawing):  # our vector sketches, as pixels for comicforge
+                    picture = rasterise(picture, round(picture.width), round(picture.height))
+                picture.convert("RGB").save(path, "JPEG", quality=90, subsampling=0)
+                entry["image"] = str(path)
             speakers = [next(iter(entry)) for entry in panel["cast"]]
             bubbles = []
             for line in panel["dialogue"]:
                 (speaker, value), = line.items()
                 text, kind = (value, "speech") if isinstance(value, str) else (value["text"], value.get("kind", "speech"))
                 bubbles.append({"text": text, "kind": kind, "speaker": speaker})
-            panels.append({"image": str(path), "speakers": dict(zip(speakers, SPEAKER_POINTS)), "bubbles": bubbles})
+            panels.append({**entry, "speakers": dict(zip(speakers, SPEAKER_POINTS)), "bubbles": bubbles})
         pages.append(panels)
     job = {"page_mm": list(PAGE_MM), "margin_mm": MARGIN_MM, "gutter_mm": GUTTER_MM,
            "out_dir": str(work / "comicforge-pdf"), "pages": pages}
-    path = work / "comicforge-job.json"
+    path = work / ("comicforge-job.json" if images is not None else "comicforge-vector-job.json")
     path.write_text(json.dumps(job), encoding="utf-8")
     return path
 
@@ -214,25 +283,35 @@ def run_comicforge(python: Path, job: Path, out_dir: Path) -> dict:
 # ------------------------------------------------------------------------------ report
 
 
-def benchmark(pages: int, rounds: int, *, comicforge: Path | None, work: Path, profile: Path | None) -> dict:
+def benchmark(pages: int, rounds: int, *, comicforge: Path | None, work: Path, profile: Path | None,
+              extras: bool = True) -> dict:
     story_path = write_story(work / "story.yaml", pages=pages)
     story = story_dict(pages=pages)
-    ours, theirs, job = [], [], None
+    ours, theirs, jobs = [], {"raster": [], "vector": []}, None
     for round_ in range(rounds):
-        keep = comicforge is not None and job is None
+        keep = comicforge is not None and jobs is None
         run = run_storyboard(story_path, work / "storyboard.pdf", keep_images=keep,
                              profile=profile if round_ == 0 else None)
         images = run.pop("images")
         ours.append(run)
         if comicforge is not None:
-            if job is None:
-                job = comicforge_job(story, images, work)
+            if jobs is None:
+                jobs = {"raster": comicforge_job(story, images, work), "vector": comicforge_job(story, None, work)}
             del images
-            theirs.append(run_comicforge(comicforge, job, work / "comicforge-pdf"))
-    return summarize(pages, ours, theirs)
+            for case, job in jobs.items():
+                theirs[case].append(run_comicforge(comicforge, job, work / "comicforge-pdf"))
+    report = summarize(pages, ours, theirs if comicforge is not None else {})
+    if extras:
+        png = [run_png_pages(story_path, work / "pages") for _ in range(rounds)]
+        sb = report["storyboard"]
+        sb["png_pages_s"] = median([r["total_s"] for r in png])
+        sb["png_pages_cpu_s"] = median([r["cpu_s"] for r in png])
+        sb["no_cache_peak_rss_mb"] = no_cache_peak_rss(story_path, work / "rss.pdf")
+        sb["watch_edit_s"] = watch_edit(story_path, work)
+    return report
 
 
-def summarize(pages: int, ours: list[dict], theirs: list[dict]) -> dict:
+def summarize(pages: int, ours: list[dict], theirs: dict[str, list[dict]]) -> dict:
     stages = {name: median([r["stages"][name] for r in ours]) for name in ours[0]["stages"]}
     total = median([r["total_s"] for r in ours])
     without_engine = total - stages["draft engine"]
@@ -244,6 +323,7 @@ def summarize(pages: int, ours: list[dict], theirs: list[dict]) -> dict:
         "storyboard": {
             "stages_s": stages,
             "total_s": total,
+            "cpu_s": median([r["cpu_s"] for r in ours]),
             "pages_per_s": pages / total,
             "without_engine_s": without_engine,
             "without_engine_pages_per_s": pages / without_engine,
@@ -251,19 +331,20 @@ def summarize(pages: int, ours: list[dict], theirs: list[dict]) -> dict:
         },
     }
     if theirs:
-        cf_total = median([r["total_s"] for r in theirs])
-        out["comicforge"] = {
-            "version": theirs[0]["version"],
-            "python": theirs[0]["python"],
-            "svg_s": median([r["svg_s"] for r in theirs]),
-            "pdf_s": median([r["pdf_s"] for r in theirs]),
-            "total_s": cf_total,
-            "wall_s": median([r["wall_s"] for r in theirs]),
-            "pages_per_s": pages / cf_total,
-            "pdf_bytes": theirs[-1]["pdf_bytes"],
-        }
-        out["ratio_storyboard_over_comicforge"] = {"end_to_end": total / cf_total,
-                                                   "without_engine": without_engine / cf_total}
+        out["comicforge"] = {"version": theirs["raster"][0]["version"], "python": theirs["raster"][0]["python"]}
+        out["ratio_storyboard_over_comicforge"] = {}
+        for case, runs in theirs.items():
+            cf_total = median([r["total_s"] for r in runs])
+            out["comicforge"][case] = {
+                "svg_s": median([r["svg_s"] for r in runs]),
+                "pdf_s": median([r["pdf_s"] for r in runs]),
+                "total_s": cf_total,
+                "wall_s": median([r["wall_s"] for r in runs]),
+                "pages_per_s": pages / cf_total,
+                "pdf_bytes": runs[-1]["pdf_bytes"],
+            }
+            out["ratio_storyboard_over_comicforge"][case] = {"end_to_end": total / cf_total,
+                                                             "without_engine": without_engine / cf_total}
     return out
 
 
@@ -275,19 +356,26 @@ def render_table(report: dict) -> str:
     rows = [(name, secs, f"{100 * secs / sb['total_s']:.1f}%") for name, secs in sb["stages_s"].items()]
     rows.append(("total", sb["total_s"], "100%"))
     lines.append(table(("storyboard stage", "seconds", "share"), rows))
-    lines += ["", f"storyboard: {sb['pages_per_s']:.2f} pages/s end to end, "
+    lines += ["", f"storyboard: {sb['pages_per_s']:.2f} pages/s end to end ({sb['cpu_s']:.2f} s of CPU), "
                   f"{sb['without_engine_pages_per_s']:.2f} pages/s without the engine; "
                   f"PDF {sb['pdf_bytes'] / 1e6:.1f} MB"]
+    if "png_pages_s" in sb:
+        edits = ", ".join(f"{s:.2f}" for s in sb["watch_edit_s"])
+        lines += [f"PNG pages of the same story: {sb['png_pages_s']:.2f} s ({sb['png_pages_cpu_s']:.2f} s of CPU), "
+                  f"{sb['png_pages_s'] / sb['total_s']:.2f}x the PDF",
+                  f"--no-cache render, peak RSS: {sb['no_cache_peak_rss_mb']:.0f} MB",
+                  f"storyboard watch, one-panel edit saved -> PDF written: {edits} s"]
     if "comicforge" in report:
         cf = report["comicforge"]
-        ratio = report["ratio_storyboard_over_comicforge"]
-        lines += ["", table((f"comicforge {cf['version']} (Python {cf['python']})", "seconds"),
-                            [("build SVG", cf["svg_s"]), ("cairosvg -> PDF", cf["pdf_s"]), ("total", cf["total_s"]),
-                             ("subprocess wall (with start-up)", cf["wall_s"])]),
-                  "", f"comicforge: {cf['pages_per_s']:.2f} pages/s; {report['pages']} one-page PDFs, "
-                      f"{cf['pdf_bytes'] / 1e6:.1f} MB",
-                  f"time ratio storyboard/comicforge: {ratio['end_to_end']:.2f}x end to end, "
-                  f"{ratio['without_engine']:.2f}x without our engine (comicforge is given finished art)"]
+        for case, what in (("raster", "panels as raster images"), ("vector", "vector pages: frames and balloons")):
+            c, ratio = cf[case], report["ratio_storyboard_over_comicforge"][case]
+            lines += ["", table((f"comicforge {cf['version']} (Python {cf['python']}), {what}", "seconds"),
+                                [("build SVG", c["svg_s"]), ("cairosvg -> PDF", c["pdf_s"]), ("total", c["total_s"]),
+                                 ("subprocess wall (with start-up)", c["wall_s"])]),
+                      "", f"comicforge ({case}): {c['pages_per_s']:.2f} pages/s; {report['pages']} one-page PDFs, "
+                          f"{c['pdf_bytes'] / 1e6:.1f} MB",
+                      f"time ratio storyboard/comicforge ({case}): {ratio['end_to_end']:.2f}x end to end, "
+                      f"{ratio['without_engine']:.2f}x without our engine"]
     return "\n".join(lines)
 
 
@@ -297,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="alternating rounds; medians are reported")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--no-comicforge", action="store_true", help="measure our pipeline only")
+    parser.add_argument("--no-extras", action="store_true",
+                        help="skip PNG pages, the --no-cache memory peak and the watch edit")
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help=f"comicforge's venv (default {DEFAULT_VENV})")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the first storyboard round here "
                                                      "and print its top functions")
@@ -309,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        report = benchmark(args.pages, args.rounds, comicforge=comicforge, work=work, profile=args.profile)
+        report = benchmark(args.pages, args.rounds, comicforge=comicforge, work=work, profile=args.profile,
+                           extras=not args.no_extras)
     print(json.dumps(report, indent=2) if args.json else render_table(report))
     if args.profile and not args.json:
         print()
