@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storyboard.drawing import Drawing, rasterise
+from storyboard.drawing import Drawing
 from storyboard.errors import ExportError, GenerationError, StoryboardError
 
 if TYPE_CHECKING:
@@ -534,7 +534,8 @@ class _Panels(Mapping):
     """The finished panels of a render, made when an export asks for them so that a long book
     is never held decoded at once. `jpegs` holds what the PDF embeds; PNG pages and CBZ get
     PIL images, loaded (from the cache) and finished again on every access, or only once
-    with `keep`, a folder where each finished panel waits (as PNG) for the next output."""
+    with `keep`, a folder where each finished panel waits (as PNG) for the next output; or
+    a vector sketch's `Drawing`, which the page writer rasterises at its box."""
 
     def __init__(self, finish: _Finisher, print_sizes: dict[tuple[int, int], tuple[int, int]], *,
                  keep: Path | None):
@@ -542,13 +543,13 @@ class _Panels(Mapping):
         self.loaders: dict[tuple[int, int], Callable[[], "Image.Image"]] = {}
         self.jpegs: dict[tuple[int, int], bytes] = {}
 
-    def __getitem__(self, where: tuple[int, int]) -> "Image.Image":
+    def __getitem__(self, where: tuple[int, int]) -> "Image.Image | Drawing":
         kept = self._kept(where)
         if kept is not None:
             return kept
         raw = self.loaders[where]()
-        if isinstance(raw, Drawing):  # a vector sketch: rasterised at print size, nothing to finish
-            return rasterise(raw, *self.print_sizes[where])
+        if isinstance(raw, Drawing):  # a vector sketch: the page writer rasterises it, nothing to finish
+            return raw
         return self.finished(where, raw)
 
     def pdf_art(self) -> Mapping[tuple[int, int], Any]:

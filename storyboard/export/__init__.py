@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from storyboard.drawing import Drawing
 from storyboard.errors import ExportError
 from storyboard.layout import Book, Page, PanelSlot, Rect
 from storyboard.lettering import BLACK, Font, Item, Shape, Text, letter_panel, notes_item, story_font
@@ -193,6 +194,8 @@ def panel_image(images: Mapping[tuple[int, int], Any], slot: PanelSlot):
         image = images[(slot.scene, slot.panel)]
     except KeyError:
         raise ValueError(f"no image for scene {slot.scene} panel {slot.panel}") from None
+    if isinstance(image, Drawing):  # vector art: the page writer draws it at its own size
+        return image
     return image.convert("RGB") if image.mode != "RGB" else image
 
 

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from storyboard.drawing import Drawing, rasterise
 from storyboard.export import PageDrawing, atomic_path, compose, cover_crop, panel_image
 from storyboard.layout import Book, PageSpec, Rect
 from storyboard.lettering import Font, Item, Shape, Text, story_font
@@ -123,7 +124,10 @@ def render_page(drawing: PageDrawing, images: Mapping[tuple[int, int], Any], dpi
         right, bottom = r.px(art.x1, art.y)
         box = (round(left), round(top), round(right), round(bottom))
         size = (max(1, box[2] - box[0]), max(1, box[3] - box[1]))
-        picture = cover_crop(panel_image(images, slot), *size)
+        picture = panel_image(images, slot)
+        if isinstance(picture, Drawing):  # vector art: drawn at exactly its box, never resampled
+            picture = rasterise(picture, *size)
+        picture = cover_crop(picture, *size)
         if picture.size != size:
             picture = picture.resize(size, Image.Resampling.BICUBIC)
         page.paste(picture, box[:2])
