@@ -58,25 +58,47 @@ def register(sub) -> None:
                         "(default: SCRIPT name with .pdf, in the current folder)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object instead of the summary line")
     add_allow_path_argument(p)
-    t = p.add_argument_group("translated editions")
-    t.add_argument("--lang", metavar="LANG",
-                   help="letter the edition in LANG (BCP 47) from translations/LANG.yaml beside the script")
-    t.add_argument("--translation", metavar="FILE", help="letter the edition from this translations file")
+    add_translation_arguments(p)
     add_generation_arguments(p)
     p.set_defaults(func=run)
 
 
+def add_translation_arguments(p: argparse.ArgumentParser) -> None:
+    """`--lang` and `--translation` (shared with `watch`)."""
+    t = p.add_argument_group("translated editions")
+    t.add_argument("--lang", metavar="LANG",
+                   help="letter the edition in LANG (BCP 47) from translations/LANG.yaml beside the script")
+    t.add_argument("--translation", metavar="FILE", help="letter the edition from this translations file")
+
+
+def translation_file(story, args) -> Path | None:
+    """The translations file `--lang` / `--translation` name, or None for the script's own text."""
+    from storyboard.translations import default_path
+
+    lang, file = getattr(args, "lang", None), getattr(args, "translation", None)
+    if file:
+        return Path(file)
+    if lang and lang != (story.language or None):
+        return default_path(story, lang)
+    return None
+
+
+def default_output(script: str, story, source) -> str:
+    """SCRIPT.pdf, or SCRIPT.LANG.pdf for a translated edition, in the current folder."""
+    suffix = f".{story.language}.pdf" if story is not source else ".pdf"
+    return Path(script).with_suffix(suffix).name
+
+
 def edition(story, args):
     """The story as `--lang` / `--translation` ask: translated, or as written."""
-    lang, file = getattr(args, "lang", None), getattr(args, "translation", None)
-    if not lang and not file:
-        return story
-    from storyboard.errors import StoryboardError
-    from storyboard.translations import default_path, load_translation
-
-    if file is None and lang == (story.language or None):
+    path = translation_file(story, args)
+    if path is None:
         return story  # the edition the script is written in
-    translated = load_translation(file or default_path(story, lang), story, getattr(args, "font", None))
+    from storyboard.errors import StoryboardError
+    from storyboard.translations import load_translation
+
+    lang, file = getattr(args, "lang", None), getattr(args, "translation", None)
+    translated = load_translation(path, story, getattr(args, "font", None))
     if lang and translated.language.lower() != lang.lower():
         raise StoryboardError(f"--lang {lang} but {file} is a translation into {translated.language}")
     return translated
@@ -125,8 +147,7 @@ def run(args) -> int:
     check_flags(args)
     source = load_story(args.script, allow_paths=args.allow_path)
     story = edition(source, args)
-    suffix = f".{story.language}.pdf" if story is not source else ".pdf"
-    outputs = args.output or [Path(args.script).with_suffix(suffix).name]
+    outputs = args.output or [default_output(args.script, story, source)]
     with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
         result = render(story, out=outputs, progress=progress, **render_kwargs(args, story))
     if args.json:

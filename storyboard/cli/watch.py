@@ -16,7 +16,7 @@ ORDER = 25
 
 
 def register(sub) -> None:
-    from storyboard.cli.render import add_allow_path_argument, add_generation_arguments
+    from storyboard.cli.render import add_allow_path_argument, add_generation_arguments, add_translation_arguments
 
     p = sub.add_parser("watch", help="re-render a story every time it (or a file it uses) is saved")
     p.add_argument("script", help="story script (.yaml)")
@@ -24,6 +24,7 @@ def register(sub) -> None:
     p.add_argument("--interval", type=_seconds, default=0.5, help="seconds between checks for changes")
     p.add_argument("--once", action="store_true", help=argparse.SUPPRESS)  # for tests and scripts
     add_allow_path_argument(p)
+    add_translation_arguments(p)
     add_generation_arguments(p)
     p.set_defaults(func=run)
 
@@ -38,19 +39,27 @@ def _seconds(text: str) -> float:
     return value
 
 
-def watched_files(script: Path, allow_paths=None) -> list[Path]:
-    """The script plus every local file it names that exists (references, font, peels)."""
+def watched_files(script: Path, allow_paths=None, args=None) -> list[Path]:
+    """The script plus every local file it names that exists (references, fonts, peels) and
+    the translations file of `--lang` / `--translation`."""
+    from storyboard.cli.render import translation_file
     from storyboard.errors import ScriptError
     from storyboard.script import load_story
+    from storyboard.text.fonts import parse_font_entry
 
     files = [script]
     try:
         story = load_story(script, allow_paths=allow_paths)
     except ScriptError:
         return files
+    fonts = story.style.font or []
+    fonts = [fonts] if isinstance(fonts, str) else fonts
     names = [ref for c in story.characters.values() for ref in (c.references or [])]
-    names += [p.path for p in story.style.peels] + ([story.style.font] if story.style.font else [])
+    names += [p.path for p in story.style.peels] + [parse_font_entry(f)[0] for f in fonts]
     files += [story.base_dir / n for n in names if (story.base_dir / n).is_file()]
+    translation = translation_file(story, args) if args is not None else None
+    if translation is not None:
+        files.append(translation)
     return files
 
 
@@ -66,14 +75,15 @@ def _stamp(files: list[Path]) -> tuple:
 
 
 def render_once(args) -> bool:
-    from storyboard.cli.render import render_kwargs, summary_line
+    from storyboard.cli.render import default_output, edition, render_kwargs, summary_line
     from storyboard.errors import ScriptError, StoryboardError
     from storyboard.render import render
     from storyboard.script import load_story
 
     try:
-        story = load_story(args.script, allow_paths=args.allow_path)
-        outputs = args.output or [Path(args.script).with_suffix(".pdf").name]
+        source = load_story(args.script, allow_paths=args.allow_path)
+        story = edition(source, args)
+        outputs = args.output or [default_output(args.script, story, source)]
         result = render(story, out=outputs, **render_kwargs(args, story))
     except ScriptError as err:
         print(err, file=sys.stderr)
@@ -98,7 +108,7 @@ def run(args) -> int:
             # (about 0.1 s for 100 panels, too much to spend on every poll).
             now = _stamp([script])
             if now != script_stamp:
-                script_stamp, files = now, watched_files(script, args.allow_path)
+                script_stamp, files = now, watched_files(script, args.allow_path, args)
             current = _stamp(files)
             if current != stamp:
                 stamp = current

@@ -138,3 +138,17 @@ def test_validate_lists_every_character_no_font_draws(tmp_path, capsys):
         f"{path}:5:18: scenes[0].panels[0].caption: no font in the chain draws 'स' (U+0938)",
         f"{path}:6:15: scenes[0].panels[0].sfx[0]: no font in the chain draws '𒀀' (U+12000)",
     ]
+
+
+def test_watch_follows_font_lists_and_the_translations_file(script, tmp_path):
+    import argparse
+
+    from storyboard.cli.watch import watched_files
+    from storyboard.text.fonts import FONT_DIR
+
+    (tmp_path / "mine.ttf").write_bytes((FONT_DIR / "NotoSans-Regular.ttf").read_bytes())
+    script.write_text(SCRIPT.replace("language: en\n", "language: en\nstyle: {font: [mine.ttf, 'mine.ttf#0']}\n"),
+                      encoding="utf-8")
+    args = argparse.Namespace(lang="fr", translation=None)
+    files = watched_files(script, None, args)
+    assert tmp_path / "mine.ttf" in files and tmp_path / "translations" / "fr.yaml" in files
