@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["load_story", "Story", "render", "RenderResult", "__version__"]
+__all__ = ["load_story", "Story", "render", "RenderResult", "evaluate", "__version__"]
 
 # `render` is imported eagerly (its module is light): the function must shadow the
 # submodule of the same name, which Python would otherwise bind to `storyboard.render`.
 from storyboard.render import RenderResult, render  # noqa: E402
 
-_LAZY = {"load_story": "storyboard.script", "Story": "storyboard.script"}  # pydantic is not free
+_LAZY = {"load_story": "storyboard.script", "Story": "storyboard.script",  # pydantic is not free
+         "evaluate": "storyboard.evaluation"}  # scipy, dlib: only when measuring
 
 if TYPE_CHECKING:
+    from storyboard.evaluation import evaluate
     from storyboard.script import Story, load_story
 
 
