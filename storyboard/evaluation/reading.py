@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from storyboard.errors import StoryboardError
-from storyboard.evaluation import Judges, PanelScore, References, references_from_images, score_panel, summarise
+from storyboard.evaluation import CharacterScore, Judges, PanelScore, References, references_from_images, score_panel, summarise
 
 EVAL_DPI = 150  # pages are read at this resolution: faces of 40 px and up are found
 
@@ -65,7 +65,8 @@ def evaluate_output(target: Path, judges: Judges, *, script: Path | None = None,
             cast = [(f.id, (f.body[0] * crop.shape[1], f.body[1] * crop.shape[0],
                             f.body[2] * crop.shape[1], f.body[3] * crop.shape[0])) for f in figures]
             if draft:
-                score = PanelScore(story.scenes[slot.scene].id, slot.panel, page.number, len(cast), None, None)
+                score = PanelScore(story.scenes[slot.scene].id, slot.panel, page.number, len(cast), None, None,
+                                   [CharacterScore(cid, None, None, to_pt(box)) for cid, box in cast])
             else:
                 score = score_panel(crop, cast, references, judges, to_pt=to_pt,
                                     scene=story.scenes[slot.scene].id, panel=slot.panel, page=page.number)
