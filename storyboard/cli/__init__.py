@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A name or text the terminal's encoding cannot show (an emoji under PYTHONIOENCODING=ascii
+    # or a legacy code page) is printed escaped, never a UnicodeEncodeError traceback.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         from storyboard.errors import StoryboardError
 

@@ -67,3 +67,18 @@ def test_validate_refuses_first_what_render_refuses(tmp_path, capsys):
     broken.write_text("title: T\nstyle: {font: bad.ttf}\nscenes: [{panels: [{action: a}]}]\n")
     assert main(["validate", str(broken)]) == 2
     assert capsys.readouterr().err.startswith(f"{broken}:2:15: style.font: cannot use font ")
+
+
+def test_names_the_terminal_cannot_show_are_escaped_not_a_traceback(tmp_path):
+    import os
+
+    good = tmp_path / "\U0001F600.yaml"
+    good.write_text("title: T\nscenes: [{panels: [{action: a}]}]\n")
+    bad = tmp_path / "b.yaml"
+    bad.write_text("title: T\ncharacters: {\U0001F600: {description: x}}\nscenes: [{panels: [{action: a}]}]\n")
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    proc = subprocess.run([sys.executable, "-m", "storyboard", "validate", str(good), str(bad)],
+                          capture_output=True, text=True, env=env, encoding="ascii")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stdout == f"ok: {tmp_path}/\\U0001f600.yaml (1 scene, 1 panel, 0 characters)\n"
+    assert proc.stderr.startswith(f"{bad}:2:14: characters.'\\U0001f600': character id '\\U0001f600' must start")
