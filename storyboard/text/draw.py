@@ -191,10 +191,20 @@ def draw_text_pdf(canvas, x: float, y: float, text: str, size: float, chain: "Fo
         (faux if is_faux else plain).append(_path(ops))
     state = [f"q {_num(r)} {_num(g)} {_num(b)} rg"]
     if outline is not None:
+        # As the PNG rasteriser does it: the outline is the glyph grown by the stroke width
+        # (plus any emboldening), the fill the glyph grown by the emboldening less the stroke.
         orr, og, ob = outline
-        state.append(f"{_num(orr)} {_num(og)} {_num(ob)} RG {_num(outline_width)} w 1 j [] 0 d")
-        paths = " ".join(plain + faux)
-        state.append(f"{paths} B" if paths else "")
+        ink, line = f"{_num(r)} {_num(g)} {_num(b)}", f"{_num(orr)} {_num(og)} {_num(ob)}"
+        for paths, grow in ((plain, 0.0), (faux, FAUX_BOLD * size)):
+            if not paths:
+                continue
+            path = " ".join(paths)
+            state.append(f"q {line} rg {line} RG {_num(outline_width + grow)} w 1 j [] 0 d {path} B Q")
+            extra = grow - outline_width
+            if extra >= 0:
+                state.append(f"q {ink} rg {ink} RG {_num(extra)} w 1 j [] 0 d {path} B Q")
+            else:
+                state.append(f"q {ink} rg {path} f {line} RG {_num(-extra)} w 1 j [] 0 d {path} S Q")
     else:
         if plain:
             state.append(" ".join(plain) + " f")
