@@ -14,7 +14,6 @@ bigger, for no benefit to a binary file).
 from __future__ import annotations
 
 import io
-import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor

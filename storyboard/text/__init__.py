@@ -13,5 +13,7 @@
 Nothing heavy is imported until text is actually laid out.
 """
 
-from storyboard.text.fonts import FontChain, bundled_chain, load_chain  # noqa: F401
-from storyboard.text.draw import draw_text_pil, draw_text_pdf  # noqa: F401
+from storyboard.text.draw import draw_text_pdf, draw_text_pil
+from storyboard.text.fonts import FontChain, bundled_chain, load_chain
+
+__all__ = ["FontChain", "bundled_chain", "draw_text_pdf", "draw_text_pil", "load_chain"]
