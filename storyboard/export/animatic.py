@@ -66,11 +66,16 @@ def _frames(story, images, timed: list[Timed], width: int, height: int, aspect: 
 
     box_w, box_h = (width, round(width / aspect)) if aspect > width / height else (round(height * aspect), height)
     push = story.animatic.motion == "push-in"
+    from storyboard.drawing import Drawing, rasterise
+
     for t in timed:
         art = images[(t.scene, t.panel)]
-        art = art.convert("RGB") if art.mode != "RGB" else art
         scale = min(box_w / art.width, box_h / art.height)
-        fitted = art.resize((max(1, round(art.width * scale)), max(1, round(art.height * scale))), Image.Resampling.LANCZOS)
+        size = (max(1, round(art.width * scale)), max(1, round(art.height * scale)))
+        if isinstance(art, Drawing):  # a vector sketch is drawn at the frame's size, not resampled
+            fitted = rasterise(art, *size)
+        else:
+            fitted = (art.convert("RGB") if art.mode != "RGB" else art).resize(size, Image.Resampling.LANCZOS)
         canvas = Image.new("RGB", (width, height), "black")
         canvas.paste(fitted, ((width - fitted.width) // 2, (height - fitted.height) // 2))
         count = round(t.seconds * fps)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -26,9 +27,8 @@ def small(src: Path, tmp_path: Path, extra: str = "") -> Path:
     text = src.read_text().replace("dpi: 300", "dpi: 100")
     path = tmp_path / src.name
     path.write_text(text + extra)
-    for name in ("refs",):
-        if (src.parent / name).exists() and not (tmp_path / name).exists():
-            (tmp_path / name).symlink_to(src.parent / name)
+    if (src.parent / "refs").exists() and not (tmp_path / "refs").exists():
+        shutil.copytree(src.parent / "refs", tmp_path / "refs")  # a script's files stay in its folder
     return path
 
 
