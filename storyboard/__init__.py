@@ -7,7 +7,11 @@ only when the diffusion engine or a face embedder is actually used.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from storyboard._startup import remember_stops
+
+remember_stops()  # first: a Ctrl-C while the command is still importing ends it quietly
+
+from typing import TYPE_CHECKING  # noqa: E402
 
 __version__ = "0.1.0"
 

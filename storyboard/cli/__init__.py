@@ -114,9 +114,13 @@ def _hold_signals(handler) -> None:
 def run() -> None:  # pragma: no cover - console entry point wrapper
     import signal
 
+    from storyboard import _startup
+
     for name in _STOP_SIGNALS:
         signal.signal(getattr(signal, name), _terminate)
     try:
+        if _startup.stopped():  # a stop signal while the package was still importing
+            raise KeyboardInterrupt
         code = main()
     except KeyboardInterrupt:  # Ctrl-C before main() was entered
         print("interrupted", file=sys.stderr)
