@@ -257,6 +257,9 @@ def output_lock(path: Path) -> Iterator[None]:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    except PermissionError:  # a folder one may write but not list: no lock to take there
+        yield
+        return
     except OSError as err:
         raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
     try:

@@ -147,7 +147,7 @@ def replaced_folder(folder: Path, names: list[str], listed: Iterable[str] = ()) 
     so it is complete and on disk); when the block succeeds it replaces `folder` as a whole
     (see the module docstring). On failure or interrupt the
     private folder is removed and `folder` is untouched. Raises ExportError."""
-    folder = real_folder(folder)
+    folder, listed = real_folder(folder), set(listed)
     parent, prefix = folder.parent, _STAGING.format(name=folder.name)
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -157,12 +157,12 @@ def replaced_folder(folder: Path, names: list[str], listed: Iterable[str] = ()) 
         raise ExportError(f"cannot write {folder}: {err.strerror or err}") from None
     try:
         yield stage
-        _commit(folder, stage, names, set(listed))
+        _commit(folder, stage, names, listed)
     except OSError as err:
         raise ExportError(f"cannot write {folder}: {err.strerror or err}") from None
     finally:
-        if stage.exists():
-            _empty_stage(stage, folder)
+        if stage.exists():  # not committed, or interrupted while emptying the swapped-out set
+            _empty_stage(stage, folder, listed)
 
 
 def _commit(folder: Path, stage: Path, names: list[str], listed: set[str]) -> None:
@@ -234,12 +234,12 @@ def _return_foreign(old: Path, folder: Path, mine: set[str]) -> None:
         pass  # still holds something of the user's: left in place, never removed
 
 
-def _empty_stage(stage: Path, folder: Path) -> None:
+def _empty_stage(stage: Path, folder: Path, listed: set[str] = frozenset()) -> None:
     """Remove a private folder left by this render (or a killed one): storyboard's pages and
     their temporary files go, the user's files go back to `folder` (or their twin there
     stays); what cannot go stays, and the folder with it."""
     try:
-        mine = owned_pages(stage) | {n for n in os.listdir(stage) if _PAGE_TEMP.fullmatch(n)}
+        mine = owned_pages(stage, listed) | {n for n in os.listdir(stage) if _PAGE_TEMP.fullmatch(n)}
         _return_foreign(stage, folder, mine)
     except OSError:
         pass  # another render cleaned it meanwhile
