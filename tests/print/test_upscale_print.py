@@ -98,7 +98,7 @@ def test_unrecognised_weights_and_missing_files_are_one_line_errors(tmp_path):
     save_file({"foo.weight": torch.zeros(2, 2)}, str(path))
     with pytest.raises(GenerationError, match="not an architecture spandrel recognises"):
         load_upscaler(path)
-    with pytest.raises(GenerationError, match="names the weights file") as err:
+    with pytest.raises(GenerationError, match="no such file; use lanczos, a weights file, or a hub reference naming the weights file") as err:
         load_upscaler(str(tmp_path / "nope"))
     assert "\n" not in str(err.value)
 
