@@ -216,15 +216,18 @@ class PanelCache:
         try:
             if not self.root.exists():
                 self._create_tagged()
-            if self.is_tagged():
-                return
+        except OSError as err:
+            raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
+        if self.is_tagged():
+            return
+        try:
             with os.scandir(self.root) as entries:
                 ours = all(_SUBFOLDER.fullmatch(e.name) and e.is_dir(follow_symlinks=False)
                            or (e.name.startswith(f".{MARKER}.") and e.name.endswith(".tmp")) for e in entries)
             if ours:
                 _atomic_write(self.root / MARKER, lambda fh: fh.write(MARKER_TEXT.encode()))
-        except OSError as err:
-            raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
+        except OSError:
+            pass  # a read-only cache still serves its panels; it only stays untagged
 
     def _create_tagged(self) -> None:
         """Make the root with its tag already inside (built beside it, then renamed), so no
