@@ -26,7 +26,7 @@ from typing import Any, Sequence, Union
 from storyboard._lettering import geometry, placement, shapes
 from storyboard.errors import ExportError
 from storyboard.layout import PageSpec, PanelSlot, Rect
-from storyboard.staging import StagedFigure, label_rect, stage_panel
+from storyboard.staging import StagedFigure, stage_panel
 from storyboard.text import breaking
 from storyboard.text.fonts import FONT_DIR, FontChain, is_cjk, load_chain
 
@@ -268,6 +268,7 @@ def fit_shrinking(font: Font, text: str, kind: str, size: float, max_w: float, m
 
 MIN_DIALOGUE_PT = 6.5  # never smaller in print (LETTERING.md)
 MAX_PARTS = 3  # a long speech becomes at most this many connected balloons
+SEARCH_NODES = 90  # placement search nodes per panel, every size and split tried included
 
 
 def dialogue_size(story: Any) -> float:
@@ -321,16 +322,25 @@ def letter_panel_full(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, f
         W, H, pad, (pad, pad, W - pad, H - pad),
         faces=[local["face"] for _, local in staged if local["face"] is not None],
         heads=[local["head"] for _, local in staged],
-        blocked=[_label_box(panel, slot, spec)],
         rtl=spec.reading == "rtl",
     )
     warnings: list[str] = []
     story_size = dialogue_size(story)
     size = story_size
     placed = None
+    budget = [SEARCH_NODES]  # for all the tries of this panel: a hopeless panel gives up fast
     while placed is None:
-        pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot)
-        placed = placement.solve(pieces, stage) if pieces is not None else None
+        # Long speeches split further before the type shrinks: smaller balloons fit beside heads.
+        tried: set = set()
+        for parts in range(1, MAX_PARTS + 1):
+            pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, parts=parts)
+            shape = None if pieces is None else tuple(p.text for p in pieces)
+            if shape in tried:
+                continue
+            tried.add(shape)
+            placed = placement.solve(pieces, stage, budget=budget) if pieces is not None else None
+            if placed is not None:
+                break
         if placed is None:
             if size <= MIN_DIALOGUE_PT:
                 break
@@ -338,10 +348,11 @@ def letter_panel_full(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, f
             size = max(MIN_DIALOGUE_PT, min(size - 0.5, (size + MIN_DIALOGUE_PT) / 2))
     if placed is None:  # even the smallest type breaks a rule: letter it anyway, and say so
         pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, force=True)
-        placed = placement.solve(pieces, stage, strict=False, budget=len(pieces) + 1)
+        placed = placement.solve(pieces, stage, strict=False, budget=[len(pieces) + 1])
         warnings.append(f"too crowded to letter by the rules at {size:g} pt: balloons overlap the art or each other")
-    if size < story_size:
-        warnings.insert(0, f"dialogue shrunk to {size:g} pt")
+    smallest = min((p.piece.fit.block.size for p in placed), default=size)
+    if smallest < story_size:
+        warnings.insert(0, f"dialogue shrunk to {smallest:.3g} pt")
     taken = [p.box for p in placed]
     lines = [line for p in placed for line in (p.tail, p.link) if line]
     items: list[Item] = []
@@ -354,16 +365,8 @@ def letter_panel_full(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, f
     return PanelLettering(items, staged, warnings)
 
 
-def _label_box(panel: Any, slot: PanelSlot, spec: PageSpec) -> tuple[float, float, float, float]:
-    """The draft engine's shot label, in panel-frame points (captions and balloons keep off it)."""
-    art = slot.art
-    x0, y0, x1, y1 = label_rect(art.w / art.h, panel.shot, panel.angle, width_px=slot.print_width)
-    off_u, off_v = art.x - slot.rect.x, slot.rect.y1 - art.y1
-    return (off_u + x0 * art.w, off_v + y0 * art.h, off_u + x1 * art.w, off_v + y1 * art.h)
-
-
 def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H: float, pad: float,
-            upper: bool, slot: PanelSlot, force: bool = False) -> list[placement.Piece] | None:
+            upper: bool, slot: PanelSlot, force: bool = False, parts: int = 1) -> list[placement.Piece] | None:
     """The panel's balloons and boxes at `size`, long speeches split into connected balloons
     and runs of one speaker joined; None when something cannot fit at this size."""
     locals_ = {fig.id: local for fig, local in staged}
@@ -380,21 +383,22 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
     for kind, text, speaker, off in wants:
         text = text.upper() if upper else text
         vertical = vertical_line(story, text, getattr(getattr(story, "page", None), "reading", "ltr"))
-        parts = _split_to_fit(font, text, kind, size, max_w, max_h, force, vertical)
-        if parts is None:
+        parts_of = _split_to_fit(font, text, kind, size, max_w, max_h, force,
+                                 parts if kind in BALLOON_KINDS else 1, vertical)
+        if parts_of is None:
             return None
         local = locals_.get(speaker)
         off_side = None
         if speaker and (off or local is None):
             off_side = _off_side(story, panel, speaker, local, W, slot)
-        for k, (part_text, fit) in enumerate(parts):
+        for k, (part_text, fit) in enumerate(parts_of):
             joined = k > 0 or (previous is not None and previous[0] == (speaker, kind) and bool(speaker))
             pieces.append(placement.Piece(
                 kind, part_text, fit, size, speaker,
-                target=None if (off_side or local is None) else local["mouth"],
+                target=None if (off_side or local is None) else _within(local["mouth"], W, H, pad),
                 head=None if local is None else local["head"],
                 off_side=off_side, joined=joined, outline=_decoration(kind, size)))
-        previous = ((speaker, kind), parts)
+        previous = ((speaker, kind), parts_of)
     used = sum(p.fit.outer_w * p.fit.outer_h for p in pieces)
     if used > 0.6 * W * H and not force:
         return None  # balloons may cover at most ~60 % of a panel
@@ -402,10 +406,12 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
 
 
 def _split_to_fit(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,
-                  force: bool, vertical: bool = False) -> list[tuple[str, Fit]] | None:
+                  force: bool, least: int = 1, vertical: bool = False) -> list[tuple[str, Fit]] | None:
     """The text whole, or split into 2..MAX_PARTS parts at sentence ends (else between words),
-    each fitting max_w x max_h at `size`; `force` shrinks the last try instead of failing."""
-    for count in range(1, MAX_PARTS + 1):
+    each fitting max_w x max_h at `size`; at least `least` parts when the text is long enough
+    (three words a part); `force` shrinks the last try instead of failing."""
+    least = max(1, min(least, len(text.split()) // 6))
+    for count in range(least, MAX_PARTS + 1):
         parts = split_text(text, count)
         if len(parts) < count:
             break
@@ -441,6 +447,11 @@ def split_text(text: str, count: int) -> list[str]:
         start = best
     parts.append(" ".join(words[start:]))
     return parts
+
+
+def _within(point, W: float, H: float, pad: float) -> tuple[float, float]:
+    """`point` moved inside the frame (a head cut by the frame, or in art that bleeds past it)."""
+    return (min(max(point[0], pad / 2), W - pad / 2), min(max(point[1], pad / 2), H - pad / 2))
 
 
 def _off_side(story: Any, panel: Any, speaker: str, local, W: float, slot: PanelSlot) -> str:
@@ -603,8 +614,10 @@ def _sfx(font: Font, text: str, rect: Rect, pad: float, taken, lines, stage, sta
     x = left + font.width(text, size, True) / 2
     op = Text(text, x, baseline, size, True, "middle", SFX_FILL, BLACK, max(0.5, 0.035 * size), skew)
     body = Rect(left, top - bh, unit_w * size, bh)
-    ink = Rect(left, baseline + font.descent * size, font.width(text, size, True) + lean * font.ascent * size,
-               (font.ascent - font.descent) * size)
+    # The text's box as PDF text extraction (poppler) reports it: the advance width, and ascent
+    # to descent of the size the sheared text matrix implies (size / cos(skew)).
+    tall = size / math.cos(math.radians(skew))
+    ink = Rect(left, baseline + font.descent * tall, font.width(text, size, True), (font.ascent - font.descent) * tall)
     return Item("sfx", (op,), body, body, (text,), size, text_boxes=(ink,), text=text)
 
 

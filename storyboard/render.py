@@ -62,6 +62,9 @@ class RenderResult:
     run_id: str
     panels: list[PanelRecord] = field(default_factory=list)
     manifests: list[Path] = field(default_factory=list)
+    # Lettering warnings, located 'FILE:LINE:COL: scenes[S].panels[P]: message' (the CLI prints them).
+    warnings: list[str] = field(default_factory=list)
+    lettering: dict = field(default_factory=dict, repr=False)  # (scene, panel) -> lettering report
 
     @property
     def seeds(self) -> dict[tuple[int, int], int]:
@@ -302,7 +305,10 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
     )
     from storyboard.export import output_lock
     from storyboard.export.folder import listed_pages
+    from storyboard.lettering_report import lettering_report, located_warnings
 
+    result.lettering = lettering_report(story, book, font)
+    result.warnings = located_warnings(story, result.lettering)
     for path, fmt in targets:
         # A manifest never describes another render than the output beside it: the old one
         # goes before the output is replaced, and an interrupted run leaves none. Renders to
@@ -748,7 +754,10 @@ def _write_manifest(output: Path, story: "Story", settings, result: RenderResult
         "watermark": watermark,
         "output": str(output),
         "pages": result.pages,
-        "panels": [dataclasses.asdict(r) for r in result.panels],
+        "reading": story.page.reading,
+        # Each panel with its lettering report (see storyboard.lettering_report).
+        "panels": [{**dataclasses.asdict(r), **result.lettering.get((r.scene, r.panel), {})} for r in result.panels],
+        "warnings": result.warnings,
     }
     if files is not None:  # a page folder: the pages this run wrote, the only ones a later run removes
         body["files"] = files

@@ -299,15 +299,3 @@ def _figure(cid, kind, pose, body, head, face, mouth, facing, u, aspect) -> Stag
     my = min(max(mouth[1], 0.0), 1.0)
     return StagedFigure(cid, kind, pose, frac(body), frac(head), (mx, my), face_box, facing, u)
 
-
-def label_rect(aspect: float, shot: str, angle: str, *, width_px: int = 1000) -> Box:
-    """Where the draft engine's shot label (top-left 'SHOT · ANGLE' tag) sits, in panel
-    fractions, so captions can avoid it. Generous: the tag is at most 3.4 % of the shorter
-    side tall plus padding, and about 0.55 em per letter wide."""
-    h_px = width_px / aspect
-    unit = min(width_px, h_px)
-    size = min(max(10, round(unit * 0.03)), 42)
-    text = len(shot) + len(angle) + 3
-    w = (0.62 * size * text + 0.8 * size) / width_px
-    h = (size * 1.8) / h_px
-    return (0.0, 0.0, min(1.0, w), min(1.0, h))

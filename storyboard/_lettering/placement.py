@@ -85,6 +85,9 @@ class Placed:
     tail: list[Point]  # from the balloon's edge to the tip; [] when none
     link: list[Point]  # connector to the previous piece; [] when none
 
+    def __post_init__(self):
+        self.lines = [(line, _line_box(line)) for line in (self.tail, self.link) if line]
+
     @property
     def centre(self) -> Point:
         return ((self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2)
@@ -107,19 +110,22 @@ def _spread(lo: float, hi: float, n: int) -> list[float]:
     return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
 
 
-def solve(pieces: list[Piece], stage: Stage, *, strict: bool = True, budget: int = 40) -> list[Placed] | None:
+def solve(pieces: list[Piece], stage: Stage, *, strict: bool = True, budget: list[int] | None = None) -> list[Placed] | None:
     """Every piece placed, or None when the hard constraints cannot all hold (with `strict`
-    off, the least-bad place is taken instead and a result always comes back)."""
-    nodes = [0]
+    off, the least-bad place is taken instead and a result always comes back). `budget` is
+    a one-item list of search nodes left, shared by the tries of one panel and used up here."""
+    nodes = budget if budget is not None else [40]
     cover = [0.0] * len(stage.heads)
 
     def search(i: int, placed: list[Placed]) -> list[Placed] | None:
         if i == len(pieces):
             return placed
+        if nodes[0] <= 0:
+            return None
         options = _candidates(pieces[i], placed, stage, cover, strict)
         for score, place in options[:4]:
-            nodes[0] += 1
-            if nodes[0] > budget:
+            nodes[0] -= 1
+            if nodes[0] < 0 and strict:
                 return None
             added = [overlap_area(place.box, h) for h in stage.heads]
             for k, a in enumerate(added):
@@ -230,9 +236,9 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
             if strict:
                 return bad
     for p in placed:
-        for line in (p.tail, p.link):
-            if line and overlaps(_line_box(line), grow(box, 0.5 * p.piece.size)) \
-                    and polyline_hits(line, grow(box, 0.5 * p.piece.size)):
+        for line, lbox in p.lines:
+            near = grow(box, 0.5 * p.piece.size)
+            if overlaps(lbox, near) and polyline_hits(line, near):
                 bad += 1
                 if strict:
                     return bad
@@ -255,7 +261,7 @@ def _line_clash(line: list[Point], placed: list[Placed], gap: float, size: float
         near = grow(p.box, 0.5 * gap)
         if overlaps(lbox, near) and polyline_hits(line, near):
             return True
-        if p.tail and polyline_distance(line, p.tail) < 0.9 * size:
+        if p.tail and overlaps(grow(lbox, 0.9 * size), p.lines[0][1]) and polyline_distance(line, p.tail) < 0.9 * size:
             return True
     return False
 

@@ -150,6 +150,8 @@ def run(args) -> int:
     outputs = args.output or [default_output(args.script, story, source)]
     with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
         result = render(story, out=outputs, progress=progress, **render_kwargs(args, story))
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
     if args.json:
         print(json.dumps(result.summary()))
     else:

@@ -1,0 +1,53 @@
+"""`storyboard check-lettering OUTPUT`: does the lettering of a render keep every hard rule?"""
+
+from __future__ import annotations
+
+import sys
+
+ORDER = 65
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "check-lettering",
+        help="check the lettering of a rendered output against the letterer's rules",
+        description=(
+            "Read the lettering report in OUTPUT's manifest (OUTPUT.manifest.json, written by "
+            "render) and print every violation of the hard rules (balloons over faces or each "
+            "other, tails crossing, tails short of their speaker, reading order, speaker order, "
+            "type under 6.5 pt, lettering outside the live area), located 'page P, panel N'. "
+            "Exit status: 0 when there is none, 1 when there is any, 2 when the report cannot be read."
+        ),
+    )
+    p.add_argument("output", metavar="OUTPUT", help="a rendered PDF, CBZ or folder of pages")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import json
+
+    from storyboard._words import counted
+    from storyboard.lettering_report import check
+    from storyboard.render import manifest_path
+
+    path = manifest_path(args.output)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        panels = manifest["panels"]
+        if not isinstance(panels, list) or any("lettering" not in p for p in panels):
+            raise KeyError("lettering")
+    except FileNotFoundError:
+        print(f"storyboard: error: no manifest beside {args.output} ({path.name}): render it first", file=sys.stderr)
+        return 2
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        print(f"storyboard: error: {path} has no lettering report: render it again with this version", file=sys.stderr)
+        return 2
+    problems = check(panels, rtl=manifest.get("reading") == "rtl")
+    for problem in problems:
+        print(problem)
+    items = sum(len(p["lettering"]) for p in panels)
+    if problems:
+        print(f"{counted(len(problems), 'violation')} in {counted(len(panels), 'panel')}", file=sys.stderr)
+        return 1
+    print(f"{args.output}: {counted(len(panels), 'panel')}, {counted(items, 'lettered item')}: no violations")
+    return 0
