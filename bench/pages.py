@@ -8,8 +8,9 @@ Our side is one real `storyboard.render.render(path, engine=draft, cache=False)`
 each stage it calls timed where it is called: validate (`script.load_story`), paginate
 (`layout.paginate`), plan (`plan.plan_panels`), the draft engine, finish (`render._finish_panels`:
 resize to print size, and the invisible mark on a generative engine's panels), lettering
-(`export.compose`) and PDF (`export.pdf.write_pdf` less the lettering). Anything else
-render() does is "other".
+(`export.compose`: staging, the placement solver, balloons, the draft labels), the lettering
+report for the manifest (`lettering_report`, which letters every panel once more) and PDF
+(`export.pdf.write_pdf` less the lettering). Anything else render() does is "other".
 
 comicforge (PyPI, Python >= 3.13, never a dependency of this project) runs in its own venv,
 created on first use (see bench/README.md), in a subprocess per round: the same number of A4
@@ -42,7 +43,7 @@ from _story import GUTTER_MM, MARGIN_MM, PAGE_MM, story_dict, write_story  # noq
 COMICFORGE = "comicforge==0.2.4"  # pinned: the figures compare against this release
 DEFAULT_VENV = Path(__file__).resolve().parents[2] / "bench-venvs" / "comicforge"
 WORKER = Path(__file__).resolve().parent / "_comicforge_worker.py"
-STAGES = ("validate", "paginate", "plan", "draft engine", "finish", "lettering", "PDF")
+STAGES = ("validate", "paginate", "plan", "draft engine", "finish", "lettering", "lettering report", "PDF")
 # Where tails point on a raster panel: our draft engine puts the first cast member left, the second right.
 SPEAKER_POINTS = ([0.3, 0.4], [0.7, 0.4])
 
@@ -99,6 +100,7 @@ class timed_stages:
 
         import storyboard.export.pdf as pdf
         import storyboard.layout as layout
+        import storyboard.lettering_report as report
         import storyboard.plan as plan
         import storyboard.script as script
 
@@ -106,7 +108,8 @@ class timed_stages:
 
         self._targets = [(script, "load_story", "validate"), (layout, "paginate", "paginate"),
                          (plan, "plan_panels", "plan"), (render, "_finish_panels", "finish"),
-                         (pdf, "compose", "lettering"), (pdf, "write_pdf", "PDF"), *extra]
+                         (pdf, "compose", "lettering"), (report, "lettering_report", "lettering report"),
+                         (pdf, "write_pdf", "PDF"), *extra]
         self._clock, self._saved = clock, []
 
     def __enter__(self):

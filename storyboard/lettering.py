@@ -530,7 +530,10 @@ def _balloon(font: Font, p: placement.Placed, rect: Rect) -> Item:
         outline = shapes.burst(cx, cy, a, b, 0.9 * size, seed)
     else:
         outline = shapes.ellipse(cx, cy, a, b)
-    body = _bounds(outline)
+    # The body is the box the solver reserved (the outline lies inside it): the same box its
+    # rules were kept on, so the report checks what was solved.
+    u0, v0, u1, v1 = p.box
+    body = Rect(rect.x + u0, rect.y1 - v1, u1 - u0, v1 - v0)
     dash = (2.2 * sw * 2, 1.6 * sw * 2) if piece.kind == "whisper" else None
     extras: list[list[tuple[float, float]]] = []
     tail = tuple(_to_page(rect, u, v) for u, v in p.tail)
@@ -614,10 +617,7 @@ def _sfx(font: Font, text: str, rect: Rect, pad: float, taken, lines, stage, sta
     x = left + font.width(text, size, True) / 2
     op = Text(text, x, baseline, size, True, "middle", SFX_FILL, BLACK, max(0.5, 0.035 * size), skew)
     body = Rect(left, top - bh, unit_w * size, bh)
-    # The text's box as PDF text extraction (poppler) reports it: the advance width, and ascent
-    # to descent of the size the sheared text matrix implies (size / cos(skew)).
-    tall = size / math.cos(math.radians(skew))
-    ink = Rect(left, baseline + font.descent * tall, font.width(text, size, True), (font.ascent - font.descent) * tall)
+    ink = Rect(left, top - bh, font.width(text, size, True), bh)  # the text's box as extracted
     return Item("sfx", (op,), body, body, (text,), size, text_boxes=(ink,), text=text)
 
 

@@ -330,7 +330,9 @@ def _edge_toward(p: Placed, point: Point) -> Point:
     a = max(p.piece.fit.a + p.piece.outline, 1e-6)
     b = max(p.piece.fit.b + p.piece.outline, 1e-6)
     dx, dy = point[0] - cx, point[1] - cy
-    dist = math.hypot(dx, dy) or 1.0
+    dist = math.hypot(dx, dy)
+    if dist < 1e-9:  # one on top of the other (a panel lettered against the rules)
+        return (cx, cy)
     ux, uy = dx / dist, dy / dist
     if p.piece.boxed:  # a box: the nearer of its sides
         reach = min(a / max(abs(ux), 1e-9), b / max(abs(uy), 1e-9))
