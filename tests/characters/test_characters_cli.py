@@ -74,7 +74,7 @@ def bad_inputs(tmp_path, mara_images, drawn_images):
         "two faces": (["add", "x", two, "--kind", "face"], "two.png: 2 faces of similar size"),
         "tiny face": (["add", "x", tiny, "--kind", "face"], "tiny.png: the face is only 16 px"),
         "outlier": (["add", "x", *mara_images, theo], "theo.png"),
-        "missing pack": (["add", "x", mara_images[0], "--face-models", "buffalo_l"], "'buffalo_l' is missing"),
+        "missing pack": (["add", "x", mara_images[0], "--kind", "face", "--face-models", "buffalo_l"], "'buffalo_l' is missing"),  # auto falls back to drawn
         "missing encoder": (["add", "x", drawn_images[0], "--kind", "drawn", "--drawn-encoder", "a/b"], "a/b is missing"),
         "unknown show": (["show", "marra"], "did you mean 'mara'"),
         "unknown remove": (["remove", "theo"], "no character 'theo'"),
