@@ -54,16 +54,21 @@ class DrawnIdentity:
         return self._signature
 
     def embed(self, references: Sequence[ReferenceImage]) -> Embeddings:
+        per_image, image_embeds = self.encode([ref.image for ref in references])
+        return Embeddings("drawn", per_image, per_image.mean(axis=0), normalised(image_embeds), {"clip_pooled": image_embeds})
+
+    def encode(self, images) -> tuple["np.ndarray", "np.ndarray"]:
+        """(penultimate hidden states (n, tokens, dim), image_embeds (n, D)) of PIL `images`,
+        float32: what IP-Adapter Plus / Full-Face and the plain IP-Adapter read."""
         import numpy as np
 
         torch = require("torch", "diffusion")
         model, processor, device = self._load()
-        pixels = processor(images=[ref.image for ref in references], return_tensors="pt").pixel_values
+        pixels = processor(images=list(images), return_tensors="pt").pixel_values
         with torch.inference_mode():
             out = model(pixel_values=pixels.to(device), output_hidden_states=True)
-        per_image = out.hidden_states[-2].float().cpu().numpy().astype(np.float32)
-        pooled = normalised(out.image_embeds.float().cpu().numpy())
-        return Embeddings("drawn", per_image, per_image.mean(axis=0), pooled)
+        hidden = out.hidden_states[-2].float().cpu().numpy().astype(np.float32)
+        return hidden, out.image_embeds.float().cpu().numpy().astype(np.float32)
 
     def _load(self):
         if self._model is None:

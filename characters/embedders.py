@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
@@ -60,6 +60,10 @@ class Embeddings:
     per_image: "np.ndarray"
     mean: "np.ndarray"
     pooled: "np.ndarray"
+    # Per reference, what other adapters need: "face_crops" (n, 224, 224, 3) uint8, the aligned
+    # faces (InsightFace norm_crop) FaceID-Plus embeds with CLIP; "clip_pooled" (n, D), CLIP's
+    # unnormalised image_embeds, which the plain IP-Adapter reads.
+    extras: "dict[str, np.ndarray]" = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -15,6 +15,7 @@ from characters.embedders import Embeddings, NoUsableFaceError, Signature, finge
 from characters.images import ReferenceImage
 from storyboard.errors import CharacterError, require
 
+CROP_SIZE = 224  # aligned face crop side, as the FaceID-Plus reference code uses
 PACK_URL = "https://github.com/deepinsight/insightface/releases/download/model-zoo/{name}.zip"
 
 
@@ -81,16 +82,22 @@ class FaceIdentity:
     def embed(self, references: Sequence[ReferenceImage]) -> Embeddings:
         import numpy as np
 
+        face_align = require("insightface.utils.face_align", "faces")
         app = self._load()
-        vectors = []
+        vectors, crops = [], []
         for ref in references:
             pixels = np.ascontiguousarray(np.asarray(ref.image)[:, :, ::-1])  # InsightFace wants BGR
             with warnings.catch_warnings():  # scikit-image deprecations inside face alignment
                 warnings.simplefilter("ignore")
                 faces = app.get(pixels)
-            vectors.append(self._pick(ref, faces).normed_embedding)
+                face = self._pick(ref, faces)
+                # The crop IP-Adapter FaceID-Plus embeds with CLIP: ArcFace's alignment at 224 px.
+                crop = face_align.norm_crop(pixels, landmark=face.kps, image_size=CROP_SIZE)
+            vectors.append(face.normed_embedding)
+            crops.append(np.ascontiguousarray(crop[:, :, ::-1]))
         per_image = np.stack(vectors).astype(np.float32)
-        return Embeddings("face", per_image, normalised(per_image.mean(axis=0)), per_image)
+        extras = {"face_crops": np.stack(crops).astype(np.uint8)}
+        return Embeddings("face", per_image, normalised(per_image.mean(axis=0)), per_image, extras)
 
     def _pick(self, ref: ReferenceImage, faces):
         hint = "use --kind drawn for a drawn, animal or object character"

@@ -3,7 +3,8 @@
     <root>/
       mara/
         character.json           format, id, name, description, kind, embedder, references, created
-        embeddings.safetensors   per_image, mean (and pooled: one unit vector per reference)
+        embeddings.safetensors   per_image, mean, pooled (one unit vector per reference), and per
+                                 reference face_crops (faces) or clip_pooled (drawn); see Embeddings
         references/01.jpg        the reference files byte for byte, so they can be re-embedded
         thumbnails/01.png        small previews
       .cache/<key>.safetensors   identities of script `references:`, keyed by their content
@@ -180,7 +181,8 @@ class CharacterLibrary:
             for ref, entry in zip(references, stored):
                 _write(staging / entry.file, ref.data)
                 _write(staging / entry.thumbnail, _thumbnail(ref))
-            tensors = {"per_image": embeddings.per_image, "mean": embeddings.mean, "pooled": embeddings.pooled}
+            tensors = {"per_image": embeddings.per_image, "mean": embeddings.mean, "pooled": embeddings.pooled,
+                       **embeddings.extras}
             blob = _safetensors_bytes(tensors)
             _write(staging / "embeddings.safetensors", blob)
             record = {
@@ -231,36 +233,53 @@ class CharacterLibrary:
         self, references: Sequence[ReferenceImage], embedders: Sequence[IdentityEmbedder], kind: str
     ) -> "Identity":
         """Embed `references` (trying `embedders` in order), cached under a content key."""
-        key = hashlib.sha256(
-            json.dumps(
-                {
-                    "references": [ref.sha256 for ref in references],
-                    "kind": kind,
-                    "embedders": [e.signature().key for e in embedders],
-                },
-                sort_keys=True,
-            ).encode()
-        ).hexdigest()
-        cached = self.root / ".cache" / f"{key}.safetensors"
-        if cached.is_file():
-            from safetensors import safe_open
+        found, signature, tensors = self.embed_cached(references, embedders, kind)
+        return _identity(found, tensors["mean"], signature)
 
-            try:
-                with safe_open(str(cached), framework="numpy") as file:
-                    meta = file.metadata()
-                    signature = Signature(meta["embedder"], meta["model"], meta["version"])
-                    return _identity(meta["kind"], file.get_tensor("mean"), signature)
-            except Exception:  # a damaged cache entry is recomputed, never trusted
-                pass
+    def stored(self, id: str) -> dict[str, "np.ndarray"]:
+        """Every tensor of a registered character's embeddings file (see `Embeddings`); characters
+        registered before an extra was stored lack it."""
+        return self._read_embeddings(self.get(id).folder)
+
+    def embed_cached(
+        self, references: Sequence[ReferenceImage], embedders: Sequence[IdentityEmbedder], kind: str
+    ) -> tuple[str, Signature, dict[str, "np.ndarray"]]:
+        """(kind found, signature, tensors) of `references`: `per_image`, `mean` and the extras,
+        computed once and kept in the library's cache under a key of their content."""
+        key = _digest({
+            "format": 2,  # entries before 2 held only the mean
+            "references": [ref.sha256 for ref in references],
+            "kind": kind,
+            "embedders": [e.signature().key for e in embedders],
+        })
+        cached = self.root / ".cache" / f"{key}.safetensors"
+        hit = _read_cache(cached)
+        if hit is not None:
+            meta, tensors = hit
+            return meta["kind"], Signature(meta["embedder"], meta["model"], meta["version"]), tensors
         signature, embeddings = embed_references(references, embedders)
+        tensors = {"per_image": embeddings.per_image, "mean": embeddings.mean, **embeddings.extras}
         meta = {"kind": embeddings.kind, "embedder": signature.name, "model": signature.model,
                 "version": signature.version}
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            _write(cached, _safetensors_bytes({"mean": embeddings.mean}, meta))
-        except OSError:
-            pass  # a read-only library still renders; it only recomputes next time
-        return _identity(embeddings.kind, embeddings.mean, signature)
+        _write_cache(cached, tensors, meta)
+        return embeddings.kind, signature, tensors
+
+    def encode_cached(self, images: "np.ndarray", encoder) -> dict[str, "np.ndarray"]:
+        """{"hidden": (n, tokens, dim), "pooled": (n, D)} of uint8 RGB `images` (n, h, w, 3)
+        through the CLIP `encoder` (a DrawnIdentity), cached by the pixels and the encoder."""
+        import numpy as np
+        from PIL import Image
+
+        key = _digest({"pixels": hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest(),
+                       "shape": list(images.shape), "encoder": encoder.signature().key})
+        cached = self.root / ".cache" / f"clip-{key}.safetensors"
+        hit = _read_cache(cached)
+        if hit is not None:
+            return hit[1]
+        hidden, pooled = encoder.encode([Image.fromarray(image) for image in images])
+        tensors = {"hidden": hidden, "pooled": pooled}
+        _write_cache(cached, tensors, {})
+        return tensors
 
     # -- internals -----------------------------------------------------------------------
 
@@ -373,6 +392,31 @@ def _identity(kind: str, mean: "np.ndarray", signature: Signature) -> "Identity"
     return Identity(kind=kind, embedding=np.asarray(mean, dtype=np.float32), embedder=str(signature))
 
 
+def _digest(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _read_cache(path: Path) -> "tuple[dict, dict] | None":
+    """(metadata, tensors) of a cache entry; None when missing or damaged (then recomputed)."""
+    if not path.is_file():
+        return None
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="numpy") as file:
+            return file.metadata() or {}, {k: file.get_tensor(k) for k in file.keys()}
+    except Exception:  # a damaged cache entry is recomputed, never trusted
+        return None
+
+
+def _write_cache(path: Path, tensors: dict, meta: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write(path, _safetensors_bytes(tensors, meta or None))
+    except OSError:
+        pass  # a read-only library still renders; it only recomputes next time
+
+
 def _thumbnail(ref: ReferenceImage) -> bytes:
     image = ref.image.copy()
     image.thumbnail((THUMBNAIL, THUMBNAIL))
@@ -385,7 +429,9 @@ def _safetensors_bytes(tensors: dict, metadata: dict[str, str] | None = None) ->
     import numpy as np
     from safetensors.numpy import save
 
-    return save({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}, metadata=metadata)
+    # Images (face crops) stay uint8; embeddings are float32.
+    return save({k: np.ascontiguousarray(v, dtype=np.uint8 if np.asarray(v).dtype == np.uint8 else np.float32)
+                 for k, v in tensors.items()}, metadata=metadata)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -134,6 +134,8 @@ def key_inputs(engine_settings: dict[str, Any], request: "PanelRequest") -> dict
                     "kind": m.identity.kind,
                     "embedder": m.identity.embedder,
                     "embedding": _array_digest(m.identity.embedding),
+                    **({"inputs": {k: _array_digest(v) for k, v in sorted(m.identity.inputs.items())}}
+                       if m.identity.inputs else {}),
                 },
                 "mask": None if m.mask is None else _array_digest(m.mask),
             }

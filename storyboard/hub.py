@@ -56,13 +56,18 @@ def offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def fetch_pipeline(ref: str, *, base_dir=None, cache_dir=None, revision=None) -> Path:
-    """A local folder (diffusers layout) or single checkpoint file for a base model reference."""
+def fetch_pipeline(ref: str, *, base_dir=None, cache_dir=None, revision=None, index_only: bool = False) -> Path:
+    """A local folder (diffusers layout) or single checkpoint file for a base model reference.
+
+    `index_only`: of a hub pipeline repository, fetch only model_index.json (enough to tell the
+    model family); the folder returned then holds just that file."""
     where = parse(ref, base_dir)
     if isinstance(where, Path):
         return where
     if where.path:  # a single-file checkpoint inside a repo
         return _download(ref, where, cache_dir=cache_dir, revision=revision)
+    if index_only:
+        return _download(ref, HubRef(where.repo_id, "model_index.json"), cache_dir=cache_dir, revision=revision).parent
     diffusers = require("diffusers", "diffusion")
     with _hub_errors(ref, where):
         folder = diffusers.DiffusionPipeline.download(

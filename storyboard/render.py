@@ -430,6 +430,8 @@ def _identities(story: "Story", engine: "Engine", library: Any, face_models: str
     # Flags and the environment are relative to the current folder, the script's keys to the script.
     models = face_models or os.environ.get("STORYBOARD_FACE_MODELS") or _script_ref(story, story.generation.face_models)
     encoder = drawn_encoder or _script_ref(story, story.generation.drawn_encoder)
+    # What the engine's identity adapters read, so only that is computed (and keyed).
+    inputs = getattr(engine, "identity_inputs", None)
     return {
         cid: characters.identity_for(
             cid,
@@ -439,6 +441,7 @@ def _identities(story: "Story", engine: "Engine", library: Any, face_models: str
             library=lib,
             face_models=models,
             drawn_encoder=encoder,
+            inputs=inputs,
         )
         for cid, c in wanted.items()
     }

@@ -1,6 +1,6 @@
 """Per-panel IP-Adapter inputs: one embedding, one region mask and one scale per cast member.
 
-The pipeline gets one entry per loaded adapter (FaceID first, then Plus). An adapter that no
+The pipeline gets one entry per loaded adapter (the face adapter first, then the drawn one). An adapter that no
 cast member of the panel uses gets a single zero embedding with scale 0, which diffusers'
 attention processor skips, so such a panel is drawn exactly as without that adapter.
 """
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from storyboard.engines._adapters import ARCFACE_EACH, CLIP_HIDDEN, Variant
 from storyboard.engines.base import CastMember, PanelRequest
 from storyboard.errors import GenerationError
 from storyboard.masks import region_mask
@@ -20,12 +21,16 @@ KINDS = ("face", "drawn")  # adapter order in the pipeline
 
 @dataclass(frozen=True)
 class AdapterSpec:
-    """What one loaded adapter expects: its kind and the trailing shape of one embedding."""
+    """One loaded adapter: the identity kind it serves, its checkpoint and variant, its scale."""
 
     kind: str
     ref: str
-    shape: tuple[int, ...]  # (512,) for FaceID, (tokens, dim) with dim fixed for Plus
+    variant: Variant
     scale: float
+
+    @property
+    def input(self) -> str:
+        return self.variant.inputs[0][0]
 
 
 def identities(request: PanelRequest) -> dict[str, list[CastMember]]:
@@ -65,46 +70,72 @@ def latent_mask(member: CastMember, request: PanelRequest, factor: int) -> np.nd
     return np.clip(np.asarray(small, dtype=np.float32), 0.0, 1.0)
 
 
-def embedding(member: CastMember, request: PanelRequest, spec: AdapterSpec) -> np.ndarray:
-    emb = np.asarray(member.identity.embedding, dtype=np.float32)
-    ok = emb.shape == spec.shape if spec.kind == "face" else emb.ndim == 2 and emb.shape[1] == spec.shape[1]
-    if not ok:
-        want = f"({spec.shape[0]},)" if spec.kind == "face" else f"(tokens, {spec.shape[1]})"
+def embedding(member: CastMember, request: PanelRequest, spec: AdapterSpec, name: str, dim: int) -> np.ndarray:
+    """The member's input `name` for `spec`, checked against the adapter's width `dim`."""
+    found = member.identity.input(name)
+    want = {ARCFACE_EACH: f"(n, {dim})", CLIP_HIDDEN: f"(tokens, {dim})"}.get(name, f"({dim},)")
+    ndim = 2 if name in (ARCFACE_EACH, CLIP_HIDDEN) else 1
+    if found is None:
         raise GenerationError(
-            f"{request.label}: character '{member.id}' has a {spec.kind} identity of shape {emb.shape}, "
-            f"but the {spec.kind} adapter '{spec.ref}' expects {want}: re-embed the character for this model"
+            f"{request.label}: character '{member.id}' has no {name.replace('_', ' ')} embedding, which the "
+            f"{spec.kind} adapter '{spec.ref}' ({spec.variant.label}) needs: re-embed the character for it"
+        )
+    emb = np.asarray(found, dtype=np.float32)
+    if emb.ndim != ndim or emb.shape[-1] != dim:
+        raise GenerationError(
+            f"{request.label}: character '{member.id}' has a {name.replace('_', ' ')} embedding of shape {emb.shape}, "
+            f"but the {spec.kind} adapter '{spec.ref}' ({spec.variant.label}) expects {want}: "
+            f"re-embed the character for this model"
         )
     return emb
 
 
+def shapes(request: PanelRequest) -> tuple:
+    """Shapes of every identity input: panels batch together only when these match too."""
+    return tuple(
+        (m.identity.kind, tuple(sorted((k, v.shape) for k, v in m.identity.inputs.items())), m.identity.embedding.shape)
+        for m in request.cast
+        if m.identity is not None
+    )
+
+
 def build(requests, specs: list[AdapterSpec], *, cfg: bool, factor: int, torch, device, dtype):
-    """(embeds, masks, scales) for a batch of panels sharing one `signature`.
+    """(embeds, extras, masks, scales) for a batch of panels sharing one `signature` and `shapes`.
 
     Embeds per adapter are [B, N, ...] (positive only) or [2B, N, ...] (zeros, then positive)
-    when classifier-free guidance runs; masks are [1, N, h, w] for one panel and follow the
-    batch layout ([2B or B, N, h, w]) otherwise; scales are [s] * N.
+    when classifier-free guidance runs; `extras[i]` is the second input of a two-input adapter
+    (FaceID-Plus: CLIP hidden states, same layout) or None; masks are [1, N, h, w] for one panel
+    and follow the batch layout ([2B or B, N, h, w]) otherwise; scales are [s] * N.
     """
     per_kind = [identities(r) for r in requests]
-    embeds, masks, scales = [], [], []
+    embeds, extras, masks, scales = [], [], [], []
     for spec in specs:
         members = [found[spec.kind] for found in per_kind]
         count = len(members[0])
+        inputs = []
+        for name, dim in spec.variant.inputs:
+            if count == 0:  # one zero embedding at scale 0: the attention processor skips it
+                rows = 1 if name in (ARCFACE_EACH, CLIP_HIDDEN) else 0
+                positive = torch.zeros((len(requests), 1, *([1] * rows), dim), dtype=dtype)
+            else:
+                rows = [[embedding(m, r, spec, name, dim) for m in ms] for r, ms in zip(requests, members)]
+                if name == ARCFACE_EACH:  # references per character differ: cycle each to the most
+                    most = max(len(e) for row in rows for e in row)
+                    rows = [[np.resize(e, (most, dim)) for e in row] for row in rows]
+                positive = torch.from_numpy(np.stack([np.stack(row) for row in rows])).to(dtype)
+            stacked = torch.cat([torch.zeros_like(positive), positive]) if cfg else positive
+            inputs.append(stacked.to(device))
         if count == 0:
-            shape = (len(requests), 1, *spec.shape)
-            positive = torch.zeros(shape, dtype=dtype)
             mask, scale = None, [0.0]
         else:
-            positive = torch.from_numpy(
-                np.stack([np.stack([embedding(m, r, spec) for m in ms]) for r, ms in zip(requests, members)])
-            ).to(dtype)
             grid = np.stack([np.stack([latent_mask(m, r, factor) for m in ms]) for r, ms in zip(requests, members)])
             mask = torch.from_numpy(grid)
             if len(requests) > 1 and cfg:
                 mask = torch.cat([mask, mask])
             mask = mask.to(device=device, dtype=dtype)
             scale = [spec.scale] * count
-        stacked = torch.cat([torch.zeros_like(positive), positive]) if cfg else positive
-        embeds.append(stacked.to(device))
+        embeds.append(inputs[0])
+        extras.append(inputs[1] if len(inputs) > 1 else None)
         masks.append(mask)
         scales.append(scale)
-    return embeds, masks, scales
+    return embeds, extras, masks, scales

@@ -27,6 +27,23 @@ class Identity:
     kind: IdentityKind
     embedding: "np.ndarray"
     embedder: str = ""  # e.g. "insightface:buffalo_l" — part of the cache key
+    # What the different IP-Adapter variants consume, by name (float32 arrays):
+    #   "arcface" (512,), "arcface_each" (n, 512): faces only (FaceID, FaceID-Portrait)
+    #   "clip_hidden" (tokens, dim): CLIP penultimate hidden states (Plus, Full-Face; FaceID-Plus
+    #       takes those of the aligned face crop), "clip_pooled" (dim,): image_embeds (plain)
+    # Only what the engine asked for is filled in (see `input`); part of the cache key.
+    inputs: "dict[str, np.ndarray]" = field(default_factory=dict, compare=False, hash=False)
+
+    def input(self, name: str) -> "np.ndarray | None":
+        """The named adapter input; `embedding` stands in for the one it always is."""
+        if name in self.inputs:
+            return self.inputs[name]
+        main = {"face": "arcface", "drawn": "clip_hidden"}[self.kind]
+        if name == main or (self.kind == "drawn" and name == "clip_pooled" and self.embedding.ndim == 1):
+            return self.embedding
+        if self.kind == "face" and name == "arcface_each":
+            return self.embedding[None]
+        return None
 
 
 @dataclass(frozen=True)

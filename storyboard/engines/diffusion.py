@@ -1,10 +1,12 @@
 """The diffusion engine: Stable Diffusion 1.5 / SDXL with masked multi-identity IP-Adapters.
 
 Every panel is one diffusers pipeline call. Each cast member with an identity contributes one
-IP-Adapter embedding restricted to its region mask: faces through IP-Adapter FaceID (ArcFace
-embeddings; the FaceID LoRA on while a face is in the panel), drawn characters through
-IP-Adapter Plus (CLIP ViT-H hidden states computed by the character library, so no image
-encoder lives in the pipeline). Sampling is few-step LCM-LoRA + LCMScheduler by default;
+IP-Adapter embedding restricted to its region mask: faces through the face adapter (by default
+IP-Adapter FaceID-Plus-v2: ArcFace embedding + CLIP hidden states of the aligned face crop; the
+FaceID LoRA on while a face is in the panel), drawn characters through the drawn adapter (by
+default IP-Adapter Plus: CLIP ViT-H hidden states). Any IP-Adapter variant works in either slot
+(FaceID kinds for faces only); `_adapters` tells the variant from the checkpoint's keys. The
+character library computes the embeddings, so no image encoder lives in the pipeline. Sampling is few-step LCM-LoRA + LCMScheduler by default;
 style peels are LoRAs mixed in with `set_adapters`.
 
 The pipeline, adapters and LoRAs load lazily on the first panel and stay loaded; per panel
@@ -15,16 +17,16 @@ Defaults (used when a reference is None), per base-model family:
 
     family  model / face adapter / drawn adapter / fast LoRA
     sd15    stable-diffusion-v1-5/stable-diffusion-v1-5
-            h94/IP-Adapter-FaceID/ip-adapter-faceid_sd15.bin
+            h94/IP-Adapter-FaceID/ip-adapter-faceid-plusv2_sd15.bin
             h94/IP-Adapter/models/ip-adapter-plus_sd15.safetensors
             latent-consistency/lcm-lora-sdv1-5
     sdxl    (set --model to an SDXL checkpoint)
-            h94/IP-Adapter-FaceID/ip-adapter-faceid_sdxl.bin
+            h94/IP-Adapter-FaceID/ip-adapter-faceid-plusv2_sdxl.bin
             h94/IP-Adapter/sdxl_models/ip-adapter-plus_sdxl_vit-h.safetensors
             latent-consistency/lcm-lora-sdxl
 
-Negative identity embeddings are zeros (what FaceID was trained with; for Plus it stands in
-for the encoding of a blank image, which would need the image encoder).
+Negative identity embeddings are zeros (what FaceID was trained with; for the CLIP inputs it
+stands in for the encoding of a blank image, which would need the image encoder).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from storyboard import hub, weights
-from storyboard.engines import _identity, _prompts
+from storyboard.engines import _adapters, _identity, _prompts
 from storyboard.engines._device import resolve_device, resolve_dtype, torch_dtype
 from storyboard.engines.base import PanelRequest, Peel
 from storyboard.errors import GenerationError, require
@@ -47,12 +49,12 @@ ENGINE_VERSION = 1
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 DEFAULTS = {
     "sd15": {
-        "face_adapter": "h94/IP-Adapter-FaceID/ip-adapter-faceid_sd15.bin",
+        "face_adapter": "h94/IP-Adapter-FaceID/ip-adapter-faceid-plusv2_sd15.bin",
         "drawn_adapter": "h94/IP-Adapter/models/ip-adapter-plus_sd15.safetensors",
         "fast_lora": "latent-consistency/lcm-lora-sdv1-5",
     },
     "sdxl": {
-        "face_adapter": "h94/IP-Adapter-FaceID/ip-adapter-faceid_sdxl.bin",
+        "face_adapter": "h94/IP-Adapter-FaceID/ip-adapter-faceid-plusv2_sdxl.bin",
         "drawn_adapter": "h94/IP-Adapter/sdxl_models/ip-adapter-plus_sdxl_vit-h.safetensors",
         "fast_lora": "latent-consistency/lcm-lora-sdxl",
     },
@@ -236,13 +238,27 @@ class DiffusionEngine:
             self._pipe.load_lora_weights(source, adapter_name=adapter_name, **where)
         self._active = None
 
+    def _variant(self, kind: str) -> tuple[str, _adapters.Variant]:
+        """The reference and variant of the adapter for identity `kind`, told from its keys."""
+        ref = self._ref("face_adapter" if kind == "face" else "drawn_adapter")
+        variant = _adapters.inspect(self._fetch(ref), ref)
+        if kind == "drawn" and variant.face_only:
+            raise GenerationError(
+                f"drawn adapter '{ref}' is {variant.label}, which needs a face's ArcFace embedding: "
+                f"give it as the face adapter, and an image IP-Adapter (plain, plus) as the drawn one"
+            )
+        return ref, variant
+
     def _ensure_adapters(self, kinds: set[str]) -> None:
         """Load the IP-Adapters the panels need; both at once, since loading replaces all."""
         have = {spec.kind for spec in self._specs}
         if kinds <= have:
             return
         wanted = [k for k in _identity.KINDS if k in kinds | have]
-        refs = [self._ref("face_adapter" if k == "face" else "drawn_adapter") for k in wanted]
+        found = [self._variant(k) for k in wanted]
+        for ref, variant in found:
+            _adapters.check_fits(variant, ref, self._pipe.unet, self.model)
+        refs = [ref for ref, _ in found]
         paths = [self._fetch(ref) for ref in refs]
         self.progress(f"loading identity adapters {', '.join(refs)}")
         sources = [_weights_source(path, f"identity adapter '{ref}'")[0] for path, ref in zip(paths, refs)]
@@ -258,13 +274,23 @@ class DiffusionEngine:
                 image_encoder_folder=None,
             )
         layers = pipe.unet.encoder_hid_proj.image_projection_layers
-        self._specs = [
-            _identity.AdapterSpec(kind, ref, _embed_shape(kind, layer), FACE_SCALE if kind == "face" else DRAWN_SCALE)
-            for kind, ref, layer in zip(wanted, refs, layers)
-        ]
+        self._specs = []
+        for kind, (ref, variant), layer in zip(wanted, found, layers):
+            _adapters.prepare(layer, variant)
+            self._specs.append(_identity.AdapterSpec(kind, ref, variant, FACE_SCALE if kind == "face" else DRAWN_SCALE))
         # load_ip_adapter switches every other LoRA off when it adds the FaceID LoRA.
         self._active = None
         self._scales = None
+
+    def identity_inputs(self, kind: str) -> set[str]:
+        """What an identity of `kind` ("face"/"drawn") must carry for its adapter, e.g.
+        {"arcface", "clip_hidden"} for the default FaceID-Plus-v2 (see `Identity.inputs`). Reads
+        the adapter's keys only: no pipeline is built."""
+        if not self._family:
+            self._resolve_device()
+            self._family = _family(hub.fetch_pipeline(self.model, base_dir=self.base_dir, cache_dir=self.cache_dir,
+                                                      revision=self.revision, index_only=True), self.model)
+        return {name for name, _ in self._variant(kind)[1].inputs}
 
     def _ensure_peels(self, peels: tuple[Peel, ...]) -> None:
         for peel in peels:
@@ -278,7 +304,8 @@ class DiffusionEngine:
     def _group_key(self, request: PanelRequest) -> tuple:
         tok = self._pipe.tokenizer
         chunks = _prompts.chunks_needed(tok, request.prompt) if self._family == "sd15" else 1
-        return (request.width, request.height, _identity.signature(request), chunks, request.peels)
+        return (request.width, request.height, _identity.signature(request), _identity.shapes(request), chunks,
+                request.peels)
 
     def _generate_guarded(self, requests: list[PanelRequest]) -> list:
         torch = require("torch", "diffusion")
@@ -320,7 +347,7 @@ class DiffusionEngine:
         cfg = self.guidance > 1 and pipe.unet.config.time_cond_proj_dim is None
         kwargs: dict[str, Any] = {}
         if self._specs:
-            embeds, masks, scales = _identity.build(
+            embeds, extras, masks, scales = _identity.build(
                 requests,
                 self._specs,
                 cfg=cfg,
@@ -332,6 +359,9 @@ class DiffusionEngine:
             if scales != self._scales:
                 pipe.set_ip_adapter_scale(scales)
                 self._scales = scales
+            for layer, extra in zip(pipe.unet.encoder_hid_proj.image_projection_layers, extras):
+                if extra is not None:  # FaceID-Plus: the face crop's CLIP states ride on the layer
+                    layer.clip_embeds = extra
             kwargs["ip_adapter_image_embeds"] = embeds
             if any(m is not None for m in masks):
                 kwargs["cross_attention_kwargs"] = {"ip_adapter_masks": masks}
@@ -440,12 +470,6 @@ def _family(source: Path, ref: str) -> str:
     except Exception as err:  # SafetensorError for a damaged or empty file, OSError for an unreadable one
         raise GenerationError(f"model '{ref}': {source} is not a readable .safetensors file ({_first_line(err)})") from None
     return "sdxl" if any(k.startswith("conditioner.embedders.1") for k in keys) else "sd15"
-
-
-def _embed_shape(kind: str, layer) -> tuple[int, ...]:
-    if kind == "face":
-        return (layer.ff.net[0].proj.in_features,)
-    return (1, layer.proj_in.in_features)
 
 
 def _out_of_memory(err: BaseException) -> bool:

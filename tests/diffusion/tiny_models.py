@@ -242,22 +242,83 @@ def _ip_layers(unet, gen: torch.Generator, *, with_lora: bool) -> dict[str, torc
     return out
 
 
-def build_faceid(path: Path, unet, *, seed: int = 1, mult: int = 1) -> Path:
+def build_faceid(path: Path, unet, *, seed: int = 1, mult: int = 1, tokens: int = 4, lora: bool = True) -> Path:
     """An IP-Adapter FaceID checkpoint (.bin, original key names, with FaceID LoRA keys).
-    The released SD-1.5 one has `mult=2`."""
+    The released SD-1.5 one has `mult=2`; FaceID-Portrait has 16 tokens and no LoRA."""
     gen = torch.Generator().manual_seed(seed)
     cross = unet.config.cross_attention_dim
     inner = FACE_DIM * mult
     image_proj = {
         "proj.0.weight": torch.randn(inner, FACE_DIM, generator=gen) * 0.05,
         "proj.0.bias": torch.zeros(inner),
-        "proj.2.weight": torch.randn(cross * 4, inner, generator=gen) * 0.05,  # 4 tokens
-        "proj.2.bias": torch.zeros(cross * 4),
+        "proj.2.weight": torch.randn(cross * tokens, inner, generator=gen) * 0.05,
+        "proj.2.bias": torch.zeros(cross * tokens),
         "norm.weight": torch.ones(cross),
         "norm.bias": torch.zeros(cross),
     }
-    state = {"image_proj": image_proj, "ip_adapter": _ip_layers(unet, gen, with_lora=True)}
+    state = {"image_proj": image_proj, "ip_adapter": _ip_layers(unet, gen, with_lora=lora)}
     torch.save(state, path)
+    return path
+
+
+def build_faceid_plus(path: Path, unet, *, seed: int = 8, clip_dim: int = PLUS_DIM) -> Path:
+    """An IP-Adapter FaceID-Plus(-v2) checkpoint (.bin): the ArcFace MLP (`proj`, `norm`), the
+    `perceiver_resampler.*` over the face crop's CLIP hidden states, and the FaceID LoRA.
+    The released SD-1.5 one reads 1280-d CLIP ViT-H states with 768-d, 12-head attention."""
+    from diffusers.models.embeddings import IPAdapterFaceIDPlusImageProjection
+
+    torch.manual_seed(seed)
+    cross = unet.config.cross_attention_dim
+    proj = IPAdapterFaceIDPlusImageProjection(
+        embed_dims=cross, output_dims=cross, hidden_dims=clip_dim, id_embeddings_dim=FACE_DIM, heads=1
+    )
+    image_proj = {}
+    for key, value in _plus_original_keys(proj.state_dict()).items():
+        if key.startswith("proj.net."):  # the ArcFace MLP: proj.net.0.proj / proj.net.2 -> proj.0 / proj.2
+            key = key.replace("proj.net.0.proj.", "proj.0.").replace("proj.net.2.", "proj.2.")
+        elif not key.startswith("norm."):
+            key = f"perceiver_resampler.{key}"
+        image_proj[key] = value * (0.05 if key.startswith("proj.") and key.endswith("weight") else 1)
+    gen = torch.Generator().manual_seed(seed)
+    torch.save({"image_proj": image_proj, "ip_adapter": _ip_layers(unet, gen, with_lora=True)}, path)
+    return path
+
+
+def build_plain(path: Path, unet, *, seed: int = 9, clip_dim: int = PLUS_DIM) -> Path:
+    """A plain IP-Adapter checkpoint (.safetensors): `image_proj.proj` maps the pooled CLIP image
+    embedding to 4 tokens, then `image_proj.norm`. The released SD-1.5 one reads 1024-d ViT-H."""
+    from safetensors.torch import save_file
+
+    gen = torch.Generator().manual_seed(seed)
+    cross = unet.config.cross_attention_dim
+    tensors = {
+        "image_proj.proj.weight": torch.randn(4 * cross, clip_dim, generator=gen) * 0.1,
+        "image_proj.proj.bias": torch.zeros(4 * cross),
+        "image_proj.norm.weight": torch.ones(cross),
+        "image_proj.norm.bias": torch.zeros(cross),
+    }
+    tensors.update({f"ip_adapter.{k}": v for k, v in _ip_layers(unet, gen, with_lora=False).items()})
+    save_file(tensors, str(path))
+    return path
+
+
+def build_full_face(path: Path, unet, *, seed: int = 10, clip_dim: int = PLUS_DIM) -> Path:
+    """An IP-Adapter Full-Face checkpoint (.safetensors): an MLP (`proj.0`, `proj.2`) and a
+    LayerNorm (`proj.3`) applied to every CLIP hidden state (257 tokens of 1280-d in the release)."""
+    from safetensors.torch import save_file
+
+    gen = torch.Generator().manual_seed(seed)
+    cross = unet.config.cross_attention_dim
+    tensors = {
+        "image_proj.proj.0.weight": torch.randn(clip_dim, clip_dim, generator=gen) * 0.1,
+        "image_proj.proj.0.bias": torch.zeros(clip_dim),
+        "image_proj.proj.2.weight": torch.randn(cross, clip_dim, generator=gen) * 0.1,
+        "image_proj.proj.2.bias": torch.zeros(cross),
+        "image_proj.proj.3.weight": torch.ones(cross),
+        "image_proj.proj.3.bias": torch.zeros(cross),
+    }
+    tensors.update({f"ip_adapter.{k}": v for k, v in _ip_layers(unet, gen, with_lora=False).items()})
+    save_file(tensors, str(path))
     return path
 
 
