@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 KNOWN = {
     "stable-diffusion-v1-5/stable-diffusion-v1-5": ("~4.3 GB", "CreativeML OpenRAIL-M"),
     "h94/IP-Adapter-FaceID/ip-adapter-faceid_sd15.bin": ("~100 MB", "non-commercial research (InsightFace)"),
+    "h94/IP-Adapter-FaceID/ip-adapter-faceid-plusv2_sd15.bin": ("~160 MB", "non-commercial research (InsightFace)"),
+    "h94/IP-Adapter-FaceID/ip-adapter-faceid-plusv2_sdxl.bin": ("~1.5 GB", "non-commercial research (InsightFace)"),
     "h94/IP-Adapter/models/ip-adapter-plus_sd15.safetensors": ("~100 MB", "Apache-2.0"),
     "h94/IP-Adapter/models/image_encoder": ("~2.5 GB", "Apache-2.0"),
     "latent-consistency/lcm-lora-sdv1-5": ("~135 MB", "OpenRAIL++"),
@@ -96,8 +98,10 @@ def needs(story: "Story | None" = None, overrides: dict[str, Any] | None = None,
             out.append(_need("face_models", *_face_models(overrides, script), base_dir, cache_dir))
     if "drawn" in kinds:
         out.append(_need("drawn_adapter", *choose("drawn_adapter", defaults.get("drawn_adapter")), base_dir, cache_dir))
-        if embedding:
-            out.append(_need("drawn_encoder", *choose("drawn_encoder", _drawn_encoder_default()), base_dir, cache_dir))
+    # The image encoder embeds drawn characters, and the face crops the default face adapter
+    # (FaceID-Plus-v2) reads.
+    if embedding and kinds & {"face", "drawn"}:
+        out.append(_need("drawn_encoder", *choose("drawn_encoder", _drawn_encoder_default()), base_dir, cache_dir))
     if fast is not False:
         out.append(_need("fast_lora", *choose("fast_lora", defaults.get("fast_lora")), base_dir, cache_dir))
     for peel in (story.style.peels if story is not None else []):

@@ -193,9 +193,11 @@ def render(
     # A bad font or unprintable text fails before any panel.
     font = check_lettering(story, book, font, labels=getattr(engine_obj, "labels_panels", False))
     _check_page_folders(targets, book)
-    identities = _identities(story, engine_obj, library, face_models, drawn_encoder)
-    if choose_engine(story, engine) == "diffusion":
-        _check_models(story, engine_options or {}, identities)
+    diffusion = choose_engine(story, engine) == "diffusion"
+    identities = _identities(story, engine_obj, library, face_models, drawn_encoder,
+                             lambda kinds: _check_models(story, engine_options or {}, kinds) if diffusion else None)
+    if diffusion:
+        _check_models(story, engine_options or {}, {identity.kind for identity in identities.values()})
     requests = plan.plan_panels(story, book, identities, seed=seed)
     best = _best_of(story, engine_obj, candidates)
     if best is not None:
@@ -386,13 +388,12 @@ def choose_engine(story: "Story", engine: "str | Engine | None" = None) -> "str 
     return engine if engine is not None else (story.generation.engine or DEFAULT_ENGINE)
 
 
-def _check_models(story: "Story", options: dict[str, Any], identities: dict[str, "Identity"]) -> None:
+def _check_models(story: "Story", options: dict[str, Any], kinds: set[str]) -> None:
     """Offline, whether every model is here is known before the first panel: report all the
     missing ones in one error, rather than one per attempt. (Online, the engine fetches them.)"""
     from storyboard import hub, models
 
     if hub.offline():
-        kinds = {identity.kind for identity in identities.values()}
         error = models.missing_error(models.needs(story, options, kinds=kinds, embedding=False))
         if error is not None:
             raise error
@@ -415,7 +416,7 @@ def _engine(story: "Story", engine: "str | Engine", options: dict[str, Any]) -> 
 
 
 def _identities(story: "Story", engine: "Engine", library: Any, face_models: str | None,
-                drawn_encoder: str | None) -> dict[str, "Identity"]:
+                drawn_encoder: str | None, check_models=None) -> dict[str, "Identity"]:
     """Identity embeddings for every cast character that has references or a library entry.
     Engines that draw no identity (the draft engine) need none, so nothing is loaded."""
     if not getattr(engine, "uses_identities", True):
@@ -431,7 +432,16 @@ def _identities(story: "Story", engine: "Engine", library: Any, face_models: str
     models = face_models or os.environ.get("STORYBOARD_FACE_MODELS") or _script_ref(story, story.generation.face_models)
     encoder = drawn_encoder or _script_ref(story, story.generation.drawn_encoder)
     # What the engine's identity adapters read, so only that is computed (and keyed).
-    inputs = getattr(engine, "identity_inputs", None)
+    ask = getattr(engine, "identity_inputs", None)
+
+    def inputs(kind: str) -> set[str]:
+        try:
+            return ask(kind)
+        except GenerationError:
+            if check_models is not None:
+                check_models({kind})  # offline: every missing model in one error, not just this one
+            raise
+
     return {
         cid: characters.identity_for(
             cid,
@@ -441,7 +451,7 @@ def _identities(story: "Story", engine: "Engine", library: Any, face_models: str
             library=lib,
             face_models=models,
             drawn_encoder=encoder,
-            inputs=inputs,
+            inputs=inputs if ask is not None else None,
         )
         for cid, c in wanted.items()
     }

@@ -87,7 +87,7 @@ def test_all_present_exits_zero_and_script_choices_win(tmp_path, hub_cache, caps
            ["model_index.json", "unet/diffusion_pytorch_model.safetensors"])
     cached(hub_cache, "h94/IP-Adapter", ["models/image_encoder/config.json", "models/image_encoder/model.safetensors",
                                          "models/ip-adapter-plus_sd15.safetensors"])
-    cached(hub_cache, "h94/IP-Adapter-FaceID", ["ip-adapter-faceid_sd15.bin"])
+    cached(hub_cache, "h94/IP-Adapter-FaceID", ["ip-adapter-faceid-plusv2_sd15.bin"])
     pack = tmp_path / "no-face-pack"
     pack.mkdir()
     (pack / "det.onnx").write_bytes(b"x")
