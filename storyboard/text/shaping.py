@@ -5,7 +5,8 @@ runs of one embedding level and one font, each run is shaped in logical order wi
 direction (so Arabic joins and Hebrew and Arabic read right to left), and the runs are then
 reordered for display (rule L2). Vertical lines (columns of Japanese) are shaped top to
 bottom, which applies the fonts' vertical forms (`vert`/`vrt2`: rotated brackets and long
-vowel marks, corner-placed small punctuation).
+vowel marks, corner-placed small punctuation); Latin words and long numbers in them lie
+sideways, and one- or two-digit numbers sit across the column in one cell (tate-chu-yoko).
 
 Everything is computed at 1 pt and cached; callers scale by the type size.
 """
@@ -60,7 +61,7 @@ def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
     if vertical:
         # Level 0: upright (CJK); level 2: a run of Latin, digits... set sideways.
         upright = _upright(text)
-        runs = [(start, end, 0 if upright[start] else 2)
+        runs = [(start, end, 0 if upright[start] else 4 if _tate_chu_yoko(text, start, end) else 2)
                 for start, end in _split([(m, u) for m, u in zip(members, upright)])]
     else:
         levels = bidi_levels(text)
@@ -72,12 +73,21 @@ def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
         member = members[start]
         face = chain.members[member].face(bold)
         sideways = vertical and level == 2
-        infos, positions = _hb_shape(face, text, start, end, level % 2 == 1, vertical and not sideways,
-                                     chain.language)
+        across = vertical and level == 4  # tate-chu-yoko: set across the column in one cell
+        infos, positions = _hb_shape(face, text, start, end, level % 2 == 1,
+                                     vertical and not (sideways or across), chain.language)
         scale = 1.0 / face.upem
         bounds: dict[int, list[float]] = {}
+        if across:
+            wide = sum(pos.x_advance for pos in positions) * scale
+            baseline = pen + 0.5 + (face.ascent + face.descent) / 2
+            across_pen = -wide / 2
         for info, pos in zip(infos, positions):
-            if sideways:
+            if across:
+                gx, gy = across_pen + pos.x_offset * scale, -baseline + pos.y_offset * scale
+                across_pen += pos.x_advance * scale
+                step = pos.x_advance * scale / wide if wide else 0.0  # the cell is one em
+            elif sideways:
                 # Turned a quarter clockwise: the baseline runs down the column, the letters'
                 # tops face right, their em box centred on the column.
                 gx = -(face.ascent + face.descent) / 2 + pos.y_offset * scale
@@ -138,6 +148,13 @@ def _upright(text: str) -> list[bool]:
     if first is not None:
         out[:first] = [out[first]] * first
     return out
+
+
+def _tate_chu_yoko(text: str, start: int, end: int) -> bool:
+    """Whether a sideways run of a vertical line is instead set across the column in one
+    cell: a number of one or two ASCII digits (12月25日)."""
+    run = text[start:end].strip()
+    return 0 < len(run) <= 2 and run.isascii() and run.isdigit()
 
 
 def _split(members: list) -> list[tuple[int, int]]:

@@ -162,6 +162,15 @@ def test_latin_in_a_vertical_line_lies_sideways_cjk_stands_upright():
     assert "".join(c.text for c in shaped.clusters) == "「OKです」2026年"
 
 
+def test_short_numbers_in_a_vertical_line_sit_across_one_cell():
+    shaped = shape(JA, "12月2026年", False, vertical=True)
+    one, two = shaped.glyphs[:2]
+    assert not one.sideways and not two.sideways and one.y == two.y and one.x < 0 < two.x + 0.01
+    assert shaped.glyphs[2].y == pytest.approx(one.y - 1.0, abs=0.2)  # 月 in the next cell
+    assert all(g.sideways for g in shaped.glyphs[3:7])  # four digits lie sideways
+    assert "".join(c.text for c in shaped.clusters) == "12月2026年"
+
+
 def test_draw_text_pil_on_grey_and_rgba_images():
     from PIL import Image
 
