@@ -15,16 +15,18 @@ from typing import TYPE_CHECKING  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["load_story", "Story", "render", "RenderResult", "evaluate", "__version__"]
+__all__ = ["load_story", "Story", "render", "render_many", "RenderResult", "evaluate", "__version__"]
 
 # `render` is imported eagerly (its module is light): the function must shadow the
 # submodule of the same name, which Python would otherwise bind to `storyboard.render`.
 from storyboard.render import RenderResult, render  # noqa: E402
 
 _LAZY = {"load_story": "storyboard.script", "Story": "storyboard.script",  # pydantic is not free
-         "evaluate": "storyboard.evaluation"}  # scipy, dlib: only when measuring
+         "evaluate": "storyboard.evaluation",  # scipy, dlib: only when measuring
+         "render_many": "storyboard.batch"}
 
 if TYPE_CHECKING:
+    from storyboard.batch import render_many
     from storyboard.evaluation import evaluate
     from storyboard.script import Story, load_story
 

@@ -147,6 +147,9 @@ def render(
     progress: ProgressCallback | None = None,
     allow_paths: Sequence[str | Path] | None = None,
     candidates: int | None = None,
+    executor: "str | Any" = "local",
+    workers: int | None = None,
+    gpus_per_worker: float | None = None,
 ) -> RenderResult:
     """Render a story to every output in `out` (PDF, CBZ, folder of PNG pages).
 
@@ -161,6 +164,11 @@ def render(
     `candidates` (default: the script's `generation.candidates`, else 1) draws that many seeds
     of each panel whose cast carries identities and keeps the one the identity judge of
     `storyboard eval` scores best (`storyboard.evaluation.best_of`).
+    `executor` is where the panels the cache lacks are drawn: "local" (this process), or "ray"
+    (RAY_ADDRESS, else a local Ray), "ray:auto" or "ray://HOST:PORT", on `workers` actors
+    (default 1) with `gpus_per_worker` GPUs each (default 0), which build the engine from its
+    name and options: an Engine object cannot go to Ray. Best-of-N panels are searched here.
+    Raises MissingExtraError when Ray is not installed (the `ray` extra).
     """
     from storyboard import layout, plan
     from storyboard.cache import PanelCache
@@ -171,6 +179,9 @@ def render(
     bad = option_problems(seed=seed, max_side=max_side, candidates=candidates)
     if bad:
         raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
+    from storyboard.executors import open_executor
+
+    runner = open_executor(executor, workers=workers, gpus_per_worker=gpus_per_worker)
     if not isinstance(story, Story):
         story = load_story(story, allow_paths=allow_paths)
     script_hash = _script_hash(story)  # of the script as read, whatever happens to the file meanwhile
@@ -178,6 +189,10 @@ def render(
     if not targets:
         raise ExportError("no output given")
 
+    spec = _engine_spec(story, choose_engine(story, engine), engine_options or {})
+    if spec is None and runner.name != "local":
+        raise GenerationError(f"the {runner.name} executor builds the engine on each worker from its name and "
+                              "options: pass engine='draft' or 'diffusion' (with engine_options), not an Engine object")
     engine_obj = _engine(story, choose_engine(story, engine), engine_options or {})
     book = layout.paginate(story, max_side=max_side)
     # What would fail while finishing panels fails now, before hours of generation.
@@ -207,6 +222,8 @@ def render(
         requests = [_at_size(r, *print_sizes[(r.scene, r.panel)]) for r in requests]
 
     with contextlib.ExitStack() as stack:
+        if runner is not executor:  # opened here, closed here (a Ray this render started is shut down)
+            stack.enter_context(runner)
         if cache is False:  # no cache, but panels wait on disk, not in memory, for the export
             store = PanelCache(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-panels-")))
         else:
@@ -214,11 +231,13 @@ def render(
             store.prepare()  # a cache root that is a file fails here, before any panel
         return _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash,
                        stack=stack, started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress, best=best,
+                       executor=runner, spec=spec,
                        settings_of_run={"max_side": max_side, "upscale": upscale, "cache": cache is not False})
 
 
 def _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash, *,
-            stack, started, seed, upscale, watermark, progress, settings_of_run, best=None) -> RenderResult:
+            stack, started, seed, upscale, watermark, progress, settings_of_run, best=None, executor=None,
+            spec=None) -> RenderResult:
     from concurrent.futures import ThreadPoolExecutor
 
     from storyboard.cache import key_inputs, panel_key, print_key
@@ -270,9 +289,11 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
         if progress:
             progress(len(records), len(requests), request, "cached")
 
+    # Closed at once on an error or Ctrl-C: an executor stops the panels still on its workers.
+    generated = stack.enter_context(contextlib.closing(_generate(engine_obj, todo, vector, best, executor, spec)))
     with ThreadPoolExecutor(_WORKERS) as pool:
         encoding = deque()  # print JPEGs of new panels, made on threads while the next is drawn
-        for request, image, seconds in _generate(engine_obj, todo, vector, best):
+        for request, image, seconds in generated:
             where = (request.scene, request.panel)
             if vector:  # a drawing is small: kept at hand, stored for next time
                 store.put_drawing(keys[where], image, key_inputs(settings, request))
@@ -404,15 +425,24 @@ def _engine(story: "Story", engine: "str | Engine", options: dict[str, Any]) -> 
         return engine
     from storyboard.engines.registry import create_engine
 
+    name, merged = _engine_spec(story, engine, options)
+    return create_engine(name, **merged)
+
+
+def _engine_spec(story: "Story", engine: "str | Engine", options: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(name, options) that build this render's engine anywhere (a Ray worker builds its own
+    from them), or None for an Engine object, which cannot be rebuilt elsewhere."""
+    if not isinstance(engine, str):
+        return None
     if engine == "draft":
-        return create_engine("draft")
+        return "draft", {}
     merged = {
         key: value
         for key, value in story.generation.model_dump().items()
         if value is not None and key not in ("engine", "seed", "face_models", "drawn_encoder", "candidates")
     }
     merged.update({k: v for k, v in options.items() if v is not None})
-    return create_engine(engine, base_dir=story.base_dir, **merged)
+    return engine, {"base_dir": story.base_dir, **merged}
 
 
 def _identities(story: "Story", engine: "Engine", library: Any, face_models: str | None,
@@ -484,10 +514,14 @@ def _best_of(story: "Story", engine: "Engine", candidates: int | None):
     return BestOf(story, n)
 
 
-def _generate(engine: "Engine", todo: list["PanelRequest"], vector: bool = False,
-              best=None) -> Iterable[tuple["PanelRequest", Any, float]]:
+def _generate(engine: "Engine", todo: list["PanelRequest"], vector: bool = False, best=None, executor=None,
+              spec=None) -> Iterable[tuple["PanelRequest", Any, float]]:
     """Yield panels as they are made (images, or drawings when `vector`), so each is cached
-    before the next one starts. Panels marked for best-of-N are searched one by one."""
+    as it arrives. Panels marked for best-of-N are searched one by one here, with the render's
+    own engine (also under the ray executor); the others go to `executor` (default: local),
+    which builds its engines from `spec`, (engine name, options), where it needs to."""
+    from storyboard.executors import LocalExecutor
+
     if best is not None:
         searched = [r for r in todo if best.marked(r)]
         todo = [r for r in todo if not best.marked(r)]
@@ -495,26 +529,7 @@ def _generate(engine: "Engine", todo: list["PanelRequest"], vector: bool = False
             t0 = time.perf_counter()
             image = best.choose(engine, request)
             yield request, image, time.perf_counter() - t0
-    if vector:
-        for request in todo:
-            t0 = time.perf_counter()
-            drawing = engine.draw(request)
-            yield request, drawing, time.perf_counter() - t0
-        return
-    batch = max(1, int(getattr(engine, "batch", 1) or 1))
-    render_batch = getattr(engine, "render_batch", None)
-    if batch > 1 and render_batch is not None:
-        for start in range(0, len(todo), batch):
-            chunk = todo[start:start + batch]
-            t0 = time.perf_counter()
-            images = render_batch(chunk)
-            each = (time.perf_counter() - t0) / len(chunk)
-            yield from ((r, im, each) for r, im in zip(chunk, images))
-        return
-    for request in todo:
-        t0 = time.perf_counter()
-        image = engine.render(request)
-        yield request, image, time.perf_counter() - t0
+    yield from (executor or LocalExecutor()).generate(engine, spec, todo, vector)
 
 
 class _Finisher:

@@ -32,6 +32,13 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--candidates", type=int, metavar="N",
                    help="best-of-N: draw N seeds of each panel with identities, keep the most alike (default: 1)")
     g.add_argument("--library", help="character library folder (default: STORYBOARD_LIBRARY or per-user folder)")
+    x = p.add_argument_group("executor (where uncached panels are drawn)")
+    x.add_argument("--executor", default="local", metavar="WHERE",
+                   help="local (this process, the default), ray (RAY_ADDRESS, else a local Ray), ray:auto "
+                        "(the running cluster) or ray://HOST:PORT; ray needs the 'ray' extra")
+    x.add_argument("--workers", type=int, metavar="N", help="Ray worker actors, each loading the engine once (default: 1)")
+    x.add_argument("--gpus-per-worker", type=float, metavar="F",
+                   help="GPUs each Ray worker reserves; fractions share a GPU (default: 0)")
     o = p.add_argument_group("output")
     o.add_argument("--cache", metavar="DIR", help="panel cache folder (default: STORYBOARD_CACHE or per-user cache)")
     o.add_argument("--no-cache", action="store_true", help="neither read nor write the panel cache")
@@ -115,8 +122,12 @@ def check_flags(args) -> None:
 
     bad = option_problems(seed=args.seed, steps=args.steps, guidance=args.guidance, max_side=args.max_side,
                           candidates=args.candidates)
+    from storyboard.executors import executor_problems, parse_executor
+
+    bad += executor_problems(getattr(args, "workers", None), getattr(args, "gpus_per_worker", None))
     if bad:
         raise StoryboardError("; ".join(f"--{name.replace('_', '-')} {value}: {why}" for name, value, why in bad))
+    parse_executor(getattr(args, "executor", "local"))
 
 
 def render_kwargs(args, story) -> dict:
@@ -137,6 +148,9 @@ def render_kwargs(args, story) -> dict:
         watermark=not args.no_watermark,
         upscale=args.upscale,
         candidates=args.candidates,
+        executor=args.executor,
+        workers=args.workers,
+        gpus_per_worker=args.gpus_per_worker,
     )
 
 

@@ -40,7 +40,7 @@ def test_missing_file(capsys):
 
 def test_import_is_light():
     code = ("import sys, storyboard, storyboard.cli, storyboard.script; storyboard.cli.build_parser(); "
-            "heavy = {'torch', 'diffusers', 'transformers', 'insightface', 'cv2', 'onnxruntime'} & set(sys.modules); "
+            "heavy = {'torch', 'diffusers', 'transformers', 'insightface', 'cv2', 'onnxruntime', 'ray'} & set(sys.modules); "
             "print(sorted(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -1,0 +1,73 @@
+"""`storyboard batch STORY... -o OUTDIR`: many stories, one output each, one summary table."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+ORDER = 21
+
+
+def register(sub) -> None:
+    from storyboard.batch import BATCH_FORMATS
+    from storyboard.cli.render import add_allow_path_argument, add_generation_arguments
+
+    p = sub.add_parser("batch", help="render many stories in one run, one output each")
+    p.add_argument("scripts", nargs="+", metavar="STORY", help="story scripts (.yaml)")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                   help="folder for the outputs: OUTDIR/NAME.pdf (or .cbz, or NAME/ for PNG pages)")
+    p.add_argument("--format", choices=BATCH_FORMATS, default="pdf", help="output of each story (default: pdf)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    add_allow_path_argument(p)
+    add_generation_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from storyboard.batch import render_many
+    from storyboard.cli.render import ENGINE_FLAGS, check_flags, progress_reporter
+
+    check_flags(args)
+    with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
+        result = render_many(
+            args.scripts, out_dir=args.output, format=args.format, allow_paths=args.allow_path,
+            progress=(lambda index, *rest: progress(*rest)) if progress else None,
+            engine=args.engine,
+            # The draft engine takes none of these; each story's own engine choice decides.
+            engine_options={name: getattr(args, name) for name in ENGINE_FLAGS},
+            seed=args.seed, cache=False if args.no_cache else args.cache, font=args.font,
+            max_side=args.max_side, library=args.library, face_models=args.face_models,
+            drawn_encoder=args.drawn_encoder, watermark=not args.no_watermark, upscale=args.upscale,
+            candidates=args.candidates, executor=args.executor, workers=args.workers,
+            gpus_per_worker=args.gpus_per_worker,
+        )
+    for story in result.failed:
+        for line in story.errors:
+            print(line, file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.summary()))
+    else:
+        print(table(result))
+    return 1 if result.failed else 0
+
+
+def table(result) -> str:
+    """One line per story (status, output, pages, panels, seconds) and a closing count."""
+    from storyboard._words import counted
+    from storyboard.errors import one_line
+
+    rows = [("story", "status", "output", "pages", "panels", "seconds")]
+    for s in result.stories:
+        if s.ok:
+            r = s.result
+            rows.append((str(s.script), "ok", str(s.output), str(r.pages),
+                         f"{r.panels_total} ({r.panels_generated} new)", f"{r.seconds:.1f}"))
+        else:
+            rows.append((str(s.script), "FAILED", "-", "-", "-", "-"))
+    rows = [tuple(one_line(c) for c in row) for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    done = len(result.stories) - len(result.failed)
+    lines.append(f"{counted(done, 'story', 'stories')} rendered, {len(result.failed)} failed "
+                 f"in {result.seconds:.1f} s")
+    return "\n".join(lines)

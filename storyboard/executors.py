@@ -1,0 +1,258 @@
+"""Where the uncached panels of a render are drawn: in this process (`local`) or on Ray.
+
+A render asks its executor for the panels the cache lacks and receives them one by one as
+`(request, image_or_drawing, seconds)`, in whatever order they finish, so that the render
+caches each panel as it arrives and shows the same progress whichever executor drew it.
+
+The `ray` executor keeps `workers` long-lived Ray actors, each of which builds the engine once
+from its name and options (`storyboard.engines.registry.create_engine`) and then draws chunks
+of panel requests. Requests carry everything an engine needs (prompts, identity embeddings,
+masks), so workers need neither the script nor the character library. Ray restarts an actor
+that dies and retries the chunk it was drawing (`max_restarts`, `max_task_retries`); a chunk
+is cached only once it has come back whole, so a lost worker never leaves a torn panel.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from storyboard.errors import GenerationError, StoryboardError
+
+if TYPE_CHECKING:
+    from storyboard.engines.base import Engine, PanelRequest
+
+EXECUTORS = ("local", "ray")
+RESTARTS = 3  # times Ray restarts a dead worker actor, and retries the chunk it held
+Panel = tuple["PanelRequest", Any, float]  # request, image (or drawing), seconds spent on it
+
+
+def parse_executor(text: str) -> tuple[str, str | None]:
+    """("local", None), or ("ray", address): `ray` (RAY_ADDRESS, else a local Ray: address
+    None), `ray:auto` (the running cluster: "auto"), `ray://HOST:PORT` (a Ray client address).
+    Raises StoryboardError for anything else."""
+    text = str(text).strip()
+    if text == "local":
+        return "local", None
+    if text == "ray":
+        return "ray", None
+    if text == "ray:auto":
+        return "ray", "auto"
+    if text.startswith("ray://") and len(text) > len("ray://"):
+        return "ray", text
+    from storyboard.errors import quote
+
+    raise StoryboardError(f"unknown executor {quote(text)}: use local, ray, ray:auto or ray://HOST:PORT")
+
+
+def executor_problems(workers: int | None, gpus_per_worker: float | None) -> list[tuple[str, Any, str]]:
+    """(name, value, why) for each executor option out of range; None is "not given"."""
+    problems = []
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        problems.append(("workers", workers, "at least 1"))
+    if gpus_per_worker is not None and not (isinstance(gpus_per_worker, (int, float)) and gpus_per_worker >= 0):
+        problems.append(("gpus_per_worker", gpus_per_worker, "0 or more"))
+    return problems
+
+
+def generate_locally(engine: "Engine", todo: list["PanelRequest"], vector: bool = False) -> Iterator[Panel]:
+    """Draw `todo` in this process, in order, one panel (or one engine batch) at a time."""
+    if vector:
+        for request in todo:
+            t0 = time.perf_counter()
+            drawing = engine.draw(request)
+            yield request, drawing, time.perf_counter() - t0
+        return
+    batch = _batch(engine)
+    render_batch = getattr(engine, "render_batch", None)
+    if batch > 1 and render_batch is not None:
+        for start in range(0, len(todo), batch):
+            chunk = todo[start:start + batch]
+            t0 = time.perf_counter()
+            images = render_batch(chunk)
+            each = (time.perf_counter() - t0) / len(chunk)
+            yield from ((r, im, each) for r, im in zip(chunk, images))
+        return
+    for request in todo:
+        t0 = time.perf_counter()
+        image = engine.render(request)
+        yield request, image, time.perf_counter() - t0
+
+
+def _batch(engine) -> int:
+    return max(1, int(getattr(engine, "batch", 1) or 1))
+
+
+class LocalExecutor:
+    """Today's loop: the render's own engine draws every panel in this process."""
+
+    name = "local"
+
+    def generate(self, engine: "Engine", spec, todo: list["PanelRequest"], vector: bool = False) -> Iterator[Panel]:
+        return generate_locally(engine, todo, vector)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class RayExecutor:
+    """Draws panels on `workers` Ray actors with `gpus_per_worker` GPUs each (fractions share
+    a GPU). Joins `address` (or RAY_ADDRESS), else starts a local Ray with one CPU per worker,
+    which `close()` shuts down again. Actors are made on first use, one set per engine setup,
+    and kept until `close()`, so the renders of a batch share them."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, *, workers: int = 1, gpus_per_worker: float = 0.0):
+        from storyboard.errors import require
+
+        self.ray = require("ray", "ray")
+        self.address, self.workers, self.gpus = address, workers, float(gpus_per_worker or 0)
+        self._started = False
+        self._pools: dict[str, tuple[list, Any]] = {}
+
+    def _connect(self) -> None:
+        ray = self.ray
+        if ray.is_initialized():
+            return
+        quiet = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        address = self.address or os.environ.get("RAY_ADDRESS") or None
+        try:
+            if address:
+                ray.init(address=address, **({} if address.startswith("ray://") else quiet))
+            else:
+                ray.init(num_cpus=self.workers, num_gpus=None, **quiet)
+                self._started = True
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            raise GenerationError(f"cannot start or join Ray{f' at {address}' if address else ''}: "
+                                  f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+
+    def _pool(self, spec: tuple[str, dict[str, Any]], settings: dict[str, Any]):
+        import json
+
+        key = json.dumps(spec, sort_keys=True, default=str)
+        if key in self._pools:
+            return self._pools[key]
+        self._connect()
+        ray = self.ray
+        worker = ray.remote(max_restarts=RESTARTS, max_task_retries=RESTARTS)(_Worker)
+        actors = [worker.options(num_cpus=1, num_gpus=self.gpus).remote(*spec) for _ in range(self.workers)]
+        for problem in ray.get([a.problem.remote(settings) for a in actors]):
+            if problem:
+                self._kill(actors)
+                raise GenerationError(f"a Ray worker cannot draw this render's panels: {problem}")
+        self._pools[key] = (actors, ray.util.ActorPool(actors))
+        return self._pools[key]
+
+    def generate(self, engine: "Engine", spec, todo: list["PanelRequest"], vector: bool = False) -> Iterator[Panel]:
+        """Hand `todo` to the workers in chunks of the engine's batch size; yield each panel as
+        its chunk comes back. `spec` is (engine name, options) to build the engine from."""
+        if not todo:
+            return
+        actors, pool = self._pool(spec, engine.settings())
+        size = _batch(engine)
+        chunks = [list(range(i, min(i + size, len(todo)))) for i in range(0, len(todo), size)]
+        ray = self.ray
+        try:
+            results = pool.map_unordered(lambda a, idx: a.draw.remote([todo[i] for i in idx], vector, idx), chunks)
+            for drawn in results:
+                for i, art, seconds in drawn:
+                    yield todo[i], art, seconds
+        except ray.exceptions.RayError as err:
+            self._forget(spec)
+            raise GenerationError(f"a Ray worker failed: {_first_line(err)}") from None
+        except BaseException:  # Ctrl-C or an error while caching: stop the panels still on the workers
+            self._forget(spec)
+            raise
+
+    def _forget(self, spec) -> None:
+        import json
+
+        actors, _ = self._pools.pop(json.dumps(spec, sort_keys=True, default=str), ([], None))
+        self._kill(actors)
+
+    def _kill(self, actors) -> None:
+        for actor in actors:
+            try:
+                self.ray.kill(actor, no_restart=True)
+            except Exception:  # already gone
+                pass
+
+    def close(self) -> None:
+        for actors, _ in self._pools.values():
+            self._kill(actors)
+        self._pools.clear()
+        if self._started and self.ray.is_initialized():
+            self.ray.shutdown()
+        self._started = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class _Worker:
+    """A Ray actor: builds the engine once, then draws chunks of requests. A failure to build
+    it (a missing extra on the worker, an unreadable model) is kept and reported by `problem`,
+    so the driver raises one line rather than Ray's traceback of a dead actor."""
+
+    def __init__(self, name: str, options: dict[str, Any]):
+        from storyboard.engines.registry import create_engine
+
+        self.engine, self.error = None, None
+        try:
+            self.engine = create_engine(name, **options)
+        except StoryboardError as err:
+            self.error = str(err)
+
+    def problem(self, settings: dict[str, Any]) -> str | None:
+        if self.error is not None:
+            return self.error
+        # The cache key is made from the driver's settings: a worker with other versions would
+        # store pixels under a key that does not describe them.
+        if self.engine.settings() != settings:
+            return "its engine settings differ from this machine's (other storyboard or library versions)"
+        return None
+
+    def draw(self, requests: list["PanelRequest"], vector: bool, indices: list[int]) -> list[tuple[int, Any, float]]:
+        if self.error is not None:
+            raise GenerationError(self.error)
+        return [(i, art, seconds) for i, (_, art, seconds)
+                in zip(indices, generate_locally(self.engine, requests, vector))]
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("Traceback"):
+            return line.strip()[:300]
+    return type(err).__name__
+
+
+def open_executor(executor: "str | LocalExecutor | RayExecutor | None", *, workers: int | None = None,
+                  gpus_per_worker: float | None = None):
+    """An executor object for `executor` ("local", "ray", "ray:auto", "ray://HOST:PORT", or an
+    executor already open, returned as is). Raises StoryboardError for a bad name or option,
+    MissingExtraError when Ray is not installed."""
+    if isinstance(executor, (LocalExecutor, RayExecutor)):
+        return executor
+    bad = executor_problems(workers, gpus_per_worker)
+    if bad:
+        raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
+    kind, address = parse_executor(executor or "local")
+    if kind == "local":
+        return LocalExecutor()
+    return RayExecutor(address, workers=workers or 1, gpus_per_worker=gpus_per_worker or 0.0)
+

@@ -1,0 +1,61 @@
+"""`storyboard batch` and `storyboard.render_many`: one failing story does not stop the others."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import storyboard
+from storyboard.cli import main
+from storyboard.errors import StoryboardError
+
+STORY = """
+title: {title}
+generation: {{engine: draft}}
+scenes:
+  - panels:
+      - action: {action}
+"""
+
+
+@pytest.fixture
+def scripts(tmp_path) -> list[Path]:
+    paths = []
+    for n, action in enumerate(["a gull on a post", "a boat at sea", "a lamp in the fog", "two friends wave",
+                                "a cat on a wall"]):
+        path = tmp_path / f"s{n}.yaml"
+        path.write_text(STORY.format(title=f"Story {n}", action=action))
+        paths.append(path)
+    paths[2].write_text(paths[2].read_text().replace("title: Story 2", "title: Story 2\npage: {dpi: -3}"))
+    return paths
+
+
+@pytest.mark.slow
+def test_batch_renders_the_valid_stories_and_reports_the_invalid_one(scripts, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["batch", *map(str, scripts), "-o", str(out), "--no-cache", "--json"]) == 1
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert [s["ok"] for s in report["stories"]] == [True, True, False, True, True]
+    assert report["failed"] == 1
+    assert sorted(p.name for p in out.iterdir() if p.suffix == ".pdf") == ["s0.pdf", "s1.pdf", "s3.pdf", "s4.pdf"]
+    assert not (out / "s2.pdf").exists()
+    bad = report["stories"][2]
+    assert bad["errors"] and all(line.startswith(f"{scripts[2]}:") for line in bad["errors"])
+    assert f"{scripts[2]}:3:" in captured.err  # located at the line of the bad value
+    assert all(s["pages"] == 1 and s["panels_generated"] == 1 for s in report["stories"] if s["ok"])
+
+
+def test_batch_table_and_api(scripts, tmp_path, capsys):
+    good = [scripts[0], scripts[1]]
+    assert main(["batch", *map(str, good), "-o", str(tmp_path / "pages"), "--format", "pages", "--no-cache"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["story", "status", "output", "pages", "panels", "seconds"]
+    assert table[-1].startswith("2 stories rendered, 0 failed in ")
+    assert (tmp_path / "pages" / "s0").is_dir() and (tmp_path / "pages" / "s1").is_dir()
+    result = storyboard.render_many([scripts[2]], out_dir=tmp_path / "cbz", format="cbz", cache=False)
+    assert [s.ok for s in result.stories] == [False]
+    with pytest.raises(StoryboardError, match="both write s0"):
+        storyboard.render_many([scripts[0], scripts[0]], out_dir=tmp_path / "x")

@@ -1,0 +1,165 @@
+"""The executor seam: panels drawn on Ray actors are the panels drawn here, and survive a worker's death."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import storyboard
+from storyboard.cli import main
+from storyboard.errors import GenerationError, MissingExtraError, StoryboardError
+from storyboard.executors import RayExecutor, generate_locally, open_executor, parse_executor
+
+SCRIPT = """
+title: Ray
+generation: {engine: draft}
+scenes:
+  - id: dock
+    panels:
+      - action: a gull lands on a post
+      - action: a boat leaves the harbour
+      - action: two friends wave from the pier
+  - id: sea
+    panels:
+      - action: waves break over the bow
+      - action: the lighthouse beam sweeps the fog
+      - action: the boat turns for home
+"""
+
+
+@pytest.fixture
+def script(tmp_path) -> Path:
+    path = tmp_path / "ray.yaml"
+    path.write_text(SCRIPT)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    """One local Ray for the module (it takes seconds to start): executors join it and leave it up."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()
+
+
+def pixels(folder: Path) -> dict[str, bytes]:
+    from PIL import Image
+
+    pages = {}
+    for page in sorted(folder.glob("*.png")):
+        with Image.open(page) as image:
+            pages[page.name] = image.convert("RGB").tobytes()
+    return pages
+
+
+def test_executor_names():
+    assert parse_executor("local") == ("local", None)
+    assert parse_executor("ray") == ("ray", None)
+    assert parse_executor("ray:auto") == ("ray", "auto")
+    assert parse_executor("ray://head:10001") == ("ray", "ray://head:10001")
+    with pytest.raises(StoryboardError, match="unknown executor 'dask': use local, ray, ray:auto or ray://HOST:PORT"):
+        parse_executor("dask")
+
+
+def test_bad_executor_flags_are_one_line(script, capsys):
+    assert main(["render", str(script), "--executor", "spark", "-o", str(script.parent / "o.pdf")]) == 2
+    assert capsys.readouterr().err.strip() == ("error: unknown executor 'spark': use local, ray, ray:auto "
+                                               "or ray://HOST:PORT")
+    assert main(["render", str(script), "--executor", "ray", "--workers", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --workers 0: at least 1"
+    assert not (script.parent / "o.pdf").exists()
+
+
+def test_missing_ray_names_the_extra(script, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the extra were not installed
+    with pytest.raises(MissingExtraError, match=r"pip install 'storyboard-comics\[ray\]'"):
+        open_executor("ray")
+    assert main(["render", str(script), "--executor", "ray", "-o", str(script.parent / "o.pdf")]) == 2
+    assert "pip install 'storyboard-comics[ray]'" in capsys.readouterr().err
+    assert not (script.parent / "o.pdf").exists()
+
+
+def test_an_engine_object_cannot_go_to_ray(script, tmp_path):
+    pytest.importorskip("ray")
+    from storyboard.engines.draft import DraftEngine
+
+    with pytest.raises(GenerationError, match="builds the engine on each worker from its name and options"):
+        storyboard.render(script, engine=DraftEngine(), out=tmp_path / "o.pdf", cache=False, executor="ray")
+    assert not (tmp_path / "o.pdf").exists()
+
+
+@pytest.mark.slow
+def test_ray_pages_equal_local_pages(ray_session, script, tmp_path, capsys):
+    common = ["render", str(script), "--no-cache", "--json"]
+    assert main([*common, "-o", str(tmp_path / "local/")]) == 0
+    assert main([*common, "-o", str(tmp_path / "ray/"), "--executor", "ray", "--workers", "2"]) == 0
+    summaries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [s["panels_generated"] for s in summaries] == [6, 6]
+    local, remote = pixels(tmp_path / "local"), pixels(tmp_path / "ray")
+    assert local and local == remote
+    manifest = json.loads((tmp_path / "ray.manifest.json").read_text())
+    assert sorted((p["scene"], p["panel"]) for p in manifest["panels"]) == [(s, p) for s in (0, 1) for p in (0, 1, 2)]
+
+
+@pytest.mark.slow
+def test_raster_panels_from_ray_equal_local_ones(ray_session):
+    """The image path (`engine.render`, as the diffusion engine takes) as well as the vector one."""
+    from tests.plan.conftest import request
+
+    from storyboard.engines.draft import DraftEngine
+
+    todo = [request(cast=n, angle=angle) for n, angle in ((1, "eye-level"), (2, "dutch"), (3, "high"))]
+    here = {id(r): image.tobytes() for r, image, _ in generate_locally(DraftEngine(), todo)}
+    with RayExecutor(workers=2) as runner:
+        there = {id(r): image.tobytes() for r, image, _ in runner.generate(DraftEngine(), ("draft", {}), todo)}
+        # An engine a worker cannot build is one line before any panel, not a dead actor's traceback.
+        with pytest.raises(GenerationError, match="^a Ray worker cannot draw this render's panels: engine 'draft' "
+                                                  "has no option 'steps'"):
+            next(runner.generate(DraftEngine(), ("draft", {"steps": 4}), todo))
+    assert here == there
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_render_loses_no_panel(ray_session, script, tmp_path):
+    ray = ray_session
+    runner = RayExecutor(workers=2)
+    pids = {}
+
+    def progress(done, total, request, status):
+        if status == "generated" and not pids:  # first panel back: kill a worker that is still drawing
+            (actors, _), = runner._pools.values()
+            pids["before"] = ray.get(actors[1].__ray_call__.remote(lambda self: __import__("os").getpid()))
+            ray.kill(actors[1], no_restart=False)
+            pids["actor"] = actors[1]
+
+    with runner:
+        result = storyboard.render(script, out=tmp_path / "ray/", cache=tmp_path / "cache", executor=runner,
+                                   progress=progress)
+        restarted = ray.get(pids["actor"].__ray_call__.remote(lambda self: __import__("os").getpid()))
+    assert restarted != pids["before"]  # Ray restarted the actor, which rebuilt its engine
+    assert result.panels_generated == result.panels_total == 6
+    manifest = json.loads((tmp_path / "ray.manifest.json").read_text())
+    assert [(p["scene"], p["panel"], p["status"]) for p in manifest["panels"]] == [
+        (s, p, "generated") for s in (0, 1) for p in (0, 1, 2)]
+    storyboard.render(script, out=tmp_path / "local/", cache=False)
+    assert pixels(tmp_path / "ray") == pixels(tmp_path / "local")
+    again = storyboard.render(script, out=tmp_path / "again.pdf", cache=tmp_path / "cache")
+    assert again.panels_cached == 6  # every entry the workers drew was stored whole
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_workers(ray_session, script, tmp_path):
+    runner = RayExecutor(workers=2)
+
+    def progress(done, total, request, status):
+        if status == "generated":
+            raise KeyboardInterrupt
+
+    with runner, pytest.raises(KeyboardInterrupt):
+        storyboard.render(script, out=tmp_path / "o.pdf", cache=False, executor=runner, progress=progress)
+    assert runner._pools == {}  # the actors were killed with their pending panels
+    assert not (tmp_path / "o.pdf").exists()
