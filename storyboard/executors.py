@@ -107,8 +107,8 @@ class LocalExecutor:
 class RayExecutor:
     """Draws panels on `workers` Ray actors with `gpus_per_worker` GPUs each (fractions share
     a GPU). Joins `address` (or RAY_ADDRESS), else starts a local Ray with one CPU per worker,
-    which `close()` shuts down again. Actors are made on first use, one set per engine setup,
-    and kept until `close()`, so the renders of a batch share them."""
+    which `close()` shuts down again. Actors are made on first use and kept, until `close()` or
+    until another engine setup is asked for, so the renders of a batch share them."""
 
     name = "ray"
 
@@ -142,8 +142,14 @@ class RayExecutor:
         key = json.dumps(spec, sort_keys=True, default=str)
         if key in self._pools:
             return self._pools[key]
+        # One set of actors at a time: another engine's actors would hold the CPUs and GPUs the
+        # new ones wait for (a batch whose stories use two engines would never go on).
+        for actors, _ in self._pools.values():
+            self._kill(actors)
+        self._pools.clear()
         self._connect()
         ray = self.ray
+        self._check_room()
         worker = ray.remote(max_restarts=RESTARTS, max_task_retries=RESTARTS)(_Worker)
         actors = [worker.options(num_cpus=1, num_gpus=self.gpus).remote(*spec) for _ in range(self.workers)]
         for problem in ray.get([a.problem.remote(settings) for a in actors]):
@@ -152,6 +158,16 @@ class RayExecutor:
                 raise GenerationError(f"a Ray worker cannot draw this render's panels: {problem}")
         self._pools[key] = (actors, ray.util.ActorPool(actors))
         return self._pools[key]
+
+    def _check_room(self) -> None:
+        """Actors the cluster cannot place would wait forever: refuse them now instead."""
+        total = self.ray.cluster_resources()
+        cpus, gpus = total.get("CPU", 0), total.get("GPU", 0)
+        if self.workers > cpus:
+            raise GenerationError(f"--workers {self.workers}: the Ray cluster has {cpus:g} CPUs (one per worker)")
+        if self.gpus and self.workers * self.gpus > gpus:
+            raise GenerationError(f"--workers {self.workers} --gpus-per-worker {self.gpus:g}: the Ray cluster has "
+                                  f"{gpus:g} GPUs")
 
     def generate(self, engine: "Engine", spec, todo: list["PanelRequest"], vector: bool = False) -> Iterator[Panel]:
         """Hand `todo` to the workers in chunks of the engine's batch size; yield each panel as
@@ -169,6 +185,9 @@ class RayExecutor:
                     yield todo[i], art, seconds
         except ray.exceptions.RayError as err:
             self._forget(spec)
+            cause = getattr(err, "cause", None)
+            if isinstance(cause, StoryboardError):  # the engine's own one-line error, raised on a worker
+                raise cause from None
             raise GenerationError(f"a Ray worker failed: {_first_line(err)}") from None
         except BaseException:  # Ctrl-C or an error while caching: stop the panels still on the workers
             self._forget(spec)

@@ -121,6 +121,11 @@ def test_raster_panels_from_ray_equal_local_ones(ray_session):
                                                   "has no option 'steps'"):
             next(runner.generate(DraftEngine(), ("draft", {"steps": 4}), todo))
     assert here == there
+    # Workers the cluster cannot place would wait forever: one line instead.
+    with pytest.raises(GenerationError, match="^--workers 3: the Ray cluster has 2 CPUs"):
+        next(RayExecutor(workers=3).generate(DraftEngine(), ("draft", {}), todo))
+    with pytest.raises(GenerationError, match="^--workers 1 --gpus-per-worker 0.5: the Ray cluster has 0 GPUs"):
+        next(RayExecutor(workers=1, gpus_per_worker=0.5).generate(DraftEngine(), ("draft", {}), todo))
 
 
 @pytest.mark.slow
