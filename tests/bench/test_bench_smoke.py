@@ -10,6 +10,7 @@ import pytest
 
 import pages
 import rerender
+import scale
 from _story import PANELS_PER_PAGE, story_yaml, write_story
 from storyboard.layout import paginate
 from storyboard.script import load_story, parse_story
@@ -89,3 +90,12 @@ def test_draft_render_imports_no_heavy_library(tmp_path):
             "print(json.dumps(sorted({'torch', 'diffusers', 'transformers', 'insightface'} & set(sys.modules))))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.splitlines()[-1]) == []
+
+
+@pytest.mark.slow
+def test_scale_benchmark_compares_the_executors(bench_dir):
+    pytest.importorskip("ray")
+    report = json.loads(_bench(bench_dir, "scale.py", "--panels", "2", "--workers", "1", "--vector", "--json"))
+    assert [(r["executor"], r["workers"]) for r in report["rows"]] == [("local", 1), ("ray", 1)]
+    assert all(r["panels_per_s"] > 0 for r in report["rows"]) and report["ray_start_s"] > 0
+    assert "Ray's fixed overhead per render" in scale.render_table(report)
