@@ -84,35 +84,33 @@ def _array_digest(array) -> str:
     return h.hexdigest()
 
 
-class _FileDigests:
-    """SHA-256 of local files, computed once per (path, size, mtime)."""
+def _file_digest(ref: str) -> str:
+    """A local weight file (peel, upscaler) by content (memoised by path, size and mtime,
+    across runs); a hub id as written (the engine's settings carry its revision)."""
+    from storyboard import fingerprints
 
-    def __init__(self):
-        self._seen: dict[tuple, str] = {}
-
-    def __call__(self, ref: str) -> str:
-        path = Path(ref)
-        if not path.is_file():
-            return ref  # a hub id: the engine's settings carry its revision
-        st = path.stat()
-        marker = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-        if marker not in self._seen:
-            h = hashlib.sha256()
-            with path.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
-            self._seen[marker] = f"sha256:{h.hexdigest()}"
-        return self._seen[marker]
+    path = Path(ref)
+    if not path.is_file():
+        return ref
+    return f"sha256:{fingerprints.file_digest(path)}"
 
 
-_file_digest = _FileDigests()
+def _engine_for(settings: dict[str, Any], request: "PanelRequest") -> dict[str, Any]:
+    """The settings that change this panel: an identity adapter's weights only when it casts
+    that kind, so replacing the face adapter redraws exactly the panels with faces."""
+    weights = settings.get("weights")
+    if not isinstance(weights, dict):
+        return settings
+    kinds = {m.identity.kind for m in request.cast if m.identity is not None}
+    used = {k: v for k, v in weights.items() if not k.endswith("_adapter") or k.removesuffix("_adapter") in kinds}
+    return {**settings, "weights": used}
 
 
 def key_inputs(engine_settings: dict[str, Any], request: "PanelRequest") -> dict[str, Any]:
     """The JSON-able description of everything that changes a panel's pixels."""
     inputs = {
         "key_version": KEY_VERSION,
-        "engine": engine_settings,
+        "engine": _engine_for(engine_settings, request),
         "prompt": request.prompt,
         "negative_prompt": request.negative_prompt,
         "size": [request.width, request.height],

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard import hub
+from storyboard.engines import _recipes
 from storyboard.errors import GenerationError, MissingExtraError, require
 
 if TYPE_CHECKING:
@@ -102,8 +103,11 @@ def needs(story: "Story | None" = None, overrides: dict[str, Any] | None = None,
     # (FaceID-Plus-v2) reads.
     if embedding and kinds & {"face", "drawn"}:
         out.append(_need("drawn_encoder", *choose("drawn_encoder", _drawn_encoder_default()), base_dir, cache_dir))
-    if fast is not False:
-        out.append(_need("fast_lora", *choose("fast_lora", defaults.get("fast_lora")), base_dir, cache_dir))
+    recipe = _recipes.normalise(fast)
+    if recipe != _recipes.OFF:  # the recipe's published LoRA for the family
+        published = _recipes.RECIPES.get(family, {}).get(recipe)
+        default = published.lora if published else defaults.get("fast_lora")
+        out.append(_need("fast_lora", *choose("fast_lora", default), base_dir, cache_dir))
     for peel in (story.style.peels if story is not None else []):
         out.append(_need("peel", peel.path, "script", base_dir, cache_dir))
     return out

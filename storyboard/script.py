@@ -287,7 +287,8 @@ class Generation(_Model):
     drawn_adapter: ModelRef = None
     face_models: ModelRef = None
     drawn_encoder: ModelRef = None  # CLIP image encoder for drawn identities (an extension)
-    fast: bool | None = None
+    # A few-step recipe (see storyboard.engines._recipes); true means lcm, false means off.
+    fast: bool | Literal["lcm", "tcd", "hyper", "lightning", "dmd2", "off"] | None = None
     fast_lora: ModelRef = None
     steps: int | None = Field(None, ge=1, le=200)
     guidance: float | None = Field(None, ge=0, le=30)

@@ -20,9 +20,12 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--drawn-adapter", help="IP-Adapter Plus checkpoint for drawn characters")
     g.add_argument("--face-models", help="InsightFace model pack name or folder of ONNX models")
     g.add_argument("--drawn-encoder", help="CLIP image encoder for drawn characters (must match --drawn-adapter)")
-    g.add_argument("--fast-lora", help="latent-consistency LoRA for few-step sampling")
-    g.add_argument("--fast", action=argparse.BooleanOptionalAction, default=None,
-                   help="few-step latent-consistency sampling (default: on)")
+    g.add_argument("--fast-lora", help="the few-step recipe's LoRA (default: the recipe's published one)")
+    g.add_argument("--fast", nargs="?", const="lcm", default=None, metavar="RECIPE",
+                   choices=["lcm", "tcd", "hyper", "lightning", "dmd2", "off"],
+                   help="few-step sampling recipe: lcm (default; --fast alone), tcd, hyper, lightning, dmd2, or off")
+    g.add_argument("--no-fast", dest="fast", action="store_const", const="off",
+                   help="full-step sampling with the model's own scheduler (same as --fast off)")
     g.add_argument("--steps", type=int, help="sampling steps")
     g.add_argument("--guidance", type=float, help="classifier-free guidance scale")
     g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs (default: auto)")

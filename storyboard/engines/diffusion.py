@@ -38,8 +38,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from storyboard import hub, weights
-from storyboard.engines import _adapters, _identity, _prompts
+from storyboard import fingerprints, hub, weights
+from storyboard.engines import _adapters, _identity, _prompts, _recipes
 from storyboard.engines._device import resolve_device, resolve_dtype, torch_dtype
 from storyboard.engines.base import PanelRequest, Peel
 from storyboard.errors import GenerationError, require
@@ -63,8 +63,7 @@ DEFAULT_FACE_ADAPTER = DEFAULTS["sd15"]["face_adapter"]
 DEFAULT_DRAWN_ADAPTER = DEFAULTS["sd15"]["drawn_adapter"]
 DEFAULT_FAST_LORA = DEFAULTS["sd15"]["fast_lora"]
 
-FAST_STEPS, FAST_GUIDANCE = 4, 1.5  # LCM: 2-8 steps, guidance 1-2
-FULL_STEPS, FULL_GUIDANCE = 30, 7.0  # the model's own scheduler
+FULL_STEPS, FULL_GUIDANCE = _recipes.FULL_STEPS, _recipes.FULL_GUIDANCE  # the model's own scheduler
 FACE_SCALE, DRAWN_SCALE = 0.8, 0.7  # IP-Adapter strength inside each member's mask
 
 _FAST = "fast"  # peft adapter names
@@ -86,7 +85,7 @@ class DiffusionEngine:
         face_adapter: str | None = None,
         drawn_adapter: str | None = None,
         fast_lora: str | None = None,
-        fast: bool = True,
+        fast: bool | str = True,
         steps: int | None = None,
         guidance: float | None = None,
         device: str = "auto",
@@ -106,9 +105,11 @@ class DiffusionEngine:
             raise GenerationError(f"guidance must be between 0 and 30, got {guidance}")
         self.model = model or DEFAULT_MODEL
         self.refs = {"face_adapter": face_adapter, "drawn_adapter": drawn_adapter, "fast_lora": fast_lora}
-        self.fast = fast
-        self.steps = steps if steps is not None else FAST_STEPS if fast else FULL_STEPS
-        self.guidance = guidance if guidance is not None else FAST_GUIDANCE if fast else FULL_GUIDANCE
+        recipe = _recipes.normalise(fast)
+        self.fast = None if recipe == _recipes.OFF else recipe  # the few-step recipe's name, None: off
+        default_steps, default_guidance = _recipes.defaults(recipe)
+        self.steps = steps if steps is not None else default_steps
+        self.guidance = guidance if guidance is not None else default_guidance
         self.device_name, self.dtype_name = device, dtype
         self.offload = offload
         self.batch = batch
@@ -129,6 +130,7 @@ class DiffusionEngine:
 
     def settings(self) -> dict[str, Any]:
         self._resolve_device()
+        self._ensure_family()
         return {
             "engine": self.name,
             "version": ENGINE_VERSION,
@@ -137,16 +139,37 @@ class DiffusionEngine:
             # None: the default for the base model's family (see DEFAULTS).
             "face_adapter": self.refs["face_adapter"],
             "drawn_adapter": self.refs["drawn_adapter"],
-            "fast": self.fast,
+            # The few-step recipe (lcm, tcd, hyper, lightning, dmd2) or "off"; None LoRA: the
+            # recipe's default for the family; the scheduler's diffusers class.
+            "fast": self.fast or _recipes.OFF,
             "fast_lora": self.refs["fast_lora"] if self.fast else None,
-            "scheduler": "lcm" if self.fast else "model",
+            "scheduler": _recipes.RECIPES["sdxl"][self.fast].scheduler if self.fast else "model",
             "steps": self.steps,
             "guidance": self.guidance,
             "face_scale": FACE_SCALE,
             "drawn_scale": DRAWN_SCALE,
             "device": self._device.split(":")[0],
             "dtype": self._dtype,
+            # What the weights are, by content (local) or resolved commit (hub): a file replaced
+            # in place changes the key. The cache keys a panel by an identity adapter only when
+            # the panel casts that kind.
+            "weights": {
+                "model": self._fingerprint(self.model),
+                "face_adapter": self._fingerprint(self._ref("face_adapter")),
+                "drawn_adapter": self._fingerprint(self._ref("drawn_adapter")),
+                "fast_lora": self._fingerprint(self._ref("fast_lora")) if self.fast else None,
+            },
         }
+
+    def _fingerprint(self, ref: str) -> str:
+        return fingerprints.of(ref, base_dir=self.base_dir, cache_dir=self.cache_dir, revision=self.revision)
+
+    def _ensure_family(self) -> None:
+        """The model family from model_index.json (or a single file's keys), without loading it."""
+        if not self._family:
+            source = hub.fetch_pipeline(self.model, base_dir=self.base_dir, cache_dir=self.cache_dir,
+                                        revision=self.revision, index_only=True)
+            self._family = _family(source, self.model)
 
     def render(self, request: PanelRequest):
         return self.render_batch([request])[0]
@@ -190,6 +213,8 @@ class DiffusionEngine:
         self.progress(f"loading model {self.model}")
         source = hub.fetch_pipeline(self.model, base_dir=self.base_dir, cache_dir=self.cache_dir, revision=self.revision)
         self._family = _family(source, self.model)
+        if self.fast:
+            self._recipe()  # a recipe the family lacks fails before the model loads
         cls = diffusers.StableDiffusionXLPipeline if self._family == "sdxl" else diffusers.StableDiffusionPipeline
         extra = {} if self._family == "sdxl" else {"safety_checker": None, "requires_safety_checker": False}
         dtype = torch_dtype(self._dtype)
@@ -200,7 +225,7 @@ class DiffusionEngine:
                 pipe = cls.from_pretrained(str(source), torch_dtype=dtype, **extra)
         pipe.set_progress_bar_config(disable=True)
         if self.fast:
-            pipe.scheduler = diffusers.LCMScheduler.from_config(pipe.scheduler.config)
+            pipe.scheduler = _recipes.scheduler(pipe, self._recipe())
         device_kind = self._device.split(":")[0]
         if self.offload and device_kind != "cpu":
             pipe.enable_model_cpu_offload(device=self._device)
@@ -225,7 +250,12 @@ class DiffusionEngine:
         self._unet_dtype = self._pipe.unet.dtype
 
     def _ref(self, key: str) -> str:
+        if key == "fast_lora" and not self.refs[key]:
+            return self._recipe().lora
         return self.refs[key] or DEFAULTS[self._family][key]
+
+    def _recipe(self) -> _recipes.Recipe:
+        return _recipes.recipe(self.fast, self._family)
 
     def _fetch(self, ref: str) -> Path:
         return hub.fetch_weights(ref, base_dir=self.base_dir, cache_dir=self.cache_dir, revision=self.revision)
@@ -234,9 +264,26 @@ class DiffusionEngine:
         path = self._fetch(ref)
         self.progress(f"loading {what} {ref}")
         source, where = _weights_source(path, f"{what} '{ref}'")
-        with _quiet(), _load_errors(f"{what} '{ref}' does not fit the base model '{self.model}'"):
-            self._pipe.load_lora_weights(source, adapter_name=adapter_name, **where)
-        self._active = None
+        label = f"{what} '{ref}' does not fit the base model '{self.model}'"
+        try:
+            with _quiet(), _load_errors(label):
+                self._pipe.load_lora_weights(source, adapter_name=adapter_name, **where)
+                # A LoRA for another family may match no layer at all: peft then adds nothing
+                # and says nothing, and the next set_adapters would fail with its own traceback.
+                if adapter_name not in self._pipe.get_list_adapters().get("unet", []):
+                    raise GenerationError(f"{label}: none of its weights match the model's layers "
+                                          f"(it was made for another model family)")
+        except GenerationError:
+            self._drop_adapter(adapter_name)
+            raise
+        finally:
+            self._active = None
+
+    def _drop_adapter(self, name: str) -> None:
+        """Remove whatever part of a failed LoRA did load (e.g. its text-encoder half)."""
+        with contextlib.suppress(Exception), _quiet():
+            if any(name in names for names in self._pipe.get_list_adapters().values()):
+                self._pipe.delete_adapters(name)
 
     def _variant(self, kind: str) -> tuple[str, _adapters.Variant]:
         """The reference and variant of the adapter for identity `kind`, told from its keys."""
@@ -286,10 +333,7 @@ class DiffusionEngine:
         """What an identity of `kind` ("face"/"drawn") must carry for its adapter, e.g.
         {"arcface", "clip_hidden"} for the default FaceID-Plus-v2 (see `Identity.inputs`). Reads
         the adapter's keys only: no pipeline is built."""
-        if not self._family:
-            self._resolve_device()
-            self._family = _family(hub.fetch_pipeline(self.model, base_dir=self.base_dir, cache_dir=self.cache_dir,
-                                                      revision=self.revision, index_only=True), self.model)
+        self._ensure_family()
         return {name for name, _ in self._variant(kind)[1].inputs}
 
     def _ensure_peels(self, peels: tuple[Peel, ...]) -> None:
@@ -373,6 +417,7 @@ class DiffusionEngine:
                 width=first.width,
                 num_inference_steps=self.steps,
                 guidance_scale=self.guidance,
+                **(self._recipe().call_kwargs(self.steps) if self.fast else {}),
                 generator=generators if len(generators) > 1 else generators[0],
                 **kwargs,
             )

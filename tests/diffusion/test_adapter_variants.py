@@ -228,3 +228,19 @@ def test_plain_adapter_as_drawn_adapter_from_the_command_line(models, tmp_path, 
             "--no-watermark", "-o", str(tmp_path / "l.pdf"), "--cache", str(tmp_path / "cache"), "--json"]
     assert main(args) == 0
     assert json.loads(capsys.readouterr().out)["panels_generated"] == 7
+
+
+def test_lora_of_the_other_family_is_one_line_and_the_engine_stays_usable(models, sdxl):
+    from storyboard.engines.base import Peel
+
+    xl = str(sdxl["lcm"] / "pytorch_lora_weights.safetensors")  # a LoRA for the (tiny) SDXL UNet
+    engine = make_engine(models)
+    with pytest.raises(GenerationError) as err:
+        engine.render(request(peels=[Peel(xl, 1.0)]))
+    assert f"style peel '{xl}' does not fit" in str(err.value) and "\n" not in str(err.value)
+    engine.render(request())
+    engine.render(request(peels=[Peel(str(models["peel"]), 0.5)]))  # a fitting peel still loads after it
+    fast = make_engine(models, fast_lora=xl)
+    with pytest.raises(GenerationError, match=f"^fast LoRA '{xl}' does not fit") as err:
+        fast.render(request())
+    assert "\n" not in str(err.value)

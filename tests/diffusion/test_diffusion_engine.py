@@ -114,7 +114,7 @@ def test_mismatched_peel_is_one_line_error_naming_it(models, engine):
 
 def test_fast_and_full_schedulers_both_run(models, engine):
     full = make_engine(models, fast=False, steps=2)
-    assert full.settings()["scheduler"] == "model" and engine.settings()["scheduler"] == "lcm"
+    assert full.settings()["scheduler"] == "model" and engine.settings()["scheduler"] == "LCMScheduler"
     cast = [member(0, face(1))]
     a, b = full.render(request(cast)), engine.render(request(cast))
     assert a.size == b.size == (64, 64)
