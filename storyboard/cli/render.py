@@ -30,6 +30,8 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--guidance", type=float, help="classifier-free guidance scale")
     g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where the model runs (default: auto)")
     g.add_argument("--dtype", choices=["auto", "fp32", "fp16", "bf16"], help="weights precision (default: auto)")
+    g.add_argument("--compile", action="store_true", default=None,
+                   help="channels_last + torch.compile of the UNet and VAE (GPU speed; first panel compiles)")
     g.add_argument("--offload", action="store_true", default=None, help="model CPU offload (less GPU memory)")
     g.add_argument("--batch", type=int, help="panels generated together (same size and cast count)")
     g.add_argument("--candidates", type=int, metavar="N",
@@ -115,7 +117,7 @@ def edition(story, args):
 
 
 ENGINE_FLAGS = ("model", "face_adapter", "drawn_adapter", "fast_lora", "fast", "steps", "guidance",
-                "device", "dtype", "offload", "batch")
+                "device", "dtype", "offload", "compile", "batch")
 
 
 def check_flags(args) -> None:
