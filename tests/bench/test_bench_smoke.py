@@ -99,3 +99,14 @@ def test_scale_benchmark_compares_the_executors(bench_dir):
     assert [(r["executor"], r["workers"]) for r in report["rows"]] == [("local", 1), ("ray", 1)]
     assert all(r["panels_per_s"] > 0 for r in report["rows"]) and report["ray_start_s"] > 0
     assert "Ray's fixed overhead per render" in scale.render_table(report)
+
+
+@pytest.mark.slow
+def test_engine_gpu_benchmark_smoke_on_the_cpu(bench_dir):
+    """bench/engine_gpu.py's --device cpu --tiny mode: engine and bare, one batch (SD 1.5 only, for time)."""
+    pytest.importorskip("diffusers")
+    report = json.loads(_bench(bench_dir, "engine_gpu.py", "--device", "cpu", "--tiny", "--families", "sd15", "--batches", "2",
+                               "--rounds", "1", "--steps", "2", "--json"))
+    rows = report["rows"]
+    assert [(r["family"], r["batch"], r["compile"]) for r in rows] == [("sd15", 2, False)]
+    assert all(r["engine_panels_s"] > 0 and r["bare_panels_s"] > 0 for r in rows)
