@@ -127,6 +127,8 @@ def check_flags(args) -> None:
 
     bad = option_problems(seed=args.seed, steps=args.steps, guidance=args.guidance, max_side=args.max_side,
                           candidates=args.candidates)
+    if args.batch is not None and args.batch < 1:  # the diffusion engine's rule, refused under every engine
+        bad.append(("batch", args.batch, "input should be greater than or equal to 1"))
     from storyboard.executors import executor_problems, parse_executor
 
     bad += executor_problems(getattr(args, "workers", None), getattr(args, "gpus_per_worker", None))

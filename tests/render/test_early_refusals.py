@@ -51,6 +51,7 @@ class CountingEngine(DraftEngine):
         (["--seed", str(2**63)], f"error: --seed {2**63}: input should be less than 9223372036854775808"),
         (["--guidance", "-1"], "error: --guidance -1.0: input should be greater than or equal to 0"),
         (["--steps", "0"], "error: --steps 0: input should be greater than or equal to 1"),
+        (["--batch", "0"], "error: --batch 0: input should be greater than or equal to 1"),
         (["-o", ""], "error: an output path is empty: give file.pdf, file.cbz or a folder/ for PNG pages"),
         (["--upscale", "lanczoz"], "error: upscaler lanczoz: no such file; use lanczos, a weights file"),
     ],
