@@ -295,8 +295,9 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
         encoding = deque()  # print JPEGs of new panels, made on threads while the next is drawn
         for request, image, seconds in generated:
             where = (request.scene, request.panel)
-            if vector:  # a drawing is small: kept at hand, stored for next time
-                store.put_drawing(keys[where], image, key_inputs(settings, request))
+            if vector:  # a drawing is small: kept at hand, stored for next time (not in a --no-cache scratch store)
+                if settings_of_run["cache"]:
+                    store.put_drawing(keys[where], image, key_inputs(settings, request))
                 panels.loaders[where] = lambda image=image: image
             else:
                 store.put(keys[where], image, key_inputs(settings, request))
