@@ -1,0 +1,63 @@
+"""`storyboard check-lettering`: every example letters by the rules; violations are located."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from storyboard.cli import main
+from storyboard.render import render
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_passes_check_lettering(example, tmp_path, capsys):
+    out = tmp_path / f"{example.stem}.pdf"
+    render(example, out=out, engine="draft", cache=False)
+    assert main(["check-lettering", str(out)]) == 0, capsys.readouterr().out
+    assert "no violations" in capsys.readouterr().out
+
+
+def _panel(lettering, cast):
+    return {"page": 1, "frame_pt": [0, 0, 300, 300], "rect_pt": [0, 0, 300, 300], "live_pt": [0, 0, 300, 300],
+            "cast": cast, "lettering": lettering, "warnings": []}
+
+
+def _item(kind, speaker, body, tail=(), order=0, text="Hello there", text_pt=None):
+    return {"kind": kind, "speaker": speaker, "text": text, "font_pt": 8.0, "body_pt": list(body),
+            "text_pt": list(text_pt or (body[0] + 5, body[1] + 5, body[2] - 5, body[3] - 5)),
+            "tail": [list(p) for p in tail], "order": order}
+
+
+def test_violations_are_located_and_exit_1(tmp_path, capsys):
+    vera = {"id": "vera", "body_pt": [20, 150, 80, 300], "head_pt": [35, 150, 65, 190],
+            "face_pt": [38, 160, 62, 185], "head_source": "staged"}
+    gus = {"id": "gus", "body_pt": [220, 150, 280, 300], "head_pt": [235, 150, 265, 190],
+           "face_pt": [238, 160, 262, 185], "head_source": "staged"}
+    lettering = [
+        _item("speech", "gus", (20, 20, 120, 70), tail=[(70, 70), (240, 148)], order=0),  # over vera, tail across
+        _item("speech", "vera", (150, 20, 250, 70), tail=[(200, 70), (60, 147)], order=1),
+        _item("shout", "gus", (230, 160, 290, 200), order=2),  # on gus's face
+    ]
+    out = tmp_path / "book.pdf"
+    out.write_bytes(b"%PDF-1.4\n")
+    (tmp_path / "book.pdf.manifest.json").write_text(json.dumps({"reading": "ltr", "panels": [_panel(lettering, [vera, gus])]}))
+    assert main(["check-lettering", str(out)]) == 1
+    printed = capsys.readouterr().out.splitlines()
+    assert all(line.startswith("page 1, panel 1: ") for line in printed)
+    text = "\n".join(printed)
+    assert "crosses the tail of" in text
+    assert "covers gus's face" in text
+    assert "wrong left-to-right order" in text
+
+
+def test_missing_or_old_manifest_exits_2(tmp_path, capsys):
+    out = tmp_path / "none.pdf"
+    assert main(["check-lettering", str(out)]) == 2
+    (tmp_path / "none.pdf.manifest.json").write_text(json.dumps({"panels": [{"scene": 0}]}))
+    assert main(["check-lettering", str(out)]) == 2
+    assert "no lettering report" in capsys.readouterr().err
