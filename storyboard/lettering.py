@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence, Union
@@ -310,9 +311,33 @@ def letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: 
     return letter_panel_full(story, panel, slot, spec, font).items
 
 
+_ONCE: list[dict] = []  # the open `lettering_once` memo, if any
+
+
+@contextmanager
+def lettering_once():
+    """Within the block each panel of an unchanged story is lettered once: a render's report
+    and its outputs share one solution instead of solving every panel per output."""
+    _ONCE.append({})
+    try:
+        yield
+    finally:
+        _ONCE.pop()
+
+
 def letter_panel_full(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: Font) -> PanelLettering:
     """`letter_panel` with the staged cast and the warnings (type shrunk below the story's
     size, or a panel too crowded for every rule to hold)."""
+    if _ONCE:
+        key = (id(story), id(panel), slot, spec, id(font))
+        memo = _ONCE[-1]
+        if key not in memo:
+            memo[key] = _letter_panel(story, panel, slot, spec, font)
+        return memo[key]
+    return _letter_panel(story, panel, slot, spec, font)
+
+
+def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: Font) -> PanelLettering:
     rect = slot.rect
     W, H = rect.w, rect.h
     pad = max(2.0, min(6.0, 0.03 * min(W, H)))

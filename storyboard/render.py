@@ -327,12 +327,25 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
         run_id=run_id,
         panels=panel_records,
     )
-    from storyboard.export import output_lock
-    from storyboard.export.folder import listed_pages
     from storyboard.lettering_report import lettering_report, located_warnings
 
-    result.lettering = lettering_report(story, book, font)
-    result.warnings = located_warnings(story, result.lettering)
+    from storyboard.lettering import lettering_once
+
+    with lettering_once():  # the report and every output draw the same lettering, solved once
+        result.lettering = lettering_report(story, book, font)
+        result.warnings = located_warnings(story, result.lettering)
+        _export_all(targets, story, book, panels, font, settings, run_id, watermark, result,
+                    labels=getattr(engine_obj, "labels_panels", False), script_hash=script_hash, seed=seed,
+                    run_settings=settings_of_run)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _export_all(targets, story, book, panels, font, settings, run_id, watermark, result, *, labels,
+                script_hash, seed, run_settings) -> None:
+    from storyboard.export import output_lock
+    from storyboard.export.folder import listed_pages
+
     for path, fmt in targets:
         # A manifest never describes another render than the output beside it: the old one
         # goes before the output is replaced, and an interrupted run leaves none. Renders to
@@ -341,13 +354,11 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
             listed = listed_pages(manifest_path(path)) if fmt == "pages" else set()
             _remove_manifest(path)
             files = _export(fmt, story, book, panels, path, font, settings, run_id, watermark, listed,
-                            labels=getattr(engine_obj, "labels_panels", False))
+                            labels=labels)
             result.outputs.append(path)
             result.manifests.append(_write_manifest(path, story, settings, result, script_hash=script_hash,
                                                     watermark=watermark, seed=seed, files=files,
-                                                    run_settings=settings_of_run))
-    result.seconds = time.perf_counter() - started
-    return result
+                                                    run_settings=run_settings))
 
 
 def option_problems(**values: Any) -> list[tuple[str, Any, str]]:

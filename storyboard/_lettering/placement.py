@@ -37,6 +37,7 @@ from storyboard._lettering.geometry import (
 TIP_GAP = 2.5  # points a tail stops short of the head
 TIP_REACH = 8.5  # points: 3 mm, the most a tip may stay away from its speaker's head
 HEAD_COVER = 0.10  # the share of a head lettering may cover
+ENOUGH = 10  # places that pass every rule, gathered per piece before the search picks
 
 
 @dataclass
@@ -153,53 +154,65 @@ def _candidates(piece: Piece, placed: list[Placed], stage: Stage, cover: list[fl
         us = [us[0], us[-1]] if start_left else [us[-1], us[0]]
     gap = 0.35 * piece.size
     prev = placed[-1] if placed else None
+    # Speed: rank the grid by the score terms that need no geometry, then check the rules in
+    # that order and stop once enough places pass (the search only ever tries the best few).
+    order = sorted(((_rough(piece, u, v, bw, bh, us[0], W, H, start_left, prev, not placed), u, v)
+                    for u in us for v in vs), key=lambda c: c[0])
     out: list[tuple[float, Placed]] = []
-    for u in us:
-        for v in vs:
-            box = (u, v, u + bw, v + bh)
-            penalty = 0.0
-            bad = _body_clash(box, piece, placed, stage, cover, gap, prev, strict)
-            if bad:
+    for rough, u, v in order:
+        if strict and len(out) >= ENOUGH:
+            break
+        box = (u, v, u + bw, v + bh)
+        penalty = 0.0
+        bad = _body_clash(box, piece, placed, stage, cover, gap, prev, strict)
+        if bad:
+            if strict:
+                continue
+            penalty += 50.0 * bad
+        tail, link = [], []
+        if piece.joined and prev is not None:
+            link = [_edge_toward(prev, (u + bw / 2, v + bh / 2)), (u + bw / 2, v + bh / 2)]
+            if _line_clash(link, placed[:-1], gap, piece.size, stage.faces):
                 if strict:
                     continue
-                penalty += 50.0 * bad
-            tail, link = [], []
-            if piece.joined and prev is not None:
-                link = [_edge_toward(prev, (u + bw / 2, v + bh / 2)), (u + bw / 2, v + bh / 2)]
-                if _line_clash(link, placed[:-1], gap, piece.size, stage.faces):
-                    if strict:
-                        continue
-                    penalty += 20.0
-            elif piece.target is not None or piece.off_side:
-                tail = _tail(piece, box, stage)
-                if tail is None or _line_clash(tail, placed, gap, piece.size, stage.faces):
-                    if strict:
-                        continue
-                    penalty += 20.0
-                    tail = tail or []
-            if not _speaker_order(piece, box, placed):
+                penalty += 20.0
+        elif piece.target is not None or piece.off_side:
+            tail = _tail(piece, box, stage)
+            if tail is None or _line_clash(tail, placed, gap, piece.size, stage.faces):
                 if strict:
                     continue
-                penalty += 10.0
-            score = penalty + 3.0 * v / H
-            cx = u + bw / 2
-            if piece.boxed:
-                score += 0.0 if u == us[0] else 1.5
-            else:
-                if tail:
-                    score += 2.0 * math.dist(tail[0], tail[-1]) / (W + H)
-                if piece.target is not None:
-                    score += 1.0 * abs(cx - piece.target[0]) / W
-                if piece.off_side:
-                    score += 1.5 * (u if piece.off_side == "left" else W - u - bw) / W
-                if piece.joined and prev is not None:
-                    score += 0.5 * math.dist(prev.centre, (cx, v + bh / 2)) / (W + H)
-                if not placed:  # the first balloon leans toward where reading starts
-                    score += 0.5 * ((u if start_left else W - u - bw) / W)
-            score += sum(2.0 * overlap_area(box, h) / max(area(h), 1e-6) for h in stage.heads)
-            out.append((score, Placed(piece, box, tail, link)))
+                penalty += 20.0
+                tail = tail or []
+        if not _speaker_order(piece, box, placed):
+            if strict:
+                continue
+            penalty += 10.0
+        score = penalty + rough
+        if tail and not piece.boxed:
+            score += 2.0 * math.dist(tail[0], tail[-1]) / (W + H)
+        score += sum(2.0 * overlap_area(box, h) / max(area(h), 1e-6) for h in stage.heads)
+        out.append((score, Placed(piece, box, tail, link)))
     out.sort(key=lambda sp: sp[0])
     return out
+
+
+def _rough(piece: Piece, u: float, v: float, bw: float, bh: float, first_u: float, W: float, H: float,
+           start_left: bool, prev: "Placed | None", first: bool) -> float:
+    """The score terms of a place that need no geometry: high, over the speaker, toward where
+    reading starts, near the balloon it continues."""
+    score = 3.0 * v / H
+    cx = u + bw / 2
+    if piece.boxed:
+        return score + (0.0 if u == first_u else 1.5)
+    if piece.target is not None:
+        score += 1.0 * abs(cx - piece.target[0]) / W
+    if piece.off_side:
+        score += 1.5 * (u if piece.off_side == "left" else W - u - bw) / W
+    if piece.joined and prev is not None:
+        score += 0.5 * math.dist(prev.centre, (cx, v + bh / 2)) / (W + H)
+    if first:  # the first balloon leans toward where reading starts
+        score += 0.5 * ((u if start_left else W - u - bw) / W)
+    return score
 
 
 def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cover: list[float],
