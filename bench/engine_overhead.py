@@ -1,10 +1,11 @@
 """Engine overhead: our DiffusionEngine against a bare, hand-written diffusers call.
 
-Both sides draw the same panels (1 face, 3 faces, 5 mixed identities: 3 faces + 2 drawn; fixed
-seeds) on the same pipeline object: the engine's own, after a warm-up that loads every
+Both sides draw the same panels (1 face, 3 faces, 5 mixed identities: 3 faces + 2 drawn, and
+3 faces posed by a ControlNet from staged figures; fixed seeds) on the same pipeline object: the engine's own, after a warm-up that loads every
 adapter. The bare side gets everything prepared in advance (embeds, masks at latent size,
 IP-Adapter scales set once per group) and only calls `pipe(...)`; the engine side is
-`engine.render(request)` from a `PanelRequest`. Rounds alternate which side goes first;
+`engine.render(engine.prepare(request))` from a `PanelRequest` (prepare draws the pose
+control image; the bare side gets it ready-made and calls the same ControlNet pipeline). Rounds alternate which side goes first;
 medians per panel (wall clock and process CPU time) and the ratio engine / bare are printed, and every pair of images is checked
 to be pixel-identical (same work, or the ratio would mean nothing).
 
@@ -32,15 +33,18 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from _common import machine, median, table  # noqa: E402
 
 SIZES = {"tiny": {"px": 256, "rounds": 5}, "full": {"px": 512, "rounds": 2}}
-GROUPS = [("1 face", 1, 0), ("3 faces", 3, 0), ("5 mixed", 3, 2)]
+GROUPS = [("1 face", 1, 0, False), ("3 faces", 3, 0, False), ("5 mixed", 3, 2, False),
+          ("3 faces + pose", 3, 0, True)]
 
 
-def panels(px: int, faces: int, drawn: int, count: int, token_shape):
-    """`count` requests with `faces` + `drawn` identities side by side, fixed seeds."""
+def panels(px: int, faces: int, drawn: int, count: int, token_shape, posed: bool = False):
+    """`count` requests with `faces` + `drawn` identities side by side, fixed seeds; `posed`:
+    each member also staged as a standing figure (the pose control image's input)."""
     import numpy as np
 
     from storyboard.engines.base import CastMember, Identity, PanelRequest
     from storyboard.masks import region_mask
+    from storyboard.staging import StagedFigure
 
     n = faces + drawn
     out = []
@@ -59,6 +63,9 @@ def panels(px: int, faces: int, drawn: int, count: int, token_shape):
             PanelRequest(
                 scene=0, panel=k, label=f"panel {k}", prompt="a keeper in the lamp room",
                 negative_prompt="blurry", width=px, height=px, seed=42 + k, cast=tuple(cast),
+                staging=tuple(StagedFigure(m.id, "human", "standing", m.box, (m.box[0] + 0.3 * (m.box[2] - m.box[0]),
+                              m.box[1], m.box[2] - 0.3 * (m.box[2] - m.box[0]), m.box[1] + 0.12), (0.5, 0.2))
+                              for m in cast) if posed else (),
             )
         )
     return out
@@ -94,31 +101,39 @@ def run_size(name: str, rounds: int, steps: int, per_group: int, guidance, group
     import numpy as np
     import torch
 
+    from PIL import Image
+
     from storyboard.engines.diffusion import DiffusionEngine
-    from tests.diffusion.tiny_models import build_all
+    from tests.diffusion.tiny_models import build_all, build_controlnet
 
     px = SIZES[name]["px"]
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
         log(f"[{name}] building random-weight models ...")
         m = build_all(Path(tmp), full_size=name == "full")
+        posed = {label for label, *_, pose in GROUPS if pose and label in groups_wanted}
+        controlnet = build_controlnet(Path(tmp) / "controlnet", m["model"]) if posed else None
         engine = DiffusionEngine(
             model=str(m["model"]), face_adapter=str(m["face"]), drawn_adapter=str(m["drawn"]),
             fast_lora=str(m["lcm"]), steps=steps, guidance=guidance,
+            controlnet=str(controlnet) if controlnet else None, composition="pose" if controlnet else "none",
         )
         token_shape = (257, 1280) if name == "full" else (17, 32)
-        groups = {label: panels(px, f, d, per_group, token_shape) for label, f, d in GROUPS if label in groups_wanted}
-        log(f"[{name}] warm-up (loads the pipeline and the adapters) ...")
-        for reqs in reversed(groups.values()):  # the mixed group first: both adapters from the start
-            engine.render(reqs[0])
+        groups = {label: panels(px, f, d, per_group, token_shape, pose)
+                  for label, f, d, pose in GROUPS if label in groups_wanted}
+        log(f"[{name}] warm-up (loads the pipeline, the adapters and the ControlNet) ...")
+        for label in sorted(groups, key=lambda g: g != "5 mixed"):  # both adapters from the start
+            engine.render(engine.prepare(groups[label][0]))
         pipe = engine._pipe
         adapters = [spec.kind for spec in engine._specs]
         prepared = {label: [bare_inputs(pipe, r, engine.guidance, adapters) for r in reqs] for label, reqs in groups.items()}
+        controls = {label: [Image.fromarray(engine.prepare(r).control) if label in posed else None for r in reqs]
+                    for label, reqs in groups.items()}
 
         def side_engine(label):
             out = []
             for r in groups[label]:
                 t, c = time.perf_counter(), time.process_time()
-                img = engine.render(r)
+                img = engine.render(engine.prepare(r))
                 out.append(((time.perf_counter() - t, time.process_time() - c), img))
             return out
 
@@ -126,14 +141,17 @@ def run_size(name: str, rounds: int, steps: int, per_group: int, guidance, group
             out = []
             for i, r in enumerate(groups[label]):
                 embeds, masks, scales = prepared[label][i]
+                control = controls[label][i]
+                extra = {} if control is None else {"image": control, "controlnet_conditioning_scale": engine.control_scale}
+                call = pipe if control is None else engine._control_pipe
                 t, c = time.perf_counter(), time.process_time()
                 if i == 0:
                     pipe.set_ip_adapter_scale(scales)
-                img = pipe(
+                img = call(
                     prompt=r.prompt, negative_prompt=r.negative_prompt, height=r.height, width=r.width,
                     num_inference_steps=steps, guidance_scale=engine.guidance,
                     generator=torch.Generator("cpu").manual_seed(r.seed),
-                    ip_adapter_image_embeds=embeds, cross_attention_kwargs={"ip_adapter_masks": masks},
+                    ip_adapter_image_embeds=embeds, cross_attention_kwargs={"ip_adapter_masks": masks}, **extra,
                 ).images[0]
                 out.append(((time.perf_counter() - t, time.process_time() - c), img))
             return out

@@ -143,6 +143,11 @@ def key_inputs(engine_settings: dict[str, Any], request: "PanelRequest") -> dict
     }
     if request.staging:  # where the figures stand (kind, pose, boxes): the draft engine draws it
         inputs["staging"] = [dataclasses.astuple(figure) for figure in request.staging]
+    # Only when set, so that panels drawn without them keep their keys.
+    if request.crop is not None:
+        inputs["crop"] = list(request.crop)
+    if request.control is not None:
+        inputs["control"] = _array_digest(request.control)
     return inputs
 
 

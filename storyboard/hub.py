@@ -81,6 +81,49 @@ def fetch_pipeline(ref: str, *, base_dir=None, cache_dir=None, revision=None, in
     return Path(folder)
 
 
+MODEL_WEIGHTS = ("diffusion_pytorch_model.safetensors", "diffusion_pytorch_model.bin")  # safetensors first
+
+
+def fetch_model(ref: str, *, base_dir=None, cache_dir=None, revision=None) -> Path:
+    """A local diffusers model folder (config.json + diffusion_pytorch_model weights, the layout
+    of the published ControlNet repositories) or a single weights file. A hub id may name a
+    subfolder (`owner/repo/sub`); only config.json and one weights file are downloaded."""
+    where = parse(ref, base_dir)
+    if isinstance(where, Path):
+        return where
+    if Path(where.path).suffix in _SUFFIXES:
+        return _download(ref, where, cache_dir=cache_dir, revision=revision)
+    hub = require("huggingface_hub", "diffusion")
+    prefix = f"{where.path}/" if where.path else ""
+    config = _download(ref, HubRef(where.repo_id, prefix + "config.json"), cache_dir=cache_dir, revision=revision)
+    for name in MODEL_WEIGHTS:
+        try:
+            _download(ref, HubRef(where.repo_id, prefix + name), cache_dir=cache_dir, revision=revision)
+            return config.parent
+        except GenerationError as err:
+            cause = err.__cause__
+            missing = isinstance(cause, hub.errors.EntryNotFoundError) and not isinstance(
+                cause, hub.errors.LocalEntryNotFoundError)
+            if not missing or name == MODEL_WEIGHTS[-1]:
+                raise
+    return config.parent
+
+
+def is_cached(ref: str, *, cache_dir=None) -> bool:
+    """Whether the hub model folder `ref` (config.json and weights) is in the local cache;
+    never touches the network."""
+    where = parse(ref)
+    if isinstance(where, Path):
+        return True
+    hub = require("huggingface_hub", "diffusion")
+    prefix = f"{where.path}/" if where.path else ""
+
+    def have(name: str) -> bool:
+        return isinstance(hub.try_to_load_from_cache(where.repo_id, prefix + name, cache_dir=cache_dir), str)
+
+    return have("config.json") and any(have(name) for name in MODEL_WEIGHTS)
+
+
 def fetch_weights(ref: str, *, base_dir=None, cache_dir=None, revision=None) -> Path:
     """The local weights file of an adapter or LoRA reference (a file, a folder, or a repo)."""
     where = parse(ref, base_dir)

@@ -36,6 +36,10 @@ KNOWN = {
     "h94/IP-Adapter/models/image_encoder": ("~2.5 GB", "Apache-2.0"),
     "latent-consistency/lcm-lora-sdv1-5": ("~135 MB", "OpenRAIL++"),
     "latent-consistency/lcm-lora-sdxl": ("~400 MB", "OpenRAIL++"),
+    "lllyasviel/control_v11p_sd15_openpose": ("~1.45 GB", "CreativeML OpenRAIL-M"),
+    "lllyasviel/control_v11p_sd15_scribble": ("~1.45 GB", "CreativeML OpenRAIL-M"),
+    "xinsir/controlnet-openpose-sdxl-1.0": ("~2.5 GB", "Apache-2.0"),
+    "xinsir/controlnet-scribble-sdxl-1.0": ("~2.5 GB", "Apache-2.0"),
     "buffalo_l": ("~280 MB", "non-commercial research (InsightFace model packs)"),
 }
 ROLES = {  # generation key -> what it is for
@@ -45,6 +49,7 @@ ROLES = {  # generation key -> what it is for
     "drawn_encoder": "drawn image encoder",
     "fast_lora": "fast sampling LoRA",
     "face_models": "face models",
+    "controlnet": "ControlNet",
 }
 
 
@@ -108,6 +113,15 @@ def needs(story: "Story | None" = None, overrides: dict[str, Any] | None = None,
         published = _recipes.RECIPES.get(family, {}).get(recipe)
         default = published.lora if published else defaults.get("fast_lora")
         out.append(_need("fast_lora", *choose("fast_lora", default), base_dir, cache_dir))
+    # A ControlNet only when the composition asks for one: by default composition control is
+    # on only where the family's ControlNet is already here (see DiffusionEngine.composition_mode).
+    composition = overrides.get("composition", script.get("composition"))
+    controlnet, by_cn = choose("controlnet", None)
+    if controlnet or composition in ("pose", "sketch"):
+        mode = composition if composition in ("pose", "sketch") else "pose"
+        default = _engine_controlnets().get("sdxl" if family == "sdxl" else "sd1", {}).get(mode)
+        if controlnet or default:
+            out.append(_need("controlnet", controlnet or default, by_cn, base_dir, cache_dir))
     for peel in (story.style.peels if story is not None else []):
         out.append(_need("peel", peel.path, "script", base_dir, cache_dir))
     return out
@@ -135,6 +149,8 @@ def download(found: list[ModelNeed], *, cache_dir: str | None = None, say=print)
         where = hub.parse(need.ref)
         if need.key == "model" and not where.path:
             hub.fetch_pipeline(need.ref, cache_dir=cache_dir)
+        elif need.key == "controlnet":
+            hub.fetch_model(need.ref, cache_dir=cache_dir)
         elif where.path and not Path(where.path).suffix and need.key != "fast_lora":
             _snapshot(need.ref, where, cache_dir)
         else:
@@ -149,6 +165,12 @@ def _engine_defaults() -> tuple[str, dict[str, dict[str, str]]]:
     from storyboard.engines import diffusion
 
     return diffusion.DEFAULT_MODEL, diffusion.DEFAULTS
+
+
+def _engine_controlnets() -> dict[str, dict[str, str]]:
+    from storyboard.engines import diffusion
+
+    return diffusion.CONTROLNETS
 
 
 def _drawn_encoder_default() -> str:
@@ -222,6 +244,9 @@ def _need(key: str, ref: str, chosen_by: str, base_dir, cache_dir) -> ModelNeed:
     include = f" --include '{where.path}/*'" if where.path and not Path(where.path).suffix else ""
     file = f" {where.path}" if where.path and Path(where.path).suffix else ""
     command = f"hf download {where.repo_id}{file}{include}"
+    if key == "controlnet" and not file:  # the two files the loader reads, not every variant
+        prefix = f"{where.path}/" if where.path else ""
+        command = f"hf download {where.repo_id} {prefix}config.json {prefix}diffusion_pytorch_model.safetensors"
     return ModelNeed(role, key, ref, chosen_by, path is not None, path, _disk_size(Path(path)) if path else size,
                      licence, None if path else command)
 
@@ -234,6 +259,10 @@ def _hub_present(key: str, where: "hub.HubRef", cache_dir) -> str | None:
         index = _cached(where.repo_id, "model_index.json", cache_dir)
         folder = Path(index).parent if index else None
         return str(folder) if folder and any((folder / "unet").glob("diffusion_pytorch_model*")) else None
+    if key == "controlnet":  # config.json + diffusion_pytorch_model weights (see hub.fetch_model)
+        config = _cached(where.repo_id, f"{where.path}/config.json" if where.path else "config.json", cache_dir)
+        folder = Path(config).parent if config else None
+        return str(folder) if folder and any(folder.glob("diffusion_pytorch_model*")) else None
     if where.path:  # a folder inside a repository: an image encoder
         config = _cached(where.repo_id, f"{where.path}/config.json", cache_dir)
         folder = Path(config).parent if config else None

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
+from storyboard.engines._geometry import cover_crop, image_box
 from storyboard.engines.base import CastMember, Identity, PanelRequest, Peel
 from storyboard.layout import Book, cast_boxes
 from storyboard.masks import region_mask
@@ -53,15 +54,27 @@ def plan_panels(
     identities: Mapping[str, Identity] | None = None,
     *,
     seed: int | None = None,
+    generation_size: Callable[[float], tuple[int, int]] | None = None,
 ) -> list[PanelRequest]:
     """One request per panel, in story order (scene, then panel).
 
     `identities` maps character ids to their embeddings (absent ids get none). `seed`
     overrides the script's `generation.seed`; panels with their own `seed` keep it.
+    `generation_size` maps a panel's aspect (print width / height) to the engine's drawing
+    size; the request then carries the cover-crop window of the panel (see `_geometry`).
+    Without it, panels are drawn at the layout's size for them, uncropped.
     """
     identities = identities or {}
     base_seed = _base_seed(story, seed)
-    sizes = {(s.scene, s.panel): (s.gen_width, s.gen_height) for s in book.slots()}
+    sizes, crops, aspects = {}, {}, {}
+    for slot in book.slots():
+        where = (slot.scene, slot.panel)
+        aspects[where] = slot.print_width / slot.print_height
+        if generation_size is None:
+            sizes[where], crops[where] = (slot.gen_width, slot.gen_height), None
+        else:
+            sizes[where] = generation_size(aspects[where])
+            crops[where] = cover_crop(*sizes[where], aspects[where])
     frames = {(s.scene, s.panel): s.frame_in_art for s in book.slots()}
     peels = tuple(_resolve_peel(story.base_dir, p.path, p.weight) for p in story.style.peels)
     style_prompt, negative = _style_text(story)
@@ -73,14 +86,17 @@ def plan_panels(
             raise ValueError(f"the book has no slot for {label}: it was laid out for another story")
         width, height = sizes[(s, p)]
         frame = frames[(s, p)]
-        staging = stage_panel(story, panel, width / height, frame)
-        cast = _cast(story, panel, identities, width, height, staging)
+        crop = crops[(s, p)]
+        # Staged in the panel's own aspect; masks are drawn on the whole generated image.
+        staging = stage_panel(story, panel, aspects[(s, p)] if crop else width / height, frame)
+        cast = _cast(story, panel, identities, width, height, staging, crop)
         requests.append(
             PanelRequest(
                 scene=s,
                 panel=p,
                 label=label,
                 prompt=_prompt(scene, panel, cast, style_prompt),
+                scene_prompt=_prompt(scene, panel, (), style_prompt),
                 negative_prompt=negative,
                 width=width,
                 height=height,
@@ -94,6 +110,7 @@ def plan_panels(
                 peels=peels,
                 # Art bleeding past the frame: where the frame is, for staging (see staging.py).
                 extra={"frame": frame} if frame != (0.0, 0.0, 1.0, 1.0) else {},
+                crop=crop,
             )
         )
     return requests
@@ -137,8 +154,14 @@ def _cast_phrase(member: CastMember, position) -> str:
     return _join([member.description or member.name, expression, member.pose, where])
 
 
+def _cast_phrase_of(character, entry) -> str:
+    """A member's regional prompt: who it is and how it looks here (its region says where)."""
+    expression = f"{entry.expression} expression" if entry.expression else ""
+    return _join([character.description or character.name or entry.id, expression, entry.pose])
+
+
 def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], width: int,
-          height: int, figures) -> tuple[CastMember, ...]:
+          height: int, figures, crop: tuple[int, int, int, int] | None) -> tuple[CastMember, ...]:
     members = []
     for entry, box, figure in zip(panel.cast, cast_boxes(panel), figures, strict=True):
         character = story.characters[entry.id]
@@ -157,7 +180,8 @@ def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], wi
                 identity=identity,
                 # A mask only steers an identity embedding; without one it would be dead
                 # weight (a full-size float array per member, hundreds in a long book).
-                mask=region_mask(body, width, height) if identity is not None else None,
+                mask=None if identity is None else region_mask(image_box(body, crop, width, height), width, height),
+                prompt=_cast_phrase_of(character, entry),
             )
         )
     return tuple(members)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 FORMATS = ("pdf", "cbz", "pages")
 DEFAULT_ENGINE = "diffusion"  # what a render uses when neither the call nor the script names one
 _WORKERS = max(1, min(8, os.cpu_count() or 1))  # threads finishing and encoding panels
+DEFAULT_MAX_SIDE = 1024  # engines without native sizes draw panels at most this long
 ProgressCallback = Callable[[int, int, "PanelRequest", str], None]  # done, total, request, status
 
 
@@ -47,6 +48,8 @@ class PanelRecord:
     status: str  # "generated" | "cached"
     seconds: float
     candidates: dict | None = None  # best-of-N: every candidate's seed and scores, and the kept seed
+    gen_size: tuple[int, int] = (0, 0)  # (width, height) the engine drew the panel at
+    print_size: tuple[int, int] = (0, 0)  # (width, height) of the panel's art at the page dpi
 
 
 @dataclass
@@ -138,12 +141,13 @@ def render(
     seed: int | None = None,
     cache: str | Path | bool | None = None,
     font: str | Path | None = None,
-    max_side: int = 1024,
+    max_side: int | None = None,
     library: Any = None,
     face_models: str | None = None,
     drawn_encoder: str | None = None,
     watermark: bool = True,
     upscale: str = "lanczos",
+    save_controls: str | Path | None = None,
     progress: ProgressCallback | None = None,
     allow_paths: Sequence[str | Path] | None = None,
     candidates: int | None = None,
@@ -169,6 +173,9 @@ def render(
     (default 1) with `gpus_per_worker` GPUs each (default 0), which build the engine from its
     name and options: an Engine object cannot go to Ray. Best-of-N panels are searched here.
     Raises MissingExtraError when Ray is not installed (the `ray` extra).
+    `max_side` caps the longer side of a generated panel; None: the engine's own sizes
+    (the diffusion engine: its model family's native sizes; otherwise 1024).
+    `save_controls` is a folder to write each panel's ControlNet image to, for inspection.
     """
     from storyboard import layout, plan
     from storyboard.cache import PanelCache
@@ -194,7 +201,7 @@ def render(
         raise GenerationError(f"the {runner.name} executor builds the engine on each worker from its name and "
                               "options: pass engine='draft' or 'diffusion' (with engine_options), not an Engine object")
     engine_obj = _engine(story, choose_engine(story, engine), engine_options or {})
-    book = layout.paginate(story, max_side=max_side)
+    book = layout.paginate(story, max_side=max_side or DEFAULT_MAX_SIDE)
     # What would fail while finishing panels fails now, before hours of generation.
     if watermark and getattr(engine_obj, "generative", True):
         _check_mark_room(story, book)
@@ -213,13 +220,21 @@ def render(
                              lambda kinds: _check_models(story, engine_options or {}, kinds) if diffusion else None)
     if diffusion:
         _check_models(story, engine_options or {}, {identity.kind for identity in identities.values()})
-    requests = plan.plan_panels(story, book, identities, seed=seed)
+    at_print_size = getattr(engine_obj, "renders_at_print_size", False)
+    sizer = None if at_print_size else getattr(engine_obj, "generation_size", None)
+    requests = plan.plan_panels(story, book, identities, seed=seed,
+                                generation_size=sizer and (lambda aspect: sizer(aspect, max_side)))
     best = _best_of(story, engine_obj, candidates)
     if best is not None:
         requests = [best.mark(r) for r in requests]
     print_sizes = {(s.scene, s.panel): (s.print_width, s.print_height) for s in book.slots()}
-    if getattr(engine_obj, "renders_at_print_size", False):
+    if at_print_size:
         requests = [_at_size(r, *print_sizes[(r.scene, r.panel)]) for r in requests]
+    prepare = getattr(engine_obj, "prepare", None)  # e.g. the diffusion engine's control images
+    if prepare is not None:
+        requests = [prepare(r) for r in requests]
+    if save_controls is not None:
+        _save_controls(story, requests, Path(save_controls))
 
     with contextlib.ExitStack() as stack:
         if runner is not executor:  # opened here, closed here (a Ray this render started is shut down)
@@ -271,7 +286,7 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
     for request in requests:
         where = (request.scene, request.panel)
         key = keys[where]
-        size = (request.width, request.height)
+        size = request.output_size
         jpeg = store.get_print(key, pkeys[where], print_sizes[where], size) if pkeys else None
         drawing = store.get_drawing(key, size) if vector else None
         if jpeg is not None:
@@ -285,7 +300,7 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
             continue
         if where not in panels.loaders:
             panels.loaders[where] = _stored(store, key, engine_obj, request, settings)
-        records[where] = _record(story, request, key, "cached", 0.0)
+        records[where] = _record(story, request, key, "cached", 0.0, print_sizes[where])
         if progress:
             progress(len(records), len(requests), request, "cached")
 
@@ -307,7 +322,7 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
                 if len(encoding) > 2 * _WORKERS:
                     done, future = encoding.popleft()
                     panels.jpegs[done] = future.result()
-            records[where] = _record(story, request, keys[where], "generated", seconds)
+            records[where] = _record(story, request, keys[where], "generated", seconds, print_sizes[where])
             if best is not None and where in best.records:
                 records[where] = dataclasses.replace(records[where], candidates=best.records[where])
             if progress:
@@ -526,6 +541,22 @@ def _best_of(story: "Story", engine: "Engine", candidates: int | None):
     return BestOf(story, n)
 
 
+def _save_controls(story: "Story", requests: list["PanelRequest"], folder: Path) -> None:
+    """Each panel's control image as `<scene id>-<panel number>.png` in `folder`."""
+    from PIL import Image
+
+    from storyboard.cache import _atomic_write
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for r in requests:
+            if r.control is not None:
+                path = folder / f"{story.scenes[r.scene].id}-{r.panel + 1:02d}.png"
+                _atomic_write(path, lambda fh, r=r: Image.fromarray(r.control).save(fh, format="PNG"))
+    except OSError as err:
+        raise ExportError(f"cannot write control images to {folder}: {err.strerror or err}") from None
+
+
 def _generate(engine: "Engine", todo: list["PanelRequest"], vector: bool = False, best=None, executor=None,
               spec=None) -> Iterable[tuple["PanelRequest", Any, float]]:
     """Yield panels as they are made (images, or drawings when `vector`), so each is cached
@@ -650,7 +681,7 @@ def _stored(store, key: str, engine: "Engine", request: "PanelRequest", settings
     from storyboard.cache import key_inputs
 
     def load() -> "Image.Image":
-        image = store.get(key, (request.width, request.height))
+        image = store.get(key, request.output_size)
         if image is None:
             image = engine.render(request)
             store.put(key, image, key_inputs(settings, request))
@@ -743,9 +774,10 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
                   panel_boxes=panel_boxes(book) if watermark else None, count=len(book.pages))
 
 
-def _record(story, request, key, status, seconds) -> PanelRecord:
+def _record(story, request, key, status, seconds, print_size) -> PanelRecord:
     return PanelRecord(request.scene, request.panel, story.scenes[request.scene].id, key, request.seed,
-                       status, round(seconds, 4))
+                       status, round(seconds, 4), gen_size=(request.width, request.height),
+                       print_size=tuple(print_size))
 
 
 def _script_hash(story: "Story") -> str:

@@ -294,6 +294,17 @@ class Generation(_Model):
     guidance: float | None = Field(None, ge=0, le=30)
     seed: int | None = Field(None, ge=0, lt=2**63)
     candidates: int | None = Field(None, ge=1, le=64)  # best-of-N per panel with identities (an extension)
+    composition: Literal["pose", "sketch", "none"] | None = None  # ControlNet input from the staging
+    controlnet: NonEmpty | None = None
+    control_scale: float | None = Field(None, ge=0, le=2)
+    refine: float | None = None  # second pass: 0 (off) or an upscale factor in [1, 4]
+
+    @field_validator("refine")
+    @classmethod
+    def _refine_scale(cls, value):
+        if value is not None and value != 0 and not 1 <= value <= 4:
+            raise ValueError("refine is 0 (off) or an upscale factor between 1 and 4, such as 1.5")
+        return value
 
 
 class Character(_Model):

@@ -36,6 +36,13 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--batch", type=int, help="panels generated together (same size and cast count)")
     g.add_argument("--candidates", type=int, metavar="N",
                    help="best-of-N: draw N seeds of each panel with identities, keep the most alike (default: 1)")
+    g.add_argument("--composition", choices=["pose", "sketch", "none"],
+                   help="ControlNet input from the staging: OpenPose skeletons, the draft's lines, or none "
+                        "(default: pose when a ControlNet is named or already downloaded)")
+    g.add_argument("--controlnet", metavar="REF", help="ControlNet weights: hub id or local folder/file")
+    g.add_argument("--control-scale", type=float, metavar="X", help="ControlNet conditioning scale (default 0.8)")
+    g.add_argument("--refine", type=float, metavar="X",
+                   help="second pass: upscale by X and redraw at strength 0.35 (0: off, the default)")
     g.add_argument("--library", help="character library folder (default: STORYBOARD_LIBRARY or per-user folder)")
     x = p.add_argument_group("executor (where uncached panels are drawn)")
     x.add_argument("--executor", default="local", metavar="WHERE",
@@ -48,9 +55,12 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     o.add_argument("--cache", metavar="DIR", help="panel cache folder (default: STORYBOARD_CACHE or per-user cache)")
     o.add_argument("--no-cache", action="store_true", help="neither read nor write the panel cache")
     o.add_argument("--font", help="TTF/OTF lettering font (overrides the script's style.font)")
-    o.add_argument("--max-side", type=int, default=1024, help="longest side of a generated panel in pixels")
+    o.add_argument("--max-side", type=int,
+                   help="cap on the longest side of a generated panel in pixels "
+                        "(default: the model family's native sizes)")
     o.add_argument("--upscale", default="lanczos",
                    help="bring panels to print resolution: lanczos, or a super-resolution model file / hub id")
+    o.add_argument("--save-controls", metavar="DIR", help="write each panel's control image to DIR")
     o.add_argument("--no-watermark", action="store_true", help="do not mark panels as machine-generated")
 
 
@@ -117,7 +127,7 @@ def edition(story, args):
 
 
 ENGINE_FLAGS = ("model", "face_adapter", "drawn_adapter", "fast_lora", "fast", "steps", "guidance",
-                "device", "dtype", "offload", "compile", "batch")
+                "device", "dtype", "offload", "compile", "batch", "composition", "controlnet", "control_scale", "refine")
 
 
 def check_flags(args) -> None:
@@ -158,6 +168,7 @@ def render_kwargs(args, story) -> dict:
         executor=args.executor,
         workers=args.workers,
         gpus_per_worker=args.gpus_per_worker,
+        save_controls=args.save_controls,
     )
 
 

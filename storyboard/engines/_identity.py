@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from storyboard.engines._adapters import ARCFACE_EACH, CLIP_HIDDEN, Variant
+from storyboard.engines._geometry import image_box
 from storyboard.engines.base import CastMember, PanelRequest
 from storyboard.errors import GenerationError
 from storyboard.masks import region_mask
@@ -58,7 +59,8 @@ def latent_mask(member: CastMember, request: PanelRequest, factor: int) -> np.nd
 
     mask = member.mask
     if mask is None:
-        mask = region_mask(member.box, request.width, request.height)
+        box = image_box(member.box, request.crop, request.width, request.height)
+        mask = region_mask(box, request.width, request.height)
     mask = np.asarray(mask, dtype=np.float32)
     if mask.shape != (request.height, request.width):
         raise GenerationError(

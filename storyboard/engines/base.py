@@ -57,6 +57,7 @@ class CastMember:
     expression: str = ""
     pose: str = ""
     identity: Identity | None = None  # None: no identity conditioning (draft engine, no refs)
+    prompt: str = ""  # this member's own words (description, expression, pose): its regional prompt
     mask: "np.ndarray | None" = None  # float32 (height, width) in [0, 1], feathered
 
 
@@ -77,7 +78,7 @@ class PanelRequest:
     label: str  # human name for messages, e.g. "scene 'storm' panel 2"
     prompt: str
     negative_prompt: str
-    width: int  # pixels, multiple of 8
+    width: int  # pixels, multiple of 8: the size the engine draws at
     height: int
     seed: int
     # Plain descriptive fields, used by the draft engine to sketch the blocking.
@@ -89,7 +90,24 @@ class PanelRequest:
     # Where each cast member's figure is (cast order): kind, pose, body and head boxes.
     staging: tuple["StagedFigure", ...] = ()
     peels: tuple[Peel, ...] = ()
+    # The panel's window of the drawn width x height image, (x0, y0, x1, y1) pixels, when the
+    # engine draws at a model's native size rather than the panel's aspect; None: all of it.
+    # Cast boxes stay in panel fractions; masks are drawn on the whole image.
+    crop: tuple[int, int, int, int] | None = None
+    # The prompt without the cast's words (action, framing, setting, style): with two or more
+    # cast members it applies everywhere and each member's `prompt` only inside its region.
+    scene_prompt: str = ""
+    # ControlNet input, uint8 (height, width, 3) at width x height; None: no spatial control.
+    control: "np.ndarray | None" = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def output_size(self) -> tuple[int, int]:
+        """(width, height) of the image the engine returns: the crop's, else the drawn size."""
+        if self.crop is None:
+            return self.width, self.height
+        x0, y0, x1, y1 = self.crop
+        return x1 - x0, y1 - y0
 
 
 @runtime_checkable
@@ -101,6 +119,8 @@ class Engine(Protocol):
     #   generative (True): makes machine-learning images, which get the invisible watermark
     #   uses_identities (True): wants each cast member's identity embedding
     #   renders_at_print_size (False): draws at the page's print resolution directly
+    # and optionally a method generation_size(aspect, max_side) -> (width, height): the size to
+    # draw a panel of that aspect at (render then cover-crops it to the panel's aspect).
 
     def settings(self) -> dict[str, Any]:
         """Everything about this engine that changes pixels (name, version, model ids and
@@ -109,5 +129,6 @@ class Engine(Protocol):
         ...
 
     def render(self, request: PanelRequest) -> "Image.Image":
-        """Draw one panel at exactly `request.width` x `request.height`."""
+        """Draw one panel at exactly `request.width` x `request.height`, then return its
+        `request.crop` window when one is set."""
         ...

@@ -32,14 +32,18 @@ stands in for the encoding of a blank image, which would need the image encoder)
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
+import math
 import warnings
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from storyboard import fingerprints, hub, weights
-from storyboard.engines import _adapters, _identity, _prompts, _recipes
+from storyboard.engines import _adapters, _controls, _geometry, _identity, _prompts, _recipes, _regional
 from storyboard.engines._device import resolve_device, resolve_dtype, torch_dtype
 from storyboard.engines.base import PanelRequest, Peel
 from storyboard.errors import GenerationError, require
@@ -65,7 +69,16 @@ DEFAULT_FAST_LORA = DEFAULTS["sd15"]["fast_lora"]
 
 FULL_STEPS, FULL_GUIDANCE = _recipes.FULL_STEPS, _recipes.FULL_GUIDANCE  # the model's own scheduler
 FACE_SCALE, DRAWN_SCALE = 0.8, 0.7  # IP-Adapter strength inside each member's mask
+CONTROL_SCALE = 0.8  # ControlNet conditioning scale: the pose leads, the identities still show
+REFINE_STRENGTH = 0.35  # second pass: img2img denoising strength (keeps the composition)
+# Default ControlNets per geometry family and composition mode (config.json +
+# diffusion_pytorch_model.safetensors at the repository root).
+CONTROLNETS = {
+    "sd1": {"pose": "lllyasviel/control_v11p_sd15_openpose", "sketch": "lllyasviel/control_v11p_sd15_scribble"},
+    "sdxl": {"pose": "xinsir/controlnet-openpose-sdxl-1.0", "sketch": "xinsir/controlnet-scribble-sdxl-1.0"},
+}
 
+_NO_CAP = 1 << 30  # generation_size without a --max-side
 _FAST = "fast"  # peft adapter names
 _FACEID = "faceid_0"  # the name diffusers gives the FaceID LoRA (FaceID is loaded first)
 
@@ -96,8 +109,18 @@ class DiffusionEngine:
         base_dir: str | Path | None = None,
         cache_dir: str | Path | None = None,
         revision: str | None = None,
+        composition: str | None = None,
+        controlnet: str | None = None,
+        control_scale: float | None = None,
+        refine: float | None = None,
         progress: Progress | None = None,
     ):
+        if composition is not None and composition not in _controls.MODES:
+            raise GenerationError(f"composition must be one of {', '.join(_controls.MODES)}, got '{composition}'")
+        if control_scale is not None and not 0 <= control_scale <= 2:
+            raise GenerationError(f"control scale must be between 0 and 2, got {control_scale}")
+        if refine is not None and refine != 0 and not 1 <= refine <= 4:
+            raise GenerationError(f"refine must be 0 (off) or an upscale between 1 and 4, got {refine}")
         if steps is not None and steps < 1:
             raise GenerationError(f"steps must be at least 1, got {steps}")
         if batch < 1:
@@ -118,10 +141,17 @@ class DiffusionEngine:
         self.base_dir = base_dir
         self.cache_dir = str(cache_dir) if cache_dir is not None else None
         self.revision = revision
+        self.composition, self.controlnet = composition, controlnet
+        self.control_scale = CONTROL_SCALE if control_scale is None else float(control_scale)
+        self.refine = float(refine or 0)
         self.progress = progress or (lambda message: None)
+        self._mode: str | None = None  # the resolved composition mode
+        self._control_pipe = None  # the ControlNet pipeline, sharing the base pipeline's modules
+        self._refine_pipes: dict[bool, Any] = {}  # img2img pipelines, by "with ControlNet"
         self._device: str | None = None
         self._dtype: str | None = None
         self._pipe = None
+        self._source: Path | None = None  # the fetched model folder or file
         self._family = ""
         self._specs: list[_identity.AdapterSpec] = []  # loaded IP-Adapters, in pipeline order
         self._peels: dict[str, str] = {}  # peel ref -> peft adapter name
@@ -161,6 +191,12 @@ class DiffusionEngine:
                 "drawn_adapter": self._fingerprint(self._ref("drawn_adapter")),
                 "fast_lora": self._fingerprint(self._ref("fast_lora")) if self.fast else None,
             },
+            "composition": self.composition_mode(),
+            "controlnet": self._controlnet_ref() if self.composition_mode() != "none" else None,
+            "control_scale": self.control_scale if self.composition_mode() != "none" else None,
+            "refine": self.refine,
+            "refine_strength": REFINE_STRENGTH if self.refine else None,
+            "regional_prompts": True,  # panels with two or more cast members (see _regional)
         }
 
     def _fingerprint(self, ref: str) -> str:
@@ -173,8 +209,41 @@ class DiffusionEngine:
                                         revision=self.revision, index_only=True)
             self._family = _family(source, self.model)
 
+    def composition_mode(self) -> str:
+        """'pose', 'sketch' or 'none'. Unset, it is 'pose' when a ControlNet is named or the
+        family's default OpenPose ControlNet is already downloaded, else 'none' (a default
+        render never starts a 1.5-2.5 GB download of its own)."""
+        if self._mode is None:
+            mode = self.composition
+            if mode is None:
+                default = CONTROLNETS.get(self.geometry_family(), {}).get("pose")
+                mode = "pose" if self.controlnet or (default and hub.is_cached(default, cache_dir=self.cache_dir)) else "none"
+            self._mode = mode
+        return self._mode
+
+    def prepare(self, request: PanelRequest) -> PanelRequest:
+        """`request` with its control image (see `_controls`), drawn at its generation size:
+        part of the panel's cache key."""
+        image = _controls.control_image(request, self.composition_mode())
+        if image is None:
+            return request
+        return dataclasses.replace(request, control=np.asarray(image, dtype=np.uint8))
+
     def render(self, request: PanelRequest):
         return self.render_batch([request])[0]
+
+    def generation_size(self, aspect: float, max_side: int | None = None) -> tuple[int, int]:
+        """The model family's supported (width, height) nearest `aspect`, the longer side
+        capped at `max_side` (see `_geometry`). Fetches the model (not its weights' loading)."""
+        return _geometry.generation_size(self.geometry_family(), aspect, max_side or _NO_CAP)
+
+    def geometry_family(self) -> str:
+        """'sd1', 'sd2' or 'sdxl': which table of native sizes the base model draws at."""
+        if self._source is None:  # only model_index.json of a hub model (settings stay cheap)
+            index = hub.fetch_pipeline(self.model, base_dir=self.base_dir, cache_dir=self.cache_dir,
+                                       revision=self.revision, index_only=True)
+            return _geometry_family(index, self.model)
+        return _geometry_family(self._source, self.model)
 
     def render_batch(self, requests: list[PanelRequest]) -> list:
         """Images for `requests`, in order. Panels of the same size, identity counts, prompt
@@ -213,7 +282,7 @@ class DiffusionEngine:
         with _quiet():  # importing the pipelines makes transformers log about torchvision
             diffusers.StableDiffusionPipeline, diffusers.StableDiffusionXLPipeline  # noqa: B018
         self.progress(f"loading model {self.model}")
-        source = hub.fetch_pipeline(self.model, base_dir=self.base_dir, cache_dir=self.cache_dir, revision=self.revision)
+        source = self._fetch_model()
         self._family = _family(source, self.model)
         if self.fast:
             self._recipe()  # a recipe the family lacks fails before the model loads
@@ -248,10 +317,76 @@ class DiffusionEngine:
                 self._pipe = None  # never draw with a half-loaded engine
                 raise
 
+    def _fetch_model(self) -> Path:
+        if self._source is None:
+            self._source = hub.fetch_pipeline(self.model, base_dir=self.base_dir, cache_dir=self.cache_dir,
+                                              revision=self.revision)
+        return self._source
+
     def _place(self) -> None:
         """Cache where inputs go: both properties walk every parameter (~0.1 s per panel)."""
         self._exec_device = self._pipe._execution_device
         self._unet_dtype = self._pipe.unet.dtype
+
+    def _controlnet_ref(self) -> str:
+        if self.controlnet:
+            return self.controlnet
+        family, mode = self.geometry_family(), self.composition_mode()
+        ref = CONTROLNETS.get(family, {}).get(mode)
+        if ref is None:
+            raise GenerationError(f"composition '{mode}': no default ControlNet for {family} models; name one with --controlnet")
+        return ref
+
+    def _ensure_control(self):
+        """The ControlNet pipeline: the base pipeline's modules (with their IP-Adapters and
+        LoRAs) plus the ControlNet, loaded on the first panel that has a control image."""
+        if self._control_pipe is not None:
+            return self._control_pipe
+        diffusers = require("diffusers", "diffusion")
+        ref = self._controlnet_ref()
+        path = hub.fetch_model(ref, base_dir=self.base_dir, cache_dir=self.cache_dir, revision=self.revision)
+        self.progress(f"loading ControlNet {ref}")
+        dtype = torch_dtype(self._dtype)
+        with _quiet(), _load_errors(f"ControlNet '{ref}'"):
+            if path.is_file():
+                controlnet = diffusers.ControlNetModel.from_single_file(str(path), torch_dtype=dtype)
+            else:
+                controlnet = diffusers.ControlNetModel.from_pretrained(str(path), torch_dtype=dtype)
+        cross = self._pipe.unet.config.cross_attention_dim
+        if controlnet.config.cross_attention_dim != cross:
+            raise GenerationError(f"ControlNet '{ref}' does not fit the base model '{self.model}' "
+                                  f"(cross-attention width {controlnet.config.cross_attention_dim}, the model's {cross})")
+        cls = diffusers.StableDiffusionXLControlNetPipeline if self._family == "sdxl" else diffusers.StableDiffusionControlNetPipeline
+        with _quiet():
+            pipe = cls.from_pipe(self._pipe, controlnet=controlnet)
+        self._settle(pipe)
+        self._control_pipe = pipe
+        return pipe
+
+    def _refine_pipe(self, control: bool):
+        """The img2img pipeline of the second pass, sharing every module with the first."""
+        if control not in self._refine_pipes:
+            diffusers = require("diffusers", "diffusion")
+            xl = self._family == "sdxl"
+            if control:
+                cls = diffusers.StableDiffusionXLControlNetImg2ImgPipeline if xl else diffusers.StableDiffusionControlNetImg2ImgPipeline
+                source = self._ensure_control()
+            else:
+                cls = diffusers.StableDiffusionXLImg2ImgPipeline if xl else diffusers.StableDiffusionImg2ImgPipeline
+                source = self._pipe
+            with _quiet():
+                pipe = cls.from_pipe(source)
+            self._settle(pipe)
+            self._refine_pipes[control] = pipe
+        return self._refine_pipes[control]
+
+    def _settle(self, pipe) -> None:
+        """Put a derived pipeline where the base one is (offload hooks are per pipeline)."""
+        pipe.set_progress_bar_config(disable=True)
+        if self.offload and self._device.split(":")[0] != "cpu":
+            pipe.enable_model_cpu_offload(device=self._device)
+        else:
+            pipe.to(self._device)
 
     def _ref(self, key: str) -> str:
         if key == "fast_lora" and not self.refs[key]:
@@ -352,8 +487,9 @@ class DiffusionEngine:
     def _group_key(self, request: PanelRequest) -> tuple:
         tok = self._pipe.tokenizer
         chunks = _prompts.chunks_needed(tok, request.prompt) if self._family == "sd15" else 1
+        regional = _regional.applies(request) and _regional.layout(tok, self._family, request, _prompts.chunks_needed)
         return (request.width, request.height, _identity.signature(request), _identity.shapes(request), chunks,
-                request.peels)
+                request.peels, request.control is not None, regional)
 
     def _generate_guarded(self, requests: list[PanelRequest]) -> list:
         torch = require("torch", "diffusion")
@@ -379,9 +515,6 @@ class DiffusionEngine:
         )
 
     def _generate(self, requests: list[PanelRequest]) -> list:
-        import torch
-
-        pipe = self._pipe
         first = requests[0]
         for r in requests:
             if r.width % 8 or r.height % 8:
@@ -391,7 +524,22 @@ class DiffusionEngine:
             self._ensure_adapters(kinds)
         self._ensure_peels(first.peels)
         self._set_adapters(first, kinds)
+        control = first.control is not None
+        images = self._run(self._ensure_control() if control else self._pipe, requests)
+        if self.refine:
+            # The second pass: the first image upscaled, then redrawn at low strength with
+            # the same identities, masks and control at the larger size.
+            larger = [_scaled(r, self.refine) for r in requests]
+            images = [image.resize((r.width, r.height), _lanczos()) for image, r in zip(images, larger)]
+            images = self._run(self._refine_pipe(control), larger, init=images)
+            requests = larger
+        return [_crop(image, r.crop) for image, r in zip(images, requests)]
 
+    def _run(self, pipe, requests: list[PanelRequest], init: list | None = None) -> list:
+        """One pipeline call for `requests` (same size); `init`: img2img from these images."""
+        import torch
+
+        first = requests[0]
         cfg = self.guidance > 1 and pipe.unet.config.time_cond_proj_dim is None
         kwargs: dict[str, Any] = {}
         if self._specs:
@@ -413,16 +561,35 @@ class DiffusionEngine:
             kwargs["ip_adapter_image_embeds"] = embeds
             if any(m is not None for m in masks):
                 kwargs["cross_attention_kwargs"] = {"ip_adapter_masks": masks}
-        kwargs.update(self._prompt_kwargs(requests, cfg))
+        regional = contextlib.nullcontext()
+        if _regional.applies(first):
+            prompts, spans, length = _regional.encode(pipe, self._family, requests, cfg, self._exec_device,
+                                                      self._unet_dtype, _prompts.chunks_needed, _prompts.encode_chunked)
+            kwargs.update(prompts)
+            masks = torch.from_numpy(np.stack([_regional.latent_masks(r, pipe.vae_scale_factor) for r in requests]))
+            state = _regional.State(masks.to(self._exec_device), spans, length, len(requests) if cfg else 0)
+            regional = _regional.installed([pipe.unet, getattr(pipe, "controlnet", None)], state)
+        else:
+            kwargs.update(self._prompt_kwargs(requests, cfg))
+        single = len(requests) == 1
+        if first.control is not None:
+            controls = [_control_at(r) for r in requests]
+            kwargs["control_image" if init is not None else "image"] = controls[0] if single else controls
+            kwargs["controlnet_conditioning_scale"] = self.control_scale
+        if init is not None:
+            kwargs["image"] = init[0] if single else init
+            kwargs["strength"] = REFINE_STRENGTH
+            steps = math.ceil(self.steps / REFINE_STRENGTH)  # img2img runs steps x strength of them
+        else:
+            kwargs["height"], kwargs["width"] = first.height, first.width
+            steps = self.steps
         generators = [torch.Generator("cpu").manual_seed(r.seed) for r in requests]
-        with _quiet(), _per_panel_embeds(pipe, len(requests) > 1):
+        with _quiet(), _per_panel_embeds(pipe, not single), regional:
             result = pipe(
-                height=first.height,
-                width=first.width,
-                num_inference_steps=self.steps,
+                num_inference_steps=steps,
                 guidance_scale=self.guidance,
-                **(self._recipe().call_kwargs(self.steps) if self.fast else {}),
-                generator=generators if len(generators) > 1 else generators[0],
+                **(self._recipe().call_kwargs(self.steps) if self.fast and init is None else {}),
+                generator=generators[0] if single else generators,
                 **kwargs,
             )
         return result.images
@@ -531,6 +698,57 @@ def _family(source: Path, ref: str) -> str:
     except Exception as err:  # SafetensorError for a damaged or empty file, OSError for an unreadable one
         raise GenerationError(f"model '{ref}': {source} is not a readable .safetensors file ({_first_line(err)})") from None
     return "sdxl" if any(k.startswith("conditioner.embedders.1") for k in keys) else "sd15"
+
+
+def _geometry_family(source: Path, ref: str) -> str:
+    """'sdxl'; 'sd2' for SD 2.x 768 models (OpenCLIP text encoder, 96-latent UNet); else 'sd1'
+    (SD 1.x, and SD 2.x base models, which were trained at 512x512)."""
+    if _family(source, ref) == "sdxl":
+        return "sdxl"
+    if source.is_dir():
+        config = source / "unet" / "config.json"
+        unet = json.loads(config.read_text()) if config.is_file() else {}
+        wide = unet.get("cross_attention_dim") == 1024 and (unet.get("sample_size") or 0) >= 96
+        return "sd2" if wide else "sd1"
+    from safetensors import safe_open
+
+    with safe_open(str(source), framework="np") as f:
+        return "sd2" if any(k.startswith("cond_stage_model.model.") for k in f.keys()) else "sd1"
+
+
+def _crop(image, crop):
+    return image if crop is None else image.crop(crop)
+
+
+def _lanczos():
+    from PIL import Image
+
+    return Image.Resampling.LANCZOS
+
+
+def _scaled(request: PanelRequest, factor: float) -> PanelRequest:
+    """`request` at `factor` times its size (sides multiples of 8), its masks resampled there."""
+    from PIL import Image
+
+    width, height = (max(8, round(v * factor / 8) * 8) for v in (request.width, request.height))
+
+    def larger(mask):
+        image = Image.fromarray(np.asarray(mask, dtype=np.float32)).resize((width, height), Image.Resampling.BILINEAR)
+        return np.asarray(image, dtype=np.float32)
+
+    cast = tuple(m if m.mask is None else dataclasses.replace(m, mask=larger(m.mask)) for m in request.cast)
+    crop = _geometry.scale_crop(request.crop, width / request.width, height / request.height)
+    return dataclasses.replace(request, width=width, height=height, cast=cast, crop=crop)
+
+
+def _control_at(request: PanelRequest):
+    """The request's control image as PIL at the request's size (the second pass is larger)."""
+    from PIL import Image
+
+    image = Image.fromarray(request.control)
+    if image.size != (request.width, request.height):
+        image = image.resize((request.width, request.height), Image.Resampling.NEAREST)
+    return image
 
 
 def _out_of_memory(err: BaseException) -> bool:

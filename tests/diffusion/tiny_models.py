@@ -393,6 +393,23 @@ def build_lora(path: Path, unet, *, seed: int = 3, rank: int = 4, scale: float =
     return path
 
 
+def build_controlnet(folder: Path, model: Path, *, seed: int = 7) -> Path:
+    """A ControlNet made from the pipeline's UNet (`ControlNetModel.from_unet`), saved in the
+    published repositories' layout (config.json + diffusion_pytorch_model.safetensors). Its
+    zero-initialised output convolutions get random weights, so the control shows."""
+    from diffusers import ControlNetModel, UNet2DConditionModel
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel.from_pretrained(model / "unet")
+    net = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(8, 8, 16, 16))
+    with torch.no_grad():
+        embedding = [m for m in net.controlnet_cond_embedding.modules() if isinstance(m, torch.nn.Conv2d)]
+        for conv in [*net.controlnet_down_blocks, net.controlnet_mid_block, *embedding]:
+            conv.weight.normal_(0, 0.3)
+    net.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
 def build_all(root: Path, *, full_size: bool = False) -> dict[str, Path]:
     """Everything the engine needs, under `root`: {"model", "face", "drawn", "lcm", "peel", "bad_peel"}.
 
