@@ -210,6 +210,20 @@ def _preset(value: str | None) -> str | None:
 Text = Annotated[str, BeforeValidator(_yaml.as_written)]
 NonEmpty = Annotated[str, Field(min_length=1), BeforeValidator(_yaml.as_written)]
 ModelRef = Annotated[NonEmpty | None, AfterValidator(_model_ref)]
+
+MAX_LETTERED = 1500  # characters in one line, caption, SFX or action: ~250 words, more than a page holds
+
+
+def _letterable(value: str) -> str:
+    """Text that is lettered on the page has a bound: beyond it no balloon fits, and laying it
+    out would take minutes (a script is untrusted input)."""
+    if len(value) > MAX_LETTERED:
+        raise ValueError(f"{len(value)} characters: at most {MAX_LETTERED} are lettered in one piece; "
+                         "split it across lines or panels")
+    return value
+
+
+Lettered = Annotated[NonEmpty, AfterValidator(_letterable)]
 PageSizeValue = Annotated[Union[str, tuple[float, float]], BeforeValidator(_page_size)]
 Position = Annotated[Union[str, Box, None], BeforeValidator(_position)]
 
@@ -365,7 +379,7 @@ class Line(_Model):
     """One dialogue entry: normalised from `{speaker: text}` or `{speaker: {text, kind}}`."""
 
     speaker: NonEmpty
-    text: NonEmpty
+    text: Lettered
     kind: DialogueKind = "speech"
     off: bool = False  # spoken from out of the frame: the tail points out of the panel
 
@@ -387,13 +401,13 @@ class Line(_Model):
 
 
 class Panel(_Model):
-    action: NonEmpty
+    action: Lettered
     shot: Shot = "medium"
     angle: Angle = "eye-level"
     cast: list[CastEntry] = Field(default_factory=list, max_length=MAX_CAST)
     dialogue: list[Line] = []
-    caption: Text | None = None
-    sfx: list[NonEmpty] = []
+    caption: Annotated[Text, AfterValidator(_letterable)] | None = None
+    sfx: list[Lettered] = []
     size: PanelSize = "normal"
     seed: int | None = Field(None, ge=0, lt=2**63)
     prompt: Text | None = None

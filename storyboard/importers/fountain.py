@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyboard.errors import require
+from storyboard.errors import StoryboardError, require
 
 NOTE = re.compile(r"\[\[(.*?)\]\]", re.S)
 MARK_OPEN, MARK_CLOSE = "\u27e6", "\u27e7"  # notes survive parsing inside these brackets
@@ -77,6 +77,8 @@ def import_fountain(text: str, *, default_title: str = "Untitled") -> str:
     builder = _Builder()
     for paragraph in play.paragraphs:
         builder.add(paragraph, types)
+    if not any(scene.panels for scene in builder.scenes):
+        raise StoryboardError("no action or dialogue in the screenplay: nothing to make panels of")
     title = " ".join(play.title_page.get("Title", [])) or default_title
     author = " ".join(play.title_page.get("Author", []) or play.title_page.get("Authors", [])
                       or play.title_page.get("Credit", []))

@@ -87,3 +87,10 @@ def test_a_screenplay_with_no_scene_heading_and_no_title_page(tmp_path):
     assert main(["import", str(source), "-o", str(tmp_path / "bare.yaml")]) == 0
     story = load_story(tmp_path / "bare.yaml")
     assert story.title == "bare" and story.scenes[0].panels[0].dialogue[0].text == "Hello?"
+
+
+def test_an_empty_screenplay_is_refused(tmp_path, capsys):
+    source = tmp_path / "empty.fountain"
+    source.write_text("Title: Nothing\n\n")
+    assert main(["import", str(source), "-o", str(tmp_path / "e.yaml")]) == 2
+    assert "no action or dialogue" in capsys.readouterr().err and not (tmp_path / "e.yaml").exists()
