@@ -160,8 +160,9 @@ def render(
     `engine` is "draft", "diffusion" or an Engine object; None takes the script's
     `generation.engine`, else "diffusion" (the same precedence as the command line: see
     `choose_engine`). `engine_options` override the script's `generation` settings for a named
-    engine. `cache` is a folder, None for the
-    default folder, or False for none. Panels are generated once however many outputs.
+    engine. `cache` is a folder, an fsspec URL
+    (`file://`, `memory://`, `s3://`...: see `storyboard.remote_cache`), None for the default
+    folder, or False for none. Panels are generated once however many outputs.
     `allow_paths` are folders besides the script's own that the files a script names
     (references, font, peels, local models) may lie in, when `story` is a path; a `Story`
     was checked when it was loaded (see `storyboard.paths`).
@@ -242,7 +243,9 @@ def render(
         if cache is False:  # no cache, but panels wait on disk, not in memory, for the export
             store = PanelCache(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-panels-")))
         else:
-            store = PanelCache(None if cache in (None, True) else cache)
+            from storyboard.remote_cache import RemotePanelCache, is_url
+
+            store = RemotePanelCache(cache) if is_url(cache) else PanelCache(None if cache in (None, True) else cache)
             store.prepare()  # a cache root that is a file fails here, before any panel
         return _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash,
                        stack=stack, started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress, best=best,

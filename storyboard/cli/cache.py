@@ -13,8 +13,13 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from storyboard.cache import PanelCache
+    from storyboard.cache import PanelCache, default_root
+    from storyboard.errors import StoryboardError
+    from storyboard.remote_cache import is_url
 
+    if is_url(args.cache):  # a shared store is listed and emptied with its own tools
+        raise StoryboardError(f"storyboard cache {args.action} works on a local cache folder, not {args.cache}; "
+                              f"this machine's copies of its entries are under {default_root() / 'remote'}")
     cache = PanelCache(args.cache)
     if args.action == "clear":
         removed = cache.clear()
