@@ -152,7 +152,12 @@ class RayExecutor:
         self._check_room()
         worker = ray.remote(max_restarts=RESTARTS, max_task_retries=RESTARTS)(_Worker)
         actors = [worker.options(num_cpus=1, num_gpus=self.gpus).remote(*spec) for _ in range(self.workers)]
-        for problem in ray.get([a.problem.remote(settings) for a in actors]):
+        try:
+            problems = ray.get([a.problem.remote(settings) for a in actors])
+        except ray.exceptions.RayError as err:  # e.g. a worker without storyboard cannot even load the actor
+            self._kill(actors)
+            raise GenerationError(f"a Ray worker cannot start: {_first_line(err)}") from None
+        for problem in problems:
             if problem:
                 self._kill(actors)
                 raise GenerationError(f"a Ray worker cannot draw this render's panels: {problem}")
@@ -174,7 +179,7 @@ class RayExecutor:
         its chunk comes back. `spec` is (engine name, options) to build the engine from."""
         if not todo:
             return
-        actors, pool = self._pool(spec, engine.settings())
+        _, pool = self._pool(spec, engine.settings())
         size = _batch(engine)
         chunks = [list(range(i, min(i + size, len(todo)))) for i in range(0, len(todo), size)]
         ray = self.ray
