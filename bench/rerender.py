@@ -33,7 +33,7 @@ from _story import write_story  # noqa: E402
 from pages import StageClock, timed_stages  # noqa: E402
 
 GOAL_S = 2.0
-WARM_STAGES = ("validate", "paginate", "plan", "cache read", "finish", "lettering", "PDF")
+WARM_STAGES = ("validate", "paginate", "plan", "cache read", "finish", "lettering", "lettering report", "PDF")
 HEAVY = ("torch", "diffusers", "transformers", "cv2", "insightface", "onnxruntime", "accelerate", "peft")
 STORYBOARD = [sys.executable, "-m", "storyboard"]
 
