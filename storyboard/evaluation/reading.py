@@ -33,7 +33,10 @@ def evaluate_output(target: Path, judges: Judges, *, script: Path | None = None,
     if manifest.get("script_hash") and manifest["script_hash"] != "sha256:" + hashlib.sha256(script.read_bytes()).hexdigest():
         notes.append(f"the script {script} changed since this output was rendered: boxes may be off")
     story = load_story(script)
-    book = layout.paginate(story, max_side=int(manifest.get("settings", {}).get("max_side", 1024)))
+    from storyboard.render import DEFAULT_MAX_SIDE
+
+    # The same layout the render made: its --max-side cap, or the default when it had none.
+    book = layout.paginate(story, max_side=manifest.get("settings", {}).get("max_side") or DEFAULT_MAX_SIDE)
     engine = (manifest.get("engine") or {}).get("name", "unknown")
     draft = engine == "draft"
     if draft:

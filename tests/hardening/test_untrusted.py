@@ -133,11 +133,14 @@ def test_the_engine_hands_diffusers_tensors_it_unpickled_safely(tmp_path):
     torch.save({"w": _WritesMarker(marker)}, evil)
     torch.save({"lora.down.weight": torch.ones(2, 2)}, good)
 
-    class Pipe:
+    class Pipe:  # the two diffusers calls `_load_lora` makes
         calls = []
 
         def load_lora_weights(self, source, **kwargs):
             self.calls.append((source, kwargs))
+
+        def get_list_adapters(self):
+            return {"unet": [kwargs["adapter_name"] for _, kwargs in self.calls]}
 
     engine = DiffusionEngine(base_dir=tmp_path)
     engine._pipe = Pipe()
