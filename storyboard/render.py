@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from storyboard.engines.base import Engine, Identity, PanelRequest
     from storyboard.script import Story
 
-FORMATS = ("pdf", "cbz", "pages")
+FORMATS = ("pdf", "cbz", "pages", "webtoon", "animatic", "shotlist")
 DEFAULT_ENGINE = "diffusion"  # what a render uses when neither the call nor the script names one
 _WORKERS = max(1, min(8, os.cpu_count() or 1))  # threads finishing and encoding panels
 DEFAULT_MAX_SIDE = 1024  # engines without native sizes draw panels at most this long
@@ -102,12 +102,17 @@ def output_format(path: str | Path) -> str:
                       ".csv (shot list), a folder named *.webtoon, or a folder for PNG pages")
 
 
-def _check_outputs(outputs: Sequence[str | Path]) -> list[tuple[Path, str]]:
+def _check_outputs(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, str]]:
+    """Each output as (path, format). An output is a path, whose name says its format
+    (`output_format`), or a (path, format) pair naming one of FORMATS (`--format`)."""
     checked = []
     for out in outputs:
+        out, fmt = out if isinstance(out, tuple) else (out, None)
         if not str(out).strip():
             raise ExportError("an output path is empty: give file.pdf, file.cbz or a folder/ for PNG pages")
-        fmt = output_format(out)
+        if fmt is not None and fmt not in FORMATS:
+            raise ExportError(f"unknown output format '{fmt}': use one of {', '.join(FORMATS)}")
+        fmt = fmt or output_format(out)
         path = Path(out)
         folder = fmt in FOLDER_FORMATS
         parent = path if folder else path.parent
@@ -193,7 +198,7 @@ def render(
     if not isinstance(story, Story):
         story = load_story(story, allow_paths=allow_paths)
     script_hash = _script_hash(story)  # of the script as read, whatever happens to the file meanwhile
-    targets = _check_outputs([out] if isinstance(out, (str, Path)) else list(out))
+    targets = _check_outputs([out] if isinstance(out, (str, Path, tuple)) else list(out))
     if not targets:
         raise ExportError("no output given")
 

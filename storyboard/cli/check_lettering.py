@@ -37,10 +37,10 @@ def run(args) -> int:
         if not isinstance(panels, list) or any("lettering" not in p for p in panels):
             raise KeyError("lettering")
     except FileNotFoundError:
-        print(f"storyboard: error: no manifest beside {args.output} ({path.name}): render it first", file=sys.stderr)
+        print(f"error: no manifest beside {args.output} ({path.name}): render it first", file=sys.stderr)
         return 2
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
-        print(f"storyboard: error: {path} has no lettering report: render it again with this version", file=sys.stderr)
+        print(f"error: {path} has no lettering report: render it again with this version", file=sys.stderr)
         return 2
     problems = check(panels, rtl=manifest.get("reading") == "rtl")
     for problem in problems:

@@ -79,6 +79,8 @@ def register(sub) -> None:
                    help="output: file.pdf, file.cbz, a folder (ending in /) of PNG pages, a webtoon strip "
                         "folder (name.webtoon/), an animatic (file.mp4) or a shot list (file.csv); repeatable "
                         "(default: SCRIPT name with .pdf, in the current folder)")
+    p.add_argument("--format", choices=("pdf", "cbz", "pages", "webtoon", "animatic", "shotlist"),
+                   help="the format of every -o, whatever its name says (e.g. --format webtoon -o strip/)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object instead of the summary line")
     add_allow_path_argument(p)
     add_translation_arguments(p)
@@ -181,6 +183,8 @@ def run(args) -> int:
     source = load_story(args.script, allow_paths=args.allow_path)
     story = edition(source, args)
     outputs = args.output or [default_output(args.script, story, source)]
+    if args.format:
+        outputs = [(out, args.format) for out in outputs]
     with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
         result = render(story, out=outputs, progress=progress, **render_kwargs(args, story))
     for warning in result.warnings:

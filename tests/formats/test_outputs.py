@@ -122,3 +122,17 @@ def test_frame_follows_the_frame_aspect(tmp_path):
                         else text.replace("page:\n", f'page:\n  frame_aspect: "{aspect}"\n', 1))
         story = load_story(path)
         assert frame_size(story)[:2] == expected, aspect
+
+
+def test_format_flag_makes_any_folder_a_webtoon(tmp_path, capsys):
+    from storyboard.cli import main
+
+    script = small(SHEET, tmp_path)
+    out = tmp_path / "strip"
+    assert main(["render", str(script), "--engine", "draft", "--format", "webtoon", "-o", str(out),
+                 "--cache", str(tmp_path / "c")]) == 0
+    record = json.loads((out / "strip.json").read_text())
+    assert record["width"] == 800 and (out / record["images"][0]["file"]).is_file()
+    assert not list(out.glob("page-*.png"))
+    with pytest.raises(storyboard.errors.ExportError, match="unknown output format 'gif'"):
+        storyboard.render(script, engine="draft", out=(tmp_path / "x", "gif"), cache=tmp_path / "c")
