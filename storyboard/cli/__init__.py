@@ -60,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
             import os
 
             os.environ["STORYBOARD_VERBOSE"] = "1"
+        from storyboard._signals import held
+
+        with held():  # pydantic-core's initialisation cannot take a KeyboardInterrupt
+            import storyboard.script  # noqa: F401  (every command that reads a script needs it)
         try:
             code = args.func(args)
         except StoryboardError as err:

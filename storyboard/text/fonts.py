@@ -16,15 +16,13 @@ Sans CJK ships only its Regular weight (20 MB a weight); its bold is emboldened 
 
 from __future__ import annotations
 
-import signal
-import threading
 import unicodedata
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from storyboard._signals import held as signals_held
 from storyboard.errors import ExportError
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
@@ -100,7 +98,7 @@ class Face:
         ops = self._outlines.get(gid)
         if ops is None:
             pen = _Recorder()
-            with _signals_held():
+            with signals_held():  # a stop signal inside HarfBuzz's callbacks would be swallowed
                 self.hb_font.draw_glyph_with_pen(gid, pen)
             ops = self._outlines[gid] = tuple(pen.ops)
         return ops
@@ -136,22 +134,6 @@ class Face:
             cached = self._ft[gid] = (np.asarray(xy, dtype=np.float64).reshape(-1, 2),
                                       np.asarray(tags, dtype=np.uint8), tuple(ends))
         return cached
-
-
-@contextmanager
-def _signals_held():
-    """Hold SIGINT/SIGTERM while HarfBuzz calls back into Python: the command turns them into
-    KeyboardInterrupt, which raised inside a C callback is printed as a traceback and
-    swallowed, leaving a half-drawn glyph cached and the render running. Held, the signal
-    arrives as soon as the call returns. (Signals reach Python handlers in the main thread.)"""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class _Recorder:
