@@ -137,7 +137,7 @@ def score_panel(rgb: np.ndarray, cast: list[tuple[str, tuple[float, float, float
     gets similarity None). `to_pt(box_px)` maps a pixel box to page points for `box_pt`."""
     from scipy.optimize import linear_sum_assignment
 
-    from storyboard.evaluation.judges import FACE_THRESHOLD, copy_paste
+    from storyboard.evaluation.judges import copy_paste
 
     to_pt = to_pt or (lambda box: [float(v) for v in box])
     faces_cast = [cid for cid, _ in cast if cid in references and references[cid].kind == "face"]

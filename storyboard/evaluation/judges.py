@@ -21,8 +21,6 @@ import numpy as np
 
 from storyboard.errors import MissingExtraError, require
 
-FACE_THRESHOLD = 0.6  # dlib's usual same-person distance
-
 
 @dataclass(frozen=True)
 class Face:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from storyboard.errors import ExportError
+from storyboard.export import _umask
 
 PAGE_NAME = re.compile(r"page-\d{3,}\.png")
 _PAGE_TEMP = re.compile(r"\.page-\d{3,}\.png\.[A-Za-z0-9_]+\.png")  # `atomic_path`'s name while one is written
@@ -272,12 +273,6 @@ def _unlink_regular(path: Path) -> None:
             os.unlink(path)
     except FileNotFoundError:
         pass
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 __all__ = ["PAGE_NAME", "check_folder", "exchange", "listed_pages", "owned_pages", "real_folder", "replaced_folder"]

@@ -9,8 +9,8 @@ The strip is cut into numbered images no taller than `webtoon.max_height` (1280 
 default), never through a balloon, caption or sound effect, preferably in a gap.
 
 The output folder holds `001.png`, `002.png`, ..., `full.png` (the whole strip) and
-`strip.json` (sizes and cut positions). It is written beside the target and swapped in with
-renames, so a reader sees the old strip or the new one, never a mix.
+`strip.json` (sizes and cut positions). It is written beside the target and swapped in whole
+(`export.folder.exchange`), so a reader sees the old strip or the new one, never a mix.
 """
 
 from __future__ import annotations
@@ -146,22 +146,26 @@ class _swapped_in:
         if err is not None:
             shutil.rmtree(self.work, ignore_errors=True)
             return False
+        from storyboard.export import _umask
+        from storyboard.export.folder import exchange
+
         old = None
         try:
             os.chmod(self.work, 0o777 & ~_umask())
             if self.target.exists():
-                old = self.target.with_name(f"{self.work.name}.old")
-                os.rename(self.target, old)
-            os.rename(self.work, self.target)
+                # One atomic swap where the system has it (the page folders' mechanism), so a
+                # reader never finds the path missing; else rename the old strip away first.
+                if exchange(self.work, self.target):
+                    old = self.work
+                else:
+                    old = self.target.with_name(f"{self.work.name}.old")
+                    os.rename(self.target, old)
+                    os.rename(self.work, self.target)
+            else:
+                os.rename(self.work, self.target)
         except OSError as error:
             shutil.rmtree(self.work, ignore_errors=True)
             raise ExportError(f"cannot write {self.target}: {error.strerror or error}") from None
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
         return False
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
