@@ -59,10 +59,11 @@ MARKER_TEXT = (f"{MARKER_SIGNATURE}\n# This file is a cache directory tag create
 # Exactly the names storyboard writes, and nothing else is ever removed: a subfolder is two
 # hex digits, an entry starts with that folder's name, a temporary file is `_atomic_write`'s.
 _SUBFOLDER = re.compile(r"[0-9a-f]{2}")
-_ENTRY = r"[0-9a-f]{64}\.(?:png|json|drawing|print-[0-9a-f]{32}\.jpg)"
+_ENTRY = r"[0-9a-f]{64}\.(?:png|json|drawing|print-[0-9a-f]{32}\.jpg|faces-[0-9a-f]{32}\.json)"
 _NAME = re.compile(rf"(?:{_ENTRY}|\.{_ENTRY}\.[A-Za-z0-9_]+\.tmp)")
 _PNG_SLACK = 1 << 16  # bytes beyond raw pixel data a PNG entry may take (headers, chunks, stored blocks)
 _DRAWING_LIMIT = 1 << 24  # a vector drawing is a few kilobytes
+_FACES_LIMIT = 1 << 20  # the faces found in a panel: a few hundred bytes
 
 
 def default_root() -> Path:
@@ -322,8 +323,11 @@ class PanelCache:
 
     def put_print(self, key: str, pkey: str, data: bytes) -> None:
         """Keep a print-ready JPEG of panel `key` (written after the panel's PNG)."""
+        self._put_beside(self._print(key, pkey), data)
+
+    def _put_beside(self, path: Path, data: bytes) -> None:
         try:
-            _atomic_write(self._print(key, pkey), lambda fh: fh.write(data))
+            _atomic_write(path, lambda fh: fh.write(data))
         except (FileNotFoundError, IsADirectoryError):
             pass  # a `cache clear` meanwhile took the folder, or something odd holds the name
         except OSError as err:
@@ -331,6 +335,18 @@ class PanelCache:
 
     def _print(self, key: str, pkey: str) -> Path:
         return self.root / key[:2] / f"{key}.print-{pkey[:32]}.jpg"
+
+    def get_faces(self, key: str, tag: str) -> bytes | None:
+        """The faces detector `tag` found in panel `key` (JSON bytes, see
+        `storyboard.face_detection`), or None."""
+        return _read_regular(self._faces(key, tag), _FACES_LIMIT)
+
+    def put_faces(self, key: str, tag: str, data: bytes) -> None:
+        """Keep the faces found in panel `key` (written after the panel's PNG)."""
+        self._put_beside(self._faces(key, tag), data)
+
+    def _faces(self, key: str, tag: str) -> Path:
+        return self.root / key[:2] / f"{key}.faces-{tag[:32]}.json"
 
     def _drawing(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.drawing"

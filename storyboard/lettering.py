@@ -289,8 +289,10 @@ class PanelLettering:
 
 def staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedFigure, dict]]:
     """Each staged figure with its boxes in panel-frame points (u right from the frame's left
-    edge, v down from its top): 'body', 'head', 'face' boxes and the 'mouth' point. Staging
-    speaks in fractions of the art rectangle, which may run into the bleed past the frame."""
+    edge, v down from its top): 'body', 'head', 'face' boxes, the 'mouth' point and the head's
+    'source' ('staged', or 'detected' where a face was found in generated art: see
+    `lettering_once`). Staging speaks in fractions of the art rectangle, which may run into
+    the bleed past the frame."""
     art, rect = slot.art, slot.rect
 
     def point(fx: float, fy: float) -> tuple[float, float]:
@@ -299,9 +301,15 @@ def staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedFi
     def box(b) -> tuple[float, float, float, float]:
         return (*point(b[0], b[1]), *point(b[2], b[3]))
 
+    figures = [(fig, "staged") for fig in stage_panel(story, panel, art.w / art.h, slot.frame_in_art)]
+    faces = _FACES[-1].get((slot.scene, slot.panel)) if _FACES else None
+    if faces:  # generated art: the heads it shows replace the staged ones
+        from storyboard.face_detection import apply
+
+        figures = apply([fig for fig, _ in figures], faces, art.w / art.h)
     out = []
-    for fig in stage_panel(story, panel, art.w / art.h, slot.frame_in_art):
-        out.append((fig, {"body": box(fig.body), "head": box(fig.head),
+    for fig, source in figures:
+        out.append((fig, {"body": box(fig.body), "head": box(fig.head), "source": source,
                           "face": box(fig.face) if fig.shows_face else None, "mouth": point(*fig.mouth)}))
     return out
 
@@ -312,17 +320,22 @@ def letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: 
 
 
 _ONCE: list[dict] = []  # the open `lettering_once` memo, if any
+_FACES: list[dict] = []  # the faces detected in the open `lettering_once`'s panels
 
 
 @contextmanager
-def lettering_once():
+def lettering_once(faces: "dict | None" = None):
     """Within the block each panel of an unchanged story is lettered once: a render's report
-    and its outputs share one solution instead of solving every panel per output."""
+    and its outputs share one solution instead of solving every panel per output. `faces`:
+    the faces detected in generated art, {(scene, panel): [DetectedFace]}
+    (storyboard.face_detection); those panels letter to the detected heads."""
     _ONCE.append({})
+    _FACES.append(faces or {})
     try:
         yield
     finally:
         _ONCE.pop()
+        _FACES.pop()
 
 
 def letter_panel_full(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: Font) -> PanelLettering:

@@ -7,8 +7,8 @@
 box is [x0, y0, x1, y1] in points with the origin at the top-left corner of the PDF page's
 MediaBox and y growing downward (the frame `pdftotext -bbox` reports words in); `tail` is a
 list of [x, y] points in that frame from the balloon's edge to the tip. `order` is the reading
-order of the item on its page, 0-based. `head_source` is `staged` (no detector runs on the
-art yet). `check(report)` evaluates the hard rules of LETTERING.md on such a report.
+order of the item on its page, 0-based. `head_source` is `detected` where a face detector found the
+figure's face in generated art (storyboard.face_detection), else `staged`. `check(report)` evaluates the hard rules of LETTERING.md on such a report.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def lettering_report(story: Any, book: Book, font: Font) -> dict[tuple[int, int]
 
             cast = [{"id": fig.id, "body_pt": local(where["body"]), "head_pt": local(where["head"]),
                      "face_pt": local(where["face"]) if where["face"] is not None else None,
-                     "head_source": "staged"} for fig, where in result.staged]
+                     "head_source": where.get("source", "staged")} for fig, where in result.staged]
             items = []
             read = [i for i in result.items if i.kind in READ]
             for item in read + [i for i in result.items if i.kind not in READ]:

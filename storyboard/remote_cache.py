@@ -75,6 +75,9 @@ class RemotePanelCache:
     def get_drawing(self, key: str, size: tuple[int, int] | None = None) -> "Drawing | None":
         return self.local.get_drawing(key, size) if self._pull(self.local._drawing(key)) else None
 
+    def get_faces(self, key: str, tag: str) -> bytes | None:
+        return self.local.get_faces(key, tag) if self._pull(self.local._faces(key, tag)) else None
+
     # Every write goes to the local front, then is published to the root.
     def put(self, key: str, image: "Image.Image", inputs: dict[str, Any] | None = None) -> None:
         self.local.put(key, image, inputs)
@@ -87,6 +90,10 @@ class RemotePanelCache:
     def put_print(self, key: str, pkey: str, data: bytes) -> None:
         self.local.put_print(key, pkey, data)
         self._publish(self.local._print(key, pkey))
+
+    def put_faces(self, key: str, tag: str, data: bytes) -> None:
+        self.local.put_faces(key, tag, data)
+        self._publish(self.local._faces(key, tag))
 
     def _remote(self, local_path: Path) -> str:
         return f"{self.root}/{local_path.relative_to(self.local.root).as_posix()}"

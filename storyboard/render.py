@@ -254,13 +254,13 @@ def render(
             store.prepare()  # a cache root that is a file fails here, before any panel
         return _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash,
                        stack=stack, started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress, best=best,
-                       executor=runner, spec=spec,
+                       executor=runner, spec=spec, detector=_face_detector(story, engine_obj, face_models),
                        settings_of_run={"max_side": max_side, "upscale": upscale, "cache": cache is not False})
 
 
 def _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash, *,
             stack, started, seed, upscale, watermark, progress, settings_of_run, best=None, executor=None,
-            spec=None) -> RenderResult:
+            spec=None, detector=None) -> RenderResult:
     from concurrent.futures import ThreadPoolExecutor
 
     from storyboard.cache import key_inputs, panel_key, print_key
@@ -354,7 +354,13 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
 
     from storyboard.lettering import lettering_once
 
-    with lettering_once():  # the report and every output draw the same lettering, solved once
+    # Generated raster art: lettering points at the heads the art shows (found once, cached).
+    faces = {}
+    if detector is not None and getattr(engine_obj, "generative", True) and not vector:
+        from storyboard.face_detection import panel_faces
+
+        faces = panel_faces(detector, {where: keys[where] for where in records}, store, panels.loaders)
+    with lettering_once(faces):  # the report and every output draw the same lettering, solved once
         result.lettering = lettering_report(story, book, font)
         result.warnings = located_warnings(story, result.lettering)
         _export_all(targets, story, book, panels, font, settings, run_id, watermark, result,
@@ -362,6 +368,18 @@ def _render(story, targets, book, font, requests, print_sizes, store, engine_obj
                     run_settings=settings_of_run)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _face_detector(story: "Story", engine: "Engine", face_models: str | None):
+    """The face detector for generated raster art with a cast (see storyboard.face_detection),
+    loaded before any panel is drawn; None for the draft engine, vector art or no detector."""
+    if not getattr(engine, "generative", True) or getattr(engine, "draws_vectors", False):
+        return None
+    if not any(panel.cast for scene in story.scenes for panel in scene.panels):
+        return None
+    from storyboard.face_detection import choose
+
+    return choose(face_models or os.environ.get("STORYBOARD_FACE_MODELS") or _script_ref(story, story.generation.face_models))
 
 
 def _export_all(targets, story, book, panels, font, settings, run_id, watermark, result, *, labels,
