@@ -75,6 +75,12 @@ def _num(value: float, digits: int = 2) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def _units(value: float) -> str:
+    """A position in font units: HarfBuzz's are whole numbers, up to float rounding."""
+    near = round(value)
+    return str(near) if abs(value - near) < 1e-6 else _num(value)
+
+
 def _path(ops: list[tuple]) -> str:
     out = []
     for op in ops:
@@ -86,14 +92,18 @@ def _path(ops: list[tuple]) -> str:
 
 
 class PdfFonts:
-    """The reportlab fonts of a chain's faces for the invisible text layer of one PDF.
-    `prepare(texts)` registers them for every character the document letters (a CFF face
-    becomes a TrueType subset of exactly those characters)."""
+    """The reportlab fonts of a chain's faces for the invisible text layer of one PDF, and
+    what this document has already written for a line (each glyph's form XObject, each
+    distinct line's glyph placements and text layer, which depend on the text but not on
+    its size or position). `prepare(texts)` registers the fonts for every character the
+    document letters (a CFF face becomes a TrueType subset of exactly those characters)."""
 
     def __init__(self, chain: "FontChain"):
         self.chain = chain
         self._names: dict[tuple[str, int], str] = {}
         self._forms: dict[tuple[str, int, int], str | None] = {}
+        self._placements: dict[tuple[str, bool, bool], tuple[str, list[str], int]] = {}
+        self._layers: dict[tuple[str, bool, bool], str] = {}
 
     def prepare(self, lines: Iterable[tuple[str, bool, bool]]) -> None:
         """`lines`: (text, bold, vertical) of every line the document draws."""
@@ -128,6 +138,37 @@ class PdfFonts:
             canvas.endForm()
         self._forms[key] = name
         return name
+
+    def placements(self, canvas, shaped: Shaped, key: tuple[str, bool, bool]) -> tuple[str, list[str], int]:
+        """The operators that place the glyph forms of a line in its own space (font units
+        of the line's first face: x along the baseline, y up; the caller's matrix adds size,
+        slant and position), the forms they use, and that unit (units per em)."""
+        cached = self._placements.get(key)
+        if cached is not None:
+            return cached
+        bold = key[1]
+        members = self.chain.members
+        upem = members[shaped.glyphs[0].member].face(bold).upem if shaped.glyphs else 1000
+        out, names = [], []
+        for glyph in shaped.glyphs:
+            face = members[glyph.member].face(bold)
+            name = self.glyph_form(canvas, face, glyph.gid)
+            if name is None:
+                continue
+            r = _num(upem / face.upem, 6)
+            matrix = f"0 -{r} {r} 0" if glyph.sideways else f"{r} 0 0 {r}"
+            out.append(f"q {matrix} {_units(glyph.x * upem)} {_units(glyph.y * upem)} cm "
+                       f"/{canvas._doc.getXObjectName(name)} Do Q")
+            names.append(name)
+        cached = self._placements[key] = ("\n".join(out), names, upem)
+        return cached
+
+    def text_layer(self, canvas, shaped: Shaped, key: tuple[str, bool, bool]) -> str:
+        """The invisible text layer of a line, in ems (see `_layer_code`)."""
+        cached = self._layers.get(key)
+        if cached is None:
+            cached = self._layers[key] = _layer_code(canvas, shaped, self, key[1])
+        return cached
 
     def initial_name(self) -> str:
         """A registered font for the page preamble reportlab writes (so that no unembedded
@@ -164,38 +205,30 @@ def draw_text_pdf(canvas, x: float, y: float, text: str, size: float, chain: "Fo
     shaped = shape(chain, text, bold, vertical)
     x0 = _origin(shaped, x, size, anchor)
     r, g, b = fill
-    if outline is None and not (bold and any(m.faux_bold for m in chain.members)):
-        # Each glyph once per document as a form XObject, placed by a matrix.
-        lean = math.tan(math.radians(skew))
-        uses = []
-        for glyph in shaped.glyphs:
-            face = chain.members[glyph.member].face(bold)
-            name = fonts.glyph_form(canvas, face, glyph.gid)
-            if name is None:
-                continue
-            k = size / face.upem
-            e = x0 + glyph.x * size + lean * glyph.y * size
-            f = y + glyph.y * size
-            a, b_, c, d = (-lean * k, -k, k, 0.0) if glyph.sideways else (k, 0.0, lean * k, k)
-            uses.append((f"q {_num(a, 4)} {_num(b_, 4)} {_num(c, 4)} {_num(d, 4)} {_num(e)} {_num(f)} cm", name))
-        canvas.addLiteral(f"q {_num(r)} {_num(g)} {_num(b)} rg")
-        for matrix, name in uses:
-            canvas.addLiteral(matrix)
-            canvas.doForm(name)  # also lists the form in the page's resources
-            canvas.addLiteral("Q")
-        canvas.addLiteral("Q")
-        _text_layer(canvas, shaped, fonts, chain, bold, x0, y, size)
+    key = (text, bold, vertical)
+    faux = bold and any(chain.members[glyph.member].faux_bold for glyph in shaped.glyphs)
+    if outline is None and not faux:
+        # Each glyph once per document as a form XObject, placed in the line's space (the
+        # same for every line of this text), which one matrix puts at its size and place.
+        uses, names, upem = fonts.placements(canvas, shaped, key)
+        if uses:
+            k = size / upem
+            lean = math.tan(math.radians(skew))
+            canvas.addLiteral(f"q {_num(r)} {_num(g)} {_num(b)} rg {_num(k, 6)} 0 {_num(lean * k, 6)} {_num(k, 6)} "
+                              f"{_num(x0, 3)} {_num(y, 3)} cm\n{uses}\nQ")
+            canvas._formsinuse.extend(names)  # what doForm records: the page's XObject resources
+        _text_layer(canvas, shaped, fonts, key, x0, y, size)
         return
-    plain, faux = [], []
+    plain, faux_paths = [], []
     for is_faux, ops in glyph_outlines(chain, shaped, bold, x0, y, size, skew, y_down=False):
-        (faux if is_faux else plain).append(_path(ops))
+        (faux_paths if is_faux else plain).append(_path(ops))
     state = [f"q {_num(r)} {_num(g)} {_num(b)} rg"]
     if outline is not None:
         # As the PNG rasteriser does it: the outline is the glyph grown by the stroke width
         # (plus any emboldening), the fill the glyph grown by the emboldening less the stroke.
         orr, og, ob = outline
         ink, line = f"{_num(r)} {_num(g)} {_num(b)}", f"{_num(orr)} {_num(og)} {_num(ob)}"
-        for paths, grow in ((plain, 0.0), (faux, FAUX_BOLD * size)):
+        for paths, grow in ((plain, 0.0), (faux_paths, FAUX_BOLD * size)):
             if not paths:
                 continue
             path = " ".join(paths)
@@ -208,36 +241,74 @@ def draw_text_pdf(canvas, x: float, y: float, text: str, size: float, chain: "Fo
     else:
         if plain:
             state.append(" ".join(plain) + " f")
-        if faux:  # emboldened: the outline stroked in the fill colour as well
+        if faux_paths:  # emboldened: the outline stroked in the fill colour as well
             state.append(f"{_num(r)} {_num(g)} {_num(b)} RG {_num(FAUX_BOLD * size)} w 1 j [] 0 d "
-                         + " ".join(faux) + " B")
+                         + " ".join(faux_paths) + " B")
     state.append("Q")
     canvas.addLiteral("\n".join(s for s in state if s))
-    _text_layer(canvas, shaped, fonts, chain, bold, x0, y, size)
+    _text_layer(canvas, shaped, fonts, key, x0, y, size)
 
 
-def _text_layer(canvas, shaped: Shaped, fonts: PdfFonts, chain, bold: bool, x0: float, y: float,
+def _text_layer(canvas, shaped: Shaped, fonts: PdfFonts, key: tuple[str, bool, bool], x0: float, y: float,
                 size: float) -> None:
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+    if shaped.clusters:
+        # The layer is written in ems with its origin at (0, 0): one matrix sizes and places it.
+        canvas.addLiteral(f"q {_num(size, 4)} 0 0 {_num(size, 4)} {_num(x0, 3)} {_num(y, 3)} cm "
+                          f"{fonts.text_layer(canvas, shaped, key)} Q")
 
-    if not shaped.clusters:
-        return
-    obj = canvas.beginText()
-    obj.setTextRenderMode(3)  # invisible: the glyphs are the paths above
+
+def _layer_code(canvas, shaped: Shaped, fonts: PdfFonts, bold: bool) -> str:
+    """The invisible text layer of one line in ems, origin (0, 0) on the baseline's start
+    (a column's top centre): text render mode 3 (the glyphs are drawn as paths), one show
+    per cluster of source text in logical order, starting where its glyphs start. Clusters
+    that follow each other rightwards in one font share a TJ whose adjustments put each one
+    where HarfBuzz put its glyphs; a cluster whose width in the embedded font is more than
+    5 % off the shaped one (and every cluster of a column) is shown on its own, scaled to
+    that width (Tz)."""
+    from reportlab.pdfbase.pdfmetrics import getFont
+
+    doc, escape = canvas._doc, canvas._escape
+    code = ["BT 3 Tr"]
+    current = None  # the (font, subset) of the last Tf
+    scaled = 100.0  # the horizontal scaling in force
+    run: list[str] = []  # the shows of the open TJ
+    pen = None  # where the open TJ's next show starts, ems along the line
+
+    def close():
+        if run:
+            code.append(f"[{' '.join(run)}] TJ" if len(run) > 1 else f"{run[0]} Tj")
+            run.clear()
+
     for cluster in shaped.clusters:
-        name = fonts.name(layer_face(chain, cluster, bold))
-        obj.setFont(name, size)
-        natural = stringWidth(cluster.text, name, size)
-        target = (cluster.end - cluster.start) * size
-        if natural > 0 and target > 0:
-            obj.setHorizScale(100.0 * target / natural)
-        if shaped.vertical:
-            # Runs downwards: text space x maps to page -y.
-            obj.setTextTransform(0, -1, 1, 0, x0 - 0.3 * size, y - cluster.start * size)
-        else:
-            obj.setTextOrigin(x0 + cluster.start * size, y)
-        obj.textOut(cluster.text)
-    canvas.drawText(obj)
+        name = fonts.name(layer_face(fonts.chain, cluster, bold))
+        font = getFont(name)
+        natural = font.stringWidth(cluster.text, 1.0)
+        target = cluster.end - cluster.start
+        scale = 100.0 * target / natural if natural > 0 and target > 0 else 100.0
+        alone = shaped.vertical or abs(scale - 100.0) > 5.0
+        if alone or pen is None or cluster.start < pen - 1e-6:
+            close()
+            if (scale if alone else 100.0) != scaled:
+                scaled = scale if alone else 100.0
+                code.append(f"{_num(scaled, 5)} Tz")
+            if shaped.vertical:  # runs downwards: text space x maps to page -y
+                code.append(f"0 -1 1 0 -0.3 {_num(-cluster.start, 5)} Tm")
+            else:
+                code.append(f"1 0 0 1 {_num(cluster.start, 5)} 0 Tm")
+        elif abs(cluster.start - pen) >= 5e-5:
+            run.append(_num((pen - cluster.start) * 1000, 1))  # thousandths of an em, leftwards
+        for subset, chunk in font.splitString(cluster.text, doc):
+            if (name, subset) != current:
+                close()
+                code.append(f"{font.getSubsetInternalName(subset, doc)} 1 Tf")
+                current = (name, subset)
+            run.append(f"({escape(chunk)})")
+        pen = None if alone else cluster.start + natural
+        if alone:
+            close()
+    close()
+    code.append("ET")
+    return " ".join(code)
 
 
 # ------------------------------------------------------------------------------ PIL
