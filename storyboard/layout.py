@@ -7,7 +7,8 @@ A comic page is cut from a library of templates (cells in fractions of the live 
 in left-to-right reading order); pagination picks, for each run of panels between forced page
 breaks, the sequence of templates that best matches the panels' `size` hints with the fewest
 pages (a small dynamic programme, so a run of seven panels becomes 4 + 3, not 6 + 1).
-A `storyboard` sheet is a grid of same-size frames, each with a notes box.
+A `storyboard` sheet is a grid of same-size frames, each with a notes box. A `webtoon` story is
+one page: a vertical strip of full-width panels (see "webtoon strips" below).
 """
 
 from __future__ import annotations
@@ -158,6 +159,8 @@ def _size_mm(size) -> tuple[float, float]:
 def margin_problem(size, margin_mm: float) -> str | None:
     """Why `margin_mm` leaves no room for panels on a page of `size` (a name or
     [width_mm, height_mm]), or None. The margins may take at most 80% of the short side."""
+    if size == WEBTOON:  # a strip has no margins (see strip_book)
+        return None
     width, height = _size_mm(size)
     if 2 * float(margin_mm) >= min(width, height) * 0.8:
         most = min(width, height) * 0.4
@@ -168,6 +171,8 @@ def margin_problem(size, margin_mm: float) -> str | None:
 
 def raster_problem(size, bleed_mm: float, dpi: float) -> str | None:
     """Why a page of `size` with `bleed_mm` is too large to rasterise at `dpi`, or None."""
+    if size == WEBTOON:  # a strip's size comes from its panels: see strip_problem
+        return None
     width, height = _size_mm(size)
     if isinstance(size, str) and size == "storyboard":
         bleed_mm = 0.0
@@ -186,6 +191,8 @@ MIN_PANEL_MM = 5.0  # the smallest panel side any template or sheet may make
 def room_problem(page_settings: Any) -> str | None:
     """Why the gutters leave no room for panels in the live area, or None. Templates cut the
     live area into up to 3 columns and 4 rows; sheets into their grid of frames and notes."""
+    if page_settings.size == WEBTOON:
+        return None
     spec = page_spec(page_settings)
     live, gutter = spec.live, spec.gutter
     if spec.kind == "storyboard":
@@ -403,6 +410,8 @@ def paginate(story: Any, *, max_side: int = 1024) -> Book:
     problem = max_side_problem(max_side)
     if problem:
         raise ValueError(f"max_side {max_side}: {problem}")
+    if story.page.size == WEBTOON:
+        return webtoon_book(story, max_side=max_side)
     spec = page_spec(story.page)
     if spec.kind == "storyboard":
         return _storyboard_book(story, spec, max_side)
@@ -503,6 +512,104 @@ def _storyboard_book(story: Any, spec: PageSpec, max_side: int) -> Book:
             current.append(_slot(s, p, k, frame, spec, max_side, number, notes))
     flush()
     return Book(spec, tuple(pages))
+
+
+# ------------------------------------------------------------------------------ webtoon strips
+
+WEBTOON = "webtoon"
+# A strip is always this wide in points: its dpi follows `webtoon.width`, so the lettering
+# (sized in points) keeps one proportion of the width however many pixels wide the strip is
+# (8 pt dialogue is 27 px on an 800 px strip); platforms show a strip at the screen's width.
+STRIP_WIDTH_PT = 240.0
+# A panel's shape across the strip (width / height) by its size hint: a quick beat is a low
+# band, a splash fills a phone screen (800 x 1422 px at the default width).
+STRIP_ASPECTS = {"small": 2.4, "wide": 2.0, "normal": 4 / 3, "tall": 3 / 4, "splash": 9 / 16}
+# Space above a panel in pixels of an 800 px strip (scaled with the width): the next panel of a
+# scene, a break the script asks for (`new_page`), a scene change; "end": above the first
+# panel and below the last.
+STRIP_GAPS = {"panel": 100, "break": 300, "scene": 500, "end": 100}
+
+
+def strip_size_hint(panel: Any) -> str:
+    """The size hint a panel takes on a webtoon strip: its `size` where the script gives one,
+    else `wide` for an establishing shot (a landscape band) and `normal` for the rest."""
+    fields = getattr(panel, "model_fields_set", None)
+    given = panel.size if fields is None or "size" in fields else None
+    return given or ("wide" if panel.shot == "establishing" else "normal")
+
+
+def strip_dpi(width_px: int) -> int:
+    """The strip's pixels per inch: `width_px` across STRIP_WIDTH_PT."""
+    return max(1, round(width_px * 72 / STRIP_WIDTH_PT))
+
+
+def strip_gap(kind: str, width_px: int) -> int:
+    return round(STRIP_GAPS[kind] * width_px / 800)
+
+
+def strip_beats(story: Any) -> list[tuple[int, int, str]]:
+    """(scene, panel, gap kind above it) for every panel in reading order, top to bottom."""
+    out = []
+    for s, scene in enumerate(story.scenes):
+        for p, panel in enumerate(scene.panels):
+            kind = "end" if not out else "scene" if p == 0 else "break" if panel.new_page else "panel"
+            out.append((s, p, kind))
+    return out
+
+
+def strip_height(width_px: int, panels: Iterable[tuple[float, str]]) -> int:
+    """The height in pixels of a strip `width_px` wide holding `panels`, each (aspect, gap kind)."""
+    return sum(round(width_px / aspect) + strip_gap(kind, width_px) for aspect, kind in panels) + strip_gap("end", width_px)
+
+
+def strip_problem(width_px: int, height_px: int) -> str | None:
+    """Why a strip of this size cannot be rasterised (its full-length image), or None."""
+    if width_px * height_px > MAX_PAGE_PIXELS:
+        return (f"the webtoon strip is {width_px} x {height_px} pixels; a strip is limited to "
+                f"{MAX_PAGE_PIXELS // 1_000_000} megapixels: split the story into episodes or lower webtoon.width")
+    return None
+
+
+def webtoon_problem(story: Any) -> str | None:
+    """Why a `page.size: webtoon` story's strip cannot be made (too long to rasterise), or None."""
+    if story.page.size != WEBTOON:
+        return None
+    width = story.webtoon.width
+    panels = [(STRIP_ASPECTS[strip_size_hint(story.scenes[s].panels[p])], kind) for s, p, kind in strip_beats(story)]
+    return strip_problem(width, strip_height(width, panels))
+
+
+def strip_book(story: Any, aspects: dict[tuple[int, int], float], *, max_side: int = 1024) -> Book:
+    """One page of kind `webtoon`, `story.webtoon.width` pixels wide, holding every panel
+    stacked top to bottom in story order across the full width at its aspect in `aspects`
+    ((scene, panel) -> width / height), the gaps from `strip_beats`. No bleed, margins or
+    borders' gutters: the strip is the page. Raises ValueError when it is too large (strip_problem)."""
+    width_px = story.webtoon.width
+    dpi = strip_dpi(width_px)
+    k = 72.0 / dpi  # points per strip pixel
+    beats = strip_beats(story)
+    heights = [round(width_px / aspects[(s, p)]) for s, p, _ in beats]
+    total = strip_height(width_px, [(aspects[(s, p)], kind) for s, p, kind in beats])
+    problem = strip_problem(width_px, total)
+    if problem:
+        raise ValueError(problem)
+    spec = PageSpec(width=width_px * k, height=total * k, bleed=0.0, margin=0.0, gutter=0.0, dpi=dpi,
+                    reading=story.page.reading, kind=WEBTOON, bleed_panels=False)
+    slots, top = [], 0
+    for order, ((s, p, kind), h) in enumerate(zip(beats, heights)):
+        top += strip_gap(kind, width_px)
+        rect = Rect(0.0, (total - top - h) * k, width_px * k, h * k)  # y up, like every page
+        slots.append(_slot(s, p, order, rect, spec, max_side, order + 1, bleed=False))
+        top += h
+    return Book(spec, (Page(1, WEBTOON, tuple(slots)),))
+
+
+def webtoon_book(story: Any, *, max_side: int = 1024) -> Book:
+    """The layout of a `page.size: webtoon` story: the strip, each panel at the aspect of
+    its size hint (`strip_size_hint`, STRIP_ASPECTS), generated for that rectangle."""
+    aspects = {(s, p): STRIP_ASPECTS[strip_size_hint(panel)]
+               for s, scene in enumerate(story.scenes) for p, panel in enumerate(scene.panels)}
+    return strip_book(story, aspects, max_side=max_side)
 
 
 # ------------------------------------------------------------------------------ cast regions

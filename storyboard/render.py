@@ -201,6 +201,9 @@ def render(
     targets = _check_outputs([out] if isinstance(out, (str, Path, tuple)) else list(out))
     if not targets:
         raise ExportError("no output given")
+    from storyboard.export.webtoon import check_outputs
+
+    check_outputs(story, [fmt for _, fmt in targets])  # a webtoon-layout story has no pages
 
     spec = _engine_spec(story, choose_engine(story, engine), engine_options or {})
     if spec is None and runner.name != "local":
@@ -430,7 +433,6 @@ def script_checks(story: "Story") -> list[tuple[tuple, str]]:
     """(location, message) for what a render with default flags would refuse in the script
     that its models cannot see: text the script's font cannot letter. `validate` runs these
     so that it refuses first what render refuses."""
-    from storyboard import layout
     from storyboard.engines.draft import DraftEngine
     from storyboard.export import glyph_problems
     from storyboard.lettering import story_font
@@ -440,7 +442,7 @@ def script_checks(story: "Story") -> list[tuple[tuple, str]]:
     except StoryboardError as err:
         return [(("style", "font"), str(err))]
     labels = choose_engine(story) == "draft" and DraftEngine.labels_panels
-    return glyph_problems(story, font, sheets=layout.page_spec(story.page).kind == "storyboard", labels=labels)
+    return glyph_problems(story, font, sheets=story.page.size == "storyboard", labels=labels)
 
 
 def _check_mark_room(story: "Story", book) -> None:

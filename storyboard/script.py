@@ -47,7 +47,10 @@ Reading = Literal["ltr", "rtl"]
 Engine = Literal["diffusion", "draft"]
 FrameAspect = Literal["16:9", "2.39:1", "1.85:1", "4:3", "1:1", "9:16"]
 
-PAGE_SIZES = ("us-comic", "manga", "a4", "letter", "storyboard")
+PAGE_SIZES = ("us-comic", "manga", "a4", "letter", "storyboard", "webtoon")
+# Page keys that mean nothing on a webtoon strip (`page.size: webtoon`): it has no paper,
+# margins or frames; `webtoon.width` sets its size. Written there, they are refused.
+PAGE_ONLY = ("bleed_mm", "margin_mm", "gutter_mm", "dpi", "frame_aspect", "bleed_panels")
 POSITIONS = ("left", "center", "right", "far-left", "far-right")
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_-]*\Z")
 
@@ -445,7 +448,8 @@ class Animatic(_Model):
 
 
 class Webtoon(_Model):
-    """The vertical strip (`-o story.webtoon/`), an extension of the format."""
+    """The vertical strip (`-o story.webtoon/`; with `page.size: webtoon`, the story's own
+    layout: see `storyboard.layout.webtoon_book`), an extension of the format."""
 
     width: int = Field(800, ge=320, le=2000)
     max_height: int = Field(1280, ge=400, le=20000)
@@ -574,7 +578,10 @@ def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path |
     story._path = source
     story._base_dir = base
     story._text_hash = "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    found = checks(story) if checks is not None else []
+    from storyboard.layout import webtoon_problem
+
+    found = [(("page", "size"), why)] if (why := webtoon_problem(story)) else []
+    found += checks(story) if checks is not None else []
     if found:
         raise ScriptError(_unique([_problem(filename, doc.root, loc, message) for loc, message in found]))
     return story
@@ -668,6 +675,7 @@ def _cross_checks(data) -> list[tuple[tuple, str]]:
     characters = data.get("characters")
     known = set(characters) if isinstance(characters, dict) else set()
     scenes = data.get("scenes") if isinstance(data.get("scenes"), list) else []
+    problems += _webtoon_checks(data, scenes)
     seen_scene_ids: dict[str, int] = {}
     for s, scene in enumerate(scenes):
         if not isinstance(scene, dict):
@@ -681,6 +689,24 @@ def _cross_checks(data) -> list[tuple[tuple, str]]:
         for p, panel in enumerate(panels):
             if isinstance(panel, dict):
                 problems += _panel_checks(("scenes", s, "panels", p), panel, known)
+    return problems
+
+
+def _webtoon_checks(data: dict, scenes: list) -> list[tuple[tuple, str]]:
+    """On a `page.size: webtoon` story, page-only keys and panel `bleed` are refused: they
+    would be silently ignored. (A strip too long to rasterise is refused once the story is valid.)"""
+    from storyboard import layout
+
+    page = data.get("page")
+    if not isinstance(page, dict) or page.get("size") != layout.WEBTOON:
+        return []
+    why = "on a webtoon strip (page.size: webtoon), which has no paper, margins or frames: remove it"
+    problems = [(("page", key), f"{quote(key)} has no meaning {why}") for key in PAGE_ONLY if key in page]
+    for s, scene in enumerate(scenes):
+        panels = scene.get("panels") if isinstance(scene, dict) and isinstance(scene.get("panels"), list) else []
+        for p, panel in enumerate(panels):
+            if isinstance(panel, dict) and "bleed" in panel:
+                problems.append((("scenes", s, "panels", p, "bleed"), f"'bleed' has no meaning {why}"))
     return problems
 
 

@@ -78,7 +78,7 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", action="append", metavar="OUT",
                    help="output: file.pdf, file.cbz, a folder (ending in /) of PNG pages, a webtoon strip "
                         "folder (name.webtoon/), an animatic (file.mp4) or a shot list (file.csv); repeatable "
-                        "(default: SCRIPT name with .pdf, in the current folder)")
+                        "(default: SCRIPT name with .pdf, or .webtoon for a page.size: webtoon story, in the current folder)")
     p.add_argument("--format", choices=("pdf", "cbz", "pages", "webtoon", "animatic", "shotlist"),
                    help="the format of every -o, whatever its name says (e.g. --format webtoon -o strip/)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object instead of the summary line")
@@ -109,8 +109,10 @@ def translation_file(story, args) -> Path | None:
 
 
 def default_output(script: str, story, source) -> str:
-    """SCRIPT.pdf, or SCRIPT.LANG.pdf for a translated edition, in the current folder."""
-    suffix = f".{story.language}.pdf" if story is not source else ".pdf"
+    """SCRIPT.pdf, or SCRIPT.LANG.pdf for a translated edition, in the current folder; a
+    `page.size: webtoon` story has no pages: SCRIPT.webtoon, its strip folder."""
+    kind = ".webtoon" if story.page.size == "webtoon" else ".pdf"
+    suffix = f".{story.language}{kind}" if story is not source else kind
     return Path(script).with_suffix(suffix).name
 
 

@@ -1,62 +1,63 @@
 """Webtoon export: the story as one vertical strip, cut into images for scrolling platforms.
 
 Panels are stacked in reading order across the full strip width (`webtoon.width`, 800 px by
-default), each at the aspect of its art in the page layout, so the panels drawn for the pages
-are reused as they are. Space between panels follows the story's beats: a small gap inside a
-scene, a large one at a scene change. Balloons are lettered at the strip's own scale (the
-strip is laid out as one page of `STRIP_DPI`, so dialogue is about 22 px high at any width).
-The strip is cut into numbered images no taller than `webtoon.max_height` (1280 px by
-default), never through a balloon, caption or sound effect, preferably in a gap.
+default); `storyboard.layout.strip_book` places them. A story laid out on pages (the strip is
+an extra output) keeps each panel at the aspect of its art on the page, so the panels drawn
+for the pages are reused as they are; a `page.size: webtoon` story is laid out as the strip
+itself, its panels generated for it. Space between panels follows the story's beats: a small
+gap inside a scene, more at a `new_page` break, most at a scene change. Balloons are lettered
+at the strip's own scale: the strip is a page 240 pt wide whose dpi follows the pixel width,
+so lettering keeps its proportion to the width. The strip is cut into numbered images no
+taller than `webtoon.max_height` (1280 px by default), never through a balloon, caption or
+sound effect, preferably in a gap.
 
 The output folder holds `001.png`, `002.png`, ..., `full.png` (the whole strip) and
-`strip.json` (sizes and cut positions). It is written beside the target and swapped in whole
-(`export.folder.exchange`), so a reader sees the old strip or the new one, never a mix.
+`strip.json` (sizes, the strip's dpi and the cut positions). It is written beside the target
+and swapped in whole (`export.folder.exchange`), so a reader sees the old strip or the new
+one, never a mix.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from storyboard.errors import ExportError
-from storyboard.layout import Book, Page, PageSpec, PanelSlot, Rect
+from storyboard.layout import WEBTOON, Book, Page, Rect, strip_book as _strip_layout
 
-STRIP_DPI = 240  # pixels per inch of the strip: 6.5 pt lettering is 22 px
-PANEL_GAP_PX = 60
-SCENE_GAP_PX = 220
-END_PX = 60  # above the first panel and below the last
 LETTERED = ("speech", "thought", "whisper", "shout", "caption", "narration", "sfx")
 MARKER = "strip.json"
+PAGE_FORMATS = ("pdf", "cbz", "pages")  # what a webtoon-layout story has no pages for
 
 
 def strip_book(story: Any, book: Book) -> Book:
-    """One page holding every panel of `book` stacked in reading order across the strip."""
-    k = 72.0 / STRIP_DPI  # points per strip pixel
-    width_px = story.webtoon.width
-    slots_in_order = sorted(book.slots(), key=lambda s: (s.scene, s.panel))
-    heights, gaps = [], []
-    previous = None
-    for slot in slots_in_order:
-        aspect = slot.art.w / slot.art.h
-        heights.append(round(width_px / aspect))
-        gaps.append(END_PX if previous is None else SCENE_GAP_PX if slot.scene != previous else PANEL_GAP_PX)
-        previous = slot.scene
-    total_px = sum(heights) + sum(gaps) + END_PX
-    width, height = width_px * k, total_px * k
-    spec = PageSpec(width=width, height=height, bleed=0.0, margin=0.0, gutter=0.0, dpi=STRIP_DPI,
-                    reading=book.spec.reading, kind="webtoon")
-    slots, top = [], 0
-    for order, (slot, h, gap) in enumerate(zip(slots_in_order, heights, gaps)):
-        top += gap
-        rect = Rect(0.0, (total_px - top - h) * k, width, h * k)  # y up, like every page
-        slots.append(PanelSlot(slot.scene, slot.panel, order, rect, rect, slot.gen_width, slot.gen_height,
-                               width_px, h, number=slot.number))
-        top += h
-    return Book(spec, (Page(1, "webtoon", tuple(slots)),))
+    """The strip of a story laid out as `book`: the book itself for a `page.size: webtoon`
+    story, else one page holding every panel of `book` at the aspect of its page art (and
+    the page's generation size, so the cached panels serve)."""
+    if book.spec.kind == WEBTOON:
+        return book
+    on_page = {(s.scene, s.panel): s for s in book.slots()}
+    strip = _strip_layout(story, {where: s.art.w / s.art.h for where, s in on_page.items()})
+    slots = tuple(dataclasses.replace(s, gen_width=on_page[(s.scene, s.panel)].gen_width,
+                                      gen_height=on_page[(s.scene, s.panel)].gen_height,
+                                      number=on_page[(s.scene, s.panel)].number) for s in strip.pages[0].slots)
+    return Book(strip.spec, (Page(1, WEBTOON, slots),))
+
+
+def check_outputs(story: Any, formats: Iterable[str]) -> None:
+    """A `page.size: webtoon` story has no pages: refuse a PDF, CBZ or page folder in one line."""
+    if story.page.size != WEBTOON:
+        return
+    for fmt in formats:
+        if fmt in PAGE_FORMATS:
+            what = {"pdf": "a PDF", "cbz": "a CBZ", "pages": "a folder of pages"}[fmt]
+            raise ExportError(f"this story is a webtoon strip (page.size: webtoon) and has no pages for {what}: "
+                              "write it with -o story.webtoon/ (or --format webtoon)")
 
 
 def cuts(height: int, limit: int, gaps: list[tuple[int, int]], keep: list[tuple[int, int]]) -> list[int]:
@@ -90,8 +91,8 @@ def write_webtoon(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
     folder = Path(folder)
     strip = strip_book(story, book)
     drawing = compose(story, strip, font)[0]
-    image = render_page(drawing, images, STRIP_DPI, font)
-    k = STRIP_DPI / 72.0
+    image = render_page(drawing, images, strip.spec.dpi, font)
+    k = strip.spec.dpi / 72.0
     top_pt = drawing.trim.y1
 
     def span(rect: Rect) -> tuple[int, int]:
@@ -114,7 +115,8 @@ def write_webtoon(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
             image.crop((0, a, image.width, b)).save(work / name, "PNG", compress_level=PNG_COMPRESS_LEVEL, **options)
             names.append(name)
         image.save(work / "full.png", "PNG", compress_level=PNG_COMPRESS_LEVEL, **options)
-        record = {"width": image.width, "height": image.height, "max_height": story.webtoon.max_height,
+        record = {"width": image.width, "height": image.height, "dpi": strip.spec.dpi,
+                  "max_height": story.webtoon.max_height,
                   "cuts": positions[1:-1], "images": [{"file": n, "top": a, "height": b - a}
                                                       for n, a, b in zip(names, positions, positions[1:])],
                   "full": "full.png"}

@@ -60,7 +60,7 @@ def reference_fields(text: str) -> dict[str, dict[str, str]]:
 
 def story_schema(reference: str) -> dict[str, Any]:
     """The JSON Schema of a story script; `reference` is the text of docs/script-format.md."""
-    from storyboard.script import FORMAT_VERSIONS, POSITIONS, Story
+    from storyboard.script import FORMAT_VERSIONS, PAGE_SIZES, POSITIONS, Story
 
     schema = Story.model_json_schema(ref_template="#/$defs/{model}")
     defs = schema["$defs"]
@@ -103,7 +103,7 @@ def story_schema(reference: str) -> dict[str, Any]:
         ],
     }
     size = defs["PageSettings"]["properties"]["size"]
-    size.update(anyOf=[{"enum": ["us-comic", "manga", "a4", "letter", "storyboard"]},
+    size.update(anyOf=[{"enum": list(PAGE_SIZES)},
                        {"type": "array", "minItems": 2, "maxItems": 2,
                         "items": {"type": "number", "minimum": 20, "maximum": 2000}}])
     size.pop("type", None)

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 import storyboard
-from storyboard.export.webtoon import LETTERED, STRIP_DPI, cuts, strip_book
+from storyboard.export.webtoon import LETTERED, cuts, strip_book
 from storyboard.script import load_story
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,8 @@ def test_webtoon_strip(tmp_path):
 
     strip = strip_book(story, layout.paginate(story))
     drawing = compose(story, strip, story_font(story))[0]
-    k = STRIP_DPI / 72
+    k = strip.spec.dpi / 72
+    assert strip.spec.dpi == record["dpi"] == 180  # 600 px across the strip's 240 pt
     spans = [((drawing.trim.y1 - i.bounds.y1) * k, (drawing.trim.y1 - i.bounds.y) * k)
              for i in drawing.items if i.kind in LETTERED]
     assert spans and full.shape[0] == round(drawing.trim.h * k)

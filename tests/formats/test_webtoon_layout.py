@@ -1,0 +1,182 @@
+"""`page.size: webtoon`: the strip as the story's own layout, generated, lettered and cut for it."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import storyboard
+from storyboard import layout
+from storyboard.cli import main
+from storyboard.engines._geometry import generation_size
+from storyboard.engines.draft import DraftEngine
+from storyboard.errors import ExportError, ScriptError
+from storyboard.render import script_checks
+from storyboard.script import load_story, parse_story
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "webtoon.yaml"
+
+STORY = """
+title: Strip
+page: {size: webtoon%s}
+webtoon: {width: %d, max_height: 700}
+characters:
+  ada: {description: a woman}
+  bo: {description: a man}
+scenes:
+  - id: one
+    panels:
+      - shot: establishing
+        action: a harbour
+        caption: Dawn.
+      - action: Ada and Bo on the pier
+        cast: [ada: left, bo: right]
+        dialogue: [ada: Look at the boats., bo: I see them.]
+      - action: a gull
+        size: tall
+        sfx: [SKREE]
+      - action: Bo points
+        new_page: true
+        cast: [bo]
+        dialogue: [bo: There!]
+  - id: two
+    panels:
+      - action: the boats leave
+        size: small
+        dialogue: [narration: They never came back.]
+"""
+
+
+def strip_story(tmp_path: Path, width: int = 600, page: str = "") -> Path:
+    path = tmp_path / "strip.yaml"
+    path.write_text(textwrap.dedent(STORY % (page, width)))
+    return path
+
+
+def rendered(tmp_path: Path, script: Path, engine="draft") -> tuple[dict, dict, list, np.ndarray]:
+    out = tmp_path / "out.webtoon"
+    storyboard.render(script, engine=engine, out=f"{out}/", cache=tmp_path / "c")
+    record = json.loads((out / "strip.json").read_text())
+    manifest = json.loads((tmp_path / "out.webtoon.manifest.json").read_text())
+    pieces = [np.asarray(Image.open(out / i["file"]).convert("RGB")) for i in record["images"]]
+    return record, manifest, pieces, np.asarray(Image.open(out / "full.png").convert("RGB"))
+
+
+def test_the_strip_is_the_layout(tmp_path, capsys):
+    script = strip_story(tmp_path)
+    record, manifest, pieces, full = rendered(tmp_path, script)
+    assert record["width"] == 600 and record["dpi"] == 180 and len(pieces) >= 3
+    assert all(p.shape[1] == 600 and p.shape[0] <= 700 for p in pieces)
+    assert np.array_equal(np.concatenate(pieces, axis=0), full)  # the pieces stack to full.png
+    k = record["dpi"] / 72  # strip pixels per point of the report
+    panels = manifest["panels"]
+    assert manifest["pages"] == 1 and {p["page"] for p in panels} == {1}
+    # Every panel spans the full width at the aspect of its size hint (establishing: a wide band).
+    hints = ["wide", "normal", "tall", "normal", "small"]
+    for panel, hint in zip(panels, hints, strict=True):
+        x0, y0, x1, y1 = (v * k for v in panel["rect_pt"])
+        assert (round(x0), round(x1)) == (0, 600)
+        assert round(y1 - y0) == round(600 / layout.STRIP_ASPECTS[hint])
+        assert panel["print_size"] == [600, round(600 / layout.STRIP_ASPECTS[hint])]
+        assert panel["gen_size"] == panel["print_size"]  # the draft engine draws at print size
+    # Top to bottom in story order; a new_page break is wider than a panel gap, a scene change wider still.
+    tops = [p["rect_pt"][1] * k for p in panels]
+    bottoms = [p["rect_pt"][3] * k for p in panels]
+    gaps = [round(t - b) for b, t in zip(bottoms, tops[1:])]
+    assert gaps == [100 * 600 // 800, 75, 300 * 600 // 800, 500 * 600 // 800]
+    # No cut crosses anything lettered, by the manifest's lettering report (the strip's frame).
+    spans = [(i["body_pt"][1] * k, i["body_pt"][3] * k) for p in panels for i in p["lettering"]]
+    assert len(spans) == 6  # caption, two balloons, SFX, balloon, narration
+    for y in record["cuts"]:
+        assert not any(a + 0.5 < y < b - 0.5 for a, b in spans), (y, spans)
+    assert main(["check-lettering", str(tmp_path / "out.webtoon")]) == 0, capsys.readouterr().out
+
+
+def test_rtl_strip_keeps_rtl_balloon_order(tmp_path, capsys):
+    script = strip_story(tmp_path, page=", reading: rtl")
+    _, manifest, _, _ = rendered(tmp_path, script)
+    assert manifest["reading"] == "rtl"
+    two = manifest["panels"][1]["lettering"]  # Ada (left) speaks first: in rtl her balloon is not left of Bo's
+    assert [i["speaker"] for i in two] == ["ada", "bo"]
+    assert two[0]["body_pt"][1] < two[1]["body_pt"][1] or two[0]["body_pt"][0] >= two[1]["body_pt"][2] - 1
+    assert main(["check-lettering", str(tmp_path / "out.webtoon")]) == 0, capsys.readouterr().out
+
+
+class SizedDraft(DraftEngine):
+    """Sketches drawn at an SD 1.5 model's native sizes, as the diffusion engine asks for them."""
+
+    renders_at_print_size = False
+    draws_vectors = False
+
+    def __init__(self):
+        self.asked = []
+
+    def generation_size(self, aspect, max_side=None):
+        return generation_size("sd1", aspect, max_side or 10_000)
+
+    def render(self, request):
+        self.asked.append((request.width, request.height, request.crop))
+        return super().render(request).crop(request.crop)  # like the diffusion engine: the panel's window
+
+
+def test_the_engine_is_asked_for_the_strips_panel_sizes(tmp_path):
+    engine = SizedDraft()
+    _, manifest, pieces, _ = rendered(tmp_path, strip_story(tmp_path, width=800), engine=engine)
+    hints = ["wide", "normal", "tall", "normal", "small"]
+    wanted = [generation_size("sd1", layout.STRIP_ASPECTS[h], 10_000) for h in hints]
+    assert [p["gen_size"] for p in manifest["panels"]] == [list(w) for w in wanted]
+    assert [(w, h) for w, h, _ in engine.asked] == wanted
+    for (w, h, crop), hint in zip(engine.asked, hints):  # cropped to the strip panel's own aspect
+        x0, y0, x1, y1 = crop
+        assert (x1 - x0) / (y1 - y0) == pytest.approx(layout.STRIP_ASPECTS[hint], rel=0.02)
+    assert all(p.shape[1] == 800 for p in pieces)
+
+
+def test_page_outputs_are_refused_before_anything_is_drawn(tmp_path, capsys, monkeypatch):
+    script = strip_story(tmp_path)
+    monkeypatch.chdir(tmp_path)  # without -o, the strip folder is the default output
+    assert main(["render", str(script), "--engine", "draft", "--cache", str(tmp_path / "c0")]) == 0
+    assert (tmp_path / "strip.webtoon" / "full.png").is_file()
+    for out in ("book.pdf", "book.cbz", "pages/"):
+        with pytest.raises(ExportError, match=r"webtoon strip \(page.size: webtoon\).*-o story.webtoon/"):
+            storyboard.render(script, engine="draft", out=[tmp_path / "s.webtoon", tmp_path / out], cache=tmp_path / "c")
+    assert not (tmp_path / "c").exists() and not (tmp_path / "s.webtoon").exists()
+    assert main(["render", str(script), "--engine", "draft", "-o", str(tmp_path / "book.pdf")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has no pages for a PDF" in err[0]
+
+
+def test_validate_refuses_page_only_keys_located(tmp_path, capsys):
+    script = strip_story(tmp_path, page=", dpi: 300, margin_mm: 5")
+    text = script.read_text().replace("        size: tall\n", "        size: tall\n        bleed: false\n")
+    script.write_text(text)
+    assert main(["validate", str(script)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3, lines
+    assert lines[0].startswith(f"{script}:3:") and "page.dpi: 'dpi' has no meaning on a webtoon strip" in lines[0]
+    assert "page.margin_mm" in lines[1]
+    assert lines[2].startswith(f"{script}:19:") and "scenes[0].panels[2].bleed" in lines[2]
+
+
+def test_a_strip_too_long_to_rasterise_is_refused(tmp_path):
+    panels = "".join(f"      - {{action: panel {i}, size: splash}}\n" for i in range(25))
+    text = f"title: Long\npage: {{size: webtoon}}\nwebtoon: {{width: 2000}}\nscenes:\n  - panels:\n{panels}"
+    with pytest.raises(ScriptError, match=r"page.size: the webtoon strip is 2000 x \d+ pixels"):
+        parse_story(text)
+    story = parse_story(text.replace("width: 2000", "width: 800"))
+    assert script_checks(story) == []
+    assert layout.paginate(story).pages[0].slots[-1].print_height == round(800 / layout.STRIP_ASPECTS["splash"])
+
+
+def test_the_example_is_a_webtoon():
+    story = load_story(EXAMPLE)
+    assert story.page.size == "webtoon"
+    book = layout.paginate(story)
+    assert len(book.pages) == 1 and book.spec.kind == "webtoon"
+    assert {layout.strip_size_hint(p) for _, _, _, p in story.panels()} >= {"wide", "normal", "small", "tall", "splash"}
