@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape as _escape
@@ -125,13 +126,25 @@ def read_provenance(image: "Image.Image") -> dict | None:
         return None
 
 
-def pdf_metadata(prov: dict, *, title: str, author: str = "") -> dict[str, str]:
-    """The PDF Info values and XMP packet for a document; pass to `apply_pdf_metadata`."""
+def names(author: str | Sequence[str]) -> tuple[str, ...]:
+    """Author names, cleaned (`clean_text`): one string is one name, whatever commas it holds."""
+    return tuple(clean_text(name) for name in ((author,) if isinstance(author, str) else author) if name)
+
+
+def info_author(author: str | Sequence[str]) -> str:
+    """The PDF Info /Author text: the names joined with "; ", the separator PDF readers and the
+    XMP specification use between the authors of that one text field."""
+    return "; ".join(names(author))
+
+
+def pdf_metadata(prov: dict, *, title: str, author: str | Sequence[str] = "") -> dict[str, str]:
+    """The PDF Info values and XMP packet for a document; pass to `apply_pdf_metadata`.
+    `author` is one name or a sequence of names (XMP lists each as one dc:creator)."""
     models = ", ".join(prov["models"]) or "none"
-    title, author = clean_text(title), clean_text(author)
+    title = clean_text(title)
     return {
         "title": title,
-        "author": author,
+        "author": info_author(author),
         "subject": clean_text(prov["statement"]),
         "creator": clean_text(f"{prov['tool']} {prov['version']} ({prov['engine']} engine)"),
         "producer": f"{prov['tool']} {prov['version']}",
@@ -166,7 +179,7 @@ def comicinfo_notes(prov: dict) -> str:
     )
 
 
-def xmp_packet(prov: dict, *, title: str = "", author: str = "") -> str:
+def xmp_packet(prov: dict, *, title: str = "", author: str | Sequence[str] = "") -> str:
     """An XMP packet with Dublin Core, CreatorTool, the IPTC digital source type and the record.
     Every value is cleaned of what XML 1.0 cannot carry and escaped (`escape`)."""
     source = AI_SOURCE_TYPE if prov["ai_generated"] else DRAFT_SOURCE_TYPE
@@ -174,8 +187,9 @@ def xmp_packet(prov: dict, *, title: str = "", author: str = "") -> str:
     dc = ""
     if title:
         dc += f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>'
-    if author:
-        dc += f"<dc:creator><rdf:Seq><rdf:li>{escape(author)}</rdf:li></rdf:Seq></dc:creator>"
+    if names(author):
+        creators = "".join(f"<rdf:li>{escape(name)}</rdf:li>" for name in names(author))
+        dc += f"<dc:creator><rdf:Seq>{creators}</rdf:Seq></dc:creator>"
     dc += f'<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(prov["statement"])}</rdf:li></rdf:Alt></dc:description>'
     models = "".join(f"<rdf:li>{escape(m)}</rdf:li>" for m in prov["models"])
     return (

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from storyboard.engines.base import Engine, Identity, PanelRequest
+    from storyboard.lettering import Font
     from storyboard.script import Story
 
 FORMATS = ("pdf", "cbz", "pages", "webtoon", "animatic", "shotlist")
@@ -185,7 +186,6 @@ def render(
     """
     from storyboard import layout, plan
     from storyboard.cache import PanelCache
-    from storyboard.export import check_lettering
     from storyboard.script import Story, load_story
 
     started = time.perf_counter()
@@ -211,9 +211,11 @@ def render(
                               "options: pass engine='draft' or 'diffusion' (with engine_options), not an Engine object")
     engine_obj = _engine(story, choose_engine(story, engine), engine_options or {})
     book = layout.paginate(story, max_side=max_side or DEFAULT_MAX_SIDE)
-    # What would fail while finishing panels fails now, before hours of generation.
-    if watermark and getattr(engine_obj, "generative", True):
-        _check_mark_room(story, book)
+    # What would fail while finishing panels fails now, before hours of generation; what is
+    # wrong in the script is located in it, as validate locates it.
+    font, found = _refusals(story, book, engine_obj, font, watermark)
+    if found:
+        raise story.refusal(found)
     if upscale not in (None, "lanczos"):
         from storyboard.upscale import check_reference
 
@@ -221,8 +223,6 @@ def render(
         if getattr(engine_obj, "renders_at_print_size", False):
             raise GenerationError(f"--upscale {upscale} would not be used: the {getattr(engine_obj, 'name', 'chosen')} "
                                   "engine draws every panel at print size; leave --upscale out")
-    # A bad font or unprintable text fails before any panel.
-    font = check_lettering(story, book, font, labels=getattr(engine_obj, "labels_panels", False))
     _check_page_folders(targets, book)
     diffusion = choose_engine(story, engine) == "diffusion"
     identities = _identities(story, engine_obj, library, face_models, drawn_encoder,
@@ -429,33 +429,49 @@ def option_problems(**values: Any) -> list[tuple[str, Any, str]]:
     return problems
 
 
-def script_checks(story: "Story") -> list[tuple[tuple, str]]:
-    """(location, message) for what a render with default flags would refuse in the script
-    that its models cannot see: text the script's font cannot letter. `validate` runs these
-    so that it refuses first what render refuses."""
+def script_checks(story: "Story", *, engine: "str | Engine | None" = None, font: str | Path | None = None,
+                  watermark: bool = True) -> list[tuple[tuple, str]]:
+    """(location, message) for what `render(story, engine=, font=, watermark=)` would refuse in
+    the script that its models cannot see: text the font chain cannot letter (with the draft
+    engine, its panel labels too: action, expressions, names) and panels printing too small
+    for the watermark of a generative engine. `validate` runs these with the same flags, so
+    that it refuses first what render refuses. A broken `font` (a caller's choice, not the
+    script's) raises its StoryboardError."""
+    from storyboard import layout
+
+    # A strip too long to lay out is the script's own problem (reported by its rules): no layout.
+    book = None if layout.webtoon_problem(story) else layout.paginate(story, max_side=DEFAULT_MAX_SIDE)
+    return _refusals(story, book, choose_engine(story, engine), font, watermark)[1]
+
+
+def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | Font | None",
+              watermark: bool) -> "tuple[Font | None, list[tuple[tuple, str]]]":
     from storyboard.engines.draft import DraftEngine
     from storyboard.export import glyph_problems
     from storyboard.lettering import story_font
 
+    draft = isinstance(engine, str) and engine == "draft"
+    labels = DraftEngine.labels_panels if draft else getattr(engine, "labels_panels", False)
+    generative = not draft and getattr(engine, "generative", True)
+    found = _mark_room_problems(story, book) if watermark and generative and book is not None else []
     try:
-        font = story_font(story)
+        chain = font if font is not None and not isinstance(font, (str, Path)) else story_font(story, font)
     except StoryboardError as err:
-        return [(("style", "font"), str(err))]
-    labels = choose_engine(story) == "draft" and DraftEngine.labels_panels
-    return glyph_problems(story, font, sheets=story.page.size == "storyboard", labels=labels)
+        if font is not None:
+            raise  # the caller's --font, not the script's
+        return None, found + [(("style", "font"), str(err))]
+    return chain, found + glyph_problems(story, chain, sheets=story.page.size == "storyboard", labels=labels)
 
 
-def _check_mark_room(story: "Story", book) -> None:
-    from storyboard.errors import GenerationError
+def _mark_room_problems(story: "Story", book) -> list[tuple[tuple, str]]:
     from storyboard.watermark import MIN_PIXELS
 
-    for slot in book.slots():
-        if slot.print_width * slot.print_height < MIN_PIXELS:
-            raise GenerationError(
-                f"scene '{story.scenes[slot.scene].id}' panel {slot.panel + 1} prints at {slot.print_width} x "
-                f"{slot.print_height} pixels, too small to carry the invisible watermark (it needs {MIN_PIXELS} "
-                "pixels, e.g. 256 x 256): raise page.dpi, make the panel larger, or render without the watermark"
-            )
+    return [(("scenes", slot.scene, "panels", slot.panel),
+             f"scene '{story.scenes[slot.scene].id}' panel {slot.panel + 1} prints at {slot.print_width} x "
+             f"{slot.print_height} pixels, too small to carry the invisible watermark (it needs {MIN_PIXELS} "
+             "pixels, e.g. 256 x 256): raise page.dpi, make the panel larger, or render without the watermark "
+             "(--no-watermark)")
+            for slot in book.slots() if slot.print_width * slot.print_height < MIN_PIXELS]
 
 
 def choose_engine(story: "Story", engine: "str | Engine | None" = None) -> "str | Engine":
@@ -792,7 +808,7 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
 
         info = ComicInfo(
             title=story.title,
-            writer=story.author,
+            writer=story.authors,
             characters=tuple(c.name for c in story.characters.values()),
             manga_rtl=story.page.reading == "rtl",
             language_iso=getattr(story, "language", "") or "",

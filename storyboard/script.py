@@ -8,6 +8,7 @@ as `FILE:LINE:COL: PATH: message`. Shorthands of the format (`cast: [keeper]`,
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import re
@@ -135,13 +136,27 @@ def _model_ref(value: str | None, info: ValidationInfo) -> str | None:
     return value
 
 
+def _one_or_list(what: str, *, optional: bool = False):
+    """A before-validator for a field that is one text or a non-empty list of texts (written
+    numbers kept as written): anything else is one clear message, not one per union member."""
+    def check(value):
+        if isinstance(value, list):
+            names = [_yaml.as_written(v) for v in value]
+            if names and all(isinstance(n, str) and n.strip() for n in names):
+                return names
+        elif (value is None and optional) or isinstance(_yaml.as_written(value), str):
+            return _yaml.as_written(value)
+        raise ValueError(what)
+    return BeforeValidator(check)
+
+
 def _font_exists(value, info: ValidationInfo):
     """`style.font`: one font file or a list (a fallback chain, first font first); a
     collection's face is named `file.ttc#N`."""
     if value is None:
         return None
     names = [value] if isinstance(value, str) else value
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+    if not all(names):
         raise ValueError("font is a font file or a list of font files")
     for name in names:
         file, sep, index = name.rpartition("#")
@@ -288,7 +303,8 @@ class Style(_Model):
     prompt: Text = ""
     negative: Text = ""
     peels: list[PeelSpec] = []
-    font: Annotated[Union[Text, list[Text], None], AfterValidator(_font_exists)] = None
+    font: Annotated[Union[str, list[str], None], _one_or_list("font is a font file or a list of font files", optional=True),
+                    AfterValidator(_font_exists)] = None
     lettering_direction: Literal["auto", "horizontal", "vertical"] = "auto"
     # Lettering: one dialogue size for the whole story, in points at print size (LETTERING.md).
     dialogue_pt: float = Field(8.0, ge=6.5, le=24)
@@ -458,7 +474,8 @@ class Webtoon(_Model):
 class Story(_Model):
     storyboard: int = 1
     title: NonEmpty
-    author: Text = ""
+    # One name, or a list of names: a name is never split ("Smith, John" is one author).
+    author: Annotated[str | list[str], _one_or_list("author is a name or a list of names")] = ""
     language: Annotated[str, AfterValidator(_language)] = ""  # BCP 47; "" is unspecified
     page: PageSettings = PageSettings()
     style: Style = Style()
@@ -471,6 +488,7 @@ class Story(_Model):
     _path: Path | None = PrivateAttr(default=None)
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _text_hash: str | None = PrivateAttr(default=None)
+    _source: tuple[str, str] | None = PrivateAttr(default=None)  # (file name, text) to locate later problems
 
     @field_validator("storyboard")
     @classmethod
@@ -496,6 +514,13 @@ class Story(_Model):
         return self._path
 
     @property
+    def authors(self) -> tuple[str, ...]:
+        """The story's authors, one name each: `author` as a list, or its one string ("" is none)."""
+        if isinstance(self.author, str):
+            return (self.author,) if self.author.strip() else ()
+        return tuple(self.author)
+
+    @property
     def text_hash(self) -> str | None:
         """"sha256:<hex>" of the script text this story was parsed from (UTF-8), if any: what
         was read, even if the file changed since."""
@@ -505,6 +530,16 @@ class Story(_Model):
     def base_dir(self) -> Path:
         """The folder that relative paths in the script (references, peels, font) start from."""
         return self._base_dir
+
+    def refusal(self, found: list[tuple[tuple, str]]) -> ScriptError:
+        """The error for (location, message) pairs found in this story after loading (what a
+        render refuses): located FILE:LINE:COL in the script it was parsed from, else (a story
+        built in code) `document` lines naming each location's path."""
+        if self._source is None:
+            return ScriptError(_unique([Problem("<story>", 1, 1, _path_text(loc), message) for loc, message in found]))
+        filename, text = self._source
+        root = _yaml.parse(text).root  # parsed before, so it parses again
+        return ScriptError(_unique([_problem(filename, root, loc, message) for loc, message in found]))
 
     def panels(self):
         """Every (scene_index, panel_index, scene, panel) in story order."""
@@ -571,13 +606,15 @@ def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path |
         roots = paths.allowed_roots(base, allow_paths)
         story = Story.model_validate(data, context={"base_dir": base, "roots": roots})
     except ValidationError as err:
-        problems += [_from_pydantic(filename, doc.root, e) for e in err.errors()]
+        problems += _union_merged([(_from_pydantic(filename, doc.root, e), e.get("union", False))
+                                   for e in _untagged(err.errors(), data)])
         story = None
     if problems:
         raise ScriptError(_unique(problems))
     story._path = source
     story._base_dir = base
     story._text_hash = "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    story._source = (filename, text)
     from storyboard.layout import webtoon_problem
 
     found = [(("page", "size"), why)] if (why := webtoon_problem(story)) else []
@@ -606,6 +643,48 @@ def _problem(filename: str, root, loc: tuple, message: str, *, at_key: bool = Fa
     node, _ = _yaml.locate(root, loc, at_key=at_key)
     mark = (node or root).start_mark
     return Problem(filename, mark.line + 1, mark.column + 1, _path_text(loc), message)
+
+
+# How pydantic names a union's members in error locations: 'str', 'bool', 'list[str]',
+# 'literal[...]', 'function-before[...]' (only where no key of that name is written).
+_UNION_TAG = re.compile(r"(str|int|float|bool|none|[a-z-]+\[.*\]|constrained-[a-z]+)\Z", re.S)
+
+
+def _untagged(errors: list[dict], data) -> list[dict]:
+    """Pydantic's errors with the union-member tags taken out of their locations (a step
+    that names no key of the data there and reads like a tag); those errors are marked
+    `union`, for `_union_merged`."""
+    out = []
+    for error in errors:
+        node, loc = data, []
+        for step in error["loc"]:
+            present = isinstance(node, dict) and step in node
+            if isinstance(step, str) and not present and step != "[key]" and _UNION_TAG.match(step):
+                continue
+            loc.append(step)
+            if present or (isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)):
+                node = node[step]
+            elif step != "[key]":
+                node = None
+        tagged = len(loc) < len(error["loc"])
+        out.append({**error, "loc": tuple(loc), "union": True} if tagged else error)
+    return out
+
+
+def _union_merged(problems: list[tuple[Problem, bool]]) -> list[Problem]:
+    """One line per place for the errors of a union's members ("...; or ...")."""
+    out: list[Problem] = []
+    merged: dict[tuple, int] = {}
+    for problem, union in problems:
+        key = (problem.line, problem.column, problem.path)
+        if union and key in merged:
+            first = out[merged[key]]
+            out[merged[key]] = dataclasses.replace(first, message=f"{first.message}; or {problem.message}")
+            continue
+        if union:
+            merged[key] = len(out)
+        out.append(problem)
+    return out
 
 
 def _from_pydantic(filename: str, root, error: dict) -> Problem:

@@ -13,18 +13,29 @@ def register(sub) -> None:
     p = sub.add_parser("validate", help="check story scripts and list every problem with its location")
     p.add_argument("files", nargs="+", metavar="FILE", help="story scripts (.yaml)")
     add_allow_path_argument(p)
+    # What a render refuses depends on these three of its flags (the draft engine letters
+    # labels, a generative one needs room for the watermark, --font changes the glyphs):
+    # validate takes them, so that it answers for `render` run with the same flags.
+    g = p.add_argument_group("check for a render with these flags (as render takes them)")
+    g.add_argument("--engine", choices=["draft", "diffusion"],
+                   help="the engine render will use (default: the script's generation.engine, else diffusion)")
+    g.add_argument("--font", help="TTF/OTF lettering font render will be given (overrides style.font)")
+    g.add_argument("--no-watermark", action="store_true", help="render will be run with --no-watermark")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from functools import partial
+
     from storyboard.errors import ScriptError
     from storyboard.render import script_checks
     from storyboard.script import load_story
 
+    checks = partial(script_checks, engine=args.engine, font=args.font, watermark=not args.no_watermark)
     status = 0
     for name in args.files:
         try:
-            story = load_story(name, checks=script_checks, allow_paths=args.allow_path)
+            story = load_story(name, checks=checks, allow_paths=args.allow_path)
         except ScriptError as err:
             print(err, file=sys.stderr)
             status = err.exit_code

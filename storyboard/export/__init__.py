@@ -93,7 +93,9 @@ def _lettered_texts(story: Any, *, sheets: bool, labels: bool) -> list[tuple[tup
     if labels or sheets:
         texts += names
     if sheets:
-        texts += [(("title",), story.title), (("author",), story.author or "")]
+        texts.append((("title",), story.title))
+        author = getattr(story, "author", "") or ""
+        texts += [(("author",), author)] if isinstance(author, str) else [(("author", i), a) for i, a in enumerate(author)]
     return texts
 
 
@@ -139,7 +141,9 @@ def _sheet_header(story: Any, book: Book, page: Page, font: Font) -> Item:
     y = live.y1 - size
     right = f"sheet {page.number} of {len(book.pages)}"
     room = live.w - font.width(right, size) - 2 * size  # a clear gap before the sheet number
-    title = _fit(font, story.title + (f" by {story.author}" if story.author else ""), size, room)
+    authors = getattr(story, "authors", ())
+    byline = ", ".join(authors[:-1]) + " and " + authors[-1] if len(authors) > 1 else "".join(authors)
+    title = _fit(font, story.title + (f" by {byline}" if byline else ""), size, room)
     ops = (Text(title, live.x, y, size, True, "start"),
            Text(right, live.x1 - font.width(right, size), y, size, False, "start"))
     box = Rect(live.x, y + font.descent * size, live.w, (font.ascent - font.descent) * size)

@@ -29,7 +29,7 @@ class ComicInfo:
     """The ComicInfo.xml fields storyboard fills in."""
 
     title: str
-    writer: str = ""  # the story's author
+    writer: str | tuple[str, ...] = ""  # the story's author: one name, or several
     characters: tuple[str, ...] = ()  # display names
     language_iso: str = ""  # e.g. "en", "ja"
     manga_rtl: bool = False  # right-to-left reading: Manga=YesAndRightToLeft
@@ -100,8 +100,9 @@ def comicinfo_xml(info: ComicInfo, entries: Sequence[_Entry]) -> bytes:
         fields.append(("Summary", info.summary))
     if info.notes:
         fields.append(("Notes", info.notes))
-    if info.writer:
-        fields.append(("Writer", info.writer))
+    writers = (info.writer,) if isinstance(info.writer, str) else info.writer
+    if any(writers):
+        fields.append(("Writer", ", ".join(list_item(name) for name in writers if name)))
     fields.append(("PageCount", str(len(entries))))
     if info.language_iso:
         fields.append(("LanguageISO", info.language_iso))
@@ -126,7 +127,7 @@ def comicinfo_xml(info: ComicInfo, entries: Sequence[_Entry]) -> bytes:
 
 
 def list_item(name: str) -> str:
-    """One name of a ComicInfo list field (Characters). Readers split those fields at every
+    """One name of a ComicInfo list field (Writer, Characters). Readers split those fields at every
     comma, so a comma inside a name goes: "Ray Smith, Jr." is listed as "Ray Smith Jr."."""
     return " ".join(name.replace(",", " ").split())
 

@@ -89,14 +89,16 @@ def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], pat
         canvas = Canvas(str(tmp), pagesize=(first.w, first.h), invariant=1, pageCompression=1,
                         initialFontName=fonts.initial_name(), initialFontSize=10,
                         lang=getattr(story, "language", "") or None)  # the catalog's /Lang
-        author = getattr(story, "author", "") or ""
+        from storyboard.provenance import info_author
+
+        author = getattr(story, "authors", None) or getattr(story, "author", "") or ""  # one name or a list
         if metadata is not None:
             from storyboard.provenance import apply_pdf_metadata, pdf_metadata
 
             apply_pdf_metadata(canvas, pdf_metadata(metadata, title=story.title, author=author))
         else:
             canvas.setTitle(story.title)
-            canvas.setAuthor(author)
+            canvas.setAuthor(info_author(author))
             canvas.setCreator("storyboard")
         if getattr(story.page, "reading", "ltr") == "rtl":  # readers page a manga from the right
             canvas.setViewerPreference("Direction", "R2L")

@@ -59,7 +59,7 @@ def xmp_of(pdf_path) -> ET.Element:
 def test_comicinfo_parses_and_lists_a_name_with_a_comma_whole(rendered):
     root = ET.fromstring(zipfile.ZipFile(rendered / "book.cbz").read("ComicInfo.xml"))
     assert root.findtext("Title") == "Tiny Tale of the Sea"
-    assert root.findtext("Writer") == "Ana Writer "
+    assert root.findtext("Writer") == "Ana Writer"  # a list field: each name trimmed, as Characters
     names = [name.strip() for name in root.findtext("Characters").split(",")]
     assert names == ["Ray Smith Jr.", "ana"]
     assert root.findtext("Manga") == "YesAndRightToLeft"

@@ -5,6 +5,7 @@ second signal that cannot break the clean-up of the first."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 import storyboard
 from storyboard.cli import main
 from storyboard.engines.draft import DraftEngine
-from storyboard.errors import ExportError, GenerationError, StoryboardError
+from storyboard.errors import ExportError, GenerationError, ScriptError, StoryboardError
 
 SCRIPT = "title: T\ngeneration: {engine: draft}\nscenes: [{panels: [{action: a}, {action: b}]}]\n"
 
@@ -96,8 +97,9 @@ def test_panels_too_small_for_the_watermark_fail_before_the_first_panel(tmp_path
     tiny = tmp_path / "tiny.yaml"
     tiny.write_text(SCRIPT.replace("title: T", "title: T\npage: {size: [60, 60], dpi: 72, margin_mm: 2}"))
     engine = CountingEngine()
-    with pytest.raises(GenerationError, match=r"scene 'scene-1' panel 1 prints at \d+ x \d+ pixels, too small to carry "
-                                              r"the invisible watermark \(it needs 65536 pixels"):
+    with pytest.raises(ScriptError, match=rf"{re.escape(str(tiny))}:4:20: scenes\[0\]\.panels\[0\]: scene 'scene-1' panel 1 "
+                                          r"prints at \d+ x \d+ pixels, too small to carry the invisible watermark "
+                                          r"\(it needs 65536 pixels"):  # located, as validate locates it
         storyboard.render(tiny, out=tmp_path / "o.pdf", engine=engine, cache=False)
     assert engine.drawn == 0
     result = storyboard.render(tiny, out=tmp_path / "o.pdf", engine=engine, cache=False, watermark=False)

@@ -47,7 +47,7 @@ def test_import_is_light():
 
 
 def test_validate_refuses_first_what_render_refuses(tmp_path, capsys):
-    from storyboard.errors import ExportError
+    from storyboard.errors import ScriptError
     from storyboard.render import render
 
     script = tmp_path / "emoji.yaml"
@@ -60,13 +60,49 @@ def test_validate_refuses_first_what_render_refuses(tmp_path, capsys):
         f"{script}:7:17: scenes[0].panels[0].action: no font in the chain draws '\U0001F600' (U+1F600)",
         f"{script}:10:18: scenes[0].panels[0].dialogue[0].text: no font in the chain draws '\U0001F600' (U+1F600)",
     ]
-    with pytest.raises(ExportError, match="no font in the chain draws"):
+    with pytest.raises(ScriptError) as refused:  # render refuses the same, located the same
         render(script, out=tmp_path / "o.pdf", cache=False)
+    assert str(refused.value).splitlines() == err
     broken = tmp_path / "font.yaml"
     (tmp_path / "bad.ttf").write_bytes(b"not a font" * 100)
     broken.write_text("title: T\nstyle: {font: bad.ttf}\nscenes: [{panels: [{action: a}]}]\n")
     assert main(["validate", str(broken)]) == 2
     assert capsys.readouterr().err.startswith(f"{broken}:2:15: style.font: cannot use font ")
+
+
+def test_validate_answers_for_the_render_flags_that_change_what_is_refused(tmp_path, capsys):
+    """The draft engine letters labels (action, expressions, names) that a diffusion render
+    never letters; a generative engine needs room for the watermark. `validate --engine
+    draft` refuses what `render --engine draft` refuses, located the same."""
+    from storyboard.errors import ScriptError
+    from storyboard.render import render
+
+    script = tmp_path / "labels.yaml"  # the script's engine is the default one, diffusion
+    script.write_text("title: T\ncharacters:\n  leo: {name: \"Leo \U0001F600\", description: a boy}\n"
+                      "scenes:\n  - panels:\n      - action: Leo waves \U0001F44B\n"
+                      "        cast: [{leo: {expression: \"sad \U0001F622\"}}]\n")
+    assert main(["validate", str(script)]) == 0  # a diffusion render letters none of them
+    capsys.readouterr()
+    assert main(["validate", "--engine", "draft", str(script)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"{script}:3:15: characters.leo.name: no font in the chain draws '\U0001F600' (U+1F600)",
+        f"{script}:6:17: scenes[0].panels[0].action: no font in the chain draws '\U0001F44B' (U+1F44B)",
+        f"{script}:7:35: scenes[0].panels[0].cast[0].expression: no font in the chain draws '\U0001F622' (U+1F622)",
+    ]
+    with pytest.raises(ScriptError) as refused:
+        render(script, engine="draft", out=tmp_path / "o.pdf", cache=False)
+    assert str(refused.value).splitlines() == err
+    assert not list(tmp_path.glob("o.pdf*"))
+
+    tiny = tmp_path / "tiny.yaml"  # panels of 121 x 129 pixels at 36 dpi
+    tiny.write_text("title: T\npage: {dpi: 36}\nscenes:\n  - panels:\n      - action: a\n      - action: b\n")
+    assert main(["validate", str(tiny)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and err[0].startswith(f"{tiny}:5:9: scenes[0].panels[0]: scene 'scene-1' panel 1 prints at ")
+    assert "too small to carry the invisible watermark" in err[0] and err[1].startswith(f"{tiny}:6:9: ")
+    assert main(["validate", "--no-watermark", str(tiny)]) == 0
+    assert main(["validate", "--engine", "draft", str(tiny)]) == 0  # sketches carry no mark
 
 
 def test_names_the_terminal_cannot_show_are_escaped_not_a_traceback(tmp_path):
