@@ -559,7 +559,8 @@ def strip_beats(story: Any) -> list[tuple[int, int, str]]:
 
 def strip_height(width_px: int, panels: Iterable[tuple[float, str]]) -> int:
     """The height in pixels of a strip `width_px` wide holding `panels`, each (aspect, gap kind)."""
-    return sum(round(width_px / aspect) + strip_gap(kind, width_px) for aspect, kind in panels) + strip_gap("end", width_px)
+    panels_px = sum(round(width_px / aspect) + strip_gap(kind, width_px) for aspect, kind in panels)
+    return panels_px + strip_gap("end", width_px)
 
 
 def strip_problem(width_px: int, height_px: int) -> str | None:

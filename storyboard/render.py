@@ -402,7 +402,19 @@ def _export_all(targets, story, book, panels, font, settings, run_id, watermark,
             result.outputs.append(path)
             result.manifests.append(_write_manifest(path, story, settings, result, script_hash=script_hash,
                                                     watermark=watermark, seed=seed, files=files,
-                                                    run_settings=run_settings))
+                                                    run_settings=run_settings,
+                                                    lettering=_strip_lettering(story, book, font, fmt)))
+
+
+def _strip_lettering(story, book, font, fmt) -> dict | None:
+    """A strip made from a page layout reports its lettering in the strip's own frame (what
+    its images show); None: the render's report serves."""
+    if fmt != "webtoon" or book.spec.kind == "webtoon":
+        return None
+    from storyboard.export.webtoon import strip_book
+    from storyboard.lettering_report import lettering_report
+
+    return lettering_report(story, strip_book(story, book), font)
 
 
 def option_problems(**values: Any) -> list[tuple[str, Any, str]]:
@@ -853,10 +865,12 @@ def _remove_manifest(output: Path) -> None:
 
 
 def _write_manifest(output: Path, story: "Story", settings, result: RenderResult, *, script_hash: str,
-                    watermark: bool, seed, files: list[str] | None, run_settings: dict[str, Any]) -> Path:
+                    watermark: bool, seed, files: list[str] | None, run_settings: dict[str, Any],
+                    lettering: dict | None = None) -> Path:
     from storyboard import __version__
     from storyboard.cache import _atomic_write
 
+    report = result.lettering if lettering is None else lettering
     body = {
         "tool": "storyboard",
         "version": __version__,
@@ -872,7 +886,7 @@ def _write_manifest(output: Path, story: "Story", settings, result: RenderResult
         "pages": result.pages,
         "reading": story.page.reading,
         # Each panel with its lettering report (see storyboard.lettering_report).
-        "panels": [{**dataclasses.asdict(r), **result.lettering.get((r.scene, r.panel), {})} for r in result.panels],
+        "panels": [{**dataclasses.asdict(r), **report.get((r.scene, r.panel), {})} for r in result.panels],
         "warnings": result.warnings,
     }
     if files is not None:  # a page folder: the pages this run wrote, the only ones a later run removes

@@ -19,7 +19,7 @@ def register(subparsers) -> None:
             "Exit status: 0 when there is none, 1 when there is any, 2 when the report cannot be read."
         ),
     )
-    p.add_argument("output", metavar="OUTPUT", help="a rendered PDF, CBZ or folder of pages")
+    p.add_argument("output", metavar="OUTPUT", help="a rendered PDF, CBZ, folder of pages or webtoon strip (name.webtoon)")
     p.set_defaults(func=run)
 
 

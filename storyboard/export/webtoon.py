@@ -70,11 +70,12 @@ def cuts(height: int, limit: int, gaps: list[tuple[int, int]], keep: list[tuple[
     while height - top > limit:
         reach = top + limit
         in_gaps = [min(b, reach) for a, b in gaps if a < reach and b > top + 1 and min(b, reach) > top]
-        free = [y for y in range(reach, top, -1) if not any(a < y < b for a, b in keep)]
-        if in_gaps and (not free or max(in_gaps) >= free[0] - limit // 3):
+        near = [(a, b) for a, b in keep if a < reach and b > top]  # a long strip: only what is in reach
+        free = next((y for y in range(reach, top, -1) if not any(a < y < b for a, b in near)), None)
+        if in_gaps and (free is None or max(in_gaps) >= free - limit // 3):
             y = max(in_gaps)
-        elif free:
-            y = free[0]
+        elif free is not None:
+            y = free
         else:  # a single lettered element taller than the limit: cannot be avoided
             y = reach
         out.append(y)

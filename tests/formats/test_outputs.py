@@ -59,6 +59,13 @@ def test_webtoon_strip(tmp_path):
         assert not any(a + 1 < y < b - 1 for a, b in spans), (y, spans)
     # Balloons were lettered at the strip's scale: dark text pixels exist in the strip.
     assert (full < 60).all(axis=2).sum() > 500
+    # The strip's manifest reports the lettering in the strip's frame, which check-lettering reads.
+    manifest = json.loads((tmp_path / "story.webtoon.manifest.json").read_text())
+    assert {tuple(p["rect_pt"][::2]) for p in manifest["panels"]} == {(0.0, round(drawing.trim.w, 2))}
+    assert {p["page"] for p in manifest["panels"]} == {1}
+    from storyboard.cli import main
+
+    assert main(["check-lettering", str(out)]) == 0
 
 
 def test_webtoon_refuses_a_folder_of_other_files(tmp_path):
