@@ -478,10 +478,11 @@ def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | 
 def _mark_room_problems(story: "Story", book) -> list[tuple[tuple, str]]:
     from storyboard.watermark import MIN_PIXELS
 
+    larger = "webtoon.width" if story.page.size == "webtoon" else "page.dpi"
     return [(("scenes", slot.scene, "panels", slot.panel),
              f"scene '{story.scenes[slot.scene].id}' panel {slot.panel + 1} prints at {slot.print_width} x "
              f"{slot.print_height} pixels, too small to carry the invisible watermark (it needs {MIN_PIXELS} "
-             "pixels, e.g. 256 x 256): raise page.dpi, make the panel larger, or render without the watermark "
+             f"pixels, e.g. 256 x 256): raise {larger}, make the panel larger, or render without the watermark "
              "(--no-watermark)")
             for slot in book.slots() if slot.print_width * slot.print_height < MIN_PIXELS]
 

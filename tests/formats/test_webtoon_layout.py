@@ -180,3 +180,13 @@ def test_the_example_is_a_webtoon():
     book = layout.paginate(story)
     assert len(book.pages) == 1 and book.spec.kind == "webtoon"
     assert {layout.strip_size_hint(p) for _, _, _, p in story.panels()} >= {"wide", "normal", "small", "tall", "splash"}
+
+
+def test_a_strip_panel_too_small_for_the_watermark_is_refused_by_validate(tmp_path, capsys):
+    script = strip_story(tmp_path, width=320)  # the wide band 320 x 160 pixels, the small one 320 x 133
+    assert main(["validate", str(script)]) == 2  # the default engine marks its panels
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "scenes[0].panels[0]" in err[0] and "320 x 160 pixels" in err[0]
+    assert "scenes[1].panels[0]" in err[1] and "320 x 133 pixels" in err[1]
+    assert all("raise webtoon.width" in line for line in err)
+    assert main(["validate", str(script), "--engine", "draft"]) == 0
