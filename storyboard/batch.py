@@ -1,14 +1,17 @@
 """`render_many`: many stories in one run, one output each, sharing one executor.
 
-Stories are rendered one after another; under the ray executor they share its worker
-actors, so the engine is built once per worker for the whole batch, not once per story. A
-story that cannot be rendered (an invalid script, an output that cannot be written) is
-recorded with its error and the batch goes on.
+Every story is checked and planned first; then the panels none of their caches hold are drawn
+in one executor round per engine setup, interleaved, so that same-size panels of different
+stories share engine batches (`storyboard.executors.chunks`) and the engine is built once (once
+per worker under ray) for the whole batch; then each story is lettered and exported. A story
+that cannot be rendered (an invalid script, an output that cannot be written) is recorded
+with its error and the batch goes on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,36 +82,113 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
                 allow_paths: Sequence[str | Path] | None = None, progress=None, **options: Any) -> BatchResult:
     """Render each script of `scripts` to OUTDIR/NAME.pdf (`format` "cbz": .cbz; "pages": a
     folder NAME/ of PNG pages). `options` are those of `storyboard.render` (engine, seed,
-    cache, watermark...). One executor serves the whole batch (see `render`'s `executor`).
+    cache, watermark...). One executor serves the whole batch (see `render`'s `executor`),
+    drawing the uncached panels of all stories that share an engine setup in one round.
     A story that fails is recorded in its `StoryOutcome.errors` and the others go on;
-    options wrong for every story (an unknown executor or format) raise StoryboardError
-    before any is rendered. `progress(story_index, done, total, request, status)`."""
+    options wrong for every story (an unknown executor, format or option value) raise
+    StoryboardError before any is rendered. `progress(story_index, done, total, request,
+    status)`, done and total counting that story's panels."""
+    import contextlib
     import time
 
-    from storyboard.errors import ScriptError
     from storyboard.executors import open_executor
-    from storyboard.render import render
-    from storyboard.script import load_story
+    from storyboard.render import _prepare, option_problems
 
     started = time.perf_counter()
     outputs = batch_outputs(scripts, out_dir, format)
-    outcomes = []
-    with open_executor(executor, workers=workers, gpus_per_worker=gpus_per_worker) as runner:
-        for index, (script, output) in enumerate(zip(map(Path, scripts), outputs)):
-            outcome = StoryOutcome(script, output)
+    bad = option_problems(**{k: options.get(k) for k in ("seed", "max_side", "candidates")})
+    if bad:
+        raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
+    outcomes = [StoryOutcome(script, output) for script, output in zip(map(Path, scripts), outputs)]
+    runner = open_executor(executor, workers=workers, gpus_per_worker=gpus_per_worker)
+    with contextlib.ExitStack() as batch:
+        if runner is not executor:  # opened here, closed here (a Ray this batch started is shut down)
+            batch.enter_context(runner)
+        jobs, stacks = {}, {}
+        for index, outcome in enumerate(outcomes):
+            stacks[index] = stack = batch.enter_context(contextlib.ExitStack())
             report = None
             if progress is not None:
                 def report(done, total, request, status, index=index):
                     progress(index, done, total, request, status)
-            try:
-                story = load_story(script, allow_paths=allow_paths)
-                outcome.result = render(story, out=output, executor=runner, progress=report, **options)
-            except ScriptError as err:
-                outcome.errors = [str(p) for p in err.problems]
-            except StoryboardError as err:
-                outcome.errors = [f"{script}: {err}"]
-            outcomes.append(outcome)
+            with _recorded(outcome):
+                jobs[index] = _prepare(outcome.script, stack=stack, started=time.perf_counter(), executor=runner,
+                                       out=outcome.output, progress=report, allow_paths=allow_paths, **options)
+            if index not in jobs:
+                stack.close()
+
+        def drop(index):  # a failed story: its temporary folders go now
+            jobs.pop(index, None)
+            stacks[index].close()
+
+        for index in list(jobs):  # best-of-N panels are searched here, story by story
+            with _recorded(outcomes[index], drop, index):
+                for panel in jobs[index].search():
+                    jobs[index].accept(*panel)
+        for members in _rounds(jobs).values():
+            _draw_round(runner, jobs, members, outcomes, drop)
+        for index in list(jobs):
+            with _recorded(outcomes[index]):
+                outcomes[index].result = jobs[index].finish()
+            drop(index)
     return BatchResult(outcomes, time.perf_counter() - started)
+
+
+def _rounds(jobs: dict) -> dict[str, list[int]]:
+    """The stories (by index) whose panels one engine can draw: same engine settings (so the
+    same cache keys and pixels) and the same kind of output (vector drawings or images)."""
+    import json
+
+    rounds: dict[str, list[int]] = {}
+    for index, job in jobs.items():
+        rounds.setdefault(json.dumps([job.settings, job.vector], sort_keys=True, default=str), []).append(index)
+    return rounds
+
+
+def _draw_round(runner, jobs: dict, members: list[int], outcomes: list[StoryOutcome], drop) -> None:
+    """Draw the uncached panels of the stories `members` as one list on `runner`, handing each
+    panel to its story as it arrives. An engine or worker failure fails every story of the
+    round (each would have met it); a story that fails to take its panel fails alone."""
+    import contextlib
+
+    first = jobs[members[0]]
+    owner, union = {}, []
+    for index in members:
+        for request in jobs[index].todo:
+            owner[id(request)] = index
+            union.append(request)
+    if not union:
+        return
+    try:
+        with contextlib.closing(iter(runner.generate(first.engine, first.spec, union, first.vector))) as drawn:
+            for request, art, seconds in drawn:
+                index = owner[id(request)]
+                if index in jobs:
+                    with _recorded(outcomes[index], drop, index):
+                        jobs[index].accept(request, art, seconds)
+    except StoryboardError as err:
+        for index in members:
+            if index in jobs:
+                outcomes[index].errors = [f"{outcomes[index].script}: {err}"]
+                drop(index)
+
+
+@contextmanager
+def _recorded(outcome: StoryOutcome, drop=None, index: int | None = None):
+    """Record a story's StoryboardError in its outcome (every located problem of an invalid
+    script) instead of raising it, then `drop(index)` the story if given."""
+    from storyboard.errors import ScriptError
+
+    try:
+        yield
+    except ScriptError as err:
+        outcome.errors = [str(p) for p in err.problems]
+    except StoryboardError as err:
+        outcome.errors = [f"{outcome.script}: {err}"]
+    else:
+        return
+    if drop is not None:
+        drop(index)
 
 
 __all__ = ["render_many", "BatchResult", "StoryOutcome"]

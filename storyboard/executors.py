@@ -68,8 +68,8 @@ def generate_locally(engine: "Engine", todo: list["PanelRequest"], vector: bool 
     batch = _batch(engine)
     render_batch = getattr(engine, "render_batch", None)
     if batch > 1 and render_batch is not None:
-        for start in range(0, len(todo), batch):
-            chunk = todo[start:start + batch]
+        for indices in chunks(todo, batch):
+            chunk = [todo[i] for i in indices]
             t0 = time.perf_counter()
             images = render_batch(chunk)
             each = (time.perf_counter() - t0) / len(chunk)
@@ -83,6 +83,18 @@ def generate_locally(engine: "Engine", todo: list["PanelRequest"], vector: bool 
 
 def _batch(engine) -> int:
     return max(1, int(getattr(engine, "batch", 1) or 1))
+
+
+def chunks(todo: list["PanelRequest"], size: int) -> list[list[int]]:
+    """Indices of `todo` in engine batches of at most `size` panels of one drawn size (an
+    engine batch runs panels of one size together): same-size panels are gathered wherever
+    they are in `todo`, which may hold the panels of many stories (`render_many`)."""
+    if size <= 1:
+        return [[i] for i in range(len(todo))]
+    by_size: dict[tuple[int, int], list[int]] = {}
+    for i, request in enumerate(todo):
+        by_size.setdefault((request.width, request.height), []).append(i)
+    return [same[start:start + size] for same in by_size.values() for start in range(0, len(same), size)]
 
 
 class LocalExecutor:
@@ -175,16 +187,15 @@ class RayExecutor:
                                   f"{gpus:g} GPUs")
 
     def generate(self, engine: "Engine", spec, todo: list["PanelRequest"], vector: bool = False) -> Iterator[Panel]:
-        """Hand `todo` to the workers in chunks of the engine's batch size; yield each panel as
-        its chunk comes back. `spec` is (engine name, options) to build the engine from."""
+        """Hand `todo` to the workers in engine batches (`chunks`); yield each panel as its
+        batch comes back. `spec` is (engine name, options) to build the engine from."""
         if not todo:
             return
         _, pool = self._pool(spec, engine.settings())
-        size = _batch(engine)
-        chunks = [list(range(i, min(i + size, len(todo)))) for i in range(0, len(todo), size)]
+        batches = chunks(todo, 1 if vector else _batch(engine))
         ray = self.ray
         try:
-            results = pool.map_unordered(lambda a, idx: a.draw.remote([todo[i] for i in idx], vector, idx), chunks)
+            results = pool.map_unordered(lambda a, idx: a.draw.remote([todo[i] for i in idx], vector, idx), batches)
             for drawn in results:
                 for i, art, seconds in drawn:
                     yield todo[i], art, seconds

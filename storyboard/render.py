@@ -184,17 +184,40 @@ def render(
     (the diffusion engine: its model family's native sizes; otherwise 1024).
     `save_controls` is a folder to write each panel's ControlNet image to, for inspection.
     """
-    from storyboard import layout, plan
-    from storyboard.cache import PanelCache
-    from storyboard.script import Story, load_story
+    from storyboard.executors import open_executor
 
     started = time.perf_counter()
     bad = option_problems(seed=seed, max_side=max_side, candidates=candidates)
     if bad:
         raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
-    from storyboard.executors import open_executor
-
     runner = open_executor(executor, workers=workers, gpus_per_worker=gpus_per_worker)
+    with contextlib.ExitStack() as stack:
+        if runner is not executor:  # opened here, closed here (a Ray this render started is shut down)
+            stack.enter_context(runner)
+        job = _prepare(story, stack=stack, started=started, executor=runner, out=out, engine=engine,
+                       engine_options=engine_options, seed=seed, cache=cache, font=font, max_side=max_side,
+                       library=library, face_models=face_models, drawn_encoder=drawn_encoder, watermark=watermark,
+                       upscale=upscale, save_controls=save_controls, progress=progress, allow_paths=allow_paths,
+                       candidates=candidates)
+        # Closed at once on an error or Ctrl-C: an executor stops the panels still on its workers.
+        generated = stack.enter_context(contextlib.closing(job.generate(runner)))
+        for panel in generated:
+            job.accept(*panel)
+        return job.finish()
+
+
+def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, out, engine=None, engine_options=None,
+             seed=None, cache=None, font=None, max_side=None, library=None, face_models=None, drawn_encoder=None,
+             watermark=True, upscale="lanczos", save_controls=None, progress=None, allow_paths=None,
+             candidates=None) -> "_Job":
+    """Everything a render does before its first panel is drawn (every check of the user's
+    input included), as a `_Job` that holds the panels still to draw. Temporary folders and
+    the panel encoder live on `stack`. Options as for `render`; `executor` is open."""
+    from storyboard import layout, plan
+    from storyboard.cache import PanelCache
+    from storyboard.script import Story, load_story
+
+    runner = executor
     if not isinstance(story, Story):
         story = load_story(story, allow_paths=allow_paths)
     script_hash = _script_hash(story)  # of the script as read, whatever happens to the file meanwhile
@@ -245,132 +268,163 @@ def render(
     if save_controls is not None:
         _save_controls(story, requests, Path(save_controls))
 
-    with contextlib.ExitStack() as stack:
-        if runner is not executor:  # opened here, closed here (a Ray this render started is shut down)
-            stack.enter_context(runner)
-        if cache is False:  # no cache, but panels wait on disk, not in memory, for the export
-            store = PanelCache(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-panels-")))
-        else:
-            from storyboard.remote_cache import RemotePanelCache, is_url
+    if cache is False:  # no cache, but panels wait on disk, not in memory, for the export
+        store = PanelCache(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-panels-")))
+    else:
+        from storyboard.remote_cache import RemotePanelCache, is_url
 
-            store = RemotePanelCache(cache) if is_url(cache) else PanelCache(None if cache in (None, True) else cache)
-            store.prepare()  # a cache root that is a file fails here, before any panel
-        return _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash,
-                       stack=stack, started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress, best=best,
-                       executor=runner, spec=spec, detector=_face_detector(story, engine_obj, face_models),
-                       settings_of_run={"max_side": max_side, "upscale": upscale, "cache": cache is not False})
+        store = RemotePanelCache(cache) if is_url(cache) else PanelCache(None if cache in (None, True) else cache)
+        store.prepare()  # a cache root that is a file fails here, before any panel
+    return _Job(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash,
+                stack=stack, started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress,
+                best=best, spec=spec, detector=_face_detector(story, engine_obj, face_models),
+                settings_of_run={"max_side": max_side, "upscale": upscale, "cache": cache is not False})
 
 
-def _render(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash, *,
-            stack, started, seed, upscale, watermark, progress, settings_of_run, best=None, executor=None,
-            spec=None, detector=None) -> RenderResult:
-    from concurrent.futures import ThreadPoolExecutor
+class _Job:
+    """One story's render between its checks and its export: the cached panels are found, the
+    others wait in `todo` (for an executor) and `searched` (best-of-N, drawn here with the
+    render's own engine). `accept` caches and encodes each drawn panel as it arrives; `finish`
+    letters and exports. `render` runs one job; `render_many` draws the `todo` of many jobs in
+    one executor round, so that same-size panels of different stories share engine batches."""
 
-    from storyboard.cache import key_inputs, panel_key, print_key
-    from storyboard.export.pdf import JPEG_ENCODING
+    def __init__(self, story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash, *,
+                 stack, started, seed, upscale, watermark, progress, settings_of_run, best=None, spec=None,
+                 detector=None):
+        from concurrent.futures import ThreadPoolExecutor
 
-    settings = engine_obj.settings()
-    run_id = _run_id(script_hash, settings)
-    watermark = watermark and getattr(engine_obj, "generative", True)  # sketches carry no mark
-    keys = {(r.scene, r.panel): panel_key(settings, r) for r in requests}
-    # The PDF embeds each panel as print-ready JPEG bytes, kept in the cache beside the panel so
-    # an unchanged panel is neither decoded nor encoded again. Not for marked panels: the mark
-    # carries this run's id, so their bytes differ every run and could never be reused.
-    wants_pdf = any(fmt == "pdf" for _, fmt in targets)
-    pkeys = {}
-    if wants_pdf and not watermark:
-        pkeys = {where: print_key(key, *print_sizes[where], encoding=JPEG_ENCODING, upscale=upscale)
-                 for where, key in keys.items()}
-    # Vector sketches go into the PDF as paths and are rasterised for pages; a panel that
-    # must carry the invisible mark is drawn as pixels.
-    vector = getattr(engine_obj, "draws_vectors", False) and not watermark
-    if vector:
+        from storyboard.cache import panel_key, print_key
+        from storyboard.export.pdf import JPEG_ENCODING
+
+        self.story, self.targets, self.book, self.font, self.requests = story, targets, book, font, requests
+        self.print_sizes, self.store, self.engine, self.script_hash = print_sizes, store, engine_obj, script_hash
+        self.started, self.seed, self.progress, self.best, self.spec = started, seed, progress, best, spec
+        self.settings_of_run, self.detector = settings_of_run, detector
+        self.settings = settings = engine_obj.settings()
+        self.run_id = _run_id(script_hash, settings)
+        self.watermark = watermark = watermark and getattr(engine_obj, "generative", True)  # sketches carry no mark
+        self.keys = keys = {(r.scene, r.panel): panel_key(settings, r) for r in requests}
+        # The PDF embeds each panel as print-ready JPEG bytes, kept in the cache beside the panel so
+        # an unchanged panel is neither decoded nor encoded again. Not for marked panels: the mark
+        # carries this run's id, so their bytes differ every run and could never be reused.
+        self.wants_pdf = any(fmt == "pdf" for _, fmt in targets)
         pkeys = {}
-    finish = _Finisher(upscale, run_id if watermark else None)
-    keep = None  # marking is slow: when several outputs need the images, each is marked once and kept on disk
-    if watermark and len(targets) > 1:
-        keep = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-marked-")))
-    panels = _Panels(finish, print_sizes, keep=keep)
+        if self.wants_pdf and not watermark:
+            pkeys = {where: print_key(key, *print_sizes[where], encoding=JPEG_ENCODING, upscale=upscale)
+                     for where, key in keys.items()}
+        # Vector sketches go into the PDF as paths and are rasterised for pages; a panel that
+        # must carry the invisible mark is drawn as pixels.
+        self.vector = vector = getattr(engine_obj, "draws_vectors", False) and not watermark
+        if vector:
+            pkeys = {}
+        self.pkeys = pkeys
+        finish = _Finisher(upscale, self.run_id if watermark else None)
+        keep = None  # marking is slow: when several outputs need the images, each is marked once and kept on disk
+        if watermark and len(targets) > 1:
+            keep = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-marked-")))
+        self.panels = panels = _Panels(finish, print_sizes, keep=keep)
+        self.pool = stack.enter_context(ThreadPoolExecutor(_WORKERS))
+        self.encoding = deque()  # print JPEGs of new panels, made on threads while the next is drawn
 
-    records: dict[tuple[int, int], PanelRecord] = {}
-    todo, unfinished = [], []
-    for request in requests:
-        where = (request.scene, request.panel)
-        key = keys[where]
-        size = request.output_size
-        jpeg = store.get_print(key, pkeys[where], print_sizes[where], size) if pkeys else None
-        drawing = store.get_drawing(key, size) if vector else None
-        if jpeg is not None:
-            panels.jpegs[where] = jpeg
-        elif drawing is not None:  # a few kilobytes: kept at hand
-            panels.loaders[where] = lambda drawing=drawing: drawing
-        elif not vector and store.has(key, size):  # decoded later, a few at a time
-            unfinished.append(where)
-        else:
-            todo.append(request)
-            continue
-        if where not in panels.loaders:
-            panels.loaders[where] = _stored(store, key, engine_obj, request, settings)
-        records[where] = _record(story, request, key, "cached", 0.0, print_sizes[where])
-        if progress:
-            progress(len(records), len(requests), request, "cached")
-
-    # Closed at once on an error or Ctrl-C: an executor stops the panels still on its workers.
-    generated = stack.enter_context(contextlib.closing(_generate(engine_obj, todo, vector, best, executor, spec)))
-    with ThreadPoolExecutor(_WORKERS) as pool:
-        encoding = deque()  # print JPEGs of new panels, made on threads while the next is drawn
-        for request, image, seconds in generated:
+        self.records: dict[tuple[int, int], PanelRecord] = {}
+        todo, self.unfinished = [], []
+        for request in requests:
             where = (request.scene, request.panel)
-            if vector:  # a drawing is small: kept at hand, stored for next time (not in a --no-cache scratch store)
-                if settings_of_run["cache"]:
-                    store.put_drawing(keys[where], image, key_inputs(settings, request))
-                panels.loaders[where] = lambda image=image: image
+            key = keys[where]
+            size = request.output_size
+            jpeg = store.get_print(key, pkeys[where], print_sizes[where], size) if pkeys else None
+            drawing = store.get_drawing(key, size) if vector else None
+            if jpeg is not None:
+                panels.jpegs[where] = jpeg
+            elif drawing is not None:  # a few kilobytes: kept at hand
+                panels.loaders[where] = lambda drawing=drawing: drawing
+            elif not vector and store.has(key, size):  # decoded later, a few at a time
+                self.unfinished.append(where)
             else:
-                store.put(keys[where], image, key_inputs(settings, request))
-                panels.loaders[where] = _stored(store, keys[where], engine_obj, request, settings)
-            if wants_pdf and not vector:  # now, while the image is at hand: a long book never holds every panel decoded
-                encoding.append((where, pool.submit(_print_jpeg, panels, where, image, store, keys, pkeys)))
-                if len(encoding) > 2 * _WORKERS:
-                    done, future = encoding.popleft()
-                    panels.jpegs[done] = future.result()
-            records[where] = _record(story, request, keys[where], "generated", seconds, print_sizes[where])
-            if best is not None and where in best.records:
-                records[where] = dataclasses.replace(records[where], candidates=best.records[where])
+                todo.append(request)
+                continue
+            if where not in panels.loaders:
+                panels.loaders[where] = _stored(store, key, engine_obj, request, settings)
+            self.records[where] = _record(story, request, key, "cached", 0.0, print_sizes[where])
             if progress:
-                progress(len(records), len(requests), request, "generated")
-        for where, future in encoding:
-            panels.jpegs[where] = future.result()
-        if wants_pdf:
-            _finish_panels(pool, unfinished, panels, store, keys, pkeys)
-    panel_records = [records[(r.scene, r.panel)] for r in requests]
-    result = RenderResult(
-        outputs=[],
-        pages=len(book.pages),
-        panels_total=len(requests),
-        panels_generated=sum(r.status == "generated" for r in panel_records),
-        panels_cached=sum(r.status == "cached" for r in panel_records),
-        seconds=0.0,
-        run_id=run_id,
-        panels=panel_records,
-    )
-    from storyboard.lettering_report import lettering_report, located_warnings
+                progress(len(self.records), len(requests), request, "cached")
+        self.searched = [r for r in todo if best is not None and best.marked(r)]
+        self.todo = [r for r in todo if best is None or not best.marked(r)]
 
-    from storyboard.lettering import lettering_once
+    def generate(self, executor) -> Iterable[tuple["PanelRequest", Any, float]]:
+        """This job's panels as they are made (images, or drawings when `vector`): `search`,
+        then `todo` on `executor`, which builds its engines from `spec`, (name, options), if it must."""
+        yield from self.search()
+        yield from executor.generate(self.engine, self.spec, self.todo, self.vector)
 
-    # Generated raster art: lettering points at the heads the art shows (found once, cached).
-    faces = {}
-    if detector is not None and getattr(engine_obj, "generative", True) and not vector:
-        from storyboard.face_detection import panel_faces
+    def search(self) -> Iterable[tuple["PanelRequest", Any, float]]:
+        """The best-of-N panels, searched here with the render's own engine (also under ray)."""
+        for request in self.searched:
+            t0 = time.perf_counter()
+            image = self.best.choose(self.engine, request)
+            yield request, image, time.perf_counter() - t0
 
-        faces = panel_faces(detector, {where: keys[where] for where in records}, store, panels.loaders)
-    with lettering_once(faces):  # the report and every output draw the same lettering, solved once
-        result.lettering = lettering_report(story, book, font)
-        result.warnings = located_warnings(story, result.lettering)
-        _export_all(targets, story, book, panels, font, settings, run_id, watermark, result,
-                    labels=getattr(engine_obj, "labels_panels", False), script_hash=script_hash, seed=seed,
-                    run_settings=settings_of_run)
-    result.seconds = time.perf_counter() - started
-    return result
+    def accept(self, request: "PanelRequest", image: Any, seconds: float) -> None:
+        """Cache one drawn panel and start encoding its print JPEG."""
+        from storyboard.cache import key_inputs
+
+        where = (request.scene, request.panel)
+        keys, store, settings, panels = self.keys, self.store, self.settings, self.panels
+        if self.vector:  # a drawing is small: kept at hand, stored for next time (not in a --no-cache scratch store)
+            if self.settings_of_run["cache"]:
+                store.put_drawing(keys[where], image, key_inputs(settings, request))
+            panels.loaders[where] = lambda image=image: image
+        else:
+            store.put(keys[where], image, key_inputs(settings, request))
+            panels.loaders[where] = _stored(store, keys[where], self.engine, request, settings)
+        if self.wants_pdf and not self.vector:  # now, while the image is at hand: a long book never holds every panel decoded
+            self.encoding.append((where, self.pool.submit(_print_jpeg, panels, where, image, store, keys, self.pkeys)))
+            if len(self.encoding) > 2 * _WORKERS:
+                done, future = self.encoding.popleft()
+                panels.jpegs[done] = future.result()
+        self.records[where] = _record(self.story, request, keys[where], "generated", seconds, self.print_sizes[where])
+        if self.best is not None and where in self.best.records:
+            self.records[where] = dataclasses.replace(self.records[where], candidates=self.best.records[where])
+        if self.progress:
+            self.progress(len(self.records), len(self.requests), request, "generated")
+
+    def finish(self) -> RenderResult:
+        """Letter and export every output, once every panel was accepted."""
+        panels, story, book, font = self.panels, self.story, self.book, self.font
+        with self.pool:
+            for where, future in self.encoding:
+                panels.jpegs[where] = future.result()
+            if self.wants_pdf:
+                _finish_panels(self.pool, self.unfinished, panels, self.store, self.keys, self.pkeys)
+        panel_records = [self.records[(r.scene, r.panel)] for r in self.requests]
+        result = RenderResult(
+            outputs=[],
+            pages=len(book.pages),
+            panels_total=len(self.requests),
+            panels_generated=sum(r.status == "generated" for r in panel_records),
+            panels_cached=sum(r.status == "cached" for r in panel_records),
+            seconds=0.0,
+            run_id=self.run_id,
+            panels=panel_records,
+        )
+        from storyboard.lettering import lettering_once
+        from storyboard.lettering_report import lettering_report, located_warnings
+
+        # Generated raster art: lettering points at the heads the art shows (found once, cached).
+        faces = {}
+        if self.detector is not None and getattr(self.engine, "generative", True) and not self.vector:
+            from storyboard.face_detection import panel_faces
+
+            faces = panel_faces(self.detector, {where: self.keys[where] for where in self.records}, self.store,
+                                panels.loaders)
+        with lettering_once(faces):  # the report and every output draw the same lettering, solved once
+            result.lettering = lettering_report(story, book, font)
+            result.warnings = located_warnings(story, result.lettering)
+            _export_all(self.targets, story, book, panels, font, self.settings, self.run_id, self.watermark, result,
+                        labels=getattr(self.engine, "labels_panels", False), script_hash=self.script_hash,
+                        seed=self.seed, run_settings=self.settings_of_run)
+        result.seconds = time.perf_counter() - self.started
+        return result
 
 
 def _face_detector(story: "Story", engine: "Engine", face_models: str | None):
@@ -612,24 +666,6 @@ def _save_controls(story: "Story", requests: list["PanelRequest"], folder: Path)
                 _atomic_write(path, lambda fh, r=r: Image.fromarray(r.control).save(fh, format="PNG"))
     except OSError as err:
         raise ExportError(f"cannot write control images to {folder}: {err.strerror or err}") from None
-
-
-def _generate(engine: "Engine", todo: list["PanelRequest"], vector: bool = False, best=None, executor=None,
-              spec=None) -> Iterable[tuple["PanelRequest", Any, float]]:
-    """Yield panels as they are made (images, or drawings when `vector`), so each is cached
-    as it arrives. Panels marked for best-of-N are searched one by one here, with the render's
-    own engine (also under the ray executor); the others go to `executor` (default: local),
-    which builds its engines from `spec`, (engine name, options), where it needs to."""
-    from storyboard.executors import LocalExecutor
-
-    if best is not None:
-        searched = [r for r in todo if best.marked(r)]
-        todo = [r for r in todo if not best.marked(r)]
-        for request in searched:
-            t0 = time.perf_counter()
-            image = best.choose(engine, request)
-            yield request, image, time.perf_counter() - t0
-    yield from (executor or LocalExecutor()).generate(engine, spec, todo, vector)
 
 
 class _Finisher:

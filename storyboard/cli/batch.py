@@ -31,7 +31,7 @@ def run(args) -> int:
     with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
         result = render_many(
             args.scripts, out_dir=args.output, format=args.format, allow_paths=args.allow_path,
-            progress=(lambda index, *rest: progress(*rest)) if progress else None,
+            progress=_overall(progress) if progress else None,
             engine=args.engine,
             # The draft engine takes none of these; each story's own engine choice decides.
             engine_options={name: getattr(args, name) for name in ENGINE_FLAGS},
@@ -49,6 +49,17 @@ def run(args) -> int:
     else:
         print(table(result))
     return 1 if result.failed else 0
+
+
+def _overall(progress):
+    """One bar over the panels of every story: stories' panels arrive interleaved."""
+    counts: dict[int, tuple[int, int]] = {}
+
+    def report(index, done, total, request, status):
+        counts[index] = (done, total)
+        progress(sum(d for d, _ in counts.values()), sum(t for _, t in counts.values()), request, status)
+
+    return report
 
 
 def table(result) -> str:

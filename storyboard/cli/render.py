@@ -227,7 +227,7 @@ class progress_reporter:
     def _update(self, done: int, total: int, request, status: str) -> None:
         if self._task is None:
             self._task = self._bar.add_task("", total=total)
-        self._bar.update(self._task, completed=done, description=f"{request.label} ({status})")
+        self._bar.update(self._task, completed=done, total=total, description=f"{request.label} ({status})")
 
     def __exit__(self, *exc):
         if self._bar is not None:

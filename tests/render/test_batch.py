@@ -59,3 +59,49 @@ def test_batch_table_and_api(scripts, tmp_path, capsys):
     assert [s.ok for s in result.stories] == [False]
     with pytest.raises(StoryboardError, match="both write s0"):
         storyboard.render_many([scripts[0], scripts[0]], out_dir=tmp_path / "x")
+
+
+class CountingEngine:
+    """The draft engine's raster panels, drawn in engine batches of up to 4 that are recorded."""
+
+    def __init__(self):
+        from storyboard.engines.draft import DraftEngine
+
+        self.draft, self.batches = DraftEngine(), []
+
+    name, generative, uses_identities, renders_at_print_size, draws_vectors, batch = "count", False, False, True, False, 4
+
+    def settings(self):
+        return {**self.draft.settings(), "raster": True}
+
+    def render(self, request):
+        return self.render_batch([request])[0]
+
+    def render_batch(self, requests):
+        self.batches.append([(r.action, r.width, r.height) for r in requests])
+        return [self.draft.render(r) for r in requests]
+
+
+def test_batch_draws_same_size_panels_of_different_stories_together(tmp_path):
+    from tests.render.test_ray_executor import pixels
+
+    paths = []
+    for n, actions in enumerate([("a gull", "a boat", "a lamp"), ("a cat", "a dog", "a fox")]):
+        path = tmp_path / f"t{n}.yaml"
+        path.write_text("title: T\npage: {dpi: 36}\nscenes:\n  - panels:\n" + "".join(f"      - action: {a}\n" for a in actions))
+        paths.append(path)
+    engine = CountingEngine()
+    result = storyboard.render_many(paths, out_dir=tmp_path / "out", format="pages", engine=engine, cache=False)
+    assert not result.failed
+    story = {"a gull": 0, "a boat": 0, "a lamp": 0, "a cat": 1, "a dog": 1, "a fox": 1}
+    batches = engine.batches
+    assert sorted(a for batch in batches for a, _, _ in batch) == sorted(story)  # every panel once
+    assert all(len({(w, h) for _, w, h in batch}) == 1 for batch in batches)  # one size per batch
+    assert any(len({story[a] for a, _, _ in batch}) == 2 for batch in batches)  # stories share a batch
+    alone = []
+    for path in paths:  # rendered one by one, the stories' batches never mix
+        engine = CountingEngine()
+        storyboard.render(path, out=tmp_path / "alone" / f"{path.stem}/", engine=engine, cache=False)
+        alone += engine.batches
+        assert pixels(tmp_path / "alone" / path.stem) == pixels(tmp_path / "out" / path.stem)
+    assert len(batches) < len(alone)

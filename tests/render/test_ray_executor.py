@@ -168,3 +168,17 @@ def test_ctrl_c_stops_the_workers(ray_session, script, tmp_path):
         storyboard.render(script, out=tmp_path / "o.pdf", cache=False, executor=runner, progress=progress)
     assert runner._pools == {}  # the actors were killed with their pending panels
     assert not (tmp_path / "o.pdf").exists()
+
+
+@pytest.mark.slow
+def test_a_batch_on_ray_equals_its_stories_rendered_alone(ray_session, script, tmp_path):
+    other = tmp_path / "other.yaml"
+    other.write_text(SCRIPT.replace("a gull lands", "a heron lands"))
+    with RayExecutor(workers=2) as runner:
+        result = storyboard.render_many([script, other], out_dir=tmp_path / "out", format="pages", executor=runner,
+                                        cache=False)
+        assert runner._pools  # the batch left the executor it was given open
+    assert not result.failed and [s.result.panels_generated for s in result.stories] == [6, 6]
+    for path in (script, other):
+        storyboard.render(path, out=tmp_path / "alone" / f"{path.stem}/", cache=False)
+        assert pixels(tmp_path / "alone" / path.stem) == pixels(tmp_path / "out" / path.stem)
