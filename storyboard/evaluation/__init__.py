@@ -200,8 +200,9 @@ def _by_character(panels: list[PanelScore]) -> dict[str, list[float]]:
 
 
 def evaluate(target: str | Path, *, judges: Judges | None = None, thumbnails: dict | None = None) -> EvalReport:
-    """Evaluate a rendered output (PDF, CBZ or PNG page folder, with its manifest beside it),
-    or a story script (`.yaml`), which is rendered first into a temporary page folder.
+    """Evaluate a rendered output (PDF, CBZ, PNG page folder or webtoon strip, with its manifest
+    beside it), or a story script (`.yaml`), which is rendered first into a temporary page
+    folder (a strip for a `page.size: webtoon` story).
 
     Raises StoryboardError (one line) when the output, its manifest or its script cannot be read."""
     from storyboard.evaluation.reading import evaluate_output
@@ -211,9 +212,11 @@ def evaluate(target: str | Path, *, judges: Judges | None = None, thumbnails: di
     if target.suffix.lower() in (".yaml", ".yml"):
         import storyboard
 
+        story = storyboard.load_story(target)
         with tempfile.TemporaryDirectory(prefix="storyboard-eval-") as tmp:
-            pages = Path(tmp) / "pages"
-            storyboard.render(target, out=f"{pages}/")
+            # A webtoon-layout story has no pages: its strip is what is read back.
+            pages = Path(tmp) / ("strip.webtoon" if story.page.size == "webtoon" else "pages")
+            storyboard.render(story, out=f"{pages}/")
             report = evaluate_output(pages, judges, script=target, thumbnails=thumbnails)
             report.source = str(target)
             return report

@@ -37,6 +37,10 @@ def evaluate_output(target: Path, judges: Judges, *, script: Path | None = None,
 
     # The same layout the render made: its --max-side cap, or the default when it had none.
     book = layout.paginate(story, max_side=manifest.get("settings", {}).get("max_side") or DEFAULT_MAX_SIDE)
+    if _is_strip(target):  # a webtoon strip: its panels where the strip put them
+        from storyboard.export.webtoon import strip_book
+
+        book = strip_book(story, book)
     engine = (manifest.get("engine") or {}).get("name", "unknown")
     draft = engine == "draft"
     if draft:
@@ -153,7 +157,12 @@ def _pages(target: Path, book) -> Iterator[tuple]:
 
     spec = book.spec
     trim = spec.trim
-    if target.is_dir():
+    if _is_strip(target):  # the whole strip is one page
+        files = [target / "full.png"]
+        sources = [lambda f=f: Image.open(f) for f in files]
+        scale = spec.dpi / 72.0
+        origin = (trim.x, trim.y1)
+    elif target.is_dir():
         files = sorted(target.glob("page-*.png"))
         sources = [lambda f=f: Image.open(f) for f in files]
         scale = spec.dpi / 72.0
@@ -168,12 +177,18 @@ def _pages(target: Path, book) -> Iterator[tuple]:
         yield from _pdf_pages(target, book)
         return
     else:
-        raise StoryboardError(f"{target}: evaluate a .pdf, a .cbz, a folder of PNG pages or a story .yaml")
+        raise StoryboardError(f"{target}: evaluate a .pdf, a .cbz, a folder of PNG pages, a webtoon strip or a story .yaml")
     if len(sources) != len(book.pages):
         raise StoryboardError(f"{target}: {len(sources)} page images, but the script lays out {len(book.pages)} pages")
     for page, open_page in zip(book.pages, sources):
         with open_page() as image:
             yield page, np.asarray(image.convert("RGB")), origin, scale
+
+
+def _is_strip(target: Path) -> bool:
+    from storyboard.export.webtoon import MARKER
+
+    return target.is_dir() and (target / MARKER).is_file()
 
 
 def _pdf_pages(target: Path, book) -> Iterator[tuple]:

@@ -190,3 +190,23 @@ def test_a_strip_panel_too_small_for_the_watermark_is_refused_by_validate(tmp_pa
     assert "scenes[1].panels[0]" in err[1] and "320 x 133 pixels" in err[1]
     assert all("raise webtoon.width" in line for line in err)
     assert main(["validate", str(script), "--engine", "draft"]) == 0
+
+
+def test_eval_reads_a_strip(tmp_path):
+    from storyboard.evaluation import Judges
+    from storyboard.evaluation.reading import evaluate_output
+
+    _, manifest, _, _ = rendered(tmp_path, strip_story(tmp_path))
+    report = evaluate_output(tmp_path / "out.webtoon", Judges(face=None))
+    staged = {(p["scene_id"], p["panel"], c["id"]): c["body_pt"] for p in manifest["panels"] for c in p["cast"]}
+    scored = {(p.scene, p.panel, c.id): c.box_pt for p in report.panels for c in p.characters}
+    assert len(report.panels) == 5 and {p.page for p in report.panels} == {1}
+    assert scored.keys() == staged.keys() and len(staged) == 3
+    for where, box in staged.items():  # the figures found where the strip's lettering report has them
+        assert scored[where] == pytest.approx(box, abs=1.0), where
+    # A webtoon script given to eval is rendered as its strip, not as pages (which it has none of).
+    from storyboard.evaluation import evaluate
+
+    script = strip_story(tmp_path)
+    script.write_text(script.read_text() + "generation: {engine: draft}\n")
+    assert len(evaluate(script, judges=Judges(face=None)).panels) == 5
