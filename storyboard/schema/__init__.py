@@ -60,7 +60,7 @@ def reference_fields(text: str) -> dict[str, dict[str, str]]:
 
 def story_schema(reference: str) -> dict[str, Any]:
     """The JSON Schema of a story script; `reference` is the text of docs/script-format.md."""
-    from storyboard.script import FORMAT_VERSIONS, PAGE_SIZES, POSITIONS, Story
+    from storyboard.script import FORMAT_VERSIONS, PAGE_ONLY, PAGE_SIZES, POSITIONS, Story
 
     schema = Story.model_json_schema(ref_template="#/$defs/{model}")
     defs = schema["$defs"]
@@ -107,6 +107,9 @@ def story_schema(reference: str) -> dict[str, Any]:
                        {"type": "array", "minItems": 2, "maxItems": 2,
                         "items": {"type": "number", "minimum": 20, "maximum": 2000}}])
     size.pop("type", None)
+    # Editors flag what validate refuses on a strip: page-only keys beside `size: webtoon`.
+    defs["PageSettings"].update({"if": {"properties": {"size": {"const": "webtoon"}}, "required": ["size"]},
+                                 "then": {"properties": {key: False for key in PAGE_ONLY}}})
     defs["Story"]["properties"]["storyboard"]["enum"] = list(FORMAT_VERSIONS)
     characters = defs["Story"]["properties"]["characters"]
     characters["propertyNames"] = {"pattern": r"^[a-z][a-z0-9_-]*$", "not": {"const": "narration"}}

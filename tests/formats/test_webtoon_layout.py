@@ -210,3 +210,15 @@ def test_eval_reads_a_strip(tmp_path):
     script = strip_story(tmp_path)
     script.write_text(script.read_text() + "generation: {engine: draft}\n")
     assert len(evaluate(script, judges=Judges(face=None)).panels) == 5
+
+
+def test_the_schema_flags_page_only_keys_on_a_strip():
+    jsonschema = pytest.importorskip("jsonschema")
+    from storyboard.schema import shipped_schema
+
+    validator = jsonschema.Draft202012Validator(shipped_schema())
+    story = {"title": "t", "scenes": [{"panels": [{"action": "a"}]}]}
+    assert not list(validator.iter_errors({**story, "page": {"size": "webtoon", "reading": "rtl"}}))
+    assert not list(validator.iter_errors({**story, "page": {"size": "a4", "dpi": 300}}))
+    errors = list(validator.iter_errors({**story, "page": {"size": "webtoon", "dpi": 300}}))
+    assert len(errors) == 1 and list(errors[0].path) == ["page"] and "300" in errors[0].message
