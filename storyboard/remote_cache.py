@@ -4,11 +4,13 @@ Entries have the names and bytes of the local cache (`storyboard.cache.PanelCach
 cache in front keeps a copy of every entry read or written, so re-rendering on the same machine
 reads local files; a miss there looks in the shared root and copies the entry down.
 
-Publication is atomic on every backend: an entry is written whole under a unique temporary
-name beside its final one, then moved into place (a rename on a file system, a server-side
-copy on object stores, where a PUT of one object is atomic). Two writers of one key each
-publish a whole entry (the same bytes, since a key names its pixels); a reader sees no entry
-or a whole one, never a torn one.
+Publication is atomic on every backend. On S3 an entry is one conditional PUT (`If-None-Match:
+*`, which S3 honours since August 2024; s3fs's `mode="create"`): the first writer of a key
+creates it whole and a later writer is refused with 412 and simply finds the entry there (the
+same bytes, since a key names its pixels). Elsewhere an entry is written whole under a unique
+temporary name beside its final one, then moved into place (a rename on a file system; on
+other object stores a server-side copy, where one object's PUT is atomic). Either way a reader
+sees no entry or a whole one, never a torn one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ if TYPE_CHECKING:
 
     from storyboard.cache import PanelCache
     from storyboard.drawing import Drawing
+
+
+# Backends whose PUT can be conditional (create only if absent) through fsspec's mode="create".
+CONDITIONAL_PUT = ("s3", "s3a")
 
 
 def is_url(cache: Any) -> bool:
@@ -49,6 +55,8 @@ class RemotePanelCache:
             raise StoryboardError(f"cannot use the panel cache {url}: {str(err).splitlines()[0]}") from None
         self.url = url
         self.root = self.root.rstrip("/")
+        protocols = self.fs.protocol if isinstance(self.fs.protocol, (tuple, list)) else (self.fs.protocol,)
+        self.conditional = bool(set(protocols) & set(CONDITIONAL_PUT))
         digest = hashlib.sha256(url.encode()).hexdigest()[:16]
         self.local = local if local is not None else PanelCache(default_root() / "remote" / digest)
 
@@ -120,10 +128,15 @@ class RemotePanelCache:
             except FileNotFoundError:
                 continue  # no inputs record, or a `cache clear` took it meanwhile
             final = self._remote(path)
-            temp = f"{final.rsplit('/', 1)[0]}/.{final.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp"
             try:
+                if self.conditional:
+                    self.fs.pipe_file(final, data, mode="create")
+                    continue
+                temp = f"{final.rsplit('/', 1)[0]}/.{final.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp"
                 self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
                 self.fs.pipe_file(temp, data)
                 self.fs.mv(temp, final)
+            except FileExistsError:
+                continue  # S3 refused the conditional PUT: another writer published this entry first
             except OSError as err:
                 raise StoryboardError(f"cannot write to the panel cache {self.url}: {err}") from None

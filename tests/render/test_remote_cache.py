@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 
 import pytest
@@ -24,10 +25,32 @@ scenes:
 """
 
 
-@pytest.fixture(params=["memory", "file"])
+@pytest.fixture(scope="module")
+def s3_server():
+    """An S3 API (moto) on a free local port for the module; tests point botocore at it."""
+    pytest.importorskip("s3fs")
+    server_module = pytest.importorskip("moto.server")
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    yield "http://%s:%d" % server.get_host_and_port()
+    server.stop()
+
+
+@pytest.fixture
+def s3_url(s3_server, tmp_path, monkeypatch) -> str:
+    for name, value in (("AWS_ENDPOINT_URL", s3_server), ("AWS_ACCESS_KEY_ID", "test"),
+                        ("AWS_SECRET_ACCESS_KEY", "test"), ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    bucket = "sb-" + "".join(c if c.isalnum() else "-" for c in tmp_path.name.lower())[:50].strip("-")
+    return f"s3://{bucket}/panels"
+
+
+@pytest.fixture(params=["memory", "file", "s3"])
 def url(request, tmp_path) -> str:
     if request.param == "memory":
         return f"memory://{tmp_path.name}/panels"
+    if request.param == "s3":
+        return request.getfixturevalue("s3_url")
     return (tmp_path / "shared").as_uri()
 
 
@@ -83,6 +106,26 @@ def test_concurrent_writers_of_one_key_never_leave_a_torn_entry(url, tmp_path):
     assert not [p for p in fs.find(root) if p.endswith(".tmp")]
     fresh = RemotePanelCache(url, local=PanelCache(tmp_path / "fresh"))
     assert fresh.get(key, (64, 48)).tobytes() == images[0].tobytes()
+
+
+def test_on_s3_a_later_writer_finds_the_entry(s3_url, tmp_path):
+    """S3's conditional PUT: the first writer of a key creates it, a later one is refused (412)
+    and leaves it as it is, with no temporary object ever made."""
+    from PIL import Image
+
+    key = "cd" + "1" * 62
+    first, later = (RemotePanelCache(s3_url, local=PanelCache(tmp_path / name)) for name in ("a", "b"))
+    assert first.conditional and later.conditional
+    first.prepare()
+    later.prepare()
+    first.put(key, Image.new("RGB", (32, 16), "red"), {"n": 1})
+    # Other pixels under the same key cannot happen (a key names its pixels): here they show who won.
+    later.put(key, Image.new("RGB", (32, 16), "blue"), {"n": 2})
+    fs, root = fsspec.core.url_to_fs(s3_url)
+    with Image.open(io.BytesIO(fs.cat_file(f"{root}/cd/{key}.png"))) as stored:
+        assert stored.convert("RGB").getpixel((0, 0)) == (255, 0, 0)
+    assert json.loads(fs.cat_file(f"{root}/cd/{key}.json")) == {"n": 1}
+    assert sorted(p.rsplit("/", 1)[1] for p in fs.find(root)) == [f"{key}.json", f"{key}.png"]
 
 
 def test_an_unknown_protocol_is_one_line(tmp_path):
