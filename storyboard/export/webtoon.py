@@ -69,8 +69,9 @@ def cuts(height: int, limit: int, gaps: list[tuple[int, int]], keep: list[tuple[
     out, top = [], 0
     while height - top > limit:
         reach = top + limit
-        in_gaps = [min(b, reach) for a, b in gaps if a < reach and b > top + 1 and min(b, reach) > top]
         near = [(a, b) for a, b in keep if a < reach and b > top]  # a long strip: only what is in reach
+        in_gaps = [y for y in (min(b, reach) for a, b in gaps if a < reach and b > top + 1)
+                   if y > top and not any(a < y < b for a, b in near)]
         free = next((y for y in range(reach, top, -1) if not any(a < y < b for a, b in near)), None)
         if in_gaps and (free is None or max(in_gaps) >= free - limit // 3):
             y = max(in_gaps)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import storyboard
@@ -222,3 +224,30 @@ def test_the_schema_flags_page_only_keys_on_a_strip():
     assert not list(validator.iter_errors({**story, "page": {"size": "a4", "dpi": 300}}))
     errors = list(validator.iter_errors({**story, "page": {"size": "webtoon", "dpi": 300}}))
     assert len(errors) == 1 and list(errors[0].path) == ["page"] and "300" in errors[0].message
+
+
+def _spans(draw, height: int, count: int, longest: int) -> list[tuple[int, int]]:
+    out = []
+    for _ in range(count):
+        a = draw(st.integers(0, height - 2))
+        out.append((a, min(height, a + draw(st.integers(1, longest)))))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_cuts_keep_pieces_within_the_limit_and_never_cut_what_fits(data):
+    from storyboard.export.webtoon import cuts
+
+    limit = data.draw(st.integers(400, 1500))
+    height = data.draw(st.integers(1, 12_000))
+    keep = _spans(data.draw, height, data.draw(st.integers(0, 30)), limit - 1) if height > 2 else []
+    gaps = _spans(data.draw, height, data.draw(st.integers(0, 10)), 300) if height > 2 else []
+    positions = [0, *cuts(height, limit, gaps, keep), height]
+    assert all(0 < b - a <= limit for a, b in zip(positions, positions[1:]))
+    # Every lettered span shorter than the limit is whole in one piece, unless spans chained
+    # together cover a whole piece's reach (then no line is free).
+    for y, top in zip(positions[1:-1], positions):
+        crossed = [(a, b) for a, b in keep if a < y < b]
+        if crossed:
+            assert all(any(a < line < b for a, b in keep) for line in range(top + 1, top + limit + 1))
