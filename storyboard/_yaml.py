@@ -1,7 +1,10 @@
 """Safe YAML 1.2 loading that remembers where every value came from.
 
 ruamel.yaml (pure-Python parser, YAML 1.2: `{text: Again?}` is a plain scalar) composes a
-node tree whose nodes carry `start_mark`s; we turn that tree into plain Python data ourselves
+node tree whose nodes carry `start_mark`s. That parser takes most of a second on a 100-page
+script, so where libyaml reads a text exactly as ruamel does, libyaml's C parser (through
+PyYAML) composes it and the tree is rebuilt as ruamel nodes, its scalars resolved by ruamel's
+YAML 1.2 resolver (see `_compose_fast`). We turn that tree into plain Python data ourselves
 so that we can (a) refuse duplicate keys while letting explicit keys override `<<` merge keys,
 (b) bound the work an alias bomb, deep nesting or a huge file can cause, (c) resolve scalars
 with the YAML 1.2 core schema (`no` stays a string, `1:20` is not the integer 80) while every
@@ -126,9 +129,11 @@ def parse(text: str) -> Document:
         raise YamlProblem(0, 0, "file", f"the script is larger than {MAX_BYTES // (1024 * 1024)} MiB")
     _check_flow_depth(text)
     try:
-        with warnings.catch_warnings():  # ruamel warns (on stderr) about reused anchors: allowed
-            warnings.simplefilter("ignore")
-            root = _loader().compose(text)
+        root = _compose_fast(text)
+        if root is _SLOW:
+            with warnings.catch_warnings():  # ruamel warns (on stderr) about reused anchors: allowed
+                warnings.simplefilter("ignore")
+                root = _loader().compose(text)
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         message = ": ".join(filter(None, [err.context, err.problem])) or "invalid YAML"
@@ -143,6 +148,98 @@ def parse(text: str) -> Document:
     if root is None:
         return Document(None, None)
     return Document(_Builder().build(root, 0), root)
+
+
+_SLOW = object()
+# What libyaml (a YAML 1.1 parser) reads differently from ruamel's YAML 1.2 parser, found by
+# composing fuzzed scripts and punctuation both ways (tests/script/test_yaml_fast.py). Such
+# text is left to ruamel, and so are a byte order mark after the start (libyaml's columns
+# skip it), empty values (ruamel marks them where the next token starts) and a document
+# that is one scalar (libyaml ends a root block scalar at a `#` line).
+_LIBYAML_DIFFERS = re.compile("|".join([
+    r"^%",  # a directive: `%YAML 1.1` makes ruamel read YAML 1.1
+    r"[\t\x85\u2028\u2029]",  # tabs (libyaml takes some ruamel refuses), YAML 1.1's line breaks
+    r"[&*][\w-]*[^\w\s,\[\]{}-]",  # anchor names: YAML 1.2 takes `&a?b`, libyaml stops at `?`
+    r"(?:^|[:?,\[{-]|&\S*)[ ]*!",  # explicit tags (`!!str &a x` starts at the tag or the anchor)
+    r"[\"'\]}]:\S",  # `["a":b]`: ruamel refuses a JSON-like key inside [...]
+    r"[|>][-+0-9]*#",  # a block scalar header running into a comment
+    r"[|>][-+0-9]*[ ]*(?:#[^\n]*)?\r?\n[ ]+(?:\r?\n|\Z)",  # ... or whose first line is only spaces
+]), re.MULTILINE | re.ASCII)
+LIBYAML_TESTED = (0, 2, 6)  # the libyaml this equivalence was established with
+
+
+def _compose_fast(text: str):
+    """The node tree ruamel would compose from `text`, composed by libyaml; `_SLOW` where
+    that is not known to be the same: no libyaml of the tested version, text libyaml reads
+    differently, or any error (ruamel then reports it in its own words)."""
+    if _LIBYAML_DIFFERS.search(text) or "\ufeff" in text[1:]:
+        return _SLOW
+    try:
+        import yaml
+        from yaml import nodes as ynodes
+        from yaml._yaml import CParser, get_version
+    except ImportError:
+        return _SLOW
+    if get_version() != LIBYAML_TESTED:
+        return _SLOW
+    resolver = _loader().resolver
+    kinds = {ynodes.ScalarNode: ScalarNode, ynodes.SequenceNode: SequenceNode, ynodes.MappingNode: MappingNode}
+
+    class Parser(CParser):
+        def resolve(self, kind, value, implicit):  # called by libyaml's composer for untagged nodes
+            return resolver.resolve(kinds[kind], value, implicit)
+
+        def descend_resolver(self, parent, index):  # path-dependent resolvers: none here
+            pass
+
+        def ascend_resolver(self):
+            pass
+
+    try:
+        parser = Parser(text)  # UnicodeEncodeError (a ValueError) for lone surrogates
+    except ValueError:
+        return _SLOW
+    try:
+        root = parser.get_single_node()
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return _SLOW
+    finally:
+        parser.dispose()
+    if root is None:
+        return None
+    if type(root).__name__ == "ScalarNode":
+        return _SLOW
+    try:
+        return _ruamel_tree(root, {})
+    except (_EmptyValue, RecursionError):
+        return _SLOW
+
+
+class _EmptyValue(Exception):
+    pass
+
+
+def _ruamel_tree(node, done: dict):
+    """PyYAML's node tree as ruamel nodes (an alias stays the same node object)."""
+    made = done.get(id(node))
+    if made is not None:
+        return made
+    kind = type(node).__name__
+    if kind == "ScalarNode":
+        if not node.value and not node.style:
+            raise _EmptyValue
+        # PyYAML's C composer marks a plain scalar with style '', ruamel with None.
+        made = ScalarNode(node.tag, node.value, node.start_mark, node.end_mark, style=node.style or None)
+    elif kind == "SequenceNode":
+        made = SequenceNode(node.tag, [], node.start_mark, node.end_mark, flow_style=node.flow_style)
+        done[id(node)] = made
+        made.value.extend(_ruamel_tree(child, done) for child in node.value)
+    else:
+        made = MappingNode(node.tag, [], node.start_mark, node.end_mark, flow_style=node.flow_style)
+        done[id(node)] = made
+        made.value.extend((_ruamel_tree(k, done), _ruamel_tree(v, done)) for k, v in node.value)
+    done[id(node)] = made
+    return made
 
 
 _QUOTED_OR_COMMENT = re.compile(r"'(?:[^'\n]|'')*'|\"(?:\\.|[^\"\\\n])*\"|#[^\n]*")
