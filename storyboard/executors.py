@@ -15,8 +15,11 @@ is cached only once it has come back whole, so a lost worker never leaves a torn
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from storyboard.errors import GenerationError, StoryboardError
@@ -118,9 +121,11 @@ class LocalExecutor:
 
 class RayExecutor:
     """Draws panels on `workers` Ray actors with `gpus_per_worker` GPUs each (fractions share
-    a GPU). Joins `address` (or RAY_ADDRESS), else starts a local Ray with one CPU per worker,
-    which `close()` shuts down again. Actors are made on first use and kept, until `close()` or
-    until another engine setup is asked for, so the renders of a batch share them."""
+    a GPU). Joins `address` (or RAY_ADDRESS), else starts a local Ray with one CPU per worker;
+    `close()` leaves the cluster (and stops a Ray it started). Within a process where Ray is
+    already initialised it uses that session and leaves it up. Actors are made on first use and
+    kept, until `close()` or until another engine setup is asked for, so the renders of a batch
+    (or of a `watch`) share them."""
 
     name = "ray"
 
@@ -129,7 +134,7 @@ class RayExecutor:
 
         self.ray = require("ray", "ray")
         self.address, self.workers, self.gpus = address, workers, float(gpus_per_worker or 0)
-        self._started = False
+        self._connected = False  # this executor called ray.init (so it calls ray.shutdown)
         self._pools: dict[str, tuple[list, Any]] = {}
 
     def _connect(self) -> None:
@@ -138,15 +143,16 @@ class RayExecutor:
             return
         quiet = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
         address = self.address or os.environ.get("RAY_ADDRESS") or None
-        try:
-            if address:
-                ray.init(address=address, **({} if address.startswith("ray://") else quiet))
-            else:
-                ray.init(num_cpus=self.workers, num_gpus=None, **quiet)
-                self._started = True
-        except (ConnectionError, RuntimeError, ValueError) as err:
-            raise GenerationError(f"cannot start or join Ray{f' at {address}' if address else ''}: "
-                                  f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+        with _own_stop_signals():
+            try:
+                if address:
+                    ray.init(address=address, **({} if address.startswith("ray://") else quiet))
+                else:
+                    ray.init(num_cpus=self.workers, num_gpus=None, **quiet)
+            except (ConnectionError, RuntimeError, ValueError) as err:
+                raise GenerationError(f"cannot start or join Ray{f' at {address}' if address else ''}: "
+                                      f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+        self._connected = True
 
     def _pool(self, spec: tuple[str, dict[str, Any]], settings: dict[str, Any]):
         import json
@@ -166,9 +172,13 @@ class RayExecutor:
         actors = [worker.options(num_cpus=1, num_gpus=self.gpus).remote(*spec) for _ in range(self.workers)]
         try:
             problems = ray.get([a.problem.remote(settings) for a in actors])
-        except ray.exceptions.RayError as err:  # e.g. a worker without storyboard cannot even load the actor
-            self._kill(actors)
-            raise GenerationError(f"a Ray worker cannot start: {_first_line(err)}") from None
+        except BaseException as err:  # e.g. a worker without storyboard cannot even load the actor; Ctrl-C
+            if isinstance(err, ray.exceptions.RayError):
+                self._kill(actors)
+                raise GenerationError(f"a Ray worker cannot start: {_first_line(err)}") from None
+            if not self._connected:  # else `_stop` leaves the session, which ends them
+                self._kill(actors)
+            raise
         for problem in problems:
             if problem:
                 self._kill(actors)
@@ -191,14 +201,16 @@ class RayExecutor:
         batch comes back. `spec` is (engine name, options) to build the engine from."""
         if not todo:
             return
-        _, pool = self._pool(spec, engine.settings())
-        batches = chunks(todo, 1 if vector else _batch(engine))
         ray = self.ray
         try:
+            _, pool = self._pool(spec, engine.settings())
+            batches = chunks(todo, 1 if vector else _batch(engine))
             results = pool.map_unordered(lambda a, idx: a.draw.remote([todo[i] for i in idx], vector, idx), batches)
             for drawn in results:
                 for i, art, seconds in drawn:
                     yield todo[i], art, seconds
+        except StoryboardError:
+            raise
         except ray.exceptions.RayError as err:
             self._forget(spec)
             cause = getattr(err, "cause", None)
@@ -206,8 +218,19 @@ class RayExecutor:
                 raise cause from None
             raise GenerationError(f"a Ray worker failed: {_first_line(err)}") from None
         except BaseException:  # Ctrl-C or an error while caching: stop the panels still on the workers
-            self._forget(spec)
+            self._stop(spec)
             raise
+
+    def _stop(self, spec) -> None:
+        """End the workers now. Leaving a session this executor joined ends them with the
+        driver's job, quietly; killing them one by one makes Ray print (on stdout) a notice for
+        every panel they held, so that is done only in a session the caller owns."""
+        if self._connected:
+            self._pools.clear()
+            self.ray.shutdown()
+            self._connected = False
+        else:
+            self._forget(spec)
 
     def _forget(self, spec) -> None:
         import json
@@ -226,9 +249,9 @@ class RayExecutor:
         for actors, _ in self._pools.values():
             self._kill(actors)
         self._pools.clear()
-        if self._started and self.ray.is_initialized():
+        if self._connected and self.ray.is_initialized():
             self.ray.shutdown()
-        self._started = False
+        self._connected = False
 
     def __enter__(self):
         return self
@@ -236,6 +259,23 @@ class RayExecutor:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+@contextmanager
+def _own_stop_signals():
+    """Keep this process's SIGINT/SIGTERM handlers across `ray.init`, which sets SIGTERM to
+    `sys.exit` (and whose core worker installs a crash handler that prints a stack for it):
+    `kill` must end a render as Ctrl-C does, exit 130 with one line."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            if handler is not None:
+                signal.signal(sig, handler)
 
 
 class _Worker:

@@ -182,3 +182,57 @@ def test_a_batch_on_ray_equals_its_stories_rendered_alone(ray_session, script, t
     for path in (script, other):
         storyboard.render(path, out=tmp_path / "alone" / f"{path.stem}/", cache=False)
         assert pixels(tmp_path / "alone" / path.stem) == pixels(tmp_path / "out" / path.stem)
+
+
+def _actor_pids() -> set[int]:
+    """Processes of live storyboard worker actors (Ray titles them after the actor class)."""
+    pids = set()
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = path.read_bytes().split(b"\0")[0]
+        except OSError:
+            continue
+        if title.startswith(b"ray::_Worker"):
+            pids.add(int(path.parent.name))
+    return pids
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads process titles from /proc")
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_a_signal_to_a_ray_render_exits_130_and_ends_its_workers(ray_session, tmp_path, name):
+    """A real Ctrl-C (or `kill`) to `storyboard render --executor ray` while its workers draw:
+    one line, exit 130, no output, and the job's worker actors are gone."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    lines = ["title: Many", "generation: {engine: draft}", "scenes:"]
+    for s in range(20):
+        lines += [f"  - id: s{s}", "    panels:", *(f"      - action: gull {6 * s + p} lands" for p in range(6))]
+    script, out, cache = tmp_path / "many.yaml", tmp_path / "many.pdf", tmp_path / "cache"
+    script.write_text("\n".join(lines) + "\n")
+    env = {**os.environ, "RAY_ADDRESS": ray_session.get_runtime_context().gcs_address}  # join, not start
+    before = _actor_pids()
+    proc = subprocess.Popen([sys.executable, "-m", "storyboard", "render", str(script), "-o", str(out), "--cache",
+                             str(cache), "--executor", "ray", "--workers", "2"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers, deadline = set(), time.monotonic() + 120
+    try:
+        while proc.poll() is None and len(list(cache.glob("*/*.drawing"))) < 5 and time.monotonic() < deadline:
+            workers |= _actor_pids() - before
+            time.sleep(0.01)
+        workers |= _actor_pids() - before
+        proc.send_signal(getattr(signal, name))
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (proc.returncode, stderr, stdout) == (130, "interrupted\n", "")
+    assert 5 <= len(list(cache.glob("*/*.drawing"))) < 120  # signalled mid-render
+    assert not out.exists() and not (tmp_path / "many.pdf.manifest.json").exists()
+    assert workers  # its two actors were drawing; they end with the render
+    while workers & _actor_pids() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not workers & _actor_pids()
