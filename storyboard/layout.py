@@ -14,7 +14,7 @@ one page: a vertical strip of full-width panels (see "webtoon strips" below).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Sequence
 
 MM = 72.0 / 25.4
@@ -600,7 +600,10 @@ def strip_book(story: Any, aspects: dict[tuple[int, int], float], *, max_side: i
     for order, ((s, p, kind), h) in enumerate(zip(beats, heights)):
         top += strip_gap(kind, width_px)
         rect = Rect(0.0, (total - top - h) * k, width_px * k, h * k)  # y up, like every page
-        slots.append(_slot(s, p, order, rect, spec, max_side, order + 1, bleed=False))
+        slot = _slot(s, p, order, rect, spec, max_side, order + 1, bleed=False)
+        # The art spans the strip's full width: its sides are the screen's edges, so only the
+        # top and bottom get a frame line (a side line would be cut in half by the edge).
+        slots.append(replace(slot, bleeds=("left", "right")))
         top += h
     return Book(spec, (Page(1, WEBTOON, tuple(slots)),))
 

@@ -251,3 +251,14 @@ def test_cuts_keep_pieces_within_the_limit_and_never_cut_what_fits(data):
         crossed = [(a, b) for a, b in keep if a < y < b]
         if crossed:
             assert all(any(a < line < b for a, b in keep) for line in range(top + 1, top + limit + 1))
+
+
+def test_strip_panels_are_framed_top_and_bottom_only(tmp_path):
+    """Full-width panels meet the screen's edges: a side frame line would be cut in half there."""
+    from storyboard.export import _border
+
+    book = layout.webtoon_book(load_story(strip_story(tmp_path)))
+    for slot in book.pages[0].slots:
+        lines = [op.points for op in _border(slot).ops]
+        assert len(lines) == 2 and all(a[1] == b[1] for a, b in lines)  # two horizontal lines
+        assert {a[1] for a, _ in lines} == {slot.art.y, slot.art.y1}
