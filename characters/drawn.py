@@ -100,6 +100,23 @@ class DrawnIdentity:
         return self._model
 
 
+def cached_folder(ref: str) -> Path | None:
+    """The local folder of encoder `ref` (a folder, or `owner/repo[/sub/folder]` already in the
+    Hugging Face cache), or None; never touches the network."""
+    local = Path(ref).expanduser()
+    if local.is_dir():
+        return local.resolve()
+    parts = ref.strip("/").split("/")
+    if len(parts) < 2 or ref.startswith((".", "/", "~")):
+        return None
+    hub = require("huggingface_hub", "diffusion")
+    prefix = "/".join(parts[2:]) + "/" if len(parts) > 2 else ""
+    config = hub.try_to_load_from_cache("/".join(parts[:2]), prefix + "config.json")
+    if not isinstance(config, str) or not any(Path(config).parent.glob("*.safetensors")):
+        return None
+    return Path(config).parent
+
+
 def _from_hub(ref: str) -> Path:
     """Resolve `owner/repo[/sub/folder]` to a local snapshot folder, downloading if allowed."""
     parts = ref.strip("/").split("/")

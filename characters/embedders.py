@@ -132,6 +132,30 @@ def fingerprint(files: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
+def model_record(name: str, ref: str) -> dict:
+    """What one conditioning model is (`Identity.models`), found without downloading anything:
+    {"name", "ref", "path": its local folder (None when it is not here), "version": the content
+    fingerprint its embedder's `Signature` carries (None likewise)}. Two records with the same
+    path or version are the same weights."""
+    from storyboard.errors import StoryboardError
+
+    folder = version = None
+    try:
+        if name == "insightface":
+            from characters.face import FaceIdentity
+
+            folder = FaceIdentity(ref).folder()
+            version = FaceIdentity(str(folder)).signature().version
+        elif name == "clip":
+            from characters.drawn import DrawnIdentity, cached_folder
+
+            folder = cached_folder(ref)
+            version = DrawnIdentity(str(folder)).signature().version if folder else None
+    except (StoryboardError, OSError):
+        folder = version = None
+    return {"name": name, "ref": ref, "path": str(folder.resolve()) if folder else None, "version": version}
+
+
 def choose_face_models(flag: str | None = None, script: str | None = None) -> str:
     """The face model pack: `--face-models`, else $STORYBOARD_FACE_MODELS, else the script's
     `generation.face_models`, else InsightFace's `buffalo_l`."""

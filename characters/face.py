@@ -79,17 +79,27 @@ class FaceIdentity:
             self._signature = Signature("insightface", self.models, version)
         return self._signature
 
+    def detect(self, rgb) -> list:
+        """Every face InsightFace finds in an RGB uint8 array (H, W, 3): its `Face` objects, with
+        `bbox` (x0, y0, x1, y1 in pixels), `kps` (5, 2) and `normed_embedding` (512,) float32."""
+        import numpy as np
+
+        app = self._load()
+        pixels = np.ascontiguousarray(np.asarray(rgb)[:, :, 2::-1])  # InsightFace wants BGR
+        with warnings.catch_warnings():  # scikit-image deprecations inside face alignment
+            warnings.simplefilter("ignore")
+            return app.get(pixels)
+
     def embed(self, references: Sequence[ReferenceImage]) -> Embeddings:
         import numpy as np
 
         face_align = require("insightface.utils.face_align", "faces")
-        app = self._load()
         vectors, crops = [], []
         for ref in references:
             pixels = np.ascontiguousarray(np.asarray(ref.image)[:, :, ::-1])  # InsightFace wants BGR
+            faces = self.detect(ref.image)
             with warnings.catch_warnings():  # scikit-image deprecations inside face alignment
                 warnings.simplefilter("ignore")
-                faces = app.get(pixels)
                 face = self._pick(ref, faces)
                 # The crop IP-Adapter FaceID-Plus embeds with CLIP: ArcFace's alignment at 224 px.
                 crop = face_align.norm_crop(pixels, landmark=face.kps, image_size=CROP_SIZE)

@@ -98,6 +98,7 @@ def _with_inputs(identity, tensors, inputs, library, drawn_encoder, upgraded) ->
     if tensors is None or not needs <= set(tensors):
         tensors = upgraded()
     out: dict = {}
+    models = identity.models
     for name in wanted:
         if name == "arcface":
             out[name] = identity.embedding
@@ -106,7 +107,9 @@ def _with_inputs(identity, tensors, inputs, library, drawn_encoder, upgraded) ->
         elif identity.kind == "drawn":
             out[name] = tensors["per_image"].mean(axis=0) if name == "clip_hidden" else tensors["clip_pooled"].mean(axis=0)
         else:  # a face's CLIP inputs: of its aligned crops, as FaceID-Plus was trained
-            encoded = library.encode_cached(tensors["face_crops"], make_embedder("drawn", drawn_encoder=drawn_encoder))
+            encoder = make_embedder("drawn", drawn_encoder=drawn_encoder)
+            encoded = library.encode_cached(tensors["face_crops"], encoder)
             out[name] = encoded["hidden" if name == "clip_hidden" else "pooled"].mean(axis=0)
+            models = (*models, ("clip", encoder.encoder))
     out = {k: np.asarray(v, dtype=np.float32) for k, v in out.items()}
-    return dataclasses.replace(identity, inputs=out)
+    return dataclasses.replace(identity, inputs=out, models=tuple(dict.fromkeys(models)))

@@ -389,7 +389,8 @@ def _identity(kind: str, mean: "np.ndarray", signature: Signature) -> "Identity"
 
     from storyboard.engines.base import Identity
 
-    return Identity(kind=kind, embedding=np.asarray(mean, dtype=np.float32), embedder=str(signature))
+    return Identity(kind=kind, embedding=np.asarray(mean, dtype=np.float32), embedder=str(signature),
+                    models=((signature.name, signature.model),))
 
 
 def _digest(data: dict) -> str:

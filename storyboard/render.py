@@ -69,6 +69,9 @@ class RenderResult:
     # Lettering warnings, located 'FILE:LINE:COL: scenes[S].panels[P]: message' (the CLI prints them).
     warnings: list[str] = field(default_factory=list)
     lettering: dict = field(default_factory=dict, repr=False)  # (scene, panel) -> lettering report
+    # Per character with an identity: {"kind", "embedder", "models": [{"name", "ref", "path",
+    # "version"}]}, the encoders whose output conditioned it (so eval can flag a biased judge).
+    identities: dict = field(default_factory=dict)
 
     @property
     def seeds(self) -> dict[tuple[int, int], int]:
@@ -406,6 +409,7 @@ class _Job:
             seconds=0.0,
             run_id=self.run_id,
             panels=panel_records,
+            identities=_conditioning(self.requests),
         )
         from storyboard.lettering import lettering_once
         from storyboard.lettering_report import lettering_report, located_warnings
@@ -873,6 +877,19 @@ def _record(story, request, key, status, seconds, print_size) -> PanelRecord:
                        print_size=tuple(print_size))
 
 
+def _conditioning(requests: list["PanelRequest"]) -> dict[str, dict]:
+    """What conditioned each character's identity (`RenderResult.identities`)."""
+    identities = {m.id: m.identity for r in requests for m in r.cast if m.identity is not None}
+    if not identities:
+        return {}
+    from characters.embedders import model_record
+
+    records: dict[tuple[str, str], dict] = {}
+    return {cid: {"kind": i.kind, "embedder": i.embedder,
+                  "models": [records.get(m) or records.setdefault(m, model_record(*m)) for m in i.models]}
+            for cid, i in sorted(identities.items())}
+
+
 def _script_hash(story: "Story") -> str:
     """The hash of the script text the story was parsed from (of the story itself when it was
     built in Python): what this render draws, even if the file is edited meanwhile."""
@@ -924,6 +941,7 @@ def _write_manifest(output: Path, story: "Story", settings, result: RenderResult
         "reading": story.page.reading,
         # Each panel with its lettering report (see storyboard.lettering_report).
         "panels": [{**dataclasses.asdict(r), **report.get((r.scene, r.panel), {})} for r in result.panels],
+        "identities": result.identities,
         "warnings": result.warnings,
     }
     if files is not None:  # a page folder: the pages this run wrote, the only ones a later run removes

@@ -16,15 +16,25 @@ def register(subparsers) -> None:
         help="measure how consistently each character is drawn (CIDS, OCCM, copy-paste)",
         description="Measure identity consistency of a rendered output (PDF, CBZ or PNG page "
         "folder, with its manifest) or of a story (.yaml, rendered first): per panel and "
-        "character the identity similarity to the references (independent judges: dlib's face "
-        "descriptor; a perceptual hash for drawn characters), the character count match and the "
-        "copy-paste degree. Writes OUTPUT.eval.json and OUTPUT.eval.html. Exit status: 0 when "
-        "the report was made, 1 with --min-identity when a panel falls below it, 2 on errors.",
+        "character the identity similarity to the references (primary judges: dlib's face "
+        "descriptor; a perceptual hash for drawn characters; second judges when their weights are "
+        "here: InsightFace ArcFace, a CLIP image encoder, flagged biased when they conditioned the "
+        "render), the character count match and the copy-paste degree. Writes OUTPUT.eval.json "
+        "and OUTPUT.eval.html. Exit status: 0 when the report was made, 1 with --min-identity "
+        "when a panel falls below it, 2 on errors.",
     )
     p.add_argument("target", help="a rendered output or a story script")
     p.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     p.add_argument("--html", metavar="PATH", help="where to write the HTML report (default: TARGET.eval.html)")
-    p.add_argument("--min-identity", type=float, metavar="X", help="exit 1 when a panel's mean similarity is below X")
+    p.add_argument("--min-identity", type=float, metavar="X",
+                   help="exit 1 when a panel's mean similarity (primary judges) is below X")
+    p.add_argument("--face-models", metavar="PACK|DIR",
+                   help="InsightFace model pack of the ArcFace judge (default: $STORYBOARD_FACE_MODELS, "
+                   "the script's generation.face_models, buffalo_l); used only when it is installed")
+    p.add_argument("--clip-encoder", metavar="DIR|HUB_ID",
+                   help="CLIP image encoder of the drawn-character judge: a folder or a hub id already "
+                   "downloaded (default: openai/clip-vit-large-patch14 or -base-patch32 when cached, "
+                   "else the render's own encoder, reported biased)")
     p.set_defaults(func=run)
 
 
@@ -35,7 +45,7 @@ def run(args) -> int:
     target = Path(args.target)
     base = str(target).rstrip("/")
     thumbnails: dict = {}
-    report = evaluate(target, thumbnails=thumbnails)
+    report = evaluate(target, thumbnails=thumbnails, face_models=args.face_models, clip_encoder=args.clip_encoder)
     write_json(report, Path(f"{base}.eval.json"))
     html = Path(args.html) if args.html else Path(f"{base}.eval.html")
     write_html(report, html, title=target.name, thumbnails=thumbnails)
@@ -46,6 +56,8 @@ def run(args) -> int:
         fmt = lambda v, d=3: "n/a" if v is None else f"{v:.{d}f}"  # noqa: E731
         print(f"{s['panels']} panels: CIDS {fmt(s['cids'])}, OCCM {fmt(s['occm'], 1)}, copy-paste {fmt(s['copy_paste'])}; "
               f"report {html}")
+        for name, mean in s["judges"].items():
+            print(f"  {name}: mean similarity {fmt(mean)}")
         for note in report.notes:
             print(f"note: {note}", file=sys.stderr)
     if args.min_identity is not None:

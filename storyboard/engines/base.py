@@ -33,6 +33,10 @@ class Identity:
     #       takes those of the aligned face crop), "clip_pooled" (dim,): image_embeds (plain)
     # Only what the engine asked for is filled in (see `input`); part of the cache key.
     inputs: "dict[str, np.ndarray]" = field(default_factory=dict, compare=False, hash=False)
+    # (embedder name, model reference) of every encoder whose output conditions the panel, e.g.
+    # ("insightface", "buffalo_l"), ("clip", "h94/IP-Adapter/models/image_encoder"): recorded in
+    # the manifest so `storyboard eval` can tell a judge that grades its own conditioning.
+    models: "tuple[tuple[str, str], ...]" = field(default=(), compare=False, hash=False)
 
     def input(self, name: str) -> "np.ndarray | None":
         """The named adapter input; `embedding` stands in for the one it always is."""

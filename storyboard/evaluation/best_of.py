@@ -29,14 +29,16 @@ class BestOf:
         from storyboard.evaluation.reading import _references
 
         self.n = n
-        self.judges = judges or Judges()
+        # The primary judges only: the choice (and the cache key naming the judge) must not
+        # depend on which second judges' weights happen to be installed.
+        self.judges = judges or Judges(arcface=None, clip=None)
         self.notes: list[str] = []
         self.references: dict[str, References] = _references(story, self.judges, self.notes)
         self.records: dict[tuple[int, int], dict] = {}
 
     @property
     def judge(self) -> str:
-        return "; ".join(f"{k}: {v}" for k, v in self.judges.describe().items())
+        return "; ".join(f"{k}: {v}" for k, v in self.judges.describe().items() if k in ("drawn", "face"))
 
     def wants(self, request: Any) -> bool:
         return self.n > 1 and any(m.identity is not None and m.id in self.references for m in request.cast)

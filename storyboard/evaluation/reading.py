@@ -46,7 +46,18 @@ def evaluate_output(target: Path, judges: Judges, *, script: Path | None = None,
     if draft:
         notes.append("draft sketches carry no identities: similarities are not measured (render with "
                      "the diffusion engine to evaluate identities)")
+    # What conditioned each character (the manifest's `identities`): the second judges are
+    # flagged biased when it was their own weights; None for renders that did not record it.
+    conditioning = manifest.get("identities")
+    from storyboard.render import _script_ref
+
+    judges.script_face_models = judges.script_face_models or _script_ref(story, story.generation.face_models)
+    judges.render_encoders = sorted({m.get("path") or m["ref"] for c in (conditioning or {}).values()
+                                     for m in c.get("models", []) if m.get("name") == "clip" and m.get("ref")})
     references = {} if draft else _references(story, judges, notes)
+    if conditioning is None and not draft and any(r.arcface or r.clip for r in references.values()):
+        notes.append("the manifest does not record which encoders conditioned the characters (rendered by an "
+                     "older storyboard): whether the ArcFace/CLIP judges are biased is unknown")
     if judges.face is None:
         notes.append("no face judge: install the 'eval' extra (dlib) to measure face identities")
     media = book.spec.media
@@ -75,7 +86,7 @@ def evaluate_output(target: Path, judges: Judges, *, script: Path | None = None,
                 score = PanelScore(story.scenes[slot.scene].id, slot.panel, page.number, len(cast), None, None,
                                    [CharacterScore(cid, None, None, to_pt(box)) for cid, box in cast])
             else:
-                score = score_panel(crop, cast, references, judges, to_pt=to_pt,
+                score = score_panel(crop, cast, references, judges, to_pt=to_pt, conditioning=conditioning,
                                     scene=story.scenes[slot.scene].id, panel=slot.panel, page=page.number)
             panels.append(score)
             if thumbnails is not None and crop.size:
