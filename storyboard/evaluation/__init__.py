@@ -226,7 +226,13 @@ class Judges:
                 raise StoryboardError(f"CLIP encoder {ref}: no such folder, and not in the Hugging Face cache "
                                       "(download it with `hf download OWNER/REPO`)")
             return None
-        return ClipJudge(folder, ref)
+        try:
+            return ClipJudge(folder, ref)
+        except StoryboardError as err:  # a folder without config.json and .safetensors weights
+            if required:
+                raise
+            self.missing["drawn_second"] = str(err)
+            return None
 
     def describe(self) -> dict[str, str]:
         out = {"drawn": f"{self.drawn.name} ({self.drawn.version})"}

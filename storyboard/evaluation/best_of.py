@@ -1,5 +1,7 @@
 """Best-of-N panels: draw several seeds of a panel whose cast carries identities and keep the
-one the identity judge finds most alike (ties: the count match, then the first seed).
+one the primary identity judges find most alike (dlib for faces, the perceptual score for drawn
+characters; ties: the count match, then the first seed). The second judges (ArcFace, CLIP) are
+not consulted: they are usually the very encoders that conditioned the panel.
 
 The first candidate is the panel's own seed, so `candidates: 1` is exactly a plain render.
 A panel searched this way is keyed in the cache with N and the judge (`request.extra`), so a
