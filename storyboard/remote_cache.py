@@ -11,21 +11,29 @@ same bytes, since a key names its pixels). Elsewhere an entry is written whole u
 temporary name beside its final one, then moved into place (a rename on a file system; on
 other object stores a server-side copy, where one object's PUT is atomic). Either way a reader
 sees no entry or a whole one, never a torn one.
+
+The root gets the local cache's `CACHEDIR.TAG` when it is created or holds nothing but what
+storyboard writes, and `info`/`clear` follow the local cache's rules: `clear` refuses a root
+without storyboard's tag and removes only objects with the exact names storyboard writes, in
+two-hex-digit subfolders (a `file://` root is handled by `PanelCache` itself, symlink rules
+included).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from storyboard.cache import _NAME, _SUBFOLDER, MARKER, MARKER_SIGNATURE, MARKER_TEXT
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from storyboard.cache import PanelCache
+    from storyboard.cache import CacheInfo, PanelCache
     from storyboard.drawing import Drawing
 
 
@@ -57,15 +65,99 @@ class RemotePanelCache:
         self.root = self.root.rstrip("/")
         protocols = self.fs.protocol if isinstance(self.fs.protocol, (tuple, list)) else (self.fs.protocol,)
         self.conditional = bool(set(protocols) & set(CONDITIONAL_PUT))
+        self.on_disk = PanelCache(self.root) if "file" in protocols else None  # a file:// root: a local folder
         digest = hashlib.sha256(url.encode()).hexdigest()[:16]
         self.local = local if local is not None else PanelCache(default_root() / "remote" / digest)
 
     def prepare(self) -> None:
+        """Make the root if need be and tag it when storyboard owns it (see the module)."""
         self.local.prepare()
+        if self.on_disk is not None:
+            self.on_disk.prepare()
+            return
         try:
             self.fs.makedirs(self.root, exist_ok=True)
+            if not self.is_tagged() and all(self._ours_at_root(info) for info in self._listing(self.root)):
+                self._put_object(f"{self.root}/{MARKER}", MARKER_TEXT.encode())
         except OSError as err:
             raise StoryboardError(f"cannot write to the panel cache {self.url}: {err}") from None
+
+    def is_tagged(self) -> bool:
+        """Whether the root holds storyboard's `CACHEDIR.TAG`."""
+        if self.on_disk is not None:
+            return self.on_disk.is_tagged()
+        try:
+            data = self.fs.cat_file(f"{self.root}/{MARKER}", start=0, end=4096)
+        except (FileNotFoundError, IsADirectoryError):
+            return False
+        return data.startswith(MARKER_SIGNATURE.encode()) and b"storyboard" in data
+
+    def info(self) -> "CacheInfo":
+        """Panels and bytes at the root (not counting this machine's front)."""
+        from storyboard.cache import CacheInfo
+
+        if self.on_disk is not None:
+            return dataclasses.replace(self.on_disk.info(), root=self.url)
+        panels = size = 0
+        for _, name, nbytes in self._entries():
+            if not name.startswith("."):  # temporary objects are not entries yet
+                panels += name.endswith((".png", ".drawing"))
+                size += nbytes if name.endswith((".png", ".drawing", ".jpg")) else 0
+        return CacheInfo(self.url, panels, size)
+
+    def clear(self) -> int:
+        """Remove every entry at the root (and stray temporary objects); return how many panels
+        were removed. Raises StoryboardError when the root carries no storyboard `CACHEDIR.TAG`.
+        This machine's front is left to `clear_front`."""
+        if not self.is_tagged():
+            if not (self.on_disk.root.exists() if self.on_disk is not None else self.fs.exists(self.root)):
+                return 0
+            raise StoryboardError(f"{self.url} is not a storyboard panel cache (it has no storyboard {MARKER}); "
+                                  "nothing removed")
+        if self.on_disk is not None:
+            return self.on_disk.clear()
+        found = list(self._entries())
+        try:
+            for path, _, _ in found:
+                try:
+                    self.fs.rm_file(path)
+                except FileNotFoundError:
+                    pass  # another `clear` took it first
+            for info in self._listing(self.root):  # empty subfolders, where the store has folders
+                if info["type"] == "directory" and _SUBFOLDER.fullmatch(_name(info)) \
+                        and not self._listing(info["name"]):
+                    self.fs.rmdir(info["name"])
+        except OSError as err:
+            raise StoryboardError(f"cannot clear the panel cache {self.url}: {err}") from None
+        return sum(name.endswith((".png", ".drawing")) and not name.startswith(".") for _, name, _ in found)
+
+    def clear_front(self) -> int:
+        """Remove this machine's copies of the root's entries; return how many panels."""
+        return self.local.clear()
+
+    def _listing(self, path: str) -> list[dict]:
+        self.fs.invalidate_cache(path)  # what other machines wrote since
+        try:
+            return self.fs.ls(path, detail=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def _ours_at_root(self, info: dict) -> bool:
+        name = _name(info)
+        if info["type"] == "directory":
+            return bool(_SUBFOLDER.fullmatch(name))
+        return name.startswith(f".{MARKER}.") and name.endswith(".tmp")  # a tag being published
+
+    def _entries(self):
+        """(path, name, size) of every object with a name storyboard writes, in the root's
+        two-hex-digit subfolders."""
+        for sub in self._listing(self.root):
+            if sub["type"] != "directory" or not _SUBFOLDER.fullmatch(_name(sub)):
+                continue
+            for info in self._listing(sub["name"]):
+                name = _name(info)
+                if info["type"] == "file" and _NAME.fullmatch(name) and name.lstrip(".")[:2] == _name(sub):
+                    yield info["name"], name, info.get("size") or 0
 
     # Every read goes to the local front first; a miss copies the entry down from the root.
     def get(self, key: str, size: tuple[int, int] | None = None) -> "Image.Image | None":
@@ -127,16 +219,25 @@ class RemotePanelCache:
                 data = path.read_bytes()
             except FileNotFoundError:
                 continue  # no inputs record, or a `cache clear` took it meanwhile
-            final = self._remote(path)
             try:
-                if self.conditional:
-                    self.fs.pipe_file(final, data, mode="create")
-                    continue
-                temp = f"{final.rsplit('/', 1)[0]}/.{final.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp"
-                self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
-                self.fs.pipe_file(temp, data)
-                self.fs.mv(temp, final)
-            except FileExistsError:
-                continue  # S3 refused the conditional PUT: another writer published this entry first
+                self._put_object(self._remote(path), data)
             except OSError as err:
                 raise StoryboardError(f"cannot write to the panel cache {self.url}: {err}") from None
+
+    def _put_object(self, final: str, data: bytes) -> None:
+        """Publish `data` whole at `final` (see the module): a conditional PUT, else a
+        temporary object moved into place."""
+        if self.conditional:
+            try:
+                self.fs.pipe_file(final, data, mode="create")
+            except FileExistsError:
+                pass  # S3 refused the conditional PUT: another writer published this entry first
+            return
+        temp = f"{final.rsplit('/', 1)[0]}/.{final.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp"
+        self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+        self.fs.pipe_file(temp, data)
+        self.fs.mv(temp, final)
+
+
+def _name(info: dict) -> str:
+    return info["name"].rstrip("/").rsplit("/", 1)[-1]

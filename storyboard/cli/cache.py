@@ -1,4 +1,4 @@
-"""`storyboard cache info|clear`: inspect or empty the panel cache."""
+"""`storyboard cache info|clear`: inspect or empty the panel cache (a folder or an fsspec URL)."""
 
 from __future__ import annotations
 
@@ -8,23 +8,24 @@ ORDER = 60
 def register(sub) -> None:
     p = sub.add_parser("cache", help="show or clear the panel cache")
     p.add_argument("action", choices=["info", "clear"])
-    p.add_argument("--cache", metavar="DIR", help="cache folder (default: STORYBOARD_CACHE or per-user cache)")
+    p.add_argument("--cache", metavar="DIR|URL",
+                   help="cache folder or fsspec URL (default: STORYBOARD_CACHE or per-user cache)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from storyboard.cache import PanelCache, default_root
-    from storyboard.errors import StoryboardError
-    from storyboard.remote_cache import is_url
+    from storyboard._words import counted
+    from storyboard.cache import PanelCache
+    from storyboard.remote_cache import RemotePanelCache, is_url
 
-    if is_url(args.cache):  # a shared store is listed and emptied with its own tools
-        raise StoryboardError(f"storyboard cache {args.action} works on a local cache folder, not {args.cache}; "
-                              f"this machine's copies of its entries are under {default_root() / 'remote'}")
-    cache = PanelCache(args.cache)
+    remote = is_url(args.cache)
+    cache = RemotePanelCache(args.cache) if remote else PanelCache(args.cache)
     if args.action == "clear":
         removed = cache.clear()
-        print(f"removed {removed} panel{'' if removed == 1 else 's'} from {cache.root}")
+        print(f"removed {counted(removed, 'panel')} from {cache.url if remote else cache.root}")
+        if remote:  # this machine's copies of that cache's entries go too
+            print(f"removed {counted(cache.clear_front(), 'local copy', 'local copies')} from {cache.local.root}")
         return 0
     info = cache.info()
-    print(f"{info.root}: {info.entries} panel{'' if info.entries == 1 else 's'}, {info.bytes / 1e6:.1f} MB")
+    print(f"{info.root}: {counted(info.entries, 'panel')}, {info.bytes / 1e6:.1f} MB")
     return 0

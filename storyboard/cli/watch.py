@@ -74,7 +74,9 @@ def _stamp(files: list[Path]) -> tuple:
     return tuple(out)
 
 
-def render_once(args) -> bool:
+def render_once(args, executor=None) -> bool:
+    """One render as `storyboard render` would do it; problems are printed, not raised.
+    `executor`: an open executor to draw on (kept open across re-renders), else --executor's."""
     from storyboard.cli.render import default_output, edition, render_kwargs, summary_line
     from storyboard.errors import ScriptError, StoryboardError
     from storyboard.render import render
@@ -84,7 +86,10 @@ def render_once(args) -> bool:
         source = load_story(args.script, allow_paths=args.allow_path)
         story = edition(source, args)
         outputs = args.output or [default_output(args.script, story, source)]
-        result = render(story, out=outputs, **render_kwargs(args, story))
+        kwargs = render_kwargs(args, story)
+        if executor is not None:
+            kwargs["executor"] = executor
+        result = render(story, out=outputs, **kwargs)
     except ScriptError as err:
         print(err, file=sys.stderr)
         return False
@@ -97,24 +102,33 @@ def render_once(args) -> bool:
 
 def run(args) -> int:
     from storyboard.cli.render import check_flags
+    from storyboard.executors import open_executor
 
     check_flags(args)  # a bad flag would fail every render: say so once, exit 2
     script = Path(args.script)
-    stamp = script_stamp = files = None
     print(f"watching {script} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    # One executor for every re-render: under ray, one Ray session and one set of workers
+    # (each with its engine built) serve them all, rather than a Ray start per save.
+    executor = open_executor(args.executor, workers=args.workers, gpus_per_worker=args.gpus_per_worker)
     try:
-        while True:
-            # Only the script names the other files: validate it again only when it changes
-            # (about 0.1 s for 100 panels, too much to spend on every poll).
-            now = _stamp([script])
-            if now != script_stamp:
-                script_stamp, files = now, watched_files(script, args.allow_path, args)
-            current = _stamp(files)
-            if current != stamp:
-                stamp = current
-                ok = render_once(args)
-                if args.once:
-                    return 0 if ok else 2
-            time.sleep(args.interval)
+        with executor:
+            return _watch(args, script, executor)
     except KeyboardInterrupt:
         return 0
+
+
+def _watch(args, script: Path, executor) -> int:
+    stamp = script_stamp = files = None
+    while True:
+        # Only the script names the other files: validate it again only when it changes
+        # (about 0.1 s for 100 panels, too much to spend on every poll).
+        now = _stamp([script])
+        if now != script_stamp:
+            script_stamp, files = now, watched_files(script, args.allow_path, args)
+        current = _stamp(files)
+        if current != stamp:
+            stamp = current
+            ok = render_once(args, executor)
+            if args.once:
+                return 0 if ok else 2
+        time.sleep(args.interval)

@@ -236,3 +236,26 @@ def test_a_signal_to_a_ray_render_exits_130_and_ends_its_workers(ray_session, tm
     while workers & _actor_pids() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not workers & _actor_pids()
+
+
+@pytest.mark.slow
+def test_watch_keeps_its_ray_workers_across_re_renders(ray_session, script, tmp_path, monkeypatch):
+    from tests.render.test_watch import Watcher
+
+    monkeypatch.setenv("RAY_ADDRESS", ray_session.get_runtime_context().gcs_address)
+    before = _actor_pids()
+    watcher = Watcher([sys.executable, "-m", "storyboard", "watch", str(script), "-o", str(tmp_path / "w.pdf"),
+                       "--cache", str(tmp_path / "cache"), "--executor", "ray", "--interval", "0.1"])
+    workers, seconds = [], []
+    try:
+        for n, action in enumerate(["", "a heron lands on a post", "a cormorant lands on the post"]):
+            if action:
+                script.write_text(SCRIPT.replace("a gull lands on a post", action))
+            found = watcher.expect(r"wrote .*\((\d+) generated, \d+ cached\) in ([\d.]+) s")
+            assert int(found.group(1)) == (6 if n == 0 else 1)
+            seconds.append(float(found.group(2)))
+            workers.append(_actor_pids() - before)
+    finally:
+        assert watcher.stop() == 0
+    assert len(workers[0]) == 1 and workers[0] == workers[1] == workers[2]  # one worker actor served every render
+    print(f"watch on ray: first render {seconds[0]:.2f} s, re-renders {seconds[1]:.2f} s and {seconds[2]:.2f} s")

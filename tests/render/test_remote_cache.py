@@ -125,7 +125,7 @@ def test_on_s3_a_later_writer_finds_the_entry(s3_url, tmp_path):
     with Image.open(io.BytesIO(fs.cat_file(f"{root}/cd/{key}.png"))) as stored:
         assert stored.convert("RGB").getpixel((0, 0)) == (255, 0, 0)
     assert json.loads(fs.cat_file(f"{root}/cd/{key}.json")) == {"n": 1}
-    assert sorted(p.rsplit("/", 1)[1] for p in fs.find(root)) == [f"{key}.json", f"{key}.png"]
+    assert sorted(p.rsplit("/", 1)[1] for p in fs.find(root)) == ["CACHEDIR.TAG", f"{key}.json", f"{key}.png"]
 
 
 def test_an_unknown_protocol_is_one_line(tmp_path):
@@ -133,9 +133,43 @@ def test_an_unknown_protocol_is_one_line(tmp_path):
         RemotePanelCache("nosuch://x", local=PanelCache(tmp_path))
 
 
-def test_cache_commands_refuse_a_url(capsys):
+def test_cache_info_and_clear_at_a_url_remove_only_storyboard_entries(url, tmp_path, monkeypatch, capsys):
     from storyboard.cli import main
 
-    assert main(["cache", "clear", "--cache", "memory://x"]) == 2
-    assert capsys.readouterr().err.startswith("error: storyboard cache clear works on a local cache folder, "
-                                              "not memory://x; ")
+    (tmp_path / "s.yaml").write_text(SCRIPT)
+    monkeypatch.setenv("STORYBOARD_CACHE", str(tmp_path / "front"))
+    storyboard.render(tmp_path / "s.yaml", out=tmp_path / "a.pdf", cache=url)
+    fs, root = fsspec.core.url_to_fs(url)
+    sub = next(p for p in fs.find(root) if p.endswith(".drawing")).rsplit("/", 2)[-2]
+    foreign = [f"{root}/notes.txt", f"{root}/{sub}/notes.txt", f"{root}/zz/{'0' * 64}.png"]
+    for path in foreign:  # not storyboard's: a name it never writes, or outside a subfolder of its own
+        fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        fs.pipe_file(path, b"keep")
+    assert main(["cache", "info", "--cache", url]) == 0
+    assert capsys.readouterr().out.startswith(f"{url}: 2 panels, ")
+    assert main(["cache", "clear", "--cache", url]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"removed 2 panels from {url}" and out[1].startswith("removed 2 local copies from ")
+    fs.invalidate_cache()
+    left = sorted(p.rsplit("/", 1)[1] for p in fs.find(root))
+    assert left == sorted(["CACHEDIR.TAG", "notes.txt", "notes.txt", "0" * 64 + ".png"])
+    assert main(["cache", "info", "--cache", url]) == 0
+    assert capsys.readouterr().out.startswith(f"{url}: 0 panels, ")
+    again = storyboard.render(tmp_path / "s.yaml", out=tmp_path / "b.pdf", cache=url)
+    assert again.panels_generated == 2  # gone from the root and from this machine's front
+
+
+def test_cache_clear_refuses_a_url_storyboard_does_not_own(url, tmp_path, monkeypatch, capsys):
+    from storyboard.cli import main
+
+    fs, root = fsspec.core.url_to_fs(url)
+    fs.makedirs(root, exist_ok=True)
+    fs.pipe_file(f"{root}/report.pdf", b"someone else's")  # there before the cache: never tagged
+    (tmp_path / "s.yaml").write_text(SCRIPT)
+    monkeypatch.setenv("STORYBOARD_CACHE", str(tmp_path / "front"))
+    storyboard.render(tmp_path / "s.yaml", out=tmp_path / "a.pdf", cache=url)
+    assert main(["cache", "clear", "--cache", url]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {url} is not a storyboard panel cache (it has no "
+                                               "storyboard CACHEDIR.TAG); nothing removed")
+    fs.invalidate_cache()
+    assert sum(p.endswith(".drawing") for p in fs.find(root)) == 2
