@@ -17,6 +17,7 @@ figures staged by `storyboard.staging`; SFX go near their source, off faces and 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from contextlib import contextmanager
@@ -208,9 +209,10 @@ def _decoration(kind: str, size: float) -> float:
 
 
 def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,
-             vertical: bool = False) -> Fit | None:
+             vertical: bool = False, ratios: tuple[float, ...] = (1.15, 1.5, 1.9)) -> Fit | None:
     """The best-looking wrap of `text` at `size` whose body fits max_w x max_h, or None.
-    `vertical`: columns top to bottom, right to left, in a tall oval."""
+    `vertical`: columns top to bottom, right to left, in a tall oval. `ratios`: the balloon
+    shapes tried (oval width / height)."""
     bold = kind in ("shout", "sfx")
     pad = 0.45 * size
     pieces = breaking.units(text)
@@ -223,14 +225,15 @@ def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h:
     measure = max_h if vertical else max_w
     best: tuple[float, Fit] | None = None
     seen: set[tuple[str, ...]] = set()
-    for count in range(1, max(1, min(len(pieces), 14)) + 1):
-        target = max(longest, total / count * 1.06)
-        lines = tuple(wrap(font, text, size, min(target, measure), bold, vertical))
+    boxed = kind in ("caption", "narration")
+
+    def consider(lines: tuple[str, ...]) -> None:
+        nonlocal best
         if lines in seen:
-            continue
+            return
         seen.add(lines)
         block = _block(font, lines, size, bold, vertical)
-        if kind in ("caption", "narration"):
+        if boxed:
             a, b = block.width / 2 + pad, block.height / 2 + pad * 0.8
             if vertical:
                 a, b = b, a
@@ -238,7 +241,7 @@ def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h:
         else:
             extra = _decoration(kind, size)
             options = []
-            for ratio in (1.15, 1.5, 1.9):
+            for ratio in ratios:
                 a, b = oval_for(block, ratio, pad)
                 if vertical:
                     a, b = b, a
@@ -250,6 +253,18 @@ def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h:
             cost = ow * oh * (1 + 0.35 * abs(math.log((ow / oh) / ideal)))
             if best is None or cost < best[0]:
                 best = (cost, Fit(block, a, b, ow, oh))
+
+    for count in range(1, max(1, min(len(pieces), 14)) + 1):
+        target = max(longest, total / count * 1.06)
+        consider(tuple(wrap(font, text, size, min(target, measure), bold, vertical)))
+    if not boxed and best is not None:
+        # Balloons: near the best line count, the lozenge of short, long, long, short lines
+        # (a greedy fill is top-heavy); it wins when its oval is smaller.
+        n = len(best[1].block.lines)
+        for count in range(max(2, n - 1), n + 2):
+            shaped = breaking.lozenge(font, text, size, count, measure, LEADING, 1.5, bold, vertical=vertical)
+            if shaped:
+                consider(tuple(shaped))
     return best[1] if best else None
 
 
@@ -350,6 +365,29 @@ def letter_panel_full(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, f
     return _letter_panel(story, panel, slot, spec, font)
 
 
+SAFE_MM = 3.0  # lettering that breaks out into the page margin stays this far inside the trim
+
+
+def lettering_area(slot: PanelSlot, spec: PageSpec) -> Rect:
+    """Where a panel's lettering may go, in page points: its frame, broken out into half of
+    each gutter beside it (so neighbours' balloons never meet) and, on a side at the edge of
+    the live area, into the page margin up to `SAFE_MM` inside the trim; never into the
+    bleed or past the trim. Balloons use the room beyond the frame only when the panel is
+    too small (see `_letter_panel`)."""
+    r, live, trim = slot.rect, spec.live, spec.trim
+    safe = SAFE_MM * 72 / 25.4
+    half = max(0.0, spec.gutter / 2 - 0.5)
+
+    def beyond(frame: float, edge: float, cut: float) -> float:
+        if abs(frame - edge) < 0.5:  # on the live edge: the margin out to the trim
+            return max(0.0, abs(frame - cut) - safe)
+        return half
+
+    left, right = beyond(r.x, live.x, trim.x), beyond(r.x1, live.x1, trim.x1)
+    bottom, top = beyond(r.y, live.y, trim.y), beyond(r.y1, live.y1, trim.y1)
+    return Rect(r.x - left, r.y - bottom, r.w + left + right, r.h + bottom + top)
+
+
 def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: Font) -> PanelLettering:
     rect = slot.rect
     W, H = rect.w, rect.h
@@ -362,23 +400,42 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
         heads=[local["head"] for _, local in staged],
         rtl=spec.reading == "rtl",
     )
+    # The frame broken out into gutter and margin: tried only where the frame alone fails, or
+    # puts a balloon under its speaker, and always before the type shrinks.
+    outer = _to_local(lettering_area(slot, spec), rect)
+    outer = (outer[0] + pad, outer[1] + pad, outer[2] - pad, outer[3] - pad)
+    stages = [stage]
+    if outer != stage.area and (outer[0] < 0 or outer[1] < 0 or outer[2] > W or outer[3] > H):
+        stages.append(dataclasses.replace(stage, area=(min(outer[0], pad), min(outer[1], pad),
+                                                        max(outer[2], W - pad), max(outer[3], H - pad))))
     warnings: list[str] = []
     story_size = dialogue_size(story)
     size = story_size
     placed = None
+    fallback = None  # a solution inside the frame with a balloon under its speaker
     budget = [SEARCH_NODES]  # for all the tries of this panel: a hopeless panel gives up fast
     while placed is None:
-        # Long speeches split further before the type shrinks: smaller balloons fit beside heads.
-        tried: set = set()
-        for parts in range(1, MAX_PARTS + 1):
-            pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, parts=parts)
-            shape = None if pieces is None else tuple(p.text for p in pieces)
-            if shape in tried:
-                continue
-            tried.add(shape)
-            placed = placement.solve(pieces, stage, budget=budget) if pieces is not None else None
+        for where in stages:
+            # Long speeches split further before the type shrinks: smaller balloons fit beside heads.
+            tried: set = set()
+            for parts in range(1, MAX_PARTS + 1):
+                pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, parts=parts)
+                shape = None if pieces is None else tuple(p.text for p in pieces)
+                if shape in tried:
+                    continue
+                tried.add(shape)
+                placed = placement.solve(pieces, where, budget=budget) if pieces is not None else None
+                if placed is not None:
+                    break
+            if placed is not None and len(stages) > 1 and placement.under_speaker(placed):
+                if where is stage:
+                    fallback, placed = fallback or placed, None
+                    continue
+                placed = fallback or placed  # broken out, and still under: the frame's own is better
             if placed is not None:
                 break
+        if placed is None and fallback is not None:
+            placed = fallback
         if placed is None:
             if size <= MIN_DIALOGUE_PT:
                 break
@@ -386,7 +443,7 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
             size = max(MIN_DIALOGUE_PT, min(size - 0.5, (size + MIN_DIALOGUE_PT) / 2))
     if placed is None:  # even the smallest type breaks a rule: letter it anyway, and say so
         pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, force=True)
-        placed = placement.solve(pieces, stage, strict=False, budget=[len(pieces) + 1])
+        placed = placement.solve(pieces, stages[-1], strict=False, budget=[len(pieces) + 1])
         warnings.append(f"too crowded to letter by the rules at {size:g} pt: balloons overlap the art or each other")
     smallest = min((p.piece.fit.block.size for p in placed), default=size)
     if smallest < story_size:
@@ -435,12 +492,27 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
                 kind, part_text, fit, size, speaker,
                 target=None if (off_side or local is None) else _within(local["mouth"], W, H, pad),
                 head=None if local is None else local["head"],
-                off_side=off_side, joined=joined, outline=_decoration(kind, size)))
+                off_side=off_side, joined=joined, outline=_decoration(kind, size),
+                narrower=_narrower(font, part_text, kind, size, fit, 0.8 * (H - 2 * pad), vertical)
+                if kind in BALLOON_KINDS else None))
         previous = ((speaker, kind), parts_of)
     used = sum(p.fit.outer_w * p.fit.outer_h for p in pieces)
     if used > 0.6 * W * H and not force:
         return None  # balloons may cover at most ~60 % of a panel
+    for k, piece in enumerate(pieces):  # where later speakers' balloons would like to sit
+        piece.later = [(p.target[0], p.head[1], p.fit.outer_w, p.fit.outer_h, p.size) for p in pieces[k + 1:]
+                       if p.target is not None and p.head is not None and p.speaker != piece.speaker and not p.joined]
     return pieces
+
+
+def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_h: float, vertical: bool):
+    """A deferred narrower, taller fit of the same words (None when there is none)."""
+    def make() -> Fit | None:
+        if vertical:
+            return None
+        narrow = fit_text(font, text, kind, size, 0.8 * fit.outer_w, max_h, ratios=(0.75, 0.95, 1.15))
+        return narrow if narrow is not None and narrow.outer_w < 0.9 * fit.outer_w else None
+    return make
 
 
 def _split_to_fit(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,

@@ -2,7 +2,8 @@
 
 `lettering_report(story, book, font)` gives, per panel, the fields the manifest carries:
 `page` (1-based), `rect_pt` (the panel's art rectangle), `frame_pt` (its border), `live_pt`
-(the page's live area), `cast` ([{id, body_pt, head_pt, face_pt, head_source}]), `lettering`
+(the page's live area), `allowed_pt` (where its lettering may go: the frame broken out into
+gutters and margin, see `lettering.lettering_area`), `cast` ([{id, body_pt, head_pt, face_pt, head_source}]), `lettering`
 ([{kind, speaker, text, font_pt, body_pt, text_pt, tail, order}]) and `warnings`. Every `*_pt`
 box is [x0, y0, x1, y1] in points with the origin at the top-left corner of the PDF page's
 MediaBox and y growing downward (the frame `pdftotext -bbox` reports words in); `tail` is a
@@ -18,7 +19,7 @@ from typing import Any
 from storyboard._lettering import geometry
 from storyboard._lettering.placement import HEAD_COVER, TIP_REACH, reads_after
 from storyboard.layout import Book, Rect
-from storyboard.lettering import Font, letter_panel_full
+from storyboard.lettering import Font, letter_panel_full, lettering_area
 
 BALLOONS = ("speech", "thought", "whisper", "shout")
 READ = ("caption", "narration", *BALLOONS)  # what is read in order (SFX are part of the art)
@@ -64,6 +65,7 @@ def lettering_report(story: Any, book: Book, font: Font) -> dict[tuple[int, int]
                 "rect_pt": _box(slot.art, height),
                 "frame_pt": _box(rect, height),
                 "live_pt": live,
+                "allowed_pt": _box(lettering_area(slot, book.spec), height),
                 "cast": cast,
                 "lettering": items if slot.notes is None else [],
                 "warnings": list(result.warnings) if slot.notes is None else [],
@@ -98,6 +100,14 @@ def check(panels: list[dict], *, rtl: bool = False) -> list[str]:
         records.sort(key=lambda r: min((i["order"] for i in r["lettering"]), default=0))
         for number, record in enumerate(records, 1):
             problems += [f"page {page}, panel {number}: {msg}" for msg in _check_panel(record, rtl)]
+            # Broken out of its frame, lettering still never runs into another panel.
+            for other_number, other in enumerate(records, 1):
+                if other is record:
+                    continue
+                frame = geometry.grow(tuple(other["frame_pt"]), -TOL)
+                for item in record["lettering"]:
+                    if geometry.overlaps(tuple(item["body_pt"]), frame):
+                        problems.append(f"page {page}, panel {number}: {_name(item)} runs into panel {other_number}")
     return problems
 
 
@@ -109,16 +119,16 @@ def _check_panel(record: dict, rtl: bool) -> list[str]:
     panel_area = geometry.area(frame)
     out = []
 
-    def name(item) -> str:
-        who = f"{item['speaker']}'s " if item["speaker"] else ""
-        return f"{who}{item['kind']} {_quote(item['text'])}"
-
+    name = _name
+    # Lettering may break the frame into gutters and margin, never past them (older reports:
+    # the live area).
+    allowed = tuple(record.get("allowed_pt") or record["live_pt"])
     for item in items:
         body = tuple(item["body_pt"])
-        if not geometry.inside(body, tuple(record["live_pt"]), TOL):
-            out.append(f"{name(item)} leaves the live area")
-        if item["tail"] and not all(geometry.inside((x, y, x, y), tuple(record["live_pt"]), TOL) for x, y in item["tail"]):
-            out.append(f"tail of {name(item)} leaves the live area")
+        if not geometry.inside(body, allowed, TOL):
+            out.append(f"{name(item)} leaves the area lettering may use (the frame, gutters and margin)")
+        if item["tail"] and not all(geometry.inside((x, y, x, y), allowed, TOL) for x, y in item["tail"]):
+            out.append(f"tail of {name(item)} leaves the area lettering may use (the frame, gutters and margin)")
         if item["kind"] in BALLOONS and item["font_pt"] < 6.5 - 1e-6:
             out.append(f"{name(item)} is lettered at {item['font_pt']:g} pt, under 6.5 pt")
         if item["kind"] != "sfx" and item["text_pt"] and not geometry.inside(tuple(item["text_pt"]), body, 0.5):
@@ -171,6 +181,11 @@ def _check_panel(record: dict, rtl: bool) -> list[str]:
             if (ca - cb) * (1 if ha > hb else -1) < -2.0 - TOL:
                 out.append(f"{name(a)} and {name(b)} are in the wrong left-to-right order for their speakers")
     return out
+
+
+def _name(item) -> str:
+    who = f"{item['speaker']}'s " if item["speaker"] else ""
+    return f"{who}{item['kind']} {_quote(item['text'])}"
 
 
 def _grown(box) -> tuple[float, float, float, float]:

@@ -17,6 +17,7 @@ budget, so one unlucky early choice is revisited instead of failing the panel.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,8 @@ TIP_GAP = 2.5  # points a tail stops short of the head
 TIP_REACH = 8.5  # points: 3 mm, the most a tip may stay away from its speaker's head
 HEAD_COVER = 0.10  # the share of a head lettering may cover
 ENOUGH = 10  # places that pass every rule, gathered per piece before the search picks
+JOIN_GAP = 1.5  # ems: the most space between connected balloons (they touch or stack)
+BELOW_HEAD = 1.5  # score: a balloon whose top is below its speaker's head (reads as someone else's)
 
 
 @dataclass
@@ -54,6 +57,17 @@ class Piece:
     off_side: str | None = None  # 'left' | 'right': the speaker is out of the frame there
     joined: bool = False  # continues the previous piece (same speaker): a connector, no tail
     outline: float = 0.0  # how far the outline reaches beyond the text oval
+    narrower: Any = None  # () -> a narrower, taller `fit` or None: tried where the first fails
+    later: list = field(default_factory=list)  # (speaker x, head top, width, height) of later balloons
+
+    def narrow(self) -> "Piece | None":
+        """This piece with its narrower fit (computed once), or None."""
+        if self.narrower is None:
+            return None
+        if not isinstance(self.narrower, Piece):
+            fit = self.narrower()
+            self.narrower = dataclasses.replace(self, fit=fit, narrower=None) if fit is not None else None
+        return self.narrower
 
     @property
     def boxed(self) -> bool:
@@ -143,6 +157,18 @@ def solve(pieces: list[Piece], stage: Stage, *, strict: bool = True, budget: lis
 
 def _candidates(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float],
                 strict: bool) -> list[tuple[float, Placed]]:
+    out = _places(piece, placed, stage, cover, strict)
+    if strict and (not out or out[0][0] >= BELOW_HEAD):
+        # No good place at this width: the same words in a narrower, taller balloon.
+        narrow = piece.narrow()
+        if narrow is not None:
+            out = sorted(out + [(score + 0.15, place) for score, place in _places(narrow, placed, stage, cover, strict)],
+                         key=lambda sp: sp[0])
+    return out
+
+
+def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float],
+            strict: bool) -> list[tuple[float, Placed]]:
     W, H = stage.W, stage.H
     bw, bh = piece.fit.outer_w, piece.fit.outer_h
     x0, y0, x1, y1 = stage.area
@@ -150,10 +176,16 @@ def _candidates(piece: Piece, placed: list[Placed], stage: Stage, cover: list[fl
     us = _spread(x0, x1 - bw, 12 if strict else 6)
     vs = _spread(y0, y1 - bh, 10 if strict else 5)
     start_left = not stage.rtl
-    if piece.boxed:  # captions align to the frame: the two side edges only
-        us = [us[0], us[-1]] if start_left else [us[-1], us[0]]
     gap = 0.35 * piece.size
     prev = placed[-1] if placed else None
+    if piece.boxed:  # captions align to the frame: the two side edges only
+        us = [us[0], us[-1]] if start_left else [us[-1], us[0]]
+    elif strict:
+        # Places a letterer would try first, between the grid's: over the speaker's head,
+        # just clear of it; snug under or beside the balloon before (connected ones touch).
+        su, sv = _snug(piece, prev, stage, bw, bh, gap)
+        us = sorted(set(us) | {min(max(u, x0), max(x0, x1 - bw)) for u in su})
+        vs = sorted(set(vs) | {min(max(v, y0), max(y0, y1 - bh)) for v in sv})
     # Speed: rank the grid by the score terms that need no geometry, then check the rules in
     # that order and stop once enough places pass (the search only ever tries the best few).
     order = sorted(((_rough(piece, u, v, bw, bh, us[0], W, H, start_left, prev, not placed), u, v)
@@ -189,23 +221,48 @@ def _candidates(piece: Piece, placed: list[Placed], stage: Stage, cover: list[fl
             penalty += 10.0
         score = penalty + rough
         if tail and not piece.boxed:
-            score += 2.0 * math.dist(tail[0], tail[-1]) / (W + H)
+            score += 3.0 * math.dist(tail[0], tail[-1]) / (W + H)
+        if piece.later:  # keep clear of where later speakers' balloons want to go
+            score += 0.6 * sum(overlaps(box, spot) or (bool(tail) and polyline_hits(tail, spot))
+                               for spot in _spots(piece.later))
         score += sum(2.0 * overlap_area(box, h) / max(area(h), 1e-6) for h in stage.heads)
         out.append((score, Placed(piece, box, tail, link)))
     out.sort(key=lambda sp: sp[0])
     return out
 
 
+def _snug(piece: Piece, prev: "Placed | None", stage: Stage, bw: float, bh: float,
+          gap: float) -> tuple[list[float], list[float]]:
+    """Extra left edges and tops for `piece`: centred over its speaker and a short tail above
+    the head; level with, under, or beside the previous balloon."""
+    us, vs = [], []
+    if piece.target is not None and piece.head is not None:
+        us.append(piece.target[0] - bw / 2)
+        vs += [piece.head[1] - bh - k * piece.size for k in (1.5, 3.0, 5.0)]
+    if prev is not None:
+        p0, p1, p2, p3 = prev.box
+        us += [p2 + gap, p0 - gap - bw, p0, p2 - bw]
+        vs += [p3 + gap, p1, p3 - 0.5 * bh]
+    return us, vs
+
+
+def _spots(later: list) -> list[Box]:
+    """Where later balloons would sit over their speakers' heads."""
+    return [(x - w / 2, top - h - 1.5 * size, x + w / 2, top) for x, top, w, h, size in later]
+
+
 def _rough(piece: Piece, u: float, v: float, bw: float, bh: float, first_u: float, W: float, H: float,
            start_left: bool, prev: "Placed | None", first: bool) -> float:
-    """The score terms of a place that need no geometry: high, over the speaker, toward where
-    reading starts, near the balloon it continues."""
-    score = 3.0 * v / H
+    """The score terms of a place that need no geometry: high, over the speaker (never under
+    the head), toward where reading starts, near the balloon it continues."""
+    score = 2.0 * v / H
     cx = u + bw / 2
     if piece.boxed:
         return score + (0.0 if u == first_u else 1.5)
     if piece.target is not None:
         score += 1.0 * abs(cx - piece.target[0]) / W
+        if _under(piece, v, bh):
+            score += BELOW_HEAD
     if piece.off_side:
         score += 1.5 * (u if piece.off_side == "left" else W - u - bw) / W
     if piece.joined and prev is not None:
@@ -227,7 +284,7 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
     if piece.joined and prev is not None:
         dx = max(box[0] - prev.box[2], prev.box[0] - box[2], 0.0)
         dy = max(box[1] - prev.box[3], prev.box[1] - box[3], 0.0)
-        if max(dx, dy) > 4.0 * piece.size:
+        if max(dx, dy) > JOIN_GAP * piece.size:
             bad += 1
             if strict:
                 return bad
@@ -259,9 +316,11 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
 
 
 def _line_box(line: list[Point]) -> Box:
+    """The line's bounds, a little grown: a straight vertical or horizontal tail has no area,
+    and `overlaps` would miss it."""
     xs = [pt[0] for pt in line]
     ys = [pt[1] for pt in line]
-    return (min(xs), min(ys), max(xs), max(ys))
+    return (min(xs) - 0.5, min(ys) - 0.5, max(xs) + 0.5, max(ys) + 0.5)
 
 
 def _line_clash(line: list[Point], placed: list[Placed], gap: float, size: float, faces: list[Box]) -> bool:
@@ -311,6 +370,18 @@ def _tail(piece: Piece, box: Box, stage: Stage) -> list[Point] | None:
         if other != head and point_distance(tip, other) <= own:
             return None
     return [edge, tip]
+
+
+def under_speaker(placed: list[Placed]) -> bool:
+    """Whether a balloon sits under its speaker's head (where it reads as someone else's)."""
+    return any(_under(p.piece, p.box[1], p.box[3] - p.box[1]) for p in placed)
+
+
+def _under(piece: Piece, v: float, bh: float) -> bool:
+    """A balloon at top `v`, `bh` tall, is centred lower than half a head below the mouth."""
+    if piece.head is None or piece.target is None:
+        return False
+    return v + bh / 2 > piece.target[1] + 0.5 * (piece.head[3] - piece.head[1])
 
 
 def speaker_x(piece: Piece) -> float | None:

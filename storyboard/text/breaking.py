@@ -12,6 +12,7 @@ if that fails broken between grapheme clusters.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,68 @@ def wrap(chain: "FontChain", text: str, size: float, width: float, bold: bool = 
     while len(lines) > 1 and not lines[-1]:
         lines.pop()
     return lines
+
+
+def lozenge(chain: "FontChain", text: str, size: float, count: int, width: float, leading: float,
+            ratio: float = 1.5, bold: bool = False, *, vertical: bool = False) -> list[str] | None:
+    """`text` in `count` centred lines shaped like a lozenge (short, long, long, short): the
+    lines that fit the smallest oval of proportion `ratio` (width / height; lines `leading`
+    ems apart), each at most `width` points long at `size` points; breaks only where UAX #14
+    allows (so kinsoku holds). A line ending the text with a single word is avoided when
+    another break fits the same oval. None when the text cannot be set in `count` lines that
+    way (an explicit newline, a word wider than `width`, too few break chances)."""
+    if "\n" in text or count < 1:
+        return None
+    cuts = [0, *break_points(text), len(text)]
+    if len(cuts) - 1 < count:
+        return None
+    pieces = [text[a:b] for a, b in zip(cuts, cuts[1:])]
+    # A line's length from its pieces: each piece as it runs on inside a line (zero-width
+    # spaces and soft hyphens invisible), the last one as it ends the line.
+    inner = [_measure(chain, p.replace(ZWSP, "").replace(SHY, ""), size, bold, vertical) for p in pieces]
+    ending = [_measure(chain, display(p), size, bold, vertical) for p in pieces]
+    if max(ending) > width:
+        return None
+    run = [0.0]
+    for w in inner:
+        run.append(run[-1] + w)
+    lh = leading * size
+
+    def fill(b: float) -> list[int] | None:
+        """Greedy line ends under the oval of semi-height b; None when the text overflows."""
+        ends, start = [], 0
+        for i in range(count):
+            y = abs(i - (count - 1) / 2) * lh + lh / 2
+            cap = min(width, 2 * ratio * math.sqrt(max(b * b - y * y, 0.0))) + 1e-6
+            end = start
+            while end < len(pieces) and run[end] - run[start] + ending[end] <= cap:
+                end += 1
+            if end == start:
+                return None
+            ends.append(end)
+            start = end
+            if start == len(pieces):
+                break
+        return ends if start == len(pieces) else None
+
+    lo, hi = 0.0, count * lh + width / ratio
+    if fill(hi) is None:
+        return None
+    for _ in range(14):  # bisect the oval's size (to a few hundredths of a point)
+        mid = (lo + hi) / 2
+        if fill(mid) is None:
+            lo = mid
+        else:
+            hi = mid
+    ends = fill(hi)
+    if len(ends) > 1 and ends[-1] - ends[-2] == 1 and ends[-2] - (ends[-3] if len(ends) > 2 else 0) > 1:
+        # One word alone on the last line: the previous line's last word joins it.
+        moved = ends[:-2] + [ends[-2] - 1, ends[-1]]
+        last = run[ends[-1]] - run[moved[-2]] - inner[ends[-1] - 1] + ending[ends[-1] - 1]
+        if last <= width:
+            ends = moved
+    starts = [0, *ends[:-1]]
+    return [display("".join(pieces[a:b])) for a, b in zip(starts, ends)]
 
 
 def _measure(chain, piece: str, size: float, bold: bool, vertical: bool) -> float:
