@@ -224,6 +224,7 @@ def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h:
         ideal = 1 / ideal
     measure = max_h if vertical else max_w
     best: tuple[float, Fit] | None = None
+    plain: list = [math.inf, 1]  # the best cost before the stranded-word factor, its line count
     seen: set[tuple[str, ...]] = set()
     boxed = kind in ("caption", "narration")
 
@@ -233,6 +234,9 @@ def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h:
             return
         seen.add(lines)
         block = _block(font, lines, size, bold, vertical)
+        # A word alone on the last line (or, less so, the first) looks stranded.
+        lone = 1.0 if len(lines) < 2 else (1.0 + 0.25 * (not breaking.break_points(lines[-1]))
+                                          + 0.1 * (not breaking.break_points(lines[0])))
         if boxed:
             a, b = block.width / 2 + pad, block.height / 2 + pad * 0.8
             if vertical:
@@ -251,6 +255,9 @@ def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h:
                 continue
             # Smallest area, nudged toward a comfortable oval (or a long caption strip).
             cost = ow * oh * (1 + 0.35 * abs(math.log((ow / oh) / ideal)))
+            if cost < plain[0]:
+                plain[:] = [cost, len(lines)]
+            cost *= lone
             if best is None or cost < best[0]:
                 best = (cost, Fit(block, a, b, ow, oh))
 
@@ -260,8 +267,8 @@ def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h:
     if not boxed and best is not None:
         # Balloons: near the best line count, the lozenge of short, long, long, short lines
         # (a greedy fill is top-heavy); it wins when its oval is smaller.
-        n = len(best[1].block.lines)
-        for count in range(max(2, n - 1), n + 2):
+        n = max(2, plain[1])
+        for count in (n, n + 1):
             shaped = breaking.lozenge(font, text, size, count, measure, LEADING, 1.5, bold, vertical=vertical)
             if shaped:
                 consider(tuple(shaped))

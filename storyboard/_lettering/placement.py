@@ -178,18 +178,21 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
     start_left = not stage.rtl
     gap = 0.35 * piece.size
     prev = placed[-1] if placed else None
+    first_u = us[0]
     if piece.boxed:  # captions align to the frame: the two side edges only
         us = [us[0], us[-1]] if start_left else [us[-1], us[0]]
-    elif strict:
+    pairs = [(u, v) for u in us for v in vs]
+    if strict and not piece.boxed:
         # Places a letterer would try first, between the grid's: over the speaker's head,
         # just clear of it; snug under or beside the balloon before (connected ones touch).
         su, sv = _snug(piece, prev, stage, bw, bh, gap)
-        us = sorted(set(us) | {min(max(u, x0), max(x0, x1 - bw)) for u in su})
-        vs = sorted(set(vs) | {min(max(v, y0), max(y0, y1 - bh)) for v in sv})
+        su = [min(max(u, x0), max(x0, x1 - bw)) for u in su]
+        sv = [min(max(v, y0), max(y0, y1 - bh)) for v in sv]
+        pairs += [(u, v) for u in su for v in sv] + [(su[0], v) for v in vs] if su else []
     # Speed: rank the grid by the score terms that need no geometry, then check the rules in
     # that order and stop once enough places pass (the search only ever tries the best few).
-    order = sorted(((_rough(piece, u, v, bw, bh, us[0], W, H, start_left, prev, not placed), u, v)
-                    for u in us for v in vs), key=lambda c: c[0])
+    order = sorted((_rough(piece, u, v, bw, bh, first_u, W, H, start_left, prev, not placed), u, v)
+                   for u, v in pairs)
     out: list[tuple[float, Placed]] = []
     for rough, u, v in order:
         if strict and len(out) >= ENOUGH:

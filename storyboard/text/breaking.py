@@ -68,63 +68,103 @@ def wrap(chain: "FontChain", text: str, size: float, width: float, bold: bool = 
 def lozenge(chain: "FontChain", text: str, size: float, count: int, width: float, leading: float,
             ratio: float = 1.5, bold: bool = False, *, vertical: bool = False) -> list[str] | None:
     """`text` in `count` centred lines shaped like a lozenge (short, long, long, short): the
-    lines that fit the smallest oval of proportion `ratio` (width / height; lines `leading`
-    ems apart), each at most `width` points long at `size` points; breaks only where UAX #14
-    allows (so kinsoku holds). A line ending the text with a single word is avoided when
-    another break fits the same oval. None when the text cannot be set in `count` lines that
-    way (an explicit newline, a word wider than `width`, too few break chances)."""
+    smallest oval of proportion `ratio` (width / height; lines `leading` ems apart) that
+    holds the text in `count` lines, each at most `width` points long at `size` points, and
+    the breaks whose lines follow that oval's outline most closely, a single word alone on
+    the last line avoided where possible. Breaks only where UAX #14 allows (so kinsoku and
+    no-break spaces hold). None when the text cannot be set in exactly `count` lines that way
+    (an explicit newline, a word wider than `width`, too few break chances)."""
     if "\n" in text or count < 1:
         return None
+    pieces, inner, ending, run = _measured(chain, text, size, bold, vertical)
+    if len(pieces) < count or max(ending) > width:
+        return None
+    lh = leading * size
+
+    def length(a: int, k: int) -> float:  # pieces a..k-1 as one line
+        return run[k] - run[a] - inner[k - 1] + ending[k - 1]
+
+    rows = [(abs(i - (count - 1) / 2) * lh + lh / 2) ** 2 for i in range(count)]  # y squared
+
+    def caps(b: float) -> list[float]:
+        return [min(width, 2 * ratio * math.sqrt(max(b * b - y2, 0.0))) + 1e-6 for y2 in rows]
+
+    def fits(b: float) -> bool:  # greedy filling is optimal for "fits in count lines"
+        start = 0
+        for cap in caps(b):
+            end = start
+            while end < len(pieces) and length(start, end + 1) <= cap:
+                end += 1
+            start = end
+        return start == len(pieces)
+
+    lo, hi = 0.0, count * lh + width / ratio
+    if not fits(hi):
+        return None
+    for _ in range(11):  # bisect the oval's size (to about a tenth of a point)
+        mid = (lo + hi) / 2
+        if fits(mid):
+            hi = mid
+        else:
+            lo = mid
+    ends = _closest(length, len(pieces), caps(1.06 * hi))  # a little slack for nicer breaks
+    if ends is None:
+        return None
+    starts = [0, *ends[:-1]]
+    return [display("".join(pieces[a:b])) for a, b in zip(starts, ends)]
+
+
+@lru_cache(maxsize=256)
+def _measured(chain, text: str, size: float, bold: bool, vertical: bool):
+    """The unbreakable pieces of `text`; each one's length as it runs on inside a line
+    (zero-width spaces and soft hyphens invisible) and as it ends one; their running sums."""
     cuts = [0, *break_points(text), len(text)]
-    if len(cuts) - 1 < count:
-        return None
-    pieces = [text[a:b] for a, b in zip(cuts, cuts[1:])]
-    # A line's length from its pieces: each piece as it runs on inside a line (zero-width
-    # spaces and soft hyphens invisible), the last one as it ends the line.
-    inner = [_measure(chain, p.replace(ZWSP, "").replace(SHY, ""), size, bold, vertical) for p in pieces]
-    ending = [_measure(chain, display(p), size, bold, vertical) for p in pieces]
-    if max(ending) > width:
-        return None
+    pieces = tuple(text[a:b] for a, b in zip(cuts, cuts[1:]))
+    space = _measure(chain, " ", size, bold, vertical)
+    inner, ending = [], []
+    for p in pieces:
+        shown = display(p)
+        ending.append(_measure(chain, shown, size, bold, vertical))
+        if p == shown + " ":  # the common case: a word and one space
+            inner.append(ending[-1] + space)
+        else:
+            inner.append(_measure(chain, p.replace(ZWSP, "").replace(SHY, ""), size, bold, vertical))
     run = [0.0]
     for w in inner:
         run.append(run[-1] + w)
-    lh = leading * size
+    return pieces, tuple(inner), tuple(ending), tuple(run)
 
-    def fill(b: float) -> list[int] | None:
-        """Greedy line ends under the oval of semi-height b; None when the text overflows."""
-        ends, start = [], 0
-        for i in range(count):
-            y = abs(i - (count - 1) / 2) * lh + lh / 2
-            cap = min(width, 2 * ratio * math.sqrt(max(b * b - y * y, 0.0))) + 1e-6
-            end = start
-            while end < len(pieces) and run[end] - run[start] + ending[end] <= cap:
-                end += 1
-            if end == start:
-                return None
-            ends.append(end)
-            start = end
-            if start == len(pieces):
-                break
-        return ends if start == len(pieces) else None
 
-    lo, hi = 0.0, count * lh + width / ratio
-    if fill(hi) is None:
+def _closest(length, m: int, caps: list[float]) -> list[int] | None:
+    """Line ends putting m pieces in exactly len(caps) lines, each within its cap, that
+    leave the least squared room under the caps (dynamic programming); a word alone on the
+    last line costs more than a lot of room, one alone on the first line a little."""
+    n = len(caps)
+    lone = [(0.3 * max(caps)) ** 2] + [0.0] * (n - 2) + [(0.6 * max(caps)) ** 2] if n > 1 else [0.0]
+    if m > 120:  # a speech this long is split into connected balloons before it gets here
         return None
-    for _ in range(14):  # bisect the oval's size (to a few hundredths of a point)
-        mid = (lo + hi) / 2
-        if fill(mid) is None:
-            lo = mid
-        else:
-            hi = mid
-    ends = fill(hi)
-    if len(ends) > 1 and ends[-1] - ends[-2] == 1 and ends[-2] - (ends[-3] if len(ends) > 2 else 0) > 1:
-        # One word alone on the last line: the previous line's last word joins it.
-        moved = ends[:-2] + [ends[-2] - 1, ends[-1]]
-        last = run[ends[-1]] - run[moved[-2]] - inner[ends[-1] - 1] + ending[ends[-1] - 1]
-        if last <= width:
-            ends = moved
-    starts = [0, *ends[:-1]]
-    return [display("".join(pieces[a:b])) for a, b in zip(starts, ends)]
+    best = [[math.inf] * (m + 1) for _ in range(n + 1)]
+    back = [[0] * (m + 1) for _ in range(n + 1)]
+    best[0][0] = 0.0
+    for i, cap in enumerate(caps):
+        for a in range(m):
+            base = best[i][a]
+            if base == math.inf:
+                continue
+            for k in range(a + 1, m + 1):
+                w = length(a, k)
+                if w > cap:
+                    break
+                cost = base + (cap - w) ** 2 + (lone[i] if k - a == 1 else 0.0)
+                if cost < best[i + 1][k]:
+                    best[i + 1][k], back[i + 1][k] = cost, a
+    if best[n][m] == math.inf:
+        return None
+    ends, k = [], m
+    for i in range(n, 0, -1):
+        ends.append(k)
+        k = back[i][k]
+    return ends[::-1]
 
 
 def _measure(chain, piece: str, size: float, bold: bool, vertical: bool) -> float:
