@@ -172,15 +172,17 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
     W, H = stage.W, stage.H
     bw, bh = piece.fit.outer_w, piece.fit.outer_h
     x0, y0, x1, y1 = stage.area
+    if piece.boxed:  # captions stay in the frame's corners, even where balloons may break it
+        x0, y0, x1, y1 = max(x0, stage.pad), max(y0, stage.pad), min(x1, W - stage.pad), min(y1, H - stage.pad)
     # A crowded panel lettered against the rules only needs a sensible spot: a coarser grid.
     us = _spread(x0, x1 - bw, 12 if strict else 6)
     vs = _spread(y0, y1 - bh, 10 if strict else 5)
     start_left = not stage.rtl
     gap = 0.35 * piece.size
     prev = placed[-1] if placed else None
-    first_u = us[0]
     if piece.boxed:  # captions align to the frame: the two side edges only
         us = [us[0], us[-1]] if start_left else [us[-1], us[0]]
+    first_u = us[0]  # (for a caption: the edge where reading starts)
     pairs = [(u, v) for u in us for v in vs]
     if strict and not piece.boxed:
         # Places a letterer would try first, between the grid's: over the speaker's head,

@@ -17,6 +17,7 @@ from storyboard.lettering import (
     fit_shrinking,
     load_font,
     letter_panel,
+    lettering_area,
     staged_local,
     story_font,
     wrap,
@@ -99,21 +100,26 @@ line_st = st.tuples(st.sampled_from(BALLOON_KINDS), st.sampled_from(["ana", "ben
     hint=st.sampled_from(["small", "normal", "wide", "tall"]),
     reading=st.sampled_from(["ltr", "rtl"]),
 )
-def test_lettering_never_leaves_the_panel(lines, caption, sfx, positions, size, hint, reading):
+def test_lettering_never_leaves_its_area(lines, caption, sfx, positions, size, hint, reading):
     cast = [{"ana": {"position": list(positions[0]) if isinstance(positions[0], tuple) else positions[0]}},
             {"ben": {"position": list(positions[1]) if isinstance(positions[1], tuple) else positions[1]}}]
     p = panel(cast=cast, dialogue=[dialogue_line(*line) for line in lines], caption=caption, sfx=sfx, size=hint)
-    items, slot, _ = lettered([p, panel(), panel()], page={"size": size, "reading": reading})
+    items, slot, book = lettered([p, panel(), panel()], page={"size": size, "reading": reading})
+    # The panel, broken out into half the gutters and the margin (never the bleed or past
+    # the trim: see lettering_area); sound effects are part of the art and stay in the frame.
+    area = lettering_area(slot, book.spec)
+    assert book.spec.trim.contains(area) and area.contains(slot.rect)
     texts = [i for i in items if i.kind != "sfx"]
     # A long line may become several connected balloons, never fewer than one per line.
     assert len(texts) >= len(lines) + (caption is not None)
     assert sum(i.kind == "sfx" for i in items) == len(sfx)
     for item in items:
-        assert inside_rect(item.bounds, slot.rect), (item.kind, item.bounds, slot.rect)
+        room = slot.rect if item.kind == "sfx" else area
+        assert inside_rect(item.bounds, room), (item.kind, item.bounds, room)
         check_text_inside(item)
         for op in item.ops:
             if isinstance(op, Shape):
-                assert all(slot.rect.x - TOL <= x <= slot.rect.x1 + TOL and slot.rect.y - TOL <= y <= slot.rect.y1 + TOL
+                assert all(room.x - TOL <= x <= room.x1 + TOL and room.y - TOL <= y <= room.y1 + TOL
                            for x, y in op.points)
     # Every word of every line is lettered, in order.
     lettered_text = [word for i in texts for word in " ".join(i.lines).split()]
