@@ -9,6 +9,7 @@ the size limit; only then is it read, and never past the limit.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from typing import BinaryIO
@@ -84,7 +85,8 @@ def check(info: os.stat_result, limit: int | None = None) -> None:
 
 
 def check_path(path: str | os.PathLike, limit: int | None = None) -> None:
-    """`check` on what `path` names after symlinks, without opening it (so never blocking)."""
+    """`check` on what `path` names after symlinks, without opening it (so never blocking),
+    and that this process may read it (validate says so, not the first render that reads it)."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -92,6 +94,8 @@ def check_path(path: str | os.PathLike, limit: int | None = None) -> None:
     except OSError as err:
         raise Refused(_reason(err)) from None
     check(info, limit)
+    if not os.access(path, os.R_OK):
+        raise Refused(_reason(PermissionError(errno.EACCES, os.strerror(errno.EACCES))))
 
 
 __all__ = ["Refused", "check", "check_path", "open_regular", "read_regular", "size_text"]

@@ -63,9 +63,14 @@ def batch_outputs(scripts: Sequence[str | Path], out_dir: str | Path, fmt: str =
     StoryboardError for an unknown format or two scripts of the same name."""
     if fmt not in BATCH_FORMATS:
         raise StoryboardError(f"unknown format '{fmt}': use {', '.join(BATCH_FORMATS)}")
+    if not str(out_dir).strip():  # Path("") is the current folder: never a silent default
+        raise ExportError("the output folder is empty: give -o FOLDER")
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"cannot write into {out_dir}: it is a file")
+    from storyboard.render import check_writable
+
+    check_writable(out_dir, folder=True)  # once for the batch, not once per story
     seen: dict[str, Path] = {}
     outputs = []
     for script in map(Path, scripts):

@@ -133,6 +133,20 @@ def _check_outputs(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
     return checked
 
 
+def check_writable(path: str | Path, *, folder: bool = False) -> Path:
+    """`path` as a file (or `folder`) this process can create or write into (its missing
+    folders are made): raise ExportError naming why not, before any work is spent on it."""
+    path = Path(path)
+    if not folder and path.is_dir():
+        raise ExportError(f"cannot write {path}: it is a folder")
+    anchor = _existing_ancestor(path if folder else path.parent)
+    if not anchor.is_dir():
+        raise ExportError(f"cannot write {path}: {anchor} is a file, not a folder")
+    if not os.access(anchor, os.W_OK):
+        raise ExportError(f"cannot write {path}: folder {anchor} is not writable")
+    return path
+
+
 def _existing_ancestor(folder: Path) -> Path:
     """`folder`, or its nearest ancestor that exists (the current folder for a relative one)."""
     for candidate in (folder, *folder.parents):
@@ -494,8 +508,8 @@ def option_problems(**values: Any) -> list[tuple[str, Any, str]]:
         Generation.model_validate(given)
     except ValidationError as err:
         for e in err.errors():
-            name = str(e["loc"][0])
-            problems.append((name, values.get(name), e["msg"][:1].lower() + e["msg"][1:]))
+            name, why = str(e["loc"][0]), e["msg"].removeprefix("Value error, ")
+            problems.append((name, values.get(name), why[:1].lower() + why[1:]))
     return problems
 
 

@@ -116,7 +116,8 @@ def _script_file(value: str, info: ValidationInfo, what: str, limit: int) -> str
     except _files.Refused as err:
         if err.reason == "no such file":
             raise ValueError(f"{what} not found: {one_line(value, 120)}") from None
-        raise ValueError(f"{what} {quote(value)} {err.reason}") from None
+        sep = ": " if err.reason.startswith("cannot") else " "  # "is a folder" / ": cannot read: ..."
+        raise ValueError(f"{what} {quote(value)}{sep}{err.reason}") from None
     return value
 
 

@@ -26,10 +26,29 @@ def _command_modules():
     return sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like every other error of the command (its
+    default prints the whole usage first: 25 lines for `render`)."""
+
+    def error(self, message: str):
+        from storyboard.errors import one_line
+
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+    def _get_value(self, action, arg_string):
+        # An empty value is a shell variable that was not set (`--cache "$CACHE"`): as a
+        # path it would silently mean the current folder. Free text may be empty; render's
+        # and watch's `-o ''` get their own message from render.
+        if arg_string == "" and action.nargs != argparse.PARSER and action.dest not in ("name", "description") and not (
+                action.dest == "output" and self.prog.endswith((" render", " watch"))):
+            raise argparse.ArgumentError(action, "the value is empty")
+        return super()._get_value(action, arg_string)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from storyboard import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="storyboard",
         description="Turn a written story into a finished comic or storyboard.",
     )
@@ -60,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             import os
 
             os.environ["STORYBOARD_VERBOSE"] = "1"
+        else:  # pypdf logs each flaw of a damaged PDF ("EOF marker not found"): the command's one line says it
+            import logging
+
+            logging.getLogger("pypdf").setLevel(logging.ERROR)
         from storyboard._signals import held
 
         with held():  # pydantic-core's initialisation cannot take a KeyboardInterrupt

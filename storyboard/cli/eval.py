@@ -3,6 +3,8 @@ copy-paste degree, as JSON and an HTML report."""
 
 from __future__ import annotations
 
+import argparse
+
 import json
 import sys
 from pathlib import Path
@@ -26,8 +28,8 @@ def register(subparsers) -> None:
     p.add_argument("target", help="a rendered output or a story script")
     p.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     p.add_argument("--html", metavar="PATH", help="where to write the HTML report (default: TARGET.eval.html)")
-    p.add_argument("--min-identity", type=float, metavar="X",
-                   help="exit 1 when a panel's mean similarity (primary judges) is below X")
+    p.add_argument("--min-identity", type=_similarity, metavar="X",
+                   help="exit 1 when a panel's mean similarity (primary judges; -1 to 1) is below X")
     p.add_argument("--face-models", metavar="PACK|DIR",
                    help="InsightFace model pack of the ArcFace judge (default: $STORYBOARD_FACE_MODELS, "
                    "the script's generation.face_models, buffalo_l); used only when it is installed")
@@ -38,23 +40,38 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _similarity(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not -1 <= value <= 1:  # nan too
+        raise argparse.ArgumentTypeError(f"expected a similarity from -1 to 1, got {text!r}")
+    return value
+
+
 def run(args) -> int:
     from storyboard.evaluation import evaluate, write_json
     from storyboard.evaluation.html import write_html
+    from storyboard.render import check_writable
 
     target = Path(args.target)
     base = str(target).rstrip("/")
+    html = Path(args.html) if args.html else Path(f"{base}.eval.html")
+    for path in (Path(f"{base}.eval.json"), html):  # before measuring, and before either is written
+        check_writable(path)
     thumbnails: dict = {}
     report = evaluate(target, thumbnails=thumbnails, face_models=args.face_models, clip_encoder=args.clip_encoder)
     write_json(report, Path(f"{base}.eval.json"))
-    html = Path(args.html) if args.html else Path(f"{base}.eval.html")
     write_html(report, html, title=target.name, thumbnails=thumbnails)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
+        from storyboard._words import counted
+
         s = report.story
         fmt = lambda v, d=3: "n/a" if v is None else f"{v:.{d}f}"  # noqa: E731
-        print(f"{s['panels']} panels: CIDS {fmt(s['cids'])}, OCCM {fmt(s['occm'], 1)}, copy-paste {fmt(s['copy_paste'])}; "
+        print(f"{counted(s['panels'], 'panel')}: CIDS {fmt(s['cids'])}, OCCM {fmt(s['occm'], 1)}, copy-paste {fmt(s['copy_paste'])}; "
               f"report {html}")
         for name, mean in s["judges"].items():
             print(f"  {name}: mean similarity {fmt(mean)}")

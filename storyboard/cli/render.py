@@ -141,7 +141,7 @@ def check_flags(args) -> None:
     from storyboard.render import option_problems
 
     bad = option_problems(seed=args.seed, steps=args.steps, guidance=args.guidance, max_side=args.max_side,
-                          candidates=args.candidates)
+                          candidates=args.candidates, control_scale=args.control_scale, refine=args.refine)
     if args.batch is not None and args.batch < 1:  # the diffusion engine's rule, refused under every engine
         bad.append(("batch", args.batch, "input should be greater than or equal to 1"))
     from storyboard.executors import executor_problems, parse_executor
@@ -154,9 +154,14 @@ def check_flags(args) -> None:
 
 def render_kwargs(args, story) -> dict:
     """Keyword arguments for `storyboard.render` from parsed flags and the script."""
+    from storyboard.errors import StoryboardError
     from storyboard.render import choose_engine
 
     engine = choose_engine(story, args.engine)
+    unused = [f"--{name.replace('_', '-')}" for name in ENGINE_FLAGS if getattr(args, name) is not None]
+    if engine == "draft" and unused:  # as --upscale: a flag that would change nothing is a mistake
+        raise StoryboardError(f"{', '.join(unused)} would not be used: the draft engine draws sketches without a "
+                              "model; leave them out, or render with --engine diffusion")
     return dict(
         engine=engine,
         engine_options={name: getattr(args, name) for name in ENGINE_FLAGS} if engine != "draft" else {},

@@ -55,6 +55,10 @@ class CountingEngine(DraftEngine):
         (["--batch", "0"], "error: --batch 0: input should be greater than or equal to 1"),
         (["-o", ""], "error: an output path is empty: give file.pdf, file.cbz or a folder/ for PNG pages"),
         (["--upscale", "lanczoz"], "error: upscaler lanczoz: no such file; use lanczos, a weights file"),
+        (["--control-scale", "9"], "error: --control-scale 9.0: input should be less than or equal to 2"),
+        (["--refine", "nan"], "error: --refine nan: refine is 0 (off) or an upscale factor between 1 and 4"),
+        (["--model", "m", "--device", "cpu"], "error: --model, --device would not be used: the draft engine draws "
+                                              "sketches without a model; leave them out, or render with --engine diffusion"),
     ],
 )
 @pytest.mark.parametrize("command", ["render", "watch"])
@@ -63,10 +67,24 @@ def test_flags_obey_the_script_rules_in_one_line(script, tmp_path, capsys, monke
     extra = ["--once"] if command == "watch" else []
     assert main([command, str(script), "--cache", str(tmp_path / "cache"), *extra, *flags]) == 2
     err = capsys.readouterr().err
-    if command == "watch" and flags[0] in ("-o", "--upscale"):
+    if command == "watch" and flags[0] in ("-o", "--upscale", "--model"):
         err = err.split("\n", 1)[1]  # after "watching ..."
     assert err.startswith(message) and err.count("\n") == 1, err
     assert not (tmp_path / "cache").exists() and not list(tmp_path.glob("*.pdf"))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["render", "s.yaml", "--seed", "1e3"], "storyboard render: error: argument --seed: invalid int value: '1e3'"),
+    (["render"], "storyboard render: error: the following arguments are required: script"),
+    (["verify"], "storyboard verify: error: the following arguments are required: FILE"),
+    (["rendr"], "storyboard: error: argument COMMAND: invalid choice: 'rendr'"),
+])
+def test_argument_errors_are_one_line_not_the_usage(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit.value.code == 2 and err.startswith(message) and err.count("\n") == 1, err
+    assert err.endswith(f"(see {message.split(': ')[0]} --help)\n")
 
 
 def test_script_and_flag_share_the_seed_rule(tmp_path):

@@ -1,0 +1,94 @@
+"""Issue 18, a new user's mistakes (robustness sweep): each is one line, exit 2, before any
+work and with nothing written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storyboard.cli import main
+
+GOOD = "title: T\ngeneration: {engine: draft}\npage: {size: [80, 100], dpi: 40}\nscenes: [{panels: [{action: a}]}]\n"
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "good.yaml").write_text(GOOD)
+    return tmp_path
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err.strip()
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["render", "good.yaml", "--cache", ""], "--cache"),  # was: a cache in the current folder
+    (["render", "good.yaml", "--library", ""], "--library"),
+    (["render", "good.yaml", "--allow-path", ""], "--allow-path"),
+    (["batch", "good.yaml", "-o", ""], "-o/--output"),  # was: the PDF in the current folder
+    (["translations", "template", "good.yaml", "--lang", "fr", "-o", ""], "-o/--output"),
+    (["verify", ""], "FILE"),  # was: every image of the current folder
+    (["characters", "list", "--library", ""], "--library"),  # was: every folder here "not a character"
+    (["eval", "good.yaml", "--html", ""], "--html"),
+])
+def test_an_empty_value_is_refused_not_read_as_the_current_folder(folder, capsys, argv, option):
+    with pytest.raises(SystemExit) as exit:
+        main(argv)
+    assert exit.value.code == 2
+    assert f"error: argument {option}: the value is empty (see storyboard " in one_error_line(capsys)
+    assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]
+
+
+def test_eval_checks_its_outputs_and_threshold_before_measuring(folder, capsys):
+    (folder / "report").mkdir()
+    assert main(["eval", "good.yaml", "--html", "report"]) == 2
+    assert one_error_line(capsys) == "error: cannot write report: it is a folder"
+    assert not list(folder.glob("*.eval.*"))  # not even the JSON half of the report
+    for bad in ("nan", "5", "high"):
+        with pytest.raises(SystemExit):
+            main(["eval", "good.yaml", "--min-identity", bad])
+        assert f"--min-identity: expected a similarity from -1 to 1, got '{bad}'" in one_error_line(capsys)
+
+
+def test_batch_checks_its_output_folder_once_before_any_story(folder, capsys):
+    (folder / "afile").write_text("x")
+    assert main(["batch", "good.yaml", "-o", "afile/books"]) == 2
+    assert one_error_line(capsys) == "error: cannot write afile/books: afile is a file, not a folder"
+
+
+def test_a_damaged_pdf_is_one_line_in_verify(folder):
+    (folder / "junk.pdf").write_bytes(b"\xd2\x88 not a pdf" * 20)
+    proc = subprocess.run([sys.executable, "-m", "storyboard", "verify", "junk.pdf"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr == "error: junk.pdf: not a readable image, PDF or CBZ\n"  # pypdf's own log lines stay quiet
+
+
+def _as_user(argv: list[str]) -> list[str]:
+    """`argv` without root's power to read any file (CI runs as root)."""
+    if os.geteuid() != 0:
+        return argv
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be tested")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
+            "--inh-caps=-dac_override,-dac_read_search", *argv]
+
+
+def test_an_unreadable_reference_is_refused_by_validate(folder):
+    from PIL import Image
+
+    Image.new("RGB", (64, 64), "red").save(folder / "mara.png")
+    os.chmod(folder / "mara.png", 0)
+    (folder / "s.yaml").write_text(GOOD.replace("scenes:", "characters: {mara: {description: x, references: [mara.png]}}\n"
+                                                "scenes:"))
+    proc = subprocess.run(_as_user([sys.executable, "-m", "storyboard", "validate", "s.yaml"]),
+                          capture_output=True, text=True)
+    assert (proc.returncode, proc.stderr) == (2, "s.yaml:4:50: characters.mara.references[0]: reference image "
+                                                 "'mara.png': cannot read: Permission denied\n")
