@@ -700,6 +700,9 @@ def _from_pydantic(filename: str, root, error: dict) -> Problem:
         return _problem(filename, root, loc, message, at_key=True)
     if kind == "missing":
         message = "required key missing"
+    elif kind == "model_type":  # pydantic names its class ("... or instance of PageSettings")
+        message = "should be a mapping of keys (key: value lines, or {key: value})" + (
+            " such as title: and scenes:" if not loc else "")
     elif kind == "literal_error":
         options = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))
         given = error.get("input")

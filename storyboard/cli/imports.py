@@ -28,8 +28,13 @@ def run(args) -> int:
     from storyboard.importers.fountain import import_fountain
     from storyboard.script import parse_story
 
+    from storyboard.render import check_writable
+
     source = Path(args.screenplay)
+    if source.suffix.lower() in (".yaml", ".yml"):  # the story script itself, given by mistake
+        raise StoryboardError(f"{source} is a story script (YAML); import reads a Fountain screenplay (.fountain)")
     out = Path(args.output) if args.output else Path(source.with_suffix(".yaml").name)
+    check_writable(out)  # a folder, or a file where a folder should be: --force would not help
     try:
         if not source.is_file():
             raise StoryboardError(f"{source}: {'no such file' if not source.exists() else 'not a regular file'}")

@@ -28,6 +28,9 @@ def run_template(args) -> int:
         raise StoryboardError(f"--lang '{args.lang}' is not a BCP 47 tag such as de, pt-BR, zh-Hant")
     story = load_story(args.script)
     path = Path(args.output) if args.output else default_path(story, args.lang)
+    from storyboard.render import check_writable
+
+    check_writable(path)  # a folder, or a file where a folder should be: --force would not help
     if path.exists() and not args.force:
         raise StoryboardError(f"{path} exists; pass --force to overwrite it")
     with atomic_path(path, ".yaml") as tmp:

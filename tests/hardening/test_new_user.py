@@ -92,3 +92,26 @@ def test_an_unreadable_reference_is_refused_by_validate(folder):
                           capture_output=True, text=True)
     assert (proc.returncode, proc.stderr) == (2, "s.yaml:4:50: characters.mara.references[0]: reference image "
                                                  "'mara.png': cannot read: Permission denied\n")
+
+
+def test_import_and_translations_refuse_what_force_cannot_fix(folder, capsys):
+    (folder / "ok.fountain").write_text("Title: X\n\nINT. ROOM - DAY\n\nA cat sits.\n")
+    (folder / "afile").write_text("x")
+    (folder / "adir.yaml").mkdir()
+    assert main(["import", "good.yaml", "-o", "x.yaml"]) == 2  # the story script itself, given by mistake
+    assert one_error_line(capsys) == "error: good.yaml is a story script (YAML); import reads a Fountain screenplay (.fountain)"
+    assert main(["import", "ok.fountain", "-o", "adir.yaml", "--force"]) == 2
+    assert one_error_line(capsys) == "error: cannot write adir.yaml: it is a folder"
+    assert main(["translations", "template", "good.yaml", "--lang", "fr", "-o", "afile/fr.yaml"]) == 2
+    assert one_error_line(capsys) == "error: cannot write afile/fr.yaml: afile is a file, not a folder"
+    assert sorted(p.name for p in folder.iterdir()) == ["adir.yaml", "afile", "good.yaml", "ok.fountain"]
+
+
+def test_a_section_of_the_wrong_shape_names_no_pydantic_class(folder, capsys):
+    (folder / "s.yaml").write_text("title: T\npage: [1, 2]\nscenes: [{panels: [{action: a}]}]\n")
+    (folder / "list.yaml").write_text("- title: T\n")
+    assert main(["validate", "s.yaml", "list.yaml"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "s.yaml:2:7: page: should be a mapping of keys (key: value lines, or {key: value})",
+        "list.yaml:1:1: document: should be a mapping of keys (key: value lines, or {key: value}) such as title: and scenes:",
+    ]
