@@ -701,7 +701,7 @@ def _from_pydantic(filename: str, root, error: dict) -> Problem:
     if kind == "missing":
         message = "required key missing"
     elif kind == "model_type":  # pydantic names its class ("... or instance of PageSettings")
-        message = "should be a mapping of keys (key: value lines, or {key: value})" + (
+        message = "input should be a valid dictionary (key: value lines, or {key: value})" + (
             " such as title: and scenes:" if not loc else "")
     elif kind == "literal_error":
         options = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))

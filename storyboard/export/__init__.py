@@ -224,15 +224,17 @@ def _umask() -> int:
 @contextmanager
 def atomic_path(path: Path, suffix: str) -> Iterator[Path]:
     """A temporary file beside `path`, renamed onto it only if the block succeeds."""
+    from storyboard._signals import held
+
     path = Path(path)
+    tmp_path: Path | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-        os.close(fd)
-    except OSError as err:
-        raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
-    tmp_path = Path(tmp)
-    try:
+        # Held: a Ctrl-C between creating the file and knowing its name would leave it behind.
+        with held():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+            tmp_path = Path(tmp)
+            os.close(fd)
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         with open(tmp_path, "rb+") as fh:  # on disk before the rename, or a power loss may leave it empty
@@ -241,7 +243,7 @@ def atomic_path(path: Path, suffix: str) -> Iterator[Path]:
     except OSError as err:
         raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
     finally:
-        if tmp_path.exists():
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
 
 

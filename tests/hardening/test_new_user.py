@@ -112,6 +112,6 @@ def test_a_section_of_the_wrong_shape_names_no_pydantic_class(folder, capsys):
     (folder / "list.yaml").write_text("- title: T\n")
     assert main(["validate", "s.yaml", "list.yaml"]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        "s.yaml:2:7: page: should be a mapping of keys (key: value lines, or {key: value})",
-        "list.yaml:1:1: document: should be a mapping of keys (key: value lines, or {key: value}) such as title: and scenes:",
+        "s.yaml:2:7: page: input should be a valid dictionary (key: value lines, or {key: value})",
+        "list.yaml:1:1: document: input should be a valid dictionary (key: value lines, or {key: value}) such as title: and scenes:",
     ]
