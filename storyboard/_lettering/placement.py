@@ -272,6 +272,8 @@ def _rough(piece: Piece, u: float, v: float, bw: float, bh: float, first_u: floa
         score += 1.5 * (u if piece.off_side == "left" else W - u - bw) / W
     if piece.joined and prev is not None:
         score += 0.5 * math.dist(prev.centre, (cx, v + bh / 2)) / (W + H)
+    if prev is not None and v < prev.box[1] - 0.5:  # starts higher than the one read before it
+        score += 0.5 + 2.0 * (prev.box[1] - v) / H
     if first:  # the first balloon leans toward where reading starts
         score += 0.5 * ((u if start_left else W - u - bw) / W)
     return score
