@@ -315,6 +315,15 @@ def staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedFi
     'source' ('staged', or 'detected' where a face was found in generated art: see
     `lettering_once`). Staging speaks in fractions of the art rectangle, which may run into
     the bleed past the frame."""
+    if _ONCE:  # a render's lettering and its draft labels stage each panel once
+        memo, key = _ONCE[-1], ("staged", id(story), id(panel), slot)
+        if key not in memo:
+            memo[key] = _staged_local(story, panel, slot)
+        return memo[key]
+    return _staged_local(story, panel, slot)
+
+
+def _staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedFigure, dict]]:
     art, rect = slot.art, slot.rect
 
     def point(fx: float, fy: float) -> tuple[float, float]:

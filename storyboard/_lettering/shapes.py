@@ -8,12 +8,19 @@ lettering sizes) that the facets never show.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 Point = tuple[float, float]
 
 
 def ellipse(cx: float, cy: float, a: float, b: float, n: int = 64) -> list[Point]:
-    return [(cx + a * math.cos(2 * math.pi * i / n), cy + b * math.sin(2 * math.pi * i / n)) for i in range(n)]
+    return [(cx + a * c, cy + b * s) for c, s in _circle(n)]
+
+
+@lru_cache(maxsize=8)
+def _circle(n: int) -> tuple[tuple[float, float], ...]:
+    """(cos, sin) of n angles evenly round the circle (balloons are drawn by the thousand)."""
+    return tuple((math.cos(2 * math.pi * i / n), math.sin(2 * math.pi * i / n)) for i in range(n))
 
 
 def _arc(cx: float, cy: float, r: float, t0: float, t1: float, n: int) -> list[Point]:

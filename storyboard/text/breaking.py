@@ -173,8 +173,16 @@ def _measure(chain, piece: str, size: float, bold: bool, vertical: bool) -> floa
     return shape(chain, piece, bold, vertical).advance * size if piece else 0.0
 
 
+@lru_cache(maxsize=1024)
+def _advances(chain, text: str, bold: bool, vertical: bool) -> dict[tuple[int, int], float]:
+    """Advances at 1 pt of the displayed pieces text[start:end] of a paragraph, filled in by
+    `_fill`: fitting a balloon wraps the same text at many measures and sizes."""
+    return {}
+
+
 def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: bool) -> list[str]:
     cuts = [*break_points(text), len(text)]
+    advances = _advances(chain, text, bold, vertical)
     lines: list[str] = []
     start = 0
     while start < len(text):
@@ -182,7 +190,10 @@ def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: boo
         for end in cuts:
             if end <= start:
                 continue
-            if _measure(chain, display(text[start:end]), size, bold, vertical) <= width:
+            advance = advances.get((start, end))
+            if advance is None:
+                advance = advances[(start, end)] = _measure(chain, display(text[start:end]), 1.0, bold, vertical)
+            if advance * size <= width:
                 fitting = end
             else:
                 break

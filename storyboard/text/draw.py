@@ -104,17 +104,33 @@ class PdfFonts:
         self._forms: dict[tuple[str, int, int], str | None] = {}
         self._placements: dict[tuple[str, bool, bool], tuple[str, list[str], int]] = {}
         self._layers: dict[tuple[str, bool, bool], str] = {}
+        self._uses: dict[tuple[int, bool, int], tuple[str, str, int] | None] = {}
+        self._shows: dict[tuple[int, str, bool], tuple[str, float, list[tuple[Any, str]]]] = {}
+        self._faces: dict[tuple[int, str, bool], Any] = {}
 
     def prepare(self, lines: Iterable[tuple[str, bool, bool]]) -> None:
         """`lines`: (text, bold, vertical) of every line the document draws."""
         from storyboard.text.pdffonts import register
 
         needed: dict[Any, set[str]] = {}
-        for text, bold, vertical in lines:
+        seen: set[tuple[str, bool, bool]] = set()
+        for line in lines:
+            if line in seen:
+                continue
+            seen.add(line)
+            text, bold, vertical = line
             for cluster in shape(self.chain, text, bold, vertical).clusters:
-                needed.setdefault(layer_face(self.chain, cluster, bold), set()).update(cluster.text)
+                needed.setdefault(self.layer_face(cluster, bold), set()).update(cluster.text)
         for face, chars in needed.items():
             self._names[(str(face.path), face.index)] = register(face, chars)
+
+    def layer_face(self, cluster, bold: bool):
+        """`layer_face` of this chain, remembered per cluster text."""
+        key = (cluster.member, cluster.text, bold)
+        face = self._faces.get(key)
+        if face is None:
+            face = self._faces[key] = layer_face(self.chain, cluster, bold)
+        return face
 
     def name(self, face) -> str:
         return self._names[(str(face.path), face.index)]
@@ -151,16 +167,44 @@ class PdfFonts:
         upem = members[shaped.glyphs[0].member].face(bold).upem if shaped.glyphs else 1000
         out, names = [], []
         for glyph in shaped.glyphs:
-            face = members[glyph.member].face(bold)
-            name = self.glyph_form(canvas, face, glyph.gid)
-            if name is None:
+            use = self._glyph_use(canvas, glyph.member, bold, glyph.gid)
+            if use is None:
                 continue
-            r = _num(upem / face.upem, 6)
-            matrix = f"0 -{r} {r} 0" if glyph.sideways else f"{r} 0 0 {r}"
-            out.append(f"q {matrix} {_units(glyph.x * upem)} {_units(glyph.y * upem)} cm "
-                       f"/{canvas._doc.getXObjectName(name)} Do Q")
+            name, do, glyph_upem = use
+            if glyph_upem == upem and not glyph.sideways:
+                matrix = "1 0 0 1"
+            else:
+                r = _num(upem / glyph_upem, 6)
+                matrix = f"0 -{r} {r} 0" if glyph.sideways else f"{r} 0 0 {r}"
+            out.append(f"q {matrix} {_units(glyph.x * upem)} {_units(glyph.y * upem)} cm {do}")
             names.append(name)
         cached = self._placements[key] = ("\n".join(out), names, upem)
+        return cached
+
+    def _glyph_use(self, canvas, member: int, bold: bool, gid: int) -> tuple[str, str, int] | None:
+        """(form name, the operators that draw it, its face's units per em), or None for a
+        glyph with no outline."""
+        key = (member, bold, gid)
+        if key not in self._uses:
+            face = self.chain.members[member].face(bold)
+            name = self.glyph_form(canvas, face, gid)
+            self._uses[key] = None if name is None else (name, f"/{canvas._doc.getXObjectName(name)} Do Q", face.upem)
+        return self._uses[key]
+
+    def show(self, canvas, cluster, bold: bool) -> tuple[str, float, list[tuple[Any, str]]]:
+        """A cluster in the text layer: its font's name, its width there at 1 pt, and the
+        (font subset, escaped string) pieces that show it."""
+        key = (cluster.member, cluster.text, bold)
+        cached = self._shows.get(key)
+        if cached is None:
+            from reportlab.pdfbase.pdfmetrics import getFont
+
+            name = self.name(self.layer_face(cluster, bold))
+            font = getFont(name)
+            doc = canvas._doc
+            pieces = [(font.getSubsetInternalName(subset, doc), canvas._escape(chunk))
+                      for subset, chunk in font.splitString(cluster.text, doc)]
+            cached = self._shows[key] = (name, font.stringWidth(cluster.text, 1.0), pieces)
         return cached
 
     def text_layer(self, canvas, shaped: Shaped, key: tuple[str, bool, bool]) -> str:
@@ -261,32 +305,28 @@ def _layer_code(canvas, shaped: Shaped, fonts: PdfFonts, bold: bool) -> str:
     """The invisible text layer of one line in ems, origin (0, 0) on the baseline's start
     (a column's top centre): text render mode 3 (the glyphs are drawn as paths), one show
     per cluster of source text in logical order, starting where its glyphs start. Clusters
-    that follow each other rightwards in one font share a TJ whose adjustments put each one
-    where HarfBuzz put its glyphs; a cluster whose width in the embedded font is more than
-    5 % off the shaped one (and every cluster of a column) is shown on its own, scaled to
-    that width (Tz)."""
-    from reportlab.pdfbase.pdfmetrics import getFont
-
-    doc, escape = canvas._doc, canvas._escape
+    that follow each other rightwards (kerned or not) share a TJ whose adjustments put each
+    one where HarfBuzz put its glyphs; a cluster whose width in the embedded font is more
+    than 5 % off the shaped one (and every cluster of a column) is shown on its own, scaled
+    to that width (Tz)."""
     code = ["BT 3 Tr"]
-    current = None  # the (font, subset) of the last Tf
+    current = None  # the font subset of the last Tf
     scaled = 100.0  # the horizontal scaling in force
-    run: list[str] = []  # the shows of the open TJ
-    pen = None  # where the open TJ's next show starts, ems along the line
+    run: list[str] = []  # the open TJ: escaped strings and adjustments, alternating
+    pen = last = None  # where the open TJ's next show starts, and where its last one started
 
     def close():
         if run:
-            code.append(f"[{' '.join(run)}] TJ" if len(run) > 1 else f"{run[0]} Tj")
+            shows = " ".join(f"({part})" if k % 2 == 0 else part for k, part in enumerate(run))
+            code.append(f"[{shows}] TJ" if len(run) > 1 else f"{shows} Tj")
             run.clear()
 
     for cluster in shaped.clusters:
-        name = fonts.name(layer_face(fonts.chain, cluster, bold))
-        font = getFont(name)
-        natural = font.stringWidth(cluster.text, 1.0)
+        _, natural, pieces = fonts.show(canvas, cluster, bold)
         target = cluster.end - cluster.start
         scale = 100.0 * target / natural if natural > 0 and target > 0 else 100.0
         alone = shaped.vertical or abs(scale - 100.0) > 5.0
-        if alone or pen is None or cluster.start < pen - 1e-6:
+        if alone or pen is None or cluster.start < last:  # (right to left clusters run leftwards)
             close()
             if (scale if alone else 100.0) != scaled:
                 scaled = scale if alone else 100.0
@@ -295,15 +335,20 @@ def _layer_code(canvas, shaped: Shaped, fonts: PdfFonts, bold: bool) -> str:
                 code.append(f"0 -1 1 0 -0.3 {_num(-cluster.start, 5)} Tm")
             else:
                 code.append(f"1 0 0 1 {_num(cluster.start, 5)} 0 Tm")
-        elif abs(cluster.start - pen) >= 5e-5:
-            run.append(_num((pen - cluster.start) * 1000, 1))  # thousandths of an em, leftwards
-        for subset, chunk in font.splitString(cluster.text, doc):
-            if (name, subset) != current:
+        else:
+            shift = _num((pen - cluster.start) * 1000, 1)  # thousandths of an em, leftwards
+            if shift != "0":
+                run.append(shift)
+        for subset, chunk in pieces:
+            if subset != current:
                 close()
-                code.append(f"{font.getSubsetInternalName(subset, doc)} 1 Tf")
-                current = (name, subset)
-            run.append(f"({escape(chunk)})")
-        pen = None if alone else cluster.start + natural
+                code.append(f"{subset} 1 Tf")
+                current = subset
+            if len(run) % 2:  # right after a string: one string
+                run[-1] += chunk
+            else:
+                run.append(chunk)
+        pen, last = (None, None) if alone else (cluster.start + natural, cluster.start)
         if alone:
             close()
     close()

@@ -202,6 +202,7 @@ class FontChain:
         first = self.members[0].regular
         self.ascent, self.descent = first.ascent, first.descent
         self.regular = first.path  # for messages
+        self._drawn: dict[str, bool] = {}  # whether some font draws a character (see `missing`)
 
     def __repr__(self) -> str:
         return f"FontChain({', '.join(m.regular.name for m in self.members)})"
@@ -224,9 +225,11 @@ class FontChain:
     def missing(self, text: str) -> str:
         """The characters of `text` no font of the chain draws (whitespace and invisible
         controls aside), each once, in order."""
-        return "".join(dict.fromkeys(
-            c for c in text if not c.isspace() and not is_ignorable(c) and self.index_for(c) is None
-            and self.index_for(c, True) is None))
+        drawn = self._drawn
+        for c in set(text) - drawn.keys():
+            drawn[c] = (c.isspace() or is_ignorable(c) or self.index_for(c) is not None
+                        or self.index_for(c, True) is not None)
+        return "".join(dict.fromkeys(c for c in text if not drawn[c]))
 
     def itemize(self, text: str, bold: bool = False) -> list[int]:
         """The member drawing each character of `text`. Each run of one writing system
