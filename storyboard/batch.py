@@ -1,9 +1,10 @@
 """`render_many`: many stories in one run, one output each, sharing one executor.
 
-Every story is checked and planned first; then the panels none of their caches hold are drawn
-in one executor round per engine setup, interleaved, so that same-size panels of different
-stories share engine batches (`storyboard.executors.chunks`) and the engine is built once (once
-per worker under ray) for the whole batch; then each story is lettered and exported. A story
+Stories are taken `WINDOW` at a time: each is checked and planned; then the panels none of
+their caches hold are drawn in one executor round per engine setup, interleaved, so that
+same-size panels of different stories share engine batches (`storyboard.executors.chunks`);
+then each story is lettered and exported. One engine per setup (one per worker under ray)
+draws the whole batch, so a model is loaded once, not once per story. A story
 that cannot be rendered (an invalid script, an output that cannot be written) is recorded
 with its error and the batch goes on.
 """
@@ -19,6 +20,10 @@ from typing import Any
 from storyboard.errors import ExportError, StoryboardError
 
 BATCH_FORMATS = ("pdf", "cbz", "pages")
+# Stories planned and drawn together: their uncached panels share engine batches, and what
+# they hold until exported (plans, control images, encoded panels) stays bounded however long
+# the batch.
+WINDOW = 32
 
 
 @dataclass
@@ -97,7 +102,7 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
     import time
 
     from storyboard.executors import open_executor
-    from storyboard.render import _prepare, option_problems
+    from storyboard.render import option_problems
 
     started = time.perf_counter()
     outputs = batch_outputs(scripts, out_dir, format)
@@ -109,9 +114,27 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
     with contextlib.ExitStack() as batch:
         if runner is not executor:  # opened here, closed here (a Ray this batch started is shut down)
             batch.enter_context(runner)
+        engines = {}  # engine setup -> the engine that draws it for the whole batch
+        for first in range(0, len(outcomes), WINDOW):
+            _render_window(runner, engines, outcomes, range(first, min(first + WINDOW, len(outcomes))),
+                           allow_paths=allow_paths, progress=progress, options=options)
+    return BatchResult(outcomes, time.perf_counter() - started)
+
+
+def _render_window(runner, engines: dict, outcomes: list[StoryOutcome], indices: range, *, allow_paths,
+                   progress, options: dict[str, Any]) -> None:
+    """Plan the stories `indices`, draw their uncached panels in one round per engine setup,
+    then letter and export each; every failure is recorded in its story's outcome."""
+    import contextlib
+    import time
+
+    from storyboard.render import _prepare
+
+    with contextlib.ExitStack() as window:
         jobs, stacks = {}, {}
-        for index, outcome in enumerate(outcomes):
-            stacks[index] = stack = batch.enter_context(contextlib.ExitStack())
+        for index in indices:
+            outcome = outcomes[index]
+            stacks[index] = stack = window.enter_context(contextlib.ExitStack())
             report = None
             if progress is not None:
                 def report(done, total, request, status, index=index):
@@ -122,7 +145,7 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
             if index not in jobs:
                 stack.close()
 
-        def drop(index):  # a failed story: its temporary folders go now
+        def drop(index):  # a failed or finished story: its temporary folders go now
             jobs.pop(index, None)
             stacks[index].close()
 
@@ -130,13 +153,13 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
             with _recorded(outcomes[index], drop, index):
                 for panel in jobs[index].search():
                     jobs[index].accept(*panel)
-        for members in _rounds(jobs).values():
-            _draw_round(runner, jobs, members, outcomes, drop)
+        for setup, members in _rounds(jobs).items():
+            engine = engines.setdefault(setup, jobs[members[0]].engine)
+            _draw_round(runner, engine, jobs, members, outcomes, drop)
         for index in list(jobs):
             with _recorded(outcomes[index]):
                 outcomes[index].result = jobs[index].finish()
             drop(index)
-    return BatchResult(outcomes, time.perf_counter() - started)
 
 
 def _rounds(jobs: dict) -> dict[str, list[int]]:
@@ -150,8 +173,9 @@ def _rounds(jobs: dict) -> dict[str, list[int]]:
     return rounds
 
 
-def _draw_round(runner, jobs: dict, members: list[int], outcomes: list[StoryOutcome], drop) -> None:
-    """Draw the uncached panels of the stories `members` as one list on `runner`, handing each
+def _draw_round(runner, engine, jobs: dict, members: list[int], outcomes: list[StoryOutcome], drop) -> None:
+    """Draw the uncached panels of the stories `members` as one list on `runner` with `engine`
+    (or, on Ray, with engines built from the first story's spec), handing each
     panel to its story as it arrives. An engine or worker failure fails every story of the
     round (each would have met it); a story that fails to take its panel fails alone."""
     import contextlib
@@ -165,7 +189,7 @@ def _draw_round(runner, jobs: dict, members: list[int], outcomes: list[StoryOutc
     if not union:
         return
     try:
-        with contextlib.closing(iter(runner.generate(first.engine, first.spec, union, first.vector))) as drawn:
+        with contextlib.closing(iter(runner.generate(engine, first.spec, union, first.vector))) as drawn:
             for request, art, seconds in drawn:
                 index = owner[id(request)]
                 if index in jobs:

@@ -82,7 +82,7 @@ class CountingEngine:
         return [self.draft.render(r) for r in requests]
 
 
-def test_batch_draws_same_size_panels_of_different_stories_together(tmp_path):
+def test_batch_draws_same_size_panels_of_different_stories_together(tmp_path, monkeypatch):
     from tests.render.test_ray_executor import pixels
 
     paths = []
@@ -105,3 +105,7 @@ def test_batch_draws_same_size_panels_of_different_stories_together(tmp_path):
         alone += engine.batches
         assert pixels(tmp_path / "alone" / path.stem) == pixels(tmp_path / "out" / path.stem)
     assert len(batches) < len(alone)
+    monkeypatch.setattr("storyboard.batch.WINDOW", 1)  # one story at a time: batches stay within a story
+    engine = CountingEngine()
+    storyboard.render_many(paths, out_dir=tmp_path / "one", format="pages", engine=engine, cache=False)
+    assert sorted(map(sorted, engine.batches)) == sorted(map(sorted, alone))
