@@ -197,6 +197,17 @@ def _actor_pids() -> set[int]:
     return pids
 
 
+def _quiet_actors() -> set[int]:
+    """The worker actor processes once those of earlier tests have ended (Ray ends killed
+    actors asynchronously), so that the new ones a test sees are its own."""
+    import time
+
+    deadline = time.monotonic() + 15
+    while (pids := _actor_pids()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return pids
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads process titles from /proc")
 @pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
@@ -214,7 +225,7 @@ def test_a_signal_to_a_ray_render_exits_130_and_ends_its_workers(ray_session, tm
     script, out, cache = tmp_path / "many.yaml", tmp_path / "many.pdf", tmp_path / "cache"
     script.write_text("\n".join(lines) + "\n")
     env = {**os.environ, "RAY_ADDRESS": ray_session.get_runtime_context().gcs_address}  # join, not start
-    before = _actor_pids()
+    before = _quiet_actors()
     proc = subprocess.Popen([sys.executable, "-m", "storyboard", "render", str(script), "-o", str(out), "--cache",
                              str(cache), "--executor", "ray", "--workers", "2"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -239,11 +250,12 @@ def test_a_signal_to_a_ray_render_exits_130_and_ends_its_workers(ray_session, tm
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads process titles from /proc")
 def test_watch_keeps_its_ray_workers_across_re_renders(ray_session, script, tmp_path, monkeypatch):
     from tests.render.test_watch import Watcher
 
     monkeypatch.setenv("RAY_ADDRESS", ray_session.get_runtime_context().gcs_address)
-    before = _actor_pids()
+    before = _quiet_actors()
     watcher = Watcher([sys.executable, "-m", "storyboard", "watch", str(script), "-o", str(tmp_path / "w.pdf"),
                        "--cache", str(tmp_path / "cache"), "--executor", "ray", "--interval", "0.1"])
     workers, seconds = [], []
@@ -257,5 +269,5 @@ def test_watch_keeps_its_ray_workers_across_re_renders(ray_session, script, tmp_
             workers.append(_actor_pids() - before)
     finally:
         assert watcher.stop() == 0
-    assert len(workers[0]) == 1 and workers[0] == workers[1] == workers[2]  # one worker actor served every render
+    assert len(workers[0]) == 1 and workers[0] == workers[1] == workers[2], workers  # one actor served every render
     print(f"watch on ray: first render {seconds[0]:.2f} s, re-renders {seconds[1]:.2f} s and {seconds[2]:.2f} s")
