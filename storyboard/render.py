@@ -137,9 +137,12 @@ def check_writable(path: str | Path, *, folder: bool = False) -> Path:
     """`path` as a file (or `folder`) this process can create or write into (its missing
     folders are made): raise ExportError naming why not, before any work is spent on it."""
     path = Path(path)
-    if not folder and path.is_dir():
-        raise ExportError(f"cannot write {path}: it is a folder")
-    anchor = _existing_ancestor(path if folder else path.parent)
+    try:
+        if not folder and path.is_dir():
+            raise ExportError(f"cannot write {path}: it is a folder")
+        anchor = _existing_ancestor(path if folder else path.parent)
+    except OSError as err:  # a name too long for the file system, say
+        raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
     if not anchor.is_dir():
         raise ExportError(f"cannot write {path}: {anchor} is a file, not a folder")
     if not os.access(anchor, os.W_OK):

@@ -331,7 +331,11 @@ def scan(path: str | Path) -> list[PanelMark]:
     from storyboard import _files
 
     path = Path(path)
-    if path.is_dir():
+    try:
+        folder = path.is_dir()
+    except OSError as err:  # a name too long for the file system, say
+        raise StoryboardError(f"{path}: {err.strerror or err}") from None
+    if folder:
         images = sorted(p for p in path.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
         if not images:
             raise StoryboardError(f"{path}: the folder holds no PNG, JPEG or WebP images")

@@ -27,6 +27,7 @@ def run(args) -> int:
     import json
 
     from storyboard._words import counted
+    from storyboard.errors import StoryboardError
     from storyboard.lettering_report import check
     from storyboard.render import manifest_path
 
@@ -36,12 +37,10 @@ def run(args) -> int:
         panels = manifest["panels"]
         if not isinstance(panels, list) or any("lettering" not in p for p in panels):
             raise KeyError("lettering")
-    except FileNotFoundError:
-        print(f"error: no manifest beside {args.output} ({path.name}): render it first", file=sys.stderr)
-        return 2
+    except FileNotFoundError:  # raised: the command prints it as one line, names escaped
+        raise StoryboardError(f"no manifest beside {args.output} ({path.name}): render it first") from None
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
-        print(f"error: {path} has no lettering report: render it again with this version", file=sys.stderr)
-        return 2
+        raise StoryboardError(f"{path} has no lettering report: render it again with this version") from None
     problems = check(panels, rtl=manifest.get("reading") == "rtl")
     for problem in problems:
         print(problem)

@@ -27,6 +27,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from storyboard._words import counted
     from storyboard.errors import StoryboardError
+    from storyboard.errors import one_line
     from storyboard.provenance import engine_of
     from storyboard.watermark import scan
 
@@ -39,7 +40,7 @@ def run(args) -> int:
         try:
             panels = scan(file)
         except StoryboardError as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"error: {one_line(str(err), 2000)}", file=sys.stderr)
             unreadable += 1
             continue
         for panel in panels:

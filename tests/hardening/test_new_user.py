@@ -115,3 +115,14 @@ def test_a_section_of_the_wrong_shape_names_no_pydantic_class(folder, capsys):
         "s.yaml:2:7: page: input should be a valid dictionary (key: value lines, or {key: value})",
         "list.yaml:1:1: document: input should be a valid dictionary (key: value lines, or {key: value}) such as title: and scenes:",
     ]
+
+
+@pytest.mark.parametrize("command", ["verify", "eval", "check-lettering", "validate"])
+def test_odd_file_names_are_one_line(folder, capsys, command):
+    long_name = "a" * 300 + ".pdf"  # over the file system's 255 bytes: ENAMETOOLONG, once a traceback
+    assert main([command, long_name]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    with_newline = "new\nline.pdf"
+    assert main([command, with_newline]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "new\\nline.pdf" in err, err
