@@ -160,7 +160,8 @@ class Judges:
     it: $STORYBOARD_FACE_MODELS, the script's `generation.face_models`, buffalo_l).
     `clip_encoder`: the CLIP judge's encoder (a folder or a hub id in the local cache); default:
     the first of INDEPENDENT_ENCODERS that is cached, else the encoder that conditioned the
-    render (then reported biased). Pass None for `arcface` or `clip` to go without.
+    render (then reported biased). Pass None for `arcface` or `clip`, or "none" for
+    `face_models` or `clip_encoder`, to go without.
     Raises StoryboardError when `clip_encoder` is given but not here."""
 
     def __init__(self, face: Any = "default", *, arcface: Any = "default", clip: Any = "default",
@@ -179,7 +180,11 @@ class Judges:
         self.script_face_models: str | None = None  # the script's generation.face_models
         self.render_encoders: list[str] = []  # the render's own CLIP encoders: tried last
         self.missing: dict[str, str] = {}  # role -> why its judge is not here
-        if clip == "default" and clip_encoder:
+        for role, choice, flag in (("face_second", face_models, "--face-models"), ("drawn_second", clip_encoder, "--clip-encoder")):
+            if choice == "none":  # the user turned the judge off (a CPU pays ~4 s per ViT-H crop)
+                setattr(self, "_arcface" if role == "face_second" else "_clip", None)
+                self.missing[role] = f"turned off ({flag} none)"
+        if self._clip == "default" and clip_encoder:
             self._clip = self._clip_judge(clip_encoder, required=True)
 
     @property

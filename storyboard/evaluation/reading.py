@@ -41,7 +41,9 @@ def evaluate_output(target: Path, judges: Judges, *, script: Path | None = None,
         from storyboard.export.webtoon import strip_book
 
         book = strip_book(story, book)
-    engine = (manifest.get("engine") or {}).get("name", "unknown")
+    # The draft engine's settings name it under "name", the diffusion engine's under "engine".
+    settings = manifest.get("engine") or {}
+    engine = settings.get("name") or settings.get("engine") or "unknown"
     draft = engine == "draft"
     if draft:
         notes.append("draft sketches carry no identities: similarities are not measured (render with "

@@ -68,6 +68,14 @@ def test_without_its_pack_the_arcface_judge_is_not_available(tmp_path):
     assert refs.kind == "drawn" and refs.arcface == []
 
 
+def test_second_judges_can_be_turned_off():
+    judges = Judges(face=None, face_models="none", clip_encoder="none")
+    assert judges.arcface is None and judges.clip is None
+    described = judges.describe()
+    assert described["face_second"] == "not available: turned off (--face-models none)"
+    assert described["drawn_second"] == "not available: turned off (--clip-encoder none)"
+
+
 @pytest.mark.slow
 def test_arcface_matches_each_face_to_its_character_where_it_is(face_pack):
     from storyboard.evaluation.judges import ArcFaceJudge
@@ -178,6 +186,7 @@ def test_eval_flags_the_judges_whose_weights_conditioned_the_render(face_pack, e
 
     # Nothing independent is cached here: the CLIP judge falls back to the render's own encoder.
     report = storyboard.evaluate(pages, face_models=str(face_pack))
+    assert report.judge["engine"] == "staging-stub"
     assert report.judge["face_second"].startswith("insightface-arcface") and str(face_pack) in report.judge["face_second"]
     assert report.judge["drawn_second"].startswith("clip-image-embeds")
     biased = {j["name"]: j["biased"] for j in report.judges if j["available"]}
