@@ -174,20 +174,24 @@ def _rounds(jobs: dict) -> dict[str, list[int]]:
 
 
 def _draw_round(runner, engine, jobs: dict, members: list[int], outcomes: list[StoryOutcome], drop) -> None:
-    """Draw the uncached panels of the stories `members` as one list on `runner` with `engine`
-    (or, on Ray, with engines built from the first story's spec), handing each
-    panel to its story as it arrives. An engine or worker failure fails every story of the
-    round (each would have met it); a story that fails to take its panel fails alone."""
+    """Draw the panels the stories `members` still lack as one list on `runner` with `engine`
+    (or, on Ray, with engines built from the first story's spec), handing each panel to its
+    story as it arrives. When the engine (or a worker) fails, each story's remaining panels are
+    drawn again on their own, so that only the story whose panel fails is failed, as if it had
+    been rendered alone; a story that fails to take its panel fails alone."""
     import contextlib
 
-    first = jobs[members[0]]
+    members = [index for index in members if index in jobs]
     owner, union = {}, []
     for index in members:
-        for request in jobs[index].todo:
-            owner[id(request)] = index
-            union.append(request)
+        job = jobs[index]
+        for request in job.todo:
+            if (request.scene, request.panel) not in job.records:  # not drawn in an earlier attempt
+                owner[id(request)] = index
+                union.append(request)
     if not union:
         return
+    first = jobs[members[0]]
     try:
         with contextlib.closing(iter(runner.generate(engine, first.spec, union, first.vector))) as drawn:
             for request, art, seconds in drawn:
@@ -196,10 +200,12 @@ def _draw_round(runner, engine, jobs: dict, members: list[int], outcomes: list[S
                     with _recorded(outcomes[index], drop, index):
                         jobs[index].accept(request, art, seconds)
     except StoryboardError as err:
-        for index in members:
-            if index in jobs:
-                outcomes[index].errors = [f"{outcomes[index].script}: {err}"]
-                drop(index)
+        if len(members) > 1:
+            for index in members:
+                _draw_round(runner, engine, jobs, [index], outcomes, drop)
+            return
+        outcomes[members[0]].errors = [f"{outcomes[members[0]].script}: {err}"]
+        drop(members[0])
 
 
 @contextmanager

@@ -109,3 +109,24 @@ def test_batch_draws_same_size_panels_of_different_stories_together(tmp_path, mo
     engine = CountingEngine()
     storyboard.render_many(paths, out_dir=tmp_path / "one", format="pages", engine=engine, cache=False)
     assert sorted(map(sorted, engine.batches)) == sorted(map(sorted, alone))
+
+
+def test_an_engine_error_on_one_storys_panel_fails_that_story_alone(tmp_path):
+    from storyboard.errors import GenerationError
+
+    class Failing(CountingEngine):
+        def render_batch(self, requests):
+            if any(r.action == "a dog" for r in requests):
+                raise GenerationError("the engine cannot draw 'a dog'")
+            return super().render_batch(requests)
+
+    paths = []
+    for n, actions in enumerate([("a gull", "a boat"), ("a cat", "a dog"), ("a fox", "a hen")]):
+        path = tmp_path / f"t{n}.yaml"
+        path.write_text("title: T\npage: {dpi: 36}\nscenes:\n  - panels:\n"
+                        + "".join(f"      - action: {a}\n" for a in actions))
+        paths.append(path)
+    result = storyboard.render_many(paths, out_dir=tmp_path / "out", engine=Failing(), cache=False)
+    assert [s.ok for s in result.stories] == [True, False, True]
+    assert result.stories[1].errors == [f"{paths[1]}: the engine cannot draw 'a dog'"]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.pdf")) == ["t0.pdf", "t2.pdf"]
