@@ -181,3 +181,19 @@ def test_the_draft_engine_is_never_searched(tmp_path, monkeypatch):
     render(tmp_path / "story.yaml", engine="draft", out=tmp_path / "d.pdf", cache=False)
     manifest = json.loads((tmp_path / "d.pdf.manifest.json").read_text())
     assert {c["head_source"] for r in manifest["panels"] for c in r["cast"]} == {"staged"}
+
+
+def test_faces_are_kept_beside_the_panel_in_a_remote_cache(tmp_path):
+    pytest.importorskip("fsspec")
+    from storyboard.cache import _NAME, PanelCache
+    from storyboard.remote_cache import RemotePanelCache
+
+    key, tag = "ab" + "0" * 62, "f" * 32
+    first = RemotePanelCache("memory://faces-test", local=PanelCache(tmp_path / "one"))
+    assert first.get_faces(key, tag) is None
+    first.put_faces(key, tag, b'[{"box": [0.1, 0.1, 0.2, 0.2], "mouth": null, "score": 1.0}]')
+    # Another machine's front finds them at the root, and `cache clear` knows them as ours.
+    second = RemotePanelCache("memory://faces-test", local=PanelCache(tmp_path / "two"))
+    assert json.loads(second.get_faces(key, tag))[0]["box"] == [0.1, 0.1, 0.2, 0.2]
+    assert PanelCache(tmp_path / "two").get_faces(key, tag) is not None
+    assert _NAME.fullmatch(f"{key}.faces-{tag}.json")
