@@ -65,13 +65,31 @@ def load_references(paths: Sequence[str | Path]) -> list[ReferenceImage]:
     return references
 
 
+def check_header(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> None:
+    """Raise CharacterError for what `load_reference` refuses that the file's header already
+    shows (not a regular file, not an image, another format, its dimensions), reading the
+    header only: `validate` checks references this way in a fraction of a decode."""
+    path = Path(path)
+    try:
+        handle = _files.open_regular(path, MAX_BYTES)
+    except _files.Refused as err:
+        raise CharacterError(f"{path}: {err.reason}") from None
+    with handle:
+        _opened(handle, path, max_pixels, decode=False)
+
+
 def decode(data: bytes, path: Path, max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, str]:
     """Decode image bytes into an upright 8-bit RGB image and its format, or raise naming `path`."""
+    image = _opened(io.BytesIO(data), path, max_pixels, decode=True)
+    return _to_rgb(ImageOps.exif_transpose(image)), image.format
+
+
+def _opened(source, path: Path, max_pixels: int, *, decode: bool) -> Image.Image:
     try:
         with warnings.catch_warnings():
             # Pillow only warns between its limit and twice that; we refuse at our own limit.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(source)
             if image.format not in FORMATS:
                 raise CharacterError(
                     f"{path}: {image.format} images are not supported (use JPEG, PNG or WebP)"
@@ -87,7 +105,8 @@ def decode(data: bytes, path: Path, max_pixels: int = MAX_PIXELS) -> tuple[Image
                     f"{path}: {width}x{height} is too large "
                     f"(over {max_pixels // 1_000_000} megapixels); scale it down"
                 )
-            image.load()
+            if decode:
+                image.load()
     except CharacterError:
         raise
     except Image.DecompressionBombError:  # beyond twice Pillow's own limit: refused at open
@@ -96,7 +115,7 @@ def decode(data: bytes, path: Path, max_pixels: int = MAX_PIXELS) -> tuple[Image
         raise CharacterError(f"{path}: not a JPEG, PNG or WebP image") from None
     except (OSError, SyntaxError, ValueError) as err:  # truncated or corrupt data
         raise CharacterError(f"{path}: broken image ({err})") from None
-    return _to_rgb(ImageOps.exif_transpose(image)), image.format
+    return image
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

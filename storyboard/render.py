@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storyboard.drawing import Drawing
-from storyboard.errors import ExportError, GenerationError, StoryboardError
+from storyboard.errors import ExportError, GenerationError, StoryboardError, quote
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -129,6 +129,9 @@ def _check_outputs(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
             raise ExportError(f"cannot write {out}: {anchor} is a file, not a folder")
         if not os.access(anchor, os.W_OK):
             raise ExportError(f"cannot write {out}: folder {anchor} is not writable")
+        same = next((p for p, _ in checked if os.path.abspath(p) == os.path.abspath(path)), None)
+        if same is not None:  # written twice, or two formats racing for one name
+            raise ExportError(f"the output {out} is given twice" + (f" (also as {same})" if str(same) != str(path) else ""))
         checked.append((path, fmt))
     return checked
 
@@ -541,6 +544,8 @@ def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | 
     labels = DraftEngine.labels_panels if draft else getattr(engine, "labels_panels", False)
     generative = not draft and getattr(engine, "generative", True)
     found = _mark_room_problems(story, book) if watermark and generative and book is not None else []
+    if not draft and getattr(engine, "uses_identities", True):  # the references the render will read
+        found += _reference_problems(story)
     try:
         chain = font if font is not None and not isinstance(font, (str, Path)) else story_font(story, font)
     except StoryboardError as err:
@@ -548,6 +553,24 @@ def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | 
             raise  # the caller's --font, not the script's
         return None, found + [(("style", "font"), str(err))]
     return chain, found + glyph_problems(story, chain, sheets=story.page.size == "storyboard", labels=labels)
+
+
+def _reference_problems(story: "Story") -> list[tuple[tuple, str]]:
+    """(location, why) for each reference image of a cast character that is no usable image,
+    from its header (a decode would cost seconds for a whole cast)."""
+    from characters.images import check_header
+    from storyboard.errors import CharacterError
+
+    cast = {entry.id for _, _, _, panel in story.panels() for entry in panel.cast}
+    found = []
+    for cid, character in story.characters.items():
+        for i, ref in enumerate(character.references or []) if cid in cast else ():
+            try:
+                check_header(story.base_dir / ref)
+            except CharacterError as err:
+                why = str(err).removeprefix(f"{story.base_dir / ref}: ")
+                found.append((("characters", cid, "references", i), f"reference image {quote(ref)}: {why}"))
+    return found
 
 
 def _mark_room_problems(story: "Story", book) -> list[tuple[tuple, str]]:

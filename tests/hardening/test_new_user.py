@@ -126,3 +126,33 @@ def test_odd_file_names_are_one_line(folder, capsys, command):
     assert main([command, with_newline]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "new\\nline.pdf" in err, err
+
+
+def test_a_reference_that_is_no_image_is_refused_located_before_any_panel(folder, capsys):
+    from storyboard.engines.draft import DraftEngine
+    from storyboard.errors import ScriptError
+    from storyboard.render import render
+
+    class IdentityEngine(DraftEngine):  # draws like the draft engine, reads identities like diffusion
+        uses_identities = True
+
+    (folder / "mara.png").write_bytes(b"not an image at all" * 10)
+    (folder / "s.yaml").write_text("title: T\ncharacters: {mara: {description: x, references: [mara.png, good.yaml]}}\n"
+                                   "scenes: [{panels: [{action: a, cast: [mara]}]}]\n")
+    expected = ["s.yaml:2:50: characters.mara.references[0]: reference image 'mara.png': not a JPEG, PNG or WebP image",
+                "s.yaml:2:60: characters.mara.references[1]: reference image 'good.yaml': not a JPEG, PNG or WebP image"]
+    assert main(["validate", "s.yaml"]) == 2  # the script's engine, diffusion, reads them
+    assert capsys.readouterr().err.splitlines() == expected
+    assert main(["validate", "--engine", "draft", "s.yaml"]) == 0  # the draft engine never does
+    with pytest.raises(ScriptError) as refused:
+        render("s.yaml", engine=IdentityEngine(), out="o.pdf", cache=False)
+    assert str(refused.value).splitlines() == expected
+    assert not list(folder.glob("o.pdf*"))
+
+
+def test_the_same_output_twice_is_refused(folder, capsys):
+    assert main(["render", "good.yaml", "-o", "a.pdf", "-o", "./a.pdf"]) == 2
+    assert one_error_line(capsys) == "error: the output ./a.pdf is given twice"
+    assert main(["render", "good.yaml", "-o", "pages/", "--format", "webtoon", "-o", "pages"]) == 2
+    assert one_error_line(capsys) == "error: the output pages is given twice"
+    assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]
