@@ -73,12 +73,15 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
 
     path = Path(path)
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScriptError([Problem(name, 1, 1, "file", "no such translations file")]) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScriptError([Problem(name, 1, 1, "file", f"cannot read: {getattr(err, 'strerror', None) or err}")]) from None
+    from storyboard import _files
+
+    try:  # a regular file within the script limit: a FIFO or /dev/zero is refused by stat, not read
+        text = _files.read_regular(path, _yaml.MAX_BYTES).decode("utf-8")
+    except _files.Refused as err:
+        reason = "no such translations file" if err.reason == "no such file" else err.reason
+        raise ScriptError([Problem(name, 1, 1, "file", reason)]) from None
+    except UnicodeDecodeError as err:
+        raise ScriptError([Problem(name, 1, 1, "file", f"not UTF-8 text ({err.reason} at byte {err.start})")]) from None
     try:
         doc = _yaml.parse(text)
     except _yaml.YamlProblem as err:

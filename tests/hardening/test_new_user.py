@@ -156,3 +156,12 @@ def test_the_same_output_twice_is_refused(folder, capsys):
     assert main(["render", "good.yaml", "-o", "pages/", "--format", "webtoon", "-o", "pages"]) == 2
     assert one_error_line(capsys) == "error: the output pages is given twice"
     assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]
+
+
+def test_a_translations_file_that_is_a_fifo_or_a_device_is_refused_not_read(folder):
+    os.mkfifo(folder / "fr.yaml")
+    argv = [sys.executable, "-m", "storyboard", "render", "good.yaml", "-o", "t.pdf", "--translation"]
+    for name, kind in (("fr.yaml", "is a FIFO (named pipe)"), ("/dev/zero", "is a character device")):
+        proc = subprocess.run([*argv, name], capture_output=True, text=True, timeout=60)  # was: blocked / read forever
+        assert (proc.returncode, proc.stderr) == (2, f"{name}:1:1: file: {kind}, not a regular file\n")
+    assert not list(folder.glob("t.pdf*"))
