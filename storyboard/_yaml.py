@@ -161,7 +161,7 @@ _LIBYAML_DIFFERS = re.compile("|".join([
     r"[\t\x85\u2028\u2029]",  # tabs (libyaml takes some ruamel refuses), YAML 1.1's line breaks
     r"[&*][\w-]*[^\w\s,\[\]{}-]",  # anchor names: YAML 1.2 takes `&a?b`, libyaml stops at `?`
     r"(?:^|[:?,\[{-]|&\S*)[ ]*!",  # explicit tags (`!!str &a x` starts at the tag or the anchor)
-    r"[\"'\]}]:\S",  # `["a":b]`: ruamel refuses a JSON-like key inside [...]
+    r"[\"'\]}]\s*:\S",  # `["a":b]`, `[[] :b]`: ruamel refuses a JSON-like key inside [...]
     r"[|>][-+0-9]*#",  # a block scalar header running into a comment
     r"[|>][-+0-9]*[ ]*(?:#[^\n]*)?\r?\n[ ]+(?:\r?\n|\Z)",  # ... or whose first line is only spaces
 ]), re.MULTILINE | re.ASCII)

@@ -95,7 +95,7 @@ def test_examples_take_the_fast_path_and_compose_alike(path):
     "a: |#\n  x\n", "|\n#x\n", "--- |\n#x\n",  # a header into a comment; a root block scalar
     "- |\n  \n    x\n",  # a block scalar's first line of spaces, then a deeper one: ruamel refuses
     "a: &b?c d\n", "a: *b?c\n",  # anchor names
-    '["a":b]\n',  # ruamel refuses a JSON-like key inside [...]
+    '["a":b]\n', "[[] :b]\n", "[{} :b]\n",  # ruamel refuses a JSON-like key inside [...]
     "a: !!str &x b\n", "!!!str  ---: 1\n", "a: !x 1\n",  # explicit tags
 ])
 def test_what_libyaml_reads_differently_is_left_to_ruamel(text):
@@ -136,7 +136,7 @@ def test_punctuation_soup_composes_alike(text):
     check_alike(text)
 
 
-TOKENS = ["a", '"a"', "'a'", ":", ": ", ":b", "[", "]", "{", "}", ",", ", ", "?", "? ", " ", "\n", "\n  ", "- ",
+TOKENS = ["a", '"a"', "'a'", ":", ": ", ":b", " :b", "[", "]", "{", "}", ",", ", ", "?", "? ", " ", "\n", "\n  ", "- ",
           "#", "&a ", "*a", "!!str ", "|", ">", "'", '"', "\\", "!", "&", "*", "---", "...", "%", "~", "1"]
 
 
