@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from storyboard.errors import MissingExtraError, StoryboardError
+from storyboard.errors import CharacterError, MissingExtraError, StoryboardError
 
 EPSILON = 1e-6  # OCCM's epsilon: a panel with nobody expected and nobody found scores 100
 
@@ -135,8 +135,8 @@ def references_from_images(images: list[np.ndarray], kind: str, judges: "Judges"
             if all(faces):
                 refs.kind, refs.descriptors, refs.chips = "face", [f[0].descriptor for f in faces], [f[0].chip for f in faces]
         if judges.arcface is not None:
-            faces = [judges.arcface.faces(image) for image in images]
-            if all(faces):
+            faces = judges.second_faces(images)
+            if faces and all(faces):
                 refs.kind, refs.arcface = "face", [f[0].descriptor for f in faces]
         if kind == "face" and refs.kind != "face" and (judges.face or judges.arcface):
             raise StoryboardError("no face found in a reference image of a face character")
@@ -199,6 +199,16 @@ class Judges:
                 self._arcface = None
                 self.missing["face_second"] = str(err)
         return self._arcface
+
+    def second_faces(self, images: list[np.ndarray]) -> list | None:
+        """The ArcFace judge's faces in each image; None, with the judge dropped and the reason
+        noted, when its pack is here but cannot be loaded (a broken pack must not stop a report)."""
+        try:
+            return [self.arcface.faces(image) for image in images]
+        except CharacterError as err:
+            self._arcface = None
+            self.missing["face_second"] = str(err)
+            return None
 
     @property
     def clip(self):

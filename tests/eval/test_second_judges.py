@@ -68,6 +68,19 @@ def test_without_its_pack_the_arcface_judge_is_not_available(tmp_path):
     assert refs.kind == "drawn" and refs.arcface == []
 
 
+def test_a_broken_pack_is_not_available_rather_than_an_error(tmp_path):
+    pytest.importorskip("insightface")
+    pytest.importorskip("onnxruntime")
+    pack = tmp_path / "broken"
+    pack.mkdir()
+    (pack / "det_10g.onnx").write_bytes(b"not an onnx graph")
+    judges = Judges(face=None, clip=None, face_models=str(pack))
+    assert judges.arcface is not None  # found: its files are there
+    refs = references_from_images([face_image([(1, 64, 64, 64)])], "auto", judges)
+    assert refs.arcface == [] and judges.arcface is None
+    assert "cannot be loaded" in judges.describe()["face_second"]
+
+
 def test_second_judges_can_be_turned_off():
     judges = Judges(face=None, face_models="none", clip_encoder="none")
     assert judges.arcface is None and judges.clip is None
