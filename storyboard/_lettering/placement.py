@@ -40,6 +40,7 @@ TIP_REACH = 8.5  # points: 3 mm, the most a tip may stay away from its speaker's
 HEAD_COVER = 0.10  # the share of a head lettering may cover
 ENOUGH = 10  # places that pass every rule, gathered per piece before the search picks
 JOIN_GAP = 1.5  # ems: the most space between connected balloons (they touch or stack)
+TAIL_WEIGHT = 5.0  # score per (W + H) of tail length
 BELOW_HEAD = 1.5  # score: a balloon whose top is below its speaker's head (reads as someone else's)
 
 
@@ -225,10 +226,10 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
                 continue
             penalty += 10.0
         score = penalty + rough
-        if tail and not piece.boxed:
-            score += 3.0 * math.dist(tail[0], tail[-1]) / (W + H)
+        if tail and not piece.boxed:  # the tail's length, for the estimate in `_rough`
+            score += TAIL_WEIGHT * (math.dist(tail[0], tail[-1]) - _reach(piece, u, v, bw, bh)) / (W + H)
         if piece.later:  # keep clear of where later speakers' balloons want to go
-            score += 0.6 * sum(overlaps(box, spot) or (bool(tail) and polyline_hits(tail, spot))
+            score += 1.2 * sum(overlaps(box, spot) or (bool(tail) and polyline_hits(tail, spot))
                                for spot in _spots(piece.later))
         score += sum(2.0 * overlap_area(box, h) / max(area(h), 1e-6) for h in stage.heads)
         out.append((score, Placed(piece, box, tail, link)))
@@ -251,6 +252,15 @@ def _snug(piece: Piece, prev: "Placed | None", stage: Stage, bw: float, bh: floa
     return us, vs
 
 
+def _reach(piece: Piece, u: float, v: float, bw: float, bh: float) -> float:
+    """About how long a tail from the balloon at (u, v) to its speaker's mouth is."""
+    if piece.target is None or piece.off_side:
+        return 0.0
+    dx = max(u - piece.target[0], 0.0, piece.target[0] - u - bw)
+    dy = max(v - piece.target[1], 0.0, piece.target[1] - v - bh)
+    return math.hypot(dx, dy)
+
+
 def _spots(later: list) -> list[Box]:
     """Where later balloons would sit over their speakers' heads."""
     return [(x - w / 2, top - h - 1.5 * size, x + w / 2, top) for x, top, w, h, size in later]
@@ -266,6 +276,8 @@ def _rough(piece: Piece, u: float, v: float, bw: float, bh: float, first_u: floa
         return score + (0.0 if u == first_u else 1.5)
     if piece.target is not None:
         score += 1.0 * abs(cx - piece.target[0]) / W
+        # Short tails: ranked by their estimated length, so places near the speaker are tried.
+        score += TAIL_WEIGHT * _reach(piece, u, v, bw, bh) / (W + H)
         if _under(piece, v, bh):
             score += BELOW_HEAD
     if piece.off_side:
