@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import threading
 import time
@@ -72,6 +73,7 @@ class RenderResult:
     # Per character with an identity: {"kind", "embedder", "models": [{"name", "ref", "path",
     # "version"}]}, the encoders whose output conditioned it (so eval can flag a biased judge).
     identities: dict = field(default_factory=dict)
+    pages_drawn: int = 0  # pages whose pieces (lettering, one-page PDF) were built, not reused
 
     @property
     def seeds(self) -> dict[tuple[int, int], int]:
@@ -342,12 +344,21 @@ class _Job:
             pkeys = {}
         self.pkeys = pkeys
         finish = _Finisher(upscale, self.run_id if watermark else None)
+        self.scratch = scratch = _Scratch(stack)
         keep = None  # marking is slow: when several outputs need the images, each is marked once and kept on disk
         if watermark and len(targets) > 1:
-            keep = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-marked-")))
+            keep = scratch("marked")
         self.panels = panels = _Panels(finish, print_sizes, keep=keep)
         self.pool = stack.enter_context(ThreadPoolExecutor(_WORKERS))
         self.encoding = deque()  # print JPEGs of new panels, made on threads while the next is drawn
+        # Detected faces steer the lettering of generated art: its pages are keyed once they are known.
+        self.detects = detector is not None and getattr(engine_obj, "generative", True) and not vector
+        self.pages = None if self.detects else self._pages({})
+        # A PDF-only render needs no art for a page whose pieces are all there already: its panels
+        # are not read, if this process found them intact before and they have not changed since.
+        pieces_only = self.pages is not None and all(fmt in ("pdf", "shotlist") for _, fmt in targets)
+        ready = {(slot.scene, slot.panel) for index, page in enumerate(book.pages)
+                 if pieces_only and self.pages.ready(index) for slot in page.slots}
 
         self.records: dict[tuple[int, int], PanelRecord] = {}
         todo, self.unfinished = [], []
@@ -355,12 +366,19 @@ class _Job:
             where = (request.scene, request.panel)
             key = keys[where]
             size = request.output_size
+            entry = _entry(store, key, pkeys.get(where), vector) if settings_of_run["cache"] else None
+            if where in ready and entry is not None and _INTACT.get(entry[0]) == entry[1]:
+                panels.loaders[where] = _stored(store, key, engine_obj, request, settings, vector=vector)
+                self.records[where] = _record(story, request, key, "cached", 0.0, print_sizes[where])
+                if progress:
+                    progress(len(self.records), len(requests), request, "cached")
+                continue
             jpeg = store.get_print(key, pkeys[where], print_sizes[where], size) if pkeys else None
             drawing = store.get_drawing(key, size) if vector else None
-            if jpeg is not None:
-                panels.jpegs[where] = jpeg
-            elif drawing is not None:  # a few kilobytes: kept at hand
-                panels.loaders[where] = lambda drawing=drawing: drawing
+            if jpeg is not None:  # read again when its page is drawn, rather than held for the whole book
+                panels.jpegs[where] = _cached_print(store, key, pkeys[where], print_sizes[where], size)
+            elif drawing is not None:  # read again when its page is drawn: a long book never holds every drawing
+                panels.loaders[where] = _stored(store, key, engine_obj, request, settings, vector=True)
             elif not vector and store.has(key, size):  # decoded later, a few at a time
                 self.unfinished.append(where)
             else:
@@ -368,6 +386,8 @@ class _Job:
                 continue
             if where not in panels.loaders:
                 panels.loaders[where] = _stored(store, key, engine_obj, request, settings)
+            if entry is not None:
+                _INTACT[entry[0]] = entry[1]
             self.records[where] = _record(story, request, key, "cached", 0.0, print_sizes[where])
             if progress:
                 progress(len(self.records), len(requests), request, "cached")
@@ -393,15 +413,20 @@ class _Job:
 
         where = (request.scene, request.panel)
         keys, store, settings, panels = self.keys, self.store, self.settings, self.panels
-        if self.vector:  # a drawing is small: kept at hand, stored for next time (not in a --no-cache scratch store)
+        if self.vector:  # read back when its page is drawn: a long book never holds every drawing
             if self.settings_of_run["cache"]:
                 store.put_drawing(keys[where], image, key_inputs(settings, request))
-            panels.loaders[where] = lambda image=image: image
+                if (entry := _entry(store, keys[where], None, True)) is not None:
+                    _INTACT[entry[0]] = entry[1]
+                panels.loaders[where] = _stored(store, keys[where], self.engine, request, settings, vector=True)
+            else:  # not in the --no-cache scratch store (it fsyncs): a few kilobytes in the run's folder
+                panels.loaders[where] = _spilled(image, self.scratch("drawings") / f"{where[0]}-{where[1]}")
         else:
             store.put(keys[where], image, key_inputs(settings, request))
             panels.loaders[where] = _stored(store, keys[where], self.engine, request, settings)
         if self.wants_pdf and not self.vector:  # now, while the image is at hand: a long book never holds every panel decoded
-            self.encoding.append((where, self.pool.submit(_print_jpeg, panels, where, image, store, keys, self.pkeys)))
+            self.encoding.append((where, self.pool.submit(_print_jpeg, panels, where, image, store, keys, self.pkeys,
+                                                          self.scratch)))
             if len(self.encoding) > 2 * _WORKERS:
                 done, future = self.encoding.popleft()
                 panels.jpegs[done] = future.result()
@@ -418,7 +443,7 @@ class _Job:
             for where, future in self.encoding:
                 panels.jpegs[where] = future.result()
             if self.wants_pdf:
-                _finish_panels(self.pool, self.unfinished, panels, self.store, self.keys, self.pkeys)
+                _finish_panels(self.pool, self.unfinished, panels, self.store, self.keys, self.pkeys, self.scratch)
         panel_records = [self.records[(r.scene, r.panel)] for r in self.requests]
         result = RenderResult(
             outputs=[],
@@ -432,23 +457,41 @@ class _Job:
             identities=_conditioning(self.requests),
         )
         from storyboard.lettering import lettering_once
-        from storyboard.lettering_report import lettering_report, located_warnings
+        from storyboard.lettering_report import located_warnings
 
         # Generated raster art: lettering points at the heads the art shows (found once, cached).
         faces = {}
-        if self.detector is not None and getattr(self.engine, "generative", True) and not self.vector:
+        if self.detects:
             from storyboard.face_detection import panel_faces
 
             faces = panel_faces(self.detector, {where: self.keys[where] for where in self.records}, self.store,
                                 panels.loaders)
-        with lettering_once(faces):  # the report and every output draw the same lettering, solved once
-            result.lettering = lettering_report(story, book, font)
-            result.warnings = located_warnings(story, result.lettering)
+            self.pages = self._pages(faces)
+        result.lettering = self.pages.build()  # each page's report (and one-page PDF) built once, or reused
+        result.pages_drawn = self.pages.drawn
+        result.warnings = located_warnings(story, result.lettering)
+        with lettering_once(faces):  # the other outputs draw the same lettering, solved once
             _export_all(self.targets, story, book, panels, font, self.settings, self.run_id, self.watermark, result,
                         labels=getattr(self.engine, "labels_panels", False), script_hash=self.script_hash,
-                        seed=self.seed, run_settings=self.settings_of_run)
+                        seed=self.seed, run_settings=self.settings_of_run, pages=self.pages)
         result.seconds = time.perf_counter() - self.started
         return result
+
+    def _pages(self, faces: dict):
+        """The render's page pieces (`export.pieces.Pages`), kept beside the panels in the cache.
+        A page's art is its panels' cache keys (the print JPEG's when the PDF embeds JPEGs, and
+        the faces found in it); a watermarked panel's art changes every run, so its page is
+        built afresh each time."""
+        from storyboard.export.pieces import Pages, PieceStore, page_keys
+
+        art = {where: None if self.watermark else [self.pkeys.get(where, key), repr(faces.get(where))]
+               for where, key in self.keys.items()}
+        labels = getattr(self.engine, "labels_panels", False)
+        root = getattr(self.store, "local", self.store).root  # a remote cache keeps pieces in its local front
+        return Pages(self.story, self.book, self.font, self.panels.pdf_art(), labels=labels, faces=faces,
+                     keys=page_keys(self.story, self.book, self.font, art, labels=labels),
+                     store=PieceStore(root) if self.settings_of_run["cache"] else None,
+                     scratch=lambda: self.scratch("pages"), pdf=self.wants_pdf)
 
 
 def _face_detector(story: "Story", engine: "Engine", face_models: str | None):
@@ -464,7 +507,7 @@ def _face_detector(story: "Story", engine: "Engine", face_models: str | None):
 
 
 def _export_all(targets, story, book, panels, font, settings, run_id, watermark, result, *, labels,
-                script_hash, seed, run_settings) -> None:
+                script_hash, seed, run_settings, pages) -> None:
     from storyboard.export import output_lock
     from storyboard.export.folder import listed_pages
 
@@ -476,7 +519,7 @@ def _export_all(targets, story, book, panels, font, settings, run_id, watermark,
             listed = listed_pages(manifest_path(path)) if fmt == "pages" else set()
             _remove_manifest(path)
             files = _export(fmt, story, book, panels, path, font, settings, run_id, watermark, listed,
-                            labels=labels)
+                            labels=labels, pages=pages)
             result.outputs.append(path)
             result.manifests.append(_write_manifest(path, story, settings, result, script_hash=script_hash,
                                                     watermark=watermark, seed=seed, files=files,
@@ -746,7 +789,8 @@ class _Finisher:
 
 class _Panels(Mapping):
     """The finished panels of a render, made when an export asks for them so that a long book
-    is never held decoded at once. `jpegs` holds what the PDF embeds; PNG pages and CBZ get
+    is never held decoded at once. `jpegs` reads what the PDF embeds (print JPEGs wait on disk,
+    in the cache or the run's scratch folder, not in memory); PNG pages and CBZ get
     PIL images, loaded (from the cache) and finished again on every access, or only once
     with `keep`, a folder where each finished panel waits (as PNG) for the next output; or
     a vector sketch's `Drawing`, which the page writer rasterises at its box."""
@@ -755,7 +799,7 @@ class _Panels(Mapping):
                  keep: Path | None):
         self.finish, self.print_sizes, self.keep = finish, print_sizes, keep
         self.loaders: dict[tuple[int, int], Callable[[], "Image.Image"]] = {}
-        self.jpegs: dict[tuple[int, int], bytes] = {}
+        self.jpegs: dict[tuple[int, int], Callable[[], bytes | None]] = {}
 
     def __getitem__(self, where: tuple[int, int]) -> "Image.Image | Drawing":
         kept = self._kept(where)
@@ -772,12 +816,13 @@ class _Panels(Mapping):
 
         class PdfArt(Mapping):
             def __getitem__(self, where):
-                if where in panels.jpegs:
-                    return panels.jpegs[where]
-                raw = panels.loaders[where]()
-                if not isinstance(raw, Drawing):
+                data = panels.jpegs[where]() if where in panels.jpegs else None
+                if data is not None:
+                    return data
+                if where not in panels.loaders:
                     raise KeyError(where)
-                return raw
+                raw = panels.loaders[where]()  # a drawing, or pixels the PDF writer encodes
+                return raw if isinstance(raw, Drawing) else panels.finished(where, raw)
 
             def __iter__(self):
                 return iter(panels.loaders)
@@ -812,12 +857,20 @@ class _Panels(Mapping):
         return len(self.loaders)
 
 
-def _stored(store, key: str, engine: "Engine", request: "PanelRequest", settings) -> Callable[[], "Image.Image"]:
-    """Loads a cached panel. Should the entry vanish meanwhile (a `cache clear` from another
-    process), the panel is drawn again and stored back, rather than failing the render."""
+def _stored(store, key: str, engine: "Engine", request: "PanelRequest", settings, *,
+            vector: bool = False) -> Callable[[], "Image.Image | Drawing"]:
+    """Loads a cached panel (a drawing with `vector`). Should the entry vanish meanwhile (a
+    `cache clear` from another process), the panel is drawn again and stored back, rather
+    than failing the render."""
     from storyboard.cache import key_inputs
 
-    def load() -> "Image.Image":
+    def load() -> "Image.Image | Drawing":
+        if vector:
+            drawing = store.get_drawing(key, request.output_size)
+            if drawing is None:
+                drawing = engine.draw(request)
+                store.put_drawing(key, drawing, key_inputs(settings, request))
+            return drawing
         image = store.get(key, request.output_size)
         if image is None:
             image = engine.render(request)
@@ -827,25 +880,86 @@ def _stored(store, key: str, engine: "Engine", request: "PanelRequest", settings
     return load
 
 
-def _print_jpeg(panels: _Panels, where, raw, store, keys, pkeys) -> bytes:
+def _spilled(drawing: Drawing, path: Path) -> Callable[[], Drawing]:
+    """Keep `drawing` at `path` (its compact bytes) until asked for."""
+    path.write_bytes(drawing.to_bytes())
+    return lambda: Drawing.from_bytes(path.read_bytes())
+
+
+def _cached_print(store, key: str, pkey: str, size, panel_size) -> Callable[[], bytes | None]:
+    return lambda: store.get_print(key, pkey, size, panel_size)
+
+
+def _print_jpeg(panels: _Panels, where, raw, store, keys, pkeys, scratch: "_Scratch") -> Callable[[], bytes]:
+    """Make the panel's print JPEG (and keep it in the cache); it waits in the run's scratch
+    folder until its page is drawn: a long book never holds every panel's JPEG in memory."""
     from storyboard.export.pdf import print_jpeg
 
     data = print_jpeg(panels.finished(where, raw), *panels.print_sizes[where])
     if where in pkeys:
         store.put_print(keys[where], pkeys[where], data)
-    return data
+    path = scratch("print") / f"{where[0]}-{where[1]}.jpg"
+    path.write_bytes(data)
+    return path.read_bytes
 
 
-def _finish_panels(pool, unfinished, panels: _Panels, store, keys, pkeys) -> None:
+def _finish_panels(pool, unfinished, panels: _Panels, store, keys, pkeys, scratch: "_Scratch") -> None:
     """Print-ready JPEGs of the cached panels that have none yet, a few at a time on `pool`
     (PIL releases the GIL while decoding and encoding)."""
     from storyboard.export import ahead
 
     def make(where):
-        return _print_jpeg(panels, where, panels.loaders[where](), store, keys, pkeys)
+        return _print_jpeg(panels, where, panels.loaders[where](), store, keys, pkeys, scratch)
 
-    for where, data in zip(unfinished, ahead(pool, make, unfinished, 2 * _WORKERS)):
-        panels.jpegs[where] = data
+    for where, load in zip(unfinished, ahead(pool, make, unfinished, 2 * _WORKERS)):
+        panels.jpegs[where] = load
+
+
+class _Scratch:
+    """The run's private folders (`scratch("print")`), made on first use in the system's
+    temporary folder and removed when the render ends, however it ends."""
+
+    def __init__(self, stack: contextlib.ExitStack):
+        self._stack, self._root, self._lock = stack, None, threading.Lock()
+
+    def __call__(self, name: str) -> Path:
+        with self._lock:
+            if self._root is None:
+                self._root = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-run-")))
+            folder = self._root / name
+            folder.mkdir(exist_ok=True)
+            return folder
+
+
+# Cache entries this process found intact, by path, with their signature (inode, size,
+# modification time) then: a long-lived process (`storyboard watch`) re-renders without reading
+# them again while they are unchanged; a changed or replaced entry is read (and checked) again.
+_INTACT: dict[str, tuple] = {}
+_INTACT_LIMIT = 200_000
+
+
+def _entry(store, key: str, pkey: str | None, vector: bool) -> tuple[str, tuple] | None:
+    """(path, signature) of what a render reads of panel `key` from a local cache: its drawing,
+    or its print JPEG (and the panel beside it); None where there is none, or not a local cache."""
+    from storyboard.cache import PanelCache
+
+    if type(store) is not PanelCache:
+        return None
+    if len(_INTACT) > _INTACT_LIMIT:
+        _INTACT.clear()
+    paths = [store.root / key[:2] / f"{key}.drawing"] if vector else []
+    if not vector and pkey is not None:
+        paths = [store.root / key[:2] / f"{key}.png", store.root / key[:2] / f"{key}.print-{pkey[:32]}.jpg"]
+    signature = []
+    for path in paths:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        signature.append((st.st_ino, st.st_size, st.st_mtime_ns))
+    return (str(paths[0]), tuple(signature)) if paths else None
 
 
 def _real(path: Path, fmt: str) -> Path:
@@ -868,7 +982,7 @@ def _check_page_folders(targets, book) -> None:
 
 
 def _export(fmt, story, book, images, path, font, settings, run_id, watermark, listed, *,
-            labels=False) -> list[str] | None:
+            labels=False, pages=None) -> list[str] | None:
     """Write one output; for a page folder, return the page file names."""
     from storyboard.provenance import provenance
 
@@ -876,7 +990,8 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
     if fmt == "pdf":
         from storyboard.export.pdf import write_pdf
 
-        write_pdf(story, book, images.pdf_art(), path, font=font, metadata=meta, labels=labels)
+        write_pdf(story, book, images.pdf_art(), path, font=font, metadata=meta, labels=labels,
+                  pages=pages.pdfs() if pages is not None else None)
     elif fmt == "pages":
         from storyboard.export.images import write_pages
 

@@ -39,19 +39,21 @@ def _seconds(text: str) -> float:
     return value
 
 
-def watched_files(script: Path, allow_paths=None, args=None) -> list[Path]:
+def watched_files(script: Path, allow_paths=None, args=None, story=None) -> list[Path]:
     """The script plus every local file it names that exists (references, fonts, peels) and
-    the translations file of `--lang` / `--translation`."""
+    the translations file of `--lang` / `--translation`. `story`: the script already loaded
+    (else it is loaded here; a script with errors is watched alone)."""
     from storyboard.cli.render import translation_file
     from storyboard.errors import ScriptError
     from storyboard.script import load_story
     from storyboard.text.fonts import parse_font_entry
 
     files = [script]
-    try:
-        story = load_story(script, allow_paths=allow_paths)
-    except ScriptError:
-        return files
+    if story is None:
+        try:
+            story = load_story(script, allow_paths=allow_paths)
+        except ScriptError:
+            return files
     fonts = story.style.font or []
     fonts = [fonts] if isinstance(fonts, str) else fonts
     names = [ref for c in story.characters.values() for ref in (c.references or [])]
@@ -74,16 +76,29 @@ def _stamp(files: list[Path]) -> tuple:
     return tuple(out)
 
 
-def render_once(args, executor=None) -> bool:
-    """One render as `storyboard render` would do it; problems are printed, not raised.
-    `executor`: an open executor to draw on (kept open across re-renders), else --executor's."""
-    from storyboard.cli.render import default_output, edition, render_kwargs, summary_line
-    from storyboard.errors import ScriptError, StoryboardError
-    from storyboard.render import render
+def _load(args):
+    """The script as a Story, or the ScriptError that loading it raised."""
+    from storyboard.errors import ScriptError
     from storyboard.script import load_story
 
     try:
-        source = load_story(args.script, allow_paths=args.allow_path)
+        return load_story(args.script, allow_paths=args.allow_path)
+    except ScriptError as err:
+        return err
+
+
+def render_once(args, executor=None, source=None) -> bool:
+    """One render as `storyboard render` would do it; problems are printed, not raised.
+    `executor`: an open executor to draw on (kept open across re-renders), else --executor's.
+    `source`: the script as `_load` gave it (else it is loaded here)."""
+    from storyboard.cli.render import default_output, edition, render_kwargs, summary_line
+    from storyboard.errors import ScriptError, StoryboardError
+    from storyboard.render import render
+
+    try:
+        source = _load(args) if source is None else source
+        if isinstance(source, ScriptError):
+            raise source
         story = edition(source, args)
         outputs = args.output or [default_output(args.script, story, source)]
         kwargs = render_kwargs(args, story)
@@ -118,17 +133,19 @@ def run(args) -> int:
 
 
 def _watch(args, script: Path, executor) -> int:
-    stamp = script_stamp = files = None
+    stamp = script_stamp = files = source = None
     while True:
-        # Only the script names the other files: validate it again only when it changes
-        # (about 0.1 s for 100 panels, too much to spend on every poll).
+        # Only the script names the other files: read and validate it again only when it
+        # changes (the longest step of a re-render), once for both the files and the render.
         now = _stamp([script])
         if now != script_stamp:
-            script_stamp, files = now, watched_files(script, args.allow_path, args)
+            script_stamp, source = now, _load(args)
+            files = watched_files(script, args.allow_path, args,
+                                  story=None if isinstance(source, Exception) else source)
         current = _stamp(files)
         if current != stamp:
             stamp = current
-            ok = render_once(args, executor)
+            ok = render_once(args, executor, source)
             if args.once:
                 return 0 if ok else 2
         time.sleep(args.interval)

@@ -20,7 +20,8 @@ from storyboard.errors import ExportError
 from storyboard.layout import Book, Page, PanelSlot, Rect
 from storyboard.lettering import BLACK, Font, Item, Shape, Text, letter_panel, notes_item, story_font
 
-__all__ = ["PageDrawing", "ahead", "check_lettering", "compose", "cover_crop", "atomic_path", "output_lock"]
+__all__ = ["PageDrawing", "ahead", "check_lettering", "compose", "compose_page", "cover_crop", "atomic_path",
+           "output_lock"]
 
 BORDER_WIDTH = 1.0  # panel frame line, points
 
@@ -41,6 +42,12 @@ def compose(story: Any, book: Book, font: Font, *, labels: bool = False) -> list
     than printing empty boxes."""
     _check_glyphs(story, font, sheets=book.spec.kind == "storyboard", labels=labels)
     return [_compose_page(story, book, page, font, labels) for page in book.pages]
+
+
+def compose_page(story: Any, book: Book, page: Page, font: Font, *, labels: bool = False) -> PageDrawing:
+    """What to draw on one page of `book` (as `compose`, for a page alone; the text was
+    checked beforehand: `check_lettering`)."""
+    return _compose_page(story, book, page, font, labels)
 
 
 def check_lettering(story: Any, book: Book, font: str | Path | Font | None = None, *,

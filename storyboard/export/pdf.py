@@ -1,29 +1,35 @@
-"""PDF export with reportlab: lettering as the shaped glyph outlines with an invisible text
-layer in the embedded fonts (searchable, extracts in logical order; see storyboard.text.draw),
-trim and bleed boxes, title/author/language metadata, panel art as JPEG or, for a vector `Drawing` (the draft
-engine's sketches), as paths clipped to the panel.
+"""PDF export: each page is its own one-page PDF, drawn with reportlab, and the document is
+assembled from those files with pikepdf (qpdf), which copies each page's streams from its file
+while writing: memory does not grow with the number of pages, and a re-render only draws the
+pages whose inputs changed (`export.pieces`). The assembly adds the document's metadata
+(Info + XMP), its language and, for right-to-left books, the reading direction.
+
+A page has: lettering as the shaped glyph outlines with an invisible text layer in the
+embedded fonts (searchable, extracts in logical order; see storyboard.text.draw), trim and
+bleed boxes, panel art as JPEG or, for a vector `Drawing` (the draft engine's sketches), as
+paths clipped to the panel.
 
 Speed: panel art is cropped to its frame, never embedded above the print resolution, and
-JPEG-encoded by PIL (on a few threads: PIL releases the GIL while encoding) so reportlab
-passes it through untouched (a raw image would be deflate-compressed by reportlab); images are
-named by a hash of their JPEG bytes rather than of their decoded pixels; ASCII85 wrapping is
-switched off while writing (it makes image-heavy PDFs several times slower and a quarter
-bigger, for no benefit to a binary file).
+JPEG-encoded by PIL so reportlab passes it through untouched (a raw image would be
+deflate-compressed by reportlab); images are named by a hash of their JPEG bytes rather than
+of their decoded pixels; ASCII85 wrapping is switched off while writing (it makes
+image-heavy PDFs several times slower and a quarter bigger, for no benefit to a binary
+file). The assembly never recompresses a stream.
 """
 
 from __future__ import annotations
 
 import io
-import os
+import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from storyboard.drawing import Drawing
-from storyboard.export import PageDrawing, ahead, atomic_path, compose, cover_crop, panel_image
-from storyboard.layout import Book, PanelSlot
+from storyboard.errors import ExportError
+from storyboard.export import PageDrawing, atomic_path, compose_page, cover_crop, panel_image
+from storyboard.layout import Book, Page, PanelSlot
 from storyboard.lettering import Font, Shape, Text, story_font
 from storyboard.text.draw import PdfFonts, draw_text_pdf
 
@@ -68,51 +74,158 @@ def _no_ascii85():
 
 
 def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], path: str | Path, *,
-              font: str | Path | Font | None = None, metadata: dict | None = None, labels: bool = False) -> Path:
+              font: str | Path | Font | None = None, metadata: dict | None = None, labels: bool = False,
+              pages: Sequence[Path] | None = None) -> Path:
     """Write the lettered book to `path` atomically; `images` maps (scene, panel) to the
     panel's PIL image, to `print_jpeg` bytes of it, which are embedded untouched, or to a
     `Drawing`, written as vector paths. `font` (a TTF/OTF path) overrides the script's
     `style.font`; `metadata` is a `storyboard.provenance.provenance()` record, written as PDF
-    Info + XMP; `labels` letters the draft notes on every panel (see `export.compose`)."""
-    from reportlab.pdfgen.canvas import Canvas
+    Info + XMP; `labels` letters the draft notes on every panel (see `export.compose`).
+    `pages`: the book's one-page PDFs, already made (`export.pieces.Pages`); without them
+    each page is drawn here, one at a time, into a temporary folder. Raises ExportError."""
+    from storyboard.export import check_lettering
 
     path = Path(path)
     lettering_font = font if isinstance(font, Font) else story_font(story, font)
-    drawings = compose(story, book, lettering_font, labels=labels)
-    fonts = PdfFonts(lettering_font)
-    fonts.prepare((op.text, op.bold, op.vertical) for d in drawings for item in d.items for op in item.ops
-                  if isinstance(op, Text))
-    with atomic_path(path, ".pdf") as tmp, _no_ascii85():
-        first = drawings[0].media if drawings else book.spec.media
-        # The initial font is set in every page preamble: make it ours so no unembedded
-        # Helvetica is referenced.
-        canvas = Canvas(str(tmp), pagesize=(first.w, first.h), invariant=1, pageCompression=1,
-                        initialFontName=fonts.initial_name(), initialFontSize=10,
-                        lang=getattr(story, "language", "") or None)  # the catalog's /Lang
-        from storyboard.provenance import info_author
-
-        author = getattr(story, "authors", None) or getattr(story, "author", "") or ""  # one name or a list
-        if metadata is not None:
-            from storyboard.provenance import apply_pdf_metadata, pdf_metadata
-
-            apply_pdf_metadata(canvas, pdf_metadata(metadata, title=story.title, author=author))
-        else:
-            canvas.setTitle(story.title)
-            canvas.setAuthor(info_author(author))
-            canvas.setCreator("storyboard")
-        if getattr(story.page, "reading", "ltr") == "rtl":  # readers page a manga from the right
-            canvas.setViewerPreference("Direction", "R2L")
-        slots = [slot for drawing in drawings for slot in drawing.arts]
-        workers = max(1, min(8, os.cpu_count() or 1))
-        with ThreadPoolExecutor(workers) as pool:
-            jpegs = ahead(pool, lambda slot: _art(images, slot), slots, 4 * workers)
-            for drawing in drawings:
-                _page(canvas, drawing, jpegs, lettering_font, fonts)
-        canvas.save()
+    with ExitStack() as stack:
+        if pages is None:
+            check_lettering(story, book, lettering_font, labels=labels)
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-pages-")))
+            pages = []
+            for page in book.pages:
+                pages.append(scratch / f"{page.number}.pdf")
+                pages[-1].write_bytes(page_pdf(story, book, page, lettering_font, images, labels=labels))
+        assemble(pages, path, story=story, metadata=metadata)
     return path
 
 
-def _page(canvas, drawing: PageDrawing, jpegs, font: Font, fonts: PdfFonts) -> None:
+def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tuple[int, int], Any], *,
+             labels: bool = False) -> bytes:
+    """One page of the book as a one-page PDF (bytes): its art from `images` (as for
+    `write_pdf`), frames, lettering and, with `labels`, the draft notes. The fonts embedded
+    are subsets of what this page letters, so the bytes depend on this page alone."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    drawing = compose_page(story, book, page, font, labels=labels)
+    fonts = PdfFonts(font)
+    fonts.prepare((op.text, op.bold, op.vertical) for item in drawing.items for op in item.ops
+                  if isinstance(op, Text))
+    out = io.BytesIO()
+    with _no_ascii85():
+        # The initial font is set in every page preamble: make it ours so no unembedded
+        # Helvetica is referenced.
+        canvas = Canvas(out, pagesize=(drawing.media.w, drawing.media.h), invariant=1, pageCompression=1,
+                        initialFontName=fonts.initial_name(), initialFontSize=10)
+        _page(canvas, drawing, (_art(images, slot) for slot in drawing.arts), font, fonts)
+        canvas.save()
+    return out.getvalue()
+
+
+_OPEN_AT_ONCE = 200  # one-page PDFs open at once while assembling (each holds a file descriptor)
+
+
+def assemble(pages: Sequence[Path], path: str | Path, *, story: Any, metadata: dict | None = None) -> Path:
+    """The document made of the one-page PDFs `pages`, in order, written atomically to `path`
+    with the story's title and author (or the `metadata` record's Info + XMP), language
+    (/Lang) and, for `page.reading: rtl`, /ViewerPreferences /Direction /R2L. Streams are
+    copied from the page files as they are written, never recompressed; a glyph or image
+    several pages share is kept once. Longer books are joined in parts of `_OPEN_AT_ONCE`
+    pages first, so the open files stay bounded. Raises ExportError."""
+    pikepdf = _pikepdf()
+    path = Path(path)
+    pages = list(pages)
+    try:
+        with ExitStack() as stack:
+            if len(pages) > _OPEN_AT_ONCE:
+                scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-parts-")))
+                while len(pages) > _OPEN_AT_ONCE:
+                    parts = []
+                    for n, at in enumerate(range(0, len(pages), _OPEN_AT_ONCE)):
+                        parts.append(scratch / f"{len(pages)}-{n}.pdf")
+                        _join(pages[at:at + _OPEN_AT_ONCE], parts[-1], None)
+                    pages = parts
+            with atomic_path(path, ".pdf") as tmp:
+                _join(pages, tmp, lambda doc: _document(doc, story, metadata))
+    except pikepdf.PdfError as err:
+        raise ExportError(f"cannot write {path}: a page could not be read back ({str(err).splitlines()[0]})") from None
+    return path
+
+
+def _pikepdf():
+    """pikepdf, imported with stop signals held: a Ctrl-C while its extension module
+    initialises would print a traceback from inside it instead of stopping cleanly."""
+    from storyboard._signals import held
+
+    with held():
+        import pikepdf
+    return pikepdf
+
+
+def _join(sources: Sequence[Path], out: Path, finish) -> None:
+    import pikepdf
+
+    with ExitStack() as stack:
+        doc = stack.enter_context(pikepdf.new())
+        shared: dict[str, Any] = {}
+        for source in sources:
+            src = stack.enter_context(pikepdf.open(source))  # open until saved: streams are read then
+            for page in src.pages:
+                doc.pages.append(page)
+                _share_xobjects(doc.pages[-1], shared)
+        if finish is not None:
+            finish(doc)
+        # Streams keep their encoding as they are (compress_streams=False would only leave the
+        # XMP packet uncompressed, as it should be; everything else is compressed already).
+        doc.save(out, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                 deterministic_id=True, fix_metadata_version=False, min_version="1.4")
+
+
+def _share_xobjects(page, shared: dict) -> None:
+    """Point the page's glyph forms and images at the same XObject an earlier page has, so the
+    document holds each once. reportlab names both by their content (an image by a hash of its
+    bytes, a glyph by its face and glyph id, and every page of a document is drawn with the
+    same font files: they are in the page's key), so a name seen before is the same object."""
+    resources = page.obj.get("/Resources")
+    xobjects = resources.get("/XObject") if resources is not None else None
+    if xobjects is None:
+        return
+    for name in list(xobjects.keys()):
+        if not name.startswith("/FormXob."):
+            continue
+        if name in shared:
+            xobjects[name] = shared[name]
+        else:
+            shared[name] = xobjects[name]
+
+
+def _document(doc, story: Any, metadata: dict | None) -> None:
+    """The document-level parts: Info (+ XMP with `metadata`), /Lang, reading direction."""
+    import pikepdf
+
+    from storyboard.provenance import clean_text, info_author
+
+    author = getattr(story, "authors", None) or getattr(story, "author", "") or ""  # one name or a list
+    if metadata is not None:
+        from storyboard.provenance import pdf_metadata
+
+        values = pdf_metadata(metadata, title=story.title, author=author)
+        for key in ("title", "author", "subject", "creator", "producer", "keywords"):
+            doc.docinfo[pikepdf.Name("/" + key.capitalize())] = values[key]
+        # Uncompressed, so any tool can find it (the XMP specification's advice).
+        doc.Root.Metadata = doc.make_stream(values["xmp"].encode("utf-8"), Type=pikepdf.Name.Metadata,
+                                            Subtype=pikepdf.Name.XML)
+    else:
+        doc.docinfo["/Title"] = clean_text(story.title)
+        doc.docinfo["/Author"] = clean_text(info_author(author))
+        doc.docinfo["/Creator"] = "storyboard"
+    language = getattr(story, "language", "") or ""
+    if language:
+        doc.Root.Lang = pikepdf.String(language)
+    if getattr(story.page, "reading", "ltr") == "rtl":  # readers page a manga from the right
+        doc.Root.ViewerPreferences = pikepdf.Dictionary(Direction=pikepdf.Name.R2L)
+
+
+def _page(canvas, drawing: PageDrawing, arts, font: Font, fonts: PdfFonts) -> None:
     media, trim = drawing.media, drawing.trim
     canvas.setPageSize((media.w, media.h))
     canvas.setTrimBox((trim.x, trim.y, trim.x1, trim.y1))
@@ -120,7 +233,7 @@ def _page(canvas, drawing: PageDrawing, jpegs, font: Font, fonts: PdfFonts) -> N
     canvas.setLineJoin(1)
     canvas.setLineCap(1)
     for slot in drawing.arts:
-        art, data = slot.art, next(jpegs)
+        art, data = slot.art, next(arts)
         if isinstance(data, Drawing):
             canvas.addLiteral(_vector(data, art))
         else:

@@ -89,9 +89,9 @@ def wait_until(condition, timeout: float, proc: subprocess.Popen | None = None) 
 
 
 def assert_cache_sound(cache: Path) -> None:
-    """Every entry is a complete PNG (or vector drawing) with a readable sidecar of its inputs, and every print
-    JPEG is complete and belongs to a stored panel (it is written after the PNG); nothing else
-    is visible (a killed write can only leave a hidden temporary file). A render killed before
+    """Every entry is a complete PNG (or vector drawing) with a readable sidecar of its inputs, every print
+    JPEG is complete and belongs to a stored panel (it is written after the PNG), and every page
+    piece is a complete one-page PDF or a readable report; nothing else is visible (a killed write can only leave a hidden temporary file). A render killed before
     it stored anything may leave no cache folder at all."""
     if not cache.exists():
         return
@@ -101,6 +101,15 @@ def assert_cache_sound(cache: Path) -> None:
         assert sub.is_dir() and len(sub.name) == 2, sub
         for f in sub.iterdir():
             if temporary(f):
+                continue
+            if f.name.endswith((".page.pdf", ".page.json")):  # a page's pieces (storyboard.export.pieces)
+                assert f.name[:2] == sub.name, f
+                if f.suffix == ".pdf":
+                    from pypdf import PdfReader
+
+                    assert len(PdfReader(f, strict=True).pages) == 1, f
+                else:
+                    assert isinstance(json.loads(f.read_text()), list), f
                 continue
             assert f.suffix in (".png", ".json", ".jpg", ".drawing") and f.stem[:2] == sub.name, f
             if f.suffix == ".drawing":

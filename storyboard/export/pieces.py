@@ -1,0 +1,280 @@
+"""Pages as independent pieces, kept under a key of what they depend on.
+
+A page's pieces are its one-page PDF and the lettering report of its panels (the manifest's
+per-panel entries). Both are made from that page alone, so a render builds the pages that
+changed and reuses the others, and the PDF is assembled from the one-page files
+(`export.pdf.assemble`) without the document ever being held in memory.
+
+`page_keys` gives each page a SHA-256 over everything its pieces depend on: the story's
+settings (everything but the scenes: title, characters, style, page...), the page geometry,
+the page's number and the book's page count, for each of its panels the panel itself, its
+scene's fields, the staging of the earlier panels of its scene (an off-panel speaker's tail
+points where they last stood), the panel's art (its cache key) and its slot; the lettering
+fonts (files by path, size and modification time); whether draft labels are lettered; and the
+code that draws it (storyboard's own sources and reportlab's version). `PieceStore` keeps the
+pieces in the panel cache's folders as `<key>.page.pdf` and `<key>.page.json`, written
+atomically like every cache entry; anything odd or damaged there is a miss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from storyboard.layout import Book
+
+PIECES_VERSION = 1  # bump when what a piece holds changes
+_PDF_LIMIT = 1 << 28  # a one-page PDF piece is at most this many bytes (a page of print JPEGs)
+_REPORT_LIMIT = 1 << 26
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A digest of storyboard's Python sources and reportlab's version: pieces made by other
+    code are never reused (a few milliseconds, once per process)."""
+    import reportlab
+
+    import storyboard
+
+    h = hashlib.sha256(f"{PIECES_VERSION} reportlab {reportlab.Version}".encode())
+    root = Path(storyboard.__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def font_fingerprint(font: Any) -> list:
+    """The files of a font chain (path, face index, size, modification time) and its language."""
+    out: list = [getattr(font, "language", "")]
+    for member in getattr(font, "members", ()):
+        for face in (member.regular, member.bold):
+            try:
+                st = os.stat(face.path)
+                out.append([str(face.path), face.index, st.st_size, st.st_mtime_ns])
+            except OSError:
+                out.append([str(face.path), face.index])
+        out.append(member.faux_bold)
+    return out
+
+
+def page_keys(story: Any, book: Book, font: Any, art: Mapping[tuple[int, int], str | None], *,
+              labels: bool) -> list[str | None]:
+    """The key of each page of `book` (see the module docstring); `art` maps (scene, panel) to
+    the key of the panel's art, None where the art differs every run (a watermarked panel
+    carries the run's id): such a page gets None, and is built afresh."""
+    common = _digest({
+        "code": code_digest(),
+        "story": story.model_dump(mode="json", exclude={"scenes"}),
+        "font": font_fingerprint(font),
+        "spec": dataclasses.asdict(book.spec),
+        "pages": len(book.pages),
+        "labels": labels,
+    })
+    scenes: dict[int, str] = {}
+    stagings: dict[tuple[int, int], list] = {}
+    keys = []
+    for page in book.pages:
+        parts: list = [common, page.number, page.template]
+        for slot in page.slots:
+            where = (slot.scene, slot.panel)
+            if art.get(where) is None:
+                parts = None
+                break
+            scene = story.scenes[slot.scene]
+            if slot.scene not in scenes:
+                scenes[slot.scene] = _digest(scene.model_dump(mode="json", exclude={"panels"}))
+            parts.append([dataclasses.asdict(slot), scenes[slot.scene], art[where],
+                          scene.panels[slot.panel].model_dump(mode="json"),
+                          [_staging(stagings, story, slot.scene, p) for p in range(slot.panel)]])
+        keys.append(None if parts is None else _digest(parts))
+    return keys
+
+
+def _staging(memo: dict, story: Any, scene: int, panel: int) -> list:
+    """What staging reads of a panel (its shot, angle and cast), as JSON."""
+    if (scene, panel) not in memo:
+        p = story.scenes[scene].panels[panel]
+        memo[(scene, panel)] = p.model_dump(mode="json", include={"shot", "angle", "cast"})
+    return memo[(scene, panel)]
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class PieceStore:
+    """Page pieces in `root`, laid out as the panel cache is (`<key[:2]>/<key>.page.pdf`)."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def pdf_path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.page.pdf"
+
+    def _report_path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.page.json"
+
+    def pdf(self, key: str) -> Path | None:
+        """The stored one-page PDF of page `key`, if it looks intact (a regular file, not a
+        link, that starts and ends as a PDF does), else None."""
+        import stat
+
+        path = self.pdf_path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or not 64 < st.st_size <= _PDF_LIMIT:
+                return None
+            head, tail = os.pread(fd, 5, 0), os.pread(fd, 32, st.st_size - 32)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return path if head == b"%PDF-" and b"%%EOF" in tail else None
+
+    def report(self, key: str) -> dict[tuple[int, int], dict] | None:
+        """The stored lettering report of page `key` ((scene, panel) -> entry), or None."""
+        from storyboard.cache import _read_regular
+
+        data = _read_regular(self._report_path(key), _REPORT_LIMIT)
+        if data is None:
+            return None
+        try:
+            rows = json.loads(data)
+            return {(int(s), int(p)): entry for s, p, entry in rows if isinstance(entry, dict)}
+        except (ValueError, TypeError):
+            return None
+
+    def put_pdf(self, key: str, data: bytes) -> None:
+        self._put(self.pdf_path(key), data)
+
+    def put_report(self, key: str, report: dict[tuple[int, int], dict]) -> None:
+        rows = [[s, p, entry] for (s, p), entry in report.items()]
+        self._put(self._report_path(key), json.dumps(rows).encode())
+
+    def _put(self, path: Path, data: bytes) -> None:
+        """Write to a temporary name, then rename: a piece that exists is complete. Not
+        fsynced (pieces are derived data, checked when read: a piece a power loss truncated
+        is a miss), which keeps a cold render of a long book from waiting on the disk.
+        Raises OSError."""
+        import tempfile
+
+        from storyboard.cache import _umask
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), 0o666 & ~_umask())
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+class Pages:
+    """The pieces of every page of one render. `build()` gives the lettering report of every
+    panel, building the pieces `store` lacks (the report, and with `pdf` the one-page PDF),
+    the first in this process and the rest on worker processes (`export.workers`); `pdfs()`
+    then lists the one-page PDFs in page order. These are the run's own files, in `scratch`
+    (a folder of this run): a reused piece is linked (or copied) there from the store before
+    it counts as found, a built one is written there first and then offered to the store, so
+    a `cache clear` meanwhile never takes a page from under the render. `keys` are
+    `page_keys`; a page whose key is None, or any page when `store` is None, is built afresh.
+    `art` is the panels' art as `export.pdf.write_pdf` takes it, read only for pages built;
+    `faces` the faces detected in it (see `lettering.lettering_once`)."""
+
+    def __init__(self, story: Any, book: Book, font: Any, art: Mapping[tuple[int, int], Any], *,
+                 labels: bool, keys: list[str | None], store: PieceStore | None, scratch: Callable[[], Path],
+                 pdf: bool, faces: dict | None = None):
+        self.story, self.book, self.font, self.art, self.labels = story, book, font, art, labels
+        self.faces = faces or {}
+        self.keys = keys if store is not None else [None] * len(book.pages)
+        self.store, self.scratch, self.pdf, self.drawn = store, scratch, pdf, 0
+        self._found: dict[int, dict] = {}  # page index -> its report, for pages whose pieces are at hand
+
+    def ready(self, index: int) -> bool:
+        """Whether page `index` has every piece this render needs already (then held for it)."""
+        if index not in self._found:
+            key = self.keys[index]
+            report = self.store.report(key) if key is not None else None
+            if report is None or (self.pdf and not self._claim(key, index)):
+                return False
+            self._found[index] = report
+        return True
+
+    def build(self) -> dict[tuple[int, int], dict]:
+        """The lettering report of every panel ((scene, panel) -> entry); `drawn` counts the
+        pages whose pieces were built."""
+        from storyboard.export.workers import page_map
+
+        reports: dict[tuple[int, int], dict] = {}
+        todo = []
+        for index in range(len(self.book.pages)):
+            if self.ready(index):
+                reports.update(self._found[index])
+            else:
+                todo.append(index)
+        if todo:  # the first here: what the workers need is then loaded (and made) before they are forked
+            self.scratch()
+            reports.update(self._build(todo[0]))
+            for report in page_map(self._build, todo[1:]):
+                reports.update(report)
+        self.drawn = len(todo)
+        return {(s.scene, s.panel): reports[(s.scene, s.panel)] for s in self.book.slots()}
+
+    def pdfs(self) -> list[Path]:
+        return [self._own(index) for index in range(len(self.book.pages))]
+
+    def _own(self, index: int) -> Path:
+        return self.scratch() / f"{index + 1}.pdf"
+
+    def _claim(self, key: str, index: int) -> bool:
+        import shutil
+
+        found = self.store.pdf(key)
+        if found is None:
+            return False
+        own = self._own(index)
+        try:
+            own.unlink(missing_ok=True)
+            try:
+                os.link(found, own)  # instant, and immune to the store's entry being removed
+            except OSError:  # another file system, or no hard links there
+                shutil.copyfile(found, own)
+        except OSError:
+            return False
+        return True
+
+    def _build(self, index: int) -> dict[tuple[int, int], dict]:
+        from storyboard.lettering import lettering_once
+        from storyboard.lettering_report import lettering_report
+
+        page = self.book.pages[index]
+        with lettering_once(self.faces):  # the report and the page share one lettering
+            report = lettering_report(self.story, dataclasses.replace(self.book, pages=(page,)), self.font)
+            data = None
+            if self.pdf:
+                from storyboard.export.pdf import page_pdf
+
+                data = page_pdf(self.story, self.book, page, self.font, self.art, labels=self.labels)
+                self._own(index).write_bytes(data)
+        key = self.keys[index]
+        if key is not None:  # offered to the store for later renders; one that cannot keep it only misses
+            try:
+                if data is not None:
+                    self.store.put_pdf(key, data)
+                self.store.put_report(key, report)
+            except OSError:
+                pass
+        return report

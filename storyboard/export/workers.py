@@ -1,0 +1,71 @@
+"""Pages made on several cores: `page_map(fn, items)` runs `fn` over the items in worker
+processes forked from this one, so they share everything already loaded (the story, the
+layout, the fonts, the panels' drawings) without pickling it; only each item and each result
+cross a pipe, so both should be small (a page index in, a file name or a report out).
+
+Workers ignore SIGINT (Ctrl-C reaches the whole process group; the render's own process
+answers it) and die on SIGTERM, which is how they are stopped when the render fails or is
+interrupted: nothing they leave behind is an output (pieces are written atomically).
+`STORYBOARD_WORKERS=1` keeps everything in this process; so does a platform without `fork`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any, Callable, Iterator, Sequence
+
+_JOBS: dict[int, Callable[[Any], Any]] = {}  # what forked workers call, by job id
+
+
+def workers_for(count: int) -> int:
+    """How many processes to use for `count` pages: the cores this process may use (at most
+    8, or `STORYBOARD_WORKERS`), never more than a worker per 2 pages."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    setting = os.environ.get("STORYBOARD_WORKERS", "").strip()
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    limit = int(setting) if setting.isdigit() and int(setting) > 0 else min(8, cores)
+    return max(1, min(limit, count // 2))
+
+
+def page_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator:
+    """`fn(item)` for each item of `items`, in order. With more than one worker (`workers_for`)
+    the calls run in forked processes; each result is yielded as soon as it and those before it
+    are done. Exceptions raised by `fn` are raised here (they must pickle: storyboard's errors
+    do). Stopping the iteration early, or an exception here (Ctrl-C), stops the workers."""
+    workers = workers_for(len(items))
+    if workers <= 1:
+        yield from map(fn, items)
+        return
+    import multiprocessing
+
+    from storyboard._signals import held
+
+    job = id(fn)
+    _JOBS[job] = fn
+    with held():  # the workers start with stop signals held, until they have set their own handlers
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
+    try:
+        yield from pool.imap(_call, [(job, item) for item in items])
+        pool.close()
+    finally:
+        pool.terminate()  # also joins the workers
+        _JOBS.pop(job, None)
+
+
+def _worker_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
+
+
+def _call(job_item: tuple[int, Any]) -> Any:
+    job, item = job_item
+    return _JOBS[job](item)

@@ -1,0 +1,63 @@
+"""Pages are built on their own and kept under a key of their inputs (storyboard.export.pieces):
+a one-panel edit redraws that page alone, and the PDF assembled from the pieces has the same
+pages as a cold render (text, drawing operators, fonts), whether pages were drawn here or by
+worker processes."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pikepdf
+
+import storyboard
+from tests.render.test_crash import long_story
+
+
+def render(script: Path, out: Path, cache, **kw):
+    return storyboard.render(script, engine="draft", out=out, cache=cache, **kw)
+
+
+def pages_of(path: Path) -> list[tuple[bytes, list[str]]]:
+    """Each page's drawing operators (its content stream, decoded) and the XObjects it uses."""
+    with pikepdf.open(path) as pdf:
+        return [(page.obj.Contents.read_bytes(), sorted(page.obj.Resources.XObject.keys())) for page in pdf.pages]
+
+
+def text_of(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_one_panel_edit_redraws_only_its_page_and_equals_a_cold_render(tmp_path):
+    script = long_story(tmp_path / "story.yaml", panels=24, dpi=40)  # 4 pages of 6 panels
+    cache = tmp_path / "cache"
+    first = render(script, tmp_path / "first.pdf", cache)
+    assert (first.pages, first.pages_drawn) == (4, 4)
+    assert render(script, tmp_path / "again.pdf", cache).pages_drawn == 0
+    assert pages_of(tmp_path / "again.pdf") == pages_of(tmp_path / "first.pdf")
+
+    text = script.read_text()
+    script.write_text(text.replace("house 8 (a)", "house 8 (edited)").replace("Line 8.", "Line eight?"))
+    edited = render(script, tmp_path / "edited.pdf", cache)
+    assert edited.pages_drawn == 1 and edited.panels_generated == 1
+    cold = render(script, tmp_path / "cold.pdf", False)
+    assert cold.pages_drawn == 4
+    warm_pages, cold_pages = pages_of(tmp_path / "edited.pdf"), pages_of(tmp_path / "cold.pdf")
+    assert warm_pages == cold_pages
+    assert warm_pages[1] != pages_of(tmp_path / "first.pdf")[1]  # the edited page is new
+    assert warm_pages[0] == pages_of(tmp_path / "first.pdf")[0]
+    assert "eight?" in text_of(tmp_path / "edited.pdf") and "(edited)" in text_of(tmp_path / "edited.pdf")
+    assert text_of(tmp_path / "edited.pdf") == text_of(tmp_path / "cold.pdf")
+    assert edited.lettering == cold.lettering  # the manifest's report, from the pieces
+
+
+def test_pages_drawn_by_workers_equal_pages_drawn_here(tmp_path, monkeypatch):
+    script = long_story(tmp_path / "story.yaml", panels=36, dpi=40)  # 6 pages: several workers where cores allow
+    parallel = render(script, tmp_path / "parallel.pdf", False)
+    monkeypatch.setenv("STORYBOARD_WORKERS", "1")
+    here = render(script, tmp_path / "here.pdf", False)
+    assert pages_of(tmp_path / "parallel.pdf") == pages_of(tmp_path / "here.pdf")
+    assert parallel.lettering == here.lettering
+    fonts = subprocess.run(["pdffonts", str(tmp_path / "parallel.pdf")], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    assert fonts and all(" yes yes yes " in line for line in fonts)  # embedded, subset, with Unicode maps
