@@ -7,10 +7,11 @@ draft pipeline, stage by stage, side by side with the same pages in comicforge.
 Our side is one real `storyboard.render.render(path, engine=draft, cache=False)` call, with
 each stage it calls timed where it is called: validate (`script.load_story`), paginate
 (`layout.paginate`), plan (`plan.plan_panels`), the draft engine, finish (`render._finish_panels`:
-resize to print size, and the invisible mark on a generative engine's panels), lettering
-(`export.compose`: staging, the placement solver, balloons, the draft labels), the lettering
-report for the manifest (`lettering_report`, which letters every panel once more) and PDF
-(`export.pdf.write_pdf` less the lettering). Anything else render() does is "other".
+resize to print size, and the invisible mark on a generative engine's panels), pages
+(`export.pieces.Pages.build`: each page's lettering (staging, the placement solver, balloons,
+the draft labels), its lettering report for the manifest and its one-page PDF, on worker
+processes, one per core) and PDF (`export.pdf.write_pdf`: qpdf assembling the one-page PDFs).
+Anything else render() does is "other". CPU seconds count the worker processes too.
 
 comicforge (PyPI, Python >= 3.13, never a dependency of this project) runs in its own venv,
 created on first use (see bench/README.md), in a subprocess per round: the same number of A4
@@ -43,7 +44,7 @@ from _story import GUTTER_MM, MARGIN_MM, PAGE_MM, story_dict, write_story  # noq
 COMICFORGE = "comicforge==0.2.4"  # pinned: the figures compare against this release
 DEFAULT_VENV = Path(__file__).resolve().parents[2] / "bench-venvs" / "comicforge"
 WORKER = Path(__file__).resolve().parent / "_comicforge_worker.py"
-STAGES = ("validate", "paginate", "plan", "draft engine", "finish", "lettering", "lettering report", "PDF")
+STAGES = ("validate", "paginate", "plan", "draft engine", "finish", "pages", "PDF")
 # Where tails point on a raster panel: our draft engine puts the first cast member left, the second right.
 SPEAKER_POINTS = ([0.3, 0.4], [0.7, 0.4])
 
@@ -99,8 +100,8 @@ class timed_stages:
         import importlib
 
         import storyboard.export.pdf as pdf
+        import storyboard.export.pieces as pieces
         import storyboard.layout as layout
-        import storyboard.lettering_report as report
         import storyboard.plan as plan
         import storyboard.script as script
 
@@ -108,8 +109,7 @@ class timed_stages:
 
         self._targets = [(script, "load_story", "validate"), (layout, "paginate", "paginate"),
                          (plan, "plan_panels", "plan"), (render, "_finish_panels", "finish"),
-                         (pdf, "compose", "lettering"), (report, "lettering_report", "lettering report"),
-                         (pdf, "write_pdf", "PDF"), *extra]
+                         (pieces.Pages, "build", "pages"), (pdf, "write_pdf", "PDF"), *extra]
         self._clock, self._saved = clock, []
 
     def __enter__(self):
@@ -132,17 +132,16 @@ def run_storyboard(story_path: Path, out_pdf: Path, *, keep_images: bool, profil
     engine = _TimedEngine(create_engine("draft"), clock, keep_images)
     profiler = cProfile.Profile() if profile else None
     with timed_stages(clock):
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         if profiler:
             profiler.enable()
         result = render(str(story_path), out=out_pdf, engine=engine, cache=False)
         if profiler:
             profiler.disable()
-        total, cpu = time.perf_counter() - t0, time.process_time() - c0
+        total, cpu = time.perf_counter() - t0, cpu_seconds() - c0
     if profiler:
         profiler.dump_stats(profile)
     stages = dict(clock.seconds)
-    stages["PDF"] -= stages["lettering"]  # compose runs inside write_pdf
     stages["other"] = max(0.0, total - sum(stages.values()))
     return {"stages": stages, "total_s": total, "cpu_s": cpu, "pages": result.pages, "panels": result.panels_total,
             "pdf_bytes": out_pdf.stat().st_size, "images": engine.images}
@@ -153,9 +152,15 @@ def run_png_pages(story_path: Path, folder: Path) -> dict:
     from storyboard.render import render
 
     shutil.rmtree(folder, ignore_errors=True)
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     render(str(story_path), out=folder, engine="draft", cache=False)
-    return {"total_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+    return {"total_s": time.perf_counter() - t0, "cpu_s": cpu_seconds() - c0}
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished child processes (the page workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 # Peak memory of a whole `--no-cache` render, in a fresh process of its own.

@@ -12,7 +12,7 @@ interpreter (`python -c pass`), `python -c "import storyboard"` and `storyboard 
 (including those done lazily inside functions) and names the chain that pulled in any heavy
 library (torch, diffusers, transformers, cv2, insightface), which the draft path must not need.
 The same warm re-render is also timed stage by stage inside this process (validate, paginate,
-plan, cache read, finish, lettering, PDF) to show where the time in render() goes.
+plan, cache read, finish, pages (lettering and one-page PDFs), PDF) to show where the time in render() goes.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from _story import write_story  # noqa: E402
 from pages import StageClock, timed_stages  # noqa: E402
 
 GOAL_S = 2.0
-WARM_STAGES = ("validate", "paginate", "plan", "cache read", "finish", "lettering", "lettering report", "PDF")
+WARM_STAGES = ("validate", "paginate", "plan", "cache read", "finish", "pages", "PDF")
 HEAVY = ("torch", "diffusers", "transformers", "cv2", "insightface", "onnxruntime", "accelerate", "peft")
 STORYBOARD = [sys.executable, "-m", "storyboard"]
 
@@ -115,7 +115,6 @@ def warm_stages(story: Path, out: Path, cache: Path) -> dict[str, float]:
     if result.panels_generated:
         raise SystemExit(f"the cache was not warm: {result.summary()}")
     stages = dict(clock.seconds)
-    stages["PDF"] -= stages["lettering"]  # compose runs inside write_pdf
     stages["other"] = max(0.0, total - sum(stages.values()))
     stages["total"] = total
     return stages

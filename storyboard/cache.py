@@ -328,7 +328,7 @@ class PanelCache:
     def _put_beside(self, path: Path, data: bytes) -> None:
         try:
             _atomic_write(path, lambda fh: fh.write(data))
-        except (FileNotFoundError, IsADirectoryError):
+        except (FileNotFoundError, FileExistsError, IsADirectoryError):
             pass  # a `cache clear` meanwhile took the folder, or something odd holds the name
         except OSError as err:
             raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
@@ -383,8 +383,8 @@ class PanelCache:
                 body = json.dumps(inputs, sort_keys=True, indent=1, default=str).encode()
                 _atomic_write(self._png(key).with_suffix(".json"), lambda fh: fh.write(body))
             _atomic_write(path, write)
-        except (FileNotFoundError, IsADirectoryError):
-            pass  # a `cache clear` meanwhile took the folder or the temporary file: not cached, as asked
+        except (FileNotFoundError, FileExistsError, IsADirectoryError):
+            pass  # a `cache clear` meanwhile took the folder (even while mkdir made it): not cached, as asked
         except OSError as err:
             raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
 
