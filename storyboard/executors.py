@@ -153,6 +153,7 @@ class RayExecutor:
                 raise GenerationError(f"cannot start or join Ray{f' at {address}' if address else ''}: "
                                       f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
         self._connected = True
+        _driver_notices(ray, False)
 
     def _pool(self, spec: tuple[str, dict[str, Any]], settings: dict[str, Any]):
         import json
@@ -228,6 +229,7 @@ class RayExecutor:
         if self._connected:
             self._pools.clear()
             self.ray.shutdown()
+            _driver_notices(self.ray, True)
             self._connected = False
         else:
             self._forget(spec)
@@ -251,6 +253,8 @@ class RayExecutor:
         self._pools.clear()
         if self._connected and self.ray.is_initialized():
             self.ray.shutdown()
+        if self._connected:
+            _driver_notices(self.ray, True)
         self._connected = False
 
     def __enter__(self):
@@ -259,6 +263,16 @@ class RayExecutor:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+def _driver_notices(ray, enabled: bool) -> None:
+    """Whether Ray prints its notices in the driver, such as "Task _Worker.draw failed... will
+    be retried" when a worker dies. It prints them on stdout, where the command's own output
+    (`--json`) goes, and a retried panel is handled here anyway. This is the switch Ray's own
+    debugger (`ray.util.rpdb`) uses; sessions the caller opened are left alone."""
+    worker = getattr(getattr(ray, "_private", None), "worker", None)
+    if worker is not None and hasattr(worker, "_worker_logs_enabled"):
+        worker._worker_logs_enabled = enabled
 
 
 @contextmanager

@@ -208,6 +208,49 @@ def _quiet_actors() -> set[int]:
     return pids
 
 
+def _many_panels(path: Path) -> Path:
+    lines = ["title: Many", "generation: {engine: draft}", "scenes:"]
+    for s in range(20):
+        lines += [f"  - id: s{s}", "    panels:", *(f"      - action: gull {6 * s + p} lands" for p in range(6))]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads process titles from /proc")
+def test_a_worker_process_killed_mid_render_leaves_stdout_to_the_json(ray_session, tmp_path):
+    """SIGKILL to a worker's process (a crash, not `ray.kill`): Ray restarts it and retries its
+    panels; the render completes and its stdout is still exactly the one JSON line."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    script, cache = _many_panels(tmp_path / "many.yaml"), tmp_path / "cache"
+    env = {**os.environ, "RAY_ADDRESS": ray_session.get_runtime_context().gcs_address}
+    before = _quiet_actors()
+    proc = subprocess.Popen([sys.executable, "-m", "storyboard", "render", str(script), "-o", str(tmp_path / "m.pdf"),
+                             "--cache", str(cache), "--executor", "ray", "--workers", "2", "--json"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline, victim = time.monotonic() + 120, None
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            workers = _actor_pids() - before
+            if len(list(cache.glob("*/*.drawing"))) >= 5 and workers:
+                victim = min(workers)
+                os.kill(victim, signal.SIGKILL)
+                break
+            time.sleep(0.01)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert victim is not None and proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    summary = json.loads(stdout)  # nothing but the JSON line
+    assert summary["panels_generated"] == 120
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads process titles from /proc")
 @pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
@@ -219,11 +262,7 @@ def test_a_signal_to_a_ray_render_exits_130_and_ends_its_workers(ray_session, tm
     import subprocess
     import time
 
-    lines = ["title: Many", "generation: {engine: draft}", "scenes:"]
-    for s in range(20):
-        lines += [f"  - id: s{s}", "    panels:", *(f"      - action: gull {6 * s + p} lands" for p in range(6))]
-    script, out, cache = tmp_path / "many.yaml", tmp_path / "many.pdf", tmp_path / "cache"
-    script.write_text("\n".join(lines) + "\n")
+    script, out, cache = _many_panels(tmp_path / "many.yaml"), tmp_path / "many.pdf", tmp_path / "cache"
     env = {**os.environ, "RAY_ADDRESS": ray_session.get_runtime_context().gcs_address}  # join, not start
     before = _quiet_actors()
     proc = subprocess.Popen([sys.executable, "-m", "storyboard", "render", str(script), "-o", str(out), "--cache",
