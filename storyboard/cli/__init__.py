@@ -64,12 +64,61 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StdoutFailed(Exception):
+    """Writing to standard output failed (`> /dev/full`, a reader that left): `args[0]` is the OSError."""
+
+
+class _Stdout:
+    """sys.stdout while a command runs, with its write failures told apart from the rest."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as err:
+            raise _StdoutFailed(err) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as err:
+            raise _StdoutFailed(err) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     # A name or text the terminal's encoding cannot show (an emoji under PYTHONIOENCODING=ascii
     # or a legacy code page) is printed escaped, never a UnicodeEncodeError traceback.
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    stdout = sys.stdout
+    if stdout is not None:
+        sys.stdout = _Stdout(stdout)
+    try:
+        code = _main(argv)
+        if stdout is not None:
+            sys.stdout.flush()  # here, where a failure can still be reported
+        return code
+    except _StdoutFailed as failed:
+        import os
+
+        if stdout is not None:  # the interpreter's last flush would fail (and print) again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        err = failed.args[0]
+        if isinstance(err, BrokenPipeError):  # `storyboard ... | head`: the reader left, nothing more to say
+            return 0
+        print(f"error: cannot write to standard output: {err.strerror or err}", file=sys.stderr)
+        return 1  # not the input's fault: the place the output goes
+    finally:
+        sys.stdout = stdout
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         from storyboard.errors import StoryboardError
 
@@ -97,11 +146,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `storyboard ... | head`: the reader left, nothing more to say
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
     return int(code or 0)
 
 

@@ -165,3 +165,16 @@ def test_a_translations_file_that_is_a_fifo_or_a_device_is_refused_not_read(fold
         proc = subprocess.run([*argv, name], capture_output=True, text=True, timeout=60)  # was: blocked / read forever
         assert (proc.returncode, proc.stderr) == (2, f"{name}:1:1: file: {kind}, not a regular file\n")
     assert not list(folder.glob("t.pdf*"))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_a_full_disk_behind_standard_output_is_one_line(folder):
+    with open("/dev/full", "w") as full:  # `storyboard validate s.yaml > report.txt` on a full disk
+        proc = subprocess.run([sys.executable, "-m", "storyboard", "validate", "good.yaml"], stdout=full,
+                              stderr=subprocess.PIPE, text=True)
+    assert (proc.returncode, proc.stderr) == (1, "error: cannot write to standard output: No space left on device\n")
+    reader = subprocess.Popen([sys.executable, "-m", "storyboard", "schema"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    reader.stdout.read(10)
+    reader.stdout.close()  # `storyboard schema | head -c 10`: the reader leaves
+    assert reader.wait(60) == 0 and reader.stderr.read() == ""
