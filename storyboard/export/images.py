@@ -32,7 +32,8 @@ def page_names(book: Book) -> list[str]:
 def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], folder: str | Path, *,
                 font: str | Path | Font | None = None, metadata: dict | None = None,
                 labels: bool = False, listed: Iterable[str] = ()) -> list[Path]:
-    """Write one PNG per page (`page-001.png`, ...) at the page dpi into `folder`, replacing
+    """Write one PNG per page (`page-001.png`, ...) at the page dpi into `folder` (a long book's
+    pages on worker processes, `export.workers`), replacing
     the folder's pages as a whole (`storyboard.export.folder`): a reader sees all the old
     pages or all the new ones. Only pages storyboard wrote are removed (`listed`: the
     previous manifest's files, or those carrying its provenance chunk); other files stay.
@@ -44,22 +45,32 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
     from storyboard.export.folder import replaced_folder
     from storyboard.provenance import png_info
 
-    lettering_font = font if isinstance(font, Font) else story_font(story, font)
-    drawings = compose(story, book, lettering_font, labels=labels)
-    names = page_names(book)
-    with replaced_folder(Path(folder), names, listed) as stage:
-        for drawing, page_boxes, name in zip(drawings, panel_boxes(book), names):
-            image = render_page(drawing, images, book.spec.dpi, lettering_font)
-            if metadata is not None:
-                info = png_info(metadata, panels=page_boxes)
-            else:  # still marked as storyboard's own, so a later render may replace it
-                from PIL import PngImagePlugin
+    from storyboard.export import check_lettering, compose_page
+    from storyboard.export.workers import page_map
 
-                info = PngImagePlugin.PngInfo()
-                info.add_text("Software", f"storyboard {__version__}")
-            with atomic_path(stage / name, ".png") as tmp:
-                image.save(tmp, "PNG", compress_level=PNG_COMPRESS_LEVEL, dpi=image.info["dpi"],
-                           pnginfo=info)
+    lettering_font = font if isinstance(font, Font) else story_font(story, font)
+    check_lettering(story, book, lettering_font, labels=labels)
+    names = page_names(book)
+    boxes = panel_boxes(book)
+
+    def write(index: int) -> None:  # one page: lettered, drawn and encoded (on a worker process)
+        drawing = compose_page(story, book, book.pages[index], lettering_font, labels=labels)
+        image = render_page(drawing, images, book.spec.dpi, lettering_font)
+        if metadata is not None:
+            info = png_info(metadata, panels=boxes[index])
+        else:  # still marked as storyboard's own, so a later render may replace it
+            from PIL import PngImagePlugin
+
+            info = PngImagePlugin.PngInfo()
+            info.add_text("Software", f"storyboard {__version__}")
+        with atomic_path(stage / names[index], ".png") as tmp:
+            image.save(tmp, "PNG", compress_level=PNG_COMPRESS_LEVEL, dpi=image.info["dpi"], pnginfo=info)
+
+    with replaced_folder(Path(folder), names, listed) as stage:
+        if names:  # the first here: what the workers need is loaded before they are forked
+            write(0)
+        for _ in page_map(write, range(1, len(names))):
+            pass
     return [Path(folder) / name for name in names]
 
 

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pikepdf
+from PIL import Image
 
 import storyboard
 from tests.render.test_crash import long_story
@@ -53,11 +54,16 @@ def test_one_panel_edit_redraws_only_its_page_and_equals_a_cold_render(tmp_path)
 
 def test_pages_drawn_by_workers_equal_pages_drawn_here(tmp_path, monkeypatch):
     script = long_story(tmp_path / "story.yaml", panels=36, dpi=40)  # 6 pages: several workers where cores allow
-    parallel = render(script, tmp_path / "parallel.pdf", False)
+    parallel = render(script, [tmp_path / "parallel.pdf", tmp_path / "parallel"], False)
     monkeypatch.setenv("STORYBOARD_WORKERS", "1")
-    here = render(script, tmp_path / "here.pdf", False)
+    here = render(script, [tmp_path / "here.pdf", tmp_path / "here"], False)
     assert pages_of(tmp_path / "parallel.pdf") == pages_of(tmp_path / "here.pdf")
     assert parallel.lettering == here.lettering
+    pngs = sorted((tmp_path / "parallel").glob("page-*.png"))
+    assert len(pngs) == 6
+    for png in pngs:  # PNG pages too (their text chunks carry each run's id)
+        with Image.open(png) as one, Image.open(tmp_path / "here" / png.name) as two:
+            assert one.tobytes() == two.tobytes(), png.name
     fonts = subprocess.run(["pdffonts", str(tmp_path / "parallel.pdf")], capture_output=True, text=True,
                            check=True).stdout.splitlines()[2:]
     assert fonts and all(" yes yes yes " in line for line in fonts)  # embedded, subset, with Unicode maps
