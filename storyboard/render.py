@@ -261,7 +261,7 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
     book = layout.paginate(story, max_side=max_side or DEFAULT_MAX_SIDE)
     # What would fail while finishing panels fails now, before hours of generation; what is
     # wrong in the script is located in it, as validate locates it.
-    font, found = _refusals(story, book, engine_obj, font, watermark)
+    font, found = _refusals(story, book, engine_obj, font, watermark, library)
     if found:
         raise story.refusal(found)
     if upscale not in (None, "lanczos"):
@@ -563,7 +563,7 @@ def option_problems(**values: Any) -> list[tuple[str, Any, str]]:
 
 
 def script_checks(story: "Story", *, engine: "str | Engine | None" = None, font: str | Path | None = None,
-                  watermark: bool = True) -> list[tuple[tuple, str]]:
+                  watermark: bool = True, library: Any = None) -> list[tuple[tuple, str]]:
     """(location, message) for what `render(story, engine=, font=, watermark=)` would refuse in
     the script that its models cannot see: text the font chain cannot letter (with the draft
     engine, its panel labels too: action, expressions, names) and panels printing too small
@@ -574,11 +574,11 @@ def script_checks(story: "Story", *, engine: "str | Engine | None" = None, font:
 
     # A strip too long to lay out is the script's own problem (reported by its rules): no layout.
     book = None if layout.webtoon_problem(story) else layout.paginate(story, max_side=DEFAULT_MAX_SIDE)
-    return _refusals(story, book, choose_engine(story, engine), font, watermark)[1]
+    return _refusals(story, book, choose_engine(story, engine), font, watermark, library)[1]
 
 
 def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | Font | None",
-              watermark: bool) -> "tuple[Font | None, list[tuple[tuple, str]]]":
+              watermark: bool, library: Any = None) -> "tuple[Font | None, list[tuple[tuple, str]]]":
     from storyboard.engines.draft import DraftEngine
     from storyboard.export import glyph_problems
     from storyboard.lettering import story_font
@@ -588,7 +588,7 @@ def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | 
     generative = not draft and getattr(engine, "generative", True)
     found = _mark_room_problems(story, book) if watermark and generative and book is not None else []
     if not draft and getattr(engine, "uses_identities", True):  # the references the render will read
-        found += _reference_problems(story)
+        found += _reference_problems(story, library)
     try:
         chain = font if font is not None and not isinstance(font, (str, Path)) else story_font(story, font)
     except StoryboardError as err:
@@ -598,14 +598,24 @@ def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | 
     return chain, found + glyph_problems(story, chain, sheets=story.page.size == "storyboard", labels=labels)
 
 
-def _reference_problems(story: "Story") -> list[tuple[tuple, str]]:
+def _reference_problems(story: "Story", library: Any = None) -> list[tuple[tuple, str]]:
     """(location, why) for each reference image of a cast character that is no usable image,
-    from its header (a decode would cost seconds for a whole cast)."""
+    from its header (a decode would cost seconds for a whole cast), and each `library:` id
+    that `library` (a CharacterLibrary, a folder, or None for the default) does not hold."""
+    import characters
     from characters.images import check_header
     from storyboard.errors import CharacterError
 
     cast = {entry.id for _, _, _, panel in story.panels() for entry in panel.cast}
     found = []
+    named = [(cid, c.library) for cid, c in story.characters.items() if cid in cast and c.library]
+    if named:
+        lib = library if isinstance(library, characters.CharacterLibrary) else characters.CharacterLibrary(library)
+        for cid, name in named:
+            try:
+                lib.get(name)
+            except CharacterError as err:
+                found.append((("characters", cid, "library"), str(err)))
     for cid, character in story.characters.items():
         for i, ref in enumerate(character.references or []) if cid in cast else ():
             try:

@@ -13,14 +13,17 @@ def register(sub) -> None:
     p = sub.add_parser("validate", help="check story scripts and list every problem with its location")
     p.add_argument("files", nargs="+", metavar="FILE", help="story scripts (.yaml)")
     add_allow_path_argument(p)
-    # What a render refuses depends on these three of its flags (the draft engine letters
-    # labels, a generative one needs room for the watermark, --font changes the glyphs):
+    # What a render refuses depends on these flags of it (the draft engine letters labels, a
+    # generative one needs room for the watermark and reads identities, --font changes the
+    # glyphs, --library holds the `library:` characters):
     # validate takes them, so that it answers for `render` run with the same flags.
     g = p.add_argument_group("check for a render with these flags (as render takes them)")
     g.add_argument("--engine", choices=["draft", "diffusion"],
                    help="the engine render will use (default: the script's generation.engine, else diffusion)")
     g.add_argument("--font", help="TTF/OTF lettering font render will be given (overrides style.font)")
     g.add_argument("--no-watermark", action="store_true", help="render will be run with --no-watermark")
+    g.add_argument("--library", help="the character library render will use (default: STORYBOARD_LIBRARY or "
+                   "the per-user folder)")
     p.set_defaults(func=run)
 
 
@@ -31,7 +34,8 @@ def run(args) -> int:
     from storyboard.render import script_checks
     from storyboard.script import load_story
 
-    checks = partial(script_checks, engine=args.engine, font=args.font, watermark=not args.no_watermark)
+    checks = partial(script_checks, engine=args.engine, font=args.font, watermark=not args.no_watermark,
+                     library=args.library)
     status = 0
     for name in args.files:
         try:

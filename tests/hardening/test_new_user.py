@@ -178,3 +178,25 @@ def test_a_full_disk_behind_standard_output_is_one_line(folder):
     reader.stdout.read(10)
     reader.stdout.close()  # `storyboard schema | head -c 10`: the reader leaves
     assert reader.wait(60) == 0 and reader.stderr.read() == ""
+
+
+def test_a_library_character_missing_from_the_library_is_refused_located(folder, capsys, monkeypatch):
+    from storyboard.engines.draft import DraftEngine
+    from storyboard.errors import ScriptError
+    from storyboard.render import render
+
+    class IdentityEngine(DraftEngine):
+        uses_identities = True
+
+    monkeypatch.setenv("STORYBOARD_LIBRARY", str(folder / "lib"))
+    (folder / "s.yaml").write_text("title: T\ncharacters: {mara: {description: x, library: mra}}\n"
+                                   "scenes: [{panels: [{action: a, cast: [mara]}]}]\n")
+    expected = f"s.yaml:2:46: characters.mara.library: no character 'mra' in the library {folder / 'lib'}"
+    assert main(["validate", "s.yaml"]) == 2
+    assert capsys.readouterr().err.splitlines() == [expected]
+    assert main(["validate", "s.yaml", "--library", "other"]) == 2
+    assert "no character 'mra' in the library other" in capsys.readouterr().err
+    assert main(["validate", "--engine", "draft", "s.yaml"]) == 0  # the draft engine reads no identities
+    with pytest.raises(ScriptError) as refused:
+        render("s.yaml", engine=IdentityEngine(), out="o.pdf", cache=False)
+    assert str(refused.value).splitlines() == [expected]
