@@ -32,7 +32,9 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def pdf_text(path: Path) -> str:
-    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    """The PDF's words in reading order, one space between them (balloon line breaks are layout)."""
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(out.split())
 
 
 def test_second_render_generates_nothing(script, tmp_path):
