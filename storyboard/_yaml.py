@@ -283,7 +283,7 @@ def _hint(text: str, err: MarkedYAMLError) -> str:
     if "\t" in problem or any(line[:len(line) - len(line.lstrip())].count("\t") for line in span):
         return _TAB
     if "mapping values are not allowed" in problem:
-        return _COLON
+        return f"{_INDENT}; {_COLON}" if _deeper_than_above(lines, err.problem_mark.line) else _COLON
     if any(re.search(r"\s#", _unquoted(line)) for line in span) and "flow" in problem:
         return _COMMENT
     if "<stream end>" in problem:
@@ -293,6 +293,15 @@ def _hint(text: str, err: MarkedYAMLError) -> str:
     if any(k in problem for k in ("block end", "expected key", "expected ':'", "block mapping", "block collection")):
         return f"{_INDENT}; {_COLON}"
     return ""
+
+
+def _deeper_than_above(lines: list[str], index: int) -> bool:
+    """Whether line `index` is indented deeper than the nearest line above with content: a
+    `key: value` pushed under a key that already has its value (`size: a4` / `    dpi: 300`)."""
+    def indent(line: str) -> int:
+        return len(line) - len(line.lstrip(" "))
+    above = [line for line in lines[:index] if line.strip() and not line.lstrip().startswith("#")]
+    return index < len(lines) and bool(above) and indent(lines[index]) > indent(above[-1])
 
 
 def _unquoted(line: str) -> str:

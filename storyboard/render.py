@@ -100,9 +100,15 @@ def output_format(path: str | Path) -> str:
     or without suffix)."""
     text = str(path)
     suffix = Path(text).suffix.lower()
+    folder = text.endswith(("/", os.sep))
     if suffix in _SUFFIXES:
-        return _SUFFIXES[suffix]
-    if text.endswith(("/", os.sep)) or not suffix:
+        fmt = _SUFFIXES[suffix]
+        # `-o book.pdf/` asks for a folder and a file at once: guessing either surprises someone.
+        if folder and fmt not in FOLDER_FORMATS:
+            raise ExportError(f"{text} ends in '/' (a folder) but '{suffix}' names a file: "
+                              f"drop the '/' for a {suffix} file, or name the page folder without '{suffix}'")
+        return fmt
+    if folder or not suffix:
         return "pages"
     raise ExportError(f"unknown output format '{suffix}' for {text}: use .pdf, .cbz, .mp4 (animatic), "
                       ".csv (shot list), a folder named *.webtoon, or a folder for PNG pages")

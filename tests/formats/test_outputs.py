@@ -144,3 +144,13 @@ def test_format_flag_makes_any_folder_a_webtoon(tmp_path, capsys):
     assert not list(out.glob("page-*.png"))
     with pytest.raises(storyboard.errors.ExportError, match="unknown output format 'gif'"):
         storyboard.render(script, engine="draft", out=(tmp_path / "x", "gif"), cache=tmp_path / "c")
+
+
+@pytest.mark.parametrize("out", ["book.pdf/", "book.cbz/", "film.mp4/", "shots.csv/"])
+def test_a_file_format_with_a_trailing_slash_is_refused(out):
+    # A trailing '/' asks for a folder; the suffix for a file: neither guess is safe.
+    from storyboard.render import output_format
+
+    with pytest.raises(storyboard.errors.ExportError, match=r"ends in '/' \(a folder\) but '\.(pdf|cbz|mp4|csv)' names a file"):
+        output_format(out)
+    assert output_format("strip.webtoon/") == "webtoon" and output_format("pages/") == "pages"

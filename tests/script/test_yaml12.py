@@ -71,6 +71,7 @@ def test_duplicate_keys_are_still_refused():
     [
         ("title: T\nscenes:\n\t- panels: []\n", "s.yaml:3:1", "indent with spaces"),
         ("title: Leo says: hi\n", "s.yaml:1:16", "text containing ': ' must be in quotes"),
+        ("title: T\npage:\n  size: a4\n    dpi: 300\n", "s.yaml:4:8", "check this line's indentation"),
         ("title: T\nscenes:\n  - panels:\n    - action: a\n   shot: wide\n", "s.yaml:5:4", "check this line's indentation"),
         ("title: T\nscenes: [{panels: [{action: Take #2, shot: wide}]}]\n", "s.yaml:3:1", "' #' starts a comment"),
         ("title: T\nscenes: [{panels: [{action: a}]}\n", "s.yaml:3:1", "is never closed"),
