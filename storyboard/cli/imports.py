@@ -34,6 +34,10 @@ def run(args) -> int:
     if source.suffix.lower() in (".yaml", ".yml"):  # the story script itself, given by mistake
         raise StoryboardError(f"{source} is a story script (YAML); import reads a Fountain screenplay (.fountain)")
     out = Path(args.output) if args.output else Path(source.with_suffix(".yaml").name)
+    if out.suffix.lower() not in (".yaml", ".yml"):  # `-o story.pdf` would get YAML in a .pdf
+        raise ExportError(f"{out}: import writes a story script: name it .yaml (then render it to {out.suffix or 'pages'})"
+                          if out.suffix.lower() in (".pdf", ".cbz", ".mp4", ".csv")
+                          else f"{out}: import writes a story script: name it .yaml")
     check_writable(out)  # a folder, or a file where a folder should be: --force would not help
     try:
         if not source.is_file():
@@ -41,6 +45,8 @@ def run(args) -> int:
         if source.stat().st_size > MAX_BYTES:
             raise StoryboardError(f"{source}: larger than {MAX_BYTES >> 20} MiB, not a screenplay")
         text = source.read_text(encoding="utf-8-sig")
+        if "\x00" in text:  # UTF-8 decodes NUL: a binary file would become a one-panel story
+            raise StoryboardError(f"{source}: not a text file (a NUL byte at character {text.index(chr(0))})")
     except UnicodeDecodeError as err:
         raise StoryboardError(f"{source}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     except OSError as err:

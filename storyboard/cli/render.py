@@ -183,6 +183,7 @@ def render_kwargs(args, story) -> dict:
 
 
 def run(args) -> int:
+    from storyboard.errors import MissingExtraError, StoryboardError
     from storyboard.render import render
     from storyboard.script import load_story
 
@@ -192,8 +193,16 @@ def run(args) -> int:
     outputs = args.output or [default_output(args.script, story, source)]
     if args.format:
         outputs = [(out, args.format) for out in outputs]
-    with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
-        result = render(story, out=outputs, progress=progress, **render_kwargs(args, story))
+    try:
+        with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
+            result = render(story, out=outputs, progress=progress, **render_kwargs(args, story))
+    except MissingExtraError as err:
+        if err.extra != "diffusion" or args.engine:
+            raise
+        # A first render without --engine: say where the engine came from, and how to sketch without it.
+        chosen = ("the script's generation.engine is 'diffusion'" if story.generation.engine
+                  else "no engine was named, so the default 'diffusion' was chosen")
+        raise StoryboardError(f"{err} ({chosen}; --engine draft sketches without it)") from None
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     if args.json:

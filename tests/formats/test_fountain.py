@@ -94,3 +94,11 @@ def test_an_empty_screenplay_is_refused(tmp_path, capsys):
     source.write_text("Title: Nothing\n\n")
     assert main(["import", str(source), "-o", str(tmp_path / "e.yaml")]) == 2
     assert "no action or dialogue" in capsys.readouterr().err and not (tmp_path / "e.yaml").exists()
+
+
+def test_an_output_that_is_no_yaml_or_a_binary_screenplay_is_refused(tmp_path, capsys):
+    assert main(["import", str(SAMPLE), "-o", str(tmp_path / "vault.pdf")]) == 2
+    assert "name it .yaml" in capsys.readouterr().err and not (tmp_path / "vault.pdf").exists()
+    (tmp_path / "nul.fountain").write_bytes(b"INT. ROOM - DAY\n\nA \x00\x01 door.\n")
+    assert main(["import", str(tmp_path / "nul.fountain"), "-o", str(tmp_path / "nul.yaml")]) == 2
+    assert "not a text file" in capsys.readouterr().err and not (tmp_path / "nul.yaml").exists()

@@ -164,3 +164,23 @@ def test_second_sigterm_still_exits_130_without_traceback(tmp_path, when):
     assert proc.returncode == 130, stderr
     assert stderr == "interrupted\n" and stdout == ""
     assert not out.exists()
+
+
+@pytest.mark.parametrize("generation, said", [("", "no engine was named"),
+                                              ("generation: {engine: diffusion}\n", "generation.engine is 'diffusion'")])
+def test_a_missing_diffusion_extra_without_engine_flag_points_at_the_draft_engine(tmp_path, capsys, monkeypatch,
+                                                                                   generation, said):
+    from storyboard.errors import MissingExtraError
+
+    def no_torch(*args, **kwargs):
+        raise MissingExtraError("diffusion", "torch")
+
+    # The module, not `storyboard.render` (the package exports the function under that name).
+    monkeypatch.setattr(sys.modules["storyboard.render"], "render", no_torch)
+    path = tmp_path / "d.yaml"
+    path.write_text("title: T\n" + generation + "scenes: [{panels: [{action: a}]}]\n")
+    assert main(["render", str(path), "-o", str(tmp_path / "d.pdf")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert said in line and "--engine draft sketches without it" in line
+    assert main(["render", str(path), "--engine", "diffusion", "-o", str(tmp_path / "d.pdf")]) == 2
+    assert "--engine draft" not in capsys.readouterr().err
