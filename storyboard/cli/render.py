@@ -67,9 +67,17 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_allow_path_argument(p: argparse.ArgumentParser) -> None:
     """--allow-path: folders besides the script's own that its file names may point into."""
-    p.add_argument("--allow-path", action="append", default=[], metavar="DIR",
+    p.add_argument("--allow-path", action="append", default=[], metavar="DIR", type=_existing_folder,
                    help="a folder the script may name files in besides its own (repeatable; "
                         "also STORYBOARD_ALLOW_PATHS)")
+
+
+def _existing_folder(text: str) -> str:
+    # A mistyped folder would allow nothing, and the script's files would then be refused as
+    # "outside the script's folder" while the user did name the folder.
+    if not Path(text).expanduser().is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a folder")
+    return text
 
 
 def register(sub) -> None:

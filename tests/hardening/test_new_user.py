@@ -200,3 +200,11 @@ def test_a_library_character_missing_from_the_library_is_refused_located(folder,
     with pytest.raises(ScriptError) as refused:
         render("s.yaml", engine=IdentityEngine(), out="o.pdf", cache=False)
     assert str(refused.value).splitlines() == [expected]
+
+
+def test_a_mistyped_allow_path_is_refused_not_ignored(folder, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["validate", "good.yaml", "--allow-path", "refs2"])  # was: allowed nothing, silently
+    assert exit.value.code == 2
+    assert one_error_line(capsys).startswith("storyboard validate: error: argument --allow-path: 'refs2' is not a folder")
+    assert main(["validate", "good.yaml", "--allow-path", str(folder)]) == 0
