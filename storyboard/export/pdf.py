@@ -107,7 +107,7 @@ def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tup
     from reportlab.pdfgen.canvas import Canvas
 
     drawing = compose_page(story, book, page, font, labels=labels)
-    fonts = PdfFonts(font)
+    fonts = _PageFonts(font)
     fonts.prepare((op.text, op.bold, op.vertical) for item in drawing.items for op in item.ops
                   if isinstance(op, Text))
     out = io.BytesIO()
@@ -119,6 +119,44 @@ def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tup
         _page(canvas, drawing, (_art(images, slot) for slot in drawing.arts), font, fonts)
         canvas.save()
     return out.getvalue()
+
+
+# A glyph's outline as form operators, formatted once per process rather than once per page:
+# (face, glyph id) -> (form name, bounding box, operators), or None for a glyph with no outline.
+_OUTLINES: dict[tuple[Any, int], tuple[str, tuple[float, ...], str] | None] = {}
+
+
+class _PageFonts(PdfFonts):
+    """`PdfFonts` for one page's PDF. Every page defines the glyph forms it uses in its own
+    document (as `PdfFonts.glyph_form` does: same names, same operators), but the outline of
+    a glyph is turned into operators once per process, not once per page."""
+
+    def glyph_form(self, canvas, face, gid: int) -> str | None:
+        key = (str(face.path), face.index, gid)
+        if key in self._forms:
+            return self._forms[key]
+        if (face, gid) not in _OUTLINES:
+            import hashlib
+
+            from storyboard.text.draw import _path
+
+            ops = face.outline(gid)
+            entry = None
+            if ops:
+                xs = [v for op in ops for v in op[1::2]]
+                ys = [v for op in ops for v in op[2::2]]
+                entry = ("G" + hashlib.sha1(f"{key}".encode()).hexdigest()[:12],
+                         (min(xs), min(ys), max(xs), max(ys)), _path(ops) + " f")
+            _OUTLINES[(face, gid)] = entry
+        entry = _OUTLINES[(face, gid)]
+        name = None
+        if entry is not None:
+            name, box, operators = entry
+            canvas.beginForm(name, *box)
+            canvas.addLiteral(operators)
+            canvas.endForm()
+        self._forms[key] = name
+        return name
 
 
 _OPEN_AT_ONCE = 200  # one-page PDFs open at once while assembling (each holds a file descriptor)
