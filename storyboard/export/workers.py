@@ -5,7 +5,8 @@ cross a pipe, so both should be small (a page index in, a file name or a report 
 
 Workers ignore SIGINT (Ctrl-C reaches the whole process group; the render's own process
 answers it) and die on SIGTERM, which is how they are stopped when the render fails or is
-interrupted: nothing they leave behind is an output (pieces are written atomically).
+interrupted, and what the kernel sends them should the render's process be killed: nothing
+they leave behind is an output (pieces are written atomically).
 `STORYBOARD_WORKERS=1` keeps everything in this process; so does a platform without `fork`.
 """
 
@@ -50,7 +51,8 @@ def page_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator:
     job = id(fn)
     _JOBS[job] = fn
     with held():  # the workers start with stop signals held, until they have set their own handlers
-        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals)
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals,
+                                                        initargs=(os.getpid(),))
     try:
         yield from pool.imap(_call, [(job, item) for item in items])
         pool.close()
@@ -59,9 +61,10 @@ def page_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator:
         _JOBS.pop(job, None)
 
 
-def _worker_signals() -> None:
+def _worker_signals(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
 
@@ -69,3 +72,17 @@ def _worker_signals() -> None:
 def _call(job_item: tuple[int, Any]) -> Any:
     job, item = job_item
     return _JOBS[job](item)
+
+
+def _die_with(parent: int) -> None:
+    """On Linux, have the kernel send this worker SIGTERM when the render's process dies (a
+    SIGKILL gives it no chance to stop its workers, which would otherwise wait forever)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        return
+    if os.getppid() != parent:  # it died before the request was made
+        os._exit(1)
