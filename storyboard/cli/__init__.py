@@ -161,8 +161,13 @@ _STOP_SIGNALS = ("SIGINT", "SIGTERM")
 def _terminate(signum, frame):
     """`kill`/`timeout` end a render as cleanly as Ctrl-C does. Only the first signal
     interrupts: later ones (a second `kill`, an impatient Ctrl-C) are ignored so that they
-    cannot break the clean-up the first one started, which ends with exit 130."""
+    cannot break the clean-up the first one started, which ends with exit 130. Inside a
+    held block (`storyboard._signals`) the interrupt waits for the block's end."""
+    from storyboard._signals import defer
+
     _hold_signals(_ignore)
+    if defer():
+        return
     raise KeyboardInterrupt
 
 
