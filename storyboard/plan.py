@@ -182,6 +182,7 @@ def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], wi
                 # weight (a full-size float array per member, hundreds in a long book).
                 mask=None if identity is None else region_mask(image_box(body, crop, width, height), width, height),
                 prompt=_cast_phrase_of(character, entry),
+                tint=list(story.characters).index(entry.id),
             )
         )
     return tuple(members)

@@ -63,6 +63,7 @@ class CastMember:
     identity: Identity | None = None  # None: no identity conditioning (draft engine, no refs)
     prompt: str = ""  # this member's own words (description, expression, pose): its regional prompt
     mask: "np.ndarray | None" = None  # float32 (height, width) in [0, 1], feathered
+    tint: int | None = None  # the character's place in the story's cast list: its colour in drafts
 
 
 @dataclass(frozen=True)

@@ -321,6 +321,7 @@ class _Sketch:
             self._subject()
             return
         staged = self.request.staging or _stage_request(self.request)
+        self._tints = _tints(cast)
         placed = [self._figure(fig, member, i) for i, (fig, member) in enumerate(zip(staged, cast))]
         # Far before near: the over-the-shoulder foreground is drawn last.
         for fig, member in sorted(placed, key=lambda pair: pair[0].back):
@@ -348,7 +349,7 @@ class _Sketch:
             hcx = head[2] - hw if head[0] <= ox + 1e-6 else head[0] + hw
         top = head[1] if head[1] > oy + 1e-6 or head[3] - head[1] >= u * 0.98 else head[3] - u
         back = self.request.shot == "over-shoulder" and index == 0 and len(self.request.cast) > 1
-        tint = FOREGROUND_TINT if back else FIGURE_TINTS[index % len(FIGURE_TINTS)]
+        tint = FOREGROUND_TINT if back else FIGURE_TINTS[self._tints[index]]
         lw = max(self.line, round(u * 0.035)) if u > self.unit * 0.05 else self.line
         return _figures.Figure(staged.kind, staged.pose, box(staged.body), (hcx - hw, top, hcx + hw, top + u), u,
                                staged.facing, tint, lw, STRETCH.get(self.request.angle, 1.0),
@@ -468,3 +469,18 @@ def _paper(pen: _Pen, width: int, height: int, rng: np.random.Generator, *, dark
     for y0, y1, colour in zip(edges[:-1], edges[1:], colours):
         # Each band overlaps the next by a unit: no paper-coloured seams between them.
         pen.rectangle((0, y0, width, min(y1 + 1, height)), fill=tuple(colour))
+
+
+def _tints(cast) -> list[int]:
+    """Each member's index into FIGURE_TINTS: a character keeps its colour from panel to panel
+    (its place in the story's cast list); with more characters than tints, one sharing a tint
+    with someone earlier in this panel takes the next free one. Members without a place (a
+    request built by hand) take their place in the panel."""
+    n, used, tints = len(FIGURE_TINTS), set(), []
+    for i, member in enumerate(cast):
+        tint = (member.tint if member.tint is not None else i) % n
+        while tint in used and len(used) < n:
+            tint = (tint + 1) % n
+        used.add(tint)
+        tints.append(tint)
+    return tints

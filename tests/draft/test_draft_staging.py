@@ -97,3 +97,14 @@ def test_figure_key_is_validated():
     text = "title: T\ncharacters:\n  x: {description: d, figure: dragon}\nscenes:\n  - panels: [{action: a, cast: [x]}]\n"
     with pytest.raises(ScriptError, match=r":3:31: characters.x.figure: 'dragon' is not one of: human, animal"):
         parse_story(text)
+
+
+def test_a_character_keeps_its_colour_from_panel_to_panel():
+    characters = {"ana": {"description": "a girl"}, "ben": {"description": "a boy"},
+                  "cy": {"description": "a cat", "figure": "animal"}}
+    first, second = requests([{"action": "Ana and Ben", "cast": [{"ana": "left"}, {"ben": "right"}]},
+                              {"action": "Cy and Ana", "cast": [{"cy": "left"}, {"ana": "right"}]}], characters)
+    ana, ben, cy = (tint_mask(pixels(r), FIGURE_TINTS[i]) for r, i in ((second, 0), (first, 1), (second, 2)))
+    assert tint_mask(pixels(first), FIGURE_TINTS[0]).sum() > 50  # Ana, first in the cast list
+    assert ana.sum() > 50 and ben.sum() > 50 and cy.sum() > 50  # Ana keeps hers beside Cy
+    assert tint_mask(pixels(second), FIGURE_TINTS[1]).sum() == 0  # nobody in panel two is Ben's colour
