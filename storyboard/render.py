@@ -74,6 +74,7 @@ class RenderResult:
     # "version"}]}, the encoders whose output conditioned it (so eval can flag a biased judge).
     identities: dict = field(default_factory=dict)
     pages_drawn: int = 0  # pages whose pieces (lettering, one-page PDF) were built, not reused
+    strip: bool = False  # a `page.size: webtoon` story: its one "page" is the strip
 
     @property
     def seeds(self) -> dict[tuple[int, int], int]:
@@ -454,6 +455,7 @@ class _Job:
         result = RenderResult(
             outputs=[],
             pages=len(book.pages),
+            strip=book.spec.kind == "webtoon",
             panels_total=len(self.requests),
             panels_generated=sum(r.status == "generated" for r in panel_records),
             panels_cached=sum(r.status == "cached" for r in panel_records),

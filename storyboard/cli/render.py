@@ -224,7 +224,8 @@ def summary_line(result) -> str:
     from storyboard._words import counted
 
     outs = ", ".join(str(p) for p in result.outputs)
-    return (f"wrote {outs}: {counted(result.pages, 'page')}, {counted(result.panels_total, 'panel')} "
+    laid_out = "a strip" if result.strip else counted(result.pages, "page")
+    return (f"wrote {outs}: {laid_out}, {counted(result.panels_total, 'panel')} "
             f"({result.panels_generated} generated, {result.panels_cached} cached) in {result.seconds:.1f} s")
 
 

@@ -262,3 +262,11 @@ def test_strip_panels_are_framed_top_and_bottom_only(tmp_path):
         lines = [op.points for op in _border(slot).ops]
         assert len(lines) == 2 and all(a[1] == b[1] for a, b in lines)  # two horizontal lines
         assert {a[1] for a, _ in lines} == {slot.art.y, slot.art.y1}
+
+
+def test_the_summary_line_of_a_strip_counts_no_pages(tmp_path, capsys):
+    script = strip_story(tmp_path)
+    out = tmp_path / "s.webtoon"
+    assert main(["render", str(script), "--engine", "draft", "-o", f"{out}/", "--cache", str(tmp_path / "c")]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"wrote {out}: a strip, 5 panels (") and "page" not in line, line
