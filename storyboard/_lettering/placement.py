@@ -37,6 +37,7 @@ from storyboard._lettering.geometry import (
 
 TIP_GAP = 2.5  # points a tail stops short of the head
 TIP_REACH = 8.5  # points: 3 mm, the most a tip may stay away from its speaker's head
+THOUGHT_TRAIL = 2.1  # em: the shortest off-panel thought trail whose bubbles all stay in the frame
 HEAD_COVER = 0.10  # the share of a head lettering may cover
 ENOUGH = 10  # places that pass every rule, gathered per piece before the search picks
 JOIN_GAP = 1.5  # ems: the most space between connected balloons (they touch or stack)
@@ -364,10 +365,16 @@ def _tail(piece: Piece, box: Box, stage: Stage) -> list[Point] | None:
     a = max(piece.fit.a + piece.outline, 1e-6)
     b = max(piece.fit.b + piece.outline, 1e-6)
     if piece.off_side:
-        tip = (0.0 if piece.off_side == "left" else stage.W, cy)
+        # A tail runs to the frame; a thought's trail of bubbles stops a quarter em short so
+        # its smallest bubble stays whole (the frame may be the edge of the screen or trim),
+        # and needs its whole length inside (lettering's _bubbles spaces them over 2.04 em).
+        thought = piece.kind == "thought"
+        inset = 0.25 * piece.size if thought else 0.0
+        tip = (inset if piece.off_side == "left" else stage.W - inset, cy)
         dx = -1.0 if piece.off_side == "left" else 1.0
         edge = (cx + dx * a, cy)
-        return [edge, tip] if abs(tip[0] - edge[0]) > 0.5 * piece.size else None
+        room = THOUGHT_TRAIL if thought else 0.5
+        return [edge, tip] if abs(tip[0] - edge[0]) > room * piece.size else None
     mx, my = piece.target
     dist = math.hypot(mx - cx, my - cy)
     if dist < 1e-6:

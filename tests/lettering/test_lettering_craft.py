@@ -114,3 +114,18 @@ def test_lettering_outside_its_area_or_in_another_panel_is_a_violation(tmp_path,
     text = capsys.readouterr().out
     assert "page 1, panel 1: caption 'Later' leaves the area lettering may use" in text
     assert "page 1, panel 2: caption 'Later' runs into panel 1" in text
+
+
+def test_an_off_panel_thought_trail_stays_whole_inside_the_frame(tmp_path):
+    """The trail of a thought whose thinker is off panel leads to the frame but its bubbles
+    (the smallest is 0.2 em across its radius) stay inside: on a webtoon the frame is the screen's edge."""
+    render(EXAMPLES / "webtoon.yaml", out=f"{tmp_path / 's.webtoon'}/", engine="draft", cache=False)
+    records = json.loads((tmp_path / "s.webtoon.manifest.json").read_text())["panels"]
+    trails = [(r["frame_pt"], i) for r in records for i in r["lettering"]
+              if i["kind"] == "thought" and i["speaker"] not in {c["id"] for c in r["cast"]}]
+    assert trails
+    for frame, item in trails:
+        (x0, _), (x1, _) = item["tail"]
+        em = item["font_pt"]
+        assert frame[0] + 0.2 * em <= x1 <= frame[2] - 0.2 * em, (item["text"], x1, frame)
+        assert abs(x1 - x0) >= 2.04 * em, (item["text"], x0, x1)  # room for the whole trail
