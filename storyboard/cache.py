@@ -137,7 +137,7 @@ def key_inputs(engine_settings: dict[str, Any], request: "PanelRequest") -> dict
                        if m.identity.inputs else {}),
                 },
                 "mask": None if m.mask is None else _array_digest(m.mask),
-                **({"tint": m.tint} if m.tint is not None else {}),
+                **({"tint": m.tint} if m.tint is not None and engine_settings.get("tints") else {}),
             }
             for m in request.cast
         ],

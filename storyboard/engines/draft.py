@@ -65,7 +65,9 @@ class DraftEngine:
     labels_panels = True  # pages letter the shot label, action note and name tags on its panels
 
     def settings(self) -> dict[str, Any]:
-        return {"name": self.name, "version": VERSION}
+        # "tints": the figures' colours follow each member's `tint` (its character), which the
+        # panel key then includes; engines that ignore tints keep their keys.
+        return {"name": self.name, "version": VERSION, "tints": "by character"}
 
     def draw(self, request: PanelRequest) -> Drawing:
         """The sketch of one panel in request pixels (width x height drawing units)."""

@@ -108,3 +108,18 @@ def test_a_character_keeps_its_colour_from_panel_to_panel():
     assert tint_mask(pixels(first), FIGURE_TINTS[0]).sum() > 50  # Ana, first in the cast list
     assert ana.sum() > 50 and ben.sum() > 50 and cy.sum() > 50  # Ana keeps hers beside Cy
     assert tint_mask(pixels(second), FIGURE_TINTS[1]).sum() == 0  # nobody in panel two is Ben's colour
+
+
+def test_the_tint_is_in_the_draft_key_only():
+    import dataclasses
+
+    from storyboard.cache import panel_key
+
+    (request,) = requests([{"action": "Ana", "cast": ["ana"]}], {"ben": {"description": "a boy"},
+                                                                 "ana": {"description": "a girl"}})
+    assert request.cast[0].tint == 1  # second in the story's cast list
+    other = dataclasses.replace(request, cast=(dataclasses.replace(request.cast[0], tint=0),))
+    draft = DraftEngine().settings()
+    assert panel_key(draft, request) != panel_key(draft, other)
+    generative = {"name": "diffusion", "version": "1"}  # an engine that draws no tints keeps its keys
+    assert panel_key(generative, request) == panel_key(generative, other)
