@@ -25,7 +25,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from storyboard.batch import render_many
-    from storyboard.cli.render import ENGINE_FLAGS, check_flags, progress_reporter
+    from storyboard.cli.render import ENGINE_FLAGS, check_flags, generation_kwargs, progress_reporter
 
     check_flags(args)
     with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
@@ -35,11 +35,7 @@ def run(args) -> int:
             engine=args.engine,
             # The draft engine takes none of these; each story's own engine choice decides.
             engine_options={name: getattr(args, name) for name in ENGINE_FLAGS},
-            seed=args.seed, cache=False if args.no_cache else args.cache, font=args.font,
-            max_side=args.max_side, library=args.library, face_models=args.face_models,
-            drawn_encoder=args.drawn_encoder, watermark=not args.no_watermark, upscale=args.upscale,
-            candidates=args.candidates, executor=args.executor, workers=args.workers,
-            gpus_per_worker=args.gpus_per_worker,
+            **generation_kwargs(args),
         )
     for story in result.failed:
         for line in story.errors:

@@ -173,6 +173,15 @@ def render_kwargs(args, story) -> dict:
     return dict(
         engine=engine,
         engine_options={name: getattr(args, name) for name in ENGINE_FLAGS} if engine != "draft" else {},
+        save_controls=args.save_controls,
+        **generation_kwargs(args),
+    )
+
+
+def generation_kwargs(args) -> dict:
+    """The keyword arguments of `render` and `render_many` that come straight from the
+    generation flags (`add_generation_arguments`), whatever the engine."""
+    return dict(
         seed=args.seed,
         cache=False if args.no_cache else args.cache,
         font=args.font,
@@ -186,7 +195,6 @@ def render_kwargs(args, story) -> dict:
         executor=args.executor,
         workers=args.workers,
         gpus_per_worker=args.gpus_per_worker,
-        save_controls=args.save_controls,
     )
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from storyboard.cli import main
+from tests.pages_pixels import page_pixels as pixels
 
 pytestmark = pytest.mark.slow
 
@@ -20,16 +20,6 @@ scenes:
       - action: a boat leaves the harbour
       - action: the lighthouse beam sweeps the fog
 """
-
-
-def pixels(folder: Path) -> dict[str, bytes]:
-    from PIL import Image
-
-    out = {}
-    for page in sorted(folder.glob("*.png")):
-        with Image.open(page) as image:
-            out[page.name] = image.convert("RGB").tobytes()
-    return out
 
 
 def test_two_ray_workers_draw_the_local_pixels(models, tmp_path, monkeypatch, capsys):

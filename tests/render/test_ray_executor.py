@@ -12,6 +12,7 @@ import storyboard
 from storyboard.cli import main
 from storyboard.errors import GenerationError, MissingExtraError, StoryboardError
 from storyboard.executors import RayExecutor, generate_locally, open_executor, parse_executor
+from tests.pages_pixels import page_pixels as pixels
 
 SCRIPT = """
 title: Ray
@@ -44,16 +45,6 @@ def ray_session():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield ray
     ray.shutdown()
-
-
-def pixels(folder: Path) -> dict[str, bytes]:
-    from PIL import Image
-
-    pages = {}
-    for page in sorted(folder.glob("*.png")):
-        with Image.open(page) as image:
-            pages[page.name] = image.convert("RGB").tobytes()
-    return pages
 
 
 def test_executor_names():
