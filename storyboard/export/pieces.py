@@ -162,24 +162,12 @@ class PieceStore:
         self._put(self._report_path(key), json.dumps(rows).encode())
 
     def _put(self, path: Path, data: bytes) -> None:
-        """Write to a temporary name, then rename: a piece that exists is complete. Not
-        fsynced (pieces are derived data, checked when read: a piece a power loss truncated
-        is a miss), which keeps a cold render of a long book from waiting on the disk.
-        Raises OSError."""
-        import tempfile
+        """Written atomically but not fsynced (pieces are derived data, checked when read: a
+        piece a power loss truncated is a miss), which keeps a cold render of a long book
+        from waiting on the disk. Raises OSError."""
+        from storyboard.cache import _atomic_write
 
-        from storyboard.cache import _umask
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                os.fchmod(fh.fileno(), 0o666 & ~_umask())
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _atomic_write(path, lambda fh: fh.write(data), fsync=False)
 
 
 class Pages:
