@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,19 +76,31 @@ class RemotePanelCache:
         if self.on_disk is not None:
             self.on_disk.prepare()
             return
-        try:
+        with self._using("write to"):
             self.fs.makedirs(self.root, exist_ok=True)
             if not self.is_tagged() and all(self._ours_at_root(info) for info in self._listing(self.root)):
                 self._put_object(f"{self.root}/{MARKER}", MARKER_TEXT.encode())
-        except OSError as err:
-            raise StoryboardError(f"cannot write to the panel cache {self.url}: {err}") from None
+
+    @contextmanager
+    def _using(self, doing: str):
+        """The storage failing, as one line: an OSError, or a backend library's own error that
+        fsspec lets through (botocore's NoCredentialsError, aiohttp's connection errors).
+        Absent or present objects (FileNotFoundError...) are answers, not failures."""
+        try:
+            yield
+        except (StoryboardError, FileNotFoundError, IsADirectoryError, FileExistsError):
+            raise
+        except Exception as err:
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise StoryboardError(f"cannot {doing} the panel cache {self.url}: {reason}") from None
 
     def is_tagged(self) -> bool:
         """Whether the root holds storyboard's `CACHEDIR.TAG`."""
         if self.on_disk is not None:
             return self.on_disk.is_tagged()
         try:
-            data = self.fs.cat_file(f"{self.root}/{MARKER}", start=0, end=4096)
+            with self._using("read"):
+                data = self.fs.cat_file(f"{self.root}/{MARKER}", start=0, end=4096)
         except (FileNotFoundError, IsADirectoryError):
             return False
         return data.startswith(MARKER_SIGNATURE.encode()) and b"storyboard" in data
@@ -99,10 +112,11 @@ class RemotePanelCache:
         if self.on_disk is not None:
             return dataclasses.replace(self.on_disk.info(), root=self.url)
         panels = size = 0
-        for _, name, nbytes in self._entries():
-            if not name.startswith("."):  # temporary objects are not entries yet
-                panels += name.endswith((".png", ".drawing"))
-                size += nbytes if name.endswith((".png", ".drawing", ".jpg")) else 0
+        with self._using("read"):
+            for _, name, nbytes in self._entries():
+                if not name.startswith("."):  # temporary objects are not entries yet
+                    panels += name.endswith((".png", ".drawing"))
+                    size += nbytes if name.endswith((".png", ".drawing", ".jpg")) else 0
         return CacheInfo(self.url, panels, size)
 
     def clear(self) -> int:
@@ -110,14 +124,16 @@ class RemotePanelCache:
         were removed. Raises StoryboardError when the root carries no storyboard `CACHEDIR.TAG`.
         This machine's front is left to `clear_front`."""
         if not self.is_tagged():
-            if not (self.on_disk.root.exists() if self.on_disk is not None else self.fs.exists(self.root)):
+            with self._using("read"):
+                exists = self.on_disk.root.exists() if self.on_disk is not None else self.fs.exists(self.root)
+            if not exists:
                 return 0
             raise StoryboardError(f"{self.url} is not a storyboard panel cache (it has no storyboard {MARKER}); "
                                   "nothing removed")
         if self.on_disk is not None:
             return self.on_disk.clear()
-        found = list(self._entries())
-        try:
+        with self._using("clear"):
+            found = list(self._entries())
             for path, _, _ in found:
                 try:
                     self.fs.rm_file(path)
@@ -127,8 +143,6 @@ class RemotePanelCache:
                 if info["type"] == "directory" and _SUBFOLDER.fullmatch(_name(info)) \
                         and not self._listing(info["name"]):
                     self.fs.rmdir(info["name"])
-        except OSError as err:
-            raise StoryboardError(f"cannot clear the panel cache {self.url}: {err}") from None
         return sum(name.endswith((".png", ".drawing")) and not name.startswith(".") for _, name, _ in found)
 
     def clear_front(self) -> int:
@@ -205,11 +219,10 @@ class RemotePanelCache:
         from storyboard.cache import _atomic_write
 
         try:
-            data = self.fs.cat_file(self._remote(local_path))
+            with self._using("read"):
+                data = self.fs.cat_file(self._remote(local_path))
         except (FileNotFoundError, IsADirectoryError):
             return False
-        except OSError as err:
-            raise StoryboardError(f"cannot read the panel cache {self.url}: {err}") from None
         _atomic_write(local_path, lambda fh: fh.write(data))
         return True
 
@@ -219,10 +232,8 @@ class RemotePanelCache:
                 data = path.read_bytes()
             except FileNotFoundError:
                 continue  # no inputs record, or a `cache clear` took it meanwhile
-            try:
+            with self._using("write to"):
                 self._put_object(self._remote(path), data)
-            except OSError as err:
-                raise StoryboardError(f"cannot write to the panel cache {self.url}: {err}") from None
 
     def _put_object(self, final: str, data: bytes) -> None:
         """Publish `data` whole at `final` (see the module): a conditional PUT, else a

@@ -173,3 +173,20 @@ def test_cache_clear_refuses_a_url_storyboard_does_not_own(url, tmp_path, monkey
                                                "storyboard CACHEDIR.TAG); nothing removed")
     fs.invalidate_cache()
     assert sum(p.endswith(".drawing") for p in fs.find(root)) == 2
+
+
+@pytest.mark.parametrize("command", [["cache", "info"], ["cache", "clear"], ["render", "--engine", "draft"]])
+def test_a_store_that_fails_is_one_line(tmp_path, capsys, command):
+    """A backend's own errors (here aiohttp's refused connection, as botocore's missing
+    credentials for s3://) are the storage failing: one line, exit 2, never a traceback."""
+    from storyboard.cli import main
+
+    pytest.importorskip("aiohttp")
+    url = "http://127.0.0.1:1/cache"
+    if command[0] == "render":
+        (tmp_path / "s.yaml").write_text(SCRIPT)
+        command = [*command, str(tmp_path / "s.yaml"), "-o", str(tmp_path / "o.pdf")]
+    assert main([*command, "--cache", url]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: cannot ") and url in err[0], err
+    assert not (tmp_path / "o.pdf").exists()
