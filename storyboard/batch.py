@@ -19,7 +19,7 @@ from typing import Any
 
 from storyboard.errors import ExportError, StoryboardError
 
-BATCH_FORMATS = ("pdf", "cbz", "pages")
+BATCH_FORMATS = ("pdf", "cbz", "pages", "webtoon")
 # Stories planned and drawn together: their uncached panels share engine batches, and what
 # they hold until exported (plans, control images, encoded panels) stays bounded however long
 # the batch.
@@ -64,7 +64,7 @@ class BatchResult:
 
 
 def batch_outputs(scripts: Sequence[str | Path], out_dir: str | Path, fmt: str = "pdf") -> list[Path]:
-    """OUTDIR/NAME.pdf (or .cbz, or NAME/ for PNG pages) for each script. Raises
+    """OUTDIR/NAME.pdf (or .cbz, NAME.webtoon/ for a strip, or NAME/ for PNG pages) for each script. Raises
     StoryboardError for an unknown format or two scripts of the same name."""
     if fmt not in BATCH_FORMATS:
         raise StoryboardError(f"unknown format '{fmt}': use {', '.join(BATCH_FORMATS)}")
@@ -90,8 +90,8 @@ def batch_outputs(scripts: Sequence[str | Path], out_dir: str | Path, fmt: str =
 def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: str = "pdf",
                 executor: str = "local", workers: int | None = None, gpus_per_worker: float | None = None,
                 allow_paths: Sequence[str | Path] | None = None, progress=None, **options: Any) -> BatchResult:
-    """Render each script of `scripts` to OUTDIR/NAME.pdf (`format` "cbz": .cbz; "pages": a
-    folder NAME/ of PNG pages). `options` are those of `storyboard.render` (engine, seed,
+    """Render each script of `scripts` to OUTDIR/NAME.pdf (`format` "cbz": .cbz; "webtoon": a
+    strip folder NAME.webtoon/; "pages": a folder NAME/ of PNG pages). `options` are those of `storyboard.render` (engine, seed,
     cache, watermark...). One executor serves the whole batch (see `render`'s `executor`),
     drawing the uncached panels of all stories that share an engine setup in one round.
     A story that fails is recorded in its `StoryOutcome.errors` and the others go on;

@@ -130,3 +130,12 @@ def test_an_engine_error_on_one_storys_panel_fails_that_story_alone(tmp_path):
     assert [s.ok for s in result.stories] == [True, False, True]
     assert result.stories[1].errors == [f"{paths[1]}: the engine cannot draw 'a dog'"]
     assert sorted(p.name for p in (tmp_path / "out").glob("*.pdf")) == ["t0.pdf", "t2.pdf"]
+
+
+def test_batch_writes_webtoon_strips(tmp_path, capsys):
+    """A `page.size: webtoon` story has no pages; batch writes it as the strip its refusal names."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "webtoon.yaml"
+    assert main(["batch", str(example), "--engine", "draft", "-o", str(tmp_path / "out"),
+                 "--format", "webtoon", "--no-cache"]) == 0, capsys.readouterr().err
+    strip = json.loads((tmp_path / "out" / "webtoon.webtoon" / "strip.json").read_text())
+    assert strip["width"] == 800 and strip["images"]
