@@ -92,8 +92,9 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
                 allow_paths: Sequence[str | Path] | None = None, progress=None, **options: Any) -> BatchResult:
     """Render each script of `scripts` to OUTDIR/NAME.pdf (`format` "cbz": .cbz; "webtoon": a
     strip folder NAME.webtoon/; "pages": a folder NAME/ of PNG pages). `options` are those of
-    `storyboard.render` (engine, seed, cache, watermark...). One executor serves the whole batch (see `render`'s `executor`),
-    drawing the uncached panels of all stories that share an engine setup in one round.
+    `storyboard.render` (engine, seed, cache, watermark...). One executor serves the whole
+    batch (see `render`'s `executor`), drawing the uncached panels of all stories that share
+    an engine setup in one round.
     A story that fails is recorded in its `StoryOutcome.errors` and the others go on;
     options wrong for every story (an unknown executor, format or option value) raise
     StoryboardError before any is rendered. `progress(story_index, done, total, request,
