@@ -147,16 +147,16 @@ def _entry(page, index: int, digits: int, provenance: dict | None, boxes) -> _En
         if suffix is None:
             raise ExportError(f"{source}: a CBZ page must be PNG, JPEG or WebP, not {fmt}")
         return _Entry(f"page-{index + 1:0{digits}d}{suffix}", data, width, height)
-    buffer = io.BytesIO()
-    options = {}
+    from storyboard.export.png import png_bytes
+
+    pnginfo = None
     if provenance is not None:
         from storyboard.provenance import png_info
 
-        options["pnginfo"] = png_info(provenance, panels=list(boxes) if boxes is not None else None)
-    if "dpi" in page.info:  # pHYs: print software reads a page without it as 72 dpi
-        options["dpi"] = page.info["dpi"]
-    page.save(buffer, "PNG", **options)
-    return _Entry(f"page-{index + 1:0{digits}d}.png", buffer.getvalue(), page.width, page.height)
+        pnginfo = png_info(provenance, panels=list(boxes) if boxes is not None else None)
+    # pHYs: print software reads a page without it as 72 dpi
+    data = png_bytes(page, dpi=page.info.get("dpi"), pnginfo=pnginfo)
+    return _Entry(f"page-{index + 1:0{digits}d}.png", data, page.width, page.height)
 
 
 def _zipinfo(name: str) -> zipfile.ZipInfo:

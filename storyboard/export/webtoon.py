@@ -88,7 +88,8 @@ def write_webtoon(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
                   font: Any, metadata: dict | None = None) -> list[Path]:
     """Write the strip into `folder`; returns the numbered images in order."""
     from storyboard.export import compose
-    from storyboard.export.images import PNG_COMPRESS_LEVEL, render_page
+    from storyboard.export.images import render_page
+    from storyboard.export.png import save_png
 
     folder = Path(folder)
     strip = strip_book(story, book)
@@ -104,19 +105,19 @@ def write_webtoon(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
     panels = sorted((span(slot.art) for slot in strip.pages[0].slots))
     gaps = [(a[1], b[0]) for a, b in zip(panels, panels[1:])]
     positions = [0, *cuts(image.height, story.webtoon.max_height, gaps, keep), image.height]
-    options = {}
+    pnginfo = None
     if metadata is not None:
         from storyboard.provenance import png_info
 
-        options["pnginfo"] = png_info(metadata)
+        pnginfo = png_info(metadata)
     names = []
     with _swapped_in(folder) as work:
         digits = max(3, len(str(len(positions) - 1)))
         for index, (a, b) in enumerate(zip(positions, positions[1:]), start=1):
             name = f"{index:0{digits}d}.png"
-            image.crop((0, a, image.width, b)).save(work / name, "PNG", compress_level=PNG_COMPRESS_LEVEL, **options)
+            save_png(image.crop((0, a, image.width, b)), work / name, pnginfo=pnginfo)
             names.append(name)
-        image.save(work / "full.png", "PNG", compress_level=PNG_COMPRESS_LEVEL, **options)
+        save_png(image, work / "full.png", pnginfo=pnginfo)
         record = {"width": image.width, "height": image.height, "dpi": strip.spec.dpi,
                   "max_height": story.webtoon.max_height,
                   "cuts": positions[1:-1], "images": [{"file": n, "top": a, "height": b - a}

@@ -1,0 +1,107 @@
+"""PNG files of page images, encoded fast and losslessly.
+
+Pillow's PNG encoder tries all five row filters on every row and deflates with the zlib it
+was built against: about 0.18 s CPU for an A4 page at 300 dpi, more than drawing the page.
+Here every row gets the Up filter (the row minus the row above: blank paper, frames and flat
+fills become runs of zeros, and on photographs it comes within a few percent of adaptive
+filtering) and is deflated by zlib-ng (the `zlib-ng` package; the standard library's zlib
+where it is missing): about 0.04 s for a page, and a smaller file. The pixels are those of
+the image; the same image gives the same bytes (for a given zlib build).
+
+Images this writer does not take (other modes, an ICC profile or transparency key to keep,
+chunks other than text) are saved by Pillow as before.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from PIL import Image, PngImagePlugin
+
+try:  # zlib-ng's deflate is several times faster than zlib's at the same ratio
+    from zlib_ng import zlib_ng as _deflate
+
+    _LEVEL = 3
+except ImportError:  # pragma: no cover - zlib-ng is a dependency; the fallback is only slower
+    _deflate = zlib
+    _LEVEL = 1
+
+_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_COLOR_TYPES = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}  # 8 bits per channel
+_TEXT = (b"tEXt", b"zTXt", b"iTXt")
+_ROWS = 256  # rows filtered at a time: a strip's buffer stays small beside the page
+_IDAT_BYTES = 1 << 20
+
+
+def save_png(image: "Image.Image", path: str | Path, *, dpi: tuple[float, float] | None = None,
+             pnginfo: "PngImagePlugin.PngInfo | None" = None) -> None:
+    """Write `image` to `path` as a PNG: `dpi` (pixels per inch, x and y) as its pHYs chunk,
+    `pnginfo`'s text chunks before the pixels, as Pillow's `save` writes them. Raises OSError
+    from the file system."""
+    with open(path, "wb") as fh:
+        write_png(image, fh, dpi=dpi, pnginfo=pnginfo)
+
+
+def png_bytes(image: "Image.Image", *, dpi: tuple[float, float] | None = None,
+              pnginfo: "PngImagePlugin.PngInfo | None" = None) -> bytes:
+    """`image` encoded as by `save_png`, as bytes."""
+    import io
+
+    buffer = io.BytesIO()
+    write_png(image, buffer, dpi=dpi, pnginfo=pnginfo)
+    return buffer.getvalue()
+
+
+def write_png(image: "Image.Image", fh: BinaryIO, *, dpi: tuple[float, float] | None = None,
+              pnginfo: "PngImagePlugin.PngInfo | None" = None) -> None:
+    """Write `image` as a PNG to the binary file `fh` (see `save_png`)."""
+    chunks = list(pnginfo.chunks) if pnginfo is not None else []
+    if (image.mode not in _COLOR_TYPES or image.info.get("icc_profile") or "transparency" in image.info
+            or any(chunk[0] not in _TEXT for chunk in chunks)):
+        options = {"dpi": dpi} if dpi is not None else {}
+        image.save(fh, "PNG", pnginfo=pnginfo, **options)
+        return
+    import numpy as np
+
+    width, height = image.size
+    fh.write(_SIGNATURE)
+    _chunk(fh, b"IHDR", struct.pack(">IIBBBBB", width, height, 8, _COLOR_TYPES[image.mode], 0, 0, 0))
+    for cid, data, *_ in chunks:
+        _chunk(fh, cid, data)
+    if dpi is not None:  # pixels per metre, rounded as Pillow rounds them
+        _chunk(fh, b"pHYs", struct.pack(">IIB", int(dpi[0] / 0.0254 + 0.5), int(dpi[1] / 0.0254 + 0.5), 1))
+    pixels = np.asarray(image).reshape(height, -1)
+    stride = pixels.shape[1]
+    deflate = _deflate.compressobj(_LEVEL)
+    strip = np.empty((min(_ROWS, height), stride + 1), np.uint8)
+    strip[:, 0] = 2  # Up
+    pending: list[bytes] = []
+    size = 0
+    for top in range(0, height, _ROWS):
+        rows = min(_ROWS, height - top)
+        out = strip[:rows, 1:]
+        if top == 0:  # the row above the first counts as zeros
+            out[0] = pixels[0]
+            np.subtract(pixels[1:rows], pixels[:rows - 1], out=out[1:])
+        else:
+            np.subtract(pixels[top:top + rows], pixels[top - 1:top + rows - 1], out=out)
+        data = deflate.compress(strip[:rows])
+        if data:
+            pending.append(data)
+            size += len(data)
+        if size >= _IDAT_BYTES:
+            _chunk(fh, b"IDAT", b"".join(pending))
+            pending, size = [], 0
+    pending.append(deflate.flush())
+    _chunk(fh, b"IDAT", b"".join(pending))
+    _chunk(fh, b"IEND", b"")
+
+
+def _chunk(fh: BinaryIO, cid: bytes, data: bytes) -> None:
+    fh.write(struct.pack(">I", len(data)) + cid)
+    fh.write(data)
+    fh.write(struct.pack(">I", zlib.crc32(data, zlib.crc32(cid))))

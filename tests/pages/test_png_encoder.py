@@ -1,0 +1,70 @@
+"""storyboard.export.png writes page PNGs itself (Up filter, zlib-ng): the pixels, the pHYs
+resolution and the text chunks must read back as Pillow's own writer stores them."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, PngImagePlugin
+
+from storyboard.export.png import png_bytes
+
+
+def _image(mode: str) -> Image.Image:
+    # 300 rows: more than one filtered strip; noise and flat areas both
+    rng = np.random.default_rng(7)
+    rgba = np.full((300, 37, 4), 255, np.uint8)
+    rgba[100:220, 5:30] = rng.integers(0, 256, (120, 25, 4), dtype=np.uint8)
+    return Image.fromarray(rgba, "RGBA").convert(mode)
+
+
+def _info() -> PngImagePlugin.PngInfo:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", "storyboard test")
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>é</x:xmpmeta>", zip=True)
+    info.add_text("Comment", "squeezed", zip=True)
+    return info
+
+
+def _pillow(image: Image.Image, **options) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", **options)
+    return Image.open(io.BytesIO(buffer.getvalue()))
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA"])
+def test_reads_back_as_pillows_own_png(mode):
+    image = _image(mode)
+    data = png_bytes(image, dpi=(300, 300), pnginfo=_info())
+    ours, theirs = Image.open(io.BytesIO(data)), _pillow(image, dpi=(300, 300), pnginfo=_info())
+    assert ours.mode == mode and ours.size == image.size
+    assert np.array_equal(np.asarray(ours), np.asarray(image))
+    assert ours.info == theirs.info  # the dpi (pHYs) and every text chunk
+    assert png_bytes(image, dpi=(300, 300), pnginfo=_info()) == data  # same image, same bytes
+
+
+def test_without_dpi_or_text():
+    image = _image("RGB")
+    back = Image.open(io.BytesIO(png_bytes(image)))
+    assert "dpi" not in back.info and np.array_equal(np.asarray(back), np.asarray(image))
+
+
+@pytest.mark.parametrize("mode", ["P", "1", "I;16"])
+def test_other_modes_go_to_pillow(mode):
+    image = _image("RGB").convert(mode) if mode != "I;16" else Image.new("I;16", (5, 4), 300)
+    back = Image.open(io.BytesIO(png_bytes(image, dpi=(150, 150), pnginfo=_info())))
+    assert back.mode == image.mode and back.info["Software"] == "storyboard test"
+    assert back.info["dpi"] == pytest.approx((150, 150), abs=0.05)
+    assert np.array_equal(np.asarray(back), np.asarray(image))
+
+
+def test_icc_profile_kept_through_pillow():
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    image = _image("RGB")
+    image.info["icc_profile"] = icc
+    back = Image.open(io.BytesIO(png_bytes(image)))
+    assert back.info["icc_profile"] == icc
