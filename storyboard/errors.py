@@ -91,10 +91,43 @@ class MissingExtraError(StoryboardError):
     def __init__(self, extra: str, module: str):
         self.extra = extra
         self.module = module
-        super().__init__(
-            f"this needs the '{extra}' extra ({module} is not installed): "
-            f"pip install '{DISTRIBUTION}[{extra}]'"
-        )
+        super().__init__(f"this needs the '{extra}' extra ({module} is not installed): {install_command(extra)}")
+
+
+def install_command(extra: str) -> str:
+    """The pip line that adds `extra`: `pip install -e '.[extra]'` when storyboard runs from a
+    source checkout (an editable install; the checkout's path instead of `.` when the current
+    folder is elsewhere), else `pip install 'storyboard-comics[extra]'`."""
+    import shlex
+
+    checkout = _source_checkout()
+    if checkout is None:
+        return f"pip install {shlex.quote(f'{DISTRIBUTION}[{extra}]')}"
+    try:
+        here = checkout.samefile(".")
+    except OSError:
+        here = False
+    target = "." if here else str(checkout)
+    return f"pip install -e {shlex.quote(f'{target}[{extra}]')}"
+
+
+def _source_checkout():
+    """The folder of the source checkout storyboard is installed from in editable mode (pip's
+    direct_url.json, PEP 610), or None for an ordinary install."""
+    import json
+    from importlib import metadata
+    from pathlib import Path
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    try:
+        info = json.loads(metadata.distribution(DISTRIBUTION).read_text("direct_url.json") or "{}")
+    except (metadata.PackageNotFoundError, ValueError, OSError):
+        return None
+    url = info.get("url", "") if isinstance(info, dict) else ""
+    if not (isinstance(info.get("dir_info"), dict) and info["dir_info"].get("editable")) or not url.startswith("file:"):
+        return None
+    return Path(url2pathname(urlsplit(url).path))
 
 
 def require(module: str, extra: str):

@@ -35,6 +35,20 @@ class _Parser(argparse.ArgumentParser):
 
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
+    def _check_value(self, action, value):
+        # A mistyped command or choice (`storyboard rendr`) gets the closest name, as a
+        # mistyped key of a script does.
+        if action.choices is not None and value not in action.choices and isinstance(value, str):
+            import difflib
+
+            names = [str(choice) for choice in action.choices]
+            close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            from storyboard.errors import quote
+
+            raise argparse.ArgumentError(action, f"invalid choice: {quote(value)} ({hint}choose from {', '.join(names)})")
+        super()._check_value(action, value)
+
     def _get_value(self, action, arg_string):
         # An empty value is a shell variable that was not set (`--cache "$CACHE"`): as a
         # path it would silently mean the current folder. Free text may be empty; render's

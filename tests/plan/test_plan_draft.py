@@ -91,6 +91,7 @@ def test_registry_builds_engines_by_name(monkeypatch):
     with pytest.raises(StoryboardError, match="engine 'draft' has no option 'steps'"):
         create_engine("draft", steps=4)
     monkeypatch.setitem(sys.modules, "torch", None)  # as if the extra were not installed
+    monkeypatch.setattr("storyboard.errors._source_checkout", lambda: None)  # as if installed from PyPI
     with pytest.raises(MissingExtraError, match=r"pip install 'storyboard-comics\[diffusion\]'"):
         create_engine("diffusion")
 

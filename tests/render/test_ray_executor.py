@@ -67,6 +67,7 @@ def test_bad_executor_flags_are_one_line(script, capsys):
 
 def test_missing_ray_names_the_extra(script, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if the extra were not installed
+    monkeypatch.setattr("storyboard.errors._source_checkout", lambda: None)  # as if installed from PyPI
     with pytest.raises(MissingExtraError, match=r"pip install 'storyboard-comics\[ray\]'"):
         open_executor("ray")
     assert main(["render", str(script), "--executor", "ray", "-o", str(script.parent / "o.pdf")]) == 2

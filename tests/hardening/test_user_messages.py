@@ -1,0 +1,73 @@
+"""Messages a new user met in trials (session 3): each mistake gets one line that says what
+happened and what to do, with the right exit status."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from storyboard import errors
+from storyboard.cli import main
+
+GOOD = "title: T\ngeneration: {engine: draft}\npage: {size: [80, 100], dpi: 40}\nscenes: [{panels: [{action: a}]}]\n"
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "good.yaml").write_text(GOOD)
+    return tmp_path
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return err.strip()
+
+
+@pytest.mark.parametrize("argv, hint", [
+    (["rendr", "x.yaml"], "(did you mean 'render'? choose from validate, "),
+    (["chek-lettering"], "(did you mean 'check-lettering'? choose from "),
+    (["render", "good.yaml", "--engine", "drft"], "(did you mean 'draft'? choose from draft, diffusion)"),
+    (["xyzzy"], "(choose from validate, "),  # nothing close: no guess
+])
+def test_a_mistyped_command_or_choice_names_the_closest(folder, capsys, argv, hint):
+    with pytest.raises(SystemExit) as exit:
+        main(argv)
+    assert exit.value.code == 2
+    assert hint in one_error_line(capsys)
+
+
+def test_the_missing_extra_line_fits_how_storyboard_was_installed(tmp_path, monkeypatch):
+    monkeypatch.setattr(errors, "_source_checkout", lambda: None)
+    assert str(errors.MissingExtraError("eval", "m")).endswith(": pip install 'storyboard-comics[eval]'")
+    checkout = tmp_path / "my checkout"
+    checkout.mkdir()
+    monkeypatch.setattr(errors, "_source_checkout", lambda: checkout)
+    monkeypatch.chdir(checkout)
+    assert str(errors.MissingExtraError("eval", "m")).endswith(": pip install -e '.[eval]'")
+    monkeypatch.chdir(tmp_path)  # elsewhere: the checkout's own path, quoted for the shell
+    assert str(errors.MissingExtraError("ray", "m")).endswith(f": pip install -e '{checkout}[ray]'")
+
+
+def test_an_editable_install_is_told_from_pips_record(tmp_path, monkeypatch):
+    from importlib import metadata
+
+    class Dist:
+        def __init__(self, record):
+            self.record = record
+
+        def read_text(self, name):
+            return self.record if name == "direct_url.json" else None
+
+    for record, expected in [
+        (json.dumps({"url": tmp_path.as_uri(), "dir_info": {"editable": True}}), tmp_path),
+        (json.dumps({"url": tmp_path.as_uri(), "dir_info": {}}), None),  # `pip install .`: not editable
+        (json.dumps({"url": "https://example.org/x.whl", "archive_info": {}}), None),
+        (None, None),  # from an index: no record
+    ]:
+        monkeypatch.setattr(metadata, "distribution", lambda name, d=Dist(record): d)
+        assert errors._source_checkout() == expected
