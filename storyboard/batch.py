@@ -29,12 +29,14 @@ WINDOW = 32
 @dataclass
 class StoryOutcome:
     """One story of a batch: its `result`, or the `errors` (one line each; every located
-    problem of an invalid script) that stopped it."""
+    problem of an invalid script) that stopped it and the exit `status` that `storyboard
+    render` would give it alone (2: bad input)."""
 
     script: Path
     output: Path
     result: Any = None  # storyboard.render.RenderResult
     errors: list[str] = field(default_factory=list)
+    status: int = 0
 
     @property
     def ok(self) -> bool:
@@ -57,6 +59,13 @@ class BatchResult:
     @property
     def failed(self) -> list[StoryOutcome]:
         return [s for s in self.stories if not s.ok]
+
+    @property
+    def status(self) -> int:
+        """The batch's exit status: 0 when every story was rendered, 2 when every failure was
+        bad input (the status render gives each), else 1."""
+        statuses = {s.status for s in self.failed}
+        return 0 if not statuses else 2 if statuses == {2} else 1
 
     def summary(self) -> dict[str, Any]:
         return {"stories": [s.summary() for s in self.stories], "failed": len(self.failed),
@@ -81,10 +90,21 @@ def batch_outputs(scripts: Sequence[str | Path], out_dir: str | Path, fmt: str =
     for script in map(Path, scripts):
         name = script.stem
         if name in seen:
+            if _same_file(seen[name], script):
+                raise StoryboardError(f"{script} is given twice (as {seen[name]} and {script}): give each story once"
+                                      if str(seen[name]) != str(script) else f"{script} is given twice: give each story once")
             raise StoryboardError(f"{seen[name]} and {script} would both write {name}: rename one")
         seen[name] = script
         outputs.append(out_dir / (f"{name}/" if fmt == "pages" else f"{name}.{fmt}"))
     return outputs
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two names given on the command line are one file (`a.yaml` and `./a.yaml`, a link)."""
+    try:
+        return a.samefile(b)
+    except OSError:  # one is missing: the story's own error says so; compare the names
+        return a.resolve() == b.resolve()
 
 
 def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: str = "pdf",
@@ -206,6 +226,7 @@ def _draw_round(runner, engine, jobs: dict, members: list[int], outcomes: list[S
                 _draw_round(runner, engine, jobs, [index], outcomes, drop)
             return
         outcomes[members[0]].errors = [f"{outcomes[members[0]].script}: {err}"]
+        outcomes[members[0]].status = err.exit_code
         drop(members[0])
 
 
@@ -219,8 +240,10 @@ def _recorded(outcome: StoryOutcome, drop=None, index: int | None = None):
         yield
     except ScriptError as err:
         outcome.errors = [str(p) for p in err.problems]
+        outcome.status = err.exit_code
     except StoryboardError as err:
         outcome.errors = [f"{outcome.script}: {err}"]
+        outcome.status = err.exit_code
     else:
         return
     if drop is not None:

@@ -44,7 +44,7 @@ def run(args) -> int:
         print(json.dumps(result.summary()))
     else:
         print(table(result))
-    return 1 if result.failed else 0
+    return result.status
 
 
 def _overall(progress):

@@ -71,3 +71,32 @@ def test_an_editable_install_is_told_from_pips_record(tmp_path, monkeypatch):
     ]:
         monkeypatch.setattr(metadata, "distribution", lambda name, d=Dist(record): d)
         assert errors._source_checkout() == expected
+
+
+def test_batch_of_one_file_given_twice_says_so(folder, capsys):
+    assert main(["batch", "good.yaml", "./good.yaml", "-o", "out"]) == 2
+    assert one_error_line(capsys) == "error: good.yaml is given twice: give each story once"
+    (folder / "sub").mkdir()
+    (folder / "sub" / "good.yaml").write_text(GOOD)  # two files, one name: still "rename one"
+    assert main(["batch", "good.yaml", "sub/good.yaml", "-o", "out"]) == 2
+    assert one_error_line(capsys) == "error: good.yaml and sub/good.yaml would both write good: rename one"
+    assert not (folder / "out").exists()
+
+
+def test_batch_whose_failures_are_all_bad_input_exits_2(folder, capsys):
+    (folder / "bad.yaml").write_text(GOOD.replace("dpi: 40", "dpi: -3"))
+    assert main(["batch", "bad.yaml", "missing.yaml", "-o", "out", "--json"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert report["failed"] == 2
+    assert main(["batch", "good.yaml", "-o", "out"]) == 0
+
+
+def test_batch_status_is_2_only_when_every_failure_is_bad_input():
+    from storyboard.batch import BatchResult, StoryOutcome
+
+    def outcome(status):
+        return StoryOutcome(Path("s.yaml"), Path("s.pdf"), result=None if status else object(), status=status)
+
+    assert BatchResult([outcome(0), outcome(0)], 1.0).status == 0
+    assert BatchResult([outcome(0), outcome(2), outcome(2)], 1.0).status == 2
+    assert BatchResult([outcome(2), outcome(1)], 1.0).status == 1

@@ -35,7 +35,7 @@ def scripts(tmp_path) -> list[Path]:
 @pytest.mark.slow
 def test_batch_renders_the_valid_stories_and_reports_the_invalid_one(scripts, tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["batch", *map(str, scripts), "-o", str(out), "--no-cache", "--json"]) == 1
+    assert main(["batch", *map(str, scripts), "-o", str(out), "--no-cache", "--json"]) == 2  # the one failure is bad input
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert [s["ok"] for s in report["stories"]] == [True, True, False, True, True]
@@ -57,8 +57,12 @@ def test_batch_table_and_api(scripts, tmp_path, capsys):
     assert (tmp_path / "pages" / "s0").is_dir() and (tmp_path / "pages" / "s1").is_dir()
     result = storyboard.render_many([scripts[2]], out_dir=tmp_path / "cbz", format="cbz", cache=False)
     assert [s.ok for s in result.stories] == [False]
-    with pytest.raises(StoryboardError, match="both write s0"):
+    with pytest.raises(StoryboardError, match="s0.yaml is given twice"):
         storyboard.render_many([scripts[0], scripts[0]], out_dir=tmp_path / "x")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "s0.yaml").write_text(scripts[0].read_text())
+    with pytest.raises(StoryboardError, match="both write s0"):
+        storyboard.render_many([scripts[0], tmp_path / "other" / "s0.yaml"], out_dir=tmp_path / "x")
 
 
 class CountingEngine:
