@@ -406,7 +406,7 @@ def locate(root: Node | None, loc: tuple, *, at_key: bool = False) -> tuple[Node
             pairs = _pairs(node)
             for key_node, value_node in pairs:
                 if _is_key(key_node, step):
-                    nxt = key_node if (last and at_key) else value_node
+                    nxt = key_node if (last and at_key) or _empty(value_node) else value_node
                     break
             if nxt is None and len(pairs) == 1:  # a shorthand entry
                 key_node, value_node = pairs[0]
@@ -417,12 +417,18 @@ def locate(root: Node | None, loc: tuple, *, at_key: bool = False) -> tuple[Node
                 elif isinstance(value_node, MappingNode):
                     for k, v in _pairs(value_node):
                         if _is_key(k, step):
-                            nxt = k if (last and at_key) else v
+                            nxt = k if (last and at_key) or _empty(v) else v
                             break
         if nxt is None:
             break
         node, matched = nxt, matched + 1
     return node, matched
+
+
+def _empty(node: Node) -> bool:
+    """`key:` with nothing after it: its null has no text of its own, and ruamel marks it where
+    the next token starts (often the next line), so a problem with it is located at its key."""
+    return isinstance(node, ScalarNode) and not node.value and node.style is None
 
 
 COMMA_HINT = "a ',' inside {...} ends the value: put text containing ',' in quotes"

@@ -706,13 +706,17 @@ def _from_pydantic(filename: str, root, error: dict) -> Problem:
     elif kind == "literal_error":
         options = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))
         given = error.get("input")
-        message = f"{quote(given)} is not one of: {', '.join(options)}{_did_you_mean(given, options)}"
+        message = (f"use one of {', '.join(options)}" if given is None else
+                   f"{quote(given)} is not one of: {', '.join(options)}{_did_you_mean(given, options)}")
     elif kind == "too_short":
         message = "must not be empty" if error.get("ctx", {}).get("min_length") == 1 else message
     elif kind in ("value_error", "assertion_error"):
         message = message.split(", ", 1)[1] if ", " in message and message.startswith(("Value error", "Assertion")) else message
     else:
         message = message[:1].lower() + message[1:]
+    if error.get("input", ...) is None and (kind in ("model_type", "literal_error") or kind.endswith("_type")):
+        # `key:` or `key: null`: say so, where pydantic says only what it wanted
+        message = "the value is empty (null); " + message.replace("input should be", "it should be", 1)
     return _problem(filename, root, loc, message, at_key=error["loc"][-1:] == ("[key]",))
 
 

@@ -100,3 +100,18 @@ def test_batch_status_is_2_only_when_every_failure_is_bad_input():
     assert BatchResult([outcome(0), outcome(0)], 1.0).status == 0
     assert BatchResult([outcome(0), outcome(2), outcome(2)], 1.0).status == 2
     assert BatchResult([outcome(2), outcome(1)], 1.0).status == 1
+
+
+def test_a_key_given_no_value_says_so_in_words(folder, capsys):
+    (folder / "n.yaml").write_text(
+        "title: T\npage: {reading: null, dpi: ~}\nscenes:\n  - panels:\n      - action: a\n        size:\n"
+        "        cast: null\n      - {action: b, size: big}\n")
+    assert main(["validate", "n.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "n.yaml:2:17: page.reading: the value is empty (null); use one of ltr, rtl",
+        "n.yaml:2:28: page.dpi: the value is empty (null); it should be a valid integer",
+        "n.yaml:6:9: scenes[0].panels[0].size: the value is empty (null); use one of small, normal, wide, tall, splash",
+        "n.yaml:7:15: scenes[0].panels[0].cast: the value is empty (null); it should be a valid list",
+        "n.yaml:8:27: scenes[0].panels[1].size: 'big' is not one of: small, normal, wide, tall, splash",
+    ]
