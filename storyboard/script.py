@@ -151,6 +151,24 @@ def _one_or_list(what: str, *, optional: bool = False):
     return BeforeValidator(check)
 
 
+def _author_names(value):
+    """`author`: one name or a list of names, each text with a letter or a digit. A number is
+    kept as written (`007`), as in every text field; `true` is refused (YAML 1.2 reads it as
+    yes/no, and how it was written is lost), and so is punctuation or spaces alone (`","`: an
+    empty name in ComicInfo's Writer). `""` is no author."""
+    for name in value if isinstance(value, list) else [value]:
+        if isinstance(name, bool):
+            raise ValueError(f"{str(name).lower()} is not a name (YAML reads it as yes/no): put it in quotes if it is the name")
+    value = _any_names(value)
+    for name in [value] if isinstance(value, str) else value:
+        if name and not any(c.isalnum() for c in name):
+            raise ValueError(f"{quote(name)} is not a name: a name needs a letter or a digit")
+    return value
+
+
+_any_names = _one_or_list("author is a name or a list of names").func
+
+
 def _font_exists(value, info: ValidationInfo):
     """`style.font`: one font file or a list (a fallback chain, first font first); a
     collection's face is named `file.ttc#N`."""
@@ -476,7 +494,7 @@ class Story(_Model):
     storyboard: int = 1
     title: NonEmpty
     # One name, or a list of names: a name is never split ("Smith, John" is one author).
-    author: Annotated[str | list[str], _one_or_list("author is a name or a list of names")] = ""
+    author: Annotated[str | list[str], BeforeValidator(_author_names)] = ""
     language: Annotated[str, AfterValidator(_language)] = ""  # BCP 47; "" is unspecified
     page: PageSettings = PageSettings()
     style: Style = Style()

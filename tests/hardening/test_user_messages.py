@@ -115,3 +115,18 @@ def test_a_key_given_no_value_says_so_in_words(folder, capsys):
         "n.yaml:7:15: scenes[0].panels[0].cast: the value is empty (null); it should be a valid list",
         "n.yaml:8:27: scenes[0].panels[1].size: 'big' is not one of: small, normal, wide, tall, splash",
     ]
+
+
+@pytest.mark.parametrize("author, message", [
+    ("[true, 3.10]", "true is not a name (YAML reads it as yes/no): put it in quotes if it is the name"),
+    ('","', "',' is not a name: a name needs a letter or a digit"),
+    ('[Ana, " - "]', "' - ' is not a name: a name needs a letter or a digit"),
+    ('"  "', "'  ' is not a name: a name needs a letter or a digit"),
+])
+def test_an_author_that_is_no_name_is_refused_located(folder, capsys, author, message):
+    (folder / "a.yaml").write_text(GOOD.replace("title: T\n", f"title: T\nauthor: {author}\n"))
+    assert main(["validate", "a.yaml"]) == 2
+    assert one_error_line(capsys) == f"a.yaml:2:9: author: {message}"
+    assert main(["render", "a.yaml", "-o", "a.cbz"]) == 2  # render refuses it the same way
+    assert one_error_line(capsys) == f"a.yaml:2:9: author: {message}"
+    assert not (folder / "a.cbz").exists()
