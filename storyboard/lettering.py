@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import math
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence, Union
@@ -213,6 +214,14 @@ def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h:
     """The best-looking wrap of `text` at `size` whose body fits max_w x max_h, or None.
     `vertical`: columns top to bottom, right to left, in a tall oval. `ratios`: the balloon
     shapes tried (oval width / height)."""
+    return _fit_text(font, text, kind, size, max_w, max_h, vertical, tuple(ratios))
+
+
+@lru_cache(maxsize=4096)
+def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,
+              vertical: bool, ratios: tuple[float, ...]) -> Fit | None:
+    # Memoised (a `Fit` is immutable): a panel fits the same words again for each split,
+    # stage and type size it tries, and a book repeats its panel sizes and short lines.
     bold = kind in ("shout", "sfx")
     pad = 0.45 * size
     pieces = breaking.units(text)

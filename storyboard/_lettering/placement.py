@@ -195,8 +195,7 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
         pairs += [(u, v) for u in su for v in sv] + [(su[0], v) for v in vs] if su else []
     # Speed: rank the grid by the score terms that need no geometry, then check the rules in
     # that order and stop once enough places pass (the search only ever tries the best few).
-    order = sorted((_rough(piece, u, v, bw, bh, first_u, W, H, start_left, prev, not placed), u, v)
-                   for u, v in pairs)
+    order = sorted(_roughs(piece, pairs, bw, bh, first_u, W, H, start_left, prev, not placed))
     out: list[tuple[float, Placed]] = []
     for rough, u, v in order:
         if strict and len(out) >= ENOUGH:
@@ -227,7 +226,7 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
                 continue
             penalty += 10.0
         score = penalty + rough
-        if tail and not piece.boxed:  # the tail's length, for the estimate in `_rough`
+        if tail and not piece.boxed:  # the tail's length, for the estimate in `_roughs`
             score += TAIL_WEIGHT * (math.dist(tail[0], tail[-1]) - _reach(piece, u, v, bw, bh)) / (W + H)
         if piece.later:  # keep clear of where later speakers' balloons want to go
             score += 1.2 * sum(overlaps(box, spot) or (bool(tail) and polyline_hits(tail, spot))
@@ -267,29 +266,60 @@ def _spots(later: list) -> list[Box]:
     return [(x - w / 2, top - h - 1.5 * size, x + w / 2, top) for x, top, w, h, size in later]
 
 
-def _rough(piece: Piece, u: float, v: float, bw: float, bh: float, first_u: float, W: float, H: float,
-           start_left: bool, prev: "Placed | None", first: bool) -> float:
-    """The score terms of a place that need no geometry: high, over the speaker (never under
-    the head), toward where reading starts, near the balloon it continues."""
-    score = 2.0 * v / H
-    cx = u + bw / 2
+def _roughs(piece: Piece, pairs: list[tuple[float, float]], bw: float, bh: float, first_u: float, W: float,
+            H: float, start_left: bool, prev: "Placed | None", first: bool) -> list[tuple[float, float, float]]:
+    """(rough score, u, v) of every place (u, v) in `pairs`: the score terms of a place that
+    need no geometry: high, over the speaker (never under the head), toward where reading
+    starts, near the balloon it continues. This runs for every grid place of every piece
+    tried, so the terms of u alone and of v alone are worked out once each (summed in one
+    fixed order: the same places give the same floats)."""
     if piece.boxed:
-        return score + (0.0 if u == first_u else 1.5)
-    if piece.target is not None:
-        score += 1.0 * abs(cx - piece.target[0]) / W
-        # Short tails: ranked by their estimated length, so places near the speaker are tried.
-        score += TAIL_WEIGHT * _reach(piece, u, v, bw, bh) / (W + H)
-        if _under(piece, v, bh):
-            score += BELOW_HEAD
-    if piece.off_side:
-        score += 1.5 * (u if piece.off_side == "left" else W - u - bw) / W
-    if piece.joined and prev is not None:
-        score += 0.5 * math.dist(prev.centre, (cx, v + bh / 2)) / (W + H)
-    if prev is not None and v < prev.box[1] - 0.5:  # starts higher than the one read before it
-        score += 0.5 + 2.0 * (prev.box[1] - v) / H
-    if first:  # the first balloon leans toward where reading starts
-        score += 0.5 * ((u if start_left else W - u - bw) / W)
-    return score
+        return [(2.0 * v / H + (0.0 if u == first_u else 1.5), u, v) for u, v in pairs]
+    target, off_side, WH = piece.target, piece.off_side, W + H
+    if target is not None:
+        tx, ty = target
+        under = piece.head is not None  # `_under`: centred lower than half a head below the mouth
+        if under:
+            low = ty + 0.5 * (piece.head[3] - piece.head[1])
+    joined = piece.joined and prev is not None
+    if joined:
+        centre = prev.centre
+    higher = prev.box[1] - 0.5 if prev is not None else None
+    by_u: dict[float, tuple] = {}
+    for u in {u for u, _ in pairs}:
+        cx = u + bw / 2
+        by_u[u] = (cx,
+                   1.0 * abs(cx - tx) / W if target is not None else 0.0,
+                   max(u - tx, 0.0, tx - u - bw) if target is not None and not off_side else 0.0,
+                   1.5 * (u if off_side == "left" else W - u - bw) / W if off_side else 0.0,
+                   0.5 * ((u if start_left else W - u - bw) / W) if first else 0.0)
+    by_v: dict[float, tuple] = {}
+    for v in {v for _, v in pairs}:
+        by_v[v] = (2.0 * v / H,
+                   max(v - ty, 0.0, ty - v - bh) if target is not None and not off_side else 0.0,
+                   target is not None and under and v + bh / 2 > low,
+                   0.5 + 2.0 * (prev.box[1] - v) / H if higher is not None and v < higher else None)
+    out = []
+    for u, v in pairs:
+        cx, toward, dx, side, lean = by_u[u]
+        score, dy, below, climb = by_v[v]
+        if target is not None:
+            score += toward
+            # Short tails: ranked by their estimated length (`_reach`), so places near the
+            # speaker are tried first.
+            score += TAIL_WEIGHT * math.hypot(dx, dy) / WH
+            if below:
+                score += BELOW_HEAD
+        if off_side:
+            score += side
+        if joined:
+            score += 0.5 * math.dist(centre, (cx, v + bh / 2)) / WH
+        if climb is not None:  # starts higher than the one read before it
+            score += climb
+        if first:  # the first balloon leans toward where reading starts
+            score += lean
+        out.append((score, u, v))
+    return out
 
 
 def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cover: list[float],
