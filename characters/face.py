@@ -19,6 +19,12 @@ CROP_SIZE = 224  # aligned face crop side, as the FaceID-Plus reference code use
 PACK_URL = "https://github.com/deepinsight/insightface/releases/download/model-zoo/{name}.zip"
 
 
+def names_folder(models: str) -> bool:
+    """Whether a face model reference names a folder of ONNX files (`./packs/x`, `~/x`, `/x`,
+    `.x`) rather than a pack under ~/.insightface/models (`buffalo_l`)."""
+    return models.startswith((".", "~")) or "/" in models or "\\" in models or Path(models).is_absolute()
+
+
 class FaceIdentity:
     """The largest face of each reference, ArcFace-embedded, averaged and re-normalised."""
 
@@ -46,7 +52,7 @@ class FaceIdentity:
         direct = Path(self.models).expanduser()
         if direct.is_dir():
             folder = direct
-        elif "/" in self.models or "\\" in self.models:
+        elif names_folder(self.models):
             raise CharacterError(f"face model folder {self.models} does not exist")
         else:
             folder = self.root / "models" / self.models

@@ -186,15 +186,35 @@ class Judges:
                 self.missing[role] = f"turned off ({flag} none)"
         if self._clip == "default" and clip_encoder:
             self._clip = self._clip_judge(clip_encoder, required=True)
+        self._face_models()  # a mistyped folder is an error before anything is measured
+
+    def _face_models(self) -> str:
+        """The ArcFace judge's pack (see `characters.embedders.choose_face_models`). A pack name
+        that is not installed leaves the judge out (said in the report); a folder that is not
+        there is a typo: StoryboardError, whichever of flag, $STORYBOARD_FACE_MODELS or script named it."""
+        import os
+
+        from characters.embedders import choose_face_models
+        from characters.face import names_folder
+        from storyboard.errors import quote
+
+        models = choose_face_models(self.face_models, self.script_face_models)
+        if models != "none" and names_folder(models) and not Path(models).expanduser().is_dir():
+            source = ("--face-models" if self.face_models else "$STORYBOARD_FACE_MODELS"
+                      if os.environ.get("STORYBOARD_FACE_MODELS") else "the script's generation.face_models")
+            why = "is not a folder" if Path(models).expanduser().exists() else "no such folder"
+            raise StoryboardError(f"{source} {quote(models, 200)}: {why} (a folder of InsightFace ONNX models, "
+                                  "or the name of a pack in ~/.insightface/models)")
+        return models
 
     @property
     def arcface(self):
         if self._arcface == "default":
-            from characters.embedders import choose_face_models
             from storyboard.evaluation.judges import ArcFaceJudge
 
+            models = self._face_models()
             try:
-                self._arcface = ArcFaceJudge(choose_face_models(self.face_models, self.script_face_models))
+                self._arcface = ArcFaceJudge(models)
             except StoryboardError as err:
                 self._arcface = None
                 self.missing["face_second"] = str(err)

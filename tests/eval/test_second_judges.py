@@ -6,6 +6,7 @@ report), not accuracy; dlib's trained model covers real photographs (test_eval.p
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,7 @@ pytest.importorskip("dlib")
 pytest.importorskip("scipy")
 
 from characters.embedders import model_record  # noqa: E402
+from storyboard.errors import StoryboardError  # noqa: E402
 from storyboard.evaluation import Judges, is_biased, references_from_images, score_panel  # noqa: E402
 from tests.characters.tinymodels import drawing, face_image  # noqa: E402
 
@@ -58,14 +60,34 @@ def encoder(tmp_path_factory) -> Path:
 
 
 def test_without_its_pack_the_arcface_judge_is_not_available(tmp_path):
-    judges = Judges(face=None, clip=None, face_models=str(tmp_path / "no-pack"))
+    judges = Judges(face=None, clip=None, face_models="no-such-pack-installed")
     assert judges.arcface is None
-    assert judges.describe()["face_second"].startswith("not available: face model folder")
+    assert judges.describe()["face_second"].startswith("not available: face model pack 'no-such-pack-installed'")
     second = [j for j in judges.details({}) if j["role"] == "second" and j["kind"] == "face"][0]
-    assert second["available"] is False and "does not exist" in second["note"]
+    assert second["available"] is False and "is missing" in second["note"]
     # Not an error: the character is judged by what is here (no face judge: the perceptual one).
     refs = references_from_images([face_image([(1, 64, 64, 64)])], "auto", judges)
     assert refs.kind == "drawn" and refs.arcface == []
+
+
+def test_a_face_model_folder_that_is_not_there_is_an_error(tmp_path, monkeypatch):
+    """A pack name not installed is "not available"; a folder (a path) that is not there is a
+    typo, whichever of flag, environment or script named it."""
+    monkeypatch.delenv("STORYBOARD_FACE_MODELS", raising=False)
+    for missing in (str(tmp_path / "no-pack"), "./no-pack", ".no-pack", "~/no-pack-here"):
+        with pytest.raises(StoryboardError, match=f"^--face-models '{re.escape(missing)}': no such folder"):
+            Judges(face=None, clip=None, face_models=missing)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoryboardError, match="': is not a folder"):
+        Judges(face=None, clip=None, face_models=str(tmp_path / "file"))
+    monkeypatch.setenv("STORYBOARD_FACE_MODELS", "./no-pack")
+    with pytest.raises(StoryboardError, match=r"^\$STORYBOARD_FACE_MODELS './no-pack': no such folder"):
+        Judges(face=None, clip=None)
+    monkeypatch.delenv("STORYBOARD_FACE_MODELS")
+    judges = Judges(face=None, clip=None)
+    judges.script_face_models = "./no-pack"  # as the story's reader sets it
+    with pytest.raises(StoryboardError, match="^the script's generation.face_models './no-pack': no such folder"):
+        judges.describe()
 
 
 def test_a_broken_pack_is_not_available_rather_than_an_error(tmp_path):

@@ -130,3 +130,10 @@ def test_an_author_that_is_no_name_is_refused_located(folder, capsys, author, me
     assert main(["render", "a.yaml", "-o", "a.cbz"]) == 2  # render refuses it the same way
     assert one_error_line(capsys) == f"a.yaml:2:9: author: {message}"
     assert not (folder / "a.cbz").exists()
+
+
+def test_eval_with_a_face_model_folder_that_is_not_there_stops_at_once(folder, capsys, monkeypatch):
+    monkeypatch.delenv("STORYBOARD_FACE_MODELS", raising=False)
+    assert main(["eval", "good.yaml", "--face-models", "packs/buffalo"]) == 2
+    assert one_error_line(capsys).startswith("error: --face-models 'packs/buffalo': no such folder (")
+    assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]  # no report, no render
