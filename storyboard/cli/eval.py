@@ -32,7 +32,8 @@ def register(subparsers) -> None:
                    help="exit 1 when a panel's mean similarity (primary judges; -1 to 1) is below X")
     p.add_argument("--face-models", metavar="PACK|DIR",
                    help="InsightFace model pack of the ArcFace judge (default: $STORYBOARD_FACE_MODELS, "
-                   "the script's generation.face_models, buffalo_l); used only when it is installed; "
+                   "the script's generation.face_models, buffalo_l); a pack is used only when it is installed, "
+                   "a folder that is not there is an error; "
                    "'none' turns the ArcFace judge off")
     p.add_argument("--clip-encoder", metavar="DIR|HUB_ID",
                    help="CLIP image encoder of the drawn-character judge: a folder or a hub id already "
