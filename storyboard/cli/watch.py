@@ -1,8 +1,9 @@
 """`storyboard watch SCRIPT -o OUT`: re-render on every save of the script or its files.
 
 Polls modification times (no extra dependency, works on every file system, including
-network mounts where change notifications are unreliable). Problems in the script are
-printed and the watch goes on; only Ctrl-C ends it.
+network mounts where change notifications are unreliable). A script that cannot be read at
+the start (no such file, a folder) is an error, exit 2; afterwards problems in the script are
+printed and the watch goes on (a script deleted while watched is waited for); only Ctrl-C ends it.
 """
 
 from __future__ import annotations
@@ -121,19 +122,31 @@ def run(args) -> int:
 
     check_flags(args)  # a bad flag would fail every render: say so once, exit 2
     script = Path(args.script)
+    script_stamp, source = _stamp([script]), _load(args)
+    if _unreadable(source):  # a typo in the name (or a folder): nothing would ever be saved there
+        print(source, file=sys.stderr)
+        return 2
     print(f"watching {script} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     # One executor for every re-render: under ray, one Ray session and one set of workers
     # (each with its engine built) serve them all, rather than a Ray start per save.
     executor = open_executor(args.executor, workers=args.workers, gpus_per_worker=args.gpus_per_worker)
     try:
         with executor:
-            return _watch(args, script, executor)
+            return _watch(args, script, executor, script_stamp, source)
     except KeyboardInterrupt:
         return 0
 
 
-def _watch(args, script: Path, executor) -> int:
-    stamp = script_stamp = files = source = None
+def _unreadable(source) -> bool:
+    """Whether loading the script failed on the file itself (missing, a folder, unreadable)."""
+    from storyboard.errors import ScriptError
+
+    return isinstance(source, ScriptError) and any(p.path == "file" for p in source.problems)
+
+
+def _watch(args, script: Path, executor, script_stamp: tuple, source) -> int:
+    stamp = None
+    files = watched_files(script, args.allow_path, args, story=None if isinstance(source, Exception) else source)
     while True:
         # Only the script names the other files: read and validate it again only when it
         # changes (the longest step of a re-render), once for both the files and the render.
@@ -145,7 +158,11 @@ def _watch(args, script: Path, executor) -> int:
         current = _stamp(files)
         if current != stamp:
             stamp = current
-            ok = render_once(args, executor, source)
+            if _unreadable(source) and not script.exists():  # deleted or moved away: editors save that way too
+                print(f"{script} is gone: waiting for it to be saved again (Ctrl-C to stop)", file=sys.stderr, flush=True)
+                ok = False
+            else:
+                ok = render_once(args, executor, source)
             if args.once:
                 return 0 if ok else 2
         time.sleep(args.interval)

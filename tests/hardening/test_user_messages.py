@@ -137,3 +137,22 @@ def test_eval_with_a_face_model_folder_that_is_not_there_stops_at_once(folder, c
     assert main(["eval", "good.yaml", "--face-models", "packs/buffalo"]) == 2
     assert one_error_line(capsys).startswith("error: --face-models 'packs/buffalo': no such folder (")
     assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]  # no report, no render
+
+
+@pytest.mark.parametrize("name, reason", [("missing.yaml", "no such file"), ("sub", "is a folder, not a regular file")])
+def test_watch_of_a_script_that_is_not_there_stops_at_once(folder, capsys, name, reason):
+    (folder / "sub").mkdir()
+    assert main(["watch", name, "-o", "w.pdf"]) == 2  # without --once: it used to poll forever
+    assert one_error_line(capsys) == f"{name}:1:1: file: {reason}"
+    assert not (folder / "w.pdf").exists()
+
+
+def test_watch_waits_for_a_script_deleted_while_watched(folder, capsys):
+    from storyboard.cli import build_parser
+    from storyboard.cli.watch import _load, _stamp, _watch
+
+    args = build_parser().parse_args(["watch", "good.yaml", "-o", "w.pdf", "--once"])
+    stamp, source = _stamp([Path("good.yaml")]), _load(args)
+    (folder / "good.yaml").unlink()  # between two polls
+    assert _watch(args, Path("good.yaml"), None, stamp, source) == 2
+    assert one_error_line(capsys) == "good.yaml is gone: waiting for it to be saved again (Ctrl-C to stop)"
