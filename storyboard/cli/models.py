@@ -16,12 +16,15 @@ def register(subparsers) -> None:
         help="list the model weights a story needs (or `models download` to fetch them)",
         description="List every model weight the diffusion engine needs for STORY (or, without "
         "one, for the defaults): role, reference, present or missing (with its local path), size, "
-        "licence and the exact download command. `storyboard models download [STORY]` fetches "
+        "licence and the exact download command. A story the draft engine renders needs none, and "
+        "the listing says so. `storyboard models download [STORY]` fetches "
         "the missing hub models (resumable; honours HF_HOME, HF_HUB_CACHE and HF_HUB_OFFLINE). "
         "Exit status: 0 when everything is present, 1 when something is missing.",
     )
     p.add_argument("args", nargs="*", metavar="[download] STORY", help="`download` to fetch, then the story script")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of the table")
+    p.add_argument("--engine", choices=["draft", "diffusion"],
+                   help="the engine to list for (default: the script's generation.engine, else diffusion)")
     for name in FLAGS:
         p.add_argument(f"--{name.replace('_', '-')}", help=f"override the script's generation.{name}")
     p.add_argument("--no-fast", dest="fast", action="store_false", default=None, help="full-step sampling: no fast LoRA")
@@ -41,6 +44,24 @@ def run(args) -> int:
         raise StoryboardError(f"give at most one story script, got {len(rest)}")
     story = load_story(rest[0]) if rest else None
     overrides = {name: getattr(args, name) for name in (*FLAGS, "fast")}
+    engine = args.engine or (story.generation.engine if story is not None else None) or "diffusion"
+    if engine == "draft":  # as render: the draft engine sketches without any model
+        chosen = "--engine draft" if args.engine else "its generation.engine"
+        given = ["--no-fast" if name == "fast" else f"--{name.replace('_', '-')}"
+                 for name, value in overrides.items() if value is not None]
+        if given:
+            raise StoryboardError(f"{', '.join(given)} would not be used: the draft engine needs no model weights; "
+                                  "add --engine diffusion to list what a diffusion render needs")
+        if args.json:
+            print("[]")
+        else:
+            if rest:
+                print(f"{rest[0]} renders with the draft engine ({chosen}), which needs no model weights; "
+                      f"`storyboard models --engine diffusion {rest[0]}` lists what a diffusion render of it needs")
+            else:
+                print("the draft engine needs no model weights; `storyboard models` without --engine lists "
+                      "what a diffusion render needs")
+        return 0
     found = models.needs(story, overrides)
     if fetch:
         models.download(found, say=lambda line: print(line, file=sys.stderr))

@@ -156,3 +156,23 @@ def test_watch_waits_for_a_script_deleted_while_watched(folder, capsys):
     (folder / "good.yaml").unlink()  # between two polls
     assert _watch(args, Path("good.yaml"), None, stamp, source) == 2
     assert one_error_line(capsys) == "good.yaml is gone: waiting for it to be saved again (Ctrl-C to stop)"
+
+
+def test_models_of_a_draft_story_says_it_needs_no_weights(folder, capsys):
+    assert main(["models", "good.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert out == ("good.yaml renders with the draft engine (its generation.engine), which needs no model weights; "
+                   "`storyboard models --engine diffusion good.yaml` lists what a diffusion render of it needs\n")
+    assert main(["models", "good.yaml", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["models", "good.yaml", "--model", "x/y"]) == 2
+    assert one_error_line(capsys).startswith("error: --model would not be used: the draft engine needs no model weights")
+
+
+def test_models_engine_flag_lists_the_diffusion_weights_of_a_draft_story(folder, capsys, monkeypatch):
+    constants = pytest.importorskip("huggingface_hub.constants")
+    monkeypatch.setenv("HF_HUB_CACHE", str(folder / "hub"))  # empty: everything is missing
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(folder / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert main(["models", "good.yaml", "--engine", "diffusion", "--json"]) == 1
+    assert [n["role"] for n in json.loads(capsys.readouterr().out)][0] == "base model"
