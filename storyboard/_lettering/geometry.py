@@ -2,7 +2,9 @@
 
 Boxes are (x0, y0, x1, y1) with x0 <= x1, y0 <= y1, in any one frame. These run hundreds of
 thousands of times per book, on a handful of shapes each, so they are plain float arithmetic
-(creating shapely geometries per test costs more than the test itself).
+(creating shapely geometries per test costs more than the test itself), with `b if b < a else a`
+for min(a, b) and `b if b > a else a` for max(a, b): the very values the builtins give, without
+their call.
 """
 
 from __future__ import annotations
@@ -19,17 +21,25 @@ def grow(box: Box, d: float) -> Box:
 
 
 def area(box: Box) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+    w, h = box[2] - box[0], box[3] - box[1]
+    return (w if w > 0.0 else 0.0) * (h if h > 0.0 else 0.0)
 
 
 def overlap_area(a: Box, b: Box) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0.0
+    a0, a1, a2, a3 = a
+    b0, b1, b2, b3 = b
+    w = (b2 if b2 < a2 else a2) - (b0 if b0 > a0 else a0)
+    if not w > 0:
+        return 0.0
+    h = (b3 if b3 < a3 else a3) - (b1 if b1 > a1 else a1)
+    return w * h if h > 0 else 0.0
 
 
 def overlaps(a: Box, b: Box, tol: float = 0.0) -> bool:
-    return (min(a[2], b[2]) - max(a[0], b[0]) > tol) and (min(a[3], b[3]) - max(a[1], b[1]) > tol)
+    a0, a1, a2, a3 = a
+    b0, b1, b2, b3 = b
+    return ((b2 if b2 < a2 else a2) - (b0 if b0 > a0 else a0) > tol
+            and (b3 if b3 < a3 else a3) - (b1 if b1 > a1 else a1) > tol)
 
 
 def inside(inner: Box, outer: Box, tol: float = 1e-6) -> bool:
@@ -39,8 +49,13 @@ def inside(inner: Box, outer: Box, tol: float = 1e-6) -> bool:
 
 def point_distance(p: Point, box: Box) -> float:
     """Distance from `p` to the box (0 inside)."""
-    dx = max(box[0] - p[0], 0.0, p[0] - box[2])
-    dy = max(box[1] - p[1], 0.0, p[1] - box[3])
+    px, py = p
+    dx, far = box[0] - px, px - box[2]
+    dx = 0.0 if 0.0 > dx else dx  # max(dx, 0.0, far)
+    dx = far if far > dx else dx
+    dy, far = box[1] - py, py - box[3]
+    dy = 0.0 if 0.0 > dy else dy
+    dy = far if far > dy else dy
     return math.hypot(dx, dy)
 
 
@@ -48,16 +63,19 @@ def segment_enters(p: Point, q: Point, box: Box) -> float | None:
     """The fraction t in [0, 1] where the segment p->q first touches the box, or None
     (Liang-Barsky clipping)."""
     t0, t1 = 0.0, 1.0
-    dx, dy = q[0] - p[0], q[1] - p[1]
-    for d, lo, hi, s in ((dx, box[0], box[2], p[0]), (dy, box[1], box[3], p[1])):
-        if abs(d) < 1e-12:
+    px, py = p
+    for d, lo, hi, s in ((q[0] - px, box[0], box[2], px), (q[1] - py, box[1], box[3], py)):
+        if -1e-12 < d < 1e-12:
             if s < lo or s > hi:
                 return None
             continue
         a, b = (lo - s) / d, (hi - s) / d
         if a > b:
             a, b = b, a
-        t0, t1 = max(t0, a), min(t1, b)
+        if a > t0:
+            t0 = a
+        if b < t1:
+            t1 = b
         if t0 > t1:
             return None
     return t0
@@ -68,7 +86,10 @@ def segment_hits(p: Point, q: Point, box: Box) -> bool:
 
 
 def polyline_hits(points: Sequence[Point], box: Box) -> bool:
-    return any(segment_enters(points[i], points[i + 1], box) is not None for i in range(len(points) - 1))
+    for i in range(len(points) - 1):
+        if segment_enters(points[i], points[i + 1], box) is not None:
+            return True
+    return False
 
 
 def _orient(a: Point, b: Point, c: Point) -> float:

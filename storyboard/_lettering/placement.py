@@ -93,6 +93,8 @@ class Stage:
         panel = self.W * self.H
         # A head filling over half the panel (an extreme close-up) cannot stay 90 % clear.
         self.guarded = [area(h) > 0 and area(h) < 0.5 * panel for h in self.heads]
+        self.cover_limits = [HEAD_COVER * area(h) for h in self.heads]  # (worked out once: every candidate asks)
+        self.head_areas = [max(area(h), 1e-6) for h in self.heads]
 
 
 @dataclass
@@ -140,7 +142,8 @@ def solve(pieces: list[Piece], stage: Stage, *, strict: bool = True, budget: lis
         if nodes[0] <= 0:
             return None
         options = _candidates(pieces[i], placed, stage, cover, strict)
-        for score, place in options[:4]:
+        for _, *made in options[:4]:
+            place = Placed(*made)
             nodes[0] -= 1
             if nodes[0] < 0 and strict:
                 return None
@@ -158,19 +161,21 @@ def solve(pieces: list[Piece], stage: Stage, *, strict: bool = True, budget: lis
 
 
 def _candidates(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float],
-                strict: bool) -> list[tuple[float, Placed]]:
+                strict: bool) -> list[tuple]:
+    """(score, piece, box, tail, link) of the places that pass, best first: what makes a
+    `Placed` (made only for the few the search tries)."""
     out = _places(piece, placed, stage, cover, strict)
     if strict and (not out or out[0][0] >= BELOW_HEAD):
         # No good place at this width: the same words in a narrower, taller balloon.
         narrow = piece.narrow()
         if narrow is not None:
-            out = sorted(out + [(score + 0.15, place) for score, place in _places(narrow, placed, stage, cover, strict)],
+            out = sorted(out + [(score + 0.15, *made) for score, *made in _places(narrow, placed, stage, cover, strict)],
                          key=lambda sp: sp[0])
     return out
 
 
 def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float],
-            strict: bool) -> list[tuple[float, Placed]]:
+            strict: bool) -> list[tuple]:
     W, H = stage.W, stage.H
     bw, bh = piece.fit.outer_w, piece.fit.outer_h
     x0, y0, x1, y1 = stage.area
@@ -196,6 +201,8 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
     # Speed: rank the grid by the score terms that need no geometry, then check the rules in
     # that order and stop once enough places pass (the search only ever tries the best few).
     order = sorted(_roughs(piece, pairs, bw, bh, first_u, W, H, start_left, prev, not placed))
+    spots = _spots(piece.later)
+    heads = list(zip(stage.heads, stage.head_areas))
     out: list[tuple[float, Placed]] = []
     for rough, u, v in order:
         if strict and len(out) >= ENOUGH:
@@ -228,11 +235,11 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
         score = penalty + rough
         if tail and not piece.boxed:  # the tail's length, for the estimate in `_roughs`
             score += TAIL_WEIGHT * (math.dist(tail[0], tail[-1]) - _reach(piece, u, v, bw, bh)) / (W + H)
-        if piece.later:  # keep clear of where later speakers' balloons want to go
+        if spots:  # keep clear of where later speakers' balloons want to go
             score += 1.2 * sum(overlaps(box, spot) or (bool(tail) and polyline_hits(tail, spot))
-                               for spot in _spots(piece.later))
-        score += sum(2.0 * overlap_area(box, h) / max(area(h), 1e-6) for h in stage.heads)
-        out.append((score, Placed(piece, box, tail, link)))
+                               for spot in spots)
+        score += sum(2.0 * overlap_area(box, h) / h_area for h, h_area in heads)
+        out.append((score, piece, box, tail, link))  # the search makes the few it tries a `Placed`
     out.sort(key=lambda sp: sp[0])
     return out
 
@@ -345,7 +352,7 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
         if overlaps(box, b):
             bad += 1
     for k, h in enumerate(stage.heads):
-        if stage.guarded[k] and cover[k] + overlap_area(box, h) > HEAD_COVER * area(h):
+        if stage.guarded[k] and cover[k] + overlap_area(box, h) > stage.cover_limits[k]:
             bad += 1
     if bad and strict:
         return bad
@@ -356,8 +363,10 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
             if strict:
                 return bad
     for p in placed:
+        if not p.lines:
+            continue
+        near = grow(box, 0.5 * p.piece.size)
         for line, lbox in p.lines:
-            near = grow(box, 0.5 * p.piece.size)
             if overlaps(lbox, near) and polyline_hits(line, near):
                 bad += 1
                 if strict:

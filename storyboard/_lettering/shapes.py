@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from itertools import accumulate
 
 Point = tuple[float, float]
 
@@ -30,9 +31,7 @@ def _arc(cx: float, cy: float, r: float, t0: float, t1: float, n: int) -> list[P
 def _along(cx: float, cy: float, a: float, b: float, count: int) -> list[Point]:
     """`count` points spaced evenly by arc length around the ellipse (a, b)."""
     fine = ellipse(cx, cy, a, b, 720)
-    lengths = [0.0]
-    for p, q in zip(fine, fine[1:] + fine[:1]):
-        lengths.append(lengths[-1] + math.dist(p, q))
+    lengths = list(accumulate(map(math.dist, fine, fine[1:] + fine[:1]), initial=0.0))  # (a thought balloon: 720 steps)
     total, out, j = lengths[-1], [], 0
     for i in range(count):
         target = total * i / count
