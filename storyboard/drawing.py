@@ -12,13 +12,14 @@ Coordinates are drawing units with the origin at the top-left corner, y down, ov
 from __future__ import annotations
 
 import json
+import math
 import struct
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from PIL import Image
+    from PIL import Image, ImageDraw
 
 RGB = tuple[int, int, int]
 _MAGIC = b"SBDRAW1\n"
@@ -108,8 +109,48 @@ def rasterise(drawing: Drawing, width: int, height: int) -> "Image.Image":
         if op.stroke is not None and op.width > 0 and len(xy) > 1:
             w = max(1, round(op.width * (sx + sy) / 2))
             line = [*xy, xy[0], xy[1]] if op.closed and len(xy) > 2 else xy
-            draw.line(line, fill=op.stroke, width=w, joint="curve" if len(xy) > 2 else None)
+            if len(xy) > 2:
+                curve_line(draw, line, op.stroke, w)
+            else:
+                draw.line(line, fill=op.stroke, width=w)
             if w > 3 and not op.closed:  # round caps, as the PDF draws them
                 for x, y in (xy[0], xy[-1]):
                     draw.ellipse((x - w / 2, y - w / 2, x + w / 2, y + w / 2), fill=op.stroke)
     return image.reduce(ss) if ss != 1 else image
+
+
+def curve_line(draw: "ImageDraw.ImageDraw", xy: list[tuple[float, float]], fill, width: int) -> None:
+    """`draw.line(xy, fill, width, joint="curve")`, drawn with Pillow's own joint rule (Pillow
+    10 to 13: a pie slice at each bend, and for lines over 8 pixels a 3-pixel line over the gap)
+    but without its per-bend Python overhead (a third of a draft page's drawing time): the same
+    drawing calls with the same numbers, so the same pixels. `xy`: a list of (x, y) pixels."""
+    core = draw.draw
+    ink = draw._getink(fill)[0]
+    if ink is None or width == 0:
+        return
+    core.draw_lines(xy, ink, width)
+    if width <= 4 or len(xy) < 3:
+        return
+    degrees, atan2, radians, cos, sin = math.degrees, math.atan2, math.radians, math.cos, math.sin
+    # each segment's heading, clockwise from up, as Pillow computes it for both of its ends
+    heading = [degrees(atan2(x1 - x0, y0 - y1)) % 360 for (x0, y0), (x1, y1) in zip(xy, xy[1:])]
+    half = width / 2 - 1
+
+    def at(p, angle):  # Pillow's coord_at_angle
+        angle = radians(angle - 90)
+        dx, dy = half * cos(angle), half * sin(angle)
+        return (p[0] + (math.floor(dx) if dx > 0 else math.ceil(dx)),
+                p[1] + (math.floor(dy) if dy > 0 else math.ceil(dy)))
+
+    for i in range(1, len(xy) - 1):
+        a0, a1 = heading[i - 1], heading[i]
+        if a0 == a1:  # straight on: no joint
+            continue
+        x, y = point = xy[i]
+        flipped = (a1 > a0 and a1 - 180 > a0) or (a1 < a0 and a1 + 180 > a0)
+        start, end = (a1 + 90, a0 + 90) if flipped else (a0 - 90, a1 - 90)
+        core.draw_pieslice([(x - width / 2 + 1, y - width / 2 + 1), (x + width / 2 - 1, y + width / 2 - 1)],
+                           start - 90, end - 90, ink, 1)
+        if width > 8:  # cover the gaps between the line and the joint
+            turn = 90 if flipped else -90
+            core.draw_lines([at(point, a0 + turn), point, at(point, a1 + turn)], ink, 3)

@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from storyboard.drawing import Drawing, rasterise
+from storyboard.drawing import Drawing, curve_line, rasterise
 from storyboard.export import PageDrawing, atomic_path, compose, cover_crop, panel_image
 from storyboard.layout import Book, PageSpec, Rect
 from storyboard.lettering import Font, Item, Shape, Text, story_font
@@ -210,7 +210,7 @@ def _draw(draw, shapes: list[Shape], to_px, scale: float, ink=lambda rgb: rgb + 
             runs = [points + points[:1]] if shape.closed else [points]
         for run in runs:
             if len(run) > 1:
-                draw.line(run, fill=color, width=width, joint="curve")
+                curve_line(draw, run, color, width)
                 if width > 2:  # round caps, like the PDF's line cap 1
                     for x, y in (run[0], run[-1]):
                         draw.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=color)
