@@ -23,6 +23,7 @@ import io
 import tempfile
 import threading
 from contextlib import ExitStack, contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -31,6 +32,7 @@ from storyboard.errors import ExportError
 from storyboard.export import PageDrawing, atomic_path, compose_page, cover_crop, panel_image
 from storyboard.layout import Book, Page, PanelSlot
 from storyboard.lettering import Font, Shape, Text, story_font
+from storyboard.pdfraw import raw_object, stream
 from storyboard.text.draw import PdfFonts, draw_text_pdf
 
 JPEG_QUALITY = 90
@@ -107,7 +109,7 @@ def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tup
     from reportlab.pdfgen.canvas import Canvas
 
     drawing = compose_page(story, book, page, font, labels=labels)
-    fonts = _PageFonts(font)
+    fonts = PdfFonts(font)
     fonts.prepare((op.text, op.bold, op.vertical) for item in drawing.items for op in item.ops
                   if isinstance(op, Text))
     out = io.BytesIO()
@@ -117,46 +119,11 @@ def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tup
         canvas = Canvas(out, pagesize=(drawing.media.w, drawing.media.h), invariant=1, pageCompression=1,
                         initialFontName=fonts.initial_name(), initialFontSize=10)
         _page(canvas, drawing, (_art(images, slot) for slot in drawing.arts), font, fonts)
+        # The content stream, compressed by libdeflate rather than by reportlab with zlib.
+        page = canvas._doc.Pages.pages[-1]
+        page.Contents = raw_object(stream(page.stream.encode("utf-8")))
         canvas.save()
     return out.getvalue()
-
-
-# A glyph's outline as form operators, formatted once per process rather than once per page:
-# (face, glyph id) -> (form name, bounding box, operators), or None for a glyph with no outline.
-_OUTLINES: dict[tuple[Any, int], tuple[str, tuple[float, ...], str] | None] = {}
-
-
-class _PageFonts(PdfFonts):
-    """`PdfFonts` for one page's PDF. Every page defines the glyph forms it uses in its own
-    document (as `PdfFonts.glyph_form` does: same names, same operators), but the outline of
-    a glyph is turned into operators once per process, not once per page."""
-
-    def glyph_form(self, canvas, face, gid: int) -> str | None:
-        key = (str(face.path), face.index, gid)
-        if key in self._forms:
-            return self._forms[key]
-        if (face, gid) not in _OUTLINES:
-            import hashlib
-
-            from storyboard.text.draw import _path
-
-            ops = face.outline(gid)
-            entry = None
-            if ops:
-                xs = [v for op in ops for v in op[1::2]]
-                ys = [v for op in ops for v in op[2::2]]
-                entry = ("G" + hashlib.sha1(f"{key}".encode()).hexdigest()[:12],
-                         (min(xs), min(ys), max(xs), max(ys)), _path(ops) + " f")
-            _OUTLINES[(face, gid)] = entry
-        entry = _OUTLINES[(face, gid)]
-        name = None
-        if entry is not None:
-            name, box, operators = entry
-            canvas.beginForm(name, *box)
-            canvas.addLiteral(operators)
-            canvas.endForm()
-        self._forms[key] = name
-        return name
 
 
 _OPEN_AT_ONCE = 200  # one-page PDFs open at once while assembling (each holds a file descriptor)
@@ -311,22 +278,34 @@ def print_jpeg(image, width: int, height: int) -> bytes:
 
 
 def _shape(canvas, shape: Shape) -> None:
-    if shape.fill is not None:
-        canvas.setFillColorRGB(*shape.fill)
-    if shape.stroke is not None:
-        canvas.setStrokeColorRGB(*shape.stroke)
-        canvas.setLineWidth(shape.width)
-        canvas.setDash(list(shape.dash) if shape.dash else [])
-    # The path's operators are written here rather than through reportlab's path object,
-    # whose pure-Python number formatting was a third of a warm re-render (balloons and
-    # tails are polylines of dozens of points); a thousandth of a point is ample precision.
-    (x0, y0), rest = shape.points[0], shape.points[1:]
-    ops = [f"{_num(x0)} {_num(y0)} m", *(f"{_num(x)} {_num(y)} l" for x, y in rest)]
-    if shape.closed:
-        ops.append("h")
-    stroke, fill = shape.stroke is not None, shape.fill is not None and shape.closed
-    canvas.addLiteral(" ".join(ops))
-    canvas.addLiteral(_PAINT[stroke, fill])
+    # The operators are written here rather than through reportlab's canvas and path object,
+    # whose pure-Python number formatting was most of the cost (balloons and tails are
+    # polylines of dozens of points). A thousandth of a point is ample precision: every
+    # coordinate is written with three decimals, then trailing zeros are dropped from the
+    # whole path at once ("12.500" -> "12.5", "7.000" -> "7").
+    points = list(map(_POINT, shape.points))
+    path = f"{points[0]} m {' l '.join(points[1:])}{' l' if len(points) > 1 else ''}{' h' if shape.closed else ''} "
+    path = path.replace("0 ", " ").replace("0 ", " ").replace("0 ", " ").replace(". ", " ")
+    paint = _PAINT[shape.stroke is not None, shape.fill is not None and shape.closed]
+    canvas._code.append(f"{_style(shape.fill, shape.stroke, shape.width, shape.dash)}{path[:-1]}\n{paint}")
+
+
+_POINT = "{0[0]:.3f} {0[1]:.3f}".format
+
+
+@lru_cache(maxsize=256)
+def _style(fill, stroke, width: float, dash) -> str:
+    """The colour and line operators of a shape, each followed by a line break, formatted as
+    reportlab's canvas formats them (`setFillColorRGB`, `setStrokeColorRGB`, `setLineWidth`,
+    `setDash`)."""
+    from reportlab.lib.rl_accel import fp_str
+
+    out = []
+    if fill is not None:
+        out.append(f"{fp_str(*fill)} rg\n")
+    if stroke is not None:
+        out.append(f"{fp_str(*stroke)} RG\n{fp_str(width)} w\n[{fp_str(*dash) if dash else ''}] 0 d\n")
+    return "".join(out)
 
 
 def _vector(drawing: Drawing, art) -> str:

@@ -35,13 +35,16 @@ _REPORT_LIMIT = 1 << 26
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """A digest of storyboard's Python sources and reportlab's version: pieces made by other
-    code are never reused (a few milliseconds, once per process)."""
+    """A digest of storyboard's Python sources and the versions of reportlab and libdeflate
+    (which make the bytes): pieces made by other code are never reused (a few milliseconds,
+    once per process)."""
+    from importlib.metadata import version
+
     import reportlab
 
     import storyboard
 
-    h = hashlib.sha256(f"{PIECES_VERSION} reportlab {reportlab.Version}".encode())
+    h = hashlib.sha256(f"{PIECES_VERSION} reportlab {reportlab.Version} deflate {version('deflate')}".encode())
     root = Path(storyboard.__file__).resolve().parent
     for path in sorted(root.rglob("*.py")):
         h.update(str(path.relative_to(root)).encode())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable
 
 from storyboard.text.fonts import FAUX_BOLD
@@ -91,6 +92,65 @@ def _path(ops: list[tuple]) -> str:
     return " ".join(out)
 
 
+# reportlab's name for a form XObject `name` (`PDFDocument.getXObjectName`): the page's
+# resources list glyph forms under it, and the PDF assembly shares forms across pages by it.
+_XOBJECT = "FormXob."
+
+# Each glyph's form XObject, formatted and compressed once per process rather than once per
+# document: (face, glyph id) -> (form name, the object's bytes), or None for no outline.
+_FORMS: dict[tuple[Any, int], tuple[str, bytes] | None] = {}
+
+
+def _glyph_form(face, gid: int) -> tuple[str, bytes] | None:
+    """Glyph `gid` of `face` as a form XObject: its name (from the face's file, index and the
+    glyph id) and the object as PDF bytes (dictionary and Flate stream, the path in font
+    units filled with the non-zero rule), or None for a glyph with no outline (a space)."""
+    key = (face, gid)
+    if key not in _FORMS:
+        import hashlib
+
+        from reportlab.lib.rl_accel import fp_str
+
+        from storyboard.pdfraw import stream
+
+        ops = face.outline(gid)
+        form = None
+        if ops:
+            name = "G" + hashlib.sha1(f"{(str(face.path), face.index, gid)}".encode()).hexdigest()[:12]
+            xs = [v for op in ops for v in op[1::2]]
+            ys = [v for op in ops for v in op[2::2]]
+            box = fp_str(min(xs), min(ys), max(xs), max(ys))
+            form = name, stream((_path(ops) + " f").encode("ascii"),
+                                f"/BBox [ {box} ] /Resources << >> /Subtype /Form /Type /XObject")
+        _FORMS[key] = form
+    return _FORMS[key]
+
+
+@lru_cache(maxsize=8192)
+def _line_placements(chain: "FontChain", text: str, bold: bool, vertical: bool
+                     ) -> tuple[str, tuple[str, ...], tuple[tuple[Any, int], ...], int]:
+    """The glyph placements of a line (see `PdfFonts.placements`), once per process: the
+    operators, the form names they use, those glyphs ((face, glyph id)) and the unit."""
+    shaped = shape(chain, text, bold, vertical)
+    members = chain.members
+    upem = members[shaped.glyphs[0].member].face(bold).upem if shaped.glyphs else 1000
+    out, names, glyphs = [], [], []
+    for glyph in shaped.glyphs:
+        face = members[glyph.member].face(bold)
+        form = _glyph_form(face, glyph.gid)
+        if form is None:
+            continue
+        if face.upem == upem and not glyph.sideways:
+            matrix = "1 0 0 1"
+        else:
+            r = _num(upem / face.upem, 6)
+            matrix = f"0 -{r} {r} 0" if glyph.sideways else f"{r} 0 0 {r}"
+        out.append(f"q {matrix} {_units(glyph.x * upem)} {_units(glyph.y * upem)} cm /{_XOBJECT}{form[0]} Do Q")
+        names.append(form[0])
+        glyphs.append((face, glyph.gid))
+    return "\n".join(out), tuple(names), tuple(glyphs), upem
+
+
 class PdfFonts:
     """The reportlab fonts of a chain's faces for the invisible text layer of one PDF, and
     what this document has already written for a line (each glyph's form XObject, each
@@ -101,10 +161,9 @@ class PdfFonts:
     def __init__(self, chain: "FontChain"):
         self.chain = chain
         self._names: dict[tuple[str, int], str] = {}
-        self._forms: dict[tuple[str, int, int], str | None] = {}
-        self._placements: dict[tuple[str, bool, bool], tuple[str, list[str], int]] = {}
+        self._forms: set[str] = set()  # glyph forms defined in this document
+        self._placed: set[tuple[str, bool, bool]] = set()  # lines whose forms are defined
         self._layers: dict[tuple[str, bool, bool], str] = {}
-        self._uses: dict[tuple[int, bool, int], tuple[str, str, int] | None] = {}
         self._shows: dict[tuple[int, str, bool], tuple[str, float, list[tuple[Any, str]]]] = {}
         self._faces: dict[tuple[int, str, bool], Any] = {}
 
@@ -138,58 +197,28 @@ class PdfFonts:
     def glyph_form(self, canvas, face, gid: int) -> str | None:
         """The form XObject drawing glyph `gid` of `face` in font units (filled, non-zero),
         defined in this document on first use; None for a glyph with no outline (a space)."""
-        key = (str(face.path), face.index, gid)
-        if key in self._forms:
-            return self._forms[key]
-        ops = face.outline(gid)
-        name = None
-        if ops:
-            import hashlib
+        form = _glyph_form(face, gid)
+        if form is None:
+            return None
+        name, data = form
+        if name not in self._forms:
+            self._forms.add(name)
+            from storyboard.pdfraw import raw_object
 
-            name = "G" + hashlib.sha1(f"{key}".encode()).hexdigest()[:12]
-            xs = [v for op in ops for v in op[1::2]]
-            ys = [v for op in ops for v in op[2::2]]
-            canvas.beginForm(name, min(xs), min(ys), max(xs), max(ys))
-            canvas.addLiteral(_path(ops) + " f")
-            canvas.endForm()
-        self._forms[key] = name
+            canvas._doc.Reference(raw_object(data), _XOBJECT + name)
         return name
 
-    def placements(self, canvas, shaped: Shaped, key: tuple[str, bool, bool]) -> tuple[str, list[str], int]:
-        """The operators that place the glyph forms of a line in its own space (font units
-        of the line's first face: x along the baseline, y up; the caller's matrix adds size,
-        slant and position), the forms they use, and that unit (units per em)."""
-        cached = self._placements.get(key)
-        if cached is not None:
-            return cached
-        bold = key[1]
-        members = self.chain.members
-        upem = members[shaped.glyphs[0].member].face(bold).upem if shaped.glyphs else 1000
-        out, names = [], []
-        for glyph in shaped.glyphs:
-            use = self._glyph_use(canvas, glyph.member, bold, glyph.gid)
-            if use is None:
-                continue
-            name, do, glyph_upem = use
-            if glyph_upem == upem and not glyph.sideways:
-                matrix = "1 0 0 1"
-            else:
-                r = _num(upem / glyph_upem, 6)
-                matrix = f"0 -{r} {r} 0" if glyph.sideways else f"{r} 0 0 {r}"
-            out.append(f"q {matrix} {_units(glyph.x * upem)} {_units(glyph.y * upem)} cm {do}")
-            names.append(name)
-        cached = self._placements[key] = ("\n".join(out), names, upem)
-        return cached
-
-    def _glyph_use(self, canvas, member: int, bold: bool, gid: int) -> tuple[str, str, int] | None:
-        """(form name, the operators that draw it, its face's units per em), or None for a
-        glyph with no outline."""
-        key = (member, bold, gid)
-        if key not in self._uses:
-            face = self.chain.members[member].face(bold)
-            name = self.glyph_form(canvas, face, gid)
-            self._uses[key] = None if name is None else (name, f"/{canvas._doc.getXObjectName(name)} Do Q", face.upem)
-        return self._uses[key]
+    def placements(self, canvas, key: tuple[str, bool, bool]) -> tuple[str, tuple[str, ...], int]:
+        """The operators that place the glyph forms of the line `key` (text, bold, vertical)
+        in its own space (font units of the line's first face: x along the baseline, y up;
+        the caller's matrix adds size, slant and position), the forms they use (defined in
+        this document here) and that unit (units per em)."""
+        code, names, glyphs, upem = _line_placements(self.chain, *key)
+        if key not in self._placed:
+            self._placed.add(key)
+            for face, gid in glyphs:
+                self.glyph_form(canvas, face, gid)
+        return code, names, upem
 
     def show(self, canvas, cluster, bold: bool) -> tuple[str, float, list[tuple[Any, str]]]:
         """A cluster in the text layer: its font's name, its width there at 1 pt, and the
@@ -254,7 +283,7 @@ def draw_text_pdf(canvas, x: float, y: float, text: str, size: float, chain: "Fo
     if outline is None and not faux:
         # Each glyph once per document as a form XObject, placed in the line's space (the
         # same for every line of this text), which one matrix puts at its size and place.
-        uses, names, upem = fonts.placements(canvas, shaped, key)
+        uses, names, upem = fonts.placements(canvas, key)
         if uses:
             k = size / upem
             lean = math.tan(math.radians(skew))

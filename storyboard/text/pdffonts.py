@@ -49,7 +49,9 @@ def _truetype_subset(face, chars: set[str], tag: str) -> bytes:
     from fontTools.pens.ttGlyphPen import TTGlyphPen
     from fontTools.ttLib import TTFont, newTable
 
-    font = TTFont(str(face.path), fontNumber=face.index, lazy=True)
+    # recalcTimestamp off: the subset keeps the font's own date instead of the time it was
+    # made, so the same page gives the same bytes in every run.
+    font = TTFont(str(face.path), fontNumber=face.index, lazy=True, recalcTimestamp=False)
     options = subset.Options()
     options.layout_features = []
     options.notdef_outline = True

@@ -206,3 +206,16 @@ def test_outlined_faux_bold_sfx_looks_the_same_in_pdf_and_png(tmp_path):
     for channel in (0, 2):  # black outline shows in red, yellow fill in blue
         a, b = pdf[..., channel] < 128, png[..., channel] < 128
         assert (a & b).sum() / (a | b).sum() > 0.8
+
+
+def test_cff_font_subset_for_the_pdf_does_not_depend_on_the_time(monkeypatch):
+    # fontTools stamps a saved font with the time unless told not to: the same page rendered
+    # a second later had other bytes.
+    from fontTools.ttLib.tables import _h_e_a_d
+
+    from storyboard.text.pdffonts import _truetype_subset
+
+    face = next(m.regular for m in JA.members if m.regular.cff)
+    first = _truetype_subset(face, set("ドン"), "T")
+    monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda: 1 << 30)
+    assert _truetype_subset(face, set("ドン"), "T") == first
