@@ -519,20 +519,24 @@ def _export_all(targets, story, book, panels, font, settings, run_id, watermark,
     from storyboard.export import output_lock
     from storyboard.export.folder import listed_pages
 
-    for path, fmt in targets:
-        # A manifest never describes another render than the output beside it: the old one
-        # goes before the output is replaced, and an interrupted run leaves none. Renders to
-        # the same output take turns, so the last one's output and manifest end side by side.
-        with output_lock(_real(path, fmt)):
-            listed = listed_pages(manifest_path(path)) if fmt == "pages" else set()
-            _remove_manifest(path)
-            files = _export(fmt, story, book, panels, path, font, settings, run_id, watermark, listed,
-                            labels=labels, pages=pages)
-            result.outputs.append(path)
-            result.manifests.append(_write_manifest(path, story, settings, result, script_hash=script_hash,
-                                                    watermark=watermark, seed=seed, files=files,
-                                                    run_settings=run_settings,
-                                                    lettering=_strip_lettering(story, book, font, fmt)))
+    try:
+        for path, fmt in targets:
+            # A manifest never describes another render than the output beside it: the old one
+            # goes before the output is replaced, and an interrupted run leaves none. Renders to
+            # the same output take turns, so the last one's output and manifest end side by side.
+            with output_lock(_real(path, fmt)):
+                listed = listed_pages(manifest_path(path)) if fmt == "pages" else set()
+                _remove_manifest(path)
+                files = _export(fmt, story, book, panels, path, font, settings, run_id, watermark, listed,
+                                labels=labels, pages=pages)
+                result.outputs.append(path)
+                result.manifests.append(_write_manifest(path, story, settings, result, script_hash=script_hash,
+                                                        watermark=watermark, seed=seed, files=files,
+                                                        run_settings=run_settings,
+                                                        lettering=_strip_lettering(story, book, font, fmt)))
+    except KeyboardInterrupt as stop:
+        stop.kept = list(result.outputs)  # complete, each written whole: the command says which
+        raise
 
 
 def _strip_lettering(story, book, font, fmt) -> dict | None:

@@ -157,10 +157,30 @@ def _main(argv: list[str] | None) -> int:
 
             print(f"error: {one_line(str(err), 2000)}" if not _is_located(err) else str(err), file=sys.stderr)
             return err.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stop:
+        print(interrupted(stop), file=sys.stderr)
         return 130
     return int(code or 0)
+
+
+def interrupted(stop: KeyboardInterrupt) -> str:
+    """The line for a Ctrl-C: "interrupted", and for a render to several outputs which of them
+    were already complete and are kept (`stop.outputs`: the outputs as named, set by `render`;
+    `stop.kept`: those written whole). The others were not written (an earlier file stays)."""
+    from pathlib import Path
+
+    from storyboard.errors import one_line
+
+    named = getattr(stop, "outputs", [])
+    kept = {Path(p) for p in getattr(stop, "kept", [])}
+    done = [name for name in named if Path(name) in kept]
+    rest = [name for name in named if Path(name) not in kept]
+    if len(named) < 2 and not done:
+        return "interrupted"
+    if not done:
+        return one_line(f"interrupted: none of the outputs was written ({', '.join(rest)})", None)
+    line = f"interrupted: {', '.join(done)} {'is' if len(done) == 1 else 'are'} complete and kept"
+    return one_line(line + (f"; {', '.join(rest)} not written" if rest else ""), None)
 
 
 def _is_located(err: Exception) -> bool:

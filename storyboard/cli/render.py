@@ -212,6 +212,9 @@ def run(args) -> int:
     try:
         with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
             result = render(story, out=outputs, progress=progress, **render_kwargs(args, story))
+    except KeyboardInterrupt as stop:
+        stop.outputs = [str(out[0] if isinstance(out, tuple) else out) for out in outputs]  # as the user named them
+        raise
     except MissingExtraError as err:
         if err.extra != "diffusion" or args.engine:
             raise

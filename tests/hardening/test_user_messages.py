@@ -3,6 +3,7 @@ happened and what to do, with the right exit status."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -176,3 +177,35 @@ def test_models_engine_flag_lists_the_diffusion_weights_of_a_draft_story(folder,
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert main(["models", "good.yaml", "--engine", "diffusion", "--json"]) == 1
     assert [n["role"] for n in json.loads(capsys.readouterr().out)][0] == "base model"
+
+
+@pytest.mark.parametrize("stop_at, line", [
+    ("b.cbz", "interrupted: a.pdf is complete and kept; b.cbz, pages/ not written"),
+    ("a.pdf", "interrupted: none of the outputs was written (a.pdf, b.cbz, pages/)"),
+])
+def test_ctrl_c_during_a_render_to_several_outputs_says_which_are_kept(folder, capsys, monkeypatch, stop_at, line):
+    render_module = importlib.import_module("storyboard.render")
+
+    export = render_module._export
+
+    def interrupted_export(fmt, story, book, panels, path, *rest, **options):
+        if path.name == stop_at:
+            raise KeyboardInterrupt  # as Ctrl-C does, while this output is being written
+        return export(fmt, story, book, panels, path, *rest, **options)
+
+    monkeypatch.setattr(render_module, "_export", interrupted_export)
+    assert main(["render", "good.yaml", "--no-cache", "-o", "a.pdf", "-o", "b.cbz", "-o", "pages/"]) == 130
+    assert one_error_line(capsys) == line
+    assert (folder / "a.pdf").exists() == (stop_at != "a.pdf")
+    assert not (folder / "b.cbz").exists() and not (folder / "pages").exists()
+
+
+def test_ctrl_c_before_a_single_output_is_written_says_only_interrupted(folder, capsys, monkeypatch):
+    render_module = importlib.import_module("storyboard.render")
+
+    def interrupted_export(*args, **options):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(render_module, "_export", interrupted_export)
+    assert main(["render", "good.yaml", "--no-cache", "-o", "a.pdf"]) == 130
+    assert one_error_line(capsys) == "interrupted"
