@@ -12,7 +12,11 @@ def register(sub) -> None:
     from storyboard.batch import BATCH_FORMATS
     from storyboard.cli.render import add_allow_path_argument, add_generation_arguments
 
-    p = sub.add_parser("batch", help="render many stories in one run, one output each")
+    p = sub.add_parser("batch", help="render many stories in one run, one output each",
+                       description="Render each story to OUTDIR/NAME.pdf (or .cbz, NAME.webtoon/, NAME/ of PNG pages) "
+                       "with one executor for the whole batch; a story that fails is reported and the others go on. "
+                       "Exit status: 0 when every story was rendered, 2 when every failure was bad input (what "
+                       "`storyboard render` exits 2 for), else 1.")
     p.add_argument("scripts", nargs="+", metavar="STORY", help="story scripts (.yaml)")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                    help="folder for the outputs: OUTDIR/NAME.pdf (or .cbz, or NAME/ for PNG pages)")
