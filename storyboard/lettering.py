@@ -190,7 +190,9 @@ def oval_for(block: Block, ratio: float, pad: float) -> tuple[float, float]:
     for i, w in enumerate(block.widths):
         centre = (i - (n - 1) / 2) * lh
         y = abs(centre) + lh / 2
-        b2 = max(b2, (w / 2 / ratio) ** 2 + y * y)
+        reach = (w / 2 / ratio) ** 2 + y * y
+        if reach > b2:  # max(b2, reach), without the call: this runs for every wrap tried
+            b2 = reach
     b = math.sqrt(b2)
     return ratio * b + pad, b + pad
 

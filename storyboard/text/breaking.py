@@ -113,10 +113,7 @@ def lozenge(chain: "FontChain", text: str, size: float, count: int, width: float
     if len(pieces) < count or max(ending) > width:
         return None
     lh = leading * size
-
-    def length(a: int, k: int) -> float:  # pieces a..k-1 as one line
-        return run[k] - run[a] - inner[k - 1] + ending[k - 1]
-
+    m = len(pieces)
     rows = [(abs(i - (count - 1) / 2) * lh + lh / 2) ** 2 for i in range(count)]  # y squared
 
     def caps(b: float) -> list[float]:
@@ -126,10 +123,11 @@ def lozenge(chain: "FontChain", text: str, size: float, count: int, width: float
         start = 0
         for cap in caps(b):
             end = start
-            while end < len(pieces) and length(start, end + 1) <= cap:
+            # (pieces start..end as one line: `_line_length`, written out: this is the inner loop)
+            while end < m and run[end + 1] - run[start] - inner[end] + ending[end] <= cap:
                 end += 1
             start = end
-        return start == len(pieces)
+        return start == m
 
     lo, hi = 0.0, count * lh + width / ratio
     if not fits(hi):
@@ -140,7 +138,7 @@ def lozenge(chain: "FontChain", text: str, size: float, count: int, width: float
             hi = mid
         else:
             lo = mid
-    ends = _closest(length, len(pieces), caps(1.06 * hi))  # a little slack for nicer breaks
+    ends = _closest(run, inner, ending, m, caps(1.06 * hi))  # a little slack for nicer breaks
     if ends is None:
         return None
     starts = [0, *ends[:-1]]
@@ -168,14 +166,21 @@ def _measured(chain, text: str, size: float, bold: bool, vertical: bool):
     return pieces, tuple(inner), tuple(ending), tuple(run)
 
 
-def _closest(length, m: int, caps: list[float]) -> list[int] | None:
-    """Line ends putting m pieces in exactly len(caps) lines, each within its cap, that
-    leave the least squared room under the caps (dynamic programming); a word alone on the
-    last line costs more than a lot of room, one alone on the first line a little."""
+def _line_length(run, inner, ending, a: int, k: int) -> float:
+    """Pieces a..k-1 as one line: their running lengths, the last one as it ends a line."""
+    return run[k] - run[a] - inner[k - 1] + ending[k - 1]
+
+
+def _closest(run, inner, ending, m: int, caps: list[float]) -> list[int] | None:
+    """Line ends putting m pieces (`_measured`) in exactly len(caps) lines, each within its
+    cap, that leave the least squared room under the caps (dynamic programming); a word
+    alone on the last line costs more than a lot of room, one alone on the first line a little."""
     n = len(caps)
     lone = [(0.3 * max(caps)) ** 2] + [0.0] * (n - 2) + [(0.6 * max(caps)) ** 2] if n > 1 else [0.0]
     if m > 120:  # a speech this long is split into connected balloons before it gets here
         return None
+    # Every line a..k-1 once (the lines do not depend on the row they are tried in).
+    lengths = [[_line_length(run, inner, ending, a, k) for k in range(a + 1, m + 1)] for a in range(m)]
     best = [[math.inf] * (m + 1) for _ in range(n + 1)]
     back = [[0] * (m + 1) for _ in range(n + 1)]
     best[0][0] = 0.0
@@ -184,8 +189,7 @@ def _closest(length, m: int, caps: list[float]) -> list[int] | None:
             base = best[i][a]
             if base == math.inf:
                 continue
-            for k in range(a + 1, m + 1):
-                w = length(a, k)
+            for k, w in enumerate(lengths[a], a + 1):
                 if w > cap:
                     break
                 cost = base + (cap - w) ** 2 + (lone[i] if k - a == 1 else 0.0)

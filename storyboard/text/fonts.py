@@ -40,6 +40,7 @@ BUNDLED = (
 FAUX_BOLD = 0.045  # emboldening of a face with no bold weight, in ems of stroke width
 
 
+@lru_cache(maxsize=4096)  # asked for every character of every line shaped
 def is_ignorable(ch: str) -> bool:
     """Characters no font needs to draw: format controls (ZWSP, ZWJ, soft hyphen, bidi
     marks), variation selectors and combining marks a base letter's font positions."""
@@ -215,7 +216,7 @@ class FontChain:
 
     def covering(self, text: str, bold: bool = False) -> int | None:
         """The first member that draws every (non-ignorable) character of `text`."""
-        needed = [c for c in text if not is_ignorable(c)]
+        needed = [c for c in set(text) if not is_ignorable(c)]  # (each character once)
         for i, member in enumerate(self.members):
             face = member.face(bold)
             if all(face.has(c) for c in needed):
@@ -287,8 +288,8 @@ def _script_runs(text: str) -> list[tuple[int, int]]:
     runs: list[tuple[int, int]] = []
     start, kind = 0, None
     for i, ch in enumerate(text):
-        if unicodedata.category(ch)[0] in "LS" and not is_ignorable(ch):
-            k = is_cjk(ch)
+        k = _script_of(ch)
+        if k is not None:
             if kind is not None and k != kind:
                 runs.append((start, i))
                 start = i
@@ -296,6 +297,14 @@ def _script_runs(text: str) -> list[tuple[int, int]]:
     if text:
         runs.append((start, len(text)))
     return runs
+
+
+@lru_cache(maxsize=4096)
+def _script_of(ch: str) -> bool | None:
+    """For `_script_runs`: whether a letter or symbol is CJK; None for a neutral character."""
+    if unicodedata.category(ch)[0] in "LS" and not is_ignorable(ch):
+        return is_cjk(ch)
+    return None
 
 
 def _language_key(language: str) -> str:

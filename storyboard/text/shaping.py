@@ -202,7 +202,7 @@ def _visual_runs(runs: list[tuple[int, int, int]], levels: list[int]) -> list[tu
 def bidi_levels(text: str) -> list[int]:
     """The resolved bidi embedding level of each character (even: left to right), with the
     paragraph direction taken from the first strong character (rules P2-P3)."""
-    if not any(_strong_rtl(c) for c in text):
+    if not any(_strong_rtl(c) for c in set(text)):
         return [0] * len(text)
     from bidi import algorithm as bidi
 
@@ -224,6 +224,7 @@ def bidi_levels(text: str) -> list[int]:
     return levels
 
 
+@lru_cache(maxsize=4096)
 def _strong_rtl(ch: str) -> bool:
     import unicodedata
 
