@@ -6,12 +6,17 @@ draft pipeline, stage by stage, side by side with the same pages in comicforge.
 
 Our side is one real `storyboard.render.render(path, engine=draft, cache=False)` call, with
 each stage it calls timed where it is called: validate (`script.load_story`), paginate
-(`layout.paginate`), plan (`plan.plan_panels`), the draft engine, finish (`render._finish_panels`:
-resize to print size, and the invisible mark on a generative engine's panels), pages
-(`export.pieces.Pages.build`: each page's lettering (staging, the placement solver, balloons,
-the draft labels), its lettering report for the manifest and its one-page PDF, on worker
-processes, one per core) and PDF (`export.pdf.write_pdf`: qpdf assembling the one-page PDFs).
-Anything else render() does is "other". CPU seconds count the worker processes too.
+(`layout.paginate`), plan (`plan.plan_panels`), the draft engine in the render's own process,
+finish (`render._finish_panels`: resize to print size, and the invisible mark on a generative
+engine's panels), pages (`export.pieces.Pages.build`: each page's lettering (staging, the
+placement solver, balloons, the draft labels), its lettering report for the manifest and its
+one-page PDF, on worker processes, one per core; the draft engine draws each page's panels
+there, so most of its time is inside this stage: its seconds summed over all panels are
+reported apart) and PDF (`export.pdf.write_pdf`: qpdf assembling the one-page PDFs). Anything
+else render() does is "other". CPU seconds count the worker processes too.
+Then the same render with a cache in an empty folder (a user's first render, which also stores
+every drawing and page piece), and once more on that cache with its page pieces removed: every
+panel's drawing at hand, the pages made again, which is what comicforge is timed doing.
 
 comicforge (PyPI, Python >= 3.13, never a dependency of this project) runs in its own venv,
 created on first use (see bench/README.md), in a subprocess per round: the same number of A4
@@ -69,10 +74,10 @@ class StageClock:
 
 
 class _TimedEngine:
-    """The draft engine, timed per panel; keeps each panel's image for the comicforge side."""
+    """The draft engine, timed per panel where the render's own process draws it."""
 
-    def __init__(self, inner, clock: StageClock, keep: bool):
-        self._inner, self._clock, self.images = inner, clock, {} if keep else None
+    def __init__(self, inner, clock: StageClock):
+        self._inner, self._clock = inner, clock
 
     def __getattr__(self, name):
         return getattr(self._inner, name)
@@ -86,9 +91,7 @@ class _TimedEngine:
     def _timed(self, fn, request):
         t0 = time.perf_counter()
         art = fn(request)
-        self._clock.seconds["draft engine"] += time.perf_counter() - t0
-        if self.images is not None:
-            self.images[(request.scene, request.panel)] = art
+        self._clock.seconds["draft engine"] += time.perf_counter() - t0  # in a page worker: a copy of the clock
         return art
 
 
@@ -124,12 +127,12 @@ class timed_stages:
             setattr(module, name, original)
 
 
-def run_storyboard(story_path: Path, out_pdf: Path, *, keep_images: bool, profile: Path | None = None) -> dict:
+def run_storyboard(story_path: Path, out_pdf: Path, *, profile: Path | None = None) -> dict:
     from storyboard.engines.registry import create_engine
     from storyboard.render import render
 
     clock = StageClock()
-    engine = _TimedEngine(create_engine("draft"), clock, keep_images)
+    engine = _TimedEngine(create_engine("draft"), clock)
     profiler = cProfile.Profile() if profile else None
     with timed_stages(clock):
         t0, c0 = time.perf_counter(), cpu_seconds()
@@ -144,7 +147,21 @@ def run_storyboard(story_path: Path, out_pdf: Path, *, keep_images: bool, profil
     stages = dict(clock.seconds)
     stages["other"] = max(0.0, total - sum(stages.values()))
     return {"stages": stages, "total_s": total, "cpu_s": cpu, "pages": result.pages, "panels": result.panels_total,
-            "pdf_bytes": out_pdf.stat().st_size, "images": engine.images}
+            "pdf_bytes": out_pdf.stat().st_size, "engine_s": sum(r.seconds for r in result.panels)}
+
+
+def run_cached(story_path: Path, out_pdf: Path, cache: Path, *, drop_pages: bool = False) -> dict:
+    """One render into `cache` (a user's first render when the folder is empty), wall and CPU
+    seconds; `drop_pages` removes the cache's page pieces first, keeping the panels' drawings."""
+    from storyboard.render import render
+
+    if drop_pages:
+        for piece in cache.glob("*/*.page.*"):
+            piece.unlink()
+    t0, c0 = time.perf_counter(), cpu_seconds()
+    result = render(str(story_path), out=out_pdf, engine="draft", cache=cache)
+    return {"total_s": time.perf_counter() - t0, "cpu_s": cpu_seconds() - c0, "generated": result.panels_generated,
+            "keys": {(r.scene, r.panel): r.key for r in result.panels}}
 
 
 def run_png_pages(story_path: Path, folder: Path) -> dict:
@@ -241,6 +258,14 @@ def ensure_comicforge(venv: Path) -> Path:
     return python
 
 
+def cached_drawings(cache: Path, keys: dict) -> dict:
+    """Each panel's drawing, by (scene, panel), from a cache a render filled."""
+    from storyboard.cache import PanelCache
+
+    store = PanelCache(cache)
+    return {where: store.get_drawing(key) for where, key in keys.items()}
+
+
 def comicforge_job(story: dict, images: dict | None, work: Path) -> Path:
     """The page list for the worker: with `images`, our panels as JPEG files (the raster
     case); without, frames and balloons only (the vector case)."""
@@ -295,20 +320,22 @@ def benchmark(pages: int, rounds: int, *, comicforge: Path | None, work: Path, p
               extras: bool = True) -> dict:
     story_path = write_story(work / "story.yaml", pages=pages)
     story = story_dict(pages=pages)
-    ours, theirs, jobs = [], {"raster": [], "vector": []}, None
+    ours, cold, warm, theirs, jobs = [], [], [], {"raster": [], "vector": []}, None
     for round_ in range(rounds):
-        keep = comicforge is not None and jobs is None
-        run = run_storyboard(story_path, work / "storyboard.pdf", keep_images=keep,
-                             profile=profile if round_ == 0 else None)
-        images = run.pop("images")
-        ours.append(run)
+        ours.append(run_storyboard(story_path, work / "storyboard.pdf", profile=profile if round_ == 0 else None))
+        cache = work / f"cache-{round_}"
+        shutil.rmtree(cache, ignore_errors=True)
+        cold.append(run_cached(story_path, work / "cold.pdf", cache))
+        warm.append(run_cached(story_path, work / "drawn.pdf", cache, drop_pages=True))
         if comicforge is not None:
             if jobs is None:
+                images = cached_drawings(cache, cold[-1]["keys"])
                 jobs = {"raster": comicforge_job(story, images, work), "vector": comicforge_job(story, None, work)}
-            del images
+                del images
             for case, job in jobs.items():
                 theirs[case].append(run_comicforge(comicforge, job, work / "comicforge-pdf"))
-    report = summarize(pages, ours, theirs if comicforge is not None else {})
+        shutil.rmtree(cache, ignore_errors=True)
+    report = summarize(pages, ours, theirs if comicforge is not None else {}, cold=cold, drawn=warm)
     if extras:
         png = [run_png_pages(story_path, work / "pages") for _ in range(rounds)]
         sb = report["storyboard"]
@@ -319,10 +346,11 @@ def benchmark(pages: int, rounds: int, *, comicforge: Path | None, work: Path, p
     return report
 
 
-def summarize(pages: int, ours: list[dict], theirs: dict[str, list[dict]]) -> dict:
+def summarize(pages: int, ours: list[dict], theirs: dict[str, list[dict]], *, cold: list[dict],
+              drawn: list[dict]) -> dict:
     stages = {name: median([r["stages"][name] for r in ours]) for name in ours[0]["stages"]}
     total = median([r["total_s"] for r in ours])
-    without_engine = total - stages["draft engine"]
+    without_engine = median([r["total_s"] for r in drawn])
     out = {
         "machine": machine(),
         "pages": pages,
@@ -332,8 +360,12 @@ def summarize(pages: int, ours: list[dict], theirs: dict[str, list[dict]]) -> di
             "stages_s": stages,
             "total_s": total,
             "cpu_s": median([r["cpu_s"] for r in ours]),
+            "engine_s": median([r["engine_s"] for r in ours]),
+            "cold_cache_s": median([r["total_s"] for r in cold]),
+            "cold_cache_cpu_s": median([r["cpu_s"] for r in cold]),
             "pages_per_s": pages / total,
             "without_engine_s": without_engine,
+            "without_engine_cpu_s": median([r["cpu_s"] for r in drawn]),
             "without_engine_pages_per_s": pages / without_engine,
             "pdf_bytes": ours[-1]["pdf_bytes"],
         },
@@ -364,9 +396,13 @@ def render_table(report: dict) -> str:
     rows = [(name, secs, f"{100 * secs / sb['total_s']:.1f}%") for name, secs in sb["stages_s"].items()]
     rows.append(("total", sb["total_s"], "100%"))
     lines.append(table(("storyboard stage", "seconds", "share"), rows))
-    lines += ["", f"storyboard: {sb['pages_per_s']:.2f} pages/s end to end ({sb['cpu_s']:.2f} s of CPU), "
-                  f"{sb['without_engine_pages_per_s']:.2f} pages/s without the engine; "
-                  f"PDF {sb['pdf_bytes'] / 1e6:.1f} MB"]
+    lines += ["", f"storyboard: {sb['pages_per_s']:.2f} pages/s end to end, cache=False ({sb['cpu_s']:.2f} s of CPU, "
+                  f"workers included; the draft engine's {sb['engine_s']:.2f} s summed over the panels, "
+                  f"most drawn on the page workers); PDF {sb['pdf_bytes'] / 1e6:.1f} MB",
+              f"first render into an empty cache: {sb['cold_cache_s']:.2f} s ({sb['cold_cache_cpu_s']:.2f} s of CPU)",
+              f"every drawing cached, pages made again: {sb['without_engine_s']:.2f} s "
+              f"({sb['without_engine_cpu_s']:.2f} s of CPU), {sb['without_engine_pages_per_s']:.2f} pages/s "
+              "without the engine"]
     if "png_pages_s" in sb:
         edits = ", ".join(f"{s:.2f}" for s in sb["watch_edit_s"])
         lines += [f"PNG pages of the same story: {sb['png_pages_s']:.2f} s ({sb['png_pages_cpu_s']:.2f} s of CPU), "

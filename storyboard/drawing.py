@@ -51,13 +51,11 @@ class Drawing:
     def to_bytes(self) -> bytes:
         """A compact, deterministic encoding: the same drawing always gives the same bytes.
         Coordinates are kept to 1/16 of a unit (a 300 dpi pixel: well under the ink width)."""
-        heads, coords = [], []
-        for op in self.ops:
-            heads.append([op.fill, op.stroke, round(op.width, 3), op.closed, len(op.points)])
-            coords.extend(op.points)
+        ops = self.ops
+        heads = [[op.fill, op.stroke, round(op.width, 3), op.closed, len(op.points)] for op in ops]
+        coords = [round(v * 16) for op in ops for v in op.points]
         header = json.dumps([self.width, self.height, self.background, heads], separators=(",", ":")).encode()
-        packed = struct.pack(f"<{len(coords)}i", *(round(v * 16) for v in coords))
-        body = struct.pack("<I", len(header)) + header + packed
+        body = b"".join((struct.pack("<I", len(header)), header, struct.pack(f"<{len(coords)}i", *coords)))
         return _MAGIC + zlib.compress(body, 6)
 
     @classmethod
@@ -70,17 +68,65 @@ class Drawing:
             (size,) = struct.unpack_from("<I", body)
             width, height, background, heads = json.loads(body[4:4 + size])
             raw = body[4 + size:]
-            coords = struct.unpack(f"<{len(raw) // 4}i", raw)
+            coords = [v / 16 for v in struct.unpack(f"<{len(raw) // 4}i", raw)]
         except (zlib.error, struct.error, ValueError, TypeError) as err:
             raise ValueError(f"damaged drawing: {err}") from None
         ops = []
         at = 0
         for fill, stroke, width_, closed, n in heads:
-            ops.append(Path(tuple(v / 16 for v in coords[at:at + n]), _rgb(fill), _rgb(stroke), width_, closed))
+            ops.append(Path(tuple(coords[at:at + n]), _rgb(fill), _rgb(stroke), width_, closed))
             at += n
         if at != len(coords):
             raise ValueError("damaged drawing: coordinates left over")
         return cls(width, height, tuple(background), tuple(ops))
+
+    def stored(self) -> "Drawing":
+        """This drawing as the cache gives it back, `from_bytes(to_bytes())`, without the
+        bytes: what a page is drawn from must not depend on whether the drawing was just made
+        or read from the cache. Coordinates to 1/16 of a unit, stroke widths to 1/1000; a
+        drawing that is so already (`exact`) is returned as it is."""
+        if self.__dict__.get("_exact") or self._is_stored():
+            return self
+        return Drawing(_number(self.width), _number(self.height), tuple(map(_number, self.background)),
+                       tuple(Path(tuple([round(v * 16) / 16 for v in op.points]), _rgb(op.fill), _rgb(op.stroke),
+                                  _number(round(op.width, 3)), op.closed) for op in self.ops))
+
+    def exact(self) -> "Drawing":
+        """This drawing, marked as already being what the cache gives back (its maker kept
+        the precision of `to_bytes`, as the draft engine does), so that `stored()` need not
+        check every coordinate. The mark is no field: equality and bytes ignore it."""
+        object.__setattr__(self, "_exact", True)
+        return self
+
+    def _is_stored(self) -> bool:
+        import itertools
+
+        import numpy as np
+
+        ops = self.ops
+        if {type(self.width), type(self.height)} - {int, float} or not _is_rgb(self.background):
+            return False
+        if ({type(op.points) for op in ops} - {tuple} or {type(op.closed) for op in ops} - {bool}
+                or {type(op.width) for op in ops} - {int, float}
+                or any(round(w, 3) != w for w in {op.width for op in ops})
+                or not all(map(_is_rgb, {id(c): c for op in ops for c in (op.fill, op.stroke) if c is not None}.values()))):
+            return False
+        points = list(itertools.chain.from_iterable(op.points for op in ops))
+        if set(map(type, points)) - {float}:
+            return False
+        scaled = np.array(points, dtype=float) * 16
+        # What the bytes keep: 32-bit multiples of 1/16, and no negative zero.
+        return bool(np.array_equal(np.round(scaled), scaled) and not np.signbit(scaled[scaled == 0]).any()
+                    and (not len(scaled) or np.abs(scaled).max() < 2 ** 31))
+
+
+def _is_rgb(value) -> bool:
+    return type(value) is tuple and len(value) == 3 and {type(v) for v in value} == {int}
+
+
+def _number(value):
+    """`value` as a JSON round trip gives it back (an int stays an int)."""
+    return value if type(value) is int else float(value)
 
 
 def _rgb(value) -> RGB | None:

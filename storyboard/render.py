@@ -310,7 +310,8 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
     return _Job(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash,
                 stack=stack, started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress,
                 best=best, spec=spec, detector=_face_detector(story, engine_obj, face_models),
-                settings_of_run={"max_side": max_side, "upscale": upscale, "cache": cache is not False})
+                settings_of_run={"max_side": max_side, "upscale": upscale, "cache": cache is not False},
+                local=runner.name == "local")
 
 
 class _Job:
@@ -322,10 +323,10 @@ class _Job:
 
     def __init__(self, story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash, *,
                  stack, started, seed, upscale, watermark, progress, settings_of_run, best=None, spec=None,
-                 detector=None):
+                 detector=None, local=True):
         from concurrent.futures import ThreadPoolExecutor
 
-        from storyboard.cache import panel_key, print_key
+        from storyboard.cache import PanelCache, panel_key, print_key
         from storyboard.export.pdf import JPEG_ENCODING
 
         self.story, self.targets, self.book, self.font, self.requests = story, targets, book, font, requests
@@ -350,6 +351,13 @@ class _Job:
         if vector:
             pkeys = {}
         self.pkeys = pkeys
+        # Vector sketches this machine draws (a millisecond each) are drawn where their page is
+        # built for the PDF, on the page workers, rather than here one after another before the
+        # pages start; each is stored (a local cache only: workers are forked) as it is drawn.
+        self.lazy = (vector and local and self.wants_pdf and best is None
+                     and (not settings_of_run["cache"] or type(store) is PanelCache))
+        self.later: dict[tuple[int, int], "PanelRequest"] = {}  # panels drawn when their page is built
+        self.made: dict[tuple[int, int], float] = {}  # of those, drawn in this process: seconds each
         finish = _Finisher(upscale, self.run_id if watermark else None)
         self.scratch = scratch = _Scratch(stack)
         keep = None  # marking is slow: when several outputs need the images, each is marked once and kept on disk
@@ -388,6 +396,11 @@ class _Job:
                 panels.loaders[where] = _stored(store, key, engine_obj, request, settings, vector=True)
             elif not vector and store.has(key, size):  # decoded later, a few at a time
                 self.unfinished.append(where)
+            elif self.lazy:
+                self.later[where] = request
+                panels.loaders[where] = _drawn_here(engine_obj, request, self.made, settings,
+                                                    store if settings_of_run["cache"] else None, key)
+                continue
             else:
                 todo.append(request)
                 continue
@@ -451,6 +464,20 @@ class _Job:
                 panels.jpegs[where] = future.result()
             if self.wants_pdf:
                 _finish_panels(self.pool, self.unfinished, panels, self.store, self.keys, self.pkeys, self.scratch)
+        from storyboard.lettering import lettering_once
+        from storyboard.lettering_report import located_warnings
+
+        # Generated raster art: lettering points at the heads the art shows (found once, cached).
+        faces = {}
+        if self.detects:
+            from storyboard.face_detection import panel_faces
+
+            faces = panel_faces(self.detector, {where: self.keys[where] for where in self.records}, self.store,
+                                panels.loaders)
+            self.pages = self._pages(faces)
+        # Each page's report (and one-page PDF) built once, or reused; `later` panels drawn meanwhile.
+        lettering = self.pages.build(self._drawn)
+        self._drawn_elsewhere()
         panel_records = [self.records[(r.scene, r.panel)] for r in self.requests]
         result = RenderResult(
             outputs=[],
@@ -464,18 +491,7 @@ class _Job:
             panels=panel_records,
             identities=_conditioning(self.requests),
         )
-        from storyboard.lettering import lettering_once
-        from storyboard.lettering_report import located_warnings
-
-        # Generated raster art: lettering points at the heads the art shows (found once, cached).
-        faces = {}
-        if self.detects:
-            from storyboard.face_detection import panel_faces
-
-            faces = panel_faces(self.detector, {where: self.keys[where] for where in self.records}, self.store,
-                                panels.loaders)
-            self.pages = self._pages(faces)
-        result.lettering = self.pages.build()  # each page's report (and one-page PDF) built once, or reused
+        result.lettering = lettering
         result.pages_drawn = self.pages.drawn
         result.warnings = located_warnings(story, result.lettering)
         with lettering_once(faces):  # the other outputs draw the same lettering, solved once
@@ -484,6 +500,42 @@ class _Job:
                         seed=self.seed, run_settings=self.settings_of_run, pages=self.pages)
         result.seconds = time.perf_counter() - self.started
         return result
+
+    def _drawn(self, made: dict[tuple[int, int], float]) -> None:
+        """Record the `later` panels drawn while a page was built ((scene, panel) -> seconds)."""
+        for where, seconds in made.items():
+            if where in self.later and where not in self.records:
+                request = self.later[where]
+                self.records[where] = _record(self.story, request, self.keys[where], "generated", seconds,
+                                              self.print_sizes[where])
+                if self.progress:
+                    self.progress(len(self.records), len(self.requests), request, "generated")
+
+    def _drawn_elsewhere(self) -> None:
+        """Once the pages are built: draw here the `later` panels no page needed (their page was
+        reused), and have every output after the PDF read them from the cache (or, without
+        one, draw them again: as fast as reading them back)."""
+        if not self.later:
+            return
+        cache = self.settings_of_run["cache"]
+        for where, request in self.later.items():
+            if where not in self.records:
+                self.panels.loaders[where]()
+                self._drawn(self.made)
+            if cache:
+                key = self.keys[where]
+                self.panels.loaders[where] = _stored(self.store, key, self.engine, request, self.settings, vector=True)
+                if (entry := _entry(self.store, key, None, True)) is not None:
+                    _INTACT[entry[0]] = entry[1]
+            else:
+                self.panels.loaders[where] = lambda request=request: self.engine.draw(request).stored()
+        self.made.clear()
+
+    def _took(self) -> dict[tuple[int, int], float]:
+        """The `later` panels drawn in this process since the last call (then forgotten)."""
+        made = dict(self.made)
+        self.made.clear()
+        return made
 
     def _pages(self, faces: dict):
         """The render's page pieces (`export.pieces.Pages`), kept beside the panels in the cache.
@@ -499,7 +551,7 @@ class _Job:
         return Pages(self.story, self.book, self.font, self.panels.pdf_art(), labels=labels, faces=faces,
                      keys=page_keys(self.story, self.book, self.font, art, labels=labels),
                      store=PieceStore(root) if self.settings_of_run["cache"] else None,
-                     scratch=lambda: self.scratch("pages"), pdf=self.wants_pdf)
+                     scratch=lambda: self.scratch("pages"), pdf=self.wants_pdf, made=self._took)
 
 
 def _face_detector(story: "Story", engine: "Engine", face_models: str | None):
@@ -898,6 +950,25 @@ def _stored(store, key: str, engine: "Engine", request: "PanelRequest", settings
             image = engine.render(request)
             store.put(key, image, key_inputs(settings, request))
         return image
+
+    return load
+
+
+def _drawn_here(engine: "Engine", request: "PanelRequest", made: dict, settings, store, key: str
+                ) -> Callable[[], Drawing]:
+    """Draws a vector panel when its page asks for it, in whichever process builds that page,
+    noting the seconds in `made` ((scene, panel) -> seconds, taken back with the page); stores
+    it in `store` (None: no cache). Gives the drawing as the cache would give it back, so a
+    page drawn from it has the same bytes as one drawn from the cache."""
+    def load() -> Drawing:
+        from storyboard.cache import key_inputs
+
+        t0 = time.perf_counter()
+        drawing = engine.draw(request)
+        made[(request.scene, request.panel)] = time.perf_counter() - t0
+        if store is not None:
+            store.put_drawing(key, drawing, key_inputs(settings, request))
+        return drawing.stored()
 
     return load
 

@@ -159,8 +159,9 @@ class _Sketch:
     def finish(self) -> Drawing:
         """The panel as a drawing: rotated about the canvas centre for a dutch angle, then
         shifted so the panel's top-left corner is the origin (the rest is clipped).
-        Coordinates are kept to 1/16 unit, the precision of `Drawing.to_bytes`, so a
-        drawing read back from the cache is the very drawing that was made."""
+        Coordinates are kept to 1/16 unit and widths to 1/1000, the precision of
+        `Drawing.to_bytes`, so a drawing read back from the cache is the very drawing that
+        was made (`Drawing.stored` returns it as it is)."""
         ops = self.draw.ops
         sizes = [len(op[0]) for op in ops]
         xy = np.fromiter(itertools.chain.from_iterable(op[0] for op in ops), float, sum(sizes)).reshape(-1, 2)
@@ -170,12 +171,12 @@ class _Sketch:
             cx, cy = self.size[0] / 2, self.size[1] / 2
             x, y = xy[:, 0] - cx, xy[:, 1] - cy
             xy = np.stack([c * x - s * y + cx - self.ox, s * x + c * y + cy - self.oy], axis=1)
-        flat = (np.round(xy.ravel() * 16) / 16).tolist()
+        flat = (np.round(xy.ravel() * 16) / 16 + 0.0).tolist()  # + 0.0: no negative zero, as the bytes keep none
         paths, at = [], 0
         for (_, fill, stroke, width, closed), n in zip(ops, sizes):
-            paths.append(Path(tuple(flat[at:at + n]), fill, stroke, round(float(width) * 16) / 16, closed))
+            paths.append(Path(tuple(flat[at:at + n]), fill, stroke, round(round(float(width) * 16) / 16, 3), closed))
             at += n
-        return Drawing(self.w, self.h, PAPER, tuple(paths))
+        return Drawing(self.w, self.h, PAPER, tuple(paths)).exact()
 
     # ------------------------------------------------------------------ background
 

@@ -183,13 +183,15 @@ class Pages:
     a `cache clear` meanwhile never takes a page from under the render. `keys` are
     `page_keys`; a page whose key is None, or any page when `store` is None, is built afresh.
     `art` is the panels' art as `export.pdf.write_pdf` takes it, read only for pages built;
-    `faces` the faces detected in it (see `lettering.lettering_once`)."""
+    `faces` the faces detected in it (see `lettering.lettering_once`). `made()`, called in
+    the process that built a page right after it, says what reading its art made there
+    (panels drawn on first use: (scene, panel) -> seconds); it comes back with the page."""
 
     def __init__(self, story: Any, book: Book, font: Any, art: Mapping[tuple[int, int], Any], *,
                  labels: bool, keys: list[str | None], store: PieceStore | None, scratch: Callable[[], Path],
-                 pdf: bool, faces: dict | None = None):
+                 pdf: bool, faces: dict | None = None, made: Callable[[], dict] | None = None):
         self.story, self.book, self.font, self.art, self.labels = story, book, font, art, labels
-        self.faces = faces or {}
+        self.faces, self.made = faces or {}, made
         self.keys = keys if store is not None else [None] * len(book.pages)
         self.store, self.scratch, self.pdf, self.drawn = store, scratch, pdf, 0
         self._found: dict[int, dict] = {}  # page index -> its report, for pages whose pieces are at hand
@@ -204,9 +206,12 @@ class Pages:
             self._found[index] = report
         return True
 
-    def build(self) -> dict[tuple[int, int], dict]:
+    def build(self, made: Callable[[dict], None] | None = None) -> dict[tuple[int, int], dict]:
         """The lettering report of every panel ((scene, panel) -> entry); `drawn` counts the
-        pages whose pieces were built."""
+        pages whose pieces were built. `made(what)` is called here with what building each
+        page made besides (see `Pages`), as each page is done."""
+        import itertools
+
         from storyboard.export.workers import page_map
 
         reports: dict[tuple[int, int], dict] = {}
@@ -218,9 +223,10 @@ class Pages:
                 todo.append(index)
         if todo:  # the first here: what the workers need is then loaded (and made) before they are forked
             self.scratch()
-            reports.update(self._build(todo[0]))
-            for report in page_map(self._build, todo[1:]):
+            for report, extra in itertools.chain([self._piece(todo[0])], page_map(self._piece, todo[1:])):
                 reports.update(report)
+                if made is not None and extra:
+                    made(extra)
         self.drawn = len(todo)
         return {(s.scene, s.panel): reports[(s.scene, s.panel)] for s in self.book.slots()}
 
@@ -246,6 +252,11 @@ class Pages:
         except OSError:
             return False
         return True
+
+    def _piece(self, index: int) -> tuple[dict[tuple[int, int], dict], dict]:
+        """Build page `index`: its report, and what reading its art made (`made()`)."""
+        report = self._build(index)
+        return report, self.made() if self.made is not None else {}
 
     def _build(self, index: int) -> dict[tuple[int, int], dict]:
         from storyboard.lettering import lettering_once

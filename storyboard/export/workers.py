@@ -4,9 +4,10 @@ layout, the fonts, the panels' drawings) without pickling it; only each item and
 cross a pipe, so both should be small (a page index in, a file name or a report out).
 
 Workers ignore SIGINT (Ctrl-C reaches the whole process group; the render's own process
-answers it) and die on SIGTERM, which is how they are stopped when the render fails or is
+answers it) and end on SIGTERM, which is how they are stopped when the render fails or is
 interrupted, and what the kernel sends them should the render's process be killed: nothing
-they leave behind is an output (pieces are written atomically).
+they leave behind is an output (pieces and drawings are written atomically), and the
+temporary files they were writing are removed first.
 `STORYBOARD_WORKERS=1` keeps everything in this process; so does a platform without `fork`.
 """
 
@@ -15,6 +16,8 @@ from __future__ import annotations
 import os
 import signal
 from typing import Any, Callable, Iterator, Sequence
+
+from storyboard.cache import WRITING
 
 _JOBS: dict[int, Callable[[Any], Any]] = {}  # what forked workers call, by job id
 
@@ -63,10 +66,21 @@ def page_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator:
 
 def _worker_signals(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, _stopped)
     _die_with(parent)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    """SIGTERM in a worker: remove the temporary files it is writing into the cache (a page's
+    pieces, a panel's drawing), then end at once, running nothing else of the render's."""
+    for tmp in list(WRITING):
+        try:
+            os.unlink(tmp)
+        except OSError:  # renamed into place meanwhile, or gone
+            pass
+    os._exit(128 + signum)
 
 
 def _call(job_item: tuple[int, Any]) -> Any:
