@@ -1,9 +1,10 @@
 """PNG pages with PIL, drawn from the same page geometry as the PDF.
 
-Pages are cut at the trim (the bleed is for the printer). Balloon outlines are drawn on a
-small 3x supersampled patch per balloon and scaled down, so edges are smooth without
-supersampling the whole page; text is the same shaped glyph outlines as in the PDF,
-rasterised by FreeType (anti-aliased) at its final size (storyboard.text.draw).
+Pages are cut at the trim (the bleed is for the printer). Balloons, tails and bubbles are
+filled and stroked as the PDF paints them (even-odd fills, round joins and caps), each pixel
+inked by the area the shape covers (FreeType's rasteriser: storyboard.export.coverage); text
+is the same shaped glyph outlines as in the PDF, rasterised by FreeType at its final size
+(storyboard.text.draw).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from storyboard.layout import Book, PageSpec, Rect
 from storyboard.lettering import Font, Item, Shape, Text, story_font
 from storyboard._lettering.shapes import dashes
 
-SUPERSAMPLE = 3
 _SQUARE = ("border", "notes", "caption", "narration", "header", "label")
 
 
@@ -154,7 +154,7 @@ def _rgb(color) -> tuple[int, int, int]:
 def _item(page, r: _Raster, item: Item, font: Font) -> None:
     shapes = [op for op in item.ops if isinstance(op, Shape)]
     if shapes:
-        # Curved outlines are supersampled; frames and boxes are axis-aligned and need not be.
+        # Curved outlines are anti-aliased; frames and boxes are axis-aligned and need not be.
         _shapes(page, r, item, shapes, smooth=item.kind not in _SQUARE)
     for op in item.ops:
         if isinstance(op, Text):
@@ -162,8 +162,8 @@ def _item(page, r: _Raster, item: Item, font: Font) -> None:
 
 
 def _shapes(page, r: _Raster, item: Item, shapes: list[Shape], smooth: bool) -> None:
-    """Draw the item's shapes, if `smooth` on a supersampled patch covering its bounds."""
-    from PIL import Image, ImageDraw
+    """Draw the item's shapes, if `smooth` anti-aliased within its bounds."""
+    from PIL import ImageDraw
 
     if not smooth:
         _draw(ImageDraw.Draw(page), shapes, lambda x, y: r.px(x, y), r.k)
@@ -176,34 +176,54 @@ def _shapes(page, r: _Raster, item: Item, shapes: list[Shape], smooth: bool) -> 
     right, bottom = min(page.width, math.ceil(right)), min(page.height, math.ceil(bottom))
     if right <= left or bottom <= top:
         return
-    ss = SUPERSAMPLE
-    # The patch is drawn straight in premultiplied form (RGBa), which is what resizing an RGBA
-    # image converts it to first: every ink is opaque, so a drawn pixel reads the same either
-    # way and an untouched one is 0 in both, and the conversion at 9x the pixels is saved.
-    # Black-and-white balloons (every ink grey) are drawn in La, the same numbers in 2 bands
-    # instead of 4: the page gets the very pixels the RGBA patch gave it.
-    grey = all(c is None or len(set(_rgb(c))) == 1 for shape in shapes for c in (shape.fill, shape.stroke))
-    patch = Image.new("La" if grey else "RGBa", ((right - left) * ss, (bottom - top) * ss), 0)
-    draw = ImageDraw.Draw(patch)
-
-    def to_patch(x, y):
-        px, py = r.px(x, y)
-        return (px - left) * ss, (py - top) * ss
-
-    _draw(draw, shapes, to_patch, r.k * ss, (lambda rgb: (rgb[0], 255)) if grey else (lambda rgb: rgb + (255,)))
-    patch = patch.resize((right - left, bottom - top), Image.Resampling.BOX).convert("LA" if grey else "RGBA")
-    page.paste(patch, (left, top), patch)
+    _smooth(page, r, (left, top, right, bottom), shapes)
 
 
-def _draw(draw, shapes: list[Shape], to_px, scale: float, ink=lambda rgb: rgb + (255,)) -> None:
+def _smooth(page, r: _Raster, box: tuple[int, int, int, int], shapes: list[Shape]) -> None:
+    """Fill and stroke `shapes` within `box` of the page as the PDF paints them: even-odd
+    fills, round joins and caps, each pixel inked by the area covered (storyboard.export.coverage)."""
+    from PIL import Image
+
+    from storyboard.export import coverage
+
+    k = r.k
+
+    def paint(colour, contours, reach: float, draw) -> None:
+        # only the pixels the shape can reach: a mask pasted over the whole balloon per shape
+        # would cost more than drawing it
+        xs = [x for c in contours for x, _ in c]
+        ys = [y for c in contours for _, y in c]
+        left, top = max(box[0], math.floor(min(xs) - reach)), max(box[1], math.floor(min(ys) - reach))
+        right, bottom = min(box[2], math.ceil(max(xs) + reach)), min(box[3], math.ceil(max(ys) + reach))
+        if right <= left or bottom <= top:
+            return
+        w, h = right - left, bottom - top
+        mask = draw([[(x - left, y - top) for x, y in c] for c in contours], w, h)
+        page.paste(_rgb(colour), (left, top, right, bottom), Image.frombuffer("L", (w, h), mask, "raw", "L", 0, 1))
+
+    for shape in shapes:
+        points = [r.px(x, y) for x, y in shape.points]
+        if shape.fill is not None and shape.closed and len(points) > 2:
+            paint(shape.fill, [points], 1, coverage.fill)
+        if shape.stroke is not None and shape.width > 0 and len(points) > 1:
+            width = shape.width * k
+            if shape.dash:
+                runs, closed = dashes(points, shape.dash[0] * k, shape.dash[1] * k, shape.closed), False
+            else:
+                runs, closed = [points], shape.closed
+            paint(shape.stroke, runs, width / 2 + 1,
+                  lambda contours, w, h: coverage.stroke(contours, width, closed, w, h))
+
+
+def _draw(draw, shapes: list[Shape], to_px, scale: float) -> None:
     for shape in shapes:
         points = [to_px(x, y) for x, y in shape.points]
         if shape.fill is not None and shape.closed:
-            draw.polygon(points, fill=ink(_rgb(shape.fill)))
+            draw.polygon(points, fill=_rgb(shape.fill) + (255,))
         if shape.stroke is None or shape.width <= 0:
             continue
         width = max(1, round(shape.width * scale))
-        color = ink(_rgb(shape.stroke))
+        color = _rgb(shape.stroke) + (255,)
         if shape.dash:
             runs = dashes(points, shape.dash[0] * scale, shape.dash[1] * scale, shape.closed)
         else:
