@@ -190,17 +190,18 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
     if piece.boxed:  # captions align to the frame: the two side edges only
         us = [us[0], us[-1]] if start_left else [us[-1], us[0]]
     first_u = us[0]  # (for a caption: the edge where reading starts)
-    pairs = [(u, v) for u in us for v in vs]
+    blocks = [(us, vs)]  # places: every u with every v of a block
     if strict and not piece.boxed:
         # Places a letterer would try first, between the grid's: over the speaker's head,
         # just clear of it; snug under or beside the balloon before (connected ones touch).
         su, sv = _snug(piece, prev, stage, bw, bh, gap)
         su = [min(max(u, x0), max(x0, x1 - bw)) for u in su]
         sv = [min(max(v, y0), max(y0, y1 - bh)) for v in sv]
-        pairs += [(u, v) for u in su for v in sv] + [(su[0], v) for v in vs] if su else []
+        if su:
+            blocks += [(su, sv), (su[:1], vs)]
     # Speed: rank the grid by the score terms that need no geometry, then check the rules in
     # that order and stop once enough places pass (the search only ever tries the best few).
-    order = sorted(_roughs(piece, pairs, bw, bh, first_u, W, H, start_left, prev, not placed))
+    order = sorted(_roughs(piece, blocks, bw, bh, first_u, W, H, start_left, prev, not placed))
     spots = _spots(piece.later)
     heads = list(zip(stage.heads, stage.head_areas))
     out: list[tuple[float, Placed]] = []
@@ -273,15 +274,16 @@ def _spots(later: list) -> list[Box]:
     return [(x - w / 2, top - h - 1.5 * size, x + w / 2, top) for x, top, w, h, size in later]
 
 
-def _roughs(piece: Piece, pairs: list[tuple[float, float]], bw: float, bh: float, first_u: float, W: float,
-            H: float, start_left: bool, prev: "Placed | None", first: bool) -> list[tuple[float, float, float]]:
-    """(rough score, u, v) of every place (u, v) in `pairs`: the score terms of a place that
-    need no geometry: high, over the speaker (never under the head), toward where reading
-    starts, near the balloon it continues. This runs for every grid place of every piece
-    tried, so the terms of u alone and of v alone are worked out once each (summed in one
-    fixed order: the same places give the same floats)."""
+def _roughs(piece: Piece, blocks: list[tuple[list[float], list[float]]], bw: float, bh: float, first_u: float,
+            W: float, H: float, start_left: bool, prev: "Placed | None", first: bool) -> list[tuple[float, float, float]]:
+    """(rough score, u, v) of every place (u, v) of the `blocks` (each: lefts us, tops vs):
+    the score terms of a place that need no geometry: high, over the speaker (never under
+    the head), toward where reading starts, near the balloon it continues. This runs for
+    every grid place of every piece tried, so the terms of u alone and of v alone are
+    worked out once each (summed in one fixed order: the same places give the same floats;
+    the caller sorts, so the order of the list does not matter)."""
     if piece.boxed:
-        return [(2.0 * v / H + (0.0 if u == first_u else 1.5), u, v) for u, v in pairs]
+        return [(2.0 * v / H + (0.0 if u == first_u else 1.5), u, v) for us, vs in blocks for u in us for v in vs]
     target, off_side, WH = piece.target, piece.off_side, W + H
     if target is not None:
         tx, ty = target
@@ -292,40 +294,38 @@ def _roughs(piece: Piece, pairs: list[tuple[float, float]], bw: float, bh: float
     if joined:
         centre = prev.centre
     higher = prev.box[1] - 0.5 if prev is not None else None
-    by_u: dict[float, tuple] = {}
-    for u in {u for u, _ in pairs}:
-        cx = u + bw / 2
-        by_u[u] = (cx,
-                   1.0 * abs(cx - tx) / W if target is not None else 0.0,
-                   max(u - tx, 0.0, tx - u - bw) if target is not None and not off_side else 0.0,
-                   1.5 * (u if off_side == "left" else W - u - bw) / W if off_side else 0.0,
-                   0.5 * ((u if start_left else W - u - bw) / W) if first else 0.0)
-    by_v: dict[float, tuple] = {}
-    for v in {v for _, v in pairs}:
-        by_v[v] = (2.0 * v / H,
-                   max(v - ty, 0.0, ty - v - bh) if target is not None and not off_side else 0.0,
-                   target is not None and under and v + bh / 2 > low,
-                   0.5 + 2.0 * (prev.box[1] - v) / H if higher is not None and v < higher else None)
-    out = []
-    for u, v in pairs:
-        cx, toward, dx, side, lean = by_u[u]
-        score, dy, below, climb = by_v[v]
-        if target is not None:
-            score += toward
-            # Short tails: ranked by their estimated length (`_reach`), so places near the
-            # speaker are tried first.
-            score += TAIL_WEIGHT * math.hypot(dx, dy) / WH
-            if below:
-                score += BELOW_HEAD
-        if off_side:
-            score += side
-        if joined:
-            score += 0.5 * math.dist(centre, (cx, v + bh / 2)) / WH
-        if climb is not None:  # starts higher than the one read before it
-            score += climb
-        if first:  # the first balloon leans toward where reading starts
-            score += lean
-        out.append((score, u, v))
+    hypot, dist = math.hypot, math.dist
+    out: list[tuple[float, float, float]] = []
+    append = out.append
+    for us, vs in blocks:
+        rows = [(v,
+                 2.0 * v / H,
+                 max(v - ty, 0.0, ty - v - bh) if target is not None and not off_side else 0.0,
+                 target is not None and under and v + bh / 2 > low,
+                 0.5 + 2.0 * (prev.box[1] - v) / H if higher is not None and v < higher else None) for v in vs]
+        for u in us:
+            cx = u + bw / 2
+            toward = 1.0 * abs(cx - tx) / W if target is not None else 0.0
+            dx = max(u - tx, 0.0, tx - u - bw) if target is not None and not off_side else 0.0
+            side = 1.5 * (u if off_side == "left" else W - u - bw) / W if off_side else 0.0
+            lean = 0.5 * ((u if start_left else W - u - bw) / W) if first else 0.0
+            for v, score, dy, below, climb in rows:
+                if target is not None:
+                    score += toward
+                    # Short tails: ranked by their estimated length (`_reach`), so places near
+                    # the speaker are tried first.
+                    score += TAIL_WEIGHT * hypot(dx, dy) / WH
+                    if below:
+                        score += BELOW_HEAD
+                if off_side:
+                    score += side
+                if joined:
+                    score += 0.5 * dist(centre, (cx, v + bh / 2)) / WH
+                if climb is not None:  # starts higher than the one read before it
+                    score += climb
+                if first:  # the first balloon leans toward where reading starts
+                    score += lean
+                append((score, u, v))
     return out
 
 
@@ -341,7 +341,7 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
     if piece.joined and prev is not None:
         dx = max(box[0] - prev.box[2], prev.box[0] - box[2], 0.0)
         dy = max(box[1] - prev.box[3], prev.box[1] - box[3], 0.0)
-        if max(dx, dy) > JOIN_GAP * piece.size:
+        if (dy if dy > dx else dx) > JOIN_GAP * piece.size:
             bad += 1
             if strict:
                 return bad
@@ -351,8 +351,8 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
     for b in stage.blocked:
         if overlaps(box, b):
             bad += 1
-    for k, h in enumerate(stage.heads):
-        if stage.guarded[k] and cover[k] + overlap_area(box, h) > stage.cover_limits[k]:
+    for h, guarded, covered, limit in zip(stage.heads, stage.guarded, cover, stage.cover_limits):
+        if guarded and covered + overlap_area(box, h) > limit:
             bad += 1
     if bad and strict:
         return bad
@@ -377,6 +377,10 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
 def _line_box(line: list[Point]) -> Box:
     """The line's bounds, a little grown: a straight vertical or horizontal tail has no area,
     and `overlaps` would miss it."""
+    if len(line) == 2:  # every tail and connector: min and max written out
+        (ax, ay), (bx, by) = line
+        return ((bx if bx < ax else ax) - 0.5, (by if by < ay else ay) - 0.5,
+                (bx if bx > ax else ax) + 0.5, (by if by > ay else ay) + 0.5)
     xs = [pt[0] for pt in line]
     ys = [pt[1] for pt in line]
     return (min(xs) - 0.5, min(ys) - 0.5, max(xs) + 0.5, max(ys) + 0.5)
@@ -385,8 +389,9 @@ def _line_box(line: list[Point]) -> Box:
 def _line_clash(line: list[Point], placed: list[Placed], gap: float, size: float, faces: list[Box]) -> bool:
     """Whether a tail or connector crosses a face, hits another piece's body or comes near
     its tail."""
-    if any(polyline_hits(line, f) for f in faces):
-        return True
+    for f in faces:
+        if polyline_hits(line, f):
+            return True
     lbox = _line_box(line)
     for p in placed:
         near = grow(p.box, 0.5 * gap)

@@ -8,6 +8,7 @@ lettering sizes) that the facets never show.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from functools import lru_cache
 from itertools import accumulate
 
@@ -31,12 +32,11 @@ def _arc(cx: float, cy: float, r: float, t0: float, t1: float, n: int) -> list[P
 def _along(cx: float, cy: float, a: float, b: float, count: int) -> list[Point]:
     """`count` points spaced evenly by arc length around the ellipse (a, b)."""
     fine = ellipse(cx, cy, a, b, 720)
-    lengths = list(accumulate(map(math.dist, fine, fine[1:] + fine[:1]), initial=0.0))  # (a thought balloon: 720 steps)
+    # Arc length at each of the 720 points (never decreasing, so searched by bisection).
+    lengths = list(accumulate(map(math.dist, fine, fine[1:] + fine[:1]), initial=0.0))
     total, out, j = lengths[-1], [], 0
     for i in range(count):
-        target = total * i / count
-        while lengths[j + 1] < target:
-            j += 1
+        j = bisect_left(lengths, total * i / count, j + 1) - 1  # the last point short of it
         out.append(fine[j])
     return out
 
