@@ -15,6 +15,7 @@ import json
 import math
 import struct
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,12 +52,25 @@ class Drawing:
     def to_bytes(self) -> bytes:
         """A compact, deterministic encoding: the same drawing always gives the same bytes.
         Coordinates are kept to 1/16 of a unit (a 300 dpi pixel: well under the ink width)."""
-        ops = self.ops
-        heads = [[op.fill, op.stroke, round(op.width, 3), op.closed, len(op.points)] for op in ops]
-        coords = [round(v * 16) for op in ops for v in op.points]
+        heads, coords = self.grid()
         header = json.dumps([self.width, self.height, self.background, heads], separators=(",", ":")).encode()
         body = b"".join((struct.pack("<I", len(header)), header, struct.pack(f"<{len(coords)}i", *coords)))
         return _MAGIC + zlib.compress(body, 6)
+
+    def grid(self) -> tuple[list[list], "Sequence[int]"]:
+        """The paths as `to_bytes` keeps them: for each path [fill, stroke, width (to 1/1000),
+        closed, how many coordinates], and all the coordinates in 1/16 units (ints). A drawing
+        read by `from_bytes` gives what was read (no `Path` is ever made for a drawing only
+        written into a PDF); another works them out once (the cache and the PDF both ask)."""
+        if isinstance(self.ops, _Stored):
+            return self.ops.heads, self.ops.coords
+        grid = self.__dict__.get("_grid")
+        if grid is None:
+            ops = self.ops
+            grid = ([[op.fill, op.stroke, round(op.width, 3), op.closed, len(op.points)] for op in ops],
+                    [round(v * 16) for op in ops for v in op.points])
+            object.__setattr__(self, "_grid", grid)  # no field: equality and bytes ignore it
+        return grid
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Drawing":
@@ -68,24 +82,19 @@ class Drawing:
             (size,) = struct.unpack_from("<I", body)
             width, height, background, heads = json.loads(body[4:4 + size])
             raw = body[4 + size:]
-            coords = [v / 16 for v in struct.unpack(f"<{len(raw) // 4}i", raw)]
+            coords = struct.unpack(f"<{len(raw) // 4}i", raw)
+            if sum(n for _, _, _, _, n in heads) != len(coords):
+                raise ValueError("coordinates left over")
         except (zlib.error, struct.error, ValueError, TypeError) as err:
             raise ValueError(f"damaged drawing: {err}") from None
-        ops = []
-        at = 0
-        for fill, stroke, width_, closed, n in heads:
-            ops.append(Path(tuple(coords[at:at + n]), _rgb(fill), _rgb(stroke), width_, closed))
-            at += n
-        if at != len(coords):
-            raise ValueError("damaged drawing: coordinates left over")
-        return cls(width, height, tuple(background), tuple(ops))
+        return cls(width, height, tuple(background), _Stored(heads, coords))
 
     def stored(self) -> "Drawing":
         """This drawing as the cache gives it back, `from_bytes(to_bytes())`, without the
         bytes: what a page is drawn from must not depend on whether the drawing was just made
         or read from the cache. Coordinates to 1/16 of a unit, stroke widths to 1/1000; a
         drawing that is so already (`exact`) is returned as it is."""
-        if self.__dict__.get("_exact") or self._is_stored():
+        if self.__dict__.get("_exact") or isinstance(self.ops, _Stored) or self._is_stored():
             return self
         return Drawing(_number(self.width), _number(self.height), tuple(map(_number, self.background)),
                        tuple(Path(tuple([round(v * 16) / 16 for v in op.points]), _rgb(op.fill), _rgb(op.stroke),
@@ -118,6 +127,45 @@ class Drawing:
         # What the bytes keep: 32-bit multiples of 1/16, and no negative zero.
         return bool(np.array_equal(np.round(scaled), scaled) and not np.signbit(scaled[scaled == 0]).any()
                     and (not len(scaled) or np.abs(scaled).max() < 2 ** 31))
+
+
+class _Stored(Sequence):
+    """The paths of a drawing read from its bytes (`Drawing.grid`'s form), made into `Path`s
+    on first use: the PDF writer reads the stored form and never needs them. Compares and
+    hashes as the tuple of those paths."""
+
+    __slots__ = ("heads", "coords", "_paths")
+
+    def __init__(self, heads: list[list], coords: "Sequence[int]"):
+        self.heads, self.coords, self._paths = heads, coords, None
+
+    def paths(self) -> tuple[Path, ...]:
+        if self._paths is None:
+            out, at = [], 0
+            for fill, stroke, width, closed, n in self.heads:
+                out.append(Path(tuple([v / 16 for v in self.coords[at:at + n]]), _rgb(fill), _rgb(stroke), width,
+                                closed))
+                at += n
+            self._paths = tuple(out)
+        return self._paths
+
+    def __getitem__(self, index):
+        return self.paths()[index]
+
+    def __len__(self) -> int:
+        return len(self.heads)
+
+    def __iter__(self):
+        return iter(self.paths())
+
+    def __eq__(self, other) -> bool:
+        return self.paths() == (other.paths() if isinstance(other, _Stored) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.paths())
+
+    def __repr__(self) -> str:
+        return repr(self.paths())
 
 
 def _is_rgb(value) -> bool:

@@ -5,7 +5,8 @@ zlib; for the one-page PDFs of a book (`export.pdf.page_pdf`) that was most of t
 page: each page's glyph forms were formatted and compressed again, its content stream (a
 hundred kilobytes of drawing operators) deflated by zlib. Here a stream is compressed by
 libdeflate (the `deflate` package: about 2.5x quicker than zlib at the same level, and a few
-percent smaller), and an object's bytes can be made once and reused by every document of
+percent smaller; a document given `FLATE` as its default stream filter has its font files
+and maps compressed so too), and an object's bytes can be made once and reused by every document of
 the process (`raw_object`).
 """
 
@@ -20,7 +21,7 @@ def flate(data: bytes) -> bytes:
     """`data` compressed for a /FlateDecode stream (zlib format)."""
     import deflate
 
-    return deflate.zlib_compress(data, LEVEL)
+    return bytes(deflate.zlib_compress(data, LEVEL))  # (a bytearray, which reportlab would print as its repr)
 
 
 def stream(data: bytes, entries: str = "") -> bytes:
@@ -29,6 +30,18 @@ def stream(data: bytes, entries: str = "") -> bytes:
     packed = flate(data)
     head = f"<<\n{entries + ' ' if entries else ''}/Filter [ /FlateDecode ] /Length {len(packed)}\n>>\nstream\n"
     return head.encode("ascii") + packed + b"\nendstream\n"
+
+
+class _Flate:
+    """A reportlab stream filter (see `PDFStream.filters`) deflating with `flate`."""
+
+    pdfname = "FlateDecode"
+
+    def encode(self, data: "str | bytes") -> bytes:
+        return flate(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+FLATE = _Flate()
 
 
 def raw_object(data: bytes):

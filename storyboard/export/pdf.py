@@ -32,7 +32,7 @@ from storyboard.errors import ExportError
 from storyboard.export import PageDrawing, atomic_path, compose_page, cover_crop, panel_image
 from storyboard.layout import Book, Page, PanelSlot
 from storyboard.lettering import Font, Shape, Text, story_font
-from storyboard.pdfraw import raw_object, stream
+from storyboard.pdfraw import FLATE, raw_object, stream
 from storyboard.text.draw import PdfFonts, draw_text_pdf
 
 JPEG_QUALITY = 90
@@ -116,8 +116,11 @@ def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tup
     with _no_ascii85():
         # The initial font is set in every page preamble: make it ours so no unembedded
         # Helvetica is referenced.
-        canvas = Canvas(out, pagesize=(drawing.media.w, drawing.media.h), invariant=1, pageCompression=1,
+        canvas = Canvas(out, pagesize=(drawing.media.w, drawing.media.h), invariant=1, pageCompression=0,
                         initialFontName=fonts.initial_name(), initialFontSize=10)
+        # Streams (the fonts' files and maps) deflated by libdeflate: reportlab's own
+        # compression (zlib) is off, and a document without it applies its default filters.
+        canvas._doc.defaultStreamFilters = [FLATE]
         _page(canvas, drawing, (_art(images, slot) for slot in drawing.arts), font, fonts)
         # The content stream, compressed by libdeflate rather than by reportlab with zlib.
         page = canvas._doc.Pages.pages[-1]
@@ -310,40 +313,47 @@ def _style(fill, stroke, width: float, dash) -> str:
 
 def _vector(drawing: Drawing, art) -> str:
     """The content-stream operators that paint `drawing` over the rectangle `art`, clipped to
-    it. Drawing coordinates are multiples of 1/16 unit: they are written as integers in a
-    space scaled by 1/16 and flipped (y down), which is exact and several times quicker to
-    format than decimals."""
+    it. Drawing coordinates are multiples of 1/16 unit: they are written as the integers the
+    drawing keeps (`Drawing.grid`) in a space scaled by 1/16 and flipped (y down), which is
+    exact and several times quicker to format than decimals."""
+    heads, coords = drawing.grid()
     sx, sy = art.w / drawing.width / 16, art.h / drawing.height / 16
     out = ["q", f"{_num(art.x)} {_num(art.y)} {_num(art.w)} {_num(art.h)} re W n",
            f"{sx:.9g} 0 0 {-sy:.9g} {_num(art.x)} {_num(art.y1)} cm",
-           f"{_colour(drawing.background)} rg 0 0 {round(drawing.width * 16)} {round(drawing.height * 16)} re f"]
+           f"{_colour(tuple(drawing.background))} rg 0 0 {round(drawing.width * 16)} {round(drawing.height * 16)} re f"]
     fill = stroke = width = None
-    for op in drawing.ops:
-        if op.fill is not None and op.fill != fill:
-            fill = op.fill
-            out.append(f"{_colour(fill)} rg")
-        if op.stroke is not None:
-            if op.stroke != stroke:
-                stroke = op.stroke
-                out.append(f"{_colour(stroke)} RG")
-            if op.width != width:
-                width = op.width
+    at = 0
+    for op_fill, op_stroke, op_width, closed, n in heads:
+        start, at = at, at + n
+        if op_fill is not None and op_fill != fill:
+            fill = op_fill
+            out.append(f"{_colour(tuple(fill))} rg")
+        if op_stroke is not None:
+            if op_stroke != stroke:
+                stroke = op_stroke
+                out.append(f"{_colour(tuple(stroke))} RG")
+            if op_width != width:
+                width = op_width
                 out.append(f"{round(width * 16)} w")
-        painted = op.stroke is not None and op.width > 0, op.fill is not None and op.closed
-        c = [str(round(v * 16)) for v in op.points]
-        if len(c) < 4 or not any(painted):
-            continue
-        pts = [f"{c[i]} {c[i + 1]}" for i in range(0, len(c) - 1, 2)]
-        out.append(f"{pts[0]} m {' l '.join(pts[1:])} l{' h' if op.closed else ''} {_NONZERO[painted]}")
+        painted = op_stroke is not None and op_width > 0, op_fill is not None and closed
+        if n >= 4 and (painted[0] or painted[1]):
+            out.append(_polygon(n // 2, closed, _NONZERO[painted]).format(*coords[start:at]))
     out.append("Q")
     return "\n".join(out)
+
+
+@lru_cache(maxsize=1024)
+def _polygon(points: int, closed: bool, paint: str) -> str:
+    """A format string painting a path of `points` (x, y) integer pairs."""
+    return f"{{}} {{}} m {' l '.join(['{} {}'] * (points - 1))} l{' h' if closed else ''} {paint}"
 
 
 # A drawing's paths are simple shapes: the non-zero rule ('f', 'B') fills them as PIL does.
 _NONZERO = {(False, False): "n", (True, False): "S", (False, True): "f", (True, True): "B"}
 
 
-def _colour(rgb) -> str:
+@lru_cache(maxsize=1024)
+def _colour(rgb: tuple[int, int, int]) -> str:
     return " ".join(_num(c / 255) for c in rgb)
 
 

@@ -128,6 +128,21 @@ def test_drawing_bytes_round_trip_and_refuse_damage():
             Drawing.from_bytes(bad)
 
 
+def test_a_drawing_read_back_paints_the_same_pdf_paths():
+    # A drawing read from its bytes keeps them (`Drawing.grid`) and the PDF is written from
+    # them; its paths are made only when something asks for them.
+    from storyboard.export.pdf import _vector
+    from storyboard.layout import Rect
+    from tests.plan.conftest import request
+
+    drawing = DraftEngine().draw(request(640, 480, cast=3, angle="dutch"))
+    back = Drawing.from_bytes(drawing.to_bytes())
+    art = Rect(10, 20, 300, 200)
+    assert _vector(back, art) == _vector(drawing, art)
+    assert back.to_bytes() == drawing.to_bytes() and hash(back) == hash(drawing)
+    assert len(back.ops) == len(drawing.ops) and back.ops[3] == drawing.ops[3] and list(back.ops) == list(drawing.ops)
+
+
 def test_rasterise_scales_to_any_size():
     square = Drawing(10, 10, (255, 255, 255), (DrawPath((2, 2, 8, 2, 8, 8, 2, 8), fill=(0, 0, 0)),))
     for size in (10, 64, 900):
