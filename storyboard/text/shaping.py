@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from storyboard.text.fonts import FontChain
 
 
-@dataclass(frozen=True)
-class Glyph:
+# Glyphs and clusters are made by the thousand for every line shaped (measuring lines is
+# most of fitting a balloon): named tuples, made several times faster than frozen dataclasses.
+class Glyph(NamedTuple):
     member: int  # index into the chain's members
     gid: int
     x: float  # glyph origin, ems from the line's start (horizontal: x right; vertical: x from
@@ -30,8 +31,7 @@ class Glyph:
     sideways: bool = False  # in a vertical line, turned a quarter clockwise
 
 
-@dataclass(frozen=True)
-class Cluster:
+class Cluster(NamedTuple):
     """Source text and where its glyphs sit: `start` and `end` along the line (ems; for a
     vertical line, distances down from the top), in visual order."""
 
@@ -100,9 +100,12 @@ def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
                 gx, gy = pen + pos.x_offset * scale, pos.y_offset * scale
                 step = pos.x_advance * scale
             glyphs.append(Glyph(member, info.codepoint, gx, gy, sideways))
-            span = bounds.setdefault(info.cluster, [pen, pen])
+            span = bounds.get(info.cluster)
+            if span is None:
+                span = bounds[info.cluster] = [pen, pen]
             span[1] = pen + step
-            span[0] = min(span[0], pen)
+            if pen < span[0]:  # min(span[0], pen)
+                span[0] = pen
             pen += step
         starts = sorted(bounds)
         ends = {c: (starts[k + 1] if k + 1 < len(starts) else end) for k, c in enumerate(starts)}
