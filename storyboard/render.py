@@ -1104,7 +1104,7 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
         write_shotlist(story, path)
     else:
         from storyboard.export.cbz import ComicInfo, write_cbz
-        from storyboard.export.images import iter_pages, panel_boxes
+        from storyboard.export.images import encoded_pages, panel_boxes
         from storyboard.provenance import comicinfo_notes
 
         info = ComicInfo(
@@ -1115,8 +1115,10 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
             language_iso=getattr(story, "language", "") or "",
             notes=comicinfo_notes(meta),
         )
-        write_cbz(iter_pages(story, book, images, font=font, labels=labels), path, info=info, provenance=meta,
-                  panel_boxes=panel_boxes(book) if watermark else None, count=len(book.pages))
+        # pages made on worker processes, each encoded there with its provenance chunks
+        pages = encoded_pages(story, book, images, font=font, labels=labels, metadata=meta,
+                              boxes=panel_boxes(book) if watermark else None)
+        write_cbz(pages, path, info=info, count=len(book.pages))
 
 
 def _record(story, request, key, status, seconds, print_size) -> PanelRecord:

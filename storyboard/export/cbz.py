@@ -51,7 +51,7 @@ class _Entry:
 
 
 def write_cbz(
-    pages: Iterable["Image.Image | Path | str"],
+    pages: Iterable["Image.Image | Path | str | bytes"],
     path: str | Path,
     *,
     info: ComicInfo,
@@ -64,7 +64,8 @@ def write_cbz(
     PIL images are stored as PNG at the resolution in their `info["dpi"]` (pHYs), with the
     provenance record and, when `panel_boxes` is
     given, the pixel boxes of the watermarked panels of each page in its text chunks (for
-    `storyboard verify`). Paths to existing PNG/JPEG files are stored byte for byte.
+    `storyboard verify`). Paths to existing PNG/JPEG/WebP files, and such files' bytes, are
+    stored byte for byte (their own text chunks stay as they are).
 
     `pages` may be an iterator (then give `count`, the number of pages): each page is encoded
     and written to the archive before the next is asked for, so memory does not grow with
@@ -135,10 +136,10 @@ def list_item(name: str) -> str:
 def _entry(page, index: int, digits: int, provenance: dict | None, boxes) -> _Entry:
     from PIL import Image, UnidentifiedImageError
 
-    if isinstance(page, (str, Path)):
-        source = Path(page)
+    if isinstance(page, (str, Path, bytes)):
+        source = f"page {index + 1}" if isinstance(page, bytes) else Path(page)
         try:
-            data = source.read_bytes()
+            data = page if isinstance(page, bytes) else source.read_bytes()
             with Image.open(io.BytesIO(data)) as image:
                 width, height, fmt = image.width, image.height, image.format
         except (OSError, UnidentifiedImageError) as err:

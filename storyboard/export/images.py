@@ -74,6 +74,34 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
     return [Path(folder) / name for name in names]
 
 
+def encoded_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,
+                  font: str | Path | Font | None = None, labels: bool = False, metadata: dict | None = None,
+                  boxes: list[list[tuple[int, int, int, int]]] | None = None) -> Iterator[bytes]:
+    """Each page as PNG file bytes, in page order, lettered, drawn and encoded on worker
+    processes as `write_pages` makes them (for the CBZ). `metadata` (a provenance record) goes
+    into each page's text chunks, with the page's panel boxes when `boxes` (one list per page)
+    is given. Raises ExportError when the font cannot draw some of the text."""
+    from storyboard.export import check_lettering, compose_page
+    from storyboard.export.png import png_bytes
+    from storyboard.export.workers import page_map
+
+    lettering_font = check_lettering(story, book, font, labels=labels)
+
+    def encode(index: int) -> bytes:  # one page (on a worker process)
+        drawing = compose_page(story, book, book.pages[index], lettering_font, labels=labels)
+        image = render_page(drawing, images, book.spec.dpi, lettering_font)
+        pnginfo = None
+        if metadata is not None:
+            from storyboard.provenance import png_info
+
+            pnginfo = png_info(metadata, panels=list(boxes[index]) if boxes is not None else None)
+        return png_bytes(image, dpi=image.info["dpi"], pnginfo=pnginfo)
+
+    if book.pages:  # the first here: what the workers need is loaded before they are forked
+        yield encode(0)
+    yield from page_map(encode, range(1, len(book.pages)))
+
+
 def render_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,
                  font: str | Path | Font | None = None, labels: bool = False) -> list:
     """Every page as an RGB PIL image (for previews), trimmed, at the page dpi."""
@@ -82,7 +110,7 @@ def render_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], 
 
 def iter_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,
                font: str | Path | Font | None = None, labels: bool = False) -> Iterator:
-    """The pages of `render_pages` one at a time (for CBZ): one page is held at a time."""
+    """The pages of `render_pages` one at a time: one page is held at a time."""
     lettering_font = font if isinstance(font, Font) else story_font(story, font)
     for drawing in compose(story, book, lettering_font, labels=labels):
         yield render_page(drawing, images, book.spec.dpi, lettering_font)

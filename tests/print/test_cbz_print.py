@@ -139,3 +139,44 @@ def test_failed_write_leaves_nothing_behind(tmp_path):
     assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["story.cbz"]
     with pytest.raises(ExportError, match="cannot write"):
         write_cbz(pages(1), target / "inside-a-file.cbz", info=ComicInfo(title="T"))
+
+
+def test_cbz_pages_are_made_on_workers_as_the_png_pages(tmp_path, monkeypatch):
+    import importlib
+    import io
+
+    import numpy as np
+
+    import storyboard
+    from storyboard.export import images
+    from tests.render.test_crash import long_story
+
+    monkeypatch.setattr(importlib.import_module("storyboard.render"), "_run_id", lambda *a: "0000cafe")
+    log = tmp_path / "pids.log"
+    render_page = images.render_page
+
+    def logged(*args, **kwargs):  # which process drew each page (workers are forked)
+        with open(log, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return render_page(*args, **kwargs)
+
+    monkeypatch.setattr(images, "render_page", logged)
+    script = long_story(tmp_path / "story.yaml", panels=36, dpi=40)  # 6 pages
+    books = {}
+    for workers in ("2", "1"):
+        monkeypatch.setenv("STORYBOARD_WORKERS", workers)
+        log.unlink(missing_ok=True)
+        storyboard.render(script, out=tmp_path / f"w{workers}.cbz", cache=False)
+        books[workers] = (tmp_path / f"w{workers}.cbz").read_bytes()
+        pids = set(log.read_text().split())
+        assert (len(pids) > 1) == (workers == "2")  # on worker processes only when asked to
+    assert books["2"] == books["1"]  # the same bytes either way
+    storyboard.render(script, out=tmp_path / "pages/", cache=False)
+    with zipfile.ZipFile(io.BytesIO(books["2"])) as archive:
+        names = sorted(n for n in archive.namelist() if n.endswith(".png"))
+        assert names == [f"page-00{n}.png" for n in range(1, 7)]
+        for name in names:
+            page = Image.open(io.BytesIO(archive.read(name)))
+            assert page.info["dpi"] == pytest.approx((40, 40), abs=0.01) and "storyboard:provenance" in page.info
+            with Image.open(tmp_path / "pages" / name) as png:
+                assert np.array_equal(np.asarray(page), np.asarray(png))
