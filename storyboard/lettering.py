@@ -133,6 +133,7 @@ def vertical_line(story: Any, text: str, reading: str) -> bool:
     return japanese if mode == "vertical" else japanese and reading == "rtl"
 
 
+@lru_cache(maxsize=4096)  # every balloon's text, for every size and split a panel tries
 def is_japanese(text: str, language: str = "") -> bool:
     """Kana in the text, or CJK text in a story whose language is Japanese."""
     if any(0x3040 <= ord(c) <= 0x30FF or 0x31F0 <= ord(c) <= 0x31FF or 0xFF66 <= ord(c) <= 0xFF9D for c in text):
