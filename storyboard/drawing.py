@@ -66,9 +66,16 @@ class Drawing:
             return self.ops.heads, self.ops.coords
         grid = self.__dict__.get("_grid")
         if grid is None:
+            import itertools
+
+            import numpy as np
+
             ops = self.ops
+            scaled = np.array(list(itertools.chain.from_iterable(op.points for op in ops)), dtype=float) * 16
+            if not np.isfinite(scaled).all():
+                raise ValueError("a drawing's coordinates must be finite numbers")
             grid = ([[op.fill, op.stroke, round(op.width, 3), op.closed, len(op.points)] for op in ops],
-                    [round(v * 16) for op in ops for v in op.points])
+                    np.rint(scaled).astype(np.int64).tolist())  # round(v * 16): half to even, as np.rint
             object.__setattr__(self, "_grid", grid)  # no field: equality and bytes ignore it
         return grid
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ctypes
 import math
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
 from storyboard.text.fonts import FAUX_BOLD
 from storyboard.text.shaping import Shaped, shape
@@ -165,31 +165,21 @@ class PdfFonts:
         self._placed: set[tuple[str, bool, bool]] = set()  # lines whose forms are defined
         self._layers: dict[tuple[str, bool, bool], str] = {}
         self._shows: dict[tuple[int, str, bool], tuple[str, float, list[tuple[Any, str]]]] = {}
-        self._faces: dict[tuple[int, str, bool], Any] = {}
 
     def prepare(self, lines: Iterable[tuple[str, bool, bool]]) -> None:
         """`lines`: (text, bold, vertical) of every line the document draws."""
         from storyboard.text.pdffonts import register
 
         needed: dict[Any, set[str]] = {}
-        seen: set[tuple[str, bool, bool]] = set()
-        for line in lines:
-            if line in seen:
-                continue
-            seen.add(line)
-            text, bold, vertical = line
-            for cluster in shape(self.chain, text, bold, vertical).clusters:
-                needed.setdefault(self.layer_face(cluster, bold), set()).update(cluster.text)
+        for line in dict.fromkeys(lines):
+            for face, chars in _line_faces(self.chain, *line):
+                needed.setdefault(face, set()).update(chars)
         for face, chars in needed.items():
             self._names[(str(face.path), face.index)] = register(face, chars)
 
     def layer_face(self, cluster, bold: bool):
         """`layer_face` of this chain, remembered per cluster text."""
-        key = (cluster.member, cluster.text, bold)
-        face = self._faces.get(key)
-        if face is None:
-            face = self._faces[key] = layer_face(self.chain, cluster, bold)
-        return face
+        return _layer_face(self.chain, cluster.member, cluster.text, bold)
 
     def name(self, face) -> str:
         return self._names[(str(face.path), face.index)]
@@ -240,7 +230,13 @@ class PdfFonts:
         """The invisible text layer of a line, in ems (see `_layer_code`)."""
         cached = self._layers.get(key)
         if cached is None:
-            cached = self._layers[key] = _layer_code(canvas, shaped, self, key[1])
+            plan = _PLANS.get((self.chain, key))
+            if plan is None:
+                if len(_PLANS) >= 8192:
+                    _PLANS.clear()
+                naturals = [self.show(canvas, cluster, key[1])[1] for cluster in shaped.clusters]
+                plan = _PLANS[(self.chain, key)] = _layer_plan(shaped, naturals)
+            cached = self._layers[key] = _layer_code(canvas, plan, self, key[1])
         return cached
 
     def initial_name(self) -> str:
@@ -253,6 +249,26 @@ class PdfFonts:
         if key not in self._names:
             self._names[key] = register(face, set(" "))
         return self._names[key]
+
+
+@lru_cache(maxsize=65536)
+def _layer_face(chain: "FontChain", member: int, text: str, bold: bool):
+    """`layer_face` of a cluster, once per process."""
+    return layer_face(chain, _Cluster(text, member), bold)
+
+
+class _Cluster(NamedTuple):
+    text: str
+    member: int
+
+
+@lru_cache(maxsize=8192)
+def _line_faces(chain: "FontChain", text: str, bold: bool, vertical: bool) -> tuple[tuple[Any, frozenset[str]], ...]:
+    """The faces that carry a line's text layer and the characters each shows there."""
+    needed: dict[Any, set[str]] = {}
+    for cluster in shape(chain, text, bold, vertical).clusters:
+        needed.setdefault(_layer_face(chain, cluster.member, cluster.text, bold), set()).update(cluster.text)
+    return tuple((face, frozenset(chars)) for face, chars in needed.items())
 
 
 def layer_face(chain: "FontChain", cluster, bold: bool):
@@ -285,10 +301,7 @@ def draw_text_pdf(canvas, x: float, y: float, text: str, size: float, chain: "Fo
         # same for every line of this text), which one matrix puts at its size and place.
         uses, names, upem = fonts.placements(canvas, key)
         if uses:
-            k = size / upem
-            lean = math.tan(math.radians(skew))
-            canvas.addLiteral(f"q {_num(r)} {_num(g)} {_num(b)} rg {_num(k, 6)} 0 {_num(lean * k, 6)} {_num(k, 6)} "
-                              f"{_num(x0, 3)} {_num(y, 3)} cm\n{uses}\nQ")
+            canvas.addLiteral(f"{_line_state(tuple(fill), size / upem, skew)} {_num(x0, 3)} {_num(y, 3)} cm\n{uses}\nQ")
             canvas._formsinuse.extend(names)  # what doForm records: the page's XObject resources
         _text_layer(canvas, shaped, fonts, key, x0, y, size)
         return
@@ -326,23 +339,70 @@ def _text_layer(canvas, shaped: Shaped, fonts: PdfFonts, key: tuple[str, bool, b
                 size: float) -> None:
     if shaped.clusters:
         # The layer is written in ems with its origin at (0, 0): one matrix sizes and places it.
-        canvas.addLiteral(f"q {_num(size, 4)} 0 0 {_num(size, 4)} {_num(x0, 3)} {_num(y, 3)} cm "
+        canvas.addLiteral(f"q {_sized(size)} {_num(x0, 3)} {_num(y, 3)} cm "
                           f"{fonts.text_layer(canvas, shaped, key)} Q")
 
 
-def _layer_code(canvas, shaped: Shaped, fonts: PdfFonts, bold: bool) -> str:
+# What the text layer of a line is, but for the fonts' subsets and codes (which are the
+# document's): (chain, (text, bold, vertical)) -> `_layer_plan`, once per process.
+_PLANS: dict[tuple[Any, tuple[str, bool, bool]], tuple] = {}
+
+
+def _layer_plan(shaped: Shaped, naturals: list[float]) -> tuple[tuple[Any, tuple[str, ...] | None, str | None, bool], ...]:
+    """How the text layer of a line shows each cluster (see `_layer_code`): for each, (the
+    cluster, the operators that start a new show for it, or None when it joins the open TJ,
+    the adjustment before it there (None for none), whether it is shown on its own).
+    `naturals`: each cluster's width at 1 pt in its embedded font."""
+    out = []
+    scaled = 100.0  # the horizontal scaling in force
+    pen = last = None  # where the open TJ's next show starts, and where its last one started
+    for cluster, natural in zip(shaped.clusters, naturals):
+        target = cluster.end - cluster.start
+        scale = 100.0 * target / natural if natural > 0 and target > 0 else 100.0
+        alone = shaped.vertical or abs(scale - 100.0) > 5.0
+        start = shift = None
+        if alone or pen is None or cluster.start < last:  # (right to left clusters run leftwards)
+            ops = []
+            if (scale if alone else 100.0) != scaled:
+                scaled = scale if alone else 100.0
+                ops.append(f"{_num(scaled, 5)} Tz")
+            if shaped.vertical:  # runs downwards: text space x maps to page -y
+                ops.append(f"0 -1 1 0 -0.3 {_num(-cluster.start, 5)} Tm")
+            else:
+                ops.append(f"1 0 0 1 {_num(cluster.start, 5)} 0 Tm")
+            start = tuple(ops)
+        else:
+            adjust = _num((pen - cluster.start) * 1000, 1)  # thousandths of an em, leftwards
+            shift = adjust if adjust != "0" else None
+        out.append((cluster, start, shift, alone))
+        pen, last = (None, None) if alone else (cluster.start + natural, cluster.start)
+    return tuple(out)
+
+
+@lru_cache(maxsize=1024)
+def _line_state(fill: Color, k: float, skew: float) -> str:
+    """A line's colour and the start of its matrix (scale `k`, slant `skew` degrees)."""
+    r, g, b = fill
+    lean = math.tan(math.radians(skew))
+    return f"q {_num(r)} {_num(g)} {_num(b)} rg {_num(k, 6)} 0 {_num(lean * k, 6)} {_num(k, 6)}"
+
+
+@lru_cache(maxsize=1024)
+def _sized(size: float) -> str:
+    return f"{_num(size, 4)} 0 0 {_num(size, 4)}"
+
+
+def _layer_code(canvas, plan: tuple, fonts: PdfFonts, bold: bool) -> str:
     """The invisible text layer of one line in ems, origin (0, 0) on the baseline's start
     (a column's top centre): text render mode 3 (the glyphs are drawn as paths), one show
     per cluster of source text in logical order, starting where its glyphs start. Clusters
     that follow each other rightwards (kerned or not) share a TJ whose adjustments put each
     one where HarfBuzz put its glyphs; a cluster whose width in the embedded font is more
     than 5 % off the shaped one (and every cluster of a column) is shown on its own, scaled
-    to that width (Tz)."""
+    to that width (Tz). `plan`: the line's `_layer_plan`; this adds the document's fonts."""
     code = ["BT 3 Tr"]
     current = None  # the font subset of the last Tf
-    scaled = 100.0  # the horizontal scaling in force
     run: list[str] = []  # the open TJ: escaped strings and adjustments, alternating
-    pen = last = None  # where the open TJ's next show starts, and where its last one started
 
     def close():
         if run:
@@ -350,25 +410,13 @@ def _layer_code(canvas, shaped: Shaped, fonts: PdfFonts, bold: bool) -> str:
             code.append(f"[{shows}] TJ" if len(run) > 1 else f"{shows} Tj")
             run.clear()
 
-    for cluster in shaped.clusters:
-        _, natural, pieces = fonts.show(canvas, cluster, bold)
-        target = cluster.end - cluster.start
-        scale = 100.0 * target / natural if natural > 0 and target > 0 else 100.0
-        alone = shaped.vertical or abs(scale - 100.0) > 5.0
-        if alone or pen is None or cluster.start < last:  # (right to left clusters run leftwards)
+    for cluster, start, shift, alone in plan:
+        if start is not None:
             close()
-            if (scale if alone else 100.0) != scaled:
-                scaled = scale if alone else 100.0
-                code.append(f"{_num(scaled, 5)} Tz")
-            if shaped.vertical:  # runs downwards: text space x maps to page -y
-                code.append(f"0 -1 1 0 -0.3 {_num(-cluster.start, 5)} Tm")
-            else:
-                code.append(f"1 0 0 1 {_num(cluster.start, 5)} 0 Tm")
-        else:
-            shift = _num((pen - cluster.start) * 1000, 1)  # thousandths of an em, leftwards
-            if shift != "0":
-                run.append(shift)
-        for subset, chunk in pieces:
+            code.extend(start)
+        elif shift is not None:
+            run.append(shift)
+        for subset, chunk in fonts.show(canvas, cluster, bold)[2]:
             if subset != current:
                 close()
                 code.append(f"{subset} 1 Tf")
@@ -377,7 +425,6 @@ def _layer_code(canvas, shaped: Shaped, fonts: PdfFonts, bold: bool) -> str:
                 run[-1] += chunk
             else:
                 run.append(chunk)
-        pen, last = (None, None) if alone else (cluster.start + natural, cluster.start)
         if alone:
             close()
     close()
