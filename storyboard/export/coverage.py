@@ -17,6 +17,8 @@ Points = Sequence[tuple[float, float]]
 _ON = 1  # FT_CURVE_TAG_ON: every point is a corner of straight segments
 _EVEN_ODD = 0x2  # FT_OUTLINE_EVEN_ODD_FILL
 _ROUND = 1  # FT_STROKER_LINECAP_ROUND; FT_STROKER_LINEJOIN_ROUND is 0
+_MAX_POINTS = 30000
+_RASTER_OVERFLOW = 0x62  # FT_Err_Raster_Overflow
 
 
 class _Outline:  # what freetype.Stroker.parse_outline / export take
@@ -49,6 +51,10 @@ def stroke(contours: Sequence[Points], line_width: float, closed: bool, width: i
     stroker.set(int(round(line_width * 32)), _ROUND, 0, 0)  # radius, 26.6 fixed point
     stroker.parse_outline(_Outline(source), 0 if closed else 1)
     points, count = stroker.get_counts()
+    if points > _MAX_POINTS and len(contours) > 1:  # FreeType counts an outline's points in a short
+        half = len(contours) // 2
+        return np.maximum(stroke(contours[:half], line_width, closed, width, height),
+                          stroke(contours[half:], line_width, closed, width, height))
     out = freetype.ft_structs.FT_Outline()
     err = FT_Outline_New(freetype.get_handle(), points, count, ctypes.byref(out))
     if err:
@@ -92,6 +98,17 @@ def _bitmap(outline, width: int, height: int) -> np.ndarray:
                        buf.ctypes.data_as(ctypes.POINTER(ctypes.c_ubyte)), ctypes.c_short(256),
                        ctypes.c_ubyte(freetype.ft_enums.FT_PIXEL_MODE_GRAY), ctypes.c_char(0), ctypes.c_void_p(None))
     err = freetype.raw.FT_Outline_Get_Bitmap(freetype.get_handle(), ctypes.byref(outline), ctypes.byref(bitmap))
+    if err == _RASTER_OVERFLOW and width > 1:
+        # More crossings in a row than FreeType's work pool holds: the left and right halves
+        # apart (the rasteriser clips to the bitmap and carries what lies left of it).
+        half = width // 2
+        left = _bitmap(outline, half, height)
+        freetype.raw.FT_Outline_Translate(ctypes.byref(outline), -half * 64, 0)
+        try:
+            right = _bitmap(outline, width - half, height)
+        finally:
+            freetype.raw.FT_Outline_Translate(ctypes.byref(outline), half * 64, 0)
+        return np.hstack((left, right))
     if err:
         raise RuntimeError(f"FreeType could not rasterise a shape (error {err})")
     return buf.reshape(height, width)

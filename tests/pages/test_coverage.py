@@ -50,3 +50,18 @@ def test_closed_stroke_is_a_ring_with_round_corners():
 def test_nothing_to_draw_is_empty():
     assert not coverage.fill([], 4, 3).any()
     assert coverage.stroke([[(1, 1)]], 2.0, False, 4, 3).shape == (3, 4)
+
+
+@pytest.mark.parametrize("count", [750, 2100])
+def test_a_row_of_many_dashes_is_rasterised_in_parts(count):
+    # dashes along one row: more crossings than FreeType's work pool takes at once (750), more
+    # stroke points than an outline can count (2100)
+    def dashes(n):
+        return [[(x + 0.5, 10.0), (x + 2.5, 10.0)] for x in range(0, 4 * n, 4)]
+
+    many = coverage.stroke(dashes(count), 2.0, False, 4 * count + 10, 20)
+    few = coverage.stroke(dashes(10), 2.0, False, 50, 20)
+    # every dash alike, across the parts too (the last one has no neighbour's cap beside it);
+    # halves of the dashes stroked apart meet in one column, where the darker of the two counts
+    differ = many[:, :4 * count - 4] != np.tile(few[:, :4], count - 1)
+    assert differ.sum() == (0 if count == 750 else 2)
