@@ -214,11 +214,19 @@ def bidi_levels(text: str) -> list[int]:
     storage["base_level"] = base
     storage["base_dir"] = ("L", "R")[base]
     bidi.get_embedding_levels(text, storage)
+    every = storage["chars"]  # rule X9 leaves out soft hyphens, zero-width spaces, embedding controls...
     bidi.explicit_embed_and_overrides(storage)
     bidi.resolve_weak_types(storage)
     bidi.resolve_neutral_types(storage, False)
     bidi.resolve_implicit_levels(storage, False)
-    levels = [c["level"] for c in storage["chars"]]
+    # ...which take the level of the character before them (UAX #9, 5.2), so every
+    # character of the line has one.
+    kept = {id(c) for c in storage["chars"]}
+    levels, level = [], base
+    for c in every:
+        if id(c) in kept:
+            level = c["level"]
+        levels.append(level)
     # Rule L1: trailing whitespace goes to the paragraph level.
     i = len(text)
     while i and text[i - 1].isspace():

@@ -101,6 +101,18 @@ def test_mixed_direction_line_keeps_each_run_in_its_order():
     assert "".join(pieces).replace(" ", "") == "worldםולש"
 
 
+def test_right_to_left_text_with_joiners_soft_hyphens_and_zero_width_spaces_is_shaped():
+    # The bidi algorithm leaves such characters out (rule X9); they take their neighbour's level
+    # (once an IndexError: a Persian line with a zero-width non-joiner, as in می‌خواهم, stopped
+    # the render with a traceback).
+    for text in ("می\u200cخواهم", "שלום\u00adעולם", "שלום\u200bעולם", "abc\u00adשלום", "مرحبا\u200dبالعالم"):
+        shaped = shape(CHAIN, text, False)
+        assert all(g.gid for g in shaped.glyphs) and shaped.advance > 0
+    assert "".join(c.text for c in shape(CHAIN, "שלום\u00adעולם", False).clusters) == "םלועםולש"
+    lines = breaking.wrap(CHAIN, "שלום\u00adעולם שלום\u00adעולם", 10, CHAIN.width("שלום-", 10) + 1)
+    assert lines[0] == "שלום-" and "".join(lines).replace("-", "") == "שלוםעולםשלוםעולם"
+
+
 def test_mixed_latin_and_cjk_line_is_drawn_from_two_fonts():
     shaped = shape(JA, "Hello 東京", False)
     names = [JA.members[g.member].regular.path.name for g in shaped.glyphs]
