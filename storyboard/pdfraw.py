@@ -50,6 +50,29 @@ def raw_object(data: bytes):
     return _raw_class()(data)
 
 
+def references(names):
+    """A reportlab PDF object formatting as a dictionary from each of `names` (objects'
+    names in the document, e.g. "FormXob.G1f2e...") to a reference to that object, in
+    name order: a page's /XObject resources without reportlab's per-entry objects."""
+    return _references_class()(sorted(set(names)))
+
+
+@lru_cache(maxsize=1)
+def _references_class():
+    from reportlab.pdfbase.pdfdoc import PDFObject
+
+    class References(PDFObject):
+        def __init__(self, names: list[str]):
+            self.names = names
+
+        def format(self, document) -> bytes:
+            numbers = document.idToObjectNumberAndVersion
+            return ("<<\n" + " ".join(f"/{name} {numbers[name][0]} {numbers[name][1]} R" for name in self.names)
+                    + "\n>>").encode("ascii")
+
+    return References
+
+
 @lru_cache(maxsize=1)
 def _raw_class():
     from reportlab.pdfbase.pdfdoc import PDFObject

@@ -32,7 +32,7 @@ from storyboard.errors import ExportError
 from storyboard.export import PageDrawing, atomic_path, compose_page, cover_crop, panel_image
 from storyboard.layout import Book, Page, PanelSlot
 from storyboard.lettering import Font, Shape, Text, story_font
-from storyboard.pdfraw import FLATE, raw_object, stream
+from storyboard.pdfraw import FLATE, raw_object, references, stream
 from storyboard.text.draw import PdfFonts, draw_text_pdf
 
 JPEG_QUALITY = 90
@@ -106,6 +106,7 @@ def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tup
     """One page of the book as a one-page PDF (bytes): its art from `images` (as for
     `write_pdf`), frames, lettering and, with `labels`, the draft notes. The fonts embedded
     are subsets of what this page letters, so the bytes depend on this page alone."""
+    from reportlab.pdfbase.pdfdoc import xObjectName
     from reportlab.pdfgen.canvas import Canvas
 
     drawing = compose_page(story, book, page, font, labels=labels)
@@ -122,8 +123,12 @@ def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tup
         # compression (zlib) is off, and a document without it applies its default filters.
         canvas._doc.defaultStreamFilters = [FLATE]
         _page(canvas, drawing, (_art(images, slot) for slot in drawing.arts), font, fonts)
-        # The content stream, compressed by libdeflate rather than by reportlab with zlib.
+        # The page's XObjects (its ~80 glyph forms) listed and its content stream compressed
+        # by us: reportlab would build a dictionary object for each and compress with zlib.
+        xobjects, canvas._formsinuse = canvas._formsinuse, []
+        canvas.showPage()
         page = canvas._doc.Pages.pages[-1]
+        page.XObjects = references(map(xObjectName, xobjects))
         page.Contents = raw_object(stream(page.stream.encode("utf-8")))
         canvas.save()
     return out.getvalue()
@@ -254,7 +259,6 @@ def _page(canvas, drawing: PageDrawing, arts, font: Font, fonts: PdfFonts) -> No
                 draw_text_pdf(canvas, op.x, op.y, op.text, op.size, font, fonts, bold=op.bold, anchor=op.anchor,
                               fill=op.fill, outline=op.outline, outline_width=op.outline_width, skew=op.skew,
                               vertical=op.vertical)
-    canvas.showPage()
 
 
 def _art(images: Mapping[tuple[int, int], Any], slot: PanelSlot) -> "bytes | Drawing":
