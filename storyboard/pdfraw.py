@@ -78,6 +78,8 @@ def _raw_class():
     from reportlab.pdfbase.pdfdoc import PDFObject
 
     class RawObject(PDFObject):
+        __RefOnly__ = 1  # an indirect object: where another object holds it, a reference is written
+
         def __init__(self, data: bytes):
             self.data = data
 

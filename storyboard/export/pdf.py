@@ -297,7 +297,7 @@ def _shape(canvas, shape: Shape) -> None:
     canvas._code.append(f"{_style(shape.fill, shape.stroke, shape.width, shape.dash)}{path[:-1]}\n{paint}")
 
 
-_POINT = "{0[0]:.3f} {0[1]:.3f}".format
+_POINT = "%.3f %.3f".__mod__  # an (x, y) tuple
 
 
 @lru_cache(maxsize=256)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from functools import lru_cache
 
 from storyboard.errors import ExportError
 
@@ -19,7 +20,6 @@ def register(face, chars: set[str]) -> str:
     """The name of a registered reportlab font that maps every character in `chars` to
     the glyph `face` has for it."""
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
     key = f"{face.path.resolve()}#{face.index}"
     if face.cff:
@@ -29,9 +29,9 @@ def register(face, chars: set[str]) -> str:
         return name
     try:
         if face.cff:
-            font = TTFont(name, io.BytesIO(_truetype_subset(face, chars, name)))
+            font = _font_class()(name, io.BytesIO(_truetype_subset(face, chars, name)))
         else:
-            font = TTFont(name, str(face.path), subfontIndex=face.index)
+            font = _font_class()(name, str(face.path), subfontIndex=face.index)
     except ExportError:
         raise
     except Exception as err:  # reportlab raises TTFError, OSError, struct errors
@@ -39,6 +39,53 @@ def register(face, chars: set[str]) -> str:
         raise ExportError(f"cannot embed font {face.path}: reportlab cannot read it ({type(err).__name__})") from None
     pdfmetrics.registerFont(font)
     return name
+
+
+@lru_cache(maxsize=1)
+def _font_class():
+    """reportlab's TTFont, writing each subset's PDF objects (font dictionary, widths,
+    descriptor, font file, ToUnicode map) as `storyboard.pdfraw` objects: the same entries as
+    reportlab's `TTFont.addObjects` writes, formatted in one go rather than object by object,
+    the streams deflated by libdeflate."""
+    from reportlab.lib.rl_accel import fp_str
+    from reportlab.pdfbase.pdfdoc import PDFName, format
+    from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, TTFont, makeToUnicodeCMap
+
+    from storyboard.pdfraw import raw_object, stream
+
+    class Font(TTFont):
+        def addObjects(self, doc) -> None:
+            state = self.state.get(doc) or TTFont.State(self._asciiReadable)
+            face = self.face
+            flags = (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
+            fonts = doc.idToObject["BasicFonts"].dict
+            for n, subset in enumerate(state.subsets):
+                internal = self.getSubsetInternalName(n, doc)[1:]
+                base = b"".join((SUBSETN(n), b"+", face.name, face.subfontNameX)).decode("pdfdoc")
+                base_name = format(PDFName(base), doc).decode("latin-1")
+
+                def put(data: bytes, name: str) -> str:
+                    doc.Reference(raw_object(data), name)
+                    return "%d %d R" % doc.idToObjectNumberAndVersion[name]
+
+                content = face.makeSubset(subset)
+                font_file = put(stream(content, f"/Length1 {len(content)}"), f"fontFile:{base}")
+                descriptor = put(
+                    (f"<<\n/Ascent {fp_str(face.ascent)} /CapHeight {fp_str(face.capHeight)} /Descent "
+                     f"{fp_str(face.descent)} /Flags {flags} /FontBBox [ {fp_str(face.bbox)} ] /FontFile2 {font_file} "
+                     f"/FontName {base_name} /ItalicAngle {fp_str(face.italicAngle)} /MissingWidth "
+                     f"{fp_str(face.defaultWidth)} /StemV {fp_str(face.stemV)} /Type /FontDescriptor\n>>").encode("latin-1"),
+                    f"fontDescriptor:{base}")
+                to_unicode = put(stream(makeToUnicodeCMap(base, subset).encode("latin-1")), f"toUnicodeCMap:{base}")
+                widths = fp_str(list(map(face.getCharWidth, subset)))
+                data = (f"<<\n/BaseFont {base_name} /FirstChar 0 /FontDescriptor {descriptor} /LastChar {len(subset) - 1} "
+                        f"/Name /{internal} /Subtype /TrueType /ToUnicode {to_unicode} /Type /Font /Widths [ {widths} ]"
+                        f"\n>>").encode("latin-1")
+                font = fonts[internal] = raw_object(data)
+                doc.Reference(font, internal)
+            self.state.pop(doc, None)
+
+    return Font
 
 
 def _truetype_subset(face, chars: set[str], tag: str) -> bytes:
