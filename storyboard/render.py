@@ -331,6 +331,7 @@ class _Job:
 
         self.story, self.targets, self.book, self.font, self.requests = story, targets, book, font, requests
         self.print_sizes, self.store, self.engine, self.script_hash = print_sizes, store, engine_obj, script_hash
+        self.stack = stack
         self.started, self.seed, self.progress, self.best, self.spec = started, seed, progress, best, spec
         self.settings_of_run, self.detector = settings_of_run, detector
         self.settings = settings = engine_obj.settings()
@@ -475,8 +476,18 @@ class _Job:
             faces = panel_faces(self.detector, {where: self.keys[where] for where in self.records}, self.store,
                                 panels.loaders)
             self.pages = self._pages(faces)
-        # Each page's report (and one-page PDF) built once, or reused; `later` panels drawn meanwhile.
-        lettering = self.pages.build(self._drawn)
+        # Each page's report (and one-page PDF) built once, or reused; `later` panels drawn meanwhile,
+        # and the pages joined into the PDF as they come (what is left to do is to write it).
+        joined = []
+
+        def placed(page: Path) -> None:
+            if not joined:
+                from storyboard.export.pdf import Joiner
+
+                joined.append(self.stack.enter_context(Joiner()))
+            joined[0].add(page)
+
+        lettering = self.pages.build(self._drawn, placed if self.wants_pdf else None)
         self._drawn_elsewhere()
         panel_records = [self.records[(r.scene, r.panel)] for r in self.requests]
         result = RenderResult(
@@ -497,7 +508,8 @@ class _Job:
         with lettering_once(faces):  # the other outputs draw the same lettering, solved once
             _export_all(self.targets, story, book, panels, font, self.settings, self.run_id, self.watermark, result,
                         labels=getattr(self.engine, "labels_panels", False), script_hash=self.script_hash,
-                        seed=self.seed, run_settings=self.settings_of_run, pages=self.pages)
+                        seed=self.seed, run_settings=self.settings_of_run, pages=self.pages,
+                        joined=joined[0] if joined else None)
         result.seconds = time.perf_counter() - self.started
         return result
 
@@ -567,7 +579,9 @@ def _face_detector(story: "Story", engine: "Engine", face_models: str | None):
 
 
 def _export_all(targets, story, book, panels, font, settings, run_id, watermark, result, *, labels,
-                script_hash, seed, run_settings, pages) -> None:
+                script_hash, seed, run_settings, pages, joined=None) -> None:
+    """Write every output; the first PDF from `joined` (an `export.pdf.Joiner` holding every
+    page) when given."""
     from storyboard.export import output_lock
     from storyboard.export.folder import listed_pages
 
@@ -580,7 +594,9 @@ def _export_all(targets, story, book, panels, font, settings, run_id, watermark,
                 listed = listed_pages(manifest_path(path)) if fmt == "pages" else set()
                 _remove_manifest(path)
                 files = _export(fmt, story, book, panels, path, font, settings, run_id, watermark, listed,
-                                labels=labels, pages=pages)
+                                labels=labels, pages=joined if fmt == "pdf" and joined is not None else pages)
+                if fmt == "pdf":
+                    joined = None
                 result.outputs.append(path)
                 result.manifests.append(_write_manifest(path, story, settings, result, script_hash=script_hash,
                                                         watermark=watermark, seed=seed, files=files,
@@ -1083,8 +1099,10 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
     if fmt == "pdf":
         from storyboard.export.pdf import write_pdf
 
+        from storyboard.export.pieces import Pages
+
         write_pdf(story, book, images.pdf_art(), path, font=font, metadata=meta, labels=labels,
-                  pages=pages.pdfs() if pages is not None else None)
+                  pages=pages.pdfs() if isinstance(pages, Pages) else pages)
     elif fmt == "pages":
         from storyboard.export.images import write_pages
 

@@ -77,14 +77,15 @@ def _no_ascii85():
 
 def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], path: str | Path, *,
               font: str | Path | Font | None = None, metadata: dict | None = None, labels: bool = False,
-              pages: Sequence[Path] | None = None) -> Path:
+              pages: "Sequence[Path] | Joiner | None" = None) -> Path:
     """Write the lettered book to `path` atomically; `images` maps (scene, panel) to the
     panel's PIL image, to `print_jpeg` bytes of it, which are embedded untouched, or to a
     `Drawing`, written as vector paths. `font` (a TTF/OTF path) overrides the script's
     `style.font`; `metadata` is a `storyboard.provenance.provenance()` record, written as PDF
     Info + XMP; `labels` letters the draft notes on every panel (see `export.compose`).
-    `pages`: the book's one-page PDFs, already made (`export.pieces.Pages`); without them
-    each page is drawn here, one at a time, into a temporary folder. Raises ExportError."""
+    `pages`: the book's one-page PDFs, already made (`export.pieces.Pages`), or a `Joiner`
+    that holds them all; without them each page is drawn here, one at a time, into a
+    temporary folder. Raises ExportError."""
     from storyboard.export import check_lettering
 
     path = Path(path)
@@ -97,7 +98,10 @@ def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], pat
             for page in book.pages:
                 pages.append(scratch / f"{page.number}.pdf")
                 pages[-1].write_bytes(page_pdf(story, book, page, lettering_font, images, labels=labels))
-        assemble(pages, path, story=story, metadata=metadata)
+        if isinstance(pages, Joiner):  # the pages were joined as they were made
+            pages.write(path, story=story, metadata=metadata)
+        else:
+            assemble(pages, path, story=story, metadata=metadata)
     return path
 
 
@@ -144,24 +148,77 @@ def assemble(pages: Sequence[Path], path: str | Path, *, story: Any, metadata: d
     copied from the page files as they are written, never recompressed; a glyph or image
     several pages share is kept once. Longer books are joined in parts of `_OPEN_AT_ONCE`
     pages first, so the open files stay bounded. Raises ExportError."""
-    pikepdf = _pikepdf()
-    path = Path(path)
-    pages = list(pages)
-    try:
-        with ExitStack() as stack:
-            if len(pages) > _OPEN_AT_ONCE:
-                scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-parts-")))
-                while len(pages) > _OPEN_AT_ONCE:
-                    parts = []
-                    for n, at in enumerate(range(0, len(pages), _OPEN_AT_ONCE)):
-                        parts.append(scratch / f"{len(pages)}-{n}.pdf")
-                        _join(pages[at:at + _OPEN_AT_ONCE], parts[-1], None)
-                    pages = parts
+    with Joiner() as joiner:
+        for page in pages:
+            joiner.add(page)
+        return joiner.write(path, story=story, metadata=metadata)
+
+
+class Joiner:
+    """`assemble`, a page at a time: `add` each one-page PDF in order as soon as it is made
+    (while later pages are still being drawn), then `write` the document; the same bytes as
+    `assemble` of the same pages. Page files stay open until written (or `close`, which a
+    `with` block calls); every `_OPEN_AT_ONCE` pages are saved as a part in a temporary folder.
+    Raises ExportError."""
+
+    def __init__(self):
+        self._pikepdf = _pikepdf()
+        self._stack = ExitStack()
+        self._parts: list[Path] = []
+        self._scratch: Path | None = None
+        self._open()
+
+    def _open(self) -> None:
+        self._doc_stack = self._stack.enter_context(ExitStack())
+        self._doc = self._doc_stack.enter_context(self._pikepdf.new())
+        self._shared: dict[str, Any] = {}
+        self._count = 0
+
+    def add(self, source: Path) -> None:
+        try:
+            if self._count == _OPEN_AT_ONCE:
+                self._save_part()
+            src = self._doc_stack.enter_context(self._pikepdf.open(source))  # open until saved: streams are read then
+            for page in src.pages:
+                self._doc.pages.append(page)
+                _share_xobjects(self._doc.pages[-1], self._shared)
+            self._count += 1
+        except self._pikepdf.PdfError as err:
+            raise ExportError(f"cannot write the PDF: its page {Path(source).name} could not be read back "
+                              f"({str(err).splitlines()[0]})") from None
+
+    def _save_part(self) -> None:
+        if self._scratch is None:
+            self._scratch = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-parts-")))
+        self._parts.append(self._scratch / f"part-{len(self._parts)}.pdf")
+        _save(self._doc, self._parts[-1])
+        self._doc_stack.close()
+        self._open()
+
+    def write(self, path: str | Path, *, story: Any, metadata: dict | None = None) -> Path:
+        """Write the document of every page added (see `assemble`) atomically to `path`."""
+        path = Path(path)
+        if self._parts:  # a long book: its parts are joined as `assemble` joins pages
+            if self._count:
+                self._save_part()
+            return assemble(self._parts, path, story=story, metadata=metadata)
+        try:
             with atomic_path(path, ".pdf") as tmp:
-                _join(pages, tmp, lambda doc: _document(doc, story, metadata))
-    except pikepdf.PdfError as err:
-        raise ExportError(f"cannot write {path}: a page could not be read back ({str(err).splitlines()[0]})") from None
-    return path
+                _document(self._doc, story, metadata)
+                _save(self._doc, tmp)
+        except self._pikepdf.PdfError as err:
+            raise ExportError(f"cannot write {path}: a page could not be read back "
+                              f"({str(err).splitlines()[0]})") from None
+        return path
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> "Joiner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _pikepdf():
@@ -174,22 +231,15 @@ def _pikepdf():
     return pikepdf
 
 
-def _join(sources: Sequence[Path], out: Path, finish) -> None:
+def _save(doc, out: Path) -> None:
     import pikepdf
 
-    with ExitStack() as stack:
-        doc = stack.enter_context(pikepdf.new())
-        shared: dict[str, Any] = {}
-        for source in sources:
-            src = stack.enter_context(pikepdf.open(source))  # open until saved: streams are read then
-            for page in src.pages:
-                doc.pages.append(page)
-                _share_xobjects(doc.pages[-1], shared)
-        if finish is not None:
-            finish(doc)
-        # Streams keep their encoding as they are (compress_streams=False would only leave the
-        # XMP packet uncompressed, as it should be; everything else is compressed already).
-        doc.save(out, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none,
+    # Streams keep their encoding as they are (compress_streams=False would only leave the
+    # XMP packet uncompressed, as it should be; everything else is compressed already).
+    # Into the file itself: saved to a path, pikepdf writes a temporary file of its own beside
+    # it, which a killed render would leave behind (`out` is a temporary file already).
+    with open(out, "wb") as fh:
+        doc.save(fh, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none,
                  deterministic_id=True, fix_metadata_version=False, min_version="1.4")
 
 

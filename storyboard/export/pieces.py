@@ -206,27 +206,43 @@ class Pages:
             self._found[index] = report
         return True
 
-    def build(self, made: Callable[[dict], None] | None = None) -> dict[tuple[int, int], dict]:
+    def build(self, made: Callable[[dict], None] | None = None,
+              placed: Callable[[Path], None] | None = None) -> dict[tuple[int, int], dict]:
         """The lettering report of every panel ((scene, panel) -> entry); `drawn` counts the
         pages whose pieces were built. `made(what)` is called here with what building each
-        page made besides (see `Pages`), as each page is done."""
+        page made besides (see `Pages`), as each page is done; `placed(pdf)` with each page's
+        one-page PDF, in page order, as soon as it and every page before it are there (from
+        the first page a worker built on: what it does is then done beside the workers)."""
         import itertools
 
         from storyboard.export.workers import page_map
 
         reports: dict[tuple[int, int], dict] = {}
-        todo = []
+        todo, there, at = [], set(), 0
         for index in range(len(self.book.pages)):
             if self.ready(index):
                 reports.update(self._found[index])
+                there.add(index)
             else:
                 todo.append(index)
+
+        def place() -> None:
+            nonlocal at
+            while placed is not None and self.pdf and at in there:
+                placed(self._own(at))
+                at += 1
+
         if todo:  # the first here: what the workers need is then loaded (and made) before they are forked
             self.scratch()
-            for report, extra in itertools.chain([self._piece(todo[0])], page_map(self._piece, todo[1:])):
+            built = itertools.chain([self._piece(todo[0])], page_map(self._piece, todo[1:]))
+            for count, (index, (report, extra)) in enumerate(zip(todo, built)):
                 reports.update(report)
                 if made is not None and extra:
                     made(extra)
+                there.add(index)
+                if count:
+                    place()
+        place()
         self.drawn = len(todo)
         return {(s.scene, s.panel): reports[(s.scene, s.panel)] for s in self.book.slots()}
 

@@ -60,8 +60,41 @@ def page_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator:
         yield from pool.imap(_call, [(job, item) for item in items])
         pool.close()
     finally:
-        pool.terminate()  # also joins the workers
+        _terminate(pool)
         _JOBS.pop(job, None)
+
+
+STOP_WAIT = 5.0  # seconds a worker has to end on SIGTERM before it is killed
+
+
+def _terminate(pool) -> None:
+    """`pool.terminate()`: SIGTERM to each worker (which removes the temporary files it is
+    writing and ends), then wait for them. A worker still there after STOP_WAIT seconds is
+    killed: one blocked where no Python signal handler can run must not hold the render."""
+    import threading
+
+    done = threading.Event()
+
+    def kill_stragglers() -> None:
+        if done.wait(STOP_WAIT):
+            return
+        for process in list(getattr(pool, "_pool", ())):
+            if process.exitcode is None and _parent_of(process.pid) == os.getpid():  # ours, not a reused pid
+                process.kill()
+
+    threading.Thread(target=kill_stragglers, daemon=True).start()
+    try:
+        pool.terminate()  # also joins the workers
+    finally:
+        done.set()
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return int(fh.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):  # gone, or no /proc: Process.kill's own check then
+        return os.getpid() if not os.path.isdir("/proc") else None
 
 
 def _worker_signals(parent: int) -> None:

@@ -133,3 +133,27 @@ def test_a_stopped_worker_removes_the_temporary_file_it_was_writing(tmp_path, mo
         list(page_map(job, [0, 1, 2, 3]))
     assert (tmp_path / "writing").exists()
     assert list(out.iterdir()) == []  # the stopped worker's temporary file is gone too
+
+
+def test_a_worker_that_cannot_take_sigterm_is_killed(tmp_path, monkeypatch):
+    import signal
+
+    from storyboard.export import workers
+
+    monkeypatch.setenv("STORYBOARD_WORKERS", "2")
+    monkeypatch.setattr(workers, "STOP_WAIT", 0.5)
+
+    def job(item: int) -> None:
+        if item == 0:
+            end = time.monotonic() + 60
+            while not (tmp_path / "blocked").exists() and time.monotonic() < end:
+                time.sleep(0.01)
+            raise RuntimeError("stop")
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # as if stuck where no handler runs
+        (tmp_path / "blocked").touch()
+        time.sleep(60)
+
+    t0 = time.monotonic()
+    with pytest.raises(RuntimeError, match="stop"):
+        list(workers.page_map(job, [0, 1, 2, 3]))
+    assert time.monotonic() - t0 < 30
