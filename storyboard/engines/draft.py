@@ -172,9 +172,12 @@ class _Sketch:
             x, y = xy[:, 0] - cx, xy[:, 1] - cy
             xy = np.stack([c * x - s * y + cx - self.ox, s * x + c * y + cy - self.oy], axis=1)
         flat = (np.round(xy.ravel() * 16) / 16 + 0.0).tolist()  # + 0.0: no negative zero, as the bytes keep none
-        paths, at = [], 0
+        paths, at, widths = [], 0, {}  # a panel draws with a handful of widths
         for (_, fill, stroke, width, closed), n in zip(ops, sizes):
-            paths.append(Path(tuple(flat[at:at + n]), fill, stroke, round(round(float(width) * 16) / 16, 3), closed))
+            kept = widths.get(width)
+            if kept is None:
+                kept = widths[width] = round(round(float(width) * 16) / 16, 3)
+            paths.append(Path(tuple(flat[at:at + n]), fill, stroke, kept, closed))
             at += n
         return Drawing(self.w, self.h, PAPER, tuple(paths)).exact()
 
