@@ -128,13 +128,14 @@ def _glyph_form(face, gid: int) -> tuple[str, bytes] | None:
 
 @lru_cache(maxsize=8192)
 def _line_placements(chain: "FontChain", text: str, bold: bool, vertical: bool
-                     ) -> tuple[str, tuple[str, ...], tuple[tuple[Any, int], ...], int]:
+                     ) -> tuple[str, tuple[str, ...], tuple[tuple[str, bytes], ...], int]:
     """The glyph placements of a line (see `PdfFonts.placements`), once per process: the
-    operators, the form names they use, those glyphs ((face, glyph id)) and the unit."""
+    operators, the names of the forms they use, those forms (name and object bytes, each
+    once) and the unit."""
     shaped = shape(chain, text, bold, vertical)
     members = chain.members
     upem = members[shaped.glyphs[0].member].face(bold).upem if shaped.glyphs else 1000
-    out, names, glyphs = [], [], []
+    out, forms = [], {}
     for glyph in shaped.glyphs:
         face = members[glyph.member].face(bold)
         form = _glyph_form(face, glyph.gid)
@@ -146,9 +147,8 @@ def _line_placements(chain: "FontChain", text: str, bold: bool, vertical: bool
             r = _num(upem / face.upem, 6)
             matrix = f"0 -{r} {r} 0" if glyph.sideways else f"{r} 0 0 {r}"
         out.append(f"q {matrix} {_units(glyph.x * upem)} {_units(glyph.y * upem)} cm /{_XOBJECT}{form[0]} Do Q")
-        names.append(form[0])
-        glyphs.append((face, glyph.gid))
-    return "\n".join(out), tuple(names), tuple(glyphs), upem
+        forms.setdefault(*form)
+    return "\n".join(out), tuple(forms), tuple(forms.items()), upem
 
 
 class PdfFonts:
@@ -190,25 +190,28 @@ class PdfFonts:
         form = _glyph_form(face, gid)
         if form is None:
             return None
-        name, data = form
-        if name not in self._forms:
-            self._forms.add(name)
-            from storyboard.pdfraw import raw_object
-
-            canvas._doc.Reference(raw_object(data), _XOBJECT + name)
-        return name
+        self._define(canvas, (form,))
+        return form[0]
 
     def placements(self, canvas, key: tuple[str, bool, bool]) -> tuple[str, tuple[str, ...], int]:
         """The operators that place the glyph forms of the line `key` (text, bold, vertical)
         in its own space (font units of the line's first face: x along the baseline, y up;
         the caller's matrix adds size, slant and position), the forms they use (defined in
         this document here) and that unit (units per em)."""
-        code, names, glyphs, upem = _line_placements(self.chain, *key)
+        code, names, forms, upem = _line_placements(self.chain, *key)
         if key not in self._placed:
             self._placed.add(key)
-            for face, gid in glyphs:
-                self.glyph_form(canvas, face, gid)
+            self._define(canvas, forms)
         return code, names, upem
+
+    def _define(self, canvas, forms) -> None:
+        """Put the glyph forms (name, object bytes) this document lacks into it."""
+        from storyboard.pdfraw import raw_object
+
+        for name, data in forms:
+            if name not in self._forms:
+                self._forms.add(name)
+                canvas._doc.Reference(raw_object(data), _XOBJECT + name)
 
     def show(self, canvas, cluster, bold: bool) -> tuple[str, float, list[tuple[Any, str]]]:
         """A cluster in the text layer: its font's name, its width there at 1 pt, and the
