@@ -22,6 +22,7 @@ import hashlib
 import math
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import accumulate
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence, Union
@@ -568,14 +569,14 @@ def split_text(text: str, count: int) -> list[str]:
     words = text.split()
     if count <= 1 or len(words) < 2 * count:
         return [text] if count <= 1 else []
-    total = sum(len(w) + 1 for w in words)
-    parts, start, run = [], 0, 0
+    runs = list(accumulate((len(w) + 1 for w in words), initial=0))  # characters before word i
+    total = runs[-1]
+    parts, start = [], 0
     for goal in range(1, count):
         target = total * goal / count
         best, best_cost = None, math.inf
-        run = sum(len(w) + 1 for w in words[:start])
         for i in range(start + 1, len(words) - (count - goal) + 1):
-            run_i = sum(len(w) + 1 for w in words[:i])
+            run_i = runs[i]
             end = words[i - 1][-1]
             bonus = 0.0 if end in ".!?…" else (0.35 if end in ",;:" else 0.7)
             cost = abs(run_i - target) / total + bonus * 0.25

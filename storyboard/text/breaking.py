@@ -205,9 +205,9 @@ def _closest(run, inner, ending, m: int, caps: list[float]) -> list[int] | None:
 
 
 def _measure(chain, piece: str, size: float, bold: bool, vertical: bool) -> float:
-    from storyboard.text.shaping import shape
+    from storyboard.text.shaping import advance
 
-    return shape(chain, piece, bold, vertical).advance * size if piece else 0.0
+    return advance(chain, piece, bold, vertical) * size if piece else 0.0
 
 
 @lru_cache(maxsize=1024)

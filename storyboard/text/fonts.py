@@ -269,9 +269,9 @@ class FontChain:
 
     def width(self, text: str, size: float, bold: bool = False) -> float:
         """The advance width of one line of `text` in points at `size` points (shaped)."""
-        from storyboard.text.shaping import shape
+        from storyboard.text.shaping import advance
 
-        return shape(self, text, bold).advance * size
+        return advance(self, text, bold) * size
 
 
 def is_cjk(ch: str) -> bool:

@@ -55,8 +55,14 @@ def shape(chain: "FontChain", text: str, bold: bool = False, vertical: bool = Fa
     return _shape(chain, text, bold, vertical)
 
 
-@lru_cache(maxsize=8192)
-def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
+def advance(chain: "FontChain", text: str, bold: bool = False, vertical: bool = False) -> float:
+    """`shape(chain, text, bold, vertical).advance` (ems), without making the glyphs and
+    clusters: fitting a balloon measures many more lines than it draws."""
+    return _advance(chain, text, bold, vertical)
+
+
+def _line_runs(chain: "FontChain", text: str, bold: bool, vertical: bool) -> tuple[list[int], list]:
+    """The member drawing each character, and the runs (start, end, level) in visual order."""
     members = chain.itemize(text, bold)
     if vertical:
         # Level 0: upright (CJK); level 2: a run of Latin, digits... set sideways.
@@ -66,6 +72,37 @@ def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
     else:
         levels = bidi_levels(text)
         runs = _visual_runs(_runs(members, levels), levels)
+    return members, runs
+
+
+@lru_cache(maxsize=8192)
+def _advance(chain: "FontChain", text: str, bold: bool, vertical: bool) -> float:
+    # The steps `_shape` takes along the line, summed in the same order (the same float).
+    members, runs = _line_runs(chain, text, bold, vertical)
+    pen = 0.0
+    for start, end, level in runs:
+        face = chain.members[members[start]].face(bold)
+        sideways = vertical and level == 2
+        across = vertical and level == 4
+        _, positions = _hb_shape(face, text, start, end, level % 2 == 1,
+                                 vertical and not (sideways or across), chain.language)
+        scale = 1.0 / face.upem
+        if across:
+            wide = sum(pos.x_advance for pos in positions) * scale
+            for pos in positions:
+                pen += pos.x_advance * scale / wide if wide else 0.0
+        elif vertical and not sideways:
+            for pos in positions:
+                pen += -pos.y_advance * scale
+        else:
+            for pos in positions:
+                pen += pos.x_advance * scale
+    return pen
+
+
+@lru_cache(maxsize=8192)
+def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
+    members, runs = _line_runs(chain, text, bold, vertical)
     glyphs: list[Glyph] = []
     clusters: list[Cluster] = []
     pen = 0.0

@@ -113,6 +113,16 @@ def test_right_to_left_text_with_joiners_soft_hyphens_and_zero_width_spaces_is_s
     assert lines[0] == "שלום-" and "".join(lines).replace("-", "") == "שלוםעולםשלוםעולם"
 
 
+def test_advance_is_the_shaped_lines_advance():
+    # Fitting measures lines with `advance` and draws them with `shape`: the two must agree exactly.
+    from storyboard.text.shaping import advance
+
+    for chain, text, bold, vertical in ((CHAIN, "AV To Wa, ﬁne!", False, False), (CHAIN, "שלום world", True, False),
+                                        (CHAIN, "مرحبا بالعالم", False, False), (JA, "「OKです」2026年12月25日", False, True),
+                                        (JA, "日本語 text", True, True)):
+        assert advance(chain, text, bold, vertical) == shape(chain, text, bold, vertical).advance
+
+
 def test_mixed_latin_and_cjk_line_is_drawn_from_two_fonts():
     shaped = shape(JA, "Hello 東京", False)
     names = [JA.members[g.member].regular.path.name for g in shaped.glyphs]
