@@ -164,6 +164,7 @@ _LIBYAML_DIFFERS = re.compile("|".join([
     r"[\"'\]}]\s*:\S",  # `["a":b]`, `[[] :b]`: ruamel refuses a JSON-like key inside [...]
     r"[|>][-+0-9]*#",  # a block scalar header running into a comment
     r"[|>][-+0-9]*[ ]*(?:#[^\n]*)?\r?\n[ ]+(?:\r?\n|\Z)",  # ... or whose first line is only spaces
+    r"^\.\.\.(?:.|\n)*^\.\.\.",  # a second document end marker: ruamel refuses it, libyaml ignores it
 ]), re.MULTILINE | re.ASCII)
 LIBYAML_TESTED = (0, 2, 6)  # the libyaml this equivalence was established with
 

@@ -92,6 +92,7 @@ def test_examples_take_the_fast_path_and_compose_alike(path):
     "a: &x b\nc: &x d\ne: *x\n",  # libyaml refuses a reused anchor; ruamel allows it
     'a: "\\ud83d\\ude00"\n',
     "a: b\n---\nc: d\n",
+    "a: 1\n...\n...\n", "a: 1\n... \n\n...",  # a second document end marker: ruamel refuses it
     "a: |#\n  x\n", "|\n#x\n", "--- |\n#x\n",  # a header into a comment; a root block scalar
     "- |\n  \n    x\n",  # a block scalar's first line of spaces, then a deeper one: ruamel refuses
     "a: &b?c d\n", "a: *b?c\n",  # anchor names
