@@ -233,14 +233,47 @@ class PdfFonts:
         """The invisible text layer of a line, in ems (see `_layer_code`)."""
         cached = self._layers.get(key)
         if cached is None:
-            plan = _PLANS.get((self.chain, key))
-            if plan is None:
+            entry = _PLANS.get((self.chain, key))
+            if entry is None:
                 if len(_PLANS) >= 8192:
                     _PLANS.clear()
-                naturals = [self.show(canvas, cluster, key[1])[1] for cluster in shaped.clusters]
-                plan = _PLANS[(self.chain, key)] = _layer_plan(shaped, naturals)
-            cached = self._layers[key] = _layer_code(canvas, plan, self, key[1])
+                entry = _PLANS[(self.chain, key)] = self._plan(canvas, shaped, key[1])
+            plan, template, faces = entry
+            if template is None:
+                cached = _layer_code(plan, lambda cluster: self.show(canvas, cluster, key[1])[2])
+            else:
+                cached = template
+                for n, face in enumerate(faces):
+                    cached = cached.replace(_SLOT % n, self._subset0(canvas, face))
+            self._layers[key] = cached
         return cached
+
+    def _plan(self, canvas, shaped: Shaped, bold: bool) -> tuple:
+        """A line's `_layer_plan`, and for a line of printable ASCII only its whole layer
+        with a slot for each face's font: reportlab gives those characters their own codes
+        in every document (its first subset maps 32-126 to themselves), so only the font's
+        name in the document differs. (template, faces), or (None, None) for other lines."""
+        plan = _layer_plan(shaped, [self.show(canvas, cluster, bold)[1] for cluster in shaped.clusters])
+        if not all(" " <= ch <= "~" for cluster in shaped.clusters for ch in cluster.text):
+            return plan, None, None
+        faces = list(dict.fromkeys(self.layer_face(cluster, bold) for cluster in shaped.clusters))
+
+        def slotted(cluster):
+            pieces = self.show(canvas, cluster, bold)[2]
+            if any(not subset.endswith("+0") for subset, _ in pieces):
+                raise _NotAscii
+            return [(_SLOT % faces.index(self.layer_face(cluster, bold)), chunk) for _, chunk in pieces]
+
+        try:
+            return plan, _layer_code(plan, slotted), tuple(faces)
+        except _NotAscii:
+            return plan, None, None
+
+    def _subset0(self, canvas, face) -> str:
+        """The name this document gives the first subset of `face`'s font (in use from now)."""
+        from reportlab.pdfbase.pdfmetrics import getFont
+
+        return getFont(self.name(face)).getSubsetInternalName(0, canvas._doc)
 
     def initial_name(self) -> str:
         """A registered font for the page preamble reportlab writes (so that no unembedded
@@ -395,14 +428,22 @@ def _sized(size: float) -> str:
     return f"{_num(size, 4)} 0 0 {_num(size, 4)}"
 
 
-def _layer_code(canvas, plan: tuple, fonts: PdfFonts, bold: bool) -> str:
+_SLOT = "\x00%d\x00"  # where a face's font name goes in a line's layer template
+
+
+class _NotAscii(Exception):
+    pass
+
+
+def _layer_code(plan: tuple, pieces) -> str:
     """The invisible text layer of one line in ems, origin (0, 0) on the baseline's start
     (a column's top centre): text render mode 3 (the glyphs are drawn as paths), one show
     per cluster of source text in logical order, starting where its glyphs start. Clusters
     that follow each other rightwards (kerned or not) share a TJ whose adjustments put each
     one where HarfBuzz put its glyphs; a cluster whose width in the embedded font is more
     than 5 % off the shaped one (and every cluster of a column) is shown on its own, scaled
-    to that width (Tz). `plan`: the line's `_layer_plan`; this adds the document's fonts."""
+    to that width (Tz). `plan`: the line's `_layer_plan`; `pieces(cluster)` gives the
+    (font subset, escaped string) pieces that show a cluster in the document's fonts."""
     code = ["BT 3 Tr"]
     current = None  # the font subset of the last Tf
     run: list[str] = []  # the open TJ: escaped strings and adjustments, alternating
@@ -419,7 +460,7 @@ def _layer_code(canvas, plan: tuple, fonts: PdfFonts, bold: bool) -> str:
             code.extend(start)
         elif shift is not None:
             run.append(shift)
-        for subset, chunk in fonts.show(canvas, cluster, bold)[2]:
+        for subset, chunk in pieces(cluster):
             if subset != current:
                 close()
                 code.append(f"{subset} 1 Tf")

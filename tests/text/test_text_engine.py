@@ -241,3 +241,31 @@ def test_cff_font_subset_for_the_pdf_does_not_depend_on_the_time(monkeypatch):
     first = _truetype_subset(face, set("ドン"), "T")
     monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda: 1 << 30)
     assert _truetype_subset(face, set("ドン"), "T") == first
+
+
+def test_text_layer_from_the_process_cache_is_the_one_the_document_would_write(monkeypatch):
+    # A line's layer is planned once per process (an ASCII line's kept whole, its fonts'
+    # names left open): in a document that numbers its fonts otherwise, the layer must be
+    # what that document would have written from scratch.
+    from reportlab.pdfgen.canvas import Canvas
+
+    from storyboard.text import draw
+
+    chain = bundled_chain()
+    lines = [("Hello (there) \\ world!", False, False), ("Été, déjà vu", False, False)]
+    bold = ("BOOM", True, False)
+
+    def layers(bold_first: bool) -> list[str]:
+        canvas = Canvas(None)
+        fonts = draw.PdfFonts(chain)
+        fonts.prepare([bold, *lines])
+        if bold_first:  # the bold font is then the document's first: /F1
+            fonts.text_layer(canvas, shape(chain, *bold), bold)
+        return [fonts.text_layer(canvas, shape(chain, *line), line) for line in lines]
+
+    first = layers(bold_first=False)
+    from_cache = layers(bold_first=True)
+    monkeypatch.setattr(draw, "_PLANS", {})
+    assert layers(bold_first=True) == from_cache != first
+    # (Canvas's own initial font is /F1; the regular font is /F2 in the first, /F3 in the others)
+    assert "/F2+0 1 Tf" in first[0] and "/F3+0 1 Tf" in from_cache[0] and r"[(Hello \(ther) 19" in from_cache[0]
