@@ -219,12 +219,21 @@ def watch_edit(story_path: Path, work: Path, edits: int = 3) -> list[float]:
             time.sleep(0.05)  # a distinct modification time for the watcher's poll
             t0 = time.perf_counter()
             script.write_text(edited, encoding="utf-8")
-            _wait(lambda: manifest.exists() and manifest.stat().st_mtime_ns != stamp, proc, 120)
+            _wait(lambda: _mtime(manifest) not in (None, stamp), proc, 120)
             seconds.append(time.perf_counter() - t0)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     return seconds
+
+
+def _mtime(path: Path) -> int | None:
+    """The file's modification time (ns), None while it is not there (the watcher removes the
+    old manifest before the new PDF is in place)."""
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
 
 
 def _wait(condition, proc, limit: float) -> None:
