@@ -28,7 +28,13 @@ def _command_modules():
 
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors on one line like every other error of the command (its
-    default prints the whole usage first: 25 lines for `render`)."""
+    default prints the whole usage first: 25 lines for `render`). No abbreviated options:
+    `--engin draft` would silently mean `--engine`, and a later option could make it mean
+    something else."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         from storyboard.errors import one_line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 ORDER = 65
@@ -38,6 +39,8 @@ def run(args) -> int:
         if not isinstance(panels, list) or any("lettering" not in p for p in panels):
             raise KeyError("lettering")
     except FileNotFoundError:  # raised: the command prints it as one line, names escaped
+        if not os.path.lexists(args.output):
+            raise StoryboardError(f"{args.output}: no such file or folder") from None
         raise StoryboardError(f"no manifest beside {args.output} ({path.name}): render it first") from None
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
         raise StoryboardError(f"{path} has no lettering report: render it again with this version") from None

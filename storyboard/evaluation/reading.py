@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import tempfile
 import zipfile
@@ -123,6 +124,8 @@ def _manifest(target: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
+        if not os.path.lexists(target):
+            raise StoryboardError(f"{target}: no such file or folder") from None
         raise StoryboardError(f"{target}: no manifest beside it ({path.name}); evaluate an output storyboard rendered, or a story .yaml") from None
     except (OSError, ValueError) as err:
         raise StoryboardError(f"{path}: unreadable manifest ({err.__class__.__name__})") from None

@@ -209,3 +209,18 @@ def test_ctrl_c_before_a_single_output_is_written_says_only_interrupted(folder, 
     monkeypatch.setattr(render_module, "_export", interrupted_export)
     assert main(["render", "good.yaml", "--no-cache", "-o", "a.pdf"]) == 130
     assert one_error_line(capsys) == "interrupted"
+
+
+def test_an_abbreviated_option_is_refused_not_guessed(folder, capsys):
+    # argparse's default would take `--engin` for `--engine`
+    with pytest.raises(SystemExit) as exit:
+        main(["render", "good.yaml", "--engin", "draft", "-o", "out.pdf"])
+    assert exit.value.code == 2
+    assert "unrecognized arguments: --engin draft" in one_error_line(capsys)
+    assert not (folder / "out.pdf").exists()
+
+
+@pytest.mark.parametrize("command", ["check-lettering", "eval"])
+def test_checking_an_output_that_is_not_there_says_so(folder, capsys, command):
+    assert main([command, "missing.pdf"]) == 2
+    assert one_error_line(capsys).endswith("missing.pdf: no such file or folder")
