@@ -136,6 +136,8 @@ def parse(text: str) -> Document:
                 root = _loader().compose(text)
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
+        if "quoted scalar" in (err.context or "") and err.context_mark is not None:
+            mark = err.context_mark  # where the quote that never closes opened, not the end of the file
         message = ": ".join(filter(None, [err.context, err.problem])) or "invalid YAML"
         hint = _hint(text, err)
         raise YamlProblem(mark.line if mark else 0, mark.column if mark else 0, "yaml",
@@ -279,6 +281,10 @@ def _hint(text: str, err: MarkedYAMLError) -> str:
     if not marks:
         return ""
     lines = text.splitlines()
+    quoting = "quoted scalar" in problem or any(k in problem for k in ("block end", "expected ':'"))
+    opened = _unclosed_quote(lines, max(m.line for m in marks)) if quoting else None
+    if opened is not None:
+        return f"the quote opened at line {opened[0] + 1}, column {opened[1] + 1} is not closed on its line"
     first, last = min(m.line for m in marks), max(m.line for m in marks)
     span = lines[max(0, first - 1):last + 1]
     if "\t" in problem or any(line[:len(line) - len(line.lstrip())].count("\t") for line in span):
@@ -294,6 +300,25 @@ def _hint(text: str, err: MarkedYAMLError) -> str:
     if any(k in problem for k in ("block end", "expected key", "expected ':'", "block mapping", "block collection")):
         return f"{_INDENT}; {_COLON}"
     return ""
+
+
+# A value that starts with a quote: `key: "...`, `- '...`, `- key: "...` (the quote's index is group 2's start).
+_QUOTED_VALUE = re.compile(r"""^(\s*(?:-\s+)*(?:[^\s#'"][^#]*?:\s+)?)(["'])""")
+
+
+def _unclosed_quote(lines: list[str], last: int) -> tuple[int, int] | None:
+    """(line, column) of the last quoted value at or above line `last` whose quote is not
+    closed on its own line, or None: behind a syntax error, such a quote (legal YAML where the
+    text runs on) usually swallowed the lines up to the error."""
+    for index in range(min(last, len(lines) - 1), -1, -1):
+        match = _QUOTED_VALUE.match(lines[index])
+        if match is None:
+            continue
+        quote, rest = match.group(2), lines[index][match.end():]
+        closed = re.search(r'(?<!\\)"' if quote == '"' else r"'(?!')", rest.replace("''", ""))
+        if closed is None:
+            return index, match.start(2)
+    return None
 
 
 def _deeper_than_above(lines: list[str], index: int) -> bool:

@@ -76,6 +76,12 @@ def test_duplicate_keys_are_still_refused():
         ("title: T\nscenes: [{panels: [{action: Take #2, shot: wide}]}]\n", "s.yaml:3:1", "' #' starts a comment"),
         ("title: T\nscenes: [{panels: [{action: a}]}\n", "s.yaml:3:1", "is never closed"),
         ("title: {a: b: c}\n", "s.yaml:1:13", "inside {...} or [...]"),
+        # a quote never closed: located where it opens, not at the end of the file
+        ("title: T\nscenes:\n  - panels:\n      - action: 'a\n        shot: wide\n", "s.yaml:4:17",
+         "the quote opened at line 4, column 17 is not closed on its line"),
+        # ... or closed by the next quote, far below: the error is there, the hint names the opening
+        ("title: T\nscenes:\n  - panels:\n      - action: \"a\n      - action: b\n        caption: \"c\"\n",
+         "s.yaml:6:19", "the quote opened at line 4, column 17 is not closed on its line"),
     ],
 )
 def test_syntax_errors_carry_a_hint(text, where, hint):
