@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _command_modules():
         module.register(sub)
+    parser.commands = sub.choices
     for command in sub.choices.values():  # also after the subcommand, where people type it
         if "--verbose" not in command._option_string_actions:
             command.add_argument("--verbose", default=argparse.SUPPRESS, **verbose)
@@ -143,7 +144,9 @@ def _main(argv: list[str] | None) -> int:
         from storyboard.errors import StoryboardError
 
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # said by the command they were given to (`storyboard render: error: ...`)
+            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
         if getattr(args, "verbose", False) is True:
             import os
 

@@ -27,5 +27,9 @@ def run(args) -> int:
             print(f"removed {counted(cache.clear_front(), 'local copy', 'local copies')} from {cache.local.root}")
         return 0
     info = cache.info()
-    print(f"{info.root}: {counted(info.entries, 'panel')}, {info.bytes / 1e6:.1f} MB")
+    # A folder nothing was rendered into yet is an empty cache, but say so: a mistyped path
+    # would otherwise look like a cache that was cleared.
+    missing = not remote and not cache.root.exists()
+    print(f"{info.root}: {counted(info.entries, 'panel')}, {info.bytes / 1e6:.1f} MB"
+          + (" (no such folder yet: a render with this cache creates it)" if missing else ""))
     return 0

@@ -224,3 +224,17 @@ def test_an_abbreviated_option_is_refused_not_guessed(folder, capsys):
 def test_checking_an_output_that_is_not_there_says_so(folder, capsys, command):
     assert main([command, "missing.pdf"]) == 2
     assert one_error_line(capsys).endswith("missing.pdf: no such file or folder")
+
+
+def test_an_extra_argument_is_named_by_its_command(folder, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["render", "good.yaml", "extra.yaml", "-o", "out.pdf"])
+    assert exit.value.code == 2
+    assert one_error_line(capsys).startswith("storyboard render: error: unrecognized arguments: extra.yaml")
+
+
+def test_cache_info_of_a_folder_that_is_not_there_says_so(folder, capsys):
+    assert main(["cache", "info", "--cache", str(folder / "nowhere")]) == 0
+    out = capsys.readouterr().out
+    assert "0 panels" in out and "no such folder yet" in out
+    assert not (folder / "nowhere").exists()
