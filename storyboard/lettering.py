@@ -448,7 +448,8 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
             # Long speeches split further before the type shrinks: smaller balloons fit beside heads.
             tried: set = set()
             for parts in range(1, MAX_PARTS + 1):
-                pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, parts=parts)
+                pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, parts=parts,
+                                 top=stages[-1].area[1])
                 shape = None if pieces is None else tuple(p.text for p in pieces)
                 if shape in tried:
                     continue
@@ -490,9 +491,11 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
 
 
 def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H: float, pad: float,
-            upper: bool, slot: PanelSlot, force: bool = False, parts: int = 1) -> list[placement.Piece] | None:
+            upper: bool, slot: PanelSlot, force: bool = False, parts: int = 1,
+            top: float | None = None) -> list[placement.Piece] | None:
     """The panel's balloons and boxes at `size`, long speeches split into connected balloons
-    and runs of one speaker joined; None when something cannot fit at this size."""
+    and runs of one speaker joined; None when something cannot fit at this size. `top`: the
+    highest a balloon may reach (panel points, v down; default the frame's padding)."""
     locals_ = {fig.id: local for fig, local in staged}
     max_w = (W - 2 * pad) * (0.62 if W > 2.2 * size * 12 else 0.95)
     max_h = (H - 2 * pad) * 0.55
@@ -504,6 +507,7 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
         kind = "narration" if line.speaker == "narration" else line.kind
         wants.append((kind, line.text, "" if kind == "narration" else line.speaker, getattr(line, "off", False)))
     previous = None
+    above = pad if top is None else top
     for kind, text, speaker, off in wants:
         text = text.upper() if upper else text
         vertical = vertical_line(story, text, getattr(getattr(story, "page", None), "reading", "ltr"))
@@ -522,7 +526,8 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
                 target=None if (off_side or local is None) else _within(local["mouth"], W, H, pad),
                 head=None if local is None else local["head"],
                 off_side=off_side, joined=joined, outline=_decoration(kind, size),
-                narrower=_narrower(font, part_text, kind, size, fit, 0.8 * (H - 2 * pad), vertical)
+                narrower=_narrower(font, part_text, kind, size, fit, 0.8 * (W - 2 * pad), 0.8 * (H - 2 * pad),
+                                   vertical, None if local is None else local["head"][1] - above - 1.5 * size)
                 if kind in BALLOON_KINDS else None))
         previous = ((speaker, kind), parts_of)
     used = sum(p.fit.outer_w * p.fit.outer_h for p in pieces)
@@ -534,10 +539,19 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
     return pieces
 
 
-def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_h: float, vertical: bool):
-    """A deferred narrower, taller fit of the same words (None when there is none)."""
+def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_w: float, max_h: float,
+              vertical: bool, room: float | None = None):
+    """A deferred second shape of the same words with shorter lines (None when there is none):
+    narrower and taller for horizontal text; for vertical columns, shorter and wider (more,
+    shorter columns), made to fit `room` (points: the height above the speaker's head, less
+    a short tail) where it can, since a tall column block rarely fits above a head."""
     def make() -> Fit | None:
         if vertical:
+            tries = [0.8 * fit.outer_h] if room is None or room >= 0.8 * fit.outer_h else [room, 0.8 * fit.outer_h]
+            for height in tries:
+                short = fit_text(font, text, kind, size, max_w, height, True, ratios=(0.5, 0.75, 0.95, 1.15))
+                if short is not None and short.outer_h < 0.9 * fit.outer_h:
+                    return short
             return None
         narrow = fit_text(font, text, kind, size, 0.8 * fit.outer_w, max_h, ratios=(0.75, 0.95, 1.15))
         return narrow if narrow is not None and narrow.outer_w < 0.9 * fit.outer_w else None

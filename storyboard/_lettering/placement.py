@@ -59,7 +59,7 @@ class Piece:
     off_side: str | None = None  # 'left' | 'right': the speaker is out of the frame there
     joined: bool = False  # continues the previous piece (same speaker): a connector, no tail
     outline: float = 0.0  # how far the outline reaches beyond the text oval
-    narrower: Any = None  # () -> a narrower, taller `fit` or None: tried where the first fails
+    narrower: Any = None  # () -> a `fit` with shorter lines (narrower; vertical: shorter) or None: tried where the first fails
     later: list = field(default_factory=list)  # (speaker x, head top, width, height) of later balloons
 
     def narrow(self) -> "Piece | None":
@@ -166,7 +166,8 @@ def _candidates(piece: Piece, placed: list[Placed], stage: Stage, cover: list[fl
     `Placed` (made only for the few the search tries)."""
     out = _places(piece, placed, stage, cover, strict)
     if strict and (not out or out[0][0] >= BELOW_HEAD):
-        # No good place at this width: the same words in a narrower, taller balloon.
+        # No good place in this shape: the same words with shorter lines (a narrower balloon;
+        # vertical text: a shorter, wider one).
         narrow = piece.narrow()
         if narrow is not None:
             out = sorted(out + [(score + 0.15, *made) for score, *made in _places(narrow, placed, stage, cover, strict)],

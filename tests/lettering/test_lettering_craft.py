@@ -129,3 +129,16 @@ def test_an_off_panel_thought_trail_stays_whole_inside_the_frame(tmp_path):
         em = item["font_pt"]
         assert frame[0] + 0.2 * em <= x1 <= frame[2] - 0.2 * em, (item["text"], x1, frame)
         assert abs(x1 - x0) >= 2.04 * em, (item["text"], x0, x1)  # room for the whole trail
+
+
+def test_vertical_balloons_take_a_shorter_wider_shape_to_sit_above_the_head(tmp_path):
+    # Tall column blocks do not fit between the frame and the head; more, shorter columns do.
+    out = tmp_path / "tg.pdf"
+    render(EXAMPLES / "tategaki.yaml", out=out, engine="draft", cache=False)
+    record = json.loads((tmp_path / "tg.pdf.manifest.json").read_text())["panels"][1]
+    head = record["cast"][0]["head_pt"]
+    balloons = [i for i in record["lettering"] if i["speaker"] == "mara"]
+    assert len(balloons) == 2
+    for item in balloons:  # above or beside the head, never under it
+        body = item["body_pt"]
+        assert (body[1] + body[3]) / 2 < head[3], (item["text"], body, head)
