@@ -12,21 +12,7 @@ import pytest
 
 from storyboard import errors
 from storyboard.cli import main
-
-GOOD = "title: T\ngeneration: {engine: draft}\npage: {size: [80, 100], dpi: 40}\nscenes: [{panels: [{action: a}]}]\n"
-
-
-@pytest.fixture
-def folder(tmp_path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "good.yaml").write_text(GOOD)
-    return tmp_path
-
-
-def one_error_line(capsys) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return err.strip()
+from tests.hardening.cli_mistakes import GOOD, one_error_line
 
 
 @pytest.mark.parametrize("argv, hint", [
