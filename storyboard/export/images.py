@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from storyboard.drawing import Drawing, curve_line, rasterise
-from storyboard.export import PageDrawing, atomic_path, compose, cover_crop, panel_image
+from storyboard.export import PageDrawing, atomic_path, compose, compose_page, cover_crop, panel_image
 from storyboard.layout import Book, PageSpec, Rect
 from storyboard.lettering import Font, Item, Shape, Text, story_font
 from storyboard._lettering.shapes import dashes
@@ -45,17 +45,15 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
     from storyboard.export.png import save_png
     from storyboard.provenance import png_info
 
-    from storyboard.export import check_lettering, compose_page
+    from storyboard.export import check_lettering
     from storyboard.export.workers import page_map
 
-    lettering_font = font if isinstance(font, Font) else story_font(story, font)
-    check_lettering(story, book, lettering_font, labels=labels)
+    lettering_font = check_lettering(story, book, font, labels=labels)
     names = page_names(book)
     boxes = panel_boxes(book)
 
     def write(index: int) -> None:  # one page: lettered, drawn and encoded (on a worker process)
-        drawing = compose_page(story, book, book.pages[index], lettering_font, labels=labels)
-        image = render_page(drawing, images, book.spec.dpi, lettering_font)
+        image = _page_image(story, book, index, images, lettering_font, labels)
         if metadata is not None:
             info = png_info(metadata, panels=boxes[index])
         else:  # still marked as storyboard's own, so a later render may replace it
@@ -81,15 +79,14 @@ def encoded_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
     processes as `write_pages` makes them (for the CBZ). `metadata` (a provenance record) goes
     into each page's text chunks, with the page's panel boxes when `boxes` (one list per page)
     is given. Raises ExportError when the font cannot draw some of the text."""
-    from storyboard.export import check_lettering, compose_page
+    from storyboard.export import check_lettering
     from storyboard.export.png import png_bytes
     from storyboard.export.workers import page_map
 
     lettering_font = check_lettering(story, book, font, labels=labels)
 
     def encode(index: int) -> bytes:  # one page (on a worker process)
-        drawing = compose_page(story, book, book.pages[index], lettering_font, labels=labels)
-        image = render_page(drawing, images, book.spec.dpi, lettering_font)
+        image = _page_image(story, book, index, images, lettering_font, labels)
         pnginfo = None
         if metadata is not None:
             from storyboard.provenance import png_info
@@ -102,18 +99,19 @@ def encoded_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
     yield from page_map(encode, range(1, len(book.pages)))
 
 
+def _page_image(story: Any, book: Book, index: int, images: Mapping[tuple[int, int], Any], font: Font,
+                labels: bool):
+    """Page `index` lettered and drawn: an RGB PIL image, trimmed, at the page dpi."""
+    drawing = compose_page(story, book, book.pages[index], font, labels=labels)
+    return render_page(drawing, images, book.spec.dpi, font)
+
+
 def render_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,
                  font: str | Path | Font | None = None, labels: bool = False) -> list:
     """Every page as an RGB PIL image (for previews), trimmed, at the page dpi."""
-    return list(iter_pages(story, book, images, font=font, labels=labels))
-
-
-def iter_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,
-               font: str | Path | Font | None = None, labels: bool = False) -> Iterator:
-    """The pages of `render_pages` one at a time: one page is held at a time."""
     lettering_font = font if isinstance(font, Font) else story_font(story, font)
-    for drawing in compose(story, book, lettering_font, labels=labels):
-        yield render_page(drawing, images, book.spec.dpi, lettering_font)
+    return [render_page(drawing, images, book.spec.dpi, lettering_font)
+            for drawing in compose(story, book, lettering_font, labels=labels)]
 
 
 def panel_boxes(book: Book) -> list[list[tuple[int, int, int, int]]]:
