@@ -184,15 +184,6 @@ class PdfFonts:
     def name(self, face) -> str:
         return self._names[(str(face.path), face.index)]
 
-    def glyph_form(self, canvas, face, gid: int) -> str | None:
-        """The form XObject drawing glyph `gid` of `face` in font units (filled, non-zero),
-        defined in this document on first use; None for a glyph with no outline (a space)."""
-        form = _glyph_form(face, gid)
-        if form is None:
-            return None
-        self._define(canvas, (form,))
-        return form[0]
-
     def placements(self, canvas, key: tuple[str, bool, bool]) -> tuple[str, tuple[str, ...], int]:
         """The operators that place the glyph forms of the line `key` (text, bold, vertical)
         in its own space (font units of the line's first face: x along the baseline, y up;
