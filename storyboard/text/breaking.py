@@ -33,7 +33,7 @@ def break_points(text: str) -> list[int]:
 # The text is cut where the answer cannot depend on the other side, and each piece is asked
 # with its ASCII letters and digits made alike, so a few dozen calls serve a whole book.
 # (Both steps leave the answer exactly as uniseg gives it for the whole text:
-# tests/lettering/test_breaking_speed.py compares them.)
+# tests/text/test_break_points_pieces.py compares them.)
 _CUT = re.compile(r"(?<=[A-Za-z0-9.,!?;:] )(?=[A-Za-z0-9])")
 _ALIKE = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZbcdefghijklmnopqrstuvwxyz123456789", "a" * 51 + "0" * 9)
 
