@@ -36,7 +36,9 @@ def run(args) -> int:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         panels = manifest["panels"]
-        if not isinstance(panels, list) or any("lettering" not in p for p in panels):
+        if not isinstance(panels, list) or not all(
+                isinstance(p, dict) and isinstance(p.get("lettering"), list)
+                and all(isinstance(item, dict) for item in p["lettering"]) for p in panels):
             raise KeyError("lettering")
     except FileNotFoundError:  # raised: the command prints it as one line, names escaped
         if not os.path.lexists(args.output):
@@ -44,7 +46,10 @@ def run(args) -> int:
         raise StoryboardError(f"no manifest beside {args.output} ({path.name}): render it first") from None
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
         raise StoryboardError(f"{path} has no lettering report: render it again with this version") from None
-    problems = check(panels, rtl=manifest.get("reading") == "rtl")
+    try:
+        problems = check(panels, rtl=manifest.get("reading") == "rtl")
+    except (KeyError, TypeError, ValueError, IndexError):  # a report edited by hand, or damaged
+        raise StoryboardError(f"{path} has a lettering report this version cannot read: render it again") from None
     for problem in problems:
         print(problem)
     items = sum(len(p["lettering"]) for p in panels)

@@ -122,13 +122,16 @@ def _thumbnail(crop: np.ndarray, score: PanelScore, to_px):
 def _manifest(target: Path) -> dict:
     path = Path(f"{str(target).rstrip('/')}.manifest.json")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         if not os.path.lexists(target):
             raise StoryboardError(f"{target}: no such file or folder") from None
         raise StoryboardError(f"{target}: no manifest beside it ({path.name}); evaluate an output storyboard rendered, or a story .yaml") from None
     except (OSError, ValueError) as err:
         raise StoryboardError(f"{path}: unreadable manifest ({err.__class__.__name__})") from None
+    if not isinstance(manifest, dict):
+        raise StoryboardError(f"{path}: unreadable manifest (not a JSON object)")
+    return manifest
 
 
 def _script(manifest: dict, target: Path) -> Path:

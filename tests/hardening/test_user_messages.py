@@ -224,3 +224,23 @@ def test_cache_info_of_a_folder_that_is_not_there_says_so(folder, capsys):
     out = capsys.readouterr().out
     assert "0 panels" in out and "no such folder yet" in out
     assert not (folder / "nowhere").exists()
+
+
+@pytest.mark.parametrize("lettering", [5, [1], {"x": 1}, None, "s", [{"kind": 3}]])
+def test_check_lettering_of_a_hand_edited_report_is_one_line(folder, capsys, lettering):
+    assert main(["render", "good.yaml", "-o", "out.pdf"]) == 0
+    path = folder / "out.pdf.manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["panels"][0]["lettering"] = lettering
+    path.write_text(json.dumps(manifest))
+    capsys.readouterr()
+    assert main(["check-lettering", "out.pdf"]) == 2
+    assert "lettering report" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize("body", ["[1]", '"x"'])
+def test_eval_of_a_manifest_that_is_not_an_object_is_one_line(folder, capsys, body):
+    (folder / "m.pdf").write_bytes(b"")
+    (folder / "m.pdf.manifest.json").write_text(body)
+    assert main(["eval", "m.pdf"]) == 2
+    assert one_error_line(capsys).endswith("unreadable manifest (not a JSON object)")
