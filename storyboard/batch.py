@@ -86,25 +86,29 @@ def batch_outputs(scripts: Sequence[str | Path], out_dir: str | Path, fmt: str =
 
     check_writable(out_dir, folder=True)  # once for the batch, not once per story
     seen: dict[str, Path] = {}
+    files: dict[Any, Path] = {}  # by the file itself: `a.yaml`, `./a.yaml` and a link to it are one story
     outputs = []
     for script in map(Path, scripts):
-        name = script.stem
+        name, file = script.stem, _file_identity(script)
+        if file in files:
+            first = files[file]
+            raise StoryboardError(f"{script} is given twice (as {first} and {script}): give each story once"
+                                  if str(first) != str(script) else f"{script} is given twice: give each story once")
         if name in seen:
-            if _same_file(seen[name], script):
-                raise StoryboardError(f"{script} is given twice (as {seen[name]} and {script}): give each story once"
-                                      if str(seen[name]) != str(script) else f"{script} is given twice: give each story once")
             raise StoryboardError(f"{seen[name]} and {script} would both write {name}: rename one")
-        seen[name] = script
+        seen[name], files[file] = script, script
         outputs.append(out_dir / (f"{name}/" if fmt == "pages" else f"{name}.{fmt}"))
     return outputs
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether two names given on the command line are one file (`a.yaml` and `./a.yaml`, a link)."""
+def _file_identity(path: Path) -> Any:
+    """What names one file whatever the name given on the command line: its device and inode
+    (through links), or for a missing file its resolved path (the story's own error says so)."""
     try:
-        return a.samefile(b)
-    except OSError:  # one is missing: the story's own error says so; compare the names
-        return a.resolve() == b.resolve()
+        st = path.stat()
+        return st.st_dev, st.st_ino
+    except OSError:
+        return path.resolve()
 
 
 def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: str = "pdf",

@@ -67,6 +67,9 @@ def test_batch_of_one_file_given_twice_says_so(folder, capsys):
     (folder / "sub" / "good.yaml").write_text(GOOD)  # two files, one name: still "rename one"
     assert main(["batch", "good.yaml", "sub/good.yaml", "-o", "out"]) == 2
     assert one_error_line(capsys) == "error: good.yaml and sub/good.yaml would both write good: rename one"
+    (folder / "link.yaml").symlink_to("good.yaml")  # another name for the same story
+    assert main(["batch", "good.yaml", "link.yaml", "-o", "out"]) == 2
+    assert one_error_line(capsys) == "error: link.yaml is given twice (as good.yaml and link.yaml): give each story once"
     assert not (folder / "out").exists()
 
 
