@@ -533,7 +533,7 @@ class _Job:
         for where, request in self.later.items():
             if where not in self.records:
                 self.panels.loaders[where]()
-                self._drawn(self.made)
+                self._drawn(self._took())
             if cache:
                 key = self.keys[where]
                 self.panels.loaders[where] = _stored(self.store, key, self.engine, request, self.settings, vector=True)
@@ -541,7 +541,6 @@ class _Job:
                     _INTACT[entry[0]] = entry[1]
             else:
                 self.panels.loaders[where] = lambda request=request: self.engine.draw(request).stored()
-        self.made.clear()
 
     def _took(self) -> dict[tuple[int, int], float]:
         """The `later` panels drawn in this process since the last call (then forgotten)."""

@@ -205,7 +205,7 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
     order = sorted(_roughs(piece, blocks, bw, bh, first_u, W, H, start_left, prev, not placed))
     spots = _spots(piece.later)
     heads = list(zip(stage.heads, stage.head_areas))
-    out: list[tuple[float, Placed]] = []
+    out: list[tuple] = []  # (score, piece, box, tail, link)
     for rough, u, v in order:
         if strict and len(out) >= ENOUGH:
             break
