@@ -156,14 +156,13 @@ def _author_names(value):
     kept as written (`007`), as in every text field; `true` is refused (YAML 1.2 reads it as
     yes/no, and how it was written is lost), and so is punctuation or spaces alone (`","`: an
     empty name in ComicInfo's Writer). `""` is no author."""
-    for name in value if isinstance(value, list) else [value]:
+    listed = isinstance(value, list)
+    for name in value if listed else [value]:
         if isinstance(name, bool):
             raise ValueError(f"{str(name).lower()} is not a name (YAML reads it as yes/no): put it in quotes if it is the name")
-    value = _any_names(value)
-    for name in [value] if isinstance(value, str) else value:
-        if name and not any(c.isalnum() for c in name):
+        if isinstance(name, str) and (name or listed) and not any(c.isalnum() for c in name):
             raise ValueError(f"{quote(name)} is not a name: a name needs a letter or a digit")
-    return value
+    return _any_names(value)
 
 
 _any_names = _one_or_list("author is a name or a list of names").func

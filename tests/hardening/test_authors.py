@@ -41,7 +41,10 @@ def test_author_shapes():
     assert story.author == ["Ana", "Bo"] and story.authors == ("Ana", "Bo")
     assert parse_story(SCRIPT.format(author='""')).authors == ()
     assert parse_story(SCRIPT.format(author="007")).authors == ("007",)
-    for bad in ("[]", '[""]', "{a: b}", "[[a]]", "~"):
+    with pytest.raises(Exception) as err:  # an empty name in a list is named as such
+        parse_story(SCRIPT.format(author='[""]'), filename="f.yaml")
+    assert str(err.value) == "f.yaml:2:9: author: '' is not a name: a name needs a letter or a digit"
+    for bad in ("[]", "{a: b}", "[[a]]", "~"):
         with pytest.raises(Exception) as err:
             parse_story(SCRIPT.format(author=bad), filename="f.yaml")
         assert str(err.value) == "f.yaml:2:9: author: author is a name or a list of names"

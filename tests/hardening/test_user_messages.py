@@ -112,6 +112,8 @@ def test_a_key_given_no_value_says_so_in_words(folder, capsys):
     ('","', "',' is not a name: a name needs a letter or a digit"),
     ('[Ana, " - "]', "' - ' is not a name: a name needs a letter or a digit"),
     ('"  "', "'  ' is not a name: a name needs a letter or a digit"),
+    ('[Ana, " "]', "' ' is not a name: a name needs a letter or a digit"),  # blank, in a list
+    ('[Ana, ""]', "'' is not a name: a name needs a letter or a digit"),
 ])
 def test_an_author_that_is_no_name_is_refused_located(folder, capsys, author, message):
     (folder / "a.yaml").write_text(GOOD.replace("title: T\n", f"title: T\nauthor: {author}\n"))
