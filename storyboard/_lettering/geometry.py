@@ -81,10 +81,6 @@ def segment_enters(p: Point, q: Point, box: Box) -> float | None:
     return t0
 
 
-def segment_hits(p: Point, q: Point, box: Box) -> bool:
-    return segment_enters(p, q, box) is not None
-
-
 def polyline_hits(points: Sequence[Point], box: Box) -> bool:
     for i in range(len(points) - 1):
         if segment_enters(points[i], points[i + 1], box) is not None:
