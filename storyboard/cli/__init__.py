@@ -146,7 +146,10 @@ def _main(argv: list[str] | None) -> int:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
         if extra:  # said by the command they were given to (`storyboard render: error: ...`)
-            parser.commands[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
+            given = list(sys.argv[1:] if argv is None else argv)
+            before = given.index(args.command) if args.command in given else len(given)
+            blamed = parser if any(given.index(e) < before for e in extra if e in given) else parser.commands[args.command]
+            blamed.error(f"unrecognized arguments: {' '.join(extra)}")
         if getattr(args, "verbose", False) is True:
             import os
 

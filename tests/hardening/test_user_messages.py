@@ -224,6 +224,12 @@ def test_an_extra_argument_is_named_by_its_command(folder, capsys):
     assert one_error_line(capsys).startswith("storyboard render: error: unrecognized arguments: extra.yaml")
 
 
+def test_an_unknown_option_before_the_command_is_the_main_commands(folder, capsys):
+    with pytest.raises(SystemExit):
+        main(["--verbos", "render", "good.yaml"])
+    assert one_error_line(capsys).startswith("storyboard: error: unrecognized arguments: --verbos")
+
+
 def test_cache_info_of_a_folder_that_is_not_there_says_so(folder, capsys):
     assert main(["cache", "info", "--cache", str(folder / "nowhere")]) == 0
     out = capsys.readouterr().out
