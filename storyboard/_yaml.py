@@ -281,7 +281,7 @@ def _hint(text: str, err: MarkedYAMLError) -> str:
     if not marks:
         return ""
     lines = text.splitlines()
-    quoting = "quoted scalar" in problem or any(k in problem for k in ("block end", "expected ':'"))
+    quoting = any(k in problem for k in ("quoted scalar", "block end", "expected ':'", "flow"))
     opened = _unclosed_quote(lines, max(m.line for m in marks)) if quoting else None
     if opened is not None:
         return f"the quote opened at line {opened[0] + 1}, column {opened[1] + 1} is not closed on its line"
@@ -302,22 +302,23 @@ def _hint(text: str, err: MarkedYAMLError) -> str:
     return ""
 
 
-# A value that starts with a quote: `key: "...`, `- '...`, `- key: "...` (the quote's index is group 2's start).
-_QUOTED_VALUE = re.compile(r"""^(\s*(?:-\s+)*(?:[^\s#'"][^#]*?:\s+)?)(["'])""")
+# Where a quoted scalar may start: the line's start, after `- `, `: `, `[`, `{` or `,`.
+_QUOTE_OPENS = re.compile(r"""(?:^\s*|-\s+|:\s+|[\[{,]\s*)(["'])""")
 
 
 def _unclosed_quote(lines: list[str], last: int) -> tuple[int, int] | None:
-    """(line, column) of the last quoted value at or above line `last` whose quote is not
+    """(line, column) of the last quote at or above line `last` that opens a scalar and is not
     closed on its own line, or None: behind a syntax error, such a quote (legal YAML where the
     text runs on) usually swallowed the lines up to the error."""
     for index in range(min(last, len(lines) - 1), -1, -1):
-        match = _QUOTED_VALUE.match(lines[index])
-        if match is None:
-            continue
-        quote, rest = match.group(2), lines[index][match.end():]
-        closed = re.search(r'(?<!\\)"' if quote == '"' else r"'(?!')", rest.replace("''", ""))
-        if closed is None:
-            return index, match.start(2)
+        line, at = lines[index], 0
+        while (match := _QUOTE_OPENS.search(line, at)) is not None:
+            start = match.start(1)
+            rest = line[start + 1:].replace("''", "  ")  # same length: a doubled ' is a quote inside '...'
+            closed = re.search(r'(?<!\\)"' if line[start] == '"' else "'", rest)
+            if closed is None:
+                return index, start
+            at = start + 1 + closed.end()
     return None
 
 

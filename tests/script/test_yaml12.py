@@ -82,6 +82,9 @@ def test_duplicate_keys_are_still_refused():
         # ... or closed by the next quote, far below: the error is there, the hint names the opening
         ("title: T\nscenes:\n  - panels:\n      - action: \"a\n      - action: b\n        caption: \"c\"\n",
          "s.yaml:6:19", "the quote opened at line 4, column 17 is not closed on its line"),
+        # ... also inside {...}, where the next quote may be an apostrophe lines below
+        ("title: T\nscenes:\n  - panels:\n      - {action: 'a, shot: wide}\n      - action: the keeper's lamp\n",
+         "s.yaml:5:28", "the quote opened at line 4, column 18 is not closed on its line"),
     ],
 )
 def test_syntax_errors_carry_a_hint(text, where, hint):
