@@ -84,7 +84,7 @@ def _text(node: ScalarNode) -> str:
     """A scalar's text, with JSON-style escaped UTF-16 pairs (`"\\ud83d\\ude00"`) joined into
     the character they encode; a lone half of a pair is a located error."""
     text = _join_pairs(node.value)
-    lone = _SURROGATE.search(text)
+    lone = None if text.isascii() else _SURROGATE.search(text)
     if lone:
         raise YamlProblem(*_line(node), "yaml",
                           f"\\u{ord(lone.group()):04x} is half of a UTF-16 pair: write the character itself")
@@ -92,7 +92,7 @@ def _text(node: ScalarNode) -> str:
 
 
 def _join_pairs(text: str) -> str:
-    if not _SURROGATE.search(text):
+    if text.isascii() or not _SURROGATE.search(text):
         return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
@@ -187,10 +187,15 @@ def _compose_fast(text: str):
         return _SLOW
     resolver = _loader().resolver
     kinds = {ynodes.ScalarNode: ScalarNode, ynodes.SequenceNode: SequenceNode, ynodes.MappingNode: MappingNode}
+    tags: dict = {}  # ruamel's tag of each (kind, text, implicit): the same text recurs thousands of times
 
     class Parser(CParser):
         def resolve(self, kind, value, implicit):  # called by libyaml's composer for untagged nodes
-            return resolver.resolve(kinds[kind], value, implicit)
+            key = (kind, value, implicit)
+            tag = tags.get(key)
+            if tag is None:
+                tag = tags[key] = resolver.resolve(kinds[kind], value, implicit)
+            return tag
 
         def descend_resolver(self, parent, index):  # path-dependent resolvers: none here
             pass

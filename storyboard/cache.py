@@ -39,6 +39,7 @@ import re
 import stat
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -144,13 +145,24 @@ def key_inputs(engine_settings: dict[str, Any], request: "PanelRequest") -> dict
         "extra": request.extra,
     }
     if request.staging:  # where the figures stand (kind, pose, boxes): the draft engine draws it
-        inputs["staging"] = [dataclasses.astuple(figure) for figure in request.staging]
+        inputs["staging"] = [_values(figure) for figure in request.staging]
     # Only when set, so that panels drawn without them keep their keys.
     if request.crop is not None:
         inputs["crop"] = list(request.crop)
     if request.control is not None:
         inputs["control"] = _array_digest(request.control)
     return inputs
+
+
+def _values(figure) -> list:
+    """A staged figure's field values in field order: as JSON, what `dataclasses.astuple` gave
+    (its fields are strings, numbers and tuples of numbers), without astuple's deep copies."""
+    return [getattr(figure, name) for name in _field_names(type(figure))]
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def panel_key(engine_settings: dict[str, Any], request: "PanelRequest") -> str:

@@ -54,6 +54,9 @@ class PanelRecord:
     print_size: tuple[int, int] = (0, 0)  # (width, height) of the panel's art at the page dpi
 
 
+_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(PanelRecord))  # a manifest's panel entry, in order
+
+
 @dataclass
 class RenderResult:
     """What a render produced. `seconds` is the wall time of the whole call."""
@@ -555,14 +558,17 @@ class _Job:
         built afresh each time."""
         from storyboard.export.pieces import Pages, PieceStore, page_keys
 
-        art = {where: None if self.watermark else [self.pkeys.get(where, key), repr(faces.get(where))]
-               for where, key in self.keys.items()}
         labels = getattr(self.engine, "labels_panels", False)
-        root = getattr(self.store, "local", self.store).root  # a remote cache keeps pieces in its local front
+        keys = [None] * len(self.book.pages)  # without a cache every page is built: no keys to work out
+        store = None
+        if self.settings_of_run["cache"]:
+            art = {where: None if self.watermark else [self.pkeys.get(where, key), repr(faces.get(where))]
+                   for where, key in self.keys.items()}
+            keys = page_keys(self.story, self.book, self.font, art, labels=labels)
+            store = PieceStore(getattr(self.store, "local", self.store).root)  # a remote cache: its local front
         return Pages(self.story, self.book, self.font, self.panels.pdf_art(), labels=labels, faces=faces,
-                     keys=page_keys(self.story, self.book, self.font, art, labels=labels),
-                     store=PieceStore(root) if self.settings_of_run["cache"] else None,
-                     scratch=lambda: self.scratch("pages"), pdf=self.wants_pdf, made=self._took)
+                     keys=keys, store=store, scratch=lambda: self.scratch("pages"), pdf=self.wants_pdf,
+                     made=self._took)
 
 
 def _face_detector(story: "Story", engine: "Engine", face_models: str | None):
@@ -1189,6 +1195,7 @@ def _write_manifest(output: Path, story: "Story", settings, result: RenderResult
                     watermark: bool, seed, files: list[str] | None, run_settings: dict[str, Any],
                     lettering: dict | None = None) -> Path:
     from storyboard import __version__
+    from storyboard._json import dumps_indented
     from storyboard.cache import _atomic_write
 
     report = result.lettering if lettering is None else lettering
@@ -1207,7 +1214,8 @@ def _write_manifest(output: Path, story: "Story", settings, result: RenderResult
         "pages": result.pages,
         "reading": story.page.reading,
         # Each panel with its lettering report (see storyboard.lettering_report).
-        "panels": [{**dataclasses.asdict(r), **report.get((r.scene, r.panel), {})} for r in result.panels],
+        "panels": [{**{name: getattr(r, name) for name in _RECORD_FIELDS}, **report.get((r.scene, r.panel), {})}
+                   for r in result.panels],
         "identities": result.identities,
         "warnings": result.warnings,
     }
@@ -1215,7 +1223,7 @@ def _write_manifest(output: Path, story: "Story", settings, result: RenderResult
         body["files"] = files
     path = manifest_path(output)
     try:
-        _atomic_write(path, lambda fh: fh.write(json.dumps(body, indent=2).encode()))
+        _atomic_write(path, lambda fh: fh.write(dumps_indented(body)))
     except OSError as err:
         raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
     return path
