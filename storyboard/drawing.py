@@ -94,7 +94,15 @@ class Drawing:
                 raise ValueError("coordinates left over")
         except (zlib.error, struct.error, ValueError, TypeError) as err:
             raise ValueError(f"damaged drawing: {err}") from None
-        return cls(width, height, tuple(background), _Stored(heads, coords))
+        return cls.from_grid(width, height, tuple(background), heads, coords)
+
+    @classmethod
+    def from_grid(cls, width: float, height: float, background: RGB, heads: list[list],
+                  coords: "Sequence[int]") -> "Drawing":
+        """The drawing whose stored form (`grid`) is `heads` and `coords`: what `from_bytes`
+        reads, and what a maker that works in that form (the draft engine) gives. Its paths
+        are made only if something asks for them."""
+        return cls(width, height, background, _Stored(heads, coords))
 
     def stored(self) -> "Drawing":
         """This drawing as the cache gives it back, `from_bytes(to_bytes())`, without the

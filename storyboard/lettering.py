@@ -703,10 +703,11 @@ def _balloon(font: Font, p: placement.Placed, rect: Rect) -> Item:
         extras.append(shapes.connector(_to_page(rect, *p.link[0]), (cx, cy), 0.9 * size))
     # Outline trick: stroke everything at twice the width, then fill on top, so the balloon and
     # its tail read as one merged outline without computing a polygon union.
-    ops = [Shape(tuple(e), stroke=BLACK, width=2 * sw, dash=dash) for e in extras]
-    ops.append(Shape(tuple(outline), stroke=BLACK, width=2 * sw, dash=dash))
-    ops.append(Shape(tuple(outline), fill=WHITE))
-    ops.extend(Shape(tuple(e), fill=WHITE) for e in extras)
+    outline, extras = tuple(outline), [tuple(e) for e in extras]  # each painted twice: one tuple
+    ops = [Shape(e, stroke=BLACK, width=2 * sw, dash=dash) for e in extras]
+    ops.append(Shape(outline, stroke=BLACK, width=2 * sw, dash=dash))
+    ops.append(Shape(outline, fill=WHITE))
+    ops.extend(Shape(e, fill=WHITE) for e in extras)
     everything = [pt for e in extras for pt in e] + list(outline)
     bounds = _bounds(everything)
     return Item(piece.kind, tuple(ops + texts), body, bounds, fit.block.lines, size, piece.speaker,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from storyboard.drawing import Drawing, Path, rasterise
+from storyboard.drawing import Drawing, rasterise
 from storyboard.engines import _figures
 from storyboard.engines.base import CastMember, PanelRequest
 from storyboard.staging import STRETCH
@@ -76,7 +76,7 @@ class DraftEngine:
             raise ValueError(f"{request.label}: panel size must be positive, got {width}x{height}")
         if request.shot not in SUBJECT_SCALE or request.angle not in ANGLES:
             raise ValueError(f"{request.label}: unknown shot '{request.shot}' or angle '{request.angle}'")
-        rng = np.random.default_rng(request.seed)
+        rng = np.random.Generator(np.random.PCG64(request.seed))  # default_rng(seed), without its checks
         tilt = 0.0
         if request.angle == "dutch":
             tilt = float(rng.uniform(9, 15)) * (1 if rng.random() < 0.5 else -1)
@@ -91,44 +91,55 @@ class DraftEngine:
 
 
 class _Pen:
-    """Records what `_Sketch` draws, with PIL's ImageDraw calling conventions, as
-    [points, fill, stroke, width, closed] lists that `_Sketch.finish` turns into `Path`s."""
+    """Records what `_Sketch` draws, with PIL's ImageDraw calling conventions, in the form a
+    `Drawing` keeps (`Drawing.grid`): a [fill, stroke, width, closed, how many coordinates]
+    head per path and every path's x0, y0, x1, y1, ... in one list, which `_Sketch.finish`
+    rounds to the stored precision."""
 
     def __init__(self):
-        self.ops: list[list] = []
+        self.heads: list[list] = []
+        self.points: list[float] = []
+
+    def _path(self, xy, fill, stroke, width: float, closed: bool) -> None:
+        points = self.points
+        before = len(points)
+        seq = xy if type(xy) is list else list(xy)
+        if seq and isinstance(seq[0], (tuple, list, np.ndarray)):  # (x, y) pairs
+            points.extend(itertools.chain.from_iterable(seq))
+        else:
+            points.extend(seq)
+        self.heads.append([fill, stroke, _kept_width(width), closed, len(points) - before])
 
     def line(self, xy, fill, width: float = 1, joint=None) -> None:
-        self.ops.append([_flat(xy), None, fill, width, False])
+        self._path(xy, None, fill, width, False)
 
     def polygon(self, xy, fill=None, outline=None, width: float = 1) -> None:
-        self.ops.append([_flat(xy), fill, outline, width if outline else 0.0, True])
+        self._path(xy, fill, outline, width if outline else 0.0, True)
 
     def rectangle(self, box, fill=None, outline=None, width: float = 1) -> None:
         x0, y0, x1, y1 = box
-        self.ops.append([[x0, y0, x1, y0, x1, y1, x0, y1], fill, outline, width if outline else 0.0, True])
+        self.points.extend((x0, y0, x1, y0, x1, y1, x0, y1))
+        self.heads.append([fill, outline, _kept_width(width if outline else 0.0), True, 8])
 
     def ellipse(self, box, fill=None, outline=None, width: float = 1) -> None:
         x0, y0, x1, y1 = box
         rx, ry = (x1 - x0) / 2, (y1 - y0) / 2
         cx, cy = x0 + rx, y0 + ry
         # Enough corners that the outline reads as a curve at its size (a few units apart).
-        points = []
-        for c, s in _circle(int(min(40, max(10, math.pi * (rx + ry) / 6)))):
-            points += (cx + rx * c, cy + ry * s)
-        self.ops.append([points, fill, outline, width if outline else 0.0, True])
+        circle = _circle(int(min(40, max(10, math.pi * (rx + ry) / 6))))
+        self.points.extend(itertools.chain.from_iterable((cx + rx * c, cy + ry * s) for c, s in circle))
+        self.heads.append([fill, outline, _kept_width(width if outline else 0.0), True, 2 * len(circle)])
+
+
+@lru_cache(maxsize=256)
+def _kept_width(width: float) -> float:
+    """A stroke width as a drawing keeps it: to 1/16 unit, then to 1/1000 (`Drawing.grid`)."""
+    return round(round(float(width) * 16) / 16, 3)
 
 
 @lru_cache(maxsize=64)
 def _circle(n: int) -> tuple[tuple[float, float], ...]:
     return tuple((math.cos(2 * math.pi * i / n), math.sin(2 * math.pi * i / n)) for i in range(n))
-
-
-def _flat(xy) -> list:
-    """x0, y0, x1, y1, ... from PIL-style points: a flat sequence or (x, y) pairs."""
-    seq = list(xy)
-    if seq and isinstance(seq[0], (tuple, list, np.ndarray)):
-        return [v for point in seq for v in point]
-    return seq
 
 
 class _Sketch:
@@ -160,26 +171,20 @@ class _Sketch:
         """The panel as a drawing: rotated about the canvas centre for a dutch angle, then
         shifted so the panel's top-left corner is the origin (the rest is clipped).
         Coordinates are kept to 1/16 unit and widths to 1/1000, the precision of
-        `Drawing.to_bytes`, so a drawing read back from the cache is the very drawing that
-        was made (`Drawing.stored` returns it as it is)."""
-        ops = self.draw.ops
-        sizes = [len(op[0]) for op in ops]
-        xy = np.fromiter(itertools.chain.from_iterable(op[0] for op in ops), float, sum(sizes)).reshape(-1, 2)
+        `Drawing.to_bytes`: the drawing is made in the stored form itself (`Drawing.grid`),
+        so it is the very drawing the cache gives back, and no `Path` is made unless
+        something reads the paths (a PNG page does; the PDF and the cache do not)."""
+        xy = np.array(self.draw.points, dtype=float).reshape(-1, 2)
         if self.tilt:
             t = math.radians(self.tilt)
             c, s = math.cos(t), math.sin(t)
             cx, cy = self.size[0] / 2, self.size[1] / 2
             x, y = xy[:, 0] - cx, xy[:, 1] - cy
             xy = np.stack([c * x - s * y + cx - self.ox, s * x + c * y + cy - self.oy], axis=1)
-        flat = (np.round(xy.ravel() * 16) / 16 + 0.0).tolist()  # + 0.0: no negative zero, as the bytes keep none
-        paths, at, widths = [], 0, {}  # a panel draws with a handful of widths
-        for (_, fill, stroke, width, closed), n in zip(ops, sizes):
-            kept = widths.get(width)
-            if kept is None:
-                kept = widths[width] = round(round(float(width) * 16) / 16, 3)
-            paths.append(Path(tuple(flat[at:at + n]), fill, stroke, kept, closed))
-            at += n
-        return Drawing(self.w, self.h, PAPER, tuple(paths)).exact()
+        scaled = np.rint(xy.ravel() * 16)  # half to even, as Drawing.grid rounds
+        if not np.isfinite(scaled).all():
+            raise ValueError("a drawing's coordinates must be finite numbers")
+        return Drawing.from_grid(self.w, self.h, PAPER, self.draw.heads, scaled.astype(np.int64).tolist())
 
     # ------------------------------------------------------------------ background
 
@@ -219,12 +224,12 @@ class _Sketch:
             self._ridge(hy, reach)
         self._pencil([(0, hy), (cw, hy)], width=self.line + 1)
         if water:
+            xs, period = _linspace(0, cw, 40), self.unit * 0.05
             for i in range(6):
                 y = hy + (ch - hy) * (0.1 + 0.15 * i) ** 1.2
-                xs = np.linspace(0, cw, 40)
                 amp = self.unit * 0.006 * (1 + i)
                 phase = self.rng.uniform(0, 2 * math.pi)
-                waves = [(float(x), float(y + amp * math.sin(x / (self.unit * 0.05) + phase))) for x in xs]
+                waves = [(x, y + amp * math.sin(x / period + phase)) for x in xs]
                 self.draw.line(waves, fill=LIGHT_LINE, width=self.line)
         else:
             self._ground_lines(hy)
@@ -244,9 +249,8 @@ class _Sketch:
         """Hills or cliffs along the horizon: a seeded random walk."""
         cw = self.size[0]
         steps = 24
-        xs = np.linspace(0, cw, steps)
         heights = np.clip(np.abs(np.cumsum(self.rng.normal(0, 0.35, steps))) / 3 + 0.15, 0.1, 1.0) * reach
-        ridge = [(float(x), float(hy - y)) for x, y in zip(xs, heights)]
+        ridge = [(x, hy - y) for x, y in zip(_linspace(0, cw, steps), heights.tolist())]
         self.draw.polygon([(0, hy), *ridge, (cw, hy)], fill=(214, 211, 203))
         self._pencil(ridge)
 
@@ -273,7 +277,7 @@ class _Sketch:
         """Perspective lines on the ground, converging on a seeded vanishing point."""
         cw, ch = self.size
         vx = self.ox + self.rng.uniform(0.3, 0.7) * self.w
-        for t in np.linspace(-1.5, 2.5, 11):
+        for t in _linspace(-1.5, 2.5, 11):
             self.draw.line((vx, hy, self.ox + t * self.w, ch), fill=LIGHT_LINE, width=self.line)
 
     def _room(self) -> None:
@@ -462,19 +466,36 @@ def _expression_shape(expression: str) -> tuple[float, float]:
     return mouth, brow
 
 
+@lru_cache(maxsize=256)
+def _linspace(start: float, stop: float, num: int) -> tuple[float, ...]:
+    """`np.linspace(start, stop, num)` as Python floats (the same numbers), once per size."""
+    return tuple(np.linspace(start, stop, num).tolist())
+
+
+_BANDS = 32  # the paper's wash, top to bottom
+_BAND_AT, _WOBBLE_AT = np.linspace(0, 5, _BANDS), np.arange(6)  # where the wobble is read, where it is drawn
+_RAMP = 0.6 + 0.35 * np.linspace(0, 1, _BANDS)
+# Night and storm settings get a darker wash; the sketch stays readable: (lowest, range) per setting.
+_WASH = {dark: (np.array(low), np.array(high) - np.array(low))
+         for dark, (low, high) in ((True, ((150, 152, 162), (226, 226, 230))), (False, ((190, 186, 176), PAPER)))}
+
+
+@lru_cache(maxsize=64)
+def _band_edges(height: int) -> tuple[tuple[float, float], ...]:
+    """(top, bottom) of each band; each overlaps the next by a unit: no paper-coloured seams."""
+    edges = np.linspace(0, height, _BANDS + 1).tolist()
+    return tuple((y0, min(y1 + 1, height)) for y0, y1 in zip(edges[:-1], edges[1:]))
+
+
 def _paper(pen: _Pen, width: int, height: int, rng: np.random.Generator, *, dark: bool) -> None:
     """Tinted paper with a seeded wash, darker at the top like a pencilled sky: thin bands
     under two grey levels apart."""
-    # Night and storm settings get a darker wash; the sketch stays readable.
-    low, high = ((150, 152, 162), (226, 226, 230)) if dark else ((190, 186, 176), PAPER)
-    bands = 32
-    wobble = np.interp(np.linspace(0, 5, bands), np.arange(6), rng.normal(0.0, 1.0, 6))
-    tone = np.clip(0.6 + 0.35 * np.linspace(0, 1, bands) + 0.06 * wobble, 0, 1)
-    colours = (np.array(low) + tone[:, None] * (np.array(high) - np.array(low))).round().astype(int).tolist()
-    edges = np.linspace(0, height, bands + 1).tolist()
-    for y0, y1, colour in zip(edges[:-1], edges[1:], colours):
-        # Each band overlaps the next by a unit: no paper-coloured seams between them.
-        pen.rectangle((0, y0, width, min(y1 + 1, height)), fill=tuple(colour))
+    low, span = _WASH[dark]
+    wobble = np.interp(_BAND_AT, _WOBBLE_AT, rng.normal(0.0, 1.0, 6))
+    tone = np.clip(_RAMP + 0.06 * wobble, 0, 1)
+    colours = (low + tone[:, None] * span).round().astype(int).tolist()
+    for (y0, y1), colour in zip(_band_edges(height), colours):
+        pen.rectangle((0, y0, width, y1), fill=tuple(colour))
 
 
 def _tints(cast) -> list[int]:

@@ -162,10 +162,15 @@ def _wrap(font: Font, text: str, size: float, width: float, max_lines: int = 2) 
     """Wrap to `width` points in at most `max_lines` lines, the last ending in '…' if cut."""
     text = " ".join(text.split())
     chars = max(4, int(width / max(font.width("abcdefghijklmnopqrstuvwxyz", size) / 26, 0.1)))
-    lines = textwrap.wrap(text, chars) or [""]
+    # textwrap.wrap(text, chars) for narrower and narrower lines: the text is cut into words
+    # once (what `TextWrapper.wrap` does first does not depend on the width).
+    wrapper = textwrap.TextWrapper(chars)
+    chunks = wrapper._split_chunks(text)
+    lines = wrapper._wrap_chunks(chunks[:]) or [""]
     while chars > 4 and any(font.width(line, size) > width for line in lines):
         chars -= 2
-        lines = textwrap.wrap(text, chars)
+        wrapper.width = chars
+        lines = wrapper._wrap_chunks(chunks[:])
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         last = lines[-1]

@@ -337,14 +337,20 @@ def print_jpeg(image, width: int, height: int) -> bytes:
 def _shape(canvas, shape: Shape) -> None:
     # The operators are written here rather than through reportlab's canvas and path object,
     # whose pure-Python number formatting was most of the cost (balloons and tails are
-    # polylines of dozens of points). A thousandth of a point is ample precision: every
-    # coordinate is written with three decimals, then trailing zeros are dropped from the
-    # whole path at once ("12.500" -> "12.5", "7.000" -> "7").
-    points = list(map(_POINT, shape.points))
-    path = f"{points[0]} m {' l '.join(points[1:])}{' l' if len(points) > 1 else ''}{' h' if shape.closed else ''} "
-    path = path.replace("0 ", " ").replace("0 ", " ").replace("0 ", " ").replace(". ", " ")
+    # polylines of dozens of points).
     paint = _PAINT[shape.stroke is not None, shape.fill is not None and shape.closed]
-    canvas._code.append(f"{_style(shape.fill, shape.stroke, shape.width, shape.dash)}{path[:-1]}\n{paint}")
+    canvas._code.append(f"{_style(shape.fill, shape.stroke, shape.width, shape.dash)}{_path(shape.points, shape.closed)}\n{paint}")
+
+
+@lru_cache(maxsize=64)
+def _path(points: tuple[tuple[float, float], ...], closed: bool) -> str:
+    """The path operators of a polygon or polyline. A thousandth of a point is ample
+    precision: every coordinate is written with three decimals, then trailing zeros are
+    dropped from the whole path at once ("12.500" -> "12.5", "7.000" -> "7"). Kept for a
+    while: a balloon's outline and tail are painted twice, stroked wide, then filled."""
+    points = list(map(_POINT, points))
+    path = f"{points[0]} m {' l '.join(points[1:])}{' l' if len(points) > 1 else ''}{' h' if closed else ''} "
+    return path.replace("0 ", " ").replace("0 ", " ").replace("0 ", " ").replace(". ", " ")[:-1]
 
 
 _POINT = "%.3f %.3f".__mod__  # an (x, y) tuple

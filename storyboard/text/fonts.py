@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 
 from storyboard._signals import held as signals_held
 from storyboard.errors import ExportError
+from storyboard.text.shaping import _advance  # asked for every line measured: no import per call
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 CJK_FILE = "NotoSansCJK-Regular.ttc"
@@ -269,9 +270,7 @@ class FontChain:
 
     def width(self, text: str, size: float, bold: bool = False) -> float:
         """The advance width of one line of `text` in points at `size` points (shaped)."""
-        from storyboard.text.shaping import advance
-
-        return advance(self, text, bold) * size
+        return _advance(self, text, bold, False) * size
 
 
 def is_cjk(ch: str) -> bool:
