@@ -31,7 +31,8 @@ except ImportError:  # pragma: no cover - zlib-ng is a dependency; the fallback 
     _LEVEL = 1
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_COLOR_TYPES = {"L": 0, "RGB": 2, "LA": 4, "RGBA": 6}  # 8 bits per channel
+_COLOR_TYPES = {"L": 0, "RGB": 2, "RGBX": 2, "LA": 4, "RGBA": 6}  # 8 bits per channel
+_RAW = {"RGBX": "RGB"}  # written without its padding byte (a painted page: storyboard.export.canvas)
 _TEXT = (b"tEXt", b"zTXt", b"iTXt")
 _ROWS = 256  # rows filtered at a time: a strip's buffer stays small beside the page
 _IDAT_BYTES = 1 << 20
@@ -74,7 +75,8 @@ def write_png(image: "Image.Image", fh: BinaryIO, *, dpi: tuple[float, float] | 
         _chunk(fh, cid, data)
     if dpi is not None:  # pixels per metre, rounded as Pillow rounds them
         _chunk(fh, b"pHYs", struct.pack(">IIB", int(dpi[0] / 0.0254 + 0.5), int(dpi[1] / 0.0254 + 0.5), 1))
-    stride = width * len(image.mode)
+    raw = _RAW.get(image.mode, image.mode)
+    stride = width * len(raw)
     deflate = _deflate.compressobj(_LEVEL)
     strip = np.empty((min(_ROWS, height), stride + 1), np.uint8)
     strip[:, 0] = 2  # Up
@@ -85,7 +87,8 @@ def write_png(image: "Image.Image", fh: BinaryIO, *, dpi: tuple[float, float] | 
         rows = min(_ROWS, height - top)
         # A strip's bytes at a time: the whole page as one array costs three times as much
         # (a fresh 26 MB for an A4 page at 300 dpi, written page after page).
-        pixels = np.frombuffer(image.crop((0, top, width, top + rows)).tobytes(), np.uint8).reshape(rows, stride)
+        pixels = np.frombuffer(image.crop((0, top, width, top + rows)).tobytes("raw", raw), np.uint8)
+        pixels = pixels.reshape(rows, stride)
         out = strip[:rows, 1:]
         np.subtract(pixels[0], above, out=out[0])
         np.subtract(pixels[1:], pixels[:-1], out=out[1:])

@@ -88,13 +88,13 @@ def write_webtoon(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
                   font: Any, metadata: dict | None = None) -> list[Path]:
     """Write the strip into `folder`; returns the numbered images in order."""
     from storyboard.export import compose
-    from storyboard.export.images import render_page
+    from storyboard.export.images import paint_page
     from storyboard.export.png import save_png
 
     folder = Path(folder)
     strip = strip_book(story, book)
     drawing = compose(story, strip, font)[0]
-    image = render_page(drawing, images, strip.spec.dpi, font)
+    image = paint_page(drawing, images, strip.spec.dpi, font).pil()  # RGBX, written as RGB
     k = strip.spec.dpi / 72.0
     top_pt = drawing.trim.y1
 

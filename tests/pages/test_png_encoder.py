@@ -68,3 +68,11 @@ def test_icc_profile_kept_through_pillow():
     image.info["icc_profile"] = icc
     back = Image.open(io.BytesIO(png_bytes(image)))
     assert back.info["icc_profile"] == icc
+
+
+def test_rgbx_is_written_as_rgb_without_its_padding():
+    # a painted page (storyboard.export.canvas) is RGBX: the same file as the RGB image
+    image = _image("RGB")
+    padded = np.dstack([np.asarray(image), np.full(image.size[::-1], 77, np.uint8)])
+    rgbx = Image.frombuffer("RGBX", image.size, padded, "raw", "RGBX", 0, 1)
+    assert png_bytes(rgbx, dpi=(300, 300), pnginfo=_info()) == png_bytes(image, dpi=(300, 300), pnginfo=_info())

@@ -153,14 +153,14 @@ def test_cbz_pages_are_made_on_workers_as_the_png_pages(tmp_path, monkeypatch):
 
     monkeypatch.setattr(importlib.import_module("storyboard.render"), "_run_id", lambda *a: "0000cafe")
     log = tmp_path / "pids.log"
-    render_page = images.render_page
+    paint_page = images.paint_page
 
     def logged(*args, **kwargs):  # which process drew each page (workers are forked)
         with open(log, "a") as fh:
             fh.write(f"{os.getpid()}\n")
-        return render_page(*args, **kwargs)
+        return paint_page(*args, **kwargs)
 
-    monkeypatch.setattr(images, "render_page", logged)
+    monkeypatch.setattr(images, "paint_page", logged)
     script = long_story(tmp_path / "story.yaml", panels=36, dpi=40)  # 6 pages
     books = {}
     for workers in ("2", "1"):

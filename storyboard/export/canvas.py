@@ -1,0 +1,277 @@
+"""A page's pixels, painted by Skia as the PDF paints the page.
+
+PNG and CBZ pages are drawn from the same page geometry as the PDF (`export.pdf`): panel
+drawings (`storyboard.drawing`) as paths over their art box, clipped to it; balloons, tails,
+bubbles, frames and boxes filled by the even-odd rule and stroked with round joins and caps;
+text as the same glyph outlines, filled (as `storyboard.text.draw.draw_text_pdf` paints
+them). Skia (skia-python, Google's 2D graphics library) fills and strokes with
+anti-aliasing straight onto the page, as a PDF viewer does, at a fraction of the cost of
+rasterising each shape apart and pasting it (Pillow). Panel sketches are painted without
+anti-aliasing, as before: their ink is several pixels wide at print size, and smoothing
+every edge would double the file and the time it takes to encode.
+
+The page is an RGBX array (height x width x 4 uint8, the fourth byte unused) that Skia draws
+into in place; `export.png` encodes it as RGB (`PageCanvas.pil`). The same page gives the
+same pixels (for a given Skia build and CPU family: Skia picks SIMD code for the CPU).
+"""
+
+from __future__ import annotations
+
+import struct
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+# SkPath's serialised form (SkPath::writeToMemory, version 5): a header (version | fill type
+# << 8, point, conic weight and verb counts), the points as float32 pairs, then one byte per
+# verb, padded to 4 bytes. Built with numpy it costs a fraction of adding points one by one.
+_VERSION = 5
+_MOVE, _LINE, _CLOSE = 0, 1, 5
+_WINDING, _EVEN_ODD = 0, 1
+
+
+class PageCanvas:
+    """A white page `width` x `height` pixels; `pixels` is its RGBX array (see the module)."""
+
+    def __init__(self, width: int, height: int):
+        import skia
+
+        self.pixels = np.empty((height, width, 4), np.uint8)
+        self._surface = skia.Surface(self.pixels, colorType=skia.kRGBA_8888_ColorType,
+                                     alphaType=skia.kPremul_AlphaType)
+        self.canvas = self._surface.getCanvas()
+        self.canvas.clear(skia.ColorWHITE)
+        self.size = (width, height)
+
+    def image(self, rgb: np.ndarray, left: int, top: int) -> None:
+        """Copy an RGB array (h x w x 3 uint8) onto the page with its top-left pixel at
+        (left, top); what lies outside the page is left out."""
+        h, w = rgb.shape[:2]
+        x0, y0 = max(0, left), max(0, top)
+        x1, y1 = min(self.size[0], left + w), min(self.size[1], top + h)
+        if x1 > x0 and y1 > y0:
+            self.pixels[y0:y1, x0:x1, :3] = rgb[y0 - top:y1 - top, x0 - left:x1 - left]
+
+    def drawing(self, drawing, x: float, y: float, w: float, h: float) -> None:
+        """Paint a `storyboard.drawing.Drawing` over the pixel rectangle (x, y, w, h), clipped
+        to it, as the PDF does (`export.pdf._vector`): its background, then each path filled
+        by the non-zero rule and stroked with round joins and caps, in drawing order."""
+        import skia
+
+        heads, coords = drawing.grid()  # coordinates in 1/16 drawing units
+        canvas = self.canvas
+        canvas.save()
+        canvas.clipRect(skia.Rect.MakeXYWH(x, y, w, h), False)
+        canvas.translate(x, y)
+        canvas.scale(w / drawing.width / 16, h / drawing.height / 16)
+        canvas.drawRect(skia.Rect.MakeWH(round(drawing.width * 16), round(drawing.height * 16)),
+                        _fill(tuple(drawing.background), False))
+        points = np.asarray(coords, dtype=np.float32).tobytes()
+        at = 0
+        for fill, stroke, width, closed, n in heads:
+            start, at = at, at + n
+            stroked, filled = stroke is not None and width > 0, fill is not None and closed
+            if n < 4 or not (stroked or filled):
+                continue
+            path = _path(points[4 * start:4 * at], (n // 2,), closed, _WINDING)
+            if filled:
+                canvas.drawPath(path, _fill(tuple(fill), False))
+            if stroked:
+                canvas.drawPath(path, _stroke(tuple(stroke), width * 16, False))
+        canvas.restore()
+
+    def shape(self, points: Sequence[tuple[float, float]], *, fill=None, stroke=None, width: float = 0.0,
+              closed: bool = True, runs: Sequence[Sequence[tuple[float, float]]] | None = None) -> None:
+        """Fill (even-odd, when `closed`) and stroke (round joins and caps, `width` pixels) a
+        polyline of pixel `points`; colours are RGB 0-1. `runs`: the pieces of a dashed
+        outline, stroked instead of the outline itself."""
+        if fill is not None and closed and len(points) > 2:
+            self.canvas.drawPath(_path(_floats(points), (len(points),), True, _EVEN_ODD), _fill(_byte_rgb(fill)))
+        if stroke is not None and width > 0 and len(points) > 1:
+            if runs is None:
+                path = _path(_floats(points), (len(points),), closed, _EVEN_ODD)
+            else:
+                runs = [run for run in runs if len(run) > 1]
+                if not runs:
+                    return
+                path = _path(b"".join(map(_floats, runs)), tuple(len(run) for run in runs), False, _EVEN_ODD)
+            self.canvas.drawPath(path, _stroke(_byte_rgb(stroke), width))
+
+    def text(self, chain, text: str, x: float, y: float, size: float, *, bold: bool = False, middle: bool = False,
+             fill=(0.0, 0.0, 0.0), outline=None, outline_width: float = 0.0, skew: float = 0.0,
+             vertical: bool = False) -> None:
+        """Paint one line with the font chain as `text.draw.draw_text_pdf` paints it: (x, y)
+        in pixels is the baseline's start (or middle, `middle`) or a vertical column's top
+        centre; `size` and `outline_width` in pixels; colours RGB 0-1. The glyph outlines are
+        filled (faux bold: also stroked FAUX_BOLD ems wide); an outline is the glyphs grown
+        by its width in its colour, under the fill."""
+        import math
+
+        import skia
+
+        from storyboard.text.fonts import FAUX_BOLD
+
+        plain, faux, advance = _line_paths(chain, text, bold, vertical)
+        x0 = x - advance * size / 2 if middle and not vertical else x
+        lean = math.tan(math.radians(skew))
+        place = skia.Matrix.MakeAll(size, lean * size, x0, 0, -size, y, 0, 0, 1)
+        ink = _byte_rgb(fill)
+        canvas = self.canvas
+        for path, grow in ((plain, 0.0), (faux, FAUX_BOLD * size)):
+            if path is None:
+                continue
+            placed = skia.Path()
+            path.transform(place, placed)
+            path = placed
+            if outline is None:
+                canvas.drawPath(path, _fill(ink))
+                if grow:
+                    canvas.drawPath(path, _stroke(ink, grow))
+                continue
+            line = _byte_rgb(outline)
+            canvas.drawPath(path, _fill(line))
+            canvas.drawPath(path, _stroke(line, outline_width + grow))
+            extra = grow - outline_width
+            canvas.drawPath(path, _fill(ink))
+            if extra >= 0:
+                canvas.drawPath(path, _stroke(ink, extra))
+            else:
+                canvas.drawPath(path, _stroke(line, -extra))
+
+    def pil(self):
+        """The page as an "RGBX" PIL image over the same pixels (no copy): what `export.png`
+        encodes as RGB; `.convert("RGB")` for an RGB image of its own."""
+        from PIL import Image
+
+        return Image.frombuffer("RGBX", self.size, self.pixels, "raw", "RGBX", 0, 1)
+
+
+_LINES: dict = {}
+
+
+def _line_paths(chain, text: str, bold: bool, vertical: bool):
+    """The shaped line as skia paths in ems (origin at the line's start, y up): the glyphs of
+    faces drawn as they are, those emboldened by stroking (None where there are none), and
+    the line's advance in ems. Remembered per process (labels and names recur)."""
+    key = (id(chain), text, bold, vertical)
+    hit = _LINES.get(key)
+    if hit is not None and hit[0] is chain:
+        return hit[1]
+    import skia
+
+    from storyboard.text.shaping import shape
+
+    shaped = shape(chain, text, bold, vertical)
+    layers = {False: None, True: None}
+    for glyph in shaped.glyphs:
+        member = chain.members[glyph.member]
+        face = member.face(bold)
+        outline = _glyph_path(face, glyph.gid)
+        if outline is None:
+            continue
+        k = 1 / face.upem
+        if glyph.sideways:  # a quarter turn clockwise
+            matrix = skia.Matrix.MakeAll(0, k, glyph.x, -k, 0, glyph.y, 0, 0, 1)
+        else:
+            matrix = skia.Matrix.MakeAll(k, 0, glyph.x, 0, k, glyph.y, 0, 0, 1)
+        faux = bold and member.faux_bold
+        if layers[faux] is None:
+            layers[faux] = skia.Path()
+        layers[faux].addPath(outline, matrix)
+    value = (layers[False], layers[True], shaped.advance)
+    if len(_LINES) > 20000:
+        _LINES.clear()
+    _LINES[key] = (chain, value)
+    return value
+
+
+_GLYPHS: dict = {}
+
+
+def _glyph_path(face, gid: int):
+    """The glyph's outline (`Face.outline`: font units, y up) as a skia path; None if empty."""
+    key = (id(face), gid)
+    hit = _GLYPHS.get(key)
+    if hit is not None and hit[0] is face:
+        return hit[1]
+    import skia
+
+    path = skia.Path()
+    for op in face.outline(gid):
+        kind = op[0]
+        if kind == "m":
+            path.moveTo(op[1], op[2])
+        elif kind == "l":
+            path.lineTo(op[1], op[2])
+        elif kind == "c":
+            path.cubicTo(*op[1:7])
+        else:
+            path.close()
+    value = path if path.countVerbs() else None
+    _GLYPHS[key] = (face, value)
+    return value
+
+
+def _floats(points: Sequence[tuple[float, float]]) -> bytes:
+    return np.asarray(points, np.float32).tobytes()
+
+
+def _byte_rgb(colour) -> tuple[int, int, int]:
+    return tuple(round(255 * c) for c in colour)
+
+
+_PAINTS: dict = {}
+
+
+def _fill(rgb: tuple[int, int, int], smooth: bool = True):
+    key = ("fill", rgb, smooth)
+    paint = _PAINTS.get(key)
+    if paint is None:
+        import skia
+
+        paint = _PAINTS[key] = skia.Paint(Color=skia.Color(*rgb), AntiAlias=smooth)
+    return paint
+
+
+def _stroke(rgb: tuple[int, int, int], width: float, smooth: bool = True):
+    key = ("stroke", rgb, width, smooth)
+    paint = _PAINTS.get(key)
+    if paint is None:
+        import skia
+
+        if len(_PAINTS) > 4096:  # widths vary with the page scale: a long run's paints stay few
+            _PAINTS.clear()
+        paint = _PAINTS[key] = skia.Paint(Color=skia.Color(*rgb), AntiAlias=smooth, Style=skia.Paint.kStroke_Style,
+                                          StrokeWidth=width, StrokeCap=skia.Paint.kRound_Cap,
+                                          StrokeJoin=skia.Paint.kRound_Join)
+    return paint
+
+
+def _path(points: bytes, lengths: tuple[int, ...], closed: bool, fill_type: int):
+    """A skia.Path of polylines: `points` (float32 x, y pairs, as bytes) split into contours
+    of `lengths` points, each closed when `closed`."""
+    import skia
+
+    head, tail = _frame(lengths, closed, fill_type)
+    path = skia.Path()
+    if path.readFromMemory(head + points + tail):
+        return path
+    # A Skia whose serialised form differs: the same path, point by point.
+    xy = np.frombuffer(points, np.float32).reshape(-1, 2).tolist()
+    path.setFillType(skia.PathFillType.kEvenOdd if fill_type == _EVEN_ODD else skia.PathFillType.kWinding)
+    at = 0
+    for n in lengths:
+        path.addPoly(xy[at:at + n], closed)
+        at += n
+    return path
+
+
+@lru_cache(maxsize=4096)
+def _frame(lengths: tuple[int, ...], closed: bool, fill_type: int) -> tuple[bytes, bytes]:
+    """The bytes of a serialised path before its points (header) and after them (verbs)."""
+    verbs = bytearray()
+    for n in lengths:
+        verbs += bytes((_MOVE,)) + bytes((_LINE,)) * (n - 1) + (bytes((_CLOSE,)) if closed else b"")
+    head = struct.pack("<4i", _VERSION | fill_type << 8, sum(lengths), 0, len(verbs))
+    return head, bytes(verbs) + bytes(-len(verbs) % 4)

@@ -1,0 +1,47 @@
+"""storyboard.export.canvas paints PNG pages with Skia as the PDF paints them."""
+
+from __future__ import annotations
+
+import numpy as np
+import skia
+
+from storyboard.drawing import Drawing, Path as DrawPath
+from storyboard.export.canvas import _EVEN_ODD, _WINDING, PageCanvas, _floats, _path
+from storyboard.text.fonts import bundled_chain
+
+
+def test_paths_built_from_bytes_are_the_paths_skias_api_builds():
+    # _path writes Skia's serialised form (much quicker than point by point): a Skia that
+    # reads it otherwise would fail here, not draw something else
+    rings = [[(0.5, 1.25), (40, 2), (33.5, 30)], [(5, 5), (9, 5), (9, 9), (5, 9)]]
+    for closed, fill_type, kind in ((True, _EVEN_ODD, skia.PathFillType.kEvenOdd),
+                                    (False, _WINDING, skia.PathFillType.kWinding)):
+        ours = _path(b"".join(map(_floats, rings)), tuple(map(len, rings)), closed, fill_type)
+        theirs = skia.Path()
+        theirs.setFillType(kind)
+        for ring in rings:
+            theirs.addPoly(ring, closed)
+        assert ours == theirs
+
+
+def test_a_drawing_fills_its_box_only_and_strokes_with_round_caps():
+    page = PageCanvas(60, 40)
+    line = DrawPath((2.0, 10.0, 18.0, 10.0), stroke=(200, 0, 0), width=4.0, closed=False)
+    page.drawing(Drawing(20, 20, (10, 20, 30), (line,)), 10, 10, 40, 20)  # scaled 2x across, 1x down
+    rgb = page.pixels[..., :3].astype(int)
+    assert (rgb[:10] == 255).all() and (rgb[30:] == 255).all() and (rgb[:, :10] == 255).all()  # clipped
+    assert tuple(rgb[15, 12]) == (10, 20, 30)  # background over the box
+    assert tuple(rgb[20, 30]) == (200, 0, 0)  # the line's middle
+    # a round cap reaches half the width past the end (2 units = 4 px at 2x across)
+    assert tuple(rgb[20, 10 + 2 * 2 - 2]) == (200, 0, 0) and tuple(rgb[20, 10 + 2 * 18 + 2]) == (200, 0, 0)
+
+
+def test_text_is_inked_where_its_glyphs_are():
+    page = PageCanvas(200, 60)
+    page.text(bundled_chain(), "Hello", 10, 40, 30, fill=(0, 0, 1))
+    ink = page.pixels[..., 2].astype(int) - page.pixels[..., 0]  # blue over white
+    rows, cols = np.nonzero(ink)
+    assert rows.min() >= 40 - 30 and rows.max() <= 41 and cols.min() >= 10 and cols.max() < 10 + 30 * 3
+    # smoothed edges: some pixels partly inked
+    partial = (page.pixels[..., 0] > 0) & (page.pixels[..., 0] < 255)
+    assert partial.sum() > 20
