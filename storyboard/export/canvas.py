@@ -18,6 +18,7 @@ same pixels (for a given Skia build and CPU family: Skia picks SIMD code for the
 from __future__ import annotations
 
 import struct
+import threading
 from functools import lru_cache
 from typing import Sequence
 
@@ -29,20 +30,33 @@ import numpy as np
 _VERSION = 5
 _MOVE, _LINE, _CLOSE = 0, 1, 5
 _WINDING, _EVEN_ODD = 0, 1
+_SPARE = threading.local()  # the pixels of the last page closed in this thread (PageCanvas)
 
 
 class PageCanvas:
-    """A white page `width` x `height` pixels; `pixels` is its RGBX array (see the module)."""
+    """A white page `width` x `height` pixels; `pixels` is its RGBX array (see the module).
+    Used as a context manager, its pixels go back for the next page when it closes (a fresh
+    35 MB array per A4 page at 300 dpi costs as much as painting it, the system handing
+    over its memory page by page): nothing may use them after."""
 
     def __init__(self, width: int, height: int):
         import skia
 
-        self.pixels = np.empty((height, width, 4), np.uint8)
+        spare, _SPARE.pixels = getattr(_SPARE, "pixels", None), None
+        self.pixels = spare if spare is not None and spare.shape == (height, width, 4) else np.empty(
+            (height, width, 4), np.uint8)
         self._surface = skia.Surface(self.pixels, colorType=skia.kRGBA_8888_ColorType,
                                      alphaType=skia.kPremul_AlphaType)
         self.canvas = self._surface.getCanvas()
         self.canvas.clear(skia.ColorWHITE)
         self.size = (width, height)
+
+    def __enter__(self) -> "PageCanvas":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.canvas = self._surface = None
+        _SPARE.pixels = self.pixels
 
     def image(self, rgb: np.ndarray, left: int, top: int) -> None:
         """Copy an RGB array (h x w x 3 uint8) onto the page with its top-left pixel at

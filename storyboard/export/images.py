@@ -55,7 +55,6 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
     dpi = (book.spec.dpi, book.spec.dpi)
 
     def write(index: int) -> None:  # one page: lettered, drawn and encoded (on a worker process)
-        page = _painted(story, book, index, images, lettering_font, labels)
         if metadata is not None:
             info = png_info(metadata, panels=boxes[index])
         else:  # still marked as storyboard's own, so a later render may replace it
@@ -63,7 +62,8 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
 
             info = PngImagePlugin.PngInfo()
             info.add_text("Software", f"storyboard {__version__}")
-        with atomic_path(stage / names[index], ".png") as tmp:
+        with _painted(story, book, index, images, lettering_font, labels) as page, \
+                atomic_path(stage / names[index], ".png") as tmp:
             save_png(page.pil(), tmp, dpi=dpi, pnginfo=info)
 
     with replaced_folder(Path(folder), names, listed) as stage:
@@ -90,13 +90,13 @@ def encoded_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
     dpi = (book.spec.dpi, book.spec.dpi)
 
     def encode(index: int) -> bytes:  # one page (on a worker process)
-        page = _painted(story, book, index, images, lettering_font, labels)
         pnginfo = None
         if metadata is not None:
             from storyboard.provenance import png_info
 
             pnginfo = png_info(metadata, panels=list(boxes[index]) if boxes is not None else None)
-        return png_bytes(page.pil(), dpi=dpi, pnginfo=pnginfo)
+        with _painted(story, book, index, images, lettering_font, labels) as page:
+            return png_bytes(page.pil(), dpi=dpi, pnginfo=pnginfo)
 
     if book.pages:  # the first here: what the workers need is loaded before they are forked
         yield encode(0)
@@ -153,7 +153,8 @@ class _Raster:
 def render_page(drawing: PageDrawing, images: Mapping[tuple[int, int], Any], dpi: int, font: Font):
     """One page as an RGB PIL image; `info["dpi"]` holds its resolution, which every writer
     stores (PNG pHYs) so print software does not read the pixels as 72 dpi."""
-    image = paint_page(drawing, images, dpi, font).pil().convert("RGB")
+    with paint_page(drawing, images, dpi, font) as page:
+        image = page.pil().convert("RGB")
     image.info["dpi"] = (dpi, dpi)
     return image
 

@@ -15,6 +15,7 @@ chunks other than text) are saved by Pillow as before.
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -78,8 +79,7 @@ def write_png(image: "Image.Image", fh: BinaryIO, *, dpi: tuple[float, float] | 
     raw = _RAW.get(image.mode, image.mode)
     stride = width * len(raw)
     deflate = _deflate.compressobj(_LEVEL)
-    strip = np.empty((min(_ROWS, height), stride + 1), np.uint8)
-    strip[:, 0] = 2  # Up
+    strip = _strip(min(_ROWS, height), stride + 1)
     pending: list[bytes] = []
     size = 0
     above = np.zeros(stride, np.uint8)  # the row above the first counts as zeros
@@ -103,6 +103,22 @@ def write_png(image: "Image.Image", fh: BinaryIO, *, dpi: tuple[float, float] | 
     pending.append(deflate.flush())
     _chunk(fh, b"IDAT", b"".join(pending))
     _chunk(fh, b"IEND", b"")
+
+
+def _strip(rows: int, width: int):
+    """A buffer for `rows` filtered rows of `width` bytes, each starting with the Up filter's
+    type byte: the last one made is kept for the next page of the same size (a fresh buffer
+    of several MB comes from the system page by page, which costs more than filling it)."""
+    import numpy as np
+
+    strip = getattr(_KEPT, "strip", None)
+    if strip is None or strip.shape != (rows, width):
+        strip = _KEPT.strip = np.empty((rows, width), np.uint8)
+        strip[:, 0] = 2  # Up
+    return strip
+
+
+_KEPT = threading.local()  # each thread its own buffer
 
 
 def _chunk(fh: BinaryIO, cid: bytes, data: bytes) -> None:
