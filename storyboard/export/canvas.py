@@ -17,12 +17,20 @@ same pixels (for a given Skia build and CPU family: Skia picks SIMD code for the
 
 from __future__ import annotations
 
+import math
 import struct
 import threading
 from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
+
+try:
+    import skia
+except ImportError as err:  # a Ctrl-C while Skia's module initialises comes back as this
+    if isinstance(err.__cause__, KeyboardInterrupt):
+        raise KeyboardInterrupt from None
+    raise
 
 # SkPath's serialised form (SkPath::writeToMemory, version 5): a header (version | fill type
 # << 8, point, conic weight and verb counts), the points as float32 pairs, then one byte per
@@ -40,8 +48,6 @@ class PageCanvas:
     over its memory page by page): nothing may use them after."""
 
     def __init__(self, width: int, height: int):
-        import skia
-
         spare, _SPARE.pixels = getattr(_SPARE, "pixels", None), None
         self.pixels = spare if spare is not None and spare.shape == (height, width, 4) else np.empty(
             (height, width, 4), np.uint8)
@@ -71,8 +77,6 @@ class PageCanvas:
         """Paint a `storyboard.drawing.Drawing` over the pixel rectangle (x, y, w, h), clipped
         to it, as the PDF does (`export.pdf._vector`): its background, then each path filled
         by the non-zero rule and stroked with round joins and caps, in drawing order."""
-        import skia
-
         heads, coords = drawing.grid()  # coordinates in 1/16 drawing units
         canvas = self.canvas
         canvas.save()
@@ -120,10 +124,6 @@ class PageCanvas:
         centre; `size` and `outline_width` in pixels; colours RGB 0-1. The glyph outlines are
         filled (faux bold: also stroked FAUX_BOLD ems wide); an outline is the glyphs grown
         by its width in its colour, under the fill."""
-        import math
-
-        import skia
-
         from storyboard.text.fonts import FAUX_BOLD
 
         plain, faux, advance = _line_paths(chain, text, bold, vertical)
@@ -172,8 +172,6 @@ def _line_paths(chain, text: str, bold: bool, vertical: bool):
     hit = _LINES.get(key)
     if hit is not None and hit[0] is chain:
         return hit[1]
-    import skia
-
     from storyboard.text.shaping import shape
 
     shaped = shape(chain, text, bold, vertical)
@@ -209,8 +207,6 @@ def _glyph_path(face, gid: int):
     hit = _GLYPHS.get(key)
     if hit is not None and hit[0] is face:
         return hit[1]
-    import skia
-
     path = skia.Path()
     for op in face.outline(gid):
         kind = op[0]
@@ -242,8 +238,6 @@ def _fill(rgb: tuple[int, int, int], smooth: bool = True):
     key = ("fill", rgb, smooth)
     paint = _PAINTS.get(key)
     if paint is None:
-        import skia
-
         paint = _PAINTS[key] = skia.Paint(Color=skia.Color(*rgb), AntiAlias=smooth)
     return paint
 
@@ -252,8 +246,6 @@ def _stroke(rgb: tuple[int, int, int], width: float, smooth: bool = True):
     key = ("stroke", rgb, width, smooth)
     paint = _PAINTS.get(key)
     if paint is None:
-        import skia
-
         if len(_PAINTS) > 4096:  # widths vary with the page scale: a long run's paints stay few
             _PAINTS.clear()
         paint = _PAINTS[key] = skia.Paint(Color=skia.Color(*rgb), AntiAlias=smooth, Style=skia.Paint.kStroke_Style,
@@ -265,8 +257,6 @@ def _stroke(rgb: tuple[int, int, int], width: float, smooth: bool = True):
 def _path(points: bytes, lengths: tuple[int, ...], closed: bool, fill_type: int):
     """A skia.Path of polylines: `points` (float32 x, y pairs, as bytes) split into contours
     of `lengths` points, each closed when `closed`."""
-    import skia
-
     head, tail = _frame(lengths, closed, fill_type)
     path = skia.Path()
     if path.readFromMemory(head + points + tail):

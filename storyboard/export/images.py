@@ -15,6 +15,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import numpy as np
 
 from storyboard.drawing import Drawing
+from storyboard.export.canvas import PageCanvas
 from storyboard.export import PageDrawing, atomic_path, compose, compose_page, cover_crop, panel_image
 from storyboard.layout import Book, PageSpec, Rect
 from storyboard.lettering import Font, Shape, Text, story_font
@@ -164,8 +165,6 @@ def paint_page(drawing: PageDrawing, images: Mapping[tuple[int, int], Any], dpi:
     paints it: vector art over its art box, raster art cropped and scaled to its pixel box,
     then every item's shapes and text in order."""
     from PIL import Image
-
-    from storyboard.export.canvas import PageCanvas
 
     r = _Raster(drawing.trim, dpi)
     page = PageCanvas(*r.size)
