@@ -225,6 +225,8 @@ def render(
     bad = option_problems(seed=seed, max_side=max_side, candidates=candidates)
     if bad:
         raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
+    from storyboard import _gc
+
     runner = open_executor(executor, workers=workers, gpus_per_worker=gpus_per_worker)
     with contextlib.ExitStack() as stack:
         if runner is not executor:  # opened here, closed here (a Ray this render started is shut down)
@@ -234,6 +236,7 @@ def render(
                        library=library, face_models=face_models, drawn_encoder=drawn_encoder, watermark=watermark,
                        upscale=upscale, save_controls=save_controls, progress=progress, allow_paths=allow_paths,
                        candidates=candidates)
+        stack.enter_context(_gc.frozen())  # what _prepare made lives until the render ends
         # Closed at once on an error or Ctrl-C: an executor stops the panels still on its workers.
         generated = stack.enter_context(contextlib.closing(job.generate(runner)))
         for panel in generated:
@@ -248,13 +251,14 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
     """Everything a render does before its first panel is drawn (every check of the user's
     input included), as a `_Job` that holds the panels still to draw. Temporary folders and
     the panel encoder live on `stack`. Options as for `render`; `executor` is open."""
-    from storyboard import layout, plan
+    from storyboard import _gc, layout, plan
     from storyboard.cache import PanelCache
     from storyboard.script import Story, load_story
 
     runner = executor
     if not isinstance(story, Story):
-        story = load_story(story, allow_paths=allow_paths)
+        with _gc.paused():  # a long book's node tree and models: many long-lived objects, no garbage
+            story = load_story(story, allow_paths=allow_paths)
     script_hash = _script_hash(story)  # of the script as read, whatever happens to the file meanwhile
     targets = _check_outputs([out] if isinstance(out, (str, Path, tuple)) else list(out))
     if not targets:
@@ -289,8 +293,9 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
         _check_models(story, engine_options or {}, {identity.kind for identity in identities.values()})
     at_print_size = getattr(engine_obj, "renders_at_print_size", False)
     sizer = None if at_print_size else getattr(engine_obj, "generation_size", None)
-    requests = plan.plan_panels(story, book, identities, seed=seed,
-                                generation_size=sizer and (lambda aspect: sizer(aspect, max_side)))
+    with _gc.paused():  # as for the story
+        requests = plan.plan_panels(story, book, identities, seed=seed,
+                                    generation_size=sizer and (lambda aspect: sizer(aspect, max_side)))
     best = _best_of(story, engine_obj, candidates)
     if best is not None:
         requests = [best.mark(r) for r in requests]
@@ -310,11 +315,13 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
 
         store = RemotePanelCache(cache) if is_url(cache) else PanelCache(None if cache in (None, True) else cache)
         store.prepare()  # a cache root that is a file fails here, before any panel
-    return _Job(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash,
-                stack=stack, started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress,
-                best=best, spec=spec, detector=_face_detector(story, engine_obj, face_models),
-                settings_of_run={"max_side": max_side, "upscale": upscale, "cache": cache is not False},
-                local=runner.name == "local")
+    detector = _face_detector(story, engine_obj, face_models)
+    with _gc.paused():  # the panels' keys and loaders
+        return _Job(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash,
+                    stack=stack, started=started, seed=seed, upscale=upscale, watermark=watermark, progress=progress,
+                    best=best, spec=spec, detector=detector,
+                    settings_of_run={"max_side": max_side, "upscale": upscale, "cache": cache is not False},
+                    local=runner.name == "local")
 
 
 class _Job:

@@ -51,17 +51,20 @@ def page_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator:
 
     from storyboard._signals import held
 
+    from storyboard import _gc
+
     job = id(fn)
     _JOBS[job] = fn
-    with held():  # the workers start with stop signals held, until they have set their own handlers
-        pool = _pool_class()(workers, initializer=_worker_signals, initargs=(os.getpid(),),
-                             context=multiprocessing.get_context("fork"))
-    try:
-        yield from pool.imap(_call, [(job, item) for item in items])
-        pool.close()
-    finally:
-        _terminate(pool)
-        _JOBS.pop(job, None)
+    with _gc.frozen():  # what the workers inherit is never traversed (nor copied) by their collector
+        with held():  # the workers start with stop signals held, until they have set their own handlers
+            pool = _pool_class()(workers, initializer=_worker_signals, initargs=(os.getpid(),),
+                                 context=multiprocessing.get_context("fork"))
+        try:
+            yield from pool.imap(_call, [(job, item) for item in items])
+            pool.close()
+        finally:
+            _terminate(pool)
+            _JOBS.pop(job, None)
 
 
 def _pool_class():

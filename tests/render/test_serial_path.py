@@ -127,3 +127,30 @@ def test_the_page_pool_does_not_wake_on_every_result(monkeypatch):
                         staticmethod(lambda *a, **k: wakes.append(1) or real(*a, **k)))
     assert [r[0] for r in workers.page_map(_page, range(40))] == [float(i) for i in range(40)]
     assert len(wakes) < 10  # CPython's own pool: thousands, spinning while each result is read
+
+
+def _frozen_here(item: int) -> int:
+    import gc
+
+    return gc.get_freeze_count()
+
+
+def test_page_workers_inherit_a_frozen_heap_and_a_render_leaves_the_collector_as_it_was(tmp_path, monkeypatch):
+    import gc
+
+    monkeypatch.setenv("STORYBOARD_WORKERS", "2")
+    if workers.workers_for(4) < 2:
+        pytest.skip("one worker here: no pool")
+    assert gc.get_freeze_count() == 0
+    assert min(workers.page_map(_frozen_here, range(4))) > 1000  # their collector never walks what they inherit
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    script = tmp_path / "keys.yaml"
+    script.write_text(STORY)
+    storyboard.render(script, engine="draft", out=tmp_path / "a.pdf", cache=False)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()  # `watch` collects what each render left
+    gc.disable()
+    try:
+        storyboard.render(script, engine="draft", out=tmp_path / "b.pdf", cache=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
