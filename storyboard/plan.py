@@ -197,11 +197,13 @@ def _resolve_peel(base_dir: Path, ref: str, weight: float) -> Peel:
 def _join(parts: list[str], *, dedupe: bool = False) -> str:
     """Comma-join the non-empty comma-separated terms of `parts`; `dedupe` drops repeated
     terms (case-insensitive), for style text where a preset and the script overlap."""
+    if not dedupe:
+        return ", ".join(term for part in parts if part for term in map(str.strip, part.split(",")) if term)
     seen: set[str] = set()
     terms = []
     for part in parts:
         for term in (t.strip() for t in (part or "").split(",")):
-            if term and not (dedupe and term.lower() in seen):
+            if term and term.lower() not in seen:
                 seen.add(term.lower())
                 terms.append(term)
     return ", ".join(terms)

@@ -388,29 +388,30 @@ class _Job:
 
         self.records: dict[tuple[int, int], PanelRecord] = {}
         todo, self.unfinished = [], []
+        cached = settings_of_run["cache"]  # else `store` is this run's own folder, empty so far
         for request in requests:
             where = (request.scene, request.panel)
             key = keys[where]
             size = request.output_size
-            entry = _entry(store, key, pkeys.get(where), vector) if settings_of_run["cache"] else None
+            entry = _entry(store, key, pkeys.get(where), vector) if cached else None
             if where in ready and entry is not None and _INTACT.get(entry[0]) == entry[1]:
                 panels.loaders[where] = _stored(store, key, engine_obj, request, settings, vector=vector)
                 self.records[where] = _record(story, request, key, "cached", 0.0, print_sizes[where])
                 if progress:
                     progress(len(self.records), len(requests), request, "cached")
                 continue
-            jpeg = store.get_print(key, pkeys[where], print_sizes[where], size) if pkeys else None
-            drawing = store.get_drawing(key, size) if vector else None
+            jpeg = store.get_print(key, pkeys[where], print_sizes[where], size) if pkeys and cached else None
+            drawing = store.get_drawing(key, size) if vector and cached else None
             if jpeg is not None:  # read again when its page is drawn, rather than held for the whole book
                 panels.jpegs[where] = _cached_print(store, key, pkeys[where], print_sizes[where], size)
             elif drawing is not None:  # read again when its page is drawn: a long book never holds every drawing
                 panels.loaders[where] = _stored(store, key, engine_obj, request, settings, vector=True)
-            elif not vector and store.has(key, size):  # decoded later, a few at a time
+            elif not vector and cached and store.has(key, size):  # decoded later, a few at a time
                 self.unfinished.append(where)
             elif self.lazy:
                 self.later[where] = request
                 panels.loaders[where] = _drawn_here(engine_obj, request, self.made, settings,
-                                                    store if settings_of_run["cache"] else None, key)
+                                                    store if cached else None, key)
                 continue
             else:
                 todo.append(request)

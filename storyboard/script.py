@@ -618,7 +618,8 @@ def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path |
     if doc.root is None:
         raise ScriptError([Problem(filename, 1, 1, "document", "the script is empty")])
 
-    data = _nfc(doc.data)
+    # A script in ASCII without escapes holds only ASCII text, which is in NFC already.
+    data = doc.data if text.isascii() and "\\" not in text else _nfc(doc.data)
     problems = [_problem(filename, doc.root, loc, msg) for loc, msg in _cross_checks(data)]
     try:
         roots = paths.allowed_roots(base, allow_paths)

@@ -43,13 +43,13 @@ HORIZON = {"eye-level": 0.42, "low": 0.8, "high": 0.18, "dutch": 0.42}
 HEAD_GAP = 0.15
 
 # Free-text pose words -> normalised pose (first match wins; default 'standing').
-_POSE_WORDS = (
+_POSE_WORDS = tuple((pose, re.compile(pattern)) for pose, pattern in (
     ("lying", r"\b(lie|lies|lying|lay|lays|laying|asleep|sleep|sleeping|prone|sprawl\w*|collaps\w*)\b"),
     ("sitting", r"\b(sit|sits|sitting|sat|seated|perched|crouch\w*|squat\w*)\b"),
     ("kneeling", r"\b(kneel\w*|knelt)\b"),
     ("running", r"\b(run|runs|running|ran|sprint\w*|dash\w*|chas\w*|flee\w*|leap\w*|jump\w*)\b"),
     ("pointing", r"\b(point|points|pointing|pointed|gestur\w*|wav\w*)\b"),
-)
+))
 _KIND_WORDS = {k: k for k in FIGURE_KINDS} | {"person": "human", "people": "crowd", "group": "crowd",
                                                "car": "vehicle", "ship": "vehicle", "boat": "vehicle",
                                                "dog": "animal", "cat": "animal", "horse": "animal"}
@@ -79,8 +79,8 @@ class StagedFigure:
 def normalise_pose(text: str | None) -> str:
     """The pose word a free-text cast `pose` ('sitting on a crate', 'arms crossed') stands for."""
     words = (text or "").lower()
-    for pose, pattern in _POSE_WORDS:
-        if re.search(pattern, words):
+    for pose, pattern in _POSE_WORDS if words else ():
+        if pattern.search(words):
             return pose
     return "standing"
 
