@@ -6,8 +6,8 @@ bubbles, frames and boxes filled by the even-odd rule and stroked with round joi
 text as the same glyph outlines, filled (as `storyboard.text.draw.draw_text_pdf` paints
 them). Skia (skia-python, Google's 2D graphics library) fills and strokes with
 anti-aliasing straight onto the page, as a PDF viewer does, at a fraction of the cost of
-rasterising each shape apart and pasting it (Pillow). Panel sketches are painted without
-anti-aliasing, as before: their ink is several pixels wide at print size, and smoothing
+rasterising each shape apart and pasting it (Pillow). Panel sketches at print size are
+painted without anti-aliasing, as before: their ink is several pixels wide, and smoothing
 every edge would double the file and the time it takes to encode.
 
 The page is an RGBX array (height x width x 4 uint8, the fourth byte unused) that Skia draws
@@ -38,6 +38,7 @@ except ImportError as err:  # a Ctrl-C while Skia's module initialises comes bac
 _VERSION = 5
 _MOVE, _LINE, _CLOSE = 0, 1, 5
 _WINDING, _EVEN_ODD = 0, 1
+_SMALL = 800  # pixels: a panel drawing smaller than this across is anti-aliased
 _SPARE = threading.local()  # the pixels of the last page closed in this thread (PageCanvas)
 
 
@@ -76,15 +77,19 @@ class PageCanvas:
     def drawing(self, drawing, x: float, y: float, w: float, h: float) -> None:
         """Paint a `storyboard.drawing.Drawing` over the pixel rectangle (x, y, w, h), clipped
         to it, as the PDF does (`export.pdf._vector`): its background, then each path filled
-        by the non-zero rule and stroked with round joins and caps, in drawing order."""
+        by the non-zero rule and stroked with round joins and caps, in drawing order. Smoothed
+        (anti-aliased) only where the box is small (under 800 pixels across: previews, low
+        dpi), as `storyboard.drawing.rasterise` does: at print size the ink is several pixels
+        wide and needs none."""
         heads, coords = drawing.grid()  # coordinates in 1/16 drawing units
         canvas = self.canvas
+        smooth = max(w, h) < _SMALL
         canvas.save()
         canvas.clipRect(skia.Rect.MakeXYWH(x, y, w, h), False)
         canvas.translate(x, y)
         canvas.scale(w / drawing.width / 16, h / drawing.height / 16)
         canvas.drawRect(skia.Rect.MakeWH(round(drawing.width * 16), round(drawing.height * 16)),
-                        _fill(tuple(drawing.background), False))
+                        _fill(tuple(drawing.background), smooth))
         points = np.asarray(coords, dtype=np.float32).tobytes()
         at = 0
         for fill, stroke, width, closed, n in heads:
@@ -94,9 +99,9 @@ class PageCanvas:
                 continue
             path = _path(points[4 * start:4 * at], (n // 2,), closed, _WINDING)
             if filled:
-                canvas.drawPath(path, _fill(tuple(fill), False))
+                canvas.drawPath(path, _fill(tuple(fill), smooth))
             if stroked:
-                canvas.drawPath(path, _stroke(tuple(stroke), width * 16, False))
+                canvas.drawPath(path, _stroke(tuple(stroke), width * 16, smooth))
         canvas.restore()
 
     def shape(self, points: Sequence[tuple[float, float]], *, fill=None, stroke=None, width: float = 0.0,

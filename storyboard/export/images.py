@@ -21,6 +21,9 @@ from storyboard.layout import Book, PageSpec, Rect
 from storyboard.lettering import Font, Shape, Text, story_font
 from storyboard._lettering.shapes import dashes
 
+# Items drawn as straight frames and boxes: snapped to the pixel grid (`_shape`).
+_SQUARE = ("border", "notes", "caption", "narration", "header", "label")
+
 
 
 def page_names(book: Book) -> list[str]:
@@ -185,15 +188,21 @@ def paint_page(drawing: PageDrawing, images: Mapping[tuple[int, int], Any], dpi:
     for item in drawing.items:
         for op in item.ops:
             if isinstance(op, Shape):
-                _shape(page, r, op)
+                _shape(page, r, op, item.kind in _SQUARE)
             else:
                 _text(page, r, op, font)
     return page
 
 
-def _shape(page, r: _Raster, shape: Shape) -> None:
+def _shape(page, r: _Raster, shape: Shape, square: bool) -> None:
     points = [r.px(x, y) for x, y in shape.points]
     width = shape.width * r.k
+    if square:
+        # Frames and boxes on the pixel grid, as PDF viewers adjust thin straight strokes:
+        # at least a pixel wide, and crisp rather than smeared over two rows at low dpi.
+        width = max(1, round(width)) if shape.stroke is not None and width > 0 else width
+        at = 0.5 if shape.stroke is not None and width % 2 == 1 else 0.0
+        points = [(round(x - at) + at, round(y - at) + at) for x, y in points]
     runs = None
     if shape.dash and shape.stroke is not None and width > 0:
         runs = dashes(points, shape.dash[0] * r.k, shape.dash[1] * r.k, shape.closed)
