@@ -7,7 +7,7 @@ another error. Held, the signal waits and arrives as soon as the block ends, at 
 KeyboardInterrupt unwinds cleanly. Python handlers run in the main thread, so only it holds.
 
 Blocking the signals in the main thread is not enough once other threads exist (the JPEG
-encoders, pikepdf's, Ray's): the kernel then hands a process-wide signal to one of them, and
+encoders, Ray's): the kernel then hands a process-wide signal to one of them, and
 Python still runs the handler in the main thread at its next bytecode, inside the held block.
 So the command's handler asks `defer` first: inside a held block the stop is remembered and
 raised as KeyboardInterrupt when the outermost block ends.

@@ -1,18 +1,12 @@
-"""PDF objects formatted by us and handed to a reportlab document as they are.
+"""PDF objects and files written by us.
 
-reportlab formats every object of a document in pure Python, compressing its streams with
-zlib; for the one-page PDFs of a book (`export.pdf.page_pdf`) that was most of the cost of a
-page: each page's glyph forms were formatted and compressed again, its content stream (a
-hundred kilobytes of drawing operators) deflated by zlib. Here a stream is compressed by
-libdeflate (the `deflate` package: about 2.5x quicker than zlib at the same level, and a few
-percent smaller; a document given `FLATE` as its default stream filter has its font files
-and maps compressed so too), and an object's bytes can be made once and reused by every document of
-the process (`raw_object`).
+The book's PDF is made of objects we format ourselves (page content, glyph forms, images,
+fonts: see `export.pdf`), written one after another into a file with its cross-reference
+table (`PdfFile`). Streams are compressed by libdeflate (the `deflate` package: about 2.5x
+quicker than zlib at the same level, and a few percent smaller), once, where they are made.
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 LEVEL = 6  # libdeflate's default: its level 6 is smaller than zlib's and 2.5x quicker
 
@@ -21,7 +15,7 @@ def flate(data: bytes) -> bytes:
     """`data` compressed for a /FlateDecode stream (zlib format)."""
     import deflate
 
-    return bytes(deflate.zlib_compress(data, LEVEL))  # (a bytearray, which reportlab would print as its repr)
+    return bytes(deflate.zlib_compress(data, LEVEL))
 
 
 def stream(data: bytes, entries: str = "") -> bytes:
@@ -32,58 +26,65 @@ def stream(data: bytes, entries: str = "") -> bytes:
     return head.encode("ascii") + packed + b"\nendstream\n"
 
 
-class _Flate:
-    """A reportlab stream filter (see `PDFStream.filters`) deflating with `flate`."""
-
-    pdfname = "FlateDecode"
-
-    def encode(self, data: "str | bytes") -> bytes:
-        return flate(data.encode("utf-8") if isinstance(data, str) else data)
-
-
-FLATE = _Flate()
+def pdf_string(text: str) -> str:
+    """`text` as a PDF text string: a literal string where it is printable ASCII, else
+    UTF-16BE with its byte order mark, in hex."""
+    if all(" " <= ch <= "~" for ch in text):
+        return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
-def raw_object(data: bytes):
-    """A reportlab PDF object whose formatted bytes are `data`. Make one per document: a
-    document marks an object with the name it has there."""
-    return _raw_class()(data)
+def pdf_name(name: str) -> str:
+    """`name` as a PDF name object (with its slash), characters outside printable ASCII and
+    delimiters written as #XX."""
+    out = []
+    for byte in name.encode("utf-8"):
+        ch = chr(byte)
+        out.append(ch if "!" <= ch <= "~" and ch not in "#()<>[]{}/%" else f"#{byte:02X}")
+    return "/" + "".join(out)
 
 
-def references(names):
-    """A reportlab PDF object formatting as a dictionary from each of `names` (objects'
-    names in the document, e.g. "FormXob.G1f2e...") to a reference to that object, in
-    name order: a page's /XObject resources without reportlab's per-entry objects."""
-    return _references_class()(sorted(set(names)))
+class PdfFile:
+    """A PDF written object by object into the binary file `out`: `reserve` numbers an
+    object to write later, `put` writes one; `finish` writes the cross-reference table and
+    the trailer (with an /ID made from everything written, so the same objects give the
+    same bytes). Objects are numbered from 1 in the order reserved or written."""
 
+    def __init__(self, out, version: str = "1.4"):
+        import hashlib
 
-@lru_cache(maxsize=1)
-def _references_class():
-    from reportlab.pdfbase.pdfdoc import PDFObject
+        self.out, self.offsets, self.count = out, {}, 0
+        self._md5 = hashlib.md5()
+        self._at = 0
+        self._write(f"%PDF-{version}\n%".encode("ascii") + bytes([0xE2, 0xE3, 0xCF, 0xD3]) + b"\n")
 
-    class References(PDFObject):
-        def __init__(self, names: list[str]):
-            self.names = names
+    def _write(self, data: bytes) -> None:
+        self.out.write(data)
+        self._md5.update(data)
+        self._at += len(data)
 
-        def format(self, document) -> bytes:
-            numbers = document.idToObjectNumberAndVersion
-            return ("<<\n" + " ".join(f"/{name} {numbers[name][0]} {numbers[name][1]} R" for name in self.names)
-                    + "\n>>").encode("ascii")
+    def reserve(self) -> int:
+        self.count += 1
+        return self.count
 
-    return References
+    def put(self, data: "bytes | str", number: int | None = None) -> int:
+        """Write the object `data` (formatted PDF) as `number` (reserved) or the next one."""
+        if number is None:
+            number = self.reserve()
+        self.offsets[number] = self._at
+        if isinstance(data, str):
+            data = data.encode("ascii")
+        self._write(b"%d 0 obj\n%s\nendobj\n" % (number, data))
+        return number
 
-
-@lru_cache(maxsize=1)
-def _raw_class():
-    from reportlab.pdfbase.pdfdoc import PDFObject
-
-    class RawObject(PDFObject):
-        __RefOnly__ = 1  # an indirect object: where another object holds it, a reference is written
-
-        def __init__(self, data: bytes):
-            self.data = data
-
-        def format(self, document) -> bytes:
-            return self.data
-
-    return RawObject
+    def finish(self, root: int, info: int) -> None:
+        missing = [n for n in range(1, self.count + 1) if n not in self.offsets]
+        if missing:
+            raise ValueError(f"PDF objects reserved but never written: {missing[:5]}")
+        start = self._at
+        rows = [b"xref\n0 %d\n0000000000 65535 f \n" % (self.count + 1)]
+        rows += [b"%010d 00000 n \n" % self.offsets[n] for n in range(1, self.count + 1)]
+        self._write(b"".join(rows))
+        ident = self._md5.hexdigest()
+        self._write(f"trailer\n<< /Size {self.count + 1} /Root {root} 0 R /Info {info} 0 R /ID [<{ident}><{ident}>] >>\n"
+                    f"startxref\n{start}\n%%EOF\n".encode("ascii"))

@@ -20,7 +20,7 @@ EXTRAS = {  # extra -> the distributions it installs (pyproject's, kept in step 
     "s3": ("s3fs",),
     "gcs": ("gcsfs",),
 }
-CORE = ("pydantic", "ruamel.yaml", "pillow", "numpy", "reportlab", "pypdf", "pikepdf", "uharfbuzz")
+CORE = ("pydantic", "ruamel.yaml", "pillow", "numpy", "reportlab", "pypdf", "uharfbuzz")
 ENV = ("STORYBOARD_CACHE", "STORYBOARD_LIBRARY", "STORYBOARD_FACE_MODELS", "HF_HOME", "HF_HUB_CACHE", "HF_HUB_OFFLINE")
 
 

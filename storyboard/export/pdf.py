@@ -1,8 +1,11 @@
-"""PDF export: each page is its own one-page PDF, drawn with reportlab, and the document is
-assembled from those files with pikepdf (qpdf), which copies each page's streams from its file
-while writing: memory does not grow with the number of pages, and a re-render only draws the
-pages whose inputs changed (`export.pieces`). The assembly adds the document's metadata
-(Info + XMP), its language and, for right-to-left books, the reading direction.
+"""PDF export: each page is made on its own as a page piece (its content stream and the
+objects it uses, formatted by us: `page_pdf`), and the document is joined from the pieces
+by writing their objects one after another with our own cross-reference table (`Joiner`):
+memory does not grow with the number of pages, a re-render only draws the pages whose inputs
+changed (`export.pieces`), and the joining costs little more than copying bytes. The
+assembly adds the text layer's fonts (one subset per face for the whole book), the
+document's metadata (Info + XMP), its language and, for right-to-left books, the reading
+direction.
 
 A page has: lettering as the shaped glyph outlines with an invisible text layer in the
 embedded fonts (searchable, extracts in logical order; see storyboard.text.draw), trim and
@@ -10,19 +13,17 @@ bleed boxes, panel art as JPEG or, for a vector `Drawing` (the draft engine's sk
 paths clipped to the panel.
 
 Speed: panel art is cropped to its frame, never embedded above the print resolution, and
-JPEG-encoded by PIL so reportlab passes it through untouched (a raw image would be
-deflate-compressed by reportlab); images are named by a hash of their JPEG bytes rather than
-of their decoded pixels; ASCII85 wrapping is switched off while writing (it makes
-image-heavy PDFs several times slower and a quarter bigger, for no benefit to a binary
-file). The assembly never recompresses a stream.
+JPEG-encoded by PIL, embedded untouched; images are named by a hash of their JPEG bytes; a
+glyph form or image several pages show is written once. Streams are compressed once, where
+they are made (`storyboard.pdfraw`), never again.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import tempfile
-import threading
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -32,47 +33,12 @@ from storyboard.errors import ExportError
 from storyboard.export import PageDrawing, atomic_path, compose_page, cover_crop, panel_image
 from storyboard.layout import Book, Page, PanelSlot
 from storyboard.lettering import Font, Shape, Text, story_font
-from storyboard.pdfraw import FLATE, raw_object, references, stream
+from storyboard.pdfraw import PdfFile, pdf_string, stream
 from storyboard.text.draw import PdfFonts, draw_text_pdf
 
 JPEG_QUALITY = 90
 # Everything that decides the bytes `print_jpeg` makes: part of the key of a cached print JPEG.
 JPEG_ENCODING = {"format": "JPEG", "quality": JPEG_QUALITY, "subsampling": "4:4:4", "fit": "cover-lanczos"}
-
-
-def _jpeg_reader(data: bytes):
-    """A reportlab ImageReader over JPEG bytes whose identity is those bytes.
-
-    `Canvas.drawImage` names an image by hashing `getRGBData()`, which for a plain reader
-    decodes the whole JPEG first (two thirds of the time of an image-heavy PDF); the JPEG
-    bytes identify the image just as well. The JPEG itself is embedded as is."""
-    from reportlab.lib.utils import ImageReader
-
-    class JpegReader(ImageReader):
-        def getRGBData(self):
-            return data
-
-    reader = JpegReader(io.BytesIO(data))
-    reader._dataA = None  # no soft mask: a JPEG has no alpha
-    return reader
-
-
-# `useA85` is a process-wide reportlab setting: PDF writes in threads take turns so each
-# one restores it for the next.
-_A85_LOCK = threading.Lock()
-
-
-@contextmanager
-def _no_ascii85():
-    from reportlab import rl_config
-
-    with _A85_LOCK:
-        saved = rl_config.useA85
-        rl_config.useA85 = 0
-        try:
-            yield
-        finally:
-            rl_config.useA85 = saved
 
 
 def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], path: str | Path, *,
@@ -83,71 +49,125 @@ def write_pdf(story: Any, book: Book, images: Mapping[tuple[int, int], Any], pat
     `Drawing`, written as vector paths. `font` (a TTF/OTF path) overrides the script's
     `style.font`; `metadata` is a `storyboard.provenance.provenance()` record, written as PDF
     Info + XMP; `labels` letters the draft notes on every panel (see `export.compose`).
-    `pages`: the book's one-page PDFs, already made (`export.pieces.Pages`), or a `Joiner`
-    that holds them all; without them each page is drawn here, one at a time, into a
-    temporary folder. Raises ExportError."""
+    `pages`: the book's page pieces (`page_pdf`), already made (`export.pieces.Pages`), or a
+    `Joiner` that holds them all; without them each page is made here, one at a time.
+    Raises ExportError."""
     from storyboard.export import check_lettering
 
     path = Path(path)
+    if isinstance(pages, Joiner):  # the pages were joined as they were made
+        return pages.write(path, story=story, metadata=metadata)
+    if pages is not None:
+        return assemble(pages, path, story=story, metadata=metadata)
     lettering_font = font if isinstance(font, Font) else story_font(story, font)
-    with ExitStack() as stack:
-        if pages is None:
-            check_lettering(story, book, lettering_font, labels=labels)
-            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-pages-")))
-            pages = []
-            for page in book.pages:
-                pages.append(scratch / f"{page.number}.pdf")
-                pages[-1].write_bytes(page_pdf(story, book, page, lettering_font, images, labels=labels))
-        if isinstance(pages, Joiner):  # the pages were joined as they were made
-            pages.write(path, story=story, metadata=metadata)
-        else:
-            assemble(pages, path, story=story, metadata=metadata)
-    return path
+    check_lettering(story, book, lettering_font, labels=labels)
+    with Joiner() as joiner:
+        for page in book.pages:
+            joiner.add(page_pdf(story, book, page, lettering_font, images, labels=labels))
+        return joiner.write(path, story=story, metadata=metadata)
 
 
 def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tuple[int, int], Any], *,
              labels: bool = False) -> bytes:
-    """One page of the book as a one-page PDF (bytes): its art from `images` (as for
-    `write_pdf`), frames, lettering and, with `labels`, the draft notes. The fonts embedded
-    are subsets of what this page letters, so the bytes depend on this page alone."""
-    from reportlab.pdfbase.pdfdoc import xObjectName
-    from reportlab.pdfgen.canvas import Canvas
-
+    """One page of the book as a page piece (bytes, see `Joiner`): its art from `images`
+    (as for `write_pdf`), frames, lettering and, with `labels`, the draft notes. The bytes
+    depend on this page alone: the text layer's fonts are the book's, written by the
+    assembly, the piece only lists the characters it shows in each."""
     drawing = compose_page(story, book, page, font, labels=labels)
     fonts = PdfFonts(font)
-    fonts.prepare((op.text, op.bold, op.vertical) for item in drawing.items for op in item.ops
-                  if isinstance(op, Text))
-    out = io.BytesIO()
-    with _no_ascii85():
-        # The initial font is set in every page preamble: make it ours so no unembedded
-        # Helvetica is referenced.
-        canvas = Canvas(out, pagesize=(drawing.media.w, drawing.media.h), invariant=1, pageCompression=0,
-                        initialFontName=fonts.initial_name(), initialFontSize=10)
-        # Streams (the fonts' files and maps) deflated by libdeflate: reportlab's own
-        # compression (zlib) is off, and a document without it applies its default filters.
-        canvas._doc.defaultStreamFilters = [FLATE]
-        _page(canvas, drawing, (_art(images, slot) for slot in drawing.arts), font, fonts)
-        # The page's XObjects (its ~80 glyph forms) listed and its content stream compressed
-        # by us: reportlab would build a dictionary object for each and compress with zlib.
-        xobjects, canvas._formsinuse = canvas._formsinuse, []
-        canvas.showPage()
-        page = canvas._doc.Pages.pages[-1]
-        page.XObjects = references(map(xObjectName, xobjects))
-        page.Contents = raw_object(stream(page.stream.encode("utf-8")))
-        canvas.save()
-    return out.getvalue()
+    canvas = _PageCanvas()
+    _page(canvas, drawing, (_art(images, slot) for slot in drawing.arts), font, fonts)
+    return canvas.piece(fonts.used)
 
 
-_OPEN_AT_ONCE = 200  # one-page PDFs open at once while assembling (each holds a file descriptor)
+class _PageCanvas:
+    """What `_page` and `draw_text_pdf` draw on, in place of a reportlab canvas: the page's
+    content-stream operators (`_code`), its boxes, the XObjects defined for it
+    (`xobjects`: a glyph form or image's name -> its object's bytes) and those it uses
+    (`_formsinuse`, names)."""
+
+    def __init__(self):
+        self._code: list[str] = []
+        self._formsinuse: list[str] = []
+        self.xobjects: dict[str, bytes] = {}
+        self.boxes: dict[str, tuple[float, ...]] = {}
+
+    def setPageSize(self, size: tuple[float, float]) -> None:
+        self.boxes["MediaBox"] = (0, 0, *size)
+
+    def setTrimBox(self, box: tuple[float, ...]) -> None:
+        self.boxes["TrimBox"] = box
+
+    def setBleedBox(self, box: tuple[float, ...]) -> None:
+        self.boxes["BleedBox"] = box
+
+    def setLineJoin(self, mode: int) -> None:
+        self._code.append(f"{mode} j")
+
+    def setLineCap(self, mode: int) -> None:
+        self._code.append(f"{mode} J")
+
+    def addLiteral(self, code: str) -> None:
+        self._code.append(code)
+
+    def drawImage(self, jpeg: bytes, x: float, y: float, w: float, h: float) -> None:
+        """The JPEG `jpeg` over the rectangle (x, y, w, h), embedded as it is (named by a hash
+        of its bytes: a page or book shows each image once)."""
+        import hashlib
+
+        from reportlab.lib.rl_accel import fp_str
+
+        name = "I" + hashlib.md5(jpeg).hexdigest()
+        if name not in self.xobjects:
+            self.xobjects[name] = _jpeg_object(jpeg)
+        self._code.append(f"q\n1 0 0 1 {fp_str(x, y)} cm\n{fp_str(w)} 0 0 {fp_str(h)} 0 0 cm\n/{_XOBJECT}{name} Do\nQ")
+        self._formsinuse.append(name)
+
+    def piece(self, fonts: Mapping[str, tuple[str, int, bool, int, set[int]]]) -> bytes:
+        """The page piece (see `Joiner`); `fonts`: `PdfFonts.used`."""
+        from reportlab.lib.rl_accel import fp_str
+
+        content = stream("\n".join(self._code).encode("utf-8"))
+        names = sorted(set(self._formsinuse))
+        bodies = [self.xobjects[name] for name in names]
+        head = {
+            "boxes": {key: fp_str(*box) for key, box in self.boxes.items()},
+            "content": len(content),
+            "xobjects": [[name, len(body)] for name, body in zip(names, bodies)],
+            "fonts": [[name, *font[:4], sorted(font[4])] for name, font in sorted(fonts.items())],
+        }
+        return b"".join([PIECE_HEAD, json.dumps(head, separators=(",", ":")).encode("ascii"), b"\n", content, *bodies,
+                         PIECE_END])
+
+
+def _jpeg_object(jpeg: bytes) -> bytes:
+    """An image XObject of JPEG bytes, which it holds as they are (as reportlab embeds one)."""
+    from reportlab.pdfbase.pdfutils import readJPEGInfo
+
+    try:
+        width, height, components = readJPEGInfo(io.BytesIO(jpeg))[:3]
+    except Exception:  # reportlab raises PDFError, struct and index errors
+        raise ExportError("cannot write the PDF: a panel's JPEG could not be read") from None
+    space = {1: "/DeviceGray", 3: "/DeviceRGB"}.get(components, "/DeviceCMYK /Decode [ 1 0 1 0 1 0 1 0 ]")
+    return (f"<<\n/BitsPerComponent 8 /ColorSpace {space} /Filter [ /DCTDecode ] /Height {height} "
+            f"/Length {len(jpeg)} /Subtype /Image /Type /XObject /Width {width}\n>>\nstream\n").encode("ascii") \
+        + jpeg + b"\nendstream"
+
+
+# A page piece: this line, a line of JSON (the page's boxes, the lengths of its content stream
+# and of each XObject's object, the text-layer fonts and characters it uses), those objects'
+# bytes one after another, and the end line.
+PIECE_HEAD = b"%storyboard-page 1\n"
+PIECE_END = b"\n%%EOF\n"
+_XOBJECT = "FormXob."  # the prefix of an XObject's resource name (reportlab's)
 
 
 def assemble(pages: Sequence[Path], path: str | Path, *, story: Any, metadata: dict | None = None) -> Path:
-    """The document made of the one-page PDFs `pages`, in order, written atomically to `path`
-    with the story's title and author (or the `metadata` record's Info + XMP), language
-    (/Lang) and, for `page.reading: rtl`, /ViewerPreferences /Direction /R2L. Streams are
-    copied from the page files as they are written, never recompressed; a glyph or image
-    several pages share is kept once. Longer books are joined in parts of `_OPEN_AT_ONCE`
-    pages first, so the open files stay bounded. Raises ExportError."""
+    """The document made of the page pieces `pages` (files, in order), written atomically
+    to `path` with the story's title and author (or the `metadata` record's Info + XMP),
+    language (/Lang) and, for `page.reading: rtl`, /ViewerPreferences /Direction /R2L.
+    Streams are copied from the pieces, never recompressed; a glyph or image several pages
+    share is kept once. Raises ExportError."""
     with Joiner() as joiner:
         for page in pages:
             joiner.add(page)
@@ -155,60 +175,79 @@ def assemble(pages: Sequence[Path], path: str | Path, *, story: Any, metadata: d
 
 
 class Joiner:
-    """`assemble`, a page at a time: `add` each one-page PDF in order as soon as it is made
-    (while later pages are still being drawn), then `write` the document; the same bytes as
-    `assemble` of the same pages. Page files stay open until written (or `close`, which a
-    `with` block calls); every `_OPEN_AT_ONCE` pages are saved as a part in a temporary folder.
+    """`assemble`, a page at a time: `add` each page piece in order as soon as it is made
+    (while later pages are still being drawn), then `write` the document. Each page's
+    objects are written as it comes into a temporary file (memory does not grow with the
+    book); a glyph form or image an earlier page wrote is referenced, not written again;
+    the text-layer fonts are written once, after the last page, with every character the
+    book shows in them. `close` (which a `with` block calls) removes the temporary file.
     Raises ExportError."""
 
     def __init__(self):
-        self._pikepdf = _pikepdf()
         self._stack = ExitStack()
-        self._parts: list[Path] = []
-        self._scratch: Path | None = None
-        self._open()
+        self._file = self._stack.enter_context(tempfile.TemporaryFile(prefix="storyboard-pages-"))
+        self._pdf = PdfFile(self._file)
+        self._root, self._tree = self._pdf.reserve(), self._pdf.reserve()
+        self._pages: list[int] = []
+        self._shared: dict[str, int] = {}  # XObject name -> its object's number
+        self._fonts: dict[str, list] = {}  # font name -> [number, face path, index, cff, plane, code points]
 
-    def _open(self) -> None:
-        self._doc_stack = self._stack.enter_context(ExitStack())
-        self._doc = self._doc_stack.enter_context(self._pikepdf.new())
-        self._shared: dict[str, Any] = {}
-        self._count = 0
-
-    def add(self, source: Path) -> None:
+    def add(self, source: "Path | bytes") -> None:
+        """Add the page piece `source` (its bytes, or a file holding them)."""
         try:
-            if self._count == _OPEN_AT_ONCE:
-                self._save_part()
-            src = self._doc_stack.enter_context(self._pikepdf.open(source))  # open until saved: streams are read then
-            for page in src.pages:
-                self._doc.pages.append(page)
-                _share_xobjects(self._doc.pages[-1], self._shared)
-            self._count += 1
-        except self._pikepdf.PdfError as err:
-            raise ExportError(f"cannot write the PDF: its page {Path(source).name} could not be read back "
-                              f"({str(err).splitlines()[0]})") from None
+            head, body = self._read(source if isinstance(source, bytes) else Path(source).read_bytes())
+            content = self._pdf.put(body[:head["content"]])
+            at, xobjects = head["content"], []
+            for name, size in head["xobjects"]:
+                if name not in self._shared:
+                    self._shared[name] = self._pdf.put(body[at:at + size])
+                xobjects.append(f"/{_XOBJECT}{name} {self._shared[name]} 0 R")
+                at += size
+            fonts = []
+            for name, face_path, index, cff, plane, codes in head["fonts"]:
+                font = self._fonts.get(name)
+                if font is None:
+                    font = self._fonts[name] = [self._pdf.reserve(), face_path, index, cff, plane, set()]
+                font[5].update(codes)
+                fonts.append(f"{name} {font[0]} 0 R")
+            boxes = " ".join(f"/{key} [ {value} ]" for key, value in sorted(head["boxes"].items()))
+        except (OSError, ValueError, TypeError, KeyError) as err:
+            where = "" if isinstance(source, bytes) else f" {Path(source).name}"
+            raise ExportError(f"cannot write the PDF: its page{where} could not be read back ({err})") from None
+        self._pages.append(self._pdf.put(
+            f"<<\n/Type /Page /Parent {self._tree} 0 R {boxes} /Contents {content} 0 R /Resources << "
+            f"/Font << {' '.join(fonts)} >> /XObject << {' '.join(xobjects)} >> >>\n>>"))
 
-    def _save_part(self) -> None:
-        if self._scratch is None:
-            self._scratch = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-parts-")))
-        self._parts.append(self._scratch / f"part-{len(self._parts)}.pdf")
-        _save(self._doc, self._parts[-1])
-        self._doc_stack.close()
-        self._open()
+    @staticmethod
+    def _read(data: bytes) -> tuple[dict, bytes]:
+        if not data.startswith(PIECE_HEAD) or not data.endswith(PIECE_END):
+            raise ValueError("not a page piece")
+        line = data.index(b"\n", len(PIECE_HEAD))
+        head = json.loads(data[len(PIECE_HEAD):line])
+        body = data[line + 1:len(data) - len(PIECE_END)]
+        sizes = [head["content"], *(size for _, size in head["xobjects"])]
+        if any(not isinstance(size, int) or size < 0 for size in sizes) or sum(sizes) != len(body):
+            raise ValueError("its parts do not add up")
+        return head, body
 
     def write(self, path: str | Path, *, story: Any, metadata: dict | None = None) -> Path:
         """Write the document of every page added (see `assemble`) atomically to `path`."""
+        import shutil
+
+        from storyboard.text.pdffonts import write_font
+
         path = Path(path)
-        if self._parts:  # a long book: its parts are joined as `assemble` joins pages
-            if self._count:
-                self._save_part()
-            return assemble(self._parts, path, story=story, metadata=metadata)
-        try:
-            with atomic_path(path, ".pdf") as tmp:
-                _document(self._doc, story, metadata)
-                _save(self._doc, tmp)
-        except self._pikepdf.PdfError as err:
-            raise ExportError(f"cannot write {path}: a page could not be read back "
-                              f"({str(err).splitlines()[0]})") from None
+        pdf = self._pdf
+        for name, (number, face_path, index, cff, plane, codes) in self._fonts.items():
+            write_font(pdf, number, face_path, index, cff, plane, codes)
+        kids = " ".join(f"{page} 0 R" for page in self._pages)
+        pdf.put(f"<<\n/Type /Pages /Count {len(self._pages)} /Kids [ {kids} ]\n>>", self._tree)
+        info, catalog = _document(pdf, story, metadata)
+        pdf.put(f"<<\n/Type /Catalog /Pages {self._tree} 0 R{catalog}\n>>", self._root)
+        pdf.finish(self._root, info)
+        with atomic_path(path, ".pdf") as tmp, open(tmp, "wb") as out:
+            self._file.seek(0)
+            shutil.copyfileobj(self._file, out, 1 << 20)
         return path
 
     def close(self) -> None:
@@ -221,71 +260,32 @@ class Joiner:
         self.close()
 
 
-def _pikepdf():
-    """pikepdf, imported with stop signals held: a Ctrl-C while its extension module
-    initialises would print a traceback from inside it instead of stopping cleanly."""
-    from storyboard._signals import held
-
-    with held():
-        import pikepdf
-    return pikepdf
-
-
-def _save(doc, out: Path) -> None:
-    import pikepdf
-
-    # Streams keep their encoding as they are (compress_streams=False would only leave the
-    # XMP packet uncompressed, as it should be; everything else is compressed already).
-    # Into the file itself: saved to a path, pikepdf writes a temporary file of its own beside
-    # it, which a killed render would leave behind (`out` is a temporary file already).
-    with open(out, "wb") as fh:
-        doc.save(fh, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none,
-                 deterministic_id=True, fix_metadata_version=False, min_version="1.4")
-
-
-def _share_xobjects(page, shared: dict) -> None:
-    """Point the page's glyph forms and images at the same XObject an earlier page has, so the
-    document holds each once. reportlab names both by their content (an image by a hash of its
-    bytes, a glyph by its face and glyph id, and every page of a document is drawn with the
-    same font files: they are in the page's key), so a name seen before is the same object."""
-    resources = page.obj.get("/Resources")
-    xobjects = resources.get("/XObject") if resources is not None else None
-    if xobjects is None:
-        return
-    for name in list(xobjects.keys()):
-        if not name.startswith("/FormXob."):
-            continue
-        if name in shared:
-            xobjects[name] = shared[name]
-        else:
-            shared[name] = xobjects[name]
-
-
-def _document(doc, story: Any, metadata: dict | None) -> None:
-    """The document-level parts: Info (+ XMP with `metadata`), /Lang, reading direction."""
-    import pikepdf
-
+def _document(pdf: PdfFile, story: Any, metadata: dict | None) -> tuple[int, str]:
+    """Write the document-level objects: Info (and the XMP packet with `metadata`). Returns
+    the Info object's number and the catalog's entries for the metadata, /Lang and the
+    reading direction."""
     from storyboard.provenance import clean_text, info_author
 
     author = getattr(story, "authors", None) or getattr(story, "author", "") or ""  # one name or a list
+    catalog = ""
     if metadata is not None:
         from storyboard.provenance import pdf_metadata
 
         values = pdf_metadata(metadata, title=story.title, author=author)
-        for key in ("title", "author", "subject", "creator", "producer", "keywords"):
-            doc.docinfo[pikepdf.Name("/" + key.capitalize())] = values[key]
+        info = {key.capitalize(): values[key] for key in ("title", "author", "subject", "creator", "producer", "keywords")}
         # Uncompressed, so any tool can find it (the XMP specification's advice).
-        doc.Root.Metadata = doc.make_stream(values["xmp"].encode("utf-8"), Type=pikepdf.Name.Metadata,
-                                            Subtype=pikepdf.Name.XML)
+        xmp = values["xmp"].encode("utf-8")
+        packet = pdf.put(b"<<\n/Type /Metadata /Subtype /XML /Length %d\n>>\nstream\n%s\nendstream" % (len(xmp), xmp))
+        catalog += f" /Metadata {packet} 0 R"
     else:
-        doc.docinfo["/Title"] = clean_text(story.title)
-        doc.docinfo["/Author"] = clean_text(info_author(author))
-        doc.docinfo["/Creator"] = "storyboard"
+        info = {"Title": clean_text(story.title), "Author": clean_text(info_author(author)), "Creator": "storyboard"}
+    number = pdf.put("<<\n" + " ".join(f"/{key} {pdf_string(value)}" for key, value in info.items()) + "\n>>")
     language = getattr(story, "language", "") or ""
     if language:
-        doc.Root.Lang = pikepdf.String(language)
+        catalog += f" /Lang {pdf_string(language)}"
     if getattr(story.page, "reading", "ltr") == "rtl":  # readers page a manga from the right
-        doc.Root.ViewerPreferences = pikepdf.Dictionary(Direction=pikepdf.Name.R2L)
+        catalog += " /ViewerPreferences << /Direction /R2L >>"
+    return number, catalog
 
 
 def _page(canvas, drawing: PageDrawing, arts, font: Font, fonts: PdfFonts) -> None:
@@ -300,7 +300,7 @@ def _page(canvas, drawing: PageDrawing, arts, font: Font, fonts: PdfFonts) -> No
         if isinstance(data, Drawing):
             canvas.addLiteral(_vector(data, art))
         else:
-            canvas.drawImage(_jpeg_reader(data), art.x, art.y, art.w, art.h)
+            canvas.drawImage(data, art.x, art.y, art.w, art.h)
     for item in drawing.items:
         for op in item.ops:
             if isinstance(op, Shape):

@@ -1,9 +1,10 @@
 """Pages as independent pieces, kept under a key of what they depend on.
 
-A page's pieces are its one-page PDF and the lettering report of its panels (the manifest's
-per-panel entries). Both are made from that page alone, so a render builds the pages that
-changed and reuses the others, and the PDF is assembled from the one-page files
-(`export.pdf.assemble`) without the document ever being held in memory.
+A page's pieces are its PDF piece (`export.pdf.page_pdf`: its drawing and the objects it
+uses) and the lettering report of its panels (the manifest's per-panel entries). Both are
+made from that page alone, so a render builds the pages that changed and reuses the others,
+and the PDF is joined from the piece files (`export.pdf.assemble`) without the document ever
+being held in memory.
 
 `page_keys` gives each page a SHA-256 over everything its pieces depend on: the story's
 settings (everything but the scenes: title, characters, style, page...), the page geometry,
@@ -12,7 +13,7 @@ scene's fields, the staging of the earlier panels of its scene (an off-panel spe
 points where they last stood), the panel's art (its cache key) and its slot; the lettering
 fonts (files by path, size and modification time); whether draft labels are lettered; and the
 code that draws it (storyboard's own sources and reportlab's version). `PieceStore` keeps the
-pieces in the panel cache's folders as `<key>.page.pdf` and `<key>.page.json`, written
+pieces in the panel cache's folders as `<key>.page.pdfpart` and `<key>.page.json`, written
 atomically like every cache entry; anything odd or damaged there is a miss.
 """
 
@@ -28,8 +29,8 @@ from typing import Any, Callable, Mapping
 
 from storyboard.layout import Book
 
-PIECES_VERSION = 1  # bump when what a piece holds changes
-_PDF_LIMIT = 1 << 28  # a one-page PDF piece is at most this many bytes (a page of print JPEGs)
+PIECES_VERSION = 2  # bump when what a piece holds changes
+_PDF_LIMIT = 1 << 28  # a page's PDF piece is at most this many bytes (a page of print JPEGs)
 _REPORT_LIMIT = 1 << 26
 
 
@@ -112,21 +113,23 @@ def _digest(value: Any) -> str:
 
 
 class PieceStore:
-    """Page pieces in `root`, laid out as the panel cache is (`<key[:2]>/<key>.page.pdf`)."""
+    """Page pieces in `root`, laid out as the panel cache is (`<key[:2]>/<key>.page.pdfpart`)."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
     def pdf_path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.page.pdf"
+        return self.root / key[:2] / f"{key}.page.pdfpart"
 
     def _report_path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.page.json"
 
     def pdf(self, key: str) -> Path | None:
-        """The stored one-page PDF of page `key`, if it looks intact (a regular file, not a
-        link, that starts and ends as a PDF does), else None."""
+        """The stored PDF piece of page `key`, if it looks intact (a regular file, not a
+        link, that starts and ends as a piece does: `export.pdf.page_pdf`), else None."""
         import stat
+
+        from storyboard.export.pdf import PIECE_END, PIECE_HEAD
 
         path = self.pdf_path(key)
         try:
@@ -137,12 +140,12 @@ class PieceStore:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or not 64 < st.st_size <= _PDF_LIMIT:
                 return None
-            head, tail = os.pread(fd, 5, 0), os.pread(fd, 32, st.st_size - 32)
+            head, tail = os.pread(fd, len(PIECE_HEAD), 0), os.pread(fd, len(PIECE_END), st.st_size - len(PIECE_END))
         except OSError:
             return None
         finally:
             os.close(fd)
-        return path if head == b"%PDF-" and b"%%EOF" in tail else None
+        return path if head == PIECE_HEAD and tail == PIECE_END else None
 
     def report(self, key: str) -> dict[tuple[int, int], dict] | None:
         """The stored lettering report of page `key` ((scene, panel) -> entry), or None."""
@@ -175,9 +178,9 @@ class PieceStore:
 
 class Pages:
     """The pieces of every page of one render. `build()` gives the lettering report of every
-    panel, building the pieces `store` lacks (the report, and with `pdf` the one-page PDF),
+    panel, building the pieces `store` lacks (the report, and with `pdf` the PDF piece),
     the first in this process and the rest on worker processes (`export.workers`); `pdfs()`
-    then lists the one-page PDFs in page order. These are the run's own files, in `scratch`
+    then lists the PDF pieces in page order. These are the run's own files, in `scratch`
     (a folder of this run): a reused piece is linked (or copied) there from the store before
     it counts as found, a built one is written there first and then offered to the store, so
     a `cache clear` meanwhile never takes a page from under the render. `keys` are
@@ -211,7 +214,7 @@ class Pages:
         """The lettering report of every panel ((scene, panel) -> entry); `drawn` counts the
         pages whose pieces were built. `made(what)` is called here with what building each
         page made besides (see `Pages`), as each page is done; `placed(pdf)` with each page's
-        one-page PDF, in page order, as soon as it and every page before it are there (from
+        PDF piece, in page order, as soon as it and every page before it are there (from
         the first page a worker built on: what it does is then done beside the workers)."""
         import itertools
 
@@ -250,7 +253,7 @@ class Pages:
         return [self._own(index) for index in range(len(self.book.pages))]
 
     def _own(self, index: int) -> Path:
-        return self.scratch() / f"{index + 1}.pdf"
+        return self.scratch() / f"{index + 1}.pdfpart"
 
     def _claim(self, key: str, index: int) -> bool:
         import shutil

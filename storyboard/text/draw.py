@@ -152,130 +152,78 @@ def _line_placements(chain: "FontChain", text: str, bold: bool, vertical: bool
 
 
 class PdfFonts:
-    """The reportlab fonts of a chain's faces for the invisible text layer of one PDF, and
-    what this document has already written for a line (each glyph's form XObject, each
-    distinct line's glyph placements and text layer, which depend on the text but not on
-    its size or position). `prepare(texts)` registers the fonts for every character the
-    document letters (a CFF face becomes a TrueType subset of exactly those characters)."""
+    """What one page of the PDF holds of a chain's lettering besides its operators: each
+    glyph's form XObject, defined once in the page (`placements`), and the fonts of the
+    invisible text layer with the characters the page shows in each (`used`). The layer
+    shows a character by its code point in a font the whole book shares (see
+    `storyboard.text.pdffonts`), so a line's layer is the same on every page and made once
+    per process."""
 
     def __init__(self, chain: "FontChain"):
         self.chain = chain
-        self._names: dict[tuple[str, int], str] = {}
-        self._forms: set[str] = set()  # glyph forms defined in this document
+        # font resource name -> (face path, face index, CFF outlines, plane, code points shown)
+        self.used: dict[str, tuple[str, int, bool, int, set[int]]] = {}
         self._placed: set[tuple[str, bool, bool]] = set()  # lines whose forms are defined
-        self._layers: dict[tuple[str, bool, bool], str] = {}
-        self._shows: dict[tuple[int, str, bool], tuple[str, float, list[tuple[Any, str]]]] = {}
-
-    def prepare(self, lines: Iterable[tuple[str, bool, bool]]) -> None:
-        """`lines`: (text, bold, vertical) of every line the document draws."""
-        from storyboard.text.pdffonts import register
-
-        needed: dict[Any, set[str]] = {}
-        for line in dict.fromkeys(lines):
-            for face, chars in _line_faces(self.chain, *line):
-                needed.setdefault(face, set()).update(chars)
-        for face, chars in needed.items():
-            self._names[(str(face.path), face.index)] = register(face, chars)
-
-    def layer_face(self, cluster, bold: bool):
-        """`layer_face` of this chain, remembered per cluster text."""
-        return _layer_face(self.chain, cluster.member, cluster.text, bold)
-
-    def name(self, face) -> str:
-        return self._names[(str(face.path), face.index)]
 
     def placements(self, canvas, key: tuple[str, bool, bool]) -> tuple[str, tuple[str, ...], int]:
         """The operators that place the glyph forms of the line `key` (text, bold, vertical)
         in its own space (font units of the line's first face: x along the baseline, y up;
-        the caller's matrix adds size, slant and position), the forms they use (defined in
-        this document here) and that unit (units per em)."""
+        the caller's matrix adds size, slant and position), the forms they use (put into the
+        page's `canvas.xobjects` here) and that unit (units per em)."""
         code, names, forms, upem = _line_placements(self.chain, *key)
         if key not in self._placed:
             self._placed.add(key)
-            self._define(canvas, forms)
+            canvas.xobjects.update(forms)
         return code, names, upem
-
-    def _define(self, canvas, forms) -> None:
-        """Put the glyph forms (name, object bytes) this document lacks into it."""
-        from storyboard.pdfraw import raw_object
-
-        for name, data in forms:
-            if name not in self._forms:
-                self._forms.add(name)
-                canvas._doc.Reference(raw_object(data), _XOBJECT + name)
-
-    def show(self, canvas, cluster, bold: bool) -> tuple[str, float, list[tuple[Any, str]]]:
-        """A cluster in the text layer: its font's name, its width there at 1 pt, and the
-        (font subset, escaped string) pieces that show it."""
-        key = (cluster.member, cluster.text, bold)
-        cached = self._shows.get(key)
-        if cached is None:
-            from reportlab.pdfbase.pdfmetrics import getFont
-
-            name = self.name(self.layer_face(cluster, bold))
-            font = getFont(name)
-            doc = canvas._doc
-            pieces = [(font.getSubsetInternalName(subset, doc), canvas._escape(chunk))
-                      for subset, chunk in font.splitString(cluster.text, doc)]
-            cached = self._shows[key] = (name, font.stringWidth(cluster.text, 1.0), pieces)
-        return cached
 
     def text_layer(self, canvas, shaped: Shaped, key: tuple[str, bool, bool]) -> str:
         """The invisible text layer of a line, in ems (see `_layer_code`)."""
-        cached = self._layers.get(key)
-        if cached is None:
-            entry = _PLANS.get((self.chain, key))
-            if entry is None:
-                if len(_PLANS) >= 8192:
-                    _PLANS.clear()
-                entry = _PLANS[(self.chain, key)] = self._plan(canvas, shaped, key[1])
-            plan, template, faces = entry
-            if template is None:
-                cached = _layer_code(plan, lambda cluster: self.show(canvas, cluster, key[1])[2])
+        entry = _LAYERS.get((self.chain, key))
+        if entry is None:
+            if len(_LAYERS) >= 8192:
+                _LAYERS.clear()
+            entry = _LAYERS[(self.chain, key)] = _layer(self.chain, shaped, key[1])
+        code, fonts = entry
+        for name, font, codes in fonts:
+            if name in self.used:
+                self.used[name][4].update(codes)
             else:
-                cached = template
-                for n, face in enumerate(faces):
-                    cached = cached.replace(_SLOT % n, self._subset0(canvas, face))
-            self._layers[key] = cached
-        return cached
+                self.used[name] = (*font, set(codes))
+        return code
 
-    def _plan(self, canvas, shaped: Shaped, bold: bool) -> tuple:
-        """A line's `_layer_plan`, and for a line of printable ASCII only its whole layer
-        with a slot for each face's font: reportlab gives those characters their own codes
-        in every document (its first subset maps 32-126 to themselves), so only the font's
-        name in the document differs. (template, faces), or (None, None) for other lines."""
-        plan = _layer_plan(shaped, [self.show(canvas, cluster, bold)[1] for cluster in shaped.clusters])
-        if not all(" " <= ch <= "~" for cluster in shaped.clusters for ch in cluster.text):
-            return plan, None, None
-        faces = list(dict.fromkeys(self.layer_face(cluster, bold) for cluster in shaped.clusters))
 
-        def slotted(cluster):
-            pieces = self.show(canvas, cluster, bold)[2]
-            if any(not subset.endswith("+0") for subset, _ in pieces):
-                raise _NotAscii
-            return [(_SLOT % faces.index(self.layer_face(cluster, bold)), chunk) for _, chunk in pieces]
+# A line's text layer and the fonts it shows characters in: (chain, (text, bold, vertical)) ->
+# (operators, ((font name, (face path, index, cff, plane), code points), ...)), once per process.
+_LAYERS: dict[tuple[Any, tuple[str, bool, bool]], tuple[str, tuple]] = {}
 
-        try:
-            return plan, _layer_code(plan, slotted), tuple(faces)
-        except _NotAscii:
-            return plan, None, None
 
-    def _subset0(self, canvas, face) -> str:
-        """The name this document gives the first subset of `face`'s font (in use from now)."""
-        from reportlab.pdfbase.pdfmetrics import getFont
+def _layer(chain: "FontChain", shaped: Shaped, bold: bool) -> tuple[str, tuple]:
+    from storyboard.text.pdffonts import char_width, layer_code, layer_name
 
-        return getFont(self.name(face)).getSubsetInternalName(0, canvas._doc)
+    fonts: dict[str, tuple[tuple, set[int]]] = {}
 
-    def initial_name(self) -> str:
-        """A registered font for the page preamble reportlab writes (so that no unembedded
-        standard font is referenced): the first font of the chain."""
-        from storyboard.text.pdffonts import register
+    def pieces(cluster) -> list[tuple[str, str]]:
+        """The (font, hex codes) runs that show a cluster: one per Unicode plane it spans."""
+        face = _layer_face(chain, cluster.member, cluster.text, bold)
+        runs: list[tuple[str, str]] = []
+        for ch in cluster.text:
+            code = layer_code(ch)
+            name = layer_name(str(face.path), face.index, code >> 16)
+            if name not in fonts:
+                fonts[name] = ((str(face.path), face.index, face.cff, code >> 16), set())
+            fonts[name][1].add(code)
+            if runs and runs[-1][0] == name:
+                runs[-1] = (name, runs[-1][1] + "%04X" % (code & 0xFFFF))
+            else:
+                runs.append((name, "%04X" % (code & 0xFFFF)))
+        return runs
 
-        face = self.chain.members[0].regular
-        key = (str(face.path), face.index)
-        if key not in self._names:
-            self._names[key] = register(face, set(" "))
-        return self._names[key]
+    naturals = []
+    for cluster in shaped.clusters:
+        face = _layer_face(chain, cluster.member, cluster.text, bold)
+        naturals.append(0.001 * sum(char_width(face, ord(ch)) for ch in cluster.text))
+    code = _layer_code(_layer_plan(shaped, naturals), pieces)
+    return code, tuple((name, font, frozenset(codes)) for name, (font, codes) in fonts.items())
 
 
 @lru_cache(maxsize=65536)
@@ -287,15 +235,6 @@ def _layer_face(chain: "FontChain", member: int, text: str, bold: bool):
 class _Cluster(NamedTuple):
     text: str
     member: int
-
-
-@lru_cache(maxsize=8192)
-def _line_faces(chain: "FontChain", text: str, bold: bool, vertical: bool) -> tuple[tuple[Any, frozenset[str]], ...]:
-    """The faces that carry a line's text layer and the characters each shows there."""
-    needed: dict[Any, set[str]] = {}
-    for cluster in shape(chain, text, bold, vertical).clusters:
-        needed.setdefault(_layer_face(chain, cluster.member, cluster.text, bold), set()).update(cluster.text)
-    return tuple((face, frozenset(chars)) for face, chars in needed.items())
 
 
 def layer_face(chain: "FontChain", cluster, bold: bool):
@@ -370,11 +309,6 @@ def _text_layer(canvas, shaped: Shaped, fonts: PdfFonts, key: tuple[str, bool, b
                           f"{fonts.text_layer(canvas, shaped, key)} Q")
 
 
-# What the text layer of a line is, but for the fonts' subsets and codes (which are the
-# document's): (chain, (text, bold, vertical)) -> `_layer_plan`, once per process.
-_PLANS: dict[tuple[Any, tuple[str, bool, bool]], tuple] = {}
-
-
 def _layer_plan(shaped: Shaped, naturals: list[float]) -> tuple[tuple[Any, tuple[str, ...] | None, str | None, bool], ...]:
     """How the text layer of a line shows each cluster (see `_layer_code`): for each, (the
     cluster, the operators that start a new show for it, or None when it joins the open TJ,
@@ -419,13 +353,6 @@ def _sized(size: float) -> str:
     return f"{_num(size, 4)} 0 0 {_num(size, 4)}"
 
 
-_SLOT = "\x00%d\x00"  # where a face's font name goes in a line's layer template
-
-
-class _NotAscii(Exception):
-    pass
-
-
 def _layer_code(plan: tuple, pieces) -> str:
     """The invisible text layer of one line in ems, origin (0, 0) on the baseline's start
     (a column's top centre): text render mode 3 (the glyphs are drawn as paths), one show
@@ -441,7 +368,7 @@ def _layer_code(plan: tuple, pieces) -> str:
 
     def close():
         if run:
-            shows = " ".join(f"({part})" if k % 2 == 0 else part for k, part in enumerate(run))
+            shows = " ".join(f"<{part}>" if k % 2 == 0 else part for k, part in enumerate(run))
             code.append(f"[{shows}] TJ" if len(run) > 1 else f"{shows} Tj")
             run.clear()
 

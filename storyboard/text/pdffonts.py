@@ -12,80 +12,9 @@ from __future__ import annotations
 import hashlib
 import io
 from functools import lru_cache
+from pathlib import Path
 
 from storyboard.errors import ExportError
-
-
-def register(face, chars: set[str]) -> str:
-    """The name of a registered reportlab font that maps every character in `chars` to
-    the glyph `face` has for it."""
-    from reportlab.pdfbase import pdfmetrics
-
-    key = f"{face.path.resolve()}#{face.index}"
-    if face.cff:
-        key += "".join(sorted(chars))
-    name = "SB" + hashlib.sha1(key.encode()).hexdigest()[:12]
-    if name in pdfmetrics.getRegisteredFontNames():
-        return name
-    try:
-        if face.cff:
-            font = _font_class()(name, io.BytesIO(_truetype_subset(face, chars, name)))
-        else:
-            font = _font_class()(name, str(face.path), subfontIndex=face.index)
-    except ExportError:
-        raise
-    except Exception as err:  # reportlab raises TTFError, OSError, struct errors
-        # Only the kind of error: reportlab's messages can quote the file's first bytes.
-        raise ExportError(f"cannot embed font {face.path}: reportlab cannot read it ({type(err).__name__})") from None
-    pdfmetrics.registerFont(font)
-    return name
-
-
-@lru_cache(maxsize=1)
-def _font_class():
-    """reportlab's TTFont, writing each subset's PDF objects (font dictionary, widths,
-    descriptor, font file, ToUnicode map) as `storyboard.pdfraw` objects: the same entries as
-    reportlab's `TTFont.addObjects` writes, formatted in one go rather than object by object,
-    the streams deflated by libdeflate."""
-    from reportlab.lib.rl_accel import fp_str
-    from reportlab.pdfbase.pdfdoc import PDFName, format
-    from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, TTFont, makeToUnicodeCMap
-
-    from storyboard.pdfraw import raw_object, stream
-
-    class Font(TTFont):
-        def addObjects(self, doc) -> None:
-            state = self.state.get(doc) or TTFont.State(self._asciiReadable)
-            face = self.face
-            flags = (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
-            fonts = doc.idToObject["BasicFonts"].dict
-            for n, subset in enumerate(state.subsets):
-                internal = self.getSubsetInternalName(n, doc)[1:]
-                base = b"".join((SUBSETN(n), b"+", face.name, face.subfontNameX)).decode("pdfdoc")
-                base_name = format(PDFName(base), doc).decode("latin-1")
-
-                def put(data: bytes, name: str) -> str:
-                    doc.Reference(raw_object(data), name)
-                    return "%d %d R" % doc.idToObjectNumberAndVersion[name]
-
-                content = face.makeSubset(subset)
-                font_file = put(stream(content, f"/Length1 {len(content)}"), f"fontFile:{base}")
-                descriptor = put(
-                    (f"<<\n/Ascent {fp_str(face.ascent)} /CapHeight {fp_str(face.capHeight)} /Descent "
-                     f"{fp_str(face.descent)} /Flags {flags} /FontBBox [ {fp_str(face.bbox)} ] /FontFile2 {font_file} "
-                     f"/FontName {base_name} /ItalicAngle {fp_str(face.italicAngle)} /MissingWidth "
-                     f"{fp_str(face.defaultWidth)} /StemV {fp_str(face.stemV)} /Type /FontDescriptor\n>>").encode("latin-1"),
-                    f"fontDescriptor:{base}")
-                to_unicode = put(stream(makeToUnicodeCMap(base, subset).encode("latin-1")), f"toUnicodeCMap:{base}")
-                widths = fp_str(list(map(face.getCharWidth, subset)))
-                data = (f"<<\n/BaseFont {base_name} /FirstChar 0 /FontDescriptor {descriptor} /LastChar {len(subset) - 1} "
-                        f"/Name /{internal} /Subtype /TrueType /ToUnicode {to_unicode} /Type /Font /Widths [ {widths} ]"
-                        f"\n>>").encode("latin-1")
-                font = fonts[internal] = raw_object(data)
-                doc.Reference(font, internal)
-            self.state.pop(doc, None)
-
-    return Font
 
 
 def _truetype_subset(face, chars: set[str], tag: str) -> bytes:
@@ -143,3 +72,149 @@ def _truetype_subset(face, chars: set[str], tag: str) -> bytes:
     out = io.BytesIO()
     font.save(out)
     return out.getvalue()
+
+
+# ------------------------------------------------------------------ the book's text-layer fonts
+#
+# The text layer shows each character by its code point, so a line's layer is the same on
+# every page: each face has one font per Unicode plane in the whole book (a Type0 font,
+# Identity-H: the two-byte code is the code point's low 16 bits, and its CID), embedding
+# one TrueType subset of every character the book shows in it. A page lists what it shows
+# (`PdfFonts.used`); the assembly writes each font once, after the last page (`write_font`).
+
+
+@lru_cache(maxsize=64)
+def layer_name(face_path: str, index: int, plane: int) -> str:
+    """The resource name (with its slash) of a face's text-layer font for `plane`."""
+    digest = hashlib.sha1(f"{Path(face_path).resolve()}#{index}".encode()).hexdigest()[:12]
+    return f"/SB{digest}" + (f"P{plane}" if plane else "")
+
+
+def layer_code(ch: str) -> int:
+    """The code point a character is shown as: a no-break space as a space (as reportlab
+    showed it, so extracted text keeps its spaces)."""
+    code = ord(ch)
+    return 0x20 if code == 0xA0 else code
+
+
+@lru_cache(maxsize=65536)
+def char_width(face, code: int) -> float:
+    """The advance of character `code` in `face`, in thousandths of an em (as reportlab
+    measured it: the glyph the face maps it to, else glyph 0; a no-break space is as wide
+    as a space)."""
+    if code == 0xA0 and 0x20 in face.unicodes:
+        code = 0x20
+    return _advance(face, face.hb_font.get_nominal_glyph(code) or 0)
+
+
+def _advance(face, gid: int) -> float:
+    advance = face.hb_font.get_glyph_h_advance(gid)
+    return advance if face.upem == 1000 else advance * (1000 / face.upem)
+
+
+_MAX_CHARS = 30000  # characters of one plane in one font (reportlab's subset cmap holds 32762)
+
+
+def write_font(pdf, number: int, face_path: str, index: int, cff: bool, plane: int, codes: set[int]) -> None:
+    """Write the text-layer font `layer_name(face_path, index, plane)` into `pdf` (a
+    `pdfraw.PdfFile`) as object `number`, with a TrueType subset of the characters `codes`
+    (code points of that plane) embedded. Raises ExportError."""
+    from reportlab.lib.rl_accel import fp_str
+    from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC
+
+    from storyboard.pdfraw import pdf_name, stream
+    from storyboard.text.fonts import load_face
+
+    codes = sorted(codes)
+    name = layer_name(face_path, index, plane)
+    if len(codes) > _MAX_CHARS:
+        raise ExportError(f"cannot embed font {face_path}: the book shows more than {_MAX_CHARS} of its characters")
+    ttf = _subset_source(face_path, index, cff, codes, name)
+    try:
+        program = ttf.makeSubset(codes)
+    except Exception as err:  # reportlab raises TTFError, struct errors
+        raise ExportError(f"cannot embed font {face_path}: reportlab cannot subset it ({type(err).__name__})") from None
+    # The subset's glyphs: 0, then each code's glyph in code order (as makeSubset numbers them).
+    glyphs: dict[int, int] = {0: 0}
+    cid_to_gid = bytearray(2 * ((codes[-1] & 0xFFFF) + 1 if codes else 1))
+    for code in codes:
+        new = glyphs.setdefault(ttf.charToGlyph.get(code, 0), len(glyphs))
+        cid_to_gid[2 * (code & 0xFFFF):2 * (code & 0xFFFF) + 2] = new.to_bytes(2, "big")
+    tag = "".join(chr(65 + int(c, 16)) for c in hashlib.sha1(repr((name, codes)).encode()).hexdigest()[:6])
+    base = pdf_name(f"{tag}+{ttf.name.decode('latin-1')}{ttf.subfontNameX.decode('latin-1')}")
+    flags = (ttf.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC
+    font_file = pdf.put(stream(program, f"/Length1 {len(program)}"))
+    descriptor = pdf.put(
+        f"<<\n/Ascent {fp_str(ttf.ascent)} /CapHeight {fp_str(ttf.capHeight)} /Descent {fp_str(ttf.descent)} "
+        f"/Flags {flags} /FontBBox [ {fp_str(ttf.bbox)} ] /FontFile2 {font_file} 0 R /FontName {base} "
+        f"/ItalicAngle {fp_str(ttf.italicAngle)} /StemV {fp_str(ttf.stemV)} /Type /FontDescriptor\n>>")
+    cid_map = pdf.put(stream(bytes(cid_to_gid)))
+    face = load_face(face_path, index)
+    widths = _widths([(code & 0xFFFF, char_width(face, code)) for code in codes])
+    cid_font = pdf.put(
+        f"<<\n/BaseFont {base} /CIDSystemInfo << /Ordering (Identity) /Registry (Adobe) /Supplement 0 >> "
+        f"/CIDToGIDMap {cid_map} 0 R /DW {fp_str(_advance(face, 0))} /FontDescriptor {descriptor} 0 R /Subtype /CIDFontType2 "
+        f"/Type /Font /W [ {widths} ]\n>>")
+    to_unicode = pdf.put(stream(_to_unicode(name[1:], codes).encode("ascii")))
+    pdf.put(f"<<\n/BaseFont {base} /DescendantFonts [ {cid_font} 0 R ] /Encoding /Identity-H /Subtype /Type0 "
+            f"/ToUnicode {to_unicode} 0 R /Type /Font\n>>", number)
+
+
+@lru_cache(maxsize=16)
+def _face_file(face_path: str, index: int):
+    """reportlab's parse of a TrueType face (its tables, metrics and glyph positions)."""
+    from reportlab.pdfbase.ttfonts import TTFontFile
+
+    return TTFontFile(face_path, validate=0, subfontIndex=index)
+
+
+def _subset_source(face_path: str, index: int, cff: bool, codes: list[int], name: str):
+    """The TrueType font to subset for `codes`: the face itself, or for a CFF face a
+    TrueType conversion of just those characters. Raises ExportError."""
+    from reportlab.pdfbase.ttfonts import TTFontFile
+
+    from storyboard.text.fonts import load_face
+
+    try:
+        if not cff:
+            return _face_file(face_path, index)
+        converted = _truetype_subset(load_face(face_path, index), {chr(c) for c in codes}, name[1:])
+        return TTFontFile(io.BytesIO(converted), validate=0)
+    except ExportError:
+        raise
+    except Exception as err:  # reportlab raises TTFError, OSError, struct errors
+        # Only the kind of error: reportlab's messages can quote the file's first bytes.
+        raise ExportError(f"cannot embed font {face_path}: reportlab cannot read it ({type(err).__name__})") from None
+
+
+def _widths(pairs: list[tuple[int, float]]) -> str:
+    """A CIDFont /W array's contents: runs of consecutive CIDs, each `c [w1 w2 ...]`."""
+    from reportlab.lib.rl_accel import fp_str
+
+    out, run, start = [], [], None
+    for cid, width in pairs:
+        if run and cid != start + len(run):
+            out.append(f"{start} [ {fp_str(run)} ]")
+            run = []
+        if not run:
+            start = cid
+        run.append(width)
+    if run:
+        out.append(f"{start} [ {fp_str(run)} ]")
+    return " ".join(out)
+
+
+def _to_unicode(name: str, codes: list[int]) -> str:
+    """A ToUnicode CMap: each two-byte code (a code point's low 16 bits) to that character."""
+    rows = []
+    for at in range(0, len(codes), 100):  # at most 100 entries per block
+        chunk = codes[at:at + 100]
+        rows.append(f"{len(chunk)} beginbfchar")
+        rows += [f"<{code & 0xFFFF:04X}> <{chr(code).encode('utf-16-be').hex().upper()}>" for code in chunk]
+        rows.append("endbfchar")
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+        f"/CIDSystemInfo << /Registry ({name}) /Ordering ({name}) /Supplement 0 >> def",
+        f"/CMapName /{name} def", "/CMapType 2 def",
+        "1 begincodespacerange", "<0000> <FFFF>", "endcodespacerange", *rows,
+        "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"])

@@ -211,7 +211,7 @@ def test_doctor_lists_every_extra_of_the_distribution(capsys):
     for extra, requirements in project["optional-dependencies"].items():
         if extra not in ("all", "dev", "docs"):
             assert names(requirements) <= set(EXTRAS.get(extra, ())), extra
-    assert {"pikepdf", "pypdf", "reportlab"} <= set(CORE) <= names(project["dependencies"])
+    assert {"pypdf", "reportlab"} <= set(CORE) <= names(project["dependencies"])
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert all(f"  {extra}: " in out for extra in EXTRAS)

@@ -108,6 +108,47 @@ def test_pdf_is_deterministic(tmp_path):
     assert a == b
 
 
+
+def test_the_book_embeds_each_text_layer_font_once_with_every_page_s_characters(tmp_path, poppler):
+    # Pages share one subset per face (a page piece lists what it shows; the join writes the
+    # union once): with a subset per page, each font showed up once per page.
+    import pikepdf
+
+    s = book_story(reading="rtl")
+    s.language = "en-GB"
+    book = paginate(s)
+    out = write_pdf(s, book, art(book), tmp_path / "book.pdf")
+    rows = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    names = [row.split()[0].split("+")[1] for row in rows]
+    assert sorted(names) == ["ComicNeue-Bold", "ComicNeue-Regular"], rows
+    assert all(" yes yes yes " in row for row in rows)
+    page = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(out), "-"], capture_output=True, text=True,
+                           check=True).stdout for n in (1, 2)]
+    assert "KRAKOOM" in page[0] and "Years later." in page[1] and "Years" not in page[0]
+    with pikepdf.open(out) as pdf:
+        assert pdf.check_pdf_syntax() == []
+        assert pdf.Root.Lang == "en-GB" and pdf.Root.ViewerPreferences.Direction == "/R2L"
+        fonts = [{str(name): font.objgen for name, font in p.Resources.Font.items()} for p in pdf.pages]
+        assert fonts[1].items() <= fonts[0].items()  # the same font objects on both pages
+    data = out.read_bytes()  # every cross-reference entry points at its object
+    table = data[int(data.rsplit(b"startxref", 1)[1].split()[0]):]
+    entries = table.split(b"\n")[3:]
+    numbered = [int(row[:10]) for row in entries if row.endswith(b" n ")]
+    assert numbered and all(data[at:].startswith(b"%d 0 obj" % n) for n, at in enumerate(numbered, 1))
+
+
+def test_a_damaged_page_piece_is_an_export_error(tmp_path):
+    from storyboard.export.pdf import assemble, page_pdf
+    from storyboard.lettering import story_font
+
+    s = book_story()
+    book = paginate(s)
+    piece = page_pdf(s, book, book.pages[0], story_font(s, None), art(book))
+    (tmp_path / "1.pdfpart").write_bytes(piece[:len(piece) // 2] + piece[len(piece) // 2 + 1:])
+    with pytest.raises(ExportError, match=r"^cannot write the PDF: its page 1.pdfpart could not be read back"):
+        assemble([tmp_path / "1.pdfpart"], tmp_path / "x.pdf", story=s)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.pdfpart"]
+
 def test_storyboard_sheet_notes(tmp_path, poppler):
     panels = [panel(shot="close-up", angle="low", action="Vic checks his watch", cast=["ana"],
                     dialogue=[{"ana": "Right on time."}], sfx=["TICK"], caption="0:42 remaining")] + \

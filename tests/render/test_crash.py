@@ -102,7 +102,7 @@ def assert_cache_sound(cache: Path) -> None:
         for f in sub.iterdir():
             if temporary(f):
                 continue
-            if f.name.endswith((".page.pdf", ".page.json")):  # a page's pieces (storyboard.export.pieces)
+            if f.name.endswith((".page.pdfpart", ".page.json")):  # a page's pieces (storyboard.export.pieces)
                 assert f.name[:2] == sub.name, f
                 if f.suffix == ".pdf":
                     from pypdf import PdfReader

@@ -208,17 +208,14 @@ def test_outlined_faux_bold_sfx_looks_the_same_in_pdf_and_png(tmp_path):
 
     import numpy as np
     from PIL import Image
-    from reportlab.pdfgen.canvas import Canvas
-
     from storyboard.text.draw import PdfFonts, draw_text_pdf
 
     text, size, width = "ドンBOOM", 40.0, 2.0  # CJK bold is emboldened Regular; Latin has a Bold
-    canvas = Canvas(str(tmp_path / "t.pdf"), pagesize=(300, 80))
+    canvas = page_canvas((300, 80))
     fonts = PdfFonts(JA)
-    fonts.prepare([(text, True, False)])
     draw_text_pdf(canvas, 10, 25, text, size, JA, fonts, bold=True, fill=(1, 0.8, 0.1), outline=(0, 0, 0),
                   outline_width=width)
-    canvas.save()
+    one_page_book(canvas, fonts, tmp_path / "t.pdf")
     subprocess.run(["pdftoppm", "-r", "144", "-png", str(tmp_path / "t.pdf"), str(tmp_path / "r")], check=True)
     pdf = np.asarray(Image.open(next(tmp_path.glob("r*.png"))).convert("RGB"), dtype=np.int16)
     png = Image.new("RGB", (600, 160), "white")
@@ -243,29 +240,46 @@ def test_cff_font_subset_for_the_pdf_does_not_depend_on_the_time(monkeypatch):
     assert _truetype_subset(face, set("ドン"), "T") == first
 
 
-def test_text_layer_from_the_process_cache_is_the_one_the_document_would_write(monkeypatch):
-    # A line's layer is planned once per process (an ASCII line's kept whole, its fonts'
-    # names left open): in a document that numbers its fonts otherwise, the layer must be
-    # what that document would have written from scratch.
-    from reportlab.pdfgen.canvas import Canvas
+def page_canvas(size):
+    from storyboard.export.pdf import _PageCanvas
 
+    canvas = _PageCanvas()
+    canvas.setPageSize(size)
+    return canvas
+
+
+def one_page_book(canvas, fonts, path):
+    from types import SimpleNamespace
+
+    from storyboard.export.pdf import Joiner
+
+    with Joiner() as joiner:
+        joiner.add(canvas.piece(fonts.used))
+        joiner.write(path, story=SimpleNamespace(title="t", page=SimpleNamespace(reading="ltr")))
+
+
+def test_a_lines_text_layer_is_the_same_whatever_the_page_showed_before(tmp_path):
+    # The text layer shows each character by its code point in a font the whole book shares:
+    # a line's layer (made once per process) fits every page, and the page lists what it shows.
     from storyboard.text import draw
 
     chain = bundled_chain()
-    lines = [("Hello (there) \\ world!", False, False), ("Été, déjà vu", False, False)]
-    bold = ("BOOM", True, False)
-
-    def layers(bold_first: bool) -> list[str]:
-        canvas = Canvas(None)
-        fonts = draw.PdfFonts(chain)
-        fonts.prepare([bold, *lines])
-        if bold_first:  # the bold font is then the document's first: /F1
-            fonts.text_layer(canvas, shape(chain, *bold), bold)
-        return [fonts.text_layer(canvas, shape(chain, *line), line) for line in lines]
-
-    first = layers(bold_first=False)
-    from_cache = layers(bold_first=True)
-    monkeypatch.setattr(draw, "_PLANS", {})
-    assert layers(bold_first=True) == from_cache != first
-    # (Canvas's own initial font is /F1; the regular font is /F2 in the first, /F3 in the others)
-    assert "/F2+0 1 Tf" in first[0] and "/F3+0 1 Tf" in from_cache[0] and r"[(Hello \(ther) 19" in from_cache[0]
+    line = ("Hello (there) \\ world! Été\u00a0?", False, False)
+    before = ("BOOM ドン", True, False)
+    alone, after = draw.PdfFonts(chain), draw.PdfFonts(chain)
+    canvas = page_canvas((200, 50))
+    after.text_layer(canvas, shape(chain, *before), before)
+    layer = alone.text_layer(canvas, shape(chain, *line), line)
+    draw._LAYERS.clear()
+    assert after.text_layer(canvas, shape(chain, *line), line) == layer
+    assert "<0048" in layer and "00E9" in layer and "0020003F" in layer  # H, é; a no-break space is shown as a space
+    (name, (path, index, cff, plane, codes)), = alone.used.items()
+    assert (index, cff, plane) == (0, False, 0) and codes == {ord(c) for c in "Hello (there) \\ world! Été?"}
+    assert set(after.used) > set(alone.used) and after.used[name][4] >= codes
+    draw_page = page_canvas((300, 60))
+    draw.draw_text_pdf(draw_page, 10, 20, line[0], 12, chain, alone)
+    one_page_book(draw_page, alone, tmp_path / "t.pdf")
+    import subprocess
+    if __import__("shutil").which("pdftotext"):
+        out = subprocess.run(["pdftotext", str(tmp_path / "t.pdf"), "-"], capture_output=True, text=True).stdout
+        assert out.strip() == "Hello (there) \\ world! Été ?"
