@@ -59,8 +59,9 @@ MARKER_TEXT = (f"{MARKER_SIGNATURE}\n# This file is a cache directory tag create
 
 # Exactly the names storyboard writes, and nothing else is ever removed: a subfolder is two
 # hex digits, an entry starts with that folder's name, a temporary file is `_atomic_write`'s.
+# (`.page.pdf`: the page pieces of earlier versions, which were one-page PDFs.)
 _SUBFOLDER = re.compile(r"[0-9a-f]{2}")
-_ENTRY = r"[0-9a-f]{64}\.(?:png|json|drawing|page\.pdf|page\.json|print-[0-9a-f]{32}\.jpg|faces-[0-9a-f]{32}\.json)"
+_ENTRY = r"[0-9a-f]{64}\.(?:png|json|drawing|page\.pdf(?:part)?|page\.json|print-[0-9a-f]{32}\.jpg|faces-[0-9a-f]{32}\.json)"
 _NAME = re.compile(rf"(?:{_ENTRY}|\.{_ENTRY}\.[A-Za-z0-9_]+\.tmp)")
 _PNG_SLACK = 1 << 16  # bytes beyond raw pixel data a PNG entry may take (headers, chunks, stored blocks)
 _DRAWING_LIMIT = 1 << 24  # a vector drawing is a few kilobytes
@@ -427,7 +428,7 @@ class PanelCache:
         for _, _, name, st in self._entries():
             if not name.startswith("."):  # temporary files are not entries yet
                 panels += name.endswith((".png", ".drawing"))
-                size += st.st_size if name.endswith((".png", ".drawing", ".jpg", ".pdf")) else 0
+                size += st.st_size if name.endswith((".png", ".drawing", ".jpg", ".pdf", ".pdfpart")) else 0
         return CacheInfo(self.root, panels, size)
 
     def clear(self) -> int:

@@ -33,7 +33,7 @@ from storyboard.errors import ExportError
 from storyboard.export import PageDrawing, atomic_path, compose_page, cover_crop, panel_image
 from storyboard.layout import Book, Page, PanelSlot
 from storyboard.lettering import Font, Shape, Text, story_font
-from storyboard.pdfraw import PdfFile, pdf_string, stream
+from storyboard.pdfraw import QUICK, PdfFile, pdf_string, stream
 from storyboard.text.draw import PdfFonts, draw_text_pdf
 
 JPEG_QUALITY = 90
@@ -127,7 +127,7 @@ class _PageCanvas:
         """The page piece (see `Joiner`); `fonts`: `PdfFonts.used`."""
         from reportlab.lib.rl_accel import fp_str
 
-        content = stream("\n".join(self._code).encode("utf-8"))
+        content = stream("\n".join(self._code).encode("utf-8"), level=QUICK)
         names = sorted(set(self._formsinuse))
         bodies = [self.xobjects[name] for name in names]
         head = {
