@@ -32,9 +32,10 @@ from storyboard.drawing import Drawing
 from storyboard.errors import ExportError
 from storyboard.export import PageDrawing, atomic_path, compose_page, cover_crop, panel_image
 from storyboard.layout import Book, Page, PanelSlot
-from storyboard.lettering import Font, Shape, Text, story_font
+from storyboard.lettering import Font, Shape, story_font
 from storyboard.pdfraw import QUICK, PdfFile, pdf_string, stream
 from storyboard.text.draw import PdfFonts, draw_text_pdf
+from storyboard.text.pdffonts import prepare_font, write_font
 
 JPEG_QUALITY = 90
 # Everything that decides the bytes `print_jpeg` makes: part of the key of a cached print JPEG.
@@ -208,6 +209,7 @@ class Joiner:
                 font = self._fonts.get(name)
                 if font is None:
                     font = self._fonts[name] = [self._pdf.reserve(), face_path, index, cff, plane, set()]
+                    prepare_font(face_path, index, cff)  # while the workers draw, not after the last page
                 font[5].update(codes)
                 fonts.append(f"{name} {font[0]} 0 R")
             boxes = " ".join(f"/{key} [ {value} ]" for key, value in sorted(head["boxes"].items()))
@@ -234,11 +236,9 @@ class Joiner:
         """Write the document of every page added (see `assemble`) atomically to `path`."""
         import shutil
 
-        from storyboard.text.pdffonts import write_font
-
         path = Path(path)
         pdf = self._pdf
-        for name, (number, face_path, index, cff, plane, codes) in self._fonts.items():
+        for number, face_path, index, cff, plane, codes in self._fonts.values():
             write_font(pdf, number, face_path, index, cff, plane, codes)
         kids = " ".join(f"{page} 0 R" for page in self._pages)
         pdf.put(f"<<\n/Type /Pages /Count {len(self._pages)} /Kids [ {kids} ]\n>>", self._tree)

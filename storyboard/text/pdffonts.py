@@ -160,9 +160,16 @@ def write_font(pdf, number: int, face_path: str, index: int, cff: bool, plane: i
             f"/ToUnicode {to_unicode} 0 R /Type /Font\n>>", number)
 
 
+def prepare_font(face_path: str, index: int, cff: bool) -> None:
+    """Read ahead what `write_font` will need of a face that is not CFF (reportlab's parse
+    of its tables, metrics and glyph positions): the join calls this when a page first
+    shows the font, while later pages are still being drawn. Raises ExportError."""
+    if not cff:
+        _subset_source(face_path, index, cff, [], "")
+
+
 @lru_cache(maxsize=16)
 def _face_file(face_path: str, index: int):
-    """reportlab's parse of a TrueType face (its tables, metrics and glyph positions)."""
     from reportlab.pdfbase.ttfonts import TTFontFile
 
     return TTFontFile(face_path, validate=0, subfontIndex=index)

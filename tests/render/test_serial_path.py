@@ -110,7 +110,7 @@ def test_no_page_keys_without_a_cache(tmp_path, monkeypatch):
     assert keyed == []
     storyboard.render(script, engine="draft", out=tmp_path / "cached.pdf", cache=tmp_path / "cache")
     assert keyed == [1]
-    assert list((tmp_path / "cache").glob("*/*.page.pdf"))  # and the pages were kept under them
+    assert list((tmp_path / "cache").glob("*/*.page.pdfpart"))  # and the pages were kept under them
 
 
 def _page(item: int) -> list[float]:

@@ -258,28 +258,28 @@ def one_page_book(canvas, fonts, path):
         joiner.write(path, story=SimpleNamespace(title="t", page=SimpleNamespace(reading="ltr")))
 
 
+@pytest.mark.skipif(not __import__("shutil").which("pdftotext"), reason="needs poppler-utils")
 def test_a_lines_text_layer_is_the_same_whatever_the_page_showed_before(tmp_path):
     # The text layer shows each character by its code point in a font the whole book shares:
     # a line's layer (made once per process) fits every page, and the page lists what it shows.
+    import subprocess
+
     from storyboard.text import draw
 
     chain = bundled_chain()
     line = ("Hello (there) \\ world! Été\u00a0?", False, False)
     before = ("BOOM ドン", True, False)
     alone, after = draw.PdfFonts(chain), draw.PdfFonts(chain)
-    canvas = page_canvas((200, 50))
+    canvas = page_canvas((300, 60))
     after.text_layer(canvas, shape(chain, *before), before)
     layer = alone.text_layer(canvas, shape(chain, *line), line)
     draw._LAYERS.clear()
     assert after.text_layer(canvas, shape(chain, *line), line) == layer
     assert "<0048" in layer and "00E9" in layer and "0020003F" in layer  # H, é; a no-break space is shown as a space
-    (name, (path, index, cff, plane, codes)), = alone.used.items()
+    ((name, (_, index, cff, plane, codes)),) = alone.used.items()
     assert (index, cff, plane) == (0, False, 0) and codes == {ord(c) for c in "Hello (there) \\ world! Été?"}
     assert set(after.used) > set(alone.used) and after.used[name][4] >= codes
-    draw_page = page_canvas((300, 60))
-    draw.draw_text_pdf(draw_page, 10, 20, line[0], 12, chain, alone)
-    one_page_book(draw_page, alone, tmp_path / "t.pdf")
-    import subprocess
-    if __import__("shutil").which("pdftotext"):
-        out = subprocess.run(["pdftotext", str(tmp_path / "t.pdf"), "-"], capture_output=True, text=True).stdout
-        assert out.strip() == "Hello (there) \\ world! Été ?"
+    draw.draw_text_pdf(canvas, 10, 20, line[0], 12, chain, alone)
+    one_page_book(canvas, alone, tmp_path / "t.pdf")
+    out = subprocess.run(["pdftotext", str(tmp_path / "t.pdf"), "-"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "Hello (there) \\ world! Été ?"
