@@ -109,17 +109,17 @@ class PageCanvas:
         """Fill (even-odd, when `closed`) and stroke (round joins and caps, `width` pixels) a
         polyline of pixel `points`; colours are RGB 0-1. `runs`: the pieces of a dashed
         outline, stroked instead of the outline itself."""
+        stroked = stroke is not None and width > 0 and len(points) > 1
+        outline = _path(_floats(points), (len(points),), closed, _EVEN_ODD) if len(points) > 1 else None
         if fill is not None and closed and len(points) > 2:
-            self.canvas.drawPath(_path(_floats(points), (len(points),), True, _EVEN_ODD), _fill(_byte_rgb(fill)))
-        if stroke is not None and width > 0 and len(points) > 1:
-            if runs is None:
-                path = _path(_floats(points), (len(points),), closed, _EVEN_ODD)
-            else:
+            self.canvas.drawPath(outline, _fill(_byte_rgb(fill)))
+        if stroked:
+            if runs is not None:
                 runs = [run for run in runs if len(run) > 1]
                 if not runs:
                     return
-                path = _path(b"".join(map(_floats, runs)), tuple(len(run) for run in runs), False, _EVEN_ODD)
-            self.canvas.drawPath(path, _stroke(_byte_rgb(stroke), width))
+                outline = _path(b"".join(map(_floats, runs)), tuple(len(run) for run in runs), False, _EVEN_ODD)
+            self.canvas.drawPath(outline, _stroke(_byte_rgb(stroke), width))
 
     def text(self, chain, text: str, x: float, y: float, size: float, *, bold: bool = False, middle: bool = False,
              fill=(0.0, 0.0, 0.0), outline=None, outline_width: float = 0.0, skew: float = 0.0,
