@@ -305,6 +305,13 @@ def fit_shrinking(font: Font, text: str, kind: str, size: float, max_w: float, m
 MIN_DIALOGUE_PT = 6.5  # never smaller in print (LETTERING.md)
 MAX_PARTS = 3  # a long speech becomes at most this many connected balloons
 SEARCH_NODES = 90  # placement search nodes per panel, every size and split tried included
+# A letterer's call (LETTERING.md puts "who speaks" first): a panel whose balloons only fit
+# under a speaker's head is lettered smaller, in steps of UNDER_STEP, by UNDER_SHRINK at most,
+# when that puts every balloon above or beside its speaker. 1 pt (8 -> 7 pt) stays within the
+# usual print range and reads as the same lettering; a bigger change would show, so beyond it
+# the size stays and the balloon goes under the head.
+UNDER_STEP = 0.5
+UNDER_SHRINK = 1.0
 
 
 def dialogue_size(story: Any) -> float:
@@ -441,12 +448,15 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
     story_size = dialogue_size(story)
     size = story_size
     placed = None
-    fallback = None  # a solution inside the frame with a balloon under its speaker
+    under = None  # the story-size solution with a balloon under its speaker, while a smaller size is tried
     budget = [SEARCH_NODES]  # for all the tries of this panel: a hopeless panel gives up fast
     while placed is None:
+        fallback = None  # a solution inside the frame with a balloon under its speaker
         for where in stages:
-            # Long speeches split further before the type shrinks: smaller balloons fit beside heads.
+            # Long speeches split further before the type shrinks: smaller balloons fit beside
+            # heads. A solution with a balloon under its speaker only counts once more parts fail.
             tried: set = set()
+            found = None
             for parts in range(1, MAX_PARTS + 1):
                 pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, parts=parts,
                                  top=stages[-1].area[1])
@@ -456,7 +466,11 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
                 tried.add(shape)
                 placed = placement.solve(pieces, where, budget=budget) if pieces is not None else None
                 if placed is not None:
-                    break
+                    if not placement.under_speaker(placed):
+                        break
+                    found, placed = found or placed, None
+            if placed is None:
+                placed = found
             if placed is not None and len(stages) > 1 and placement.under_speaker(placed):
                 if where is stage:
                     fallback, placed = fallback or placed, None
@@ -466,6 +480,18 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
                 break
         if placed is None and fallback is not None:
             placed = fallback
+        if placed is not None and size == story_size and size - UNDER_STEP >= MIN_DIALOGUE_PT \
+                and placement.under_speaker(placed):
+            # Who speaks beats one size per story, by a small step only (see UNDER_SHRINK).
+            under, placed, size = (size, placed), None, size - UNDER_STEP
+            stages = [dataclasses.replace(where, over_heads=True) for where in stages]
+            stage = stages[0]
+            continue
+        if under is not None and placed is None and size - UNDER_STEP >= max(MIN_DIALOGUE_PT, under[0] - UNDER_SHRINK):
+            size -= UNDER_STEP
+            continue
+        if under is not None and (placed is None or placement.under_speaker(placed)):
+            size, placed = under  # smaller type does not help: the story's size, under the head
         if placed is None:
             if size <= MIN_DIALOGUE_PT:
                 break
@@ -562,8 +588,8 @@ def _split_to_fit(font: Font, text: str, kind: str, size: float, max_w: float, m
                   force: bool, least: int = 1, vertical: bool = False) -> list[tuple[str, Fit]] | None:
     """The text whole, or split into 2..MAX_PARTS parts at sentence ends (else between words),
     each fitting max_w x max_h at `size`; at least `least` parts when the text is long enough
-    (three words a part); `force` shrinks the last try instead of failing."""
-    least = max(1, min(least, len(text.split()) // 6))
+    (six words a part, see `word_count`); `force` shrinks the last try instead of failing."""
+    least = max(1, min(least, int(word_count(text)) // 6))
     for count in range(least, MAX_PARTS + 1):
         parts = split_text(text, count)
         if len(parts) < count:
@@ -577,13 +603,45 @@ def _split_to_fit(font: Font, text: str, kind: str, size: float, max_w: float, m
     return [(part, fit_shrinking(font, part, kind, size, max_w, max_h, vertical)) for part in parts]
 
 
+CJK_WORD = 3  # wide (CJK) characters that say about as much as one English word
+_SENTENCE_END, _CLAUSE_END = ".!?…。！？", ",;:、，；："
+_CLOSING = "」』）)\"'”’】〉》"
+
+
+def word_count(text: str) -> float:
+    """How long `text` is in words, for any script: words between spaces, a run of wide (CJK)
+    characters, written without spaces, counting one word per `CJK_WORD` characters."""
+    count = 0.0
+    for word in text.split():
+        wide = sum(1 for c in word if is_cjk(c))
+        count += max(1.0, wide / CJK_WORD + (len(word) - wide) / 6) if wide else 1.0
+    return count
+
+
+def _segments(text: str) -> tuple[list[str], str]:
+    """The pieces `split_text` may cut between, and what joins them again: words and a space;
+    for text with wide (CJK) characters, which needs no spaces between words, the UAX #14
+    line break pieces (kinsoku kept: no part starts with 。、」 or ー) and nothing."""
+    if not any(is_cjk(c) for c in text):
+        return text.split(), " "
+    text = " ".join(text.split())
+    cuts = [0, *breaking.break_points(text), len(text)]
+    return [text[a:b] for a, b in zip(cuts, cuts[1:])], ""
+
+
+def _columns(piece: str) -> int:
+    """A piece's length in columns: a wide (CJK) character takes two."""
+    return len(piece) + sum(1 for c in piece if is_cjk(c))
+
+
 def split_text(text: str, count: int) -> list[str]:
     """`text` in `count` parts of about equal length, cut after sentences where possible,
-    else after commas, else between words. Fewer parts when there are too few words."""
-    words = text.split()
-    if count <= 1 or len(words) < 2 * count:
+    else after commas, else between words (for CJK text, at UAX #14 break points). Fewer
+    parts (an empty list) when the text is too short: under two words a part."""
+    words, joint = _segments(text)
+    if count <= 1 or len(words) < 2 * count or word_count(text) < 2 * count:
         return [text] if count <= 1 else []
-    runs = list(accumulate((len(w) + 1 for w in words), initial=0))  # characters before word i
+    runs = list(accumulate((_columns(w) + len(joint) for w in words), initial=0))  # columns before word i
     total = runs[-1]
     parts, start = [], 0
     for goal in range(1, count):
@@ -591,14 +649,14 @@ def split_text(text: str, count: int) -> list[str]:
         best, best_cost = None, math.inf
         for i in range(start + 1, len(words) - (count - goal) + 1):
             run_i = runs[i]
-            end = words[i - 1][-1]
-            bonus = 0.0 if end in ".!?…" else (0.35 if end in ",;:" else 0.7)
+            end = words[i - 1].rstrip().rstrip(_CLOSING)[-1:]
+            bonus = 0.0 if end and end in _SENTENCE_END else (0.35 if end and end in _CLAUSE_END else 0.7)
             cost = abs(run_i - target) / total + bonus * 0.25
             if cost < best_cost:
                 best, best_cost = i, cost
-        parts.append(" ".join(words[start:best]))
+        parts.append(joint.join(words[start:best]).strip())
         start = best
-    parts.append(" ".join(words[start:]))
+    parts.append(joint.join(words[start:]).strip())
     return parts
 
 
@@ -733,7 +791,8 @@ def _bubbles(cx, cy, a, b, tip, size) -> list[list[tuple[float, float]]]:
 def _sfx(font: Font, text: str, rect: Rect, pad: float, taken, lines, stage, staged, index: int,
          count: int) -> Item:
     """A sound effect: big bold leaning letters with an outline, part of the art: near its
-    source (the cast's bodies, else the middle of the scene), off faces, balloons and tails.
+    source (the cast's bodies, else the middle of the scene), off faces, heads, figures it
+    would hide, balloons and tails.
     Leaning (a shear) rather than rotating keeps the baseline level, so the SFX stays searchable."""
     W, H = rect.w, rect.h
     seed = int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
@@ -749,10 +808,12 @@ def _sfx(font: Font, text: str, rect: Rect, pad: float, taken, lines, stage, sta
     else:
         source = (W / 2, 0.62 * H)
     want_u = W * (index + 1) / (count + 1) if count > 1 else source[0]
-    avoid = list(stage.faces) + list(stage.heads) + list(stage.blocked)
     best = None
     for _ in range(4):  # no clear spot: smaller letters, up to three times
         bw, bh = unit_w * size, unit_h * size
+        # Off faces and heads, and off the whole of a figure small enough to hide (a gull in
+        # a wide shot): an SFX may overlap a body, never make a cast member disappear.
+        avoid = list(stage.faces) + list(stage.heads) + [b for b in bodies if geometry.area(b) <= bw * bh]
         for u in placement._spread(pad, W - pad - bw, 11):
             for v in placement._spread(pad, H - pad - bh, 11):
                 box = (u, v, u + bw, v + bh)

@@ -4,8 +4,7 @@ Frame: panel-local points, u right from the frame's left edge, v down from its t
 
 Hard constraints (a candidate breaking one is never chosen): inside the allowed area; clear of
 every other body (with a gap), tail and connector; off every face; every head covered at most
-10 % (heads filling over half the panel excepted: there only the face is kept clear); off the
-draft engine's shot label; reading order (each piece reads after the one before it, Z order or
+10 % (heads filling over half the panel excepted: there only the face is kept clear); reading order (each piece reads after the one before it, Z order or
 its mirror); speakers' left-to-right order kept by their balloons; a tail that crosses no body
 or tail and ends within 3 mm of its speaker's head, nearer to it than to any other head;
 connected pieces of one speaker side by side. Soft goals (the score): balloons high, short
@@ -86,8 +85,8 @@ class Stage:
     area: Box  # where bodies may go
     faces: list[Box]
     heads: list[Box]
-    blocked: list[Box] = field(default_factory=list)  # the draft shot label
     rtl: bool = False
+    over_heads: bool = False  # no balloon under its speaker's head (a hard rule, not only a cost)
 
     def __post_init__(self):
         panel = self.W * self.H
@@ -165,7 +164,7 @@ def _candidates(piece: Piece, placed: list[Placed], stage: Stage, cover: list[fl
     """(score, piece, box, tail, link) of the places that pass, best first: what makes a
     `Placed` (made only for the few the search tries)."""
     out = _places(piece, placed, stage, cover, strict)
-    if strict and (not out or out[0][0] >= BELOW_HEAD):
+    if strict and (not out or out[0][0] >= BELOW_HEAD or stage.over_heads):
         # No good place in this shape: the same words with shorter lines (a narrower balloon;
         # vertical text: a shorter, wider one).
         narrow = piece.narrow()
@@ -210,6 +209,8 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
         if strict and len(out) >= ENOUGH:
             break
         box = (u, v, u + bw, v + bh)
+        if strict and stage.over_heads and _under(piece, v, bh):
+            continue
         penalty = 0.0
         bad = _body_clash(box, piece, placed, stage, cover, gap, prev, strict)
         if bad:
@@ -348,9 +349,6 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
                 return bad
     for f in stage.faces:
         if overlaps(box, f):
-            bad += 1
-    for b in stage.blocked:
-        if overlaps(box, b):
             bad += 1
     for h, guarded, covered, limit in zip(stage.heads, stage.guarded, cover, stage.cover_limits):
         if guarded and covered + overlap_area(box, h) > limit:

@@ -1,0 +1,93 @@
+"""A letterer's choices where two rules meet: text without spaces split like any other, a
+small type step rather than a balloon under its speaker, and sound effects that never hide
+a small figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storyboard import layout
+from storyboard.lettering import letter_panel_full, split_text, story_font, word_count
+from storyboard.render import DEFAULT_MAX_SIDE
+from storyboard.script import load_story
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+OTTO = ("子供の頃、海が町の広場まで来たんだ。年寄りたちを背負って教会まで運んだよ。船がおもちゃみたいに"
+        "大通りを流れていくのを見た。親父は港はもう二度と開かないと言った。でも一か月で開いた。"
+        "この町の者は誰もあきらめ方を知らないからさ。")
+JAPANESE = f"""
+title: 嵐
+language: ja
+page: {{size: us-comic, reading: rtl}}
+characters:
+  otto: {{name: オットー, description: an old sailor}}
+scenes:
+  - panels:
+      - {{action: the harbour, shot: establishing, size: wide}}
+      - {{action: the town, shot: establishing, size: wide}}
+      - action: otto remembers
+        shot: close-up
+        size: wide
+        cast: [{{id: otto, position: center}}]
+        dialogue:
+          - otto: {OTTO}
+"""
+
+
+def _lettered(path: Path, scene: int, panel: int):
+    story = load_story(path)
+    book = layout.paginate(story, max_side=DEFAULT_MAX_SIDE)
+    slot = next(s for page in book.pages for s in page.slots if (s.scene, s.panel) == (scene, panel))
+    return letter_panel_full(story, story.scenes[scene].panels[panel], slot, book.spec, story_font(story)), slot
+
+
+def test_text_without_spaces_is_split_at_its_break_points():
+    assert word_count(OTTO) == pytest.approx(len(OTTO) / 3)  # three characters a word
+    assert word_count("The lamp is cursed, girl!") == 5
+    for count in (2, 3):
+        parts = split_text(OTTO, count)
+        assert len(parts) == count and "".join(parts) == OTTO
+        assert all(part[-1] in "。、" for part in parts[:-1]), parts  # after a sentence or clause
+        assert all(part[0] not in "。、」）ーょっ" for part in parts), parts  # kinsoku
+    assert split_text("「誰かが灯りを守らなきゃ。」今夜は、だめだよ", 2) == ["「誰かが灯りを守らなきゃ。」", "今夜は、だめだよ"]
+    assert split_text("短い。", 2) == []  # too short for two balloons
+    english = "The storm wrecked half the moorings last night, and I need every boat checked before noon."
+    assert split_text(english, 2) == ["The storm wrecked half the moorings last night,",
+                                      "and I need every boat checked before noon."]
+
+
+def test_a_long_japanese_speech_becomes_connected_balloons_not_smaller_type(tmp_path):
+    # It counted as one word (no spaces), so it was never split: it shrank to 6 pt and broke the rules.
+    (tmp_path / "ja.yaml").write_text(JAPANESE, encoding="utf-8")
+    result, _ = _lettered(tmp_path / "ja.yaml", 0, 2)
+    balloons = [i for i in result.items if i.kind == "speech"]
+    assert len(balloons) >= 2 and all(b.size == 8.0 for b in balloons), [(b.lines, b.size) for b in balloons]
+    assert "".join(b.text.replace(" ", "") for b in balloons) == OTTO
+    assert balloons[0].tail and not balloons[1].tail  # one tail, then a connector
+    assert result.warnings == []
+
+
+def test_balloons_take_a_point_smaller_type_rather_than_sit_under_their_speakers():
+    # tategaki page 1, panel 3: at 8 pt both balloons only fit under the heads.
+    result, slot = _lettered(EXAMPLES / "tategaki.yaml", 0, 2)
+    heads = {fig.id: local for fig, local in result.staged}
+    balloons = [i for i in result.items if i.speaker]
+    assert len(balloons) == 2 and all(b.size == 7.0 for b in balloons)
+    assert result.warnings == ["dialogue shrunk to 7 pt"]
+    for item in balloons:
+        local = heads[item.speaker]
+        centre_v = slot.rect.y1 - (item.body.y + item.body.h / 2)  # down from the frame's top
+        assert centre_v <= local["mouth"][1] + 0.5 * (local["head"][3] - local["head"][1]), item.text
+
+
+def test_a_sound_effect_does_not_hide_a_small_figure():
+    # lighthouse panel 4: a gull in a high wide shot, smaller than the SKREE over it.
+    result, slot = _lettered(EXAMPLES / "lighthouse.yaml", 0, 3)
+    ((gull, local),) = result.staged
+    assert gull.kind == "bird"
+    (sfx,) = [i for i in result.items if i.kind == "sfx"]
+    u0, v0, u1, v1 = local["body"]
+    body = layout.Rect(slot.rect.x + u0, slot.rect.y1 - v1, u1 - u0, v1 - v0)
+    assert sfx.body.x1 <= body.x or sfx.body.x >= body.x1 or sfx.body.y1 <= body.y or sfx.body.y >= body.y1
