@@ -365,9 +365,11 @@ def _staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedF
     return out
 
 
-def letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: Font) -> list[Item]:
-    """Every lettered element of one panel, in drawing order (SFX under the balloons)."""
-    return letter_panel_full(story, panel, slot, spec, font).items
+def letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: Font,
+                 labels: bool = False) -> list[Item]:
+    """Every lettered element of one panel, in drawing order (SFX under the balloons).
+    `labels`: a draft render's panel, whose shot tag and action note it keeps clear of."""
+    return letter_panel_full(story, panel, slot, spec, font, labels).items
 
 
 _ONCE: list[dict] = []  # the open `lettering_once` memo, if any
@@ -389,16 +391,17 @@ def lettering_once(faces: "dict | None" = None):
         _FACES.pop()
 
 
-def letter_panel_full(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: Font) -> PanelLettering:
+def letter_panel_full(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: Font,
+                      labels: bool = False) -> PanelLettering:
     """`letter_panel` with the staged cast and the warnings (type shrunk below the story's
     size, or a panel too crowded for every rule to hold)."""
     if _ONCE:
-        key = (id(story), id(panel), slot, spec, id(font))
+        key = (id(story), id(panel), slot, spec, id(font), labels)
         memo = _ONCE[-1]
         if key not in memo:
-            memo[key] = _letter_panel(story, panel, slot, spec, font)
+            memo[key] = _letter_panel(story, panel, slot, spec, font, labels)
         return memo[key]
-    return _letter_panel(story, panel, slot, spec, font)
+    return _letter_panel(story, panel, slot, spec, font, labels)
 
 
 SAFE_MM = 3.0  # lettering that breaks out into the page margin stays this far inside the trim
@@ -424,7 +427,8 @@ def lettering_area(slot: PanelSlot, spec: PageSpec) -> Rect:
     return Rect(r.x - left, r.y - bottom, r.w + left + right, r.h + bottom + top)
 
 
-def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: Font) -> PanelLettering:
+def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font: Font,
+                  labels: bool = False) -> PanelLettering:
     rect = slot.rect
     W, H = rect.w, rect.h
     pad = max(2.0, min(6.0, 0.03 * min(W, H)))
@@ -434,6 +438,7 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
         W, H, pad, (pad, pad, W - pad, H - pad),
         faces=[local["face"] for _, local in staged if local["face"] is not None],
         heads=[local["head"] for _, local in staged],
+        blocked=_slate(story, panel, slot, font) if labels else [],
         rtl=spec.reading == "rtl",
     )
     # The frame broken out into gutter and margin: tried only where the frame alone fails, or
@@ -448,15 +453,13 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
     story_size = dialogue_size(story)
     size = story_size
     placed = None
-    under = None  # the story-size solution with a balloon under its speaker, while a smaller size is tried
+    under = None  # (size, solution) with a balloon under its speaker, while other tries are made
     budget = [SEARCH_NODES]  # for all the tries of this panel: a hopeless panel gives up fast
     while placed is None:
         fallback = None  # a solution inside the frame with a balloon under its speaker
         for where in stages:
-            # Long speeches split further before the type shrinks: smaller balloons fit beside
-            # heads. A solution with a balloon under its speaker only counts once more parts fail.
+            # Long speeches split further before the type shrinks: smaller balloons fit beside heads.
             tried: set = set()
-            found = None
             for parts in range(1, MAX_PARTS + 1):
                 pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, parts=parts,
                                  top=stages[-1].area[1])
@@ -466,11 +469,7 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
                 tried.add(shape)
                 placed = placement.solve(pieces, where, budget=budget) if pieces is not None else None
                 if placed is not None:
-                    if not placement.under_speaker(placed):
-                        break
-                    found, placed = found or placed, None
-            if placed is None:
-                placed = found
+                    break
             if placed is not None and len(stages) > 1 and placement.under_speaker(placed):
                 if where is stage:
                     fallback, placed = fallback or placed, None
@@ -480,17 +479,18 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
                 break
         if placed is None and fallback is not None:
             placed = fallback
-        if placed is not None and size == story_size and size - UNDER_STEP >= MIN_DIALOGUE_PT \
-                and placement.under_speaker(placed):
-            # Who speaks beats one size per story, by a small step only (see UNDER_SHRINK).
-            under, placed, size = (size, placed), None, size - UNDER_STEP
+        if placed is not None and under is None and size == story_size and placement.under_speaker(placed):
+            # Who speaks beats one size per story, by a small step only (see UNDER_SHRINK): the
+            # same size again with places under the head ruled out (so a long line splits into
+            # more connected balloons), then smaller type.
+            under, placed = (size, placed), None
             stages = [dataclasses.replace(where, over_heads=True) for where in stages]
             stage = stages[0]
             continue
-        if under is not None and placed is None and size - UNDER_STEP >= max(MIN_DIALOGUE_PT, under[0] - UNDER_SHRINK):
-            size -= UNDER_STEP
-            continue
-        if under is not None and (placed is None or placement.under_speaker(placed)):
+        if under is not None and placed is None:
+            if size - UNDER_STEP >= max(MIN_DIALOGUE_PT, under[0] - UNDER_SHRINK - 1e-9):
+                size -= UNDER_STEP
+                continue
             size, placed = under  # smaller type does not help: the story's size, under the head
         if placed is None:
             if size <= MIN_DIALOGUE_PT:
@@ -514,6 +514,14 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
         items.append(item)
     items.extend(_balloon(font, p, rect) for p in placed)
     return PanelLettering(items, staged, warnings)
+
+
+def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font) -> list[tuple[float, float, float, float]]:
+    """A draft panel's shot tag and action note (`export.labels.slate`, placed before the
+    lettering), in panel-frame points with a small gap around them."""
+    from storyboard.export.labels import slate
+
+    return [geometry.grow(_to_local(item.body, slot.rect), 1.0) for item in slate(story, panel, slot, font)]
 
 
 def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H: float, pad: float,
@@ -813,7 +821,7 @@ def _sfx(font: Font, text: str, rect: Rect, pad: float, taken, lines, stage, sta
         bw, bh = unit_w * size, unit_h * size
         # Off faces and heads, and off the whole of a figure small enough to hide (a gull in
         # a wide shot): an SFX may overlap a body, never make a cast member disappear.
-        avoid = list(stage.faces) + list(stage.heads) + [b for b in bodies if geometry.area(b) <= bw * bh]
+        avoid = stage.faces + stage.heads + stage.blocked + [b for b in bodies if geometry.area(b) <= bw * bh]
         for u in placement._spread(pad, W - pad - bw, 11):
             for v in placement._spread(pad, H - pad - bh, 11):
                 box = (u, v, u + bw, v + bh)

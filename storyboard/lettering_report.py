@@ -26,9 +26,10 @@ READ = ("caption", "narration", *BALLOONS)  # what is read in order (SFX are par
 TOL = 0.25  # points: rounding of the report
 
 
-def lettering_report(story: Any, book: Book, font: Font) -> dict[tuple[int, int], dict]:
+def lettering_report(story: Any, book: Book, font: Font, labels: bool = False) -> dict[tuple[int, int], dict]:
     """The report of every panel, keyed by (scene index, panel index). Storyboard sheets
-    letter into notes boxes: their panels report the cast and no lettering."""
+    letter into notes boxes: their panels report the cast and no lettering. `labels`: the
+    pages carry draft labels, which the lettering keeps clear of."""
     height = book.spec.media.h
     live = _box(book.spec.live, height)
     out: dict[tuple[int, int], dict] = {}
@@ -36,7 +37,7 @@ def lettering_report(story: Any, book: Book, font: Font) -> dict[tuple[int, int]
         order = 0
         for slot in sorted(page.slots, key=lambda s: s.order):
             panel = story.scenes[slot.scene].panels[slot.panel]
-            result = letter_panel_full(story, panel, slot, book.spec, font)
+            result = letter_panel_full(story, panel, slot, book.spec, font, labels)
             rect = slot.rect
 
             def local(b):  # panel-frame points (u right, v down) -> report frame

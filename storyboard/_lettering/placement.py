@@ -4,7 +4,8 @@ Frame: panel-local points, u right from the frame's left edge, v down from its t
 
 Hard constraints (a candidate breaking one is never chosen): inside the allowed area; clear of
 every other body (with a gap), tail and connector; off every face; every head covered at most
-10 % (heads filling over half the panel excepted: there only the face is kept clear); reading order (each piece reads after the one before it, Z order or
+10 % (heads filling over half the panel excepted: there only the face is kept clear); off the
+draft labels (shot tag, action note: `export.labels.slate`); reading order (each piece reads after the one before it, Z order or
 its mirror); speakers' left-to-right order kept by their balloons; a tail that crosses no body
 or tail and ends within 3 mm of its speaker's head, nearer to it than to any other head;
 connected pieces of one speaker side by side. Soft goals (the score): balloons high, short
@@ -85,6 +86,7 @@ class Stage:
     area: Box  # where bodies may go
     faces: list[Box]
     heads: list[Box]
+    blocked: list[Box] = field(default_factory=list)  # the draft labels (shot tag, action note)
     rtl: bool = False
     over_heads: bool = False  # no balloon under its speaker's head (a hard rule, not only a cost)
 
@@ -94,6 +96,7 @@ class Stage:
         self.guarded = [area(h) > 0 and area(h) < 0.5 * panel for h in self.heads]
         self.cover_limits = [HEAD_COVER * area(h) for h in self.heads]  # (worked out once: every candidate asks)
         self.head_areas = [max(area(h), 1e-6) for h in self.heads]
+        self.uncrossed = self.faces + self.blocked  # what no tail or connector crosses
 
 
 @dataclass
@@ -209,7 +212,7 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
         if strict and len(out) >= ENOUGH:
             break
         box = (u, v, u + bw, v + bh)
-        if strict and stage.over_heads and _under(piece, v, bh):
+        if strict and stage.over_heads and not piece.joined and _under(piece, v, bh):
             continue
         penalty = 0.0
         bad = _body_clash(box, piece, placed, stage, cover, gap, prev, strict)
@@ -220,13 +223,13 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
         tail, link = [], []
         if piece.joined and prev is not None:
             link = [_edge_toward(prev, (u + bw / 2, v + bh / 2)), (u + bw / 2, v + bh / 2)]
-            if _line_clash(link, placed[:-1], gap, piece.size, stage.faces):
+            if _line_clash(link, placed[:-1], gap, piece.size, stage.uncrossed):
                 if strict:
                     continue
                 penalty += 20.0
         elif piece.target is not None or piece.off_side:
             tail = _tail(piece, box, stage)
-            if tail is None or _line_clash(tail, placed, gap, piece.size, stage.faces):
+            if tail is None or _line_clash(tail, placed, gap, piece.size, stage.uncrossed):
                 if strict:
                     continue
                 penalty += 20.0
@@ -350,6 +353,9 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
     for f in stage.faces:
         if overlaps(box, f):
             bad += 1
+    for b in stage.blocked:
+        if overlaps(box, b):
+            bad += 1
     for h, guarded, covered, limit in zip(stage.heads, stage.guarded, cover, stage.cover_limits):
         if guarded and covered + overlap_area(box, h) > limit:
             bad += 1
@@ -385,10 +391,10 @@ def _line_box(line: list[Point]) -> Box:
     return (min(xs) - 0.5, min(ys) - 0.5, max(xs) + 0.5, max(ys) + 0.5)
 
 
-def _line_clash(line: list[Point], placed: list[Placed], gap: float, size: float, faces: list[Box]) -> bool:
-    """Whether a tail or connector crosses a face, hits another piece's body or comes near
-    its tail."""
-    for f in faces:
+def _line_clash(line: list[Point], placed: list[Placed], gap: float, size: float, uncrossed: list[Box]) -> bool:
+    """Whether a tail or connector crosses a face or a draft label, hits another piece's body
+    or comes near its tail."""
+    for f in uncrossed:
         if polyline_hits(line, f):
             return True
     lbox = _line_box(line)
@@ -442,8 +448,10 @@ def _tail(piece: Piece, box: Box, stage: Stage) -> list[Point] | None:
 
 
 def under_speaker(placed: list[Placed]) -> bool:
-    """Whether a balloon sits under its speaker's head (where it reads as someone else's)."""
-    return any(_under(p.piece, p.box[1], p.box[3] - p.box[1]) for p in placed)
+    """Whether a balloon with a tail sits under its speaker's head (where it reads as someone
+    else's). A connected balloon is attributed by its connector: it may run on down beside
+    the head."""
+    return any(not p.piece.joined and _under(p.piece, p.box[1], p.box[3] - p.box[1]) for p in placed)
 
 
 def _under(piece: Piece, v: float, bh: float) -> bool:

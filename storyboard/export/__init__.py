@@ -118,8 +118,8 @@ def _compose_page(story: Any, book: Book, page: Page, font: Font, labels: bool =
         if slot.notes is not None:
             lettered = [notes_item(font, story, panel, slot, scene)]
         else:
-            lettered = letter_panel(story, panel, slot, spec, font)
-        if labels:  # under the lettering, placed off it
+            lettered = letter_panel(story, panel, slot, spec, font, labels)
+        if labels:  # under the lettering: shot tag and action first (the lettering keeps off them), then name tags
             from storyboard.export.labels import panel_labels
 
             items.extend(panel_labels(story, panel, slot, font, [i.bounds for i in lettered]))

@@ -2,9 +2,11 @@
 
 They are lettered on the page, not painted into the sketch: in the lettering font (real text
 in the PDF), inside the panel's frame and so inside the live area (art may run into the
-bleed and be trimmed off; the frame never is), and placed off the balloons, captions and SFX
-already lettered on the panel. On storyboard sheets the notes box carries the shot and the
-action, so only the name tags are drawn in the frame.
+bleed and be trimmed off; the frame never is). The action note and the shot tag are decided
+first, from the panel alone (`slate`), along the bottom of the frame where balloons seldom
+go, and the lettering keeps clear of them (`storyboard.lettering`, for draft renders); the
+name tags go last, on the figures, off everything lettered. On storyboard sheets the notes
+box carries the shot and the action, so only the name tags are drawn in the frame.
 """
 
 from __future__ import annotations
@@ -22,31 +24,14 @@ RULE = 0.4  # box outline, points
 
 
 def panel_labels(story: Any, panel: Any, slot: PanelSlot, font: Font, taken: Sequence[Rect]) -> list[Item]:
-    """The label items of one panel, off every rectangle in `taken` where there is room."""
-    rect = slot.rect
-    size = max(4.5, min(8.0, 0.035 * min(rect.w, rect.h)))
-    inner = rect.inset(max(1.5, 0.4 * size))  # clear of the frame line
-    taken = list(taken)
-    staged = [(fig, {k: _page_box(rect, local[k]) for k in ("head", "body")})
-              for fig, local in staged_local(story, panel, slot)]
-    items: list[Item] = []
-    if slot.notes is None:
-        if panel.action:
-            bodies = [boxes["body"] for _, boxes in staged]
-            action = _action(font, panel.action, inner, size, taken, bodies)
-            items.append(action)
-            taken.append(action.body)
-        shot = f"{slot.number} · {_words(panel.shot)} · {_words(panel.angle)}"
-        free = inner
-        if items:  # the corners left by the action strip come first
-            strip = items[0].body
-            free = (Rect(inner.x, strip.y1, inner.w, inner.y1 - strip.y1) if strip.y <= inner.y + 1e-6
-                    else Rect(inner.x, inner.y, inner.w, strip.y - inner.y))
-        tag = _tag(font, shot, size, True, _corners(free, inner), inner, taken)
-        items.append(tag)
-        taken.append(tag.body)
+    """The label items of one panel: its `slate`, and the name tags off every rectangle in
+    `taken` (the panel's lettering) where there is room."""
+    size = _size(slot)
+    inner = _inner(slot, size)
+    items = slate(story, panel, slot, font)
+    taken = list(taken) + [item.body for item in items]
     names = {cid: getattr(ch, "name", "") or cid for cid, ch in getattr(story, "characters", {}).items()}
-    for entry, (fig, boxes) in zip(panel.cast, staged):
+    for entry, (fig, boxes) in zip(panel.cast, _staged(story, panel, slot)):
         name = names.get(entry.id, entry.id)
         text = f"{name} · {entry.expression}" if entry.expression else name
         if font.width(text, size * 0.9) > inner.w * 0.6:  # a long expression: the name matters more
@@ -55,6 +40,51 @@ def panel_labels(story: Any, panel: Any, slot: PanelSlot, font: Font, taken: Seq
         items.append(tag)
         taken.append(tag.body)
     return items
+
+
+def slate(story: Any, panel: Any, slot: PanelSlot, font: Font) -> list[Item]:
+    """The action note and the shot tag of a draft panel (none on a storyboard sheet, whose
+    notes box carries them), placed from the panel alone so that the lettering can keep
+    clear of them: one row along the bottom of the frame (the top where faces fill the
+    bottom more), the shot tag at the end where reading starts and the action beside it;
+    in a panel too narrow for both, the tag sits on the action strip."""
+    if slot.notes is not None:
+        return []
+    size = _size(slot)
+    inner = _inner(slot, size)
+    faces = [boxes["face"] for _, boxes in _staged(story, panel, slot) if boxes["face"] is not None]
+    rtl = getattr(getattr(story, "page", None), "reading", "ltr") == "rtl"
+    shot = f"{slot.number} · {_words(panel.shot)} · {_words(panel.angle)}"
+    if not panel.action:
+        return [_tag(font, shot, size, True, _ends(inner, True, rtl), inner, faces)]
+    tag_w = _box(font, shot, size, True)[0]
+    beside = inner.w - tag_w - size >= 0.4 * inner.w
+    span = (Rect(inner.x + (0.0 if rtl else tag_w + size), inner.y, inner.w - tag_w - size, inner.h) if beside
+            else inner)
+    action = _action(font, panel.action, span, size, faces)
+    strip = action.body
+    low = strip.y <= inner.y + 1e-6
+    if beside:  # the rest of the row
+        free = Rect(inner.x, strip.y, inner.w, strip.h)
+    else:  # above (or under) the strip
+        free = (Rect(inner.x, strip.y1, inner.w, inner.y1 - strip.y1) if low
+                else Rect(inner.x, inner.y, inner.w, strip.y - inner.y))
+    return [action, _tag(font, shot, size, True, _ends(free, low, rtl), inner, faces)]
+
+
+def _size(slot: PanelSlot) -> float:
+    return max(4.5, min(8.0, 0.035 * min(slot.rect.w, slot.rect.h)))
+
+
+def _inner(slot: PanelSlot, size: float) -> Rect:
+    return slot.rect.inset(max(1.5, 0.4 * size))  # clear of the frame line
+
+
+def _staged(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[Any, dict]]:
+    rect = slot.rect
+    return [(fig, {"head": _page_box(rect, local["head"]), "body": _page_box(rect, local["body"]),
+                   "face": _page_box(rect, local["face"]) if local["face"] is not None else None})
+            for fig, local in staged_local(story, panel, slot)]
 
 
 def _words(term: str) -> str:
@@ -73,13 +103,13 @@ def _box(font: Font, text: str, size: float, bold: bool) -> tuple[float, float, 
     return font.width(text, size, bold) + 2 * inset, (font.ascent - font.descent) * size + 2 * inset, inset
 
 
-def _corners(free: Rect, inner: Rect):
-    """Candidate anchors for the shot tag: the four corners of `free`, top left first, then
-    points down the left and right edges of `inner`."""
+def _ends(free: Rect, low: bool, rtl: bool):
+    """Candidate anchors for the shot tag: the two corners of `free` on the action strip's
+    side (bottom when `low`), the one where reading starts first; then the other two."""
     def at(w: float, h: float) -> list[tuple[float, float]]:
-        corners = [(free.x, free.y1 - h), (free.x1 - w, free.y1 - h), (free.x, free.y), (free.x1 - w, free.y)]
-        edges = [(x, inner.y1 - k * h) for k in (2.5, 4, 5.5, 7) for x in (inner.x, inner.x1 - w)]
-        return corners + edges
+        xs = (free.x1 - w, free.x) if rtl else (free.x, free.x1 - w)
+        ys = (free.y, free.y1 - h) if low else (free.y1 - h, free.y)
+        return [(x, y) for y in ys for x in xs]
     return at
 
 
@@ -135,17 +165,16 @@ def _tag(font: Font, text: str, size: float, bold: bool, anchors, inner: Rect, t
     return Item("label", ops, box, box, (text,), size, text_boxes=(ink,))
 
 
-def _action(font: Font, action: str, inner: Rect, size: float, taken: Sequence[Rect],
-            bodies: Sequence[Rect]) -> Item:
-    """The action in at most two lines across the bottom of the panel, or the top where the
-    bottom is lettered, or covers more of the figures than the top would."""
+def _action(font: Font, action: str, span: Rect, size: float, faces: Sequence[Rect]) -> Item:
+    """The action in at most two lines across the bottom of `span` (bodies may run under
+    it; the top is where balloons go), or the top where the bottom covers more of the faces."""
     inset = 0.3 * size
-    width = inner.w - 2 * inset
+    width = span.w - 2 * inset
     lines = _wrap(font, action, size, width)
     lead = 1.15 * size
     h = (font.ascent - font.descent) * size + (len(lines) - 1) * lead + 2 * inset
-    bottom, top = Rect(inner.x, inner.y, inner.w, h), Rect(inner.x, inner.y1 - h, inner.w, h)
-    cost = {box: 100 * _clash(box, taken) + _clash(box, bodies) for box in (bottom, top)}
+    bottom, top = Rect(span.x, span.y, span.w, h), Rect(span.x, span.y1 - h, span.w, h)
+    cost = {box: _clash(box, faces) for box in (bottom, top)}
     box = bottom if cost[bottom] <= cost[top] else top
     ops: list = [Shape(tuple(shapes.rectangle(box.x, box.y, box.w, box.h)), fill=PAPER, stroke=GRAPHITE, width=RULE)]
     inks = []

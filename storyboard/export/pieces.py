@@ -283,7 +283,7 @@ class Pages:
 
         page = self.book.pages[index]
         with lettering_once(self.faces):  # the report and the page share one lettering
-            report = lettering_report(self.story, dataclasses.replace(self.book, pages=(page,)), self.font)
+            report = lettering_report(self.story, dataclasses.replace(self.book, pages=(page,)), self.font, self.labels)
             data = None
             if self.pdf:
                 from storyboard.export.pdf import page_pdf

@@ -91,3 +91,44 @@ def test_a_sound_effect_does_not_hide_a_small_figure():
     u0, v0, u1, v1 = local["body"]
     body = layout.Rect(slot.rect.x + u0, slot.rect.y1 - v1, u1 - u0, v1 - v0)
     assert sfx.body.x1 <= body.x or sfx.body.x >= body.x1 or sfx.body.y1 <= body.y or sfx.body.y >= body.y1
+
+
+PIER = """
+title: Pier
+page: {size: [160, 50], margin_mm: 4}
+characters:
+  ana: {description: a woman}
+  ben: {description: a man}
+scenes:
+  - panels:
+      - action: Ana and Ben argue on the pier in the rain
+        shot: close-up
+        cast: [{id: ana, position: left}, {id: ben, position: right}]
+        dialogue:
+          - {speaker: ana, text: "We should have left an hour ago, before the storm came in over the harbour wall."}
+          - {speaker: ben, text: "And whose fault is that? You wanted to see the boats come in."}
+"""
+
+
+@pytest.mark.parametrize("name", ["pier", "tategaki.yaml", "lighthouse.yaml"])
+def test_draft_labels_sit_along_the_frame_bottom_and_the_lettering_keeps_off_them(tmp_path, name):
+    # They used to be placed after the lettering, wherever it left room: on this short pier
+    # panel the action note went to the top, under the first balloon.
+    from storyboard.export import compose
+
+    path = EXAMPLES / name
+    if name == "pier":
+        path = tmp_path / "pier.yaml"
+        path.write_text(PIER)
+    story = load_story(path)
+    book = layout.paginate(story, max_side=DEFAULT_MAX_SIDE)
+    for page, drawing in zip(book.pages, compose(story, book, story_font(story), labels=True)):
+        lettered = [i for i in drawing.items if i.kind not in ("label", "border", "notes", "header")]
+        for slot in page.slots:
+            panel = story.scenes[slot.scene].panels[slot.panel]
+            labels = [i for i in drawing.items if i.kind == "label" and slot.rect.contains(i.body)]
+            (tag,) = [i for i in labels if i.lines[0].startswith(f"{slot.number} · ")]
+            (action,) = [i for i in labels if " ".join(panel.action.split()).startswith(i.lines[0].rstrip("…"))]
+            for label in (action, tag):  # on one row along the bottom of the frame
+                assert label.body.y == pytest.approx(slot.rect.y, abs=4.0), (name, label.lines)
+                assert not any(item.body.overlaps(label.body) for item in lettered), (name, label.lines)
