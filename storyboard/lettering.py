@@ -335,12 +335,19 @@ def staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedFi
     'source' ('staged', or 'detected' where a face was found in generated art: see
     `lettering_once`). Staging speaks in fractions of the art rectangle, which may run into
     the bleed past the frame."""
-    if _ONCE:  # a render's lettering and its draft labels stage each panel once
-        memo, key = _ONCE[-1], ("staged", id(story), id(panel), slot)
-        if key not in memo:
-            memo[key] = _staged_local(story, panel, slot)
-        return memo[key]
-    return _staged_local(story, panel, slot)
+    # A render's lettering and its draft labels stage each panel once.
+    return once(("staged", id(story), id(panel), slot), lambda: _staged_local(story, panel, slot))
+
+
+def once(key: tuple, make):
+    """`make()`, worked out once per `key` within the open `lettering_once` block (each
+    call outside one)."""
+    if not _ONCE:
+        return make()
+    memo = _ONCE[-1]
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
 
 
 def _staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedFigure, dict]]:
@@ -619,6 +626,8 @@ _CLOSING = "」』）)\"'”’】〉》"
 def word_count(text: str) -> float:
     """How long `text` is in words, for any script: words between spaces, a run of wide (CJK)
     characters, written without spaces, counting one word per `CJK_WORD` characters."""
+    if text.isascii():  # (the common case, and the one a book asks for most)
+        return float(len(text.split()))
     count = 0.0
     for word in text.split():
         wide = sum(1 for c in word if is_cjk(c))
@@ -630,7 +639,7 @@ def _segments(text: str) -> tuple[list[str], str]:
     """The pieces `split_text` may cut between, and what joins them again: words and a space;
     for text with wide (CJK) characters, which needs no spaces between words, the UAX #14
     line break pieces (kinsoku kept: no part starts with 。、」 or ー) and nothing."""
-    if not any(is_cjk(c) for c in text):
+    if text.isascii() or not any(is_cjk(c) for c in text):
         return text.split(), " "
     text = " ".join(text.split())
     cuts = [0, *breaking.break_points(text), len(text)]

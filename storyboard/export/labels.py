@@ -12,11 +12,12 @@ box carries the shot and the action, so only the name tags are drawn in the fram
 from __future__ import annotations
 
 import textwrap
+from functools import lru_cache
 from typing import Any, Sequence
 
 from storyboard._lettering import shapes
 from storyboard.layout import PanelSlot, Rect
-from storyboard.lettering import Font, Item, Shape, Text, staged_local
+from storyboard.lettering import Font, Item, Shape, Text, once, staged_local
 
 PAPER = (0.97, 0.96, 0.93)
 GRAPHITE = (0.25, 0.26, 0.29)
@@ -47,16 +48,21 @@ def slate(story: Any, panel: Any, slot: PanelSlot, font: Font) -> list[Item]:
     notes box carries them), placed from the panel alone so that the lettering can keep
     clear of them: one row along the bottom of the frame (the top where faces fill the
     bottom more), the shot tag at the end where reading starts and the action beside it;
-    in a panel too narrow for both, the tag sits on the action strip."""
+    in a panel too narrow for both, the tag sits on the action strip. (Worked out once per
+    panel in a render: its lettering and its labels both ask.)"""
     if slot.notes is not None:
         return []
+    return list(once(("slate", id(story), id(panel), slot, id(font)), lambda: _slate(story, panel, slot, font)))
+
+
+def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font) -> tuple[Item, ...]:
     size = _size(slot)
     inner = _inner(slot, size)
     faces = [boxes["face"] for _, boxes in _staged(story, panel, slot) if boxes["face"] is not None]
     rtl = getattr(getattr(story, "page", None), "reading", "ltr") == "rtl"
     shot = f"{slot.number} · {_words(panel.shot)} · {_words(panel.angle)}"
     if not panel.action:
-        return [_tag(font, shot, size, True, _ends(inner, True, rtl), inner, faces)]
+        return (_tag(font, shot, size, True, _ends(inner, True, rtl), inner, faces),)
     tag_w = _box(font, shot, size, True)[0]
     beside = inner.w - tag_w - size >= 0.4 * inner.w
     span = (Rect(inner.x + (0.0 if rtl else tag_w + size), inner.y, inner.w - tag_w - size, inner.h) if beside
@@ -69,7 +75,7 @@ def slate(story: Any, panel: Any, slot: PanelSlot, font: Font) -> list[Item]:
     else:  # above (or under) the strip
         free = (Rect(inner.x, strip.y1, inner.w, inner.y1 - strip.y1) if low
                 else Rect(inner.x, inner.y, inner.w, strip.y - inner.y))
-    return [action, _tag(font, shot, size, True, _ends(free, low, rtl), inner, faces)]
+    return action, _tag(font, shot, size, True, _ends(free, low, rtl), inner, faces)
 
 
 def _size(slot: PanelSlot) -> float:
@@ -97,6 +103,7 @@ def _page_box(rect: Rect, local: tuple[float, float, float, float]) -> Rect:
     return Rect(rect.x + u0, rect.y1 - v1, max(0.0, u1 - u0), max(0.0, v1 - v0))
 
 
+@lru_cache(maxsize=2048)  # a book repeats its shot tags and names; each is shaped once
 def _box(font: Font, text: str, size: float, bold: bool) -> tuple[float, float, float]:
     """(width, height, text inset) of a one-line tag."""
     inset = 0.3 * size
@@ -187,10 +194,15 @@ def _action(font: Font, action: str, span: Rect, size: float, faces: Sequence[Re
     return Item("label", tuple(ops), box, box, tuple(lines), size, text_boxes=tuple(inks))
 
 
+@lru_cache(maxsize=64)
+def _alphabet(font: Font, size: float) -> float:
+    return font.width("abcdefghijklmnopqrstuvwxyz", size)
+
+
 def _wrap(font: Font, text: str, size: float, width: float, max_lines: int = 2) -> list[str]:
     """Wrap to `width` points in at most `max_lines` lines, the last ending in '…' if cut."""
     text = " ".join(text.split())
-    chars = max(4, int(width / max(font.width("abcdefghijklmnopqrstuvwxyz", size) / 26, 0.1)))
+    chars = max(4, int(width / max(_alphabet(font, size) / 26, 0.1)))
     # textwrap.wrap(text, chars) for narrower and narrower lines: the text is cut into words
     # once (what `TextWrapper.wrap` does first does not depend on the width).
     wrapper = textwrap.TextWrapper(chars)
