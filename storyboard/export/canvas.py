@@ -197,7 +197,7 @@ def _line_paths(chain, text: str, bold: bool, vertical: bool):
             layers[faux] = skia.Path()
         layers[faux].addPath(outline, matrix)
     value = (layers[False], layers[True], shaped.advance)
-    if len(_LINES) > 20000:
+    if len(_LINES) > 2000:  # a few MB of paths at most
         _LINES.clear()
     _LINES[key] = (chain, value)
     return value
