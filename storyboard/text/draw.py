@@ -198,30 +198,21 @@ _LAYERS: dict[tuple[Any, tuple[str, bool, bool]], tuple[str, tuple]] = {}
 
 
 def _layer(chain: "FontChain", shaped: Shaped, bold: bool) -> tuple[str, tuple]:
-    from storyboard.text.pdffonts import char_width, layer_code, layer_name
+    from storyboard.text.pdffonts import layer_runs, layer_width
 
     fonts: dict[str, tuple[tuple, set[int]]] = {}
 
     def pieces(cluster) -> list[tuple[str, str]]:
-        """The (font, hex codes) runs that show a cluster: one per Unicode plane it spans."""
-        face = _layer_face(chain, cluster.member, cluster.text, bold)
-        runs: list[tuple[str, str]] = []
-        for ch in cluster.text:
-            code = layer_code(ch)
-            name = layer_name(str(face.path), face.index, code >> 16)
-            if name not in fonts:
-                fonts[name] = ((str(face.path), face.index, face.cff, code >> 16), set())
-            fonts[name][1].add(code)
-            if runs and runs[-1][0] == name:
-                runs[-1] = (name, runs[-1][1] + "%04X" % (code & 0xFFFF))
+        runs = layer_runs(_layer_face(chain, cluster.member, cluster.text, bold), cluster.text)
+        for name, font, _, codes in runs:
+            if name in fonts:
+                fonts[name][1].update(codes)
             else:
-                runs.append((name, "%04X" % (code & 0xFFFF)))
-        return runs
+                fonts[name] = (font, set(codes))
+        return [(name, hexcodes) for name, _, hexcodes, _ in runs]
 
-    naturals = []
-    for cluster in shaped.clusters:
-        face = _layer_face(chain, cluster.member, cluster.text, bold)
-        naturals.append(0.001 * sum(char_width(face, ord(ch)) for ch in cluster.text))
+    naturals = [layer_width(_layer_face(chain, cluster.member, cluster.text, bold), cluster.text)
+                for cluster in shaped.clusters]
     code = _layer_code(_layer_plan(shaped, naturals), pieces)
     return code, tuple((name, font, frozenset(codes)) for name, (font, codes) in fonts.items())
 
@@ -256,7 +247,7 @@ def draw_text_pdf(canvas, x: float, y: float, text: str, size: float, chain: "Fo
                   vertical: bool = False) -> None:
     """Draw one line on a reportlab canvas: (x, y) in points is the baseline's start
     (anchor "start") or middle ("middle"); for a vertical line the top centre of the
-    column. `fonts` must have been prepared with this line."""
+    column. `fonts`: the page's `PdfFonts`."""
     shaped = shape(chain, text, bold, vertical)
     x0 = _origin(shaped, x, size, anchor)
     r, g, b = fill
@@ -361,7 +352,7 @@ def _layer_code(plan: tuple, pieces) -> str:
     one where HarfBuzz put its glyphs; a cluster whose width in the embedded font is more
     than 5 % off the shaped one (and every cluster of a column) is shown on its own, scaled
     to that width (Tz). `plan`: the line's `_layer_plan`; `pieces(cluster)` gives the
-    (font subset, escaped string) pieces that show a cluster in the document's fonts."""
+    (font, hex codes) pieces that show a cluster in the book's text-layer fonts."""
     code = ["BT 3 Tr"]
     current = None  # the font subset of the last Tf
     run: list[str] = []  # the open TJ: escaped strings and adjustments, alternating

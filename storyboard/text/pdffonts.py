@@ -1,10 +1,17 @@
-"""Fonts for the PDF's invisible text layer, registered with reportlab.
+"""The fonts of the PDF's invisible text layer.
 
-reportlab embeds (subsets of) TrueType-outline fonts only. A TrueType face is registered
-as it is; a CFF face (OpenType .otf, the Noto CJK collection) is first cut down to the
-characters the document uses with fontTools' subsetter and its cubic outlines converted to
-quadratic ones (cu2qu, within 1 font unit), which takes well under a second for a page of
-CJK text, where converting the whole 65,000-glyph font would take minutes.
+The layer shows each character by its code point, so a line's layer is the same on every
+page: each face has one font per Unicode plane in the whole book (a Type0 font, Identity-H:
+the two-byte code is the code point's low 16 bits, and its CID), embedding one TrueType
+subset of every character the book shows in it. A page lists what it shows
+(`text.draw.PdfFonts.used`); the assembly writes each font once, after the last page
+(`write_font`). Widths come from the face's own metrics, as reportlab measured them.
+
+The subset is cut by reportlab's TrueType subsetter, which embeds TrueType outlines only:
+a CFF face (OpenType .otf, the Noto CJK collection) is first cut down to the characters the
+book shows with fontTools' subsetter and its cubic outlines converted to quadratic ones
+(cu2qu, within 1 font unit), which takes well under a second for a book of CJK text, where
+converting the whole 65,000-glyph font would take minutes.
 """
 
 from __future__ import annotations
@@ -18,8 +25,7 @@ from storyboard.errors import ExportError
 
 
 def _truetype_subset(face, chars: set[str], tag: str) -> bytes:
-    """A TrueType font of `face`'s glyphs for `chars`; its PostScript name ends in `tag`
-    (reportlab shares one font object between fonts of the same PostScript name)."""
+    """A TrueType font of `face`'s glyphs for `chars`; its PostScript name ends in `tag`."""
     from fontTools import subset
     from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -74,15 +80,6 @@ def _truetype_subset(face, chars: set[str], tag: str) -> bytes:
     return out.getvalue()
 
 
-# ------------------------------------------------------------------ the book's text-layer fonts
-#
-# The text layer shows each character by its code point, so a line's layer is the same on
-# every page: each face has one font per Unicode plane in the whole book (a Type0 font,
-# Identity-H: the two-byte code is the code point's low 16 bits, and its CID), embedding
-# one TrueType subset of every character the book shows in it. A page lists what it shows
-# (`PdfFonts.used`); the assembly writes each font once, after the last page (`write_font`).
-
-
 @lru_cache(maxsize=64)
 def layer_name(face_path: str, index: int, plane: int) -> str:
     """The resource name (with its slash) of a face's text-layer font for `plane`."""
@@ -90,11 +87,36 @@ def layer_name(face_path: str, index: int, plane: int) -> str:
     return f"/SB{digest}" + (f"P{plane}" if plane else "")
 
 
-def layer_code(ch: str) -> int:
-    """The code point a character is shown as: a no-break space as a space (as reportlab
-    showed it, so extracted text keeps its spaces)."""
-    code = ord(ch)
-    return 0x20 if code == 0xA0 else code
+@lru_cache(maxsize=65536)
+def layer_runs(face, text: str) -> tuple[tuple[str, tuple, str, frozenset[int]], ...]:
+    """How the text layer shows `text` (a cluster the layer gives to `face`): for each run
+    of characters of one Unicode plane, (its font's resource name, that font as (face path,
+    index, CFF outlines, plane), the codes in hex, the code points shown). A no-break space
+    is shown as a space (as reportlab showed it, so extracted text keeps its spaces)."""
+    text = text.replace("\u00a0", " ")
+    units = text.encode("utf-16-be", "surrogatepass")
+    if len(units) == 2 * len(text):  # all in the first plane: the UTF-16 code units are the codes
+        return ((*_font(face, 0), units.hex().upper(), frozenset(map(ord, text))),)
+    runs: list[list] = []
+    for ch in text:
+        code = ord(ch)
+        if not runs or runs[-1][1][3] != code >> 16:
+            runs.append([*_font(face, code >> 16), "", set()])
+        runs[-1][2] += "%04X" % (code & 0xFFFF)
+        runs[-1][3].add(code)
+    return tuple((name, font, hexcodes, frozenset(codes)) for name, font, hexcodes, codes in runs)
+
+
+@lru_cache(maxsize=256)
+def _font(face, plane: int) -> tuple[str, tuple]:
+    return layer_name(str(face.path), face.index, plane), (str(face.path), face.index, face.cff, plane)
+
+
+@lru_cache(maxsize=65536)
+def layer_width(face, text: str) -> float:
+    """The width of `text` at 1 pt in `face`'s text-layer font (what reportlab's
+    `stringWidth` gave)."""
+    return 0.001 * sum(char_width(face, ord(ch)) for ch in text)
 
 
 @lru_cache(maxsize=65536)

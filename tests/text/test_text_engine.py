@@ -279,7 +279,9 @@ def test_a_lines_text_layer_is_the_same_whatever_the_page_showed_before(tmp_path
     ((name, (_, index, cff, plane, codes)),) = alone.used.items()
     assert (index, cff, plane) == (0, False, 0) and codes == {ord(c) for c in "Hello (there) \\ world! Été?"}
     assert set(after.used) > set(alone.used) and after.used[name][4] >= codes
-    draw.draw_text_pdf(canvas, 10, 20, line[0], 12, chain, alone)
+    draw.draw_text_pdf(canvas, 10, 40, line[0], 12, chain, alone)
+    draw.draw_text_pdf(canvas, 10, 15, "a\U0001F600b", 12, chain, alone)  # beyond the first plane: a font of its own
+    assert sorted(font[3] for font in alone.used.values()) == [0, 1]
     one_page_book(canvas, alone, tmp_path / "t.pdf")
     out = subprocess.run(["pdftotext", str(tmp_path / "t.pdf"), "-"], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "Hello (there) \\ world! Été ?"
+    assert out.stdout.split() == ["Hello", "(there)", "\\", "world!", "Été", "?", "a\U0001F600b"]
