@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,6 +118,29 @@ def output_format(path: str | Path) -> str:
                       ".csv (shot list), a folder named *.webtoon, or a folder for PNG pages")
 
 
+_WHAT = {"pdf": "a PDF", "cbz": "a CBZ", "pages": "a folder of PNG pages", "webtoon": "a webtoon strip folder",
+         "animatic": "an MP4 animatic", "shotlist": "a CSV shot list"}
+_OWN_SUFFIX = {fmt: suffix for suffix, fmt in _SUFFIXES.items()}
+
+
+def _check_name(text: str, fmt: str) -> None:
+    """Refuse an output whose name says another format than the one asked for it (`--format cbz
+    -o book.pdf` would write a ZIP named book.pdf; `--format pages -o book.pdf` a folder): the
+    name is what every other program goes by. A name that says nothing (no suffix, or one no
+    format uses, nor PNG) takes any format."""
+    path = Path(text)
+    suffix = path.suffix.lower()
+    named = "one PNG image" if suffix == ".png" else _WHAT.get(_SUFFIXES.get(suffix, fmt))  # no format writes one
+    own = _OWN_SUFFIX.get(fmt, "")
+    if named != _WHAT[fmt]:
+        right = f"{path.with_suffix('')}{own}/" if fmt in FOLDER_FORMATS else path.with_suffix(own)
+        raise ExportError(f"{text}: --format {fmt} writes {_WHAT[fmt]} but the name says {named} ('{suffix}'): "
+                          f"name it {right}, or leave --format out")
+    if text.endswith(("/", os.sep)) and fmt not in FOLDER_FORMATS:
+        raise ExportError(f"{text}: --format {fmt} writes {_WHAT[fmt]}, a file, but the name ends in '/' (a folder): "
+                          f"name it {path if path.suffix else path.with_suffix(own)}")
+
+
 def _check_outputs(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, str]]:
     """Each output as (path, format). An output is a path, whose name says its format
     (`output_format`), or a (path, format) pair naming one of FORMATS (`--format`)."""
@@ -128,6 +151,8 @@ def _check_outputs(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
             raise ExportError("an output path is empty: give file.pdf, file.cbz or a folder/ for PNG pages")
         if fmt is not None and fmt not in FORMATS:
             raise ExportError(f"unknown output format '{fmt}': use one of {', '.join(FORMATS)}")
+        if fmt is not None:
+            _check_name(str(out), fmt)
         fmt = fmt or output_format(out)
         path = Path(out)
         folder = fmt in FOLDER_FORMATS
@@ -228,7 +253,7 @@ def render(
     from storyboard import _gc
 
     runner = open_executor(executor, workers=workers, gpus_per_worker=gpus_per_worker)
-    with contextlib.ExitStack() as stack:
+    with _kept_if_stopped() as written, contextlib.ExitStack() as stack:
         if runner is not executor:  # opened here, closed here (a Ray this render started is shut down)
             stack.enter_context(runner)
         job = _prepare(story, stack=stack, started=started, executor=runner, out=out, engine=engine,
@@ -241,7 +266,22 @@ def render(
         generated = stack.enter_context(contextlib.closing(job.generate(runner)))
         for panel in generated:
             job.accept(*panel)
-        return job.finish()
+        result = job.finish()
+        written.extend(result.outputs)
+        return result
+
+
+@contextlib.contextmanager
+def _kept_if_stopped() -> Iterator[list[Path]]:
+    """The list the render puts its outputs in once all are written: a stop while it then
+    closes (the joined PDF freed, the executor shut down, scratch removed) names them as kept."""
+    written: list[Path] = []
+    try:
+        yield written
+    except KeyboardInterrupt as stop:
+        if written and not hasattr(stop, "kept"):
+            stop.kept = list(written)
+        raise
 
 
 def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, out, engine=None, engine_options=None,

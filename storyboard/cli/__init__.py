@@ -36,10 +36,38 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
+    def parse_known_args(self, args=None, namespace=None):
+        self._given = list(sys.argv[1:] if args is None else args)  # what `error` may point into
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str):
         from storyboard.errors import one_line
 
+        if message.startswith("the following arguments are required"):  # argparse says that first
+            message += self._mistyped(getattr(self, "_given", []), named=True)
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+    def unrecognized(self, extra: list[str]) -> None:
+        """Refuse the arguments nothing took (exit 2)."""
+        self.error(f"unrecognized arguments: {' '.join(extra)}{self._mistyped(extra)}")
+
+    def _mistyped(self, given: list[str], named: bool = False) -> str:
+        """" (did you mean --format?)" for the options in `given` this command does not have,
+        with the closest of its own, as a mistyped command or choice gets; "" for none.
+        `named`, or more than one: " (did you mean --format for --formt?)"."""
+        import difflib
+
+        options = {name.lstrip("-"): name for name in self._option_string_actions if name.startswith("--")}
+        hints = []  # (the closest option, the mistyped one)
+        for arg in given:
+            name = arg.split("=", 1)[0]
+            if name.startswith("-") and len(name) > 2 and name not in self._option_string_actions:
+                close = difflib.get_close_matches(name.lstrip("-"), options, n=1, cutoff=0.6)
+                if close:
+                    hints.append((options[close[0]], name))
+        if len(hints) == 1 and not named:
+            return f" (did you mean {hints[0][0]}?)"
+        return f" (did you mean {' and '.join(f'{right} for {wrong}' for right, wrong in hints)}?)" if hints else ""
 
     def _check_value(self, action, value):
         # A mistyped command or choice (`storyboard rendr`) gets the closest name, as a
@@ -83,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
         if "--verbose" not in command._option_string_actions:
             command.add_argument("--verbose", default=argparse.SUPPRESS, **verbose)
     return parser
+
+
+def _chosen(parser: argparse.ArgumentParser, args) -> argparse.ArgumentParser:
+    """The parser of the (sub)command `args` were parsed for: `storyboard characters add`'s,
+    not `characters`'."""
+    while True:
+        subcommands = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        chosen = getattr(args, subcommands.dest, None) if subcommands else None
+        if chosen not in (subcommands.choices if subcommands else {}):
+            return parser
+        parser = subcommands.choices[chosen]
 
 
 class _StdoutFailed(Exception):
@@ -148,8 +187,8 @@ def _main(argv: list[str] | None) -> int:
         if extra:  # said by the command they were given to (`storyboard render: error: ...`)
             given = list(sys.argv[1:] if argv is None else argv)
             before = given.index(args.command) if args.command in given else len(given)
-            blamed = parser if any(given.index(e) < before for e in extra if e in given) else parser.commands[args.command]
-            blamed.error(f"unrecognized arguments: {' '.join(extra)}")
+            blamed = parser if any(given.index(e) < before for e in extra if e in given) else _chosen(parser, args)
+            blamed.unrecognized(extra)
         if getattr(args, "verbose", False) is True:
             import os
 
@@ -168,7 +207,8 @@ def _main(argv: list[str] | None) -> int:
             from storyboard.errors import one_line
 
             print(f"error: {one_line(str(err), 2000)}" if not _is_located(err) else str(err), file=sys.stderr)
-            return err.exit_code
+            code = err.exit_code
+        finished()
     except KeyboardInterrupt as stop:
         print(interrupted(stop), file=sys.stderr)
         return 130
@@ -233,21 +273,79 @@ def _hold_signals(handler) -> None:
         signal.signal(sig, handler)
 
 
+def finished() -> None:
+    """The command's work is done (every output written): a stop signal from now on has
+    nothing left to interrupt and is ignored, so a Ctrl-C just after the end cannot print
+    "interrupted" and exit 130 after the summary said what was written. Only where the
+    command's handler is installed (`run`); `main()` called in-process changes nothing."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is _terminate:
+        _hold_signals(_ignore)
+
+
+def _unraisable(unraisable) -> None:
+    """`sys.unraisablehook` of the command. A stop raised where Python cannot pass an exception
+    on (a finaliser, a weakref callback such as the one the import system runs as it drops a
+    module lock) used to be printed as "Exception ignored ... Traceback" and lost: the render
+    went on and exited 0. It is raised again through the command's handler, in the main thread,
+    once this hook has returned (`_stop_again`); should that be such a place too, the same."""
+    import threading
+
+    if not issubclass(unraisable.exc_type, KeyboardInterrupt) or threading.current_thread() is not threading.main_thread():
+        sys.__unraisablehook__(unraisable)
+        return
+    import signal
+
+    signal.signal(signal.SIGINT, _stop_again)  # `_terminate` set `_ignore`: only the first stop interrupts
+    _stop_soon()
+
+
+def _stop_soon() -> None:
+    # From another thread, a moment later: a stop tripped here would be handled at the hook's
+    # own next bytecode (Python checks for pending handlers right after each call).
+    import _thread
+    import signal
+    import time
+
+    def trip() -> None:
+        time.sleep(0.002)
+        _thread.interrupt_main(signal.SIGINT)
+
+    _thread.start_new_thread(trip, ())
+
+
+def _stop_again(signum, frame):
+    """The stop `_unraisable` raises again: `_terminate`'s, unless the main thread is still
+    inside the hook, when it is tried again a moment later."""
+    inside = frame
+    while inside is not None and inside.f_code is not _unraisable.__code__:
+        inside = inside.f_back
+    if inside is not None:
+        _stop_soon()
+        return
+    _terminate(signum, frame)
+
+
 def run() -> None:  # pragma: no cover - console entry point wrapper
     import signal
 
     from storyboard import _startup
 
+    sys.unraisablehook = _unraisable
     for name in _STOP_SIGNALS:
         signal.signal(getattr(signal, name), _terminate)
     try:
         if _startup.stopped():  # a stop signal while the package was still importing
+            _hold_signals(_ignore)  # as `_terminate` does: later ones cannot break the clean-up
             raise KeyboardInterrupt
         code = main()
-    except KeyboardInterrupt:  # Ctrl-C before main() was entered
+        # Python restores the default handlers as it shuts down: a late signal would then kill
+        # the process (exit -15) after the work was done and reported. Held inside the `try`:
+        # a stop before this line is still the interrupt it means.
+        _hold_signals(signal.SIG_IGN)
+    except KeyboardInterrupt:  # Ctrl-C before main() was entered; `_terminate` has set `_ignore`
         print("interrupted", file=sys.stderr)
         code = 130
-    # Python restores the default handlers as it shuts down: a late signal would then kill
-    # the process (exit -15) after the work was done and reported.
     _hold_signals(signal.SIG_IGN)
     sys.exit(code)

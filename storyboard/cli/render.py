@@ -199,6 +199,7 @@ def generation_kwargs(args) -> dict:
 
 
 def run(args) -> int:
+    from storyboard.cli import finished
     from storyboard.errors import MissingExtraError, StoryboardError
     from storyboard.render import render
     from storyboard.script import load_story
@@ -212,6 +213,7 @@ def run(args) -> int:
     try:
         with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
             result = render(story, out=outputs, progress=progress, **render_kwargs(args, story))
+        finished()  # every output is written: what is left is to say so
     except KeyboardInterrupt as stop:
         stop.outputs = [str(out[0] if isinstance(out, tuple) else out) for out in outputs]  # as the user named them
         raise

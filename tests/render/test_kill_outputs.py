@@ -45,6 +45,7 @@ def _storyboard(argv: list[str], log: str) -> None:
     from storyboard.cli import _terminate, run
 
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
