@@ -280,7 +280,7 @@ def finished() -> None:
     command's handler is installed (`run`); `main()` called in-process changes nothing."""
     import signal
 
-    if signal.getsignal(signal.SIGINT) is _terminate:
+    if signal.getsignal(signal.SIGINT) in (_terminate, _stop_again):
         _hold_signals(_ignore)
 
 
@@ -333,9 +333,9 @@ def run() -> None:  # pragma: no cover - console entry point wrapper
     from storyboard import _startup
 
     sys.unraisablehook = _unraisable
-    for name in _STOP_SIGNALS:
-        signal.signal(getattr(signal, name), _terminate)
-    try:
+    try:  # `_terminate` can raise from the moment it is set
+        for name in _STOP_SIGNALS:
+            signal.signal(getattr(signal, name), _terminate)
         if _startup.stopped():  # a stop signal while the package was still importing
             _hold_signals(_ignore)  # as `_terminate` does: later ones cannot break the clean-up
             raise KeyboardInterrupt

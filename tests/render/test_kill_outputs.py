@@ -41,15 +41,16 @@ _PRELOAD = ["storyboard.cli", "storyboard.render", "storyboard.export.images", "
 def _storyboard(argv: list[str], log: str) -> None:
     """A `storyboard` process: the console entry point with its signal handling, output to
     `log`, which appears once the handlers are in place (a signal during interpreter start-up
-    is another matter than one during a render)."""
-    from storyboard.cli import _terminate, run
+    is another matter than one during a render): those `import storyboard` sets in the command
+    (`storyboard._startup`), which `run` then replaces with its own."""
+    from storyboard import _startup
+    from storyboard.cli import run
 
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, _terminate)
+    sys.argv = ["storyboard", *argv]
+    _startup.remember_stops()  # the package was imported by the fork server, which is not the command
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
-    sys.argv = ["storyboard", *argv]
     run()
 
 
