@@ -25,6 +25,19 @@ def names_folder(models: str) -> bool:
     return models.startswith((".", "~")) or "/" in models or "\\" in models or Path(models).is_absolute()
 
 
+def folder_problem(models: str, root: str | Path = "~/.insightface") -> str | None:
+    """Why `models` cannot be the folder of ONNX files it names ("no such folder", "is a file,
+    not a folder"), or None: the folder is there, or `models` is a pack name. A bare name
+    (`buffalo_l`) is a pack, unless it names something here that is not a folder and no pack
+    of that name is installed (`--face-models story.yaml`): that is a mistake, not a pack."""
+    local = Path(models).expanduser()
+    if local.is_dir():
+        return None
+    if local.exists() and (names_folder(models) or not (Path(root).expanduser() / "models" / models).is_dir()):
+        return "is a file, not a folder" if local.is_file() else "is not a folder"
+    return "no such folder" if names_folder(models) else None
+
+
 class FaceIdentity:
     """The largest face of each reference, ArcFace-embedded, averaged and re-normalised."""
 
@@ -50,12 +63,11 @@ class FaceIdentity:
     def folder(self) -> Path:
         """Where the ONNX files are; never lets InsightFace download (it hangs, then fails offline)."""
         direct = Path(self.models).expanduser()
-        if direct.is_dir():
-            folder = direct
-        elif names_folder(self.models):
-            raise CharacterError(f"face model folder {self.models} does not exist")
-        else:
-            folder = self.root / "models" / self.models
+        problem = folder_problem(self.models, self.root)
+        if problem:
+            raise CharacterError(f"face model folder {self.models}: "
+                                 f"{'does not exist' if problem == 'no such folder' else problem}")
+        folder = direct if direct.is_dir() else self.root / "models" / self.models
         if not any(folder.glob("*.onnx")):
             raise CharacterError(
                 f"face model pack '{self.models}' is missing: expected its ONNX files in {folder} "

@@ -33,7 +33,7 @@ def register(subparsers) -> None:
     p.add_argument("--face-models", metavar="PACK|DIR",
                    help="InsightFace model pack of the ArcFace judge (default: $STORYBOARD_FACE_MODELS, "
                    "the script's generation.face_models, buffalo_l); a pack is used only when it is installed, "
-                   "a folder that is not there is an error; "
+                   "a folder that is not there, or a file, is an error; "
                    "'none' turns the ArcFace judge off")
     p.add_argument("--clip-encoder", metavar="DIR|HUB_ID",
                    help="CLIP image encoder of the drawn-character judge: a folder or a hub id already "

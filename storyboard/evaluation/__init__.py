@@ -191,18 +191,19 @@ class Judges:
     def _face_models(self) -> str:
         """The ArcFace judge's pack (see `characters.embedders.choose_face_models`). A pack name
         that is not installed leaves the judge out (said in the report); a folder that is not
-        there is a typo: StoryboardError, whichever of flag, $STORYBOARD_FACE_MODELS or script named it."""
+        there, or a file named instead of a folder, is a mistake: StoryboardError, whichever of
+        flag, $STORYBOARD_FACE_MODELS or script named it."""
         import os
 
         from characters.embedders import choose_face_models
-        from characters.face import names_folder
+        from characters.face import folder_problem
         from storyboard.errors import quote
 
         models = choose_face_models(self.face_models, self.script_face_models)
-        if models != "none" and names_folder(models) and not Path(models).expanduser().is_dir():
+        why = folder_problem(models) if models != "none" else None
+        if why:
             source = ("--face-models" if self.face_models else "$STORYBOARD_FACE_MODELS"
                       if os.environ.get("STORYBOARD_FACE_MODELS") else "the script's generation.face_models")
-            why = "is not a folder" if Path(models).expanduser().exists() else "no such folder"
             raise StoryboardError(f"{source} {quote(models, 200)}: {why} (a folder of InsightFace ONNX models, "
                                   "or the name of a pack in ~/.insightface/models)")
         return models

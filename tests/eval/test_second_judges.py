@@ -78,7 +78,7 @@ def test_a_face_model_folder_that_is_not_there_is_an_error(tmp_path, monkeypatch
         with pytest.raises(StoryboardError, match=f"^--face-models '{re.escape(missing)}': no such folder"):
             Judges(face=None, clip=None, face_models=missing)
     (tmp_path / "file").write_text("x")
-    with pytest.raises(StoryboardError, match="': is not a folder"):
+    with pytest.raises(StoryboardError, match="': is a file, not a folder"):
         Judges(face=None, clip=None, face_models=str(tmp_path / "file"))
     monkeypatch.setenv("STORYBOARD_FACE_MODELS", "./no-pack")
     with pytest.raises(StoryboardError, match=r"^\$STORYBOARD_FACE_MODELS './no-pack': no such folder"):
@@ -88,6 +88,26 @@ def test_a_face_model_folder_that_is_not_there_is_an_error(tmp_path, monkeypatch
     judges.script_face_models = "./no-pack"  # as the story's reader sets it
     with pytest.raises(StoryboardError, match="^the script's generation.face_models './no-pack': no such folder"):
         judges.describe()
+
+
+def test_a_file_named_as_face_models_is_an_error_not_a_pack_name(tmp_path, monkeypatch):
+    """`story.yaml` has no '/' and would read as a pack name; it names a file here, and no
+    pack of that name is installed: a mistake, from flag, environment or script alike."""
+    monkeypatch.delenv("STORYBOARD_FACE_MODELS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "story.yaml").write_text("x")
+    with pytest.raises(StoryboardError, match=r"^--face-models 'story.yaml': is a file, not a folder \("):
+        Judges(face=None, clip=None, face_models="story.yaml")
+    monkeypatch.setenv("STORYBOARD_FACE_MODELS", "story.yaml")
+    with pytest.raises(StoryboardError, match=r"^\$STORYBOARD_FACE_MODELS 'story.yaml': is a file, not a folder"):
+        Judges(face=None, clip=None)
+    monkeypatch.delenv("STORYBOARD_FACE_MODELS")
+    judges = Judges(face=None, clip=None)
+    judges.script_face_models = str(tmp_path / "story.yaml")  # as the story's reader resolves it
+    with pytest.raises(StoryboardError, match="^the script's generation.face_models '.*story.yaml': is a file, not a folder"):
+        judges.describe()
+    judges = Judges(face=None, clip=None, face_models="not-a-file-here")  # a pack name: not available, no error
+    assert judges.arcface is None
 
 
 def test_a_broken_pack_is_not_available_rather_than_an_error(tmp_path):

@@ -131,6 +131,13 @@ def test_eval_with_a_face_model_folder_that_is_not_there_stops_at_once(folder, c
     assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]  # no report, no render
 
 
+def test_eval_with_a_file_for_face_models_says_it_is_a_file(folder, capsys, monkeypatch):
+    monkeypatch.delenv("STORYBOARD_FACE_MODELS", raising=False)
+    assert main(["eval", "good.yaml", "--face-models", "good.yaml"]) == 2
+    assert one_error_line(capsys).startswith("error: --face-models 'good.yaml': is a file, not a folder (")
+    assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]  # no report, no render
+
+
 @pytest.mark.parametrize("name, reason", [("missing.yaml", "no such file"), ("sub", "is a folder, not a regular file")])
 def test_watch_of_a_script_that_is_not_there_stops_at_once(folder, capsys, name, reason):
     (folder / "sub").mkdir()
