@@ -85,6 +85,18 @@ class ExportError(StoryboardError):
     """An output (PDF, PNG pages, CBZ) cannot be written."""
 
 
+class LetteringError(StoryboardError):
+    """A strict render (`render(strict=True)`, `storyboard render --strict`) whose lettering
+    breaks a rule: `problems` holds each warning and check-lettering violation, located. Exit 1,
+    as check-lettering's: the script is valid, its lettering is not good enough."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
 class MissingExtraError(StoryboardError):
     """An optional dependency group is not installed; the message is the exact pip line."""
 

@@ -92,6 +92,20 @@ def _union(rects) -> Rect:
 def check(panels: list[dict], *, rtl: bool = False) -> list[str]:
     """Every hard-rule violation in a report (a manifest's `panels`), located
     'page P, panel N: ...' (N counts the page's panels from 1 in reading order)."""
+    return [message for _, message in _violations(panels, rtl)]
+
+
+def located_violations(story: Any, report: dict[tuple[int, int], dict]) -> list[str]:
+    """`check`'s violations of a render's report, each also located in the script as
+    `located_warnings` locates warnings ('FILE:LINE:COL: scenes[S].panels[P]: page P, panel N: ...')."""
+    where = {id(record): key for key, record in report.items()}
+    found = _violations(list(report.values()), story.page.reading == "rtl")
+    locate = _locator(story, bool(found))
+    return [f"{locate(*where[id(record)])}: {message}" for record, message in found]
+
+
+def _violations(panels: list[dict], rtl: bool) -> list[tuple[dict, str]]:
+    """(panel record, 'page P, panel N: message') for each violation, in page order."""
     problems = []
     by_page: dict[int, list[dict]] = {}
     for record in panels:
@@ -100,7 +114,7 @@ def check(panels: list[dict], *, rtl: bool = False) -> list[str]:
     for page, records in sorted(by_page.items()):
         records.sort(key=lambda r: min((i["order"] for i in r["lettering"]), default=0))
         for number, record in enumerate(records, 1):
-            problems += [f"page {page}, panel {number}: {msg}" for msg in _check_panel(record, rtl)]
+            problems += [(record, f"page {page}, panel {number}: {msg}") for msg in _check_panel(record, rtl)]
             # Broken out of its frame, lettering still never runs into another panel.
             for other_number, other in enumerate(records, 1):
                 if other is record:
@@ -108,7 +122,7 @@ def check(panels: list[dict], *, rtl: bool = False) -> list[str]:
                 frame = geometry.grow(tuple(other["frame_pt"]), -TOL)
                 for item in record["lettering"]:
                     if geometry.overlaps(tuple(item["body_pt"]), frame):
-                        problems.append(f"page {page}, panel {number}: {_name(item)} runs into panel {other_number}")
+                        problems.append((record, f"page {page}, panel {number}: {_name(item)} runs into panel {other_number}"))
     return problems
 
 
@@ -204,22 +218,29 @@ def _quote(text: str) -> str:
 def located_warnings(story: Any, report: dict[tuple[int, int], dict]) -> list[str]:
     """Each panel warning as 'FILE:LINE:COL: scenes[S].panels[P]: message' (the panel's place
     in the script; without a script file, just the path)."""
+    locate = _locator(story, any(r["warnings"] for r in report.values()))
+    return [f"{locate(s, p)}: {message}" for (s, p), record in sorted(report.items()) for message in record["warnings"]]
+
+
+def _locator(story: Any, needed: bool):
+    """(scene, panel) -> 'FILE:LINE:COL: scenes[S].panels[P]'; the script is read only when
+    `needed`, and without it (no file, or changed since) the path alone names the panel."""
     from storyboard import _yaml
 
     root = None
     path = getattr(story, "path", None)
-    if path is not None and any(r["warnings"] for r in report.values()):
+    if path is not None and needed:
         try:
             root = _yaml.parse(path.read_text(encoding="utf-8")).root
         except (OSError, UnicodeDecodeError, _yaml.YamlProblem):
             root = None  # changed or gone since it was loaded: the path alone still names the panel
-    out = []
-    for (s, p), record in sorted(report.items()):
-        for message in record["warnings"]:
-            where = f"scenes[{s}].panels[{p}]"
-            if root is not None:
-                node, _ = _yaml.locate(root, ("scenes", s, "panels", p))
-                mark = (node or root).start_mark
-                where = f"{path}:{mark.line + 1}:{mark.column + 1}: {where}"
-            out.append(f"{where}: {message}")
-    return out
+
+    def locate(s: int, p: int) -> str:
+        where = f"scenes[{s}].panels[{p}]"
+        if root is None:
+            return where
+        node, _ = _yaml.locate(root, ("scenes", s, "panels", p))
+        mark = (node or root).start_mark
+        return f"{path}:{mark.line + 1}:{mark.column + 1}: {where}"
+
+    return locate

@@ -220,6 +220,7 @@ def render(
     executor: "str | Any" = "local",
     workers: int | None = None,
     gpus_per_worker: float | None = None,
+    strict: bool = False,
 ) -> RenderResult:
     """Render a story to every output in `out` (PDF, CBZ, folder of PNG pages).
 
@@ -243,6 +244,8 @@ def render(
     `max_side` caps the longer side of a generated panel; None: the engine's own sizes
     (the diffusion engine: its model family's native sizes; otherwise 1024).
     `save_controls` is a folder to write each panel's ControlNet image to, for inspection.
+    `strict`: a lettering warning, or a violation `storyboard check-lettering` would report of
+    an output, raises LetteringError (every one, located) before any output is written.
     """
     from storyboard.executors import open_executor
 
@@ -262,6 +265,7 @@ def render(
                        upscale=upscale, save_controls=save_controls, progress=progress, allow_paths=allow_paths,
                        candidates=candidates)
         stack.enter_context(_gc.frozen())  # what _prepare made lives until the render ends
+        job.strict = strict
         # Closed at once on an error or Ctrl-C: an executor stops the panels still on its workers.
         generated = stack.enter_context(contextlib.closing(job.generate(runner)))
         for panel in generated:
@@ -370,6 +374,8 @@ class _Job:
     render's own engine). `accept` caches and encodes each drawn panel as it arrives; `finish`
     letters and exports. `render` runs one job; `render_many` draws the `todo` of many jobs in
     one executor round, so that same-size panels of different stories share engine batches."""
+
+    strict = False  # `render(strict=True)`: lettering problems are errors before any output
 
     def __init__(self, story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash, *,
                  stack, started, seed, upscale, watermark, progress, settings_of_run, best=None, spec=None,
@@ -556,6 +562,8 @@ class _Job:
         result.lettering = lettering
         result.pages_drawn = self.pages.drawn
         result.warnings = located_warnings(story, result.lettering)
+        if self.strict:
+            _refuse_lettering(story, book, font, [fmt for _, fmt in self.targets], result)
         with lettering_once(faces):  # the other outputs draw the same lettering, solved once
             _export_all(self.targets, story, book, panels, font, self.settings, self.run_id, self.watermark, result,
                         labels=getattr(self.engine, "labels_panels", False), script_hash=self.script_hash,
@@ -658,6 +666,25 @@ def _export_all(targets, story, book, panels, font, settings, run_id, watermark,
     except KeyboardInterrupt as stop:
         stop.kept = list(result.outputs)  # complete, each written whole: the command says which
         raise
+
+
+def _refuse_lettering(story, book, font, formats: list[str], result: RenderResult) -> None:
+    """A strict render: every warning and every violation check-lettering would find in the
+    lettering report of an output (its manifest's: a strip made from pages has its own) is an
+    error, raised before any output is written."""
+    from storyboard.errors import LetteringError
+    from storyboard.lettering_report import located_violations, located_warnings
+
+    reports = {}  # what each output's manifest will report: the pages' lettering, or the strip's
+    for fmt in formats:
+        strip = _strip_lettering(story, book, font, fmt)
+        reports.setdefault("strip" if strip is not None else "pages", strip if strip is not None else result.lettering)
+    found = []
+    for kind, report in reports.items():
+        tell = " (in the webtoon strip)" if kind == "strip" else ""
+        found += [line + tell for line in located_warnings(story, report) + located_violations(story, report)]
+    if found:
+        raise LetteringError(found)
 
 
 def _strip_lettering(story, book, font, fmt) -> dict | None:

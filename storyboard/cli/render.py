@@ -90,6 +90,9 @@ def register(sub) -> None:
     p.add_argument("--format", choices=("pdf", "cbz", "pages", "webtoon", "animatic", "shotlist"),
                    help="the format of every -o, whatever its name says (e.g. --format webtoon -o strip/)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object instead of the summary line")
+    p.add_argument("--strict", action="store_true",
+                   help="a lettering warning (type shrunk, ...) or a violation check-lettering would report is an "
+                        "error: each is printed located, nothing is written, exit 1")
     add_allow_path_argument(p)
     add_translation_arguments(p)
     add_generation_arguments(p)
@@ -200,7 +203,7 @@ def generation_kwargs(args) -> dict:
 
 def run(args) -> int:
     from storyboard.cli import finished
-    from storyboard.errors import MissingExtraError, StoryboardError
+    from storyboard.errors import LetteringError, MissingExtraError, StoryboardError
     from storyboard.render import render
     from storyboard.script import load_story
 
@@ -212,8 +215,15 @@ def run(args) -> int:
         outputs = [(out, args.format) for out in outputs]
     try:
         with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
-            result = render(story, out=outputs, progress=progress, **render_kwargs(args, story))
+            result = render(story, out=outputs, progress=progress, strict=args.strict, **render_kwargs(args, story))
         finished()  # every output is written: what is left is to say so
+    except LetteringError as err:
+        from storyboard._words import counted
+
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        print(f"error: {counted(len(err.problems), 'lettering problem')} (--strict): nothing was written", file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt as stop:
         stop.outputs = [str(out[0] if isinstance(out, tuple) else out) for out in outputs]  # as the user named them
         raise

@@ -1,0 +1,78 @@
+"""`storyboard render --strict`: lettering that check-lettering would refuse, or that render
+warns about, is an error (exit 1, every problem located), and nothing is written. Without
+--strict the render is written as before, with its located warnings."""
+
+from __future__ import annotations
+
+import pytest
+
+import storyboard
+from storyboard.cli import main
+from storyboard.errors import LetteringError
+
+_LINE = ("The storm has been howling for three nights and the lamp flickers every time the wind turns, "
+         "and nobody in the village believes the stories any more.")
+CROWDED = f"""title: Crowded
+generation: {{engine: draft}}
+page: {{size: [100, 140], dpi: 36}}
+characters:
+  mara: {{name: Mara, description: a woman}}
+  keeper: {{name: Keeper, description: a man}}
+scenes:
+  - panels:
+      - action: Mara climbs the stairs
+        cast: [mara, keeper]
+        dialogue:
+          - mara: Someone has to keep the light burning.
+      - action: the keeper grabs Mara's arm
+        cast: [keeper, mara]
+        dialogue:
+          - keeper: {{text: "The lamp is cursed, girl!", kind: shout}}
+          - mara: {{text: "He is afraid. So am I. {_LINE} {_LINE} {_LINE}", kind: thought}}
+"""
+
+
+@pytest.fixture
+def crowded(folder):
+    (folder / "crowded.yaml").write_text(CROWDED)
+    return folder
+
+
+def test_strict_refuses_what_render_warns_and_check_lettering_finds(crowded, capsys):
+    assert main(["render", "crowded.yaml", "-o", "c.pdf", "--no-cache"]) == 0  # the default keeps writing
+    warnings = capsys.readouterr().err.splitlines()
+    assert warnings and all(w.startswith("crowded.yaml:13:9: scenes[0].panels[1]: ") for w in warnings)
+    assert main(["check-lettering", "c.pdf"]) == 1
+    violations = capsys.readouterr().out.splitlines()
+    assert violations
+    for name in ("c.pdf", "c.pdf.manifest.json"):
+        (crowded / name).unlink()
+
+    assert main(["render", "crowded.yaml", "-o", "c.pdf", "-o", "pages/", "--no-cache", "--strict"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    located = [f"crowded.yaml:13:9: scenes[0].panels[1]: {v}" for v in violations]
+    problems = len(warnings) + len(violations)
+    assert captured.err.splitlines() == [*warnings, *located,
+                                         f"error: {problems} lettering problems (--strict): nothing was written"]
+    assert sorted(p.name for p in crowded.iterdir()) == ["crowded.yaml", "good.yaml"]
+
+
+def test_a_strict_render_of_good_lettering_is_written(folder, capsys):
+    assert main(["render", "good.yaml", "-o", "g.pdf", "--no-cache", "--strict"]) == 0
+    assert capsys.readouterr().out.startswith("wrote g.pdf: 1 page")
+    assert (folder / "g.pdf").stat().st_size > 0
+
+
+def test_the_library_raises_every_problem_located(crowded):
+    with pytest.raises(LetteringError) as refused:
+        storyboard.render("crowded.yaml", engine="draft", out="c.cbz", cache=False, strict=True)
+    assert refused.value.exit_code == 1 and len(refused.value.problems) > 2
+    assert str(refused.value).splitlines() == refused.value.problems
+    assert not (crowded / "c.cbz").exists()
+
+
+def test_strict_is_in_render_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["render", "--help"])
+    assert "--strict" in capsys.readouterr().out
