@@ -65,7 +65,7 @@ class FaceIdentity:
         direct = Path(self.models).expanduser()
         problem = folder_problem(self.models, self.root)
         if problem:
-            raise CharacterError(f"face model folder {self.models}: "
+            raise CharacterError(f"face model folder {self.models} "
                                  f"{'does not exist' if problem == 'no such folder' else problem}")
         folder = direct if direct.is_dir() else self.root / "models" / self.models
         if not any(folder.glob("*.onnx")):
