@@ -229,8 +229,10 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_path(path: Path, suffix: str) -> Iterator[Path]:
-    """A temporary file beside `path`, renamed onto it only if the block succeeds."""
+def atomic_path(path: Path, suffix: str, *, fsync: bool = True) -> Iterator[Path]:
+    """A temporary file beside `path`, renamed onto it only if the block succeeds; on disk
+    before the rename unless `fsync` is False (the caller then syncs it before anyone can
+    see it: a page in a private folder, `export.images.write_pages`)."""
     from storyboard._signals import held
 
     path = Path(path)
@@ -244,8 +246,9 @@ def atomic_path(path: Path, suffix: str) -> Iterator[Path]:
             os.close(fd)
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        with open(tmp_path, "rb+") as fh:  # on disk before the rename, or a power loss may leave it empty
-            os.fsync(fh.fileno())
+        if fsync:
+            with open(tmp_path, "rb+") as fh:  # on disk before the rename, or a power loss may leave it empty
+                os.fsync(fh.fileno())
         os.replace(tmp_path, path)
     except OSError as err:
         raise ExportError(f"cannot write {path}: {err.strerror or err}") from None

@@ -58,7 +58,7 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
 
     dpi = (book.spec.dpi, book.spec.dpi)
 
-    def write(index: int) -> None:  # one page: lettered, drawn and encoded (on a worker process)
+    def write(index: int) -> int:  # one page: lettered, drawn and encoded (on a worker process)
         if metadata is not None:
             info = png_info(metadata, panels=boxes[index])
         else:  # still marked as storyboard's own, so a later render may replace it
@@ -66,16 +66,44 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
 
             info = PngImagePlugin.PngInfo()
             info.add_text("Software", f"storyboard {__version__}")
+        # Not synced here: the worker would wait on the disk instead of painting the next page.
         with _painted(story, book, index, images, lettering_font, labels) as page, \
-                atomic_path(stage / names[index], ".png") as tmp:
+                atomic_path(stage / names[index], ".png", fsync=False) as tmp:
             save_png(page.pil(), tmp, dpi=dpi, pnginfo=info)
+        return index
 
-    with replaced_folder(Path(folder), names, listed) as stage:
-        if names:  # the first here: what the workers need is loaded before they are forked
-            write(0)
-        for _ in page_map(write, range(1, len(names))):
-            pass
+    import itertools
+    from concurrent.futures import ThreadPoolExecutor
+
+    with replaced_folder(Path(folder), names, listed) as stage, ThreadPoolExecutor(2) as syncing:
+        # Each page is put on disk here once it is written, while the workers paint the next
+        # ones, and every page is before the folder replaces the old one. The threads start
+        # once the workers are forked (a fork beside running threads may deadlock the child).
+        # The first page here: what the workers need is then loaded before they are forked.
+        written = [write(0)] if names else []
+        synced = []
+        for index in itertools.chain(page_map(write, range(1, len(names))), [None]):
+            synced += [syncing.submit(_sync, stage / names[i]) for i in written]
+            written = [index]
+        for done in synced:
+            done.result()
     return [Path(folder) / name for name in names]
+
+
+def _sync(path: Path) -> None:
+    """Put the written file `path` on disk. Raises ExportError."""
+    import os
+
+    from storyboard.errors import ExportError
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def encoded_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,

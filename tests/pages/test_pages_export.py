@@ -244,3 +244,32 @@ def test_text_the_font_cannot_draw_is_an_error_not_empty_boxes(tmp_path):
         check_lettering(s, book)  # before any panel is generated
     fine = story([panel(dialogue=[{"narration": "Plain words."}])])
     assert check_lettering(fine, paginate(fine)).regular.name == "ComicNeue-Regular.ttf"
+
+
+def test_every_png_page_is_on_disk_before_the_folder_is_replaced(tmp_path, monkeypatch):
+    # Pages are synced by the render process (the workers go on painting), but every one of
+    # them before the new folder takes the old one's place.
+    import os
+
+    from storyboard.export import folder
+
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc to name a synced file")
+    synced, seen = [], []
+    fsync, commit = os.fsync, folder._commit
+
+    def recorded(fd):
+        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
+        fsync(fd)
+
+    def checked(target, stage, names, listed):
+        seen.append(sorted(set(names) - set(synced)))
+        commit(target, stage, names, listed)
+
+    monkeypatch.setattr(os, "fsync", recorded)
+    monkeypatch.setattr(folder, "_commit", checked)
+    monkeypatch.setenv("STORYBOARD_WORKERS", "1")
+    s = book_story()
+    book = paginate(s)
+    write_pages(s, book, art(book), tmp_path / "pages")
+    assert seen == [[]] and len(book.pages) == 2
