@@ -583,7 +583,8 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
 def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_w: float, max_h: float,
               vertical: bool, room: float | None = None):
     """A deferred second shape of the same words with shorter lines (None when there is none):
-    narrower and taller for horizontal text; for vertical columns, shorter and wider (more,
+    narrower and taller for horizontal text (with a third, narrower still, behind it: the
+    shape comes back as (fit, make the next)); for vertical columns, shorter and wider (more,
     shorter columns), made to fit `room` (points: the height above the speaker's head, less
     a short tail) where it can, since a tall column block rarely fits above a head."""
     def make() -> Fit | None:
@@ -594,9 +595,47 @@ def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_w: fl
                 if short is not None and short.outer_h < 0.9 * fit.outer_h:
                     return short
             return None
-        narrow = fit_text(font, text, kind, size, 0.8 * fit.outer_w, max_h, ratios=(0.75, 0.95, 1.15))
-        return narrow if narrow is not None and narrow.outer_w < 0.9 * fit.outer_w else None
+        # A step at a time, as a letterer narrows a balloon: one more line in a lozenge (still
+        # a comfortable oval), and another; then, where that is not enough, a much narrower stack.
+        def much() -> Fit | None:
+            narrow = fit_text(font, text, kind, size, 0.8 * fit.outer_w, max_h, ratios=(0.75, 0.95, 1.15))
+            return narrow if narrow is not None and narrow.outer_w < 0.9 * fit.outer_w else None
+
+        def steps(shape: Fit, left: int):
+            step = _one_more_line(font, text, kind, size, shape, max_h) if left else None
+            if step is None:
+                return much()
+            return step, lambda: steps(step, left - 1)
+        return steps(fit, 2)
     return make
+
+
+def _one_more_line(font: Font, text: str, kind: str, size: float, fit: Fit, max_h: float) -> Fit | None:
+    """The words of `fit` in one more line (two where one more strands a word on the last
+    line), a lozenge no wider than `fit`'s longest line, in the oval nearest the comfortable
+    proportion; None unless at least 5 % narrower."""
+    bold = kind in ("shout", "sfx")
+    pad, extra = 0.45 * size, _decoration(kind, size)
+    n = len(fit.block.lines)
+    found = None
+    for count, shape in ((n + 1, 1.3), (n + 1, 1.15), (n + 2, 1.3), (n + 2, 1.15)):
+        lines = breaking.lozenge(font, text, size, count, fit.block.width, LEADING, shape, bold)
+        if not lines:
+            continue
+        block = _block(font, lines, size, bold)
+        best = None
+        for ratio in (1.15, 1.3, 1.5):
+            a, b = oval_for(block, ratio, pad)
+            ow, oh = 2 * (a + extra), 2 * (b + extra)
+            if ow <= 0.95 * fit.outer_w and oh <= max_h:
+                cost = ow * oh * (1 + 0.35 * abs(math.log((ow / oh) / 1.6)))
+                if best is None or cost < best[0]:
+                    best = (cost, Fit(block, a, b, ow, oh))
+        if best is not None:
+            if breaking.break_points(lines[-1]):  # no word alone on the last line
+                return best[1]
+            found = found or best[1]
+    return found
 
 
 def _split_to_fit(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,

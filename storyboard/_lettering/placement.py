@@ -59,7 +59,8 @@ class Piece:
     off_side: str | None = None  # 'left' | 'right': the speaker is out of the frame there
     joined: bool = False  # continues the previous piece (same speaker): a connector, no tail
     outline: float = 0.0  # how far the outline reaches beyond the text oval
-    narrower: Any = None  # () -> a `fit` with shorter lines (narrower; vertical: shorter) or None: tried where the first fails
+    narrower: Any = None  # () -> a `fit` with shorter lines (narrower; vertical: shorter), or (fit, the next such
+    # maker), or None: tried where the first fails
     later: list = field(default_factory=list)  # (speaker x, head top, width, height) of later balloons
 
     def narrow(self) -> "Piece | None":
@@ -67,8 +68,9 @@ class Piece:
         if self.narrower is None:
             return None
         if not isinstance(self.narrower, Piece):
-            fit = self.narrower()
-            self.narrower = dataclasses.replace(self, fit=fit, narrower=None) if fit is not None else None
+            made = self.narrower()
+            fit, further = made if isinstance(made, tuple) else (made, None)
+            self.narrower = dataclasses.replace(self, fit=fit, narrower=further) if fit is not None else None
         return self.narrower
 
     @property
@@ -169,13 +171,17 @@ def _candidates(piece: Piece, placed: list[Placed], stage: Stage, cover: list[fl
     """(score, piece, box, tail, link) of the places that pass, best first: what makes a
     `Placed` (made only for the few the search tries)."""
     out = _places(piece, placed, stage, cover, strict)
-    if strict and (not out or out[0][0] >= BELOW_HEAD or stage.over_heads):
-        # No good place in this shape: the same words with shorter lines (a narrower balloon;
-        # vertical text: a shorter, wider one).
-        narrow = piece.narrow()
-        if narrow is not None:
-            out = sorted(out + [(score + 0.15, *made) for score, *made in _places(narrow, placed, stage, cover, strict)],
-                         key=lambda sp: sp[0])
+    shape = piece
+    for step in (1, 2, 3):
+        if not strict or (out and out[0][0] < BELOW_HEAD and not stage.over_heads):
+            break
+        # No good place in this shape: the same words with shorter lines (a narrower balloon,
+        # a step at a time; vertical text: a shorter, wider one).
+        shape = shape.narrow()
+        if shape is None:
+            break
+        out = sorted(out + [(score + 0.3 * step, *made) for score, *made in _places(shape, placed, stage, cover, strict)],
+                     key=lambda sp: sp[0])
     return out
 
 
@@ -277,8 +283,9 @@ def _reach(piece: Piece, u: float, v: float, bw: float, bh: float) -> float:
 
 
 def _spots(later: list) -> list[Box]:
-    """Where later balloons would sit over their speakers' heads."""
-    return [(x - w / 2, top - h - 1.5 * size, x + w / 2, top) for x, top, w, h, size in later]
+    """Where later balloons would sit over their speakers' heads: their first shape's height,
+    a step narrower (a balloon narrows a line at a time for its neighbours: see `_candidates`)."""
+    return [(x - 0.42 * w, top - h - 1.5 * size, x + 0.42 * w, top) for x, top, w, h, size in later]
 
 
 def _roughs(piece: Piece, blocks: list[tuple[list[float], list[float]]], bw: float, bh: float, first_u: float,

@@ -1,6 +1,6 @@
 """A letterer's choices where two rules meet: text without spaces split like any other, a
-small type step rather than a balloon under its speaker, and sound effects that never hide
-a small figure."""
+small type step rather than a balloon under its speaker, sound effects that never hide a
+small figure, draft labels the lettering keeps off, balloons narrowed a line at a time."""
 
 from __future__ import annotations
 
@@ -132,3 +132,13 @@ def test_draft_labels_sit_along_the_frame_bottom_and_the_lettering_keeps_off_the
             for label in (action, tag):  # on one row along the bottom of the frame
                 assert label.body.y == pytest.approx(slot.rect.y, abs=4.0), (name, label.lines)
                 assert not any(item.body.overlaps(label.body) for item in lettered), (name, label.lines)
+
+
+def test_a_row_of_five_speakers_gets_wide_ovals_not_tall_narrow_ones():
+    # busy-harbour's splash: five speakers in a row leave each balloon about a fifth of the
+    # width. It used to jump to a much narrower stack (0.77 to 0.96 wide for 1 tall); a
+    # letterer adds a line at a time, and the neighbours' spots allow for that.
+    result, _ = _lettered(EXAMPLES / "busy-harbour.yaml", 0, 0)
+    balloons = [i for i in result.items if i.kind == "speech"]
+    assert len(balloons) == 5 and all(b.size == 8.0 for b in balloons)
+    assert all(b.body.w / b.body.h >= 1.1 for b in balloons), [(b.speaker, round(b.body.w / b.body.h, 2)) for b in balloons]
