@@ -448,10 +448,11 @@ def _stage_request(request: PanelRequest):
     return stage_panel(SimpleNamespace(characters={}), panel, request.width / request.height)
 
 
-def _setting_words(setting: str) -> set[str]:
+@lru_cache(maxsize=256)
+def _setting_words(setting: str) -> frozenset[str]:
     """The setting's words, lower case, without a plural 's': matched against the motif lists."""
     words = re.findall(r"[a-zé]+", setting.lower())
-    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words}
+    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words)
 
 
 def _expression_shape(expression: str) -> tuple[float, float]:
@@ -481,10 +482,13 @@ _WASH = {dark: (np.array(low), np.array(high) - np.array(low))
 
 
 @lru_cache(maxsize=64)
-def _band_edges(height: int) -> tuple[tuple[float, float], ...]:
-    """(top, bottom) of each band; each overlaps the next by a unit: no paper-coloured seams."""
+def _bands(width: int, height: int) -> tuple[float, ...]:
+    """The corners of every band, as `_Pen.rectangle` lists them; each band overlaps the next
+    by a unit: no paper-coloured seams between them."""
     edges = np.linspace(0, height, _BANDS + 1).tolist()
-    return tuple((y0, min(y1 + 1, height)) for y0, y1 in zip(edges[:-1], edges[1:]))
+    return tuple(itertools.chain.from_iterable(
+        (0, y0, width, y0, width, y1, 0, y1) for y0, y1 in ((y0, min(y1 + 1, height))
+                                                           for y0, y1 in zip(edges[:-1], edges[1:]))))
 
 
 def _paper(pen: _Pen, width: int, height: int, rng: np.random.Generator, *, dark: bool) -> None:
@@ -494,8 +498,9 @@ def _paper(pen: _Pen, width: int, height: int, rng: np.random.Generator, *, dark
     wobble = np.interp(_BAND_AT, _WOBBLE_AT, rng.normal(0.0, 1.0, 6))
     tone = np.clip(_RAMP + 0.06 * wobble, 0, 1)
     colours = (low + tone[:, None] * span).round().astype(int).tolist()
-    for (y0, y1), colour in zip(_band_edges(height), colours):
-        pen.rectangle((0, y0, width, y1), fill=tuple(colour))
+    # `pen.rectangle((0, top, width, bottom), fill=colour)` for every band, in one go
+    pen.points.extend(_bands(width, height))
+    pen.heads.extend([[(r, g, b), None, 0.0, True, 8] for r, g, b in colours])
 
 
 def _tints(cast) -> list[int]:

@@ -301,10 +301,11 @@ def _page(canvas, drawing: PageDrawing, arts, font: Font, fonts: PdfFonts) -> No
             canvas.addLiteral(_vector(data, art))
         else:
             canvas.drawImage(data, art.x, art.y, art.w, art.h)
+    paths: dict = {}  # a balloon's outline and tail are painted twice, stroked wide, then filled
     for item in drawing.items:
         for op in item.ops:
             if isinstance(op, Shape):
-                _shape(canvas, op)
+                _shape(canvas, op, paths)
             else:
                 draw_text_pdf(canvas, op.x, op.y, op.text, op.size, font, fonts, bold=op.bold, anchor=op.anchor,
                               fill=op.fill, outline=op.outline, outline_width=op.outline_width, skew=op.skew,
@@ -334,20 +335,23 @@ def print_jpeg(image, width: int, height: int) -> bytes:
     return out.getvalue()
 
 
-def _shape(canvas, shape: Shape) -> None:
+def _shape(canvas, shape: Shape, paths: dict) -> None:
     # The operators are written here rather than through reportlab's canvas and path object,
     # whose pure-Python number formatting was most of the cost (balloons and tails are
-    # polylines of dozens of points).
+    # polylines of dozens of points). `paths`: the paths this page has written, by the
+    # identity of their points (alive as long as the page's drawing).
+    key = (id(shape.points), shape.closed)
+    path = paths.get(key)
+    if path is None:
+        path = paths[key] = _path(shape.points, shape.closed)
     paint = _PAINT[shape.stroke is not None, shape.fill is not None and shape.closed]
-    canvas._code.append(f"{_style(shape.fill, shape.stroke, shape.width, shape.dash)}{_path(shape.points, shape.closed)}\n{paint}")
+    canvas._code.append(f"{_style(shape.fill, shape.stroke, shape.width, shape.dash)}{path}\n{paint}")
 
 
-@lru_cache(maxsize=64)
 def _path(points: tuple[tuple[float, float], ...], closed: bool) -> str:
     """The path operators of a polygon or polyline. A thousandth of a point is ample
     precision: every coordinate is written with three decimals, then trailing zeros are
-    dropped from the whole path at once ("12.500" -> "12.5", "7.000" -> "7"). Kept for a
-    while: a balloon's outline and tail are painted twice, stroked wide, then filled."""
+    dropped from the whole path at once ("12.500" -> "12.5", "7.000" -> "7")."""
     points = list(map(_POINT, points))
     path = f"{points[0]} m {' l '.join(points[1:])}{' l' if len(points) > 1 else ''}{' h' if closed else ''} "
     return path.replace("0 ", " ").replace("0 ", " ").replace("0 ", " ").replace(". ", " ")[:-1]
