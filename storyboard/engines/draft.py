@@ -202,7 +202,9 @@ class _Sketch:
         width = width or self.line
         jitter = self.unit * 0.002
         self.draw.line(points, fill=GRAPHITE, width=width)
-        shaken = [(x + self.rng.normal(0, jitter), y + self.rng.normal(0, jitter)) for x, y in points]
+        # One draw for every offset: the same numbers, in the same order, as one per coordinate.
+        noise = iter(self.rng.normal(0, jitter, 2 * len(points)).tolist())
+        shaken = [(x + next(noise), y + next(noise)) for x, y in points]
         self.draw.line(shaken, fill=LIGHT_LINE, width=max(1, width // 2))
 
     def _shape(self, points, fill, width: int) -> None:

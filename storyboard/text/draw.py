@@ -72,8 +72,11 @@ def glyph_outlines(chain: "FontChain", shaped: Shaped, bold: bool, x: float, y: 
 
 
 def _num(value: float, digits: int = 2) -> str:
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    text = (_FIXED[digits] % value).rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+_FIXED = {digits: f"%.{digits}f" for digits in range(10)}  # (quicker than a nested format spec)
 
 
 def _units(value: float) -> str:
