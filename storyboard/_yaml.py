@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
-
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -37,10 +35,23 @@ class YamlProblem(Exception):
         self.line, self.column, self.path, self.message = line, column, path, message
 
 
-@dataclass
 class Document:
-    data: object
-    root: Node | None
+    """A parsed document: its plain `data` and `root`, the node tree (ruamel's nodes) that
+    locates a problem in it. Where libyaml composed it, that tree is made from libyaml's
+    on first use: only a problem to locate needs it."""
+
+    def __init__(self, data: object, root: Node | None, *, libyaml_root=None):
+        self.data, self._root, self._libyaml_root = data, root, libyaml_root
+
+    @property
+    def root(self) -> Node | None:
+        if self._libyaml_root is not None:
+            self._root, self._libyaml_root = _ruamel_tree(self._libyaml_root, {}), None
+        return self._root
+
+    @property
+    def empty(self) -> bool:
+        return self._root is None and self._libyaml_root is None
 
 
 class WrittenInt(int):
@@ -103,7 +114,7 @@ def _is_key(node: Node, step) -> bool:
 
 def _scalar(node: ScalarNode):
     text = _text(node)
-    if node.style is not None or _tag(node) == _STR_TAG:  # quoted, block or `!!str` scalars are strings
+    if node.style or _tag(node) == _STR_TAG:  # quoted, block or `!!str` scalars are strings
         return text
     if text in _SPECIAL:
         return _SPECIAL[text]
@@ -129,7 +140,13 @@ def parse(text: str) -> Document:
         raise YamlProblem(0, 0, "file", f"the script is larger than {MAX_BYTES // (1024 * 1024)} MiB")
     _check_flow_depth(text)
     try:
-        root = _compose_fast(text)
+        tree = _libyaml_tree(text)
+        if tree is not _SLOW and tree is not None:
+            try:
+                return Document(_Builder(libyaml=True).build(tree, 0), None, libyaml_root=tree)
+            except (YamlProblem, _EmptyValue, RecursionError):  # said as ruamel's nodes say it
+                pass
+        root = _ruamel_nodes(tree)
         if root is _SLOW:
             with warnings.catch_warnings():  # ruamel warns (on stderr) about reused anchors: allowed
                 warnings.simplefilter("ignore")
@@ -175,6 +192,23 @@ def _compose_fast(text: str):
     """The node tree ruamel would compose from `text`, composed by libyaml; `_SLOW` where
     that is not known to be the same: no libyaml of the tested version, text libyaml reads
     differently, or any error (ruamel then reports it in its own words)."""
+    return _ruamel_nodes(_libyaml_tree(text))
+
+
+def _ruamel_nodes(tree):
+    """`_libyaml_tree`'s answer as ruamel's nodes; `_SLOW` where ruamel must compose."""
+    if tree is _SLOW or tree is None:
+        return tree
+    try:
+        return _ruamel_tree(tree, {})
+    except (_EmptyValue, RecursionError):
+        return _SLOW
+
+
+def _libyaml_tree(text: str):
+    """libyaml's node tree of `text` (PyYAML's nodes, tagged by ruamel's YAML 1.2 resolver),
+    None for an empty document, `_SLOW` as for `_compose_fast` (empty values aside: those
+    are found when the tree is read)."""
     if _LIBYAML_DIFFERS.search(text) or "\ufeff" in text[1:]:
         return _SLOW
     try:
@@ -217,10 +251,7 @@ def _compose_fast(text: str):
         return None
     if type(root).__name__ == "ScalarNode":
         return _SLOW
-    try:
-        return _ruamel_tree(root, {})
-    except (_EmptyValue, RecursionError):
-        return _SLOW
+    return root
 
 
 class _EmptyValue(Exception):
@@ -344,7 +375,7 @@ def _unquoted(line: str) -> str:
 
 
 def _is_merge(key: Node) -> bool:
-    return isinstance(key, ScalarNode) and key.style is None and key.value == "<<"
+    return key.id == "scalar" and not key.style and key.value == "<<"
 
 
 def _line(node: Node) -> tuple[int, int]:
@@ -352,8 +383,11 @@ def _line(node: Node) -> tuple[int, int]:
 
 
 class _Builder:
-    def __init__(self):
-        self.nodes = 0
+    """Plain data from a node tree: ruamel's nodes, or with `libyaml` PyYAML's (a plain
+    scalar's style is '' there, None in ruamel's), where an empty value raises _EmptyValue."""
+
+    def __init__(self, *, libyaml: bool = False):
+        self.nodes, self.libyaml = 0, libyaml
 
     def build(self, node: Node, depth: int):
         self.nodes += 1
@@ -361,9 +395,12 @@ class _Builder:
             raise YamlProblem(*_line(node), "yaml", f"more than {MAX_NODES} values after expanding aliases (an alias bomb?)")
         if depth > MAX_DEPTH:
             raise YamlProblem(*_line(node), "yaml", f"the YAML is nested more than {MAX_DEPTH} levels deep")
-        if isinstance(node, ScalarNode):
+        kind = node.id
+        if kind == "scalar":
+            if self.libyaml and not node.value and not node.style:
+                raise _EmptyValue
             return _scalar(node)
-        if isinstance(node, SequenceNode):
+        if kind == "sequence":
             return [self.build(child, depth + 1) for child in node.value]
         return self._mapping(node, depth)
 
@@ -375,7 +412,7 @@ class _Builder:
             if _is_merge(key_node):
                 merged += self._merge_sources(value_node, depth)
                 continue
-            if not isinstance(key_node, ScalarNode):
+            if key_node.id != "scalar":
                 raise YamlProblem(*_line(key_node), "yaml", "a key must be a plain name, not a list or mapping")
             key = _text(key_node)
             if key in first:
@@ -390,8 +427,8 @@ class _Builder:
         return out
 
     def _merge_sources(self, value: Node, depth: int) -> list[dict]:
-        sources = value.value if isinstance(value, SequenceNode) else [value]
-        if not all(isinstance(s, MappingNode) for s in sources):
+        sources = value.value if value.id == "sequence" else [value]
+        if not all(s.id == "mapping" for s in sources):
             raise YamlProblem(*_line(value), "yaml", "'<<' merges a mapping (an alias like *base) or a list of them")
         return [self.build(s, depth + 1) for s in sources]
 

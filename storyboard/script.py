@@ -615,7 +615,7 @@ def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path |
         doc = _yaml.parse(text)
     except _yaml.YamlProblem as err:
         raise ScriptError([Problem(filename, err.line + 1, err.column + 1, err.path, err.message)]) from None
-    if doc.root is None:
+    if doc.empty:
         raise ScriptError([Problem(filename, 1, 1, "document", "the script is empty")])
 
     # A script in ASCII without escapes holds only ASCII text, which is in NFC already.

@@ -69,7 +69,16 @@ def check_alike(text: str) -> bool:
         assert fast is reference, text
     else:
         assert difference(fast, reference, {}) is None, (difference(fast, reference, {}), text)
+        # `parse` builds the data from libyaml's own nodes: the same data, or the same problem
+        assert outcome(lambda: _yaml.parse(text).data) == outcome(lambda: _yaml._Builder().build(reference, 0)), text
     return True
+
+
+def outcome(build) -> str:
+    try:
+        return repr(build())  # repr: a .nan is not equal to itself
+    except _yaml.YamlProblem as problem:
+        return f"{problem.line}:{problem.column}: {problem.message}"
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
@@ -145,3 +154,14 @@ TOKENS = ["a", '"a"', "'a'", ":", ": ", ":b", " :b", "[", "]", "{", "}", ",", ",
 @settings(FUZZ, max_examples=1500)
 def test_token_soup_composes_alike(tokens):
     check_alike("".join(tokens))
+
+
+def test_ruamel_nodes_are_made_only_to_locate_a_problem(monkeypatch):
+    made = []
+    real = _yaml._ruamel_tree
+    monkeypatch.setattr(_yaml, "_ruamel_tree", lambda node, done: made.append(1) or real(node, done))
+    doc = _yaml.parse(EXAMPLES[0].read_text(encoding="utf-8"))
+    assert made == [] and not doc.empty
+    root = doc.root
+    assert len(made) > 1 and doc.root is root
+    assert difference(root, ruamel(EXAMPLES[0].read_text(encoding="utf-8")), {}) is None
