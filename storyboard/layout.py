@@ -316,12 +316,14 @@ def _choose_templates(hints: Sequence[str], live: Rect) -> list[Template]:
     n = len(hints)
     best: list[float] = [math.inf] * n + [0.0]
     choice: list[Template | None] = [None] * (n + 1)
+    kinds = set(hints)  # each template cell's cost for each hint, worked out once
+    costs = [[{h: _fit_cost(h, c, live) for h in kinds} for c in template.cells] for template in TEMPLATES]
     for i in range(n - 1, -1, -1):
-        for template in TEMPLATES:
-            k = len(template.cells)
+        for template, cells in zip(TEMPLATES, costs):
+            k = len(cells)
             if i + k > n or best[i + k] == math.inf:
                 continue
-            cost = _PAGE_COST + sum(_fit_cost(h, c, live) for h, c in zip(hints[i:i + k], template.cells))
+            cost = _PAGE_COST + sum(cell[h] for h, cell in zip(hints[i:i + k], cells))
             if cost + best[i + k] < best[i]:
                 best[i], choice[i] = cost + best[i + k], template
     out, i = [], 0

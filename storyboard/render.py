@@ -893,7 +893,9 @@ def _script_ref(story: "Story", ref: str | None) -> str | None:
 
 def _at_size(request: "PanelRequest", width: int, height: int) -> "PanelRequest":
     # Engines that draw at print size directly use no masks (masks are for identity).
-    cast = tuple(dataclasses.replace(m, mask=None) for m in request.cast)
+    cast = request.cast
+    if any(m.mask is not None for m in cast):
+        cast = tuple(dataclasses.replace(m, mask=None) for m in cast)
     return dataclasses.replace(request, width=width, height=height, cast=cast)
 
 
@@ -1162,11 +1164,11 @@ def _real(path: Path, fmt: str) -> Path:
 def _check_page_folders(targets, book) -> None:
     """A page folder holding a file storyboard did not write under a page's name fails now,
     before any panel is generated."""
-    from storyboard.export.folder import check_folder, listed_pages
-    from storyboard.export.images import page_names
-
     for path, fmt in targets:
-        if fmt == "pages":
+        if fmt == "pages":  # (the page writer is imported only for PNG pages)
+            from storyboard.export.folder import check_folder, listed_pages
+            from storyboard.export.images import page_names
+
             check_folder(path, page_names(book), listed_pages(manifest_path(path)))
 
 
