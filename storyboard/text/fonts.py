@@ -49,13 +49,29 @@ def is_ignorable(ch: str) -> bool:
     return cat in ("Cf", "Mn", "Me") or 0xFE00 <= ord(ch) <= 0xFE0F or 0xE0100 <= ord(ch) <= 0xE01EF
 
 
+# What a Face reads from its file (see Face.__getattr__).
+_FACE_DATA = frozenset({"hb_face", "hb_font", "upem", "unicodes", "ascent", "descent", "cff", "_outlines", "_ft"})
+
+
 class Face:
     """One font face. `upem` units per em; `ascent`/`descent` in ems (descent negative)."""
 
-    def __init__(self, path: Path, index: int = 0):
+    def __init__(self, path: Path, index: int = 0, *, lazy: bool = False):
+        self.path, self.index = Path(path), index
+        if not lazy:
+            self._load()
+
+    def __getattr__(self, name: str):
+        # A `lazy` face (a bundled fallback: the CJK one is 20 MB and 45k characters) is read
+        # when something first needs its data; most stories never need it.
+        if name in _FACE_DATA:
+            self._load()
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+    def _load(self) -> None:
         import uharfbuzz as hb
 
-        self.path, self.index = Path(path), index
         from storyboard import _files
 
         try:  # a regular file within the size limit only: a FIFO or /dev/zero is never read
@@ -63,9 +79,9 @@ class Face:
         except _files.Refused as err:
             raise ExportError(f"cannot read font {self.path}: {err.reason}") from None
         blob = hb.Blob(data)
-        face = hb.Face(blob, index)
+        face = hb.Face(blob, self.index)
         if face.glyph_count == 0:  # not a font, or no such face in the collection
-            reason = f"it has no face {index}" if index else "it is not a TrueType/OpenType font"
+            reason = f"it has no face {self.index}" if self.index else "it is not a TrueType/OpenType font"
             raise ExportError(f"cannot use font {self.path}: {reason}")
         self.hb_face = face
         self.hb_font = hb.Font(face)  # scale = upem: positions come back in font units
@@ -174,8 +190,8 @@ class _Recorder:
 
 
 @lru_cache(maxsize=32)
-def load_face(path: str, index: int = 0) -> Face:
-    return Face(Path(path), index)
+def load_face(path: str, index: int = 0, *, lazy: bool = False) -> Face:
+    return Face(Path(path), index, lazy=lazy)
 
 
 @dataclass(frozen=True)
@@ -324,8 +340,10 @@ def _bundled_members(language: str) -> list[Member]:
     members = []
     for regular, bold in BUNDLED:
         index = cjk_face_index(language) if regular == CJK_FILE else 0
-        reg = load_face(str(FONT_DIR / regular), index)
-        members.append(Member(reg, load_face(str(FONT_DIR / bold)) if bold else reg, faux_bold=bold is None))
+        # The first (main lettering) face at once; the fallbacks when a character needs them.
+        lazy = bool(members)
+        reg = load_face(str(FONT_DIR / regular), index, lazy=lazy)
+        members.append(Member(reg, load_face(str(FONT_DIR / bold), lazy=lazy) if bold else reg, faux_bold=bold is None))
     return members
 
 

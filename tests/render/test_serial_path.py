@@ -154,3 +154,18 @@ def test_page_workers_inherit_a_frozen_heap_and_a_render_leaves_the_collector_as
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_bundled_fallback_faces_are_read_when_a_character_needs_them():
+    from storyboard.text import fonts
+
+    fonts.load_face.cache_clear()  # faces of our own (the process's bundled chain keeps its own)
+    chain = fonts.FontChain(fonts._bundled_members(""))
+    read = lambda: [("unicodes" in m.regular.__dict__) for m in chain.members]  # noqa: E731
+    assert read() == [True] + [False] * (len(chain.members) - 1)  # the main lettering face only
+    assert chain.missing("Hello, world!") == "" and read()[-1] is False
+    assert chain.missing("日本語") == "" and all(read())  # the CJK face is the last resort
+    cjk = chain.members[-1].regular
+    eager = fonts.Face(cjk.path, cjk.index)
+    assert (cjk.upem, cjk.ascent, cjk.descent, cjk.cff, cjk.unicodes) == \
+        (eager.upem, eager.ascent, eager.descent, eager.cff, eager.unicodes)
