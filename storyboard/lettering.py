@@ -9,10 +9,12 @@ Type: one dialogue size per story (`style.dialogue_pt`, 8 pt at print size), nev
 6.5 pt. Each balloon wraps its text to the smallest pleasing oval; a line too long for the panel
 is split into connected balloons (same speaker, a connector, one tail), and consecutive lines
 of one speaker are joined the same way. Only when that cannot fit does the panel's type shrink
-(toward 6.5 pt), with a warning.
+(toward 6.5 pt), with a warning; and by up to 1 pt where that alone takes a balloon from under
+its speaker's head (see UNDER_SHRINK).
 Placement: `_lettering.placement` solves each panel with the hard rules of LETTERING.md
 (attribution, reading order, faces and heads clear, tails that cross nothing), against the
-figures staged by `storyboard.staging`; SFX go near their source, off faces and balloons.
+figures staged by `storyboard.staging` (and, on draft pages, off the shot tag and action note:
+`export.labels.slate`); SFX go near their source, off faces, heads, balloons and small figures.
 """
 
 from __future__ import annotations
