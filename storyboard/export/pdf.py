@@ -21,12 +21,13 @@ they are made (`storyboard.pdfraw`), never again.
 from __future__ import annotations
 
 import io
-import json
 import tempfile
 from contextlib import ExitStack
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
+
+import orjson
 
 from storyboard.drawing import Drawing
 from storyboard.errors import ExportError
@@ -137,7 +138,7 @@ class _PageCanvas:
             "xobjects": [[name, len(body)] for name, body in zip(names, bodies)],
             "fonts": [[name, *font[:4], sorted(font[4])] for name, font in sorted(fonts.items())],
         }
-        return b"".join([PIECE_HEAD, json.dumps(head, separators=(",", ":")).encode("ascii"), b"\n", content, *bodies,
+        return b"".join([PIECE_HEAD, orjson.dumps(head), b"\n", content, *bodies,
                          PIECE_END])
 
 
@@ -225,7 +226,7 @@ class Joiner:
         if not data.startswith(PIECE_HEAD) or not data.endswith(PIECE_END):
             raise ValueError("not a page piece")
         line = data.index(b"\n", len(PIECE_HEAD))
-        head = json.loads(data[len(PIECE_HEAD):line])
+        head = orjson.loads(data[len(PIECE_HEAD):line])
         body = data[line + 1:len(data) - len(PIECE_END)]
         sizes = [head["content"], *(size for _, size in head["xobjects"])]
         if any(not isinstance(size, int) or size < 0 for size in sizes) or sum(sizes) != len(body):
