@@ -67,9 +67,9 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
             info = PngImagePlugin.PngInfo()
             info.add_text("Software", f"storyboard {__version__}")
         # Not synced here: the worker would wait on the disk instead of painting the next page.
-        with _painted(story, book, index, images, lettering_font, labels) as page, \
-                atomic_path(stage / names[index], ".png", fsync=False) as tmp:
-            save_png(page.pil(), tmp, dpi=dpi, pnginfo=info)
+        page = _painted(story, book, index, images, lettering_font, labels)
+        with atomic_path(stage / names[index], ".png", fsync=False) as tmp:
+            save_png(page, tmp, dpi=dpi, pnginfo=info)
         return index
 
     import itertools
@@ -127,8 +127,7 @@ def encoded_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
             from storyboard.provenance import png_info
 
             pnginfo = png_info(metadata, panels=list(boxes[index]) if boxes is not None else None)
-        with _painted(story, book, index, images, lettering_font, labels) as page:
-            return png_bytes(page.pil(), dpi=dpi, pnginfo=pnginfo)
+        return png_bytes(_painted(story, book, index, images, lettering_font, labels), dpi=dpi, pnginfo=pnginfo)
 
     if book.pages:  # the first here: what the workers need is loaded before they are forked
         yield encode(0)
@@ -185,8 +184,7 @@ class _Raster:
 def render_page(drawing: PageDrawing, images: Mapping[tuple[int, int], Any], dpi: int, font: Font):
     """One page as an RGB PIL image; `info["dpi"]` holds its resolution, which every writer
     stores (PNG pHYs) so print software does not read the pixels as 72 dpi."""
-    with paint_page(drawing, images, dpi, font) as page:
-        image = page.pil().convert("RGB")
+    image = paint_page(drawing, images, dpi, font).pil().convert("RGB")
     image.info["dpi"] = (dpi, dpi)
     return image
 

@@ -9,7 +9,8 @@ where it is missing): about 0.04 s for a page, and a smaller file. The pixels ar
 the image; the same image gives the same bytes (for a given zlib build).
 
 Images this writer does not take (other modes, an ICC profile or transparency key to keep,
-chunks other than text) are saved by Pillow as before.
+chunks other than text) are saved by Pillow as before. A painted page
+(`storyboard.export.canvas.PageCanvas`) is written from its bands of rows as it plays them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     from PIL import Image, PngImagePlugin
+
+    from storyboard.export.canvas import PageCanvas
 
 try:  # zlib-ng's deflate is several times faster than zlib's at the same ratio
     from zlib_ng import zlib_ng as _deflate
@@ -39,7 +42,7 @@ _ROWS = 256  # rows filtered at a time: a strip's buffer stays small beside the 
 _IDAT_BYTES = 1 << 20
 
 
-def save_png(image: "Image.Image", path: str | Path, *, dpi: tuple[float, float] | None = None,
+def save_png(image: "Image.Image | PageCanvas", path: str | Path, *, dpi: tuple[float, float] | None = None,
              pnginfo: "PngImagePlugin.PngInfo | None" = None) -> None:
     """Write `image` to `path` as a PNG: `dpi` (pixels per inch, x and y) as its pHYs chunk,
     `pnginfo`'s text chunks before the pixels, as Pillow's `save` writes them. Raises OSError
@@ -48,7 +51,7 @@ def save_png(image: "Image.Image", path: str | Path, *, dpi: tuple[float, float]
         write_png(image, fh, dpi=dpi, pnginfo=pnginfo)
 
 
-def png_bytes(image: "Image.Image", *, dpi: tuple[float, float] | None = None,
+def png_bytes(image: "Image.Image | PageCanvas", *, dpi: tuple[float, float] | None = None,
               pnginfo: "PngImagePlugin.PngInfo | None" = None) -> bytes:
     """`image` encoded as by `save_png`, as bytes."""
     import io
@@ -58,12 +61,16 @@ def png_bytes(image: "Image.Image", *, dpi: tuple[float, float] | None = None,
     return buffer.getvalue()
 
 
-def write_png(image: "Image.Image", fh: BinaryIO, *, dpi: tuple[float, float] | None = None,
+def write_png(image: "Image.Image | PageCanvas", fh: BinaryIO, *, dpi: tuple[float, float] | None = None,
               pnginfo: "PngImagePlugin.PngInfo | None" = None) -> None:
-    """Write `image` as a PNG to the binary file `fh` (see `save_png`)."""
+    """Write `image` (a PIL image or a painted page, `export.canvas.PageCanvas`) as a PNG to
+    the binary file `fh` (see `save_png`)."""
     chunks = list(pnginfo.chunks) if pnginfo is not None else []
-    if (image.mode not in _COLOR_TYPES or image.info.get("icc_profile") or "transparency" in image.info
-            or any(chunk[0] not in _TEXT for chunk in chunks)):
+    painted = hasattr(image, "bands")  # a painted page: RGB rows, a band at a time
+    if painted and any(chunk[0] not in _TEXT for chunk in chunks):
+        raise ValueError("a painted page takes text chunks only")
+    if not painted and (image.mode not in _COLOR_TYPES or image.info.get("icc_profile")
+                        or "transparency" in image.info or any(chunk[0] not in _TEXT for chunk in chunks)):
         options = {"dpi": dpi} if dpi is not None else {}
         image.save(fh, "PNG", pnginfo=pnginfo, **options)
         return
@@ -83,12 +90,18 @@ def write_png(image: "Image.Image", fh: BinaryIO, *, dpi: tuple[float, float] | 
     pending: list[bytes] = []
     size = 0
     above = np.zeros(stride, np.uint8)  # the row above the first counts as zeros
-    for top in range(0, height, _ROWS):
-        rows = min(_ROWS, height - top)
+    if painted:
+        strips = image.bands()
+    else:
         # A strip's bytes at a time: the whole page as one array costs three times as much
         # (a fresh 26 MB for an A4 page at 300 dpi, written page after page).
-        pixels = np.frombuffer(image.crop((0, top, width, top + rows)).tobytes("raw", raw), np.uint8)
-        pixels = pixels.reshape(rows, stride)
+        strips = (image.crop((0, top, width, min(height, top + _ROWS))).tobytes("raw", raw)
+                  for top in range(0, height, _ROWS))
+    for packed in strips:
+        rows = len(packed) // stride
+        if not 0 < rows <= len(strip):
+            raise ValueError(f"a band of {rows} rows: at most {len(strip)} at a time")
+        pixels = np.frombuffer(packed, np.uint8).reshape(rows, stride)
         out = strip[:rows, 1:]
         np.subtract(pixels[0], above, out=out[0])
         np.subtract(pixels[1:], pixels[:-1], out=out[1:])
