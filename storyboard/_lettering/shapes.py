@@ -26,7 +26,8 @@ def _circle(n: int) -> tuple[tuple[float, float], ...]:
 
 
 def _arc(cx: float, cy: float, r: float, t0: float, t1: float, n: int) -> list[Point]:
-    return [(cx + r * math.cos(t0 + (t1 - t0) * i / n), cy + r * math.sin(t0 + (t1 - t0) * i / n)) for i in range(n)]
+    turn, cos, sin = t1 - t0, math.cos, math.sin
+    return [(cx + r * cos(t), cy + r * sin(t)) for t in [t0 + turn * i / n for i in range(n)]]
 
 
 def _along(cx: float, cy: float, a: float, b: float, count: int) -> list[Point]:

@@ -255,6 +255,8 @@ class FontChain:
         word, else character by character, so a word never mixes fonts needlessly while a
         Latin word in a Japanese line keeps the Latin face. (0 where no font has a
         character: `missing` is checked before anything is drawn.)"""
+        if self.covering(text, bold) == 0:  # (what the runs and the spaces would all come to)
+            return [0] * len(text)
         out = [0] * len(text)
         for start, end in _script_runs(text):
             self._itemize_run(text, start, end, bold, out)

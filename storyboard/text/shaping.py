@@ -42,6 +42,10 @@ class Cluster(NamedTuple):
     rtl: bool = False
 
 
+# `Glyph(...)` without the Python frame of a named tuple's constructor (made per glyph shaped).
+_new = tuple.__new__
+
+
 @dataclass(frozen=True)
 class Shaped:
     glyphs: tuple[Glyph, ...]
@@ -136,7 +140,7 @@ def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
             else:
                 gx, gy = pen + pos.x_offset * scale, pos.y_offset * scale
                 step = pos.x_advance * scale
-            glyphs.append(Glyph(member, info.codepoint, gx, gy, sideways))
+            glyphs.append(_new(Glyph, (member, info.codepoint, gx, gy, sideways)))
             span = bounds.get(info.cluster)
             if span is None:
                 span = bounds[info.cluster] = [pen, pen]
@@ -150,8 +154,8 @@ def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
         for c in (reversed(starts) if rtl else starts):
             piece = text[c:ends[c]]
             if piece.strip("\u00ad\u200b"):
-                clusters.append(Cluster(piece.replace("\u00ad", "").replace("\u200b", ""), member,
-                                        bounds[c][0], bounds[c][1], rtl))
+                clusters.append(_new(Cluster, (piece.replace("\u00ad", "").replace("\u200b", ""), member,
+                                               bounds[c][0], bounds[c][1], rtl)))
     return Shaped(tuple(glyphs), tuple(clusters), pen, vertical)
 
 
