@@ -33,10 +33,16 @@ def frozen() -> Iterator[None]:
     (gc.freeze); the outermost block gives them back (gc.unfreeze), so a long-lived process
     (`storyboard watch`) collects what a render left. A process that froze objects itself
     keeps them frozen."""
-    outermost = gc.get_freeze_count() == 0
+    global _open
+    outermost = _open == 0 and gc.get_freeze_count() == 0  # (counting the frozen walks them all)
+    _open += 1
     gc.freeze()
     try:
         yield
     finally:
+        _open -= 1
         if outermost:
             gc.unfreeze()
+
+
+_open = 0  # `frozen` blocks open now
