@@ -215,12 +215,13 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
     order = sorted(_roughs(piece, blocks, bw, bh, first_u, W, H, start_left, prev, not placed))
     spots = _spots(piece.later)
     heads = list(zip(stage.heads, stage.head_areas))
+    above = strict and stage.over_heads and not piece.joined  # places under the head ruled out
     out: list[tuple] = []  # (score, piece, box, tail, link)
     for rough, u, v in order:
         if strict and len(out) >= ENOUGH:
             break
         box = (u, v, u + bw, v + bh)
-        if strict and stage.over_heads and not piece.joined and _under(piece, v, bh):
+        if above and _under(piece, v, bh):
             continue
         penalty = 0.0
         bad = _body_clash(box, piece, placed, stage, cover, gap, prev, strict)
