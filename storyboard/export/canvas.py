@@ -10,12 +10,11 @@ rasterising each shape apart and pasting it (Pillow). Panel sketches at print si
 painted without anti-aliasing, as before: their ink is several pixels wide, and smoothing
 every edge would double the file and the time it takes to encode.
 
-Pixels come out in bands of rows (`PageCanvas.bands`) that `export.png` encodes as they come,
-or as a whole page (`PageCanvas.pil`, for previews and the webtoon strip); where the bands
-end moves where a few aliased sketch edges step by a pixel, so a page's bands are always
-the same (`BAND_ROWS`). The same
-page gives the same pixels (for a given Skia build and CPU family: Skia picks SIMD code for
-the CPU).
+Pixels come out in bands of rows (`PageCanvas.bands`), which `export.png` encodes as they
+come, or as a whole page (`PageCanvas.pil`: previews, the webtoon strip). Skia smooths an edge
+a shade differently on a band than on the whole page, and an aliased edge may step by a pixel
+where a band ends, so pages are always played in the same bands (`BAND_ROWS`): the same page
+gives the same pixels (for a given Skia build and CPU family: Skia picks SIMD code for the CPU).
 """
 
 from __future__ import annotations
