@@ -328,6 +328,7 @@ def _stop_again(signum, frame):
 
 
 def run() -> None:  # pragma: no cover - console entry point wrapper
+    import builtins
     import signal
 
     from storyboard import _startup
@@ -348,4 +349,10 @@ def run() -> None:  # pragma: no cover - console entry point wrapper
         print("interrupted", file=sys.stderr)
         code = 130
     _hold_signals(signal.SIG_IGN)
+    # CPython marks a KeyboardInterrupt raised inside text run by exec (dataclasses and
+    # namedtuple build their methods so, as a module is imported) as unhandled even once it was
+    # caught, and `python -m storyboard` then ends by sending itself SIGINT (status -2, where a
+    # thread takes it) instead of `code`. Running any text clears the mark (pythonrun.c,
+    # run_eval_code_obj). (`eval` here is the subcommand's module.)
+    builtins.eval("0")
     sys.exit(code)

@@ -1,6 +1,7 @@
 """A stop signal ends the command cleanly wherever it lands: inside a finaliser or a weakref
 callback (where Python cannot pass an exception on; the import system runs one each time a
-module lock is dropped), and, once every output is written, it no longer interrupts at all.
+module lock is dropped), inside text run by exec (dataclasses build their methods so), and,
+once every output is written, it no longer interrupts at all.
 
 Each case runs the console entry point (`storyboard.cli.run`) in its own process, with the
 signal sent by the process itself at the moment under test."""
@@ -83,3 +84,26 @@ def test_a_stop_after_every_output_is_written_is_ignored(tmp_path):
     """, tmp_path)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert done.stdout.startswith("wrote good.pdf: 1 page") and (tmp_path / "good.pdf").stat().st_size > 0
+
+
+def test_a_stop_inside_text_run_by_exec_exits_130_under_python_m(tmp_path):
+    # `python -m`: CPython would end the process by SIGINT (-2) after the caught interrupt,
+    # delivered to another thread than the main one, which holds it (a render has several).
+    (tmp_path / "stopped_in_exec.py").write_text(textwrap.dedent("""
+        import sys, threading, time
+        from storyboard import cli
+
+        def work(argv=None):
+            threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+            exec("import os, signal\\nos.kill(os.getpid(), signal.SIGINT)\\nfor _ in range(10_000): pass")
+            time.sleep(1)
+            print("the work went on", flush=True)
+            return 0
+
+        cli.main = work
+        sys.argv = ["storyboard"]
+        cli.run()
+    """))
+    done = subprocess.run([sys.executable, "-m", "stopped_in_exec"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert (done.returncode, done.stderr, done.stdout) == (130, "interrupted\n", "")
