@@ -164,6 +164,22 @@ PIECE_END = b"\n%%EOF\n"
 _XOBJECT = "FormXob."  # the prefix of an XObject's resource name (reportlab's)
 
 
+def piece_length(start: bytes) -> int | None:
+    """The length in bytes of the page piece whose first bytes (at least its first two
+    lines) are `start`, or None where `start` does not begin one."""
+    if not start.startswith(PIECE_HEAD):
+        return None
+    try:
+        line = start.index(b"\n", len(PIECE_HEAD))
+        head = orjson.loads(start[len(PIECE_HEAD):line])
+        sizes = [head["content"], *(size for _, size in head["xobjects"])]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if any(not isinstance(size, int) or size < 0 for size in sizes):
+        return None
+    return line + 1 + sum(sizes) + len(PIECE_END)
+
+
 def assemble(pages: Sequence[Path], path: str | Path, *, story: Any, metadata: dict | None = None) -> Path:
     """The document made of the page pieces `pages` (files, in order), written atomically
     to `path` with the story's title and author (or the `metadata` record's Info + XMP),
@@ -223,15 +239,10 @@ class Joiner:
 
     @staticmethod
     def _read(data: bytes) -> tuple[dict, bytes]:
-        if not data.startswith(PIECE_HEAD) or not data.endswith(PIECE_END):
-            raise ValueError("not a page piece")
-        line = data.index(b"\n", len(PIECE_HEAD))
-        head = orjson.loads(data[len(PIECE_HEAD):line])
-        body = data[line + 1:len(data) - len(PIECE_END)]
-        sizes = [head["content"], *(size for _, size in head["xobjects"])]
-        if any(not isinstance(size, int) or size < 0 for size in sizes) or sum(sizes) != len(body):
+        if piece_length(data) != len(data) or not data.endswith(PIECE_END):
             raise ValueError("its parts do not add up")
-        return head, body
+        line = data.index(b"\n", len(PIECE_HEAD))
+        return orjson.loads(data[len(PIECE_HEAD):line]), data[line + 1:len(data) - len(PIECE_END)]
 
     def write(self, path: str | Path, *, story: Any, metadata: dict | None = None) -> Path:
         """Write the document of every page added (see `assemble`) atomically to `path`."""

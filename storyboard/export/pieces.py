@@ -133,10 +133,11 @@ class PieceStore:
 
     def pdf(self, key: str) -> Path | None:
         """The stored PDF piece of page `key`, if it looks intact (a regular file, not a
-        link, that starts and ends as a piece does: `export.pdf.page_pdf`), else None."""
+        link, as long as its head says and ending as a piece does: `export.pdf.page_pdf`),
+        else None."""
         import stat
 
-        from storyboard.export.pdf import PIECE_END, PIECE_HEAD
+        from storyboard.export.pdf import PIECE_END, piece_length
 
         path = self.pdf_path(key)
         try:
@@ -147,12 +148,15 @@ class PieceStore:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or not 64 < st.st_size <= _PDF_LIMIT:
                 return None
-            head, tail = os.pread(fd, len(PIECE_HEAD), 0), os.pread(fd, len(PIECE_END), st.st_size - len(PIECE_END))
+            start = os.pread(fd, min(st.st_size, 1 << 16), 0)
+            if piece_length(start) is None:  # a head longer than that (a page of many CJK characters)
+                start = os.pread(fd, st.st_size, 0)
+            tail = os.pread(fd, len(PIECE_END), st.st_size - len(PIECE_END))
         except OSError:
             return None
         finally:
             os.close(fd)
-        return path if head == PIECE_HEAD and tail == PIECE_END else None
+        return path if piece_length(start) == st.st_size and tail == PIECE_END else None
 
     def report(self, key: str) -> dict[tuple[int, int], dict] | None:
         """The stored lettering report of page `key` ((scene, panel) -> entry), or None."""
