@@ -345,7 +345,7 @@ def run() -> None:  # pragma: no cover - console entry point wrapper
         # the process (exit -15) after the work was done and reported. Held inside the `try`:
         # a stop before this line is still the interrupt it means.
         _hold_signals(signal.SIG_IGN)
-    except KeyboardInterrupt:  # Ctrl-C before main() was entered; `_terminate` has set `_ignore`
+    except KeyboardInterrupt:  # a stop before main() took over, or one it let out; `_ignore` is set by now
         print("interrupted", file=sys.stderr)
         code = 130
     _hold_signals(signal.SIG_IGN)
