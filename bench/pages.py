@@ -10,9 +10,10 @@ each stage it calls timed where it is called: validate (`script.load_story`), pa
 finish (`render._finish_panels`: resize to print size, and the invisible mark on a generative
 engine's panels), pages (`export.pieces.Pages.build`: each page's lettering (staging, the
 placement solver, balloons, the draft labels), its lettering report for the manifest and its
-one-page PDF, on worker processes, one per core; the draft engine draws each page's panels
+PDF piece, on worker processes, one per core; the draft engine draws each page's panels
 there, so most of its time is inside this stage: its seconds summed over all panels are
-reported apart) and PDF (`export.pdf.write_pdf`: qpdf assembling the one-page PDFs). Anything
+reported apart) and PDF (`export.pdf.write_pdf`: the book's fonts, page tree and metadata
+written after the pieces joined as they arrived). Anything
 else render() does is "other". CPU seconds count the worker processes too.
 Then the same render with a cache in an empty folder (a user's first render, which also stores
 every drawing and page piece), and once more on that cache with its page pieces removed: every

@@ -12,7 +12,7 @@ interpreter (`python -c pass`), `python -c "import storyboard"` and `storyboard 
 (including those done lazily inside functions) and names the chain that pulled in any heavy
 library (torch, diffusers, transformers, cv2, insightface), which the draft path must not need.
 The same warm re-render is also timed stage by stage inside this process (validate, paginate,
-plan, cache read, finish, pages (lettering and one-page PDFs), PDF) to show where the time in render() goes.
+plan, cache read, finish, pages (lettering and PDF pieces), PDF) to show where the time in render() goes.
 """
 
 from __future__ import annotations
