@@ -32,6 +32,14 @@ try:
 except ImportError as err:  # a Ctrl-C while Skia's module initialises comes back as this
     if isinstance(err.__cause__, KeyboardInterrupt):
         raise KeyboardInterrupt from None
+    # skia-python's wheel links the system's OpenGL loaders (libGL.so.1, libEGL.so.1), which
+    # minimal images (python:slim, distroless) lack: name the package, not the linker error.
+    if "cannot open shared object file" in str(err):
+        from storyboard.errors import ExportError
+
+        library = str(err).split(":", 1)[0]
+        raise ExportError(f"PNG, CBZ and webtoon pages need the system library {library}, which Skia "
+                          "(skia-python) loads: install it (Debian/Ubuntu: apt-get install libgl1 libegl1)") from None
     raise
 
 # SkPath's serialised form (SkPath::writeToMemory, version 5): a header (version | fill type
