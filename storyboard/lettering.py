@@ -305,6 +305,7 @@ def fit_shrinking(font: Font, text: str, kind: str, size: float, max_w: float, m
 # ------------------------------------------------------------------------------ panels
 
 MIN_DIALOGUE_PT = 6.5  # never smaller in print (LETTERING.md)
+RULES_BROKEN = "too crowded to letter by the rules"  # the warning of a panel lettered against the rules
 MAX_PARTS = 3  # a long speech becomes at most this many connected balloons
 SEARCH_NODES = 90  # placement search nodes per panel, every size and split tried included
 # A letterer's call (LETTERING.md puts "who speaks" first): a panel whose balloons only fit
@@ -509,7 +510,7 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
     if placed is None:  # even the smallest type breaks a rule: letter it anyway, and say so
         pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, force=True)
         placed = placement.solve(pieces, stages[-1], strict=False, budget=[len(pieces) + 1])
-        warnings.append(f"too crowded to letter by the rules at {size:g} pt: balloons overlap the art or each other")
+        warnings.append(f"{RULES_BROKEN} at {size:g} pt: balloons overlap the art or each other")
     smallest = min((p.piece.fit.block.size for p in placed), default=size)
     if smallest < story_size:
         warnings.insert(0, f"dialogue shrunk to {smallest:.3g} pt")

@@ -244,8 +244,9 @@ def render(
     `max_side` caps the longer side of a generated panel; None: the engine's own sizes
     (the diffusion engine: its model family's native sizes; otherwise 1024).
     `save_controls` is a folder to write each panel's ControlNet image to, for inspection.
-    `strict`: a lettering warning, or a violation `storyboard check-lettering` would report of
-    an output, raises LetteringError (every one, located) before any output is written.
+    `strict`: a panel lettered against the rules, or a violation `storyboard check-lettering`
+    would report of an output, raises LetteringError (every one, located) before any output is
+    written; type shrunk to fit stays a warning.
     """
     from storyboard.executors import open_executor
 
@@ -669,10 +670,12 @@ def _export_all(targets, story, book, panels, font, settings, run_id, watermark,
 
 
 def _refuse_lettering(story, book, font, formats: list[str], result: RenderResult) -> None:
-    """A strict render: every warning and every violation check-lettering would find in the
-    lettering report of an output (its manifest's: a strip made from pages has its own) is an
-    error, raised before any output is written."""
+    """A strict render: every violation check-lettering would find in the lettering report of
+    an output (its manifest's: a strip made from pages has its own), and every warning that a
+    panel was lettered against the rules, is an error, raised before any output is written.
+    Type shrunk to fit (never under 6.5 pt: check-lettering's rule) stays a warning."""
     from storyboard.errors import LetteringError
+    from storyboard.lettering import RULES_BROKEN
     from storyboard.lettering_report import located_violations, located_warnings
 
     reports = {}  # what each output's manifest will report: the pages' lettering, or the strip's
@@ -682,7 +685,8 @@ def _refuse_lettering(story, book, font, formats: list[str], result: RenderResul
     found = []
     for kind, report in reports.items():
         tell = " (in the webtoon strip)" if kind == "strip" else ""
-        found += [line + tell for line in located_warnings(story, report) + located_violations(story, report)]
+        broken = [line for line in located_warnings(story, report) if RULES_BROKEN in line]
+        found += [line + tell for line in broken + located_violations(story, report)]
     if found:
         raise LetteringError(found)
 

@@ -91,8 +91,8 @@ def register(sub) -> None:
                    help="the format of every -o, whatever its name says (e.g. --format webtoon -o strip/)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object instead of the summary line")
     p.add_argument("--strict", action="store_true",
-                   help="a lettering warning (type shrunk, ...) or a violation check-lettering would report is an "
-                        "error: each is printed located, nothing is written, exit 1")
+                   help="a panel lettered against the rules, or a violation check-lettering would report, is an "
+                        "error: each is printed located, nothing is written, exit 1 (type shrunk to fit stays a warning)")
     add_allow_path_argument(p)
     add_translation_arguments(p)
     add_generation_arguments(p)

@@ -1,6 +1,7 @@
 """`storyboard render --strict`: lettering that check-lettering would refuse, or that render
-warns about, is an error (exit 1, every problem located), and nothing is written. Without
---strict the render is written as before, with its located warnings."""
+warns was lettered against the rules, is an error (exit 1, every problem located), and nothing
+is written; type shrunk to fit stays a warning. Without --strict the render is written as
+before, with its located warnings."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 import storyboard
 from storyboard.cli import main
 from storyboard.errors import LetteringError
+from storyboard.lettering import RULES_BROKEN
 
 _LINE = ("The storm has been howling for three nights and the lamp flickers every time the wind turns, "
          "and nobody in the village believes the stories any more.")
@@ -51,11 +53,25 @@ def test_strict_refuses_what_render_warns_and_check_lettering_finds(crowded, cap
     assert main(["render", "crowded.yaml", "-o", "c.pdf", "-o", "pages/", "--no-cache", "--strict"]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "Traceback" not in captured.err
+    broken = [w for w in warnings if RULES_BROKEN in w]
     located = [f"crowded.yaml:13:9: scenes[0].panels[1]: {v}" for v in violations]
-    problems = len(warnings) + len(violations)
-    assert captured.err.splitlines() == [*warnings, *located,
-                                         f"error: {problems} lettering problems (--strict): nothing was written"]
+    problems = len(broken) + len(violations)
+    assert broken and captured.err.splitlines() == [
+        *broken, *located, f"error: {problems} lettering problems (--strict): nothing was written"]
     assert sorted(p.name for p in crowded.iterdir()) == ["crowded.yaml", "good.yaml"]
+
+
+def test_type_shrunk_to_fit_stays_a_warning_under_strict(folder, capsys):
+    line = "The storm has been howling for three nights and the lamp flickers every time the wind turns."
+    (folder / "long.yaml").write_text(
+        "title: S\ngeneration: {engine: draft}\npage: {size: [80, 100], dpi: 36}\n"
+        "characters:\n  mara: {name: Mara, description: a woman}\n  keeper: {name: Keeper, description: a man}\n"
+        "scenes:\n  - panels:\n      - action: the keeper talks to Mara\n        cast: [keeper, mara]\n"
+        f"        dialogue:\n          - keeper: \"{line} {line} {line}\"\n")
+    assert main(["render", "long.yaml", "-o", "l.pdf", "--no-cache", "--strict"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("long.yaml:9:9: scenes[0].panels[0]: dialogue shrunk to ")
+    assert main(["check-lettering", "l.pdf"]) == 0  # nothing check-lettering refuses either
 
 
 def test_a_strict_render_of_good_lettering_is_written(folder, capsys):
