@@ -414,6 +414,8 @@ class _Builder:
                 continue
             if key_node.id != "scalar":
                 raise YamlProblem(*_line(key_node), "yaml", "a key must be a plain name, not a list or mapping")
+            if self.libyaml and not key_node.value and not key_node.style:  # an empty key (`{&a : x}`)
+                raise _EmptyValue
             key = _text(key_node)
             if key in first:
                 raise YamlProblem(*_line(key_node), "yaml",

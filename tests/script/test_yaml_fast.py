@@ -165,3 +165,11 @@ def test_ruamel_nodes_are_made_only_to_locate_a_problem(monkeypatch):
     root = doc.root
     assert len(made) > 1 and doc.root is root
     assert difference(root, ruamel(EXAMPLES[0].read_text(encoding="utf-8")), {}) is None
+
+
+@pytest.mark.parametrize("text", ["a: {&a : x}\n", "a:\n  &k : x\n", "- {? : x}\n"])
+def test_an_empty_key_is_left_to_ruamel(text):
+    # libyaml's data had {'': 'x'} while ruamel's nodes could not be made to locate a problem in it
+    doc = _yaml.parse(text)
+    assert difference(doc.root, ruamel(text), {}) is None
+    assert outcome(lambda: doc.data) == outcome(lambda: _yaml._Builder().build(ruamel(text), 0))
