@@ -20,6 +20,7 @@ they are made (`storyboard.pdfraw`), never again.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tempfile
 from contextlib import ExitStack
@@ -138,8 +139,7 @@ class _PageCanvas:
             "xobjects": [[name, len(body)] for name, body in zip(names, bodies)],
             "fonts": [[name, *font[:4], sorted(font[4])] for name, font in sorted(fonts.items())],
         }
-        return b"".join([PIECE_HEAD, orjson.dumps(head), b"\n", content, *bodies,
-                         PIECE_END])
+        return seal(b"".join([PIECE_HEAD, orjson.dumps(head), b"\n", content, *bodies]))
 
 
 def _jpeg_object(jpeg: bytes) -> bytes:
@@ -159,9 +159,21 @@ def _jpeg_object(jpeg: bytes) -> bytes:
 # A page piece: this line, a line of JSON (the page's boxes, the lengths of its content stream
 # and of each XObject's object, the text-layer fonts and characters it uses), those objects'
 # bytes one after another, and the end line.
-PIECE_HEAD = b"%storyboard-page 1\n"
+PIECE_HEAD = b"%storyboard-page 2\n"
 PIECE_END = b"\n%%EOF\n"
+_SEAL = 2 + 32  # "\n%" and the hex digest of everything before it, just before the end line
 _XOBJECT = "FormXob."  # the prefix of an XObject's resource name (reportlab's)
+
+
+def _digest(data: bytes | memoryview) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).hexdigest().encode("ascii")
+
+
+def seal(unsealed: bytes) -> bytes:
+    """The page piece whose head and parts are `unsealed`: a digest of them and the end
+    line added, so a stored piece damaged anywhere (a flipped byte keeps its length) is
+    told apart from an intact one (`piece_intact`)."""
+    return b"".join([unsealed, b"\n%", _digest(unsealed), PIECE_END])
 
 
 def piece_length(start: bytes) -> int | None:
@@ -177,7 +189,15 @@ def piece_length(start: bytes) -> int | None:
         return None
     if any(not isinstance(size, int) or size < 0 for size in sizes):
         return None
-    return line + 1 + sum(sizes) + len(PIECE_END)
+    return line + 1 + sum(sizes) + _SEAL + len(PIECE_END)
+
+
+def piece_intact(data: bytes) -> bool:
+    """Whether `data` is a whole page piece: as long as its head says, sealed by the digest
+    of what it holds (`seal`)."""
+    end = len(data) - len(PIECE_END) - _SEAL
+    return (piece_length(data) == len(data) and data.endswith(PIECE_END) and data[end:end + 2] == b"\n%"
+            and data[end + 2:end + _SEAL] == _digest(memoryview(data)[:end]))
 
 
 def assemble(pages: Sequence[Path], path: str | Path, *, story: Any, metadata: dict | None = None) -> Path:
@@ -239,10 +259,10 @@ class Joiner:
 
     @staticmethod
     def _read(data: bytes) -> tuple[dict, bytes]:
-        if piece_length(data) != len(data) or not data.endswith(PIECE_END):
-            raise ValueError("its parts do not add up")
+        if not piece_intact(data):
+            raise ValueError("it is damaged")
         line = data.index(b"\n", len(PIECE_HEAD))
-        return orjson.loads(data[len(PIECE_HEAD):line]), data[line + 1:len(data) - len(PIECE_END)]
+        return orjson.loads(data[len(PIECE_HEAD):line]), data[line + 1:len(data) - len(PIECE_END) - _SEAL]
 
     def write(self, path: str | Path, *, story: Any, metadata: dict | None = None) -> Path:
         """Write the document of every page added (see `assemble`) atomically to `path`."""

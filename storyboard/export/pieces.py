@@ -31,7 +31,7 @@ import orjson
 
 from storyboard.layout import Book
 
-PIECES_VERSION = 2  # bump when what a piece holds changes
+PIECES_VERSION = 3  # bump when what a piece holds changes
 _PDF_LIMIT = 1 << 28  # a page's PDF piece is at most this many bytes (a page of print JPEGs)
 _REPORT_LIMIT = 1 << 26
 
@@ -132,12 +132,12 @@ class PieceStore:
         return self.root / key[:2] / f"{key}.page.json"
 
     def pdf(self, key: str) -> Path | None:
-        """The stored PDF piece of page `key`, if it looks intact (a regular file, not a
-        link, as long as its head says and ending as a piece does: `export.pdf.page_pdf`),
-        else None."""
+        """The stored PDF piece of page `key`, if it is intact (a regular file, not a link,
+        as long as its head says and sealed by the digest of what it holds:
+        `export.pdf.piece_intact`), else None."""
         import stat
 
-        from storyboard.export.pdf import PIECE_END, piece_length
+        from storyboard.export.pdf import piece_intact
 
         path = self.pdf_path(key)
         try:
@@ -148,15 +148,12 @@ class PieceStore:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or not 64 < st.st_size <= _PDF_LIMIT:
                 return None
-            start = os.pread(fd, min(st.st_size, 1 << 16), 0)
-            if piece_length(start) is None:  # a head longer than that (a page of many CJK characters)
-                start = os.pread(fd, st.st_size, 0)
-            tail = os.pread(fd, len(PIECE_END), st.st_size - len(PIECE_END))
+            data = os.pread(fd, st.st_size, 0)
         except OSError:
             return None
         finally:
             os.close(fd)
-        return path if piece_length(start) == st.st_size and tail == PIECE_END else None
+        return path if piece_intact(data) else None
 
     def report(self, key: str) -> dict[tuple[int, int], dict] | None:
         """The stored lettering report of page `key` ((scene, panel) -> entry), or None."""
