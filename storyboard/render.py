@@ -257,7 +257,7 @@ def render(
     from storyboard import _gc
 
     runner = open_executor(executor, workers=workers, gpus_per_worker=gpus_per_worker)
-    with _kept_if_stopped() as written, contextlib.ExitStack() as stack:
+    with _full_disk(), _kept_if_stopped() as written, contextlib.ExitStack() as stack:
         if runner is not executor:  # opened here, closed here (a Ray this render started is shut down)
             stack.enter_context(runner)
         job = _prepare(story, stack=stack, started=started, executor=runner, out=out, engine=engine,
@@ -274,6 +274,22 @@ def render(
         result = job.finish()
         written.extend(result.outputs)
         return result
+
+
+@contextlib.contextmanager
+def _full_disk() -> Iterator[None]:
+    """A disk (or quota, or file size limit) that fills while the render writes its own
+    temporary files (page pieces, spilled drawings, print JPEGs, the PDF being joined) is
+    a one-line ExportError, as a full disk under an output already is, not a traceback."""
+    import errno
+
+    try:
+        yield
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise
+        where = err.filename or f"a temporary file in {tempfile.gettempdir()}"  # the joined PDF's is unnamed
+        raise ExportError(f"cannot write {where}: {err.strerror or err}") from None
 
 
 @contextlib.contextmanager

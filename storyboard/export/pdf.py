@@ -283,7 +283,10 @@ class Joiner:
         return path
 
     def close(self) -> None:
-        self._stack.close()
+        try:
+            self._stack.close()
+        except OSError:  # the unnamed file goes either way; a full disk was met (and said) by a write
+            pass
 
     def __enter__(self) -> "Joiner":
         return self

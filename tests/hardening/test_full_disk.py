@@ -1,0 +1,36 @@
+"""A disk that fills while a render writes its own temporary files is one line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+
+import pytest
+
+from tests.render.test_crash import long_story
+
+
+def limited(limit: int):
+    # RLIMIT_FSIZE stands in for a full disk: a write past it fails with EFBIG (Python ignores
+    # SIGXFSZ), as one on a full disk fails with ENOSPC. No .pyc writes: they would be cut short.
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+
+@pytest.mark.parametrize("limit, cache", [(40_000, False), (12_000, True)])
+def test_a_full_temporary_folder_is_one_line_and_leaves_nothing(tmp_path, limit, cache):
+    # 40 kB: the page piece fits, the PDF being joined (in an unnamed temporary file) does not;
+    # 12 kB: the page piece in the run's scratch folder does not.
+    script = long_story(tmp_path / "story.yaml", panels=6, dpi=40)
+    temp, out = tmp_path / "tmp", tmp_path / "out"
+    temp.mkdir()
+    args = ["--cache", str(tmp_path / "cache")] if cache else ["--no-cache"]
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "storyboard", "render", str(script), "-o", str(out / "book.pdf"),
+                           "--engine", "draft", "--no-watermark", *args], capture_output=True, text=True, env=env,
+                          preexec_fn=limited(limit), timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == f"error: cannot write a temporary file in {temp}: File too large\n"
+    assert not out.exists() or not any(out.iterdir())
+    assert not any(temp.iterdir())
