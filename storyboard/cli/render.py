@@ -86,7 +86,8 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", action="append", metavar="OUT",
                    help="output: file.pdf, file.cbz, a folder (ending in /) of PNG pages, a webtoon strip "
                         "folder (name.webtoon/), an animatic (file.mp4) or a shot list (file.csv); repeatable "
-                        "(default: SCRIPT name with .pdf, or .webtoon for a page.size: webtoon story, in the current folder)")
+                        "(default: SCRIPT name with .pdf, or .webtoon for a page.size: webtoon story, or the --format's own "
+                        "suffix, in the current folder)")
     p.add_argument("--format", choices=("pdf", "cbz", "pages", "webtoon", "animatic", "shotlist"),
                    help="the format of every -o, whatever its name says (e.g. --format webtoon -o strip/)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object instead of the summary line")
@@ -119,12 +120,17 @@ def translation_file(story, args) -> Path | None:
     return None
 
 
-def default_output(script: str, story, source) -> str:
+_OWN_NAME = {"pdf": ".pdf", "cbz": ".cbz", "pages": "", "webtoon": ".webtoon", "animatic": ".mp4", "shotlist": ".csv"}
+
+
+def default_output(script: str, story, source, fmt: str | None = None) -> str:
     """SCRIPT.pdf, or SCRIPT.LANG.pdf for a translated edition, in the current folder; a
-    `page.size: webtoon` story has no pages: SCRIPT.webtoon, its strip folder."""
-    kind = ".webtoon" if story.page.size == "webtoon" else ".pdf"
+    `page.size: webtoon` story has no pages: SCRIPT.webtoon, its strip folder. With `fmt`
+    (`--format`), the name that format's outputs have: SCRIPT.cbz, SCRIPT/ for pages..."""
+    kind = _OWN_NAME[fmt] if fmt else ".webtoon" if story.page.size == "webtoon" else ".pdf"
     suffix = f".{story.language}{kind}" if story is not source else kind
-    return Path(script).with_suffix(suffix).name
+    name = Path(script).with_suffix(suffix).name
+    return f"{name}/" if fmt == "pages" else name
 
 
 def edition(story, args):
@@ -210,7 +216,7 @@ def run(args) -> int:
     check_flags(args)
     source = load_story(args.script, allow_paths=args.allow_path)
     story = edition(source, args)
-    outputs = args.output or [default_output(args.script, story, source)]
+    outputs = args.output or [default_output(args.script, story, source, args.format)]
     if args.format:
         outputs = [(out, args.format) for out in outputs]
     try:

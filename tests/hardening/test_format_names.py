@@ -49,3 +49,12 @@ def test_names_that_say_nothing_or_the_same_take_the_format(tmp_path):
              ("s.webtoon", "webtoon"), ("film", "animatic"), ("pages/", "pages")]
     outputs = [(str(tmp_path / name), fmt) for name, fmt in pairs]
     assert [fmt for _, fmt in _check_outputs(outputs)] == [fmt for _, fmt in pairs]
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("pdf", "good.pdf"), ("cbz", "good.cbz"), ("shotlist", "good.csv"),
+                                           ("pages", "good")])
+def test_format_without_a_name_writes_the_scripts_name_in_that_format(folder, fmt, name):
+    # `render s.yaml --format cbz` once refused its own default name (s.pdf) as "a PDF"
+    assert main(["render", "good.yaml", "--format", fmt, "--engine", "draft", "--no-cache"]) == 0
+    assert (folder / name).is_dir() == (fmt == "pages")
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["good.yaml", name, f"{name}.manifest.json"])
