@@ -71,13 +71,16 @@ class _Parser(argparse.ArgumentParser):
 
     def _check_value(self, action, value):
         # A mistyped command or choice (`storyboard rendr`) gets the closest name, as a
-        # mistyped key of a script does.
+        # mistyped key of a script does; so does one in capitals (`--format PDF`) or a name
+        # people use for a choice (`--format png`: `aliases` of the action, set by its command).
         if action.choices is not None and value not in action.choices and isinstance(value, str):
             import difflib
 
             names = [str(choice) for choice in action.choices]
-            close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            known = {**getattr(action, "aliases", {}), **{name.lower(): name for name in names}}  # lower -> choice
+            close = known.get(value.lower()) or next(
+                (known[m] for m in difflib.get_close_matches(value.lower(), known, n=1, cutoff=0.6)), None)
+            hint = f"did you mean '{close}'? " if close else ""
             from storyboard.errors import quote
 
             raise argparse.ArgumentError(action, f"invalid choice: {quote(value)} ({hint}choose from {', '.join(names)})")

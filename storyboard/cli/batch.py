@@ -10,7 +10,7 @@ ORDER = 21
 
 def register(sub) -> None:
     from storyboard.batch import BATCH_FORMATS
-    from storyboard.cli.render import add_allow_path_argument, add_generation_arguments
+    from storyboard.cli.render import FORMAT_ALIASES, add_allow_path_argument, add_generation_arguments
 
     p = sub.add_parser("batch", help="render many stories in one run, one output each",
                        description="Render each story to OUTDIR/NAME.pdf (or .cbz, NAME.webtoon/, NAME/ of PNG pages) "
@@ -20,7 +20,8 @@ def register(sub) -> None:
     p.add_argument("scripts", nargs="+", metavar="STORY", help="story scripts (.yaml)")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                    help="folder for the outputs: OUTDIR/NAME.pdf (or .cbz, or NAME/ for PNG pages)")
-    p.add_argument("--format", choices=BATCH_FORMATS, default="pdf", help="output of each story (default: pdf)")
+    formats = p.add_argument("--format", choices=BATCH_FORMATS, default="pdf", help="output of each story (default: pdf)")
+    formats.aliases = {name: choice for name, choice in FORMAT_ALIASES.items() if choice in BATCH_FORMATS}
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     add_allow_path_argument(p)
     add_generation_arguments(p)

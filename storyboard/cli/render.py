@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 ORDER = 20
+# What people call a format (`--format png`): the choice that writes it.
+FORMAT_ALIASES = {"png": "pages", "pngs": "pages", "folder": "pages", "zip": "cbz", "comic": "cbz",
+                  "strip": "webtoon", "mp4": "animatic", "video": "animatic", "csv": "shotlist"}
 
 
 def add_generation_arguments(p: argparse.ArgumentParser) -> None:
@@ -88,8 +91,9 @@ def register(sub) -> None:
                         "folder (name.webtoon/), an animatic (file.mp4) or a shot list (file.csv); repeatable "
                         "(default: SCRIPT name with .pdf, or .webtoon for a page.size: webtoon story, or the --format's own "
                         "suffix, in the current folder)")
-    p.add_argument("--format", choices=("pdf", "cbz", "pages", "webtoon", "animatic", "shotlist"),
-                   help="the format of every -o, whatever its name says (e.g. --format webtoon -o strip/)")
+    formats = p.add_argument("--format", choices=("pdf", "cbz", "pages", "webtoon", "animatic", "shotlist"),
+                             help="the format of every -o, whatever its name says (e.g. --format webtoon -o strip/)")
+    formats.aliases = FORMAT_ALIASES
     p.add_argument("--json", action="store_true", help="print one JSON summary object instead of the summary line")
     p.add_argument("--strict", action="store_true",
                    help="a panel lettered against the rules, or a violation check-lettering would report, is an "

@@ -206,7 +206,11 @@ def _layer(chain: "FontChain", shaped: Shaped, bold: bool) -> tuple[str, tuple]:
     fonts: dict[str, tuple[tuple, set[int]]] = {}
 
     def pieces(cluster) -> list[tuple[str, str]]:
-        runs = layer_runs(_layer_face(chain, cluster.member, cluster.text, bold), cluster.text)
+        # The layer shows clusters in visual order and readers reverse a right-to-left run
+        # character by character, so a cluster of several characters (lam-alef, a letter
+        # and its vowel mark) is shown reversed to extract as written: "لا", not "ال".
+        text = cluster.text[::-1] if cluster.rtl else cluster.text
+        runs = layer_runs(_layer_face(chain, cluster.member, text, bold), text)
         for name, font, _, codes in runs:
             if name in fonts:
                 fonts[name][1].update(codes)
@@ -350,7 +354,8 @@ def _sized(size: float) -> str:
 def _layer_code(plan: tuple, pieces) -> str:
     """The invisible text layer of one line in ems, origin (0, 0) on the baseline's start
     (a column's top centre): text render mode 3 (the glyphs are drawn as paths), one show
-    per cluster of source text in logical order, starting where its glyphs start. Clusters
+    per cluster of source text, clusters in visual order (a right-to-left cluster's characters
+    reversed, as readers reverse them back), starting where its glyphs start. Clusters
     that follow each other rightwards (kerned or not) share a TJ whose adjustments put each
     one where HarfBuzz put its glyphs; a cluster whose width in the embedded font is more
     than 5 % off the shaped one (and every cluster of a column) is shown on its own, scaled

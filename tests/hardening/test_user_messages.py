@@ -20,6 +20,10 @@ from tests.hardening.cli_mistakes import GOOD, one_error_line
     (["chek-lettering"], "(did you mean 'check-lettering'? choose from "),
     (["render", "good.yaml", "--engine", "drft"], "(did you mean 'draft'? choose from draft, diffusion)"),
     (["xyzzy"], "(choose from validate, "),  # nothing close: no guess
+    # a choice in capitals, or by the name people give the format (PNG pages, a CBZ's ZIP)
+    (["render", "good.yaml", "--format", "PDF"], "(did you mean 'pdf'? choose from pdf, cbz, pages, "),
+    (["render", "good.yaml", "--format", "png"], "(did you mean 'pages'? choose from pdf, cbz, pages, "),
+    (["batch", "good.yaml", "-o", "out", "--format", "zip"], "(did you mean 'cbz'? choose from pdf, cbz, pages, webtoon)"),
 ])
 def test_a_mistyped_command_or_choice_names_the_closest(folder, capsys, argv, hint):
     with pytest.raises(SystemExit) as exit:

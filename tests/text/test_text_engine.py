@@ -285,3 +285,23 @@ def test_a_lines_text_layer_is_the_same_whatever_the_page_showed_before(tmp_path
     one_page_book(canvas, alone, tmp_path / "t.pdf")
     out = subprocess.run(["pdftotext", str(tmp_path / "t.pdf"), "-"], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["Hello", "(there)", "\\", "world!", "Été", "?", "a\U0001F600b"]
+
+
+@pytest.mark.skipif(not __import__("shutil").which("pdftotext"), reason="needs poppler-utils")
+def test_a_right_to_left_cluster_of_several_characters_extracts_as_written(tmp_path):
+    # The layer shows right-to-left text in visual order and readers reverse it character
+    # by character: lam-alef (one glyph for "لا") and a letter with its vowel mark extracted
+    # as "ال" and a mark before its letter when a cluster was shown in logical order.
+    import subprocess
+
+    from storyboard.text import draw
+
+    chain = bundled_chain()
+    fonts = draw.PdfFonts(chain)
+    canvas = page_canvas((300, 60))
+    line = "لا، بَيت"
+    assert {c.text for c in shape(chain, line).clusters} >= {"لا", "بَ"}
+    draw.draw_text_pdf(canvas, 10, 30, line, 12, chain, fonts)
+    one_page_book(canvas, fonts, tmp_path / "t.pdf")
+    out = subprocess.run(["pdftotext", str(tmp_path / "t.pdf"), "-"], capture_output=True, text=True, check=True)
+    assert "".join(c for c in out.stdout if unicodedata.category(c)[0] in "LM") == "لابَيت"
