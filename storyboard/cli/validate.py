@@ -8,7 +8,7 @@ ORDER = 10
 
 
 def register(sub) -> None:
-    from storyboard.cli.render import add_allow_path_argument
+    from storyboard.cli.render import add_allow_path_argument, add_translation_arguments
 
     p = sub.add_parser("validate", help="check story scripts and list every problem with its location")
     p.add_argument("files", nargs="+", metavar="FILE", help="story scripts (.yaml)")
@@ -24,13 +24,15 @@ def register(sub) -> None:
     g.add_argument("--no-watermark", action="store_true", help="render will be run with --no-watermark")
     g.add_argument("--library", help="the character library render will use (default: STORYBOARD_LIBRARY or "
                    "the per-user folder)")
+    add_translation_arguments(p)  # a translations file render would refuse is refused here too
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from functools import partial
 
-    from storyboard.errors import ScriptError
+    from storyboard.cli.render import edition
+    from storyboard.errors import ScriptError, StoryboardError
     from storyboard.render import script_checks
     from storyboard.script import load_story
 
@@ -39,9 +41,13 @@ def run(args) -> int:
     status = 0
     for name in args.files:
         try:
-            story = load_story(name, checks=checks, allow_paths=args.allow_path)
+            story = edition(load_story(name, checks=checks, allow_paths=args.allow_path), args)
         except ScriptError as err:
             print(err, file=sys.stderr)
+            status = err.exit_code
+            continue
+        except StoryboardError as err:  # --lang naming another language than its file's
+            print(f"error: {name}: {err}", file=sys.stderr)
             status = err.exit_code
             continue
         print(f"ok: {name} ({story.summary()})")

@@ -81,6 +81,24 @@ def test_missing_and_extra_lines_are_located_errors(script, tmp_path):
     assert f"{bad}:5:18: lines.'storm/1/sfx/1': no font in the chain draws 'ब' (U+092C)" in str(err.value)
 
 
+def test_validate_refuses_what_render_lang_would_refuse(script, capsys):
+    # validate takes --lang and --translation, so a broken translations file is found
+    # without a render; the edition in the script's own language reads no file.
+    (script.parent / "translations").mkdir()
+    (script.parent / "translations" / "fr.yaml").write_text(FRENCH.replace("  storm/1/sfx/1: KRAKOUM\n", ""),
+                                                          encoding="utf-8")
+    assert main(["validate", "--lang", "fr", str(script)]) == 2
+    assert "fr.yaml:3:1: lines: missing translation of storm/1/sfx/1 ('KRAKOOM')" in capsys.readouterr().err
+    assert main(["validate", "--lang", "en", str(script)]) == 0
+    assert main(["validate", "--lang", "de", str(script)]) == 2
+    assert "de.yaml:1:1: file: no such translations file" in capsys.readouterr().err
+    (script.parent / "translations" / "fr.yaml").write_text(FRENCH, encoding="utf-8")
+    assert main(["validate", "--lang", "fr", str(script)]) == 0
+    assert main(["validate", "--lang", "de", "--translation", str(script.parent / "translations" / "fr.yaml"),
+                 str(script)]) == 2
+    assert "--lang de but " in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_french_edition_reuses_every_cached_panel_and_fits_its_balloons(script, tmp_path):
     (script.parent / "translations").mkdir()
