@@ -114,9 +114,13 @@ def add_translation_arguments(p: argparse.ArgumentParser) -> None:
 
 def translation_file(story, args) -> Path | None:
     """The translations file `--lang` / `--translation` name, or None for the script's own text."""
+    from storyboard.errors import StoryboardError
+    from storyboard.script import LANGUAGE_TAG
     from storyboard.translations import default_path
 
     lang, file = getattr(args, "lang", None), getattr(args, "translation", None)
+    if lang and not LANGUAGE_TAG.match(lang):  # it names a file: `--lang ../x` must not reach it
+        raise StoryboardError(f"--lang '{lang}' is not a BCP 47 tag such as de, pt-BR, zh-Hant")
     if file:
         return Path(file)
     if lang and lang != (story.language or None):

@@ -97,6 +97,11 @@ def test_validate_refuses_what_render_lang_would_refuse(script, capsys):
     assert main(["validate", "--lang", "de", "--translation", str(script.parent / "translations" / "fr.yaml"),
                  str(script)]) == 2
     assert "--lang de but " in capsys.readouterr().err
+    for tag in ("en us", "../../etc/passwd"):  # a tag, never a path
+        assert main(["validate", "--lang", tag, str(script)]) == 2
+        assert f"--lang '{tag}' is not a BCP 47 tag" in capsys.readouterr().err
+        assert main(["render", "--engine", "draft", "--lang", tag, str(script), "-o", str(script.parent / "x.pdf")]) == 2
+        assert f"error: --lang '{tag}' is not a BCP 47 tag" in capsys.readouterr().err
 
 
 @pytest.mark.slow
