@@ -76,7 +76,7 @@ class RenderResult:
     # Per character with an identity: {"kind", "embedder", "models": [{"name", "ref", "path",
     # "version"}]}, the encoders whose output conditioned it (so eval can flag a biased judge).
     identities: dict = field(default_factory=dict)
-    pages_drawn: int = 0  # pages whose pieces (lettering, one-page PDF) were built, not reused
+    pages_drawn: int = 0  # pages whose pieces (lettering, PDF piece) were built, not reused
     strip: bool = False  # a `page.size: webtoon` story: its one "page" is the strip
 
     @property
@@ -550,7 +550,7 @@ class _Job:
             faces = panel_faces(self.detector, {where: self.keys[where] for where in self.records}, self.store,
                                 panels.loaders)
             self.pages = self._pages(faces)
-        # Each page's report (and one-page PDF) built once, or reused; `later` panels drawn meanwhile,
+        # Each page's report (and PDF piece) built once, or reused; `later` panels drawn meanwhile,
         # and the pages joined into the PDF as they come (what is left to do is to write it).
         joined = []
 
