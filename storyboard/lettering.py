@@ -188,10 +188,12 @@ def oval_for(block: Block, ratio: float, pad: float) -> tuple[float, float]:
     """Semi-axes (a, b) of the smallest oval of proportion a/b = `ratio` that holds every
     line's box, plus `pad` all round. Lines are centred, so a diamond of short-long-short
     lines fits a much smaller oval than its bounding rectangle would. (For a vertical
-    block, computed across its columns: the caller swaps the axes.)"""
+    block, computed across its columns: the caller swaps the axes. Its columns hang from
+    one top (`_lines`), so each reaches as far from the middle as the longest: a short
+    column centred in the oval's narrow end would poke out of its top when drawn.)"""
     n, lh = len(block.lines), block.line_height
     b2 = 0.0
-    for i, w in enumerate(block.widths):
+    for i, w in enumerate((block.width,) * n if block.vertical else block.widths):
         centre = (i - (n - 1) / 2) * lh
         y = abs(centre) + lh / 2
         reach = (w / 2 / ratio) ** 2 + y * y

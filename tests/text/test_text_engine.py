@@ -305,3 +305,18 @@ def test_a_right_to_left_cluster_of_several_characters_extracts_as_written(tmp_p
     one_page_book(canvas, fonts, tmp_path / "t.pdf")
     out = subprocess.run(["pdftotext", str(tmp_path / "t.pdf"), "-"], capture_output=True, text=True, check=True)
     assert "".join(c for c in out.stdout if unicodedata.category(c)[0] in "LM") == "لابَيت"
+
+
+def test_a_vertical_balloons_columns_hang_inside_its_oval():
+    # Columns hang from one top (tategaki); the oval was sized as if each were centred, so
+    # the short first and last columns, at the oval's narrow ends, poked out of its top.
+    from storyboard.lettering import _lines, fit_text
+
+    text = "子供の頃、海が町の広場まで上がってきたの。私たちはお年寄りを背負って教会まで運んで、"
+    for width, height in ((120, 200), (160, 160), (220, 130)):
+        fit = fit_text(JA, text, "speech", 8.0, width, height, vertical=True)
+        assert fit is not None and len(set(fit.block.widths)) > 1  # columns of several lengths
+        _, boxes = _lines(JA, fit.block, 0.0, 0.0)
+        for box in boxes:
+            for x, y in ((box.x, box.y), (box.x1, box.y), (box.x, box.y1), (box.x1, box.y1)):
+                assert (x / fit.a) ** 2 + (y / fit.b) ** 2 <= 1.0 + 1e-9, (fit.block.lines, box, fit.a, fit.b)
