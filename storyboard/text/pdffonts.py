@@ -207,7 +207,11 @@ def _subset_source(face_path: str, index: int, cff: bool, codes: list[int], name
     try:
         if not cff:
             return _face_file(face_path, index)
-        converted = _truetype_subset(load_face(face_path, index), {chr(c) for c in codes}, name[1:])
+        face = load_face(face_path, index)
+        chars = {chr(c) for c in codes}
+        if not any(c in face.unicodes for c in codes):  # a plane of variation selectors only (葛 + U+E0100):
+            chars.add(" ")  # a character the face maps, so the subset has the cmap reportlab needs
+        converted = _truetype_subset(face, chars, name[1:])
         return TTFontFile(io.BytesIO(converted), validate=0)
     except ExportError:
         raise

@@ -320,3 +320,22 @@ def test_a_vertical_balloons_columns_hang_inside_its_oval():
         for box in boxes:
             for x, y in ((box.x, box.y), (box.x1, box.y), (box.x, box.y1), (box.x1, box.y1)):
                 assert (x / fit.a) ** 2 + (y / fit.b) ** 2 <= 1.0 + 1e-9, (fit.block.lines, box, fit.a, fit.b)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("pdftotext"), reason="needs poppler-utils")
+def test_an_ideographic_variation_sequence_is_embedded_and_extracts_as_written(tmp_path):
+    # 葛 + VS17 (U+E0100, 葛󠄀飾区): the selector is the only character of its plane in the CJK
+    # face (a CFF face, converted per book), which maps it only through its variation table;
+    # its font once had no cmap at all and the join failed ("reportlab cannot read it").
+    import subprocess
+
+    from storyboard.text import draw
+
+    text = "葛\U000E0100飾区"
+    fonts = draw.PdfFonts(JA)
+    canvas = page_canvas((300, 60))
+    draw.draw_text_pdf(canvas, 10, 20, text, 12, JA, fonts)
+    assert sorted(font[3] for font in fonts.used.values()) == [0, 14]
+    one_page_book(canvas, fonts, tmp_path / "t.pdf")
+    out = subprocess.run(["pdftotext", str(tmp_path / "t.pdf"), "-"], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [text]
