@@ -53,8 +53,8 @@ def render_command(script: Path, out: Path, cache: Path, *extra: str) -> list[st
             "--engine", "draft", "--no-watermark", *extra]
 
 
-def start(command: list[str]) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+def start(command: list[str], **env: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **env)
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -251,12 +251,16 @@ def test_ctrl_c_mid_render_exits_130_quietly_and_cleans_up(tmp_path, phase):
     cache, out = tmp_path / "cache", tmp_path / "out.pdf"
     if phase == "exporting":  # every panel cached: the render reaches the PDF at once
         finish(render_command(script, tmp_path / "first.pdf", cache))
-    proc = start(render_command(script, out, cache))
+    scratch = tmp_path / "tmp"  # the run's own folders (its page pieces among them)
+    scratch.mkdir()
+    proc = start(render_command(script, out, cache), TMPDIR=str(scratch))
     try:
         if phase == "generating":
             reached = wait_until(lambda: len(cache_pngs(cache)) >= 3, 60, proc)
-        else:
-            reached = wait_until(lambda: any(temporary(p) for p in tmp_path.iterdir()), 60, proc)
+        else:  # the page pieces being joined, or the PDF being written: the PDF is joined in an
+            # unnamed file and only copied under its temporary name at the end, too short to catch
+            reached = wait_until(lambda: any(scratch.glob("*/pages/*.pdfpart"))
+                                 or any(temporary(p) for p in tmp_path.iterdir()), 60, proc)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
@@ -268,4 +272,5 @@ def test_ctrl_c_mid_render_exits_130_quietly_and_cleans_up(tmp_path, phase):
     # Ctrl-C lets the writers clean up: not even a hidden temporary file is left.
     assert not out.exists() and not [p for p in tmp_path.iterdir() if temporary(p)]
     assert not [p for p in cache.rglob("*") if temporary(p)]
+    assert not any(scratch.iterdir())
     assert_cache_sound(cache)
