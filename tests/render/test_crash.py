@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -177,14 +178,16 @@ def kill_round(rng: random.Random, command: list[str], cache: Path, out: Path, p
     "anytime" within `span` seconds); say where it was killed."""
     before = len(cache_pngs(cache))
     stale = {p for p in out.parent.iterdir() if temporary(p)}  # left by earlier kills
-    proc = start(command)
+    scratch = Path(tempfile.mkdtemp(prefix="kill-round-"))  # the run's own folders: a SIGKILL leaves them
+    proc = start(command, TMPDIR=str(scratch))
     try:
         if phase == "generating":
             target = before + rng.randint(1, PANELS // 2)
             reached = wait_until(lambda: len(cache_pngs(cache)) >= target, 60, proc)
             time.sleep(rng.uniform(0, 0.05))
-        elif phase == "exporting":  # while the new PDF's temporary file exists
-            fresh = lambda: any(temporary(p) and p not in stale for p in out.parent.iterdir())  # noqa: E731
+        elif phase == "exporting":  # while the page pieces are joined or the new PDF's temporary file exists
+            fresh = lambda: (any(scratch.glob("*/pages/*.pdfpart"))  # noqa: E731
+                             or any(temporary(p) and p not in stale for p in out.parent.iterdir()))
             reached = wait_until(fresh, 60, proc)
         elif phase == "renamed":  # as soon as the new PDF is in place, before its manifest
             old = out.stat().st_ino if out.exists() else None
@@ -200,6 +203,7 @@ def kill_round(rng: random.Random, command: list[str], cache: Path, out: Path, p
         if proc.poll() is None:
             proc.kill()
         proc.communicate()
+        shutil.rmtree(scratch, ignore_errors=True)
     assert reached, f"the render ended before it was killed ({phase})"
     return f"{phase}, {len(cache_pngs(cache)) - before} new cache entries"
 
