@@ -112,15 +112,22 @@ def add_translation_arguments(p: argparse.ArgumentParser) -> None:
     t.add_argument("--translation", metavar="FILE", help="letter the edition from this translations file")
 
 
-def translation_file(story, args) -> Path | None:
-    """The translations file `--lang` / `--translation` name, or None for the script's own text."""
+def check_lang(args) -> None:
+    """`--lang` must be a language tag: it names a file, so `--lang ../x` must not reach one."""
     from storyboard.errors import StoryboardError
     from storyboard.script import LANGUAGE_TAG
+
+    lang = getattr(args, "lang", None)
+    if lang and not LANGUAGE_TAG.match(lang):
+        raise StoryboardError(f"--lang '{lang}' is not a BCP 47 tag such as de, pt-BR, zh-Hant")
+
+
+def translation_file(story, args) -> Path | None:
+    """The translations file `--lang` / `--translation` name, or None for the script's own text."""
     from storyboard.translations import default_path
 
     lang, file = getattr(args, "lang", None), getattr(args, "translation", None)
-    if lang and not LANGUAGE_TAG.match(lang):  # it names a file: `--lang ../x` must not reach it
-        raise StoryboardError(f"--lang '{lang}' is not a BCP 47 tag such as de, pt-BR, zh-Hant")
+    check_lang(args)
     if file:
         return Path(file)
     if lang and lang != (story.language or None):
@@ -175,6 +182,7 @@ def check_flags(args) -> None:
     if bad:
         raise StoryboardError("; ".join(f"--{name.replace('_', '-')} {value}: {why}" for name, value, why in bad))
     parse_executor(getattr(args, "executor", "local"))
+    check_lang(args)
 
 
 def render_kwargs(args, story) -> dict:

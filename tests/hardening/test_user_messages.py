@@ -266,3 +266,9 @@ def test_eval_of_a_manifest_that_is_not_an_object_is_one_line(folder, capsys, bo
     (folder / "m.pdf.manifest.json").write_text(body)
     assert main(["eval", "m.pdf"]) == 2
     assert one_error_line(capsys).endswith("unreadable manifest (not a JSON object)")
+
+
+def test_watch_with_a_bad_lang_stops_before_watching(folder, capsys):
+    assert main(["watch", "good.yaml", "--lang", "../x", "-o", "w.pdf"]) == 2  # said before "watching ..."
+    assert one_error_line(capsys) == "error: --lang '../x' is not a BCP 47 tag such as de, pt-BR, zh-Hant"
+    assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]
