@@ -108,19 +108,12 @@ class Drawing:
         """This drawing as the cache gives it back, `from_bytes(to_bytes())`, without the
         bytes: what a page is drawn from must not depend on whether the drawing was just made
         or read from the cache. Coordinates to 1/16 of a unit, stroke widths to 1/1000; a
-        drawing that is so already (`exact`) is returned as it is."""
-        if self.__dict__.get("_exact") or isinstance(self.ops, _Stored) or self._is_stored():
+        drawing that is so already (made in the stored form, `from_grid`) is returned as it is."""
+        if isinstance(self.ops, _Stored) or self._is_stored():
             return self
         return Drawing(_number(self.width), _number(self.height), tuple(map(_number, self.background)),
                        tuple(Path(tuple([round(v * 16) / 16 for v in op.points]), _rgb(op.fill), _rgb(op.stroke),
                                   _number(round(op.width, 3)), op.closed) for op in self.ops))
-
-    def exact(self) -> "Drawing":
-        """This drawing, marked as already being what the cache gives back (its maker kept
-        the precision of `to_bytes`, as the draft engine does), so that `stored()` need not
-        check every coordinate. The mark is no field: equality and bytes ignore it."""
-        object.__setattr__(self, "_exact", True)
-        return self
 
     def _is_stored(self) -> bool:
         import itertools
