@@ -116,8 +116,6 @@ class _PageCanvas:
     def drawImage(self, jpeg: bytes, x: float, y: float, w: float, h: float) -> None:
         """The JPEG `jpeg` over the rectangle (x, y, w, h), embedded as it is (named by a hash
         of its bytes: a page or book shows each image once)."""
-        import hashlib
-
         from reportlab.lib.rl_accel import fp_str
 
         name = "I" + hashlib.md5(jpeg).hexdigest()
