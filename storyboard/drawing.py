@@ -1,8 +1,9 @@
 """A small vector drawing model: filled and stroked paths on a panel.
 
 The draft engine makes a `Drawing` rather than a bitmap. The PDF writes it as vector paths
-(`storyboard.export.pdf`), PNG and CBZ pages rasterise the same drawing at the page dpi
-(`rasterise`), and the cache keeps it as a few kilobytes (`to_bytes` / `from_bytes`).
+(`storyboard.export.pdf`), PNG and CBZ pages paint the same paths at the page dpi
+(`storyboard.export.canvas`), `rasterise` gives a panel-sized image (the draft engine's
+`generate`, animatics), and the cache keeps it as a few kilobytes (`to_bytes` / `from_bytes`).
 
 Coordinates are drawing units with the origin at the top-left corner, y down, over a
 `width` x `height` canvas (the draft engine uses the panel's print pixels). Colours are RGB
