@@ -407,13 +407,8 @@ def letter_panel_full(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, f
                       labels: bool = False) -> PanelLettering:
     """`letter_panel` with the staged cast and the warnings (type shrunk below the story's
     size, or a panel too crowded for every rule to hold)."""
-    if _ONCE:
-        key = (id(story), id(panel), slot, spec, id(font), labels)
-        memo = _ONCE[-1]
-        if key not in memo:
-            memo[key] = _letter_panel(story, panel, slot, spec, font, labels)
-        return memo[key]
-    return _letter_panel(story, panel, slot, spec, font, labels)
+    return once(("lettering", id(story), id(panel), slot, spec, id(font), labels),
+                lambda: _letter_panel(story, panel, slot, spec, font, labels))
 
 
 SAFE_MM = 3.0  # lettering that breaks out into the page margin stays this far inside the trim
