@@ -188,7 +188,7 @@ def _main(argv: list[str] | None) -> int:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
         if extra:  # said by the command they were given to (`storyboard render: error: ...`)
-            given = list(sys.argv[1:] if argv is None else argv)
+            given = parser._given  # the command line as parse_known_args took it
             before = given.index(args.command) if args.command in given else len(given)
             blamed = parser if any(given.index(e) < before for e in extra if e in given) else _chosen(parser, args)
             blamed.unrecognized(extra)
