@@ -72,9 +72,11 @@ class BatchResult:
                 "seconds": round(self.seconds, 3)}
 
 
-def batch_outputs(scripts: Sequence[str | Path], out_dir: str | Path, fmt: str = "pdf") -> list[Path]:
-    """OUTDIR/NAME.pdf (or .cbz, NAME.webtoon/ for a strip, or NAME/ for PNG pages) for each script. Raises
-    StoryboardError for an unknown format or two scripts of the same name."""
+def batch_outputs(scripts: Sequence[str | Path], out_dir: str | Path, fmt: str | None = "pdf") -> list[Path]:
+    """OUTDIR/NAME.pdf (or .cbz, NAME.webtoon/ for a strip, or NAME/ for PNG pages) for each script;
+    `fmt` None: NAME.pdf, which a `page.size: webtoon` story turns into NAME.webtoon once read
+    (`_read`). Raises StoryboardError for an unknown format or two scripts of the same name."""
+    fmt = fmt or "pdf"
     if fmt not in BATCH_FORMATS:
         raise StoryboardError(f"unknown format '{fmt}': use {', '.join(BATCH_FORMATS)}")
     if not str(out_dir).strip():  # Path("") is the current folder: never a silent default
@@ -111,11 +113,13 @@ def _file_identity(path: Path) -> Any:
         return path.resolve()
 
 
-def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: str = "pdf",
+def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: str | None = None,
                 executor: str = "local", workers: int | None = None, gpus_per_worker: float | None = None,
                 allow_paths: Sequence[str | Path] | None = None, progress=None, **options: Any) -> BatchResult:
     """Render each script of `scripts` to OUTDIR/NAME.pdf (`format` "cbz": .cbz; "webtoon": a
-    strip folder NAME.webtoon/; "pages": a folder NAME/ of PNG pages). `options` are those of
+    strip folder NAME.webtoon/; "pages": a folder NAME/ of PNG pages). Without `format`, each
+    story is written as `storyboard render` writes it by default: a PDF, or for a `page.size:
+    webtoon` story (which has no pages) its strip NAME.webtoon/. `options` are those of
     `storyboard.render` (engine, seed, cache, watermark...). One executor serves the whole
     batch (see `render`'s `executor`), drawing the uncached panels of all stories that share
     an engine setup in one round.
@@ -142,14 +146,15 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
         engines = {}  # engine setup -> the engine that draws it for the whole batch
         for first in range(0, len(outcomes), WINDOW):
             _render_window(runner, engines, outcomes, range(first, min(first + WINDOW, len(outcomes))),
-                           allow_paths=allow_paths, progress=progress, options=options)
+                           allow_paths=allow_paths, progress=progress, options=options, fmt=format)
     return BatchResult(outcomes, time.perf_counter() - started)
 
 
 def _render_window(runner, engines: dict, outcomes: list[StoryOutcome], indices: range, *, allow_paths,
-                   progress, options: dict[str, Any]) -> None:
+                   progress, options: dict[str, Any], fmt: str | None = None) -> None:
     """Plan the stories `indices`, draw their uncached panels in one round per engine setup,
-    then letter and export each; every failure is recorded in its story's outcome."""
+    then letter and export each; every failure is recorded in its story's outcome. `fmt` is the
+    batch's format (None: each story's own, see `_read`)."""
     import contextlib
     import time
 
@@ -165,7 +170,8 @@ def _render_window(runner, engines: dict, outcomes: list[StoryOutcome], indices:
                 def report(done, total, request, status, index=index):
                     progress(index, done, total, request, status)
             with _recorded(outcome):
-                jobs[index] = _prepare(outcome.script, stack=stack, started=time.perf_counter(), executor=runner,
+                story = _read(outcome, fmt, allow_paths)
+                jobs[index] = _prepare(story, stack=stack, started=time.perf_counter(), executor=runner,
                                        out=outcome.output, progress=report, allow_paths=allow_paths, **options)
             if index not in jobs:
                 stack.close()
@@ -185,6 +191,25 @@ def _render_window(runner, engines: dict, outcomes: list[StoryOutcome], indices:
             with _recorded(outcomes[index]):
                 outcomes[index].result = jobs[index].finish()
             drop(index)
+
+
+def _read(outcome: StoryOutcome, fmt: str | None, allow_paths):
+    """Read the story. One with `page.size: webtoon` has no pages: without `fmt` its output
+    becomes the strip NAME.webtoon/ (what `storyboard render` writes for it by default); a
+    page format named for the whole batch is refused in a line that says what to do."""
+    from storyboard import _gc
+    from storyboard.export.webtoon import PAGE_FORMATS, WEBTOON
+    from storyboard.script import load_story
+
+    with _gc.paused():  # as `_prepare` reads a story
+        story = load_story(outcome.script, allow_paths=allow_paths)
+    if story.page.size == WEBTOON and fmt is None:
+        outcome.output = outcome.output.with_suffix(".webtoon")
+    elif story.page.size == WEBTOON and fmt in PAGE_FORMATS:
+        raise ExportError(f"this story is a webtoon strip (page.size: webtoon) and has no pages for --format {fmt}: "
+                          "leave --format out (each story is then written as render writes it) or batch it "
+                          "with --format webtoon")
+    return story
 
 
 def _rounds(jobs: dict) -> dict[str, list[int]]:

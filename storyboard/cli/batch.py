@@ -13,14 +13,18 @@ def register(sub) -> None:
     from storyboard.cli.render import FORMAT_ALIASES, add_allow_path_argument, add_generation_arguments
 
     p = sub.add_parser("batch", help="render many stories in one run, one output each",
-                       description="Render each story to OUTDIR/NAME.pdf (or .cbz, NAME.webtoon/, NAME/ of PNG pages) "
+                       description="Render each story to OUTDIR/NAME.pdf (or .cbz, NAME.webtoon/, NAME/ of PNG pages; "
+                       "without --format, a page.size: webtoon story is written as its strip NAME.webtoon/, as render "
+                       "writes it) "
                        "with one executor for the whole batch; a story that fails is reported and the others go on. "
                        "Exit status: 0 when every story was rendered, 2 when every failure was bad input (what "
                        "`storyboard render` exits 2 for), else 1.")
     p.add_argument("scripts", nargs="+", metavar="STORY", help="story scripts (.yaml)")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
-                   help="folder for the outputs: OUTDIR/NAME.pdf (or .cbz, or NAME/ for PNG pages)")
-    formats = p.add_argument("--format", choices=BATCH_FORMATS, default="pdf", help="output of each story (default: pdf)")
+                   help="folder for the outputs: OUTDIR/NAME.pdf (or .cbz, NAME.webtoon/, or NAME/ for PNG pages)")
+    formats = p.add_argument("--format", choices=BATCH_FORMATS,
+                             help="output of every story (default: pdf, or the strip NAME.webtoon/ for a "
+                                  "page.size: webtoon story, as render)")
     formats.aliases = {name: choice for name, choice in FORMAT_ALIASES.items() if choice in BATCH_FORMATS}
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     add_allow_path_argument(p)
@@ -72,7 +76,7 @@ def table(result) -> str:
     for s in result.stories:
         if s.ok:
             r = s.result
-            rows.append((str(s.script), "ok", str(s.output), str(r.pages),
+            rows.append((str(s.script), "ok", str(s.output), "strip" if r.strip else str(r.pages),
                          f"{r.panels_total} ({r.panels_generated} new)", f"{r.seconds:.1f}"))
         else:
             rows.append((str(s.script), "FAILED", "-", "-", "-", "-"))

@@ -143,3 +143,24 @@ def test_batch_writes_webtoon_strips(tmp_path, capsys):
                  "--format", "webtoon", "--no-cache"]) == 0, capsys.readouterr().err
     strip = json.loads((tmp_path / "out" / "webtoon.webtoon" / "strip.json").read_text())
     assert strip["width"] == 800 and strip["images"]
+
+
+def test_batch_writes_a_webtoon_story_as_render_does_by_default(scripts, tmp_path, capsys):
+    """Without --format, a `page.size: webtoon` story is written as its strip (render's default
+    for it) beside the other stories' PDFs; a page format named for the batch is refused for
+    that story in one line saying what to do, and the others are written."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "webtoon.yaml"
+    out = tmp_path / "out"
+    assert main(["batch", str(example), str(scripts[0]), "--engine", "draft", "-o", str(out), "--no-cache"]) == 0, \
+        capsys.readouterr().err
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].split()[1:4] == ["ok", str(out / "webtoon.webtoon"), "strip"]
+    assert json.loads((out / "webtoon.webtoon" / "strip.json").read_text())["images"]
+    assert (out / "s0.pdf").is_file() and not (out / "webtoon.pdf").exists()
+    assert main(["batch", str(example), str(scripts[0]), "--engine", "draft", "-o", str(tmp_path / "cbz"),
+                 "--format", "cbz", "--no-cache"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"{example}: this story is a webtoon strip (page.size: webtoon) and has no pages for --format cbz: "
+                   "leave --format out (each story is then written as render writes it) or batch it with "
+                   "--format webtoon"]
+    assert sorted(p.name for p in (tmp_path / "cbz").iterdir()) == ["s0.cbz", "s0.cbz.manifest.json"]
