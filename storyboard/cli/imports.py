@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 ORDER = 15
@@ -17,7 +18,7 @@ def register(subparsers) -> None:
         "of the characters on stage. The result validates; check shots and cast, then render it.",
     )
     p.add_argument("screenplay", help="a .fountain (or .spmd / .txt) screenplay")
-    p.add_argument("-o", "--output", metavar="STORY.yaml", help="where to write (default: the screenplay's name with .yaml)")
+    p.add_argument("-o", "--output", metavar="STORY.yaml", help="where to write (default: the screenplay's name with .yaml; - for standard output)")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.set_defaults(func=run)
 
@@ -33,12 +34,14 @@ def run(args) -> int:
     source = Path(args.screenplay)
     if source.suffix.lower() in (".yaml", ".yml"):  # the story script itself, given by mistake
         raise StoryboardError(f"{source} is a story script (YAML); import reads a Fountain screenplay (.fountain)")
+    to_stdout = args.output == "-"  # the script is text: `-o -` pipes it on
     out = Path(args.output) if args.output else Path(source.with_suffix(".yaml").name)
-    if out.suffix.lower() not in (".yaml", ".yml"):  # `-o story.pdf` would get YAML in a .pdf
-        raise ExportError(f"{out}: import writes a story script: name it .yaml (then render it to {out.suffix or 'pages'})"
-                          if out.suffix.lower() in (".pdf", ".cbz", ".mp4", ".csv")
-                          else f"{out}: import writes a story script: name it .yaml")
-    check_writable(out)  # a folder, or a file where a folder should be: --force would not help
+    if not to_stdout:
+        if out.suffix.lower() not in (".yaml", ".yml"):  # `-o story.pdf` would get YAML in a .pdf
+            raise ExportError(f"{out}: import writes a story script: name it .yaml (then render it to "
+                              f"{out.suffix or 'pages'})" if out.suffix.lower() in (".pdf", ".cbz", ".mp4", ".csv")
+                              else f"{out}: import writes a story script: name it .yaml")
+        check_writable(out)  # a folder, or a file where a folder should be: --force would not help
     try:
         if not source.is_file():
             raise StoryboardError(f"{source}: {'no such file' if not source.exists() else 'not a regular file'}")
@@ -51,10 +54,17 @@ def run(args) -> int:
         raise StoryboardError(f"{source}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     except OSError as err:
         raise StoryboardError(f"{source}: cannot read: {err.strerror or err}") from None
-    if out.exists() and not args.force:
+    if not to_stdout and out.exists() and not args.force:
         raise ExportError(f"{out} exists: pass --force to replace it")
     script = import_fountain(text, default_title=source.stem.replace("_", " ").replace("-", " ").strip() or "Untitled")
-    story = parse_story(script, filename=str(out), base_dir=out.parent)  # never write what would not validate
+    # Never write what would not validate; a piped script is checked as if saved in the current folder.
+    filename, base = ("<stdout>", Path(".")) if to_stdout else (str(out), out.parent)
+    story = parse_story(script, filename=filename, base_dir=base)
+    if to_stdout:
+        sys.stdout.write(script)
+        sys.stdout.flush()
+        print(f"wrote the story script to standard output: {story.summary()}", file=sys.stderr)
+        return 0
     with atomic_path(out, ".yaml") as tmp:
         tmp.write_text(script, encoding="utf-8")
     print(f"wrote {out}: {story.summary()}")

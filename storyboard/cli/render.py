@@ -182,6 +182,23 @@ def check_flags(args) -> None:
         raise StoryboardError("; ".join(f"--{name.replace('_', '-')} {value}: {why}" for name, value, why in bad))
     parse_executor(getattr(args, "executor", "local"))
     check_lang(args)
+    check_not_stdout(args)
+
+
+def check_not_stdout(args) -> None:
+    """`-o -` (render, watch, batch) would write a file or folder named '-': refuse it. Standard
+    output is not offered: every output has its manifest written beside it, pages and strips
+    are folders, and an output is whole or absent, which a pipe cannot promise."""
+    from storyboard.errors import ExportError
+
+    outputs = args.output if isinstance(args.output, list) else [args.output]
+    if "-" not in outputs:
+        return
+    if not isinstance(args.output, list):  # batch's OUTDIR
+        raise ExportError("-o -: batch writes each story into a folder, not to standard output: name a folder, "
+                          "e.g. -o out/")
+    raise ExportError("-o -: storyboard writes its outputs as files and folders (each with a manifest beside it), "
+                      "not to standard output: name one, e.g. -o story.pdf")
 
 
 def render_kwargs(args, story) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 ORDER = 35
@@ -13,7 +14,7 @@ def register(sub) -> None:
     t = tsub.add_parser("template", help="write translations/LANG.yaml with every line of the script to translate")
     t.add_argument("script", help="story script (.yaml)")
     t.add_argument("--lang", required=True, metavar="LANG", help="the language to translate into (BCP 47: de, pt-BR, ja)")
-    t.add_argument("-o", "--output", metavar="FILE", help="where to write (default: translations/LANG.yaml beside the script)")
+    t.add_argument("-o", "--output", metavar="FILE", help="where to write (default: translations/LANG.yaml beside the script; - for standard output)")
     t.add_argument("--force", action="store_true", help="overwrite an existing file")
     t.set_defaults(func=run_template)
 
@@ -22,11 +23,16 @@ def run_template(args) -> int:
     from storyboard.errors import StoryboardError
     from storyboard.export import atomic_path
     from storyboard.script import LANGUAGE_TAG, load_story
-    from storyboard.translations import default_path, line_keys, template
+    from storyboard.translations import default_path, template
 
     if not LANGUAGE_TAG.match(args.lang):
         raise StoryboardError(f"--lang '{args.lang}' is not a BCP 47 tag such as de, pt-BR, zh-Hant")
     story = load_story(args.script)
+    if args.output == "-":  # the template is text: `-o -` pipes it on, the count goes to stderr
+        sys.stdout.write(template(story, args.lang))
+        sys.stdout.flush()
+        print(f"wrote the template to standard output: {_to_translate(story)}", file=sys.stderr)
+        return 0
     path = Path(args.output) if args.output else default_path(story, args.lang)
     from storyboard.render import check_writable
 
@@ -35,5 +41,12 @@ def run_template(args) -> int:
         raise StoryboardError(f"{path} exists; pass --force to overwrite it")
     with atomic_path(path, ".yaml") as tmp:
         tmp.write_text(template(story, args.lang), encoding="utf-8")
-    print(f"wrote {path}: {sum(1 for _ in line_keys(story))} lines to translate")
+    print(f"wrote {path}: {_to_translate(story)}")
     return 0
+
+
+def _to_translate(story) -> str:
+    from storyboard._words import counted
+    from storyboard.translations import line_keys
+
+    return f"{counted(sum(1 for _ in line_keys(story)), 'line')} to translate"
