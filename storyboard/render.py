@@ -580,7 +580,8 @@ class _Job:
         result.pages_drawn = self.pages.drawn
         result.warnings = located_warnings(story, result.lettering)
         if self.strict:
-            _refuse_lettering(story, book, font, [fmt for _, fmt in self.targets], result)
+            _refuse_lettering(story, book, font, [fmt for _, fmt in self.targets], result,
+                              getattr(self.engine, "labels_panels", False))
         with lettering_once(faces):  # the other outputs draw the same lettering, solved once
             _export_all(self.targets, story, book, panels, font, self.settings, self.run_id, self.watermark, result,
                         labels=getattr(self.engine, "labels_panels", False), script_hash=self.script_hash,
@@ -679,13 +680,13 @@ def _export_all(targets, story, book, panels, font, settings, run_id, watermark,
                 result.manifests.append(_write_manifest(path, story, settings, result, script_hash=script_hash,
                                                         watermark=watermark, seed=seed, files=files,
                                                         run_settings=run_settings,
-                                                        lettering=_strip_lettering(story, book, font, fmt)))
+                                                        lettering=_strip_lettering(story, book, font, fmt, labels)))
     except KeyboardInterrupt as stop:
         stop.kept = list(result.outputs)  # complete, each written whole: the command says which
         raise
 
 
-def _refuse_lettering(story, book, font, formats: list[str], result: RenderResult) -> None:
+def _refuse_lettering(story, book, font, formats: list[str], result: RenderResult, labels: bool = False) -> None:
     """A strict render: every violation check-lettering would find in the lettering report of
     an output (its manifest's: a strip made from pages has its own), and every warning that a
     panel was lettered against the rules, is an error, raised before any output is written.
@@ -696,7 +697,7 @@ def _refuse_lettering(story, book, font, formats: list[str], result: RenderResul
 
     reports = {}  # what each output's manifest will report: the pages' lettering, or the strip's
     for fmt in formats:
-        strip = _strip_lettering(story, book, font, fmt)
+        strip = _strip_lettering(story, book, font, fmt, labels)
         reports.setdefault("strip" if strip is not None else "pages", strip if strip is not None else result.lettering)
     found = []
     for kind, report in reports.items():
@@ -707,15 +708,15 @@ def _refuse_lettering(story, book, font, formats: list[str], result: RenderResul
         raise LetteringError(found)
 
 
-def _strip_lettering(story, book, font, fmt) -> dict | None:
+def _strip_lettering(story, book, font, fmt, labels: bool = False) -> dict | None:
     """A strip made from a page layout reports its lettering in the strip's own frame (what
-    its images show); None: the render's report serves."""
+    its images show, draft labels kept clear of with `labels`); None: the render's report serves."""
     if fmt != "webtoon" or book.spec.kind == "webtoon":
         return None
     from storyboard.export.webtoon import strip_book
     from storyboard.lettering_report import lettering_report
 
-    return lettering_report(story, strip_book(story, book), font)
+    return lettering_report(story, strip_book(story, book), font, labels)
 
 
 def option_problems(**values: Any) -> list[tuple[str, Any, str]]:
@@ -1213,7 +1214,7 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
     elif fmt == "webtoon":
         from storyboard.export.webtoon import write_webtoon
 
-        write_webtoon(story, book, images, path, font=font, metadata=meta)
+        write_webtoon(story, book, images, path, font=font, metadata=meta, labels=labels)
     elif fmt == "animatic":
         from storyboard.export.animatic import write_animatic
 

@@ -85,15 +85,16 @@ def cuts(height: int, limit: int, gaps: list[tuple[int, int]], keep: list[tuple[
 
 
 def write_webtoon(story: Any, book: Book, images: Mapping[tuple[int, int], Any], folder: str | Path, *,
-                  font: Any, metadata: dict | None = None) -> list[Path]:
-    """Write the strip into `folder`; returns the numbered images in order."""
+                  font: Any, metadata: dict | None = None, labels: bool = False) -> list[Path]:
+    """Write the strip into `folder`; returns the numbered images in order. `labels` letters
+    the draft notes on every panel, as on pages (`export.labels`)."""
     from storyboard.export import compose
     from storyboard.export.images import paint_page
     from storyboard.export.png import save_png
 
     folder = Path(folder)
     strip = strip_book(story, book)
-    drawing = compose(story, strip, font)[0]
+    drawing = compose(story, strip, font, labels=labels)[0]
     image = paint_page(drawing, images, strip.spec.dpi, font).pil()  # RGBX, written as RGB
     k = strip.spec.dpi / 72.0
     top_pt = drawing.trim.y1
@@ -101,7 +102,7 @@ def write_webtoon(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
     def span(rect: Rect) -> tuple[int, int]:
         return int((top_pt - rect.y1) * k), int(round((top_pt - rect.y) * k + 0.5))
 
-    keep = [span(item.bounds) for item in drawing.items if item.kind in LETTERED]
+    keep = [span(item.bounds) for item in drawing.items if item.kind in LETTERED or item.kind == "label"]
     panels = sorted((span(slot.art) for slot in strip.pages[0].slots))
     gaps = [(a[1], b[0]) for a, b in zip(panels, panels[1:])]
     positions = [0, *cuts(image.height, story.webtoon.max_height, gaps, keep), image.height]

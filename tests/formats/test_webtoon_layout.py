@@ -270,3 +270,38 @@ def test_the_summary_line_of_a_strip_counts_no_pages(tmp_path, capsys):
     assert main(["render", str(script), "--engine", "draft", "-o", f"{out}/", "--cache", str(tmp_path / "c")]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith(f"wrote {out}: a strip, 5 panels (") and "page" not in line, line
+
+
+@pytest.mark.parametrize("laid_out", ["strip", "pages"])
+def test_a_draft_strip_carries_the_draft_labels_inside_its_panels(tmp_path, laid_out):
+    """Shot tag, action note and name tags on the strip as on draft pages: inside each panel's
+    frame, off the lettering, and painted (label paper and ink where the report puts them)."""
+    from storyboard.export import compose
+    from storyboard.export.labels import PAPER
+    from storyboard.export.webtoon import strip_book
+    from storyboard.lettering import load_font
+
+    script = strip_story(tmp_path)
+    if laid_out == "pages":  # a story laid out on pages, its strip an extra output
+        script.write_text(script.read_text().replace("size: webtoon", "size: [150, 200], margin_mm: 8"))
+    record, manifest, _, full = rendered(tmp_path, script)
+    story = load_story(script)
+    strip = strip_book(story, layout.paginate(story))
+    drawing = compose(story, strip, load_font(), labels=True)[0]
+    labels = [item for item in drawing.items if item.kind == "label"]
+    assert len(labels) >= 2 * len(strip.pages[0].slots)  # a shot tag and an action note on each panel
+    lettered = [item.bounds for item in drawing.items if item.kind not in ("label", "border")]
+    assert len(lettered) == sum(len(p["lettering"]) for p in manifest["panels"]) == 6
+    k = record["dpi"] / 72
+    top = drawing.trim.y1
+    paper = np.array(PAPER) * 255
+    for item in labels:
+        box = item.body
+        assert any(slot.rect.contains(box) for slot in strip.pages[0].slots), item.lines
+        assert not any(box.x < r.x1 and r.x < box.x1 and box.y < r.y1 and r.y < box.y1 for r in lettered)
+        x0, x1 = int(box.x * k) + 2, int(box.x1 * k) - 2
+        y0, y1 = int((top - box.y1) * k) + 2, int((top - box.y) * k) - 2
+        patch = full[y0:y1, x0:x1].reshape(-1, 3).astype(float)
+        near_paper = np.abs(patch - paper).max(axis=1) < 4
+        assert near_paper.mean() > 0.4, (item.lines, near_paper.mean())  # the label's own paper ...
+        assert (patch.max(axis=1) < 160).sum() > 10, item.lines  # ... with its text inked on it
