@@ -164,6 +164,8 @@ class PageCanvas:
         3 bytes a pixel, row after row."""
         from PIL import Image
 
+        from storyboard.export.png import raw_bytes
+
         width, height = self.size
         band = getattr(_BAND, "pixels", None)
         if band is None or band.shape[1] != width:
@@ -176,7 +178,7 @@ class PageCanvas:
             canvas.translate(0, -top)
             canvas.drawPicture(picture)
             canvas.restore()
-            yield Image.frombuffer("RGBX", (width, count), band[:count], "raw", "RGBX", 0, 1).tobytes("raw", "RGB")
+            yield raw_bytes(Image.frombuffer("RGBX", (width, count), band[:count], "raw", "RGBX", 0, 1), "RGB")
 
     def pil(self):
         """The whole page as an "RGBX" PIL image (`export.png` encodes it as RGB;

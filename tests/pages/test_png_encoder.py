@@ -1,4 +1,4 @@
-"""storyboard.export.png writes page PNGs itself (Up filter, zlib-ng): the pixels, the pHYs
+"""storyboard.export.png writes page PNGs itself (Up filter, ISA-L or zlib-ng): the pixels, the pHYs
 resolution and the text chunks must read back as Pillow's own writer stores them."""
 
 from __future__ import annotations
@@ -76,3 +76,61 @@ def test_rgbx_is_written_as_rgb_without_its_padding():
     padded = np.dstack([np.asarray(image), np.full(image.size[::-1], 77, np.uint8)])
     rgbx = Image.frombuffer("RGBX", image.size, padded, "raw", "RGBX", 0, 1)
     assert png_bytes(rgbx, dpi=(300, 300), pnginfo=_info()) == png_bytes(image, dpi=(300, 300), pnginfo=_info())
+
+
+@pytest.mark.parametrize("mode, raw", [("RGBX", "RGB"), ("RGB", "RGB"), ("RGBA", "RGBA"), ("L", "L")])
+def test_rows_packed_in_one_piece_are_tobytes(mode, raw, monkeypatch):
+    # 300 x 100 RGBX: 120 KB, more than the 64 KB pieces tobytes packs and joins
+    from PIL import Image as PILImage
+
+    from storyboard.export.png import raw_bytes
+
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (100, 300, 4), dtype=np.uint8)
+    image = PILImage.frombuffer("RGBX", (300, 100), pixels, "raw", "RGBX", 0, 1)
+    image = image if mode == "RGBX" else image.convert(mode)
+    expected = image.tobytes("raw", raw)
+    assert raw_bytes(image, raw) == expected
+    # where Pillow's private encoder does not take these arguments, or packs fewer rows than
+    # asked: its public tobytes, the same bytes
+    factory = PILImage._getencoder
+
+    class Piecemeal:  # packs 64 KB a call, whatever it is asked
+        def __init__(self, encoder):
+            self.encoder = encoder
+
+        def __getattr__(self, name):
+            return getattr(self.encoder, name)
+
+        def encode(self, size):
+            return self.encoder.encode(min(size, 1 << 16))
+
+    monkeypatch.setattr(PILImage, "_getencoder", lambda *args: Piecemeal(factory(*args)))
+    assert raw_bytes(image, raw) == expected
+
+    def other_arguments(mode, name, args=(), *rest):
+        if len(args) == 3:
+            raise TypeError("a Pillow that takes other arguments")
+        return factory(mode, name, args, *rest)
+
+    monkeypatch.setattr(PILImage, "_getencoder", other_arguments)
+    assert raw_bytes(image, raw) == expected
+
+
+def test_each_deflate_library_writes_the_same_pixels(monkeypatch):
+    # ISA-L where it has wheels, else zlib-ng, else the standard zlib: other bytes, the same pixels
+    import zlib
+
+    from storyboard.export import png
+
+    assert png._deflater((("no_such_deflate_module", 9),)) == (zlib, 1)
+    image = _image("RGB")
+    decoded = []
+    for name, level in (*png._DEFLATES, ("zlib", 1)):
+        module = pytest.importorskip(name.split(".")[0]) and __import__(name, fromlist=["_"])
+        monkeypatch.setattr(png, "_deflate", module)
+        monkeypatch.setattr(png, "_LEVEL", level)
+        data = png_bytes(image, dpi=(300, 300))
+        assert png_bytes(image, dpi=(300, 300)) == data
+        decoded.append(np.asarray(Image.open(io.BytesIO(data))))
+    assert all(np.array_equal(one, np.asarray(image)) for one in decoded)
