@@ -4,7 +4,7 @@ PNG and CBZ pages are drawn from the same page geometry as the PDF (`export.pdf`
 drawings (`storyboard.drawing`) as paths over their art box, clipped to it; balloons, tails,
 bubbles, frames and boxes filled by the even-odd rule and stroked with round joins and caps;
 text as the same glyph outlines, filled (as `storyboard.text.draw.draw_text_pdf` paints
-them). Skia (skia-python, Google's 2D graphics library) fills and strokes with
+them; each glyph rasterised once per size and quarter-pixel position, then copied). Skia (skia-python, Google's 2D graphics library) fills and strokes with
 anti-aliasing straight onto the page, as a PDF viewer does, at a fraction of the cost of
 rasterising each shape apart and pasting it (Pillow). Panel sketches at print size are
 painted without anti-aliasing, as before: their ink is several pixels wide, and smoothing
@@ -130,15 +130,18 @@ class PageCanvas:
         centre; `size` and `outline_width` in pixels; colours RGB 0-1. The glyph outlines are
         filled (faux bold: also stroked FAUX_BOLD ems wide); an outline is the glyphs grown
         by its width in its colour, under the fill."""
+        line = _line(chain, text, bold, vertical)
+        x0 = x - line.advance * size / 2 if middle and not vertical else x
+        lean = math.tan(math.radians(skew))
+        if outline is None and size <= _MASK_MAX:
+            self._glyphs(line, x0, y, size, lean, _byte_rgb(fill))
+            return
         from storyboard.text.fonts import FAUX_BOLD
 
-        plain, faux, advance = _line_paths(chain, text, bold, vertical)
-        x0 = x - advance * size / 2 if middle and not vertical else x
-        lean = math.tan(math.radians(skew))
         place = skia.Matrix.MakeAll(size, lean * size, x0, 0, -size, y, 0, 0, 1)
         ink = _byte_rgb(fill)
         canvas = self.canvas
-        for path, grow in ((plain, 0.0), (faux, FAUX_BOLD * size)):
+        for path, grow in ((line.paths()[0], 0.0), (line.paths()[1], FAUX_BOLD * size)):
             if path is None:
                 continue
             placed = skia.Path()
@@ -149,15 +152,25 @@ class PageCanvas:
                 if grow:
                     canvas.drawPath(path, _stroke(ink, grow))
                 continue
-            line = _byte_rgb(outline)
-            canvas.drawPath(path, _fill(line))
-            canvas.drawPath(path, _stroke(line, outline_width + grow))
+            line_rgb = _byte_rgb(outline)
+            canvas.drawPath(path, _fill(line_rgb))
+            canvas.drawPath(path, _stroke(line_rgb, outline_width + grow))
             extra = grow - outline_width
             canvas.drawPath(path, _fill(ink))
             if extra >= 0:
                 canvas.drawPath(path, _stroke(ink, extra))
             else:
-                canvas.drawPath(path, _stroke(line, -extra))
+                canvas.drawPath(path, _stroke(line_rgb, -extra))
+
+    def _glyphs(self, line: "_Line", x0: float, y: float, size: float, lean: float, ink) -> None:
+        """Each glyph of a line as its coverage mask (`_mask`) at the pixel where it starts."""
+        draw, paint, sampling = self.canvas.drawImage, _fill(ink), _NEAREST
+        for face, gid, gx, gy, turn, faux in line.glyphs:
+            # the glyph's origin in pixels, in quarters of a pixel
+            qx, qy = round((x0 + size * (gx + lean * gy)) * _PHASES), round((y - size * gy) * _PHASES)
+            mask = _mask(face, gid, turn, faux, size, lean, qx % _PHASES, qy % _PHASES)
+            if mask is not None:
+                draw(mask[0], qx // _PHASES + mask[1], qy // _PHASES + mask[2], sampling, paint)
 
     def bands(self) -> Iterator[bytes]:
         """The page's rows, top down, `BAND_ROWS` at a time (the last band fewer): RGB,
@@ -202,37 +215,102 @@ class PageCanvas:
 _LINES: dict = {}
 
 
-def _line_paths(chain, text: str, bold: bool, vertical: bool):
-    """The shaped line as skia paths in ems (origin at the line's start, y up): the glyphs of
-    faces drawn as they are, those emboldened by stroking (None where there are none), and
-    the line's advance in ems. Remembered per process (labels and names recur)."""
+class _Line:
+    """A shaped line in ems (origin at the line's start, y up): its glyphs as (face, glyph
+    id, x, y, sideways, emboldened by stroking) and its advance; `paths()` the glyphs as skia
+    paths in ems: those of faces drawn as they are, and those emboldened (None for none)."""
+
+    def __init__(self, chain, text: str, bold: bool, vertical: bool):
+        from storyboard.text.draw import placed_glyphs
+        from storyboard.text.shaping import shape
+
+        shaped = shape(chain, text, bold, vertical)
+        self.glyphs = tuple(placed_glyphs(chain, shaped, bold))
+        self.advance = shaped.advance
+        self._paths = None
+
+    def paths(self):
+        if self._paths is None:
+            layers = {False: None, True: None}
+            for face, gid, gx, gy, turn, faux in self.glyphs:
+                outline = _glyph_path(face, gid)
+                if outline is None:
+                    continue
+                if layers[faux] is None:
+                    layers[faux] = skia.Path()
+                layers[faux].addPath(outline, _glyph_matrix(face, gx, gy, turn))
+            self._paths = (layers[False], layers[True])
+        return self._paths
+
+
+def _line(chain, text: str, bold: bool, vertical: bool) -> _Line:
+    """The shaped line (`_Line`), remembered per process (labels and names recur)."""
     key = (id(chain), text, bold, vertical)
     hit = _LINES.get(key)
     if hit is not None and hit[0] is chain:
         return hit[1]
-    from storyboard.text.shaping import shape
-
-    shaped = shape(chain, text, bold, vertical)
-    layers = {False: None, True: None}
-    for glyph in shaped.glyphs:
-        member = chain.members[glyph.member]
-        face = member.face(bold)
-        outline = _glyph_path(face, glyph.gid)
-        if outline is None:
-            continue
-        k = 1 / face.upem
-        if glyph.sideways:  # a quarter turn clockwise
-            matrix = skia.Matrix.MakeAll(0, k, glyph.x, -k, 0, glyph.y, 0, 0, 1)
-        else:
-            matrix = skia.Matrix.MakeAll(k, 0, glyph.x, 0, k, glyph.y, 0, 0, 1)
-        faux = bold and member.faux_bold
-        if layers[faux] is None:
-            layers[faux] = skia.Path()
-        layers[faux].addPath(outline, matrix)
-    value = (layers[False], layers[True], shaped.advance)
-    if len(_LINES) > 2000:  # a few MB of paths at most
+    value = _Line(chain, text, bold, vertical)
+    if len(_LINES) > 2000:  # a few MB of glyphs and paths at most
         _LINES.clear()
     _LINES[key] = (chain, value)
+    return value
+
+
+def _glyph_matrix(face, x: float, y: float, sideways: bool):
+    """Font units to the line's ems for a glyph at (x, y) ems, turned a quarter clockwise
+    when `sideways`."""
+    k = 1 / face.upem
+    if sideways:
+        return skia.Matrix.MakeAll(0, k, x, -k, 0, y, 0, 0, 1)
+    return skia.Matrix.MakeAll(k, 0, x, 0, k, y, 0, 0, 1)
+
+
+# Glyph coverage masks: a glyph is rasterised (by the same path filling as any shape) once
+# per size, slant and position within a pixel (in quarters of a pixel across and down),
+# then copied wherever it recurs on the page and on later pages, instead of filling the
+# line's outlines again for every band of rows it crosses. As the PDF paints each glyph
+# on its own (a form XObject), overlapping glyphs are composited, not merged.
+_PHASES = 4
+_MASK_MAX = 160.0  # pixels: larger type (rare, seldom repeated) is filled as paths
+_MASKS: dict = {}
+_MASK_BYTES = [0]
+_NEAREST = skia.SamplingOptions()
+
+
+def _mask(face, gid: int, sideways: bool, faux: bool, size: float, lean: float, px: int, py: int):
+    """(alpha-only skia image, left, top): the glyph's coverage at type `size` pixels,
+    slanted by `lean` (x per y), its origin `px`/_PHASES and `py`/_PHASES pixels right of
+    and below the top-left corner of the pixel (0, 0), which the image's left and top are
+    given from; emboldened (`faux`) as `draw_text_pdf` does. None for a glyph with no outline."""
+    key = (face, gid, sideways, faux, size, lean, px, py)
+    hit = _MASKS.get(key)
+    if hit is not None or key in _MASKS:
+        return hit
+    outline = _glyph_path(face, gid)
+    value = None
+    if outline is not None:
+        from storyboard.text.fonts import FAUX_BOLD
+
+        matrix = skia.Matrix.MakeAll(size, lean * size, px / _PHASES, 0, -size, py / _PHASES, 0, 0, 1)
+        matrix.preConcat(_glyph_matrix(face, 0.0, 0.0, sideways))
+        path = skia.Path()
+        outline.transform(matrix, path)
+        grow = FAUX_BOLD * size if faux else 0.0
+        box = path.computeTightBounds()
+        left, top = math.floor(box.left() - grow / 2) - 1, math.floor(box.top() - grow / 2) - 1
+        width, height = math.ceil(box.right() + grow / 2) + 1 - left, math.ceil(box.bottom() + grow / 2) + 1 - top
+        surface = skia.Surface.MakeRaster(skia.ImageInfo.MakeA8(width, height))
+        canvas = surface.getCanvas()
+        canvas.translate(-left, -top)
+        canvas.drawPath(path, _fill((0, 0, 0)))
+        if faux:
+            canvas.drawPath(path, _stroke((0, 0, 0), grow))
+        value = (surface.makeImageSnapshot(), left, top)
+        _MASK_BYTES[0] += width * height
+    if _MASK_BYTES[0] > 64 << 20:  # tens of thousands of glyphs; a long run's sizes vary
+        _MASKS.clear()
+        _MASK_BYTES[0] = 0
+    _MASKS[key] = value
     return value
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import ctypes
 import math
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 
 from storyboard.text.fonts import FAUX_BOLD
 from storyboard.text.shaping import Shaped, shape
@@ -35,6 +35,16 @@ def _origin(shaped: Shaped, x: float, size: float, anchor: str) -> float:
     return x - shaped.advance * size / 2
 
 
+def placed_glyphs(chain: "FontChain", shaped: Shaped, bold: bool) -> Iterator[tuple[Any, int, float, float, bool, bool]]:
+    """For each glyph of a shaped line: (its face, glyph id, x, y (its origin in ems, see
+    `shaping.Glyph`), turned a quarter clockwise (a sideways glyph of a column), emboldened
+    by stroking (the bold of a member without a bold face))."""
+    members = chain.members
+    for glyph in shaped.glyphs:
+        member = members[glyph.member]
+        yield member.face(bold), glyph.gid, glyph.x, glyph.y, glyph.sideways, bold and member.faux_bold
+
+
 def glyph_outlines(chain: "FontChain", shaped: Shaped, bold: bool, x: float, y: float, size: float,
                    skew: float, y_down: bool) -> Iterable[tuple[bool, list[tuple]]]:
     """For each glyph: (faux_bold, its outline ops transformed to the target space), where
@@ -42,13 +52,9 @@ def glyph_outlines(chain: "FontChain", shaped: Shaped, bold: bool, x: float, y: 
     `size` the type size in target units; `y_down` for pixel space."""
     lean = math.tan(math.radians(skew))
     sign = -1.0 if y_down else 1.0
-    for glyph in shaped.glyphs:
-        member = chain.members[glyph.member]
-        face = member.face(bold)
+    for face, gid, ex, ey, turn, faux in placed_glyphs(chain, shaped, bold):
         k = size / face.upem
-        gx, gy = x + glyph.x * size, glyph.y * size
-
-        turn = glyph.sideways
+        gx, gy = x + ex * size, ey * size
 
         def point(u, v, gx=gx, gy=gy, k=k, turn=turn):
             if turn:  # a quarter turn clockwise
@@ -57,7 +63,7 @@ def glyph_outlines(chain: "FontChain", shaped: Shaped, bold: bool, x: float, y: 
             return gx + u * k + lean * up, y + sign * up
 
         ops = []
-        for op in face.outline(glyph.gid):
+        for op in face.outline(gid):
             if op[0] == "h":
                 ops.append(op)
             elif op[0] == "c":
@@ -65,7 +71,7 @@ def glyph_outlines(chain: "FontChain", shaped: Shaped, bold: bool, x: float, y: 
             else:
                 ops.append((op[0], *point(op[1], op[2])))
         if ops:
-            yield bold and member.faux_bold, ops
+            yield faux, ops
 
 
 # ------------------------------------------------------------------------------ PDF

@@ -49,6 +49,58 @@ def test_text_is_inked_where_its_glyphs_are():
     assert partial.sum() > 20
 
 
+def _filled(chain, text, x, y, size, *, bold=False, skew=0.0, vertical=False):
+    """The line as the PDF paints it: its glyph outlines filled (and stroked, emboldened)."""
+    import math
+
+    from storyboard.export.canvas import _line, _stroke
+    from storyboard.text.fonts import FAUX_BOLD
+
+    page = PageCanvas(320, 320)
+    lean = math.tan(math.radians(skew))
+    place = skia.Matrix.MakeAll(size, lean * size, x, 0, -size, y, 0, 0, 1)
+    plain, faux = _line(chain, text, bold, vertical).paths()
+    for path, grow in ((plain, 0.0), (faux, FAUX_BOLD * size)):
+        if path is not None:
+            placed = skia.Path()
+            path.transform(place, placed)
+            page.canvas.drawPath(placed, skia.Paint(AntiAlias=True))
+            if grow:
+                page.canvas.drawPath(placed, _stroke((0, 0, 0), grow))
+    return np.asarray(page.pil().convert("L"), dtype=int)
+
+
+@pytest.mark.parametrize("chain, text, bold, skew, vertical", [
+    (bundled_chain(), "Wave, Tomás! 42", False, 0.0, False),
+    (bundled_chain(), "CRACK", True, 12.0, False),
+    (bundled_chain("ja"), "ドン！12月2026年", True, 0.0, True),  # faux bold, sideways digits
+    (bundled_chain("ar"), "مرحبا بالعالم", False, 0.0, False),
+])
+def test_glyphs_stamped_from_their_masks_are_the_filled_outlines(chain, text, bold, skew, vertical):
+    # Each glyph is rasterised once per size and quarter-pixel position, then copied: at
+    # fractional positions the line still matches its outlines filled in place (the PDF) to
+    # within an eighth of a pixel (a glyph one pixel off: over 60 grey levels an inked pixel).
+    x, y, size = 20.37, (40.6 if vertical else 150.81), 27.3
+    page = PageCanvas(320, 320)
+    page.text(chain, text, x, y, size, bold=bold, skew=skew, vertical=vertical)
+    ours = np.asarray(page.pil().convert("L"), dtype=int)
+    theirs = _filled(chain, text, x, y, size, bold=bold, skew=skew, vertical=vertical)
+    diff = np.abs(ours - theirs)
+    ink = (theirs < 255).sum()
+    assert ink > 500 and diff.mean() * diff.size / ink < 16 and (diff > 110).sum() < ink * 0.01, (
+        diff.mean() * diff.size / ink, (diff > 100).sum() / ink)
+
+
+def test_a_glyph_that_recurs_is_copied_from_one_mask():
+    from storyboard.export import canvas
+
+    page = PageCanvas(200, 60)
+    canvas._MASKS.clear()
+    page.text(bundled_chain(), "oooo", 10.25, 40, 20)
+    masks = [key for key, value in canvas._MASKS.items() if value is not None]
+    assert 1 <= len(masks) <= 4  # one per quarter-pixel phase at most, not one per glyph drawn
+
+
 def test_png_page_is_the_pdf_as_a_viewer_shows_it(tmp_path):
     # Painted as the PDF is (sketches over their exact art box, frames on the pixel grid as
     # viewers adjust thin strokes, text and balloons anti-aliased from the same outlines):
