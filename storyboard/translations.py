@@ -1,8 +1,8 @@
 """Translated editions: a translations file replaces every lettered line of a story.
 
-A translations file (`translations/fr.yaml` beside the script, or any file given with
-`--translation`) names its language and maps each line of the script, by its location, to
-the translated text:
+A translations file (`translations/STEM.fr.yaml` beside the script `STEM.yaml`, else the
+folder's shared `translations/fr.yaml`, or any file given with `--translation`) names its
+language and maps each line of the script, by its location, to the translated text:
 
     language: fr
     title: Le Gardien du phare          # optional
@@ -40,9 +40,49 @@ def line_keys(story: Any) -> Iterator[tuple[str, str]]:
                 yield f"{scene.id}/{p}/sfx/{k}", sfx
 
 
-def default_path(story: Any, language: str) -> Path:
-    """Where `--lang LANG` looks: translations/LANG.yaml beside the script."""
+def own_path(story: Any, language: str) -> Path:
+    """translations/STEM.LANG.yaml beside the script (`story.yaml` -> `translations/story.de.yaml`):
+    the script's own translations file, which `storyboard translations template` writes."""
+    if story.path is None:  # a story parsed from text has no name: only the folder's file
+        return shared_path(story, language)
+    return Path(story.base_dir) / "translations" / f"{Path(story.path).stem}.{language}.yaml"
+
+
+def shared_path(story: Any, language: str) -> Path:
+    """translations/LANG.yaml beside the script: read by each script of the folder that has no
+    file of its own (one story per folder, the layout before per-script files)."""
     return Path(story.base_dir) / "translations" / f"{language}.yaml"
+
+
+def default_path(story: Any, language: str) -> Path:
+    """Where `--lang LANG` looks: the script's own file (`own_path`) when it exists, else the
+    folder's `translations/LANG.yaml` when that exists, else the script's own (missing)."""
+    own, shared = own_path(story, language), shared_path(story, language)
+    return shared if not own.is_file() and shared.is_file() else own
+
+
+def load_edition(story: Any, language: str, font: str | Path | None = None) -> Any:
+    """`load_translation` of the file `--lang language` reads (`default_path`). When that is the
+    folder's shared file, a problem found in it comes with one more line saying why it was read
+    (another script's translations would otherwise read as a script missing lines); a missing
+    file names both places looked in and the command that writes one."""
+    path, own = default_path(story, language), own_path(story, language)
+    try:
+        return load_translation(path, story, font)
+    except ScriptError as err:
+        where = f"translations/{own.name}"
+        if path == own and not path.exists() and own != shared_path(story, language):
+            first = err.problems[0]
+            raise ScriptError([Problem(first.file, first.line, first.column, first.path,
+                                       f"no such translations file, nor translations/{language}.yaml shared by the "
+                                       f"folder's scripts: write {where} with `storyboard translations template "
+                                       f"--lang {language} {story.path}`")]) from None
+        if path != own:
+            note = Problem(str(path), 1, 1, "file", f"read for --lang {language} as the folder's shared file, since "
+                           f"there is no {where} (this script's own): if this file translates another script, "
+                           f"write {where} with `storyboard translations template --lang {language} {story.path}`")
+            raise ScriptError([note, *err.problems]) from None
+        raise
 
 
 def template(story: Any, language: str) -> str:

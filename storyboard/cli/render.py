@@ -108,7 +108,8 @@ def add_translation_arguments(p: argparse.ArgumentParser) -> None:
     """`--lang` and `--translation` (shared with `watch`)."""
     t = p.add_argument_group("translated editions")
     t.add_argument("--lang", metavar="LANG",
-                   help="letter the edition in LANG (BCP 47) from translations/LANG.yaml beside the script")
+                   help="letter the edition in LANG (BCP 47) from translations/SCRIPT.LANG.yaml beside the script, "
+                        "else the folder's translations/LANG.yaml")
     t.add_argument("--translation", metavar="FILE", help="letter the edition from this translations file")
 
 
@@ -153,12 +154,15 @@ def edition(story, args):
     if path is None:
         return story  # the edition the script is written in
     from storyboard.errors import StoryboardError
-    from storyboard.translations import load_translation
+    from storyboard.translations import load_edition, load_translation
 
     lang, file = getattr(args, "lang", None), getattr(args, "translation", None)
-    translated = load_translation(path, story, getattr(args, "font", None))
+    if file:
+        translated = load_translation(path, story, getattr(args, "font", None))
+    else:  # found by --lang: the script's own file, else the folder's shared one (`load_edition` says which)
+        translated = load_edition(story, lang, getattr(args, "font", None))
     if lang and translated.language.lower() != lang.lower():
-        raise StoryboardError(f"--lang {lang} but {file} is a translation into {translated.language}")
+        raise StoryboardError(f"--lang {lang} but {path} is a translation into {translated.language}")
     return translated
 
 

@@ -11,10 +11,11 @@ ORDER = 35
 def register(sub) -> None:
     p = sub.add_parser("translations", help="translated editions: write a translations file to fill")
     tsub = p.add_subparsers(dest="translations_command", metavar="ACTION", required=True)
-    t = tsub.add_parser("template", help="write translations/LANG.yaml with every line of the script to translate")
+    t = tsub.add_parser("template", help="write translations/SCRIPT.LANG.yaml with every line of the script to translate")
     t.add_argument("script", help="story script (.yaml)")
     t.add_argument("--lang", required=True, metavar="LANG", help="the language to translate into (BCP 47: de, pt-BR, ja)")
-    t.add_argument("-o", "--output", metavar="FILE", help="where to write (default: translations/LANG.yaml beside the script; - for standard output)")
+    t.add_argument("-o", "--output", metavar="FILE", help="where to write (default: translations/SCRIPT.LANG.yaml beside the script, the file --lang LANG "
+                        "reads first; - for standard output)")
     t.add_argument("--force", action="store_true", help="overwrite an existing file")
     t.set_defaults(func=run_template)
 
@@ -23,7 +24,7 @@ def run_template(args) -> int:
     from storyboard.errors import StoryboardError
     from storyboard.export import atomic_path
     from storyboard.script import LANGUAGE_TAG, load_story
-    from storyboard.translations import default_path, template
+    from storyboard.translations import own_path, template
 
     if not LANGUAGE_TAG.match(args.lang):
         raise StoryboardError(f"--lang '{args.lang}' is not a BCP 47 tag such as de, pt-BR, zh-Hant")
@@ -33,7 +34,7 @@ def run_template(args) -> int:
         sys.stdout.flush()
         print(f"wrote the template to standard output: {_to_translate(story)}", file=sys.stderr)
         return 0
-    path = Path(args.output) if args.output else default_path(story, args.lang)
+    path = Path(args.output) if args.output else own_path(story, args.lang)
     from storyboard.render import check_writable
 
     check_writable(path)  # a folder, or a file where a folder should be: --force would not help

@@ -63,6 +63,11 @@ def watched_files(script: Path, allow_paths=None, args=None, story=None) -> list
     translation = translation_file(story, args) if args is not None else None
     if translation is not None:
         files.append(translation)
+        if not getattr(args, "translation", None):  # --lang: a file saved in the other place takes over
+            from storyboard.translations import own_path, shared_path
+
+            lang = args.lang
+            files += [p for p in dict.fromkeys((own_path(story, lang), shared_path(story, lang))) if p != translation]
     return files
 
 

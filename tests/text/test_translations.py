@@ -53,7 +53,8 @@ def script(tmp_path):
 
 def test_template_lists_every_line_to_fill(script, capsys):
     assert main(["translations", "template", "--lang", "de", str(script)]) == 0
-    written = (script.parent / "translations" / "de.yaml").read_text(encoding="utf-8")
+    assert capsys.readouterr().out == f"wrote {script.parent / 'translations' / 'keeper.de.yaml'}: 4 lines to translate\n"
+    written = (script.parent / "translations" / "keeper.de.yaml").read_text(encoding="utf-8")
     assert "language: de" in written
     for key in ("storm/1/caption", "storm/1/sfx/1", "storm/2/dialogue/1", "storm/2/dialogue/2"):
         assert f'{key}: ""' in written
@@ -61,7 +62,7 @@ def test_template_lists_every_line_to_fill(script, capsys):
     assert main(["translations", "template", "--lang", "de", str(script)]) == 2  # no silent overwrite
     # An unfilled template is refused line by line, located.
     with pytest.raises(ScriptError) as err:
-        load_translation(script.parent / "translations" / "de.yaml", load_story(script))
+        load_translation(script.parent / "translations" / "keeper.de.yaml", load_story(script))
     assert len(err.value.problems) == 4 and all("translation is empty" in p.message for p in err.value.problems)
 
 
@@ -175,3 +176,51 @@ def test_watch_follows_font_lists_and_the_translations_file(script, tmp_path):
     args = argparse.Namespace(lang="fr", translation=None)
     files = watched_files(script, None, args)
     assert tmp_path / "mine.ttf" in files and tmp_path / "translations" / "fr.yaml" in files
+
+
+def test_each_script_of_a_folder_reads_its_own_translations_first(script, tmp_path, capsys):
+    """`--lang fr` reads translations/STEM.fr.yaml, else the folder's translations/fr.yaml; a
+    problem in the shared file says it was read as the shared file (it may translate another
+    script), and a missing file names both places and the command that writes one."""
+    other = tmp_path / "other.yaml"
+    other.write_text(SCRIPT.replace("        sfx: [KRAKOOM]\n", ""), encoding="utf-8")
+    shared, own = tmp_path / "translations" / "fr.yaml", tmp_path / "translations" / "other.fr.yaml"
+    shared.parent.mkdir()
+    shared.write_text(FRENCH, encoding="utf-8")  # the keeper's
+    assert main(["validate", "--lang", "fr", str(script)]) == 0
+    capsys.readouterr()
+    assert main(["validate", "--lang", "fr", str(other)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{shared}:1:1: file: read for --lang fr as the folder's shared file, since there is no "
+        "translations/other.fr.yaml (this script's own): if this file translates another script, write "
+        f"translations/other.fr.yaml with `storyboard translations template --lang fr {other}`",
+        f"{shared}:5:3: lines.'storm/1/sfx/1': no line 'storm/1/sfx/1' in the script",
+    ]
+    assert main(["translations", "template", "--lang", "fr", str(other)]) == 0
+    assert capsys.readouterr().out == f"wrote {own}: 3 lines to translate\n"
+    own.write_text(FRENCH.replace("  storm/1/sfx/1: KRAKOUM\n", ""), encoding="utf-8")
+    assert main(["validate", "--lang", "fr", str(other)]) == 0
+    from storyboard.translations import default_path
+
+    assert default_path(load_story(other), "fr") == own and default_path(load_story(script), "fr") == shared
+    capsys.readouterr()
+    assert main(["validate", "--lang", "de", str(script)]) == 2
+    assert capsys.readouterr().err == (
+        f"{tmp_path / 'translations' / 'keeper.de.yaml'}:1:1: file: no such translations file, nor "
+        "translations/de.yaml shared by the folder's scripts: write translations/keeper.de.yaml with "
+        f"`storyboard translations template --lang de {script}`\n")
+
+
+def test_examples_each_read_their_own_edition():
+    """lighthouse and tategaki share examples/: tategaki's English edition is its own file, so
+    `--lang en` of lighthouse says its file is missing instead of reading tategaki's lines."""
+    from pathlib import Path
+
+    from storyboard.translations import load_edition
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    assert load_edition(load_story(examples / "tategaki.yaml"), "en").title == "The Lighthouse Keeper"
+    with pytest.raises(ScriptError) as err:
+        load_edition(load_story(examples / "lighthouse.yaml"), "en")
+    assert [p.file for p in err.value.problems] == [str(examples / "translations" / "lighthouse.en.yaml")]
+    assert err.value.problems[0].message.startswith("no such translations file, nor translations/en.yaml")
