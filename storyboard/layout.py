@@ -445,27 +445,45 @@ class SheetGrid:
     notes_beside: bool  # notes to the right of each frame (wide frames) or under it (tall)
 
 
-def sheet_grid(spec: PageSpec) -> SheetGrid:
-    """The grid of a storyboard sheet: the one showing the most frame area with 4 to 9
-    frames, so a sheet reads like a production storyboard (six 16:9 frames on A4)."""
+def sheet_grid(spec: PageSpec, panels: int | None = None) -> SheetGrid:
+    """The grid of a storyboard sheet, 4 to 9 frames (fewer for a shorter story), each frame with its notes box beside it
+    or under it, so that rows of frame + notes fill the live area as a production sheet does.
+
+    Grids whose frames fill their cells (the notes box takes the rest, so a frame may leave
+    room only in the notes' own direction) come first; among them the one showing the most
+    frame area, a grid with more frames winning within 5 % (six to nine frames read like a
+    storyboard). `panels`, the most panels one sheet has to hold (a story's longest run
+    between page breaks): a story fitting one sheet with cells to spare gets the grid with
+    the largest frames that still holds it, fewest cells first, so no row stays empty."""
     aspect = FRAME_ASPECTS[spec.frame_aspect]
-    live = spec.live
-    best, best_area = SheetGrid(2, 2, aspect >= 1), -1.0
+    candidates = []  # (fills its cells, frame area, cells, grid)
     for cols in range(1, 5):
         for rows in range(1, 5):
-            if not 4 <= cols * rows <= 9:
-                continue
-            beside = aspect >= 1
-            frame = _sheet_frame(live, cols, rows, beside, aspect, spec.gutter)
-            area = frame[0] * frame[1] * cols * rows
-            if area > best_area * 1.02:  # a clearly larger total; ties keep more frames per sheet
-                best, best_area = SheetGrid(cols, rows, beside), area
-    return best
+            if cols * rows <= 9:
+                for beside in (True, False):
+                    w, h = _sheet_frame(spec.live, cols, rows, beside, aspect, spec.gutter)
+                    cell_w, cell_h = _sheet_cell(spec.live, cols, rows, spec.gutter)
+                    slack = (cell_h - h) / cell_h if beside else (cell_w - w) / cell_w
+                    candidates.append((slack <= 0.1, w * h, cols * rows, SheetGrid(cols, rows, beside)))
+    if any(c[0] for c in candidates):
+        candidates = [c for c in candidates if c[0]]
+
+    def best(pool, area, tie) -> SheetGrid:
+        top = max(area(c) for c in pool)
+        return min((c for c in pool if area(c) >= top * 0.95), key=tie)[3]
+
+    grid = best([c for c in candidates if c[2] >= 4], lambda c: c[1] * c[2], lambda c: -c[2])
+    if panels is not None and panels < grid.cols * grid.rows:  # one sheet holds the story: no empty rows
+        grid = best([c for c in candidates if c[2] >= panels], lambda c: c[1], lambda c: c[2])
+    return grid
+
+
+def _sheet_cell(live: Rect, cols: int, rows: int, gutter: float) -> tuple[float, float]:
+    return (live.w - (cols - 1) * gutter) / cols, (live.h - SHEET_HEADER - (rows - 1) * gutter) / rows
 
 
 def _sheet_frame(live: Rect, cols: int, rows: int, beside: bool, aspect: float, gutter: float) -> tuple[float, float]:
-    cell_w = (live.w - (cols - 1) * gutter) / cols
-    cell_h = (live.h - SHEET_HEADER - (rows - 1) * gutter) / rows
+    cell_w, cell_h = _sheet_cell(live, cols, rows, gutter)
     if beside:  # the notes take at least 40 % of the cell width
         w = min(cell_w * 0.6, cell_h * aspect)
     else:  # the notes take at least 35 % of the cell height
@@ -473,13 +491,27 @@ def _sheet_frame(live: Rect, cols: int, rows: int, beside: bool, aspect: float, 
     return w, w / aspect
 
 
+def _breaks(story: Any) -> list[bool]:
+    """For each panel in story order: does a page break come before it (`new_page`)?"""
+    return [bool(panel.new_page or (p == 0 and scene.new_page))
+            for scene in story.scenes for p, panel in enumerate(scene.panels)]
+
+
+def _longest_run(breaks: list[bool]) -> int:
+    runs = [0]
+    for forced in breaks:
+        if forced and runs[-1]:
+            runs.append(0)
+        runs[-1] += 1
+    return max(runs)
+
+
 def _storyboard_book(story: Any, spec: PageSpec, max_side: int) -> Book:
-    grid = sheet_grid(spec)
+    grid = sheet_grid(spec, _longest_run(_breaks(story)))
     aspect = FRAME_ASPECTS[spec.frame_aspect]
     live, g = spec.live, spec.gutter
     fw, fh = _sheet_frame(live, grid.cols, grid.rows, grid.notes_beside, aspect, g)
-    cell_w = (live.w - (grid.cols - 1) * g) / grid.cols
-    cell_h = (live.h - SHEET_HEADER - (grid.rows - 1) * g) / grid.rows
+    cell_w, cell_h = _sheet_cell(live, grid.cols, grid.rows, g)
     per_sheet = grid.cols * grid.rows
     rtl = spec.reading == "rtl"
     pages: list[Page] = []

@@ -152,7 +152,7 @@ def test_a_damaged_page_piece_is_an_export_error(tmp_path):
 def test_storyboard_sheet_notes(tmp_path, poppler):
     panels = [panel(shot="close-up", angle="low", action="Vic checks his watch", cast=["ana"],
                     dialogue=[{"ana": "Right on time."}], sfx=["TICK"], caption="0:42 remaining")] + \
-        [panel(action=f"shot {i}") for i in range(8)]
+        [panel(action=f"shot {i}") for i in range(9)]  # ten panels: two sheets of the 3x3 2.39:1 grid
     s = story(panels, page={"size": "storyboard", "frame_aspect": "2.39:1", "dpi": 72})
     book = paginate(s)
     pdf = write_pdf(s, book, art(book), tmp_path / "sheet.pdf")

@@ -205,6 +205,40 @@ def test_storyboard_sheets(aspect, reading):
             assert (rest[0].rect.x > first.rect.x) == (reading == "ltr")
 
 
+@pytest.mark.parametrize("aspect", list(FRAME_ASPECTS))
+@pytest.mark.parametrize("count", [3, 6, 11])
+def test_sheet_rows_of_frame_and_notes_fill_the_live_area(aspect, count):
+    """Frames and their notes use the sheet as a storyboard artist's sheet does: every full
+    sheet (and a story that fits on one) is covered to its bottom by rows of frame + notes,
+    no row left empty, nothing but gutters and the frames' own margins left over."""
+    from storyboard.layout import SHEET_HEADER
+
+    s = story([panel() for _ in range(count)], page={"size": "storyboard", "frame_aspect": aspect, "margin_mm": 10})
+    book = paginate(s)
+    live = book.spec.live
+    room = live.w * (live.h - SHEET_HEADER)
+    for page in book.pages[:1]:
+        used = sum(slot.rect.w * slot.rect.h + slot.notes.w * slot.notes.h for slot in page.slots)
+        lowest = min(min(slot.rect.y, slot.notes.y) for slot in page.slots)
+        assert lowest == pytest.approx(live.y, abs=0.1 * (live.h - SHEET_HEADER) / 3), (aspect, page.template)
+        assert used >= 0.7 * room, (aspect, page.template, used / room)
+
+
+def test_the_example_sheet_reaches_the_bottom_of_its_live_area():
+    from pathlib import Path
+
+    from storyboard.script import load_story
+
+    s = load_story(Path(__file__).resolve().parents[2] / "examples" / "storyboard-sheet.yaml")
+    book = paginate(s)
+    live = book.spec.live
+    assert len(book.pages) == 1
+    slots = book.pages[0].slots
+    assert min(slot.notes.y for slot in slots) == pytest.approx(live.y, abs=0.5)
+    frames = {round(slot.rect.y, 3) for slot in slots}
+    assert len(frames) * len({round(slot.rect.x, 3) for slot in slots}) == len(slots)  # a full grid: no empty cell
+
+
 def test_cast_boxes():
     s = story([panel(cast=[{"ana": "left"}, {"ben": [0.5, 0.1, 0.9, 0.8]}, "cy", {"dee": "far-right"}])])
     boxes = cast_boxes(s.scenes[0].panels[0])
