@@ -68,10 +68,12 @@ class PageCanvas:
         self.canvas = self._recorder.beginRecording(skia.Rect.MakeWH(width, height), skia.RTreeFactory()())
         self.canvas.clear(skia.ColorWHITE)
         self._picture = None
+        self.raster = False  # whether raster pixels are painted (`image`)
 
     def image(self, rgb: np.ndarray, left: int, top: int) -> None:
         """Copy an RGB array (h x w x 3 uint8) onto the page with its top-left pixel at
         (left, top); what lies outside the page is left out."""
+        self.raster = True
         rgba = np.dstack((rgb, np.full(rgb.shape[:2], 255, np.uint8)))
         self.canvas.drawImage(skia.Image.fromarray(rgba, colorType=skia.kRGBA_8888_ColorType), left, top)
 
@@ -172,9 +174,10 @@ class PageCanvas:
             if mask is not None:
                 draw(mask[0], qx // _PHASES + mask[1], qy // _PHASES + mask[2], sampling, paint)
 
-    def bands(self) -> Iterator[bytes]:
+    def bands(self, stride: int = 0) -> Iterator[bytes]:
         """The page's rows, top down, `BAND_ROWS` at a time (the last band fewer): RGB,
-        3 bytes a pixel, row after row."""
+        3 bytes a pixel, row after row; `stride` bytes apart where it is given, zeros after
+        each row's pixels. Raises ValueError for a stride shorter than a row."""
         from PIL import Image
 
         from storyboard.export.png import raw_bytes
@@ -191,7 +194,7 @@ class PageCanvas:
             canvas.translate(0, -top)
             canvas.drawPicture(picture)
             canvas.restore()
-            yield raw_bytes(Image.frombuffer("RGBX", (width, count), band[:count], "raw", "RGBX", 0, 1), "RGB")
+            yield raw_bytes(Image.frombuffer("RGBX", (width, count), band[:count], "raw", "RGBX", 0, 1), "RGB", stride)
 
     def pil(self):
         """The whole page as an "RGBX" PIL image (`export.png` encodes it as RGB;

@@ -153,3 +153,55 @@ def test_a_painted_page_is_encoded_from_its_bands_as_it_plays_them():
     # missing or out of place)
     diff = np.abs(decoded - whole).max(axis=2)
     assert diff.max() <= 64 and diff.mean() < 0.5, (diff.max(), diff.mean())
+
+
+def _filters(png: bytes, width: int) -> set[int]:
+    # the filter type byte of every row of an RGB PNG's pixels
+    import struct
+    import zlib
+
+    pos, idat = 8, b""
+    while pos < len(png):
+        (length,), kind = struct.unpack(">I", png[pos:pos + 4]), png[pos + 4:pos + 8]
+        idat += png[pos + 8:pos + 8 + length] if kind == b"IDAT" else b""
+        pos += 12 + length
+    rows = zlib.decompress(idat)
+    return set(rows[::width * 3 + 1])
+
+
+def test_line_art_is_written_unfiltered_and_raster_art_with_the_up_filter(monkeypatch):
+    # ISA-L deflates unfiltered line art about as small as Up-filtered rows, and it spares
+    # the filter's pass; photographs keep the Up filter. The same pixels either way.
+    import io
+
+    from PIL import Image
+
+    from storyboard.export import png
+    from storyboard.export.canvas import BAND_ROWS
+
+    pytest.importorskip("isal")
+    page = PageCanvas(120, BAND_ROWS + 50)  # two bands
+    page.shape([(10, 10), (110, 30), (60, BAND_ROWS + 40)], fill=(200, 30, 30), stroke=(0, 0, 90), width=3)
+    photo = PageCanvas(120, BAND_ROWS + 50)
+    photo.shape([(10, 10), (110, 30), (60, BAND_ROWS + 40)], fill=(200, 30, 30), stroke=(0, 0, 90), width=3)
+    photo.image(np.random.default_rng(1).integers(0, 256, (30, 40, 3), dtype=np.uint8), 70, BAND_ROWS - 10)
+    assert not page.raster and photo.raster
+    line_art, raster = png.png_bytes(page), png.png_bytes(photo)
+    assert _filters(line_art, 120) == {0} and _filters(raster, 120) == {2}
+    assert png.png_bytes(page) == line_art  # played again: the same bytes
+    monkeypatch.setattr(png, "_UNFILTERED", False)  # as with zlib-ng: every row Up
+    filtered = png.png_bytes(page)
+    assert _filters(filtered, 120) == {2}
+    pixels = [np.asarray(Image.open(io.BytesIO(data))) for data in (line_art, filtered)]
+    assert np.array_equal(*pixels) and pixels[0].shape == (BAND_ROWS + 50, 120, 3)
+    assert (pixels[0] != 255).any()
+
+
+def test_bands_spaced_by_a_stride_are_the_rows_with_zeros_between():
+    page = PageCanvas(50, 300)
+    page.shape([(0, 0), (50, 20), (10, 290)], fill=(10, 120, 240), stroke=(0, 0, 0), width=2)
+    rows = b"".join(page.bands())
+    spaced = np.frombuffer(b"".join(page.bands(50 * 3 + 2)), np.uint8).reshape(300, 152)
+    assert spaced[:, :150].tobytes() == rows and not spaced[:, 150:].any()
+    with pytest.raises(ValueError, match="do not fit"):
+        next(page.bands(149))

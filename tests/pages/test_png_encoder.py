@@ -91,6 +91,10 @@ def test_rows_packed_in_one_piece_are_tobytes(mode, raw, monkeypatch):
     image = image if mode == "RGBX" else image.convert(mode)
     expected = image.tobytes("raw", raw)
     assert raw_bytes(image, raw) == expected
+    row = 300 * len(raw)  # rows spaced by a stride: zeros after each row's pixels
+    spaced = np.zeros((100, row + 1), np.uint8)
+    spaced[:, :row] = np.frombuffer(expected, np.uint8).reshape(100, row)
+    assert raw_bytes(image, raw, row + 1) == spaced.tobytes()
     # where Pillow's private encoder does not take these arguments, or packs fewer rows than
     # asked: its public tobytes, the same bytes
     factory = PILImage._getencoder
@@ -106,7 +110,7 @@ def test_rows_packed_in_one_piece_are_tobytes(mode, raw, monkeypatch):
             return self.encoder.encode(min(size, 1 << 16))
 
     monkeypatch.setattr(PILImage, "_getencoder", lambda *args: Piecemeal(factory(*args)))
-    assert raw_bytes(image, raw) == expected
+    assert raw_bytes(image, raw) == expected and raw_bytes(image, raw, row + 1) == spaced.tobytes()
 
     def other_arguments(mode, name, args=(), *rest):
         if len(args) == 3:
@@ -114,7 +118,7 @@ def test_rows_packed_in_one_piece_are_tobytes(mode, raw, monkeypatch):
         return factory(mode, name, args, *rest)
 
     monkeypatch.setattr(PILImage, "_getencoder", other_arguments)
-    assert raw_bytes(image, raw) == expected
+    assert raw_bytes(image, raw) == expected and raw_bytes(image, raw, row + 1) == spaced.tobytes()
 
 
 def test_each_deflate_library_writes_the_same_pixels(monkeypatch):
