@@ -4,7 +4,8 @@ PNG and CBZ pages are drawn from the same page geometry as the PDF (`export.pdf`
 drawings (`storyboard.drawing`) as paths over their art box, clipped to it; balloons, tails,
 bubbles, frames and boxes filled by the even-odd rule and stroked with round joins and caps;
 text as the same glyph outlines, filled (as `storyboard.text.draw.draw_text_pdf` paints
-them; each glyph rasterised once per size and quarter-pixel position, then copied). Skia (skia-python, Google's 2D graphics library) fills and strokes with
+them; each glyph rasterised once per colour, size and quarter-pixel position, then
+copied). Skia (skia-python, Google's 2D graphics library) fills and strokes with
 anti-aliasing straight onto the page, as a PDF viewer does, at a fraction of the cost of
 rasterising each shape apart and pasting it (Pillow). Panel sketches at print size are
 painted without anti-aliasing, as before: their ink is several pixels wide, and smoothing
@@ -165,14 +166,14 @@ class PageCanvas:
                 canvas.drawPath(path, _stroke(line_rgb, -extra))
 
     def _glyphs(self, line: "_Line", x0: float, y: float, size: float, lean: float, ink) -> None:
-        """Each glyph of a line as its coverage mask (`_mask`) at the pixel where it starts."""
-        draw, paint, sampling = self.canvas.drawImage, _fill(ink), _NEAREST
+        """Each glyph of a line copied from its image (`_glyph_image`) to where it starts."""
+        draw, sampling = self.canvas.drawImage, _NEAREST
         for face, gid, gx, gy, turn, faux in line.glyphs:
             # the glyph's origin in pixels, in quarters of a pixel
             qx, qy = round((x0 + size * (gx + lean * gy)) * _PHASES), round((y - size * gy) * _PHASES)
-            mask = _mask(face, gid, turn, faux, size, lean, qx % _PHASES, qy % _PHASES)
-            if mask is not None:
-                draw(mask[0], qx // _PHASES + mask[1], qy // _PHASES + mask[2], sampling, paint)
+            stamp = _glyph_image(face, gid, turn, faux, size, lean, qx % _PHASES, qy % _PHASES, ink)
+            if stamp is not None:
+                draw(stamp[0], qx // _PHASES + stamp[1], qy // _PHASES + stamp[2], sampling, None)
 
     def bands(self, stride: int = 0) -> Iterator[bytes]:
         """The page's rows, top down, `BAND_ROWS` at a time (the last band fewer): RGB,
@@ -268,26 +269,30 @@ def _glyph_matrix(face, x: float, y: float, sideways: bool):
     return skia.Matrix.MakeAll(k, 0, x, 0, k, y, 0, 0, 1)
 
 
-# Glyph coverage masks: a glyph is rasterised (by the same path filling as any shape) once
-# per size, slant and position within a pixel (in quarters of a pixel across and down),
+# Glyph images: a glyph is rasterised (by the same path filling as any shape) once per
+# colour, size, slant and position within a pixel (in quarters of a pixel across and down),
 # then copied wherever it recurs on the page and on later pages, instead of filling the
-# line's outlines again for every band of rows it crosses. As the PDF paints each glyph
-# on its own (a form XObject), overlapping glyphs are composited, not merged.
+# line's outlines again for every band of rows it crosses. As the PDF paints each glyph on
+# its own (a form XObject), overlapping glyphs are composited, not merged. The images are
+# premultiplied RGBA in the glyph's colour, which Skia copies several times faster than it
+# tints an alpha-only mask.
 _PHASES = 4
 _MASK_MAX = 160.0  # pixels: larger type (rare, seldom repeated) is filled as paths
-_MASKS: dict = {}
-_MASK_BYTES = [0]
+_STAMPS: dict = {}
+_STAMP_BYTES = [0]
 _NEAREST = skia.SamplingOptions()
 
 
-def _mask(face, gid: int, sideways: bool, faux: bool, size: float, lean: float, px: int, py: int):
-    """(alpha-only skia image, left, top): the glyph's coverage at type `size` pixels,
+def _glyph_image(face, gid: int, sideways: bool, faux: bool, size: float, lean: float, px: int, py: int,
+                 ink: tuple[int, int, int]):
+    """(skia image, left, top): the glyph in colour `ink` (RGB 0-255) at type `size` pixels,
     slanted by `lean` (x per y), its origin `px`/_PHASES and `py`/_PHASES pixels right of
-    and below the top-left corner of the pixel (0, 0), which the image's left and top are
-    given from; emboldened (`faux`) as `draw_text_pdf` does. None for a glyph with no outline."""
-    key = (face, gid, sideways, faux, size, lean, px, py)
-    hit = _MASKS.get(key)
-    if hit is not None or key in _MASKS:
+    and below the top-left corner of the pixel (0, 0), from which the image's `left` and
+    `top` are given; emboldened (`faux`) as `draw_text_pdf` does. None for a glyph with no
+    outline."""
+    key = (face, gid, sideways, faux, size, lean, px, py, ink)
+    hit = _STAMPS.get(key)
+    if hit is not None or key in _STAMPS:
         return hit
     outline = _glyph_path(face, gid)
     value = None
@@ -302,18 +307,20 @@ def _mask(face, gid: int, sideways: bool, faux: bool, size: float, lean: float, 
         box = path.computeTightBounds()
         left, top = math.floor(box.left() - grow / 2) - 1, math.floor(box.top() - grow / 2) - 1
         width, height = math.ceil(box.right() + grow / 2) + 1 - left, math.ceil(box.bottom() + grow / 2) + 1 - top
-        surface = skia.Surface.MakeRaster(skia.ImageInfo.MakeA8(width, height))
+        surface = skia.Surface.MakeRaster(skia.ImageInfo.Make(width, height, skia.kRGBA_8888_ColorType,
+                                                              skia.kPremul_AlphaType))
         canvas = surface.getCanvas()
+        canvas.clear(skia.ColorTRANSPARENT)
         canvas.translate(-left, -top)
-        canvas.drawPath(path, _fill((0, 0, 0)))
+        canvas.drawPath(path, _fill(ink))
         if faux:
-            canvas.drawPath(path, _stroke((0, 0, 0), grow))
+            canvas.drawPath(path, _stroke(ink, grow))
         value = (surface.makeImageSnapshot(), left, top)
-        _MASK_BYTES[0] += width * height
-    if _MASK_BYTES[0] > 64 << 20:  # tens of thousands of glyphs; a long run's sizes vary
-        _MASKS.clear()
-        _MASK_BYTES[0] = 0
-    _MASKS[key] = value
+        _STAMP_BYTES[0] += 4 * width * height
+    if _STAMP_BYTES[0] > 128 << 20:  # tens of thousands of glyphs; a long run's sizes vary
+        _STAMPS.clear()
+        _STAMP_BYTES[0] = 0
+    _STAMPS[key] = value
     return value
 
 

@@ -91,14 +91,14 @@ def test_glyphs_stamped_from_their_masks_are_the_filled_outlines(chain, text, bo
         diff.mean() * diff.size / ink, (diff > 100).sum() / ink)
 
 
-def test_a_glyph_that_recurs_is_copied_from_one_mask():
+def test_a_glyph_that_recurs_is_copied_from_one_image():
     from storyboard.export import canvas
 
     page = PageCanvas(200, 60)
-    canvas._MASKS.clear()
+    canvas._STAMPS.clear()
     page.text(bundled_chain(), "oooo", 10.25, 40, 20)
-    masks = [key for key, value in canvas._MASKS.items() if value is not None]
-    assert 1 <= len(masks) <= 4  # one per quarter-pixel phase at most, not one per glyph drawn
+    stamps = [key for key, value in canvas._STAMPS.items() if value is not None]
+    assert 1 <= len(stamps) <= 4  # one per quarter-pixel phase at most, not one per glyph drawn
 
 
 def test_png_page_is_the_pdf_as_a_viewer_shows_it(tmp_path):
