@@ -214,7 +214,8 @@ def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, ang
         top = y0 + 0.02 * box_h + {"low": -0.01, "high": 0.04}.get(angle, 0.0)
         if pose in ("sitting", "kneeling", "lying"):
             top = min(top + 0.5 * u, y1 - 1.3 * u)
-    return _upright(cid, kind, pose, cx, top, u, heights, y1, aspect, facing, full_body, foreground)
+    close = shot in ("close-up", "extreme-close-up")
+    return _upright(cid, kind, pose, cx, top, u, heights, y1, aspect, facing, full_body, foreground, close)
 
 
 def _width_in_heads(kind: str, pose: str, shot: str) -> float:
@@ -245,9 +246,10 @@ def _height_in_heads(kind: str, pose: str) -> float:
     return {"sitting": 5.2, "kneeling": 5.6, "lying": 1.4}.get(pose, 7.5)
 
 
-def _upright(cid, kind, pose, cx, top, u, heights, bottom, aspect, facing, full_body, foreground):
+def _upright(cid, kind, pose, cx, top, u, heights, bottom, aspect, facing, full_body, foreground, close=False):
     hw = HEAD_WIDTH * u / 2
-    if kind in ("animal", "vehicle") or pose == "lying":
+    portrait = kind == "animal" and close  # an animal's close-up: its head over its chest, as a person's
+    if (kind in ("animal", "vehicle") or pose == "lying") and not portrait:
         # A long body: the head leads at the end it faces.
         length = (4.0 if kind in ("animal", "vehicle") else 6.8) * u
         body = (cx - length / 2, top, cx + length / 2, top + heights * u)
@@ -274,7 +276,8 @@ def _upright(cid, kind, pose, cx, top, u, heights, bottom, aspect, facing, full_
         face = (head[0], ht + 0.35 * u, head[2], hb)
     else:
         face = (head_cx - hw * 0.85, ht + 0.35 * u, head_cx + hw * 0.85, ht + 0.85 * u)
-    mouth = (head_cx + facing * 0.1 * u, ht + 0.76 * u) if kind != "object" else (head_cx, (ht + hb) / 2)
+    mouth = (head_cx + facing * (0.45 if portrait else 0.1) * u, ht + 0.76 * u) if kind != "object" else \
+        (head_cx, (ht + hb) / 2)  # (a close animal's mouth is under its muzzle)
     body = (body[0], body[1], body[2], min(body[3], bottom if not full_body else body[3]))
     return _figure(cid, kind, pose, body, head, face, mouth, facing, u, aspect)
 

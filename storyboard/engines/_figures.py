@@ -34,6 +34,7 @@ class Figure:
     stretch: float  # foreshortening of the body below the neck (camera angle)
     clip: float  # y below which nothing is drawn (the frame cuts the body)
     back: bool = False  # seen from behind (over the shoulder): no face
+    close: bool = False  # a close-up or extreme close-up: the head (and chest) fills the shot
 
 
 def draw(pen, fig: Figure, shape: Callable) -> tuple[float, float] | None:
@@ -115,7 +116,10 @@ def _lying(pen, fig: Figure, shape) -> tuple[float, float] | None:
 
 
 def _animal(pen, fig: Figure, shape) -> tuple[float, float] | None:
-    """A quadruped: a long body on four legs, neck and head at the front, a tail behind."""
+    """A quadruped: a long body on four legs, neck and head at the front, a tail behind; in
+    a close shot its head and chest (`_animal_head`)."""
+    if fig.close:
+        return _animal_head(pen, fig, shape)
     u, f = fig.u, fig.facing
     x0, top, x1, bottom = fig.body
     cx = (x0 + x1) / 2
@@ -143,6 +147,36 @@ def _animal(pen, fig: Figure, shape) -> tuple[float, float] | None:
     shape([(hcx + f * 0.2 * u, hy0 + 0.4 * u), (hcx + f * 0.75 * u, hy0 + 0.55 * u),
            (hcx + f * 0.72 * u, hy0 + 0.8 * u), (hcx + f * 0.15 * u, hy0 + 0.85 * u)], fig.tint, fig.lw)
     return None if fig.back else ((hx0 + hx1) / 2, hy0)
+
+
+def _animal_head(pen, fig: Figure, shape) -> tuple[float, float] | None:
+    """An animal's close-up, seen three-quarters toward where it looks: pointed ears on top of
+    the skull, a muzzle with a dark nose ahead of it, a furred chest under it (no shoulders),
+    all inside the staged head box but the muzzle. The eyes are the draft's face's."""
+    u, f = fig.u, fig.facing
+    hx0, top, hx1, _ = fig.head
+    cx = (hx0 + hx1) / 2
+
+    def at(px, py):  # px toward the gaze, py down from the head's top, in head units
+        return cx + f * px * u, min(top + py * u, fig.clip)
+
+    shape([at(-0.28, 0.7), at(0.3, 0.7), at(0.72, 1.45), at(1.0, 2.3), at(1.05, 99), at(-1.05, 99),
+           at(-1.0, 2.3), at(-0.7, 1.45)], fig.tint, fig.lw)  # neck into a deep chest
+    for py in (1.35, 1.65, 1.95):  # fur marks down the chest
+        if top + (py + 0.15) * u < fig.clip:
+            pen.line([at(-0.16, py), at(0.0, py + 0.14), at(0.16, py)], fill=GRAPHITE, width=max(1, fig.lw / 2))
+    for side in (-1, 1):  # ears: up and out from the top of the skull, shaded inside
+        shape([at(side * 0.1, 0.32), at(side * 0.38, 0.0), at(side * 0.42, 0.48)], fig.tint, fig.lw)
+        shape([at(side * 0.2, 0.33), at(side * 0.36, 0.12), at(side * 0.37, 0.4)], SHADE, max(1, fig.lw / 2))
+    # The muzzle behind the skull's outline, so that only its front shows, sticking out.
+    shape([at(0.1, 0.5), at(0.52, 0.5), at(0.7, 0.56), at(0.75, 0.67), at(0.69, 0.8), at(0.48, 0.9),
+           at(0.1, 0.92)], fig.tint, fig.lw)
+    pen.ellipse((cx - 0.42 * u, top + 0.18 * u, cx + 0.42 * u, top + u), fill=fig.tint, outline=GRAPHITE,
+                width=fig.lw)
+    nx, ny = at(0.66, 0.6)
+    pen.ellipse((nx - 0.1 * u, ny - 0.07 * u, nx + 0.1 * u, ny + 0.07 * u), fill=GRAPHITE)
+    pen.line([at(0.66, 0.67), at(0.58, 0.79), at(0.3, 0.82)], fill=GRAPHITE, width=fig.lw)  # the mouth
+    return None if fig.back else (cx, top)
 
 
 def _bird(pen, fig: Figure, shape) -> tuple[float, float] | None:

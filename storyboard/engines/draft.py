@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "3"
+VERSION = "4"
 
 PAPER = (247, 244, 236)
 PAPER_SHADE = (222, 218, 208)
@@ -342,7 +342,7 @@ class _Sketch:
                 continue
             face = _figures.draw(self.draw, fig, self._shape)
             if face is not None and fig.kind != "robot":
-                self._face(member, fig.facing, *face, fig.u, fig.lw)
+                self._face(member, fig.facing, *face, fig.u, fig.lw, animal=fig.kind == "animal")
 
     def _figure(self, staged, member: CastMember, index: int) -> tuple[_figures.Figure, CastMember]:
         """A staged figure (panel fractions) in canvas units, with its tint and line width."""
@@ -365,7 +365,8 @@ class _Sketch:
         lw = max(self.line, round(u * 0.035)) if u > self.unit * 0.05 else self.line
         return _figures.Figure(staged.kind, staged.pose, box(staged.body), (hcx - hw, top, hcx + hw, top + u), u,
                                staged.facing, tint, lw, STRETCH.get(self.request.angle, 1.0),
-                               oy + max(staged.body[3], staged.head[3]) * h, back), member
+                               oy + max(staged.body[3], staged.head[3]) * h, back,
+                               self.request.shot in ("close-up", "extreme-close-up")), member
 
     def _subject(self) -> None:
         """No cast: a seeded mass at the focal point stands in for what the action shows,
@@ -386,13 +387,16 @@ class _Sketch:
             self.draw.line((x, cy + radius * 0.15, x + radius * 0.25, cy + radius * 0.55), fill=GRAPHITE,
                            width=max(1, lw // 2))
 
-    def _face(self, member: CastMember, f: int, cx: float, top: float, u: float, lw: int) -> None:
+    def _face(self, member: CastMember, f: int, cx: float, top: float, u: float, lw: int,
+              animal: bool = False) -> None:
+        """Eyes and brows, and for a person a nose and a mouth (an animal's snout carries its own)."""
         d = self.draw
         hw = 0.39 * u
         # Nose on the side the figure looks toward: who faces whom reads at any scale.
         nose_y = top + 0.55 * u
-        d.polygon([(cx + f * hw * 0.92, nose_y - 0.1 * u), (cx + f * (hw + 0.09 * u), nose_y + 0.04 * u),
-                   (cx + f * hw * 0.92, nose_y + 0.08 * u)], fill=GRAPHITE)
+        if not animal:
+            d.polygon([(cx + f * hw * 0.92, nose_y - 0.1 * u), (cx + f * (hw + 0.09 * u), nose_y + 0.04 * u),
+                       (cx + f * hw * 0.92, nose_y + 0.08 * u)], fill=GRAPHITE)
         if u < self.unit * 0.12:
             return
         # Close enough to see a face: eyes, brows, mouth shaped by the expression.
@@ -408,6 +412,8 @@ class _Sketch:
             drop = brow * 0.04 * u  # the inner end of each brow: down when knit, up when worried
             d.line((ex - 0.08 * u, eye_y - 0.1 * u + side * drop, ex + 0.08 * u, eye_y - 0.1 * u - side * drop),
                    fill=GRAPHITE, width=lw)
+        if animal:
+            return
         mx, my, mw = cx + f * 0.1 * u, top + 0.76 * u, 0.12 * u
         bend = mouth * 0.05 * u
         d.line([(mx - mw, my - bend), (mx, my + bend), (mx + mw, my - bend)], fill=GRAPHITE, width=lw,

@@ -123,3 +123,34 @@ def test_the_tint_is_in_the_draft_key_only():
     assert panel_key(draft, request) != panel_key(draft, other)
     generative = {"name": "diffusion", "version": "1"}  # an engine that draws no tints keeps its keys
     assert panel_key(generative, request) == panel_key(generative, other)
+
+
+@pytest.mark.parametrize("shot", ["close-up", "extreme-close-up"])
+def test_a_close_animal_is_its_head_not_a_cut_off_body(shot):
+    """An animal's close-up frames its head where a person's would be (centred on its cast
+    box, whole), drawn as an animal's: ears up from the skull, a muzzle out ahead of it."""
+    def staged(kind: str):
+        (request,) = requests([{"action": "it looks", "shot": shot, "cast": [{"x": "center"}]}],
+                              {"x": {"description": "someone", "figure": kind}})
+        return request, request.staging[0]
+
+    request, animal = staged("animal")
+    _, person = staged("human")
+    assert animal.head == pytest.approx(person.head) and animal.body[0] >= person.body[0] - 1e-9
+    x0, y0, x1, y1 = animal.head
+    u, aspect = animal.head_units, request.width / request.height
+    assert x1 - x0 == pytest.approx(0.78 * u / aspect, rel=0.02)  # whole, not cut by the frame
+    shapes = {kind: tint_mask(pixels(staged(kind)[0]), FIGURE_TINTS[0]) for kind in ("animal", "human")}
+    top = y1 - u  # the head's top (an extreme close-up's may lie above the frame)
+    W, H = request.width, request.height
+    cx = (x0 + x1) / 2 * W
+
+    def runs(row: np.ndarray) -> int:
+        return int(row[0]) + int(np.count_nonzero(row[1:] & ~row[:-1]))
+
+    ears = int((top + 0.22 * u) * H)
+    if ears >= 0:
+        assert runs(shapes["animal"][ears]) >= 2 and runs(shapes["human"][ears]) == 1  # two ears; one skull
+    muzzle = int((top + 0.68 * u) * H)
+    ahead = int(cx + animal.facing * 0.5 * u * H)  # beyond the skull, where it looks
+    assert shapes["animal"][muzzle, ahead] and not shapes["human"][muzzle, ahead]
