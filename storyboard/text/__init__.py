@@ -7,13 +7,13 @@
 - `shaping`: HarfBuzz shaping of each font run, bidi (UAX #9) for right-to-left text, and
   vertical (top-to-bottom) columns with the fonts' vertical forms.
 - `draw`: the shaped glyphs as outlines into a PDF (vector paths, plus an invisible text
-  layer in the embedded fonts so the text extracts in logical order) and into PIL images
-  (rasterised by FreeType from the same outlines), so both outputs show the same glyphs.
+  layer in the embedded fonts so the text extracts in logical order); PNG pages paint the
+  same outlines (`storyboard.export.canvas`), so both outputs show the same glyphs.
 
 Nothing heavy is imported until text is actually laid out.
 """
 
-from storyboard.text.draw import draw_text_pdf, draw_text_pil
+from storyboard.text.draw import draw_text_pdf
 from storyboard.text.fonts import FontChain, bundled_chain, load_chain
 
-__all__ = ["FontChain", "bundled_chain", "draw_text_pdf", "draw_text_pil", "load_chain"]
+__all__ = ["FontChain", "bundled_chain", "draw_text_pdf", "load_chain"]

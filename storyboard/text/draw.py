@@ -1,11 +1,11 @@
-"""Drawing shaped lines into a PDF (reportlab canvas) and into a PIL image.
+"""Drawing shaped lines into a PDF (reportlab canvas).
 
-Both backends draw the same glyph outlines at the same positions (see `shaping`): PDF as
-vector paths filled with the non-zero rule (each glyph once per document, as a form XObject
-placed by a matrix; outlined and emboldened lines inline), PIL by FreeType's anti-aliasing
-rasteriser. That
-is how a PNG page and its PDF show the same glyphs for every script, including contextual
-Arabic forms and vertical forms that have no Unicode code point of their own.
+Glyph outlines at the positions `shaping` gives, as vector paths filled with the non-zero
+rule (each glyph once per document, as a form XObject placed by a matrix; outlined and
+emboldened lines inline). PNG pages paint the same outlines at the same positions
+(`storyboard.export.canvas`, through `placed_glyphs`): that is how a PNG page and its PDF
+show the same glyphs for every script, including contextual Arabic forms and vertical
+forms that have no Unicode code point of their own.
 
 So that the PDF stays searchable and copyable, each line also gets an invisible text layer
 (text render mode 3) in the embedded fonts of the chain, one show per cluster of source text
@@ -15,7 +15,6 @@ at the position of its glyphs, in logical order: pdftotext returns the script's 
 
 from __future__ import annotations
 
-import ctypes
 import math
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
@@ -397,128 +396,3 @@ def _layer_code(plan: tuple, pieces) -> str:
     close()
     code.append("ET")
     return " ".join(code)
-
-
-# ------------------------------------------------------------------------------ PIL
-
-
-def draw_text_pil(image, xy: tuple[float, float], text: str, size: float, chain: "FontChain | None" = None, *,
-                  bold: bool = False, anchor: str = "ls", fill: tuple[int, ...] = (0, 0, 0),
-                  outline: tuple[int, ...] | None = None, outline_width: float = 0.0, skew: float = 0.0,
-                  vertical: bool = False) -> tuple[float, float, float, float]:
-    """Draw one line onto a PIL image (or an ImageDraw of one) with the font chain
-    (default: the bundled one). `xy` in pixels is the baseline's left end (anchor "ls") or
-    middle ("ms"), or for a vertical line the column's top centre; `size` in pixels; colours
-    as RGB 0-255; `outline_width` in pixels. Returns the drawn box (left, top, right, bottom)."""
-    import numpy as np
-    from PIL import Image
-
-    if chain is None:
-        from storyboard.text.fonts import bundled_chain
-
-        chain = bundled_chain()
-    image = getattr(image, "_image", image)  # an ImageDraw draws on its image
-    shaped = shape(chain, text, bold, vertical)
-    x0 = _origin(shaped, xy[0], size, "start" if anchor.startswith("l") else "middle")
-    lean = math.tan(math.radians(skew))
-    layers: dict[bool, list] = {False: [], True: []}  # faux-bold glyphs are emboldened apart
-    for glyph in shaped.glyphs:
-        member = chain.members[glyph.member]
-        face = member.face(bold)
-        points, tags, ends = face.ft_outline(glyph.gid)
-        if not len(points):
-            continue
-        k = size / face.upem
-        u, v = (points[:, 1], -points[:, 0]) if glyph.sideways else (points[:, 0], points[:, 1])
-        up = glyph.y * size + v * k  # pixels above the baseline
-        xs = x0 + glyph.x * size + u * k + lean * up
-        layers[bold and member.faux_bold].append((np.column_stack((xs, xy[1] - up)), tags, ends))
-    every = [p for layer in layers.values() for p, _, _ in layer]
-    if not every:
-        return (xy[0], xy[1], xy[0], xy[1])
-    allp = np.concatenate(every)
-    reach = outline_width + (FAUX_BOLD * size if bold else 0.0) + 2
-    left = max(0, math.floor(allp[:, 0].min() - reach))
-    top = max(0, math.floor(allp[:, 1].min() - reach))
-    right = min(image.width, math.ceil(allp[:, 0].max() + reach))
-    bottom = min(image.height, math.ceil(allp[:, 1].max() + reach))
-    if right <= left or bottom <= top:
-        return (left, top, left, top)
-    w, h = right - left, bottom - top
-
-    def mask(strength: float):
-        cover = None
-        for faux, layer in layers.items():
-            if layer:
-                grow = strength + (FAUX_BOLD * size if faux else 0.0)
-                part = _raster(layer, left, bottom, w, h, grow)
-                cover = part if cover is None else np.maximum(cover, part)
-        return Image.frombytes("L", (w, h), cover.tobytes())
-
-    def colour(rgb):
-        rgb = tuple(rgb)
-        if image.mode in ("L", "LA"):  # a grey image takes the colour's luma
-            return round(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])
-        return rgb + (255,) if image.mode == "RGBA" and len(rgb) == 3 else rgb
-
-    if outline is not None and outline_width > 0:
-        image.paste(colour(outline), (left, top, right, bottom), mask(outline_width))
-        image.paste(colour(fill), (left, top, right, bottom), mask(-outline_width))
-    else:
-        image.paste(colour(fill), (left, top, right, bottom), mask(0.0))
-    return (left, top, right, bottom)
-
-
-MAX_POINTS = 30000  # FreeType counts an outline's points in a short
-
-
-def _raster(glyphs: list, left: int, bottom: int, w: int, h: int, grow: float):
-    """Coverage (h x w uint8, rows top down) of glyph outlines given as (pixel points (y
-    down), tags, contour ends), made `grow` pixels bolder (negative: thinner)."""
-    import numpy as np
-
-    out = np.zeros(w * h, dtype=np.uint8)
-    batch: list = []
-    count = 0
-    for glyph in glyphs + [None]:
-        if glyph is None or (batch and count + len(glyph[0]) > MAX_POINTS):
-            out = np.maximum(out, _raster_batch(batch, left, bottom, w, h, grow))
-            batch, count = [], 0
-        if glyph is not None:
-            batch.append(glyph)
-            count += len(glyph[0])
-    return out
-
-
-def _raster_batch(glyphs: list, left: int, bottom: int, w: int, h: int, grow: float):
-    import freetype
-    import numpy as np
-    from freetype.ft_structs import FT_Bitmap, FT_Outline, FT_Vector
-
-    points = np.concatenate([p for p, _, _ in glyphs])
-    fixed = np.empty((len(points), 2), dtype=np.int64)  # FT_Vector: 26.6 fixed point, y up
-    fixed[:, 0] = np.round((points[:, 0] - left) * 64)
-    fixed[:, 1] = np.round((bottom - points[:, 1]) * 64)
-    tags = np.ascontiguousarray(np.concatenate([t for _, t, _ in glyphs]), dtype=np.uint8)
-    ends, offset = [], 0
-    for p, _, e in glyphs:
-        ends.extend(offset + x for x in e)
-        offset += len(p)
-    ends = np.asarray(ends, dtype=np.int16)
-    outline = FT_Outline(
-        ctypes.c_short(len(ends)), ctypes.c_short(len(fixed)),
-        fixed.ctypes.data_as(ctypes.POINTER(FT_Vector)), tags.ctypes.data_as(ctypes.POINTER(ctypes.c_ubyte)),
-        ends.ctypes.data_as(ctypes.POINTER(ctypes.c_short)), ctypes.c_int(0))
-    if grow:
-        # Emboldening grows the outline up and to the right only: re-centre it.
-        step = int(round(grow * 64))
-        freetype.raw.FT_Outline_Embolden(ctypes.byref(outline), step)
-        freetype.raw.FT_Outline_Translate(ctypes.byref(outline), -step // 2, -step // 2)
-    buf = np.zeros(w * h, dtype=np.uint8)
-    bitmap = FT_Bitmap(ctypes.c_int(h), ctypes.c_int(w), ctypes.c_int(w),
-                       buf.ctypes.data_as(ctypes.POINTER(ctypes.c_ubyte)), ctypes.c_short(256),
-                       ctypes.c_ubyte(freetype.ft_enums.FT_PIXEL_MODE_GRAY), ctypes.c_char(0), ctypes.c_void_p(None))
-    err = freetype.raw.FT_Outline_Get_Bitmap(freetype.get_handle(), ctypes.byref(outline), ctypes.byref(bitmap))
-    if err:
-        raise RuntimeError(f"FreeType could not rasterise the lettering (error {err})")
-    return buf

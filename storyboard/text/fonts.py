@@ -50,7 +50,7 @@ def is_ignorable(ch: str) -> bool:
 
 
 # What a Face reads from its file (see Face.__getattr__).
-_FACE_DATA = frozenset({"hb_face", "hb_font", "upem", "unicodes", "ascent", "descent", "cff", "_outlines", "_ft"})
+_FACE_DATA = frozenset({"hb_face", "hb_font", "upem", "unicodes", "ascent", "descent", "cff", "_outlines"})
 
 
 class Face:
@@ -92,7 +92,6 @@ class Face:
         self.descent = extents.descender / self.upem
         self.cff = data[:4] == b"OTTO" or self._collection_is_cff(data)
         self._outlines: dict[int, tuple] = {}
-        self._ft: dict[int, tuple] = {}
 
     def _collection_is_cff(self, data: bytes) -> bool:
         if data[:4] != b"ttcf":
@@ -120,38 +119,6 @@ class Face:
                 self.hb_font.draw_glyph_with_pen(gid, pen)
             ops = self._outlines[gid] = tuple(pen.ops)
         return ops
-
-
-    def ft_outline(self, gid: int):
-        """The glyph's outline for FreeType: points (n x 2 float, font units, y up), their
-        tags (on-curve 1, cubic control 2) and the index of each contour's last point."""
-        cached = self._ft.get(gid)
-        if cached is None:
-            import numpy as np
-
-            xy: list[tuple[float, float]] = []
-            tags: list[int] = []
-            ends: list[int] = []
-            for op in self.outline(gid):
-                kind = op[0]
-                if kind == "m":
-                    if xy and (not ends or ends[-1] != len(xy) - 1):
-                        ends.append(len(xy) - 1)  # an unclosed contour
-                    xy.append(op[1:3])
-                    tags.append(1)
-                elif kind == "l":
-                    xy.append(op[1:3])
-                    tags.append(1)
-                elif kind == "c":
-                    xy += [op[1:3], op[3:5], op[5:7]]
-                    tags += [2, 2, 1]
-                elif xy and (not ends or ends[-1] != len(xy) - 1):
-                    ends.append(len(xy) - 1)
-            if xy and (not ends or ends[-1] != len(xy) - 1):
-                ends.append(len(xy) - 1)
-            cached = self._ft[gid] = (np.asarray(xy, dtype=np.float64).reshape(-1, 2),
-                                      np.asarray(tags, dtype=np.uint8), tuple(ends))
-        return cached
 
 
 class _Recorder:

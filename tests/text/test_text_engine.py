@@ -11,7 +11,6 @@ from storyboard.lettering import Text, letter_panel
 from storyboard.script import parse_story
 from storyboard.text import breaking
 from storyboard.text.fonts import FONT_DIR, bundled_chain, load_face
-from storyboard.text.draw import draw_text_pil
 from storyboard.text.shaping import shape
 from tests.pages.stories import panel, story
 
@@ -193,21 +192,14 @@ def test_short_numbers_in_a_vertical_line_sit_across_one_cell():
     assert "".join(c.text for c in shaped.clusters) == "12月2026年"
 
 
-def test_draw_text_pil_on_grey_and_rgba_images():
-    from PIL import Image
-
-    for mode, white in (("L", 255), ("RGBA", (255, 255, 255, 255)), ("RGB", (255, 255, 255))):
-        image = Image.new(mode, (120, 40), white)
-        box = draw_text_pil(image, (5, 30), "Tomás 東京", 20)
-        assert box[2] > box[0] and image.getextrema() != ((255, 255),) * len(mode)
-
-
 @pytest.mark.skipif(not __import__("shutil").which("pdftoppm"), reason="needs poppler-utils")
 def test_outlined_faux_bold_sfx_looks_the_same_in_pdf_and_png(tmp_path):
     import subprocess
 
     import numpy as np
     from PIL import Image
+
+    from storyboard.export.canvas import PageCanvas
     from storyboard.text.draw import PdfFonts, draw_text_pdf
 
     text, size, width = "ドンBOOM", 40.0, 2.0  # CJK bold is emboldened Regular; Latin has a Bold
@@ -218,10 +210,10 @@ def test_outlined_faux_bold_sfx_looks_the_same_in_pdf_and_png(tmp_path):
     one_page_book(canvas, fonts, tmp_path / "t.pdf")
     subprocess.run(["pdftoppm", "-r", "144", "-png", str(tmp_path / "t.pdf"), str(tmp_path / "r")], check=True)
     pdf = np.asarray(Image.open(next(tmp_path.glob("r*.png"))).convert("RGB"), dtype=np.int16)
-    png = Image.new("RGB", (600, 160), "white")
-    draw_text_pil(png, (20, 160 - 50), text, size * 2, JA, bold=True, fill=(255, 204, 26), outline=(0, 0, 0),
-                  outline_width=width * 2)
-    png = np.asarray(png, dtype=np.int16)
+    page = PageCanvas(600, 160)  # as PNG pages paint it
+    page.text(JA, text, 20, 160 - 50, size * 2, bold=True, fill=(1, 0.8, 0.1), outline=(0, 0, 0),
+              outline_width=width * 2)
+    png = np.asarray(page.pil().convert("RGB"), dtype=np.int16)
     for channel in (0, 2):  # black outline shows in red, yellow fill in blue
         a, b = pdf[..., channel] < 128, png[..., channel] < 128
         assert (a & b).sum() / (a | b).sum() > 0.8
