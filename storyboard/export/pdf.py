@@ -36,7 +36,7 @@ from storyboard.export import PageDrawing, atomic_path, compose_page, cover_crop
 from storyboard.layout import Book, Page, PanelSlot
 from storyboard.lettering import Font, Shape, story_font
 from storyboard.pdfraw import QUICK, PdfFile, pdf_string, stream
-from storyboard.text.draw import PdfFonts, draw_text_pdf
+from storyboard.text.draw import PdfFonts, draw_text_pdf, mostly_left_to_right
 from storyboard.text.pdffonts import prepare_font, write_font
 
 JPEG_QUALITY = 90
@@ -77,7 +77,8 @@ def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tup
     depend on this page alone: the text layer's fonts are the book's, written by the
     assembly, the piece only lists the characters it shows in each."""
     drawing = compose_page(story, book, page, font, labels=labels)
-    fonts = PdfFonts(font)
+    texts = (op.text for item in drawing.items for op in item.ops if not isinstance(op, Shape))
+    fonts = PdfFonts(font, runs_in_reading_order=mostly_left_to_right(texts))
     canvas = _PageCanvas()
     _page(canvas, drawing, (_art(images, slot) for slot in drawing.arts), font, fonts)
     return canvas.piece(fonts.used)

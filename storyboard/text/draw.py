@@ -10,7 +10,10 @@ forms that have no Unicode code point of their own.
 So that the PDF stays searchable and copyable, each line also gets an invisible text layer
 (text render mode 3) in the embedded fonts of the chain, one show per cluster of source text
 at the position of its glyphs, in logical order: pdftotext returns the script's text (see
-`pdffonts` for the fonts; CFF fonts are converted to TrueType subsets for this layer).
+`pdffonts` for the fonts; CFF fonts are converted to TrueType subsets for this layer). On a
+mostly left-to-right page, a right-to-left line mixed with numbers or Latin words has its
+runs placed in reading order in the layer (`reading_runs`), so that readers that read such a
+page left to right read its words in order.
 """
 
 from __future__ import annotations
@@ -167,8 +170,11 @@ class PdfFonts:
     `storyboard.text.pdffonts`), so a line's layer is the same on every page and made once
     per process."""
 
-    def __init__(self, chain: "FontChain"):
+    def __init__(self, chain: "FontChain", *, runs_in_reading_order: bool = False):
         self.chain = chain
+        # Whether right-to-left lines mixed with numbers or Latin words place their runs in
+        # reading order (see `reading_runs`): for a page whose text is mostly left to right.
+        self.runs_in_reading_order = runs_in_reading_order
         # font resource name -> (face path, face index, CFF outlines, plane, code points shown)
         self.used: dict[str, tuple[str, int, bool, int, set[int]]] = {}
         self._placed: set[tuple[str, bool, bool]] = set()  # lines whose forms are defined
@@ -186,11 +192,14 @@ class PdfFonts:
 
     def text_layer(self, canvas, shaped: Shaped, key: tuple[str, bool, bool]) -> str:
         """The invisible text layer of a line, in ems (see `_layer_code`)."""
-        entry = _LAYERS.get((self.chain, key))
+        cached = (self.chain, key, self.runs_in_reading_order)
+        entry = _LAYERS.get(cached)
         if entry is None:
             if len(_LAYERS) >= 8192:
                 _LAYERS.clear()
-            entry = _LAYERS[(self.chain, key)] = _layer(self.chain, shaped, key[1])
+            if self.runs_in_reading_order:
+                shaped = reading_runs(shaped, key[0])
+            entry = _LAYERS[cached] = _layer(self.chain, shaped, key[1])
         code, fonts = entry
         for name, font, codes in fonts:
             if name in self.used:
@@ -200,9 +209,73 @@ class PdfFonts:
         return code
 
 
-# A line's text layer and the fonts it shows characters in: (chain, (text, bold, vertical)) ->
-# (operators, ((font name, (face path, index, cff, plane), code points), ...)), once per process.
-_LAYERS: dict[tuple[Any, tuple[str, bool, bool]], tuple[str, tuple]] = {}
+# A line's text layer and the fonts it shows characters in: (chain, (text, bold, vertical),
+# runs in reading order) -> (operators, ((font name, (face path, index, cff, plane), code
+# points), ...)), once per process.
+_LAYERS: dict[tuple[Any, tuple[str, bool, bool], bool], tuple[str, tuple]] = {}
+
+
+def mostly_left_to_right(texts: Iterable[str]) -> bool:
+    """Whether the lines `texts` of a page hold at least as many strong left-to-right letters
+    as right-to-left ones: how poppler (pdftotext, Evince) picks a page's direction, reading
+    every line of a mostly left-to-right page left to right."""
+    import unicodedata
+
+    balance = 0
+    for text in texts:
+        for ch in text:
+            kind = unicodedata.bidirectional(ch)
+            balance += kind == "L"
+            balance -= kind in ("R", "AL")
+    return balance >= 0
+
+
+def reading_runs(shaped: Shaped, text: str) -> Shaped:
+    """`shaped` with the clusters of a right-to-left line that holds numbers or left-to-right
+    words moved, for its text layer only, so that its directional runs stand left to right in
+    reading order, each run keeping its own clusters in visual order and its width.
+
+    Readers that take a line's characters left to right and turn back each right-to-left run
+    (poppler on a mostly left-to-right page, MuPDF, pypdf) then read the runs in the order
+    they are written: "שלום 789 עולם", not "עולם 789 שלום". Lines that are not right to left,
+    or hold one direction only, or are vertical, are returned as they are. The glyphs are
+    drawn where shaping put them; only the invisible layer moves."""
+    clusters = shaped.clusters
+    if shaped.vertical or not clusters or all(c.rtl for c in clusters) or not any(c.rtl for c in clusters):
+        return shaped
+    if not _right_to_left_paragraph(text):
+        return shaped
+    runs: list[list] = []
+    for cluster in clusters:  # visual order: runs of one direction
+        if runs and runs[-1][0].rtl == cluster.rtl:
+            runs[-1].append(cluster)
+        else:
+            runs.append([cluster])
+    pen = clusters[0].start
+    moved = []
+    for run in reversed(runs):  # a right-to-left paragraph shows its runs right to left
+        # The spaces at a run's ends stood between it and its neighbours: they change ends
+        # with it, so that they stay between the same words ("שלום 789", not "שלום789").
+        first = next(i for i, c in enumerate(run + [None]) if c is None or not c.text.isspace())
+        last = next(i for i in range(len(run), 0, -1) if not run[i - 1].text.isspace()) if first < len(run) else first
+        for cluster in run[last:] + run[first:last] + run[:first]:
+            width = cluster.end - cluster.start
+            moved.append(cluster._replace(start=pen, end=pen + width))
+            pen += width
+    return Shaped(shaped.glyphs, tuple(moved), shaped.advance, shaped.vertical)
+
+
+def _right_to_left_paragraph(text: str) -> bool:
+    """Whether the first strong character of `text` is right to left (rules P2-P3)."""
+    import unicodedata
+
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return False
 
 
 def _layer(chain: "FontChain", shaped: Shaped, bold: bool) -> tuple[str, tuple]:

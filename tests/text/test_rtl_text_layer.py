@@ -1,0 +1,88 @@
+"""The PDF's text layer reads a right-to-left line holding numbers or Latin words in its
+words' order: "שלום 789 עולם" came out of pdftotext (and PyMuPDF, pypdf) as "עולם 789 שלום"
+on a mostly left-to-right page, each word right but the words in the order they are seen.
+Only the invisible layer moves: the page's pixels stay the same."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import unicodedata
+
+import pytest
+
+import storyboard
+from storyboard.script import load_story
+
+pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdftoppm"),
+                                reason="needs poppler-utils")
+
+LINES = ["שלום 789 עולם", "مرحبا 123 يا صديقي"]
+
+
+def _story(tmp_path, name: str, action: str, captions: list[str]):
+    panels = [{"action": action, "caption": caption} for caption in captions]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(json.dumps({"title": "T", "generation": {"engine": "draft"},
+                                "page": {"size": [300, 300], "dpi": 36},
+                                "scenes": [{"panels": panels}]}, ensure_ascii=False), encoding="utf-8")
+    return load_story(path)
+
+
+def _words(text: str) -> str:
+    """`text` without bidi controls (readers' spacing around numbers varies: "שלום789")."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
+def _in_order(text: str, line: str) -> bool:
+    """Whether every word of `line` is in `text`, in the line's order."""
+    at = [text.find(word) for word in line.split()]
+    return -1 not in at and at == sorted(at)
+
+
+def _render(story, out, tmp_path):
+    storyboard.render(story, out=out, cache=False, watermark=False)
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    prefix = tmp_path / out.stem
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(out), str(prefix)], check=True)
+    pixels = [p.read_bytes() for p in sorted(tmp_path.glob(f"{out.stem}-*.png"))]
+    return text, pixels
+
+
+def test_rtl_lines_with_numbers_read_in_word_order(tmp_path, monkeypatch):
+    # Draft labels in English make the page mostly left to right: poppler reads it left to right.
+    story = _story(tmp_path, "mixed", "a quiet harbour at dawn with boats and gulls", LINES)
+    text, pixels = _render(story, tmp_path / "mixed.pdf", tmp_path)
+    words = _words(text)
+    for line in LINES:
+        assert _in_order(words, line), (line, words)
+    from pypdf import PdfReader
+
+    layer = _words(PdfReader(tmp_path / "mixed.pdf").pages[0].extract_text())
+    assert all(_in_order(layer, line) for line in LINES), layer
+    # The layer in the order the runs are seen (as before): the same pixels, the words reversed.
+    import storyboard.export.pdf as pdf
+
+    monkeypatch.setattr(pdf, "mostly_left_to_right", lambda texts: False)
+    seen, same = _render(story, tmp_path / "seen.pdf", tmp_path)
+    assert same == pixels
+    assert not _in_order(_words(seen), LINES[0])
+
+
+def test_a_mostly_right_to_left_page_keeps_its_layer(tmp_path):
+    # poppler reads a mostly right-to-left page right to left: the layer in visual order reads
+    # in word order there, and stays so.
+    filler = ["הספינה הגיעה לנמל בבוקר", "הדייגים ירדו אל החוף"] * 3
+    story = _story(tmp_path, "rtl", "נמל שקט עם סירות", LINES + filler)
+    text, _ = _render(story, tmp_path / "rtl.pdf", tmp_path)
+    words = _words(text)
+    assert all(_in_order(words, line) for line in LINES), words
+
+
+def test_pymupdf_reads_the_words_in_order(tmp_path):
+    pymupdf = pytest.importorskip("pymupdf")
+    story = _story(tmp_path, "mixed", "a quiet harbour at dawn with boats and gulls", LINES)
+    storyboard.render(story, out=tmp_path / "m.pdf", cache=False, watermark=False)
+    words = _words(pymupdf.open(tmp_path / "m.pdf")[0].get_text())
+    assert all(_in_order(words, line) for line in LINES), words
