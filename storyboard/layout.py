@@ -659,10 +659,12 @@ POSITION_CENTERS = {"far-left": 0.1, "left": 0.28, "center": 0.5, "right": 0.72,
 _FIGURE_TOP, _FIGURE_BOTTOM = 0.3, 1.0
 
 
-def cast_boxes(panel: Any) -> list[tuple[float, float, float, float]]:
+def cast_boxes(panel: Any, rtl: bool = False) -> list[tuple[float, float, float, float]]:
     """The region of each cast member of `panel`, in cast order, as (x0, y0, x1, y1) panel
     fractions with y down. Explicit boxes are kept; named positions map to fixed columns;
-    members without a position are spread evenly by their place in the cast list."""
+    members without a position are spread evenly by their place in the cast list, in reading
+    order: from the right on a right-to-left page (`rtl`), where the first speaker's balloon
+    goes first."""
     cast = list(panel.cast)
     n = len(cast)
     boxes = []
@@ -675,7 +677,7 @@ def cast_boxes(panel: Any) -> list[tuple[float, float, float, float]]:
             centre = POSITION_CENTERS[pos]
             half = 0.15 if n <= 3 else 0.11
         else:
-            centre = (i + 0.5) / n
+            centre = (n - i - 0.5) / n if rtl else (i + 0.5) / n
             half = min(0.2, 0.5 / n)
         x0, x1 = max(0.0, centre - half), min(1.0, centre + half)
         boxes.append((x0, _FIGURE_TOP, x1, _FIGURE_BOTTOM))

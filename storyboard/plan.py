@@ -163,7 +163,8 @@ def _cast_phrase_of(character, entry) -> str:
 def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], width: int,
           height: int, figures, crop: tuple[int, int, int, int] | None) -> tuple[CastMember, ...]:
     members = []
-    for entry, box, figure in zip(panel.cast, cast_boxes(panel), figures, strict=True):
+    rtl = story.page.reading == "rtl"
+    for entry, box, figure in zip(panel.cast, cast_boxes(panel, rtl), figures, strict=True):
         character = story.characters[entry.id]
         identity = identities.get(entry.id)
         # The identity steers where the figure is staged (the same body box the draft engine

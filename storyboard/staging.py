@@ -107,7 +107,7 @@ def stage_panel(story: Any, panel: Any, aspect: float,
         return ()
     fx0, fy0, fx1, fy1 = frame
     boxes = [(fx0 + b[0] * (fx1 - fx0), fy0 + b[1] * (fy1 - fy0), fx0 + b[2] * (fx1 - fx0), fy0 + b[3] * (fy1 - fy0))
-             for b in _spread_shared_columns(cast_boxes(panel))]
+             for b in _spread_shared_columns(cast_boxes(panel, _rtl(story)))]
     characters = getattr(story, "characters", {}) or {}
     centres = [(b[0] + b[2]) / 2 for b in boxes]
     out = []
@@ -118,6 +118,10 @@ def stage_panel(story: Any, panel: Any, aspect: float,
         foreground = panel.shot == "over-shoulder" and index == 0 and len(cast) > 1
         out.append(_stage(entry.id, kind, pose, box, room, panel.shot, panel.angle, aspect, foreground))
     return tuple(out)
+
+
+def _rtl(story: Any) -> bool:
+    return getattr(getattr(story, "page", None), "reading", "ltr") == "rtl"
 
 
 def _spread_shared_columns(boxes: list[Box]) -> list[Box]:

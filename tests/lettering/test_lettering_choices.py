@@ -69,9 +69,13 @@ def test_a_long_japanese_speech_becomes_connected_balloons_not_smaller_type(tmp_
     assert result.warnings == []
 
 
-def test_balloons_take_a_point_smaller_type_rather_than_sit_under_their_speakers():
-    # tategaki page 1, panel 3: at 8 pt both balloons only fit under the heads.
-    result, slot = _lettered(EXAMPLES / "tategaki.yaml", 0, 2)
+def test_balloons_take_a_point_smaller_type_rather_than_sit_under_their_speakers(tmp_path):
+    # tategaki page 1, panel 3 with the keeper, who speaks first, standing left of Mara
+    # (listed after her: the first listed stands right on this right-to-left page): at 8 pt
+    # both balloons only fit under the heads.
+    script = tmp_path / "tategaki.yaml"
+    script.write_text((EXAMPLES / "tategaki.yaml").read_text().replace("cast: [keeper, mara]", "cast: [mara, keeper]"))
+    result, slot = _lettered(script, 0, 2)
     heads = {fig.id: local for fig, local in result.staged}
     balloons = [i for i in result.items if i.speaker]
     assert len(balloons) == 2 and all(b.size == 7.0 for b in balloons)
@@ -80,6 +84,27 @@ def test_balloons_take_a_point_smaller_type_rather_than_sit_under_their_speakers
         local = heads[item.speaker]
         centre_v = slot.rect.y1 - (item.body.y + item.body.h / 2)  # down from the frame's top
         assert centre_v <= local["mouth"][1] + 0.5 * (local["head"][3] - local["head"][1]), item.text
+
+
+def test_unplaced_speakers_stand_in_reading_order_so_their_balloons_sit_over_them():
+    """On a right-to-left page the first listed of the unplaced cast stands right, where
+    reading starts: tategaki's keeper shouts first from the right, and Mara's whisper goes
+    over her own head instead of down over her shoulder."""
+    story = load_story(EXAMPLES / "tategaki.yaml")
+    panel = story.scenes[0].panels[2]
+    (k0, _, k1, _), (m0, _, m1, _) = layout.cast_boxes(panel, rtl=True)
+    assert m1 <= k0 and layout.cast_boxes(panel) == layout.cast_boxes(panel, rtl=True)[::-1]
+    result, slot = _lettered(EXAMPLES / "tategaki.yaml", 0, 2)
+    heads = {fig.id: local for fig, local in result.staged}
+    balloons = [i for i in result.items if i.speaker]
+    assert [b.speaker for b in balloons] == ["keeper", "mara"]
+    for item in balloons:
+        centre_v = slot.rect.y1 - (item.body.y + item.body.h / 2)  # down from the frame's top
+        assert centre_v < heads[item.speaker]["head"][1], item.text  # above the speaker's head top
+        u = (item.body.x + item.body.w / 2) - slot.rect.x
+        others = [local["head"] for fig, local in result.staged if fig.id != item.speaker]
+        mine = heads[item.speaker]["head"]
+        assert all(abs(u - (h[0] + h[2]) / 2) > abs(u - (mine[0] + mine[2]) / 2) for h in others), item.text
 
 
 def test_a_sound_effect_does_not_hide_a_small_figure():
