@@ -161,16 +161,16 @@ def _check_panel(record: dict, rtl: bool) -> list[str]:
     for k, a in enumerate(items):
         for b in items[k + 1:]:
             if geometry.overlaps(tuple(a["body_pt"]), tuple(b["body_pt"]), TOL):
-                out.append(f"{name(a)} overlaps {name(b)}")
+                out.append(" overlaps ".join(_names(a, b)))
         if len(a["tail"]) < 2:
             continue
         for b in items:
             if b is a:
                 continue
             if geometry.polyline_hits(a["tail"], geometry.grow(tuple(b["body_pt"]), -TOL)):
-                out.append(f"tail of {name(a)} crosses {name(b)}")
+                out.append("tail of " + " crosses ".join(_names(a, b)))
             elif b["tail"] and len(b["tail"]) > 1 and geometry.polylines_cross(a["tail"], b["tail"]):
-                out.append(f"tail of {name(a)} crosses the tail of {name(b)}")
+                out.append("tail of " + " crosses the tail of ".join(_names(a, b)))
         speaker = cast.get(a["speaker"])
         if speaker is not None and a["tail"][-1][0] > frame[0] + TOL and a["tail"][-1][0] < frame[2] - TOL:
             tip = tuple(a["tail"][-1])
@@ -183,7 +183,7 @@ def _check_panel(record: dict, rtl: bool) -> list[str]:
     read = [i for i in items if i["kind"] in READ]
     for prev, cur in zip(read, read[1:]):
         if not reads_after(_grown(cur["body_pt"]), tuple(prev["body_pt"]), rtl):
-            out.append(f"{name(cur)} does not read after {name(prev)}")
+            out.append(" does not read after ".join(_names(cur, prev)))
     spoken = [i for i in read if i["speaker"] in cast]
     for k, a in enumerate(spoken):
         for b in spoken[k + 1:]:
@@ -194,13 +194,27 @@ def _check_panel(record: dict, rtl: bool) -> list[str]:
                 continue
             ca, cb = _centre_x(a["body_pt"]), _centre_x(b["body_pt"])
             if (ca - cb) * (1 if ha > hb else -1) < -2.0 - TOL:
-                out.append(f"{name(a)} and {name(b)} are in the wrong left-to-right order for their speakers")
+                out.append(" and ".join(_names(a, b)) + " are in the wrong left-to-right order for their speakers")
     return out
 
 
-def _name(item) -> str:
+QUOTE = 48  # characters of a lettered line quoted in a message (its first words)
+
+
+def _name(item, limit: int = QUOTE) -> str:
     who = f"{item['speaker']}'s " if item["speaker"] else ""
-    return f"{who}{item['kind']} {_quote(item['text'])}"
+    return f"{who}{item['kind']} {_quote(item['text'], limit)}"
+
+
+def _names(a, b) -> tuple[str, str]:
+    """The names of two items, their lines quoted far enough to tell them apart (two balloons
+    of one long speech start alike)."""
+    limit = QUOTE
+    while True:
+        first, second = _name(a, limit), _name(b, limit)
+        if first != second or limit >= max(len(a["text"]), len(b["text"])):
+            return first, second
+        limit *= 2
 
 
 def _grown(box) -> tuple[float, float, float, float]:
@@ -211,8 +225,13 @@ def _centre_x(box) -> float:
     return (box[0] + box[2]) / 2
 
 
-def _quote(text: str) -> str:
-    return repr(text if len(text) <= 24 else text[:23] + "…")
+def _quote(text: str, limit: int = QUOTE) -> str:
+    """`text` on one line, quoted; past `limit` characters cut between words, with '…'."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        cut = text.rfind(" ", 0, limit)
+        text = text[:cut if cut > limit // 2 else limit - 1].rstrip() + "…"
+    return repr(text)
 
 
 def located_warnings(story: Any, report: dict[tuple[int, int], dict]) -> list[str]:

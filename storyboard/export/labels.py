@@ -87,10 +87,16 @@ def _inner(slot: PanelSlot, size: float) -> Rect:
 
 
 def _staged(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[Any, dict]]:
+    """`staged_local`'s figures with their head, body and face boxes on the page, once per
+    panel in a render (its slate and its name tags both ask)."""
     rect = slot.rect
-    return [(fig, {"head": _page_box(rect, local["head"]), "body": _page_box(rect, local["body"]),
-                   "face": _page_box(rect, local["face"]) if local["face"] is not None else None})
-            for fig, local in staged_local(story, panel, slot)]
+
+    def on_page():
+        return [(fig, {"head": _page_box(rect, local["head"]), "body": _page_box(rect, local["body"]),
+                       "face": _page_box(rect, local["face"]) if local["face"] is not None else None})
+                for fig, local in staged_local(story, panel, slot)]
+
+    return once(("staged on page", id(story), id(panel), slot), on_page)
 
 
 def _words(term: str) -> str:
@@ -203,17 +209,15 @@ def _wrap(font: Font, text: str, size: float, width: float, max_lines: int = 2) 
     """Wrap to `width` points in at most `max_lines` lines, the last ending in '…' if cut."""
     text = " ".join(text.split())
     chars = max(4, int(width / max(_alphabet(font, size) / 26, 0.1)))
-    # textwrap.wrap(text, chars) for narrower and narrower lines: the text is cut into words
-    # once (what `TextWrapper.wrap` does first does not depend on the width).
-    # (Without a hyphen, textwrap's word-and-hyphen pattern cuts the text just where its
-    # plain whitespace pattern does, several times quicker.)
+    # textwrap's wrapping for narrower and narrower lines. (Without a hyphen, its
+    # word-and-hyphen pattern cuts the text just where its plain whitespace pattern does,
+    # several times quicker.)
     wrapper = textwrap.TextWrapper(chars, break_on_hyphens="-" in text)
-    chunks = wrapper._split_chunks(text)
-    lines = wrapper._wrap_chunks(chunks[:]) or [""]
+    lines = wrapper.wrap(text) or [""]
     while chars > 4 and any(font.width(line, size) > width for line in lines):
         chars -= 2
         wrapper.width = chars
-        lines = wrapper._wrap_chunks(chunks[:])
+        lines = wrapper.wrap(text)
     if len(lines) > max_lines:
         lines = lines[:max_lines]
         last = lines[-1]

@@ -64,3 +64,27 @@ def test_missing_or_old_manifest_exits_2(tmp_path, capsys):
     (tmp_path / "none.pdf.manifest.json").write_text(json.dumps({"panels": [{"scene": 0}]}))
     assert main(["check-lettering", str(out)]) == 2
     assert "no lettering report" in capsys.readouterr().err
+
+
+def test_violation_messages_quote_enough_to_tell_balloons_apart():
+    """A message quotes a balloon's first words (cut between words), and two balloons of one
+    long speech that start alike are quoted until they differ: 23 characters made both read
+    'The storm has been howl…'."""
+    from storyboard.lettering_report import _check_panel
+
+    def balloon(text, order, x):
+        return {"kind": "speech", "speaker": "mara", "text": text, "order": order, "font_pt": 8.0,
+                "body_pt": [x, 100.0, x + 60.0, 160.0], "text_pt": None, "tail": []}
+
+    first = "The storm has been howling since noon and the light must stay on, whatever happens tonight."
+    second = "The storm has been howling since noon and the light must stay on; the keeper knows it."
+    record = {"lettering": [balloon(first, 0, 100.0), balloon(second, 1, 10.0)], "cast": [],
+              "frame_pt": [0.0, 0.0, 300.0, 300.0], "live_pt": [0.0, 0.0, 300.0, 300.0]}
+    (message,) = _check_panel(record, rtl=False)
+    assert message == ("mara's speech 'The storm has been howling since noon and the light must stay on; the "
+                       "keeper knows it.' does not read after mara's speech 'The storm has been howling since "
+                       "noon and the light must stay on, whatever happens tonight.'")
+    record["lettering"][1]["text"] = "Not tonight!"
+    (message,) = _check_panel(record, rtl=False)
+    assert message == ("mara's speech 'Not tonight!' does not read after mara's speech 'The storm has been "
+                       "howling since noon and the…'")

@@ -167,3 +167,45 @@ def test_a_row_of_five_speakers_gets_wide_ovals_not_tall_narrow_ones():
     balloons = [i for i in result.items if i.kind == "speech"]
     assert len(balloons) == 5 and all(b.size == 8.0 for b in balloons)
     assert all(b.body.w / b.body.h >= 1.1 for b in balloons), [(b.speaker, round(b.body.w / b.body.h, 2)) for b in balloons]
+
+
+def test_draft_labels_place_figures_on_the_page_once_per_panel(monkeypatch):
+    # The slate and the name tags both need the staged figures' boxes on the page: within a
+    # render (`lettering_once`) they are converted once per panel, not once for each.
+    from storyboard.export import compose, labels
+    from storyboard.lettering import lettering_once
+
+    story = load_story(EXAMPLES / "lighthouse.yaml")
+    book = layout.paginate(story, max_side=DEFAULT_MAX_SIDE)
+    converted = []
+    real = labels._page_box
+    monkeypatch.setattr(labels, "_page_box", lambda rect, local: converted.append(rect) or real(rect, local))
+    with lettering_once():
+        compose(story, book, story_font(story), labels=True)
+    figures = sum(len(labels.staged_local(story, story.scenes[s.scene].panels[s.panel], s))
+                  for page in book.pages for s in page.slots)
+    faces = sum(1 for page in book.pages for s in page.slots
+                for _, local in labels.staged_local(story, story.scenes[s.scene].panels[s.panel], s)
+                if local["face"] is not None)
+    assert len(converted) == 2 * figures + faces  # head and body of each figure, and its face
+
+
+def test_action_notes_wrap_with_textwraps_public_api():
+    # `_wrap` called TextWrapper's private _split_chunks/_wrap_chunks (to split the text once
+    # for every width tried); textwrap.wrap at the widest width whose lines fit gives the same.
+    import inspect
+    import re
+    import textwrap
+
+    from storyboard.export.labels import _alphabet, _wrap
+
+    assert not re.search(r"\._[a-z]", inspect.getsource(_wrap))
+    font = story_font(load_story(EXAMPLES / "lighthouse.yaml"))
+    for text in ("Mara climbs the spiral stairs two at a time, lamp-oil can in hand, while the storm batters it",
+                 "A gull", "the keeper's well-worn logbook, open at the last page"):
+        chars = max(4, int(120.0 / max(_alphabet(font, 6.0) / 26, 0.1)))
+        lines = textwrap.wrap(text, chars, break_on_hyphens="-" in text)
+        while chars > 4 and any(font.width(line, 6.0) > 120.0 for line in lines):
+            chars -= 2
+            lines = textwrap.wrap(text, chars, break_on_hyphens="-" in text)
+        assert _wrap(font, text, 6.0, 120.0, max_lines=9) == lines
