@@ -123,6 +123,7 @@ def test_rows_packed_in_one_piece_are_tobytes(mode, raw, monkeypatch):
 
 def test_each_deflate_library_writes_the_same_pixels(monkeypatch):
     # ISA-L where it has wheels, else zlib-ng, else the standard zlib: other bytes, the same pixels
+    import importlib
     import zlib
 
     from storyboard.export import png
@@ -131,7 +132,8 @@ def test_each_deflate_library_writes_the_same_pixels(monkeypatch):
     image = _image("RGB")
     decoded = []
     for name, level in (*png._DEFLATES, ("zlib", 1)):
-        module = pytest.importorskip(name.split(".")[0]) and __import__(name, fromlist=["_"])
+        pytest.importorskip(name.split(".")[0])
+        module = importlib.import_module(name)
         monkeypatch.setattr(png, "_deflate", module)
         monkeypatch.setattr(png, "_LEVEL", level)
         data = png_bytes(image, dpi=(300, 300))
