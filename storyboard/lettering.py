@@ -46,6 +46,7 @@ BUNDLED_REGULAR = FONT_DIR / "ComicNeue-Regular.ttf"
 BUNDLED_BOLD = FONT_DIR / "ComicNeue-Bold.ttf"
 
 LEADING = 1.18  # line height in ems
+NOTE_RULE = 16.0  # points between the ruled lines of a storyboard sheet's notes (about 5.6 mm)
 BALLOON_KINDS = ("speech", "thought", "whisper", "shout")
 
 
@@ -934,5 +935,11 @@ def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) 
             boxes.append(Rect(box.x + pad, y + font.descent * size, font.width(line, size, bold),
                               (font.ascent - font.descent) * size))
             y -= size * LEADING
+    # Ruled lines under the notes, as on a printed storyboard sheet: room to write by hand.
+    rule = y + size * LEADING + font.descent * size - NOTE_RULE
+    while rule >= box.y + pad:
+        ops.append(Shape(((box.x + pad, rule), (box.x1 - pad, rule)), stroke=(0.82, 0.82, 0.82), width=0.35,
+                         closed=False))
+        rule -= NOTE_RULE
     return Item("notes", tuple(ops), box, box, tuple(t.text for t in ops if isinstance(t, Text)), size,
                 text_boxes=tuple(boxes))

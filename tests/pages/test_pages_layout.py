@@ -252,3 +252,23 @@ def test_cast_boxes():
     assert centres == sorted(centres) and centres == pytest.approx([0.1, 0.3, 0.5, 0.7, 0.9])
     for a, b in zip(auto, auto[1:]):
         assert a[2] <= b[0] + 1e-9  # spread without overlapping
+
+
+def test_sheet_notes_are_ruled_for_handwriting_under_their_text():
+    from pathlib import Path
+
+    from storyboard.export import compose
+    from storyboard.lettering import Shape, story_font
+    from storyboard.script import load_story
+
+    s = load_story(Path(__file__).resolve().parents[2] / "examples" / "storyboard-sheet.yaml")
+    (page,) = compose(s, paginate(s), story_font(s))
+    notes = [item for item in page.items if item.kind == "notes"]
+    assert len(notes) == 6
+    for item in notes:
+        rules = [op for op in item.ops if isinstance(op, Shape) and not op.closed]
+        lowest_text = min(box.y for box in item.text_boxes)
+        ys = [op.points[0][1] for op in rules]
+        assert len(rules) >= 3 and all(y < lowest_text for y in ys)
+        assert all(item.body.x < op.points[0][0] < op.points[1][0] < item.body.x1 for op in rules)
+        assert min(ys) - item.body.y < 16 + 3  # down to the box's bottom (a rule spacing and the padding)
