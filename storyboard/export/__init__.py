@@ -228,6 +228,19 @@ def _umask() -> int:
     return mask
 
 
+def put_on_disk(written: Path, name: Path | None = None) -> None:
+    """fsync the file `written` (before a rename shows it). Raises ExportError 'cannot write
+    NAME', NAME being the output the user asked for (default: `written`)."""
+    try:
+        fd = os.open(written, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        raise ExportError(f"cannot write {name or written}: {err.strerror or err}") from None
+
+
 @contextmanager
 def atomic_path(path: Path, suffix: str, *, fsync: bool = True) -> Iterator[Path]:
     """A temporary file beside `path`, renamed onto it only if the block succeeds; on disk
@@ -246,9 +259,8 @@ def atomic_path(path: Path, suffix: str, *, fsync: bool = True) -> Iterator[Path
             os.close(fd)
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        if fsync:
-            with open(tmp_path, "rb+") as fh:  # on disk before the rename, or a power loss may leave it empty
-                os.fsync(fh.fileno())
+        if fsync:  # on disk before the rename, or a power loss may leave it empty
+            put_on_disk(tmp_path, path)
         os.replace(tmp_path, path)
     except OSError as err:
         raise ExportError(f"cannot write {path}: {err.strerror or err}") from None

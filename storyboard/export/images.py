@@ -16,7 +16,7 @@ import numpy as np
 
 from storyboard.drawing import Drawing
 from storyboard.export.canvas import PageCanvas
-from storyboard.export import PageDrawing, atomic_path, compose, compose_page, cover_crop, panel_image
+from storyboard.export import PageDrawing, atomic_path, compose, compose_page, cover_crop, panel_image, put_on_disk
 from storyboard.layout import Book, PageSpec, Rect
 from storyboard.lettering import Font, Shape, Text, story_font
 from storyboard._lettering.shapes import dashes
@@ -83,27 +83,11 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
         written = [write(0)] if names else []
         synced = []
         for index in itertools.chain(page_map(write, range(1, len(names))), [None]):
-            synced += [syncing.submit(_sync, stage / names[i]) for i in written]
+            synced += [syncing.submit(put_on_disk, stage / names[i], Path(folder) / names[i]) for i in written]
             written = [index]
         for done in synced:
             done.result()
     return [Path(folder) / name for name in names]
-
-
-def _sync(path: Path) -> None:
-    """Put the written file `path` on disk. Raises ExportError."""
-    import os
-
-    from storyboard.errors import ExportError
-
-    try:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError as err:
-        raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
 
 
 def encoded_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,

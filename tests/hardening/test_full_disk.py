@@ -34,3 +34,30 @@ def test_a_full_temporary_folder_is_one_line_and_leaves_nothing(tmp_path, limit,
     assert proc.stderr == f"error: cannot write a temporary file in {temp}: File too large\n"
     assert not out.exists() or not any(out.iterdir())
     assert not any(temp.iterdir())
+
+
+def test_a_page_that_cannot_reach_the_disk_names_the_page_asked_for(tmp_path, monkeypatch):
+    # PNG pages are written in a private folder and put on disk (fsync) by the same helper as
+    # every atomic output: its error names the page the user will see, not the private folder.
+    import errno
+
+    import storyboard
+    from storyboard.errors import ExportError
+    from storyboard.script import load_story
+
+    story = load_story(long_story(tmp_path / "story.yaml", panels=2, dpi=40))
+    out = tmp_path / "pages"
+    storyboard.render(story, engine="draft", out=f"{out}/", cache=tmp_path / "cache", watermark=False)
+    real = os.fsync
+
+    def failing(fd):
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(".png"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    before = sorted(p.name for p in out.iterdir())
+    with pytest.raises(ExportError, match=rf"^cannot write {out / 'page-001.png'}: Input/output error$"):
+        storyboard.render(story, engine="draft", out=f"{out}/", cache=tmp_path / "cache", watermark=False)
+    assert sorted(p.name for p in out.iterdir()) == before  # the old pages, whole
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pages")]
