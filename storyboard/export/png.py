@@ -2,7 +2,7 @@
 
 Pillow's PNG encoder tries all five row filters on every row and deflates with the zlib it
 was built against: about 0.18 s CPU for an A4 page at 300 dpi, more than drawing the page.
-Here every row gets the Up filter (the row minus the row above: blank paper, frames and flat
+Here rows get the Up filter (the row minus the row above: blank paper, frames and flat
 fills become runs of zeros, and on photographs it comes within a few percent of adaptive
 filtering) and is deflated by ISA-L (Intel's Intelligent Storage Acceleration Library, the
 `isal` package) at its level 2: on draft pages (A4, 300 dpi) about 8 ms a page against
