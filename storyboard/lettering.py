@@ -450,7 +450,10 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
         rtl=spec.reading == "rtl",
     )
     # The frame broken out into gutter and margin: tried only where the frame alone fails, or
-    # puts a balloon under its speaker, and always before the type shrinks.
+    # puts a balloon under its speaker or over someone else's body, and always before the
+    # type shrinks.
+    torsos = [(fig.id, (local["body"][0], local["head"][3], local["body"][2], local["body"][3]))
+              for fig, local in staged]
     outer = _to_local(lettering_area(slot, spec), rect)
     outer = (outer[0] + pad, outer[1] + pad, outer[2] - pad, outer[3] - pad)
     stages = [stage]
@@ -478,7 +481,8 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
                 placed = placement.solve(pieces, where, budget=budget) if pieces is not None else None
                 if placed is not None:
                     break
-            if placed is not None and len(stages) > 1 and placement.under_speaker(placed):
+            if placed is not None and len(stages) > 1 and (placement.under_speaker(placed)
+                                                           or placement.over_others(placed, torsos)):
                 if where is stage:
                     fallback, placed = fallback or placed, None
                     continue

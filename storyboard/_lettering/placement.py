@@ -466,6 +466,18 @@ def under_speaker(placed: list[Placed]) -> bool:
     return any(not p.piece.joined and _under(p.piece, p.box[1], p.box[3] - p.box[1]) for p in placed)
 
 
+def over_others(placed: list[Placed], torsos: list[tuple[str, Box]]) -> bool:
+    """Whether a balloon covers another figure's body under its head (`torsos`: (id, box)) by
+    over a fifth of the balloon: it reads as that figure's, or hides what it does."""
+    for p in placed:
+        if p.piece.boxed:
+            continue
+        limit = 0.2 * area(p.box)
+        if any(who != p.piece.speaker and overlap_area(p.box, t) > limit for who, t in torsos):
+            return True
+    return False
+
+
 def _under(piece: Piece, v: float, bh: float) -> bool:
     """A balloon at top `v`, `bh` tall, is centred lower than half a head below the mouth."""
     if piece.head is None or piece.target is None:

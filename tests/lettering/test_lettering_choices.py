@@ -107,6 +107,25 @@ def test_unplaced_speakers_stand_in_reading_order_so_their_balloons_sit_over_the
         assert all(abs(u - (h[0] + h[2]) / 2) > abs(u - (mine[0] + mine[2]) / 2) for h in others), item.text
 
 
+def test_a_balloon_breaks_the_frame_rather_than_sit_over_another_figure():
+    # manga-rtl page 1, panel 2: Taro (left) speaks first on a right-to-left page, so Hana's
+    # balloon must sit lower than his; inside the frame the only such place is over Taro's
+    # shoulder. Beside her own head, out over the margin, it reads as hers.
+    result, slot = _lettered(EXAMPLES / "manga-rtl.yaml", 0, 1)
+    balloons = [i for i in result.items if i.speaker]
+    assert [b.speaker for b in balloons] == ["taro", "hana"]
+    for item in balloons:
+        box = (item.body.x - slot.rect.x, slot.rect.y1 - item.body.y1, item.body.x1 - slot.rect.x,
+               slot.rect.y1 - item.body.y)  # frame-local, v down
+        for fig, local in result.staged:
+            if fig.id == item.speaker:
+                continue
+            body, head = local["body"], local["head"]
+            w = min(box[2], body[2]) - max(box[0], body[0])
+            h = min(box[3], body[3]) - max(box[1], head[3])
+            assert max(w, 0) * max(h, 0) <= 0.2 * item.body.w * item.body.h, (item.text, fig.id)
+
+
 def test_a_sound_effect_does_not_hide_a_small_figure():
     # lighthouse panel 4: a gull in a high wide shot, smaller than the SKREE over it.
     result, slot = _lettered(EXAMPLES / "lighthouse.yaml", 0, 3)
