@@ -132,28 +132,17 @@ class PieceStore:
         return self.root / key[:2] / f"{key}.page.json"
 
     def pdf(self, key: str) -> Path | None:
-        """The stored PDF piece of page `key`, if it is intact (a regular file, not a link,
-        as long as its head says and sealed by the digest of what it holds:
-        `export.pdf.piece_intact`), else None."""
+        """The stored PDF piece of page `key`, if there is one (a regular file, not a link);
+        whether it is whole is checked on the copy a render takes (`Pages`), which nothing
+        else writes, and not read twice."""
         import stat
-
-        from storyboard.export.pdf import piece_intact
 
         path = self.pdf_path(key)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            st = os.lstat(path)
         except OSError:
             return None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or not 64 < st.st_size <= _PDF_LIMIT:
-                return None
-            data = os.pread(fd, st.st_size, 0)
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
-        return path if piece_intact(data) else None
+        return path if stat.S_ISREG(st.st_mode) and 64 < st.st_size <= _PDF_LIMIT else None
 
     def report(self, key: str) -> dict[tuple[int, int], dict] | None:
         """The stored lettering report of page `key` ((scene, panel) -> entry), or None."""
@@ -186,6 +175,23 @@ class PieceStore:
         from storyboard.cache import _atomic_write
 
         _atomic_write(path, lambda fh: fh.write(data), fsync=False)
+
+
+def _whole(path: Path) -> bool:
+    """Whether `path` is a regular file (not a link, nor a FIFO that would block) holding a
+    whole page piece (`export.pdf.piece_intact`). Raises OSError."""
+    import stat
+
+    from storyboard.export.pdf import piece_intact
+
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or not 64 < st.st_size <= _PDF_LIMIT:
+            return False
+        return piece_intact(os.pread(fd, st.st_size, 0))
+    finally:
+        os.close(fd)
 
 
 class Pages:
@@ -265,7 +271,10 @@ class Pages:
         return [self._own(index) for index in range(len(self.book.pages))]
 
     def _own(self, index: int) -> Path:
-        return self.scratch() / f"{index + 1}.pdfpart"
+        """The run's own piece of page `index`: built here, or claimed whole from the store."""
+        from storyboard.export.pdf import CheckedPiece
+
+        return CheckedPiece(self.scratch() / f"{index + 1}.pdfpart")
 
     def _claim(self, key: str, index: int) -> bool:
         import shutil
@@ -280,9 +289,14 @@ class Pages:
                 os.link(found, own)  # instant, and immune to the store's entry being removed
             except OSError:  # another file system, or no hard links there
                 shutil.copyfile(found, own)
+            # Checked once, here, on the run's own copy: a damaged stored piece (a flipped
+            # byte keeps its length) is a miss and is rebuilt, never joined.
+            if _whole(own):
+                return True
+            own.unlink()
         except OSError:
-            return False
-        return True
+            pass
+        return False
 
     def _piece(self, index: int) -> tuple[dict[tuple[int, int], dict], dict]:
         """Build page `index`: its report, and what reading its art made (`made()`)."""

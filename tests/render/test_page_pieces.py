@@ -102,3 +102,19 @@ def test_a_stored_piece_with_a_changed_byte_is_rebuilt(tmp_path, where):
     with pikepdf.open(tmp_path / "again.pdf") as pdf:
         assert not pdf.check_pdf_syntax()
     assert piece.read_bytes() == data
+
+
+def test_a_reused_piece_is_read_and_checked_once(tmp_path, monkeypatch):
+    # It was read and its digest checked by the store (to know whether to reuse it), then
+    # read and checked again by the join; now it is checked once, on the run's own copy.
+    import storyboard.export.pdf as pdf
+
+    script = long_story(tmp_path / "story.yaml", panels=12, dpi=40)  # 2 pages
+    cache = tmp_path / "cache"
+    assert render(script, tmp_path / "first.pdf", cache).pages_drawn == 2
+    checked = []
+    real = pdf.piece_intact
+    monkeypatch.setattr(pdf, "piece_intact", lambda data: checked.append(len(data)) or real(data))
+    assert render(script, tmp_path / "again.pdf", cache).pages_drawn == 0
+    assert len(checked) == 2  # one check a page
+    assert pages_of(tmp_path / "again.pdf") == pages_of(tmp_path / "first.pdf")
