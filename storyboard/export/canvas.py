@@ -167,11 +167,14 @@ class PageCanvas:
 
     def _glyphs(self, line: "_Line", x0: float, y: float, size: float, lean: float, ink) -> None:
         """Each glyph of a line copied from its image (`_glyph_image`) to where it starts."""
-        draw, sampling = self.canvas.drawImage, _NEAREST
+        draw, sampling, stamps = self.canvas.drawImage, _NEAREST, _STAMPS
         for face, gid, gx, gy, turn, faux in line.glyphs:
             # the glyph's origin in pixels, in quarters of a pixel
             qx, qy = round((x0 + size * (gx + lean * gy)) * _PHASES), round((y - size * gy) * _PHASES)
-            stamp = _glyph_image(face, gid, turn, faux, size, lean, qx % _PHASES, qy % _PHASES, ink)
+            key = (face, gid, turn, faux, size, lean, qx % _PHASES, qy % _PHASES, ink)
+            stamp = stamps.get(key, _NEW)
+            if stamp is _NEW:
+                stamp = _glyph_image(*key)
             if stamp is not None:
                 draw(stamp[0], qx // _PHASES + stamp[1], qy // _PHASES + stamp[2], sampling, None)
 
@@ -281,6 +284,7 @@ _MASK_MAX = 160.0  # pixels: larger type (rare, seldom repeated) is filled as pa
 _STAMPS: dict = {}
 _STAMP_BYTES = [0]
 _NEAREST = skia.SamplingOptions()
+_NEW = object()  # not yet in _STAMPS
 
 
 def _glyph_image(face, gid: int, sideways: bool, faux: bool, size: float, lean: float, px: int, py: int,
@@ -353,8 +357,18 @@ def _floats(points: Sequence[tuple[float, float]]) -> bytes:
     return np.asarray(points, np.float32).tobytes()
 
 
+_RGB: dict = {}
+
+
 def _byte_rgb(colour) -> tuple[int, int, int]:
-    return tuple(round(255 * c) for c in colour)
+    """An RGB colour 0-1 as bytes 0-255 (remembered: a page asks for a few colours often)."""
+    key = tuple(colour)
+    rgb = _RGB.get(key)
+    if rgb is None:
+        if len(_RGB) > 4096:
+            _RGB.clear()
+        rgb = _RGB[key] = tuple(round(255 * c) for c in key)
+    return rgb
 
 
 _PAINTS: dict = {}
