@@ -290,42 +290,51 @@ _NEW = object()  # not yet in _STAMPS
 def _glyph_image(face, gid: int, sideways: bool, faux: bool, size: float, lean: float, px: int, py: int,
                  ink: tuple[int, int, int]):
     """(skia image, left, top): the glyph in colour `ink` (RGB 0-255) at type `size` pixels,
-    slanted by `lean` (x per y), its origin `px`/_PHASES and `py`/_PHASES pixels right of
-    and below the top-left corner of the pixel (0, 0), from which the image's `left` and
+    slanted by `lean` (x per y), its origin `px`/_PHASES and `py`/_PHASES pixels right
+    of and below the top-left corner of the pixel (0, 0), from which the image's `left` and
     `top` are given; emboldened (`faux`) as `draw_text_pdf` does. None for a glyph with no
-    outline."""
+    outline. Made with the glyph's other positions across the pixel (a line's glyphs take
+    them all), side by side in one image."""
     key = (face, gid, sideways, faux, size, lean, px, py, ink)
     hit = _STAMPS.get(key)
     if hit is not None or key in _STAMPS:
         return hit
     outline = _glyph_path(face, gid)
-    value = None
+    row = [None] * _PHASES
     if outline is not None:
         from storyboard.text.fonts import FAUX_BOLD
 
-        matrix = skia.Matrix.MakeAll(size, lean * size, px / _PHASES, 0, -size, py / _PHASES, 0, 0, 1)
+        matrix = skia.Matrix.MakeAll(size, lean * size, 0, 0, -size, py / _PHASES, 0, 0, 1)
         matrix.preConcat(_glyph_matrix(face, 0.0, 0.0, sideways))
         path = skia.Path()
         outline.transform(matrix, path)
         grow = FAUX_BOLD * size if faux else 0.0
         box = path.computeTightBounds()
+        # each cell holds the glyph moved right by up to a pixel, with a pixel to spare around
         left, top = math.floor(box.left() - grow / 2) - 1, math.floor(box.top() - grow / 2) - 1
-        width, height = math.ceil(box.right() + grow / 2) + 1 - left, math.ceil(box.bottom() + grow / 2) + 1 - top
-        surface = skia.Surface.MakeRaster(skia.ImageInfo.Make(width, height, skia.kRGBA_8888_ColorType,
+        width, height = math.ceil(box.right() + grow / 2) + 2 - left, math.ceil(box.bottom() + grow / 2) + 1 - top
+        surface = skia.Surface.MakeRaster(skia.ImageInfo.Make(width * _PHASES, height, skia.kRGBA_8888_ColorType,
                                                               skia.kPremul_AlphaType))
         canvas = surface.getCanvas()
         canvas.clear(skia.ColorTRANSPARENT)
-        canvas.translate(-left, -top)
-        canvas.drawPath(path, _fill(ink))
-        if faux:
-            canvas.drawPath(path, _stroke(ink, grow))
-        value = (surface.makeImageSnapshot(), left, top)
-        _STAMP_BYTES[0] += 4 * width * height
+        fill, stroke = _fill(ink), _stroke(ink, grow) if faux else None
+        for k in range(_PHASES):
+            canvas.save()
+            canvas.translate(k * width - left + k / _PHASES, -top)
+            canvas.drawPath(path, fill)
+            if stroke is not None:
+                canvas.drawPath(path, stroke)
+            canvas.restore()
+        image = surface.makeImageSnapshot()
+        row = [(image.makeSubset(skia.IRect.MakeXYWH(k * width, 0, width, height)), left, top)
+               for k in range(_PHASES)]
+        _STAMP_BYTES[0] += 4 * width * height * _PHASES
     if _STAMP_BYTES[0] > 128 << 20:  # tens of thousands of glyphs; a long run's sizes vary
         _STAMPS.clear()
         _STAMP_BYTES[0] = 0
-    _STAMPS[key] = value
-    return value
+    for k, value in enumerate(row):
+        _STAMPS[key[:6] + (k, py, ink)] = value
+    return row[px]
 
 
 _GLYPHS: dict = {}
