@@ -579,10 +579,10 @@ class _Job:
         result.lettering = lettering
         result.pages_drawn = self.pages.drawn
         result.warnings = located_warnings(story, result.lettering)
-        if self.strict:
-            _refuse_lettering(story, book, font, [fmt for _, fmt in self.targets], result,
-                              getattr(self.engine, "labels_panels", False))
         with lettering_once(faces):  # the other outputs draw the same lettering, solved once
+            if self.strict:  # (a strip's lettering checked here is the one written)
+                _refuse_lettering(story, book, font, [fmt for _, fmt in self.targets], result,
+                                  getattr(self.engine, "labels_panels", False))
             _export_all(self.targets, story, book, panels, font, self.settings, self.run_id, self.watermark, result,
                         labels=getattr(self.engine, "labels_panels", False), script_hash=self.script_hash,
                         seed=self.seed, run_settings=self.settings_of_run, pages=self.pages,

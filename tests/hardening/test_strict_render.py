@@ -92,3 +92,24 @@ def test_strict_is_in_render_help(capsys):
     with pytest.raises(SystemExit):
         main(["render", "--help"])
     assert "--strict" in capsys.readouterr().out
+
+
+def test_strict_letters_a_strip_from_pages_once(tmp_path, monkeypatch):
+    # --strict checked the strip's lettering outside the render's memo (and without the faces
+    # found in the art): every panel of the strip was lettered once more than it is written.
+    from pathlib import Path
+
+    import storyboard.lettering as lettering
+    from storyboard.script import load_story
+
+    story = load_story(Path(__file__).resolve().parents[2] / "examples" / "lighthouse.yaml")
+    solved = []
+    real = lettering._letter_panel
+    monkeypatch.setattr(lettering, "_letter_panel", lambda *a, **k: solved.append(a[1]) or real(*a, **k))
+    counts = []
+    for strict in (False, True):
+        solved.clear()
+        storyboard.render(story, engine="draft", out=[(tmp_path / f"{strict}.webtoon", "webtoon")], cache=False,
+                          strict=strict)
+        counts.append(len(solved))
+    assert counts[1] == counts[0] == 2 * sum(len(scene.panels) for scene in story.scenes)  # pages' report, strip
