@@ -425,10 +425,13 @@ class _Job:
         if vector:
             pkeys = {}
         self.pkeys = pkeys
+        # Without a PDF, the folder of PNG pages and the CBZ are painted where each page's
+        # lettering report is made, in the same lettering (`export.images.PagePainter`).
+        self.one_pass = not self.wants_pdf and any(fmt in ("pages", "cbz") for _, fmt in targets)
         # Vector sketches this machine draws (a millisecond each) are drawn where their page is
-        # built for the PDF, on the page workers, rather than here one after another before the
-        # pages start; each is stored (a local cache only: workers are forked) as it is drawn.
-        self.lazy = (vector and local and self.wants_pdf and best is None
+        # built for the PDF or painted, on the page workers, rather than here one after another
+        # before the pages start; each is stored (a local cache only: workers are forked) as it is drawn.
+        self.lazy = (vector and local and (self.wants_pdf or self.one_pass) and best is None
                      and (not settings_of_run["cache"] or type(store) is PanelCache))
         self.later: dict[tuple[int, int], "PanelRequest"] = {}  # panels drawn when their page is built
         self.made: dict[tuple[int, int], float] = {}  # of those, drawn in this process: seconds each
@@ -561,7 +564,11 @@ class _Job:
                 joined.append(self.stack.enter_context(Joiner()))
             joined[0].add(page)
 
-        lettering = self.pages.build(self._drawn, placed if self.wants_pdf else None)
+        painter = self._painter() if self.one_pass else None
+        lettering = self.pages.build(self._drawn, placed if self.wants_pdf else None,
+                                     paint=painter and painter.paint, painted=painter and painter.painted)
+        if painter is not None:
+            painter.close()
         self._drawn_elsewhere()
         panel_records = [self.records[(r.scene, r.panel)] for r in self.requests]
         result = RenderResult(
@@ -586,9 +593,23 @@ class _Job:
             _export_all(self.targets, story, book, panels, font, self.settings, self.run_id, self.watermark, result,
                         labels=getattr(self.engine, "labels_panels", False), script_hash=self.script_hash,
                         seed=self.seed, run_settings=self.settings_of_run, pages=self.pages,
-                        joined=joined[0] if joined else None)
+                        joined=joined[0] if joined else None, painter=painter)
         result.seconds = time.perf_counter() - self.started
         return result
+
+    def _painter(self):
+        """The `export.images.PagePainter` of the first folder of PNG pages and the first CBZ
+        among the outputs, kept open (its private folder) until the render ends."""
+        from storyboard.export.images import PagePainter, panel_boxes
+        from storyboard.provenance import provenance
+
+        folder = next((path for path, fmt in self.targets if fmt == "pages"), None)
+        cbz = any(fmt == "cbz" for _, fmt in self.targets)
+        return self.stack.enter_context(PagePainter(
+            self.story, self.book, self.panels, font=self.font, labels=getattr(self.engine, "labels_panels", False),
+            metadata=provenance(self.settings, self.run_id, watermark=self.watermark), folder=folder,
+            scratch=self.scratch("cbz") if cbz else None,
+            cbz_boxes=panel_boxes(self.book) if cbz and self.watermark else None))
 
     def _drawn(self, made: dict[tuple[int, int], float]) -> None:
         """Record the `later` panels drawn while a page was built ((scene, panel) -> seconds)."""
@@ -658,12 +679,14 @@ def _face_detector(story: "Story", engine: "Engine", face_models: str | None):
 
 
 def _export_all(targets, story, book, panels, font, settings, run_id, watermark, result, *, labels,
-                script_hash, seed, run_settings, pages, joined=None) -> None:
+                script_hash, seed, run_settings, pages, joined=None, painter=None) -> None:
     """Write every output; the first PDF from `joined` (an `export.pdf.Joiner` holding every
-    page) when given."""
+    page) when given, the first folder of PNG pages and the first CBZ from what `painter`
+    (an `export.images.PagePainter`) painted when given."""
     from storyboard.export import output_lock
     from storyboard.export.folder import listed_pages
 
+    painted = {"pages", "cbz"} if painter is not None else set()  # the first of each: painted already
     try:
         for path, fmt in targets:
             # A manifest never describes another render than the output beside it: the old one
@@ -673,9 +696,11 @@ def _export_all(targets, story, book, panels, font, settings, run_id, watermark,
                 listed = listed_pages(manifest_path(path)) if fmt == "pages" else set()
                 _remove_manifest(path)
                 files = _export(fmt, story, book, panels, path, font, settings, run_id, watermark, listed,
-                                labels=labels, pages=joined if fmt == "pdf" and joined is not None else pages)
+                                labels=labels, pages=joined if fmt == "pdf" and joined is not None else pages,
+                                painter=painter if fmt in painted else None)
                 if fmt == "pdf":
                     joined = None
+                painted.discard(fmt)
                 result.outputs.append(path)
                 result.manifests.append(_write_manifest(path, story, settings, result, script_hash=script_hash,
                                                         watermark=watermark, seed=seed, files=files,
@@ -1194,8 +1219,9 @@ def _check_page_folders(targets, book) -> None:
 
 
 def _export(fmt, story, book, images, path, font, settings, run_id, watermark, listed, *,
-            labels=False, pages=None) -> list[str] | None:
-    """Write one output; for a page folder, return the page file names."""
+            labels=False, pages=None, painter=None) -> list[str] | None:
+    """Write one output; for a page folder, return the page file names. `painter`: the
+    `export.images.PagePainter` that painted this folder's or CBZ's pages already."""
     from storyboard.provenance import provenance
 
     meta = provenance(settings, run_id, watermark=watermark)
@@ -1210,7 +1236,7 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
         from storyboard.export.images import write_pages
 
         return [p.name for p in write_pages(story, book, images, path, font=font, metadata=meta, labels=labels,
-                                                    listed=listed)]
+                                            listed=listed, painted=painter)]
     elif fmt == "webtoon":
         from storyboard.export.webtoon import write_webtoon
 
@@ -1237,8 +1263,8 @@ def _export(fmt, story, book, images, path, font, settings, run_id, watermark, l
             notes=comicinfo_notes(meta),
         )
         # pages made on worker processes, each encoded there with its provenance chunks
-        pages = encoded_pages(story, book, images, font=font, labels=labels, metadata=meta,
-                              boxes=panel_boxes(book) if watermark else None)
+        pages = painter.cbz_pages() if painter is not None else encoded_pages(
+            story, book, images, font=font, labels=labels, metadata=meta, boxes=panel_boxes(book) if watermark else None)
         write_cbz(pages, path, info=info, count=len(book.pages))
 
 

@@ -142,20 +142,37 @@ def real_folder(folder: Path) -> Path:
     return Path(os.path.realpath(folder)) if folder.is_symlink() else folder
 
 
-@contextmanager
-def replaced_folder(folder: Path, names: list[str], listed: Iterable[str] = ()) -> Iterator[Path]:
-    """A new, empty private folder to write the pages `names` into (each with `atomic_path`,
-    so it is complete and on disk); when the block succeeds it replaces `folder` as a whole
-    (see the module docstring). On failure or interrupt the
-    private folder is removed and `folder` is untouched. Raises ExportError."""
-    folder, listed = real_folder(folder), set(listed)
+def new_stage(folder: Path) -> Path:
+    """A new, empty private folder beside `folder` for its next pages (see `replaced_folder`);
+    the private folders of killed renders to `folder` are removed first. Raises ExportError."""
+    folder = real_folder(folder)
     parent, prefix = folder.parent, _STAGING.format(name=folder.name)
     try:
         parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(parent, prefix, folder)
-        stage = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+        return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
     except OSError as err:
         raise ExportError(f"cannot write {folder}: {err.strerror or err}") from None
+
+
+def discard_stage(stage: Path, folder: Path) -> None:
+    """Remove the private folder `stage` of `folder` (`new_stage`) that is not to replace it:
+    the pages written there and their temporary files go."""
+    if stage.exists():
+        _empty_stage(stage, real_folder(folder))
+
+
+@contextmanager
+def replaced_folder(folder: Path, names: list[str], listed: Iterable[str] = (), *,
+                    stage: Path | None = None) -> Iterator[Path]:
+    """A new, empty private folder to write the pages `names` into (each with `atomic_path`,
+    so it is complete and on disk); when the block succeeds it replaces `folder` as a whole
+    (see the module docstring). `stage`: that folder, made beforehand by `new_stage` (and
+    written already). On failure or interrupt the private folder is removed and `folder` is
+    untouched. Raises ExportError."""
+    folder, listed = real_folder(folder), set(listed)
+    if stage is None:
+        stage = new_stage(folder)
     try:
         yield stage
         _commit(folder, stage, names, listed)
@@ -275,4 +292,5 @@ def _unlink_regular(path: Path) -> None:
         pass
 
 
-__all__ = ["PAGE_NAME", "check_folder", "exchange", "listed_pages", "owned_pages", "real_folder", "replaced_folder"]
+__all__ = ["PAGE_NAME", "check_folder", "discard_stage", "exchange", "listed_pages", "new_stage", "owned_pages", "real_folder",
+           "replaced_folder"]

@@ -34,7 +34,7 @@ def page_names(book: Book) -> list[str]:
 
 def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], folder: str | Path, *,
                 font: str | Path | Font | None = None, metadata: dict | None = None,
-                labels: bool = False, listed: Iterable[str] = ()) -> list[Path]:
+                labels: bool = False, listed: Iterable[str] = (), painted: "PagePainter | None" = None) -> list[Path]:
     """Write one PNG per page (`page-001.png`, ...) at the page dpi into `folder` (a long book's
     pages on worker processes, `export.workers`), replacing
     the folder's pages as a whole (`storyboard.export.folder`): a reader sees all the old
@@ -42,34 +42,30 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
     previous manifest's files, or those carrying its provenance chunk); other files stay.
     `metadata` (a `storyboard.provenance.provenance()` record) goes into each page's text
     chunks with the pixel boxes of its panels; `labels` letters the draft notes (see
-    `export.compose`). Returns the paths in page order. Raises ExportError, also when a file
-    storyboard did not write has a page's name."""
-    from storyboard import __version__
+    `export.compose`). `painted`: a `PagePainter` that painted this folder's pages already
+    (and put them on disk): they replace the folder's. Returns the paths in page order.
+    Raises ExportError, also when a file storyboard did not write has a page's name."""
     from storyboard.export.folder import replaced_folder
     from storyboard.export.png import save_png
-    from storyboard.provenance import png_info
 
     from storyboard.export import check_lettering
     from storyboard.export.workers import page_map
 
-    lettering_font = check_lettering(story, book, font, labels=labels)
     names = page_names(book)
+    if painted is not None:
+        with replaced_folder(Path(folder), names, listed, stage=painted.stage):
+            pass
+        return [Path(folder) / name for name in names]
+    lettering_font = check_lettering(story, book, font, labels=labels)
     boxes = panel_boxes(book)
 
     dpi = (book.spec.dpi, book.spec.dpi)
 
     def write(index: int) -> int:  # one page: lettered, drawn and encoded (on a worker process)
-        if metadata is not None:
-            info = png_info(metadata, panels=boxes[index])
-        else:  # still marked as storyboard's own, so a later render may replace it
-            from PIL import PngImagePlugin
-
-            info = PngImagePlugin.PngInfo()
-            info.add_text("Software", f"storyboard {__version__}")
         # Not synced here: the worker would wait on the disk instead of painting the next page.
         page = _painted(story, book, index, images, lettering_font, labels)
         with atomic_path(stage / names[index], ".png", fsync=False) as tmp:
-            save_png(page, tmp, dpi=dpi, pnginfo=info)
+            save_png(page, tmp, dpi=dpi, pnginfo=_page_info(metadata, boxes[index]))
         return index
 
     import itertools
@@ -88,6 +84,106 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
         for done in synced:
             done.result()
     return [Path(folder) / name for name in names]
+
+
+def _page_info(metadata: dict | None, boxes: list[tuple[int, int, int, int]]):
+    """The text chunks of a page of a folder: the provenance record with the page's panel
+    boxes, or without one still the Software name, so a later render may replace the page."""
+    if metadata is not None:
+        from storyboard.provenance import png_info
+
+        return png_info(metadata, panels=boxes)
+    from PIL import PngImagePlugin
+
+    from storyboard import __version__
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", f"storyboard {__version__}")
+    return info
+
+
+class PagePainter:
+    """The page outputs of a render without a PDF (a folder of PNG pages, a CBZ) painted in
+    one pass: `paint(index)` letters page `index`, paints it once and encodes it for each
+    output, in the process that makes the page's lettering report and in the same lettering
+    (`export.pieces.Pages.build(paint=...)`, on a worker), instead of lettering every page
+    again afterwards. The folder's pages are written into `stage`, a private folder beside it
+    (`export.folder.new_stage`) that only `write_pages(painted=...)` puts in its place; the
+    CBZ's pages into `scratch`, listed by `cbz_pages()` for `export.cbz.write_cbz`.
+    `painted(index, _)` (in the render's process, page by page) puts a page of the folder on
+    disk; `close()` waits until all are. A context manager: leaving it with an error (or
+    before `write_pages` used the stage) removes the stage and what was written there.
+    `metadata` is the provenance record; `cbz_boxes`, one list per page, the panel boxes the
+    CBZ's pages carry (watermarked panels). Raises ExportError when the font cannot draw
+    some of the text."""
+
+    def __init__(self, story: Any, book: Book, images: Mapping[tuple[int, int], Any], *, font: Font,
+                 labels: bool, metadata: dict | None, folder: Path | None, scratch: Path | None,
+                 cbz_boxes: list[list[tuple[int, int, int, int]]] | None = None):
+        from storyboard.export import check_lettering
+        from storyboard.export.folder import new_stage
+
+        self.story, self.book, self.images, self.labels, self.metadata = story, book, images, labels, metadata
+        self.font = check_lettering(story, book, font, labels=labels)
+        self.folder, self.scratch, self.cbz_boxes = folder, scratch, cbz_boxes
+        self.names = page_names(book)
+        self.boxes = panel_boxes(book)
+        self.stage = new_stage(folder) if folder is not None else None
+        self._syncing = None  # threads started on the first page given back: after the workers are forked
+        self._synced: list = []
+
+    def paint(self, index: int) -> None:
+        """Letter, paint and encode page `index` for every output (on a worker process)."""
+        from storyboard.export.png import png_bytes, save_png
+
+        dpi = (self.book.spec.dpi, self.book.spec.dpi)
+        page = _painted(self.story, self.book, index, self.images, self.font, self.labels)
+        if self.stage is not None:  # not synced here: the worker goes on painting (see `painted`)
+            with atomic_path(self.stage / self.names[index], ".png", fsync=False) as tmp:
+                save_png(page, tmp, dpi=dpi, pnginfo=_page_info(self.metadata, self.boxes[index]))
+        if self.scratch is not None:  # as `encoded_pages` encodes them
+            pnginfo = None
+            if self.metadata is not None:
+                from storyboard.provenance import png_info
+
+                boxes = self.cbz_boxes[index] if self.cbz_boxes is not None else None
+                pnginfo = png_info(self.metadata, panels=list(boxes) if boxes is not None else None)
+            (self.scratch / self.names[index]).write_bytes(png_bytes(page, dpi=dpi, pnginfo=pnginfo))
+
+    def painted(self, index: int, _value: Any = None) -> None:
+        """Page `index` was painted: put its file in the folder on disk (on a thread)."""
+        if self.stage is None:
+            return
+        if self._syncing is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._syncing = ThreadPoolExecutor(2)
+        self._synced.append(self._syncing.submit(put_on_disk, self.stage / self.names[index],
+                                                  self.folder / self.names[index]))
+
+    def close(self) -> None:
+        """Wait until every page given to `painted` is on disk; raises ExportError."""
+        if self._syncing is not None:
+            self._syncing.shutdown()
+            self._syncing = None
+        synced, self._synced = self._synced, []
+        for done in synced:
+            done.result()
+
+    def cbz_pages(self) -> list[Path]:
+        """The CBZ's pages as PNG files, in page order."""
+        return [self.scratch / name for name in self.names]
+
+    def __enter__(self) -> "PagePainter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from storyboard.export.folder import discard_stage
+
+        if self._syncing is not None:  # (an error syncing is the export's to raise, in `close`)
+            self._syncing.shutdown()
+        if self.stage is not None:
+            discard_stage(self.stage, self.folder)
 
 
 def encoded_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,

@@ -228,12 +228,19 @@ class Pages:
         return True
 
     def build(self, made: Callable[[dict], None] | None = None,
-              placed: Callable[[Path], None] | None = None) -> dict[tuple[int, int], dict]:
+              placed: Callable[[Path], None] | None = None, *,
+              paint: Callable[[int], Any] | None = None,
+              painted: Callable[[int, Any], None] | None = None) -> dict[tuple[int, int], dict]:
         """The lettering report of every panel ((scene, panel) -> entry); `drawn` counts the
         pages whose pieces were built. `made(what)` is called here with what building each
         page made besides (see `Pages`), as each page is done; `placed(pdf)` with each page's
         PDF piece, in page order, as soon as it and every page before it are there (from
-        the first page a worker built on: what it does is then done beside the workers)."""
+        the first page a worker built on: what it does is then done beside the workers).
+        `paint(index)`, when given, is called for every page (those whose pieces are at hand
+        too) in the process that builds it, in the same lettering as its report, so that a
+        page painted for an output is lettered once (`export.images.PagePainter`); what it
+        returns is given to `painted(index, value)` here, as `placed` is given its piece."""
+        import functools
         import itertools
 
         from storyboard.export.workers import page_map
@@ -246,21 +253,29 @@ class Pages:
                 there.add(index)
             else:
                 todo.append(index)
+        calls = list(range(len(self.book.pages))) if paint is not None else todo
+        waiting: list[tuple[int, Any]] = []  # painted pages not yet given to `painted`
 
         def place() -> None:
             nonlocal at
             while placed is not None and self.pdf and at in there:
                 placed(self._own(at))
                 at += 1
+            while painted is not None and waiting:
+                painted(*waiting.pop(0))
 
-        if todo:  # the first here: what the workers need is then loaded (and made) before they are forked
+        if calls:  # the first here: what the workers need is then loaded (and made) before they are forked
             self.scratch()
-            built = itertools.chain([self._piece(todo[0])], page_map(self._piece, todo[1:]))
-            for count, (index, (report, extra)) in enumerate(zip(todo, built)):
-                reports.update(report)
+            piece = functools.partial(self._piece, paint=paint)
+            built = itertools.chain([piece(calls[0])], page_map(piece, calls[1:]))
+            for count, (index, (report, extra, value)) in enumerate(zip(calls, built)):
+                if report is not None:
+                    reports.update(report)
                 if made is not None and extra:
                     made(extra)
                 there.add(index)
+                if paint is not None:
+                    waiting.append((index, value))
                 if count:
                     place()
         place()
@@ -298,24 +313,28 @@ class Pages:
             pass
         return False
 
-    def _piece(self, index: int) -> tuple[dict[tuple[int, int], dict], dict]:
-        """Build page `index`: its report, and what reading its art made (`made()`)."""
-        report = self._build(index)
-        return report, self.made() if self.made is not None else {}
+    def _piece(self, index: int, paint: Callable[[int], Any] | None = None
+               ) -> tuple[dict[tuple[int, int], dict] | None, dict, Any]:
+        """Build page `index` (None: its pieces were at hand) and paint it with `paint`, in one
+        lettering; with what reading its art made (`made()`) and what `paint` returned."""
+        from storyboard.lettering import lettering_once
+
+        with lettering_once(self.faces):  # the report, the PDF piece and the painted page share one lettering
+            report = self._build(index) if index not in self._found else None
+            value = paint(index) if paint is not None else None
+        return report, self.made() if self.made is not None else {}, value
 
     def _build(self, index: int) -> dict[tuple[int, int], dict]:
-        from storyboard.lettering import lettering_once
         from storyboard.lettering_report import lettering_report
 
         page = self.book.pages[index]
-        with lettering_once(self.faces):  # the report and the page share one lettering
-            report = lettering_report(self.story, dataclasses.replace(self.book, pages=(page,)), self.font, self.labels)
-            data = None
-            if self.pdf:
-                from storyboard.export.pdf import page_pdf
+        report = lettering_report(self.story, dataclasses.replace(self.book, pages=(page,)), self.font, self.labels)
+        data = None
+        if self.pdf:
+            from storyboard.export.pdf import page_pdf
 
-                data = page_pdf(self.story, self.book, page, self.font, self.art, labels=self.labels)
-                self._own(index).write_bytes(data)
+            data = page_pdf(self.story, self.book, page, self.font, self.art, labels=self.labels)
+            self._own(index).write_bytes(data)
         key = self.keys[index]
         if key is not None:  # offered to the store for later renders; one that cannot keep it only misses
             try:

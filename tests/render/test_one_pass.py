@@ -1,0 +1,129 @@
+"""A render without a PDF (a folder of PNG pages, a CBZ) paints each page where its lettering
+report is made, in the same lettering, and draws its sketches there too
+(`export.images.PagePainter`, `export.pieces.Pages.build(paint=...)`): every panel is lettered
+once whatever the page outputs, the render's own process draws only the panels of the page it
+builds itself, the manifest still records every panel drawn, and nothing is written (nor left
+behind) when the render is refused or fails."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import storyboard
+from storyboard import lettering
+from storyboard.engines.draft import DraftEngine
+from storyboard.errors import ExportError, LetteringError
+from tests.render.test_crash import long_story
+
+_LINE = ("The storm has been howling for three nights and the lamp flickers every time the wind turns, "
+         "and nobody in the village believes the stories any more.")
+CROWDED = f"""title: Crowded
+generation: {{engine: draft}}
+page: {{size: [100, 140], dpi: 36}}
+characters:
+  mara: {{name: Mara, description: a woman}}
+  keeper: {{name: Keeper, description: a man}}
+scenes:
+  - panels:
+      - action: the keeper grabs Mara's arm
+        cast: [keeper, mara]
+        dialogue:
+          - keeper: {{text: "The lamp is cursed, girl!", kind: shout}}
+          - mara: {{text: "He is afraid. So am I. {_LINE} {_LINE} {_LINE}", kind: thought}}
+"""
+
+
+def render(script: Path, out, cache=False, **kw):
+    return storyboard.render(script, engine="draft", out=out, cache=cache, **kw)
+
+
+def pixels(path_or_bytes) -> bytes:
+    with Image.open(path_or_bytes) as image:
+        return image.tobytes()
+
+
+def cbz_pages(path: Path) -> list[bytes]:
+    import io
+
+    with zipfile.ZipFile(path) as archive:
+        return [pixels(io.BytesIO(archive.read(name))) for name in sorted(archive.namelist()) if name.endswith(".png")]
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_pages_and_cbz_letter_each_panel_once(tmp_path, monkeypatch, cache):
+    script = long_story(tmp_path / "story.yaml", panels=12, dpi=36)  # 2 pages
+    monkeypatch.setenv("STORYBOARD_WORKERS", "1")  # every page lettered in this process: counted here
+    solved = []
+    real = lettering._letter_panel
+    monkeypatch.setattr(lettering, "_letter_panel", lambda *a, **k: solved.append(a[1]) or real(*a, **k))
+    store = tmp_path / "cache" if cache else False
+    result = render(script, [tmp_path / "pages", tmp_path / "book.cbz"], store)
+    assert result.pages == 2 and len(solved) == 12  # was 24: the report, then the folder and the CBZ (those two sharing)
+    assert len({id(panel) for panel in solved}) == 12
+    # The same pages as a render with a PDF, whose folder is painted after the pages are built.
+    render(script, [tmp_path / "with.pdf", tmp_path / "with"], False)
+    names = sorted(p.name for p in (tmp_path / "pages").glob("page-*.png"))
+    assert names == ["page-001.png", "page-002.png"]
+    assert [pixels(tmp_path / "pages" / n) for n in names] == [pixels(tmp_path / "with" / n) for n in names]
+    assert cbz_pages(tmp_path / "book.cbz") == [pixels(tmp_path / "pages" / n) for n in names]
+    if cache:  # again from the cache: the reports are read back, the pages painted (and lettered) once more
+        solved.clear()
+        again = render(script, [tmp_path / "pages"], store)
+        assert again.panels_cached == 12 and again.pages_drawn == 0 and len(solved) == 12
+        assert [pixels(tmp_path / "pages" / n) for n in names] == [pixels(tmp_path / "with" / n) for n in names]
+
+
+def test_sketches_are_drawn_where_their_page_is_painted(tmp_path, monkeypatch):
+    script = long_story(tmp_path / "story.yaml", panels=36, dpi=36)  # 6 pages of 6 panels
+    monkeypatch.setenv("STORYBOARD_WORKERS", "2")
+    here = []
+    real = DraftEngine.draw
+    monkeypatch.setattr(DraftEngine, "draw", lambda self, request: here.append(request.panel) or real(self, request))
+    told = []
+    result = render(script, tmp_path / "pages", progress=lambda done, total, request, status: told.append(status))
+    # This process builds (and paints) the first page before the workers are forked: its 6
+    # panels are drawn here, the others on the workers (drawn here, they would all be counted).
+    assert len(here) == 6
+    assert result.panels_generated == 36 and all(p.status == "generated" and p.seconds > 0 for p in result.panels)
+    assert told == ["generated"] * 36
+    manifest = json.loads((tmp_path / "pages.manifest.json").read_text())
+    assert [p["status"] for p in manifest["panels"]] == ["generated"] * 36
+    assert len(list((tmp_path / "pages").glob("page-*.png"))) == 6
+
+
+def test_a_strict_refusal_leaves_the_folder_as_it_was(tmp_path):
+    script = long_story(tmp_path / "story.yaml", panels=6, dpi=36)
+    render(script, tmp_path / "pages")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    before.update({f"pages/{p.name}": p.read_bytes() for p in (tmp_path / "pages").iterdir()})
+    (tmp_path / "story.yaml").write_text(CROWDED)
+    with pytest.raises(LetteringError):
+        render(tmp_path / "story.yaml", [tmp_path / "pages", tmp_path / "book.cbz"], strict=True)
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.name != "story.yaml"}
+    after.update({f"pages/{p.name}": p.read_bytes() for p in (tmp_path / "pages").iterdir()})
+    before.pop("story.yaml")
+    assert after == before  # the old pages and their manifest, no CBZ
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pages", "pages.manifest.json", "story.yaml"]
+
+
+def test_a_page_that_fails_leaves_no_pages_behind(tmp_path, monkeypatch):
+    from storyboard.export import images
+
+    script = long_story(tmp_path / "story.yaml", panels=36, dpi=36)
+    monkeypatch.setenv("STORYBOARD_WORKERS", "2")
+    real = images._painted
+
+    def painted(story, book, index, *rest):
+        if index == 4:
+            raise ExportError("page 5 failed")
+        return real(story, book, index, *rest)
+
+    monkeypatch.setattr(images, "_painted", painted)
+    with pytest.raises(ExportError, match="page 5 failed"):
+        render(script, [tmp_path / "pages", tmp_path / "book.cbz"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["story.yaml"]  # no folder, no private one, no CBZ
