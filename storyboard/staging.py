@@ -106,17 +106,21 @@ def stage_panel(story: Any, panel: Any, aspect: float,
     if not cast:
         return ()
     fx0, fy0, fx1, fy1 = frame
+    spread = _spread_shared_columns(cast_boxes(panel, _rtl(story)))
     boxes = [(fx0 + b[0] * (fx1 - fx0), fy0 + b[1] * (fy1 - fy0), fx0 + b[2] * (fx1 - fx0), fy0 + b[3] * (fy1 - fy0))
-             for b in _spread_shared_columns(cast_boxes(panel, _rtl(story)))]
+             for b in spread]
+    # A figure standing on the frame's bottom edge runs on to the art's (into the bleed of a
+    # panel printed to the page edge) instead of ending in a cut across its body there.
+    floors = [1.0 if b[3] >= 1.0 else box[3] for b, box in zip(spread, boxes)]
     characters = getattr(story, "characters", {}) or {}
     centres = [(b[0] + b[2]) / 2 for b in boxes]
     out = []
-    for index, (entry, box) in enumerate(zip(cast, boxes)):
+    for index, (entry, box, floor) in enumerate(zip(cast, boxes, floors)):
         kind = figure_kind(characters.get(entry.id))
         pose = normalise_pose(getattr(entry, "pose", ""))
         room = _room(index, boxes, centres) * aspect  # in height units
         foreground = panel.shot == "over-shoulder" and index == 0 and len(cast) > 1
-        out.append(_stage(entry.id, kind, pose, box, room, panel.shot, panel.angle, aspect, foreground))
+        out.append(_stage(entry.id, kind, pose, box, room, panel.shot, panel.angle, aspect, foreground, floor))
     return tuple(out)
 
 
@@ -166,7 +170,9 @@ def _room(index: int, boxes: list[Box], centres: list[float]) -> float:
 
 
 def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, angle: str,
-           aspect: float, foreground: bool) -> StagedFigure:
+           aspect: float, foreground: bool, floor: float | None = None) -> StagedFigure:
+    """One figure; `floor`: where a figure cut by the bottom of the frame ends (the box's
+    bottom, or the art's where the art runs past the frame)."""
     x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in box)
     bx0, bx1 = x0 * aspect, x1 * aspect  # the box in height units
     box_w, box_h = bx1 - bx0, y1 - y0
@@ -219,7 +225,8 @@ def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, ang
         if pose in ("sitting", "kneeling", "lying"):
             top = min(top + 0.5 * u, y1 - 1.3 * u)
     close = shot in ("close-up", "extreme-close-up")
-    return _upright(cid, kind, pose, cx, top, u, heights, y1, aspect, facing, full_body, foreground, close)
+    return _upright(cid, kind, pose, cx, top, u, heights, y1 if floor is None else max(floor, y1), aspect, facing,
+                    full_body, foreground, close)
 
 
 def _width_in_heads(kind: str, pose: str, shot: str) -> float:

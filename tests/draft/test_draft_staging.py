@@ -154,3 +154,21 @@ def test_a_close_animal_is_its_head_not_a_cut_off_body(shot):
     muzzle = int((top + 0.68 * u) * H)
     ahead = int(cx + animal.facing * 0.5 * u * H)  # beyond the skull, where it looks
     assert shapes["animal"][muzzle, ahead] and not shapes["human"][muzzle, ahead]
+
+
+@pytest.mark.parametrize("shot, where", [("medium", [0.2, 0.3, 0.8, 1.0]), ("close-up", "center")])
+def test_a_figure_cut_by_the_frame_runs_on_into_the_bleed(shot, where):
+    """A panel printed to the page edge has art past its frame: a figure the frame cuts runs
+    on to the art's edge instead of ending in a cut across its body above the trim."""
+    (request,) = requests([{"action": "she waits", "shot": shot, "cast": [{"x": where}]}],
+                          {"x": {"description": "someone"}})
+    slot = paginate(Story.model_validate({"title": "T", "page": {"dpi": 72}, "characters": {"x": {"description": "d"}},
+                                          "scenes": [{"id": "s", "panels": [{"action": "a"}]}]}), max_side=512).pages[0].slots[0]
+    assert slot.frame_in_art[3] < 0.97  # the art runs past the frame's bottom
+    (figure,) = request.staging
+    assert figure.body[3] == 1.0
+    image = pixels(request)
+    x0, x1 = int(figure.body[0] * request.width), int(figure.body[2] * request.width)
+    below = slice(int((slot.frame_in_art[3] + 0.01) * request.height), int(0.985 * request.height))
+    bottom = tint_mask(image[below, x0:x1], FIGURE_TINTS[0])  # under the frame, above the outline
+    assert bottom.all(axis=0).sum() >= 0.25 * (x1 - x0)
