@@ -132,19 +132,21 @@ class PageCanvas:
         in pixels is the baseline's start (or middle, `middle`) or a vertical column's top
         centre; `size` and `outline_width` in pixels; colours RGB 0-1. The glyph outlines are
         filled (faux bold: also stroked FAUX_BOLD ems wide); an outline is the glyphs grown
-        by its width in its colour, under the fill."""
+        by its width in its colour, under the fill. Glyphs without an outline, up to
+        `_STAMP_MAX` pixels, are copied from images of them (`_glyph_image`)."""
         line = _line(chain, text, bold, vertical)
         x0 = x - line.advance * size / 2 if middle and not vertical else x
         lean = math.tan(math.radians(skew))
-        if outline is None and size <= _MASK_MAX:
-            self._glyphs(line, x0, y, size, lean, _byte_rgb(fill))
+        ink = _byte_rgb(fill)
+        if outline is None and size <= _STAMP_MAX:
+            self._glyphs(line, x0, y, size, lean, ink)
             return
         from storyboard.text.fonts import FAUX_BOLD
 
         place = skia.Matrix.MakeAll(size, lean * size, x0, 0, -size, y, 0, 0, 1)
-        ink = _byte_rgb(fill)
         canvas = self.canvas
-        for path, grow in ((line.paths()[0], 0.0), (line.paths()[1], FAUX_BOLD * size)):
+        plain, faux = line.paths()
+        for path, grow in ((plain, 0.0), (faux, FAUX_BOLD * size)):
             if path is None:
                 continue
             placed = skia.Path()
@@ -280,7 +282,7 @@ def _glyph_matrix(face, x: float, y: float, sideways: bool):
 # premultiplied RGBA in the glyph's colour, which Skia copies several times faster than it
 # tints an alpha-only mask.
 _PHASES = 4
-_MASK_MAX = 160.0  # pixels: larger type (rare, seldom repeated) is filled as paths
+_STAMP_MAX = 160.0  # pixels: larger type (rare, seldom repeated) is filled as paths
 _STAMPS: dict = {}
 _STAMP_BYTES = [0]
 _NEAREST = skia.SamplingOptions()
@@ -329,7 +331,7 @@ def _glyph_image(face, gid: int, sideways: bool, faux: bool, size: float, lean: 
         row = [(image.makeSubset(skia.IRect.MakeXYWH(k * width, 0, width, height)), left, top)
                for k in range(_PHASES)]
         _STAMP_BYTES[0] += 4 * width * height * _PHASES
-    if _STAMP_BYTES[0] > 128 << 20:  # tens of thousands of glyphs; a long run's sizes vary
+    if _STAMP_BYTES[0] > 32 << 20:  # thousands of glyphs (a CJK book may need more: then made again)
         _STAMPS.clear()
         _STAMP_BYTES[0] = 0
     for k, value in enumerate(row):
