@@ -225,16 +225,17 @@ _LINES: dict = {}
 
 
 class _Line:
-    """A shaped line in ems (origin at the line's start, y up): its glyphs as (face, glyph
-    id, x, y, sideways, emboldened by stroking) and its advance; `paths()` the glyphs as skia
-    paths in ems: those of faces drawn as they are, and those emboldened (None for none)."""
+    """A shaped line in ems (origin at the line's start, y up): its glyphs that have an
+    outline (not spaces) as (face, glyph id, x, y, sideways, emboldened by stroking) and its
+    advance; `paths()` the glyphs as skia paths in ems: those of faces drawn as they are,
+    and those emboldened (None for none)."""
 
     def __init__(self, chain, text: str, bold: bool, vertical: bool):
         from storyboard.text.draw import placed_glyphs
         from storyboard.text.shaping import shape
 
         shaped = shape(chain, text, bold, vertical)
-        self.glyphs = tuple(placed_glyphs(chain, shaped, bold))
+        self.glyphs = tuple(g for g in placed_glyphs(chain, shaped, bold) if _glyph_path(g[0], g[1]) is not None)
         self.advance = shaped.advance
         self._paths = None
 
@@ -243,8 +244,6 @@ class _Line:
             layers = {False: None, True: None}
             for face, gid, gx, gy, turn, faux in self.glyphs:
                 outline = _glyph_path(face, gid)
-                if outline is None:
-                    continue
                 if layers[faux] is None:
                     layers[faux] = skia.Path()
                 layers[faux].addPath(outline, _glyph_matrix(face, gx, gy, turn))
