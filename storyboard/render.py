@@ -599,7 +599,8 @@ class _Job:
 
     def _painter(self):
         """The `export.images.PagePainter` of the first folder of PNG pages and the first CBZ
-        among the outputs, kept open (its private folder) until the render ends."""
+        among the outputs, kept open (its private folder) until the render ends. (The font
+        is checked already: `_refusals`.)"""
         from storyboard.export.images import PagePainter, panel_boxes
         from storyboard.provenance import provenance
 

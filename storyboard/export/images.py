@@ -113,18 +113,19 @@ class PagePainter:
     `painted(index, _)` (in the render's process, page by page) puts a page of the folder on
     disk; `close()` waits until all are. A context manager: leaving it with an error (or
     before `write_pages` used the stage) removes the stage and what was written there.
-    `metadata` is the provenance record; `cbz_boxes`, one list per page, the panel boxes the
-    CBZ's pages carry (watermarked panels). Raises ExportError when the font cannot draw
-    some of the text."""
+    `font` is the lettering font, checked already for every text of the book (as
+    `export.check_lettering` checks it: the render refuses a script it cannot letter before
+    any panel is drawn); `metadata` the provenance record; `cbz_boxes`, one list per page,
+    the panel boxes the CBZ's pages carry (watermarked panels). Raises ExportError when the
+    private folder cannot be made."""
 
     def __init__(self, story: Any, book: Book, images: Mapping[tuple[int, int], Any], *, font: Font,
                  labels: bool, metadata: dict | None, folder: Path | None, scratch: Path | None,
                  cbz_boxes: list[list[tuple[int, int, int, int]]] | None = None):
-        from storyboard.export import check_lettering
         from storyboard.export.folder import new_stage
 
         self.story, self.book, self.images, self.labels, self.metadata = story, book, images, labels, metadata
-        self.font = check_lettering(story, book, font, labels=labels)
+        self.font = font
         self.folder, self.scratch, self.cbz_boxes = folder, scratch, cbz_boxes
         self.names = page_names(book)
         self.boxes = panel_boxes(book)
