@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from storyboard.drawing import Drawing, rasterise
-from storyboard.engines import _figures
+from storyboard.engines import _figures, _props
 from storyboard.engines.base import CastMember, PanelRequest
 from storyboard.staging import STRETCH
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "4"
+VERSION = "5"
 
 PAPER = (247, 244, 236)
 PAPER_SHADE = (222, 218, 208)
@@ -369,14 +369,22 @@ class _Sketch:
                                self.request.shot in ("close-up", "extreme-close-up")), member
 
     def _subject(self) -> None:
-        """No cast: a seeded mass at the focal point stands in for what the action shows,
-        sized by the shot (a speck in an establishing shot, filling an extreme close-up)."""
+        """No cast: what the action shows at the focal point, sized by the shot (a speck in
+        an establishing shot, filling an extreme close-up): the prop the action names
+        (`_props`), else a seeded mass standing in for it."""
         radius = SUBJECT_SCALE[self.request.shot] * self.unit
         cx = self.ox + self.rng.uniform(0.38, 0.62) * self.w
         if self.horizon is not None and self.request.shot in ("establishing", "wide"):
             cy = self.oy + self.horizon - radius * 0.5  # standing on the horizon
         else:
             cy = self.oy + self.rng.uniform(0.42, 0.55) * self.h
+        prop = _props.prop_for(self.request.action)
+        if prop in _props.FLYING:  # in the sky, not on the ground
+            cy = self.oy + 0.3 * self.h
+        if prop is not None:
+            _props.draw(prop, self.draw, self._shape, self.request.action, cx, cy, radius, FIGURE_TINTS[0],
+                        max(self.line, round(radius * 0.03)))
+            return
         angles = np.linspace(0, 2 * math.pi, 14, endpoint=False)
         radii = radius * self.rng.uniform(0.75, 1.1, angles.size)
         outline = [(float(cx + r * math.cos(a) * 1.2), float(cy + r * math.sin(a))) for a, r in zip(angles, radii)]

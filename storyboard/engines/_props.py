@@ -1,0 +1,116 @@
+"""Draft props: what a panel without cast shows, when its action names it.
+
+A panel with no cast is about a thing ("the kite soars high above the hill", "steam rises
+from a bowl of ramen"): the draft draws that thing's silhouette where it would otherwise put
+a shapeless mass, so the thumbnail says what the shot is of. The first word of the action
+that names a known prop picks it; an action naming none keeps the mass. Shapes are written
+in units of the subject's radius `r` around its centre, y down.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+GRAPHITE = (64, 66, 74)
+SHADE = (196, 192, 184)
+PAPER = (247, 244, 236)
+GLOW = (250, 232, 160)
+STRIPE = (190, 92, 84)
+
+# Words (singular and plural) that name each prop.
+_WORDS = {
+    "lighthouse": "lighthouse lighthouses beacon",
+    "kite": "kite kites",
+    "bowl": "bowl bowls ramen soup noodles cup cups mug mugs tea coffee",
+    "button": "button buttons coin coins",
+    "dial": "dial dials clock clocks watch gauge",
+    "train": "train trains tram locomotive carriage",
+    "boat": "boat boats ship ships trawler ferry yacht dinghy",
+}
+FLYING = frozenset({"kite"})  # drawn high in the frame, whatever the camera
+_PROP_OF = {word: prop for prop, words in _WORDS.items() for word in words.split()}
+_WORD = re.compile(r"[a-z]+")
+_STEAM = frozenset("steam steaming steams hot ramen soup noodles tea coffee".split())
+
+
+def prop_for(action: str) -> str | None:
+    """The prop the action names first, or None."""
+    for word in _WORD.findall(action.lower()):
+        if word in _PROP_OF:
+            return _PROP_OF[word]
+    return None
+
+
+def draw(prop: str, pen, shape, action: str, cx: float, cy: float, r: float, tint, lw: float) -> None:
+    """Draw `prop` centred at (cx, cy), about 2 r across; `shape(points, fill, width)` fills
+    a polygon with an inked outline."""
+    def at(x: float, y: float) -> tuple[float, float]:
+        return cx + x * r, cy + y * r
+
+    def oval(x: float, y: float, rx: float, ry: float, fill, width=lw) -> None:
+        pen.ellipse((cx + (x - rx) * r, cy + (y - ry) * r, cx + (x + rx) * r, cy + (y + ry) * r), fill=fill,
+                    outline=GRAPHITE if width else None, width=width)
+
+    thin = max(1.0, lw / 2)
+    if prop == "lighthouse":
+        for side in (-1, 1):  # the beam, both ways from the lantern
+            pen.polygon([at(side * 0.12, -1.12), at(side * 1.4, -1.4), at(side * 1.4, -0.9)], fill=GLOW)
+
+        def band(y0: float, y1: float, fill) -> None:  # the tower tapers from 0.36 r to 0.22 r
+            w0, w1 = 0.36 - 0.14 * (1 - y0) / 1.9, 0.36 - 0.14 * (1 - y1) / 1.9
+            shape([at(-w0, y0), at(w0, y0), at(w1, y1), at(-w1, y1)], fill, lw)
+
+        band(1.0, -0.9, tint)
+        for y in (0.55, -0.25):
+            band(y, y - 0.35, STRIPE)
+        shape([at(-0.3, -0.9), at(0.3, -0.9), at(0.3, -0.98), at(-0.3, -0.98)], tint, lw)  # the gallery
+        shape([at(-0.16, -0.98), at(0.16, -0.98), at(0.16, -1.25), at(-0.16, -1.25)], GLOW, lw)  # the lantern
+        shape([at(-0.22, -1.25), at(0.22, -1.25), at(0.0, -1.45)], tint, lw)
+    elif prop == "kite":
+        pen.line([at(0.0, -0.3), at(-0.7, 0.6), at(-1.6, 2.4)], fill=GRAPHITE, width=thin)  # the string
+        pen.line([at(0.0, 0.7), at(0.18, 0.95), at(-0.1, 1.2), at(0.14, 1.45), at(-0.06, 1.7)], fill=GRAPHITE,
+                 width=thin)  # the tail
+        for x, y in ((0.18, 0.95), (-0.1, 1.2), (0.14, 1.45)):
+            shape([at(x - 0.12, y - 0.07), at(x + 0.12, y + 0.07), at(x + 0.12, y - 0.07), at(x - 0.12, y + 0.07)],
+                  STRIPE, thin)
+        shape([at(0.0, -1.0), at(0.65, -0.3), at(0.0, 0.7), at(-0.65, -0.3)], tint, lw)
+        shape([at(0.0, -1.0), at(0.65, -0.3), at(0.0, -0.3)], SHADE, lw)  # one panel shaded
+        pen.line([at(0.0, -1.0), at(0.0, 0.7)], fill=GRAPHITE, width=thin)
+        pen.line([at(-0.65, -0.3), at(0.65, -0.3)], fill=GRAPHITE, width=thin)
+    elif prop == "bowl":
+        if _STEAM & set(_WORD.findall(action.lower())):  # wisps rising from the bowl
+            for x in (-0.45, 0.0, 0.45):
+                pen.line([at(x + 0.08 * math.sin(k * 1.6), -0.25 - 0.22 * k) for k in range(6)], fill=SHADE,
+                         width=max(1.0, lw))
+        shape([at(-1.0, 0.0)] + [at(math.cos(a), 0.75 * math.sin(a)) for a in (i * math.pi / 12 for i in range(13))],
+              tint, lw)
+        shape([at(-0.32, 0.68), at(0.32, 0.68), at(0.28, 0.85), at(-0.28, 0.85)], tint, lw)  # the foot
+        oval(0.0, 0.0, 1.0, 0.2, SHADE)  # the rim, seen from a little above
+    elif prop == "button":
+        oval(0.0, 0.0, 1.0, 1.0, tint)
+        oval(0.0, 0.0, 0.78, 0.78, None, thin)
+        for x, y in ((-0.22, -0.22), (0.22, -0.22), (-0.22, 0.22), (0.22, 0.22)):
+            oval(x, y, 0.11, 0.11, GRAPHITE, 0)
+    elif prop == "dial":
+        oval(0.0, 0.0, 1.0, 1.0, tint)
+        oval(0.0, 0.0, 0.78, 0.78, PAPER)
+        for k in range(12):
+            a = k * math.pi / 6
+            inner = 0.6 if k % 3 == 0 else 0.68
+            pen.line([at(inner * math.cos(a), inner * math.sin(a)), at(0.76 * math.cos(a), 0.76 * math.sin(a))],
+                     fill=GRAPHITE, width=thin)
+        pen.line([at(0.0, 0.0), at(0.42, -0.5)], fill=GRAPHITE, width=max(1.0, lw * 1.5))  # the hand
+        oval(0.0, 0.0, 0.09, 0.09, GRAPHITE, 0)
+    elif prop == "train":
+        pen.line([at(-2.0, 0.72), at(2.0, 0.72)], fill=GRAPHITE, width=lw)  # the rails
+        shape([at(-1.6, -0.55), at(1.45, -0.55), at(1.6, -0.35), at(1.6, 0.5), at(-1.6, 0.5)], tint, lw)
+        for k in range(5):
+            x = -1.4 + 0.58 * k
+            shape([at(x, -0.38), at(x + 0.4, -0.38), at(x + 0.4, 0.0), at(x, 0.0)], SHADE, thin)
+        for x in (-1.1, -0.6, 0.6, 1.1):
+            oval(x, 0.55, 0.17, 0.17, GRAPHITE, 0)
+    else:  # boat
+        shape([at(0.05, -1.15), at(0.05, -0.05), at(0.9, -0.05)], SHADE, lw)  # the sail
+        pen.line([at(0.0, 0.1), at(0.0, -1.25)], fill=GRAPHITE, width=lw)  # the mast
+        shape([at(-1.2, 0.0), at(1.25, 0.0), at(0.9, 0.5), at(-0.9, 0.5)], tint, lw)  # the hull

@@ -1,0 +1,44 @@
+"""Props in draft sketches: a panel without cast draws the thing its action names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from storyboard.engines._props import prop_for
+from storyboard.engines.draft import FIGURE_TINTS
+from tests.draft.test_draft_staging import iou, pixels, requests, tint_mask
+
+
+def test_the_first_prop_the_action_names_is_drawn():
+    assert prop_for("waves crash against the rocks below the lighthouse") == "lighthouse"
+    assert prop_for("the vault dial spins") == "dial"
+    assert prop_for("steam rises from a bowl of ramen") == "bowl"
+    assert prop_for("a single yellow raincoat button on the stairs") == "button"
+    assert prop_for("Boats and trains") == "boat"
+    assert prop_for("the camera cranes down to the crowded lobby") is None
+
+
+@pytest.mark.parametrize("shot", ["wide", "close-up"])
+def test_each_prop_has_its_own_silhouette_and_none_is_the_shapeless_mass(shot):
+    actions = {"kite": "a kite in the wind", "bowl": "a bowl on the table", "dial": "the old clock",
+               "boat": "a boat", "train": "a train", "lighthouse": "the lighthouse", "button": "a button",
+               "mass": "something happens"}
+    masks = {}
+    for name, action in actions.items():
+        (request,) = requests([{"action": action, "shot": shot}], {})
+        masks[name] = tint_mask(pixels(request), FIGURE_TINTS[0])
+        assert masks[name].sum() > 30, name
+    names = list(masks)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if {a, b} != {"button", "mass"}:  # both round: the button tells by its holes (below)
+                assert iou(masks[a], masks[b]) < 0.6, (shot, a, b)
+    (request,) = requests([{"action": "a button", "shot": shot}], {})
+    image = pixels(request)
+    ys, xs = np.nonzero(masks["button"])
+    inner = image[ys.min():ys.max(), xs.min():xs.max()]
+    holes = np.abs(inner - np.array((64, 66, 74))).max(axis=2) <= 6
+    assert holes.mean() > 0.02 and not tint_mask(image, FIGURE_TINTS[0]).all()
+    rows = np.flatnonzero(masks["kite"].any(axis=1))
+    assert rows.mean() < 0.45 * masks["kite"].shape[0]  # a kite flies, whatever the shot
