@@ -197,9 +197,10 @@ class PdfFonts:
         if entry is None:
             if len(_LAYERS) >= 8192:
                 _LAYERS.clear()
+            starts: tuple[int, ...] = ()
             if self.runs_in_reading_order:
-                shaped = reading_runs(shaped, key[0])
-            entry = _LAYERS[cached] = _layer(self.chain, shaped, key[1])
+                shaped, starts = reading_runs(shaped, key[0])
+            entry = _LAYERS[cached] = _layer(self.chain, shaped, key[1], starts)
         code, fonts = entry
         for name, font, codes in fonts:
             if name in self.used:
@@ -230,21 +231,23 @@ def mostly_left_to_right(texts: Iterable[str]) -> bool:
     return balance >= 0
 
 
-def reading_runs(shaped: Shaped, text: str) -> Shaped:
+def reading_runs(shaped: Shaped, text: str) -> tuple[Shaped, tuple[int, ...]]:
     """`shaped` with the clusters of a right-to-left line that holds numbers or left-to-right
     words moved, for its text layer only, so that its directional runs stand left to right in
-    reading order, each run keeping its own clusters in visual order and its width.
+    reading order, each run keeping its own clusters in visual order and its width; and the
+    index of each run's first cluster after the first (each run is then shown in a marked-
+    content span of its own, which pdf.js takes as a piece of text to turn back alone).
 
     Readers that take a line's characters left to right and turn back each right-to-left run
-    (poppler on a mostly left-to-right page, MuPDF, pypdf) then read the runs in the order
-    they are written: "שלום 789 עולם", not "עולם 789 שלום". Lines that are not right to left,
+    (poppler on a mostly left-to-right page, MuPDF, pypdf, pdf.js) then read the runs in the
+    order they are written: "שלום 789 עולם", not "עולם 789 שלום". Lines that are not right to left,
     or hold one direction only, or are vertical, are returned as they are. The glyphs are
     drawn where shaping put them; only the invisible layer moves."""
     clusters = shaped.clusters
     if shaped.vertical or not clusters or all(c.rtl for c in clusters) or not any(c.rtl for c in clusters):
-        return shaped
+        return shaped, ()
     if not _right_to_left_paragraph(text):
-        return shaped
+        return shaped, ()
     runs: list[list] = []
     for cluster in clusters:  # visual order: runs of one direction
         if runs and runs[-1][0].rtl == cluster.rtl:
@@ -252,8 +255,9 @@ def reading_runs(shaped: Shaped, text: str) -> Shaped:
         else:
             runs.append([cluster])
     pen = clusters[0].start
-    moved = []
+    moved, starts = [], []
     for run in reversed(runs):  # a right-to-left paragraph shows its runs right to left
+        starts.append(len(moved))
         # The spaces at a run's ends stood between it and its neighbours: they change ends
         # with it, so that they stay between the same words ("שלום 789", not "שלום789").
         first = next(i for i, c in enumerate(run + [None]) if c is None or not c.text.isspace())
@@ -262,7 +266,7 @@ def reading_runs(shaped: Shaped, text: str) -> Shaped:
             width = cluster.end - cluster.start
             moved.append(cluster._replace(start=pen, end=pen + width))
             pen += width
-    return Shaped(shaped.glyphs, tuple(moved), shaped.advance, shaped.vertical)
+    return Shaped(shaped.glyphs, tuple(moved), shaped.advance, shaped.vertical), tuple(starts[1:])
 
 
 def _right_to_left_paragraph(text: str) -> bool:
@@ -278,7 +282,7 @@ def _right_to_left_paragraph(text: str) -> bool:
     return False
 
 
-def _layer(chain: "FontChain", shaped: Shaped, bold: bool) -> tuple[str, tuple]:
+def _layer(chain: "FontChain", shaped: Shaped, bold: bool, starts: tuple[int, ...] = ()) -> tuple[str, tuple]:
     from storyboard.text.pdffonts import layer_runs, layer_width
 
     fonts: dict[str, tuple[tuple, set[int]]] = {}
@@ -298,7 +302,7 @@ def _layer(chain: "FontChain", shaped: Shaped, bold: bool) -> tuple[str, tuple]:
 
     naturals = [layer_width(_layer_face(chain, cluster.member, cluster.text, bold), cluster.text)
                 for cluster in shaped.clusters]
-    code = _layer_code(_layer_plan(shaped, naturals), pieces)
+    code = _layer_code(_layer_plan(shaped, naturals, starts), pieces, marked=bool(starts))
     return code, tuple((name, font, frozenset(codes)) for name, (font, codes) in fonts.items())
 
 
@@ -385,24 +389,28 @@ def _text_layer(canvas, shaped: Shaped, fonts: PdfFonts, key: tuple[str, bool, b
                           f"{fonts.text_layer(canvas, shaped, key)} Q")
 
 
-def _layer_plan(shaped: Shaped, naturals: list[float]) -> tuple[tuple[Any, tuple[str, ...] | None, str | None, bool], ...]:
+def _layer_plan(shaped: Shaped, naturals: list[float], starts: tuple[int, ...] = ()
+                ) -> tuple[tuple[Any, tuple[str, ...] | None, str | None, bool], ...]:
     """How the text layer of a line shows each cluster (see `_layer_code`): for each, (the
     cluster, the operators that start a new show for it, or None when it joins the open TJ,
     the adjustment before it there (None for none), whether it is shown on its own).
-    `naturals`: each cluster's width at 1 pt in its embedded font."""
+    `naturals`: each cluster's width at 1 pt in its embedded font; `starts`: the clusters
+    that start a new show in a new marked-content span (`_layer_code(marked=True)`)."""
     out = []
     scaled = 100.0  # the horizontal scaling in force
     pen = last = None  # where the open TJ's next show starts, and where its last one started
-    for cluster, natural in zip(shaped.clusters, naturals):
+    for k, (cluster, natural) in enumerate(zip(shaped.clusters, naturals)):
         target = cluster.end - cluster.start
         scale = 100.0 * target / natural if natural > 0 and target > 0 else 100.0
         alone = shaped.vertical or abs(scale - 100.0) > 5.0
         start = shift = None
-        if alone or pen is None or cluster.start < last:  # (right to left clusters run leftwards)
+        if alone or pen is None or cluster.start < last or k in starts:  # (right to left clusters run leftwards)
             ops = []
             if (scale if alone else 100.0) != scaled:
                 scaled = scale if alone else 100.0
                 ops.append(f"{_num(scaled, 5)} Tz")
+            if k in starts:  # a run of its own: pdf.js takes each span apart from the others
+                ops.append("EMC /Span BMC")
             if shaped.vertical:  # runs downwards: text space x maps to page -y
                 ops.append(f"0 -1 1 0 -0.3 {_num(-cluster.start, 5)} Tm")
             else:
@@ -429,7 +437,7 @@ def _sized(size: float) -> str:
     return f"{_num(size, 4)} 0 0 {_num(size, 4)}"
 
 
-def _layer_code(plan: tuple, pieces) -> str:
+def _layer_code(plan: tuple, pieces, marked: bool = False) -> str:
     """The invisible text layer of one line in ems, origin (0, 0) on the baseline's start
     (a column's top centre): text render mode 3 (the glyphs are drawn as paths), one show
     per cluster of source text, clusters in visual order (a right-to-left cluster's characters
@@ -438,8 +446,9 @@ def _layer_code(plan: tuple, pieces) -> str:
     one where HarfBuzz put its glyphs; a cluster whose width in the embedded font is more
     than 5 % off the shaped one (and every cluster of a column) is shown on its own, scaled
     to that width (Tz). `plan`: the line's `_layer_plan`; `pieces(cluster)` gives the
-    (font, hex codes) pieces that show a cluster in the book's text-layer fonts."""
-    code = ["BT 3 Tr"]
+    (font, hex codes) pieces that show a cluster in the book's text-layer fonts. `marked`:
+    the shows are in /Span marked-content sequences, a new one wherever the plan says."""
+    code = ["BT 3 Tr /Span BMC" if marked else "BT 3 Tr"]
     current = None  # the font subset of the last Tf
     run: list[str] = []  # the open TJ: escaped strings and adjustments, alternating
 
@@ -467,5 +476,5 @@ def _layer_code(plan: tuple, pieces) -> str:
         if alone:
             close()
     close()
-    code.append("ET")
+    code.append("EMC ET" if marked else "ET")
     return " ".join(code)

@@ -61,6 +61,11 @@ def test_rtl_lines_with_numbers_read_in_word_order(tmp_path, monkeypatch):
 
     layer = _words(PdfReader(tmp_path / "mixed.pdf").pages[0].extract_text())
     assert all(_in_order(layer, line) for line in LINES), layer
+    # Each run in a marked-content span of its own: pdf.js turns back each span alone (an
+    # Arabic line and its digits in one font were else one piece, turned back whole).
+    content = PdfReader(tmp_path / "mixed.pdf").pages[0].get_contents().get_data()
+    assert content.count(b"EMC /Span BMC") == 2 * len(LINES)  # three runs a line
+    assert content.count(b"BMC") == content.count(b"EMC")
     # The layer in the order the runs are seen (as before): the same pixels, the words reversed.
     import storyboard.export.pdf as pdf
 
