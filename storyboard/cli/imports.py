@@ -18,7 +18,8 @@ def register(subparsers) -> None:
         "of the characters on stage. The result validates; check shots and cast, then render it.",
     )
     p.add_argument("screenplay", help="a .fountain (or .spmd / .txt) screenplay")
-    p.add_argument("-o", "--output", metavar="STORY.yaml", help="where to write (default: the screenplay's name with .yaml; - for standard output)")
+    p.add_argument("-o", "--output", metavar="STORY.yaml",
+                   help="where to write (default: the screenplay's name with .yaml; - for standard output)")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
     p.set_defaults(func=run)
 

@@ -11,11 +11,13 @@ ORDER = 35
 def register(sub) -> None:
     p = sub.add_parser("translations", help="translated editions: write a translations file to fill")
     tsub = p.add_subparsers(dest="translations_command", metavar="ACTION", required=True)
-    t = tsub.add_parser("template", help="write translations/SCRIPT.LANG.yaml with every line of the script to translate")
+    t = tsub.add_parser("template",
+                        help="write translations/SCRIPT.LANG.yaml with every line of the script to translate")
     t.add_argument("script", help="story script (.yaml)")
     t.add_argument("--lang", required=True, metavar="LANG", help="the language to translate into (BCP 47: de, pt-BR, ja)")
-    t.add_argument("-o", "--output", metavar="FILE", help="where to write (default: translations/SCRIPT.LANG.yaml beside the script, the file --lang LANG "
-                        "reads first; - for standard output)")
+    t.add_argument("-o", "--output", metavar="FILE",
+                   help="where to write (default: translations/SCRIPT.LANG.yaml beside the script, the file "
+                        "--lang LANG reads first; - for standard output)")
     t.add_argument("--force", action="store_true", help="overwrite an existing file")
     t.set_defaults(func=run_template)
 
