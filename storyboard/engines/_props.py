@@ -1,4 +1,5 @@
-"""Draft props: what a panel without cast shows, when its action names it.
+"""Draft props: what a panel without cast shows, when its action names it; and the arrows
+that mark a camera move the action names.
 
 A panel with no cast is about a thing ("the kite soars high above the hill", "steam rises
 from a bowl of ramen"): the draft draws that thing's silhouette where it would otherwise put
@@ -114,3 +115,53 @@ def draw(prop: str, pen, shape, action: str, cx: float, cy: float, r: float, tin
         shape([at(0.05, -1.15), at(0.05, -0.05), at(0.9, -0.05)], SHADE, lw)  # the sail
         pen.line([at(0.0, 0.1), at(0.0, -1.25)], fill=GRAPHITE, width=lw)  # the mast
         shape([at(-1.2, 0.0), at(1.25, 0.0), at(0.9, 0.5), at(-0.9, 0.5)], tint, lw)  # the hull
+
+
+# Camera moves a storyboard marks with an arrow on the frame: the verb and where it goes.
+_MOVE = re.compile(r"\b(?:crane|cranes|craning|tilt|tilts|tilting|pan|pans|panning|boom|booms|zoom|zooms|zooming|"
+                   r"dolly|dollies|dollying|push|pushes|pushing|track|tracks|tracking|truck|trucks|pull|pulls|"
+                   r"pulling)\s+(up|down|left|right|in|out|back|forward|away)\b")
+_PLAIN_VERBS = re.compile(r"\b(?:push|pushes|pushing|pull|pulls|pulling|track|tracks|tracking|truck|trucks)\b")
+_HEADING = {"forward": "in", "back": "out", "away": "out"}
+
+
+def camera_move(action: str) -> str | None:
+    """'up', 'down', 'left', 'right', 'in' or 'out' where the action moves the camera ("the
+    camera cranes down", "pan left", "zoom in"), else None. Everyday verbs (push, pull, track)
+    count only in an action that names the camera."""
+    text = action.lower()
+    for found in _MOVE.finditer(text):
+        if _PLAIN_VERBS.match(found.group(0)) and "camera" not in text:
+            continue
+        return _HEADING.get(found.group(1), found.group(1))
+    return None
+
+
+def move_arrows(move: str, pen, x0: float, y0: float, w: float, h: float, lw: float) -> None:
+    """The storyboard arrow of a camera move over the panel (x0, y0, w, h): one long arrow
+    down the right side or across the top; four from the corners toward the centre for a
+    move in, away from it for a move out."""
+    unit = min(w, h)
+    if move in ("up", "down"):
+        x, a, b = x0 + 0.88 * w, y0 + 0.2 * h, y0 + 0.8 * h
+        arrows = [((x, a), (x, b)) if move == "down" else ((x, b), (x, a))]
+    elif move in ("left", "right"):
+        y, a, b = y0 + 0.12 * h, x0 + 0.2 * w, x0 + 0.8 * w
+        arrows = [((a, y), (b, y)) if move == "right" else ((b, y), (a, y))]
+    else:
+        arrows = []
+        for fx, fy in ((0.08, 0.1), (0.92, 0.1), (0.08, 0.9), (0.92, 0.9)):
+            outer = (x0 + fx * w, y0 + fy * h)
+            inner = (x0 + (fx + (0.5 - fx) * 0.35) * w, y0 + (fy + (0.5 - fy) * 0.35) * h)
+            arrows.append((outer, inner) if move == "in" else (inner, outer))
+    shaft, head = 0.022 * unit, 0.07 * unit
+    for (ax, ay), (bx, by) in arrows:
+        length = math.hypot(bx - ax, by - ay)
+        ux, uy = (bx - ax) / length, (by - ay) / length
+        nx, ny = -uy, ux
+        neck = (bx - ux * head, by - uy * head)
+        points = [(ax + nx * shaft, ay + ny * shaft), (neck[0] + nx * shaft, neck[1] + ny * shaft),
+                  (neck[0] + nx * head * 0.9, neck[1] + ny * head * 0.9), (bx, by),
+                  (neck[0] - nx * head * 0.9, neck[1] - ny * head * 0.9), (neck[0] - nx * shaft, neck[1] - ny * shaft),
+                  (ax - nx * shaft, ay - ny * shaft)]
+        pen.polygon(points, fill=PAPER, outline=GRAPHITE, width=lw)

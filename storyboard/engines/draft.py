@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "5"
+VERSION = "6"
 
 PAPER = (247, 244, 236)
 PAPER_SHADE = (222, 218, 208)
@@ -83,6 +83,9 @@ class DraftEngine:
         sketch = _Sketch.new(width, height, tilt, rng, request)
         sketch.background()
         sketch.figures()
+        move = _props.camera_move(request.action)
+        if move is not None:  # on top: the storyboard's own mark for a camera move
+            _props.move_arrows(move, sketch.draw, sketch.ox, sketch.oy, sketch.w, sketch.h, sketch.line)
         return sketch.finish()
 
     def render(self, request: PanelRequest) -> "Image.Image":

@@ -42,3 +42,30 @@ def test_each_prop_has_its_own_silhouette_and_none_is_the_shapeless_mass(shot):
     assert holes.mean() > 0.02 and not tint_mask(image, FIGURE_TINTS[0]).all()
     rows = np.flatnonzero(masks["kite"].any(axis=1))
     assert rows.mean() < 0.45 * masks["kite"].shape[0]  # a kite flies, whatever the shot
+
+
+@pytest.mark.parametrize("action, move", [("the camera cranes down to the lobby", "down"), ("pan left to the lobby", "left"),
+                                          ("zoom in on the lobby", "in"), ("Lou pulls back his hand", None)])
+def test_a_camera_move_is_marked_with_its_arrow(action, move):
+    from storyboard.engines._props import camera_move
+
+    assert camera_move(action) == move
+    (plain,) = requests([{"action": "the lobby", "shot": "wide"}], {})
+    (moved,) = requests([{"action": action, "shot": "wide"}], {})
+    assert plain.seed == moved.seed
+    changed = np.abs(pixels(plain) - pixels(moved)).max(axis=2) > 8
+    if move is None:
+        assert not changed.any()
+        return
+    ys, xs = np.nonzero(changed)
+    H, W = changed.shape
+    if move == "down":  # down the right side, the head at the bottom (wider there)
+        assert xs.min() > 0.75 * W and ys.max() - ys.min() > 0.5 * H
+        assert np.ptp(xs[ys > ys.max() - 0.05 * H]) > 1.5 * np.ptp(xs[ys < ys.min() + 0.05 * H])
+    elif move == "left":  # across the top, the head at the left
+        assert ys.max() < 0.25 * H and xs.max() - xs.min() > 0.5 * W
+        assert np.ptp(ys[xs < xs.min() + 0.05 * W]) > 1.5 * np.ptp(ys[xs > xs.max() - 0.05 * W])
+    else:  # four arrows, one in each corner
+        for qy in (ys < H / 2, ys >= H / 2):
+            for qx in (xs < W / 2, xs >= W / 2):
+                assert (qy & qx).sum() > 20
