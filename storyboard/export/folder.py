@@ -292,5 +292,5 @@ def _unlink_regular(path: Path) -> None:
         pass
 
 
-__all__ = ["PAGE_NAME", "check_folder", "discard_stage", "exchange", "listed_pages", "new_stage", "owned_pages", "real_folder",
-           "replaced_folder"]
+__all__ = ["PAGE_NAME", "check_folder", "discard_stage", "exchange", "listed_pages", "new_stage", "owned_pages",
+           "real_folder", "replaced_folder"]

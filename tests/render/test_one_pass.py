@@ -63,7 +63,8 @@ def test_pages_and_cbz_letter_each_panel_once(tmp_path, monkeypatch, cache):
     monkeypatch.setattr(lettering, "_letter_panel", lambda *a, **k: solved.append(a[1]) or real(*a, **k))
     store = tmp_path / "cache" if cache else False
     result = render(script, [tmp_path / "pages", tmp_path / "book.cbz"], store)
-    assert result.pages == 2 and len(solved) == 12  # was 24: the report, then the folder and the CBZ (those two sharing)
+    # (24 before: the report, then the folder and the CBZ, those two sharing one lettering)
+    assert result.pages == 2 and len(solved) == 12
     assert len({id(panel) for panel in solved}) == 12
     # The same pages as a render with a PDF, whose folder is painted after the pages are built.
     render(script, [tmp_path / "with.pdf", tmp_path / "with"], False)
