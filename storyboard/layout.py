@@ -129,6 +129,7 @@ class Page:
     number: int  # 1-based
     template: str
     slots: tuple[PanelSlot, ...]
+    blanks: tuple[tuple[Rect, Rect], ...] = ()  # storyboard sheets: (frame, notes) of each unused cell
 
 
 @dataclass(frozen=True)
@@ -518,32 +519,33 @@ def _storyboard_book(story: Any, spec: PageSpec, max_side: int) -> Book:
     current: list[PanelSlot] = []
     number = 0
 
+    def cell(k: int) -> tuple[Rect, Rect]:
+        """The frame and notes box of the sheet's k-th cell in reading order."""
+        col, row = k % grid.cols, k // grid.cols
+        if rtl:
+            col = grid.cols - 1 - col
+        cx = live.x + col * (cell_w + g)
+        top = live.y1 - SHEET_HEADER - row * (cell_h + g)
+        if grid.notes_beside:
+            if rtl:  # mirror inside the cell too: notes on the left of the frame
+                return Rect(cx + cell_w - fw, top - fh, fw, fh), Rect(cx, top - fh, cell_w - fw - g / 2, fh)
+            return Rect(cx, top - fh, fw, fh), Rect(cx + fw + g / 2, top - fh, cell_w - fw - g / 2, fh)
+        return Rect(cx + (cell_w - fw) / 2, top - fh, fw, fh), Rect(cx, top - cell_h, cell_w, cell_h - fh - g / 2)
+
     def flush():
         if current:
-            pages.append(Page(len(pages) + 1, f"storyboard-{grid.cols}x{grid.rows}", tuple(current)))
+            # A sheet's unused cells stay on it, empty, as on a printed sheet.
+            blanks = tuple(cell(k) for k in range(len(current), per_sheet))
+            pages.append(Page(len(pages) + 1, f"storyboard-{grid.cols}x{grid.rows}", tuple(current), blanks))
             current.clear()
 
     for s, scene in enumerate(story.scenes):
         for p, panel in enumerate(scene.panels):
             if panel.new_page or (p == 0 and scene.new_page) or len(current) == per_sheet:
                 flush()
-            k = len(current)
-            col, row = k % grid.cols, k // grid.cols
-            if rtl:
-                col = grid.cols - 1 - col
-            cx = live.x + col * (cell_w + g)
-            top = live.y1 - SHEET_HEADER - row * (cell_h + g)
-            if grid.notes_beside:
-                frame = Rect(cx, top - fh, fw, fh)
-                notes = Rect(cx + fw + g / 2, top - fh, cell_w - fw - g / 2, fh)
-                if rtl:  # mirror inside the cell too: notes on the left of the frame
-                    frame = Rect(cx + cell_w - fw, top - fh, fw, fh)
-                    notes = Rect(cx, top - fh, cell_w - fw - g / 2, fh)
-            else:
-                frame = Rect(cx + (cell_w - fw) / 2, top - fh, fw, fh)
-                notes = Rect(cx, top - cell_h, cell_w, cell_h - fh - g / 2)
+            frame, notes = cell(len(current))
             number += 1
-            current.append(_slot(s, p, k, frame, spec, max_side, number, notes))
+            current.append(_slot(s, p, len(current), frame, spec, max_side, number, notes))
     flush()
     return Book(spec, tuple(pages))
 

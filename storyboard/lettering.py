@@ -47,6 +47,7 @@ BUNDLED_BOLD = FONT_DIR / "ComicNeue-Bold.ttf"
 
 LEADING = 1.18  # line height in ems
 NOTE_RULE = 16.0  # points between the ruled lines of a storyboard sheet's notes (about 5.6 mm)
+NOTE_PAD = 3.0  # points inside a notes box
 BALLOON_KINDS = ("speech", "thought", "whisper", "shout")
 
 
@@ -918,7 +919,7 @@ def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) 
         paras.append((f"{who}{kind}: {line.text}", False))
     for sfx in panel.sfx:
         paras.append((f"SFX: {sfx}", False))
-    pad = 3.0
+    pad = NOTE_PAD
     width, height = box.w - 2 * pad, box.h - 2 * pad
     size = 8.0
     while True:
@@ -927,8 +928,7 @@ def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) 
         if len(rows) * size * LEADING + gap <= height or size < 1.0:
             break
         size *= 0.92
-    ops: list[Op] = [Shape(tuple(shapes.rectangle(box.x, box.y, box.w, box.h)), fill=(0.97, 0.97, 0.97),
-                           stroke=(0.6, 0.6, 0.6), width=0.5)]
+    ops = [_notes_box(box)]
     boxes = []
     y = box.y1 - pad - font.ascent * size
     for index, (text, bold) in enumerate(paras):
@@ -940,10 +940,29 @@ def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) 
                               (font.ascent - font.descent) * size))
             y -= size * LEADING
     # Ruled lines under the notes, as on a printed storyboard sheet: room to write by hand.
-    rule = y + size * LEADING + font.descent * size - NOTE_RULE
-    while rule >= box.y + pad:
-        ops.append(Shape(((box.x + pad, rule), (box.x1 - pad, rule)), stroke=(0.82, 0.82, 0.82), width=0.35,
-                         closed=False))
-        rule -= NOTE_RULE
+    ops += _rules(box, y + size * LEADING + font.descent * size - NOTE_RULE, pad)
     return Item("notes", tuple(ops), box, box, tuple(t.text for t in ops if isinstance(t, Text)), size,
                 text_boxes=tuple(boxes))
+
+
+def blank_cell(frame: Rect, notes: Rect) -> Item:
+    """An unused cell of a storyboard sheet, as a printed sheet has it: an empty frame and a
+    ruled notes box, to draw a shot in by hand."""
+    ops = [Shape(tuple(shapes.rectangle(frame.x, frame.y, frame.w, frame.h)), stroke=(0.0, 0.0, 0.0), width=1.2),
+           _notes_box(notes), *_rules(notes, notes.y1 - NOTE_PAD - NOTE_RULE, NOTE_PAD)]
+    return Item("blank", tuple(ops), frame, frame, (), 0.0)
+
+
+def _notes_box(box: Rect) -> Shape:
+    return Shape(tuple(shapes.rectangle(box.x, box.y, box.w, box.h)), fill=(0.97, 0.97, 0.97), stroke=(0.6, 0.6, 0.6),
+                 width=0.5)
+
+
+def _rules(box: Rect, top: float, pad: float) -> list[Shape]:
+    """Light ruled lines across `box`, `NOTE_RULE` apart from `top` down to its padding."""
+    out = []
+    while top >= box.y + pad:
+        out.append(Shape(((box.x + pad, top), (box.x1 - pad, top)), stroke=(0.82, 0.82, 0.82), width=0.35,
+                         closed=False))
+        top -= NOTE_RULE
+    return out

@@ -22,7 +22,7 @@ from storyboard.lettering import Font, Shape, Text, story_font
 from storyboard._lettering.shapes import dashes
 
 # Items drawn as straight frames and boxes: snapped to the pixel grid (`_shape`).
-_SQUARE = ("border", "notes", "caption", "narration", "header", "label")
+_SQUARE = ("border", "notes", "blank", "caption", "narration", "header", "label")
 
 
 

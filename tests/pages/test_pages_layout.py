@@ -272,3 +272,22 @@ def test_sheet_notes_are_ruled_for_handwriting_under_their_text():
         assert len(rules) >= 3 and all(y < lowest_text for y in ys)
         assert all(item.body.x < op.points[0][0] < op.points[1][0] < item.body.x1 for op in rules)
         assert min(ys) - item.body.y < 16 + 3  # down to the box's bottom (a rule spacing and the padding)
+
+
+def test_a_sheets_unused_cells_are_left_as_empty_frames_to_draw_in():
+    from storyboard.export import compose
+    from storyboard.lettering import story_font
+
+    s = story([panel() for _ in range(10)], page={"size": "storyboard"})
+    book = paginate(s)
+    grid = sheet_grid(book.spec, 10)
+    cells = grid.cols * grid.rows
+    assert len(book.pages) == 2 and len(book.pages[1].slots) < cells
+    for page, drawing in zip(book.pages, compose(s, book, story_font(s))):
+        blanks = [item for item in drawing.items if item.kind == "blank"]
+        assert len(blanks) == len(page.blanks) == cells - len(page.slots)
+        for frame, notes in page.blanks:
+            assert book.spec.live.contains(frame) and book.spec.live.contains(notes)
+            assert frame.w == pytest.approx(page.slots[0].rect.w) and frame.h == pytest.approx(page.slots[0].rect.h)
+            for slot in page.slots:
+                assert not frame.overlaps(slot.rect) and not notes.overlaps(slot.notes) and not frame.overlaps(slot.notes)
