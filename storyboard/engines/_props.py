@@ -18,6 +18,7 @@ SHADE = (196, 192, 184)
 PAPER = (247, 244, 236)
 GLOW = (250, 232, 160)
 STRIPE = (190, 92, 84)
+PROP_TINT = (222, 176, 120)  # props: apart from every figure's colour
 
 # Words (singular and plural) that name each prop.
 _WORDS = {
@@ -43,9 +44,10 @@ def prop_for(action: str) -> str | None:
     return None
 
 
-def draw(prop: str, pen, shape, action: str, cx: float, cy: float, r: float, tint, lw: float) -> None:
+def draw(prop: str, pen, shape, action: str, cx: float, cy: float, r: float, tint, lw: float,
+         anchor: tuple[float, float] | None = None) -> None:
     """Draw `prop` centred at (cx, cy), about 2 r across; `shape(points, fill, width)` fills
-    a polygon with an inked outline."""
+    a polygon with an inked outline. `anchor`: where a kite's string is held (a hand)."""
     def at(x: float, y: float) -> tuple[float, float]:
         return cx + x * r, cy + y * r
 
@@ -69,7 +71,13 @@ def draw(prop: str, pen, shape, action: str, cx: float, cy: float, r: float, tin
         shape([at(-0.16, -0.98), at(0.16, -0.98), at(0.16, -1.25), at(-0.16, -1.25)], GLOW, lw)  # the lantern
         shape([at(-0.22, -1.25), at(0.22, -1.25), at(0.0, -1.45)], tint, lw)
     elif prop == "kite":
-        pen.line([at(0.0, -0.3), at(-0.7, 0.6), at(-1.6, 2.4)], fill=GRAPHITE, width=thin)  # the string
+        if anchor is None:  # the string, running out of the shot
+            pen.line([at(0.0, -0.3), at(-0.7, 0.6), at(-1.6, 2.4)], fill=GRAPHITE, width=thin)
+        else:  # down to the hand that holds it, sagging a little
+            (ax, ay), (hx, hy) = at(0.0, -0.3), anchor
+            sag = 0.08 * math.hypot(hx - ax, hy - ay)
+            pen.line([(ax + (hx - ax) * t, ay + (hy - ay) * t + sag * 4 * t * (1 - t)) for t in (k / 8 for k in range(9))],
+                     fill=GRAPHITE, width=thin)
         pen.line([at(0.0, 0.7), at(0.18, 0.95), at(-0.1, 1.2), at(0.14, 1.45), at(-0.06, 1.7)], fill=GRAPHITE,
                  width=thin)  # the tail
         for x, y in ((0.18, 0.95), (-0.1, 1.2), (0.14, 1.45)):

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "6"
+VERSION = "7"
 
 PAPER = (247, 244, 236)
 PAPER_SHADE = (222, 218, 208)
@@ -44,6 +44,8 @@ SUBJECT_SCALE = {"establishing": 0.1, "wide": 0.14, "medium": 0.22, "over-should
 # Horizon height by camera angle (panel heights from the top); bird's-eye has none.
 HORIZON = {"eye-level": 0.42, "low": 0.8, "high": 0.18, "dutch": 0.42}
 ANGLES = (*HORIZON, "birds-eye")
+
+_HOLDING = re.compile(r"\b(?:hold|holds|holding|held|with|fly|flies|flying|flew|pull|pulls|pulling|tug\w*)\b")
 
 # Setting words (singular) that choose the background motif.
 INTERIOR_WORDS = frozenset(
@@ -346,6 +348,25 @@ class _Sketch:
             face = _figures.draw(self.draw, fig, self._shape)
             if face is not None and fig.kind != "robot":
                 self._face(member, fig.facing, *face, fig.u, fig.lw, animal=fig.kind == "animal")
+        if self.horizon is not None and _props.prop_for(self.request.action) in _props.FLYING:
+            self._flown(placed)
+
+    def _flown(self, placed) -> None:
+        """A kite the action names, in the sky over the cast, its string down to the hand of
+        the member the action names (else the first member's)."""
+        text = self.request.action.lower()
+        named = [pair for pair in placed if pair[1].name.lower() in text or pair[1].id.lower() in text]
+        fig, _ = (named or placed)[0]
+        x0, top, x1, _ = fig.head
+        hand = ((x0 + x1) / 2 + fig.facing * 0.95 * fig.u, min(top + 3.6 * fig.u, fig.clip))
+        radius = 0.09 * self.unit
+        cx = min(max(hand[0] + fig.facing * 0.12 * self.w, self.ox + 0.12 * self.w), self.ox + 0.88 * self.w)
+        cy = self.oy + max(0.16 * self.h, 1.1 * radius)
+        # Held by a person the action has hold it (holds, flies, runs with); else the string runs off.
+        held = fig.kind == "human" and _HOLDING.search(text) is not None and hand[1] > cy + radius
+        anchor = hand if held else None
+        _props.draw("kite", self.draw, self._shape, self.request.action, cx, cy, radius, _props.PROP_TINT,
+                    max(self.line, round(radius * 0.03)), anchor)
 
     def _figure(self, staged, member: CastMember, index: int) -> tuple[_figures.Figure, CastMember]:
         """A staged figure (panel fractions) in canvas units, with its tint and line width."""
@@ -385,7 +406,7 @@ class _Sketch:
         if prop in _props.FLYING:  # in the sky, not on the ground
             cy = self.oy + 0.3 * self.h
         if prop is not None:
-            _props.draw(prop, self.draw, self._shape, self.request.action, cx, cy, radius, FIGURE_TINTS[0],
+            _props.draw(prop, self.draw, self._shape, self.request.action, cx, cy, radius, _props.PROP_TINT,
                         max(self.line, round(radius * 0.03)))
             return
         angles = np.linspace(0, 2 * math.pi, 14, endpoint=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storyboard.engines._props import prop_for
+from storyboard.engines._props import PROP_TINT, prop_for
 from storyboard.engines.draft import FIGURE_TINTS
 from tests.draft.test_draft_staging import iou, pixels, requests, tint_mask
 
@@ -27,7 +27,8 @@ def test_each_prop_has_its_own_silhouette_and_none_is_the_shapeless_mass(shot):
     masks = {}
     for name, action in actions.items():
         (request,) = requests([{"action": action, "shot": shot}], {})
-        masks[name] = tint_mask(pixels(request), FIGURE_TINTS[0])
+        image = pixels(request)
+        masks[name] = tint_mask(image, PROP_TINT) | tint_mask(image, FIGURE_TINTS[0])  # a prop; the mass
         assert masks[name].sum() > 30, name
     names = list(masks)
     for i, a in enumerate(names):
@@ -39,7 +40,7 @@ def test_each_prop_has_its_own_silhouette_and_none_is_the_shapeless_mass(shot):
     ys, xs = np.nonzero(masks["button"])
     inner = image[ys.min():ys.max(), xs.min():xs.max()]
     holes = np.abs(inner - np.array((64, 66, 74))).max(axis=2) <= 6
-    assert holes.mean() > 0.02 and not tint_mask(image, FIGURE_TINTS[0]).all()
+    assert holes.mean() > 0.02
     rows = np.flatnonzero(masks["kite"].any(axis=1))
     assert rows.mean() < 0.45 * masks["kite"].shape[0]  # a kite flies, whatever the shot
 
@@ -69,3 +70,23 @@ def test_a_camera_move_is_marked_with_its_arrow(action, move):
         for qy in (ys < H / 2, ys >= H / 2):
             for qx in (xs < W / 2, xs >= W / 2):
                 assert (qy & qx).sum() > 20
+
+
+def test_a_kite_among_the_cast_flies_over_them_on_a_string_to_the_holders_hand():
+    cast = {"ada": {"name": "Ada", "description": "a girl"}, "bo": {"name": "Bo", "description": "a boy"}}
+    shots = {}
+    for action in ("Bo holds the kite string", "Bo stands by Ada", "Bo looks at the kite"):
+        (request,) = requests([{"action": action, "shot": "wide", "cast": [{"ada": "left"}, {"bo": "right"}]}], cast)
+        shots[action] = (request, pixels(request))
+    request, held = shots["Bo holds the kite string"]
+    kite = tint_mask(held, PROP_TINT)
+    ys, xs = np.nonzero(kite)
+    assert kite.sum() > 30 and ys.max() < 0.45 * request.height  # in the sky
+    assert not tint_mask(shots["Bo stands by Ada"][1], PROP_TINT).any()
+    bo = request.staging[1]
+    hand_y = int((bo.head[1] + 3.6 * bo.head_units) * request.height)
+    changed = np.abs(held - shots["Bo stands by Ada"][1]).max(axis=2) > 8
+    near = changed[hand_y - 12:hand_y, int(bo.body[0] * request.width) - 5:int(bo.body[2] * request.width) + 5]
+    assert near.any()  # the string comes down to Bo's hand
+    looked = np.abs(shots["Bo looks at the kite"][1] - shots["Bo stands by Ada"][1]).max(axis=2) > 8
+    assert not looked[hand_y - 12:hand_y, int(bo.body[0] * request.width) - 5:int(bo.body[2] * request.width) + 5].any()
