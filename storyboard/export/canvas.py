@@ -121,7 +121,7 @@ class PageCanvas:
     def shape(self, points: Sequence[tuple[float, float]], *, fill=None, stroke=None, width: float = 0.0,
               closed: bool = True, runs: Sequence[Sequence[tuple[float, float]]] | None = None) -> None:
         """Fill (even-odd, when `closed`) and stroke (round joins and caps, `width` pixels) a
-        polyline of pixel `points`; colours are RGB 0-1. `runs`: the pieces of a dashed
+        polyline of pixel `points` ((x, y) pairs, or an n x 2 array); colours are RGB 0-1. `runs`: the pieces of a dashed
         outline, stroked instead of the outline itself."""
         stroked = stroke is not None and width > 0 and len(points) > 1
         outline = _path(_floats(points), (len(points),), closed, _EVEN_ODD) if len(points) > 1 else None
@@ -133,7 +133,16 @@ class PageCanvas:
                 if not runs:
                     return
                 outline = _path(b"".join(map(_floats, runs)), tuple(len(run) for run in runs), False, _EVEN_ODD)
-            self.canvas.drawPath(outline, _stroke(_byte_rgb(stroke), width))
+            ink = _byte_rgb(stroke)
+            if width > 1:
+                # Stroked here once, into the outline Skia would fill, rather than again for
+                # each band of rows it crosses (the same pixels). A stroke up to a pixel wide
+                # Skia draws otherwise (as a hairline, faded by its width).
+                stroked_outline = skia.Path()
+                _stroke(ink, width).getFillPath(outline, stroked_outline)
+                self.canvas.drawPath(stroked_outline, _fill(ink))
+            else:
+                self.canvas.drawPath(outline, _stroke(ink, width))
 
     def text(self, chain, text: str, x: float, y: float, size: float, *, bold: bool = False, middle: bool = False,
              fill=(0.0, 0.0, 0.0), outline=None, outline_width: float = 0.0, skew: float = 0.0,

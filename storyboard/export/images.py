@@ -9,6 +9,7 @@ Pages are encoded by `storyboard.export.png`.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -252,6 +253,7 @@ class _Raster:
     def __init__(self, trim: Rect, dpi: int):
         self.k = dpi / 72.0
         self.x0, self.top = trim.x, trim.y1
+        self.origin, self.scale = np.array((self.x0, self.top)), np.array((self.k, -self.k))  # px on arrays
         self.size = (round(trim.w * self.k), round(trim.h * self.k))
 
     @classmethod
@@ -302,17 +304,20 @@ def paint_page(drawing: PageDrawing, images: Mapping[tuple[int, int], Any], dpi:
 
 
 def _shape(page, r: _Raster, shape: Shape, square: bool) -> None:
-    points = [r.px(x, y) for x, y in shape.points]
+    # the points in pixels, as `_Raster.px` maps them (the same arithmetic, on an array)
+    points = np.fromiter(itertools.chain.from_iterable(shape.points), float, 2 * len(shape.points)).reshape(-1, 2)
+    points -= r.origin
+    points *= r.scale
     width = shape.width * r.k
     if square:
         # Frames and boxes on the pixel grid, as PDF viewers adjust thin straight strokes:
         # at least a pixel wide, and crisp rather than smeared over two rows at low dpi.
         width = max(1, round(width)) if shape.stroke is not None and width > 0 else width
         at = 0.5 if shape.stroke is not None and width % 2 == 1 else 0.0
-        points = [(round(x - at) + at, round(y - at) + at) for x, y in points]
+        points = np.round(points - at) + at  # half to even, as round()
     runs = None
     if shape.dash and shape.stroke is not None and width > 0:
-        runs = dashes(points, shape.dash[0] * r.k, shape.dash[1] * r.k, shape.closed)
+        runs = dashes(points.tolist(), shape.dash[0] * r.k, shape.dash[1] * r.k, shape.closed)
     page.shape(points, fill=shape.fill, stroke=shape.stroke, width=width, closed=shape.closed, runs=runs)
 
 

@@ -293,3 +293,38 @@ def test_paper_is_the_page_less_the_covered_boxes():
         inside[max(0, top):bottom, max(0, left):right] = True
     assert (mask <= 1).all() and np.array_equal(mask == 1, ~inside)
     assert _paper((100, 80), []) == [(0, 0, 100, 80)]
+
+
+def test_strokes_outlined_when_painted_are_the_strokes_skia_draws():
+    # wide strokes are turned into their outline once, when painted, not again by Skia for
+    # every band they cross: the same pixels as the stroke drawn as it is
+    import math
+
+    from storyboard.export.canvas import BAND_ROWS, _byte_rgb, _fill, _stroke
+
+    ring = [(150 + 120 * math.cos(t / 20 * math.pi), BAND_ROWS + 110 * math.sin(t / 20 * math.pi)) for t in range(40)]
+    zigzag = [(20 + 9.3 * k, BAND_ROWS - 40 + (37.7 if k % 2 else 0)) for k in range(30)]
+    frame = [(10.5, 10.5), (289.5, 10.5), (289.5, 2 * BAND_ROWS - 20.5), (10.5, 2 * BAND_ROWS - 20.5)]
+    for width in (0.8, 1.0, 1.5, 4.0, 9.25):
+        page = PageCanvas(300, 2 * BAND_ROWS)
+        recorder = skia.PictureRecorder()
+        canvas = recorder.beginRecording(skia.Rect.MakeWH(300, 2 * BAND_ROWS), skia.RTreeFactory()())
+        canvas.clear(skia.ColorWHITE)
+        for points, closed, fill in ((ring, True, (0.9, 0.9, 1.0)), (zigzag, False, None), (frame, True, None)):
+            page.shape(points, fill=fill, stroke=(0.1, 0.2, 0.3), width=width, closed=closed)
+            outline = _path(_floats(points), (len(points),), closed, _EVEN_ODD)
+            if fill is not None:
+                canvas.drawPath(outline, _fill(_byte_rgb(fill)))
+            canvas.drawPath(outline, _stroke(_byte_rgb((0.1, 0.2, 0.3)), width))
+        runs = [ring[:7], ring[9:15]]  # a dashed outline's pieces
+        page.shape(ring, stroke=(1, 0, 0), width=width, runs=runs)
+        canvas.drawPath(_path(b"".join(map(_floats, runs)), (7, 6), False, _EVEN_ODD), _stroke((255, 0, 0), width))
+        picture = recorder.finishRecordingAsPicture()
+        expected = b""
+        for top in (0, BAND_ROWS):
+            band = np.zeros((BAND_ROWS, 300, 4), np.uint8)
+            surface = skia.Surface(band, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
+            surface.getCanvas().translate(0, -top)
+            surface.getCanvas().drawPicture(picture)
+            expected += band[..., :3].tobytes()
+        assert b"".join(page.bands()) == expected, width
