@@ -243,10 +243,12 @@ def put_on_disk(written: Path, name: Path | None = None) -> None:
 
 
 @contextmanager
-def atomic_path(path: Path, suffix: str, *, fsync: bool = True) -> Iterator[Path]:
+def atomic_path(path: Path, suffix: str, *, fsync: bool = True, name: Path | None = None) -> Iterator[Path]:
     """A temporary file beside `path`, renamed onto it only if the block succeeds; on disk
     before the rename unless `fsync` is False (the caller then syncs it before anyone can
-    see it: a page in a private folder, `export.images.write_pages`)."""
+    see it: a page in a private folder, `export.images.write_pages`). Raises ExportError
+    'cannot write NAME', NAME being `name` (the output the user asked for, when `path` is in
+    a private folder) or `path`."""
     from storyboard._signals import held
 
     path = Path(path)
@@ -264,7 +266,7 @@ def atomic_path(path: Path, suffix: str, *, fsync: bool = True) -> Iterator[Path
             put_on_disk(tmp_path, path)
         os.replace(tmp_path, path)
     except OSError as err:
-        raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
+        raise ExportError(f"cannot write {name or path}: {err.strerror or err}") from None
     finally:
         if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()

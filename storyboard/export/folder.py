@@ -155,11 +155,29 @@ def new_stage(folder: Path) -> Path:
         raise ExportError(f"cannot write {folder}: {err.strerror or err}") from None
 
 
-def discard_stage(stage: Path, folder: Path) -> None:
+def missing_parents(folder: Path) -> list[Path]:
+    """The folders above `folder` that do not exist yet, deepest first: those `new_stage`
+    makes, for `discard_stage` to remove again when nothing is written there."""
+    missing = []
+    parent = Path(os.path.abspath(folder)).parent
+    while not os.path.lexists(parent) and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    return missing
+
+
+def discard_stage(stage: Path, folder: Path, made: Iterable[Path] = ()) -> None:
     """Remove the private folder `stage` of `folder` (`new_stage`) that is not to replace it:
-    the pages written there and their temporary files go."""
+    the pages written there and their temporary files go, and then the folders `made` for it
+    (`missing_parents`, deepest first) as long as they are empty: a render that writes
+    nothing leaves no folder behind."""
     if stage.exists():
         _empty_stage(stage, real_folder(folder))
+    for parent in made:
+        try:
+            os.rmdir(parent)
+        except OSError:  # something else is in it now (or it is gone): it stays
+            break
 
 
 @contextmanager
@@ -292,5 +310,5 @@ def _unlink_regular(path: Path) -> None:
         pass
 
 
-__all__ = ["PAGE_NAME", "check_folder", "discard_stage", "exchange", "listed_pages", "new_stage", "owned_pages",
-           "real_folder", "replaced_folder"]
+__all__ = ["PAGE_NAME", "check_folder", "discard_stage", "exchange", "listed_pages", "missing_parents", "new_stage",
+           "owned_pages", "real_folder", "replaced_folder"]

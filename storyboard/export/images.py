@@ -65,7 +65,7 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
     def write(index: int) -> int:  # one page: lettered, drawn and encoded (on a worker process)
         # Not synced here: the worker would wait on the disk instead of painting the next page.
         page = _painted(story, book, index, images, lettering_font, labels)
-        with atomic_path(stage / names[index], ".png", fsync=False) as tmp:
+        with atomic_path(stage / names[index], ".png", fsync=False, name=Path(folder) / names[index]) as tmp:
             save_png(page, tmp, dpi=dpi, pnginfo=_page_info(metadata, boxes[index]))
         return index
 
@@ -123,13 +123,14 @@ class PagePainter:
     def __init__(self, story: Any, book: Book, images: Mapping[tuple[int, int], Any], *, font: Font,
                  labels: bool, metadata: dict | None, folder: Path | None, scratch: Path | None,
                  cbz_boxes: list[list[tuple[int, int, int, int]]] | None = None):
-        from storyboard.export.folder import new_stage
+        from storyboard.export.folder import missing_parents, new_stage
 
         self.story, self.book, self.images, self.labels, self.metadata = story, book, images, labels, metadata
         self.font = font
         self.folder, self.scratch, self.cbz_boxes = folder, scratch, cbz_boxes
         self.names = page_names(book)
         self.boxes = panel_boxes(book)
+        self._made = missing_parents(folder) if folder is not None else []  # removed again if nothing is written
         self.stage = new_stage(folder) if folder is not None else None
         self._syncing = None  # threads started on the first page given back: after the workers are forked
         self._synced: list = []
@@ -141,7 +142,8 @@ class PagePainter:
         dpi = (self.book.spec.dpi, self.book.spec.dpi)
         page = _painted(self.story, self.book, index, self.images, self.font, self.labels)
         if self.stage is not None:  # not synced here: the worker goes on painting (see `painted`)
-            with atomic_path(self.stage / self.names[index], ".png", fsync=False) as tmp:
+            with atomic_path(self.stage / self.names[index], ".png", fsync=False,
+                             name=self.folder / self.names[index]) as tmp:
                 save_png(page, tmp, dpi=dpi, pnginfo=_page_info(self.metadata, self.boxes[index]))
         if self.scratch is not None:  # as `encoded_pages` encodes them
             pnginfo = None
@@ -185,7 +187,7 @@ class PagePainter:
         if self._syncing is not None:  # (an error syncing is the export's to raise, in `close`)
             self._syncing.shutdown()
         if self.stage is not None:
-            discard_stage(self.stage, self.folder)
+            discard_stage(self.stage, self.folder, self._made)
 
 
 def encoded_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,
