@@ -13,7 +13,8 @@ language and maps each line of the script, by its location, to the translated te
 
 Keys are `SCENE/PANEL/caption`, `SCENE/PANEL/dialogue/N` and `SCENE/PANEL/sfx/N` (the
 scene's id, panels and lines counted from 1). A line of the script with no translation, a
-key naming no line of the script, or an empty translation is a located error. The art does
+key naming no line of the script, or an empty translation is a located error; a number is the
+text it was written as (`1953`), as in a script. The art does
 not depend on the lettering, so a translated edition reuses every cached panel.
 """
 
@@ -68,7 +69,7 @@ def load_edition(story: Any, language: str, font: str | Path | None = None) -> A
     file names both places looked in and the command that writes one."""
     path, own = default_path(story, language), own_path(story, language)
     try:
-        return load_translation(path, story, font)
+        return load_translation(path, story, font, language)
     except ScriptError as err:
         where = f"translations/{own.name}"
         if path == own and not path.exists() and own != shared_path(story, language):
@@ -102,14 +103,17 @@ def template(story: Any, language: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def load_translation(path: str | Path, story: Any, font: str | Path | None = None) -> Any:
+def load_translation(path: str | Path, story: Any, font: str | Path | None = None,
+                     language: str | None = None) -> Any:
     """`story` lettered in the language of the translations file at `path`: a copy whose
     title (if translated), captions, dialogue and SFX are the translations, and whose
-    `language` is the file's. Raises ScriptError listing every problem, located: lines
-    missing, extra or empty, and characters no font of the lettering chain (`font` first,
-    then the script's) draws."""
+    `language` is the file's. `language` is the edition asked for (`--lang`), if any. Raises
+    ScriptError listing every problem, located: keys unknown or missing, a file in another
+    language than asked, lines missing, extra, empty or not text (a number is text as written,
+    as in a script), and characters no font of the lettering chain (`font` first, then the
+    script's) draws."""
     from storyboard import _yaml
-    from storyboard.script import _nfc, _problem
+    from storyboard.script import _did_you_mean, _nfc, _problem
 
     path = Path(path)
     name = str(path)
@@ -137,35 +141,45 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
 
     if not isinstance(data, dict):
         raise ScriptError([Problem(name, 1, 1, "document", "a translations file is a mapping with language: and lines:")])
+    keys = ("language", "title", "lines")
     for key in data:
-        if key not in ("language", "title", "lines"):
-            problem((key,), f"unknown key '{key}' (a translations file has language, title, lines)", at_key=True)
-    language = data.get("language")
+        if key not in keys:
+            hint = _did_you_mean(key, keys) or " (a translations file has language, title, lines)"
+            problem((key,), f"unknown key '{key}'{hint}", at_key=True)
+    for key in ("language", "lines"):
+        if key not in data:
+            problem((key,), "required key missing")
+    wanted = data.get("language")
     from storyboard.script import LANGUAGE_TAG
 
-    if not isinstance(language, str) or not LANGUAGE_TAG.match(language):
+    if "language" in data and (not isinstance(wanted, str) or not LANGUAGE_TAG.match(wanted)):
         problem(("language",), "language must be a BCP 47 tag such as fr, pt-BR, zh-Hant")
+    elif language and "language" in data and wanted.lower() != language.lower():
+        problem(("language",), f"--lang {language} but this file is a translation into {wanted}")
     lines = data.get("lines")
     if not isinstance(lines, dict):
-        problem(("lines",), "lines must map each line's key (SCENE/PANEL/dialogue/N ...) to its translation")
-        lines = {}
+        if "lines" in data:
+            problem(("lines",), "lines must map each line's key (SCENE/PANEL/dialogue/N ...) to its translation")
+        raise ScriptError(list(dict.fromkeys(problems)))  # no lines to check, so none listed as missing
+    lines = {key: _yaml.as_written(value) for key, value in lines.items()}  # `1953` is the text "1953"
     source = dict(line_keys(story))
     for key, value in lines.items():
         if key not in source:
             hint = "" if KEY.match(str(key)) else " (keys are SCENE/PANEL/caption, SCENE/PANEL/dialogue/N, SCENE/PANEL/sfx/N)"
             problem(("lines", key), f"no line '{key}' in the script{hint}", at_key=True)
-        elif not isinstance(value, str) or not value.strip():
+        elif value is not None and not isinstance(value, str):  # true, a list, a mapping
+            problem(("lines", key), "the translation must be text (put it in quotes)")
+        elif not value or not value.strip():
             problem(("lines", key), "the translation is empty")
     for key in source:
         if key not in lines:
-            problem(("lines",) if "lines" in data else (), f"missing translation of {key} ({_short(source[key])})",
-                    at_key=True)
-    title = data.get("title")
+            problem(("lines",), f"missing translation of {key} ({_short(source[key])})", at_key=True)
+    title = _yaml.as_written(data.get("title"))
     if title is not None and (not isinstance(title, str) or not title.strip()):
         problem(("title",), "title must be text")
     if problems:
         raise ScriptError(list(dict.fromkeys(problems)))
-    edition = _apply(story, language, title, lines)
+    edition = _apply(story, wanted, title, lines)
     from storyboard.lettering import story_font
 
     chain = story_font(edition, font)

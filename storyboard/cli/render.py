@@ -153,17 +153,13 @@ def edition(story, args):
     path = translation_file(story, args)
     if path is None:
         return story  # the edition the script is written in
-    from storyboard.errors import StoryboardError
     from storyboard.translations import load_edition, load_translation
 
     lang, file = getattr(args, "lang", None), getattr(args, "translation", None)
-    if file:
-        translated = load_translation(path, story, getattr(args, "font", None))
-    else:  # found by --lang: the script's own file, else the folder's shared one (`load_edition` says which)
-        translated = load_edition(story, lang, getattr(args, "font", None))
-    if lang and translated.language.lower() != lang.lower():
-        raise StoryboardError(f"--lang {lang} but {path} is a translation into {translated.language}")
-    return translated
+    if file:  # with --lang too, the file must be in that language (a located error)
+        return load_translation(path, story, getattr(args, "font", None), lang)
+    # found by --lang: the script's own file, else the folder's shared one (`load_edition` says which)
+    return load_edition(story, lang, getattr(args, "font", None))
 
 
 ENGINE_FLAGS = ("model", "face_adapter", "drawn_adapter", "fast_lora", "fast", "steps", "guidance",

@@ -224,3 +224,37 @@ def test_examples_each_read_their_own_edition():
         load_edition(load_story(examples / "lighthouse.yaml"), "en")
     assert [p.file for p in err.value.problems] == [str(examples / "translations" / "lighthouse.en.yaml")]
     assert err.value.problems[0].message.startswith("no such translations file, nor translations/en.yaml")
+
+
+def test_a_misspelt_key_or_a_number_reads_as_in_a_script(script, tmp_path, capsys):
+    """The mistakes a translator makes are located as a script's are: a misspelt top-level key
+    gets the closest name and `required key missing` (not one `missing translation` line per
+    line of the script), a number is the text it was written as, `true` is not text, and a
+    file in another language than `--lang` asks is located at its `language:`."""
+    bad, story = tmp_path / "de.yaml", load_story(script)
+    bad.write_text(FRENCH.replace("lines:", "linez:"), encoding="utf-8")
+    with pytest.raises(ScriptError) as err:
+        load_translation(bad, story)
+    assert [str(p) for p in err.value.problems] == [
+        f"{bad}:1:1: lines: required key missing",
+        f"{bad}:3:1: linez: unknown key 'linez' (did you mean 'lines'?)"]
+    bad.write_text(FRENCH.replace("language: fr", "langage: fr"), encoding="utf-8")
+    with pytest.raises(ScriptError) as err:
+        load_translation(bad, story)
+    assert [p.message for p in err.value.problems] == ["unknown key 'langage' (did you mean 'language'?)",
+                                                       "required key missing"]
+    numbers = FRENCH.replace("Au large des côtes, 1953.", "3.10").replace("KRAKOUM", "007")
+    bad.write_text(numbers.replace("title: Le Gardien", "title: 1984"), encoding="utf-8")
+    edition = load_translation(bad, story)
+    assert (edition.title, edition.scenes[0].panels[0].caption, edition.scenes[0].panels[0].sfx) == (
+        "1984", "3.10", ["007"])
+    bad.write_text(FRENCH.replace("KRAKOUM", "true"), encoding="utf-8")
+    with pytest.raises(ScriptError) as err:
+        load_translation(bad, story)
+    assert str(err.value.problems[0]) == (f"{bad}:5:18: lines.'storm/1/sfx/1': the translation must be text "
+                                          "(put it in quotes)")
+    bad.write_text(FRENCH, encoding="utf-8")
+    assert main(["render", "--engine", "draft", "--lang", "de", "--translation", str(bad), str(script),
+                 "-o", str(tmp_path / "x.pdf")]) == 2
+    assert capsys.readouterr().err == f"{bad}:1:11: language: --lang de but this file is a translation into fr\n"
+    assert not (tmp_path / "x.pdf").exists()
