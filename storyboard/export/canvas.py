@@ -98,13 +98,12 @@ class PageCanvas:
         canvas.scale(sx, sy)
         box = (round(drawing.width * 16), round(drawing.height * 16))
         right, bottom = min(x + w, x + box[0] * sx), min(y + h, y + box[1] * sy)
-        xy = np.asarray(coords, dtype=np.float32)  # exact: whole numbers under 2**24
         # The background, unless the drawing's own rectangles hide all of it (a sky in bands).
-        if smooth or not _covers(_across(heads, xy, box[0]), box[1], (x, y, right, bottom)):
+        if smooth or not _background_hidden(heads, coords, box, (x, y, right, bottom)):
             canvas.drawRect(skia.Rect.MakeWH(*box), _fill(tuple(drawing.background), smooth))
         # the pixels wholly inside the box, less one all round, are painted opaquely
         self._covered.append((math.ceil(x) + 1, math.ceil(y) + 1, math.floor(right) - 1, math.floor(bottom) - 1))
-        points = xy.tobytes()
+        points = np.asarray(coords, dtype=np.float32).tobytes()
         at = 0
         for fill, stroke, width, closed, n in heads:
             start, at = at, at + n
@@ -268,36 +267,31 @@ def _paper(size: tuple[int, int], covered) -> list[tuple[int, int, int, int]]:
     return paper
 
 
-def _across(heads, xy: np.ndarray, width: int) -> list[tuple[float, float]]:
-    """(top, bottom) of each rectangle a drawing fills across all of its `width` (4 points,
-    axis-aligned, reaching from 0 to `width` or beyond); `xy` its coordinates as an array."""
-    counts = np.fromiter((head[4] for head in heads), np.int64, len(heads))
-    quads = np.flatnonzero(counts == 8)
-    if not quads.size:
-        return []
-    x0, y0, x1, y1, x2, y2, x3, y3 = xy[(np.cumsum(counts) - 8)[quads][:, None] + np.arange(8)].T
-    across = (((x0 == x1) & (y1 == y2) & (x2 == x3) & (y3 == y0)) | ((y0 == y1) & (x1 == x2) & (y2 == y3) & (x3 == x0)))
-    across &= (np.minimum(x0, x2) <= 0) & (np.maximum(x0, x2) >= width)
-    tops, bottoms = np.minimum(y0, y2).tolist(), np.maximum(y0, y2).tolist()
-    return [(tops[k], bottoms[k]) for k in np.flatnonzero(across).tolist()
-            if heads[quads[k]][0] is not None and heads[quads[k]][3]]
-
-
-def _covers(bands: list[tuple[float, float]], height: int, edges: tuple[float, float, float, float]) -> bool:
-    """Whether opaque rectangles filled across the whole width of a drawing's box, from
-    `bands` (top, bottom) in 1/16 units, cover its `height` (from 0), so that its background
-    never shows. `edges`: the box's left, top, right and bottom in pixels; where one lies
-    within 1/32 of a pixel of a pixel's middle, a rectangle reaching it and the clip might
-    round it to different pixels (False). For drawings painted without anti-aliasing only:
-    where two rectangles meet, the rows of pixels are split between them, none left out."""
-    if not bands or any(abs(edge % 1 - 0.5) < 1 / 32 for edge in edges):
+def _background_hidden(heads, coords, box: tuple[int, int], edges: tuple[float, float, float, float]) -> bool:
+    """Whether a drawing's first paths are opaque rectangles filled across all of its `box`
+    (width, height in 1/16 units, from (0, 0)), top down, each reaching the last, down to its
+    bottom (a sky in bands), so that its background never shows. `edges`: the box's left,
+    top, right and bottom in pixels; where one lies within 1/32 of a pixel of a pixel's
+    middle, a rectangle reaching it and the clip might round it to different pixels (False).
+    For drawings painted without anti-aliasing: where two rectangles meet, the rows of pixels
+    are split between them, none left out."""
+    if any(abs(edge % 1 - 0.5) < 1 / 32 for edge in edges):
         return False
-    reach = 0
-    for top, bottom in sorted(bands):
-        if top > reach:
+    width, height = box
+    reach, at = 0, 0
+    for fill, _, _, closed, n in heads:
+        if n != 8 or fill is None or not closed:
             return False
-        reach = max(reach, bottom)
-    return reach >= height
+        x0, y0, x1, y1, x2, y2, x3, y3 = coords[at:at + 8]
+        at += 8
+        if not ((x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0)):
+            return False
+        if min(x0, x2) > 0 or max(x0, x2) < width or min(y0, y2) > reach:
+            return False
+        reach = max(reach, y0, y2)
+        if reach >= height:
+            return True
+    return False
 
 
 _LINES: dict = {}
