@@ -151,6 +151,8 @@ class _swapped_in:
     def __exit__(self, kind, err, tb):
         if err is not None:
             shutil.rmtree(self.work, ignore_errors=True)
+            if isinstance(err, OSError):  # a full disk: named as the strip asked for, not the private folder
+                raise ExportError(f"cannot write {self.target}: {err.strerror or err}") from None
             return False
         from storyboard.export import _umask
         from storyboard.export.folder import exchange

@@ -61,3 +61,30 @@ def test_a_page_that_cannot_reach_the_disk_names_the_page_asked_for(tmp_path, mo
         storyboard.render(story, engine="draft", out=f"{out}/", cache=tmp_path / "cache", watermark=False)
     assert sorted(p.name for p in out.iterdir()) == before  # the old pages, whole
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pages")]
+
+
+def test_a_strip_that_fills_the_disk_names_the_strip_and_keeps_the_old_one(tmp_path, monkeypatch):
+    # A write error has no file name (it is the file object's), so the strip's own folder is named,
+    # not "a temporary file in TMPDIR" (where there was room); its private folder goes.
+    import errno
+
+    import storyboard
+    import storyboard.export.png
+    from storyboard.errors import ExportError
+    from storyboard.script import load_story
+
+    story = load_story(long_story(tmp_path / "story.yaml", panels=2, dpi=40))
+    out = tmp_path / "s.webtoon"
+    storyboard.render(story, engine="draft", out=f"{out}/", cache=tmp_path / "cache", watermark=False)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full(image, path, **options):
+        with open(path, "wb") as fh:
+            fh.write(b"\x89PNG")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(storyboard.export.png, "save_png", full)
+    with pytest.raises(ExportError, match=rf"^cannot write {out}: No space left on device$"):
+        storyboard.render(story, engine="draft", out=f"{out}/", cache=tmp_path / "cache", watermark=False)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no private folder left
