@@ -599,21 +599,43 @@ def strip_height(width_px: int, panels: Iterable[tuple[float, str]]) -> int:
     return panels_px + strip_gap("end", width_px)
 
 
-def strip_problem(width_px: int, height_px: int) -> str | None:
-    """Why a strip of this size cannot be rasterised (its full-length image), or None."""
+def strip_problem(width_px: int, height_px: int, *, pages: bool = False, at: str = "") -> str | None:
+    """Why a strip of this size cannot be rasterised (its full-length image), or None. With
+    `pages` (a story laid out on pages), rendering the pages instead is one way out; `at`
+    names where the strip passes the limit."""
     if width_px * height_px > MAX_PAGE_PIXELS:
         return (f"the webtoon strip is {width_px} x {height_px} pixels; a strip is limited to "
-                f"{MAX_PAGE_PIXELS // 1_000_000} megapixels: split the story into episodes or lower webtoon.width")
+                f"{MAX_PAGE_PIXELS // 1_000_000} megapixels{f' (passed at {at})' if at else ''}: "
+                "split the story into episodes"
+                + (", lower webtoon.width, or render its pages instead (-o story.pdf)" if pages
+                   else " or lower webtoon.width"))
     return None
+
+
+def strip_overflow(story: Any, aspects: dict[tuple[int, int], float]) -> tuple[tuple[int, int], str] | None:
+    """For a strip of `story` with panels of `aspects` ((scene, panel) -> width / height) too
+    large to rasterise: (scene, panel) of the first panel that takes it past the limit (where
+    the story could be split) and why (`strip_problem`); else None. Layout only: nothing drawn."""
+    width = story.webtoon.width
+    beats = strip_beats(story)
+    total = strip_height(width, [(aspects[(s, p)], kind) for s, p, kind in beats])
+    if strip_problem(width, total) is None:
+        return None
+    height = strip_gap("end", width)
+    for s, p, kind in beats:
+        height += round(width / aspects[(s, p)]) + strip_gap(kind, width)
+        if width * height > MAX_PAGE_PIXELS:
+            break
+    at = f"scene '{story.scenes[s].id}' panel {p + 1}"
+    return (s, p), strip_problem(width, total, pages=story.page.size != WEBTOON, at=at)
 
 
 def webtoon_problem(story: Any) -> str | None:
     """Why a `page.size: webtoon` story's strip cannot be made (too long to rasterise), or None."""
     if story.page.size != WEBTOON:
         return None
-    width = story.webtoon.width
-    panels = [(STRIP_ASPECTS[strip_size_hint(story.scenes[s].panels[p])], kind) for s, p, kind in strip_beats(story)]
-    return strip_problem(width, strip_height(width, panels))
+    over = strip_overflow(story, {(s, p): STRIP_ASPECTS[strip_size_hint(panel)] for s, p, _, panel in story.panels()})
+    return over[1] if over else None
 
 
 def strip_book(story: Any, aspects: dict[tuple[int, int], float], *, max_side: int = 1024) -> Book:

@@ -337,6 +337,10 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
     # What would fail while finishing panels fails now, before hours of generation; what is
     # wrong in the script is located in it, as validate locates it.
     font, found = _refusals(story, book, engine_obj, font, watermark, library)
+    if any(fmt == "webtoon" for _, fmt in targets):  # a strip too long is known from the layout
+        from storyboard.export.webtoon import strip_problems
+
+        found += strip_problems(story, book)
     if found:
         raise story.refusal(found)
     if upscale not in (None, "lanczos"):
@@ -770,18 +774,24 @@ def option_problems(**values: Any) -> list[tuple[str, Any, str]]:
 
 
 def script_checks(story: "Story", *, engine: "str | Engine | None" = None, font: str | Path | None = None,
-                  watermark: bool = True, library: Any = None) -> list[tuple[tuple, str]]:
+                  watermark: bool = True, library: Any = None, formats: Iterable[str] = ()) -> list[tuple[tuple, str]]:
     """(location, message) for what `render(story, engine=, font=, watermark=)` would refuse in
     the script that its models cannot see: text the font chain cannot letter (with the draft
     engine, its panel labels too: action, expressions, names) and panels printing too small
     for the watermark of a generative engine. `validate` runs these with the same flags, so
     that it refuses first what render refuses. A broken `font` (a caller's choice, not the
-    script's) raises its StoryboardError."""
+    script's) raises its StoryboardError. `formats`: the outputs render will write (a
+    `webtoon` strip made from pages has a size limit of its own)."""
     from storyboard import layout
 
     # A strip too long to lay out is the script's own problem (reported by its rules): no layout.
     book = None if layout.webtoon_problem(story) else layout.paginate(story, max_side=DEFAULT_MAX_SIDE)
-    return _refusals(story, book, choose_engine(story, engine), font, watermark, library)[1]
+    found = _refusals(story, book, choose_engine(story, engine), font, watermark, library)[1]
+    if "webtoon" in formats and book is not None:
+        from storyboard.export.webtoon import strip_problems
+
+        found += strip_problems(story, book)
+    return found
 
 
 def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | Font | None",

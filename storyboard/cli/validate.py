@@ -8,7 +8,7 @@ ORDER = 10
 
 
 def register(sub) -> None:
-    from storyboard.cli.render import add_allow_path_argument, add_translation_arguments
+    from storyboard.cli.render import FORMAT_ALIASES, add_allow_path_argument, add_translation_arguments
 
     p = sub.add_parser("validate", help="check story scripts and list every problem with its location")
     p.add_argument("files", nargs="+", metavar="FILE", help="story scripts (.yaml)")
@@ -24,6 +24,9 @@ def register(sub) -> None:
     g.add_argument("--no-watermark", action="store_true", help="render will be run with --no-watermark")
     g.add_argument("--library", help="the character library render will use (default: STORYBOARD_LIBRARY or "
                    "the per-user folder)")
+    formats = g.add_argument("--format", choices=("pdf", "cbz", "pages", "webtoon", "animatic", "shotlist"),
+                             help="the output render will write (a webtoon strip made from pages is limited in size)")
+    formats.aliases = FORMAT_ALIASES
     add_translation_arguments(p)  # a translations file render would refuse is refused here too
     p.set_defaults(func=run)
 
@@ -37,7 +40,7 @@ def run(args) -> int:
     from storyboard.script import load_story
 
     checks = partial(script_checks, engine=args.engine, font=args.font, watermark=not args.no_watermark,
-                     library=args.library)
+                     library=args.library, formats=[args.format] if args.format else [])
     status = 0
     for name in args.files:
         try:

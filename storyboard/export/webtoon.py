@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from storyboard.errors import ExportError
-from storyboard.layout import WEBTOON, Book, Page, Rect, strip_book as _strip_layout
+from storyboard.layout import WEBTOON, Book, Page, Rect, strip_overflow, strip_book as _strip_layout
 
 LETTERED = ("speech", "thought", "whisper", "shout", "caption", "narration", "sfx")
 MARKER = "strip.json"
@@ -47,6 +47,20 @@ def strip_book(story: Any, book: Book) -> Book:
                                       gen_height=on_page[(s.scene, s.panel)].gen_height,
                                       number=on_page[(s.scene, s.panel)].number) for s in strip.pages[0].slots)
     return Book(strip.spec, (Page(1, WEBTOON, slots),))
+
+
+def strip_problems(story: Any, book: Book) -> list[tuple[tuple, str]]:
+    """(location, why) when the strip made from a story laid out on pages as `book` would be
+    too large to rasterise, located at the first panel past the limit; checked from the layout
+    alone, before any panel is drawn. A `page.size: webtoon` story's own strip is refused by
+    the script's rules (`layout.webtoon_problem`)."""
+    if book.spec.kind == WEBTOON:
+        return []
+    over = strip_overflow(story, {(s.scene, s.panel): s.art.w / s.art.h for s in book.slots()})
+    if over is None:
+        return []
+    (s, p), why = over
+    return [(("scenes", s, "panels", p), why)]
 
 
 def check_outputs(story: Any, formats: Iterable[str]) -> None:

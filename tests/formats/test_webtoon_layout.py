@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -305,3 +306,43 @@ def test_a_draft_strip_carries_the_draft_labels_inside_its_panels(tmp_path, laid
         near_paper = np.abs(patch - paper).max(axis=1) < 4
         assert near_paper.mean() > 0.4, (item.lines, near_paper.mean())  # the label's own paper ...
         assert (patch.max(axis=1) < 160).sum() > 10, item.lines  # ... with its text inked on it
+
+
+def test_a_strip_from_pages_too_long_to_rasterise_is_refused_before_drawing(tmp_path, capsys):
+    """`-o x.webtoon/` of a story laid out on pages: the strip's size is known from the layout,
+    so a strip past the raster limit is refused before any panel is drawn (render, batch and
+    validate --format webtoon alike), located at the panel where it passes the limit."""
+    panels = "".join(f"      - {{action: panel {i}, size: tall}}\n" for i in range(24))
+    script = tmp_path / "long.yaml"
+    script.write_text(f"title: Long\npage: {{size: a4}}\nwebtoon: {{width: 2000}}\nscenes:\n  - panels:\n{panels}")
+    story = load_story(script)
+    book = layout.paginate(story)
+    aspects = {(s.scene, s.panel): s.art.w / s.art.h for s in book.slots()}
+    (s, p), _ = layout.strip_overflow(story, aspects)
+    # The panel named is the first whose strip, up to it, passes the limit.
+    beats = layout.strip_beats(story)[:p + 1]
+    assert 0 < p < 23 and s == 0
+    for upto, over in ((p, False), (p + 1, True)):
+        height = layout.strip_height(2000, [(aspects[(0, q)], kind) for _, q, kind in beats[:upto]])
+        assert (2000 * height > layout.MAX_PAGE_PIXELS) == over
+    with pytest.raises(ValueError, match="limited to 150 megapixels"):  # what drawing everything used to end in
+        layout.strip_book(story, aspects)
+    line = rf"^{script}:{6 + p}:9: scenes\[0\].panels\[{p}\]: the webtoon strip is 2000 x \d+ pixels; a strip is " \
+           rf"limited to 150 megapixels \(passed at scene 'scene-1' panel {p + 1}\): split the story into episodes, " \
+           r"lower webtoon.width, or render its pages instead \(-o story.pdf\)$"
+    with pytest.raises(ScriptError, match=line[1:-1]):
+        storyboard.render(script, engine="draft", out=tmp_path / "s.webtoon", cache=tmp_path / "c")
+    assert not (tmp_path / "c").exists() and not (tmp_path / "s.webtoon").exists()
+    for argv in (["render", str(script), "--engine", "draft", "-o", str(tmp_path / "x.webtoon") + "/",
+                  "--cache", str(tmp_path / "c")],
+                 ["batch", str(script), "--engine", "draft", "-o", str(tmp_path / "out"), "--format", "webtoon",
+                  "--cache", str(tmp_path / "c")],
+                 ["validate", str(script), "--format", "webtoon"]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and re.match(line, err[0]), (argv, err)
+    assert not (tmp_path / "c").exists() and not (tmp_path / "x.webtoon").exists()
+    assert not any((tmp_path / "out").glob("*"))
+    # The pages themselves are fine: validate without the strip, and the PDF, pass.
+    assert main(["validate", str(script)]) == 0
+    assert script_checks(story, formats=["pdf"]) == []
