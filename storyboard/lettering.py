@@ -525,7 +525,8 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
                     len(panel.sfx))
         taken.append(_to_local(item.body, rect))
         items.append(item)
-    items.extend(_balloon(font, p, rect) for p in placed)
+    room = lettering_area(slot, spec)
+    items.extend(_balloon(font, p, rect, room) for p in placed)
     return PanelLettering(items, staged, warnings)
 
 
@@ -780,7 +781,9 @@ def _stroke_width(size: float) -> float:
     return max(0.35, min(1.2, 0.085 * size))
 
 
-def _balloon(font: Font, p: placement.Placed, rect: Rect) -> Item:
+def _balloon(font: Font, p: placement.Placed, rect: Rect, room: Rect) -> Item:
+    """The drawing of one placed balloon or box of the panel framed by `rect`; `room` is the
+    panel's lettering area (page points), which its tail's curve stays in."""
     piece = p.piece
     fit = piece.fit
     size = fit.block.size
@@ -815,10 +818,17 @@ def _balloon(font: Font, p: placement.Placed, rect: Rect) -> Item:
         if piece.kind == "thought":
             deco = _decoration("thought", size)
             extras = _bubbles(cx, cy, a + deco, b + deco, tip, size)
-        elif piece.kind == "shout":
-            extras = [shapes.zigzag_tail(cx, cy, a, b, tip, 1.6 * size)]
         else:
-            extras = [shapes.tail(cx, cy, a, b, tip, 1.3 * size)]
+            # The solver places the tail's centre line, from the balloon to the speaker (both in
+            # the area); the drawn curve bulges aside by 6 % of its length (a bolt by its steps):
+            # a long tail beside the area's edge would leave it, so there it bends the other way,
+            # else runs straight (inside the triangle of its base and tip).
+            shout = piece.kind == "shout"
+            for side in (1.0, -1.0, 0.0):
+                extras = [shapes.zigzag_tail(cx, cy, a, b, tip, 1.6 * size, side) if shout
+                          else shapes.tail(cx, cy, a, b, tip, 1.3 * size, side * shapes.TAIL_BEND)]
+                if all(room.x <= x <= room.x1 and room.y <= y <= room.y1 for x, y in extras[0]):
+                    break
     if p.link:  # from the previous balloon's edge into this one: drawn under this one only
         extras.append(shapes.connector(_to_page(rect, *p.link[0]), (cx, cy), 0.9 * size))
     # Outline trick: stroke everything at twice the width, then fill on top, so the balloon and

@@ -97,9 +97,14 @@ def rectangle(x: float, y: float, w: float, h: float) -> list[Point]:
     return [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
 
 
-def tail(cx: float, cy: float, a: float, b: float, tip: Point, width: float) -> list[Point]:
+TAIL_BEND = 0.12  # how far a tail's curve bends aside, per its length
+
+
+def tail(cx: float, cy: float, a: float, b: float, tip: Point, width: float, bend: float = TAIL_BEND) -> list[Point]:
     """A slightly curved wedge from inside the ellipse (a, b) to `tip`. Its base sits at 75 %
-    of the radius so that, drawn under the balloon's fill, no seam shows."""
+    of the radius so that, drawn under the balloon's fill, no seam shows. `bend` (per length
+    of the tail) curves it to the left of the way it runs (y up); negative, to the right; 0:
+    straight, inside the triangle of its base and tip."""
     tx, ty = tip
     angle = math.atan2((ty - cy) / b, (tx - cx) / a)
     half = max(0.08, min(0.5, width / (2 * max(a, b) * 0.75)))
@@ -108,7 +113,7 @@ def tail(cx: float, cy: float, a: float, b: float, tip: Point, width: float) -> 
     length = math.hypot(tx - mx, ty - my) or 1.0
     # Bend toward the side the tail leans to, like a hand-drawn tail.
     nx, ny = -(ty - my) / length, (tx - mx) / length
-    bend = 0.12 * length
+    bend = bend * length
     ctrl = ((mx + tx) / 2 + nx * bend, (my + ty) / 2 + ny * bend)
     out: list[Point] = []
     for side, (bx, by) in enumerate(base):
@@ -151,9 +156,10 @@ def dashes(points: list[Point], on: float, off: float, closed: bool = True) -> l
     return out
 
 
-def zigzag_tail(cx: float, cy: float, a: float, b: float, tip: Point, width: float) -> list[Point]:
+def zigzag_tail(cx: float, cy: float, a: float, b: float, tip: Point, width: float, side: float = 1.0) -> list[Point]:
     """A shout's straight, jagged wedge: from inside the burst to `tip`, its two edges
-    stepping out and in twice like a lightning bolt."""
+    stepping out and in twice like a lightning bolt (its steps to the left of the way it
+    runs, y up; `side` -1: to the right, 0: no steps)."""
     tx, ty = tip
     angle = math.atan2((ty - cy) / b, (tx - cx) / a)
     bx, by = cx + 0.75 * a * math.cos(angle), cy + 0.75 * b * math.sin(angle)
@@ -164,7 +170,7 @@ def zigzag_tail(cx: float, cy: float, a: float, b: float, tip: Point, width: flo
     right: list[Point] = []
     for i, t in enumerate((0.0, 0.35, 0.55, 0.8)):
         half = width / 2 * (1 - t)
-        kink = (0.35 if i % 2 else 0.0) * width  # the bolt's sideways step
+        kink = (0.35 * side if i % 2 else 0.0) * width  # the bolt's sideways step
         px, py = bx + ux * length * t + nx * kink, by + uy * length * t + ny * kink
         left.append((px + nx * half, py + ny * half))
         right.append((px - nx * half, py - ny * half))
