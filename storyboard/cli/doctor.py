@@ -20,7 +20,8 @@ EXTRAS = {  # extra -> the distributions it installs (pyproject's, kept in step 
     "s3": ("s3fs",),
     "gcs": ("gcsfs",),
 }
-CORE = ("pydantic", "ruamel.yaml", "pillow", "numpy", "reportlab", "pypdf", "uharfbuzz")
+CORE = ("pydantic", "ruamel.yaml", "pillow", "numpy", "reportlab", "pypdf", "uharfbuzz", "skia-python", "isal",
+        "zlib-ng")
 ENV = ("STORYBOARD_CACHE", "STORYBOARD_LIBRARY", "STORYBOARD_FACE_MODELS", "HF_HOME", "HF_HUB_CACHE", "HF_HUB_OFFLINE")
 
 
@@ -54,6 +55,7 @@ def report() -> dict:
         "platform": platform.platform(),
         "core": {d: version(d) for d in CORE},
         "extras": extras,
+        "png pages": _painter(),
         "device": _device() if extras["diffusion"]["torch"] else "no torch (the diffusion extra is not installed)",
         "fonts": _fonts(),
         "folders": _folders(),
@@ -90,6 +92,16 @@ def _device() -> str:
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         found.append("mps")
     return ", ".join(found)
+
+
+def _painter() -> str:
+    """Whether PNG, CBZ and webtoon pages can be painted: Skia's wheel loads the system's
+    OpenGL libraries, which minimal images lack (the failure a render of pages would give)."""
+    try:
+        from storyboard.export import canvas  # noqa: F401
+    except Exception as err:
+        return f"cannot be painted: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+    return "painted by Skia"
 
 
 def _fonts() -> dict:

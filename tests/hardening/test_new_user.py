@@ -215,3 +215,26 @@ def test_doctor_lists_every_extra_of_the_distribution(capsys):
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert all(f"  {extra}: " in out for extra in EXTRAS)
+    assert "  skia-python: " in out and "\npng pages: painted by Skia\n" in out
+
+
+def test_doctor_says_when_pages_cannot_be_painted(capsys, monkeypatch):
+    # The one install problem of the core (README): Skia's wheel needs the system's libGL. A bug
+    # report of a failing PNG render shows it, as the render itself says it.
+    import importlib.abc
+
+    import storyboard.export
+
+    class NoGL(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name == "skia":
+                raise ImportError("libGL.so.1: cannot open shared object file: No such file or directory")
+
+    monkeypatch.setattr(sys, "meta_path", [NoGL(), *sys.meta_path])
+    for name in ("skia", "storyboard.export.canvas"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.delattr(storyboard.export, "canvas", raising=False)
+    assert main(["doctor"]) == 0
+    assert ("\npng pages: cannot be painted: PNG, CBZ and webtoon pages need the system library libGL.so.1, which "
+            "Skia (skia-python) loads: install it (Debian/Ubuntu: apt-get install libgl1 libegl1)\n"
+            in capsys.readouterr().out)
