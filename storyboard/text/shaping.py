@@ -40,7 +40,6 @@ class Cluster(NamedTuple):
     start: float
     end: float
     rtl: bool = False
-    source: int = 0  # where its text starts in the line: clusters sorted by it are in logical order
 
 
 # `Glyph(...)` without the Python frame of a named tuple's constructor (made per glyph shaped).
@@ -156,7 +155,7 @@ def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
             piece = text[c:ends[c]]
             if piece.strip("\u00ad\u200b"):
                 clusters.append(_new(Cluster, (piece.replace("\u00ad", "").replace("\u200b", ""), member,
-                                               bounds[c][0], bounds[c][1], rtl, c)))
+                                               bounds[c][0], bounds[c][1], rtl)))
     return Shaped(tuple(glyphs), tuple(clusters), pen, vertical)
 
 
