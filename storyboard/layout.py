@@ -492,23 +492,8 @@ def _sheet_frame(live: Rect, cols: int, rows: int, beside: bool, aspect: float, 
     return w, w / aspect
 
 
-def _breaks(story: Any) -> list[bool]:
-    """For each panel in story order: does a page break come before it (`new_page`)?"""
-    return [bool(panel.new_page or (p == 0 and scene.new_page))
-            for scene in story.scenes for p, panel in enumerate(scene.panels)]
-
-
-def _longest_run(breaks: list[bool]) -> int:
-    runs = [0]
-    for forced in breaks:
-        if forced and runs[-1]:
-            runs.append(0)
-        runs[-1] += 1
-    return max(runs)
-
-
 def _storyboard_book(story: Any, spec: PageSpec, max_side: int) -> Book:
-    grid = sheet_grid(spec, _longest_run(_breaks(story)))
+    grid = sheet_grid(spec, max(map(len, _runs(story)), default=0))  # the longest run between breaks
     aspect = FRAME_ASPECTS[spec.frame_aspect]
     live, g = spec.live, spec.gutter
     fw, fh = _sheet_frame(live, grid.cols, grid.rows, grid.notes_beside, aspect, g)
