@@ -447,8 +447,9 @@ class SheetGrid:
 
 
 def sheet_grid(spec: PageSpec, panels: int | None = None) -> SheetGrid:
-    """The grid of a storyboard sheet, 4 to 9 frames (fewer for a shorter story), each frame with its notes box beside it
-    or under it, so that rows of frame + notes fill the live area as a production sheet does.
+    """The grid of a storyboard sheet, 4 to 9 frames (fewer for a shorter story), each frame
+    with its notes box beside it or under it, so that rows of frame + notes fill the live area
+    as a production sheet does.
 
     Grids whose frames fill their cells (the notes box takes the rest, so a frame may leave
     room only in the notes' own direction) come first; among them the one showing the most
