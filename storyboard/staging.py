@@ -34,6 +34,7 @@ HEAD_SCALE = {
     "extreme-close-up": 1.1,
 }
 FULL_BODY_SHOTS = ("establishing", "wide")
+CLOSE_SHOTS = ("close-up", "extreme-close-up")  # the head fills the shot (an animal's too)
 HEAD_WIDTH = 0.78  # head width / head height
 # How much of the figure's height shows below the neck, by camera angle (foreshortening).
 STRETCH = {"low": 1.1, "high": 0.82, "birds-eye": 0.8}
@@ -224,13 +225,13 @@ def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, ang
         top = y0 + 0.02 * box_h + {"low": -0.01, "high": 0.04}.get(angle, 0.0)
         if pose in ("sitting", "kneeling", "lying"):
             top = min(top + 0.5 * u, y1 - 1.3 * u)
-    close = shot in ("close-up", "extreme-close-up")
+    close = shot in CLOSE_SHOTS
     return _upright(cid, kind, pose, cx, top, u, heights, y1 if floor is None else max(floor, y1), aspect, facing,
                     full_body, foreground, close)
 
 
 def _width_in_heads(kind: str, pose: str, shot: str) -> float:
-    if shot in ("close-up", "extreme-close-up"):
+    if shot in CLOSE_SHOTS:
         return HEAD_WIDTH * (1 + HEAD_GAP)
     if kind in ("animal", "vehicle"):
         return 4.0

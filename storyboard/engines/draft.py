@@ -22,7 +22,7 @@ import numpy as np
 from storyboard.drawing import Drawing, rasterise
 from storyboard.engines import _figures, _props
 from storyboard.engines.base import CastMember, PanelRequest
-from storyboard.staging import STRETCH
+from storyboard.staging import CLOSE_SHOTS, STRETCH
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -390,7 +390,7 @@ class _Sketch:
         return _figures.Figure(staged.kind, staged.pose, box(staged.body), (hcx - hw, top, hcx + hw, top + u), u,
                                staged.facing, tint, lw, STRETCH.get(self.request.angle, 1.0),
                                oy + max(staged.body[3], staged.head[3]) * h, back,
-                               self.request.shot in ("close-up", "extreme-close-up")), member
+                               self.request.shot in CLOSE_SHOTS), member
 
     def _subject(self) -> None:
         """No cast: what the action shows at the focal point, sized by the shot (a speck in
