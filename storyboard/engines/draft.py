@@ -22,7 +22,7 @@ import numpy as np
 from storyboard.drawing import Drawing, rasterise
 from storyboard.engines import _figures, _props
 from storyboard.engines.base import CastMember, PanelRequest
-from storyboard.staging import CLOSE_SHOTS, STRETCH
+from storyboard.staging import CLOSE_SHOTS, HORIZON, STRETCH
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -41,9 +41,7 @@ FOREGROUND_TINT = (96, 98, 108)  # the back turned to us in an over-the-shoulder
 # Radius of the stand-in subject of a panel without cast, in fractions of the shorter side.
 SUBJECT_SCALE = {"establishing": 0.1, "wide": 0.14, "medium": 0.22, "over-shoulder": 0.22,
                  "close-up": 0.32, "extreme-close-up": 0.45}
-# Horizon height by camera angle (panel heights from the top); bird's-eye has none.
-HORIZON = {"eye-level": 0.42, "low": 0.8, "high": 0.18, "dutch": 0.42}
-ANGLES = (*HORIZON, "birds-eye")
+ANGLES = (*HORIZON, "birds-eye")  # bird's-eye has no horizon
 
 _HOLDING = re.compile(r"\b(?:hold|holds|holding|held|with|fly|flies|flying|flew|pull|pulls|pulling|tug\w*)\b")
 
