@@ -146,12 +146,7 @@ class PagePainter:
                              name=self.folder / self.names[index]) as tmp:
                 save_png(page, tmp, dpi=dpi, pnginfo=_page_info(self.metadata, self.boxes[index]))
         if self.scratch is not None:  # as `encoded_pages` encodes them
-            pnginfo = None
-            if self.metadata is not None:
-                from storyboard.provenance import png_info
-
-                boxes = self.cbz_boxes[index] if self.cbz_boxes is not None else None
-                pnginfo = png_info(self.metadata, panels=list(boxes) if boxes is not None else None)
+            pnginfo = _cbz_info(self.metadata, self.cbz_boxes, index)
             (self.scratch / self.names[index]).write_bytes(png_bytes(page, dpi=dpi, pnginfo=pnginfo))
 
     def painted(self, index: int, _value: Any = None) -> None:
@@ -206,16 +201,22 @@ def encoded_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
     dpi = (book.spec.dpi, book.spec.dpi)
 
     def encode(index: int) -> bytes:  # one page (on a worker process)
-        pnginfo = None
-        if metadata is not None:
-            from storyboard.provenance import png_info
-
-            pnginfo = png_info(metadata, panels=list(boxes[index]) if boxes is not None else None)
-        return png_bytes(_painted(story, book, index, images, lettering_font, labels), dpi=dpi, pnginfo=pnginfo)
+        return png_bytes(_painted(story, book, index, images, lettering_font, labels), dpi=dpi,
+                         pnginfo=_cbz_info(metadata, boxes, index))
 
     if book.pages:  # the first here: what the workers need is loaded before they are forked
         yield encode(0)
     yield from page_map(encode, range(1, len(book.pages)))
+
+
+def _cbz_info(metadata: dict | None, boxes: list[list[tuple[int, int, int, int]]] | None, index: int):
+    """The text chunks of page `index` of a CBZ: the provenance record, with the page's panel
+    boxes when `boxes` (one list per page) is given; None without a record."""
+    if metadata is None:
+        return None
+    from storyboard.provenance import png_info
+
+    return png_info(metadata, panels=list(boxes[index]) if boxes is not None else None)
 
 
 def _painted(story: Any, book: Book, index: int, images: Mapping[tuple[int, int], Any], font: Font, labels: bool):
