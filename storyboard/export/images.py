@@ -69,7 +69,6 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
             save_png(page, tmp, dpi=dpi, pnginfo=_page_info(metadata, boxes[index]))
         return index
 
-    import itertools
     from concurrent.futures import ThreadPoolExecutor
 
     with replaced_folder(Path(folder), names, listed) as stage, ThreadPoolExecutor(2) as syncing:
