@@ -150,8 +150,8 @@ class PageCanvas:
         in pixels is the baseline's start (or middle, `middle`) or a vertical column's top
         centre; `size` and `outline_width` in pixels; colours RGB 0-1. The glyph outlines are
         filled (faux bold: also stroked FAUX_BOLD ems wide); an outline is the glyphs grown
-        by its width in its colour, under the fill. Glyphs without an outline, up to
-        `_STAMP_MAX` pixels, are copied from images of them (`_glyph_image`)."""
+        by its width in its colour, under the fill. A line without `outline`, its type up to
+        `_STAMP_MAX` pixels, is copied glyph by glyph from images of them (`_glyph_image`)."""
         line = _line(chain, text, bold, vertical)
         x0 = x - line.advance * size / 2 if middle and not vertical else x
         lean = math.tan(math.radians(skew))
