@@ -263,7 +263,7 @@ def atomic_path(path: Path, suffix: str, *, fsync: bool = True, name: Path | Non
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         if fsync:  # on disk before the rename, or a power loss may leave it empty
-            put_on_disk(tmp_path, path)
+            put_on_disk(tmp_path, name or path)
         os.replace(tmp_path, path)
     except OSError as err:
         raise ExportError(f"cannot write {name or path}: {err.strerror or err}") from None
