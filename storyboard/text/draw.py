@@ -48,12 +48,11 @@ def placed_glyphs(chain: "FontChain", shaped: Shaped, bold: bool) -> Iterator[tu
 
 
 def glyph_outlines(chain: "FontChain", shaped: Shaped, bold: bool, x: float, y: float, size: float,
-                   skew: float, y_down: bool) -> Iterable[tuple[bool, list[tuple]]]:
-    """For each glyph: (faux_bold, its outline ops transformed to the target space), where
-    (x, y) is the line's origin there (start of the baseline, or a column's top centre) and
-    `size` the type size in target units; `y_down` for pixel space."""
+                   skew: float) -> Iterable[tuple[bool, list[tuple]]]:
+    """For each glyph: (faux_bold, its outline ops in PDF space, y up), where (x, y) is the
+    line's origin there (start of the baseline, or a column's top centre) and `size` the
+    type size in points; `skew` in degrees."""
     lean = math.tan(math.radians(skew))
-    sign = -1.0 if y_down else 1.0
     for face, gid, ex, ey, turn, faux in placed_glyphs(chain, shaped, bold):
         k = size / face.upem
         gx, gy = x + ex * size, ey * size
@@ -62,7 +61,7 @@ def glyph_outlines(chain: "FontChain", shaped: Shaped, bold: bool, x: float, y: 
             if turn:  # a quarter turn clockwise
                 u, v = v, -u
             up = gy + v * k
-            return gx + u * k + lean * up, y + sign * up
+            return gx + u * k + lean * up, y + up
 
         ops = []
         for op in face.outline(gid):
@@ -352,7 +351,7 @@ def draw_text_pdf(canvas, x: float, y: float, text: str, size: float, chain: "Fo
         _text_layer(canvas, shaped, fonts, key, x0, y, size)
         return
     plain, faux_paths = [], []
-    for is_faux, ops in glyph_outlines(chain, shaped, bold, x0, y, size, skew, y_down=False):
+    for is_faux, ops in glyph_outlines(chain, shaped, bold, x0, y, size, skew):
         (faux_paths if is_faux else plain).append(_path(ops))
     state = [f"q {_num(r)} {_num(g)} {_num(b)} rg"]
     if outline is not None:
