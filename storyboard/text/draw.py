@@ -1,4 +1,4 @@
-"""Drawing shaped lines into a PDF (reportlab canvas).
+"""Drawing shaped lines into a PDF page (the page canvas of `storyboard.export.pdf`).
 
 Glyph outlines at the positions `shaping` gives, as vector paths filled with the non-zero
 rule (each glyph once per document, as a form XObject placed by a matrix; outlined and
@@ -333,9 +333,9 @@ def draw_text_pdf(canvas, x: float, y: float, text: str, size: float, chain: "Fo
                   fonts: PdfFonts, *, bold: bool = False, anchor: str = "start", fill: Color = (0, 0, 0),
                   outline: Color | None = None, outline_width: float = 0.0, skew: float = 0.0,
                   vertical: bool = False) -> None:
-    """Draw one line on a reportlab canvas: (x, y) in points is the baseline's start
-    (anchor "start") or middle ("middle"); for a vertical line the top centre of the
-    column. `fonts`: the page's `PdfFonts`."""
+    """Draw one line on a PDF page's canvas (`export.pdf._PageCanvas`): (x, y) in points
+    is the baseline's start (anchor "start") or middle ("middle"); for a vertical line the
+    top centre of the column. `fonts`: the page's `PdfFonts`."""
     shaped = shape(chain, text, bold, vertical)
     x0 = _origin(shaped, x, size, anchor)
     r, g, b = fill
