@@ -55,9 +55,10 @@ def add_generation_arguments(p: argparse.ArgumentParser) -> None:
     x.add_argument("--gpus-per-worker", type=float, metavar="F",
                    help="GPUs each Ray worker reserves; fractions share a GPU (default: 0)")
     o = p.add_argument_group("output")
-    o.add_argument("--cache", metavar="DIR", help="panel cache folder, or an fsspec URL (file://, s3://...: "
-                   "the 'cloud' extra) shared by several machines (default: STORYBOARD_CACHE or per-user cache)")
-    o.add_argument("--no-cache", action="store_true", help="neither read nor write the panel cache")
+    cache = o.add_mutually_exclusive_group()  # --cache DIR --no-cache: DIR would not be used
+    cache.add_argument("--cache", metavar="DIR", help="panel cache folder, or an fsspec URL (file://, s3://...: "
+                       "the 'cloud' extra) shared by several machines (default: STORYBOARD_CACHE or per-user cache)")
+    cache.add_argument("--no-cache", action="store_true", help="neither read nor write the panel cache")
     o.add_argument("--font", help="TTF/OTF lettering font (overrides the script's style.font)")
     o.add_argument("--max-side", type=int,
                    help="cap on the longest side of a generated panel in pixels "

@@ -33,6 +33,17 @@ def test_an_empty_value_is_refused_not_read_as_the_current_folder(folder, capsys
     assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]
 
 
+@pytest.mark.parametrize("command", [["render", "good.yaml", "-o", "x.pdf"], ["batch", "good.yaml", "-o", "out"],
+                                     ["watch", "good.yaml", "-o", "x.pdf"]])
+def test_a_cache_folder_with_no_cache_is_refused(folder, capsys, command):
+    # --cache DIR would not be used under --no-cache: refused as unused diffusion flags are, not ignored
+    with pytest.raises(SystemExit) as exit:
+        main([*command, "--cache", "panels", "--no-cache"])
+    assert exit.value.code == 2
+    assert "error: argument --no-cache: not allowed with argument --cache (see storyboard " in one_error_line(capsys)
+    assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]
+
+
 def test_eval_checks_its_outputs_and_threshold_before_measuring(folder, capsys):
     (folder / "report").mkdir()
     assert main(["eval", "good.yaml", "--html", "report"]) == 2
