@@ -110,7 +110,7 @@ class PagePainter:
     again afterwards. The folder's pages are written into `stage`, a private folder beside it
     (`export.folder.new_stage`) that only `write_pages(painted=...)` puts in its place; the
     CBZ's pages into `scratch`, listed by `cbz_pages()` for `export.cbz.write_cbz`.
-    `painted(index, _)` (in the render's process, page by page) puts a page of the folder on
+    `painted(index)` (in the render's process, page by page) puts a page of the folder on
     disk; `close()` waits until all are. A context manager: leaving it with an error (or
     before `write_pages` used the stage) removes the stage and what was written there.
     `font` is the lettering font, checked already for every text of the book (as
@@ -148,7 +148,7 @@ class PagePainter:
             pnginfo = _cbz_info(self.metadata, self.cbz_boxes, index)
             (self.scratch / self.names[index]).write_bytes(png_bytes(page, dpi=dpi, pnginfo=pnginfo))
 
-    def painted(self, index: int, _value: Any = None) -> None:
+    def painted(self, index: int) -> None:
         """Page `index` was painted: put its file in the folder on disk (on a thread)."""
         if self.stage is None:
             return

@@ -229,8 +229,8 @@ class Pages:
 
     def build(self, made: Callable[[dict], None] | None = None,
               placed: Callable[[Path], None] | None = None, *,
-              paint: Callable[[int], Any] | None = None,
-              painted: Callable[[int, Any], None] | None = None) -> dict[tuple[int, int], dict]:
+              paint: Callable[[int], None] | None = None,
+              painted: Callable[[int], None] | None = None) -> dict[tuple[int, int], dict]:
         """The lettering report of every panel ((scene, panel) -> entry); `drawn` counts the
         pages whose pieces were built. `made(what)` is called here with what building each
         page made besides (see `Pages`), as each page is done; `placed(pdf)` with each page's
@@ -238,8 +238,8 @@ class Pages:
         the first page a worker built on: what it does is then done beside the workers).
         `paint(index)`, when given, is called for every page (those whose pieces are at hand
         too) in the process that builds it, in the same lettering as its report, so that a
-        page painted for an output is lettered once (`export.images.PagePainter`); what it
-        returns is given to `painted(index, value)` here, as `placed` is given its piece."""
+        page painted for an output is lettered once (`export.images.PagePainter`); then
+        `painted(index)` is called here, as `placed` is given its piece."""
         import functools
         import itertools
 
@@ -254,7 +254,7 @@ class Pages:
             else:
                 todo.append(index)
         calls = list(range(len(self.book.pages))) if paint is not None else todo
-        waiting: list[tuple[int, Any]] = []  # painted pages not yet given to `painted`
+        waiting: list[int] = []  # painted pages not yet given to `painted`
 
         def place() -> None:
             nonlocal at
@@ -262,20 +262,20 @@ class Pages:
                 placed(self._own(at))
                 at += 1
             while painted is not None and waiting:
-                painted(*waiting.pop(0))
+                painted(waiting.pop(0))
 
         if calls:  # the first here: what the workers need is then loaded (and made) before they are forked
             self.scratch()
             piece = functools.partial(self._piece, paint=paint)
             built = itertools.chain([piece(calls[0])], page_map(piece, calls[1:]))
-            for count, (index, (report, extra, value)) in enumerate(zip(calls, built)):
+            for count, (index, (report, extra)) in enumerate(zip(calls, built)):
                 if report is not None:
                     reports.update(report)
                 if made is not None and extra:
                     made(extra)
                 there.add(index)
                 if paint is not None:
-                    waiting.append((index, value))
+                    waiting.append(index)
                 if count:
                     place()
         place()
@@ -313,16 +313,17 @@ class Pages:
             pass
         return False
 
-    def _piece(self, index: int, paint: Callable[[int], Any] | None = None
-               ) -> tuple[dict[tuple[int, int], dict] | None, dict, Any]:
+    def _piece(self, index: int, paint: Callable[[int], None] | None = None
+               ) -> tuple[dict[tuple[int, int], dict] | None, dict]:
         """Build page `index` (None: its pieces were at hand) and paint it with `paint`, in one
-        lettering; with what reading its art made (`made()`) and what `paint` returned."""
+        lettering; with what reading its art made (`made()`)."""
         from storyboard.lettering import lettering_once
 
         with lettering_once(self.faces):  # the report, the PDF piece and the painted page share one lettering
             report = self._build(index) if index not in self._found else None
-            value = paint(index) if paint is not None else None
-        return report, self.made() if self.made is not None else {}, value
+            if paint is not None:
+                paint(index)
+        return report, self.made() if self.made is not None else {}
 
     def _build(self, index: int) -> dict[tuple[int, int], dict]:
         from storyboard.lettering_report import lettering_report
