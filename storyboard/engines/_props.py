@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 import re
 
-GRAPHITE = (64, 66, 74)
-SHADE = (196, 192, 184)
+from storyboard.engines._figures import GRAPHITE, SHADE
+
 PAPER = (247, 244, 236)
 GLOW = (250, 232, 160)
 STRIPE = (190, 92, 84)

@@ -21,6 +21,7 @@ import numpy as np
 
 from storyboard.drawing import Drawing, rasterise
 from storyboard.engines import _figures, _props
+from storyboard.engines._figures import GRAPHITE  # the pencil's ink: the figures' and the props' too
 from storyboard.engines.base import CastMember, PanelRequest
 from storyboard.staging import CLOSE_SHOTS, HORIZON, STRETCH
 
@@ -32,7 +33,6 @@ VERSION = "7"
 
 PAPER = (247, 244, 236)
 PAPER_SHADE = (222, 218, 208)
-GRAPHITE = (64, 66, 74)
 LIGHT_LINE = (150, 150, 156)
 # Low-saturation tints, one per cast member (at most five in a panel).
 FIGURE_TINTS = [(166, 178, 198), (200, 176, 158), (168, 192, 170), (192, 170, 194), (204, 192, 150)]
