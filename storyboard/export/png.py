@@ -79,7 +79,9 @@ def png_bytes(image: "Image.Image | PageCanvas", *, dpi: tuple[float, float] | N
 def write_png(image: "Image.Image | PageCanvas", fh: BinaryIO, *, dpi: tuple[float, float] | None = None,
               pnginfo: "PngImagePlugin.PngInfo | None" = None) -> None:
     """Write `image` (a PIL image or a painted page, `export.canvas.PageCanvas`) as a PNG to
-    the binary file `fh` (see `save_png`)."""
+    the binary file `fh` (see `save_png`): rows Up-filtered, but those of a painted page
+    without raster art (line art) unfiltered where ISA-L deflates them. Raises ValueError for
+    a painted page given chunks other than text."""
     chunks = list(pnginfo.chunks) if pnginfo is not None else []
     painted = hasattr(image, "bands")  # a painted page: RGB rows, a band at a time
     if painted and any(chunk[0] not in _TEXT for chunk in chunks):
