@@ -85,6 +85,8 @@ def _existing_folder(text: str) -> str:
 
 
 def register(sub) -> None:
+    from storyboard.render import FORMATS
+
     p = sub.add_parser("render", help="render a story to PDF, CBZ or PNG pages")
     p.add_argument("script", help="story script (.yaml)")
     p.add_argument("-o", "--output", action="append", metavar="OUT",
@@ -92,7 +94,7 @@ def register(sub) -> None:
                         "folder (name.webtoon/), an animatic (file.mp4) or a shot list (file.csv); repeatable "
                         "(default: SCRIPT name with .pdf, or .webtoon for a page.size: webtoon story, or the --format's own "
                         "suffix, in the current folder)")
-    formats = p.add_argument("--format", choices=("pdf", "cbz", "pages", "webtoon", "animatic", "shotlist"),
+    formats = p.add_argument("--format", choices=FORMATS,
                              help="the format of every -o, whatever its name says (e.g. --format webtoon -o strip/)")
     formats.aliases = FORMAT_ALIASES
     p.add_argument("--json", action="store_true", help="print one JSON summary object instead of the summary line")

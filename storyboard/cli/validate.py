@@ -9,6 +9,7 @@ ORDER = 10
 
 def register(sub) -> None:
     from storyboard.cli.render import FORMAT_ALIASES, add_allow_path_argument, add_translation_arguments
+    from storyboard.render import FORMATS
 
     p = sub.add_parser("validate", help="check story scripts and list every problem with its location")
     p.add_argument("files", nargs="+", metavar="FILE", help="story scripts (.yaml)")
@@ -24,7 +25,7 @@ def register(sub) -> None:
     g.add_argument("--no-watermark", action="store_true", help="render will be run with --no-watermark")
     g.add_argument("--library", help="the character library render will use (default: STORYBOARD_LIBRARY or "
                    "the per-user folder)")
-    formats = g.add_argument("--format", choices=("pdf", "cbz", "pages", "webtoon", "animatic", "shotlist"),
+    formats = g.add_argument("--format", choices=FORMATS,
                              help="the output render will write (a webtoon strip made from pages is limited in size)")
     formats.aliases = FORMAT_ALIASES
     add_translation_arguments(p)  # a translations file render would refuse is refused here too
