@@ -697,7 +697,7 @@ def _export_all(targets, story, book, panels, font, settings, run_id, watermark,
             # A manifest never describes another render than the output beside it: the old one
             # goes before the output is replaced, and an interrupted run leaves none. Renders to
             # the same output take turns, so the last one's output and manifest end side by side.
-            with output_lock(_real(path, fmt)):
+            with _no_folders_left(_real(path, fmt)), output_lock(_real(path, fmt)):
                 listed = listed_pages(manifest_path(path)) if fmt == "pages" else set()
                 _remove_manifest(path)
                 files = _export(fmt, story, book, panels, path, font, settings, run_id, watermark, listed,
@@ -713,6 +713,24 @@ def _export_all(targets, story, book, panels, font, settings, run_id, watermark,
                                                         lettering=_strip_lettering(story, book, font, fmt, labels)))
     except KeyboardInterrupt as stop:
         stop.kept = list(result.outputs)  # complete, each written whole: the command says which
+        raise
+
+
+@contextlib.contextmanager
+def _no_folders_left(path: Path) -> Iterator[None]:
+    """The folders above the output `path` that writing it creates are removed again, deepest
+    first while empty, when it fails or is stopped: an output not written leaves no folder."""
+    from storyboard.export.folder import missing_parents
+
+    made = missing_parents(path)
+    try:
+        yield
+    except BaseException:
+        for parent in made:
+            try:
+                os.rmdir(parent)
+            except OSError:  # something is in it (another output, another render's): it stays
+                break
         raise
 
 

@@ -88,3 +88,29 @@ def test_a_strip_that_fills_the_disk_names_the_strip_and_keeps_the_old_one(tmp_p
         storyboard.render(story, engine="draft", out=f"{out}/", cache=tmp_path / "cache", watermark=False)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no private folder left
+
+
+@pytest.mark.parametrize("name", ["new/deep/book.pdf", "new/deep/book.cbz", "new/deep/s.webtoon/"])
+def test_an_output_not_written_leaves_no_folder_it_made(tmp_path, monkeypatch, name):
+    # `-o new/deep/book.pdf` makes new/deep/; when the book cannot be written they go again
+    # (a folder of pages does the same: export.images), but not a folder that was there before.
+    import errno
+
+    import storyboard
+    import storyboard.export
+    import storyboard.export.png
+    from storyboard.errors import ExportError
+    from storyboard.script import load_story
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(storyboard.export, "put_on_disk", full)  # the PDF's and CBZ's fsync
+    monkeypatch.setattr(storyboard.export.png, "save_png", full)  # the strip's images
+    story = load_story(long_story(tmp_path / "story.yaml", panels=2, dpi=40))
+    (tmp_path / "there").mkdir()
+    for out in (tmp_path / name, tmp_path / "there" / name):
+        with pytest.raises(ExportError, match="No space left on device"):
+            storyboard.render(story, engine="draft", out=f"{out}", cache=tmp_path / "cache", watermark=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "story.yaml", "there"]
+    assert not any((tmp_path / "there").iterdir())
