@@ -26,7 +26,6 @@ from storyboard._lettering.shapes import dashes
 _SQUARE = ("border", "notes", "blank", "caption", "narration", "header", "label")
 
 
-
 def page_names(book: Book) -> list[str]:
     """The file names of the book's PNG pages: `page-001.png`, ... (more digits past 999)."""
     digits = max(3, len(str(len(book.pages))))
