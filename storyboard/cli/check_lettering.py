@@ -44,7 +44,9 @@ def run(args) -> int:
         if not os.path.lexists(args.output):
             raise StoryboardError(f"{args.output}: no such file or folder") from None
         raise StoryboardError(f"no manifest beside {args.output} ({path.name}): render it first") from None
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+    except (UnicodeDecodeError, json.JSONDecodeError):  # cut short or overwritten: not a missing report
+        raise StoryboardError(f"{path} is damaged (not JSON): render it again") from None
+    except (OSError, ValueError, KeyError, TypeError):
         raise StoryboardError(f"{path} has no lettering report: render it again with this version") from None
     try:
         problems = check(panels, rtl=manifest.get("reading") == "rtl")

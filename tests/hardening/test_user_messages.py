@@ -272,3 +272,13 @@ def test_watch_with_a_bad_lang_stops_before_watching(folder, capsys):
     assert main(["watch", "good.yaml", "--lang", "../x", "-o", "w.pdf"]) == 2  # said before "watching ..."
     assert one_error_line(capsys) == "error: --lang '../x' is not a BCP 47 tag such as de, pt-BR, zh-Hant"
     assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]
+
+
+@pytest.mark.parametrize("body", [b'{"panels": [', b"\xff\xfe junk"])
+def test_check_lettering_of_a_damaged_manifest_says_so(folder, capsys, body):
+    # not "has no lettering report": the file is not JSON at all (cut short, overwritten)
+    assert main(["render", "good.yaml", "-o", "out.pdf"]) == 0
+    (folder / "out.pdf.manifest.json").write_bytes(body)
+    capsys.readouterr()
+    assert main(["check-lettering", "out.pdf"]) == 2
+    assert one_error_line(capsys) == "error: out.pdf.manifest.json is damaged (not JSON): render it again"
