@@ -720,17 +720,13 @@ def _export_all(targets, story, book, panels, font, settings, run_id, watermark,
 def _no_folders_left(path: Path) -> Iterator[None]:
     """The folders above the output `path` that writing it creates are removed again, deepest
     first while empty, when it fails or is stopped: an output not written leaves no folder."""
-    from storyboard.export.folder import missing_parents
+    from storyboard.export.folder import missing_parents, remove_made
 
     made = missing_parents(path)
     try:
         yield
     except BaseException:
-        for parent in made:
-            try:
-                os.rmdir(parent)
-            except OSError:  # something is in it (another output, another render's): it stays
-                break
+        remove_made(made)
         raise
 
 

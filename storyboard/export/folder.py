@@ -173,10 +173,16 @@ def discard_stage(stage: Path, folder: Path, made: Iterable[Path] = ()) -> None:
     nothing leaves no folder behind."""
     if stage.exists():
         _empty_stage(stage, real_folder(folder))
+    remove_made(made)
+
+
+def remove_made(made: Iterable[Path]) -> None:
+    """Remove the folders `made` (`missing_parents`, deepest first) while they are empty:
+    an output that is not written leaves no folder it created behind."""
     for parent in made:
         try:
             os.rmdir(parent)
-        except OSError:  # something else is in it now (or it is gone): it stays
+        except OSError:  # something is in it now (another output, another render's), or it is gone: it stays
             break
 
 
@@ -311,4 +317,4 @@ def _unlink_regular(path: Path) -> None:
 
 
 __all__ = ["PAGE_NAME", "check_folder", "discard_stage", "exchange", "listed_pages", "missing_parents", "new_stage",
-           "owned_pages", "real_folder", "replaced_folder"]
+           "owned_pages", "real_folder", "remove_made", "replaced_folder"]
