@@ -18,6 +18,7 @@ import signal
 from typing import Any, Callable, Iterator, Sequence
 
 from storyboard.cache import WRITING
+from storyboard.errors import ExportError
 
 _JOBS: dict[int, Callable[[Any], Any]] = {}  # what forked workers call, by job id
 
@@ -60,24 +61,73 @@ def page_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> Iterator:
             pool = _pool_class()(workers, initializer=_worker_signals, initargs=(os.getpid(),),
                                  context=multiprocessing.get_context("fork"))
         try:
-            yield from pool.imap(_call, [(job, item) for item in items])
+            yield from _results(pool, pool.imap(_call, [(job, item) for item in items]))
             pool.close()
         finally:
             _terminate(pool)
             _JOBS.pop(job, None)
 
 
+WATCH = 1.0  # seconds between looks at the workers while a result is awaited
+
+
+def _results(pool, results) -> Iterator:
+    """The results of `pool.imap`, as they come. A worker that ends while the pool runs was
+    killed (workers take every page until the pool is closed): the pool would start another
+    and wait forever for the page it was making, so that is an ExportError instead."""
+    import multiprocessing
+
+    started = list(pool._pool)
+    while True:
+        try:
+            result = results.next(timeout=WATCH)
+        except StopIteration:
+            return
+        except multiprocessing.TimeoutError:
+            for process in started:
+                code = process.exitcode
+                if code is not None:
+                    raise ExportError(_died(code)) from None
+            continue
+        yield result
+
+
+def _died(code: int) -> str:
+    how = f"with status {code}"
+    if code < 0:
+        try:
+            how = f"by {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"by signal {-code}"
+    hint = " (the system may have run out of memory: STORYBOARD_WORKERS=1 uses one process)" if code == -9 else ""
+    return f"a page worker process was ended {how}{hint}"
+
+
 def _pool_class():
     """`multiprocessing.Pool` whose worker-handler thread sleeps until a worker exits or the
     pool changes state. CPython's also wakes it whenever a result is waiting to be read, and
     it spins until the result thread has read it: thousands of wake-ups, 0.1 s of the render
-    process's CPU for a 100-page book."""
+    process's CPU for a 100-page book. Its `terminate` waits STOP_WAIT seconds at most for
+    the lock of the workers' queue (see `_help_stuff_finish`)."""
+    import time
     from multiprocessing.pool import Pool
 
     class QuietPool(Pool):
         def _get_sentinels(self):
             notifier = getattr(self, "_change_notifier", None)  # CPython 3.8+ has it
             return super()._get_sentinels() if notifier is None else [notifier._reader]
+
+        @staticmethod
+        def _help_stuff_finish(inqueue, task_handler, size):
+            # CPython's waits for ever for the lock an idle worker holds while it waits for
+            # the next page; a worker that died holding it (one started in place of a killed
+            # one is forked by the pool's thread, and gets SIGTERM when that thread ends)
+            # never gives it back. Then no worker can read the queue any more: it is drained
+            # without the lock.
+            inqueue._rlock.acquire(timeout=STOP_WAIT)
+            while task_handler.is_alive() and inqueue._reader.poll():
+                inqueue._reader.recv()
+                time.sleep(0)
 
     return QuietPool
 

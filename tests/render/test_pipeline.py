@@ -157,3 +157,27 @@ def test_a_worker_that_cannot_take_sigterm_is_killed(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="stop"):
         list(workers.page_map(job, [0, 1, 2, 3]))
     assert time.monotonic() - t0 < 30
+
+
+def test_a_worker_killed_mid_page_fails_the_render_instead_of_hanging_it(tmp_path, monkeypatch):
+    # The kernel's out-of-memory killer ends a worker painting a large page with SIGKILL:
+    # the pool would start another and wait forever for the page that was lost.
+    import os
+    import signal
+
+    from storyboard.errors import ExportError
+    from storyboard.export import workers
+
+    monkeypatch.setenv("STORYBOARD_WORKERS", "2")
+    monkeypatch.setattr(workers, "WATCH", 0.1)
+    monkeypatch.setattr(workers, "STOP_WAIT", 0.5)
+
+    def job(item: int) -> int:
+        if item == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return item
+
+    t0 = time.monotonic()
+    with pytest.raises(ExportError, match=r"^a page worker process was ended by SIGKILL \(the system may have run"):
+        list(workers.page_map(job, [0, 1, 2, 3, 4, 5]))
+    assert time.monotonic() - t0 < 30
