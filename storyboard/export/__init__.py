@@ -21,7 +21,7 @@ from storyboard.layout import Book, Page, PanelSlot, Rect
 from storyboard.lettering import BLACK, Font, Item, Shape, Text, blank_cell, letter_panel, notes_item, story_font
 
 __all__ = ["PageDrawing", "ahead", "check_lettering", "compose", "compose_page", "cover_crop", "atomic_path",
-           "output_lock"]
+           "glyph_problems", "output_lock", "panel_image", "put_on_disk"]
 
 BORDER_WIDTH = 1.0  # panel frame line, points
 
