@@ -447,6 +447,7 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
         W, H, pad, (pad, pad, W - pad, H - pad),
         faces=[local["face"] for _, local in staged if local["face"] is not None],
         heads=[local["head"] for _, local in staged],
+        backs=[local["head"] for fig, local in staged if fig.foreground],
         blocked=_slate(story, panel, slot, font) if labels else [],
         rtl=spec.reading == "rtl",
     )
@@ -479,7 +480,7 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
                 if shape in tried:
                     continue
                 tried.add(shape)
-                placed = placement.solve(pieces, where, budget=budget) if pieces is not None else None
+                placed = _solve(pieces, where, budget) if pieces is not None else None
                 if placed is not None:
                     break
             if placed is not None and len(stages) > 1 and (placement.under_speaker(placed)
@@ -528,6 +529,15 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
     room = lettering_area(slot, spec)
     items.extend(_balloon(font, p, rect, room) for p in placed)
     return PanelLettering(items, staged, warnings)
+
+
+def _solve(pieces: list, where: placement.Stage, budget: list[int]) -> list | None:
+    """`placement.solve`, and where no place keeps off the backs of foreground heads
+    (`Stage.backs`), again with those heads covered only as any head may be."""
+    placed = placement.solve(pieces, where, budget=budget)
+    if placed is None and where.backs:
+        placed = placement.solve(pieces, dataclasses.replace(where, backs=[]), budget=budget)
+    return placed
 
 
 def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font) -> list[tuple[float, float, float, float]]:

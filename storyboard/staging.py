@@ -71,6 +71,9 @@ class StagedFigure:
     # the figure shows no face (its back to the camera, an object)
     facing: int = 1  # +1 looks right, -1 looks left
     head_units: float = 0.0  # head height in panel heights (what the draft engine scales by)
+    foreground: bool = False  # the near figure of an over-the-shoulder shot: the back of its head
+    # and shoulder, cut by the frame (it shows no face, but its head is the biggest shape in the
+    # panel: lettering keeps off it as off a face wherever there is room)
 
     @property
     def shows_face(self) -> bool:
@@ -291,7 +294,7 @@ def _upright(cid, kind, pose, cx, top, u, heights, bottom, aspect, facing, full_
     mouth = (head_cx + facing * (0.45 if portrait else 0.1) * u, ht + 0.76 * u) if kind != "object" else \
         (head_cx, (ht + hb) / 2)  # (a close animal's mouth is under its muzzle)
     body = (body[0], body[1], body[2], min(body[3], bottom if not full_body else body[3]))
-    return _figure(cid, kind, pose, body, head, face, mouth, facing, u, aspect)
+    return _figure(cid, kind, pose, body, head, face, mouth, facing, u, aspect, foreground)
 
 
 def _from_above(cid, kind, pose, cx, cy, u, aspect, facing):
@@ -302,7 +305,7 @@ def _from_above(cid, kind, pose, cx, cy, u, aspect, facing):
     return _figure(cid, kind, pose, body, head, None, mouth, facing, u, aspect)
 
 
-def _figure(cid, kind, pose, body, head, face, mouth, facing, u, aspect) -> StagedFigure:
+def _figure(cid, kind, pose, body, head, face, mouth, facing, u, aspect, foreground=False) -> StagedFigure:
     def frac(b) -> Box:
         x0, y0, x1, y1 = b[0] / aspect, b[1], b[2] / aspect, b[3]
         x0, x1 = min(max(x0, 0.0), 1.0), min(max(x1, 0.0), 1.0)
@@ -312,5 +315,5 @@ def _figure(cid, kind, pose, body, head, face, mouth, facing, u, aspect) -> Stag
     face_box = frac(face) if face is not None else (0.0, 0.0, 0.0, 0.0)
     mx = min(max(mouth[0] / aspect, 0.0), 1.0)
     my = min(max(mouth[1], 0.0), 1.0)
-    return StagedFigure(cid, kind, pose, frac(body), frac(head), (mx, my), face_box, facing, u)
+    return StagedFigure(cid, kind, pose, frac(body), frac(head), (mx, my), face_box, facing, u, foreground)
 

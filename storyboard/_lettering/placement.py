@@ -4,7 +4,8 @@ Frame: panel-local points, u right from the frame's left edge, v down from its t
 
 Hard constraints (a candidate breaking one is never chosen): inside the allowed area; clear of
 every other body (with a gap), tail and connector; off every face; every head covered at most
-10 % (heads filling over half the panel excepted: there only the face is kept clear); off the
+10 % (heads filling over half the panel excepted: there only the face is kept clear); at most a
+fifth of a balloon on the back of a foreground head (`Stage.backs`); off the
 draft labels (shot tag, action note: `export.labels.slate`); reading order (each piece reads after the one before it, Z order or
 its mirror); speakers' left-to-right order kept by their balloons; a tail that crosses no body
 or tail and ends within 3 mm of its speaker's head, nearer to it than to any other head;
@@ -39,6 +40,7 @@ TIP_GAP = 2.5  # points a tail stops short of the head
 TIP_REACH = 8.5  # points: 3 mm, the most a tip may stay away from its speaker's head
 THOUGHT_TRAIL = 2.1  # em: the shortest off-panel thought trail whose bubbles all stay in the frame
 HEAD_COVER = 0.10  # the share of a head lettering may cover
+BACK_COVER = 0.2  # the share of a balloon that may lie on the back of a foreground head
 ENOUGH = 10  # places that pass every rule, gathered per piece before the search picks
 JOIN_GAP = 1.5  # ems: the most space between connected balloons (they touch or stack)
 TAIL_WEIGHT = 5.0  # score per (W + H) of tail length
@@ -89,6 +91,9 @@ class Stage:
     faces: list[Box]
     heads: list[Box]
     blocked: list[Box] = field(default_factory=list)  # the draft labels (shot tag, action note)
+    # Heads seen from behind in the foreground (over the shoulder): a balloon may overlap such a
+    # head's rim (BACK_COVER of the balloon at most), never sit on it.
+    backs: list[Box] = field(default_factory=list)
     rtl: bool = False
     over_heads: bool = False  # no balloon under its speaker's head (a hard rule, not only a cost)
 
@@ -367,6 +372,9 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
         bad += sum(overlaps(box, b) for b in stage.blocked)
     for h, guarded, covered, limit in zip(stage.heads, stage.guarded, cover, stage.cover_limits):
         if guarded and covered + overlap_area(box, h) > limit:
+            bad += 1
+    for h in stage.backs:
+        if overlap_area(box, h) > BACK_COVER * area(box):
             bad += 1
     if bad and strict:
         return bad

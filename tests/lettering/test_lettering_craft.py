@@ -69,6 +69,21 @@ def test_busy_splash_balloons_sit_over_their_speakers(tmp_path):
                     assert body[0] < (head[0] + head[2]) / 2 < body[2], (item["text"], body, head)  # over it
 
 
+def test_a_balloon_keeps_off_the_back_of_an_over_the_shoulder_head(tmp_path):
+    # The lighthouse's tall over-shoulder panel: the keeper's back fills its left half, the
+    # top is empty; his balloon goes there (its rim may touch the head), not onto his head.
+    out = tmp_path / "l.pdf"
+    render(EXAMPLES / "lighthouse.yaml", out=out, engine="draft", cache=False)
+    records = json.loads((tmp_path / "l.pdf.manifest.json").read_text())["panels"]
+    (record,) = [r for r in records if [c["id"] for c in r["cast"]] == ["keeper", "gull"]]
+    head = record["cast"][0]["head_pt"]
+    (item,) = record["lettering"]
+    body = item["body_pt"]
+    on_head = max(0.0, min(body[2], head[2]) - max(body[0], head[0])) * max(0.0, min(body[3], head[3]) - max(body[1], head[1]))
+    assert on_head <= 0.2 * (body[2] - body[0]) * (body[3] - body[1]), (body, head)
+    assert item["tail"] and record["warnings"] == []
+
+
 SMALL = """
 title: Small
 page: {size: [70, 60]}

@@ -84,6 +84,7 @@ def test_over_shoulder_foreground_shows_no_face():
     story, panel = _panel([{"ana": "left"}, {"ben": "right"}], "over-shoulder")
     near, far = stage_panel(story, panel, 1.5)
     assert not near.shows_face and far.shows_face
+    assert near.foreground and not far.foreground  # lettering keeps off the back of its head
 
 
 def test_pose_words():
