@@ -44,10 +44,23 @@ def prop_for(action: str) -> str | None:
     return None
 
 
+def _out_to(start: tuple[float, float], towards: tuple[float, float],
+            box: tuple[float, float, float, float]) -> tuple[float, float]:
+    """Where the ray from `start` through `towards` leaves `box` (x0, y0, x1, y1)."""
+    (sx, sy), (dx, dy) = start, (towards[0] - start[0], towards[1] - start[1])
+    steps = [(edge - s) / d for s, d, lo, hi in ((sx, dx, box[0], box[2]), (sy, dy, box[1], box[3])) if d
+             for edge in ((hi,) if d > 0 else (lo,))]
+    t = max(min(steps, default=1.0), 1.0)  # never shorter than the drawn string
+    return sx + dx * t, sy + dy * t
+
+
 def draw(prop: str, pen, shape, action: str, cx: float, cy: float, r: float, tint, lw: float,
-         anchor: tuple[float, float] | None = None) -> None:
+         anchor: tuple[float, float] | None = None,
+         canvas: tuple[float, float, float, float] | None = None) -> None:
     """Draw `prop` centred at (cx, cy), about 2 r across; `shape(points, fill, width)` fills
-    a polygon with an inked outline. `anchor`: where a kite's string is held (a hand)."""
+    a polygon with an inked outline. `anchor`: where a kite's string is held (a hand), else
+    the string runs down and out of the shot, to the edge of `canvas` (x0, y0, x1, y1: what
+    holds the panel, which ends inside it; without it, 2.4 r below the kite)."""
     def at(x: float, y: float) -> tuple[float, float]:
         return cx + x * r, cy + y * r
 
@@ -72,7 +85,8 @@ def draw(prop: str, pen, shape, action: str, cx: float, cy: float, r: float, tin
         shape([at(-0.22, -1.25), at(0.22, -1.25), at(0.0, -1.45)], tint, lw)
     elif prop == "kite":
         if anchor is None:  # the string, running out of the shot
-            pen.line([at(0.0, -0.3), at(-0.7, 0.6), at(-1.6, 2.4)], fill=GRAPHITE, width=thin)
+            bend, end = at(-0.7, 0.6), at(-1.6, 2.4)
+            pen.line([at(0.0, -0.3), bend, _out_to(bend, end, canvas) if canvas else end], fill=GRAPHITE, width=thin)
         else:  # down to the hand that holds it, sagging a little
             (ax, ay), (hx, hy) = at(0.0, -0.3), anchor
             sag = 0.08 * math.hypot(hx - ax, hy - ay)

@@ -364,7 +364,7 @@ class _Sketch:
         held = fig.kind == "human" and _HOLDING.search(text) is not None and hand[1] > cy + radius
         anchor = hand if held else None
         _props.draw("kite", self.draw, self._shape, self.request.action, cx, cy, radius, _props.PROP_TINT,
-                    max(self.line, round(radius * 0.03)), anchor)
+                    max(self.line, round(radius * 0.03)), anchor, (0.0, 0.0, *self.size))
 
     def _figure(self, staged, member: CastMember, index: int) -> tuple[_figures.Figure, CastMember]:
         """A staged figure (panel fractions) in canvas units, with its tint and line width."""
@@ -405,7 +405,7 @@ class _Sketch:
             cy = self.oy + 0.3 * self.h
         if prop is not None:
             _props.draw(prop, self.draw, self._shape, self.request.action, cx, cy, radius, _props.PROP_TINT,
-                        max(self.line, round(radius * 0.03)))
+                        max(self.line, round(radius * 0.03)), canvas=(0.0, 0.0, *self.size))
             return
         angles = np.linspace(0, 2 * math.pi, 14, endpoint=False)
         radii = radius * self.rng.uniform(0.75, 1.1, angles.size)

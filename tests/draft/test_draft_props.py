@@ -90,3 +90,23 @@ def test_a_kite_among_the_cast_flies_over_them_on_a_string_to_the_holders_hand()
     assert near.any()  # the string comes down to Bo's hand
     looked = np.abs(shots["Bo looks at the kite"][1] - shots["Bo stands by Ada"][1]).max(axis=2) > 8
     assert not looked[hand_y - 12:hand_y, int(bo.body[0] * request.width) - 5:int(bo.body[2] * request.width) + 5].any()
+
+
+def _at_the_frame(changed: np.ndarray) -> bool:
+    """Whether changed pixels touch the frame's edge (its outer two pixels)."""
+    return bool(changed[:2].any() or changed[-2:].any() or changed[:, :2].any() or changed[:, -2:].any())
+
+
+@pytest.mark.parametrize("panel, plain, characters", [
+    ({"action": "the kite soars high above the hill", "shot": "wide", "angle": "low"},
+     {"action": "the button lies on the hill", "shot": "wide", "angle": "low"}, {}),
+    ({"action": "Rex barks at the kite", "shot": "medium", "cast": [{"rex": "center"}]},
+     {"action": "Rex barks", "shot": "medium", "cast": [{"rex": "center"}]},
+     {"rex": {"name": "Rex", "description": "a dog", "figure": "animal"}}),
+])
+def test_a_kite_string_nobody_holds_runs_out_of_the_shot(panel, plain, characters):
+    (kite,) = requests([panel], characters)
+    (other,) = requests([plain], characters)
+    assert kite.seed == other.seed
+    changed = np.abs(pixels(kite) - pixels(other)).max(axis=2) > 8
+    assert changed.any() and _at_the_frame(changed)  # the string reaches the frame, not mid-air
