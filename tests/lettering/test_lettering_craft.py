@@ -157,3 +157,20 @@ def test_vertical_balloons_take_a_shorter_wider_shape_to_sit_above_the_head(tmp_
     for item in balloons:  # above or beside the head, never under it
         body = item["body_pt"]
         assert (body[1] + body[3]) / 2 < head[3], (item["text"], body, head)
+
+
+def test_where_no_place_keeps_off_the_back_of_a_head_the_balloon_may_overlap_it():
+    from types import SimpleNamespace
+
+    from storyboard._lettering import placement
+    from storyboard.lettering import _solve
+
+    # The back of a head filling most of a small panel: no place keeps off it, so it is
+    # covered as any head may be (here: one filling over half the panel) rather than failing.
+    back = (0.0, 10.0, 100.0, 80.0)
+    stage = placement.Stage(100.0, 80.0, 3.0, (3.0, 3.0, 97.0, 77.0), faces=[], heads=[back], backs=[back])
+    fit = SimpleNamespace(outer_w=40.0, outer_h=20.0, a=20.0, b=10.0)
+    pieces = [placement.Piece("speech", "Hi.", fit, 8.0, "ana", target=(50.0, 60.0), head=back)]
+    assert placement.solve(pieces, stage, budget=[90]) is None
+    (placed,) = _solve(pieces, stage, [90])
+    assert placed.tail
