@@ -26,7 +26,7 @@ def run_template(args) -> int:
     from storyboard.errors import StoryboardError
     from storyboard.export import atomic_path
     from storyboard.script import LANGUAGE_TAG, load_story
-    from storyboard.translations import own_path, template
+    from storyboard.translations import own_path, shared_path, template
 
     if not LANGUAGE_TAG.match(args.lang):
         raise StoryboardError(f"--lang '{args.lang}' is not a BCP 47 tag such as de, pt-BR, zh-Hant")
@@ -42,10 +42,30 @@ def run_template(args) -> int:
     check_writable(path)  # a folder, or a file where a folder should be: --force would not help
     if path.exists() and not args.force:
         raise StoryboardError(f"{path} exists; pass --force to overwrite it")
+    shared = shared_path(story, args.lang)
+    if not args.output and not args.force and shared != path and _translates(shared, story):
+        # --lang reads the script's own file first: an empty one would hide the shared one that works.
+        raise StoryboardError(f"{shared} translates this script and --lang {args.lang} reads it; "
+                              f"{path} would be read instead of it: pass --force to write it anyway, "
+                              "or -o FILE to write the template elsewhere")
     with atomic_path(path, ".yaml") as tmp:
         tmp.write_text(template(story, args.lang), encoding="utf-8")
     print(f"wrote {path}: {_to_translate(story)}")
     return 0
+
+
+def _translates(path: Path, story) -> bool:
+    """Whether `path` is a translations file that translates `story` whole, without a problem."""
+    from storyboard.errors import StoryboardError
+    from storyboard.translations import load_translation
+
+    if not path.is_file():
+        return False
+    try:
+        load_translation(path, story)
+    except StoryboardError:
+        return False
+    return True
 
 
 def _to_translate(story) -> str:

@@ -66,6 +66,18 @@ def test_template_lists_every_line_to_fill(script, capsys):
     assert len(err.value.problems) == 4 and all("translation is empty" in p.message for p in err.value.problems)
 
 
+def test_template_does_not_hide_a_filled_shared_file(script, capsys):
+    shared = script.parent / "translations" / "fr.yaml"
+    shared.parent.mkdir()
+    shared.write_text(FRENCH, encoding="utf-8")
+    own = script.parent / "translations" / "keeper.fr.yaml"
+    assert main(["translations", "template", "--lang", "fr", str(script)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "translates this script" in err and "--force" in err and not own.exists()
+    assert main(["translations", "template", "--lang", "fr", "--force", str(script)]) == 0
+    assert own.is_file() and shared.read_text(encoding="utf-8") == FRENCH
+
+
 def test_missing_and_extra_lines_are_located_errors(script, tmp_path):
     bad = tmp_path / "fr.yaml"
     bad.write_text(FRENCH.replace("  storm/1/sfx/1: KRAKOUM\n", "  storm/9/sfx/1: BOUM\n"), encoding="utf-8")
