@@ -18,24 +18,8 @@ import storyboard
 from storyboard import lettering
 from storyboard.engines.draft import DraftEngine
 from storyboard.errors import ExportError, LetteringError
+from tests.hardening.test_strict_render import CROWDED  # a story --strict refuses
 from tests.render.test_crash import long_story
-
-_LINE = ("The storm has been howling for three nights and the lamp flickers every time the wind turns, "
-         "and nobody in the village believes the stories any more.")
-CROWDED = f"""title: Crowded
-generation: {{engine: draft}}
-page: {{size: [100, 140], dpi: 36}}
-characters:
-  mara: {{name: Mara, description: a woman}}
-  keeper: {{name: Keeper, description: a man}}
-scenes:
-  - panels:
-      - action: the keeper grabs Mara's arm
-        cast: [keeper, mara]
-        dialogue:
-          - keeper: {{text: "The lamp is cursed, girl!", kind: shout}}
-          - mara: {{text: "He is afraid. So am I. {_LINE} {_LINE} {_LINE}", kind: thought}}
-"""
 
 
 def render(script: Path, out, cache=False, **kw):

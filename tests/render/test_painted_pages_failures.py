@@ -10,8 +10,8 @@ import pytest
 
 import storyboard
 from storyboard.errors import ExportError, LetteringError
+from tests.hardening.test_strict_render import CROWDED
 from tests.render.test_crash import long_story
-from tests.render.test_one_pass import CROWDED
 
 
 def test_a_refused_render_leaves_no_folder_it_made_for_the_pages(tmp_path):
