@@ -382,7 +382,7 @@ class _Sketch:
         if head[2] - head[0] < 2 * hw * 0.98:
             hcx = head[2] - hw if head[0] <= ox + 1e-6 else head[0] + hw
         top = head[1] if head[1] > oy + 1e-6 or head[3] - head[1] >= u * 0.98 else head[3] - u
-        back = self.request.shot == "over-shoulder" and index == 0 and len(self.request.cast) > 1
+        back = staged.foreground  # staging decides who is the over-the-shoulder foreground
         tint = FOREGROUND_TINT if back else FIGURE_TINTS[self._tints[index]]
         lw = max(self.line, round(u * 0.035)) if u > self.unit * 0.05 else self.line
         return _figures.Figure(staged.kind, staged.pose, box(staged.body), (hcx - hw, top, hcx + hw, top + u), u,
