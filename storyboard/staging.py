@@ -174,7 +174,7 @@ def _room(index: int, boxes: list[Box], centres: list[float]) -> float:
 
 
 def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, angle: str,
-           aspect: float, foreground: bool, floor: float | None = None) -> StagedFigure:
+           aspect: float, foreground: bool, floor: float) -> StagedFigure:
     """One figure; `floor`: where a figure cut by the bottom of the frame ends (the box's
     bottom, or the art's where the art runs past the frame)."""
     x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in box)
@@ -229,7 +229,7 @@ def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, ang
         if pose in ("sitting", "kneeling", "lying"):
             top = min(top + 0.5 * u, y1 - 1.3 * u)
     close = shot in CLOSE_SHOTS
-    return _upright(cid, kind, pose, cx, top, u, heights, y1 if floor is None else max(floor, y1), aspect, facing,
+    return _upright(cid, kind, pose, cx, top, u, heights, max(floor, y1), aspect, facing,
                     full_body, foreground, close)
 
 
@@ -261,7 +261,7 @@ def _height_in_heads(kind: str, pose: str) -> float:
     return {"sitting": 5.2, "kneeling": 5.6, "lying": 1.4}.get(pose, 7.5)
 
 
-def _upright(cid, kind, pose, cx, top, u, heights, bottom, aspect, facing, full_body, foreground, close=False):
+def _upright(cid, kind, pose, cx, top, u, heights, bottom, aspect, facing, full_body, foreground, close):
     hw = HEAD_WIDTH * u / 2
     portrait = kind == "animal" and close  # an animal's close-up: its head over its chest, as a person's
     if (kind in ("animal", "vehicle") or pose == "lying") and not portrait:
