@@ -456,7 +456,8 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
     # type shrinks.
     torsos = [(fig.id, (local["body"][0], local["head"][3], local["body"][2], local["body"][3]))
               for fig, local in staged]
-    outer = _to_local(lettering_area(slot, spec), rect)
+    room = lettering_area(slot, spec)  # page points: the solver's outer area, and the tails' bounds
+    outer = _to_local(room, rect)
     outer = (outer[0] + pad, outer[1] + pad, outer[2] - pad, outer[3] - pad)
     stages = [stage]
     if outer != stage.area and (outer[0] < 0 or outer[1] < 0 or outer[2] > W or outer[3] > H):
@@ -526,7 +527,6 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
                     len(panel.sfx))
         taken.append(_to_local(item.body, rect))
         items.append(item)
-    room = lettering_area(slot, spec)
     items.extend(_balloon(font, p, rect, room) for p in placed)
     return PanelLettering(items, staged, warnings)
 
