@@ -336,11 +336,7 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
     book = layout.paginate(story, max_side=max_side or DEFAULT_MAX_SIDE)
     # What would fail while finishing panels fails now, before hours of generation; what is
     # wrong in the script is located in it, as validate locates it.
-    font, found = _refusals(story, book, engine_obj, font, watermark, library)
-    if any(fmt == "webtoon" for _, fmt in targets):  # a strip too long is known from the layout
-        from storyboard.export.webtoon import strip_problems
-
-        found += strip_problems(story, book)
+    font, found = _refusals(story, book, engine_obj, font, watermark, library, [fmt for _, fmt in targets])
     if found:
         raise story.refusal(found)
     if upscale not in (None, "lanczos"):
@@ -800,16 +796,15 @@ def script_checks(story: "Story", *, engine: "str | Engine | None" = None, font:
 
     # A strip too long to lay out is the script's own problem (reported by its rules): no layout.
     book = None if layout.webtoon_problem(story) else layout.paginate(story, max_side=DEFAULT_MAX_SIDE)
-    found = _refusals(story, book, choose_engine(story, engine), font, watermark, library)[1]
-    if "webtoon" in formats and book is not None:
-        from storyboard.export.webtoon import strip_problems
-
-        found += strip_problems(story, book)
-    return found
+    return _refusals(story, book, choose_engine(story, engine), font, watermark, library, formats)[1]
 
 
 def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | Font | None",
-              watermark: bool, library: Any = None) -> "tuple[Font | None, list[tuple[tuple, str]]]":
+              watermark: bool, library: Any = None, formats: Iterable[str] = ()
+              ) -> "tuple[Font | None, list[tuple[tuple, str]]]":
+    """The lettering font chain and what render would refuse in the script (see
+    `script_checks`); `formats`: the outputs it writes (a `webtoon` strip made from pages,
+    `book`, has a size limit of its own, known from the layout)."""
     from storyboard.engines.draft import DraftEngine
     from storyboard.export import glyph_problems
     from storyboard.lettering import story_font
@@ -820,13 +815,18 @@ def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | 
     found = _mark_room_problems(story, book) if watermark and generative and book is not None else []
     if not draft and getattr(engine, "uses_identities", True):  # the references the render will read
         found += _reference_problems(story, library)
+    strip = []
+    if "webtoon" in formats and book is not None:
+        from storyboard.export.webtoon import strip_problems
+
+        strip = strip_problems(story, book)
     try:
         chain = font if font is not None and not isinstance(font, (str, Path)) else story_font(story, font)
     except StoryboardError as err:
         if font is not None:
             raise  # the caller's --font, not the script's
-        return None, found + [(("style", "font"), str(err))]
-    return chain, found + glyph_problems(story, chain, sheets=story.page.size == "storyboard", labels=labels)
+        return None, found + [(("style", "font"), str(err))] + strip
+    return chain, found + glyph_problems(story, chain, sheets=story.page.size == "storyboard", labels=labels) + strip
 
 
 def _reference_problems(story: "Story", library: Any = None) -> list[tuple[tuple, str]]:
