@@ -46,7 +46,6 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
     (and put them on disk): they replace the folder's. Returns the paths in page order.
     Raises ExportError, also when a file storyboard did not write has a page's name."""
     from storyboard.export.folder import replaced_folder
-    from storyboard.export.png import save_png
 
     from storyboard.export import check_lettering
     from storyboard.export.workers import page_map
@@ -62,10 +61,8 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
     dpi = (book.spec.dpi, book.spec.dpi)
 
     def write(index: int) -> int:  # one page: lettered, drawn and encoded (on a worker process)
-        # Not synced here: the worker would wait on the disk instead of painting the next page.
         page = _painted(story, book, index, images, lettering_font, labels)
-        with atomic_path(stage / names[index], ".png", fsync=False, name=Path(folder) / names[index]) as tmp:
-            save_png(page, tmp, dpi=dpi, pnginfo=_page_info(metadata, boxes[index]))
+        _stage_page(page, stage, Path(folder) / names[index], dpi, _page_info(metadata, boxes[index]))
         return index
 
     from concurrent.futures import ThreadPoolExecutor
@@ -83,6 +80,17 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
         for done in synced:
             done.result()
     return [Path(folder) / name for name in names]
+
+
+def _stage_page(page: PageCanvas, stage: Path, path: Path, dpi: tuple[int, int], pnginfo) -> None:
+    """Write the painted `page` as the PNG that goes to `path` into `stage`, the private folder
+    of `path`'s folder (`export.folder.new_stage`). Not synced here, where the worker would wait
+    on the disk instead of painting the next page: the render's process puts it on disk
+    (`put_on_disk`) before the folder is replaced. Raises ExportError naming `path`."""
+    from storyboard.export.png import save_png
+
+    with atomic_path(stage / path.name, ".png", fsync=False, name=path) as tmp:
+        save_png(page, tmp, dpi=dpi, pnginfo=pnginfo)
 
 
 def _page_info(metadata: dict | None, boxes: list[tuple[int, int, int, int]]):
@@ -135,14 +143,13 @@ class PagePainter:
 
     def paint(self, index: int) -> None:
         """Letter, paint and encode page `index` for every output (on a worker process)."""
-        from storyboard.export.png import png_bytes, save_png
+        from storyboard.export.png import png_bytes
 
         dpi = (self.book.spec.dpi, self.book.spec.dpi)
         page = _painted(self.story, self.book, index, self.images, self.font, self.labels)
-        if self.stage is not None:  # not synced here: the worker goes on painting (see `painted`)
-            with atomic_path(self.stage / self.names[index], ".png", fsync=False,
-                             name=self.folder / self.names[index]) as tmp:
-                save_png(page, tmp, dpi=dpi, pnginfo=_page_info(self.metadata, self.boxes[index]))
+        if self.stage is not None:  # put on disk by `painted`
+            _stage_page(page, self.stage, self.folder / self.names[index], dpi,
+                        _page_info(self.metadata, self.boxes[index]))
         if self.scratch is not None:  # as `encoded_pages` encodes them
             pnginfo = _cbz_info(self.metadata, self.cbz_boxes, index)
             (self.scratch / self.names[index]).write_bytes(png_bytes(page, dpi=dpi, pnginfo=pnginfo))
