@@ -122,7 +122,7 @@ def _violations(panels: list[dict], rtl: bool) -> list[tuple[dict, str]]:
                 frame = geometry.grow(tuple(other["frame_pt"]), -TOL)
                 for item in record["lettering"]:
                     if geometry.overlaps(tuple(item["body_pt"]), frame):
-                        problems.append((record, f"page {page}, panel {number}: {_name(item)} runs into panel {other_number}"))
+                        problems.append((record, f"page {page}, panel {number}: {_name(item, items=record['lettering'])} runs into panel {other_number}"))
     return problems
 
 
@@ -134,7 +134,9 @@ def _check_panel(record: dict, rtl: bool) -> list[str]:
     panel_area = geometry.area(frame)
     out = []
 
-    name = _name
+    def name(item):
+        return _name(item, items=items)
+
     # Lettering may break the frame into gutters and margin, never past them (older reports:
     # the live area).
     allowed = tuple(record.get("allowed_pt") or record["live_pt"])
@@ -161,16 +163,16 @@ def _check_panel(record: dict, rtl: bool) -> list[str]:
     for k, a in enumerate(items):
         for b in items[k + 1:]:
             if geometry.overlaps(tuple(a["body_pt"]), tuple(b["body_pt"]), TOL):
-                out.append(" overlaps ".join(_names(a, b)))
+                out.append(" overlaps ".join(_names(a, b, items)))
         if len(a["tail"]) < 2:
             continue
         for b in items:
             if b is a:
                 continue
             if geometry.polyline_hits(a["tail"], geometry.grow(tuple(b["body_pt"]), -TOL)):
-                out.append("tail of " + " crosses ".join(_names(a, b)))
+                out.append("tail of " + " crosses ".join(_names(a, b, items)))
             elif b["tail"] and len(b["tail"]) > 1 and geometry.polylines_cross(a["tail"], b["tail"]):
-                out.append("tail of " + " crosses the tail of ".join(_names(a, b)))
+                out.append("tail of " + " crosses the tail of ".join(_names(a, b, items)))
         speaker = cast.get(a["speaker"])
         if speaker is not None and a["tail"][-1][0] > frame[0] + TOL and a["tail"][-1][0] < frame[2] - TOL:
             tip = tuple(a["tail"][-1])
@@ -183,7 +185,7 @@ def _check_panel(record: dict, rtl: bool) -> list[str]:
     read = [i for i in items if i["kind"] in READ]
     for prev, cur in zip(read, read[1:]):
         if not reads_after(_grown(cur["body_pt"]), tuple(prev["body_pt"]), rtl):
-            out.append(" does not read after ".join(_names(cur, prev)))
+            out.append(" does not read after ".join(_names(cur, prev, items)))
     spoken = [i for i in read if i["speaker"] in cast]
     for k, a in enumerate(spoken):
         for b in spoken[k + 1:]:
@@ -194,27 +196,52 @@ def _check_panel(record: dict, rtl: bool) -> list[str]:
                 continue
             ca, cb = _centre_x(a["body_pt"]), _centre_x(b["body_pt"])
             if (ca - cb) * (1 if ha > hb else -1) < -2.0 - TOL:
-                out.append(" and ".join(_names(a, b)) + " are in the wrong left-to-right order for their speakers")
+                out.append(" and ".join(_names(a, b, items)) + " are in the wrong left-to-right order for their speakers")
     return out
 
 
 QUOTE = 48  # characters of a lettered line quoted in a message (its first words)
 
 
-def _name(item, limit: int = QUOTE) -> str:
+def _name(item, limit: int = QUOTE, items: list[dict] | None = None) -> str:
+    """"mara's speech 'Not tonight!'"; where another of the panel's `items` has the same text
+    (a long speech split where it repeats itself), quoting cannot tell them apart: its place
+    follows, "(the panel's 2nd balloon)"."""
     who = f"{item['speaker']}'s " if item["speaker"] else ""
-    return f"{who}{item['kind']} {_quote(item['text'], limit)}"
+    name = f"{who}{item['kind']} {_quote(item['text'], limit)}"
+    if items is not None and any(i is not item and _same_text(i, item) for i in items):
+        name += f" ({_place(item, items)})"
+    return name
 
 
-def _names(a, b) -> tuple[str, str]:
-    """The names of two items, their lines quoted far enough to tell them apart (two balloons
-    of one long speech start alike)."""
+def _same_text(a, b) -> bool:
+    return " ".join(a["text"].split()) == " ".join(b["text"].split())
+
+
+def _names(a, b, items: list[dict]) -> tuple[str, str]:
+    """The names of two of a panel's `items`, their lines quoted far enough to tell them apart
+    (two balloons of one long speech start alike); the same text is quoted at the usual length."""
     limit = QUOTE
     while True:
-        first, second = _name(a, limit), _name(b, limit)
-        if first != second or limit >= max(len(a["text"]), len(b["text"])):
+        first, second = _name(a, limit, items), _name(b, limit, items)
+        if first != second or _same_text(a, b) or limit >= max(len(a["text"]), len(b["text"])):
             return first, second
         limit *= 2
+
+
+def _place(item: dict, items: list[dict]) -> str:
+    """"the panel's 2nd balloon" (or caption, narration, sfx): `item` counted among the items
+    of its kind in `items`, in reading order (speech, thought, whisper and shout are balloons)."""
+    def noun(i):
+        return "balloon" if i["kind"] in BALLOONS else i["kind"]
+
+    number = next(k for k, i in enumerate((i for i in items if noun(i) == noun(item)), 1) if i is item)
+    return f"the panel's {_ordinal(number)} {noun(item)}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _grown(box) -> tuple[float, float, float, float]:

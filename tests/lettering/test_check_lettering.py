@@ -88,3 +88,28 @@ def test_violation_messages_quote_enough_to_tell_balloons_apart():
     (message,) = _check_panel(record, rtl=False)
     assert message == ("mara's speech 'Not tonight!' does not read after mara's speech 'The storm has been "
                        "howling since noon and the…'")
+
+
+def test_balloons_with_the_same_text_are_told_apart_by_their_place():
+    """A long speech split where it repeats itself gives balloons with the same text: quoting
+    more of them could never tell them apart (the whole line was printed twice); their place in
+    the panel does."""
+    from storyboard.lettering_report import _check_panel
+
+    line = ("The storm has been howling for three nights and the lamp flickers every time the wind turns, "
+            "and nobody in the village believes the stories any more.")
+
+    def balloon(text, order, x, font_pt=8.0):
+        return {"kind": "thought", "speaker": "mara", "text": text, "order": order, "font_pt": font_pt,
+                "body_pt": [x, 100.0, x + 60.0, 160.0], "text_pt": None, "tail": []}
+
+    caption = {**balloon("Later.", 0, 240.0), "kind": "caption", "speaker": None}
+    record = {"lettering": [caption, balloon("He is afraid.", 1, 170.0), balloon(line, 2, 100.0),
+                            balloon(line, 3, 10.0, font_pt=5.5)], "cast": [],
+              "frame_pt": [0.0, 0.0, 300.0, 300.0], "live_pt": [0.0, 0.0, 300.0, 300.0]}
+    problems = _check_panel(record, rtl=False)
+    quoted = "mara's thought 'The storm has been howling for three nights and…'"
+    assert problems == [f"{quoted} (the panel's 3rd balloon) is lettered at 5.5 pt, under 6.5 pt",
+                        "mara's thought 'He is afraid.' does not read after caption 'Later.'",
+                        f"{quoted} (the panel's 2nd balloon) does not read after mara's thought 'He is afraid.'",
+                        f"{quoted} (the panel's 3rd balloon) does not read after {quoted} (the panel's 2nd balloon)"]
