@@ -41,18 +41,63 @@ def line_keys(story: Any) -> Iterator[tuple[str, str]]:
                 yield f"{scene.id}/{p}/sfx/{k}", sfx
 
 
+def canonical_tag(tag: str) -> str:
+    """`tag` in the case RFC 5646 (section 2.1.1) recommends: the language lower case, a
+    four-letter script title case, a two-letter region upper case, the rest (and everything
+    after a singleton such as `x-`) lower case: `EN-us` -> `en-US`, `zh-hant` -> `zh-Hant`,
+    `sr-latn-rs` -> `sr-Latn-RS`. Tags are case-insensitive, so this is the same tag; only the
+    case changes (`iw` stays `iw`, where langcodes' standardize_tag would make it `he`, and an
+    existing translations/iw.yaml would no longer be found)."""
+    out, singleton = [], False
+    for k, subtag in enumerate(tag.split("-")):
+        singleton = singleton or (k > 0 and len(subtag) == 1)
+        if k == 0 or singleton:
+            out.append(subtag.lower())
+        elif len(subtag) == 2:
+            out.append(subtag.upper())
+        elif len(subtag) == 4:
+            out.append(subtag.title())
+        else:
+            out.append(subtag.lower())
+    return "-".join(out)
+
+
 def own_path(story: Any, language: str) -> Path:
     """translations/STEM.LANG.yaml beside the script (`story.yaml` -> `translations/story.de.yaml`):
-    the script's own translations file, which `storyboard translations template` writes."""
+    the script's own translations file, which `storyboard translations template` writes. LANG
+    in any case on disk (see `on_disk`)."""
     if story.path is None:  # a story parsed from text has no name: only the folder's file
         return shared_path(story, language)
-    return Path(story.base_dir) / "translations" / f"{Path(story.path).stem}.{language}.yaml"
+    return on_disk(Path(story.base_dir) / "translations", f"{Path(story.path).stem}.", language)
 
 
 def shared_path(story: Any, language: str) -> Path:
     """translations/LANG.yaml beside the script: read by each script of the folder that has no
-    file of its own (one story per folder, the layout before per-script files)."""
-    return Path(story.base_dir) / "translations" / f"{language}.yaml"
+    file of its own (one story per folder, the layout before per-script files). LANG in any
+    case on disk (see `on_disk`)."""
+    return on_disk(Path(story.base_dir) / "translations", "", language)
+
+
+def on_disk(folder: Path, prefix: str, language: str) -> Path:
+    """FOLDER/PREFIX.LANG.yaml as the file is named on disk, LANG in any case (language tags are
+    case-insensitive: `en-us.yaml`, written before tags were canonicalised, is the file of
+    `--lang en-US`); with none, the name in `canonical_tag`'s case. Raises StoryboardError when
+    two files differ only in that case: which one is meant cannot be told."""
+    import os
+
+    from storyboard.errors import StoryboardError
+
+    wanted = f"{prefix}{canonical_tag(language)}.yaml"
+    try:
+        names = [name for name in os.listdir(folder) if len(name) == len(wanted) and name.startswith(prefix)
+                 and name.endswith(".yaml") and name.lower() == wanted.lower()]
+    except OSError:  # no translations folder (yet), or not a folder: the name to look for or write
+        names = []
+    if len(names) > 1:
+        first, second = sorted(names)[:2]
+        raise StoryboardError(f"{folder / first} and {folder / second} differ only in case and both would be the "
+                              f"translations file for --lang {canonical_tag(language)}: keep one")
+    return folder / (names[0] if names else wanted)
 
 
 def default_path(story: Any, language: str) -> Path:
@@ -60,6 +105,19 @@ def default_path(story: Any, language: str) -> Path:
     folder's `translations/LANG.yaml` when that exists, else the script's own (missing)."""
     own, shared = own_path(story, language), shared_path(story, language)
     return shared if not own.is_file() and shared.is_file() else own
+
+
+def edition(story: Any, language: str | None = None, path: str | Path | None = None,
+            font: str | Path | None = None) -> Any:
+    """The edition of `story` asked for: lettered from the translations file at `path` (which
+    must be in `language`, when given), else from the file `language` reads (`load_edition`),
+    else, with neither or with `language` the script's own, `story` itself. Raises ScriptError
+    as `load_translation` does, StoryboardError as `on_disk` does."""
+    if path is not None:
+        return load_translation(path, story, font, language)
+    if language and canonical_tag(language) != canonical_tag(story.language or ""):
+        return load_edition(story, canonical_tag(language), font)
+    return story
 
 
 def load_edition(story: Any, language: str, font: str | Path | None = None) -> Any:
@@ -179,7 +237,7 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
         problem(("title",), "title must be text")
     if problems:
         raise ScriptError(list(dict.fromkeys(problems)))
-    edition = _apply(story, wanted, title, lines)
+    edition = _apply(story, canonical_tag(wanted), title, lines)  # SCRIPT.en-US.pdf however the file spells it
     from storyboard.lettering import story_font
 
     chain = story_font(edition, font)

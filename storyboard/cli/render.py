@@ -117,24 +117,29 @@ def add_translation_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def check_lang(args) -> None:
-    """`--lang` must be a language tag: it names a file, so `--lang ../x` must not reach one."""
+    """`--lang` must be a language tag: it names a file, so `--lang ../x` must not reach one.
+    The tag is put in its canonical case here, once for every command that takes it (tags are
+    case-insensitive: `--lang en-us` is `en-US`, the files and outputs it names too)."""
     from storyboard.errors import StoryboardError
     from storyboard.script import LANGUAGE_TAG
+    from storyboard.translations import canonical_tag
 
     lang = getattr(args, "lang", None)
     if lang and not LANGUAGE_TAG.match(lang):
         raise StoryboardError(f"--lang '{lang}' is not a BCP 47 tag such as de, pt-BR, zh-Hant")
+    if lang:
+        args.lang = canonical_tag(lang)
 
 
 def translation_file(story, args) -> Path | None:
     """The translations file `--lang` / `--translation` name, or None for the script's own text."""
-    from storyboard.translations import default_path
+    from storyboard.translations import canonical_tag, default_path
 
-    lang, file = getattr(args, "lang", None), getattr(args, "translation", None)
     check_lang(args)
+    lang, file = getattr(args, "lang", None), getattr(args, "translation", None)
     if file:
         return Path(file)
-    if lang and lang != (story.language or None):
+    if lang and lang != canonical_tag(story.language or ""):
         return default_path(story, lang)
     return None
 
@@ -153,16 +158,11 @@ def default_output(script: str, story, source, fmt: str | None = None) -> str:
 
 def edition(story, args):
     """The story as `--lang` / `--translation` ask: translated, or as written."""
-    path = translation_file(story, args)
-    if path is None:
-        return story  # the edition the script is written in
-    from storyboard.translations import load_edition, load_translation
+    from storyboard import translations
 
-    lang, file = getattr(args, "lang", None), getattr(args, "translation", None)
-    if file:  # with --lang too, the file must be in that language (a located error)
-        return load_translation(path, story, getattr(args, "font", None), lang)
-    # found by --lang: the script's own file, else the folder's shared one (`load_edition` says which)
-    return load_edition(story, lang, getattr(args, "font", None))
+    check_lang(args)
+    return translations.edition(story, getattr(args, "lang", None), getattr(args, "translation", None),
+                                getattr(args, "font", None))
 
 
 ENGINE_FLAGS = ("model", "face_adapter", "drawn_adapter", "fast_lora", "fast", "steps", "guidance",

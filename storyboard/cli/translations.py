@@ -23,13 +23,13 @@ def register(sub) -> None:
 
 
 def run_template(args) -> int:
+    from storyboard.cli.render import check_lang
     from storyboard.errors import StoryboardError
     from storyboard.export import atomic_path
-    from storyboard.script import LANGUAGE_TAG, load_story
+    from storyboard.script import load_story
     from storyboard.translations import own_path, shared_path, template
 
-    if not LANGUAGE_TAG.match(args.lang):
-        raise StoryboardError(f"--lang '{args.lang}' is not a BCP 47 tag such as de, pt-BR, zh-Hant")
+    check_lang(args)
     story = load_story(args.script)
     if args.output == "-":  # the template is text: `-o -` pipes it on, the count goes to stderr
         sys.stdout.write(template(story, args.lang))

@@ -45,7 +45,7 @@ def watched_files(script: Path, allow_paths=None, args=None, story=None) -> list
     the translations file of `--lang` / `--translation`. `story`: the script already loaded
     (else it is loaded here; a script with errors is watched alone)."""
     from storyboard.cli.render import translation_file
-    from storyboard.errors import ScriptError
+    from storyboard.errors import ScriptError, StoryboardError
     from storyboard.script import load_story
     from storyboard.text.fonts import parse_font_entry
 
@@ -60,7 +60,10 @@ def watched_files(script: Path, allow_paths=None, args=None, story=None) -> list
     names = [ref for c in story.characters.values() for ref in (c.references or [])]
     names += [p.path for p in story.style.peels] + [parse_font_entry(f)[0] for f in fonts]
     files += [story.base_dir / n for n in names if (story.base_dir / n).is_file()]
-    translation = translation_file(story, args) if args is not None else None
+    try:
+        translation = translation_file(story, args) if args is not None else None
+    except StoryboardError:  # two files for --lang whose names differ in case: render_once says so
+        return files + [story.base_dir / "translations"]  # (the folder changes as either goes)
     if translation is not None:
         files.append(translation)
         if not getattr(args, "translation", None):  # --lang: a file saved in the other place takes over

@@ -270,3 +270,45 @@ def test_a_misspelt_key_or_a_number_reads_as_in_a_script(script, tmp_path, capsy
                  "-o", str(tmp_path / "x.pdf")]) == 2
     assert capsys.readouterr().err == f"{bad}:1:11: language: --lang de but this file is a translation into fr\n"
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_language_tags_are_put_in_their_canonical_case():
+    from storyboard.translations import canonical_tag
+
+    cases = {"en-us": "en-US", "EN-US": "en-US", "zh-hant": "zh-Hant", "SR-LATN-rs": "sr-Latn-RS",
+             "es-419": "es-419", "de-ch-1996": "de-CH-1996", "az-LATN-X-LATN": "az-Latn-x-latn",
+             "en-a-bb-x-yy": "en-a-bb-x-yy", "iw": "iw", "ja": "ja"}
+    assert {tag: canonical_tag(tag) for tag in cases} == cases
+
+
+def test_lang_finds_its_file_whatever_the_case(script, tmp_path, monkeypatch, capsys):
+    """Language tags are case-insensitive: `--lang pt-br` and `--lang PT-BR` are `pt-BR`, for the
+    template's name, the file render reads (an older file spelt `pt-br` included) and the
+    edition's output name; two files that differ only in the case of the tag are refused."""
+    brazil = FRENCH.replace("language: fr", "language: pt-br")
+    assert main(["translations", "template", "--lang", "PT-br", str(script)]) == 0
+    written = tmp_path / "translations" / "keeper.pt-BR.yaml"
+    assert capsys.readouterr().out.startswith(f"wrote {written}:") and "\nlanguage: pt-BR\n" in written.read_text()
+    older = tmp_path / "translations" / "keeper.pt-br.yaml"  # as an older version wrote --lang pt-br
+    written.rename(older)
+    older.write_text(brazil, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["render", str(script), "--lang", "PT-BR", "--engine", "draft", "--no-cache"]) == 0
+    assert (tmp_path / "keeper.pt-BR.pdf").is_file()
+    assert main(["translations", "template", "--lang", "pt-BR", str(script)]) == 2  # the older file is this one
+    assert capsys.readouterr().err == f"error: {older} exists; pass --force to overwrite it\n"
+
+    written.write_text(brazil, encoding="utf-8")
+    for command in (["validate"], ["render", "--engine", "draft", "--no-cache", "-o", str(tmp_path / "two.pdf")],
+                    ["translations", "template", "--force"]):
+        capsys.readouterr()
+        assert main([*command, "--lang", "pt-br", str(script)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{written} and {older} differ only in case" in err, err
+    assert not (tmp_path / "two.pdf").exists() and older.read_text(encoding="utf-8") == brazil
+
+    written.unlink()
+    older.unlink()
+    (tmp_path / "translations" / "PT-BR.yaml").write_text(brazil, encoding="utf-8")  # the folder's shared file
+    assert main(["validate", "--lang", "pt-BR", str(script)]) == 0
+    assert main(["validate", "--lang", "EN", str(script)]) == 0  # the script's own language: no file
