@@ -72,12 +72,12 @@ class BatchResult:
                 "seconds": round(self.seconds, 3)}
 
 
-def batch_outputs(scripts: Sequence[str | Path], out_dir: str | Path, fmt: str | None = "pdf") -> list[Path]:
+def batch_outputs(scripts: Sequence[str | Path], out_dir: str | Path, fmt: str | None = None) -> list[Path]:
     """OUTDIR/NAME.pdf (or .cbz, NAME.webtoon/ for a strip, or NAME/ for PNG pages) for each script;
-    `fmt` None: NAME.pdf, which a `page.size: webtoon` story turns into NAME.webtoon once read
-    (`_read`). Raises StoryboardError for an unknown format or two scripts of the same name."""
-    fmt = fmt or "pdf"
-    if fmt not in BATCH_FORMATS:
+    `fmt` None (the default, as `render_many`'s): each story's own, NAME.pdf here, which a
+    `page.size: webtoon` story turns into NAME.webtoon once read (`_read`). Raises
+    StoryboardError for an unknown format or two scripts of the same name."""
+    if fmt is not None and fmt not in BATCH_FORMATS:
         raise StoryboardError(f"unknown format '{fmt}': use {', '.join(BATCH_FORMATS)}")
     if not str(out_dir).strip():  # Path("") is the current folder: never a silent default
         raise ExportError("the output folder is empty: give -o FOLDER")
@@ -99,7 +99,7 @@ def batch_outputs(scripts: Sequence[str | Path], out_dir: str | Path, fmt: str |
         if name in seen:
             raise StoryboardError(f"{seen[name]} and {script} would both write {name}: rename one")
         seen[name], files[file] = script, script
-        outputs.append(out_dir / (f"{name}/" if fmt == "pages" else f"{name}.{fmt}"))
+        outputs.append(out_dir / (name if fmt == "pages" else f"{name}.{fmt or 'pdf'}"))
     return outputs
 
 
@@ -115,7 +115,8 @@ def _file_identity(path: Path) -> Any:
 
 def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: str | None = None,
                 executor: str = "local", workers: int | None = None, gpus_per_worker: float | None = None,
-                allow_paths: Sequence[str | Path] | None = None, progress=None, **options: Any) -> BatchResult:
+                allow_paths: Sequence[str | Path] | None = None, progress=None, language: str | None = None,
+                translation: str | Path | None = None, strict: bool = False, **options: Any) -> BatchResult:
     """Render each script of `scripts` to OUTDIR/NAME.pdf (`format` "cbz": .cbz; "webtoon": a
     strip folder NAME.webtoon/; "pages": a folder NAME/ of PNG pages). Without `format`, each
     story is written as `storyboard render` writes it by default: a PDF, or for a `page.size:
@@ -123,6 +124,11 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
     `storyboard.render` (engine, seed, cache, watermark...). One executor serves the whole
     batch (see `render`'s `executor`), drawing the uncached panels of all stories that share
     an engine setup in one round.
+    `language` (a BCP 47 tag) letters each story's edition in that language from its
+    translations file, as `storyboard render --lang` does, and names its output NAME.LANG.pdf
+    (a story written in that language: NAME.pdf); `translation` letters every story from that
+    one translations file. `strict`: as `render`'s, for each story (a story whose lettering
+    breaks a rule fails with every problem, located, and is not written).
     A story that fails is recorded in its `StoryOutcome.errors` and the others go on;
     options wrong for every story (an unknown executor, format or option value) raise
     StoryboardError before any is rendered. `progress(story_index, done, total, request,
@@ -138,6 +144,11 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
     bad = option_problems(**{k: options.get(k) for k in ("seed", "max_side", "candidates")})
     if bad:
         raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
+    from storyboard.script import LANGUAGE_TAG
+
+    if language is not None and not LANGUAGE_TAG.match(language):  # it names files: `../x` must not reach one
+        raise StoryboardError(f"language={language!r} is not a BCP 47 tag such as de, pt-BR, zh-Hant")
+    edition = dict(language=language, translation=translation, font=options.get("font"))
     outcomes = [StoryOutcome(script, output) for script, output in zip(map(Path, scripts), outputs)]
     runner = open_executor(executor, workers=workers, gpus_per_worker=gpus_per_worker)
     with contextlib.ExitStack() as batch:
@@ -146,19 +157,22 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
         engines = {}  # engine setup -> the engine that draws it for the whole batch
         for first in range(0, len(outcomes), WINDOW):
             _render_window(runner, engines, outcomes, range(first, min(first + WINDOW, len(outcomes))),
-                           allow_paths=allow_paths, progress=progress, options=options, fmt=format)
+                           allow_paths=allow_paths, progress=progress, options=options, fmt=format,
+                           edition=edition, strict=strict)
     return BatchResult(outcomes, time.perf_counter() - started)
 
 
 def _render_window(runner, engines: dict, outcomes: list[StoryOutcome], indices: range, *, allow_paths,
-                   progress, options: dict[str, Any], fmt: str | None = None) -> None:
+                   progress, options: dict[str, Any], fmt: str | None = None, edition: dict | None = None,
+                   strict: bool = False) -> None:
     """Plan the stories `indices`, draw their uncached panels in one round per engine setup,
     then letter and export each; every failure is recorded in its story's outcome. `fmt` is the
-    batch's format (None: each story's own, see `_read`)."""
+    batch's format (None: each story's own, see `_read`); `edition`: `_read`'s language,
+    translation and font; `strict` as `render`'s."""
     import contextlib
     import time
 
-    from storyboard.render import _prepare
+    from storyboard.render import _prepare, output_format
 
     with contextlib.ExitStack() as window:
         jobs, stacks = {}, {}
@@ -170,9 +184,11 @@ def _render_window(runner, engines: dict, outcomes: list[StoryOutcome], indices:
                 def report(done, total, request, status, index=index):
                     progress(index, done, total, request, status)
             with _recorded(outcome):
-                story = _read(outcome, fmt, allow_paths)
+                story = _read(outcome, fmt, allow_paths, outcomes, **(edition or {}))
                 jobs[index] = _prepare(story, stack=stack, started=time.perf_counter(), executor=runner,
-                                       out=outcome.output, progress=report, allow_paths=allow_paths, **options)
+                                       out=(outcome.output, fmt or output_format(outcome.output)), progress=report,
+                                       allow_paths=allow_paths, **options)
+                jobs[index].strict = strict
             if index not in jobs:
                 stack.close()
 
@@ -193,11 +209,15 @@ def _render_window(runner, engines: dict, outcomes: list[StoryOutcome], indices:
             drop(index)
 
 
-def _read(outcome: StoryOutcome, fmt: str | None, allow_paths):
-    """Read the story. One with `page.size: webtoon` has no pages: without `fmt` its output
+def _read(outcome: StoryOutcome, fmt: str | None, allow_paths, outcomes: list[StoryOutcome] = (),
+          language: str | None = None, translation: str | Path | None = None, font=None):
+    """Read the story, in the edition `language` / `translation` ask for (see
+    `translations.edition`). One with `page.size: webtoon` has no pages: without `fmt` its output
     becomes the strip NAME.webtoon/ (what `storyboard render` writes for it by default); a
-    page format named for the whole batch is refused in a line that says what to do."""
-    from storyboard import _gc
+    page format named for the whole batch is refused in a line that says what to do. A
+    translated edition is written to NAME.LANG.pdf (.cbz, NAME.LANG/...), as render names it;
+    one that another story of `outcomes` already writes is refused."""
+    from storyboard import _gc, translations
     from storyboard.export.webtoon import PAGE_FORMATS, WEBTOON
     from storyboard.script import load_story
 
@@ -209,7 +229,15 @@ def _read(outcome: StoryOutcome, fmt: str | None, allow_paths):
         raise ExportError(f"this story is a webtoon strip (page.size: webtoon) and has no pages for --format {fmt}: "
                           "leave --format out (each story is then written as render writes it) or batch it "
                           "with --format webtoon")
-    return story
+    edition = translations.edition(story, language, translation, font)
+    if edition is not story:
+        suffix = "" if fmt == "pages" else outcome.output.suffix
+        outcome.output = outcome.output.with_name(f"{outcome.script.stem}.{edition.language}{suffix}")
+        other = next((o for o in outcomes if o is not outcome and o.output == outcome.output), None)
+        if other is not None:  # `a.yaml` translated into fr and `a.fr.yaml`, written in fr
+            raise ExportError(f"its {edition.language} edition would be written to {outcome.output}, which "
+                              f"{other.script} writes: rename one")
+    return edition
 
 
 def _rounds(jobs: dict) -> dict[str, list[int]]:
@@ -263,12 +291,18 @@ def _draw_round(runner, engine, jobs: dict, members: list[int], outcomes: list[S
 def _recorded(outcome: StoryOutcome, drop=None, index: int | None = None):
     """Record a story's StoryboardError in its outcome (every located problem of an invalid
     script) instead of raising it, then `drop(index)` the story if given."""
-    from storyboard.errors import ScriptError
+    from storyboard.errors import LetteringError, ScriptError
 
     try:
         yield
     except ScriptError as err:
         outcome.errors = [str(p) for p in err.problems]
+        outcome.status = err.exit_code
+    except LetteringError as err:  # strict: every problem, located, then what it means for this story
+        from storyboard._words import counted
+
+        outcome.errors = [*err.problems, f"{outcome.script}: {counted(len(err.problems), 'lettering problem')} "
+                                         "(--strict): not written"]
         outcome.status = err.exit_code
     except StoryboardError as err:
         outcome.errors = [f"{outcome.script}: {err}"]

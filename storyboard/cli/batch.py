@@ -10,7 +10,8 @@ ORDER = 21
 
 def register(sub) -> None:
     from storyboard.batch import BATCH_FORMATS
-    from storyboard.cli.render import FORMAT_ALIASES, add_allow_path_argument, add_generation_arguments
+    from storyboard.cli.render import (FORMAT_ALIASES, add_allow_path_argument, add_generation_arguments,
+                                       add_translation_arguments)
 
     p = sub.add_parser("batch", help="render many stories in one run, one output each",
                        description="Render each story to OUTDIR/NAME.pdf (or .cbz, NAME.webtoon/, NAME/ of PNG pages; "
@@ -27,7 +28,11 @@ def register(sub) -> None:
                                   "page.size: webtoon story, as render)")
     formats.aliases = {name: choice for name, choice in FORMAT_ALIASES.items() if choice in BATCH_FORMATS}
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.add_argument("--strict", action="store_true",
+                   help="as render's, for each story: one whose lettering breaks a rule fails, its problems "
+                        "printed located, and is not written (exit 1)")
     add_allow_path_argument(p)
+    add_translation_arguments(p, batch=True)
     add_generation_arguments(p)
     p.set_defaults(func=run)
 
@@ -41,6 +46,7 @@ def run(args) -> int:
         result = render_many(
             args.scripts, out_dir=args.output, format=args.format, allow_paths=args.allow_path,
             progress=_overall(progress) if progress else None,
+            language=args.lang, translation=args.translation, strict=args.strict,
             engine=args.engine,
             # The draft engine takes none of these; each story's own engine choice decides.
             engine_options={name: getattr(args, name) for name in ENGINE_FLAGS},

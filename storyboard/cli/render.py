@@ -107,13 +107,15 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def add_translation_arguments(p: argparse.ArgumentParser) -> None:
-    """`--lang` and `--translation` (shared with `watch`)."""
+def add_translation_arguments(p: argparse.ArgumentParser, batch: bool = False) -> None:
+    """`--lang` and `--translation` (shared with `watch`, `validate` and, each story, `batch`)."""
     t = p.add_argument_group("translated editions")
+    each = "each story's edition" if batch else "the edition"
     t.add_argument("--lang", metavar="LANG",
-                   help="letter the edition in LANG (BCP 47) from translations/SCRIPT.LANG.yaml beside the script, "
-                        "else the folder's translations/LANG.yaml")
-    t.add_argument("--translation", metavar="FILE", help="letter the edition from this translations file")
+                   help=f"letter {each} in LANG (BCP 47, any case) from translations/SCRIPT.LANG.yaml beside the "
+                        "script, else the folder's translations/LANG.yaml"
+                        + (", to OUTDIR/NAME.LANG.pdf (...)" if batch else ""))
+    t.add_argument("--translation", metavar="FILE", help=f"letter {each} from this translations file")
 
 
 def check_lang(args) -> None:

@@ -164,3 +164,70 @@ def test_batch_writes_a_webtoon_story_as_render_does_by_default(scripts, tmp_pat
                    "leave --format out (each story is then written as render writes it) or batch it with "
                    "--format webtoon"]
     assert sorted(p.name for p in (tmp_path / "cbz").iterdir()) == ["s0.cbz", "s0.cbz.manifest.json"]
+
+
+def test_batch_letters_each_storys_edition_with_lang(tmp_path, capsys):
+    """`batch --lang` letters each story as `render --lang` does, from its own translations file
+    (the tag in any case), to OUTDIR/NAME.LANG.pdf; a story without that translation fails with
+    render's located line and the others are written (exit 2: bad input)."""
+    for name in ("a", "b", "my.story"):
+        (tmp_path / f"{name}.yaml").write_text(STORY.format(title=name, action="a gull on a post").replace(
+            "      - action: a gull on a post", "      - action: a gull on a post\n        caption: Morning."))
+    (tmp_path / "translations").mkdir()
+    for name in ("a", "my.story"):
+        (tmp_path / "translations" / f"{name}.pt-br.yaml").write_text(
+            "language: pt-br\nlines:\n  scene-1/1/caption: Bom dia.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    scripts = [str(tmp_path / f"{name}.yaml") for name in ("a", "b", "my.story")]
+    assert main(["batch", *scripts, "-o", str(out), "--lang", "PT-BR", "--no-cache", "--format", "pages"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"{tmp_path / 'translations' / 'b.pt-BR.yaml'}:1:1: file: no such translations file, nor "
+        f"translations/pt-BR.yaml shared by the folder's scripts: write translations/b.pt-BR.yaml with "
+        f"`storyboard translations template --lang pt-BR {scripts[1]}`"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.pt-BR", "a.pt-BR.manifest.json",
+                                                    "my.story.pt-BR", "my.story.pt-BR.manifest.json"]
+    assert json.loads((out / "a.pt-BR.manifest.json").read_text())["panels"][0]["lettering"][0]["text"] == "Bom dia."
+
+
+def test_batch_strict_fails_only_the_story_whose_lettering_breaks_a_rule(tmp_path, capsys):
+    from tests.hardening.test_strict_render import CROWDED
+
+    (tmp_path / "crowded.yaml").write_text(CROWDED)
+    (tmp_path / "calm.yaml").write_text(STORY.format(title="Calm", action="a gull on a post"))
+    out = tmp_path / "out"
+    scripts = [str(tmp_path / "crowded.yaml"), str(tmp_path / "calm.yaml")]
+    assert main(["batch", *scripts, "-o", str(out), "--no-cache"]) == 0  # without --strict: written, warned
+    capsys.readouterr()
+    assert main(["batch", *scripts, "-o", str(tmp_path / "strict"), "--strict", "--no-cache", "--json"]) == 1
+    captured = capsys.readouterr()
+    crowded, calm = json.loads(captured.out)["stories"]
+    assert calm["ok"] and not crowded["ok"] and (tmp_path / "strict" / "calm.pdf").is_file()
+    assert not (tmp_path / "strict" / "crowded.pdf").exists()
+    *problems, last = crowded["errors"]
+    assert problems and all(line.startswith(f"{scripts[0]}:") for line in problems)
+    assert last == f"{scripts[0]}: {len(problems)} lettering problems (--strict): not written"
+    assert captured.err.splitlines() == crowded["errors"]
+
+
+def test_batch_outputs_and_render_many_share_one_default_format(tmp_path):
+    from storyboard.batch import batch_outputs
+
+    assert batch_outputs(["x/a.yaml", "b.yaml"], tmp_path) == [tmp_path / "a.pdf", tmp_path / "b.pdf"]
+    assert batch_outputs(["a.yaml"], tmp_path, "pages") == [tmp_path / "a"]
+    with pytest.raises(StoryboardError, match="language='../x' is not a BCP 47 tag"):
+        storyboard.render_many(["a.yaml"], out_dir=tmp_path, language="../x")
+
+
+def test_batch_refuses_a_translated_edition_that_another_story_writes(tmp_path):
+    """`a.yaml` translated into fr and `a.fr.yaml`, written in fr, would both write a.fr.pdf."""
+    story = STORY.format(title="A", action="a gull on a post") + "        caption: Hi.\n"
+    (tmp_path / "a.yaml").write_text(story)
+    (tmp_path / "a.fr.yaml").write_text(story.replace("title: A", "title: A\nlanguage: fr"))
+    (tmp_path / "translations").mkdir()
+    (tmp_path / "translations" / "a.fr.yaml").write_text("language: fr\nlines:\n  scene-1/1/caption: Salut.\n")
+    result = storyboard.render_many([tmp_path / "a.fr.yaml", tmp_path / "a.yaml"], out_dir=tmp_path / "out",
+                                    language="fr", cache=False)
+    assert [s.ok for s in result.stories] == [True, False] and result.status == 2
+    assert result.stories[1].errors == [f"{tmp_path / 'a.yaml'}: its fr edition would be written to "
+                                        f"{tmp_path / 'out' / 'a.fr.pdf'}, which {tmp_path / 'a.fr.yaml'} writes: rename one"]
