@@ -7,7 +7,7 @@ import pytest
 import skia
 
 from storyboard.drawing import Drawing, Path as DrawPath
-from storyboard.export.canvas import _EVEN_ODD, _WINDING, PageCanvas, _floats, _path
+from storyboard.export.canvas import _EVEN_ODD, _PIXELS, _WINDING, PageCanvas, _floats, _path
 from storyboard.text.fonts import bundled_chain
 
 
@@ -238,7 +238,7 @@ def _as_cleared(size, drawings, rows):
     pixels = np.zeros((size[1], size[0], 4), np.uint8)
     for top in range(0, size[1], rows):
         band = np.zeros((rows, size[0], 4), np.uint8)
-        surface = skia.Surface(band, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
+        surface = skia.Surface(band, colorType=_PIXELS, alphaType=skia.kPremul_AlphaType)
         surface.getCanvas().translate(0, -top)
         surface.getCanvas().drawPicture(picture)
         pixels[top:top + rows] = band[:size[1] - top]
@@ -326,8 +326,34 @@ def test_strokes_outlined_when_painted_are_the_strokes_skia_draws():
         expected = b""
         for top in (0, BAND_ROWS):
             band = np.zeros((BAND_ROWS, 300, 4), np.uint8)
-            surface = skia.Surface(band, colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kPremul_AlphaType)
+            surface = skia.Surface(band, colorType=_PIXELS, alphaType=skia.kPremul_AlphaType)
             surface.getCanvas().translate(0, -top)
             surface.getCanvas().drawPicture(picture)
             expected += band[..., :3].tobytes()
         assert b"".join(page.bands()) == expected, width
+
+
+def test_colours_come_out_in_rgb_order_in_bands_and_whole_pages():
+    # Skia is told the pixels are B, G, R, A and given colours with red and blue swapped
+    # (`canvas._PIXELS`): every way paint reaches the page must come out R, G, B.
+    rgb = np.zeros((40, 40, 3), np.uint8)
+    rgb[..., 0], rgb[..., 1], rgb[..., 2] = 200, 30, 90  # raster art
+    page = PageCanvas(300, 200)
+    page.image(rgb, 10, 10)
+    page.shape([(60, 10), (100, 10), (100, 50), (60, 50)], fill=(1.0, 0.0, 0.0))
+    page.shape([(110, 10), (150, 10), (150, 50), (110, 50)], fill=(0.0, 0.0, 1.0), stroke=(0.0, 1.0, 0.0), width=4)
+    page.drawing(Drawing(10, 10, (250, 10, 10), (DrawPath((0.0, 0.0, 10.0, 0.0, 10.0, 5.0, 0.0, 5.0), fill=(10, 20, 240)),)),
+                 160, 10, 40, 40)
+    page.text(bundled_chain(), "W", 220, 60, 50, fill=(0.0, 0.0, 1.0))
+    bands = np.frombuffer(b"".join(page.bands()), np.uint8).reshape(200, 300, 3)
+    whole = np.asarray(page.pil())[..., :3]
+    for pixels in (bands, whole):
+        assert tuple(pixels[30, 30]) == (200, 30, 90)
+        assert tuple(pixels[30, 80]) == (255, 0, 0)
+        assert tuple(pixels[30, 130]) == (0, 0, 255)
+        assert tuple(pixels[10, 130]) == (0, 255, 0)  # the outline
+        assert tuple(pixels[15, 180]) == (10, 20, 240) and tuple(pixels[40, 180]) == (250, 10, 10)
+        ink = pixels[10:60, 220:270].reshape(-1, 3)
+        dark = ink[ink.sum(axis=1) < 300]
+        assert len(dark) and (dark[:, 2] == 255).all() and (dark[:, 0] == dark[:, 1]).all()  # blue glyph, AA towards white
+        assert tuple(pixels[190, 290]) == (255, 255, 255)  # paper
