@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-GRAPHITE = (64, 66, 74)
-SHADE = (196, 192, 184)
+from storyboard.engines._palette import GRAPHITE, SHADE
 
 Box = tuple[float, float, float, float]
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 import math
 import re
 
-from storyboard.engines._figures import GRAPHITE, SHADE
+from storyboard.engines._palette import GRAPHITE, PAPER, SHADE
 
-PAPER = (247, 244, 236)
 GLOW = (250, 232, 160)
 STRIPE = (190, 92, 84)
 PROP_TINT = (222, 176, 120)  # props: apart from every figure's colour

@@ -21,7 +21,7 @@ import numpy as np
 
 from storyboard.drawing import Drawing, rasterise
 from storyboard.engines import _figures, _props
-from storyboard.engines._figures import GRAPHITE  # the pencil's ink: the figures' and the props' too
+from storyboard.engines._palette import GRAPHITE, PAPER
 from storyboard.engines.base import CastMember, PanelRequest
 from storyboard.staging import CLOSE_SHOTS, HORIZON, STRETCH
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 # Bump whenever the drawing changes: it is part of the panel cache key.
 VERSION = "7"
 
-PAPER = (247, 244, 236)
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
 # Low-saturation tints, one per cast member (at most five in a panel).
