@@ -3,7 +3,9 @@
 Polls modification times (no extra dependency, works on every file system, including
 network mounts where change notifications are unreliable). A script that cannot be read at
 the start (no such file, a folder) is an error, exit 2; afterwards problems in the script are
-printed and the watch goes on (a script deleted while watched is waited for); only Ctrl-C ends it.
+printed and the watch goes on (a script deleted while watched is waited for); only Ctrl-C (or
+`kill`) ends it, with exit status 130 as for every command a signal stops: the shell's
+convention for SIGINT, so that `watch ... && publish` does not go on as if watch had finished.
 """
 
 from __future__ import annotations
@@ -19,7 +21,12 @@ ORDER = 25
 def register(sub) -> None:
     from storyboard.cli.render import add_allow_path_argument, add_generation_arguments, add_translation_arguments
 
-    p = sub.add_parser("watch", help="re-render a story every time it (or a file it uses) is saved")
+    p = sub.add_parser("watch", help="re-render a story every time it (or a file it uses) is saved",
+                       description="Render the story, then again every time it (or a file it uses: reference "
+                       "images, fonts, the translations file) is saved; a broken save is reported and watched on. "
+                       "Ctrl-C (or kill) stops it with one line and exit status 130, as it stops render and "
+                       "batch (the shell's convention for SIGINT); a render it cuts short writes nothing, and "
+                       "its outputs keep their last version.")
     p.add_argument("script", help="story script (.yaml)")
     p.add_argument("-o", "--output", action="append", metavar="OUT", help="as for `storyboard render`")
     p.add_argument("--interval", type=_seconds, default=0.5, help="seconds between checks for changes")
@@ -104,6 +111,7 @@ def render_once(args, executor=None, source=None) -> bool:
     from storyboard.errors import ScriptError, StoryboardError
     from storyboard.render import render
 
+    outputs: list = []
     try:
         source = _load(args) if source is None else source
         if isinstance(source, ScriptError):
@@ -114,6 +122,9 @@ def render_once(args, executor=None, source=None) -> bool:
         if executor is not None:
             kwargs["executor"] = executor
         result = render(story, out=outputs, **kwargs)
+    except KeyboardInterrupt as stop:  # `run` says which outputs the render cut short had written
+        stop.outputs = [str(out) for out in outputs]
+        raise
     except ScriptError as err:
         print(err, file=sys.stderr)
         return False
@@ -141,8 +152,23 @@ def run(args) -> int:
     try:
         with executor:
             return _watch(args, script, executor, script_stamp, source)
-    except KeyboardInterrupt:
-        return 0
+    except KeyboardInterrupt as stop:
+        print(stopped(script, stop), file=sys.stderr)
+        return 130
+
+
+def stopped(script: Path, stop: KeyboardInterrupt) -> str:
+    """The line of a watch stopped by Ctrl-C: "stopped watching SCRIPT", and when it cut a render
+    short (`stop.outputs`, set by `render_once`), which outputs were not written (the earlier
+    ones stay) or were already complete (`storyboard.cli.interrupted`)."""
+    from storyboard.cli import interrupted
+
+    line = f"stopped watching {script}"
+    named = getattr(stop, "outputs", [])
+    if not named:
+        return line
+    cut = interrupted(stop)
+    return f"{line}; {cut if cut != 'interrupted' else f'interrupted: {named[0]} not written'}"
 
 
 def _unreadable(source) -> bool:

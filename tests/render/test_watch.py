@@ -102,7 +102,8 @@ def test_watch_renders_changes_reports_errors_and_stops_on_ctrl_c(tmp_path):
         watcher.expect(r"^wrote .*: \d+ pages, 7 panels \(0 generated, 7 cached\)")
     finally:
         code = watcher.stop()
-    assert code == 0
+    assert code == 130  # as render's: the shell's convention for a command Ctrl-C stopped
+    assert watcher.seen[-1] == f"stopped watching {script}"  # between renders: nothing was cut short
     assert not [s for s in watcher.seen if "Traceback" in s]
     assert len([s for s in watcher.seen if "unknown character 'keepr'" in s]) == 1, watcher.seen
 
@@ -128,7 +129,8 @@ def test_ctrl_c_during_a_render_ends_watch_cleanly(tmp_path):
         assert wait_until(lambda: len(cache_pngs(cache)) >= 3, TIMEOUT, watcher.proc)
     finally:
         code = watcher.stop()
-    assert code == 0
+    assert code == 130
     assert watcher.seen[0].startswith("watching") and not [s for s in watcher.seen if "Traceback" in s]
+    assert watcher.seen[-1] == f"stopped watching {script}; interrupted: {out} not written"
     assert not out.exists()
     assert not [p for p in [*tmp_path.iterdir(), *cache.rglob("*")] if temporary(p)]
