@@ -218,6 +218,16 @@ def _main(argv: list[str] | None) -> int:
     return int(code or 0)
 
 
+def piped(text: str, what: str, summary: str) -> int:
+    """`-o -` of a command whose output is text (`import`, `translations template`): `text` to
+    standard output, to be piped on, and "wrote WHAT to standard output: SUMMARY" to standard
+    error, where it does not mix into the text. The exit status: 0."""
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    print(f"wrote {what} to standard output: {summary}", file=sys.stderr)
+    return 0
+
+
 def interrupted(stop: KeyboardInterrupt) -> str:
     """The line for a Ctrl-C: "interrupted", and for a render to several outputs which of them
     were already complete and are kept (`stop.outputs`: the outputs as named, set by `render`;

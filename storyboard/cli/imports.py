@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 ORDER = 15
@@ -62,10 +61,9 @@ def run(args) -> int:
     filename, base = ("<stdout>", Path(".")) if to_stdout else (str(out), out.parent)
     story = parse_story(script, filename=filename, base_dir=base)
     if to_stdout:
-        sys.stdout.write(script)
-        sys.stdout.flush()
-        print(f"wrote the story script to standard output: {story.summary()}", file=sys.stderr)
-        return 0
+        from storyboard.cli import piped
+
+        return piped(script, "the story script", story.summary())
     with atomic_path(out, ".yaml") as tmp:
         tmp.write_text(script, encoding="utf-8")
     print(f"wrote {out}: {story.summary()}")

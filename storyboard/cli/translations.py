@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 ORDER = 35
@@ -32,10 +31,9 @@ def run_template(args) -> int:
     check_lang(args)
     story = load_story(args.script)
     if args.output == "-":  # the template is text: `-o -` pipes it on, the count goes to stderr
-        sys.stdout.write(template(story, args.lang))
-        sys.stdout.flush()
-        print(f"wrote the template to standard output: {_to_translate(story)}", file=sys.stderr)
-        return 0
+        from storyboard.cli import piped
+
+        return piped(template(story, args.lang), "the template", _to_translate(story))
     path = Path(args.output) if args.output else own_path(story, args.lang)
     from storyboard.render import check_writable
 
