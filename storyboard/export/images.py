@@ -82,15 +82,16 @@ def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], f
     return [Path(folder) / name for name in names]
 
 
-def _stage_page(page: PageCanvas, stage: Path, path: Path, dpi: tuple[int, int], pnginfo) -> None:
+def _stage_page(page: PageCanvas, stage: Path, path: Path, dpi: tuple[int, int], pnginfo, also=()) -> None:
     """Write the painted `page` as the PNG that goes to `path` into `stage`, the private folder
-    of `path`'s folder (`export.folder.new_stage`). Not synced here, where the worker would wait
+    of `path`'s folder (`export.folder.new_stage`); the same pixels to the files of `also`
+    ((file, pnginfo) pairs, `export.png.write_pngs`). Not synced here, where the worker would wait
     on the disk instead of painting the next page: the render's process puts it on disk
     (`put_on_disk`) before the folder is replaced. Raises ExportError naming `path`."""
-    from storyboard.export.png import save_png
+    from storyboard.export.png import write_pngs
 
-    with atomic_path(stage / path.name, ".png", fsync=False, name=path) as tmp:
-        save_png(page, tmp, dpi=dpi, pnginfo=pnginfo)
+    with atomic_path(stage / path.name, ".png", fsync=False, name=path) as tmp, open(tmp, "wb") as fh:
+        write_pngs(page, [(fh, pnginfo), *also], dpi=dpi)
 
 
 def _page_info(metadata: dict | None, boxes: list[tuple[int, int, int, int]]):
@@ -142,17 +143,23 @@ class PagePainter:
         self._synced: list = []
 
     def paint(self, index: int) -> None:
-        """Letter, paint and encode page `index` for every output (on a worker process)."""
-        from storyboard.export.png import png_bytes
+        """Letter, paint and encode page `index` for every output (on a worker process); with
+        both a folder and a CBZ the pixels are encoded once, into two files, each with its own
+        text chunks."""
+        import io
 
-        dpi = (self.book.spec.dpi, self.book.spec.dpi)
+        from storyboard.export.png import write_pngs
+
+        name, dpi = self.names[index], (self.book.spec.dpi, self.book.spec.dpi)
         page = _painted(self.story, self.book, index, self.images, self.font, self.labels)
+        cbz = io.BytesIO() if self.scratch is not None else None
+        targets = [(cbz, _cbz_info(self.metadata, self.cbz_boxes, index))] if cbz is not None else []
         if self.stage is not None:  # put on disk by `painted`
-            _stage_page(page, self.stage, self.folder / self.names[index], dpi,
-                        _page_info(self.metadata, self.boxes[index]))
-        if self.scratch is not None:  # as `encoded_pages` encodes them
-            pnginfo = _cbz_info(self.metadata, self.cbz_boxes, index)
-            (self.scratch / self.names[index]).write_bytes(png_bytes(page, dpi=dpi, pnginfo=pnginfo))
+            _stage_page(page, self.stage, self.folder / name, dpi, _page_info(self.metadata, self.boxes[index]), targets)
+        else:
+            write_pngs(page, targets, dpi=dpi)
+        if cbz is not None:  # as `encoded_pages` encodes them
+            (self.scratch / name).write_bytes(cbz.getbuffer())
 
     def painted(self, index: int) -> None:
         """Page `index` was painted: put its file in the folder on disk (on a thread)."""

@@ -20,11 +20,12 @@ line art (a page without raster art) unfiltered where ISA-L deflates it (see `wr
 
 from __future__ import annotations
 
+import itertools
 import struct
 import threading
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Sequence
 
 if TYPE_CHECKING:
     from PIL import Image, PngImagePlugin
@@ -82,26 +83,38 @@ def write_png(image: "Image.Image | PageCanvas", fh: BinaryIO, *, dpi: tuple[flo
     the binary file `fh` (see `save_png`): rows Up-filtered, but those of a painted page
     without raster art (line art) unfiltered where ISA-L deflates them. Raises ValueError for
     a painted page given chunks other than text."""
-    chunks = list(pnginfo.chunks) if pnginfo is not None else []
+    write_pngs(image, [(fh, pnginfo)], dpi=dpi)
+
+
+def write_pngs(image: "Image.Image | PageCanvas", files: "Sequence[tuple[BinaryIO, PngImagePlugin.PngInfo | None]]",
+               *, dpi: tuple[float, float] | None = None) -> None:
+    """Write `image` as a PNG to each binary file of `files`, each with its own text chunks
+    (file, pnginfo), as `write_png` writes one: the pixels are encoded once and their
+    chunks written to every file (a render's page folder and its CBZ: the same pixels, other
+    provenance chunks). Raises ValueError as `write_png` does."""
+    chunks = [list(pnginfo.chunks) if pnginfo is not None else [] for _, pnginfo in files]
     painted = hasattr(image, "bands")  # a painted page: RGB rows, a band at a time
-    if painted and any(chunk[0] not in _TEXT for chunk in chunks):
+    foreign = any(chunk[0] not in _TEXT for chunk in itertools.chain.from_iterable(chunks))
+    if painted and foreign:
         raise ValueError("a painted page takes text chunks only")
     if not painted and (image.mode not in _COLOR_TYPES or image.info.get("icc_profile")
-                        or "transparency" in image.info or any(chunk[0] not in _TEXT for chunk in chunks)):
+                        or "transparency" in image.info or foreign):
         options = {"dpi": dpi} if dpi is not None else {}
-        image.save(fh, "PNG", pnginfo=pnginfo, **options)
+        for fh, pnginfo in files:
+            image.save(fh, "PNG", pnginfo=pnginfo, **options)
         return
     width, height = image.size
-    fh.write(_SIGNATURE)
-    _chunk(fh, b"IHDR", struct.pack(">IIBBBBB", width, height, 8, _COLOR_TYPES[image.mode], 0, 0, 0))
-    for cid, data, *_ in chunks:
-        _chunk(fh, cid, data)
-    if dpi is not None:  # pixels per metre, rounded as Pillow rounds them
-        _chunk(fh, b"pHYs", struct.pack(">IIB", int(dpi[0] / 0.0254 + 0.5), int(dpi[1] / 0.0254 + 0.5), 1))
+    for (fh, _), own in zip(files, chunks):
+        fh.write(_SIGNATURE)
+        _chunk(fh, b"IHDR", struct.pack(">IIBBBBB", width, height, 8, _COLOR_TYPES[image.mode], 0, 0, 0))
+        for cid, data, *_ in own:
+            _chunk(fh, cid, data)
+        if dpi is not None:  # pixels per metre, rounded as Pillow rounds them
+            _chunk(fh, b"pHYs", struct.pack(">IIB", int(dpi[0] / 0.0254 + 0.5), int(dpi[1] / 0.0254 + 0.5), 1))
     raw = _RAW.get(image.mode, image.mode)
     stride = width * len(raw)
     deflate = _deflate.compressobj(_LEVEL)
-    idat = _Idat(fh)
+    idat = _Idat([fh for fh, _ in files])
     if painted and not image.raster and _UNFILTERED:
         # Line art: each row unfiltered (type 0), as the band comes, each row followed by a
         # zero byte, the next row's filter type (the last one left out). ISA-L deflates it
@@ -140,23 +153,32 @@ def write_png(image: "Image.Image | PageCanvas", fh: BinaryIO, *, dpi: tuple[flo
 
 
 class _Idat:
-    """The deflated rows, written to `fh` as IDAT chunks of about `_IDAT_BYTES`, then IEND."""
+    """The deflated rows, written to each of `files` as IDAT chunks of about `_IDAT_BYTES`, then IEND."""
 
-    def __init__(self, fh: BinaryIO):
-        self.fh, self.pending, self.size = fh, [], 0
+    def __init__(self, files: list[BinaryIO]):
+        self.files, self.pending, self.size = files, [], 0
 
     def put(self, data: bytes) -> None:
         if data:
             self.pending.append(data)
             self.size += len(data)
         if self.size >= _IDAT_BYTES:
-            _chunk(self.fh, b"IDAT", b"".join(self.pending))
+            self._write(b"".join(self.pending))
             self.pending, self.size = [], 0
 
     def close(self, data: bytes) -> None:
         self.pending.append(data)
-        _chunk(self.fh, b"IDAT", b"".join(self.pending))
-        _chunk(self.fh, b"IEND", b"")
+        self._write(b"".join(self.pending))
+        for fh in self.files:
+            _chunk(fh, b"IEND", b"")
+
+    def _write(self, data: bytes) -> None:
+        head = struct.pack(">I", len(data)) + b"IDAT"
+        tail = struct.pack(">I", _deflate.crc32(data, _deflate.crc32(b"IDAT")))
+        for fh in self.files:
+            fh.write(head)
+            fh.write(data)
+            fh.write(tail)
 
 
 def raw_bytes(image: "Image.Image", raw: str, stride: int = 0) -> bytes:

@@ -7,6 +7,7 @@ behind) when the render is refused or fails."""
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -18,6 +19,7 @@ import storyboard
 from storyboard import lettering
 from storyboard.engines.draft import DraftEngine
 from storyboard.errors import ExportError, LetteringError
+from storyboard.export.canvas import PageCanvas
 from tests.hardening.test_strict_render import CROWDED  # a story --strict refuses
 from tests.render.test_crash import long_story
 
@@ -32,8 +34,6 @@ def pixels(path_or_bytes) -> bytes:
 
 
 def cbz_pages(path: Path) -> list[bytes]:
-    import io
-
     with zipfile.ZipFile(path) as archive:
         return [pixels(io.BytesIO(archive.read(name))) for name in sorted(archive.namelist()) if name.endswith(".png")]
 
@@ -45,10 +45,17 @@ def test_pages_and_cbz_letter_each_panel_once(tmp_path, monkeypatch, cache):
     solved = []
     real = lettering._letter_panel
     monkeypatch.setattr(lettering, "_letter_panel", lambda *a, **k: solved.append(a[1]) or real(*a, **k))
+    played = []  # each page played (and encoded) once for both outputs
+    bands = PageCanvas.bands
+    monkeypatch.setattr(PageCanvas, "bands", lambda page, *a: played.append(page) or bands(page, *a))
     store = tmp_path / "cache" if cache else False
     result = render(script, [tmp_path / "pages", tmp_path / "book.cbz"], store)
     # (24 before: the report, then the folder and the CBZ, those two sharing one lettering)
     assert result.pages == 2 and len(solved) == 12
+    assert len(played) == 2
+    with zipfile.ZipFile(tmp_path / "book.cbz") as archive, Image.open(tmp_path / "pages" / "page-001.png") as page:
+        with Image.open(io.BytesIO(archive.read("page-001.png"))) as in_cbz:  # each its own text chunks
+            assert set(page.text) - set(in_cbz.text) == {"storyboard:panels"}
     assert len({id(panel) for panel in solved}) == 12
     # The same pages as a render with a PDF, whose folder is painted after the pages are built.
     render(script, [tmp_path / "with.pdf", tmp_path / "with"], False)

@@ -33,7 +33,7 @@ def test_a_page_that_cannot_be_written_is_named_as_asked_for(tmp_path, monkeypat
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(png, "save_png", full)
+    monkeypatch.setattr(png, "write_pngs", full)
     out = tmp_path / "out" / "pages"
     with pytest.raises(ExportError, match=rf"^cannot write {out / 'page-001.png'}: No space left on device$"):
         storyboard.render(script, engine="draft", out=[str(tmp_path / "out" / name) for name in outputs], cache=False)
