@@ -36,7 +36,8 @@ from storyboard.export import PageDrawing, atomic_path, compose_page, cover_crop
 from storyboard.layout import Book, Page, PanelSlot
 from storyboard.lettering import Font, Shape, story_font
 from storyboard.pdfraw import QUICK, PdfFile, pdf_string, stream
-from storyboard.text.draw import PdfFonts, draw_text_pdf, mostly_left_to_right
+from storyboard.text.draw import PdfFonts, draw_text_pdf
+from storyboard.text.layer_order import mostly_left_to_right
 from storyboard.text.pdffonts import prepare_font, write_font
 
 JPEG_QUALITY = 90

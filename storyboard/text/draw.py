@@ -11,9 +11,9 @@ So that the PDF stays searchable and copyable, each line also gets an invisible 
 (text render mode 3) in the embedded fonts of the chain, one show per cluster of source text
 at the position of its glyphs, in logical order: pdftotext returns the script's text (see
 `pdffonts` for the fonts; CFF fonts are converted to TrueType subsets for this layer). On a
-mostly left-to-right page, a right-to-left line mixed with numbers or Latin words has its
-runs placed in reading order in the layer (`reading_runs`), so that readers that read such a
-page left to right read its words in order.
+mostly left-to-right page, a right-to-left line mixed with numbers, Latin words or
+punctuation has its layer ordered for the readers that read such a page left to right
+(`layer_order`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 
 from storyboard.text.fonts import FAUX_BOLD
+from storyboard.text.layer_order import reading_order
+from storyboard.text.pdffonts import layer_width
 from storyboard.text.shaping import Shaped, shape
 
 if TYPE_CHECKING:
@@ -172,7 +174,7 @@ class PdfFonts:
     def __init__(self, chain: "FontChain", *, runs_in_reading_order: bool = False):
         self.chain = chain
         # Whether right-to-left lines mixed with numbers or Latin words place their runs in
-        # reading order (see `reading_runs`): for a page whose text is mostly left to right.
+        # reading order (see `layer_order`): for a page whose text is mostly left to right.
         self.runs_in_reading_order = runs_in_reading_order
         # font resource name -> (face path, face index, CFF outlines, plane, code points shown)
         self.used: dict[str, tuple[str, int, bool, int, set[int]]] = {}
@@ -198,7 +200,9 @@ class PdfFonts:
                 _LAYERS.clear()
             starts: tuple[int, ...] = ()
             if self.runs_in_reading_order:
-                shaped, starts = reading_runs(shaped, key[0])
+                chain, bold = self.chain, key[1]
+                shaped, starts = reading_order(shaped, key[0], lambda c: layer_width(
+                    _layer_face(chain, c.member, c.text, bold), c.text))
             entry = _LAYERS[cached] = _layer(self.chain, shaped, key[1], starts)
         code, fonts = entry
         for name, font, codes in fonts:
@@ -213,72 +217,6 @@ class PdfFonts:
 # runs in reading order) -> (operators, ((font name, (face path, index, cff, plane), code
 # points), ...)), once per process.
 _LAYERS: dict[tuple[Any, tuple[str, bool, bool], bool], tuple[str, tuple]] = {}
-
-
-def mostly_left_to_right(texts: Iterable[str]) -> bool:
-    """Whether the lines `texts` of a page hold at least as many strong left-to-right letters
-    as right-to-left ones: how poppler (pdftotext, Evince) picks a page's direction, reading
-    every line of a mostly left-to-right page left to right."""
-    import unicodedata
-
-    balance = 0
-    for text in texts:
-        for ch in text:
-            kind = unicodedata.bidirectional(ch)
-            balance += kind == "L"
-            balance -= kind in ("R", "AL")
-    return balance >= 0
-
-
-def reading_runs(shaped: Shaped, text: str) -> tuple[Shaped, tuple[int, ...]]:
-    """`shaped` with the clusters of a right-to-left line that holds numbers or left-to-right
-    words moved, for its text layer only, so that its directional runs stand left to right in
-    reading order, each run keeping its own clusters in visual order and its width; and the
-    index of each run's first cluster after the first (each run is then shown in a marked-
-    content span of its own, which pdf.js takes as a piece of text to turn back alone).
-
-    Readers that take a line's characters left to right and turn back each right-to-left run
-    (poppler on a mostly left-to-right page, MuPDF, pypdf, pdf.js) then read the runs in the
-    order they are written: "שלום 789 עולם", not "עולם 789 שלום". Lines that are not right to left,
-    or hold one direction only, or are vertical, are returned as they are. The glyphs are
-    drawn where shaping put them; only the invisible layer moves."""
-    clusters = shaped.clusters
-    if shaped.vertical or not clusters or all(c.rtl for c in clusters) or not any(c.rtl for c in clusters):
-        return shaped, ()
-    if not _right_to_left_paragraph(text):
-        return shaped, ()
-    runs: list[list] = []
-    for cluster in clusters:  # visual order: runs of one direction
-        if runs and runs[-1][0].rtl == cluster.rtl:
-            runs[-1].append(cluster)
-        else:
-            runs.append([cluster])
-    pen = clusters[0].start
-    moved, starts = [], []
-    for run in reversed(runs):  # a right-to-left paragraph shows its runs right to left
-        starts.append(len(moved))
-        # The spaces at a run's ends stood between it and its neighbours: they change ends
-        # with it, so that they stay between the same words ("שלום 789", not "שלום789").
-        first = next(i for i, c in enumerate(run + [None]) if c is None or not c.text.isspace())
-        last = next(i for i in range(len(run), 0, -1) if not run[i - 1].text.isspace()) if first < len(run) else first
-        for cluster in run[last:] + run[first:last] + run[:first]:
-            width = cluster.end - cluster.start
-            moved.append(cluster._replace(start=pen, end=pen + width))
-            pen += width
-    return Shaped(shaped.glyphs, tuple(moved), shaped.advance, shaped.vertical), tuple(starts[1:])
-
-
-def _right_to_left_paragraph(text: str) -> bool:
-    """Whether the first strong character of `text` is right to left (rules P2-P3)."""
-    import unicodedata
-
-    for ch in text:
-        kind = unicodedata.bidirectional(ch)
-        if kind == "L":
-            return False
-        if kind in ("R", "AL"):
-            return True
-    return False
 
 
 def _layer(chain: "FontChain", shaped: Shaped, bold: bool, starts: tuple[int, ...] = ()) -> tuple[str, tuple]:
@@ -389,12 +327,13 @@ def _text_layer(canvas, shaped: Shaped, fonts: PdfFonts, key: tuple[str, bool, b
 
 
 def _layer_plan(shaped: Shaped, naturals: list[float], starts: tuple[int, ...] = ()
-                ) -> tuple[tuple[Any, tuple[str, ...] | None, str | None, bool], ...]:
+                ) -> tuple[tuple[Any, tuple[str, ...] | None, str | None, bool, bool], ...]:
     """How the text layer of a line shows each cluster (see `_layer_code`): for each, (the
     cluster, the operators that start a new show for it, or None when it joins the open TJ,
-    the adjustment before it there (None for none), whether it is shown on its own).
-    `naturals`: each cluster's width at 1 pt in its embedded font; `starts`: the clusters
-    that start a new show in a new marked-content span (`_layer_code(marked=True)`)."""
+    the adjustment before it there (None for none), whether it is shown on its own, whether
+    it starts a piece). `naturals`: each cluster's width at 1 pt in its embedded font;
+    `starts`: the clusters that start a piece: a new show in a new marked-content span
+    (`_layer_code(marked=True)`) that sets its font again."""
     out = []
     scaled = 100.0  # the horizontal scaling in force
     pen = last = None  # where the open TJ's next show starts, and where its last one started
@@ -408,7 +347,7 @@ def _layer_plan(shaped: Shaped, naturals: list[float], starts: tuple[int, ...] =
             if (scale if alone else 100.0) != scaled:
                 scaled = scale if alone else 100.0
                 ops.append(f"{_num(scaled, 5)} Tz")
-            if k in starts:  # a run of its own: pdf.js takes each span apart from the others
+            if k in starts:  # a piece of its own: pdf.js takes each span apart from the others
                 ops.append("EMC /Span BMC")
             if shaped.vertical:  # runs downwards: text space x maps to page -y
                 ops.append(f"0 -1 1 0 -0.3 {_num(-cluster.start, 5)} Tm")
@@ -418,7 +357,7 @@ def _layer_plan(shaped: Shaped, naturals: list[float], starts: tuple[int, ...] =
         else:
             adjust = _num((pen - cluster.start) * 1000, 1)  # thousandths of an em, leftwards
             shift = adjust if adjust != "0" else None
-        out.append((cluster, start, shift, alone))
+        out.append((cluster, start, shift, alone, k in starts))
         pen, last = (None, None) if alone else (cluster.start + natural, cluster.start)
     return tuple(out)
 
@@ -446,7 +385,8 @@ def _layer_code(plan: tuple, pieces, marked: bool = False) -> str:
     than 5 % off the shaped one (and every cluster of a column) is shown on its own, scaled
     to that width (Tz). `plan`: the line's `_layer_plan`; `pieces(cluster)` gives the
     (font, hex codes) pieces that show a cluster in the book's text-layer fonts. `marked`:
-    the shows are in /Span marked-content sequences, a new one wherever the plan says."""
+    the shows are in /Span marked-content sequences, a new one wherever the plan starts a
+    piece, which sets its font again (pypdf ends its pending text at a Tf)."""
     code = ["BT 3 Tr /Span BMC" if marked else "BT 3 Tr"]
     current = None  # the font subset of the last Tf
     run: list[str] = []  # the open TJ: escaped strings and adjustments, alternating
@@ -457,10 +397,12 @@ def _layer_code(plan: tuple, pieces, marked: bool = False) -> str:
             code.append(f"[{shows}] TJ" if len(run) > 1 else f"{shows} Tj")
             run.clear()
 
-    for cluster, start, shift, alone in plan:
+    for cluster, start, shift, alone, piece in plan:
         if start is not None:
             close()
             code.extend(start)
+            if piece:
+                current = None
         elif shift is not None:
             run.append(shift)
         for subset, chunk in pieces(cluster):

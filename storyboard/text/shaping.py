@@ -33,13 +33,15 @@ class Glyph(NamedTuple):
 
 class Cluster(NamedTuple):
     """Source text and where its glyphs sit: `start` and `end` along the line (ems; for a
-    vertical line, distances down from the top), in visual order."""
+    vertical line, distances down from the top), in visual order; `source`: the offset of
+    its text in the line (logical order)."""
 
     text: str
     member: int
     start: float
     end: float
     rtl: bool = False
+    source: int = 0
 
 
 # `Glyph(...)` without the Python frame of a named tuple's constructor (made per glyph shaped).
@@ -155,7 +157,7 @@ def _shape(chain: "FontChain", text: str, bold: bool, vertical: bool) -> Shaped:
             piece = text[c:ends[c]]
             if piece.strip("\u00ad\u200b"):
                 clusters.append(_new(Cluster, (piece.replace("\u00ad", "").replace("\u200b", ""), member,
-                                               bounds[c][0], bounds[c][1], rtl)))
+                                               bounds[c][0], bounds[c][1], rtl, c)))
     return Shaped(tuple(glyphs), tuple(clusters), pen, vertical)
 
 

@@ -1,0 +1,160 @@
+"""The order of a right-to-left line's invisible text layer on a mostly left-to-right page.
+
+Readers take a PDF's text out in two ways, and the layer serves both at once:
+
+- By position (poppler: pdftotext, Evince; MuPDF): a line's characters sorted left to right,
+  then, on a page whose text is mostly left to right, each right-to-left section turned back.
+  poppler's sections (`reorderText` in TextOutputDev.cc): a right-to-left one starts at a
+  right-to-left letter (bidi R, AL) and runs on over neutrals until a left-to-right letter or a
+  number character (bidi L; EN, AN, ES, ET, CS: digits, "." "," ":" "-" "%" "₪"); the rest,
+  neutrals included, is left to right. So the layer places the line's clusters so that those
+  sections, read so, give its text in logical order: each left-to-right stretch left to right,
+  each right-to-left stretch turned around.
+- By the order of the content stream (pypdf; pdf.js, which turns back each piece of text it
+  finds right to left): the layer shows the clusters in logical order, each right-to-left or
+  neutral cluster, and each Arabic-Indic number character, in a piece of its own (a marked-
+  content span that re-sets its font: pdf.js starts a new piece there, pypdf ends its pending
+  run). pypdf reverses a run of right-to-left characters together with the neutrals after it,
+  Arabic-Indic digits included, so a number shown in one piece after an Arabic word came out
+  turned around ("٤٥" as "٥٤"); one character a piece reads the same either way.
+
+poppler cannot read neutrals that stand between a right-to-left letter and a following number
+or Latin letter (or the line's end) in their place: its right-to-left section takes them and
+turns them to its front (`(שלום) 12!` read `) (שלום 12!`). After such neutrals (other than
+spaces) the layer adds a RIGHT-TO-LEFT MARK (U+200F, invisible, a strong right-to-left
+character that leaves the line's bidi resolution as it was), which ends the section after them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from typing import Callable, Iterable
+
+from storyboard.text.shaping import Cluster, Shaped
+
+RLM = "\u200f"
+_RLM_WIDTH = 0.2  # ems: apart from its neighbours, or poppler drops it as a duplicate
+
+# poppler's character classes (its UnicodeTypeTable follows the bidi classes): a right-to-left
+# letter, a left-to-right letter or number character, a neutral.
+_R, _P, _N = "R", "P", "N"
+
+
+def mostly_left_to_right(texts: Iterable[str]) -> bool:
+    """Whether the lines `texts` of a page hold at least as many strong left-to-right letters
+    as right-to-left ones: how poppler (pdftotext, Evince) picks a page's direction, reading
+    every line of a mostly left-to-right page left to right."""
+    balance = 0
+    for text in texts:
+        for ch in text:
+            kind = unicodedata.bidirectional(ch)
+            balance += kind == "L"
+            balance -= kind in ("R", "AL")
+    return balance >= 0
+
+
+def reading_order(shaped: Shaped, text: str, width: Callable[[Cluster], float]) -> tuple[Shaped, tuple[int, ...]]:
+    """For the text layer of a line on a mostly left-to-right page: `shaped` with its clusters
+    in logical order, each placed along the line so that position readers read it in logical
+    order (see the module), a RIGHT-TO-LEFT MARK added where they need one; and the index of
+    each cluster that starts a piece of its own. `width(cluster)`: its width in ems in the
+    layer's font. Lines that are not right-to-left paragraphs, vertical lines and lines the
+    visual layer already serves are returned as they are, with (). The glyphs are drawn where
+    shaping put them; only the invisible layer moves."""
+    clusters = shaped.clusters
+    if shaped.vertical or not clusters or not any(c.rtl for c in clusters) or not _right_to_left_paragraph(text):
+        return shaped, ()
+    logical = sorted(clusters, key=lambda c: c.source)
+    sections = _sections(logical)
+    placed = [c for rtl, section in sections for c in (reversed(section) if rtl else section)]
+    if len(placed) == len(clusters) and all(a is b for a, b in zip(placed, clusters)):
+        return shaped, ()  # the visual order reads right already (one direction, no stray neutrals)
+    pen = clusters[0].start
+    at: dict[int, tuple[float, float]] = {}
+    for cluster in placed:
+        # Each cluster as wide as its character in the layer's font (not its shaped glyphs:
+        # an Arabic letter's joined form is narrower), so that a reader that follows the pen
+        # (MuPDF) sees right-to-left letters step back by their own advance: logical order.
+        step = _RLM_WIDTH if cluster.text == RLM else width(cluster)
+        at[id(cluster)] = (pen, pen + step)
+        pen += step
+    stream = [c for _, section in sections for c in section]  # logical order, marks included
+    moved, starts = [], [0]
+    for k, cluster in enumerate(stream):
+        start, end = at[id(cluster)]
+        # Left-to-right clusters that follow each other rightwards share a piece opened by a
+        # letter or digit; every other cluster is a piece of its own.
+        if k and not (_joins(cluster.text) and _opens(moved[starts[-1]].text) and abs(moved[-1].end - start) < 1e-9):
+            starts.append(k)
+        moved.append(cluster._replace(start=start, end=end))
+    return Shaped(shaped.glyphs, tuple(moved), shaped.advance, shaped.vertical), tuple(starts[1:])
+
+
+def _sections(logical: list[Cluster]) -> list[tuple[bool, list[Cluster]]]:
+    """poppler's sections of the line (see the module), in logical order: (right to left, its
+    clusters in logical order), a RIGHT-TO-LEFT MARK cluster added after neutrals that would
+    otherwise follow a right-to-left section."""
+    kinds = [_kind(c.text) for c in logical]
+    sections: list[tuple[bool, list[Cluster]]] = []
+    i, n = 0, len(logical)
+    while i < n:
+        if kinds[i] != _R:  # left to right: up to the next right-to-left letter
+            j = next((k for k in range(i, n) if kinds[k] == _R), n)
+            sections.append((False, logical[i:j]))
+            i = j
+            continue
+        # right to left: up to the next left-to-right letter or number character
+        j = next((k for k in range(i, n) if kinds[k] == _P), n)
+        last = max(k for k in range(i, j) if kinds[k] == _R)
+        section = logical[i:j]
+        stray = logical[last + 1:j]
+        if any(not c.text.isspace() for c in stray):
+            # The mark ends the section after the neutrals; it takes the member of the last.
+            end = stray[-1].end
+            section.append(Cluster(RLM, stray[-1].member, end, end + _RLM_WIDTH, True, stray[-1].source))
+        sections.append((True, section))
+        i = j
+    return sections
+
+
+@lru_cache(maxsize=4096)
+def _kind(text: str) -> str:
+    """A cluster's poppler class: right to left if it holds a right-to-left letter, else left
+    to right if it holds a letter or number character, else neutral."""
+    kinds = {unicodedata.bidirectional(ch) for ch in text}
+    if kinds & {"R", "AL"}:
+        return _R
+    if kinds & {"L", "EN", "AN", "ES", "ET", "CS"}:
+        return _P
+    return _N
+
+
+@lru_cache(maxsize=4096)
+def _joins(cluster_text: str) -> bool:
+    """Whether a cluster may share a piece with the left-to-right clusters before it: it holds
+    no right-to-left letter and no Arabic-Indic number (pdf.js turns back a piece that holds
+    those; pypdf turns Arabic-Indic digits around after an Arabic word)."""
+    return not any(unicodedata.bidirectional(ch) in ("R", "AL", "AN") or "\u06f0" <= ch <= "\u06f9"
+                   for ch in cluster_text)
+
+
+def _opens(cluster_text: str) -> bool:
+    """Whether a piece that starts with this cluster is read left to right by pypdf whatever
+    came before it: it starts with a letter or digit that pypdf takes as left to right (pypdf
+    takes ASCII punctuation, General Punctuation, currency signs and arrows as neutral)."""
+    ch = cluster_text[:1]
+    if not ch or "\u2000" <= ch <= "\u21ff":
+        return False
+    return unicodedata.bidirectional(ch) == "L" or "0" <= ch <= "9"
+
+
+def _right_to_left_paragraph(text: str) -> bool:
+    """Whether the first strong character of `text` is right to left (rules P2-P3)."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return False
