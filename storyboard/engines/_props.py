@@ -4,35 +4,90 @@ that mark a camera move the action names.
 A panel with no cast is about a thing ("the kite soars high above the hill", "steam rises
 from a bowl of ramen"): the draft draws that thing's silhouette where it would otherwise put
 a shapeless mass, so the thumbnail says what the shot is of. The first word of the action
-that names a known prop picks it; an action naming none keeps the mass. Shapes are written
-in units of the subject's radius `r` around its centre, y down.
+that names a known prop picks it; an action naming none keeps the mass. Each prop is one
+entry: a drawer registered with `@prop("its words ...")`, its shape written in units of the
+subject's radius `r` around its centre, y down (`Kit.at`), so adding a prop is one function.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from typing import Callable
 
 from storyboard.engines._palette import GRAPHITE, PAPER, SHADE
 
 GLOW = (250, 232, 160)
 STRIPE = (190, 92, 84)
 PROP_TINT = (222, 176, 120)  # props: apart from every figure's colour
-
-# Words (singular and plural) that name each prop.
-_WORDS = {
-    "lighthouse": "lighthouse lighthouses beacon",
-    "kite": "kite kites",
-    "bowl": "bowl bowls ramen soup noodles cup cups mug mugs tea coffee",
-    "button": "button buttons coin coins",
-    "dial": "dial dials clock clocks watch gauge",
-    "train": "train trains tram locomotive carriage",
-    "boat": "boat boats ship ships trawler ferry yacht dinghy",
-}
-FLYING = frozenset({"kite"})  # drawn high in the frame, whatever the camera
-_PROP_OF = {word: prop for prop, words in _WORDS.items() for word in words.split()}
+LEAF, STEM, SOIL = (112, 168, 92), (90, 130, 70), (150, 118, 92)  # plants draw in plant colours
+BARK, GLASS, METAL = (150, 116, 90), (206, 220, 228), (196, 200, 206)
 _WORD = re.compile(r"[a-z]+")
 _STEAM = frozenset("steam steaming steams hot ramen soup noodles tea coffee".split())
+# Size words that scale the thing at the focal point ("a tiny green seedling").
+SIZE_WORDS = {word: scale for words, scale in (("tiny little small miniature", 0.5), ("big large huge giant enormous", 1.25))
+              for word in words.split()}
+
+
+@dataclass(frozen=True)
+class Kit:
+    """What a prop drawer draws with: the pen, the `shape(points, fill, width)` filler, the
+    centre and radius, the outline widths, the prop's tint, the action's words, and for a
+    kite where its string is held (`anchor`) or the canvas it runs out of."""
+
+    pen: object
+    shape: Callable
+    cx: float
+    cy: float
+    r: float
+    lw: float
+    tint: tuple[int, int, int]
+    words: frozenset[str]
+    anchor: tuple[float, float] | None = None
+    canvas: tuple[float, float, float, float] | None = None
+
+    @property
+    def thin(self) -> float:
+        return max(1.0, self.lw / 2)
+
+    def at(self, x: float, y: float) -> tuple[float, float]:
+        return self.cx + x * self.r, self.cy + y * self.r
+
+    def poly(self, points, fill, width: float | None = None) -> None:
+        """A filled polygon with an inked outline, its corners in radius units."""
+        self.shape([self.at(x, y) for x, y in points], fill, self.lw if width is None else width)
+
+    def oval(self, x: float, y: float, rx: float, ry: float, fill, width: float | None = None) -> None:
+        width = self.lw if width is None else width
+        self.pen.ellipse((self.cx + (x - rx) * self.r, self.cy + (y - ry) * self.r, self.cx + (x + rx) * self.r,
+                          self.cy + (y + ry) * self.r), fill=fill, outline=GRAPHITE if width else None, width=width)
+
+    def line(self, points, width: float | None = None, fill=GRAPHITE) -> None:
+        self.pen.line([self.at(x, y) for x, y in points], fill=fill, width=self.thin if width is None else width)
+
+
+@dataclass(frozen=True)
+class Prop:
+    draw: Callable[[Kit], None]
+    flying: bool = False  # drawn high in the frame, whatever the camera
+    tint: tuple[int, int, int] = PROP_TINT
+
+
+PROPS: dict[str, Prop] = {}
+_PROP_OF: dict[str, str] = {}  # each word (singular and plural) -> the prop it names
+
+
+def prop(words: str, *, flying: bool = False, tint: tuple[int, int, int] = PROP_TINT):
+    """Register the decorated drawer as the prop named by its function name (without the
+    leading underscore) and by each of `words` (list plurals too)."""
+    def register(drawer: Callable[[Kit], None]) -> Callable[[Kit], None]:
+        name = drawer.__name__.lstrip("_")
+        PROPS[name] = Prop(drawer, flying, tint)
+        for word in words.split():
+            _PROP_OF.setdefault(word, name)
+        return drawer
+    return register
 
 
 def prop_for(action: str) -> str | None:
@@ -41,6 +96,14 @@ def prop_for(action: str) -> str | None:
         if word in _PROP_OF:
             return _PROP_OF[word]
     return None
+
+
+def size_of(action: str) -> float:
+    """How much bigger or smaller than usual the action says its subject is (1: as usual)."""
+    for word in _WORD.findall(action.lower()):
+        if word in SIZE_WORDS:
+            return SIZE_WORDS[word]
+    return 1.0
 
 
 def _out_to(start: tuple[float, float], towards: tuple[float, float],
@@ -53,89 +116,253 @@ def _out_to(start: tuple[float, float], towards: tuple[float, float],
     return sx + dx * t, sy + dy * t
 
 
-def draw(prop: str, pen, shape, action: str, cx: float, cy: float, r: float, tint, lw: float,
+def draw(name: str, pen, shape, action: str, cx: float, cy: float, r: float, lw: float,
          anchor: tuple[float, float] | None = None,
          canvas: tuple[float, float, float, float] | None = None) -> None:
-    """Draw `prop` centred at (cx, cy), about 2 r across; `shape(points, fill, width)` fills
-    a polygon with an inked outline. `anchor`: where a kite's string is held (a hand), else
-    the string runs down and out of the shot, to the edge of `canvas` (x0, y0, x1, y1: what
-    holds the panel, which ends inside it; without it, 2.4 r below the kite)."""
-    def at(x: float, y: float) -> tuple[float, float]:
-        return cx + x * r, cy + y * r
+    """Draw prop `name` centred at (cx, cy), about 2 r across, in its tint; `shape(points,
+    fill, width)` fills a polygon with an inked outline. `anchor`: where a kite's string is
+    held (a hand), else the string runs down and out of the shot, to the edge of `canvas`
+    (x0, y0, x1, y1: what holds the panel, which ends inside it; without it, 2.4 r below)."""
+    entry = PROPS[name]
+    entry.draw(Kit(pen, shape, cx, cy, r, lw, entry.tint, frozenset(_WORD.findall(action.lower())), anchor, canvas))
 
-    def oval(x: float, y: float, rx: float, ry: float, fill, width=lw) -> None:
-        pen.ellipse((cx + (x - rx) * r, cy + (y - ry) * r, cx + (x + rx) * r, cy + (y + ry) * r), fill=fill,
-                    outline=GRAPHITE if width else None, width=width)
 
-    thin = max(1.0, lw / 2)
-    if prop == "lighthouse":
-        for side in (-1, 1):  # the beam, both ways from the lantern
-            pen.polygon([at(side * 0.12, -1.12), at(side * 1.4, -1.4), at(side * 1.4, -0.9)], fill=GLOW)
+@prop("lighthouse lighthouses beacon")
+def _lighthouse(k: Kit) -> None:
+    for side in (-1, 1):  # the beam, both ways from the lantern
+        k.pen.polygon([k.at(side * 0.12, -1.12), k.at(side * 1.4, -1.4), k.at(side * 1.4, -0.9)], fill=GLOW)
 
-        def band(y0: float, y1: float, fill) -> None:  # the tower tapers from 0.36 r to 0.22 r
-            w0, w1 = 0.36 - 0.14 * (1 - y0) / 1.9, 0.36 - 0.14 * (1 - y1) / 1.9
-            shape([at(-w0, y0), at(w0, y0), at(w1, y1), at(-w1, y1)], fill, lw)
+    def band(y0: float, y1: float, fill) -> None:  # the tower tapers from 0.36 r to 0.22 r
+        w0, w1 = 0.36 - 0.14 * (1 - y0) / 1.9, 0.36 - 0.14 * (1 - y1) / 1.9
+        k.poly([(-w0, y0), (w0, y0), (w1, y1), (-w1, y1)], fill)
 
-        band(1.0, -0.9, tint)
-        for y in (0.55, -0.25):
-            band(y, y - 0.35, STRIPE)
-        shape([at(-0.3, -0.9), at(0.3, -0.9), at(0.3, -0.98), at(-0.3, -0.98)], tint, lw)  # the gallery
-        shape([at(-0.16, -0.98), at(0.16, -0.98), at(0.16, -1.25), at(-0.16, -1.25)], GLOW, lw)  # the lantern
-        shape([at(-0.22, -1.25), at(0.22, -1.25), at(0.0, -1.45)], tint, lw)
-    elif prop == "kite":
-        if anchor is None:  # the string, running out of the shot
-            bend, end = at(-0.7, 0.6), at(-1.6, 2.4)
-            pen.line([at(0.0, -0.3), bend, _out_to(bend, end, canvas) if canvas else end], fill=GRAPHITE, width=thin)
-        else:  # down to the hand that holds it, sagging a little
-            (ax, ay), (hx, hy) = at(0.0, -0.3), anchor
-            sag = 0.08 * math.hypot(hx - ax, hy - ay)
-            pen.line([(ax + (hx - ax) * t, ay + (hy - ay) * t + sag * 4 * t * (1 - t)) for t in (k / 8 for k in range(9))],
-                     fill=GRAPHITE, width=thin)
-        pen.line([at(0.0, 0.7), at(0.18, 0.95), at(-0.1, 1.2), at(0.14, 1.45), at(-0.06, 1.7)], fill=GRAPHITE,
-                 width=thin)  # the tail
-        for x, y in ((0.18, 0.95), (-0.1, 1.2), (0.14, 1.45)):
-            shape([at(x - 0.12, y - 0.07), at(x + 0.12, y + 0.07), at(x + 0.12, y - 0.07), at(x - 0.12, y + 0.07)],
-                  STRIPE, thin)
-        shape([at(0.0, -1.0), at(0.65, -0.3), at(0.0, 0.7), at(-0.65, -0.3)], tint, lw)
-        shape([at(0.0, -1.0), at(0.65, -0.3), at(0.0, -0.3)], SHADE, lw)  # one panel shaded
-        pen.line([at(0.0, -1.0), at(0.0, 0.7)], fill=GRAPHITE, width=thin)
-        pen.line([at(-0.65, -0.3), at(0.65, -0.3)], fill=GRAPHITE, width=thin)
-    elif prop == "bowl":
-        if _STEAM & set(_WORD.findall(action.lower())):  # wisps rising from the bowl
-            for x in (-0.45, 0.0, 0.45):
-                pen.line([at(x + 0.08 * math.sin(k * 1.6), -0.25 - 0.22 * k) for k in range(6)], fill=SHADE,
-                         width=max(1.0, lw))
-        shape([at(-1.0, 0.0)] + [at(math.cos(a), 0.75 * math.sin(a)) for a in (i * math.pi / 12 for i in range(13))],
-              tint, lw)
-        shape([at(-0.32, 0.68), at(0.32, 0.68), at(0.28, 0.85), at(-0.28, 0.85)], tint, lw)  # the foot
-        oval(0.0, 0.0, 1.0, 0.2, SHADE)  # the rim, seen from a little above
-    elif prop == "button":
-        oval(0.0, 0.0, 1.0, 1.0, tint)
-        oval(0.0, 0.0, 0.78, 0.78, None, thin)
-        for x, y in ((-0.22, -0.22), (0.22, -0.22), (-0.22, 0.22), (0.22, 0.22)):
-            oval(x, y, 0.11, 0.11, GRAPHITE, 0)
-    elif prop == "dial":
-        oval(0.0, 0.0, 1.0, 1.0, tint)
-        oval(0.0, 0.0, 0.78, 0.78, PAPER)
-        for k in range(12):
-            a = k * math.pi / 6
-            inner = 0.6 if k % 3 == 0 else 0.68
-            pen.line([at(inner * math.cos(a), inner * math.sin(a)), at(0.76 * math.cos(a), 0.76 * math.sin(a))],
-                     fill=GRAPHITE, width=thin)
-        pen.line([at(0.0, 0.0), at(0.42, -0.5)], fill=GRAPHITE, width=max(1.0, lw * 1.5))  # the hand
-        oval(0.0, 0.0, 0.09, 0.09, GRAPHITE, 0)
-    elif prop == "train":
-        pen.line([at(-2.0, 0.72), at(2.0, 0.72)], fill=GRAPHITE, width=lw)  # the rails
-        shape([at(-1.6, -0.55), at(1.45, -0.55), at(1.6, -0.35), at(1.6, 0.5), at(-1.6, 0.5)], tint, lw)
-        for k in range(5):
-            x = -1.4 + 0.58 * k
-            shape([at(x, -0.38), at(x + 0.4, -0.38), at(x + 0.4, 0.0), at(x, 0.0)], SHADE, thin)
-        for x in (-1.1, -0.6, 0.6, 1.1):
-            oval(x, 0.55, 0.17, 0.17, GRAPHITE, 0)
-    else:  # boat
-        shape([at(0.05, -1.15), at(0.05, -0.05), at(0.9, -0.05)], SHADE, lw)  # the sail
-        pen.line([at(0.0, 0.1), at(0.0, -1.25)], fill=GRAPHITE, width=lw)  # the mast
-        shape([at(-1.2, 0.0), at(1.25, 0.0), at(0.9, 0.5), at(-0.9, 0.5)], tint, lw)  # the hull
+    band(1.0, -0.9, k.tint)
+    for y in (0.55, -0.25):
+        band(y, y - 0.35, STRIPE)
+    k.poly([(-0.3, -0.9), (0.3, -0.9), (0.3, -0.98), (-0.3, -0.98)], k.tint)  # the gallery
+    k.poly([(-0.16, -0.98), (0.16, -0.98), (0.16, -1.25), (-0.16, -1.25)], GLOW)  # the lantern
+    k.poly([(-0.22, -1.25), (0.22, -1.25), (0.0, -1.45)], k.tint)
+
+
+@prop("kite kites", flying=True)
+def _kite(k: Kit) -> None:
+    if k.anchor is None:  # the string, running out of the shot
+        bend, end = k.at(-0.7, 0.6), k.at(-1.6, 2.4)
+        k.pen.line([k.at(0.0, -0.3), bend, _out_to(bend, end, k.canvas) if k.canvas else end], fill=GRAPHITE,
+                   width=k.thin)
+    else:  # down to the hand that holds it, sagging a little
+        (ax, ay), (hx, hy) = k.at(0.0, -0.3), k.anchor
+        sag = 0.08 * math.hypot(hx - ax, hy - ay)
+        k.pen.line([(ax + (hx - ax) * t, ay + (hy - ay) * t + sag * 4 * t * (1 - t)) for t in (i / 8 for i in range(9))],
+                   fill=GRAPHITE, width=k.thin)
+    k.line([(0.0, 0.7), (0.18, 0.95), (-0.1, 1.2), (0.14, 1.45), (-0.06, 1.7)])  # the tail
+    for x, y in ((0.18, 0.95), (-0.1, 1.2), (0.14, 1.45)):
+        k.poly([(x - 0.12, y - 0.07), (x + 0.12, y + 0.07), (x + 0.12, y - 0.07), (x - 0.12, y + 0.07)], STRIPE, k.thin)
+    k.poly([(0.0, -1.0), (0.65, -0.3), (0.0, 0.7), (-0.65, -0.3)], k.tint)
+    k.poly([(0.0, -1.0), (0.65, -0.3), (0.0, -0.3)], SHADE)  # one panel shaded
+    k.line([(0.0, -1.0), (0.0, 0.7)])
+    k.line([(-0.65, -0.3), (0.65, -0.3)])
+
+
+def _steam(k: Kit, xs: tuple[float, ...], base: float) -> None:
+    """Wisps rising from a hot dish or drink, when the action says so."""
+    if _STEAM & k.words:
+        for x in xs:
+            k.line([(x + 0.08 * math.sin(i * 1.6), base - 0.22 * i) for i in range(6)], max(1.0, k.lw), SHADE)
+
+
+@prop("bowl bowls ramen soup noodles")
+def _bowl(k: Kit) -> None:
+    _steam(k, (-0.45, 0.0, 0.45), -0.25)
+    k.poly([(-1.0, 0.0)] + [(math.cos(a), 0.75 * math.sin(a)) for a in (i * math.pi / 12 for i in range(13))], k.tint)
+    k.poly([(-0.32, 0.68), (0.32, 0.68), (0.28, 0.85), (-0.28, 0.85)], k.tint)  # the foot
+    k.oval(0.0, 0.0, 1.0, 0.2, SHADE)  # the rim, seen from a little above
+
+
+@prop("cup cups mug mugs tea coffee teacup")
+def _cup(k: Kit) -> None:
+    _steam(k, (-0.2, 0.25), -0.85)
+    k.oval(0.62, 0.05, 0.36, 0.34, None)  # the handle (its inside shows the paper)
+    k.poly([(-0.6, -0.6), (0.6, -0.6), (0.5, 0.7), (-0.5, 0.7)], k.tint)
+    k.oval(0.0, -0.6, 0.6, 0.12, SHADE)
+    k.oval(0.0, 0.78, 0.85, 0.1, PAPER)  # the saucer
+
+
+@prop("button buttons coin coins")
+def _button(k: Kit) -> None:
+    k.oval(0.0, 0.0, 1.0, 1.0, k.tint)
+    k.oval(0.0, 0.0, 0.78, 0.78, None, k.thin)
+    for x, y in ((-0.22, -0.22), (0.22, -0.22), (-0.22, 0.22), (0.22, 0.22)):
+        k.oval(x, y, 0.11, 0.11, GRAPHITE, 0)
+
+
+@prop("dial dials clock clocks watch gauge")
+def _dial(k: Kit) -> None:
+    k.oval(0.0, 0.0, 1.0, 1.0, k.tint)
+    k.oval(0.0, 0.0, 0.78, 0.78, PAPER)
+    for i in range(12):
+        a = i * math.pi / 6
+        inner = 0.6 if i % 3 == 0 else 0.68
+        k.line([(inner * math.cos(a), inner * math.sin(a)), (0.76 * math.cos(a), 0.76 * math.sin(a))])
+    k.line([(0.0, 0.0), (0.42, -0.5)], max(1.0, k.lw * 1.5))  # the hand
+    k.oval(0.0, 0.0, 0.09, 0.09, GRAPHITE, 0)
+
+
+@prop("train trains tram locomotive carriage")
+def _train(k: Kit) -> None:
+    k.line([(-2.0, 0.72), (2.0, 0.72)], k.lw)  # the rails
+    k.poly([(-1.6, -0.55), (1.45, -0.55), (1.6, -0.35), (1.6, 0.5), (-1.6, 0.5)], k.tint)
+    for i in range(5):
+        x = -1.4 + 0.58 * i
+        k.poly([(x, -0.38), (x + 0.4, -0.38), (x + 0.4, 0.0), (x, 0.0)], SHADE, k.thin)
+    for x in (-1.1, -0.6, 0.6, 1.1):
+        k.oval(x, 0.55, 0.17, 0.17, GRAPHITE, 0)
+
+
+@prop("boat boats ship ships trawler ferry yacht dinghy")
+def _boat(k: Kit) -> None:
+    k.poly([(0.05, -1.15), (0.05, -0.05), (0.9, -0.05)], SHADE)  # the sail
+    k.line([(0.0, 0.1), (0.0, -1.25)], k.lw)  # the mast
+    k.poly([(-1.2, 0.0), (1.25, 0.0), (0.9, 0.5), (-0.9, 0.5)], k.tint)  # the hull
+
+
+@prop("car cars taxi van")
+def _car(k: Kit) -> None:
+    k.poly([(-1.6, -0.05), (1.25, -0.05), (1.6, 0.2), (1.6, 0.6), (-1.6, 0.6)], k.tint)
+    k.poly([(-1.0, -0.05), (-0.75, -0.6), (0.5, -0.6), (0.9, -0.05)], k.tint)
+    k.poly([(-0.8, -0.12), (-0.62, -0.5), (-0.1, -0.5), (-0.1, -0.12)], GLASS)
+    k.poly([(0.05, -0.12), (0.05, -0.5), (0.45, -0.5), (0.72, -0.12)], GLASS)
+    for x in (-0.95, 0.95):
+        k.oval(x, 0.6, 0.34, 0.34, GRAPHITE, 0)
+        k.oval(x, 0.6, 0.14, 0.14, SHADE, 0)
+
+
+@prop("bicycle bicycles bike bikes")
+def _bicycle(k: Kit) -> None:
+    for x in (-0.95, 0.95):
+        k.oval(x, 0.4, 0.55, 0.55, None)
+        k.oval(x, 0.4, 0.06, 0.06, GRAPHITE, 0)
+    k.line([(-0.95, 0.4), (-0.2, -0.35), (0.65, -0.35), (0.95, 0.4)], k.lw, k.tint)  # the frame
+    k.line([(-0.95, 0.4), (0.05, 0.45), (0.65, -0.35)], k.lw, k.tint)
+    k.line([(-0.2, -0.35), (-0.3, -0.55)], k.lw)
+    k.line([(-0.45, -0.55), (-0.1, -0.55)], max(1.0, k.lw * 1.8))  # the saddle
+    k.line([(0.6, -0.45), (0.75, -0.75), (0.95, -0.75)], k.lw)  # the handlebar
+
+
+@prop("door doors doorway gate")
+def _door(k: Kit) -> None:
+    k.poly([(-0.62, 1.0), (-0.62, -1.0), (0.62, -1.0), (0.62, 1.0)], SHADE)  # the frame
+    k.poly([(-0.5, 1.0), (-0.5, -0.9), (0.5, -0.9), (0.5, 1.0)], k.tint)
+    for y0, y1 in ((-0.78, -0.1), (0.05, 0.85)):  # two panels
+        k.poly([(-0.36, y0), (0.36, y0), (0.36, y1), (-0.36, y1)], k.tint, k.thin)
+    k.oval(0.38, 0.02, 0.06, 0.06, GRAPHITE, 0)  # the knob
+
+
+@prop("window windows")
+def _window(k: Kit) -> None:
+    k.poly([(-0.85, -0.95), (0.85, -0.95), (0.85, 0.85), (-0.85, 0.85)], k.tint)
+    k.poly([(-0.7, -0.8), (0.7, -0.8), (0.7, 0.7), (-0.7, 0.7)], GLASS)
+    k.line([(0.0, -0.8), (0.0, 0.7)], k.lw)
+    k.line([(-0.7, -0.05), (0.7, -0.05)], k.lw)
+    k.poly([(-1.0, 0.85), (1.0, 0.85), (1.0, 1.0), (-1.0, 1.0)], k.tint)  # the sill
+
+
+@prop("table tables desk desks")
+def _table(k: Kit) -> None:
+    for x in (-1.0, 0.85):
+        k.poly([(x, -0.1), (x + 0.15, -0.1), (x + 0.15, 0.9), (x, 0.9)], k.tint)
+    k.poly([(-1.35, -0.3), (1.35, -0.3), (1.2, -0.1), (-1.2, -0.1)], k.tint)  # the top, seen from a little above
+    k.poly([(-1.2, -0.1), (1.2, -0.1), (1.2, 0.05), (-1.2, 0.05)], SHADE)
+
+
+@prop("chair chairs stool stools seat")
+def _chair(k: Kit) -> None:
+    k.poly([(-0.5, -1.0), (-0.35, -1.0), (-0.35, 0.95), (-0.5, 0.95)], k.tint)  # the back and its leg
+    k.poly([(-0.5, -1.0), (0.1, -1.0), (0.1, -0.7), (-0.5, -0.7)], k.tint)
+    k.poly([(0.35, 0.1), (0.5, 0.1), (0.5, 0.95), (0.35, 0.95)], k.tint)
+    k.poly([(-0.55, 0.0), (0.6, 0.0), (0.6, 0.15), (-0.55, 0.15)], SHADE)  # the seat
+
+
+@prop("lamp lamps lantern lanterns chandelier")
+def _lamp(k: Kit) -> None:
+    k.pen.polygon([k.at(-0.55, -0.25), k.at(0.55, -0.25), k.at(1.0, 0.7), k.at(-1.0, 0.7)], fill=GLOW)  # its light
+    k.poly([(-0.08, -0.3), (0.08, -0.3), (0.08, 0.8), (-0.08, 0.8)], SHADE)
+    k.poly([(-0.45, 0.8), (0.45, 0.8), (0.5, 0.95), (-0.5, 0.95)], k.tint)  # the base
+    k.poly([(-0.3, -0.95), (0.3, -0.95), (0.55, -0.3), (-0.55, -0.3)], k.tint)  # the shade
+
+
+@prop("phone phones telephone smartphone cellphone")
+def _phone(k: Kit) -> None:
+    k.poly([(-0.5, -0.95), (0.5, -0.95), (0.5, 0.95), (-0.5, 0.95)], k.tint)
+    k.poly([(-0.4, -0.78), (0.4, -0.78), (0.4, 0.7), (-0.4, 0.7)], GLASS, k.thin)  # the screen
+    k.oval(0.0, 0.83, 0.07, 0.07, GRAPHITE, 0)
+
+
+@prop("book books notebook diary journal")
+def _book(k: Kit) -> None:
+    for side in (-1, 1):  # two open pages, bowed at the spine
+        k.poly([(0.0, -0.45), (side * 0.5, -0.6), (side * 1.0, -0.5), (side * 1.0, 0.5), (side * 0.5, 0.4),
+                (0.0, 0.55)], PAPER)
+        for y in (-0.25, -0.05, 0.15):
+            k.line([(side * 0.2, y), (side * 0.8, y + 0.02)], k.thin, SHADE)
+    k.poly([(-1.05, 0.5), (0.0, 0.62), (1.05, 0.5), (1.05, 0.6), (0.0, 0.72), (-1.05, 0.6)], k.tint)  # the cover
+
+
+@prop("sword swords katana blade dagger")
+def _sword(k: Kit) -> None:
+    k.poly([(-0.09, -1.3), (0.0, -1.5), (0.09, -1.3), (0.09, 0.45), (-0.09, 0.45)], METAL)  # the blade
+    k.poly([(-0.45, 0.45), (0.45, 0.45), (0.45, 0.58), (-0.45, 0.58)], k.tint)  # the guard
+    k.poly([(-0.07, 0.58), (0.07, 0.58), (0.07, 1.1), (-0.07, 1.1)], STRIPE)
+    k.oval(0.0, 1.16, 0.1, 0.1, k.tint)
+
+
+@prop("umbrella umbrellas parasol")
+def _umbrella(k: Kit) -> None:
+    k.line([(0.0, -0.55), (0.0, 0.85), (0.15, 1.0), (0.3, 0.85)], k.lw)  # the shaft and its hook
+    canopy = [(math.cos(a), -0.55 - 0.55 * math.sin(a)) for a in (i * math.pi / 12 for i in range(13))]
+    scallops = [(x, -0.45 if i % 2 else -0.55) for i, x in enumerate((0.75, 0.5, 0.25, 0.0, -0.25, -0.5, -0.75))]
+    k.poly(canopy + [(-1.0, -0.55), *reversed(scallops)], k.tint)
+    k.line([(0.0, -1.1), (0.0, -1.25)], k.lw)
+
+
+@prop("tree trees oak pine", tint=LEAF)
+def _tree(k: Kit) -> None:
+    k.poly([(-0.14, 1.1), (-0.1, 0.1), (0.1, 0.1), (0.14, 1.1)], BARK)  # the trunk
+    k.poly([(math.cos(a) * (0.7 + 0.12 * (i % 2)), -0.35 + 0.75 * math.sin(a) * (0.7 + 0.12 * (i % 2)))
+            for i, a in enumerate(j * math.pi / 8 for j in range(16))], k.tint)  # a lumpy crown
+
+
+@prop("plant plants tomato tomatoes vegetable vegetables crop crops bush shrub", tint=LEAF)
+def _plant(k: Kit) -> None:
+    """One leafy plant on a mound of earth; three in a row for "rows of" plants; tomatoes
+    hang on it when the action names them."""
+    xs = (-1.3, 0.0, 1.3) if k.words & {"rows", "row", "plants"} else (0.0,)
+    scale = 0.55 if len(xs) > 1 else 1.0
+    for x0 in xs:
+        def at(x, y):
+            return x0 + x * scale, y * scale + (0.3 if len(xs) > 1 else 0.0)
+        k.poly([at(-0.7, 1.0), at(-0.4, 0.8), at(0.4, 0.8), at(0.7, 1.0)], SOIL)
+        k.line([at(0.0, 0.85), at(0.0, -0.9)], k.lw, STEM)
+        for side, y in ((-1, 0.4), (1, 0.05), (-1, -0.3), (1, -0.6)):
+            k.poly([at(0.0, y), at(side * 0.35, y - 0.3), at(side * 0.75, y - 0.1), at(side * 0.4, y + 0.08)], k.tint)
+        if k.words & {"tomato", "tomatoes"}:
+            for x, y in ((-0.3, 0.15), (0.32, -0.15)):
+                cx, cy = at(x, y)
+                k.oval(cx, cy, 0.14 * scale, 0.14 * scale, STRIPE)
+
+
+@prop("seedling seedlings sprout sprouts shoot shoots sapling", tint=LEAF)
+def _seedling(k: Kit) -> None:
+    """A shoot breaking through the soil: a curved stem and its first two leaves."""
+    k.poly([(-1.0, 1.0), (-0.55, 0.7), (-0.15, 0.62), (0.15, 0.62), (0.55, 0.7), (1.0, 1.0)], SOIL)
+    for x, y in ((-0.45, 0.85), (0.1, 0.9), (0.5, 0.82)):  # crumbs of earth
+        k.oval(x, y, 0.05, 0.04, GRAPHITE, 0)
+    k.line([(0.0, 0.66), (0.06, 0.2), (0.0, -0.2)], max(1.0, k.lw * 1.4), STEM)
+    for side in (-1, 1):
+        k.poly([(0.0, -0.2), (side * 0.25, -0.55), (side * 0.7, -0.5), (side * 0.45, -0.2)], k.tint)
+
+
+FLYING = frozenset(name for name, entry in PROPS.items() if entry.flying)
 
 
 # Camera moves a storyboard marks with an arrow on the frame: the verb and where it goes.

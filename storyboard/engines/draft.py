@@ -14,13 +14,13 @@ import itertools
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from storyboard.drawing import Drawing, rasterise
-from storyboard.engines import _figures, _props
+from storyboard.engines import _figures, _props, _sets
 from storyboard.engines._palette import GRAPHITE, PAPER
 from storyboard.engines.base import CastMember, PanelRequest
 from storyboard.staging import CLOSE_SHOTS, HORIZON, STRETCH
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "7"
+VERSION = "8"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
@@ -44,13 +44,12 @@ ANGLES = (*HORIZON, "birds-eye")  # bird's-eye has no horizon
 
 _HOLDING = re.compile(r"\b(?:hold|holds|holding|held|with|fly|flies|flying|flew|pull|pulls|pulling|tug\w*)\b")
 
-# Setting words (singular) that choose the background motif.
-INTERIOR_WORDS = frozenset(
-    "room kitchen office hall inside interior bedroom bar cabin corridor library shop church cellar "
-    "attic apartment studio lab classroom restaurant cafe café indoor stair lobby".split())
-CITY_WORDS = frozenset("city street town rooftop alley building skyline downtown avenue village market".split())
-WATER_WORDS = frozenset("sea ocean coast beach lake river shore harbor harbour pier cliff wave".split())
-DARK_WORDS = frozenset("night storm stormy dark midnight dusk rain rainy".split())
+# Colours of the sets (`_sets`): apart from every figure tint and the props' tint.
+GRASS, GRASS_LINE = (216, 224, 198), (122, 148, 104)
+LEAF, SOIL, SAND = (136, 170, 110), (218, 206, 188), (234, 222, 194)
+FOLIAGE, WALL, WOOD = (160, 176, 140), (236, 233, 225), (204, 186, 160)
+BUILDING, ROOF_TILE, CLOUD = (212, 208, 200), (196, 168, 150), (252, 251, 248)
+LANTERN = (250, 222, 150)
 
 
 class DraftEngine:
@@ -82,6 +81,8 @@ class DraftEngine:
         sketch = _Sketch.new(width, height, tilt, rng, request)
         sketch.background()
         sketch.figures()
+        if sketch.front is not None:
+            sketch.front()
         move = _props.camera_move(request.action)
         if move is not None:  # on top: the storyboard's own mark for a camera move
             _props.move_arrows(move, sketch.draw, sketch.ox, sketch.oy, sketch.w, sketch.h, sketch.line)
@@ -155,8 +156,16 @@ class _Sketch:
         self.tilt, self.rng, self.request = tilt, rng, request
         self.unit = min(w, h)
         self.line = max(1, round(self.unit * 0.004))
-        self.words = _setting_words(request.setting)
+        self.place = _sets.place(request.setting, request.action)
+        self.front = None  # a part of the set in front of the cast (a counter), drawn after them
         self.horizon = None if request.angle == "birds-eye" else HORIZON[request.angle] * h
+
+    @cached_property
+    def staged(self) -> tuple:
+        """Where staging stands each cast member (`staging.StagedFigure`), in cast order."""
+        if not self.request.cast:
+            return ()
+        return tuple(self.request.staging or _stage_request(self.request))
 
     @classmethod
     def new(cls, w, h, tilt, rng, request):
@@ -166,7 +175,7 @@ class _Sketch:
             cw = math.ceil(w * math.cos(rad) + h * math.sin(rad)) + 2
             ch = math.ceil(w * math.sin(rad) + h * math.cos(rad)) + 2
         sketch = cls((cw, ch), w, h, (cw - w) / 2, (ch - h) / 2, tilt, rng, request)
-        _paper(sketch.draw, cw, ch, rng, dark=bool(sketch.words & DARK_WORDS))
+        _paper(sketch.draw, cw, ch, rng, dark=sketch.place.dark)
         return sketch
 
     def finish(self) -> Drawing:
@@ -191,12 +200,17 @@ class _Sketch:
     # ------------------------------------------------------------------ background
 
     def background(self) -> None:
+        """The set the action and setting name (`_sets`), at the shot's horizon."""
+        place = self.place
         if self.horizon is None:
-            self._floor_from_above()
-        elif self.words & INTERIOR_WORDS:
-            self._room()
+            self._floor_from_above(place)
+        elif place.interior == "stall" and self.request.shot in ("establishing", "wide"):
+            self._outdoors(place)  # a stall seen from afar: a booth in the street
+            self._booth()
+        elif place.interior is not None:
+            getattr(self, "_" + place.interior)()
         else:
-            self._outdoors(city=bool(self.words & CITY_WORDS), water=bool(self.words & WATER_WORDS))
+            self._outdoors(place)
         self._hatching()
 
     def _pencil(self, points, width: int | None = None) -> None:
@@ -213,30 +227,54 @@ class _Sketch:
         """A filled polygon with an inked outline."""
         self.draw.polygon(points, fill=fill, outline=GRAPHITE, width=width)
 
-    def _outdoors(self, *, city: bool, water: bool) -> None:
+    def _outdoors(self, place: _sets.Place) -> None:
         cw, ch = self.size
         hy = self.oy + self.horizon
         self.draw.rectangle((0, hy, cw, ch), fill=PAPER_SHADE)
         establishing = self.request.shot == "establishing"
         # Far features are bigger in an establishing shot, where the place is the subject.
         reach = self.h * (0.3 if establishing else 0.14)
-        if city and self.request.angle == "low":
+        far = place.far or ("city" if place.ground == "roof" else None)  # a roof stands in a city
+        if far == "city" and self.request.angle == "low":
             self._towers(hy)
-        elif city:
+        elif far == "city":
             self._skyline(hy, reach)
+        elif far == "town":
+            self._houses(hy, reach)
+        elif far == "forest":
+            self._tree_line(hy, reach)
         else:
             self._ridge(hy, reach)
         self._pencil([(0, hy), (cw, hy)], width=self.line + 1)
-        if water:
-            xs, period = _linspace(0, cw, 40), self.unit * 0.05
-            for i in range(6):
-                y = hy + (ch - hy) * (0.1 + 0.15 * i) ** 1.2
-                amp = self.unit * 0.006 * (1 + i)
-                phase = self.rng.uniform(0, 2 * math.pi)
-                waves = [(x, y + amp * math.sin(x / period + phase)) for x in xs]
-                self.draw.line(waves, fill=LIGHT_LINE, width=self.line)
+        ground = place.ground
+        if ground in ("sea", "beach"):
+            self._waves(hy)
+            if ground == "beach":
+                self._sand(hy)
+        elif ground == "hill":
+            self._hill(hy)
+        elif ground == "field":
+            self._tufts(hy, lambda x: hy)
+        elif ground == "garden":
+            self._rows(hy)
+        elif ground == "street":
+            self._road(hy)
         else:
             self._ground_lines(hy)
+            if ground == "roof":
+                self._parapet(hy)
+        if place.sky:
+            self._clouds(hy)
+
+    def _waves(self, hy: float) -> None:
+        cw, ch = self.size
+        xs, period = _linspace(0, cw, 40), self.unit * 0.05
+        for i in range(6):
+            y = hy + (ch - hy) * (0.1 + 0.15 * i) ** 1.2
+            amp = self.unit * 0.006 * (1 + i)
+            phase = self.rng.uniform(0, 2 * math.pi)
+            waves = [(x, y + amp * math.sin(x / period + phase)) for x in xs]
+            self.draw.line(waves, fill=LIGHT_LINE, width=self.line)
 
     def _skyline(self, hy: float, reach: float) -> None:
         """A row of seeded buildings standing on the horizon."""
@@ -244,7 +282,7 @@ class _Sketch:
         while x < self.size[0]:
             bw = self.rng.uniform(0.06, 0.16) * self.w
             bh = self.rng.uniform(0.3, 1.0) * reach
-            self.draw.rectangle((x, hy - bh, x + bw, hy), fill=(212, 208, 200), outline=GRAPHITE, width=self.line)
+            self.draw.rectangle((x, hy - bh, x + bw, hy), fill=BUILDING, outline=GRAPHITE, width=self.line)
             for wy in np.arange(hy - bh + bh * 0.12, hy - bh * 0.1, max(bh * 0.18, 3)):
                 self.draw.line((x + bw * 0.2, wy, x + bw * 0.8, wy), fill=LIGHT_LINE, width=self.line)
             x += bw + self.rng.uniform(0, 0.03) * self.w
@@ -271,7 +309,7 @@ class _Sketch:
             bw = self.rng.uniform(0.12, 0.26) * self.w
             top = self.oy + self.rng.uniform(0.0, 0.45) * self.h
             quad = [(x, hy), (x + bw, hy), (toward(x + bw, top), top), (toward(x, top), top)]
-            self._shape(quad, (212, 208, 200), self.line)
+            self._shape(quad, BUILDING, self.line)
             for wy in np.arange(hy - self.h * 0.06, top, -self.h * 0.07):
                 self.draw.line((toward(x + bw * 0.2, wy), wy, toward(x + bw * 0.8, wy), wy), fill=LIGHT_LINE,
                                width=self.line)
@@ -284,18 +322,136 @@ class _Sketch:
         for t in _linspace(-1.5, 2.5, 11):
             self.draw.line((vx, hy, self.ox + t * self.w, ch), fill=LIGHT_LINE, width=self.line)
 
-    def _room(self) -> None:
-        """One-point perspective: the back wall around a vanishing point on the horizon."""
+    def _houses(self, hy: float, reach: float) -> None:
+        """A small town along the horizon: a row of seeded houses with pitched roofs."""
+        x = -self.rng.uniform(0, 0.05) * self.w
+        while x < self.size[0]:
+            bh = self.rng.uniform(0.15, 0.3) * reach
+            bw = bh * self.rng.uniform(1.1, 1.8)
+            roof = bh * 0.55
+            self._shape([(x, hy), (x + bw, hy), (x + bw, hy - bh), (x + bw / 2, hy - bh - roof), (x, hy - bh)],
+                        BUILDING, self.line)
+            self.draw.line((x - bw * 0.08, hy - bh, x + bw / 2, hy - bh - roof, x + bw * 1.08, hy - bh),
+                           fill=GRAPHITE, width=self.line + 1)  # the eaves overhang
+            x += bw + self.rng.uniform(0.2, 1.5) * bw
+
+    def _tree_line(self, hy: float, reach: float) -> None:
+        """A forest on the horizon: one outline of rounded crowns over the trunks' shade."""
+        cw = self.size[0]
+        crowns, x = [(0.0, hy)], -self.rng.uniform(0, 0.04) * self.w
+        while x < cw:
+            r = self.rng.uniform(0.025, 0.05) * self.w
+            top = hy - self.rng.uniform(0.5, 1.0) * reach
+            crowns += [(x, hy - 0.4 * (hy - top)), (x + 0.3 * r, top + 0.15 * r), (x + r, top),
+                       (x + 1.7 * r, top + 0.15 * r)]
+            x += 2 * r
+        crowns += [(cw, hy - 0.3 * reach), (cw, hy)]
+        self._shape(crowns, FOLIAGE, self.line)
+
+    def _hill(self, hy: float) -> None:
+        """The hill the figures stand on: its crest a curve near the horizon (above it seen
+        from below), falling away to both sides where the land beyond shows; grass on it."""
+        cw, ch = self.size
+        rise = -0.12 * self.h if self.request.angle == "low" else 0.03 * self.h
+        fall = 0.16 * self.h
+        mid = self.ox + self.rng.uniform(0.4, 0.6) * self.w
+
+        def crest(x: float) -> float:
+            return hy + rise + fall * min(1.0, ((x - mid) / (0.75 * self.w)) ** 2)
+
+        edge = [(x, crest(x)) for x in _linspace(0, cw, 17)]
+        self.draw.polygon([*edge, (cw, ch), (0, ch)], fill=GRASS)
+        self._pencil(edge, width=self.line + 1)
+        self._tufts(hy, crest)
+
+    def _tufts(self, hy: float, ground) -> None:
+        """Tufts of grass, bigger nearer the camera, each below `ground(x)`."""
+        cw, ch = self.size
+        depth = ch - hy
+        if ground(0.0) == hy:  # a flat field: the ground is grass to the horizon
+            self.draw.rectangle((0, hy, cw, ch), fill=GRASS)
+        for _ in range(14):
+            x, t = self.rng.uniform(0, cw), self.rng.uniform(0.05, 1.0)
+            y = hy + depth * t ** 1.4
+            if y < ground(x) + 2:
+                continue
+            s = self.unit * 0.012 * (1 + 3 * (y - hy) / depth)
+            self.draw.line([(x - s, y - s), (x - 0.35 * s, y), (x, y - 1.4 * s), (x + 0.35 * s, y), (x + s, y - s)],
+                           fill=GRASS_LINE, width=self.line)
+
+    def _rows(self, hy: float) -> None:
+        """A garden: furrows running to the vanishing point, plants along them, bigger near."""
+        cw, ch = self.size
+        self.draw.rectangle((0, hy, cw, ch), fill=SOIL)
+        vx = self.ox + self.rng.uniform(0.35, 0.65) * self.w
+        for t in _linspace(-0.9, 1.9, 7):
+            end = self.ox + t * self.w
+            self.draw.line((vx, hy, end, ch), fill=LIGHT_LINE, width=self.line)
+            for k in (0.18, 0.32, 0.5, 0.75, 1.0):
+                x, y, r = vx + (end - vx) * k, hy + (ch - hy) * k, self.unit * 0.045 * k
+                self._shape([(x - r, y), (x - 0.5 * r, y - r), (x, y - 0.4 * r), (x + 0.5 * r, y - r), (x + r, y)],
+                            LEAF, self.line)
+
+    def _road(self, hy: float) -> None:
+        """A street running to the vanishing point: kerbs, a dashed centre line."""
+        cw, ch = self.size
+        vx = self.ox + self.rng.uniform(0.35, 0.65) * self.w
+        left, right = self.ox - 0.3 * self.w, self.ox + 1.3 * self.w
+        self.draw.polygon([(vx - 1, hy), (vx + 1, hy), (right, ch), (left, ch)], fill=(212, 210, 206))
+        for x in (left, right, self.ox - 0.9 * self.w, self.ox + 1.9 * self.w):  # kerbs, then the far pavement edge
+            self.draw.line((vx, hy, x, ch), fill=GRAPHITE if x in (left, right) else LIGHT_LINE, width=self.line)
+        mid = self.ox + 0.5 * self.w
+        for k in (0.08, 0.16, 0.3, 0.52, 0.85):  # dashes, longer nearer
+            a, b = k, min(1.0, k * 1.35)
+            self.draw.line((vx + (mid - vx) * a, hy + (ch - hy) * a, vx + (mid - vx) * b, hy + (ch - hy) * b),
+                           fill=LIGHT_LINE, width=self.line + 1)
+
+    def _sand(self, hy: float) -> None:
+        """A beach: sand from a wavy shoreline down to the frame."""
+        cw, ch = self.size
+        shore = hy + (ch - hy) * 0.45
+        phase = self.rng.uniform(0, 2 * math.pi)
+        edge = [(x, shore + self.unit * 0.015 * math.sin(x / (self.unit * 0.12) + phase)) for x in _linspace(0, cw, 24)]
+        self.draw.polygon([*edge, (cw, ch), (0, ch)], fill=SAND)
+        self._pencil(edge)
+
+    def _parapet(self, hy: float) -> None:
+        """A rooftop: the low wall along its edge, against the city beyond."""
+        cw = self.size[0]
+        top = hy + 0.04 * self.h
+        self.draw.rectangle((0, top, cw, top + 0.05 * self.h), fill=BUILDING, outline=GRAPHITE, width=self.line)
+        vent = self.ox + self.rng.uniform(0.1, 0.8) * self.w
+        self.draw.rectangle((vent, top - 0.06 * self.h, vent + 0.08 * self.w, top), fill=ROOF_TILE, outline=GRAPHITE,
+                            width=self.line)
+
+    def _clouds(self, hy: float) -> None:
+        """Two clouds in the sky the action or setting names."""
+        if hy - self.oy < 0.15 * self.h:
+            return
+        for _ in range(2):
+            cx = self.ox + self.rng.uniform(0.1, 0.9) * self.w
+            cy = self.oy + self.rng.uniform(0.08, 0.6) * (hy - self.oy)
+            r = self.unit * self.rng.uniform(0.04, 0.07)
+            bumps = [(cx - 2.2 * r, cy + 0.5 * r), (cx - 1.9 * r, cy - 0.3 * r), (cx - 1.1 * r, cy - 0.5 * r),
+                     (cx - 0.7 * r, cy - 1.2 * r), (cx + 0.3 * r, cy - 1.3 * r), (cx + 0.9 * r, cy - 0.6 * r),
+                     (cx + 1.8 * r, cy - 0.5 * r), (cx + 2.2 * r, cy + 0.5 * r)]
+            self.draw.polygon(bumps, fill=CLOUD, outline=LIGHT_LINE, width=self.line)
+
+    # ------------------------------------------------------------------ interiors
+
+    def _room(self, depth: float | None = None) -> tuple[float, float, float, float, float]:
+        """One-point perspective: the back wall around a vanishing point on the horizon.
+        Returns the back wall (left, top, right, bottom) and the vanishing point's x."""
         cw, ch = self.size
         hy = self.oy + self.horizon
         vx = self.ox + self.rng.uniform(0.35, 0.65) * self.w
-        depth = self.rng.uniform(0.3, 0.45)  # back wall size relative to the panel
+        depth = depth if depth is not None else self.rng.uniform(0.3, 0.45)  # back wall size relative to the panel
         bw, bh = self.w * depth * 1.4, self.h * depth
         left, right = vx - bw / 2, vx + bw / 2
         top, bottom = hy - bh * 0.6, hy + bh * 0.4
         self.draw.rectangle((0, bottom, cw, ch), fill=PAPER_SHADE)
         self.draw.polygon([(0, ch), (left, bottom), (right, bottom), (cw, ch)], fill=(230, 226, 217))
-        self.draw.rectangle((left, top, right, bottom), fill=(236, 233, 225), outline=GRAPHITE, width=self.line)
+        self.draw.rectangle((left, top, right, bottom), fill=WALL, outline=GRAPHITE, width=self.line)
         for cx, cy in ((left, top), (right, top), (left, bottom), (right, bottom)):
             # Each wall edge runs from the vanishing point through a corner, off the canvas.
             self._pencil([(cx, cy), (cx + (cx - vx) * 4, cy + (cy - hy) * 4)])
@@ -303,10 +459,155 @@ class _Sketch:
         dx = self.rng.uniform(0.1, 0.6) * bw
         self.draw.rectangle((left + dx, top + bh * 0.2, left + dx + bw * 0.25, bottom - bh * 0.25),
                             outline=LIGHT_LINE, width=self.line)
+        return left, top, right, bottom, vx
 
-    def _floor_from_above(self) -> None:
-        """Bird's-eye view: the ground seen straight down, as a seeded tile grid."""
+    def _kitchen(self) -> None:
+        """A room with a worktop along its back wall: cupboards under it, wall units over it."""
+        left, top, right, bottom, _ = self._room()
+        bh = bottom - top
+        worktop = bottom - 0.32 * bh
+        self.draw.rectangle((left, worktop, right, bottom), fill=WOOD, outline=GRAPHITE, width=self.line)
+        self.draw.rectangle((left, top + 0.08 * bh, right, top + 0.3 * bh), fill=WOOD, outline=GRAPHITE,
+                            width=self.line)
+        for x in _linspace(left, right, 6)[1:-1]:  # cupboard doors
+            self.draw.line((x, worktop + 2, x, bottom), fill=GRAPHITE, width=self.line)
+            self.draw.line((x, top + 0.08 * bh, x, top + 0.3 * bh), fill=GRAPHITE, width=self.line)
+
+    def _hips(self, default: float) -> float:
+        """The height of the cast's hips in the panel (canvas units): where staging stood
+        them, the highest of them; `default` (panel fraction) without cast."""
+        staged = self.staged
+        if not staged:
+            return self.oy + default * self.h
+        hip = min(fig.head[1] + 3.6 * fig.head_units for fig in staged)
+        return self.oy + min(max(hip, 0.35), 0.95) * self.h
+
+    def _counter(self, awning: bool = False) -> None:
+        """A counter across the panel at the cast's hips, shelves on the wall behind; a stall
+        (`awning`) has a scalloped awning and lanterns over it. The cast stand behind the
+        counter: its front is drawn over them (`foreground`)."""
+        cw = self.size[0]
+        level = self._hips(0.62)
+        for k in (0.3, 0.55):  # shelves with a few seeded boxes and jars
+            y = self.oy + k * (level - self.oy)
+            self.draw.line((0, y, cw, y), fill=GRAPHITE, width=self.line)
+            x = self.rng.uniform(0, 0.1) * self.w
+            while x < cw:
+                bw, bh = self.rng.uniform(0.03, 0.07) * self.w, self.rng.uniform(0.03, 0.07) * self.h
+                self.draw.rectangle((x, y - bh, x + bw, y), fill=BUILDING, outline=LIGHT_LINE, width=self.line)
+                x += bw + self.rng.uniform(0.03, 0.15) * self.w
+        if awning:
+            self._awning(0, cw, self.oy + 0.1 * self.h)
+        self.front = lambda: self._counter_front(level)
+        if not self.request.cast:
+            self.front()
+            self.front = None
+
+    def _counter_front(self, level: float) -> None:
         cw, ch = self.size
+        slab = 0.04 * self.h
+        self.draw.polygon([(0, level), (cw, level), (cw, level + slab), (0, level + slab)], fill=WOOD, outline=GRAPHITE,
+                          width=self.line)
+        self.draw.rectangle((0, level + slab, cw, ch), fill=(214, 200, 178), outline=GRAPHITE, width=self.line)
+        for x in _linspace(0, cw, 9)[1:-1]:  # the planks of its front
+            self.draw.line((x, level + slab, x, ch), fill=LIGHT_LINE, width=self.line)
+
+    def _awning(self, x0: float, x1: float, y: float) -> None:
+        """A scalloped awning from x0 to x1 hanging to `y`, two lanterns under its ends."""
+        n = 7
+        step = (x1 - x0) / n
+        edge = [(x0, 0.0), (x1, 0.0)]
+        for k in range(n, 0, -1):
+            edge += [(x0 + k * step, y), (x0 + (k - 0.5) * step, y + 0.35 * step), (x0 + (k - 1) * step, y)]
+        self._shape([(x, min(v, y + 0.35 * step)) for x, v in edge], (196, 120, 108), self.line)
+        r = 0.35 * step
+        for lx in (x0 + 0.6 * step, x1 - 0.6 * step):
+            ly = y + 0.35 * step + 1.3 * r
+            self.draw.line((lx, y, lx, ly - r), fill=GRAPHITE, width=self.line)
+            self.draw.ellipse((lx - 0.8 * r, ly - r, lx + 0.8 * r, ly + r), fill=LANTERN, outline=GRAPHITE,
+                              width=self.line)
+
+    def _stall(self) -> None:
+        self._counter(awning=True)
+
+    def _booth(self) -> None:
+        """A stall in a wide shot: a small booth on the ground beside the focal point."""
+        hy = self.oy + self.horizon
+        side = 1 if self.rng.random() < 0.5 else -1
+        cx = self.ox + (0.5 + side * 0.32) * self.w
+        bw, bh = 0.22 * self.w, 0.14 * self.h
+        base = min(hy + 0.05 * self.h, self.oy + 0.95 * self.h)
+        x0, x1 = cx - bw / 2, cx + bw / 2
+        self.draw.rectangle((x0, base - bh * 0.55, x1, base), fill=WOOD, outline=GRAPHITE, width=self.line)
+        self.draw.rectangle((x0 + bw * 0.05, base - bh, x1 - bw * 0.05, base - bh * 0.55), fill=LANTERN,
+                            outline=GRAPHITE, width=self.line)  # the lit opening
+        self._shape([(x0 - bw * 0.08, base - bh), (x1 + bw * 0.08, base - bh), (x1, base - bh * 1.3),
+                     (x0, base - bh * 1.3)], (196, 120, 108), self.line)
+
+    def _stairs(self) -> None:
+        """A flight of stairs climbing the back wall from the floor, with its handrail."""
+        cw, ch = self.size
+        floor = self.oy + max(self.horizon + 0.25 * self.h, 0.7 * self.h)
+        self.draw.rectangle((0, floor, cw, ch), fill=PAPER_SHADE)
+        self._pencil([(0, floor), (cw, floor)])
+        x0, x1, top = self.ox + 0.05 * self.w, self.ox + 0.95 * self.w, self.oy + 0.06 * self.h
+        if self.rng.random() < 0.5:  # climbing to the right or to the left
+            x0, x1 = x1, x0
+        n = 9
+        dx, dy = (x1 - x0) / n, (floor - top) / n
+        profile = [(x0, floor)]
+        for k in range(n):
+            profile += [(x0 + k * dx, floor - (k + 1) * dy), (x0 + (k + 1) * dx, floor - (k + 1) * dy)]
+        self._shape([*profile, (x1, floor)], PAPER_SHADE, self.line)
+        rail = 0.16 * self.h
+        self._pencil([(x0, floor - dy - rail), (x1, top - rail)], width=self.line + 1)
+        for k in range(1, n, 2):  # balusters
+            x, y = x0 + (k + 0.5) * dx, floor - (k + 1) * dy
+            self.draw.line((x, y, x, y - rail + 0.5 * dy), fill=LIGHT_LINE, width=self.line)
+
+    def _corridor(self) -> None:
+        """A long corridor: a small far wall, doors along both walls, lights on the ceiling."""
+        left, top, right, bottom, vx = self._room(depth=self.rng.uniform(0.14, 0.2))
+        hy = self.oy + self.horizon
+
+        def out(x: float, y: float, s: float) -> tuple[float, float]:  # from the vanishing point through (x, y)
+            return vx + (x - vx) * s, hy + (y - hy) * s
+
+        door_top = bottom - 0.75 * (bottom - top)
+        for wall in (left, right):
+            for s0, s1 in ((1.4, 1.9), (2.5, 3.4)):
+                self.draw.polygon([out(wall, bottom, s0), out(wall, door_top, s0), out(wall, door_top, s1),
+                                   out(wall, bottom, s1)], fill=BUILDING, outline=GRAPHITE, width=self.line)
+        for s0 in (1.3, 2.0, 3.2):  # ceiling lights down the middle
+            self.draw.polygon([out(vx - 0.1 * (right - left), top, s0), out(vx + 0.1 * (right - left), top, s0),
+                               out(vx + 0.1 * (right - left), top, s0 * 1.15),
+                               out(vx - 0.1 * (right - left), top, s0 * 1.15)], fill=CLOUD, outline=LIGHT_LINE,
+                              width=self.line)
+
+    def _floor_from_above(self, place: _sets.Place) -> None:
+        """Bird's-eye view: the ground seen straight down: grass, a garden's rows, the sea's
+        waves, else floor tiles (a room, a street, an unnamed place)."""
+        cw, ch = self.size
+        ground = place.ground if place.interior is None else None
+        if ground in ("hill", "field"):
+            self.draw.rectangle((0, 0, cw, ch), fill=GRASS)
+            for _ in range(24):
+                x, y, s = self.rng.uniform(0, cw), self.rng.uniform(0, ch), self.unit * 0.025
+                self.draw.line([(x - s, y - s), (x - 0.35 * s, y), (x, y - 1.4 * s), (x + 0.35 * s, y),
+                                (x + s, y - s)], fill=GRASS_LINE, width=self.line)
+            return
+        if ground == "garden":
+            self.draw.rectangle((0, 0, cw, ch), fill=SOIL)
+            step = self.unit * 0.16
+            for y in np.arange(self.rng.uniform(0, step), ch, step).tolist():
+                for x in np.arange(self.rng.uniform(0, step), cw, step * 0.8).tolist():
+                    r = step * 0.25
+                    self._shape([(x - r, y), (x, y - r), (x + r, y), (x, y + r)], LEAF, self.line)
+            return
+        if ground in ("sea", "beach"):
+            self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
+            self._waves(0.0)
+            return
         self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
         step = self.unit * self.rng.uniform(0.12, 0.2)
         shift = self.rng.uniform(0, step)
@@ -334,7 +635,7 @@ class _Sketch:
         if not cast:
             self._subject()
             return
-        staged = self.request.staging or _stage_request(self.request)
+        staged = self.staged
         self._tints = _tints(cast)
         placed = [self._figure(fig, member, i) for i, (fig, member) in enumerate(zip(staged, cast))]
         # Far before near: the over-the-shoulder foreground is drawn last.
@@ -362,7 +663,7 @@ class _Sketch:
         # Held by a person the action has hold it (holds, flies, runs with); else the string runs off.
         held = fig.kind == "human" and _HOLDING.search(text) is not None and hand[1] > cy + radius
         anchor = hand if held else None
-        _props.draw("kite", self.draw, self._shape, self.request.action, cx, cy, radius, _props.PROP_TINT,
+        _props.draw("kite", self.draw, self._shape, self.request.action, cx, cy, radius,
                     max(self.line, round(radius * 0.03)), anchor, (0.0, 0.0, *self.size))
 
     def _figure(self, staged, member: CastMember, index: int) -> tuple[_figures.Figure, CastMember]:
@@ -392,8 +693,9 @@ class _Sketch:
     def _subject(self) -> None:
         """No cast: what the action shows at the focal point, sized by the shot (a speck in
         an establishing shot, filling an extreme close-up): the prop the action names
-        (`_props`), else a seeded mass standing in for it."""
-        radius = SUBJECT_SCALE[self.request.shot] * self.unit
+        (`_props`), else a seeded mass standing in for it; "tiny", "huge" and the like in
+        the action scale it (`_props.size_of`)."""
+        radius = SUBJECT_SCALE[self.request.shot] * self.unit * _props.size_of(self.request.action)
         cx = self.ox + self.rng.uniform(0.38, 0.62) * self.w
         if self.horizon is not None and self.request.shot in ("establishing", "wide"):
             cy = self.oy + self.horizon - radius * 0.5  # standing on the horizon
@@ -403,7 +705,7 @@ class _Sketch:
         if prop in _props.FLYING:  # in the sky, not on the ground
             cy = self.oy + 0.3 * self.h
         if prop is not None:
-            _props.draw(prop, self.draw, self._shape, self.request.action, cx, cy, radius, _props.PROP_TINT,
+            _props.draw(prop, self.draw, self._shape, self.request.action, cx, cy, radius,
                         max(self.line, round(radius * 0.03)), canvas=(0.0, 0.0, *self.size))
             return
         angles = np.linspace(0, 2 * math.pi, 14, endpoint=False)
@@ -483,13 +785,6 @@ def _stage_request(request: PanelRequest):
                for m in request.cast]
     panel = SimpleNamespace(cast=entries, shot=request.shot, angle=request.angle)
     return stage_panel(SimpleNamespace(characters={}), panel, request.width / request.height)
-
-
-@lru_cache(maxsize=256)
-def _setting_words(setting: str) -> frozenset[str]:
-    """The setting's words, lower case, without a plural 's': matched against the motif lists."""
-    words = re.findall(r"[a-zé]+", setting.lower())
-    return frozenset(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words)
 
 
 def _expression_shape(expression: str) -> tuple[float, float]:

@@ -16,12 +16,15 @@ from functools import lru_cache
 from typing import Any, Sequence
 
 from storyboard._lettering import shapes
-from storyboard.layout import PanelSlot, Rect
+from storyboard.layout import STRIP_WIDTH_PT, PanelSlot, Rect
 from storyboard.lettering import Font, Item, Shape, Text, once, staged_local
 
 PAPER = (0.97, 0.96, 0.93)
 GRAPHITE = (0.25, 0.26, 0.29)
 RULE = 0.4  # box outline, points
+# Label size on a webtoon strip, points (20 px on an 800 px strip): one size for every panel,
+# as the strip's lettering has, whatever the panel's height.
+STRIP_SIZE = 6.0
 
 
 def panel_labels(story: Any, panel: Any, slot: PanelSlot, font: Font, taken: Sequence[Rect]) -> list[Item]:
@@ -79,7 +82,19 @@ def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font) -> tuple[Item, .
 
 
 def _size(slot: PanelSlot) -> float:
+    """Label size in points: on a page, in proportion to the panel's shorter side (a small
+    panel gets smaller type); on a webtoon strip, one size (`STRIP_SIZE`)."""
+    if _on_strip(slot):
+        return STRIP_SIZE
     return max(4.5, min(8.0, 0.035 * min(slot.rect.w, slot.rect.h)))
+
+
+def _on_strip(slot: PanelSlot) -> bool:
+    """Whether `slot` is a panel of a webtoon strip (`layout.strip_book`): the strip's full
+    width, its art the frame itself (a strip has no bleed) with the screen's edges as its
+    sides. A page panel across the live area runs into the bleed (its art is larger)."""
+    return (slot.art == slot.rect and set(slot.bleeds) == {"left", "right"}
+            and abs(slot.rect.w - STRIP_WIDTH_PT) < 1.0)
 
 
 def _inner(slot: PanelSlot, size: float) -> Rect:

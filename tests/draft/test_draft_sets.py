@@ -1,0 +1,107 @@
+"""Draft sets: the place a panel's action and setting name is drawn behind its figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from storyboard.engines._props import LEAF, PROPS, _PROP_OF
+from storyboard.engines._sets import _WORDS, Place, place
+from storyboard.engines.draft import FIGURE_TINTS, DraftEngine
+from storyboard.layout import paginate
+from storyboard.plan import plan_panels
+from storyboard.script import Story
+from tests.draft.test_draft_staging import iou, pixels, tint_mask
+
+
+def panel(setting: str, action: str = "it happens", **fields):
+    cast = fields.pop("cast", None)
+    characters = {"ada": {"name": "Ada", "description": "a girl"}} if cast else {}
+    body = {"action": action, "shot": fields.pop("shot", "wide"), **fields, **({"cast": cast} if cast else {})}
+    story = Story.model_validate({"title": "T", "page": {"dpi": 72}, "characters": characters,
+                                  "scenes": [{"id": "s", "setting": setting, "panels": [body]}]})
+    (request,) = plan_panels(story, paginate(story, max_side=512))
+    return request
+
+
+def test_place_words_match_whole_words_plurals_and_synonyms_only():
+    assert place("a grassy hill above a small town", "five friends run up the hill") == Place(ground="hill", far="town")
+    assert place("a hillside", "") == Place(ground="hill")  # a synonym in the table
+    assert place("a chill wind over the townhall", "") == Place()  # no "hill" in "chill", no "town" in "townhall"
+    assert place("", "rows of tomato plants") == Place(ground="garden")  # a plural read as its singular
+    assert place("the vault corridor, red emergency light", "") == Place(interior="corridor")
+    assert place("a lighthouse on a cliff in a storm, night", "Mara climbs the spiral stairs") == \
+        Place(interior="stairs", dark=True)  # the action's place before the scene's
+    assert place("the lamp room at dawn", "a gull on the railing outside the window") == Place()
+    assert place("a field", "Ana waves goodbye") == Place(ground="field")  # a verb, not the sea
+    assert place("a field", "the waves crash on the pier").ground == "sea"
+    assert place("a rooftop", "Ana points at the sky") == Place(ground="roof", sky=True)
+
+
+def test_every_set_is_its_own_drawing_not_the_default_backdrop():
+    default = pixels(panel("somewhere"))
+    drawn = {}
+    for name, (_, words) in _WORDS.items():
+        request = panel(f"a {words.split()[0]}")
+        assert request.seed == panel("somewhere").seed
+        image = pixels(request)
+        changed = np.abs(image - default).max(axis=2) > 8
+        assert changed.mean() > 0.02, name
+        drawn[name] = image
+    names = list(drawn)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert (np.abs(drawn[a] - drawn[b]).max(axis=2) > 8).mean() > 0.02, (a, b)
+
+
+@pytest.mark.parametrize("angle", ["eye-level", "low", "high", "birds-eye"])
+def test_a_set_follows_the_camera_and_the_same_seed_gives_the_same_bytes(angle):
+    request = panel("a grassy hill above a small town", angle=angle)
+    data = DraftEngine().draw(request).to_bytes()
+    assert DraftEngine().draw(panel("a grassy hill above a small town", angle=angle)).to_bytes() == data
+    grass = tint_mask(pixels(request), (216, 224, 198))
+    rows = np.flatnonzero(grass.mean(axis=1) > 0.5)
+    if angle == "birds-eye":
+        assert grass.mean() > 0.6  # grass seen from above, not floor tiles
+    else:  # the hill starts near the horizon, which the angle moves
+        horizon = {"eye-level": 0.42, "low": 0.8, "high": 0.18}[angle]
+        top = rows.min() / grass.shape[0]
+        assert horizon - 0.15 < top < horizon + 0.2, (angle, top)
+
+
+def test_the_cast_stand_behind_a_counter_at_their_hips():
+    request = panel("a ramen stall", "Ada waits", shot="medium", cast=[{"ada": "center"}])
+    image = pixels(request)
+    figure = tint_mask(image, FIGURE_TINTS[0])
+    fig = request.staging[0]
+    hips = fig.head[1] + 3.6 * fig.head_units
+    rows = np.flatnonzero(figure.any(axis=1)) / image.shape[0]
+    assert rows.min() < hips - 0.1 and rows.max() < hips + 0.02  # the counter hides the legs
+    plain = tint_mask(pixels(panel("somewhere", "Ada waits", shot="medium", cast=[{"ada": "center"}])), FIGURE_TINTS[0])
+    assert np.flatnonzero(plain.any(axis=1)).max() / image.shape[0] > hips + 0.2
+
+
+def test_a_tiny_seedling_is_a_small_green_plant_not_the_shapeless_mass():
+    tiny = pixels(panel("a rooftop garden", "a tiny green seedling breaks through the soil", shot="extreme-close-up"))
+    plain = pixels(panel("a rooftop garden", "a seedling breaks through the soil", shot="extreme-close-up"))
+    leaves = tint_mask(tiny, LEAF)
+    assert leaves.sum() > 30 and not tint_mask(tiny, FIGURE_TINTS[0]).any()
+    assert leaves.sum() < 0.5 * tint_mask(plain, LEAF).sum()  # "tiny" draws it smaller
+
+
+@pytest.mark.parametrize("shot", ["wide", "close-up"])
+def test_every_registered_prop_has_its_own_silhouette(shot):
+    first: dict[str, str] = {}
+    for word, name in _PROP_OF.items():
+        first.setdefault(name, word)
+    assert {"door", "window", "table", "chair", "car", "lamp", "phone", "book", "cup", "sword", "umbrella",
+            "bicycle", "tree", "plant", "seedling"} <= set(first)
+    masks = {}
+    for name, word in first.items():
+        mask = tint_mask(pixels(panel("somewhere", f"the {word}", shot=shot)), PROPS[name].tint)
+        assert mask.sum() > 30, name
+        masks[name] = mask
+    names = list(masks)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert iou(masks[a], masks[b]) < 0.6, (shot, a, b)
