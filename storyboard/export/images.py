@@ -17,9 +17,9 @@ import numpy as np
 
 from storyboard.drawing import Drawing
 from storyboard.export.canvas import PageCanvas
-from storyboard.export import PageDrawing, atomic_path, compose, compose_page, cover_crop, panel_image, put_on_disk
+from storyboard.export import PageDrawing, atomic_path, compose_page, cover_crop, panel_image, put_on_disk
 from storyboard.layout import Book, PageSpec, Rect
-from storyboard.lettering import Font, Shape, Text, story_font
+from storyboard.lettering import Font, Shape, Text
 from storyboard._lettering.shapes import dashes
 
 # Items drawn as straight frames and boxes: snapped to the pixel grid (`_shape`).
@@ -237,14 +237,6 @@ def _painted(story: Any, book: Book, index: int, images: Mapping[tuple[int, int]
     return paint_page(drawing, images, book.spec.dpi, font)
 
 
-def render_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], *,
-                 font: str | Path | Font | None = None, labels: bool = False) -> list:
-    """Every page as an RGB PIL image (for previews), trimmed, at the page dpi."""
-    lettering_font = font if isinstance(font, Font) else story_font(story, font)
-    return [render_page(drawing, images, book.spec.dpi, lettering_font)
-            for drawing in compose(story, book, lettering_font, labels=labels)]
-
-
 def panel_boxes(book: Book) -> list[list[tuple[int, int, int, int]]]:
     """For each page, the pixel box (left, top, right, bottom) where each panel's art is
     pasted on the trimmed page image, in reading order (may reach past the page edges)."""
@@ -277,14 +269,6 @@ class _Raster:
 
     def px(self, x: float, y: float) -> tuple[float, float]:
         return (x - self.x0) * self.k, (self.top - y) * self.k
-
-
-def render_page(drawing: PageDrawing, images: Mapping[tuple[int, int], Any], dpi: int, font: Font):
-    """One page as an RGB PIL image; `info["dpi"]` holds its resolution, which every writer
-    stores (PNG pHYs) so print software does not read the pixels as 72 dpi."""
-    image = paint_page(drawing, images, dpi, font).pil().convert("RGB")
-    image.info["dpi"] = (dpi, dpi)
-    return image
 
 
 def paint_page(drawing: PageDrawing, images: Mapping[tuple[int, int], Any], dpi: int, font: Font):
