@@ -139,7 +139,7 @@ def info_author(author: str | Sequence[str]) -> str:
 
 
 def pdf_metadata(prov: dict, *, title: str, author: str | Sequence[str] = "") -> dict[str, str]:
-    """The PDF Info values and XMP packet for a document; pass to `apply_pdf_metadata`.
+    """The PDF Info values and XMP packet for a document (`export.pdf` writes them).
     `author` is one name or a sequence of names (XMP lists each as one dc:creator)."""
     models = ", ".join(prov["models"]) or "none"
     title = clean_text(title)
@@ -153,22 +153,6 @@ def pdf_metadata(prov: dict, *, title: str, author: str | Sequence[str] = "") ->
                                if prov["ai_generated"] else f"draft, run {prov['run_id']}"),
         "xmp": xmp_packet(prov, title=title, author=author),
     }
-
-
-def apply_pdf_metadata(canvas, metadata: dict[str, str]) -> None:
-    """Write `pdf_metadata()` values into a reportlab canvas (Info dictionary + XMP stream)."""
-    from reportlab.pdfbase.pdfdoc import XMP
-
-    canvas.setTitle(metadata["title"])
-    canvas.setAuthor(metadata["author"])
-    canvas.setSubject(metadata["subject"])
-    canvas.setCreator(metadata["creator"])
-    canvas.setProducer(metadata["producer"])
-    canvas.setKeywords(metadata["keywords"])
-    packet = metadata["xmp"].encode("utf-8")  # bytes: reportlab's str path is not UTF-8
-    stream = XMP(creator=lambda doc: packet)
-    stream.filters = []  # metadata streams stay uncompressed so any tool can find them
-    canvas._doc.Catalog.Metadata = stream  # reportlab has no public setter for XMP
 
 
 def comicinfo_notes(prov: dict) -> str:

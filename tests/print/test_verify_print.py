@@ -8,13 +8,7 @@ from PIL import Image
 
 from storyboard.cli import main
 from storyboard.export.cbz import ComicInfo, write_cbz
-from storyboard.provenance import (
-    apply_pdf_metadata,
-    comicinfo_notes,
-    pdf_metadata,
-    png_info,
-    provenance,
-)
+from storyboard.provenance import comicinfo_notes, png_info, provenance
 from storyboard.watermark import mark
 
 from .conftest import drawn_panel, painted_panel
@@ -45,13 +39,11 @@ def book():
     return panels, pages, boxes
 
 
-def write_pdf(path, panels, metadata=None):
+def write_pdf(path, panels):
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen.canvas import Canvas
 
     canvas = Canvas(str(path), pagesize=(500, 720))
-    if metadata:
-        apply_pdf_metadata(canvas, metadata)
     for first in (0, 2):
         for panel, y in zip(panels[first:first + 2], (380, 40)):
             canvas.drawImage(ImageReader(panel), 40, y, width=420, height=300)
@@ -136,12 +128,17 @@ def test_png_text_chunks_carry_provenance_and_xmp(tmp_path):
     assert "trainedAlgorithmicMedia" in image.info["XML:com.adobe.xmp"]
 
 
-def test_pdf_info_and_xmp_metadata(tmp_path, book):
+def test_pdf_info_and_xmp_metadata(tmp_path):
     from pypdf import PdfReader
 
+    from storyboard.export.pdf import write_pdf as export_pdf
+    from storyboard.layout import paginate
+    from tests.pages.stories import art, panel, story
+
     prov = provenance(SETTINGS, RUN)
-    path = tmp_path / "meta.pdf"
-    write_pdf(path, book[0], pdf_metadata(prov, title="The Lighthouse", author="J. Doe"))
+    s = story([panel()], title="The Lighthouse", author="J. Doe", page={"dpi": 50})
+    document = paginate(s)
+    path = export_pdf(s, document, art(document), tmp_path / "meta.pdf", metadata=prov)
     reader = PdfReader(path)
     info = reader.metadata
     assert info.title == "The Lighthouse" and info.author == "J. Doe"
