@@ -50,7 +50,6 @@ import contextlib
 import functools
 import itertools
 import re
-import secrets
 import threading
 import warnings
 from dataclasses import dataclass
@@ -78,11 +77,6 @@ _FLIP_POOL = 12
 _MAX_FLIPS = 3
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 _RUN_ID = re.compile(r"[0-9a-f]{8}")
-
-
-def new_run_id() -> str:
-    """A fresh random run id: 8 lowercase hex digits (32 bits)."""
-    return secrets.token_hex(4)
 
 
 def mark(image: "Image.Image", run_id: str) -> "Image.Image":

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from storyboard.errors import GenerationError
-from storyboard.watermark import _parse, _payload, mark, new_run_id, read
+from storyboard.watermark import _parse, _payload, mark, read
 
 from .conftest import drawn_panel, painted_panel
 
@@ -31,7 +31,7 @@ def test_mark_is_read_back_and_invisible(make):
     import numpy as np
 
     panel = make(512, 384, seed=1)
-    run_id = new_run_id()
+    run_id = "9f3e61d7"
     marked = mark(panel, run_id)
     assert marked.size == panel.size and marked.mode == "RGB"
     assert read(marked) == run_id
