@@ -80,13 +80,6 @@ def tree_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def forget() -> None:
-    """Drop the in-memory memo (the JSON file stays): as a new process would start."""
-    global _memo
-    with _lock:
-        _memo = None
-
-
 def _hub_commit(repo_id: str, cache_dir, revision) -> str:
     if revision and re.fullmatch(r"[0-9a-f]{40}", revision):
         return revision

@@ -19,9 +19,8 @@ from .tiny_models import build_faceid, build_lora, build_plus, build_tiny_pipeli
 @pytest.fixture
 def memo(tmp_path, monkeypatch):
     monkeypatch.setenv("STORYBOARD_FINGERPRINTS", str(tmp_path / "fingerprints.json"))
-    fingerprints.forget()
-    yield tmp_path / "fingerprints.json"
-    fingerprints.forget()
+    monkeypatch.setattr(fingerprints, "_memo", None)  # as a new process starts (restored after)
+    return tmp_path / "fingerprints.json"
 
 
 @pytest.fixture
@@ -104,7 +103,7 @@ def test_warm_run_reads_no_weight_file(local, memo, monkeypatch):
 
     first = run()
     assert memo.is_file() and len(set(first)) == 100
-    fingerprints.forget()  # a new process: only the memo file is left
+    monkeypatch.setattr(fingerprints, "_memo", None)  # a new process: only the memo file is left
 
     def no_reading(path):
         raise AssertionError(f"hashed {path} again")
