@@ -4,7 +4,7 @@ ruamel.yaml (pure-Python parser, YAML 1.2: `{text: Again?}` is a plain scalar) c
 node tree whose nodes carry `start_mark`s. That parser takes most of a second on a 100-page
 script, so where libyaml reads a text exactly as ruamel does, libyaml's C parser (through
 PyYAML) composes it and the tree is rebuilt as ruamel nodes, its scalars resolved by ruamel's
-YAML 1.2 resolver (see `_compose_fast`). We turn that tree into plain Python data ourselves
+YAML 1.2 resolver (see `_libyaml_tree`). We turn that tree into plain Python data ourselves
 so that we can (a) refuse duplicate keys while letting explicit keys override `<<` merge keys,
 (b) bound the work an alias bomb, deep nesting or a huge file can cause, (c) resolve scalars
 with the YAML 1.2 core schema (`no` stays a string, `1:20` is not the integer 80) while every
@@ -188,13 +188,6 @@ _LIBYAML_DIFFERS = re.compile("|".join([
 LIBYAML_TESTED = (0, 2, 6)  # the libyaml this equivalence was established with
 
 
-def _compose_fast(text: str):
-    """The node tree ruamel would compose from `text`, composed by libyaml; `_SLOW` where
-    that is not known to be the same: no libyaml of the tested version, text libyaml reads
-    differently, or any error (ruamel then reports it in its own words)."""
-    return _ruamel_nodes(_libyaml_tree(text))
-
-
 def _ruamel_nodes(tree):
     """`_libyaml_tree`'s answer as ruamel's nodes; `_SLOW` where ruamel must compose."""
     if tree is _SLOW or tree is None:
@@ -207,8 +200,9 @@ def _ruamel_nodes(tree):
 
 def _libyaml_tree(text: str):
     """libyaml's node tree of `text` (PyYAML's nodes, tagged by ruamel's YAML 1.2 resolver),
-    None for an empty document, `_SLOW` as for `_compose_fast` (empty values aside: those
-    are found when the tree is read)."""
+    None for an empty document, `_SLOW` where it is not known to read as ruamel would: no
+    libyaml of the tested version, text libyaml reads differently, or any error (ruamel then
+    reports it in its own words). Empty values are found when the tree is read."""
     if _LIBYAML_DIFFERS.search(text) or "\ufeff" in text[1:]:
         return _SLOW
     try:

@@ -1,9 +1,10 @@
 """libyaml composes a script only where it reads it exactly as ruamel's YAML 1.2 parser does.
 
-`_yaml._compose_fast` either declines (`_SLOW`: ruamel composes) or returns the very tree
-ruamel would: same node kinds, tags, values, styles, flow styles, start marks (which locate
-every validation problem) and shared alias nodes. Checked on the examples, on the fuzz
-corpus's mutants and random structures, and on each difference found that way.
+The fast path (`compose_fast`: `parse`'s `_libyaml_tree`, then `_ruamel_nodes`) either
+declines (`_SLOW`: ruamel composes) or returns the very tree ruamel would: same node kinds,
+tags, values, styles, flow styles, start marks (which locate every validation problem) and
+shared alias nodes. Checked on the examples, on the fuzz corpus's mutants and random
+structures, and on each difference found that way.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ if libyaml.get_version() != _yaml.LIBYAML_TESTED:
     pytest.skip("another libyaml: the fast path is off", allow_module_level=True)
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))
+
+
+def compose_fast(text: str):
+    """What `_yaml.parse` composes on its fast path: libyaml's tree as ruamel's nodes, or `_SLOW`."""
+    return _yaml._ruamel_nodes(_yaml._libyaml_tree(text))
 
 
 def ruamel(text: str):
@@ -58,7 +64,7 @@ def difference(a, b, pairs: dict) -> str | None:
 
 def check_alike(text: str) -> bool:
     """Whether the fast path took `text` (and then, that it composed what ruamel does)."""
-    fast = _yaml._compose_fast(text)
+    fast = compose_fast(text)
     if fast is _yaml._SLOW:
         return False
     try:
@@ -109,7 +115,7 @@ def test_examples_take_the_fast_path_and_compose_alike(path):
     "a: !!str &x b\n", "!!!str  ---: 1\n", "a: !x 1\n",  # explicit tags
 ])
 def test_what_libyaml_reads_differently_is_left_to_ruamel(text):
-    assert _yaml._compose_fast(text) is _yaml._SLOW
+    assert compose_fast(text) is _yaml._SLOW
 
 
 @pytest.mark.parametrize("text", [
