@@ -110,12 +110,6 @@ class Item:
 Font = FontChain
 
 
-def load_font(path: "str | Path | Sequence[str | Path] | None" = None, language: str = "") -> FontChain:
-    """The bundled chain, or the font(s) at `path` (one path or a list; `file.ttc#N` for
-    face N of a collection) in front of it."""
-    return load_chain(path, language=language)
-
-
 def story_font(story: Any, override: "str | Path | None" = None) -> FontChain:
     """The font chain for a story: `override`, else the script's `style.font` (one font or
     a list, relative to the script's folder), then the bundled chain; the story's

@@ -17,7 +17,7 @@ from storyboard.drawing import Drawing, Path as DrawPath, rasterise
 from storyboard.engines.draft import DraftEngine
 from storyboard.export import compose
 from storyboard.layout import paginate
-from storyboard.lettering import load_font
+from storyboard.text import load_chain
 from storyboard.script import load_story
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,7 +167,7 @@ def test_labels_lie_inside_the_live_area_and_off_the_lettering(example):
     book = paginate(story)
     live = book.spec.live
     labelled = 0
-    for page in compose(story, book, load_font(), labels=True):
+    for page in compose(story, book, load_chain(), labels=True):
         labels = [item for item in page.items if item.kind == "label"]
         lettered = [item for item in page.items if item.kind not in ("label", "border", "notes", "header")]
         for item in labels:

@@ -280,7 +280,7 @@ def test_a_draft_strip_carries_the_draft_labels_inside_its_panels(tmp_path, laid
     from storyboard.export import compose
     from storyboard.export.labels import PAPER
     from storyboard.export.webtoon import strip_book
-    from storyboard.lettering import load_font
+    from storyboard.text import load_chain
 
     script = strip_story(tmp_path)
     if laid_out == "pages":  # a story laid out on pages, its strip an extra output
@@ -288,7 +288,7 @@ def test_a_draft_strip_carries_the_draft_labels_inside_its_panels(tmp_path, laid
     record, manifest, _, full = rendered(tmp_path, script)
     story = load_story(script)
     strip = strip_book(story, layout.paginate(story))
-    drawing = compose(story, strip, load_font(), labels=True)[0]
+    drawing = compose(story, strip, load_chain(), labels=True)[0]
     labels = [item for item in drawing.items if item.kind == "label"]
     assert len(labels) >= 2 * len(strip.pages[0].slots)  # a shot tag and an action note on each panel
     lettered = [item.bounds for item in drawing.items if item.kind not in ("label", "border")]

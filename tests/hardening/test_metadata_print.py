@@ -110,14 +110,14 @@ def test_manga_pdf_reads_right_to_left(rendered, tmp_path):
 def test_a_long_title_stays_inside_the_sheet_and_clear_of_the_sheet_number():
     from storyboard import layout
     from storyboard.export import compose
-    from storyboard.lettering import load_font
+    from storyboard.text import load_chain
     from storyboard.script import parse_story
 
     title = "The Extraordinarily Long and Winding Chronicle of the Lighthouse Keeper " * 3
     story = parse_story(SCRIPT.format(title=json.dumps(title), author='"A. Writer"', reading="ltr", dpi=72)
                         .replace("size: [100, 140]", "size: storyboard"))
     book = layout.paginate(story)
-    font = load_font()
+    font = load_chain()
     header = next(item for item in compose(story, book, font)[0].items if item.kind == "header")
     lettered, number = header.ops
     assert number.text == "sheet 1 of 1"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from storyboard.cli import main
-from storyboard.lettering import LEADING, load_font
+from storyboard.lettering import LEADING
+from storyboard.text import load_chain
 from storyboard.render import render
 from storyboard.text import breaking
 
@@ -20,7 +21,7 @@ SPEECH = ("When I was a boy the sea came into the town square. We carried the ol
 
 @pytest.fixture(scope="module")
 def font():
-    return load_font()
+    return load_chain()
 
 
 @pytest.mark.parametrize("count", [3, 4, 5, 6])

@@ -15,16 +15,16 @@ from storyboard.lettering import (
     Text,
     dialogue_size,
     fit_shrinking,
-    load_font,
     letter_panel,
     lettering_area,
     staged_local,
     story_font,
     wrap,
 )
+from storyboard.text import load_chain
 from tests.pages.stories import panel, story
 
-FONT = load_font()
+FONT = load_chain()
 TOL = 0.05
 WORDS = ["a", "I", "the", "lighthouse", "keeper", "never", "sleeps", "WAIT!", "Supercalifragilistic",
          "storm,", "you", "see?", "...", "42", "déjà", "vu"]
@@ -184,14 +184,14 @@ def test_lettering_is_deterministic_and_sized_for_print():
 
 
 def test_fonts(tmp_path):
-    assert load_font() is load_font()
+    assert load_chain() is load_chain()
     bad = tmp_path / "bad.ttf"
     bad.write_bytes(b"this is not a font")
     with pytest.raises(ExportError) as err:
-        load_font(bad)
+        load_chain(bad)
     assert "bad.ttf" in str(err.value) and "\n" not in str(err.value)
     with pytest.raises(ExportError, match="not found"):
-        load_font(tmp_path / "missing.ttf")
+        load_chain(tmp_path / "missing.ttf")
     # A script's style.font resolves against the script's folder; an override wins.
     from storyboard.lettering import BUNDLED_BOLD
 
