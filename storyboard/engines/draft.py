@@ -82,7 +82,7 @@ class DraftEngine:
         sketch.background()
         sketch.figures()
         if sketch.front is not None:
-            sketch.front()
+            sketch.draw_front()
         move = _props.camera_move(request.action)
         if move is not None:  # on top: the storyboard's own mark for a camera move
             _props.move_arrows(move, sketch.draw, sketch.ox, sketch.oy, sketch.w, sketch.h, sketch.line)
@@ -326,7 +326,7 @@ class _Sketch:
         """A small town along the horizon: a row of seeded houses with pitched roofs."""
         x = -self.rng.uniform(0, 0.05) * self.w
         while x < self.size[0]:
-            bh = self.rng.uniform(0.15, 0.3) * reach
+            bh = self.rng.uniform(0.12, 0.2) * min(reach, 0.25 * self.unit)
             bw = bh * self.rng.uniform(1.1, 1.8)
             roof = bh * 0.55
             self._shape([(x, hy), (x + bw, hy), (x + bw, hy - bh), (x + bw / 2, hy - bh - roof), (x, hy - bh)],
@@ -485,7 +485,7 @@ class _Sketch:
     def _counter(self, awning: bool = False) -> None:
         """A counter across the panel at the cast's hips, shelves on the wall behind; a stall
         (`awning`) has a scalloped awning and lanterns over it. The cast stand behind the
-        counter: its front is drawn over them (`foreground`)."""
+        counter: its front is drawn over them (`draw_front`)."""
         cw = self.size[0]
         level = self._hips(0.62)
         for k in (0.3, 0.55):  # shelves with a few seeded boxes and jars
@@ -500,8 +500,12 @@ class _Sketch:
             self._awning(0, cw, self.oy + 0.1 * self.h)
         self.front = lambda: self._counter_front(level)
         if not self.request.cast:
-            self.front()
-            self.front = None
+            self.draw_front()
+
+    def draw_front(self) -> None:
+        """Draw the part of the set that stands in front of the cast, once."""
+        front, self.front = self.front, None
+        front()
 
     def _counter_front(self, level: float) -> None:
         cw, ch = self.size
@@ -638,8 +642,11 @@ class _Sketch:
         staged = self.staged
         self._tints = _tints(cast)
         placed = [self._figure(fig, member, i) for i, (fig, member) in enumerate(zip(staged, cast))]
-        # Far before near: the over-the-shoulder foreground is drawn last.
+        # Far before near: the set's front (a counter) over the cast, the over-the-shoulder
+        # foreground over both.
         for fig, member in sorted(placed, key=lambda pair: pair[0].back):
+            if fig.back and self.front is not None:
+                self.draw_front()
             if self.horizon is None:
                 self._from_above(fig)
                 continue
