@@ -8,7 +8,7 @@ from storyboard import layout
 from storyboard.export import compose
 from storyboard.export.labels import STRIP_SIZE
 from storyboard.export.webtoon import strip_book
-from storyboard.lettering import load_font
+from storyboard.text import load_chain
 from storyboard.script import load_story
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -24,11 +24,11 @@ ONE_SIZE = {STRIP_SIZE, round(0.9 * STRIP_SIZE, 3)}  # shot tags and action note
 def test_a_strip_made_from_pages_letters_its_labels_at_one_size():
     story = load_story(EXAMPLES / "lighthouse.yaml")  # full-width and half-width panels on its pages
     book = layout.paginate(story)
-    font = load_font()
+    font = load_chain()
     assert len(_label_sizes(compose(story, book, font, labels=True))) > 1  # on pages, by the panel's size
     assert _label_sizes(compose(story, strip_book(story, book), font, labels=True)) == ONE_SIZE
 
 
 def test_a_webtoon_storys_own_strip_letters_its_labels_at_one_size():
     story = load_story(EXAMPLES / "webtoon.yaml")  # wide, normal, tall and splash panels
-    assert _label_sizes(compose(story, layout.webtoon_book(story), load_font(), labels=True)) == ONE_SIZE
+    assert _label_sizes(compose(story, layout.webtoon_book(story), load_chain(), labels=True)) == ONE_SIZE
