@@ -201,8 +201,9 @@ class PdfFonts:
             starts: tuple[int, ...] = ()
             if self.runs_in_reading_order:
                 chain, bold = self.chain, key[1]
-                shaped, starts = reading_order(shaped, key[0], lambda c: layer_width(
-                    _layer_face(chain, c.member, c.text, bold), c.text))
+                shaped, starts = reading_order(
+                    shaped, key[0], lambda c: _layer_face(chain, c.member, c.text, bold),
+                    lambda c: layer_width(_layer_face(chain, c.member, c.text, bold), c.text))
             entry = _LAYERS[cached] = _layer(self.chain, shaped, key[1], starts)
         code, fonts = entry
         for name, font, codes in fonts:

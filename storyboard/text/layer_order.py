@@ -2,21 +2,24 @@
 
 Readers take a PDF's text out in two ways, and the layer serves both at once:
 
-- By position (poppler: pdftotext, Evince; MuPDF): a line's characters sorted left to right,
-  then, on a page whose text is mostly left to right, each right-to-left section turned back.
+- By position (poppler: pdftotext, Evince): a line's characters sorted left to right, then,
+  on a page whose text is mostly left to right, each right-to-left section turned back.
   poppler's sections (`reorderText` in TextOutputDev.cc): a right-to-left one starts at a
   right-to-left letter (bidi R, AL) and runs on over neutrals until a left-to-right letter or a
   number character (bidi L; EN, AN, ES, ET, CS: digits, "." "," ":" "-" "%" "₪"); the rest,
   neutrals included, is left to right. So the layer places the line's clusters so that those
   sections, read so, give its text in logical order: each left-to-right stretch left to right,
-  each right-to-left stretch turned around.
-- By the order of the content stream (pypdf; pdf.js, which turns back each piece of text it
-  finds right to left): the layer shows the clusters in logical order, each right-to-left or
-  neutral cluster, and each Arabic-Indic number character, in a piece of its own (a marked-
-  content span that re-sets its font: pdf.js starts a new piece there, pypdf ends its pending
-  run). pypdf reverses a run of right-to-left characters together with the neutrals after it,
-  Arabic-Indic digits included, so a number shown in one piece after an Arabic word came out
-  turned around ("٤٥" as "٥٤"); one character a piece reads the same either way.
+  each right-to-left one turned around (`_visual`).
+- By the order of the content stream, in pieces: pdf.js turns back each piece of text that
+  is mostly right to left (a marked-content span, a font, a move leftwards end a piece);
+  pypdf turns back a run of right-to-left characters with the neutrals after it (its neutrals
+  include Arabic-Indic digits: "٤٥" shown after an Arabic word came out "٥٤"), until a font
+  is set. So the layer shows the sections in logical order, each right-to-left run of letters
+  and spaces in one font as one piece in visual order, and every other cluster alone or, if
+  left to right, with the left-to-right clusters it follows (`_pieces`); each piece is a
+  marked-content span that sets its font again. MuPDF, which reads the stream too, reads such
+  a line right where the stream stays in visual order (no punctuation ends a right-to-left
+  word, no Arabic-Indic digits, no comma or colon after a right-to-left word).
 
 poppler cannot read neutrals that stand between a right-to-left letter and a following number
 or Latin letter (or the line's end) in their place: its right-to-left section takes them and
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from storyboard.text.shaping import Cluster, Shaped
 
@@ -54,41 +57,93 @@ def mostly_left_to_right(texts: Iterable[str]) -> bool:
     return balance >= 0
 
 
-def reading_order(shaped: Shaped, text: str, width: Callable[[Cluster], float]) -> tuple[Shaped, tuple[int, ...]]:
+def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], width: Callable[[Cluster], float]
+                  ) -> tuple[Shaped, tuple[int, ...]]:
     """For the text layer of a line on a mostly left-to-right page: `shaped` with its clusters
-    in logical order, each placed along the line so that position readers read it in logical
-    order (see the module), a RIGHT-TO-LEFT MARK added where they need one; and the index of
-    each cluster that starts a piece of its own. `width(cluster)`: its width in ems in the
-    layer's font. Lines that are not right-to-left paragraphs, vertical lines and lines the
-    visual layer already serves are returned as they are, with (). The glyphs are drawn where
-    shaping put them; only the invisible layer moves."""
+    placed along the line so that position readers read it in logical order and in the order
+    stream readers read so (see the module), a RIGHT-TO-LEFT MARK added where they need one;
+    and the index of each cluster that starts a piece of its own. `face(cluster)`: the face
+    of its text-layer font; `width(cluster)`: its width there in ems. Lines that are not
+    right-to-left paragraphs, vertical lines and lines the visual layer already serves are
+    returned as they are, with (). The glyphs are drawn where shaping put them; only the
+    invisible layer moves."""
     clusters = shaped.clusters
     if shaped.vertical or not clusters or not any(c.rtl for c in clusters) or not _right_to_left_paragraph(text):
         return shaped, ()
     logical = sorted(clusters, key=lambda c: c.source)
     sections = _sections(logical)
-    placed = [c for rtl, section in sections for c in (reversed(section) if rtl else section)]
+    placed = [c for rtl, section in sections for c in (_visual(section) if rtl else section)]
     if len(placed) == len(clusters) and all(a is b for a, b in zip(placed, clusters)):
         return shaped, ()  # the visual order reads right already (one direction, no stray neutrals)
     pen = clusters[0].start
     at: dict[int, tuple[float, float]] = {}
     for cluster in placed:
         # Each cluster as wide as its character in the layer's font (not its shaped glyphs:
-        # an Arabic letter's joined form is narrower), so that a reader that follows the pen
-        # (MuPDF) sees right-to-left letters step back by their own advance: logical order.
+        # an Arabic letter's joined form is narrower): readers measure it in that font.
         step = _RLM_WIDTH if cluster.text == RLM else width(cluster)
         at[id(cluster)] = (pen, pen + step)
         pen += step
-    stream = [c for _, section in sections for c in section]  # logical order, marks included
-    moved, starts = [], [0]
-    for k, cluster in enumerate(stream):
-        start, end = at[id(cluster)]
-        # Left-to-right clusters that follow each other rightwards share a piece opened by a
-        # letter or digit; every other cluster is a piece of its own.
-        if k and not (_joins(cluster.text) and _opens(moved[starts[-1]].text) and abs(moved[-1].end - start) < 1e-9):
-            starts.append(k)
-        moved.append(cluster._replace(start=start, end=end))
+    moved, starts = [], []
+    for piece in _pieces(sections, face):
+        starts.append(len(moved))
+        moved.extend(cluster._replace(start=at[id(cluster)][0], end=at[id(cluster)][1]) for cluster in piece)
     return Shaped(shaped.glyphs, tuple(moved), shaped.advance, shaped.vertical), tuple(starts[1:])
+
+
+def _pieces(sections: list[tuple[bool, list[Cluster]]], face: Callable[[Cluster], Any]) -> list[list[Cluster]]:
+    """The pieces the layer shows, in the order it shows them (each a marked-content span that
+    sets its font again): the sections in logical order; a left-to-right section's clusters
+    left to right, those that follow a letter or digit in one piece (`_opens`, `_joins`); in a
+    right-to-left section, each run of its letters and spaces in one font in one piece, in
+    visual order (pdf.js turns such a piece back, keeping its spaces; pypdf turns back what
+    follows a right-to-left letter until its font changes), every other cluster alone, the
+    pieces in logical order."""
+    pieces: list[list[Cluster]] = []
+    for rtl, section in sections:
+        if not rtl:
+            opened = False
+            for cluster in section:
+                if opened and _joins(cluster.text):
+                    pieces[-1].append(cluster)
+                else:
+                    pieces.append([cluster])
+                    opened = _opens(cluster.text)
+            continue
+        last = max(k for k, c in enumerate(section) if _kind(c.text) == _R)
+        core, stray = section[:last + 1], section[last + 1:]
+        runs: list[list[Cluster]] = []  # in logical order
+        for cluster in core:
+            if _runs_on(cluster) and runs and _runs_on(runs[-1][-1]) and face(cluster) == face(runs[-1][-1]):
+                runs[-1].append(cluster)
+            else:
+                runs.append([cluster])
+        for run in runs:
+            letters = [i for i, c in enumerate(run) if _kind(c.text) == _R]
+            if not letters:  # a neutral alone
+                pieces.append(run)
+                continue
+            # Shown in visual order, a run must start with a right-to-left letter for pypdf:
+            # spaces at its logical end are shown after it, alone.
+            pieces.append(run[:letters[-1] + 1][::-1])
+            pieces.extend([c] for c in run[letters[-1] + 1:])
+        pieces.extend([c] for c in stray)
+    return pieces
+
+
+def _visual(section: list[Cluster]) -> list[Cluster]:
+    """Where a right-to-left section's clusters stand, left to right: turned around, but for
+    spaces after its last letter, which stand to its right (poppler reads them before the
+    section all the same; pdf.js and pypdf read a space there between it and what follows)."""
+    last = max(k for k, c in enumerate(section) if _kind(c.text) == _R)
+    if any(c.text == RLM for c in section[last + 1:]):
+        return section[::-1]
+    return section[last::-1] + section[last + 1:]
+
+
+def _runs_on(cluster: Cluster) -> bool:
+    """Whether a cluster may be part of a right-to-left run shown in visual order: a
+    right-to-left letter or a space."""
+    return _kind(cluster.text) == _R or cluster.text.isspace()
 
 
 def _sections(logical: list[Cluster]) -> list[tuple[bool, list[Cluster]]]:
