@@ -35,6 +35,7 @@ from storyboard.layout import PageSpec, PanelSlot, Rect
 from storyboard.staging import StagedFigure, stage_panel
 from storyboard.text import breaking
 from storyboard.text.fonts import FONT_DIR, FontChain, is_cjk, load_chain
+from storyboard.text.phrases import phrase_ends
 
 Color = tuple[float, float, float]
 BLACK: Color = (0.0, 0.0, 0.0)
@@ -144,8 +145,9 @@ def is_japanese(text: str, language: str = "") -> bool:
 
 
 def wrap(font: FontChain, text: str, size: float, width: float, bold: bool = False, vertical: bool = False) -> list[str]:
-    """Lines of `text` at most `width` points long at `size` points (UAX #14 breaks,
-    explicit newlines kept, hyphenation then grapheme cuts for a word wider than a line)."""
+    """Lines of `text` at most `width` points long at `size` points (UAX #14 breaks, at
+    phrase ends in Japanese and Chinese, explicit newlines kept, hyphenation then grapheme
+    cuts for a word wider than a line)."""
     return breaking.wrap(font, text, size, width, bold, vertical=vertical)
 
 
@@ -214,16 +216,17 @@ def _decoration(kind: str, size: float) -> float:
 
 
 def fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,
-             vertical: bool = False, ratios: tuple[float, ...] = (1.15, 1.5, 1.9)) -> Fit | None:
+             vertical: bool = False, ratios: tuple[float, ...] = (1.15, 1.5, 1.9), phrases: bool = True) -> Fit | None:
     """The best-looking wrap of `text` at `size` whose body fits max_w x max_h, or None.
     `vertical`: columns top to bottom, right to left, in a tall oval. `ratios`: the balloon
-    shapes tried (oval width / height)."""
-    return _fit_text(font, text, kind, size, max_w, max_h, vertical, tuple(ratios))
+    shapes tried (oval width / height). Japanese and Chinese lines end at phrase ends where
+    the phrases fit (`breaking`), unless `phrases` is False: then the tightest shape."""
+    return _fit_text(font, text, kind, size, max_w, max_h, vertical, tuple(ratios), phrases)
 
 
 @lru_cache(maxsize=4096)
 def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,
-              vertical: bool, ratios: tuple[float, ...]) -> Fit | None:
+              vertical: bool, ratios: tuple[float, ...], phrases: bool = True) -> Fit | None:
     # Memoised (a `Fit` is immutable): a panel fits the same words again for each split,
     # stage and type size it tries, and a book repeats its panel sizes and short lines.
     bold = kind in ("shout", "sfx")
@@ -232,6 +235,7 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
     total = font.width(breaking.display(text.replace("\n", " ")), size, bold) if not vertical else \
         sum(_block(font, [p], size, bold, True).width for p in pieces)
     longest = max((_block(font, [p], size, bold, vertical).width for p in pieces), default=0.0)
+    phrased = breaking.units(text, font.language) if phrases else pieces
     ideal = 3.5 if kind in ("caption", "narration") else 1.6
     if vertical:
         ideal = 1 / ideal
@@ -250,6 +254,10 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
         # A word alone on the last line (or, less so, the first) looks stranded.
         lone = 1.0 if len(lines) < 2 else (1.0 + 0.25 * (not breaking.break_points(lines[-1]))
                                           + 0.1 * (not breaking.break_points(lines[0])))
+        # A Japanese or Chinese line ending inside a phrase (`ランプ` cut) reads badly: broken
+        # only where the phrases do not fit (a balloon in the room above its speaker's head).
+        if phrases:
+            lone += PHRASE_CUT * breaking.inside_phrases(text, lines, font.language)
         if boxed:
             a, b = block.width / 2 + pad, block.height / 2 + pad * 0.8
             if vertical:
@@ -276,13 +284,21 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
 
     for count in range(1, max(1, min(len(pieces), 14)) + 1):
         target = max(longest, total / count * 1.06)
-        consider(tuple(wrap(font, text, size, min(target, measure), bold, vertical)))
+        consider(tuple(breaking.wrap(font, text, size, min(target, measure), bold, vertical=vertical, phrases=phrases)))
+        if phrased != pieces:  # the tightest lines, phrases or not (the room above a head)
+            consider(tuple(breaking.wrap(font, text, size, min(target, measure), bold, vertical=vertical,
+                                         phrases=False)))
+    if phrased != pieces:  # Japanese, Chinese: lines as long as their longest phrase, too
+        longest = max((_block(font, [p], size, bold, vertical).width for p in phrased), default=0.0)
+        for count in range(1, max(1, min(len(phrased), 14)) + 1):
+            consider(tuple(wrap(font, text, size, min(max(longest, total / count * 1.06), measure), bold, vertical)))
     if not boxed and best is not None:
         # Balloons: near the best line count, the lozenge of short, long, long, short lines
         # (a greedy fill is top-heavy); it wins when its oval is smaller.
         n = max(2, plain[1])
         for count in (n, n + 1):
-            shaped = breaking.lozenge(font, text, size, count, measure, LEADING, 1.5, bold, vertical=vertical)
+            shaped = breaking.lozenge(font, text, size, count, measure, LEADING, 1.5, bold, vertical=vertical,
+                                      phrases=phrases)
             if shaped:
                 consider(tuple(shaped))
     return best[1] if best else None
@@ -574,7 +590,7 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
         for k, (part_text, fit) in enumerate(parts_of):
             joined = k > 0 or (previous is not None and previous[0] == (speaker, kind) and bool(speaker))
             pieces.append(placement.Piece(
-                kind, part_text, fit, size, speaker,
+                kind, part_text, fit, size, speaker, detour=phrase_detour(font, part_text, fit),
                 target=None if (off_side or local is None) else _within(local["mouth"], W, H, pad),
                 head=None if local is None else local["head"],
                 off_side=off_side, joined=joined, outline=_decoration(kind, size),
@@ -596,16 +612,25 @@ def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_w: fl
     """A deferred second shape of the same words with shorter lines (None when there is none):
     narrower and taller for horizontal text (with a third, narrower still, behind it: the
     shape comes back as (fit, make the next)); for vertical columns, shorter and wider (more,
-    shorter columns), made to fit `room` (points: the height above the speaker's head, less
-    a short tail) where it can, since a tall column block rarely fits above a head."""
+    shorter columns): a fifth shorter, then (behind it) made to fit `room` (points: the
+    height above the speaker's head, less a short tail) where it can, since a tall column
+    block rarely fits above a head; the first still keeps most phrases whole (`ランプは`),
+    which columns as short as the room above a head often cannot."""
+    def shorter(height: float, then=None):
+        short = fit_text(font, text, kind, size, max_w, height, True, ratios=(0.5, 0.75, 0.95, 1.15))
+        if short is not None and short.outer_h < 0.9 * fit.outer_h:
+            return short if then is None else (short, then)
+        return then() if then is not None else None
+
+    def tightest() -> Fit | None:  # phrases broken anywhere (each break a `detour`): the last resort
+        tight = fit_text(font, text, kind, size, max_w, max_h, True, phrases=False)
+        return tight if tight is not None and tight.outer_h < 0.95 * fit.outer_h else None
+
     def make() -> Fit | None:
         if vertical:
-            tries = [0.8 * fit.outer_h] if room is None or room >= 0.8 * fit.outer_h else [room, 0.8 * fit.outer_h]
-            for height in tries:
-                short = fit_text(font, text, kind, size, max_w, height, True, ratios=(0.5, 0.75, 0.95, 1.15))
-                if short is not None and short.outer_h < 0.9 * fit.outer_h:
-                    return short
-            return None
+            if room is None or room >= 0.8 * fit.outer_h:
+                return shorter(0.8 * fit.outer_h, tightest)
+            return shorter(0.8 * fit.outer_h, lambda: shorter(room, tightest))
         # A step at a time, as a letterer narrows a balloon: one more line in a lozenge (still
         # a comfortable oval), and another; then, where that is not enough, a much narrower stack.
         def much() -> Fit | None:
@@ -618,7 +643,28 @@ def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_w: fl
                 return much()
             return step, lambda: steps(step, left - 1)
         return steps(fit, 2)
-    return make
+    return _with_detours(font, text, make)
+
+
+PHRASE_DETOUR = 0.3  # placement score per line ending inside a phrase (BELOW_HEAD is 1.5)
+
+
+def phrase_detour(font: Font, text: str, fit: Fit) -> float:
+    """What a shape that ends lines inside Japanese or Chinese phrases (`だめだ|よ`) costs where
+    it is placed: a letterer takes a slightly worse place for words kept whole."""
+    return PHRASE_DETOUR * breaking.inside_phrases(text, fit.block.lines, font.language)
+
+
+def _with_detours(font: Font, text: str, make):
+    """A narrower-shape maker (see `placement.Piece.narrower`) whose shapes carry their
+    `phrase_detour`."""
+    def made():
+        shape = make()
+        fit, then = shape if isinstance(shape, tuple) else (shape, None)
+        if fit is None:
+            return None
+        return fit, None if then is None else _with_detours(font, text, then), phrase_detour(font, text, fit)
+    return made
 
 
 def _one_more_line(font: Font, text: str, kind: str, size: float, fit: Fit, max_h: float) -> Fit | None:
@@ -656,7 +702,7 @@ def _split_to_fit(font: Font, text: str, kind: str, size: float, max_w: float, m
     (six words a part, see `word_count`); `force` shrinks the last try instead of failing."""
     least = max(1, min(least, int(word_count(text)) // 6))
     for count in range(least, MAX_PARTS + 1):
-        parts = split_text(text, count)
+        parts = split_text(text, count, font.language)
         if len(parts) < count:
             break
         fits = [fit_text(font, part, kind, size, max_w, max_h, vertical) for part in parts]
@@ -664,10 +710,11 @@ def _split_to_fit(font: Font, text: str, kind: str, size: float, max_w: float, m
             return list(zip(parts, fits))
     if not force:
         return None
-    parts = split_text(text, MAX_PARTS) or [text]
+    parts = split_text(text, MAX_PARTS, font.language) or [text]
     return [(part, fit_shrinking(font, part, kind, size, max_w, max_h, vertical)) for part in parts]
 
 
+PHRASE_CUT = 0.25  # the cost factor of a line ending inside a phrase (see `_fit_text`)
 CJK_WORD = 3  # wide (CJK) characters that say about as much as one English word
 _SENTENCE_END, _CLAUSE_END = ".!?…。！？", ",;:、，；："
 _CLOSING = "」』）)\"'”’】〉》"
@@ -685,15 +732,20 @@ def word_count(text: str) -> float:
     return count
 
 
-def _segments(text: str) -> tuple[list[str], str]:
-    """The pieces `split_text` may cut between, and what joins them again: words and a space;
-    for text with wide (CJK) characters, which needs no spaces between words, the UAX #14
-    line break pieces (kinsoku kept: no part starts with 。、」 or ー) and nothing."""
+def _segments(text: str, language: str = "") -> tuple[list[str], str, frozenset[int] | None]:
+    """The pieces `split_text` may cut between, what joins them again, and which of them end
+    a phrase: words and a space (each a phrase, None); for text with wide (CJK) characters,
+    which needs no spaces between words, the UAX #14 line break pieces (kinsoku kept: no part
+    starts with 。、」 or ー), nothing, and the indices of the pieces after which a phrase
+    ends (`text.phrases`; None where the text has no phrases)."""
     if text.isascii() or not any(is_cjk(c) for c in text):
-        return text.split(), " "
+        return text.split(), " ", None
     text = " ".join(text.split())
-    cuts = [0, *breaking.break_points(text), len(text)]
-    return [text[a:b] for a, b in zip(cuts, cuts[1:])], ""
+    breaks = tuple(breaking.break_points(text))
+    ends = phrase_ends(text, language, breaks)
+    cuts = [0, *breaks, len(text)]
+    after = None if ends is None else frozenset(i for i, cut in enumerate(cuts[1:], 1) if cut in ends)
+    return [text[a:b] for a, b in zip(cuts, cuts[1:])], "", after
 
 
 def _columns(piece: str) -> int:
@@ -701,11 +753,12 @@ def _columns(piece: str) -> int:
     return len(piece) + sum(1 for c in piece if is_cjk(c))
 
 
-def split_text(text: str, count: int) -> list[str]:
+def split_text(text: str, count: int, language: str = "") -> list[str]:
     """`text` in `count` parts of about equal length, cut after sentences where possible,
-    else after commas, else between words (for CJK text, at UAX #14 break points). Fewer
-    parts (an empty list) when the text is too short: under two words a part."""
-    words, joint = _segments(text)
+    else after commas, else between words (for CJK text, at UAX #14 break points, phrase
+    ends first: `language` is the story's). Fewer parts (an empty list) when the text is
+    too short: under two words a part."""
+    words, joint, phrases = _segments(text, language)
     if count <= 1 or len(words) < 2 * count or word_count(text) < 2 * count:
         return [text] if count <= 1 else []
     runs = list(accumulate((_columns(w) + len(joint) for w in words), initial=0))  # columns before word i
@@ -718,6 +771,8 @@ def split_text(text: str, count: int) -> list[str]:
             run_i = runs[i]
             end = words[i - 1].rstrip().rstrip(_CLOSING)[-1:]
             bonus = 0.0 if end and end in _SENTENCE_END else (0.35 if end and end in _CLAUSE_END else 0.7)
+            if phrases is not None and i not in phrases:
+                bonus = 1.5  # inside a phrase: a fifth of the text off the middle is better
             cost = abs(run_i - target) / total + bonus * 0.25
             if cost < best_cost:
                 best, best_cost = i, cost

@@ -62,7 +62,8 @@ class Piece:
     joined: bool = False  # continues the previous piece (same speaker): a connector, no tail
     outline: float = 0.0  # how far the outline reaches beyond the text oval
     narrower: Any = None  # () -> a `fit` with shorter lines (narrower; vertical: shorter), or (fit, the next such
-    # maker), or None: tried where the first fails
+    # maker), or (fit, the next maker, its `detour`), or None: tried where the first fails
+    detour: float = 0.0  # score added to every place of this shape (one the letterer avoids: words broken)
     later: list = field(default_factory=list)  # (speaker x, head top, width, height) of later balloons
 
     def narrow(self) -> "Piece | None":
@@ -71,8 +72,9 @@ class Piece:
             return None
         if not isinstance(self.narrower, Piece):
             made = self.narrower()
-            fit, further = made if isinstance(made, tuple) else (made, None)
-            self.narrower = dataclasses.replace(self, fit=fit, narrower=further) if fit is not None else None
+            fit, further, detour = (made + (0.0,))[:3] if isinstance(made, tuple) else (made, None, 0.0)
+            self.narrower = (dataclasses.replace(self, fit=fit, narrower=further, detour=detour)
+                             if fit is not None else None)
         return self.narrower
 
     @property
@@ -252,7 +254,7 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
             if strict:
                 continue
             penalty += 10.0
-        score = penalty + rough
+        score = penalty + rough + piece.detour
         if tail and not piece.boxed:  # the tail's length, for the estimate in `_roughs`
             score += TAIL_WEIGHT * (math.dist(tail[0], tail[-1]) - _reach(piece, u, v, bw, bh)) / (W + H)
         if spots:  # keep clear of where later speakers' balloons want to go

@@ -4,6 +4,7 @@
   (`FontChain`): every character is drawn by the first face of the chain that has it.
 - `breaking`: line breaking by the Unicode line breaking algorithm (UAX #14, uniseg), soft
   hyphens, zero-width spaces, and pyphen hyphenation as a last resort.
+- `phrases`: where Japanese and Chinese lines had best end (BudouX phrase ends).
 - `shaping`: HarfBuzz shaping of each font run, bidi (UAX #9) for right-to-left text, and
   vertical (top-to-bottom) columns with the fonts' vertical forms.
 - `draw`: the shaped glyphs as outlines into a PDF (vector paths, plus an invisible text

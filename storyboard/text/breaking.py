@@ -7,15 +7,20 @@ after a soft hyphen (which shows as a hyphen only when the line ends there), bet
 characters, and never before closing brackets, small kana, the prolonged sound mark or
 ideographic punctuation (kinsoku: 。、」）ー never start a line). A word wider than the
 whole measure is hyphenated with pyphen's dictionary for the story's language, and only
-if that fails broken between grapheme clusters.
+if that fails broken between grapheme clusters. In Japanese and Chinese, where UAX #14 may
+break between any two characters, lines end at phrase ends (`storyboard.text.phrases`)
+and break inside a phrase only where the phrase is longer than the line.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from storyboard.text.phrases import phrase_ends
 
 if TYPE_CHECKING:
     from storyboard.text.fonts import FontChain
@@ -77,39 +82,77 @@ def display(piece: str) -> str:
     return piece + HYPHEN if hyphen and piece else piece
 
 
-def units(text: str) -> list[str]:
-    """The unbreakable pieces of `text` (as displayed when a line ends after them)."""
+def units(text: str, language: str | None = None) -> list[str]:
+    """The unbreakable pieces of `text` (as displayed when a line ends after them); with
+    `language` (the story's), in Japanese and Chinese, its phrases instead."""
     out = []
     for paragraph in text.split("\n"):
-        cuts = [0, *break_points(paragraph), len(paragraph)]
+        cuts = [0, *(break_points(paragraph) if language is None else _preferred(paragraph, language)), len(paragraph)]
         out += [display(paragraph[a:b]) for a, b in zip(cuts, cuts[1:]) if display(paragraph[a:b])]
     return out
 
 
+@lru_cache(maxsize=4096)
+def inside_phrases(text: str, lines: tuple[str, ...], language: str = "") -> int:
+    """How many of the line ends of `lines` (`wrap`'s or `lozenge`'s, of `text` in a story in
+    `language`) fall inside a phrase (`phrases.phrase_ends`): 0 for text without phrases."""
+    count, k = 0, 0
+    for paragraph in text.split("\n"):
+        breaks = _break_points(paragraph)
+        ends = phrase_ends(paragraph, language, breaks)
+        start = 0
+        while k < len(lines) and start < len(paragraph):
+            end = next((c for c in (*breaks, len(paragraph)) if c > start and display(paragraph[start:c]) == lines[k]),
+                       None)
+            if end is None:  # a word cut inside (hyphenated): not a break point
+                return count
+            count += ends is not None and end < len(paragraph) and end not in ends
+            start, k = end, k + 1
+        k += start == 0  # an empty paragraph's empty line
+    return count
+
+
+def _preferred(text: str, language: str) -> tuple[int, ...]:
+    """The break points of `text` where a line had best end: the phrase ends where the text
+    has phrases (`phrases.phrase_ends`), else every break point."""
+    breaks = _break_points(text)
+    ends = phrase_ends(text, language, breaks)
+    return breaks if ends is None else tuple(i for i in breaks if i in ends)
+
+
 def wrap(chain: "FontChain", text: str, size: float, width: float, bold: bool = False, *,
-         vertical: bool = False) -> list[str]:
+         vertical: bool = False, phrases: bool = True) -> list[str]:
     """Greedy line filling of `text` to `width` points at `size` points; explicit newlines
-    are kept. Returns the lines as displayed (see `display`)."""
+    are kept. Lines end at phrase ends where the text has phrases, unless `phrases` is
+    False. Returns the lines as displayed (see `display`)."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        lines += _fill(chain, paragraph, size, width, bold, vertical)
+        lines += _fill(chain, paragraph, size, width, bold, vertical, phrases)
     while len(lines) > 1 and not lines[-1]:
         lines.pop()
     return lines
 
 
 def lozenge(chain: "FontChain", text: str, size: float, count: int, width: float, leading: float,
-            ratio: float = 1.5, bold: bool = False, *, vertical: bool = False) -> list[str] | None:
+            ratio: float = 1.5, bold: bool = False, *, vertical: bool = False, phrases: bool = True) -> list[str] | None:
     """`text` in `count` centred lines shaped like a lozenge (short, long, long, short): the
     smallest oval of proportion `ratio` (width / height; lines `leading` ems apart) that
     holds the text in `count` lines, each at most `width` points long at `size` points, and
     the breaks whose lines follow that oval's outline most closely, a single word alone on
     the last line avoided where possible. Breaks only where UAX #14 allows (so kinsoku and
-    no-break spaces hold). None when the text cannot be set in exactly `count` lines that way
-    (an explicit newline, a word wider than `width`, too few break chances)."""
+    no-break spaces hold), and in Japanese and Chinese only at phrase ends, except inside a
+    phrase longer than `width` (at any break point when `phrases` is False). None when the
+    text cannot be set in exactly `count` lines that way (an explicit newline, a word wider
+    than `width`, too few break chances)."""
     if "\n" in text or count < 1:
         return None
-    pieces, inner, ending, run = _measured(chain, text, size, bold, vertical)
+    phrases = cuts = _preferred(text, chain.language) if phrases else _break_points(text)
+    pieces, inner, ending, run = _measured(chain, text, cuts, size, bold, vertical)
+    inside: frozenset[int] = frozenset()  # line ends (after k pieces) inside a phrase
+    if max(ending) > width and cuts != _break_points(text):  # a phrase longer than a line: break inside it
+        cuts = tuple(sorted({*cuts, *(i for i in _break_points(text) if _inside_long(cuts, ending, width, i))}))
+        pieces, inner, ending, run = _measured(chain, text, cuts, size, bold, vertical)
+        inside = frozenset(k for k, cut in enumerate(cuts, 1) if cut not in phrases)
     if len(pieces) < count or max(ending) > width:
         return None
     lh = leading * size
@@ -138,18 +181,25 @@ def lozenge(chain: "FontChain", text: str, size: float, count: int, width: float
             hi = mid
         else:
             lo = mid
-    ends = _closest(run, inner, ending, m, caps(1.06 * hi))  # a little slack for nicer breaks
+    ends = _closest(run, inner, ending, m, caps(1.06 * hi), inside)  # a little slack for nicer breaks
     if ends is None:
         return None
     starts = [0, *ends[:-1]]
     return [display("".join(pieces[a:b])) for a, b in zip(starts, ends)]
 
 
+def _inside_long(cuts: tuple[int, ...], ending, width: float, i: int) -> bool:
+    """Whether index i falls inside one of the pieces between `cuts` longer than `width`."""
+    k = bisect.bisect_left(cuts, i)  # piece k runs from cuts[k - 1] (or 0) to cuts[k] (or the end)
+    return ending[k] > width
+
+
 @lru_cache(maxsize=256)
-def _measured(chain, text: str, size: float, bold: bool, vertical: bool):
-    """The unbreakable pieces of `text`; each one's length as it runs on inside a line
-    (zero-width spaces and soft hyphens invisible) and as it ends one; their running sums."""
-    cuts = [0, *break_points(text), len(text)]
+def _measured(chain, text: str, cuts: tuple[int, ...], size: float, bold: bool, vertical: bool):
+    """The pieces of `text` between the break points `cuts`; each one's length as it runs on
+    inside a line (zero-width spaces and soft hyphens invisible) and as it ends one; their
+    running sums."""
+    cuts = [0, *cuts, len(text)]
     pieces = tuple(text[a:b] for a, b in zip(cuts, cuts[1:]))
     space = _measure(chain, " ", size, bold, vertical)
     inner, ending = [], []
@@ -171,12 +221,15 @@ def _line_length(run, inner, ending, a: int, k: int) -> float:
     return run[k] - run[a] - inner[k - 1] + ending[k - 1]
 
 
-def _closest(run, inner, ending, m: int, caps: list[float]) -> list[int] | None:
+def _closest(run, inner, ending, m: int, caps: list[float], inside: frozenset[int] = frozenset()) -> list[int] | None:
     """Line ends putting m pieces (`_measured`) in exactly len(caps) lines, each within its
     cap, that leave the least squared room under the caps (dynamic programming); a word
-    alone on the last line costs more than a lot of room, one alone on the first line a little."""
+    alone on the last line costs more than a lot of room, one alone on the first line a
+    little, a line ending `inside` a phrase (after that many pieces) as much as half a line
+    of room: as few breaks inside a phrase as the phrases too long for a line need."""
     n = len(caps)
     lone = [(0.3 * max(caps)) ** 2] + [0.0] * (n - 2) + [(0.6 * max(caps)) ** 2] if n > 1 else [0.0]
+    split = (0.5 * max(caps)) ** 2
     if m > 120:  # a speech this long is split into connected balloons before it gets here
         return None
     # Every line a..k-1 once (the lines do not depend on the row they are tried in).
@@ -192,7 +245,7 @@ def _closest(run, inner, ending, m: int, caps: list[float]) -> list[int] | None:
             for k, w in enumerate(lengths[a], a + 1):
                 if w > cap:
                     break
-                cost = base + (cap - w) ** 2 + (lone[i] if k - a == 1 else 0.0)
+                cost = base + (cap - w) ** 2 + (lone[i] if k - a == 1 else 0.0) + (split if k in inside else 0.0)
                 if cost < best[i + 1][k]:
                     best[i + 1][k], back[i + 1][k] = cost, a
     if best[n][m] == math.inf:
@@ -217,13 +270,16 @@ def _advances(chain, text: str, bold: bool, vertical: bool) -> dict[tuple[int, i
     return {}
 
 
-def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: bool) -> list[str]:
-    cuts = [*break_points(text), len(text)]
+def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: bool, phrases: bool = True) -> list[str]:
+    breaks = _break_points(text)
+    cuts = [*breaks, len(text)]
+    ends = phrase_ends(text, chain.language, breaks) if phrases else None  # None: every break point as good
     advances = _advances(chain, text, bold, vertical)
     lines: list[str] = []
     start = 0
     while start < len(text):
-        fitting = None
+        fitting = phrase = None
+        inside = []  # (ends inside the first phrase that fit)
         for end in cuts:
             if end <= start:
                 continue
@@ -232,8 +288,17 @@ def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: boo
                 advance = advances[(start, end)] = _measure(chain, display(text[start:end]), 1.0, bold, vertical)
             if advance * size <= width:
                 fitting = end
+                if ends is None or end in ends or end == len(text):
+                    phrase = end
+                elif phrase is None:
+                    inside.append(end)
             else:
                 break
+        if phrase is not None:  # inside a phrase only when the phrase alone is too long
+            fitting = phrase
+        elif inside:  # and then not leaving one letter of it alone on the next line (`ランプ|は`)
+            rest = next(c for c in cuts if c > inside[-1] and (c in ends or c == len(text)))
+            fitting = next((c for c in reversed(inside) if len(display(text[c:rest])) > 1), fitting)
         if fitting is None:  # the next unbreakable piece alone is too wide
             end = next(c for c in cuts if c > start)
             head, rest = _split_word(chain, text[start:end], size, width, bold, vertical)

@@ -1,0 +1,86 @@
+"""Japanese and Chinese lines end at phrase ends (BudouX), not wherever UAX #14 allows."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storyboard.lettering import LEADING, letter_panel_full, split_text, story_font
+from storyboard.text import breaking, phrases
+from storyboard.text.fonts import bundled_chain
+
+JA = bundled_chain("ja")
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+TONIGHT = "今夜は、だめだよ……ねえ、聞いてる？"
+LAMP = "そのランプは呪われているんだ！"
+
+
+def test_columns_end_at_phrase_ends():
+    # UAX #14 alone gave 今夜は、|だめだ|よ……ね|え、聞い|てる？ (`だめだよ`, `ねえ` cut).
+    assert breaking.wrap(JA, TONIGHT, 8, 50, vertical=True) == ["今夜は、", "だめだよ……", "ねえ、", "聞いてる？"]
+    assert breaking.wrap(JA, TONIGHT, 8, 50, vertical=True, phrases=False) != ["今夜は、", "だめだよ……", "ねえ、", "聞いてる？"]
+    assert breaking.lozenge(JA, TONIGHT, 8, 4, 200, LEADING, vertical=True) == ["今夜は、", "だめだよ……", "ねえ、", "聞いてる？"]
+    assert breaking.wrap(JA, LAMP, 8, 75, vertical=True) == ["そのランプは", "呪われているんだ！"]
+    for width in (35, 50, 100):  # `ランプ` whole wherever a column holds it
+        lines = breaking.wrap(JA, LAMP, 8, width, vertical=True)
+        assert "ランプ" in "|".join(lines), lines
+
+
+def test_a_phrase_longer_than_a_line_breaks_inside_by_unicode_rules():
+    # 呪われているんだ！ is nine characters; a five-character column breaks it, kinsoku kept
+    # (no column starts with ！), and leaves no single letter of a phrase alone (`ランプ|は`).
+    assert breaking.wrap(JA, LAMP, 8, 40, vertical=True) == ["その", "ランプは", "呪われてい", "るんだ！"]
+    assert breaking.wrap(JA, LAMP, 7.5, 24, True, vertical=True) == ["その", "ラン", "プは", "呪われ", "ている", "んだ！"]
+    assert breaking.inside_phrases(LAMP, ("その", "ランプは", "呪われてい", "るんだ！"), "ja") == 1
+    assert breaking.inside_phrases("Hello there", ("Hello", "there"), "ja") == 0
+
+
+def test_chinese_lines_end_between_words():
+    zh = bundled_chain("zh-Hans")
+    text = "我们今天晚上去吃饭吧，好不好？"
+    lines = breaking.wrap(zh, text, 8, 30)
+    ends = phrases.phrase_ends(text, "zh-Hans", tuple(breaking.break_points(text)))
+    assert ends and {2, 4, 6} <= ends  # 我们|今天|晚上
+    at = 0
+    for line in lines[:-1]:
+        at += len(line)
+        assert at in ends, lines
+    # Ideographs alone in a story of no stated language: Chinese or Japanese cannot be told.
+    assert phrases.model_for(text, "") is None and phrases.model_for(text, "zh-TW") == "zh-hant"
+
+
+def test_connected_balloons_split_at_a_phrase_end():
+    # The middle of the text falls inside 呪われ: the split moves to the phrase end before it.
+    assert split_text("そのランプは呪われているんだ", 2) == ["そのランプは", "呪われているんだ"]
+
+
+def test_the_whisper_keeps_its_phrases_above_maras_head():
+    from storyboard import layout, load_story
+    from storyboard.render import DEFAULT_MAX_SIDE
+
+    story = load_story(EXAMPLES / "tategaki.yaml")
+    book = layout.paginate(story, max_side=DEFAULT_MAX_SIDE)
+    slot = next(s for page in book.pages for s in page.slots if (s.scene, s.panel) == (0, 2))
+    result = letter_panel_full(story, story.scenes[0].panels[2], slot, book.spec, story_font(story))
+    (whisper,) = [item for item in result.items if item.kind == "whisper"]
+    # UAX #14 alone gave ちょっと待っ|て。まだ終わっ|てないよ。 (`待って`, `終わって` cut).
+    assert "待って。" in whisper.lines and any(line.startswith("終わって") for line in whisper.lines), whisper.lines
+
+
+def test_without_budoux_every_break_point_is_as_good(monkeypatch):
+    monkeypatch.setitem(sys.modules, "budoux", None)  # as if it were not installed
+    phrases._parser.cache_clear()
+    try:
+        assert breaking.wrap(JA, TONIGHT, 8, 50, vertical=True) == breaking.wrap(JA, TONIGHT, 8, 50, vertical=True,
+                                                                                  phrases=False)
+        assert breaking.inside_phrases(LAMP, ("そのラ", "ンプは"), "ja") == 0
+    finally:
+        phrases._parser.cache_clear()
+
+
+def test_importing_storyboard_does_not_load_budoux():
+    code = "import sys, storyboard, storyboard.lettering; assert 'budoux' not in sys.modules, 'budoux'"
+    subprocess.run([sys.executable, "-c", code], check=True)
