@@ -20,7 +20,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from storyboard.text.phrases import phrase_ends
+from storyboard.text.phrases import model_for, phrase_ends
 
 if TYPE_CHECKING:
     from storyboard.text.fonts import FontChain
@@ -92,10 +92,16 @@ def units(text: str, language: str | None = None) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=4096)
 def inside_phrases(text: str, lines: tuple[str, ...], language: str = "") -> int:
     """How many of the line ends of `lines` (`wrap`'s or `lozenge`'s, of `text` in a story in
     `language`) fall inside a phrase (`phrases.phrase_ends`): 0 for text without phrases."""
+    if model_for(text, language) is None:  # (most text: asked for every shape a balloon tries)
+        return 0
+    return _inside_phrases(text, lines, language)
+
+
+@lru_cache(maxsize=4096)
+def _inside_phrases(text: str, lines: tuple[str, ...], language: str) -> int:
     count, k = 0, 0
     for paragraph in text.split("\n"):
         breaks = _break_points(paragraph)

@@ -23,12 +23,15 @@ _LOADERS = {"ja": "load_default_japanese_parser", "zh-hans": "load_default_simpl
 _TRADITIONAL = ("hant", "tw", "hk", "mo")
 
 
+@lru_cache(maxsize=4096)  # asked for every line a balloon tries
 def model_for(text: str, language: str = "") -> str | None:
     """The BudouX model for `text` in a story in `language` (BCP 47): `ja` for text with kana
     or any CJK text of a Japanese story, `zh-hans`/`zh-hant` for CJK text of a Chinese one
     (traditional for zh-Hant, zh-TW, zh-HK, zh-MO); None for other text (its break points
     are all alike), and for ideographs alone in a story of no stated language (Chinese or
     Japanese cannot be told apart)."""
+    if text.isascii():
+        return None
     cjk = False
     for c in text:
         o = ord(c)
