@@ -401,6 +401,7 @@ class _Job:
 
         from storyboard.cache import PanelCache, panel_key, print_key
         from storyboard.export.pdf import JPEG_ENCODING
+        from storyboard.provenance import provenance
 
         self.story, self.targets, self.book, self.font, self.requests = story, targets, book, font, requests
         self.print_sizes, self.store, self.engine, self.script_hash = print_sizes, store, engine_obj, script_hash
@@ -410,6 +411,7 @@ class _Job:
         self.settings = settings = engine_obj.settings()
         self.run_id = _run_id(script_hash, settings)
         self.watermark = watermark = watermark and getattr(engine_obj, "generative", True)  # sketches carry no mark
+        self.record = provenance(settings, self.run_id, watermark=watermark)  # every output's provenance record
         self.keys = keys = {(r.scene, r.panel): panel_key(settings, r) for r in requests}
         # The PDF embeds each panel as print-ready JPEG bytes, kept in the cache beside the panel so
         # an unchanged panel is neither decoded nor encoded again. Not for marked panels: the mark
@@ -590,7 +592,7 @@ class _Job:
             if self.strict:  # (a strip's lettering checked here is the one written)
                 _refuse_lettering(story, book, font, [fmt for _, fmt in self.targets], result,
                                   getattr(self.engine, "labels_panels", False))
-            _export_all(self.targets, story, book, panels, font, self.settings, self.run_id, self.watermark, result,
+            _export_all(self.targets, story, book, panels, font, self.settings, self.record, self.watermark, result,
                         labels=getattr(self.engine, "labels_panels", False), script_hash=self.script_hash,
                         seed=self.seed, run_settings=self.settings_of_run, pages=self.pages,
                         joined=joined[0] if joined else None, painter=painter)
@@ -602,13 +604,12 @@ class _Job:
         among the outputs, kept open (its private folder) until the render ends. (The font
         is checked already: `_refusals`.)"""
         from storyboard.export.images import PagePainter, panel_boxes
-        from storyboard.provenance import provenance
 
         folder = next((path for path, fmt in self.targets if fmt == "pages"), None)
         cbz = any(fmt == "cbz" for _, fmt in self.targets)
         return self.stack.enter_context(PagePainter(
             self.story, self.book, self.panels, font=self.font, labels=getattr(self.engine, "labels_panels", False),
-            metadata=provenance(self.settings, self.run_id, watermark=self.watermark), folder=folder,
+            metadata=self.record, folder=folder,
             scratch=self.scratch("cbz") if cbz else None,
             cbz_boxes=panel_boxes(self.book) if cbz and self.watermark else None))
 
@@ -679,11 +680,11 @@ def _face_detector(story: "Story", engine: "Engine", face_models: str | None):
     return choose(face_models or os.environ.get("STORYBOARD_FACE_MODELS") or _script_ref(story, story.generation.face_models))
 
 
-def _export_all(targets, story, book, panels, font, settings, run_id, watermark, result, *, labels,
+def _export_all(targets, story, book, panels, font, settings, record, watermark, result, *, labels,
                 script_hash, seed, run_settings, pages, joined=None, painter=None) -> None:
-    """Write every output; the first PDF from `joined` (an `export.pdf.Joiner` holding every
-    page) when given, the first folder of PNG pages and the first CBZ from what `painter`
-    (an `export.images.PagePainter`) painted when given."""
+    """Write every output, each carrying the provenance `record`; the first PDF from `joined`
+    (an `export.pdf.Joiner` holding every page) when given, the first folder of PNG pages and
+    the first CBZ from what `painter` (an `export.images.PagePainter`) painted when given."""
     from storyboard.export import output_lock
     from storyboard.export.folder import listed_pages
 
@@ -696,7 +697,7 @@ def _export_all(targets, story, book, panels, font, settings, run_id, watermark,
             with _no_folders_left(_real(path, fmt)), output_lock(_real(path, fmt)):
                 listed = listed_pages(manifest_path(path)) if fmt == "pages" else set()
                 _remove_manifest(path)
-                files = _export(fmt, story, book, panels, path, font, settings, run_id, watermark, listed,
+                files = _export(fmt, story, book, panels, path, font, record, watermark, listed,
                                 labels=labels, pages=joined if fmt == "pdf" and joined is not None else pages,
                                 painter=painter if fmt in painted else None)
                 if fmt == "pdf":
@@ -1243,13 +1244,11 @@ def _check_page_folders(targets, book) -> None:
             check_folder(path, page_names(book), listed_pages(manifest_path(path)))
 
 
-def _export(fmt, story, book, images, path, font, settings, run_id, watermark, listed, *,
+def _export(fmt, story, book, images, path, font, meta, watermark, listed, *,
             labels=False, pages=None, painter=None) -> list[str] | None:
-    """Write one output; for a page folder, return the page file names. `painter`: the
-    `export.images.PagePainter` that painted this folder's or CBZ's pages already."""
-    from storyboard.provenance import provenance
-
-    meta = provenance(settings, run_id, watermark=watermark)
+    """Write one output carrying the provenance record `meta`; for a page folder, return the
+    page file names. `painter`: the `export.images.PagePainter` that painted this folder's or
+    CBZ's pages already."""
     if fmt == "pdf":
         from storyboard.export.pdf import write_pdf
 
