@@ -21,7 +21,7 @@ import numpy as np
 
 from storyboard.drawing import Drawing, rasterise
 from storyboard.engines import _figures, _props, _sets
-from storyboard.engines._palette import GRAPHITE, PAPER
+from storyboard.engines._palette import GRAPHITE, PAPER, SHADE
 from storyboard.engines.base import CastMember, PanelRequest
 from storyboard.staging import CLOSE_SHOTS, HORIZON, STRETCH
 
@@ -549,11 +549,15 @@ class _Sketch:
                      (x0, base - bh * 1.3)], (196, 120, 108), self.line)
 
     def _stairs(self) -> None:
-        """A flight of stairs climbing the back wall from the floor, with its handrail."""
+        """A flight of stairs climbing the back wall from the floor, with its handrail; a
+        spiral (or winding) staircase turns around a central column instead."""
         cw, ch = self.size
         floor = self.oy + max(self.horizon + 0.25 * self.h, 0.7 * self.h)
         self.draw.rectangle((0, floor, cw, ch), fill=PAPER_SHADE)
         self._pencil([(0, floor), (cw, floor)])
+        if {"spiral", "winding"} & set(_sets.words(f"{self.request.action} {self.request.setting}")):
+            self._spiral(floor)
+            return
         x0, x1, top = self.ox + 0.05 * self.w, self.ox + 0.95 * self.w, self.oy + 0.06 * self.h
         if self.rng.random() < 0.5:  # climbing to the right or to the left
             x0, x1 = x1, x0
@@ -568,6 +572,27 @@ class _Sketch:
         for k in range(1, n, 2):  # balusters
             x, y = x0 + (k + 0.5) * dx, floor - (k + 1) * dy
             self.draw.line((x, y, x, y - rail + 0.5 * dy), fill=LIGHT_LINE, width=self.line)
+
+    def _spiral(self, floor: float) -> None:
+        """Steps fanning around a column, each turned a little further, up out of the shot
+        (those behind the column first); the handrail winds along their outer ends."""
+        cx = self.ox + self.rng.uniform(0.4, 0.6) * self.w
+        post, reach, n = 0.035 * self.w, 0.36 * self.w, 16
+        dy = (floor - self.oy) / (n - 2)
+        phase = self.rng.uniform(0, math.pi)
+        steps = []
+        for k in range(n):
+            y, turn = floor - k * dy, phase + 0.55 * k
+            end, depth = cx + reach * math.sin(turn), math.cos(turn)  # depth > 0: in front of the column
+            tread = dy * (0.35 + 0.4 * abs(depth))
+            steps.append((depth > 0, [(cx, y - 0.5 * dy), (end, y - tread), (end, y), (cx, y)], (end, y - 0.15 * self.h)))
+        for near in (False, True):
+            if near:
+                self.draw.rectangle((cx - post, 0, cx + post, floor), fill=SHADE, outline=GRAPHITE, width=self.line)
+            for front, tread, _ in steps:
+                if front == near:
+                    self._shape(tread, PAPER_SHADE if near else WALL, self.line)
+        self._pencil([rail for _, _, rail in steps], width=self.line + 1)
 
     def _corridor(self) -> None:
         """A long corridor: a small far wall, doors along both walls, lights on the ceiling."""

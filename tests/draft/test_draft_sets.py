@@ -69,6 +69,16 @@ def test_a_set_follows_the_camera_and_the_same_seed_gives_the_same_bytes(angle):
         assert horizon - 0.15 < top < horizon + 0.2, (angle, top)
 
 
+def test_spiral_stairs_turn_around_a_column_unlike_a_straight_flight():
+    straight = pixels(panel("a lighthouse", "Ada climbs the stairs", shot="medium"))
+    spiral = pixels(panel("a lighthouse", "Ada climbs the spiral stairs", shot="medium"))
+    assert (np.abs(straight - spiral).max(axis=2) > 8).mean() > 0.05
+    def column(image):  # the most of any pixel column that is the column's shade
+        return tint_mask(image, (196, 192, 184)).mean(axis=0).max()
+
+    assert column(spiral) > 0.3 and column(straight) < 0.1
+
+
 def test_the_cast_stand_behind_a_counter_at_their_hips():
     request = panel("a ramen stall", "Ada waits", shot="medium", cast=[{"ada": "center"}])
     image = pixels(request)
