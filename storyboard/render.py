@@ -427,9 +427,9 @@ class _Job:
         if vector:
             pkeys = {}
         self.pkeys = pkeys
-        # Without a PDF, the folder of PNG pages and the CBZ are painted where each page's
-        # lettering report is made, in the same lettering (`export.images.PagePainter`).
-        self.one_pass = not self.wants_pdf and any(fmt in ("pages", "cbz") for _, fmt in targets)
+        # The first folder of PNG pages and the first CBZ are painted where each page's
+        # lettering report (and PDF piece) is made, in the same lettering (`export.images.PagePainter`).
+        self.one_pass = any(fmt in ("pages", "cbz") for _, fmt in targets)
         # Vector sketches this machine draws (a millisecond each) are drawn where their page is
         # built for the PDF or painted, on the page workers, rather than here one after another
         # before the pages start; each is stored (a local cache only: workers are forked) as it is drawn.
@@ -437,6 +437,7 @@ class _Job:
                      and (not settings_of_run["cache"] or type(store) is PanelCache))
         self.later: dict[tuple[int, int], "PanelRequest"] = {}  # panels drawn when their page is built
         self.made: dict[tuple[int, int], float] = {}  # of those, drawn in this process: seconds each
+        self.recent: dict[tuple[int, int], Drawing] = {}  # of those, the last few drawn here (`_drawn_here`)
         finish = _Finisher(upscale, self.run_id if watermark else None)
         self.scratch = scratch = _Scratch(stack)
         keep = None  # marking is slow: when several outputs need the images, each is marked once and kept on disk
@@ -478,7 +479,7 @@ class _Job:
                 self.unfinished.append(where)
             elif self.lazy:
                 self.later[where] = request
-                panels.loaders[where] = _drawn_here(engine_obj, request, self.made, settings,
+                panels.loaders[where] = _drawn_here(engine_obj, request, self.made, self.recent, settings,
                                                     store if cached else None, key)
                 continue
             else:
@@ -1124,23 +1125,36 @@ def _stored(store, key: str, engine: "Engine", request: "PanelRequest", settings
     return load
 
 
-def _drawn_here(engine: "Engine", request: "PanelRequest", made: dict, settings, store, key: str
+def _drawn_here(engine: "Engine", request: "PanelRequest", made: dict, recent: dict, settings, store, key: str
                 ) -> Callable[[], Drawing]:
     """Draws a vector panel when its page asks for it, in whichever process builds that page,
     noting the seconds in `made` ((scene, panel) -> seconds, taken back with the page); stores
     it in `store` (None: no cache). Gives the drawing as the cache would give it back, so a
-    page drawn from it has the same bytes as one drawn from the cache."""
+    page drawn from it has the same bytes as one drawn from the cache. The last few drawn are
+    kept in `recent` ((scene, panel) -> drawing): a page's PDF piece and its painted image
+    read each of its panels, drawn (and stored) once."""
+    where = (request.scene, request.panel)
+
     def load() -> Drawing:
         from storyboard.cache import key_inputs
 
+        kept = recent.get(where)
+        if kept is not None:
+            return kept
         t0 = time.perf_counter()
         drawing = engine.draw(request)
-        made[(request.scene, request.panel)] = time.perf_counter() - t0
+        made[where] = time.perf_counter() - t0
         if store is not None:
             store.put_drawing(key, drawing, key_inputs(settings, request))
-        return drawing.stored()
+        kept = recent[where] = drawing.stored()
+        if len(recent) > _RECENT:
+            del recent[next(iter(recent))]
+        return kept
 
     return load
+
+
+_RECENT = 32  # drawings kept by `_drawn_here`: more than a page has panels, never a whole book
 
 
 def _spilled(drawing: Drawing, path: Path) -> Callable[[], Drawing]:

@@ -111,7 +111,7 @@ def _page_info(metadata: dict | None, boxes: list[tuple[int, int, int, int]]):
 
 
 class PagePainter:
-    """The page outputs of a render without a PDF (a folder of PNG pages, a CBZ) painted in
+    """The page outputs of a render (its first folder of PNG pages, its first CBZ) painted in
     one pass: `paint(index)` letters page `index`, paints it once and encodes it for each
     output, in the process that makes the page's lettering report and in the same lettering
     (`export.pieces.Pages.build(paint=...)`, on a worker), instead of lettering every page

@@ -1,5 +1,5 @@
-"""A render without a PDF (a folder of PNG pages, a CBZ) paints each page where its lettering
-report is made, in the same lettering, and draws its sketches there too
+"""A render's folder of PNG pages and CBZ are painted where each page's lettering report (and
+PDF piece) is made, in the same lettering, and its sketches are drawn there too, once
 (`export.images.PagePainter`, `export.pieces.Pages.build(paint=...)`): every panel is lettered
 once whatever the page outputs, the render's own process draws only the panels of the page it
 builds itself, the manifest still records every panel drawn, and nothing is written (nor left
@@ -39,7 +39,8 @@ def cbz_pages(path: Path) -> list[bytes]:
 
 
 @pytest.mark.parametrize("cache", [False, True])
-def test_pages_and_cbz_letter_each_panel_once(tmp_path, monkeypatch, cache):
+@pytest.mark.parametrize("pdf", [False, True])
+def test_pages_and_cbz_letter_each_panel_once(tmp_path, monkeypatch, cache, pdf):
     script = long_story(tmp_path / "story.yaml", panels=12, dpi=36)  # 2 pages
     monkeypatch.setenv("STORYBOARD_WORKERS", "1")  # every page lettered in this process: counted here
     solved = []
@@ -48,26 +49,39 @@ def test_pages_and_cbz_letter_each_panel_once(tmp_path, monkeypatch, cache):
     played = []  # each page played (and encoded) once for both outputs
     bands = PageCanvas.bands
     monkeypatch.setattr(PageCanvas, "bands", lambda page, *a: played.append(page) or bands(page, *a))
+    drawn = []  # each sketch drawn once, for the PDF and the painted pages
+    draw = DraftEngine.draw
+    monkeypatch.setattr(DraftEngine, "draw", lambda self, request: drawn.append((request.scene, request.panel)) or draw(self, request))
     store = tmp_path / "cache" if cache else False
-    result = render(script, [tmp_path / "pages", tmp_path / "book.cbz"], store)
-    # (24 before: the report, then the folder and the CBZ, those two sharing one lettering)
+    outputs = [tmp_path / "book.pdf"] * pdf + [tmp_path / "pages", tmp_path / "book.cbz"]
+    result = render(script, outputs, store)
+    # (24 before: the report (and PDF piece), then the folder and the CBZ, those two sharing one lettering)
     assert result.pages == 2 and len(solved) == 12
-    assert len(played) == 2
+    assert len(played) == 2 and len(drawn) == len(set(drawn)) == 12
     with zipfile.ZipFile(tmp_path / "book.cbz") as archive, Image.open(tmp_path / "pages" / "page-001.png") as page:
         with Image.open(io.BytesIO(archive.read("page-001.png"))) as in_cbz:  # each its own text chunks
             assert set(page.text) - set(in_cbz.text) == {"storyboard:panels"}
     assert len({id(panel) for panel in solved}) == 12
-    # The same pages as a render with a PDF, whose folder is painted after the pages are built.
-    render(script, [tmp_path / "with.pdf", tmp_path / "with"], False)
+    # The same pages as a render of the folder alone, the same PDF as a render of the PDF alone.
+    render(script, [tmp_path / "alone"], False)
     names = sorted(p.name for p in (tmp_path / "pages").glob("page-*.png"))
     assert names == ["page-001.png", "page-002.png"]
-    assert [pixels(tmp_path / "pages" / n) for n in names] == [pixels(tmp_path / "with" / n) for n in names]
+    assert [pixels(tmp_path / "pages" / n) for n in names] == [pixels(tmp_path / "alone" / n) for n in names]
     assert cbz_pages(tmp_path / "book.cbz") == [pixels(tmp_path / "pages" / n) for n in names]
+    if pdf:
+        render(script, [tmp_path / "alone.pdf"], False)
+        assert pdf_text(tmp_path / "book.pdf") == pdf_text(tmp_path / "alone.pdf")
     if cache:  # again from the cache: the reports are read back, the pages painted (and lettered) once more
         solved.clear()
         again = render(script, [tmp_path / "pages"], store)
         assert again.panels_cached == 12 and again.pages_drawn == 0 and len(solved) == 12
-        assert [pixels(tmp_path / "pages" / n) for n in names] == [pixels(tmp_path / "with" / n) for n in names]
+        assert [pixels(tmp_path / "pages" / n) for n in names] == [pixels(tmp_path / "alone" / n) for n in names]
+
+
+def pdf_text(path: Path) -> str:
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 def test_sketches_are_drawn_where_their_page_is_painted(tmp_path, monkeypatch):
