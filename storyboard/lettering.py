@@ -981,9 +981,8 @@ def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) 
     paras.append((panel.action, False))
     if panel.caption:
         paras.append((f"CAPTION: {panel.caption}", False))
-    names = {cid: getattr(ch, "name", cid) or cid for cid, ch in getattr(story, "characters", {}).items()}
     for line in panel.dialogue:
-        who = "NARRATION" if line.speaker == "narration" else names.get(line.speaker, line.speaker).upper()
+        who = "NARRATION" if line.speaker == "narration" else story.character_name(line.speaker).upper()
         kind = f" ({line.kind})" if line.kind != "speech" else ""
         paras.append((f"{who}{kind}: {line.text}", False))
     for sfx in panel.sfx:

@@ -1295,7 +1295,7 @@ def _export(fmt, story, book, images, path, font, meta, watermark, listed, *,
         info = ComicInfo(
             title=story.title,
             writer=story.authors,
-            characters=tuple(c.name for c in story.characters.values()),
+            characters=tuple(story.character_name(cid) for cid in story.characters),
             manga_rtl=story.page.reading == "rtl",
             language_iso=getattr(story, "language", "") or "",
             notes=comicinfo_notes(meta),

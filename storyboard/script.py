@@ -507,6 +507,9 @@ class Story(_Model):
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _text_hash: str | None = PrivateAttr(default=None)
     _source: tuple[str, str] | None = PrivateAttr(default=None)  # (file name, text) to locate later problems
+    # A translated edition's character names (its translations file's `characters:`): what the
+    # reader sees; `name` stays the script's, which the art depends on (prompts, the cache).
+    _names: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("storyboard")
     @classmethod
@@ -530,6 +533,12 @@ class Story(_Model):
     def path(self) -> Path | None:
         """The script file this story was loaded from, if any."""
         return self._path
+
+    def character_name(self, cid: str) -> str:
+        """The name the reader sees for character `cid` (name tags, shot list, subtitles, the
+        CBZ's Characters): a translated edition's name for it, else the script's `name`.
+        Raises KeyError for an id that is not in `characters`."""
+        return self._names.get(cid) or self.characters[cid].name
 
     @property
     def authors(self) -> tuple[str, ...]:

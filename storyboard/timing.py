@@ -68,7 +68,7 @@ def cues(story: Any, timed: list[Timed]) -> Iterator[tuple[float, float, str]]:
         if panel.caption:
             lines.append(panel.caption)
         for line in panel.dialogue:
-            name = "" if line.is_narration else story.characters[line.speaker].name
+            name = "" if line.is_narration else story.character_name(line.speaker)
             lines.append(f"{name}: {line.text}" if name else line.text)
         total = sum(max(1.0, words(text)) for text in lines)
         at = t.start

@@ -6,6 +6,8 @@ language and maps each line of the script, by its location, to the translated te
 
     language: fr
     title: Le Gardien du phare          # optional
+    characters:                         # optional: the names the reader sees
+      keeper: Le Gardien
     lines:
       arrival/1/caption: Le phare, 1893.
       arrival/1/dialogue/1: Bonjour !
@@ -14,8 +16,11 @@ language and maps each line of the script, by its location, to the translated te
 Keys are `SCENE/PANEL/caption`, `SCENE/PANEL/dialogue/N` and `SCENE/PANEL/sfx/N` (the
 scene's id, panels and lines counted from 1). A line of the script with no translation, a
 key naming no line of the script, or an empty translation is a located error; a number is the
-text it was written as (`1953`), as in a script. The art does
-not depend on the lettering, so a translated edition reuses every cached panel.
+text it was written as (`1953`), as in a script. `characters:`, when given, names every
+character of the script by its id (name tags, shot list, subtitles, the CBZ's Characters
+use it); an id the script has not, a missing or empty name is a located error too. The art
+does not depend on the lettering (nor on these names: prompts and the panel cache keep the
+script's), so a translated edition reuses every cached panel.
 """
 
 from __future__ import annotations
@@ -145,15 +150,21 @@ def load_edition(story: Any, language: str, font: str | Path | None = None) -> A
 
 
 def template(story: Any, language: str) -> str:
-    """The translations file to fill for `language`: every line with its source text as a
-    comment above an empty translation."""
+    """The translations file to fill for `language`: every character's name and every line,
+    each with its source text as a comment above an empty translation."""
     import json
 
     out = [f"# Translation of {story.title!r} ({story.language or 'source'} -> {language}).",
-           "# Fill in every line; keys are SCENE/PANEL/caption|dialogue/N|sfx/N.",
+           "# Fill in every name and line (a name that stays the same is written as it is);",
+           "# keys are character ids, and SCENE/PANEL/caption|dialogue/N|sfx/N.",
            f"language: {language}",
-           f"# title: {json.dumps(story.title, ensure_ascii=False)}",
-           "lines:"]
+           f"# title: {json.dumps(story.title, ensure_ascii=False)}"]
+    if story.characters:
+        out.append("characters:")
+        for cid, character in story.characters.items():
+            out.append(f"  # {' '.join(character.name.split())}")
+            out.append(f"  {cid}: \"\"")
+    out.append("lines:")
     for key, text in line_keys(story):
         source = " ".join(text.split())
         out.append(f"  # {source}")
@@ -164,12 +175,14 @@ def template(story: Any, language: str) -> str:
 def load_translation(path: str | Path, story: Any, font: str | Path | None = None,
                      language: str | None = None) -> Any:
     """`story` lettered in the language of the translations file at `path`: a copy whose
-    title (if translated), captions, dialogue and SFX are the translations, and whose
-    `language` is the file's. `language` is the edition asked for (`--lang`), if any. Raises
-    ScriptError listing every problem, located: keys unknown or missing, a file in another
-    language than asked, lines missing, extra, empty or not text (a number is text as written,
-    as in a script), and characters no font of the lettering chain (`font` first, then the
-    script's) draws."""
+    title (if translated), captions, dialogue and SFX are the translations, whose character
+    names as the reader sees them (`Story.character_name`) are the file's `characters:` when
+    it has them, and whose `language` is the file's. `language` is the edition asked for
+    (`--lang`), if any. Raises ScriptError listing every problem, located: keys unknown or
+    missing, a file in another language than asked, lines or names missing, extra (a
+    character id not in the script, with the closest one), empty or not text (a number is
+    text as written, as in a script), and characters no font of the lettering chain (`font`
+    first, then the script's) draws."""
     from storyboard import _yaml
     from storyboard.script import _did_you_mean, _nfc, _problem
 
@@ -199,10 +212,10 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
 
     if not isinstance(data, dict):
         raise ScriptError([Problem(name, 1, 1, "document", "a translations file is a mapping with language: and lines:")])
-    keys = ("language", "title", "lines")
+    keys = ("language", "title", "characters", "lines")
     for key in data:
         if key not in keys:
-            hint = _did_you_mean(key, keys) or " (a translations file has language, title, lines)"
+            hint = _did_you_mean(key, keys) or " (a translations file has language, title, characters, lines)"
             problem((key,), f"unknown key '{key}'{hint}", at_key=True)
     for key in ("language", "lines"):
         if key not in data:
@@ -235,18 +248,52 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
     title = _yaml.as_written(data.get("title"))
     if title is not None and (not isinstance(title, str) or not title.strip()):
         problem(("title",), "title must be text")
+    names = _names(data, story, problem)
     if problems:
         raise ScriptError(list(dict.fromkeys(problems)))
     edition = _apply(story, canonical_tag(wanted), title, lines)  # SCRIPT.en-US.pdf however the file spells it
+    edition._names = names
     from storyboard.lettering import story_font
 
     chain = story_font(edition, font)
-    for key, value in [("title", title or "")] + [(("lines", k), v) for k, v in lines.items()]:
+    for key, value in ([("title", title or "")] + [(("characters", k), v) for k, v in names.items()]
+                       + [(("lines", k), v) for k, v in lines.items()]):
         for ch in chain.missing(value):
             problem(key if isinstance(key, tuple) else (key,), f"no font in the chain draws '{ch}' (U+{ord(ch):04X})")
     if problems:
         raise ScriptError(list(dict.fromkeys(problems)))
     return edition
+
+
+def _names(data: dict, story: Any, problem) -> dict[str, str]:
+    """The file's `characters:` (id -> name in its language), every problem with it passed to
+    `problem`: not a mapping, an id the script has not (with the closest), a name empty or not
+    text, a character of the script left out. {} without the key: the script's names stay."""
+    from storyboard import _yaml
+    from storyboard.script import _did_you_mean
+
+    if "characters" not in data:
+        return {}
+    given = data["characters"]
+    if not isinstance(given, dict):
+        problem(("characters",), "characters must map each character's id to its name in this language")
+        return {}
+    names = {}
+    for cid, value in given.items():
+        value = _yaml.as_written(value)
+        if cid not in story.characters:
+            hint = _did_you_mean(cid, story.characters) or f" (the script's are {', '.join(story.characters) or 'none'})"
+            problem(("characters", cid), f"no character '{cid}' in the script{hint}", at_key=True)
+        elif value is not None and not isinstance(value, str):
+            problem(("characters", cid), "the name must be text (put it in quotes)")
+        elif not value or not value.strip():
+            problem(("characters", cid), "the name is empty")
+        else:
+            names[cid] = value
+    for cid, character in story.characters.items():
+        if cid not in given:
+            problem(("characters",), f"missing name of character {cid} ({_short(character.name)})", at_key=True)
+    return names
 
 
 def _short(text: str) -> str:

@@ -70,4 +70,5 @@ def _to_translate(story) -> str:
     from storyboard._words import counted
     from storyboard.translations import line_keys
 
-    return f"{counted(sum(1 for _ in line_keys(story)), 'line')} to translate"
+    names = f"{counted(len(story.characters), 'name')} and " if story.characters else ""
+    return f"{names}{counted(sum(1 for _ in line_keys(story)), 'line')} to translate"

@@ -83,8 +83,7 @@ def _glyph(ch: str) -> str:
 
 def _lettered_texts(story: Any, *, sheets: bool, labels: bool) -> list[tuple[tuple, str]]:
     texts: list[tuple[tuple, str]] = []
-    names = [(("characters", cid, "name"), getattr(c, "name", "") or cid)
-             for cid, c in getattr(story, "characters", {}).items()]
+    names = [(("characters", cid, "name"), story.character_name(cid)) for cid in story.characters]
     for s, scene in enumerate(story.scenes):
         for p, panel in enumerate(scene.panels):
             at = ("scenes", s, "panels", p)

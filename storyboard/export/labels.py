@@ -34,9 +34,8 @@ def panel_labels(story: Any, panel: Any, slot: PanelSlot, font: Font, taken: Seq
     inner = _inner(slot, size)
     items = slate(story, panel, slot, font)
     taken = list(taken) + [item.body for item in items]
-    names = {cid: getattr(ch, "name", "") or cid for cid, ch in getattr(story, "characters", {}).items()}
     for entry, (fig, boxes) in zip(panel.cast, _staged(story, panel, slot)):
-        name = names.get(entry.id, entry.id)
+        name = story.character_name(entry.id)  # a translated edition's name
         text = f"{name} · {entry.expression}" if entry.expression else name
         if font.width(text, size * 0.9) > inner.w * 0.6:  # a long expression: the name matters more
             text = name

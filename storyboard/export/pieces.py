@@ -7,7 +7,8 @@ and the PDF is joined from the piece files (`export.pdf.assemble`) without the d
 being held in memory.
 
 `page_keys` gives each page a SHA-256 over everything its pieces depend on: the story's
-settings (everything but the scenes: title, characters, style, page...), the page geometry,
+settings (everything but the scenes: title, characters, style, page...) and the names its
+name tags show (a translated edition's), the page geometry,
 the page's number and the book's page count, for each of its panels the panel itself, its
 scene's fields, the staging of the earlier panels of its scene (an off-panel speaker's tail
 points where they last stood), the panel's art (its cache key) and its slot; the lettering
@@ -77,6 +78,7 @@ def page_keys(story: Any, book: Book, font: Any, art: Mapping[tuple[int, int], s
     common = _digest({
         "code": code_digest(),
         "story": story.model_dump(mode="json", exclude={"scenes"}),
+        "names": [story.character_name(cid) for cid in story.characters],  # a translated edition's name tags
         "font": font_fingerprint(font),
         "spec": dataclasses.asdict(book.spec),
         "pages": len(book.pages),

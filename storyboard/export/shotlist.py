@@ -18,8 +18,8 @@ def rows(story: Any) -> list[dict[str, str]]:
     for number, timed in enumerate(timeline(story), start=1):
         scene = story.scenes[timed.scene]
         panel = scene.panels[timed.panel]
-        names = [story.characters[c.id].name for c in panel.cast]
-        lines = [(line.text if line.is_narration else f"{story.characters[line.speaker].name}: {line.text}")
+        names = [story.character_name(c.id) for c in panel.cast]
+        lines = [(line.text if line.is_narration else f"{story.character_name(line.speaker)}: {line.text}")
                  for line in panel.dialogue]
         if panel.caption:
             lines.insert(0, f"[caption] {panel.caption}")

@@ -53,7 +53,7 @@ def script(tmp_path):
 
 def test_template_lists_every_line_to_fill(script, capsys):
     assert main(["translations", "template", "--lang", "de", str(script)]) == 0
-    assert capsys.readouterr().out == f"wrote {script.parent / 'translations' / 'keeper.de.yaml'}: 4 lines to translate\n"
+    assert capsys.readouterr().out == f"wrote {script.parent / 'translations' / 'keeper.de.yaml'}: 1 name and 4 lines to translate\n"
     written = (script.parent / "translations" / "keeper.de.yaml").read_text(encoding="utf-8")
     assert "language: de" in written
     for key in ("storm/1/caption", "storm/1/sfx/1", "storm/2/dialogue/1", "storm/2/dialogue/2"):
@@ -63,7 +63,9 @@ def test_template_lists_every_line_to_fill(script, capsys):
     # An unfilled template is refused line by line, located.
     with pytest.raises(ScriptError) as err:
         load_translation(script.parent / "translations" / "keeper.de.yaml", load_story(script))
-    assert len(err.value.problems) == 4 and all("translation is empty" in p.message for p in err.value.problems)
+    name, *lines = err.value.problems
+    assert name.path == "characters.mara" and name.message == "the name is empty"
+    assert len(lines) == 4 and all("translation is empty" in p.message for p in lines)
 
 
 def test_template_does_not_hide_a_filled_shared_file(script, capsys):
@@ -209,7 +211,7 @@ def test_each_script_of_a_folder_reads_its_own_translations_first(script, tmp_pa
         f"{shared}:5:3: lines.'storm/1/sfx/1': no line 'storm/1/sfx/1' in the script",
     ]
     assert main(["translations", "template", "--lang", "fr", str(other)]) == 0
-    assert capsys.readouterr().out == f"wrote {own}: 3 lines to translate\n"
+    assert capsys.readouterr().out == f"wrote {own}: 1 name and 3 lines to translate\n"
     own.write_text(FRENCH.replace("  storm/1/sfx/1: KRAKOUM\n", ""), encoding="utf-8")
     assert main(["validate", "--lang", "fr", str(other)]) == 0
     from storyboard.translations import default_path
