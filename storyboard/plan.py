@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Callable
 
 from storyboard.engines._geometry import cover_crop, image_box
 from storyboard.engines.base import CastMember, Identity, PanelRequest, Peel
-from storyboard.layout import Book, cast_boxes
+from storyboard.layout import Book
 from storyboard.masks import region_mask
-from storyboard.staging import stage_panel
+from storyboard.staging import cast_regions, stage_panel
 from storyboard.styles import get_preset
 
 if TYPE_CHECKING:
@@ -163,8 +163,7 @@ def _cast_phrase_of(character, entry) -> str:
 def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], width: int,
           height: int, figures, crop: tuple[int, int, int, int] | None) -> tuple[CastMember, ...]:
     members = []
-    rtl = story.page.reading == "rtl"
-    for entry, box, figure in zip(panel.cast, cast_boxes(panel, rtl), figures, strict=True):
+    for entry, box, figure in zip(panel.cast, cast_regions(story, panel), figures, strict=True):
         character = story.characters[entry.id]
         identity = identities.get(entry.id)
         # The identity steers where the figure is staged (the same body box the draft engine

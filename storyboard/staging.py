@@ -110,7 +110,7 @@ def stage_panel(story: Any, panel: Any, aspect: float,
     if not cast:
         return ()
     fx0, fy0, fx1, fy1 = frame
-    spread = _spread_shared_columns(cast_boxes(panel, _rtl(story)))
+    spread = _spread_shared_columns(cast_regions(story, panel))
     boxes = [(fx0 + b[0] * (fx1 - fx0), fy0 + b[1] * (fy1 - fy0), fx0 + b[2] * (fx1 - fx0), fy0 + b[3] * (fy1 - fy0))
              for b in spread]
     # A figure standing on the frame's bottom edge runs on to the art's (into the bleed of a
@@ -128,8 +128,11 @@ def stage_panel(story: Any, panel: Any, aspect: float,
     return tuple(out)
 
 
-def _rtl(story: Any) -> bool:
-    return getattr(getattr(story, "page", None), "reading", "ltr") == "rtl"
+def cast_regions(story: Any, panel: Any) -> list[Box]:
+    """`layout.cast_boxes` of `panel` as `story` reads: unplaced cast stand from the right on a
+    right-to-left page. The one answer for where the cast stand, read by staging and by the
+    plan's regions."""
+    return cast_boxes(panel, getattr(getattr(story, "page", None), "reading", "ltr") == "rtl")
 
 
 def _spread_shared_columns(boxes: list[Box]) -> list[Box]:

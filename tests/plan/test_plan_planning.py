@@ -155,3 +155,18 @@ def test_every_example_plans_against_its_real_layout(path):
         assert r.prompt and r.seed >= 0
     again = plan_panels(story, book)
     assert [(r.prompt, r.seed, r.cast) for r in again] == [(r.prompt, r.seed, r.cast) for r in requests]
+
+
+@pytest.mark.parametrize("reading", ["ltr", "rtl"])
+def test_unplaced_cast_regions_follow_the_reading_order_in_plan_and_staging(reading):
+    from storyboard.staging import cast_regions
+    from tests.pages.stories import panel, story
+
+    s = story([panel(cast=["ana", "ben", "cy"])], page={"reading": reading})
+    request = plan_panels(s, paginate(s))[0]
+    regions = cast_regions(s, s.scenes[0].panels[0])
+    assert [m.box for m in request.cast] == [tuple(b) for b in regions]
+    centres = [(m.box[0] + m.box[2]) / 2 for m in request.cast]
+    assert centres == sorted(centres, reverse=reading == "rtl")  # the first speaker stands where reading starts
+    heads = [(f.head[0] + f.head[2]) / 2 for f in request.staging]
+    assert heads == sorted(heads, reverse=reading == "rtl")
