@@ -9,7 +9,7 @@ Readers take a PDF's text out in two ways, and the layer serves both at once:
   number character (bidi L; EN, AN, ES, ET, CS: digits, "." "," ":" "-" "%" "₪"); the rest,
   neutrals included, is left to right. So the layer places the line's clusters so that those
   sections, read so, give its text in logical order: each left-to-right stretch left to right,
-  each right-to-left one turned around (`_visual`).
+  each right-to-left one turned around (`_placed`).
 - By the order of the content stream, in pieces: pdf.js turns back each piece of text that
   is mostly right to left (a marked-content span, a font, a move leftwards end a piece);
   pypdf turns back a run of right-to-left characters with the neutrals after it (its neutrals
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 from storyboard.text.shaping import Cluster, Shaped
 
@@ -72,7 +72,7 @@ def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], wid
         return shaped, ()
     logical = sorted(clusters, key=lambda c: c.source)
     sections = _sections(logical)
-    placed = [c for rtl, section in sections for c in (_visual(section) if rtl else section)]
+    placed = [c for section in sections for c in _placed(section)]
     if len(placed) == len(clusters) and all(a is b for a, b in zip(placed, clusters)):
         return shaped, ()  # the visual order reads right already (one direction, no stray neutrals)
     pen = clusters[0].start
@@ -90,27 +90,80 @@ def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], wid
     return Shaped(shaped.glyphs, tuple(moved), shaped.advance, shaped.vertical), tuple(starts[1:])
 
 
-def _pieces(sections: list[tuple[bool, list[Cluster]]], face: Callable[[Cluster], Any]) -> list[list[Cluster]]:
+class _Section(NamedTuple):
+    """One of poppler's sections of a line (see the module), in logical order: for a
+    right-to-left one, its letters and the neutrals between them (`core`, from its first
+    right-to-left letter to its last), the neutrals after them (`stray`) and the
+    RIGHT-TO-LEFT MARK added at its end, if any (`mark`)."""
+
+    rtl: bool
+    core: list[Cluster]
+    stray: list[Cluster]
+    mark: Cluster | None
+
+
+def _sections(logical: list[Cluster]) -> list[_Section]:
+    """poppler's sections of the line, in logical order."""
+    kinds = [_kind(c.text) for c in logical]
+    sections: list[_Section] = []
+    i, n = 0, len(logical)
+    while i < n:
+        if kinds[i] != _R:  # left to right: up to the next right-to-left letter
+            j = next((k for k in range(i, n) if kinds[k] == _R), n)
+            sections.append(_Section(False, logical[i:j], [], None))
+            i = j
+            continue
+        # right to left: up to the next left-to-right letter or number character
+        j = next((k for k in range(i, n) if kinds[k] == _P), n)
+        last = max(k for k in range(i, j) if kinds[k] == _R)
+        core, stray = logical[i:last + 1], logical[last + 1:j]
+        mark = None
+        # A mark where the section would else end, to poppler, with a neutral: punctuation
+        # after its last letter, or a vowel mark on it (shown before its letter, see `_layer`).
+        if any(not c.text.isspace() for c in stray) or _kind(core[-1].text[-1]) != _R:
+            mark = Cluster(RLM, core[-1].member, 0.0, _RLM_WIDTH, True, core[-1].source)
+        sections.append(_Section(True, core, stray, mark))
+        i = j
+    return sections
+
+
+def _placed(section: _Section) -> list[Cluster]:
+    """A section's clusters in the order they stand, left to right: a left-to-right one as it
+    is; a right-to-left one turned around, its mark first, and the neutrals after its last
+    letter to its left, but for spaces, which stand to its right (poppler reads them before
+    the section all the same; pdf.js and pypdf read a space there between it and what
+    follows)."""
+    if not section.rtl:
+        return section.core
+    mark = [section.mark] if section.mark else []
+    if any(not c.text.isspace() for c in section.stray):
+        return mark + section.stray[::-1] + section.core[::-1]
+    return mark + section.core[::-1] + section.stray
+
+
+def _pieces(sections: list[_Section], face: Callable[[Cluster], Any]) -> list[list[Cluster]]:
     """The pieces the layer shows, in the order it shows them (each a marked-content span that
     sets its font again): the sections in logical order; a left-to-right section's clusters
     left to right, those that follow a letter or digit in one piece (`_opens`, `_joins`); in a
     right-to-left section, each run of its letters and spaces in one font in one piece, in
     visual order (pdf.js turns such a piece back, keeping its spaces; pypdf turns back what
     follows a right-to-left letter until its font changes), every other cluster alone, the
-    pieces in logical order."""
+    pieces in logical order, but for a mark that follows no neutral, shown first (invisible,
+    it stands where a reader that keeps to the stream's order (MuPDF) wants it)."""
     pieces: list[list[Cluster]] = []
-    for rtl, section in sections:
+    for rtl, core, stray, mark in sections:
         if not rtl:
             opened = False
-            for cluster in section:
+            for cluster in core:
                 if opened and _joins(cluster.text):
                     pieces[-1].append(cluster)
                 else:
                     pieces.append([cluster])
                     opened = _opens(cluster.text)
             continue
-        last = max(k for k, c in enumerate(section) if _kind(c.text) == _R)
-        core, stray = section[:last + 1], section[last + 1:]
+        punctuated = any(not c.text.isspace() for c in stray)
+        if mark and not punctuated:
+            pieces.append([mark])
         runs: list[list[Cluster]] = []  # in logical order
         for cluster in core:
             if _runs_on(cluster) and runs and _runs_on(runs[-1][-1]) and face(cluster) == face(runs[-1][-1]):
@@ -127,50 +180,15 @@ def _pieces(sections: list[tuple[bool, list[Cluster]]], face: Callable[[Cluster]
             pieces.append(run[:letters[-1] + 1][::-1])
             pieces.extend([c] for c in run[letters[-1] + 1:])
         pieces.extend([c] for c in stray)
+        if mark and punctuated:
+            pieces.append([mark])
     return pieces
-
-
-def _visual(section: list[Cluster]) -> list[Cluster]:
-    """Where a right-to-left section's clusters stand, left to right: turned around, but for
-    spaces after its last letter, which stand to its right (poppler reads them before the
-    section all the same; pdf.js and pypdf read a space there between it and what follows)."""
-    last = max(k for k, c in enumerate(section) if _kind(c.text) == _R)
-    if any(c.text == RLM for c in section[last + 1:]):
-        return section[::-1]
-    return section[last::-1] + section[last + 1:]
 
 
 def _runs_on(cluster: Cluster) -> bool:
     """Whether a cluster may be part of a right-to-left run shown in visual order: a
     right-to-left letter or a space."""
     return _kind(cluster.text) == _R or cluster.text.isspace()
-
-
-def _sections(logical: list[Cluster]) -> list[tuple[bool, list[Cluster]]]:
-    """poppler's sections of the line (see the module), in logical order: (right to left, its
-    clusters in logical order), a RIGHT-TO-LEFT MARK cluster added after neutrals that would
-    otherwise follow a right-to-left section."""
-    kinds = [_kind(c.text) for c in logical]
-    sections: list[tuple[bool, list[Cluster]]] = []
-    i, n = 0, len(logical)
-    while i < n:
-        if kinds[i] != _R:  # left to right: up to the next right-to-left letter
-            j = next((k for k in range(i, n) if kinds[k] == _R), n)
-            sections.append((False, logical[i:j]))
-            i = j
-            continue
-        # right to left: up to the next left-to-right letter or number character
-        j = next((k for k in range(i, n) if kinds[k] == _P), n)
-        last = max(k for k in range(i, j) if kinds[k] == _R)
-        section = logical[i:j]
-        stray = logical[last + 1:j]
-        if any(not c.text.isspace() for c in stray):
-            # The mark ends the section after the neutrals; it takes the member of the last.
-            end = stray[-1].end
-            section.append(Cluster(RLM, stray[-1].member, end, end + _RLM_WIDTH, True, stray[-1].source))
-        sections.append((True, section))
-        i = j
-    return sections
 
 
 @lru_cache(maxsize=4096)

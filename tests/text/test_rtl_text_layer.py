@@ -95,11 +95,12 @@ def test_pymupdf_reads_the_words_in_order(tmp_path):
     assert all(_in_order(words, line) for line in LINES), words
 
 
-# Numbers next to Arabic words and punctuation at a right-to-left word's end (brackets, a
-# colon, "!"): pypdf turned Arabic-Indic numbers around ("٤٥" read "٥٤"), pdftotext put the
-# punctuation at the wrong end of the word (") (שלום 12!", ":מחיר 3.50").
+# Numbers next to Arabic words, punctuation at a right-to-left word's end (brackets, a colon,
+# "!") and a vowel mark on a line's last letter: pypdf turned Arabic-Indic numbers around
+# ("٤٥" read "٥٤"), pdftotext put the punctuation at the wrong end of the word (") (שלום 12!",
+# ":מחיר 3.50") and the mark at the line's start ("ًعاماً جميلا").
 PUNCTUATED = ["العدد ٤٥ و 67 معا", "(٣٤) هنا", "(שלום) 12!", "מחיר: 3.50 ₪ ו-20%", "יש לי 3 תפוחים!",
-              "שלום, עולם"]
+              "שלום, עולם", "عاماً جميلاً"]
 
 
 def _unspaced(text: str) -> str:
@@ -111,12 +112,12 @@ def test_numbers_and_punctuation_read_in_place(tmp_path):
     text, _ = _render(story, tmp_path / "punct.pdf", tmp_path)
     from pypdf import PdfReader
 
-    layer = PdfReader(tmp_path / "punct.pdf").pages[0].extract_text()
+    layer = "\n".join(page.extract_text() for page in PdfReader(tmp_path / "punct.pdf").pages)
     for reader, got in (("pdftotext", text), ("pypdf", layer)):
         lines = [_unspaced(line) for line in got.splitlines()]
         for line in PUNCTUATED:
             assert _unspaced(line) in lines, (reader, line, got)
     assert "٥٤" not in layer and "٤٣" not in layer  # no number turned around
-    # poppler's right-to-left sections end after such punctuation at an invisible
-    # RIGHT-TO-LEFT MARK, added only there: after "(שלום)" and "תפוחים!".
-    assert text.count("\u200f") == 2
+    # poppler's right-to-left sections end after such punctuation or a mark at an invisible
+    # RIGHT-TO-LEFT MARK, added only there: after "(שלום)", "תפוחים!" and "جميلاً".
+    assert text.count("\u200f") == 3
