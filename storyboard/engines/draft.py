@@ -469,9 +469,12 @@ class _Sketch:
         self.draw.rectangle((left, worktop, right, bottom), fill=WOOD, outline=GRAPHITE, width=self.line)
         self.draw.rectangle((left, top + 0.08 * bh, right, top + 0.3 * bh), fill=WOOD, outline=GRAPHITE,
                             width=self.line)
-        for x in _linspace(left, right, 6)[1:-1]:  # cupboard doors
-            self.draw.line((x, worktop + 2, x, bottom), fill=GRAPHITE, width=self.line)
-            self.draw.line((x, top + 0.08 * bh, x, top + 0.3 * bh), fill=GRAPHITE, width=self.line)
+        for y0, y1 in ((worktop, bottom), (top + 0.08 * bh, top + 0.3 * bh)):
+            # The cupboard doors: one line up and down between them, along the unit's own edges.
+            doors = []
+            for k, x in enumerate(_linspace(left, right, 6)[1:-1]):
+                doors += [(x, y0), (x, y1)] if k % 2 == 0 else [(x, y1), (x, y0)]
+            self.draw.line(doors, fill=GRAPHITE, width=self.line)
 
     def _hips(self, default: float) -> float:
         """The height of the cast's hips in the panel (canvas units): where staging stood
