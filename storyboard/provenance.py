@@ -201,7 +201,7 @@ def xmp_packet(prov: dict, *, title: str = "", author: str | Sequence[str] = "")
 
 
 def engine_of(path: str | Path) -> str | None:
-    """The engine that made an output (PDF, CBZ, PNG page or folder of pages), read from the
+    """The engine that made an output (PDF, CBZ, PNG page, folder of pages or webtoon strip), read from the
     provenance storyboard wrote into it; None when there is none or it cannot be read."""
     import re
     import zipfile
@@ -209,7 +209,8 @@ def engine_of(path: str | Path) -> str | None:
     path = Path(path)
     try:
         if path.is_dir():
-            pages = sorted(path.glob("page-*.png"))
+            # a folder of pages, else a webtoon strip (its images carry the same provenance)
+            pages = sorted(path.glob("page-*.png")) or sorted(path.glob("[0-9][0-9][0-9].png"))
             return engine_of(pages[0]) if pages else None
         if not path.is_file():  # a FIFO or device would block the read: verify refuses those
             return None

@@ -12,7 +12,7 @@ from storyboard.provenance import engine_of
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("out", ["l.pdf", "l.cbz", "pages/"])
+@pytest.mark.parametrize("out", ["l.pdf", "l.cbz", "pages/", "l.webtoon/"])
 def test_verify_says_drafts_carry_no_mark_by_design(tmp_path, capsys, out):
     target = tmp_path / out
     assert main(["render", str(ROOT / "examples" / "lighthouse.yaml"), "--engine", "draft",
