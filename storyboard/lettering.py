@@ -522,10 +522,32 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
                 break
             # Two smaller steps at most: each try is a whole search.
             size = max(MIN_DIALOGUE_PT, min(size - 0.5, (size + MIN_DIALOGUE_PT) / 2))
+    if placed is None:
+        # Every size tried draws on one search budget, so the smallest often had none left:
+        # it gets a fresh one in each area before the rules are given up (a crowded panel may
+        # fit there).
+        tried = set()
+        for where in stages:
+            budget = [SEARCH_NODES]
+            for parts in range(1, MAX_PARTS + 1):
+                pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, parts=parts,
+                                 top=stages[-1].area[1])
+                shape = None if pieces is None else (id(where), tuple(p.text for p in pieces))
+                if shape is None or shape in tried:
+                    continue
+                tried.add(shape)
+                placed = _solve(pieces, where, budget)
+                if placed is not None:
+                    break
+            if placed is not None:
+                break
     if placed is None:  # even the smallest type breaks a rule: letter it anyway, and say so
         pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, force=True)
         placed = placement.solve(pieces, stages[-1], strict=False, budget=[len(pieces) + 1])
-        warnings.append(f"{RULES_BROKEN} at {size:g} pt: balloons overlap the art or each other")
+        far = max((math.dist(p.tail[0], p.tail[-1]) for p in placed if p.tail and not p.piece.off_side), default=0.0)
+        # (a balloon put far from its speaker to keep off the others: the reader must follow the tail)
+        reach = f"; a tail {far:.0f} pt long crosses the panel to its speaker" if far > placement.LONG_TAIL else ""
+        warnings.append(f"{RULES_BROKEN} at {size:g} pt: balloons overlap the art or each other{reach}")
     smallest = min((p.piece.fit.block.size for p in placed), default=size)
     if smallest < story_size:
         warnings.insert(0, f"dialogue shrunk to {smallest:.3g} pt")

@@ -45,6 +45,8 @@ ENOUGH = 10  # places that pass every rule, gathered per piece before the search
 JOIN_GAP = 1.5  # ems: the most space between connected balloons (they touch or stack)
 TAIL_WEIGHT = 5.0  # score per (W + H) of tail length
 BELOW_HEAD = 1.5  # score: a balloon whose top is below its speaker's head (reads as someone else's)
+LONG_TAIL = 72.0  # points (25 mm at print size): where the rules cannot all hold, a tail longer
+LONG_TAIL_COST = 20.0  # than this costs this much more per LONG_TAIL (a clash with the art costs 50)
 
 
 @dataclass
@@ -256,7 +258,12 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
             penalty += 10.0
         score = penalty + rough + piece.detour
         if tail and not piece.boxed:  # the tail's length, for the estimate in `_roughs`
-            score += TAIL_WEIGHT * (math.dist(tail[0], tail[-1]) - _reach(piece, u, v, bw, bh)) / (W + H)
+            length = math.dist(tail[0], tail[-1])
+            score += TAIL_WEIGHT * (length - _reach(piece, u, v, bw, bh)) / (W + H)
+            if not strict and length > LONG_TAIL and not piece.off_side:
+                # Lettered against the rules: a balloon across the panel from its speaker (a
+                # 300 pt tail) is not an answer to balloons that touch.
+                score += LONG_TAIL_COST * (length - LONG_TAIL) / LONG_TAIL
         if spots:  # keep clear of where later speakers' balloons want to go
             score += 1.2 * sum(overlaps(box, spot) or (bool(tail) and polyline_hits(tail, spot))
                                for spot in spots)
