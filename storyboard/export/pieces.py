@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any, Callable, Mapping
 
 import orjson
 
+from storyboard._json import dumps
 from storyboard.layout import Book
 
 PIECES_VERSION = 8  # bump when what a piece holds changes
@@ -114,11 +114,7 @@ def _staging(memo: dict, story: Any, scene: int, panel: int) -> list:
 
 
 def _digest(value: Any) -> str:
-    try:  # orjson: several times quicker than json on a page's panels
-        data = orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # what orjson refuses (integers beyond 64 bits, keys that are not strings)
-        data = json.dumps(value, sort_keys=True, default=str).encode()
-    return hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(dumps(value, sort_keys=True, default=str)).hexdigest()  # orjson: quick on a page's panels
 
 
 class PieceStore:
@@ -163,12 +159,7 @@ class PieceStore:
         self._put(self.pdf_path(key), data)
 
     def put_report(self, key: str, report: dict[tuple[int, int], dict]) -> None:
-        rows = [[s, p, entry] for (s, p), entry in report.items()]
-        try:
-            data = orjson.dumps(rows)
-        except TypeError:  # what orjson refuses (see `_digest`)
-            data = json.dumps(rows).encode()
-        self._put(self._report_path(key), data)
+        self._put(self._report_path(key), dumps([[s, p, entry] for (s, p), entry in report.items()]))
 
     def _put(self, path: Path, data: bytes) -> None:
         """Written atomically but not fsynced (pieces are derived data, checked when read: a

@@ -17,7 +17,7 @@ import pytest
 
 import storyboard
 from storyboard import layout, plan
-from storyboard._json import dumps_indented
+from storyboard._json import dumps, dumps_indented
 from storyboard.cache import key_inputs, panel_key
 from storyboard.engines.registry import create_engine
 from storyboard.export import workers
@@ -96,6 +96,23 @@ def test_manifest_json_is_what_json_dumps_wrote():
         assert json.loads(dumps_indented(document)) == json.loads(json.dumps(document, indent=2))
     for odd in ({"a": "\ud800"}, ["\x7f"], [2**64], {1: "a"}, "日本語 😀 é"):  # left to json, or escaped as json does
         assert dumps_indented(odd) == json.dumps(odd, indent=2).encode()
+
+
+def test_compact_json_is_orjson_with_json_for_what_it_refuses():
+    """Page-piece keys hash these bytes: orjson's, and json's only where orjson refuses."""
+    import orjson
+
+    rng = random.Random(7)
+    for _ in range(300):
+        document = _document(rng, exotic=False)
+        assert dumps(document) == orjson.dumps(document)
+        assert dumps(document, sort_keys=True, default=str) == orjson.dumps(document, default=str,
+                                                                            option=orjson.OPT_SORT_KEYS)
+    assert dumps({"b": 0.5j, "a": 1}, sort_keys=True, default=str) == b'{"a":1,"b":"0.5j"}'
+    for odd in ({"b": 2**64, "a": 1}, {1: "a"}, ["\ud800"]):
+        assert dumps(odd, sort_keys=True) == json.dumps(odd, sort_keys=True).encode()
+    with pytest.raises(TypeError):
+        dumps([object()])
 
 
 def test_no_page_keys_without_a_cache(tmp_path, monkeypatch):
