@@ -11,7 +11,7 @@ def register(sub) -> None:
     p = sub.add_parser("translations", help="translated editions: write a translations file to fill")
     tsub = p.add_subparsers(dest="translations_command", metavar="ACTION", required=True)
     t = tsub.add_parser("template",
-                        help="write translations/SCRIPT.LANG.yaml with every line of the script to translate")
+                        help="write translations/SCRIPT.LANG.yaml with every name and line of the script to translate")
     t.add_argument("script", help="story script (.yaml)")
     t.add_argument("--lang", required=True, metavar="LANG", help="the language to translate into (BCP 47: de, pt-BR, ja)")
     t.add_argument("-o", "--output", metavar="FILE",

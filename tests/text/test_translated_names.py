@@ -107,3 +107,12 @@ def test_the_example_editions_name_the_cast():
     for language, keeper in (("en", "The Keeper"), ("fr", "Le Gardien")):
         edition = load_translation(EXAMPLES / "translations" / f"tategaki.{language}.yaml", story)
         assert edition.character_name("keeper") == keeper
+
+
+def test_editions_that_differ_only_in_names_are_different_pages(script):
+    # Cached page pieces hold the name tags: an edition's names are part of a page's key.
+    from storyboard.export.pieces import page_keys
+
+    keeper, tom = _edition(script, ENGLISH), _edition(script, ENGLISH.replace("The Keeper", "Old Tom"))
+    keys = [page_keys(e, paginate(e), story_font(e), {(0, 0): "art"}, labels=True) for e in (keeper, tom)]
+    assert keys[0] != keys[1] and None not in keys[0]
