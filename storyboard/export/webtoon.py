@@ -79,23 +79,33 @@ def cuts(height: int, limit: int, gaps: list[tuple[int, int]], keep: list[tuple[
 
     `keep` are the spans (top, bottom) no cut may cross (lettering); `gaps` the spans between
     panels, where a cut is best. Each piece is as tall as allowed: the lowest gap within reach,
-    else the lowest line that crosses no kept span."""
+    else the lowest line that crosses no kept span; but the last piece is never a sliver (a
+    strip 54 px over the limit ended in a 54 px image of bare paper): when it would be under a
+    quarter of the limit, the cut before it moves up to leave it that quarter."""
     out, top = [], 0
     while height - top > limit:
-        reach = top + limit
-        near = [(a, b) for a, b in keep if a < reach and b > top]  # a long strip: only what is in reach
-        in_gaps = [y for y in (min(b, reach) for a, b in gaps if a < reach and b > top + 1)
-                   if y > top and not any(a < y < b for a, b in near)]
-        free = next((y for y in range(reach, top, -1) if not any(a < y < b for a, b in near)), None)
-        if in_gaps and (free is None or max(in_gaps) >= free - limit // 3):
-            y = max(in_gaps)
-        elif free is not None:
-            y = free
-        else:  # a single lettered element taller than the limit: cannot be avoided
-            y = reach
+        y = None
+        if height - (top + limit) < limit // 4:
+            y = _cut(top, height - limit // 4, limit, gaps, keep)
+        if y is None or y - top < limit // 4:  # nowhere to move it without a sliver above
+            y = _cut(top, top + limit, limit, gaps, keep)
+        if y is None:  # a single lettered element taller than the limit: cannot be avoided
+            y = top + limit
         out.append(y)
         top = y
     return out
+
+
+def _cut(top: int, reach: int, limit: int, gaps: list[tuple[int, int]], keep: list[tuple[int, int]]) -> int | None:
+    """The cut of the piece from `top` that ends at most at `reach` (see `cuts`); None when every
+    line in reach crosses lettering."""
+    near = [(a, b) for a, b in keep if a < reach and b > top]  # a long strip: only what is in reach
+    in_gaps = [y for y in (min(b, reach) for a, b in gaps if a < reach and b > top + 1)
+               if y > top and not any(a < y < b for a, b in near)]
+    free = next((y for y in range(reach, top, -1) if not any(a < y < b for a, b in near)), None)
+    if in_gaps and (free is None or max(in_gaps) >= free - limit // 3):
+        return max(in_gaps)
+    return free
 
 
 def write_webtoon(story: Any, book: Book, images: Mapping[tuple[int, int], Any], folder: str | Path, *,

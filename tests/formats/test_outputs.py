@@ -83,6 +83,13 @@ def test_cuts_prefer_gaps_and_avoid_lettering():
     assert cuts(300, 400, gaps=[], keep=[]) == []
 
 
+def test_the_last_webtoon_piece_is_never_a_sliver():
+    # 54 px over the limit: the last image was 54 px of bare paper under the last panel
+    assert cuts(3468, 1280, gaps=[(1200, 1300), (2100, 2140)], keep=[]) == [1280, 2140, 3148]  # 3468 - 1280 // 4
+    assert cuts(1054, 1000, gaps=[], keep=[(700, 900)]) == [700]  # off the lettering, as ever
+    assert cuts(1054, 1000, gaps=[], keep=[(10, 1000)]) == [1000]  # nowhere higher to cut: the full piece
+
+
 ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
 
