@@ -636,8 +636,10 @@ def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_w: fl
     shape comes back as (fit, make the next)); for vertical columns, shorter and wider (more,
     shorter columns): a fifth shorter, then (behind it) made to fit `room` (points: the
     height above the speaker's head, less a short tail) where it can, since a tall column
-    block rarely fits above a head; the first still keeps most phrases whole (`ランプは`),
-    which columns as short as the room above a head often cannot."""
+    block rarely fits above a head, then the tightest block with Japanese phrases broken
+    anywhere (`fit_text(phrases=False)`). The first keeps more phrases whole (`ランプは`)
+    than columns as short as the room above a head can; each shape carries its
+    `phrase_detour`."""
     def shorter(height: float, then=None):
         short = fit_text(font, text, kind, size, max_w, height, True, ratios=(0.5, 0.75, 0.95, 1.15))
         if short is not None and short.outer_h < 0.9 * fit.outer_h:
@@ -668,6 +670,7 @@ def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_w: fl
     return _with_detours(font, text, make)
 
 
+PHRASE_CUT = 0.25  # the cost factor of a line ending inside a phrase (see `_fit_text`)
 PHRASE_DETOUR = 0.3  # placement score per line ending inside a phrase (BELOW_HEAD is 1.5)
 
 
@@ -736,7 +739,6 @@ def _split_to_fit(font: Font, text: str, kind: str, size: float, max_w: float, m
     return [(part, fit_shrinking(font, part, kind, size, max_w, max_h, vertical)) for part in parts]
 
 
-PHRASE_CUT = 0.25  # the cost factor of a line ending inside a phrase (see `_fit_text`)
 CJK_WORD = 3  # wide (CJK) characters that say about as much as one English word
 _SENTENCE_END, _CLAUSE_END = ".!?…。！？", ",;:、，；："
 _CLOSING = "」』）)\"'”’】〉》"
