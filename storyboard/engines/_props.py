@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from storyboard.engines._palette import GRAPHITE, PAPER, SHADE
+from storyboard.engines._sets import affirmed
 
 GLOW = (250, 232, 160)
 STRIPE = (190, 92, 84)
@@ -91,16 +92,17 @@ def prop(words: str, *, flying: bool = False, tint: tuple[int, int, int] = PROP_
 
 
 def prop_for(action: str) -> str | None:
-    """The prop the action names first, or None."""
-    for word in _WORD.findall(action.lower()):
+    """The prop the action names first (not one it negates: "no door"), or None."""
+    for word in _WORD.findall(affirmed(action).lower()):
         if word in _PROP_OF:
             return _PROP_OF[word]
     return None
 
 
 def size_of(action: str) -> float:
-    """How much bigger or smaller than usual the action says its subject is (1: as usual)."""
-    for word in _WORD.findall(action.lower()):
+    """How much bigger or smaller than usual the action says its subject is (1: as usual;
+    "not tiny" is not tiny)."""
+    for word in _WORD.findall(affirmed(action).lower()):
         if word in SIZE_WORDS:
             return SIZE_WORDS[word]
     return 1.0

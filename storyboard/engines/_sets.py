@@ -3,7 +3,7 @@
 The panel's action and its scene's setting are read for place words ("a grassy hill above a
 small town", "Mara climbs the spiral stairs"): whole words only, a plural read as its
 singular, synonyms through one table (`_WORDS`), so "hillside" is a hill and "chill" is not.
-What the action names first says whether the panel is indoors or out (the action is the
+What the text negates ("no trees", "without a door") is not read. What the action names first says whether the panel is indoors or out (the action is the
 panel's own; the setting is the scene's); then each layer takes the first word naming one:
 
 - an interior replaces the landscape: a room (the default indoors), a kitchen, a counter or
@@ -60,6 +60,11 @@ _ALSO_VERBS = frozenset("wave plant park block field bar store shop dock house t
 _BEFORE = frozenset("the a an of on in at by to into onto over under above below behind across through along "
                     "from near beside inside his her their its our my your this that these those some".split())
 _WORD = re.compile(r"[a-zé]+")
+# What the text says is not there ("no trees", "without a door", "not the sea"): a negation and
+# up to three words after it in the same clause, on through "or"/"nor" ("no trees or houses"),
+# never past "and", "but" or "with" ("no windows and a door" still names the door).
+_NEGATED = re.compile(r"\b(?:no|not|without|never|nor)(?:\s+(?!(?:and|but|with|while|then)\b)[\w'’-]+){1,3}"
+                      r"(?:\s+(?:or|nor)(?:\s+(?!(?:and|but|with|while|then)\b)[\w'’-]+){1,2})*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,11 @@ class Place:
     far: str | None = None
     sky: bool = False
     dark: bool = False
+
+
+def affirmed(text: str) -> str:
+    """`text` without what it negates: "a room with no windows, a door" -> "a room with , a door"."""
+    return _NEGATED.sub(" ", text)
 
 
 def words(text: str) -> list[str]:
@@ -106,7 +116,9 @@ def named(text: str, *, action: bool = False) -> list[str]:
 
 @lru_cache(maxsize=512)
 def place(setting: str, action: str) -> Place:
-    """The backdrop of a panel whose scene is `setting` and whose action is `action`."""
+    """The backdrop of a panel whose scene is `setting` and whose action is `action` (what
+    either negates is not drawn: `affirmed`)."""
+    setting, action = affirmed(setting), affirmed(action)
     in_action, in_setting = named(action, action=True), named(setting)
     both = in_action + [name for name in in_setting if name not in in_action]
     outside = bool(_OUTSIDE & set(words(action)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storyboard.engines._props import LEAF, PROPS, _PROP_OF
+from storyboard.engines._props import LEAF, PROPS, _PROP_OF, prop_for, size_of
 from storyboard.engines._sets import _WORDS, Place, place
 from storyboard.engines.draft import FIGURE_TINTS, DraftEngine
 from storyboard.layout import paginate
@@ -36,6 +36,21 @@ def test_place_words_match_whole_words_plurals_and_synonyms_only():
     assert place("a field", "Ana waves goodbye") == Place(ground="field")  # a verb, not the sea
     assert place("a field", "the waves crash on the pier").ground == "sea"
     assert place("a rooftop", "Ana points at the sky") == Place(ground="roof", sky=True)
+
+
+def test_what_the_text_negates_is_not_drawn():
+    assert place("no trees, no sea, an empty desert without any forest", "") == Place()
+    assert place("", "Mara stands in a room with no windows and no door") == Place(interior="room")
+    assert place("not the sea but the beach", "") == Place(ground="beach")
+    assert place("no trees or houses, a long road", "") == Place(ground="street")  # on through "or"
+    assert place("no rain, a field", "") == Place(ground="field")  # not darkened
+    assert place("a no-parking street", "") == Place(ground="street")  # "no-" is no negation
+    assert prop_for("a room with no windows and a door") == "door"  # "and" ends the negation
+    assert prop_for("nobody at the window") == "window"
+    assert prop_for("not a tree, a bush") == "plant"
+    assert size_of("a lamp, not tiny") == 1.0 and size_of("a tiny lamp") < 1
+    open_sea = pixels(panel("the open sea", "a calm day"))
+    assert (pixels(panel("the open sea, no trees", "a calm day")) == open_sea).all()
 
 
 def test_every_set_is_its_own_drawing_not_the_default_backdrop():
