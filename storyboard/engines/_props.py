@@ -71,7 +71,8 @@ class Kit:
 @dataclass(frozen=True)
 class Prop:
     draw: Callable[[Kit], None]
-    flying: bool = False  # drawn high in the frame, whatever the camera
+    flying: bool = False  # flies over a cast that the action names it with (a kite)
+    high: bool = False  # drawn high in the frame, whatever the camera (flying, hanging)
     tint: tuple[int, int, int] = PROP_TINT
 
 
@@ -79,12 +80,12 @@ PROPS: dict[str, Prop] = {}
 _PROP_OF: dict[str, str] = {}  # each word (singular and plural) -> the prop it names
 
 
-def prop(words: str, *, flying: bool = False, tint: tuple[int, int, int] = PROP_TINT):
+def prop(words: str, *, flying: bool = False, high: bool = False, tint: tuple[int, int, int] = PROP_TINT):
     """Register the decorated drawer as the prop named by its function name (without the
     leading underscore) and by each of `words` (list plurals too)."""
     def register(drawer: Callable[[Kit], None]) -> Callable[[Kit], None]:
         name = drawer.__name__.lstrip("_")
-        PROPS[name] = Prop(drawer, flying, tint)
+        PROPS[name] = Prop(drawer, flying, flying or high, tint)
         for word in words.split():
             _PROP_OF.setdefault(word, name)
         return drawer
@@ -285,12 +286,25 @@ def _chair(k: Kit) -> None:
     k.poly([(-0.55, 0.0), (0.6, 0.0), (0.6, 0.15), (-0.55, 0.15)], SHADE)  # the seat
 
 
-@prop("lamp lamps lantern lanterns chandelier")
+@prop("lamp lamps lantern lanterns")
 def _lamp(k: Kit) -> None:
     k.pen.polygon([k.at(-0.55, -0.25), k.at(0.55, -0.25), k.at(1.0, 0.7), k.at(-1.0, 0.7)], fill=GLOW)  # its light
     k.poly([(-0.08, -0.3), (0.08, -0.3), (0.08, 0.8), (-0.08, 0.8)], SHADE)
     k.poly([(-0.45, 0.8), (0.45, 0.8), (0.5, 0.95), (-0.5, 0.95)], k.tint)  # the base
     k.poly([(-0.3, -0.95), (0.3, -0.95), (0.55, -0.3), (-0.55, -0.3)], k.tint)  # the shade
+
+
+@prop("chandelier chandeliers", high=True)
+def _chandelier(k: Kit) -> None:
+    """Hanging from the ceiling: its chain up out of the shot, arms with lit bulbs."""
+    top = k.canvas[1] if k.canvas else k.cy - 2.4 * k.r
+    k.pen.line([k.at(0.0, -0.55), (k.cx, top)], fill=GRAPHITE, width=k.lw)
+    for side in (-1, 1):
+        k.line([(0.0, 0.1), (side * 0.5, 0.3), (side * 0.95, 0.05), (side * 0.95, -0.15)], k.lw)
+        k.line([(0.0, -0.1), (side * 0.35, 0.0), (side * 0.5, -0.3)], k.lw)
+    for x, y in ((-0.95, -0.3), (-0.5, -0.45), (0.5, -0.45), (0.95, -0.3)):
+        k.oval(x, y, 0.12, 0.16, GLOW)
+    k.poly([(-0.18, -0.55), (0.18, -0.55), (0.12, 0.35), (0.0, 0.55), (-0.12, 0.35)], k.tint)  # the stem
 
 
 @prop("phone phones telephone smartphone cellphone")
@@ -365,6 +379,7 @@ def _seedling(k: Kit) -> None:
 
 
 FLYING = frozenset(name for name, entry in PROPS.items() if entry.flying)
+HIGH = frozenset(name for name, entry in PROPS.items() if entry.high)
 
 
 # Camera moves a storyboard marks with an arrow on the frame: the verb and where it goes.

@@ -630,7 +630,7 @@ class _Sketch:
             return
         if ground == "garden":
             self.draw.rectangle((0, 0, cw, ch), fill=SOIL)
-            step = self.unit * 0.16
+            step = max(self.unit * 0.16, math.sqrt(cw * ch / 150))  # at most ~190 plants in a long panel
             for y in np.arange(self.rng.uniform(0, step), ch, step).tolist():
                 for x in np.arange(self.rng.uniform(0, step), cw, step * 0.8).tolist():
                     r = step * 0.25
@@ -737,7 +737,7 @@ class _Sketch:
         else:
             cy = self.oy + self.rng.uniform(0.42, 0.55) * self.h
         prop = _props.prop_for(self.request.action)
-        if prop in _props.FLYING:  # in the sky, not on the ground
+        if prop in _props.HIGH:  # in the sky or hanging, not on the ground
             cy = self.oy + 0.3 * self.h
         if prop is not None:
             _props.draw(prop, self.draw, self._shape, self.request.action, cx, cy, radius,
