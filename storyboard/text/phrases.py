@@ -5,7 +5,7 @@ legal (kinsoku holds) but splits words: `だめだ|よ`, `ラ|ンプ`. Letterers
 (bunsetsu) ends instead: `今夜は、|だめだよ……|ねえ、|聞いてる？`. The phrases come from
 BudouX (Google's phrase segmenter, small pure-Python models for Japanese, Simplified and
 Traditional Chinese), plus every break after punctuation or a space, which always ends a
-phrase. Phrase ends are preferences, not new rules: they are a subset of the UAX #14 break
+phrase, less BudouX's cuts inside numbers. Phrase ends are preferences, not new rules: they are a subset of the UAX #14 break
 points, so kinsoku and no-break spaces still hold, and the line filling falls back to the
 other break points inside a phrase too long for a line (`storyboard.text.breaking`).
 
@@ -69,7 +69,17 @@ def _ends(parser, text: str, breaks: tuple[int, ...]) -> frozenset[int]:
     for phrase in parser.parse(text):
         at += len(phrase)
         bounds.add(at)
-    return frozenset(i for i in breaks if i in bounds or _closes(text[i - 1]))
+    return frozenset(i for i in breaks if (i in bounds and not (_numeral(text[i - 1]) and _numeral(text[i])))
+                     or _closes(text[i - 1]))
+
+
+_NUMERALS = frozenset("〇一二三四五六七八九十百千万億兆")
+
+
+def _numeral(c: str) -> bool:
+    """A digit (any script's) or a kanji numeral: BudouX's Japanese model cuts numbers
+    (`195|3年`, `一九|五|三年`), which are never broken as phrases."""
+    return c.isdigit() or c in _NUMERALS
 
 
 def _closes(c: str) -> bool:

@@ -84,3 +84,11 @@ def test_without_budoux_every_break_point_is_as_good(monkeypatch):
 def test_importing_storyboard_does_not_load_budoux():
     code = "import sys, storyboard, storyboard.lettering; assert 'budoux' not in sys.modules, 'budoux'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_numbers_are_not_cut_as_phrases():
+    # BudouX's Japanese model cuts 195|3年 and 一九|五|三年; a number is one phrase with its counter.
+    for text, number in (("1953年の冬", "1953"), ("一九五三年、メイン州の沖。", "一九五三年")):
+        ends = phrases.phrase_ends(text, "ja", tuple(breaking.break_points(text)))
+        assert not any(0 < i < len(number) for i in ends), sorted(ends)
+    assert breaking.wrap(JA, "一九五三年、メイン州の沖。", 8, 60, vertical=True) == ["一九五三年、", "メイン州の沖。"]
