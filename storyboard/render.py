@@ -141,9 +141,10 @@ def _check_name(text: str, fmt: str) -> None:
                           f"name it {path if path.suffix else path.with_suffix(own)}")
 
 
-def _check_outputs(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, str]]:
+def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, str]]:
     """Each output as (path, format). An output is a path, whose name says its format
-    (`output_format`), or a (path, format) pair naming one of FORMATS (`--format`)."""
+    (`output_format`), or a (path, format) pair naming one of FORMATS (`--format`). Raises
+    ExportError for one no format, folder or name allows (whatever the story)."""
     checked = []
     for out in outputs:
         out, fmt = out if isinstance(out, tuple) else (out, None)
@@ -321,7 +322,7 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
         with _gc.paused():  # a long book's node tree and models: many long-lived objects, no garbage
             story = load_story(story, allow_paths=allow_paths)
     script_hash = _script_hash(story)  # of the script as read, whatever happens to the file meanwhile
-    targets = _check_outputs([out] if isinstance(out, (str, Path, tuple)) else list(out))
+    targets = output_targets([out] if isinstance(out, (str, Path, tuple)) else list(out))
     if not targets:
         raise ExportError("no output given")
     from storyboard.export.webtoon import check_outputs

@@ -139,7 +139,10 @@ def run(args) -> int:
     from storyboard.cli.render import check_flags
     from storyboard.executors import open_executor
 
+    from storyboard.render import output_targets
+
     check_flags(args)  # a bad flag would fail every render: say so once, exit 2
+    output_targets(args.output or [])  # so would an -o no render can write (x.txt, a file's "folder")
     script = Path(args.script)
     script_stamp, source = _stamp([script]), _load(args)
     if _unreadable(source):  # a typo in the name (or a folder): nothing would ever be saved there

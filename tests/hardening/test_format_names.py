@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from storyboard.cli import main
-from storyboard.render import FORMATS, _check_outputs
+from storyboard.render import FORMATS, output_targets
 from tests.hardening.cli_mistakes import one_error_line
 
 NAMES = {"pdf": "book.pdf", "cbz": "book.cbz", "webtoon": "book.webtoon/", "animatic": "book.mp4",
@@ -48,7 +48,7 @@ def test_names_that_say_nothing_or_the_same_take_the_format(tmp_path):
     pairs = [("book", "pdf"), ("book.zip", "cbz"), ("v1.2/", "pages"), ("strip/", "webtoon"), ("BOOK.PDF", "pdf"),
              ("s.webtoon", "webtoon"), ("film", "animatic"), ("pages/", "pages")]
     outputs = [(str(tmp_path / name), fmt) for name, fmt in pairs]
-    assert [fmt for _, fmt in _check_outputs(outputs)] == [fmt for _, fmt in pairs]
+    assert [fmt for _, fmt in output_targets(outputs)] == [fmt for _, fmt in pairs]
 
 
 @pytest.mark.parametrize(("fmt", "name"), [("pdf", "good.pdf"), ("cbz", "good.cbz"), ("shotlist", "good.csv"),

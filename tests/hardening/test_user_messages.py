@@ -268,6 +268,17 @@ def test_eval_of_a_manifest_that_is_not_an_object_is_one_line(folder, capsys, bo
     assert one_error_line(capsys).endswith("unreadable manifest (not a JSON object)")
 
 
+@pytest.mark.parametrize("out, says", [
+    ("w.txt", "error: unknown output format '.txt' for w.txt: use .pdf, .cbz, "),
+    ("good.yaml/w.pdf", "error: cannot write good.yaml/w.pdf: good.yaml is a file, not a folder"),
+])
+def test_watch_with_an_output_no_render_can_write_stops_before_watching(folder, capsys, out, says):
+    # no save of the script could fix the -o: it used to print the error on every save, watching on
+    assert main(["watch", "good.yaml", "-o", out, "--once"]) == 2
+    assert one_error_line(capsys).startswith(says)
+    assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]
+
+
 def test_watch_with_a_bad_lang_stops_before_watching(folder, capsys):
     assert main(["watch", "good.yaml", "--lang", "../x", "-o", "w.pdf"]) == 2  # said before "watching ..."
     assert one_error_line(capsys) == "error: --lang '../x' is not a BCP 47 tag such as de, pt-BR, zh-Hant"

@@ -67,7 +67,7 @@ def test_flags_obey_the_script_rules_in_one_line(script, tmp_path, capsys, monke
     extra = ["--once"] if command == "watch" else []
     assert main([command, str(script), "--cache", str(tmp_path / "cache"), *extra, *flags]) == 2
     err = capsys.readouterr().err
-    if command == "watch" and flags[0] in ("-o", "--upscale", "--model"):
+    if command == "watch" and flags[0] in ("--upscale", "--model"):
         err = err.split("\n", 1)[1]  # after "watching ..."
     assert err.startswith(message) and err.count("\n") == 1, err
     assert not (tmp_path / "cache").exists() and not list(tmp_path.glob("*.pdf"))
