@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "11"
+VERSION = "12"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
@@ -618,7 +618,8 @@ class _Sketch:
 
     def _floor_from_above(self, place: _sets.Place) -> None:
         """Bird's-eye view: the ground seen straight down: grass, a garden's rows, the sea's
-        waves, else floor tiles (a room, a street, an unnamed place)."""
+        waves, a road, roofs (a town, a city, a roof) or tree crowns (a forest), else floor
+        tiles (a room, an unnamed place)."""
         cw, ch = self.size
         ground = place.ground if place.interior is None else None
         if ground in ("hill", "field"):
@@ -639,6 +640,31 @@ class _Sketch:
         if ground in ("sea", "beach"):
             self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
             self._waves(0.0)
+            return
+        if ground == "street":  # the road across the shot, kerbs and a dashed centre line
+            self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
+            y0, y1 = self.oy + 0.3 * self.h, self.oy + 0.7 * self.h
+            self.draw.rectangle((-1, y0, cw + 1, y1), fill=(212, 210, 206), outline=GRAPHITE, width=self.line)
+            dash = 0.08 * self.unit
+            for x in np.arange(self.rng.uniform(0, 2 * dash), cw, 2 * dash).tolist():
+                self.draw.line((x, (y0 + y1) / 2, x + dash, (y0 + y1) / 2), fill=LIGHT_LINE, width=self.line + 1)
+            return
+        far = place.far if place.interior is None and ground in (None, "roof") else None
+        if far is not None or ground == "roof":  # roofs, or tree crowns, seen from above
+            self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
+            step = max(self.unit * 0.3, math.sqrt(cw * ch / 40))
+            for y in np.arange(-self.rng.uniform(0, step), ch, step).tolist():
+                for x in np.arange(-self.rng.uniform(0, step), cw, step).tolist():
+                    if far == "forest":
+                        r = step * self.rng.uniform(0.35, 0.5)
+                        self.draw.ellipse((x - r, y - r, x + r, y + r), fill=FOLIAGE, outline=GRAPHITE, width=self.line)
+                        continue
+                    gap = step * 0.18
+                    self.draw.rectangle((x + gap, y + gap, x + step - gap, y + step - gap), fill=BUILDING,
+                                        outline=GRAPHITE, width=self.line)
+                    if far == "town":  # a pitched roof's ridge
+                        self.draw.line((x + gap, y + step / 2, x + step - gap, y + step / 2), fill=GRAPHITE,
+                                       width=self.line)
             return
         self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
         step = self.unit * self.rng.uniform(0.12, 0.2)

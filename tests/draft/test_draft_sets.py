@@ -84,6 +84,15 @@ def test_a_set_follows_the_camera_and_the_same_seed_gives_the_same_bytes(angle):
         assert horizon - 0.15 < top < horizon + 0.2, (angle, top)
 
 
+def test_outdoor_sets_seen_from_above_are_not_the_floor_tiles():
+    tiles = pixels(panel("somewhere", angle="birds-eye"))
+    assert (np.abs(pixels(panel("a room", angle="birds-eye")) - tiles).max(axis=2) > 8).mean() < 0.02  # a floor
+    for name, (layer, words) in _WORDS.items():
+        if layer in ("ground", "far"):
+            image = pixels(panel(f"a {words.split()[0]}", angle="birds-eye"))
+            assert (np.abs(image - tiles).max(axis=2) > 8).mean() > 0.1, name
+
+
 def test_spiral_stairs_turn_around_a_column_unlike_a_straight_flight():
     straight = pixels(panel("a lighthouse", "Ada climbs the stairs", shot="medium"))
     spiral = pixels(panel("a lighthouse", "Ada climbs the spiral stairs", shot="medium"))
