@@ -8,7 +8,7 @@ Parsing is screenplain's (a maintained Fountain parser; the `fountain` extra). T
 | scene heading (`INT. KITCHEN - NIGHT`, forced `.HEADING`, `#12#` numbers) | a scene; `setting` from the heading, `id` from its number or words |
 | action paragraph (and forced `!action`) | a panel: `action` is the paragraph; `shot` from a leading cue (CLOSE ON, WIDE, INSERT, ...), else `medium` |
 | centred text (`> THE END <`) | a title-card panel with the text as its caption |
-| dialogue (`MARA`, `@McCLANE`, extensions `(V.O.)` `(O.S.)` `(CONT'D)`) | lines of the panel it follows; the speaker joins that panel's cast (a sixth speaker opens a new panel); `(V.O.)` is narration |
+| dialogue (`MARA`, `@McCLANE`, extensions `(V.O.)` `(O.S.)` `(CONT'D)`) | lines of the panel it follows; the speaker joins that panel's cast (a sixth speaker opens a new panel); `(V.O.)` is narration; `(O.S.)`, `(O.C.)`, `(OFF)`: heard from outside the frame, so not cast (the tail points out of the panel; `off: true` when the speaker is also on screen there) |
 | parentheticals `(whispering)`, `(shouting)`, `(thinking)` ... | the line's `kind`: whisper, shout, thought |
 | dual dialogue (`^`) | both speakers in the same panel |
 | transitions (`CUT TO:`), sections (`#`), synopses (`=`), notes (`[[...]]`) | YAML comments where they stood |
@@ -52,7 +52,7 @@ class _Panel:
     action: str
     shot: str = "medium"
     cast: list[str] = field(default_factory=list)
-    lines: list[tuple[str, str, str]] = field(default_factory=list)  # (speaker, text, kind)
+    lines: list[tuple[str, str, str, bool]] = field(default_factory=list)  # (speaker, text, kind, off screen)
     caption: str | None = None
     new_page: bool = False
     comments: list[str] = field(default_factory=list)
@@ -149,11 +149,13 @@ class _Builder:
 
     def _dialog(self, dialog: Any, *, same_panel: bool = False) -> None:
         name, extension = _speaker(_plain(str(dialog.character)))
-        narration = "VO" in re.sub(r"[^A-Z]", "", extension.upper())  # a voice-over is a caption
+        cues = {re.sub(r"[^A-Z]", "", cue) for cue in extension.upper().split()}
+        narration = "VO" in cues  # a voice-over is a caption
+        off = bool(cues & {"OS", "OC", "OFF"})  # heard, not seen: a character of the story, not of this panel
         ident = self._character(name, register=not narration)
         scene = self._current_scene()
         panel = scene.panels[-1] if scene.panels else self._panel(_Panel(f"{_display(name)} speaks"))
-        if not narration and ident not in panel.cast:
+        if not narration and not off and ident not in panel.cast:
             if len(panel.cast) >= 5 and not same_panel:
                 panel = self._panel(_Panel(f"{panel.action} (continued)", shot=panel.shot))
             if len(panel.cast) < 5:
@@ -170,12 +172,12 @@ class _Builder:
                 kind = _kind(words)
                 continue
             if narration:
-                panel.lines.append(("narration", f"{_display(name)}: {words}", "speech"))
-            elif panel.lines and panel.lines[-1][0] == ident and panel.lines[-1][2] == kind:
-                speaker, before, _ = panel.lines.pop()
-                panel.lines.append((speaker, f"{before} {words}", kind))  # one speech, wrapped lines
+                panel.lines.append(("narration", f"{_display(name)}: {words}", "speech", False))
+            elif panel.lines and panel.lines[-1][0] == ident and panel.lines[-1][2:] == (kind, off):
+                speaker, before, _, _ = panel.lines.pop()
+                panel.lines.append((speaker, f"{before} {words}", kind, off))  # one speech, wrapped lines
             else:
-                panel.lines.append((ident, words, kind))
+                panel.lines.append((ident, words, kind, off))
 
     def _character(self, name: str, *, register: bool = True) -> str:
         """The id of the character called `name`; a new one is added to the cast list only
@@ -221,11 +223,13 @@ class _Builder:
                     out.append(f"        cast: [{', '.join(panel.cast)}]")
                 if panel.lines:
                     out.append("        dialogue:")
-                    for speaker, text, kind in panel.lines:
-                        if kind == "speech":
+                    for speaker, text, kind, off in panel.lines:
+                        off = off and speaker in panel.cast  # else off the panel's cast: its tail leaves the frame
+                        if kind == "speech" and not off:
                             out.append(f"          - {speaker}: {_q(text)}")
                         else:
-                            out.append(f"          - {speaker}: {{text: {_q(text, flow=True)}, kind: {kind}}}")
+                            more = (f", kind: {kind}" if kind != "speech" else "") + (", off: true" if off else "")
+                            out.append(f"          - {speaker}: {{text: {_q(text, flow=True)}{more}}}")
         out += [f"# {_comment(c)}" for c in self.pending]
         return "\n".join(out) + "\n"
 

@@ -39,10 +39,22 @@ def test_shots_kinds_and_voices(imported):
     assert first.shot == "wide" and watch.shot == "close-up"
     assert story.scenes[1].panels[0].shot == "close-up"  # INSERT
     assert [(d.speaker, d.kind) for d in first.dialogue] == [("vic", "speech"), ("lou", "whisper")]
-    assert first.cast_ids == ["vic", "lou"]  # an off-screen speaker still joins the cast
+    # LOU (O.S.) is heard, not seen: not drawn in the panel, the tail points out of the frame
+    assert first.cast_ids == ["vic"] and "lou" in story.characters
     assert [(d.speaker, d.kind, d.text) for d in watch.dialogue] == [
         ("vic", "shout", "Everybody down!"), ("vic", "speech", "Nobody gets hurt."),
         ("narration", "speech", "Narrator: They had exactly one minute.")]
+
+
+def test_an_off_screen_speaker_on_screen_in_the_panel_speaks_off(tmp_path):
+    play = tmp_path / "p.fountain"
+    play.write_text("INT. KITCHEN - NIGHT\n\nSAM opens the fridge.\n\nSAM\nJust one slice.\n\n"
+                    "MUM (O.S.)\nSamuel!\n\nSAM (O.C.)\n(whispering)\nComing!\n")
+    assert main(["import", str(play), "-o", str(tmp_path / "p.yaml")]) == 0
+    panel = load_story(tmp_path / "p.yaml").scenes[0].panels[0]
+    assert panel.cast_ids == ["sam"]
+    assert [(d.speaker, d.kind, d.off) for d in panel.dialogue] == [
+        ("sam", "speech", False), ("mum", "speech", False), ("sam", "whisper", True)]
 
 
 def test_dual_dialogue_page_break_centred_forced(imported):
