@@ -41,11 +41,13 @@ def write_animatic(story: Any, images: Mapping[tuple[int, int], Any], path: str 
     width, height, aspect = frame_size(story)
     subtitles = list(cues(story, timed))
     srt, vtt = path.with_suffix(".srt"), path.with_suffix(".vtt")
-    with atomic_path(srt, ".srt") as tmp:
-        tmp.write_text(to_srt(subtitles), encoding="utf-8")
-    with atomic_path(vtt, ".vtt") as tmp:
-        tmp.write_text(to_vtt(subtitles), encoding="utf-8")
-    with atomic_path(path, ".mp4") as out, atomic_path(path, ".video.mp4") as video:
+    # All three are written to temporary files first and renamed into place only once the
+    # video is made (the MP4 first): a failure or Ctrl-C while encoding leaves neither new
+    # sidecars beside an old (or no) MP4 nor any half of the set.
+    with atomic_path(srt, ".srt") as srt_tmp, atomic_path(vtt, ".vtt") as vtt_tmp, \
+            atomic_path(path, ".mp4") as out, atomic_path(path, ".video.mp4") as video:
+        srt_tmp.write_text(to_srt(subtitles), encoding="utf-8")
+        vtt_tmp.write_text(to_vtt(subtitles), encoding="utf-8")
         writer = ffmpeg.write_frames(
             str(video), (width, height), fps=fps, codec="libx264", pix_fmt_in="rgb24",
             output_params=["-preset", "veryfast", "-crf", "20", "-movflags", "+faststart"],
@@ -57,7 +59,7 @@ def write_animatic(story: Any, images: Mapping[tuple[int, int], Any], path: str 
                 writer.send(frame)
         finally:
             writer.close()
-        _mux(ffmpeg.get_ffmpeg_exe(), video, srt, out, getattr(story, "language", None))
+        _mux(ffmpeg.get_ffmpeg_exe(), video, srt_tmp, out, getattr(story, "language", None))
     return [path, srt, vtt]
 
 

@@ -127,6 +127,26 @@ def test_animatic_timing_and_subtitles(tmp_path):
     assert rows[1]["cast"] == "Vic" and rows[1]["dialogue"] == "Vic: Right on time."
 
 
+def test_an_animatic_cut_short_leaves_no_new_subtitles_beside_the_old_movie(tmp_path, monkeypatch):
+    from storyboard.export import animatic
+
+    script = small(SHEET, tmp_path, "animatic: {fps: 4, height: 144}\n")
+    old = {name: f"old {name}" for name in ("sheet.mp4", "sheet.srt", "sheet.vtt")}
+    for name, text in old.items():
+        (tmp_path / name).write_text(text)
+    frames = animatic._frames
+
+    def cut_short(*args):  # Ctrl-C while the video is being encoded
+        yield next(frames(*args))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(animatic, "_frames", cut_short)
+    with pytest.raises(KeyboardInterrupt):
+        storyboard.render(script, engine="draft", out=tmp_path / "sheet.mp4", cache=tmp_path / "c")
+    assert {name: (tmp_path / name).read_text() for name in old} == old  # the old set, whole
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
 def test_frame_follows_the_frame_aspect(tmp_path):
     from storyboard.export.animatic import frame_size
 
