@@ -1274,8 +1274,9 @@ def _export(fmt, story, book, images, path, font, meta, watermark, listed, *,
     elif fmt == "pages":
         from storyboard.export.images import write_pages
 
-        return [p.name for p in write_pages(story, book, images, path, font=font, metadata=meta, labels=labels,
-                                            listed=listed, painted=painter)]
+        written = painter.replace_folder(listed) if painter is not None else write_pages(
+            story, book, images, path, font=font, metadata=meta, labels=labels, listed=listed)
+        return [p.name for p in written]
     elif fmt == "webtoon":
         from storyboard.export.webtoon import write_webtoon
 

@@ -34,52 +34,24 @@ def page_names(book: Book) -> list[str]:
 
 def write_pages(story: Any, book: Book, images: Mapping[tuple[int, int], Any], folder: str | Path, *,
                 font: str | Path | Font | None = None, metadata: dict | None = None,
-                labels: bool = False, listed: Iterable[str] = (), painted: "PagePainter | None" = None) -> list[Path]:
+                labels: bool = False, listed: Iterable[str] = ()) -> list[Path]:
     """Write one PNG per page (`page-001.png`, ...) at the page dpi into `folder` (a long book's
-    pages on worker processes, `export.workers`), replacing
-    the folder's pages as a whole (`storyboard.export.folder`): a reader sees all the old
-    pages or all the new ones. Only pages storyboard wrote are removed (`listed`: the
-    previous manifest's files, or those carrying its provenance chunk); other files stay.
-    `metadata` (a `storyboard.provenance.provenance()` record) goes into each page's text
-    chunks with the pixel boxes of its panels; `labels` letters the draft notes (see
-    `export.compose`). `painted`: a `PagePainter` that painted this folder's pages already
-    (and put them on disk): they replace the folder's. Returns the paths in page order.
-    Raises ExportError, also when a file storyboard did not write has a page's name."""
-    from storyboard.export.folder import replaced_folder
-
+    pages on worker processes, `export.workers`), replacing the folder's pages as a whole
+    (`storyboard.export.folder`): a reader sees all the old pages or all the new ones. Only
+    pages storyboard wrote are removed (`listed`: the previous manifest's files, or those
+    carrying its provenance chunk); other files stay. `metadata` (a
+    `storyboard.provenance.provenance()` record) goes into each page's text chunks with the
+    pixel boxes of its panels; `labels` letters the draft notes (see `export.compose`).
+    Returns the paths in page order. Raises ExportError, also when a file storyboard did not
+    write has a page's name. (A render paints its first folder with the page reports:
+    `PagePainter`.)"""
     from storyboard.export import check_lettering
-    from storyboard.export.workers import page_map
 
-    names = page_names(book)
-    if painted is not None:
-        with replaced_folder(Path(folder), names, listed, stage=painted.stage):
-            pass
-        return [Path(folder) / name for name in names]
     lettering_font = check_lettering(story, book, font, labels=labels)
-    boxes = panel_boxes(book)
-
-    dpi = (book.spec.dpi, book.spec.dpi)
-
-    def write(index: int) -> int:  # one page: lettered, drawn and encoded (on a worker process)
-        page = _painted(story, book, index, images, lettering_font, labels)
-        _stage_page(page, stage, Path(folder) / names[index], dpi, _page_info(metadata, boxes[index]))
-        return index
-
-    from concurrent.futures import ThreadPoolExecutor
-
-    with replaced_folder(Path(folder), names, listed) as stage, ThreadPoolExecutor(2) as syncing:
-        # Each page is put on disk here once it is written, while the workers paint the next
-        # ones, and every page is before the folder replaces the old one. The threads start
-        # once the workers are forked (a fork beside running threads may deadlock the child).
-        # The first page here: what the workers need is then loaded before they are forked.
-        written = [write(0)] if names else []
-        synced = []
-        for index in itertools.chain(page_map(write, range(1, len(names))), [None]):
-            synced += [syncing.submit(put_on_disk, stage / names[i], Path(folder) / names[i]) for i in written]
-            written = [index]
-        for done in synced:
-            done.result()
-    return [Path(folder) / name for name in names]
+    with PagePainter(story, book, images, font=lettering_font, labels=labels, metadata=metadata,
+                     folder=Path(folder), scratch=None) as painter:
+        painter.paint_all()
+        return painter.replace_folder(listed)
 
 
 def _stage_page(page: PageCanvas, stage: Path, path: Path, dpi: tuple[int, int], pnginfo, also=()) -> None:
@@ -116,7 +88,7 @@ class PagePainter:
     output, in the process that makes the page's lettering report and in the same lettering
     (`export.pieces.Pages.build(paint=...)`, on a worker), instead of lettering every page
     again afterwards. The folder's pages are written into `stage`, a private folder beside it
-    (`export.folder.new_stage`) that only `write_pages(painted=...)` puts in its place; the
+    (`export.folder.new_stage`) that only `replace_folder` puts in its place; the
     CBZ's pages into `scratch`, listed by `cbz_pages()` for `export.cbz.write_cbz`.
     `painted(index)` (in the render's process, page by page) puts a page of the folder on
     disk; `close()` waits until all are. A context manager: leaving it with an error (or
@@ -161,6 +133,27 @@ class PagePainter:
         if cbz is not None:  # as `encoded_pages` encodes them
             (self.scratch / name).write_bytes(cbz.getbuffer())
 
+    def paint_all(self) -> None:
+        """Paint every page, the first here and the others on worker processes
+        (`export.workers`), each put on disk as it comes (`painted`); returns when all are."""
+        from storyboard.export.workers import page_map
+
+        if not self.names:
+            return
+        self.paint(0)  # the first here: what the workers need is then loaded before they are forked
+        # Each page goes on disk once the next is painted: the syncing threads start after the
+        # workers are forked (a fork beside running threads may deadlock the child).
+        last = 0
+        for index in page_map(self._paint, range(1, len(self.names))):
+            self.painted(last)
+            last = index
+        self.painted(last)
+        self.close()
+
+    def _paint(self, index: int) -> int:
+        self.paint(index)
+        return index
+
     def painted(self, index: int) -> None:
         """Page `index` was painted: put its file in the folder on disk (on a thread)."""
         if self.stage is None:
@@ -180,6 +173,16 @@ class PagePainter:
         synced, self._synced = self._synced, []
         for done in synced:
             done.result()
+
+    def replace_folder(self, listed: Iterable[str] = ()) -> list[Path]:
+        """The painted pages (every one given to `painted`, `close`d) replace the folder's as a
+        whole (`export.folder.replaced_folder`; `listed` as for `write_pages`). Returns their
+        paths in page order. Raises ExportError."""
+        from storyboard.export.folder import replaced_folder
+
+        with replaced_folder(self.folder, self.names, listed, stage=self.stage):
+            pass
+        return [self.folder / name for name in self.names]
 
     def cbz_pages(self) -> list[Path]:
         """The CBZ's pages as PNG files, in page order."""

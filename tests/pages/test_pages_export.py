@@ -275,3 +275,28 @@ def test_every_png_page_is_on_disk_before_the_folder_is_replaced(tmp_path, monke
     book = paginate(s)
     write_pages(s, book, art(book), tmp_path / "pages")
     assert seen == [[]] and len(book.pages) == 2
+
+
+def test_write_pages_puts_each_page_on_disk_and_a_failure_leaves_no_folder_it_made(tmp_path, monkeypatch):
+    from storyboard.export import images
+
+    monkeypatch.setenv("STORYBOARD_WORKERS", "1")
+    s = book_story(dpi=36)
+    book = paginate(s)
+    pictures = art(book)
+    synced = []
+    put = images.put_on_disk
+    monkeypatch.setattr(images, "put_on_disk", lambda tmp, path: synced.append(path.name) or put(tmp, path))
+    written = write_pages(s, book, pictures, tmp_path / "ok")
+    assert len(written) == 2 and sorted(synced) == [p.name for p in written]
+    painted = images._painted
+
+    def second_fails(story, book, index, *args):
+        if index == 1:
+            raise ExportError("cannot paint page 2")
+        return painted(story, book, index, *args)
+
+    monkeypatch.setattr(images, "_painted", second_fails)
+    with pytest.raises(ExportError, match="cannot paint page 2"):
+        write_pages(s, book, pictures, tmp_path / "new" / "deep" / "pages")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok"]
