@@ -713,6 +713,13 @@ def _export_all(targets, story, book, panels, font, settings, record, watermark,
     except KeyboardInterrupt as stop:
         stop.kept = list(result.outputs)  # complete, each written whole: the command says which
         raise
+    except ExportError as err:
+        if not result.outputs:
+            raise
+        # The outputs before the one that failed are whole and stay: the line says so, as a
+        # Ctrl-C's does, or "error:" would read as nothing written.
+        kept = ", ".join(str(path) for path in result.outputs)
+        raise ExportError(f"{err}; {kept} {'is' if len(result.outputs) == 1 else 'are'} complete and kept") from None
 
 
 @contextlib.contextmanager

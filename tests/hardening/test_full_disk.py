@@ -114,3 +114,30 @@ def test_an_output_not_written_leaves_no_folder_it_made(tmp_path, monkeypatch, n
             storyboard.render(story, engine="draft", out=f"{out}", cache=tmp_path / "cache", watermark=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "story.yaml", "there"]
     assert not any((tmp_path / "there").iterdir())
+
+
+def test_an_output_that_fills_the_disk_after_others_were_written_says_which_are_kept(tmp_path, monkeypatch):
+    # Several outputs are written one after another, each whole: when a later one fails, the
+    # earlier ones stay, and the line says so (as an interrupted render's does).
+    import errno
+
+    import storyboard
+    import storyboard.export
+    from storyboard.errors import ExportError
+    from storyboard.script import load_story
+
+    real = storyboard.export.put_on_disk
+
+    def full(path, name=None):
+        if str(name or path).endswith(".cbz"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(path, name)
+
+    monkeypatch.setattr(storyboard.export, "put_on_disk", full)
+    story = load_story(long_story(tmp_path / "story.yaml", panels=2, dpi=40))
+    book, pages, comic = tmp_path / "book.pdf", tmp_path / "pages", tmp_path / "book.cbz"
+    with pytest.raises(ExportError, match=rf"^cannot write {comic}: No space left on device; {book}, {pages} "
+                                          "are complete and kept$"):
+        storyboard.render(story, engine="draft", out=[book, f"{pages}/", comic], cache=tmp_path / "cache",
+                          watermark=False)
+    assert book.is_file() and (pages / "page-001.png").is_file() and not comic.exists()
