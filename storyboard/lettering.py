@@ -1007,8 +1007,10 @@ def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) 
         paras.append((f"CAPTION: {panel.caption}", False))
     for line in panel.dialogue:
         who = "NARRATION" if line.speaker == "narration" else story.character_name(line.speaker).upper()
-        kind = f" ({line.kind})" if line.kind != "speech" else ""
-        paras.append((f"{who}{kind}: {line.text}", False))
+        # a voice from outside the frame is marked as a script marks it: MUM (O.S.)
+        off = line.speaker != "narration" and (line.off or line.speaker not in panel.cast_ids)
+        marks = ", ".join(["O.S."] * off + [line.kind] * (line.kind != "speech"))
+        paras.append((f"{who} ({marks}): {line.text}" if marks else f"{who}: {line.text}", False))
     for sfx in panel.sfx:
         paras.append((f"SFX: {sfx}", False))
     pad = NOTE_PAD

@@ -291,3 +291,20 @@ def test_a_sheets_unused_cells_are_left_as_empty_frames_to_draw_in():
             assert frame.w == pytest.approx(page.slots[0].rect.w) and frame.h == pytest.approx(page.slots[0].rect.h)
             for slot in page.slots:
                 assert not frame.overlaps(slot.rect) and not notes.overlaps(slot.notes) and not frame.overlaps(slot.notes)
+
+
+def test_sheet_notes_mark_a_voice_from_outside_the_frame(tmp_path):
+    """As a script marks it: MUM (O.S.), for a speaker not in the panel's cast or `off: true`."""
+    from storyboard.export import compose
+    from storyboard.lettering import Text, story_font
+    from storyboard.script import load_story
+
+    script = tmp_path / "s.yaml"
+    script.write_text("title: T\npage: {size: storyboard}\ncharacters: {sam: {description: a boy}, mum: {description: a woman}}\n"
+                      "scenes: [{panels: [{action: Sam at the fridge, cast: [sam], dialogue: [\n"
+                      "  {sam: {text: Just one., kind: whisper}}, {mum: Samuel!}, {sam: {text: Coming!, off: true}}]}]}]\n")
+    s = load_story(script)
+    (page,) = compose(s, paginate(s), story_font(s))
+    (notes,) = [item for item in page.items if item.kind == "notes"]
+    lines = [op.text for op in notes.ops if isinstance(op, Text)]
+    assert lines[-3:] == ["SAM (whisper): Just one.", "MUM (O.S.): Samuel!", "SAM (O.S.): Coming!"]
