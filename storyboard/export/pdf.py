@@ -79,7 +79,7 @@ def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tup
     assembly, the piece only lists the characters it shows in each."""
     drawing = compose_page(story, book, page, font, labels=labels)
     texts = (op.text for item in drawing.items for op in item.ops if not isinstance(op, Shape))
-    fonts = PdfFonts(font, runs_in_reading_order=mostly_left_to_right(texts))
+    fonts = PdfFonts(font, left_to_right_page=mostly_left_to_right(texts))
     canvas = _PageCanvas()
     _page(canvas, drawing, (_art(images, slot) for slot in drawing.arts), font, fonts)
     return canvas.piece(fonts.used)

@@ -10,10 +10,9 @@ forms that have no Unicode code point of their own.
 So that the PDF stays searchable and copyable, each line also gets an invisible text layer
 (text render mode 3) in the embedded fonts of the chain, one show per cluster of source text
 at the position of its glyphs, in logical order: pdftotext returns the script's text (see
-`pdffonts` for the fonts; CFF fonts are converted to TrueType subsets for this layer). On a
-mostly left-to-right page, a right-to-left line mixed with numbers, Latin words or
-punctuation has its layer ordered for the readers that read such a page left to right
-(`layer_order`).
+`pdffonts` for the fonts; CFF fonts are converted to TrueType subsets for this layer). A
+right-to-left line mixed with numbers, Latin words or punctuation has its layer ordered for
+the readers (`layer_order`).
 """
 
 from __future__ import annotations
@@ -171,11 +170,12 @@ class PdfFonts:
     `storyboard.text.pdffonts`), so a line's layer is the same on every page and made once
     per process."""
 
-    def __init__(self, chain: "FontChain", *, runs_in_reading_order: bool = False):
+    def __init__(self, chain: "FontChain", *, left_to_right_page: bool | None = None):
         self.chain = chain
-        # Whether right-to-left lines mixed with numbers or Latin words place their runs in
-        # reading order (see `layer_order`): for a page whose text is mostly left to right.
-        self.runs_in_reading_order = runs_in_reading_order
+        # The direction poppler reads the page in (`layer_order.mostly_left_to_right`), for
+        # which the layer of right-to-left lines is ordered (`layer_order.reading_order`);
+        # None: every line's layer in visual order.
+        self.left_to_right_page = left_to_right_page
         # font resource name -> (face path, face index, CFF outlines, plane, code points shown)
         self.used: dict[str, tuple[str, int, bool, int, set[int]]] = {}
         self._placed: set[tuple[str, bool, bool]] = set()  # lines whose forms are defined
@@ -193,17 +193,18 @@ class PdfFonts:
 
     def text_layer(self, canvas, shaped: Shaped, key: tuple[str, bool, bool]) -> str:
         """The invisible text layer of a line, in ems (see `_layer_code`)."""
-        cached = (self.chain, key, self.runs_in_reading_order)
+        cached = (self.chain, key, self.left_to_right_page)
         entry = _LAYERS.get(cached)
         if entry is None:
             if len(_LAYERS) >= 8192:
                 _LAYERS.clear()
             starts: tuple[int, ...] = ()
-            if self.runs_in_reading_order:
+            if self.left_to_right_page is not None:
                 chain, bold = self.chain, key[1]
                 shaped, starts = reading_order(
                     shaped, key[0], lambda c: _layer_face(chain, c.member, c.text, bold),
-                    lambda c: layer_width(_layer_face(chain, c.member, c.text, bold), c.text))
+                    lambda c: layer_width(_layer_face(chain, c.member, c.text, bold), c.text),
+                    self.left_to_right_page)
             entry = _LAYERS[cached] = _layer(self.chain, shaped, key[1], starts)
         code, fonts = entry
         for name, font, codes in fonts:
@@ -215,7 +216,7 @@ class PdfFonts:
 
 
 # A line's text layer and the fonts it shows characters in: (chain, (text, bold, vertical),
-# runs in reading order) -> (operators, ((font name, (face path, index, cff, plane), code
+# the page's direction) -> (operators, ((font name, (face path, index, cff, plane), code
 # points), ...)), once per process.
 _LAYERS: dict[tuple[Any, tuple[str, bool, bool], bool], tuple[str, tuple]] = {}
 

@@ -1,9 +1,10 @@
-"""The order of a right-to-left line's invisible text layer on a mostly left-to-right page.
+"""The order of a right-to-left line's invisible text layer.
 
 Readers take a PDF's text out in two ways, and the layer serves both at once:
 
 - By position (poppler: pdftotext, Evince): a line's characters sorted left to right, then,
-  on a page whose text is mostly left to right, each right-to-left section turned back.
+  on a page whose text is mostly left to right, each right-to-left section turned back (a
+  mostly right-to-left page it reads right to left, which the layer on the glyphs serves).
   poppler's sections (`reorderText` in TextOutputDev.cc): a right-to-left one starts at a
   right-to-left letter (bidi R, AL) and runs on over neutrals until a left-to-right letter or a
   number character (bidi L; EN, AN, ES, ET, CS: digits, "." "," ":" "-" "%" "₪"); the rest,
@@ -21,11 +22,13 @@ Readers take a PDF's text out in two ways, and the layer serves both at once:
   a line right where the stream stays in visual order (no punctuation ends a right-to-left
   word, no Arabic-Indic digits, no comma or colon after a right-to-left word).
 
-poppler cannot read neutrals that stand between a right-to-left letter and a following number
-or Latin letter (or the line's end) in their place: its right-to-left section takes them and
-turns them to its front (`(שלום) 12!` read `) (שלום 12!`). After such neutrals (other than
-spaces) the layer adds a RIGHT-TO-LEFT MARK (U+200F, invisible, a strong right-to-left
-character that leaves the line's bidi resolution as it was), which ends the section after them.
+On a mostly left-to-right page poppler cannot read neutrals that stand between a right-to-left
+letter and a following number or Latin letter (or the line's end) in their place: its
+right-to-left section takes them and turns them to its front (`(שלום) 12!` read
+`) (שלום 12!`), and a vowel mark on a section's last letter ends up at its front ("ًعاما").
+After such neutrals (other than spaces), or such a mark, the layer adds a RIGHT-TO-LEFT MARK
+(U+200F, invisible, a strong right-to-left character that leaves the line's bidi resolution
+as it was), which ends the section after them.
 """
 
 from __future__ import annotations
@@ -57,13 +60,15 @@ def mostly_left_to_right(texts: Iterable[str]) -> bool:
     return balance >= 0
 
 
-def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], width: Callable[[Cluster], float]
-                  ) -> tuple[Shaped, tuple[int, ...]]:
-    """For the text layer of a line on a mostly left-to-right page: `shaped` with its clusters
-    placed along the line so that position readers read it in logical order and in the order
-    stream readers read so (see the module), a RIGHT-TO-LEFT MARK added where they need one;
-    and the index of each cluster that starts a piece of its own. `face(cluster)`: the face
-    of its text-layer font; `width(cluster)`: its width there in ems. Lines that are not
+def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], width: Callable[[Cluster], float],
+                  left_to_right_page: bool = True) -> tuple[Shaped, tuple[int, ...]]:
+    """For the text layer of a right-to-left line: `shaped` with its clusters in the order
+    stream readers read in logical order, and the index of each cluster that starts a piece
+    of its own (see the module). On a mostly left-to-right page (`left_to_right_page`) the
+    clusters are also placed along the line so that poppler reads them in logical order, a
+    RIGHT-TO-LEFT MARK added where it needs one; on a mostly right-to-left page, which
+    poppler reads right to left, they stay on their glyphs. `face(cluster)`: the face of its
+    text-layer font; `width(cluster)`: its width there in ems. Lines that are not
     right-to-left paragraphs, vertical lines and lines the visual layer already serves are
     returned as they are, with (). The glyphs are drawn where shaping put them; only the
     invisible layer moves."""
@@ -71,20 +76,26 @@ def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], wid
     if shaped.vertical or not clusters or not any(c.rtl for c in clusters) or not _right_to_left_paragraph(text):
         return shaped, ()
     logical = sorted(clusters, key=lambda c: c.source)
-    sections = _sections(logical)
-    placed = [c for section in sections for c in _placed(section)]
-    if len(placed) == len(clusters) and all(a is b for a, b in zip(placed, clusters)):
-        return shaped, ()  # the visual order reads right already (one direction, no stray neutrals)
-    pen = clusters[0].start
+    sections = _sections(logical, marks=left_to_right_page)
+    pieces = _pieces(sections, face)
     at: dict[int, tuple[float, float]] = {}
-    for cluster in placed:
-        # Each cluster as wide as its character in the layer's font (not its shaped glyphs:
-        # an Arabic letter's joined form is narrower): readers measure it in that font.
-        step = _RLM_WIDTH if cluster.text == RLM else width(cluster)
-        at[id(cluster)] = (pen, pen + step)
-        pen += step
+    if left_to_right_page:
+        placed = [c for section in sections for c in _placed(section)]
+        if len(placed) == len(clusters) and all(a is b for a, b in zip(placed, clusters)):
+            return shaped, ()  # the visual order reads right already (one direction, no stray neutrals)
+        pen = clusters[0].start
+        for cluster in placed:
+            # Each cluster as wide as its character in the layer's font (not its shaped
+            # glyphs: an Arabic letter's joined form is narrower): readers measure it so.
+            step = _RLM_WIDTH if cluster.text == RLM else width(cluster)
+            at[id(cluster)] = (pen, pen + step)
+            pen += step
+    elif len(pieces) == 1:
+        return shaped, ()  # one run of right-to-left words: the visual order is its piece
+    else:
+        at = {id(c): (c.start, c.end) for c in clusters}
     moved, starts = [], []
-    for piece in _pieces(sections, face):
+    for piece in pieces:
         starts.append(len(moved))
         moved.extend(cluster._replace(start=at[id(cluster)][0], end=at[id(cluster)][1]) for cluster in piece)
     return Shaped(shaped.glyphs, tuple(moved), shaped.advance, shaped.vertical), tuple(starts[1:])
@@ -102,8 +113,9 @@ class _Section(NamedTuple):
     mark: Cluster | None
 
 
-def _sections(logical: list[Cluster]) -> list[_Section]:
-    """poppler's sections of the line, in logical order."""
+def _sections(logical: list[Cluster], marks: bool = True) -> list[_Section]:
+    """poppler's sections of the line in a left-to-right page, in logical order; `marks`:
+    with the marks that page needs."""
     kinds = [_kind(c.text) for c in logical]
     sections: list[_Section] = []
     i, n = 0, len(logical)
@@ -120,7 +132,7 @@ def _sections(logical: list[Cluster]) -> list[_Section]:
         mark = None
         # A mark where the section would else end, to poppler, with a neutral: punctuation
         # after its last letter, or a vowel mark on it (shown before its letter, see `_layer`).
-        if any(not c.text.isspace() for c in stray) or _kind(core[-1].text[-1]) != _R:
+        if marks and (any(not c.text.isspace() for c in stray) or _kind(core[-1].text[-1]) != _R):
             mark = Cluster(RLM, core[-1].member, 0.0, _RLM_WIDTH, True, core[-1].source)
         sections.append(_Section(True, core, stray, mark))
         i = j
