@@ -825,11 +825,11 @@ def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | 
     found = _mark_room_problems(story, book) if watermark and generative and book is not None else []
     if not draft and getattr(engine, "uses_identities", True):  # the references the render will read
         found += _reference_problems(story, library)
-    strip = []
-    if "webtoon" in formats and book is not None:
-        from storyboard.export.webtoon import strip_problems
+    from storyboard.export.webtoon import page_format_problems, strip_problems
 
-        strip = strip_problems(story, book)
+    strip = page_format_problems(story, formats)  # `validate --format pdf` of a webtoon story, as render says
+    if "webtoon" in formats and book is not None:
+        strip += strip_problems(story, book)
     try:
         chain = font if font is not None and not isinstance(font, (str, Path)) else story_font(story, font)
     except StoryboardError as err:

@@ -65,13 +65,21 @@ def strip_problems(story: Any, book: Book) -> list[tuple[tuple, str]]:
 
 def check_outputs(story: Any, formats: Iterable[str]) -> None:
     """A `page.size: webtoon` story has no pages: refuse a PDF, CBZ or page folder in one line."""
+    for _, why in page_format_problems(story, formats):
+        raise ExportError(why)
+
+
+def page_format_problems(story: Any, formats: Iterable[str]) -> list[tuple[tuple, str]]:
+    """(location, why) for the first page format (PDF, CBZ, page folder) among `formats` when
+    `story` is a `page.size: webtoon` strip, which has no pages: located at `page.size`."""
     if story.page.size != WEBTOON:
-        return
+        return []
     for fmt in formats:
         if fmt in PAGE_FORMATS:
             what = {"pdf": "a PDF", "cbz": "a CBZ", "pages": "a folder of pages"}[fmt]
-            raise ExportError(f"this story is a webtoon strip (page.size: webtoon) and has no pages for {what}: "
-                              "write it with -o story.webtoon/ (or --format webtoon)")
+            return [(("page", "size"), f"this story is a webtoon strip (page.size: webtoon) and has no pages for "
+                                       f"{what}: write it with -o story.webtoon/ (or --format webtoon)")]
+    return []
 
 
 def cuts(height: int, limit: int, gaps: list[tuple[int, int]], keep: list[tuple[int, int]]) -> list[int]:

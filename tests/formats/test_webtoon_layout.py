@@ -155,6 +155,16 @@ def test_page_outputs_are_refused_before_anything_is_drawn(tmp_path, capsys, mon
     assert len(err) == 1 and "has no pages for a PDF" in err[0]
 
 
+@pytest.mark.parametrize("fmt, what", [("pdf", "a PDF"), ("cbz", "a CBZ"), ("pages", "a folder of pages")])
+def test_validate_with_a_page_format_refuses_a_strip_story_as_render_does(tmp_path, capsys, fmt, what):
+    script = strip_story(tmp_path)
+    assert main(["validate", str(script), "--format", fmt]) == 2  # it said "ok"; render --format pdf refuses
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"{script}:") and f"page.size: this story is a webtoon strip (page.size: webtoon) " \
+        f"and has no pages for {what}: write it with -o story.webtoon/" in line
+    assert main(["validate", str(script), "--format", "webtoon"]) == 0
+
+
 def test_validate_refuses_page_only_keys_located(tmp_path, capsys):
     script = strip_story(tmp_path, page=", dpi: 300, margin_mm: 5")
     text = script.read_text().replace("        size: tall\n", "        size: tall\n        bleed: false\n")
