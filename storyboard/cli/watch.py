@@ -192,6 +192,10 @@ def _watch(args, script: Path, executor, script_stamp: tuple, source) -> int:
             script_stamp, source = now, _load(args)
             files = watched_files(script, args.allow_path, args,
                                   story=None if isinstance(source, Exception) else source)
+        elif args.lang and not args.translation and not isinstance(source, Exception):
+            # --lang reads its file whatever the case of the tag in its name: one renamed to
+            # another case (or first saved in one) is the file to follow from now on.
+            files = watched_files(script, args.allow_path, args, story=source)
         current = _stamp(files)
         if current != stamp:
             stamp = current

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -190,6 +191,45 @@ def test_watch_follows_font_lists_and_the_translations_file(script, tmp_path):
     args = argparse.Namespace(lang="fr", translation=None)
     files = watched_files(script, None, args)
     assert tmp_path / "mine.ttf" in files and tmp_path / "translations" / "fr.yaml" in files
+
+
+def test_watch_follows_the_translations_file_renamed_to_another_case(script, tmp_path, monkeypatch):
+    # --lang finds translations/keeper.FR.yaml as well as keeper.fr.yaml: a watch that started on
+    # one follows the file when it is renamed to the other case, and sees the edits made to it.
+    import storyboard.cli.watch as watch
+    from storyboard.cli import build_parser
+    from storyboard.cli.render import translation_file
+
+    first = tmp_path / "translations" / "keeper.fr.yaml"
+    first.parent.mkdir()
+    first.write_text(FRENCH, encoding="utf-8")
+    renamed = first.with_name("keeper.FR.yaml")
+    seen = []
+
+    def render_once(args, executor=None, source=None):
+        seen.append(translation_file(source, args).name)  # the file this render reads
+        if len(seen) == 1:
+            first.rename(renamed)
+        elif len(seen) == 2:
+            renamed.write_text(FRENCH.replace("KRAKOUM", "BOUM"), encoding="utf-8")
+            stamp = renamed.stat().st_mtime_ns + 1_000_000_000  # a later save, whatever the clock's grain
+            os.utime(renamed, ns=(stamp, stamp))
+        else:
+            raise KeyboardInterrupt
+        return True
+
+    polls = []
+
+    def sleep(seconds):
+        polls.append(seconds)
+        assert len(polls) < 50, f"watch stopped following the file: {seen}"
+
+    monkeypatch.setattr(watch, "render_once", render_once)
+    monkeypatch.setattr(watch.time, "sleep", sleep)
+    args = build_parser().parse_args(["watch", str(script), "--lang", "fr", "-o", str(tmp_path / "k.pdf")])
+    with pytest.raises(KeyboardInterrupt):
+        watch._watch(args, script, None, watch._stamp([script]), watch._load(args))
+    assert seen == ["keeper.fr.yaml", "keeper.FR.yaml", "keeper.FR.yaml"]  # the first render, the rename, the edit
 
 
 def test_each_script_of_a_folder_reads_its_own_translations_first(script, tmp_path, capsys):
