@@ -590,12 +590,14 @@ class _Job:
         result.lettering = lettering
         result.pages_drawn = self.pages.drawn
         result.warnings = located_warnings(story, result.lettering)
+        labels = getattr(self.engine, "labels_panels", False)
+        formats = [fmt for _, fmt in self.targets]
         with lettering_once(faces):  # the other outputs draw the same lettering, solved once
+            strip = _strip_lettering(story, book, font, formats, labels)
             if self.strict:  # (a strip's lettering checked here is the one written)
-                _refuse_lettering(story, book, font, [fmt for _, fmt in self.targets], result,
-                                  getattr(self.engine, "labels_panels", False))
+                _refuse_lettering(story, formats, result, strip)
             _export_all(self.targets, story, book, panels, font, self.settings, self.record, self.watermark, result,
-                        labels=getattr(self.engine, "labels_panels", False), script_hash=self.script_hash,
+                        labels=labels, script_hash=self.script_hash, strip=strip,
                         seed=self.seed, run_settings=self.settings_of_run, pages=self.pages,
                         joined=joined[0] if joined else None, painter=painter)
         result.seconds = time.perf_counter() - self.started
@@ -683,8 +685,9 @@ def _face_detector(story: "Story", engine: "Engine", face_models: str | None):
 
 
 def _export_all(targets, story, book, panels, font, settings, record, watermark, result, *, labels,
-                script_hash, seed, run_settings, pages, joined=None, painter=None) -> None:
-    """Write every output, each carrying the provenance `record`; the first PDF from `joined`
+                script_hash, seed, run_settings, pages, strip=None, joined=None, painter=None) -> None:
+    """Write every output, each carrying the provenance `record`, a webtoon strip's manifest
+    the `strip`'s lettering report when given (`_strip_lettering`); the first PDF from `joined`
     (an `export.pdf.Joiner` holding every page) when given, the first folder of PNG pages and
     the first CBZ from what `painter` (an `export.images.PagePainter`) painted when given."""
     from storyboard.export import output_lock
@@ -709,7 +712,7 @@ def _export_all(targets, story, book, panels, font, settings, record, watermark,
                 result.manifests.append(_write_manifest(path, story, settings, result, script_hash=script_hash,
                                                         watermark=watermark, seed=seed, files=files,
                                                         run_settings=run_settings,
-                                                        lettering=_strip_lettering(story, book, font, fmt, labels)))
+                                                        lettering=strip if fmt == "webtoon" else None))
     except KeyboardInterrupt as stop:
         stop.kept = list(result.outputs)  # complete, each written whole: the command says which
         raise
@@ -736,19 +739,21 @@ def _no_folders_left(path: Path) -> Iterator[None]:
         raise
 
 
-def _refuse_lettering(story, book, font, formats: list[str], result: RenderResult, labels: bool = False) -> None:
+def _refuse_lettering(story, formats: list[str], result: RenderResult, strip: dict | None) -> None:
     """A strict render: every violation check-lettering would find in the lettering report of
-    an output (its manifest's: a strip made from pages has its own), and every warning that a
-    panel was lettered against the rules, is an error, raised before any output is written.
-    Type shrunk to fit (never under 6.5 pt: check-lettering's rule) stays a warning."""
+    an output (its manifest's: a strip made from pages has its own, `strip`), and every warning
+    that a panel was lettered against the rules, is an error, raised before any output is
+    written. Type shrunk to fit (never under 6.5 pt: check-lettering's rule) stays a warning."""
     from storyboard.errors import LetteringError
     from storyboard.lettering import RULES_BROKEN
     from storyboard.lettering_report import located_violations, located_warnings
 
     reports = {}  # what each output's manifest will report: the pages' lettering, or the strip's
     for fmt in formats:
-        strip = _strip_lettering(story, book, font, fmt, labels)
-        reports.setdefault("strip" if strip is not None else "pages", strip if strip is not None else result.lettering)
+        if fmt == "webtoon" and strip is not None:
+            reports.setdefault("strip", strip)
+        else:
+            reports.setdefault("pages", result.lettering)
     found = []
     for kind, report in reports.items():
         tell = " (in the webtoon strip)" if kind == "strip" else ""
@@ -758,10 +763,11 @@ def _refuse_lettering(story, book, font, formats: list[str], result: RenderResul
         raise LetteringError(found)
 
 
-def _strip_lettering(story, book, font, fmt, labels: bool = False) -> dict | None:
-    """A strip made from a page layout reports its lettering in the strip's own frame (what
-    its images show, draft labels kept clear of with `labels`); None: the render's report serves."""
-    if fmt != "webtoon" or book.spec.kind == "webtoon":
+def _strip_lettering(story, book, font, formats: list[str], labels: bool = False) -> dict | None:
+    """The lettering report of a webtoon strip among `formats` made from a page layout, in the
+    strip's own frame (what its images show, draft labels kept clear of with `labels`); None
+    without one: the render's report serves every output."""
+    if "webtoon" not in formats or book.spec.kind == "webtoon":
         return None
     from storyboard.export.webtoon import strip_book
     from storyboard.lettering_report import lettering_report

@@ -113,3 +113,24 @@ def test_strict_letters_a_strip_from_pages_once(tmp_path, monkeypatch):
                           strict=strict)
         counts.append(len(solved))
     assert counts[1] == counts[0] == 2 * sum(len(scene.panels) for scene in story.scenes)  # pages' report, strip
+
+
+def test_a_strip_from_pages_is_reported_once_for_the_strict_check_and_its_manifests(tmp_path, monkeypatch):
+    import json
+    from pathlib import Path
+
+    import storyboard.lettering_report as reports
+    from storyboard.script import load_story
+
+    story = load_story(Path(__file__).resolve().parents[2] / "examples" / "lighthouse.yaml")
+    strips = []
+    report = reports.lettering_report
+    monkeypatch.setattr(reports, "lettering_report", lambda s, book, *a, **k: strips.append(book.spec.kind)
+                        or report(s, book, *a, **k))
+    for strict in (False, True):
+        strips.clear()
+        outs = [(tmp_path / f"{strict}-{n}.webtoon", "webtoon") for n in (1, 2)] + [tmp_path / f"{strict}.pdf"]
+        storyboard.render(story, engine="draft", out=outs, cache=False, strict=strict)
+        assert strips.count("webtoon") == 1  # (was once for the check and once for each strip's manifest)
+        manifests = [json.loads(Path(f"{out}.manifest.json").read_text()) for out, _ in outs[:2]]
+        assert manifests[0]["panels"] == manifests[1]["panels"]
