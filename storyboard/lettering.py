@@ -31,7 +31,7 @@ from typing import Any, Sequence, Union
 
 from storyboard._lettering import geometry, placement, shapes
 from storyboard.errors import ExportError
-from storyboard.layout import PageSpec, PanelSlot, Rect
+from storyboard.layout import WEBTOON, PageSpec, PanelSlot, Rect
 from storyboard.staging import StagedFigure, stage_panel
 from storyboard.text import breaking
 from storyboard.text.fonts import FONT_DIR, FontChain, is_cjk, load_chain
@@ -458,7 +458,7 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
         faces=[local["face"] for _, local in staged if local["face"] is not None],
         heads=[local["head"] for _, local in staged],
         backs=[local["head"] for fig, local in staged if fig.foreground],
-        blocked=_slate(story, panel, slot, font) if labels else [],
+        blocked=_slate(story, panel, slot, font, spec.kind == WEBTOON) if labels else [],
         rtl=spec.reading == "rtl",
     )
     # The frame broken out into gutter and margin: tried only where the frame alone fails, or
@@ -572,12 +572,12 @@ def _solve(pieces: list, where: placement.Stage, budget: list[int]) -> list | No
     return placed
 
 
-def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font) -> list[tuple[float, float, float, float]]:
+def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font, strip: bool) -> list[tuple[float, float, float, float]]:
     """A draft panel's shot tag and action note (`export.labels.slate`, placed before the
-    lettering), in panel-frame points with a small gap around them."""
+    lettering; `strip`: on a webtoon strip), in panel-frame points with a small gap around them."""
     from storyboard.export.labels import slate
 
-    return [geometry.grow(_to_local(item.body, slot.rect), 1.0) for item in slate(story, panel, slot, font)]
+    return [geometry.grow(_to_local(item.body, slot.rect), 1.0) for item in slate(story, panel, slot, font, strip=strip)]
 
 
 def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H: float, pad: float,

@@ -17,7 +17,7 @@ from typing import Any, Iterator, Mapping
 
 from storyboard.drawing import Drawing
 from storyboard.errors import ExportError
-from storyboard.layout import Book, Page, PanelSlot, Rect
+from storyboard.layout import WEBTOON, Book, Page, PanelSlot, Rect
 from storyboard.lettering import BLACK, Font, Item, Shape, Text, blank_cell, letter_panel, notes_item, story_font
 
 __all__ = ["PageDrawing", "ahead", "check_lettering", "compose", "compose_page", "cover_crop", "atomic_path",
@@ -121,7 +121,7 @@ def _compose_page(story: Any, book: Book, page: Page, font: Font, labels: bool =
         if labels:  # under the lettering: shot tag and action first (the lettering keeps off them), then name tags
             from storyboard.export.labels import panel_labels
 
-            items.extend(panel_labels(story, panel, slot, font, [i.bounds for i in lettered]))
+            items.extend(panel_labels(story, panel, slot, font, [i.bounds for i in lettered], strip=spec.kind == WEBTOON))
         items.extend(lettered)
     items.extend(blank_cell(frame, notes) for frame, notes in page.blanks)
     return PageDrawing(page.number, spec.media, spec.trim, page.slots, tuple(items))

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, Sequence
 
 from storyboard._lettering import shapes
-from storyboard.layout import STRIP_WIDTH_PT, PanelSlot, Rect
+from storyboard.layout import PanelSlot, Rect
 from storyboard.lettering import Font, Item, Shape, Text, once, staged_local
 
 PAPER = (0.97, 0.96, 0.93)
@@ -27,12 +27,14 @@ RULE = 0.4  # box outline, points
 STRIP_SIZE = 6.0
 
 
-def panel_labels(story: Any, panel: Any, slot: PanelSlot, font: Font, taken: Sequence[Rect]) -> list[Item]:
+def panel_labels(story: Any, panel: Any, slot: PanelSlot, font: Font, taken: Sequence[Rect], *,
+                 strip: bool) -> list[Item]:
     """The label items of one panel: its `slate`, and the name tags off every rectangle in
-    `taken` (the panel's lettering) where there is room."""
-    size = _size(slot)
+    `taken` (the panel's lettering) where there is room. `strip`: the panel is one of a
+    webtoon strip (a page of kind `layout.WEBTOON`), whose labels all have one size."""
+    size = _size(slot, strip)
     inner = _inner(slot, size)
-    items = slate(story, panel, slot, font)
+    items = slate(story, panel, slot, font, strip=strip)
     taken = list(taken) + [item.body for item in items]
     for entry, (fig, boxes) in zip(panel.cast, _staged(story, panel, slot)):
         name = story.character_name(entry.id)  # a translated edition's name
@@ -45,7 +47,7 @@ def panel_labels(story: Any, panel: Any, slot: PanelSlot, font: Font, taken: Seq
     return items
 
 
-def slate(story: Any, panel: Any, slot: PanelSlot, font: Font) -> list[Item]:
+def slate(story: Any, panel: Any, slot: PanelSlot, font: Font, *, strip: bool) -> list[Item]:
     """The action note and the shot tag of a draft panel (none on a storyboard sheet, whose
     notes box carries them), placed from the panel alone so that the lettering can keep
     clear of them: one row along the bottom of the frame (the top where faces fill the
@@ -54,11 +56,12 @@ def slate(story: Any, panel: Any, slot: PanelSlot, font: Font) -> list[Item]:
     panel in a render: its lettering and its labels both ask.)"""
     if slot.notes is not None:
         return []
-    return list(once(("slate", id(story), id(panel), slot, id(font)), lambda: _slate(story, panel, slot, font)))
+    return list(once(("slate", id(story), id(panel), slot, id(font), strip),
+                     lambda: _slate(story, panel, slot, font, strip)))
 
 
-def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font) -> tuple[Item, ...]:
-    size = _size(slot)
+def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font, strip: bool) -> tuple[Item, ...]:
+    size = _size(slot, strip)
     inner = _inner(slot, size)
     faces = [boxes["face"] for _, boxes in _staged(story, panel, slot) if boxes["face"] is not None]
     rtl = getattr(getattr(story, "page", None), "reading", "ltr") == "rtl"
@@ -80,20 +83,12 @@ def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font) -> tuple[Item, .
     return action, _tag(font, shot, size, True, _ends(free, low, rtl), inner, faces)
 
 
-def _size(slot: PanelSlot) -> float:
+def _size(slot: PanelSlot, strip: bool) -> float:
     """Label size in points: on a page, in proportion to the panel's shorter side (a small
     panel gets smaller type); on a webtoon strip, one size (`STRIP_SIZE`)."""
-    if _on_strip(slot):
+    if strip:
         return STRIP_SIZE
     return max(4.5, min(8.0, 0.035 * min(slot.rect.w, slot.rect.h)))
-
-
-def _on_strip(slot: PanelSlot) -> bool:
-    """Whether `slot` is a panel of a webtoon strip (`layout.strip_book`): the strip's full
-    width, its art the frame itself (a strip has no bleed) with the screen's edges as its
-    sides. A page panel across the live area runs into the bleed (its art is larger)."""
-    return (slot.art == slot.rect and set(slot.bleeds) == {"left", "right"}
-            and abs(slot.rect.w - STRIP_WIDTH_PT) < 1.0)
 
 
 def _inner(slot: PanelSlot, size: float) -> Rect:
