@@ -152,13 +152,13 @@ def lozenge(chain: "FontChain", text: str, size: float, count: int, width: float
     than `width`, too few break chances)."""
     if "\n" in text or count < 1:
         return None
-    phrases = cuts = _preferred(text, chain.language) if phrases else _break_points(text)
+    preferred = cuts = _preferred(text, chain.language) if phrases else _break_points(text)
     pieces, inner, ending, run = _measured(chain, text, cuts, size, bold, vertical)
     inside: frozenset[int] = frozenset()  # line ends (after k pieces) inside a phrase
     if max(ending) > width and cuts != _break_points(text):  # a phrase longer than a line: break inside it
         cuts = tuple(sorted({*cuts, *(i for i in _break_points(text) if _inside_long(cuts, ending, width, i))}))
         pieces, inner, ending, run = _measured(chain, text, cuts, size, bold, vertical)
-        inside = frozenset(k for k, cut in enumerate(cuts, 1) if cut not in phrases)
+        inside = frozenset(k for k, cut in enumerate(cuts, 1) if cut not in preferred)
     if len(pieces) < count or max(ending) > width:
         return None
     lh = leading * size
