@@ -129,7 +129,6 @@ def _violations(panels: list[dict], rtl: bool) -> list[tuple[dict, str]]:
 def _check_panel(record: dict, rtl: bool) -> list[str]:
     items = record["lettering"]
     cast = {c["id"]: c for c in record["cast"]}
-    heads = [tuple(c["head_pt"]) for c in record["cast"]]
     frame = tuple(record["frame_pt"])
     panel_area = geometry.area(frame)
     out = []

@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from storyboard.lettering import LEADING, letter_panel_full, split_text, story_font
 from storyboard.text import breaking, phrases
 from storyboard.text.fonts import bundled_chain
