@@ -354,3 +354,12 @@ def test_lang_finds_its_file_whatever_the_case(script, tmp_path, monkeypatch, ca
     (tmp_path / "translations" / "PT-BR.yaml").write_text(brazil, encoding="utf-8")  # the folder's shared file
     assert main(["validate", "--lang", "pt-BR", str(script)]) == 0
     assert main(["validate", "--lang", "EN", str(script)]) == 0  # the script's own language: no file
+
+
+def test_the_scripts_own_language_takes_its_canonical_case_too(script, tmp_path):
+    import zipfile
+
+    script.write_text(SCRIPT.replace("language: en", "language: EN-us"), encoding="utf-8")
+    assert load_story(script).language == "en-US"
+    storyboard.render(script, engine="draft", out=tmp_path / "k.cbz", cache=False)
+    assert "<LanguageISO>en-US</LanguageISO>" in zipfile.ZipFile(tmp_path / "k.cbz").read("ComicInfo.xml").decode()
