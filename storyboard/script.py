@@ -739,6 +739,11 @@ def _from_pydantic(filename: str, root, error: dict) -> Problem:
         given = error.get("input")
         message = (f"use one of {', '.join(options)}" if given is None else
                    f"{quote(given)} is not one of: {', '.join(options)}{_did_you_mean(given, options)}")
+    elif kind == "list_type" and isinstance(error.get("input"), (str, int, float)):
+        # `cast: ana`, `sfx: BOOM`: one item is a list too, in brackets
+        given = str(error["input"])
+        example = f"[{given}]" if len(given) <= 40 and "\n" not in given else "[item, ...]"
+        message = f"input should be a valid list: one item is a list too, written {example} (or as a '- ' line)"
     elif kind == "too_short":
         message = "must not be empty" if error.get("ctx", {}).get("min_length") == 1 else message
     elif kind in ("value_error", "assertion_error"):

@@ -110,6 +110,16 @@ def test_a_key_given_no_value_says_so_in_words(folder, capsys):
     ]
 
 
+def test_one_item_where_a_list_belongs_shows_the_list(folder, capsys):
+    (folder / "l.yaml").write_text("title: T\ncharacters: {ana: {description: x}}\nscenes:\n  - panels:\n"
+                                   "      - {action: a, cast: ana, sfx: BOOM, dialogue: 'ana: hello'}\n")
+    assert main(["validate", "l.yaml"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"l.yaml:5:{col}: scenes[0].panels[0].{key}: input should be a valid list: one item is a list too, "
+        f"written {fix} (or as a '- ' line)"
+        for key, col, fix in [("cast", 27, "[ana]"), ("sfx", 37, "[BOOM]"), ("dialogue", 53, "[ana: hello]")]]
+
+
 @pytest.mark.parametrize("author, message", [
     ("[true, 3.10]", "true is not a name (YAML reads it as yes/no): put it in quotes if it is the name"),
     ('","', "',' is not a name: a name needs a letter or a digit"),
