@@ -144,10 +144,10 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
     bad = option_problems(**{k: options.get(k) for k in ("seed", "max_side", "candidates")})
     if bad:
         raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
-    from storyboard.script import LANGUAGE_TAG
+    from storyboard.translations import checked_tag
 
-    if language is not None and not LANGUAGE_TAG.match(language):  # it names files: `../x` must not reach one
-        raise StoryboardError(f"language={language!r} is not a BCP 47 tag such as de, pt-BR, zh-Hant")
+    if language is not None:  # refused before any story is read (each story's edition checks it too)
+        language = checked_tag(language, f"language={language!r}")
     edition = dict(language=language, translation=translation, font=options.get("font"))
     outcomes = [StoryOutcome(script, output) for script, output in zip(map(Path, scripts), outputs)]
     runner = open_executor(executor, workers=workers, gpus_per_worker=gpus_per_worker)

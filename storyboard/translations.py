@@ -67,6 +67,18 @@ def canonical_tag(tag: str) -> str:
     return "-".join(out)
 
 
+def checked_tag(tag: str, name: str) -> str:
+    """`tag` in its canonical case (`canonical_tag`), once it is known to be a language tag:
+    it names a file, so `../x` must not reach one. Raises StoryboardError naming the tag as
+    `name` ("--lang 'x'", "language='x'") when it is not one."""
+    from storyboard.errors import StoryboardError
+    from storyboard.script import LANGUAGE_TAG
+
+    if not LANGUAGE_TAG.match(tag):
+        raise StoryboardError(f"{name} is not a BCP 47 tag such as de, pt-BR, zh-Hant")
+    return canonical_tag(tag)
+
+
 def own_path(story: Any, language: str) -> Path:
     """translations/STEM.LANG.yaml beside the script (`story.yaml` -> `translations/story.de.yaml`):
     the script's own translations file, which `storyboard translations template` writes. LANG
@@ -117,11 +129,13 @@ def edition(story: Any, language: str | None = None, path: str | Path | None = N
     """The edition of `story` asked for: lettered from the translations file at `path` (which
     must be in `language`, when given), else from the file `language` reads (`load_edition`),
     else, with neither or with `language` the script's own, `story` itself. Raises ScriptError
-    as `load_translation` does, StoryboardError as `on_disk` does."""
+    as `load_translation` does, StoryboardError as `on_disk` and `checked_tag` do."""
+    if language:
+        language = checked_tag(language, f"language={language!r}")
     if path is not None:
         return load_translation(path, story, font, language)
-    if language and canonical_tag(language) != canonical_tag(story.language or ""):
-        return load_edition(story, canonical_tag(language), font)
+    if language and language != canonical_tag(story.language or ""):
+        return load_edition(story, language, font)
     return story
 
 

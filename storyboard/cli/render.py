@@ -122,15 +122,11 @@ def check_lang(args) -> None:
     """`--lang` must be a language tag: it names a file, so `--lang ../x` must not reach one.
     The tag is put in its canonical case here, once for every command that takes it (tags are
     case-insensitive: `--lang en-us` is `en-US`, the files and outputs it names too)."""
-    from storyboard.errors import StoryboardError
-    from storyboard.script import LANGUAGE_TAG
-    from storyboard.translations import canonical_tag
+    from storyboard.translations import checked_tag
 
     lang = getattr(args, "lang", None)
-    if lang and not LANGUAGE_TAG.match(lang):
-        raise StoryboardError(f"--lang '{lang}' is not a BCP 47 tag such as de, pt-BR, zh-Hant")
     if lang:
-        args.lang = canonical_tag(lang)
+        args.lang = checked_tag(lang, f"--lang '{lang}'")
 
 
 def translation_file(story, args) -> Path | None:

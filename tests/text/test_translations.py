@@ -120,6 +120,20 @@ def test_validate_refuses_what_render_lang_would_refuse(script, capsys):
         assert f"error: --lang '{tag}' is not a BCP 47 tag" in capsys.readouterr().err
 
 
+
+def test_an_edition_asked_for_in_python_takes_a_tag_never_a_path(script):
+    # `translations.edition` turns the tag into a file name: the check every caller
+    # (render, watch, validate, batch) relies on is its own, not only the command line's.
+    from storyboard import translations
+    from storyboard.errors import StoryboardError
+
+    (script.parent / "translations").mkdir()
+    (script.parent / "fr.yaml").write_text(FRENCH, encoding="utf-8")  # what '../fr' would name
+    story = load_story(script)
+    with pytest.raises(StoryboardError, match=r"language='\.\./fr' is not a BCP 47 tag"):
+        translations.edition(story, "../fr")
+    assert translations.edition(story, "EN") is story  # the script's own language, in any case
+
 @pytest.mark.slow
 def test_french_edition_reuses_every_cached_panel_and_fits_its_balloons(script, tmp_path):
     (script.parent / "translations").mkdir()
