@@ -3,8 +3,9 @@
 The panel's action and its scene's setting are read for place words ("a grassy hill above a
 small town", "Mara climbs the spiral stairs"): whole words only, a plural read as its
 singular, synonyms through one table (`_WORDS`), so "hillside" is a hill and "chill" is not.
-What the text negates ("no trees", "without a door") is not read. What the action names first says whether the panel is indoors or out (the action is the
-panel's own; the setting is the scene's); then each layer takes the first word naming one:
+What the text negates ("no trees", "without a door") is not read (`affirmed`). What the
+action names first says whether the panel is indoors or out (the action is the panel's own;
+the setting is the scene's); then each layer takes the first word naming one:
 
 - an interior replaces the landscape: a room (the default indoors), a kitchen, a counter or
   shop, a stall, stairs, a corridor;

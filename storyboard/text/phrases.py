@@ -5,9 +5,10 @@ legal (kinsoku holds) but splits words: `だめだ|よ`, `ラ|ンプ`. Letterers
 (bunsetsu) ends instead: `今夜は、|だめだよ……|ねえ、|聞いてる？`. The phrases come from
 BudouX (Google's phrase segmenter, small pure-Python models for Japanese, Simplified and
 Traditional Chinese), plus every break after punctuation or a space, which always ends a
-phrase, less BudouX's cuts inside numbers. Phrase ends are preferences, not new rules: they are a subset of the UAX #14 break
-points, so kinsoku and no-break spaces still hold, and the line filling falls back to the
-other break points inside a phrase too long for a line (`storyboard.text.breaking`).
+phrase, less BudouX's cuts inside numbers. Phrase ends are preferences, not new rules: they
+are a subset of the UAX #14 break points, so kinsoku and no-break spaces still hold, and the
+line filling falls back to the other break points inside a phrase too long for a line
+(`storyboard.text.breaking`).
 
 Without budoux installed every break point is as good as another, as before.
 """
