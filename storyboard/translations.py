@@ -134,9 +134,22 @@ def edition(story: Any, language: str | None = None, path: str | Path | None = N
         language = checked_tag(language, f"language={language!r}")
     if path is not None:
         return load_translation(path, story, font, language)
-    if language and language != canonical_tag(story.language or ""):
+    if edition_file(story, language) is not None:
         return load_edition(story, language, font)
     return story
+
+
+def edition_file(story: Any, language: str | None = None, path: str | Path | None = None) -> Path | None:
+    """The translations file `edition` reads for the same arguments: `path`, else the file
+    `language` reads (`default_path`), else None: the script's own text (no `language`, or the
+    script's own). Raises StoryboardError as `checked_tag` and `on_disk` do."""
+    if path is not None:
+        return Path(path)
+    if language:
+        language = checked_tag(language, f"language={language!r}")
+        if language != canonical_tag(story.language or ""):
+            return default_path(story, language)
+    return None
 
 
 def load_edition(story: Any, language: str, font: str | Path | None = None) -> Any:

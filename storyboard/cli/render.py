@@ -130,16 +130,12 @@ def check_lang(args) -> None:
 
 
 def translation_file(story, args) -> Path | None:
-    """The translations file `--lang` / `--translation` name, or None for the script's own text."""
-    from storyboard.translations import canonical_tag, default_path
+    """The translations file `--lang` / `--translation` name, or None for the script's own text
+    (`translations.edition_file`: the file `edition` reads)."""
+    from storyboard.translations import edition_file
 
     check_lang(args)
-    lang, file = getattr(args, "lang", None), getattr(args, "translation", None)
-    if file:
-        return Path(file)
-    if lang and lang != canonical_tag(story.language or ""):
-        return default_path(story, lang)
-    return None
+    return edition_file(story, getattr(args, "lang", None), getattr(args, "translation", None) or None)
 
 
 def default_output(script: str, story, source, fmt: str | None = None) -> str:
