@@ -218,7 +218,7 @@ class PdfFonts:
 # A line's text layer and the fonts it shows characters in: (chain, (text, bold, vertical),
 # the page's direction) -> (operators, ((font name, (face path, index, cff, plane), code
 # points), ...)), once per process.
-_LAYERS: dict[tuple[Any, tuple[str, bool, bool], bool], tuple[str, tuple]] = {}
+_LAYERS: dict[tuple[Any, tuple[str, bool, bool], bool | None], tuple[str, tuple]] = {}
 
 
 def _layer(chain: "FontChain", shaped: Shaped, bold: bool, starts: tuple[int, ...] = ()) -> tuple[str, tuple]:
