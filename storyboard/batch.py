@@ -151,14 +151,21 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
     edition = dict(language=language, translation=translation, font=options.get("font"))
     outcomes = [StoryOutcome(script, output) for script, output in zip(map(Path, scripts), outputs)]
     runner = open_executor(executor, workers=workers, gpus_per_worker=gpus_per_worker)
-    with contextlib.ExitStack() as batch:
-        if runner is not executor:  # opened here, closed here (a Ray this batch started is shut down)
-            batch.enter_context(runner)
-        engines = {}  # engine setup -> the engine that draws it for the whole batch
-        for first in range(0, len(outcomes), WINDOW):
-            _render_window(runner, engines, outcomes, range(first, min(first + WINDOW, len(outcomes))),
-                           allow_paths=allow_paths, progress=progress, options=options, fmt=format,
-                           edition=edition, strict=strict)
+    try:
+        with contextlib.ExitStack() as batch:
+            if runner is not executor:  # opened here, closed here (a Ray this batch started is shut down)
+                batch.enter_context(runner)
+            engines = {}  # engine setup -> the engine that draws it for the whole batch
+            for first in range(0, len(outcomes), WINDOW):
+                _render_window(runner, engines, outcomes, range(first, min(first + WINDOW, len(outcomes))),
+                               allow_paths=allow_paths, progress=progress, options=options, fmt=format,
+                               edition=edition, strict=strict)
+    except KeyboardInterrupt as stop:
+        # As a render's: the command's line says which stories were written whole (and are
+        # kept) and which were not (`cli.interrupted`).
+        stop.outputs = [str(outcome.output) for outcome in outcomes]
+        stop.kept = [*getattr(stop, "kept", []), *(o.output for o in outcomes if o.result is not None)]
+        raise
     return BatchResult(outcomes, time.perf_counter() - started)
 
 

@@ -231,3 +231,22 @@ def test_batch_refuses_a_translated_edition_that_another_story_writes(tmp_path):
     assert [s.ok for s in result.stories] == [True, False] and result.status == 2
     assert result.stories[1].errors == [f"{tmp_path / 'a.yaml'}: its fr edition would be written to "
                                         f"{tmp_path / 'out' / 'a.fr.pdf'}, which {tmp_path / 'a.fr.yaml'} writes: rename one"]
+
+
+def test_ctrl_c_during_a_batch_says_which_stories_are_written_and_kept(scripts, tmp_path, capsys, monkeypatch):
+    from storyboard.render import _Job
+
+    finish, finished = _Job.finish, []
+
+    def stopped_at_the_second(job):  # Ctrl-C while the second story is being written
+        if finished:
+            raise KeyboardInterrupt
+        finished.append(job)
+        return finish(job)
+
+    monkeypatch.setattr(_Job, "finish", stopped_at_the_second)
+    out = tmp_path / "out"
+    assert main(["batch", str(scripts[0]), str(scripts[1]), str(scripts[3]), "-o", str(out), "--no-cache"]) == 130
+    assert capsys.readouterr().err == (f"interrupted: {out / 's0.pdf'} is complete and kept; {out / 's1.pdf'}, "
+                                       f"{out / 's3.pdf'} not written\n")
+    assert sorted(p.name for p in out.iterdir()) == ["s0.pdf", "s0.pdf.manifest.json"]
