@@ -130,17 +130,16 @@ class PieceStore:
         return self.root / key[:2] / f"{key}.page.json"
 
     def pdf(self, key: str) -> Path | None:
-        """The stored PDF piece of page `key`, if there is one (a regular file, not a link);
-        whether it is whole is checked on the copy a render takes (`Pages`), which nothing
-        else writes, and not read twice."""
+        """The stored PDF piece of page `key`, if there is one: a regular file (not a link to
+        follow, nor a FIFO a copy would block on). Its size and whether it is whole are checked
+        on the copy a render takes (`Pages`, `_whole`), which nothing else writes, and not read twice."""
         import stat
 
         path = self.pdf_path(key)
         try:
-            st = os.lstat(path)
+            return path if stat.S_ISREG(os.lstat(path).st_mode) else None
         except OSError:
             return None
-        return path if stat.S_ISREG(st.st_mode) and 64 < st.st_size <= _PDF_LIMIT else None
 
     def report(self, key: str) -> dict[tuple[int, int], dict] | None:
         """The stored lettering report of page `key` ((scene, panel) -> entry), or None."""

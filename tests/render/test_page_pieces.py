@@ -118,3 +118,28 @@ def test_a_reused_piece_is_read_and_checked_once(tmp_path, monkeypatch):
     assert render(script, tmp_path / "again.pdf", cache).pages_drawn == 0
     assert len(checked) == 2  # one check a page
     assert pages_of(tmp_path / "again.pdf") == pages_of(tmp_path / "first.pdf")
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo", "short"])
+def test_a_stored_piece_that_is_a_link_a_fifo_or_too_short_is_rebuilt(tmp_path, kind):
+    # Only a regular file is taken from the store (a link is not followed, a FIFO would block
+    # the copy); its size is checked with the rest on the run's own copy.
+    import os
+
+    script = long_story(tmp_path / "story.yaml", panels=6, dpi=40)
+    cache = tmp_path / "cache"
+    render(script, tmp_path / "first.pdf", cache)
+    (piece,) = cache.glob("??/*.page.pdfpart")
+    data = piece.read_bytes()
+    piece.unlink()
+    if kind == "link":
+        (tmp_path / "elsewhere").write_bytes(data)
+        piece.symlink_to(tmp_path / "elsewhere")
+    elif kind == "fifo":
+        os.mkfifo(piece)
+    else:
+        piece.write_bytes(data[:40])
+    again = render(script, tmp_path / "again.pdf", cache)
+    assert again.pages_drawn == 1
+    assert pages_of(tmp_path / "again.pdf") == pages_of(tmp_path / "first.pdf")
+    assert piece.read_bytes() == data and not piece.is_symlink()  # stored again whole
