@@ -31,6 +31,7 @@ CJK_FILE = "NotoSansCJK-Regular.ttc"
 # Faces of Noto Sans CJK by language: Japanese, Korean, Simplified, Traditional, Hong Kong.
 CJK_FACES = {"ja": 0, "ko": 1, "zh": 2, "zh-hans": 2, "zh-cn": 2, "zh-sg": 2, "zh-hant": 3, "zh-tw": 3,
              "zh-hk": 4, "zh-mo": 4}
+TRADITIONAL_FACES = frozenset({3, 4})  # of those, the traditional Chinese forms
 BUNDLED = (
     ("ComicNeue-Regular.ttf", "ComicNeue-Bold.ttf"),
     ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),

@@ -21,16 +21,16 @@ from functools import lru_cache
 # BudouX's models, by the language they are chosen for.
 _LOADERS = {"ja": "load_default_japanese_parser", "zh-hans": "load_default_simplified_chinese_parser",
             "zh-hant": "load_default_traditional_chinese_parser"}
-_TRADITIONAL = ("hant", "tw", "hk", "mo")
 
 
 @lru_cache(maxsize=4096)  # asked for every line a balloon tries
 def model_for(text: str, language: str = "") -> str | None:
     """The BudouX model for `text` in a story in `language` (BCP 47): `ja` for text with kana
     or any CJK text of a Japanese story, `zh-hans`/`zh-hant` for CJK text of a Chinese one
-    (traditional for zh-Hant, zh-TW, zh-HK, zh-MO); None for other text (its break points
-    are all alike), and for ideographs alone in a story of no stated language (Chinese or
-    Japanese cannot be told apart)."""
+    (traditional where the lettering draws traditional forms: zh-Hant, zh-TW, zh-HK, zh-MO, but
+    not zh-Hans-TW, `fonts.cjk_face_index`); None for other text (its break points are all
+    alike), and for ideographs alone in a story of no stated language (Chinese or Japanese
+    cannot be told apart)."""
     if text.isascii():
         return None
     cjk = False
@@ -46,7 +46,9 @@ def model_for(text: str, language: str = "") -> str | None:
     if parts[0] == "ja":
         return "ja"
     if parts[0] == "zh":
-        return "zh-hant" if any(p in _TRADITIONAL for p in parts[1:]) else "zh-hans"
+        from storyboard.text.fonts import TRADITIONAL_FACES, cjk_face_index
+
+        return "zh-hant" if cjk_face_index(language) in TRADITIONAL_FACES else "zh-hans"
     return None
 
 

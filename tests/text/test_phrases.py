@@ -48,6 +48,11 @@ def test_chinese_lines_end_between_words():
         assert at in ends, lines
     # Ideographs alone in a story of no stated language: Chinese or Japanese cannot be told.
     assert phrases.model_for(text, "") is None and phrases.model_for(text, "zh-TW") == "zh-hant"
+    # Simplified or traditional as the lettering's face is (`fonts.cjk_face_index`): the script
+    # subtag before the region (zh-Hans-TW is simplified text, zh-Hant-CN traditional).
+    for tag, model in (("zh-Hant", "zh-hant"), ("zh-HK", "zh-hant"), ("zh-MO", "zh-hant"), ("zh-CN", "zh-hans"),
+                       ("zh-Hans-TW", "zh-hans"), ("zh-Hans-HK", "zh-hans"), ("zh-Hant-CN", "zh-hant")):
+        assert phrases.model_for(text, tag) == model, tag
 
 
 def test_connected_balloons_split_at_a_phrase_end():
