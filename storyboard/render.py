@@ -120,7 +120,8 @@ def output_format(path: str | Path) -> str:
 
 _WHAT = {"pdf": "a PDF", "cbz": "a CBZ", "pages": "a folder of PNG pages", "webtoon": "a webtoon strip folder",
          "animatic": "an MP4 animatic", "shotlist": "a CSV shot list"}
-_OWN_SUFFIX = {fmt: suffix for suffix, fmt in _SUFFIXES.items()}
+# The suffix each format's outputs are named with (a folder of pages has none).
+FORMAT_SUFFIXES = {fmt: suffix for suffix, fmt in _SUFFIXES.items()}
 
 
 def _check_name(text: str, fmt: str) -> None:
@@ -131,7 +132,7 @@ def _check_name(text: str, fmt: str) -> None:
     path = Path(text)
     suffix = path.suffix.lower()
     named = "one PNG image" if suffix == ".png" else _WHAT.get(_SUFFIXES.get(suffix, fmt))  # no format writes one
-    own = _OWN_SUFFIX.get(fmt, "")
+    own = FORMAT_SUFFIXES.get(fmt, "")
     if named != _WHAT[fmt]:
         right = f"{path.with_suffix('')}{own}/" if fmt in FOLDER_FORMATS else path.with_suffix(own)
         raise ExportError(f"{text}: --format {fmt} writes {_WHAT[fmt]} but the name says {named} ('{suffix}'): "

@@ -142,9 +142,9 @@ def default_output(script: str, story, source, fmt: str | None = None) -> str:
     """SCRIPT.pdf, or SCRIPT.LANG.pdf for a translated edition, in the current folder; a
     `page.size: webtoon` story has no pages: SCRIPT.webtoon, its strip folder. With `fmt`
     (`--format`), the name that format's outputs have: SCRIPT.cbz, SCRIPT/ for pages..."""
-    from storyboard.render import _OWN_SUFFIX  # (a folder of pages has none)
+    from storyboard.render import FORMAT_SUFFIXES  # (a folder of pages has none)
 
-    kind = _OWN_SUFFIX.get(fmt, "") if fmt else ".webtoon" if story.page.size == "webtoon" else ".pdf"
+    kind = FORMAT_SUFFIXES.get(fmt, "") if fmt else ".webtoon" if story.page.size == "webtoon" else ".pdf"
     suffix = f".{story.language}{kind}" if story is not source else kind
     name = Path(script).with_suffix(suffix).name
     return f"{name}/" if fmt == "pages" else name

@@ -181,3 +181,12 @@ def test_a_file_format_with_a_trailing_slash_is_refused(out):
     with pytest.raises(storyboard.errors.ExportError, match=r"ends in '/' \(a folder\) but '\.(pdf|cbz|mp4|csv)' names a file"):
         output_format(out)
     assert output_format("strip.webtoon/") == "webtoon" and output_format("pages/") == "pages"
+
+
+def test_each_format_names_its_outputs_as_the_name_reads_back():
+    from storyboard.render import FOLDER_FORMATS, FORMAT_SUFFIXES, FORMATS, output_format
+
+    for fmt in FORMATS:
+        suffix = FORMAT_SUFFIXES.get(fmt, "")
+        assert output_format(f"book{suffix}/" if fmt in FOLDER_FORMATS else f"book{suffix}") == fmt
+    assert "pages" not in FORMAT_SUFFIXES  # a folder of pages is named by the story alone
