@@ -136,7 +136,14 @@ def _manifest(target: Path) -> dict:
 
 def _script(manifest: dict, target: Path) -> Path:
     named = Path(str(manifest.get("script") or ""))
-    for candidate in (named, target.parent / named, target.parent / named.name):
+    candidates = [named, target.parent / named, target.parent / named.name]
+    # The manifest names script and output from the folder the render ran in: `beach.yaml`
+    # and `out/beach.pdf` put the script at ../beach.yaml from the output, wherever eval runs.
+    output = Path(os.path.normpath(str(manifest.get("output") or "."))).parts
+    here = Path(os.path.abspath(str(target).rstrip("/"))).parts
+    if output and output != (".",) and not named.is_absolute() and here[-len(output):] == output:
+        candidates.append(Path(*here[:-len(output)]) / named)
+    for candidate in candidates:
         if str(named) and candidate.is_file():
             return candidate
     raise StoryboardError(f"{target}: the script its manifest names ({named}) is not found; "

@@ -131,6 +131,21 @@ def test_eval_of_a_draft_render_says_it_carries_no_identities(tmp_path, capsys):
     assert "Identity report" in html and html.count("data:image/png;base64,") >= 1
 
 
+def test_eval_finds_the_script_from_any_folder(tmp_path, capsys, monkeypatch):
+    """Rendered in proj/ as `render story.yaml -o out/story.pdf`, evaluated from elsewhere: the
+    manifest names story.yaml and out/story.pdf from proj/, so the script is ../story.yaml."""
+    from storyboard.cli import main
+
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "story.yaml").write_text((ROOT / "examples" / "five-friends.yaml").read_text())
+    monkeypatch.chdir(tmp_path / "proj")
+    assert main(["render", "story.yaml", "--engine", "draft", "-o", "out/story.pdf", "--cache", str(tmp_path / "c")]) == 0
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["eval", str(tmp_path / "proj" / "out" / "story.pdf"), "--json"]) == 0  # "script not found" before
+    assert json.loads(capsys.readouterr().out)["panels"]
+
+
 def test_eval_errors_are_one_line(tmp_path, capsys):
     from storyboard.cli import main
 
