@@ -34,7 +34,7 @@ from storyboard.errors import ExportError
 from storyboard.layout import WEBTOON, PageSpec, PanelSlot, Rect
 from storyboard.staging import StagedFigure, stage_panel
 from storyboard.text import breaking
-from storyboard.text.fonts import FONT_DIR, FontChain, is_cjk, load_chain
+from storyboard.text.fonts import FONT_DIR, FontChain, is_cjk, is_kana, load_chain
 from storyboard.text.phrases import phrase_ends
 
 Color = tuple[float, float, float]
@@ -136,7 +136,7 @@ def vertical_line(story: Any, text: str, reading: str) -> bool:
 @lru_cache(maxsize=4096)  # every balloon's text, for every size and split a panel tries
 def is_japanese(text: str, language: str = "") -> bool:
     """Kana in the text, or CJK text in a story whose language is Japanese."""
-    if any(0x3040 <= ord(c) <= 0x30FF or 0x31F0 <= ord(c) <= 0x31FF or 0xFF66 <= ord(c) <= 0xFF9D for c in text):
+    if any(is_kana(c) for c in text):
         return True
     return language.lower().startswith("ja") and any(is_cjk(c) for c in text)
 

@@ -259,6 +259,13 @@ class FontChain:
         return _advance(self, text, bold, False) * size
 
 
+def is_kana(ch: str) -> bool:
+    """Hiragana, katakana (with its phonetic extensions) or half-width katakana: what makes
+    text Japanese whatever the story's language."""
+    o = ord(ch)
+    return 0x3040 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9D
+
+
 def is_cjk(ch: str) -> bool:
     """Han, kana, Hangul, CJK symbols and punctuation, full-width forms, vertical forms."""
     o = ord(ch)

@@ -33,11 +33,13 @@ def model_for(text: str, language: str = "") -> str | None:
     cannot be told apart)."""
     if text.isascii():
         return None
+    from storyboard.text.fonts import is_kana
+
     cjk = False
     for c in text:
-        o = ord(c)
-        if 0x3040 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9D:
+        if is_kana(c):
             return "ja"  # kana: Japanese whatever the story's language
+        o = ord(c)
         if 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3FFFF:
             cjk = True
     if not cjk:
