@@ -92,7 +92,7 @@ class PagePainter:
     CBZ's pages into `scratch`, listed by `cbz_pages()` for `export.cbz.write_cbz`.
     `painted(index)` (in the render's process, page by page) puts a page of the folder on
     disk; `close()` waits until all are. A context manager: leaving it with an error (or
-    before `write_pages` used the stage) removes the stage and what was written there.
+    before `replace_folder` used the stage) removes the stage and what was written there.
     `font` is the lettering font, checked already for every text of the book (as
     `export.check_lettering` checks it: the render refuses a script it cannot letter before
     any panel is drawn); `metadata` the provenance record; `cbz_boxes`, one list per page,
