@@ -34,7 +34,7 @@ from storyboard.errors import ExportError
 from storyboard.layout import WEBTOON, PageSpec, PanelSlot, Rect
 from storyboard.staging import StagedFigure, stage_panel
 from storyboard.text import breaking
-from storyboard.text.fonts import FONT_DIR, FontChain, is_cjk, is_kana, load_chain
+from storyboard.text.fonts import FONT_DIR, FontChain, is_cjk, is_kana, load_chain, primary_language
 from storyboard.text.phrases import phrase_ends
 
 Color = tuple[float, float, float]
@@ -138,7 +138,7 @@ def is_japanese(text: str, language: str = "") -> bool:
     """Kana in the text, or CJK text in a story whose language is Japanese."""
     if any(is_kana(c) for c in text):
         return True
-    return language.lower().startswith("ja") and any(is_cjk(c) for c in text)
+    return primary_language(language) == "ja" and any(is_cjk(c) for c in text)
 
 
 # ------------------------------------------------------------------------------ text fitting

@@ -303,6 +303,12 @@ def _language_key(language: str) -> str:
     return (language or "").strip().lower().replace("_", "-")
 
 
+def primary_language(language: str) -> str:
+    """The language subtag of a BCP 47 tag, lower case: `ja-JP` -> `ja`, `jam` (Jamaican
+    Creole) -> `jam`, "" -> ""."""
+    return _language_key(language).partition("-")[0]
+
+
 def cjk_face_index(language: str) -> int:
     """The face of Noto Sans CJK for a language tag (Japanese forms by default)."""
     key = _language_key(language)

@@ -33,7 +33,7 @@ def model_for(text: str, language: str = "") -> str | None:
     cannot be told apart)."""
     if text.isascii():
         return None
-    from storyboard.text.fonts import is_kana
+    from storyboard.text.fonts import is_kana, primary_language
 
     cjk = False
     for c in text:
@@ -44,10 +44,10 @@ def model_for(text: str, language: str = "") -> str | None:
             cjk = True
     if not cjk:
         return None
-    parts = (language or "").strip().lower().replace("_", "-").split("-")
-    if parts[0] == "ja":
+    primary = primary_language(language)
+    if primary == "ja":
         return "ja"
-    if parts[0] == "zh":
+    if primary == "zh":
         from storyboard.text.fonts import TRADITIONAL_FACES, cjk_face_index
 
         return "zh-hant" if cjk_face_index(language) in TRADITIONAL_FACES else "zh-hans"

@@ -55,6 +55,17 @@ def test_chinese_lines_end_between_words():
         assert phrases.model_for(text, tag) == model, tag
 
 
+
+def test_a_japanese_story_is_one_whose_language_subtag_is_ja():
+    # Lettering (vertical columns) and phrases read the story's language alike: its language
+    # subtag, so Jamaican Creole (jam) is not Japanese, ja-JP and JA are.
+    from storyboard.lettering import is_japanese
+
+    text = "灯台守"  # ideographs alone: Japanese only by the story's language
+    for tag, japanese in (("ja", True), ("JA", True), ("ja-JP", True), ("ja_JP", True), ("jam", False), ("", False)):
+        assert is_japanese(text, tag) is japanese, tag
+        assert (phrases.model_for(text, tag) == "ja") is japanese, tag
+
 def test_connected_balloons_split_at_a_phrase_end():
     # The middle of the text falls inside 呪われ: the split moves to the phrase end before it.
     assert split_text("そのランプは呪われているんだ", 2) == ["そのランプは", "呪われているんだ"]
