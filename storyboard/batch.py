@@ -297,11 +297,14 @@ def _draw_round(runner, engine, jobs: dict, members: list[int], outcomes: list[S
 @contextmanager
 def _recorded(outcome: StoryOutcome, drop=None, index: int | None = None):
     """Record a story's StoryboardError in its outcome (every located problem of an invalid
-    script) instead of raising it, then `drop(index)` the story if given."""
+    script) instead of raising it, then `drop(index)` the story if given. A full disk is one
+    (`render._full_disk`), as it is for `render`."""
     from storyboard.errors import LetteringError, ScriptError
+    from storyboard.render import _full_disk
 
     try:
-        yield
+        with _full_disk():
+            yield
     except ScriptError as err:
         outcome.errors = [str(p) for p in err.problems]
         outcome.status = err.exit_code

@@ -20,6 +20,7 @@ they are made (`storyboard.pdfraw`), never again.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import tempfile
@@ -261,6 +262,8 @@ class Joiner:
                 fonts.append(f"{name} {font[0]} 0 R")
             boxes = " ".join(f"/{key} [ {value} ]" for key, value in sorted(head["boxes"].items()))
         except (OSError, ValueError, TypeError, KeyError) as err:
+            if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise  # the joined file's disk is full: the render names it, not this page
             where = "" if isinstance(source, bytes) else f" {Path(source).name}"
             raise ExportError(f"cannot write the PDF: its page{where} could not be read back ({err})") from None
         self._pages.append(self._pdf.put(

@@ -141,3 +141,28 @@ def test_an_output_that_fills_the_disk_after_others_were_written_says_which_are_
         storyboard.render(story, engine="draft", out=[book, f"{pages}/", comic], cache=tmp_path / "cache",
                           watermark=False)
     assert book.is_file() and (pages / "page-001.png").is_file() and not comic.exists()
+
+
+def test_a_full_disk_while_the_pdf_is_joined_names_the_temporary_folder(tmp_path, monkeypatch):
+    # The joined PDF's temporary file filling up as a page is added to it was reported as that
+    # page "could not be read back" ('its page 2.pdfpart could not be read back ([Errno 27] ...)').
+    import errno
+
+    import storyboard
+    from storyboard.errors import ExportError
+    from storyboard.pdfraw import PdfFile
+    from storyboard.script import load_story
+
+    put, calls = PdfFile.put, []
+
+    def full(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return put(self, *args, **kwargs)
+
+    monkeypatch.setattr(PdfFile, "put", full)
+    story = load_story(long_story(tmp_path / "story.yaml", panels=2, dpi=40))
+    with pytest.raises(ExportError, match=r"^cannot write a temporary file in .*: No space left on device$"):
+        storyboard.render(story, engine="draft", out=tmp_path / "book.pdf", cache=False, watermark=False)
+    assert not (tmp_path / "book.pdf").exists()

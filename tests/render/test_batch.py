@@ -250,3 +250,28 @@ def test_ctrl_c_during_a_batch_says_which_stories_are_written_and_kept(scripts, 
     assert capsys.readouterr().err == (f"interrupted: {out / 's0.pdf'} is complete and kept; {out / 's1.pdf'}, "
                                        f"{out / 's3.pdf'} not written\n")
     assert sorted(p.name for p in out.iterdir()) == ["s0.pdf", "s0.pdf.manifest.json"]
+
+
+def test_a_full_disk_fails_the_story_in_one_line_not_a_traceback(scripts, tmp_path, capsys, monkeypatch):
+    # The render's own temporary files (page pieces, the CBZ's pages) filling the disk: one
+    # line for the story, as `render` says it, and the other stories go on.
+    import errno
+    import os
+
+    from storyboard.render import _Job
+
+    finish, calls = _Job.finish, []
+
+    def full_once(job):
+        calls.append(job)
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return finish(job)
+
+    monkeypatch.setattr(_Job, "finish", full_once)
+    out = tmp_path / "out"
+    assert main(["batch", str(scripts[0]), str(scripts[1]), "-o", str(out), "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{scripts[0]}: cannot write a temporary file in ") and err.endswith(
+        ": No space left on device\n") and err.count("\n") == 1
+    assert sorted(p.name for p in out.iterdir()) == ["s1.pdf", "s1.pdf.manifest.json"]
