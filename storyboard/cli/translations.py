@@ -35,6 +35,9 @@ def run_template(args) -> int:
 
         return piped(template(story, args.lang), "the template", _to_translate(story))
     path = Path(args.output) if args.output else own_path(story, args.lang)
+    if path.suffix.lower() not in (".yaml", ".yml"):  # as import refuses: YAML in a .txt or .pdf misleads
+        raise StoryboardError(f"{path}: the template is a translations file (YAML): name it "
+                              f"{path.with_suffix('.yaml').name if path.suffix else f'{path.name}.yaml'}")
     from storyboard.render import check_writable
 
     check_writable(path)  # a folder, or a file where a folder should be: --force would not help

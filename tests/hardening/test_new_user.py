@@ -101,6 +101,8 @@ def test_import_and_translations_refuse_what_force_cannot_fix(folder, capsys):
     assert one_error_line(capsys) == "error: cannot write adir.yaml: it is a folder"
     assert main(["translations", "template", "good.yaml", "--lang", "fr", "-o", "afile/fr.yaml"]) == 2
     assert one_error_line(capsys) == "error: cannot write afile/fr.yaml: afile is a file, not a folder"
+    assert main(["translations", "template", "good.yaml", "--lang", "fr", "-o", "fr.txt"]) == 2  # it wrote YAML there
+    assert one_error_line(capsys) == "error: fr.txt: the template is a translations file (YAML): name it fr.yaml"
     assert sorted(p.name for p in folder.iterdir()) == ["adir.yaml", "afile", "good.yaml", "ok.fountain"]
 
 
