@@ -4,7 +4,8 @@ Readers take a PDF's text out in two ways, and the layer serves both at once:
 
 - By position (poppler: pdftotext, Evince): a line's characters sorted left to right, then,
   on a page whose text is mostly left to right, each right-to-left section turned back (a
-  mostly right-to-left page it reads right to left, which the layer on the glyphs serves).
+  mostly right-to-left page it reads right to left, which the layer on the glyphs serves,
+  but for punctuation after a number: see `_right_to_left_blocks`).
   poppler's sections (`reorderText` in TextOutputDev.cc): a right-to-left one starts at a
   right-to-left letter (bidi R, AL) and runs on over neutrals until a left-to-right letter or a
   number character (bidi L; EN, AN, ES, ET, CS: digits, "." "," ":" "-" "%" "₪"); the rest,
@@ -67,18 +68,34 @@ def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], wid
     of its own (see the module). On a mostly left-to-right page (`left_to_right_page`) the
     clusters are also placed along the line so that poppler reads them in logical order, a
     RIGHT-TO-LEFT MARK added where it needs one; on a mostly right-to-left page, which
-    poppler reads right to left, they stay on their glyphs. `face(cluster)`: the face of its
-    text-layer font; `width(cluster)`: its width there in ems. Lines that are not
-    right-to-left paragraphs, vertical lines and lines the visual layer already serves are
-    returned as they are, with (). The glyphs are drawn where shaping put them; only the
-    invisible layer moves."""
+    poppler reads right to left, they stay on their glyphs where poppler reads them so
+    (`_right_to_left_blocks`). `face(cluster)`: the face of its text-layer font;
+    `width(cluster)`: its width there in ems. Lines that are not right-to-left paragraphs,
+    vertical lines and lines the visual layer already serves are returned as they are, with
+    (). The glyphs are drawn where shaping put them; only the invisible layer moves."""
     clusters = shaped.clusters
     if shaped.vertical or not clusters or not any(c.rtl for c in clusters) or not _right_to_left_paragraph(text):
         return shaped, ()
     logical = sorted(clusters, key=lambda c: c.source)
+    at: dict[int, tuple[float, float]] = {}
+    if not left_to_right_page:
+        blocks = _right_to_left_blocks(logical)
+        logical = [c for _, block in blocks for c in block]
+        pen = shaped.advance
+        for left_to_right, block in blocks:  # from the right: a run of numbers as one block
+            steps = [_RLM_WIDTH if c.text == RLM else c.end - c.start for c in block]
+            if left_to_right:
+                pen -= sum(steps)
+                x = pen
+                for cluster, step in zip(block, steps):
+                    at[id(cluster)] = (x, x + step)
+                    x += step
+            else:
+                for cluster, step in zip(block, steps):
+                    pen -= step
+                    at[id(cluster)] = (pen, pen + step)
     sections = _sections(logical, marks=left_to_right_page)
     pieces = _pieces(sections, face)
-    at: dict[int, tuple[float, float]] = {}
     if left_to_right_page:
         placed = [c for section in sections for c in _placed(section)]
         if len(placed) == len(clusters) and all(a is b for a, b in zip(placed, clusters)):
@@ -90,15 +107,42 @@ def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], wid
             step = _RLM_WIDTH if cluster.text == RLM else width(cluster)
             at[id(cluster)] = (pen, pen + step)
             pen += step
-    elif len(pieces) == 1:
-        return shaped, ()  # one run of right-to-left words: the visual order is its piece
-    else:
-        at = {id(c): (c.start, c.end) for c in clusters}
+    elif len(pieces) == 1 and all(abs(at[id(c)][0] - c.start) < 1e-9 for c in clusters):
+        return shaped, ()  # one run of right-to-left words on its glyphs: the visual order
     moved, starts = [], []
     for piece in pieces:
         starts.append(len(moved))
         moved.extend(cluster._replace(start=at[id(cluster)][0], end=at[id(cluster)][1]) for cluster in piece)
     return Shaped(shaped.glyphs, tuple(moved), shaped.advance, shaped.vertical), tuple(starts[1:])
+
+
+def _right_to_left_blocks(logical: list[Cluster]) -> list[tuple[bool, list[Cluster]]]:
+    """A line of a mostly right-to-left page as poppler reads it there, right to left, in
+    logical order: (left to right, its clusters). poppler's left-to-right stretches there
+    (`reorderText`) start at a letter or number character and run on over neutrals until a
+    right-to-left letter, read left to right; so neutrals after a number before a
+    right-to-left word or the line's end ("12!") are read before the number ("!12"): a
+    RIGHT-TO-LEFT MARK before them makes them part of the right-to-left stretch after it."""
+    kinds = [_kind(c.text) for c in logical]
+    blocks: list[tuple[bool, list[Cluster]]] = []
+    i, n = 0, len(logical)
+    while i < n:
+        if kinds[i] != _P:
+            j = next((k for k in range(i, n) if kinds[k] == _P), n)
+            blocks.append((False, logical[i:j]))
+            i = j
+            continue
+        j = next((k for k in range(i, n) if kinds[k] == _R), n)
+        last = max(k for k in range(i, j) if kinds[k] == _P)
+        blocks.append((True, logical[i:last + 1]))
+        stray = logical[last + 1:j]
+        if any(not c.text.isspace() for c in stray):
+            end = logical[last]
+            stray = [Cluster(RLM, end.member, 0.0, _RLM_WIDTH, True, end.source), *stray]
+        if stray:
+            blocks.append((False, stray))
+        i = j
+    return blocks
 
 
 class _Section(NamedTuple):
