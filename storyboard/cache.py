@@ -41,7 +41,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from storyboard.errors import StoryboardError
 
@@ -291,6 +291,23 @@ class PanelCache:
     def get(self, key: str, size: tuple[int, int] | None = None) -> "Image.Image | None":
         """The stored panel (of `size` (width, height) px when given), or None. Anything odd is
         a miss: a damaged entry is removed, one of another size or not a regular file is left."""
+
+        def decoded(image):
+            image.load()
+            return image.copy()
+
+        return self._read_png(key, size, decoded)
+
+    def has(self, key: str, size: tuple[int, int] | None = None) -> bool:
+        """Whether panel `key` is stored intact (and of `size` when given), checked without
+        decoding it: every PNG chunk must match its checksum. A damaged entry is removed and
+        counts as a miss; one of another size, or not a regular file, is a miss left in place."""
+        return self._read_png(key, size, lambda image: image.verify() or True) is not None
+
+    def _read_png(self, key: str, size: tuple[int, int] | None, read: Callable[[Any], Any]) -> Any:
+        """`read(image)` of the stored panel `key` opened as a PNG (of `size` when given), or
+        None for a miss: not a regular file, of another size, or damaged (then removed), where
+        `read` raising what a damaged PNG raises counts as damaged."""
         from PIL import Image, UnidentifiedImageError
 
         path = self._png(key)
@@ -301,31 +318,10 @@ class PanelCache:
             with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
                 if size is not None and image.size != tuple(size):
                     return None
-                image.load()
-                return image.copy()
+                return read(image)
         except (OSError, UnidentifiedImageError, SyntaxError, Image.DecompressionBombError):
             _unlink_regular(path)
             return None
-
-    def has(self, key: str, size: tuple[int, int] | None = None) -> bool:
-        """Whether panel `key` is stored intact (and of `size` when given), checked without
-        decoding it: every PNG chunk must match its checksum. A damaged entry is removed and
-        counts as a miss; one of another size, or not a regular file, is a miss left in place."""
-        from PIL import Image, UnidentifiedImageError
-
-        path = self._png(key)
-        data = _read_regular(path, _png_limit(size))
-        if data is None:
-            return False
-        try:
-            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
-                if size is not None and image.size != tuple(size):
-                    return False
-                image.verify()
-            return True
-        except (OSError, UnidentifiedImageError, SyntaxError, Image.DecompressionBombError):
-            _unlink_regular(path)
-            return False
 
     def get_print(self, key: str, pkey: str, size: tuple[int, int],
                   panel_size: tuple[int, int] | None = None) -> bytes | None:

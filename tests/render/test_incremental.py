@@ -106,3 +106,19 @@ def test_cache_cli(tmp_path, script, capsys):
     assert main(["cache", "clear", "--cache", str(tmp_path / "cache")]) == 0
     assert "removed 7 panels" in capsys.readouterr().out
     assert not list((tmp_path / "cache").glob("??/*.*"))
+
+
+@pytest.mark.parametrize("look", ["get", "has"])
+def test_a_stored_panel_is_read_a_wrong_size_left_and_a_damaged_one_removed(tmp_path, look):
+    from PIL import Image
+
+    from storyboard.cache import PanelCache
+
+    cache, key = PanelCache(tmp_path / "cache"), "ab" + "0" * 62
+    cache.put(key, Image.new("RGB", (40, 30), (200, 10, 10)))
+    found = getattr(cache, look)(key, (40, 30))
+    assert found is True if look == "has" else found.getpixel((5, 5)) == (200, 10, 10)
+    assert not getattr(cache, look)(key, (30, 40)) and cache._png(key).exists()  # another size: a miss, kept
+    data = cache._png(key).read_bytes()
+    cache._png(key).write_bytes(data[:-30] + bytes(30))  # the last chunks damaged
+    assert not getattr(cache, look)(key, (40, 30)) and not cache._png(key).exists()
