@@ -85,11 +85,16 @@ class PanelSlot:
     bleeds: tuple[str, ...] = ()  # sides whose art runs off the page: "left", "right", "top", "bottom"
     notes: Rect | None = None  # storyboard sheets: the notes box of this frame
     number: int = 0  # 1-based panel number in the whole book (storyboard shot number)
+    # A strip made from pages shows each page's art whole: its figures stand where they were
+    # drawn, inside the page's frame (that slot's `frame_in_art`), not across the strip's frame.
+    staged_in: tuple[float, float, float, float] | None = None
 
     @property
     def frame_in_art(self) -> tuple[float, float, float, float]:
         """The frame `rect` inside the art, as (x0, y0, x1, y1) fractions of `art`, y down:
-        (0, 0, 1, 1) unless the art bleeds past the frame. Figures stand inside it."""
+        (0, 0, 1, 1) unless the art bleeds past the frame (or `staged_in`). Figures stand inside it."""
+        if self.staged_in is not None:
+            return self.staged_in
         a, r = self.art, self.rect
         if a == r or a.w <= 0 or a.h <= 0:
             return (0.0, 0.0, 1.0, 1.0)

@@ -45,7 +45,9 @@ def strip_book(story: Any, book: Book) -> Book:
     strip = _strip_layout(story, {where: s.art.w / s.art.h for where, s in on_page.items()})
     slots = tuple(dataclasses.replace(s, gen_width=on_page[(s.scene, s.panel)].gen_width,
                                       gen_height=on_page[(s.scene, s.panel)].gen_height,
-                                      number=on_page[(s.scene, s.panel)].number) for s in strip.pages[0].slots)
+                                      number=on_page[(s.scene, s.panel)].number,
+                                      staged_in=on_page[(s.scene, s.panel)].frame_in_art)  # as drawn
+                  for s in strip.pages[0].slots)
     return Book(strip.spec, (Page(1, WEBTOON, slots),))
 
 

@@ -77,6 +77,26 @@ def test_webtoon_refuses_a_folder_of_other_files(tmp_path):
     assert (out / "notes.txt").read_text() == "mine"
 
 
+def test_a_strip_from_pages_letters_at_the_figures_its_art_shows(tmp_path):
+    """The strip shows each page panel's art whole (bleed included), whose figures were drawn
+    inside the page's frame: lettering, tails and name tags aim at them there. Staged across the
+    whole art instead, every head was some 5 mm off in the strip (tails ended short of them)."""
+    script = small(COMIC, tmp_path)
+    out = tmp_path / "story.webtoon"
+    storyboard.render(script, engine="draft", out=[tmp_path / "story.pdf", f"{out}/"], cache=tmp_path / "c")
+    page, strip = (json.loads(Path(f"{o}.manifest.json").read_text())["panels"] for o in (tmp_path / "story.pdf", out))
+
+    def heads(panel):  # each head as fractions of the panel's art (rect_pt), which both show whole
+        x0, y0, x1, y1 = panel["rect_pt"]
+        return [[(v - (x0, y0)[i % 2]) / (x1 - x0, y1 - y0)[i % 2] for i, v in enumerate(c["head_pt"])]
+                for c in panel["cast"]]
+
+    bleeding = [i for i, p in enumerate(page) if p["rect_pt"] != p["frame_pt"] and p["cast"]]
+    assert bleeding
+    for i in range(len(page)):
+        assert np.allclose(heads(strip[i]), heads(page[i]), atol=0.01), i
+
+
 def test_cuts_prefer_gaps_and_avoid_lettering():
     assert cuts(1000, 400, gaps=[(300, 350), (700, 760)], keep=[]) == [350, 750]  # 750: inside the gap, at reach
     assert cuts(1000, 400, gaps=[], keep=[(350, 450)]) == [350, 750]
