@@ -29,7 +29,9 @@ right-to-left section takes them and turns them to its front (`(שלום) 12!` r
 `) (שלום 12!`), and a vowel mark on a section's last letter ends up at its front ("ًعاما").
 After such neutrals (other than spaces), or such a mark, the layer adds a RIGHT-TO-LEFT MARK
 (U+200F, invisible, a strong right-to-left character that leaves the line's bidi resolution
-as it was), which ends the section after them.
+as it was), which ends the section after them; in a left-to-right line, where neutrals before
+a left-to-right letter resolve left to right, it adds a LEFT-TO-RIGHT MARK (U+200E) before
+them instead, which ends the section before them.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from typing import Any, Callable, Iterable, NamedTuple
 
 from storyboard.text.shaping import Cluster, Shaped
 
-RLM = "\u200f"
+RLM, LRM = "\u200f", "\u200e"
 _RLM_WIDTH = 0.2  # ems: apart from its neighbours, or poppler drops it as a duplicate
 
 # poppler's character classes (its UnicodeTypeTable follows the bidi classes): a right-to-left
@@ -63,18 +65,23 @@ def mostly_left_to_right(texts: Iterable[str]) -> bool:
 
 def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], width: Callable[[Cluster], float],
                   left_to_right_page: bool = True) -> tuple[Shaped, tuple[int, ...]]:
-    """For the text layer of a right-to-left line: `shaped` with its clusters in the order
-    stream readers read in logical order, and the index of each cluster that starts a piece
-    of its own (see the module). On a mostly left-to-right page (`left_to_right_page`) the
-    clusters are also placed along the line so that poppler reads them in logical order, a
-    RIGHT-TO-LEFT MARK added where it needs one; on a mostly right-to-left page, which
-    poppler reads right to left, they stay on their glyphs where poppler reads them so
-    (`_right_to_left_blocks`). `face(cluster)`: the face of its text-layer font;
-    `width(cluster)`: its width there in ems. Lines that are not right-to-left paragraphs,
-    vertical lines and lines the visual layer already serves are returned as they are, with
-    (). The glyphs are drawn where shaping put them; only the invisible layer moves."""
+    """For the text layer of a line that holds right-to-left text: `shaped` with its clusters
+    in the order stream readers read in logical order, and the index of each cluster that
+    starts a piece of its own (see the module). On a mostly left-to-right page
+    (`left_to_right_page`) the clusters are also placed along the line so that poppler reads
+    them in logical order, a direction mark added where it needs one; on a mostly
+    right-to-left page, which poppler reads right to left, the clusters of a right-to-left
+    paragraph stay on their glyphs where poppler reads them so (`_right_to_left_blocks`).
+    `face(cluster)`: the face of its text-layer font; `width(cluster)`: its width there in
+    ems. Lines without right-to-left text, vertical lines, left-to-right paragraphs on a
+    mostly right-to-left page and lines the visual layer already serves are returned as
+    they are, with (). The glyphs are drawn where shaping put them; only the invisible layer
+    moves."""
     clusters = shaped.clusters
-    if shaped.vertical or not clusters or not any(c.rtl for c in clusters) or not _right_to_left_paragraph(text):
+    if shaped.vertical or not clusters or not any(c.rtl for c in clusters):
+        return shaped, ()
+    right_to_left = _right_to_left_paragraph(text)
+    if not (right_to_left or left_to_right_page):
         return shaped, ()
     logical = sorted(clusters, key=lambda c: c.source)
     at: dict[int, tuple[float, float]] = {}
@@ -94,7 +101,7 @@ def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], wid
                 for cluster, step in zip(block, steps):
                     pen -= step
                     at[id(cluster)] = (pen, pen + step)
-    sections = _sections(logical, marks=left_to_right_page)
+    sections = _sections(logical, right_to_left, marks=left_to_right_page)
     pieces = _pieces(sections, face)
     if left_to_right_page:
         placed = [c for section in sections for c in _placed(section)]
@@ -104,7 +111,7 @@ def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], wid
         for cluster in placed:
             # Each cluster as wide as its character in the layer's font (not its shaped
             # glyphs: an Arabic letter's joined form is narrower): readers measure it so.
-            step = _RLM_WIDTH if cluster.text == RLM else width(cluster)
+            step = _RLM_WIDTH if cluster.text in (RLM, LRM) else width(cluster)
             at[id(cluster)] = (pen, pen + step)
             pen += step
     elif len(pieces) == 1 and all(abs(at[id(c)][0] - c.start) < 1e-9 for c in clusters):
@@ -157,9 +164,9 @@ class _Section(NamedTuple):
     mark: Cluster | None
 
 
-def _sections(logical: list[Cluster], marks: bool = True) -> list[_Section]:
+def _sections(logical: list[Cluster], right_to_left: bool = True, marks: bool = True) -> list[_Section]:
     """poppler's sections of the line in a left-to-right page, in logical order; `marks`:
-    with the marks that page needs."""
+    with the marks that page needs, for a paragraph of the direction `right_to_left`."""
     kinds = [_kind(c.text) for c in logical]
     sections: list[_Section] = []
     i, n = 0, len(logical)
@@ -176,8 +183,13 @@ def _sections(logical: list[Cluster], marks: bool = True) -> list[_Section]:
         mark = None
         # A mark where the section would else end, to poppler, with a neutral: punctuation
         # after its last letter, or a vowel mark on it (shown before its letter, see `_layer`).
-        if marks and (any(not c.text.isspace() for c in stray) or _kind(core[-1].text[-1]) != _R):
-            mark = Cluster(RLM, core[-1].member, 0.0, _RLM_WIDTH, True, core[-1].source)
+        punctuated = any(not c.text.isspace() for c in stray)
+        if marks and (punctuated or _kind(core[-1].text[-1]) != _R):
+            # In a left-to-right paragraph, neutrals before a left-to-right letter (or its
+            # end) resolve left to right: a LEFT-TO-RIGHT MARK before them keeps them so.
+            ltr = not right_to_left and (j == n or unicodedata.bidirectional(logical[j].text[0]) == "L")
+            ltr = ltr and punctuated
+            mark = Cluster(LRM if ltr else RLM, core[-1].member, 0.0, _RLM_WIDTH, not ltr, core[-1].source)
         sections.append(_Section(True, core, stray, mark))
         i = j
     return sections
@@ -191,6 +203,8 @@ def _placed(section: _Section) -> list[Cluster]:
     follows)."""
     if not section.rtl:
         return section.core
+    if section.mark and section.mark.text == LRM:  # it ends the section; the neutrals follow it
+        return section.core[::-1] + [section.mark] + section.stray
     mark = [section.mark] if section.mark else []
     if any(not c.text.isspace() for c in section.stray):
         return mark + section.stray[::-1] + section.core[::-1]
@@ -235,8 +249,10 @@ def _pieces(sections: list[_Section], face: Callable[[Cluster], Any]) -> list[li
             # spaces at its logical end are shown after it, alone.
             pieces.append(run[:letters[-1] + 1][::-1])
             pieces.extend([c] for c in run[letters[-1] + 1:])
+        if mark and mark.text == LRM:
+            pieces.append([mark])
         pieces.extend([c] for c in stray)
-        if mark and punctuated:
+        if mark and punctuated and mark.text == RLM:
             pieces.append([mark])
     return pieces
 

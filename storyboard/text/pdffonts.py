@@ -123,10 +123,17 @@ def layer_width(face, text: str) -> float:
 def char_width(face, code: int) -> float:
     """The advance of character `code` in `face`, in thousandths of an em (as reportlab
     measured it: the glyph the face maps it to, else glyph 0; a no-break space is as wide
-    as a space)."""
+    as a space; the direction marks U+200E, U+200F a fifth of an em)."""
     if code == 0xA0 and 0x20 in face.unicodes:
         code = 0x20
+    if code in _MARKS:
+        return _MARKS[code]
     return _advance(face, face.hb_font.get_nominal_glyph(code) or 0)
+
+
+# The direction marks the layer adds (`text.layer_order`) take up a fifth of an em there, in
+# every font: with no width, poppler reads the gap where one stands as a space.
+_MARKS = {0x200E: 200.0, 0x200F: 200.0}
 
 
 def _advance(face, gid: int) -> float:

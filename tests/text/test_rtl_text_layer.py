@@ -134,3 +134,19 @@ def test_numbers_and_punctuation_read_in_place(tmp_path):
     # poppler's right-to-left sections end after such punctuation or a mark at an invisible
     # RIGHT-TO-LEFT MARK, added only there: after "(שלום)", "תפוחים!" and "جميلاً".
     assert text.count("\u200f") == 3
+
+
+def test_right_to_left_words_in_a_left_to_right_line(tmp_path):
+    # A Hebrew word in brackets or before a comma in an English line: poppler read
+    # "Call ( )שלוםnow" and "He said  עולם,שלום today"; a LEFT-TO-RIGHT MARK after the word
+    # ends poppler's right-to-left section before the bracket.
+    lines = ["Call (שלום) now", "He said שלום, עולם today"]
+    story = _story(tmp_path, "ltr", "a quiet harbour at dawn with boats and gulls", lines)
+    text, _ = _render(story, tmp_path / "ltr.pdf", tmp_path)
+    from pypdf import PdfReader
+
+    layer = "\n".join(page.extract_text() for page in PdfReader(tmp_path / "ltr.pdf").pages)
+    for reader, got in (("pdftotext", text), ("pypdf", layer)):
+        read = [_unspaced(line) for line in got.splitlines()]
+        assert all(_unspaced(line) in read for line in lines), (reader, got)
+    assert text.count("\u200e") == 1
