@@ -4,7 +4,8 @@ A path in a script or on the command line may name a FIFO (opening it waits for 
 forever), a device (`/dev/zero` never ends), a folder, or a sparse file of gigabytes. Every
 such path is opened non-blocking, checked with `fstat` on the open descriptor (so nothing can
 be swapped in between the check and the read) and refused unless it is a regular file within
-the size limit; only then is it read, and never past the limit.
+the size limit; only then is it read, and never past the limit. (And `umask`, for the mode
+of the files storyboard writes.)
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ MAX_FONT_BYTES = 64 << 20  # the largest CJK fonts are ~20 MiB
 
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def umask() -> int:
+    """The process's file mode creation mask: what a new file's or folder's mode leaves out
+    (read by setting it and back: the only way to read it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class Refused(Exception):

@@ -43,6 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from storyboard._files import umask
 from storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
@@ -179,12 +180,6 @@ def print_key(key: str, width: int, height: int, *, encoding: dict[str, Any], up
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 # The temporary files this process is writing now (`_atomic_write`): a page worker stopped by
 # SIGTERM removes them before it exits (`storyboard.export.workers`), as an interrupted render
 # does through the exception, so a stopped render leaves no temporary file in the cache.
@@ -202,7 +197,7 @@ def _atomic_write(path: Path, write, *, fsync: bool = True) -> None:
         with held():  # a stop between making the file and noting its name would leave it behind
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             WRITING.add(tmp)
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode any new file gets
+        os.fchmod(fd, 0o666 & ~umask())  # mkstemp makes 0600; give the mode any new file gets
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             if fsync:
@@ -273,7 +268,7 @@ class PanelCache:
         staging = Path(tempfile.mkdtemp(prefix=f".{self.root.name}.", suffix=".tmp", dir=self.root.parent))
         try:
             (staging / MARKER).write_text(MARKER_TEXT)
-            os.chmod(staging, 0o777 & ~_umask())
+            os.chmod(staging, 0o777 & ~umask())
             os.rename(staging, self.root)
         except OSError:
             if not self.root.is_dir():  # else another render made it meanwhile

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from storyboard._files import umask
 from storyboard.drawing import Drawing
 from storyboard.errors import ExportError
 from storyboard.layout import WEBTOON, Book, Page, PanelSlot, Rect
@@ -222,12 +223,6 @@ def ahead(pool, fn, items, depth: int) -> Iterator:
         yield pending.popleft().result()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def put_on_disk(written: Path, name: Path | None = None) -> None:
     """fsync the file `written` (before a rename shows it). Raises ExportError 'cannot write
     NAME', NAME being the output the user asked for (default: `written`)."""
@@ -260,7 +255,7 @@ def atomic_path(path: Path, suffix: str, *, fsync: bool = True, name: Path | Non
             tmp_path = Path(tmp)
             os.close(fd)
         yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+        os.chmod(tmp_path, 0o666 & ~umask())  # mkstemp makes 0600; give the usual mode
         if fsync:  # on disk before the rename, or a power loss may leave it empty
             put_on_disk(tmp_path, name or path)
         os.replace(tmp_path, path)

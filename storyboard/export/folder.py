@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from storyboard.errors import ExportError
-from storyboard.export import _umask
+from storyboard._files import umask
 
 PAGE_NAME = re.compile(r"page-\d{3,}\.png")
 _PAGE_TEMP = re.compile(r"\.page-\d{3,}\.png\.[A-Za-z0-9_]+\.png")  # `atomic_path`'s name while one is written
@@ -214,7 +214,7 @@ def _commit(folder: Path, stage: Path, names: list[str], listed: set[str]) -> No
         current = None
     if current is not None and not stat.S_ISDIR(current.st_mode):
         raise ExportError(f"cannot write PNG pages into {folder}: it is not a folder")
-    os.chmod(stage, stat.S_IMODE(current.st_mode) if current else 0o777 & ~_umask())
+    os.chmod(stage, stat.S_IMODE(current.st_mode) if current else 0o777 & ~umask())
     if current is None:
         try:
             os.rename(stage, folder)  # nothing to keep: a plain rename is atomic

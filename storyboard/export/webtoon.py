@@ -188,12 +188,12 @@ class _swapped_in:
             if isinstance(err, OSError):  # a full disk: named as the strip asked for, not the private folder
                 raise ExportError(f"cannot write {self.target}: {err.strerror or err}") from None
             return False
-        from storyboard.export import _umask
+        from storyboard._files import umask
         from storyboard.export.folder import exchange
 
         old = None
         try:
-            os.chmod(self.work, 0o777 & ~_umask())
+            os.chmod(self.work, 0o777 & ~umask())
             if self.target.exists():
                 # One atomic swap where the system has it (the page folders' mechanism), so a
                 # reader never finds the path missing; else rename the old strip away first.
