@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 # Backends whose PUT can be conditional (create only if absent) through fsspec's mode="create".
 CONDITIONAL_PUT = ("s3", "s3a")
+BACKENDS = {"s3": ("s3", "s3fs"), "s3a": ("s3", "s3fs"), "gs": ("gcs", "gcsfs"), "gcs": ("gcs", "gcsfs")}  # protocol -> (extra, module)
 
 
 def is_url(cache: Any) -> bool:
@@ -50,14 +51,18 @@ def is_url(cache: Any) -> bool:
 class RemotePanelCache:
     """The panel cache at fsspec URL `url`, fronted by the local cache `local` (default: a
     folder per URL under the default cache root). Raises MissingExtraError without fsspec (the
-    `cloud` extra), StoryboardError for a URL fsspec cannot open (an unknown protocol, or one
+    `cloud` extra) or the URL's backend (`s3`: s3fs, `gcs`: gcsfs), StoryboardError for a URL fsspec cannot open (an unknown protocol, or one
     whose library, such as s3fs, is not installed)."""
 
     def __init__(self, url: str, local: "PanelCache | None" = None):
         from storyboard.cache import PanelCache, default_root
         from storyboard.errors import require
 
-        fsspec = require("fsspec", "cloud")
+        # The extra that brings this URL's backend too: `[s3]` at once, not `[cloud]` and then s3fs
+        extra, backend = BACKENDS.get(url.split("://", 1)[0].lower(), ("cloud", None))
+        fsspec = require("fsspec", extra)
+        if backend is not None:
+            require(backend, extra)
         try:
             self.fs, self.root = fsspec.core.url_to_fs(url)
         except (ImportError, ValueError) as err:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import threading
 
 import pytest
@@ -131,6 +132,16 @@ def test_on_s3_a_later_writer_finds_the_entry(s3_url, tmp_path):
 def test_an_unknown_protocol_is_one_line(tmp_path):
     with pytest.raises(StoryboardError, match="^cannot use the panel cache nosuch://x: "):
         RemotePanelCache("nosuch://x", local=PanelCache(tmp_path))
+
+
+@pytest.mark.parametrize("url, extra, module", [("s3://bucket/p", "s3", "s3fs"), ("gs://bucket/p", "gcs", "gcsfs")])
+def test_a_url_whose_backend_is_missing_names_its_extra(tmp_path, monkeypatch, url, extra, module):
+    # it said "cannot use the panel cache s3://...: Install s3fs to access S3", after `[cloud]` was asked for
+    from storyboard.errors import MissingExtraError
+
+    monkeypatch.setitem(sys.modules, module, None)  # not installed
+    with pytest.raises(MissingExtraError, match=rf"^this needs the '{extra}' extra \({module} is not installed\): pip "):
+        RemotePanelCache(url, local=PanelCache(tmp_path))
 
 
 def test_cache_info_and_clear_at_a_url_remove_only_storyboard_entries(url, tmp_path, monkeypatch, capsys):
