@@ -43,7 +43,8 @@ from typing import Any, Callable, Iterable, NamedTuple
 from storyboard.text.shaping import Cluster, Shaped
 
 RLM, LRM = "\u200f", "\u200e"
-_RLM_WIDTH = 0.2  # ems: apart from its neighbours, or poppler drops it as a duplicate
+_MARK_WIDTH = 0.2  # ems, as in the layer fonts (`pdffonts.char_width`): poppler drops a mark
+# that starts where its neighbour starts as a duplicate
 
 # poppler's character classes (its UnicodeTypeTable follows the bidi classes): a right-to-left
 # letter, a left-to-right letter or number character, a neutral.
@@ -90,7 +91,7 @@ def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], wid
         logical = [c for _, block in blocks for c in block]
         pen = shaped.advance
         for left_to_right, block in blocks:  # from the right: a run of numbers as one block
-            steps = [_RLM_WIDTH if c.text == RLM else c.end - c.start for c in block]
+            steps = [_MARK_WIDTH if c.text == RLM else c.end - c.start for c in block]
             if left_to_right:
                 pen -= sum(steps)
                 x = pen
@@ -111,7 +112,7 @@ def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], wid
         for cluster in placed:
             # Each cluster as wide as its character in the layer's font (not its shaped
             # glyphs: an Arabic letter's joined form is narrower): readers measure it so.
-            step = _RLM_WIDTH if cluster.text in (RLM, LRM) else width(cluster)
+            step = _MARK_WIDTH if cluster.text in (RLM, LRM) else width(cluster)
             at[id(cluster)] = (pen, pen + step)
             pen += step
     elif len(pieces) == 1 and all(abs(at[id(c)][0] - c.start) < 1e-9 for c in clusters):
@@ -145,7 +146,7 @@ def _right_to_left_blocks(logical: list[Cluster]) -> list[tuple[bool, list[Clust
         stray = logical[last + 1:j]
         if any(not c.text.isspace() for c in stray):
             end = logical[last]
-            stray = [Cluster(RLM, end.member, 0.0, _RLM_WIDTH, True, end.source), *stray]
+            stray = [Cluster(RLM, end.member, 0.0, _MARK_WIDTH, True, end.source), *stray]
         if stray:
             blocks.append((False, stray))
         i = j
@@ -155,8 +156,8 @@ def _right_to_left_blocks(logical: list[Cluster]) -> list[tuple[bool, list[Clust
 class _Section(NamedTuple):
     """One of poppler's sections of a line (see the module), in logical order: for a
     right-to-left one, its letters and the neutrals between them (`core`, from its first
-    right-to-left letter to its last), the neutrals after them (`stray`) and the
-    RIGHT-TO-LEFT MARK added at its end, if any (`mark`)."""
+    right-to-left letter to its last), the neutrals after them (`stray`) and the direction
+    mark added, if any (`mark`)."""
 
     rtl: bool
     core: list[Cluster]
@@ -187,9 +188,9 @@ def _sections(logical: list[Cluster], right_to_left: bool = True, marks: bool = 
         if marks and (punctuated or _kind(core[-1].text[-1]) != _R):
             # In a left-to-right paragraph, neutrals before a left-to-right letter (or its
             # end) resolve left to right: a LEFT-TO-RIGHT MARK before them keeps them so.
-            ltr = not right_to_left and (j == n or unicodedata.bidirectional(logical[j].text[0]) == "L")
-            ltr = ltr and punctuated
-            mark = Cluster(LRM if ltr else RLM, core[-1].member, 0.0, _RLM_WIDTH, not ltr, core[-1].source)
+            ltr = punctuated and not right_to_left and (
+                j == n or unicodedata.bidirectional(logical[j].text[0]) == "L")
+            mark = Cluster(LRM if ltr else RLM, core[-1].member, 0.0, _MARK_WIDTH, not ltr, core[-1].source)
         sections.append(_Section(True, core, stray, mark))
         i = j
     return sections
