@@ -43,9 +43,15 @@ def _storyboard(argv: list[str], log: str) -> None:
     `log`, which appears once the handlers are in place (a signal during interpreter start-up
     is another matter than one during a render): those `import storyboard` sets in the command
     (`storyboard._startup`), which `run` then replaces with its own."""
+    import tempfile
+
     from storyboard import _startup
     from storyboard.cli import run
 
+    # A SIGKILL leaves the run's temporary folders behind: in the test's folder, not in /tmp.
+    scratch = Path(log).parent / "scratch"
+    scratch.mkdir(exist_ok=True)
+    os.environ["TMPDIR"], tempfile.tempdir = str(scratch), None
     sys.argv = ["storyboard", *argv]
     _startup.remember_stops()  # the package was imported by the fork server, which is not the command
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
