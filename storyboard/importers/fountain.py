@@ -287,10 +287,7 @@ def _character_id(name: str, taken: set[str]) -> str:
         base = f"c-{base}"
     if base == "narration":
         base = "narrator"
-    ident, n = base, 2
-    while ident in taken:
-        ident, n = f"{base}-{n}", n + 1
-    return ident
+    return _unique(base, taken)
 
 
 def _display(name: str) -> str:
@@ -299,6 +296,11 @@ def _display(name: str) -> str:
 
 def _scene_id(text: str, taken: set[str]) -> str:
     base = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-") or "scene"
+    return _unique(base, taken)
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    """`base`, else `base-2`, `base-3`...: the first that is not `taken`."""
     ident, n = base, 2
     while ident in taken:
         ident, n = f"{base}-{n}", n + 1

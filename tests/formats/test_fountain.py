@@ -114,3 +114,15 @@ def test_an_output_that_is_no_yaml_or_a_binary_screenplay_is_refused(tmp_path, c
     (tmp_path / "nul.fountain").write_bytes(b"INT. ROOM - DAY\n\nA \x00\x01 door.\n")
     assert main(["import", str(tmp_path / "nul.fountain"), "-o", str(tmp_path / "nul.yaml")]) == 2
     assert "not a text file" in capsys.readouterr().err and not (tmp_path / "nul.yaml").exists()
+
+
+def test_ids_that_would_repeat_get_a_number():
+    import yaml
+
+    from storyboard.importers.fountain import import_fountain
+
+    text = ("Title: Twice\n\nINT. KITCHEN - NIGHT\n\nMARY-ANN\nHello.\n\nMARY ANN\nWho?\n\n"
+            "INT. KITCHEN - NIGHT\n\nNARRATION\nAgain.\n")
+    data = yaml.safe_load(import_fountain(text))
+    assert list(data["characters"]) == ["mary-ann", "mary-ann-2", "narrator"]  # `narration` is the caption voice
+    assert [s["id"] for s in data["scenes"]] == ["int-kitchen-night", "int-kitchen-night-2"]
