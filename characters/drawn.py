@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from characters.embedders import Embeddings, Signature, fingerprint, normalised
 from characters.images import ReferenceImage
 from storyboard.errors import CharacterError, require
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_ENCODER = "h94/IP-Adapter/models/image_encoder"  # the encoder IP-Adapter Plus SD 1.5 expects
 
