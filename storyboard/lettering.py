@@ -913,7 +913,9 @@ def _balloon(font: Font, p: placement.Placed, rect: Rect, room: Rect) -> Item:
                 if all(room.x <= x <= room.x1 and room.y <= y <= room.y1 for x, y in extras[0]):
                     break
     if p.link:  # from the previous balloon's edge into this one: drawn under this one only
-        extras.append(shapes.connector(_to_page(rect, *p.link[0]), (cx, cy), 0.9 * size))
+        # (its width kept in the area where it runs along the area's edge)
+        band = shapes.connector(_to_page(rect, *p.link[0]), (cx, cy), 0.9 * size)
+        extras.append([(min(max(x, room.x), room.x1), min(max(y, room.y), room.y1)) for x, y in band])
     # Outline trick: stroke everything at twice the width, then fill on top, so the balloon and
     # its tail read as one merged outline without computing a polygon union.
     outline, extras = tuple(outline), [tuple(e) for e in extras]  # each painted twice: one tuple

@@ -104,6 +104,11 @@ line_st = st.tuples(st.sampled_from(BALLOON_KINDS), st.sampled_from(["ana", "ben
 # tail up beside the margin's edge, whose curve (bent aside by 6 % of its length) left the area.
 @example(lines=[("speech", "ana", "a")] * 3 + [("thought", "ana", "a"), ("speech", "ana", "a")], caption=None, sfx=[],
          positions=("far-left", None), size="manga", hint="tall", reading="rtl")
+# Found by Hypothesis: a thought balloon 0.07 pt above the area of a small custom page.
+@example(lines=[("speech", "ana", "a"),
+                ("thought", "ana", "Supercalifragilistic Supercalifragilistic a a a lighthouse keeper keeper a see? a the a a "
+                                   "lighthouse a lighthouse Supercalifragilistic a a the a a a the the")],
+         caption="a the keeper keeper", sfx=[], positions=(None, "right"), size=[80, 110], hint="tall", reading="ltr")
 def test_lettering_never_leaves_its_area(lines, caption, sfx, positions, size, hint, reading):
     cast = [{"ana": {"position": list(positions[0]) if isinstance(positions[0], tuple) else positions[0]}},
             {"ben": {"position": list(positions[1]) if isinstance(positions[1], tuple) else positions[1]}}]
