@@ -69,6 +69,14 @@ def test_template_lists_every_line_to_fill(script, capsys):
     assert len(lines) == 4 and all("translation is empty" in p.message for p in lines)
 
 
+def test_no_template_into_the_story_s_own_language(script, capsys):
+    # --lang en of a story in English reads no translations file: a template would never be read
+    assert main(["translations", "template", "--lang", "EN", str(script)]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        f"{script}: the story is written in en (language: en); a template translates it into another language")
+    assert not (script.parent / "translations").exists()
+
+
 def test_template_does_not_hide_a_filled_shared_file(script, capsys):
     shared = script.parent / "translations" / "fr.yaml"
     shared.parent.mkdir()
