@@ -147,9 +147,15 @@ def edition_file(story: Any, language: str | None = None, path: str | Path | Non
         return Path(path)
     if language:
         language = checked_tag(language, f"language={language!r}")
-        if language != canonical_tag(story.language or ""):
+        if not own_language(story, language):
             return default_path(story, language)
     return None
+
+
+def own_language(story: Any, language: str) -> bool:
+    """Whether `language` (a tag, any case) is the one the script is written in: its edition is
+    the script itself and reads no translations file."""
+    return bool(story.language) and canonical_tag(language) == canonical_tag(story.language)
 
 
 def load_edition(story: Any, language: str, font: str | Path | None = None) -> Any:

@@ -26,11 +26,11 @@ def run_template(args) -> int:
     from storyboard.errors import StoryboardError
     from storyboard.export import atomic_path
     from storyboard.script import load_story
-    from storyboard.translations import canonical_tag, own_path, shared_path, template
+    from storyboard.translations import own_language, own_path, shared_path, template
 
     check_lang(args)
     story = load_story(args.script)
-    if story.language and args.lang == canonical_tag(story.language):  # --lang of its own language reads no file
+    if own_language(story, args.lang):  # --lang of its own language reads no file
         raise StoryboardError(f"{args.script}: the story is written in {args.lang} (language: {story.language}); "
                               "a template translates it into another language")
     if args.output == "-":  # the template is text: `-o -` pipes it on, the count goes to stderr
