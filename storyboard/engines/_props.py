@@ -393,8 +393,9 @@ _HEADING = {"forward": "in", "back": "out", "away": "out"}
 def camera_move(action: str) -> str | None:
     """'up', 'down', 'left', 'right', 'in' or 'out' where the action moves the camera ("the
     camera cranes down", "pan left", "zoom in"), else None. Everyday verbs (push, pull, track)
-    count only in an action that names the camera."""
-    text = action.lower()
+    count only in an action that names the camera; a negated move ("no zoom in", "does not
+    pan left") is none."""
+    text = affirmed(action).lower()
     for found in _MOVE.finditer(text):
         if _PLAIN_VERBS.match(found.group(0)) and "camera" not in text:
             continue

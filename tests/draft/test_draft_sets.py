@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storyboard.engines._props import LEAF, PROPS, _PROP_OF, prop_for, size_of
+from storyboard.engines._props import LEAF, PROPS, _PROP_OF, camera_move, prop_for, size_of
 from storyboard.engines._sets import _WORDS, Place, place
 from storyboard.engines.draft import FIGURE_TINTS, DraftEngine
 from storyboard.layout import paginate
@@ -49,6 +49,8 @@ def test_what_the_text_negates_is_not_drawn():
     assert prop_for("nobody at the window") == "window"
     assert prop_for("not a tree, a bush") == "plant"
     assert size_of("a lamp, not tiny") == 1.0 and size_of("a tiny lamp") < 1
+    assert camera_move("the camera does not pan left") is None and camera_move("no zoom in, it holds") is None
+    assert camera_move("no cuts, the camera pans left") == "left"
     open_sea = pixels(panel("the open sea", "a calm day"))
     assert (pixels(panel("the open sea, no trees", "a calm day")) == open_sea).all()
 
