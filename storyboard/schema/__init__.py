@@ -135,10 +135,5 @@ def _plain(markdown: str) -> str:
     return re.sub(r"\*([^*]+)\*", r"\1", markdown.replace("`", ""))
 
 
-def shipped_schema() -> dict[str, Any]:
-    """The schema file shipped with this version of storyboard."""
-    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-
-
 def dumps(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 
@@ -10,13 +11,18 @@ import pytest
 from PIL import Image
 
 from storyboard import script
-from storyboard.schema import SECTIONS, dumps, reference_fields, shipped_schema, story_schema
+from storyboard.schema import SCHEMA_FILE, SECTIONS, dumps, reference_fields, story_schema
 from storyboard.script import parse_story
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "docs" / "script-format.md"
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 DOCS = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+
+
+def shipped_schema() -> dict:
+    """The schema file shipped with this version of storyboard (what `storyboard schema` prints)."""
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
 
 
 def yaml_blocks(path: Path) -> list[str]:

@@ -227,9 +227,9 @@ def test_eval_reads_a_strip(tmp_path):
 
 def test_the_schema_flags_page_only_keys_on_a_strip():
     jsonschema = pytest.importorskip("jsonschema")
-    from storyboard.schema import shipped_schema
+    from storyboard.schema import SCHEMA_FILE
 
-    validator = jsonschema.Draft202012Validator(shipped_schema())
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
     story = {"title": "t", "scenes": [{"panels": [{"action": "a"}]}]}
     assert not list(validator.iter_errors({**story, "page": {"size": "webtoon", "reading": "rtl"}}))
     assert not list(validator.iter_errors({**story, "page": {"size": "a4", "dpi": 300}}))
