@@ -127,7 +127,8 @@ def draw(name: str, pen, shape, action: str, cx: float, cy: float, r: float, lw:
     held (a hand), else the string runs down and out of the shot, to the edge of `canvas`
     (x0, y0, x1, y1: what holds the panel, which ends inside it; without it, 2.4 r below)."""
     entry = PROPS[name]
-    entry.draw(Kit(pen, shape, cx, cy, r, lw, entry.tint, frozenset(_WORD.findall(action.lower())), anchor, canvas))
+    entry.draw(Kit(pen, shape, cx, cy, r, lw, entry.tint, frozenset(_WORD.findall(affirmed(action).lower())), anchor,
+                   canvas))  # "a bowl of soup, no steam": no steam
 
 
 @prop("lighthouse lighthouses beacon")

@@ -51,6 +51,9 @@ def test_what_the_text_negates_is_not_drawn():
     assert size_of("a lamp, not tiny") == 1.0 and size_of("a tiny lamp") < 1
     assert camera_move("the camera does not pan left") is None and camera_move("no zoom in, it holds") is None
     assert camera_move("no cuts, the camera pans left") == "left"
+    mug = pixels(panel("somewhere", "a mug", shot="close-up"))
+    assert (pixels(panel("somewhere", "a mug, not steaming", shot="close-up")) == mug).all()
+    assert not (pixels(panel("somewhere", "a steaming mug", shot="close-up")) == mug).all()
     open_sea = pixels(panel("the open sea", "a calm day"))
     assert (pixels(panel("the open sea, no trees", "a calm day")) == open_sea).all()
 
