@@ -510,6 +510,7 @@ class Story(_Model):
     _path: Path | None = PrivateAttr(default=None)
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _text_hash: str | None = PrivateAttr(default=None)
+    _roots: tuple[Path, ...] | None = PrivateAttr(default=None)  # where its files may lie (`roots`)
     _source: tuple[str, str] | None = PrivateAttr(default=None)  # (file name, text) to locate later problems
     # A translated edition's character names (its translations file's `characters:`): what the
     # reader sees; `name` stays the script's, which the art depends on (prompts, the cache).
@@ -561,6 +562,12 @@ class Story(_Model):
     def base_dir(self) -> Path:
         """The folder that relative paths in the script (references, peels, font) start from."""
         return self._base_dir
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        """The folders files that come with the script (what it names, its translations files)
+        must lie in after symlinks: its own, and those allowed (`storyboard.paths`)."""
+        return self._roots if self._roots is not None else paths.allowed_roots(self._base_dir)
 
     def refusal(self, found: list[tuple[tuple, str]]) -> ScriptError:
         """The error for (location, message) pairs found in this story after loading (what a
@@ -645,6 +652,7 @@ def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path |
         raise ScriptError(_unique(problems))
     story._path = source
     story._base_dir = base
+    story._roots = roots
     story._text_hash = "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     story._source = (filename, text)
     from storyboard.layout import webtoon_problem

@@ -162,8 +162,14 @@ def load_edition(story: Any, language: str, font: str | Path | None = None) -> A
     """`load_translation` of the file `--lang language` reads (`default_path`). When that is the
     folder's shared file, a problem found in it comes with one more line saying why it was read
     (another script's translations would otherwise read as a script missing lines); a missing
-    file names both places looked in and the command that writes one."""
+    file names both places looked in and the command that writes one. The file comes with the
+    script, so it must lie, after symlinks, inside the folders the script's own files may lie in
+    (`Story.roots`): one linked elsewhere is refused unread."""
     path, own = default_path(story, language), own_path(story, language)
+    from storyboard import paths
+
+    if not paths.is_inside(path, story.roots):  # found beside an untrusted script: confined as what it names
+        raise ScriptError([Problem(str(path), 1, 1, "file", f"lies outside the script's folder (a link); {paths.HINT}")])
     try:
         return load_translation(path, story, font, language)
     except ScriptError as err:

@@ -385,3 +385,21 @@ def test_the_scripts_own_language_takes_its_canonical_case_too(script, tmp_path)
     assert load_story(script).language == "en-US"
     storyboard.render(script, engine="draft", out=tmp_path / "k.cbz", cache=False)
     assert "<LanguageISO>en-US</LanguageISO>" in zipfile.ZipFile(tmp_path / "k.cbz").read("ComicInfo.xml").decode()
+
+
+def test_a_translations_file_linked_outside_the_scripts_folder_is_refused_unread(script, tmp_path, capsys):
+    # Scripts are untrusted: translations/STEM.LANG.yaml comes with one, so a link from it to
+    # any file must not be read (nor quoted in an error), as a reference image's would not be.
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    secret = outside / "config.yaml"
+    secret.write_text(FRENCH.replace("lines:", "lines:\n  TOPSECRET: x"), encoding="utf-8")
+    (tmp_path / "translations").mkdir()
+    link = tmp_path / "translations" / "keeper.fr.yaml"
+    link.symlink_to(secret)
+    assert main(["validate", "--lang", "fr", str(script)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"{link}:1:1: file: lies outside the script's folder (a link); allow its folder with "
+                   "--allow-path DIR (or STORYBOARD_ALLOW_PATHS)\n")
+    assert main(["validate", "--lang", "fr", "--allow-path", str(outside), str(script)]) == 2  # allowed: read
+    assert "TOPSECRET" in capsys.readouterr().err
