@@ -48,7 +48,6 @@ def _deflater(choices=_DEFLATES):
 
 
 _deflate, _LEVEL = _deflater()
-_UNFILTERED = _deflate.__name__ == "isal.isal_zlib"  # line art unfiltered: see write_png
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOR_TYPES = {"L": 0, "RGB": 2, "RGBX": 2, "LA": 4, "RGBA": 6}  # 8 bits per channel
@@ -115,7 +114,7 @@ def write_pngs(image: "Image.Image | PageCanvas", files: "Sequence[tuple[BinaryI
     stride = width * len(raw)
     deflate = _deflate.compressobj(_LEVEL)
     idat = _Idat([fh for fh, _ in files])
-    if painted and not image.raster and _UNFILTERED:
+    if painted and not image.raster and _deflate.__name__ == "isal.isal_zlib":  # the deflater in use, swapped or not
         # Line art: each row unfiltered (type 0), as the band comes, each row followed by a
         # zero byte, the next row's filter type (the last one left out). ISA-L deflates it
         # to within 3 % of the Up filter's size in a tenth more time, which spares the
