@@ -52,6 +52,16 @@ _WORDS = {
 _SET_OF = {word: name for name, (_, words) in _WORDS.items() for word in words.split()}
 LAYER = {name: layer for name, (layer, _) in _WORDS.items()}
 DARK = frozenset("night storm stormy dark midnight dusk rain rainy".split())  # a darker wash
+# A moon and stars in the sky outdoors: night or the moon named, unless weather hides them.
+_NIGHT = frozenset("night midnight moon moonlight moonlit star starry starlight nighttime".split())
+_HIDDEN = frozenset("storm stormy rain rainy cloudy overcast fog foggy mist misty snow snowy".split())
+# Words that say how the action's subject looks or how it is shot, not what it is ("WIDE on
+# the empty beach", "the quiet harbour"): passed over when looking for that subject.
+_NOT_SUBJECT = frozenset("wide shot close closeup establishing medium extreme angle view cut int ext day "
+                         "camera crane cranes pan pans zoom zooms tilt tilts dolly dollies track tracks push pushes "
+                         "pull pulls boom booms up down left right out back forward away "
+                         "empty quiet calm still lonely deserted busy old new little tiny small big large huge "
+                         "long tall high low far distant same whole single".split())
 _OUTSIDE = frozenset("outside outdoors".split())  # "on the railing outside the window": not a room
 # Place words that are also everyday verbs ("Ana waves", "the engine stalls", "he plants a
 # flag"): in an action they name a place only just after an article or a preposition, or one
@@ -61,6 +71,8 @@ _ALSO_VERBS = frozenset("wave plant park block field bar store shop dock house t
 _BEFORE = frozenset("the a an of on in at by to into onto over under above below behind across through along "
                     "from near beside inside his her their its our my your this that these those some".split())
 _WORD = re.compile(r"[a-zé]+")
+_LINKS = _BEFORE | frozenset("between among around against beyond past toward towards within with and or where "
+                                   "when while as".split())
 # What the text says is not there ("no trees", "without a door", "not the sea"): a negation and
 # up to three words after it in the same clause, on through "or"/"nor" ("no trees or houses"),
 # never past "and", "but" or "with" ("no windows and a door" still names the door).
@@ -77,6 +89,7 @@ class Place:
     far: str | None = None
     sky: bool = False
     dark: bool = False
+    moon: bool = False  # a moon and a few stars in the sky (outdoors only)
 
 
 def affirmed(text: str) -> str:
@@ -129,4 +142,41 @@ def place(setting: str, action: str) -> Place:
     if places and LAYER[places[0]] == "interior":
         return Place(interior=places[0], dark=dark)
     first = {layer: next((n for n in places if LAYER[n] == layer), None) for layer in ("ground", "far")}
-    return Place(ground=first["ground"], far=first["far"], sky=sky, dark=dark)
+    said = set(words(f"{setting} {action}"))
+    moon = bool(_NIGHT & said) and not _HIDDEN & said
+    return Place(ground=first["ground"], far=first["far"], sky=sky, dark=dark, moon=moon)
+
+
+def shows(place: Place, action: str) -> bool:
+    """Whether the set `place` draws is what the action is about ("waves roll onto the sandy
+    shore", "WIDE on the empty beach. Waves.", "the moon over the sea"), so that a panel
+    without cast needs nothing else at its focal point. The subject is the first word that
+    is not an article, a preposition, a shot word or a word describing it (`_NOT_SUBJECT`, or
+    one ending in -y, -ed or -ing before another word); a singular set word before another
+    word names what follows ("the vault dial": the dial)."""
+    drawn = {place.interior, place.ground, place.far} - {None}
+    if place.ground == "beach":
+        drawn.add("sea")  # a beach draws the waves beyond the sand
+    if place.sky:
+        drawn.add("sky")
+    seq = words(affirmed(action))
+    for i, word in enumerate(seq):
+        if word in _LINKS:
+            continue
+        after = seq[i + 1] if i + 1 < len(seq) and seq[i + 1] not in _LINKS else None
+        if word in _NOT_SUBJECT or (after and word not in _SET_OF and word.endswith(("y", "ed", "ing"))):
+            continue
+        if word in _NIGHT:
+            return place.moon
+        name = _SET_OF.get(word)
+        if name is None:
+            return False
+        if after is not None and after not in _SET_OF and not _plural(action, word):
+            continue  # a set word naming what follows it: "the vault dial", "a beach ball"
+        return name in drawn
+    return False
+
+
+def _plural(text: str, word: str) -> bool:
+    """Whether `word` (as `words` gives it) stands in `text` as a plural ("waves")."""
+    return re.search(rf"\b{re.escape(word)}(?:e?s)\b", text, re.IGNORECASE) is not None

@@ -49,6 +49,7 @@ LEAF, SOIL, SAND = (136, 170, 110), (218, 206, 188), (234, 222, 194)
 FOLIAGE, WALL, WOOD = (160, 176, 140), (236, 233, 225), (204, 186, 160)
 BUILDING, ROOF_TILE, CLOUD = (212, 208, 200), (196, 168, 150), (252, 251, 248)
 LANTERN = (250, 222, 150)
+MOON, STAR = (248, 242, 214), (252, 249, 236)
 
 
 class DraftEngine:
@@ -157,6 +158,8 @@ class _Sketch:
         self.line = max(1, round(self.unit * 0.004))
         self.place = _sets.place(request.setting, request.action)
         self.front = None  # a part of the set in front of the cast (a counter), drawn after them
+        self.floor = None  # where the ground or floor the set shows starts (canvas y), for the hatching
+        self.walls = None  # a room's (vanishing x, horizon y, back wall left, right, bottom): the floor between
         self.horizon = None if request.angle == "birds-eye" else HORIZON[request.angle] * h
 
     @cached_property
@@ -246,6 +249,7 @@ class _Sketch:
             self._ridge(hy, reach)
         self._pencil([(0, hy), (cw, hy)], width=self.line + 1)
         ground = place.ground
+        self.floor = None if ground == "sea" else hy  # open water is no surface to shade
         if ground in ("sea", "beach"):
             self._waves(hy)
             if ground == "beach":
@@ -262,6 +266,8 @@ class _Sketch:
             self._ground_lines(hy)
             if ground == "roof":
                 self._parapet(hy)
+        if place.moon:
+            self._moon(hy)
         if place.sky:
             self._clouds(hy)
 
@@ -413,6 +419,7 @@ class _Sketch:
         edge = [(x, shore + self.unit * 0.015 * math.sin(x / (self.unit * 0.12) + phase)) for x in _linspace(0, cw, 24)]
         self.draw.polygon([*edge, (cw, ch), (0, ch)], fill=SAND)
         self._pencil(edge)
+        self.floor = shore + self.unit * 0.015
 
     def _parapet(self, hy: float) -> None:
         """A rooftop: the low wall along its edge, against the city beyond."""
@@ -422,6 +429,28 @@ class _Sketch:
         vent = self.ox + self.rng.uniform(0.1, 0.8) * self.w
         self.draw.rectangle((vent, top - 0.06 * self.h, vent + 0.08 * self.w, top), fill=ROOF_TILE, outline=GRAPHITE,
                             width=self.line)
+
+    def _moon(self, hy: float) -> None:
+        """A night sky: a crescent moon and a few stars, where the sky shows enough of itself."""
+        sky = hy - self.oy
+        if sky < 0.15 * self.h:
+            return
+        r = min(0.06 * self.unit, 0.22 * sky)
+        side = 1 if self.rng.random() < 0.5 else -1
+        cx = self.ox + (0.5 + side * self.rng.uniform(0.2, 0.32)) * self.w
+        cy = self.oy + max(0.35 * sky, 1.3 * r)
+        # The lit limb (a half circle) and the terminator (a flattened one) back: a crescent.
+        limb = [(cx - side * r * math.sin(a), cy - r * math.cos(a)) for a in _linspace(0, math.pi, 13)]
+        inner = [(cx - side * 0.35 * r * math.sin(a), cy - r * math.cos(a)) for a in _linspace(math.pi, 0, 13)]
+        self._shape([*limb, *inner], MOON, self.line)
+        s = 0.012 * self.unit
+        for _ in range(5):
+            x = self.ox + self.rng.uniform(0.05, 0.95) * self.w
+            y = self.oy + self.rng.uniform(0.06, 0.8) * sky
+            if abs(x - cx) < 2.5 * r and abs(y - cy) < 2.5 * r:
+                continue  # not on the moon
+            self.draw.polygon([(x, y - 2 * s), (x + 0.5 * s, y), (x, y + 2 * s), (x - 0.5 * s, y)], fill=STAR)
+            self.draw.polygon([(x - 2 * s, y), (x, y + 0.5 * s), (x + 2 * s, y), (x, y - 0.5 * s)], fill=STAR)
 
     def _clouds(self, hy: float) -> None:
         """Two clouds in the sky the action or setting names."""
@@ -449,6 +478,7 @@ class _Sketch:
         left, right = vx - bw / 2, vx + bw / 2
         top, bottom = hy - bh * 0.6, hy + bh * 0.4
         self.draw.rectangle((0, bottom, cw, ch), fill=PAPER_SHADE)
+        self.floor, self.walls = bottom, (vx, hy, left, right, bottom)
         self.draw.polygon([(0, ch), (left, bottom), (right, bottom), (cw, ch)], fill=(230, 226, 217))
         self.draw.rectangle((left, top, right, bottom), fill=WALL, outline=GRAPHITE, width=self.line)
         for cx, cy in ((left, top), (right, top), (left, bottom), (right, bottom)):
@@ -555,6 +585,7 @@ class _Sketch:
         spiral (or winding) staircase turns around a central column instead."""
         cw, ch = self.size
         floor = self.oy + max(self.horizon + 0.25 * self.h, 0.7 * self.h)
+        self.floor = floor
         self.draw.rectangle((0, floor, cw, ch), fill=PAPER_SHADE)
         self._pencil([(0, floor), (cw, floor)])
         if {"spiral", "winding"} & set(_sets.words(f"{self.request.action} {self.request.setting}")):
@@ -620,6 +651,7 @@ class _Sketch:
         waves, a road, roofs (a town, a city, a roof) or tree crowns (a forest), else floor
         tiles (a room, an unnamed place)."""
         cw, ch = self.size
+        self.floor = 0.0  # all of the panel is ground seen from above
         ground = place.ground if place.interior is None else None
         if ground in ("hill", "field"):
             self.draw.rectangle((0, 0, cw, ch), fill=GRASS)
@@ -674,14 +706,28 @@ class _Sketch:
             self.draw.line((0, y, cw, y), fill=LIGHT_LINE, width=self.line)
 
     def _hatching(self) -> None:
-        """A few seeded clusters of pencil hatching: texture that differs with every seed."""
-        cw = self.size[0]
-        top = self.oy + (self.horizon if self.horizon is not None else self.h)
+        """A few seeded clusters of pencil hatching shading the ground or floor the set shows
+        (`floor`): texture that differs with every seed, never in a sky or on a wall; none
+        where the set shows no ground (open water, a counter) or too little of it."""
         length = self.unit * 0.05
         gap = self.unit * 0.012
+        bottom = self.oy + self.h
+        top = None if self.floor is None else max(self.floor, self.oy) + length  # each stroke rises `length`
+        if top is None or bottom - top < length:
+            return
         for _ in range(int(self.rng.integers(3, 7))):
-            x, y = self.rng.uniform(0, cw), self.rng.uniform(0, max(top, 1))
-            for k in range(int(self.rng.integers(4, 9))):
+            at, y = self.rng.uniform(0, 0.9), self.rng.uniform(top, bottom)
+            x0, x1 = self.ox, self.ox + self.w
+            if self.walls is not None:  # a room: between the side walls' edges at this depth
+                vx, hy, left, right, back = self.walls
+                s = (y - length - hy) / (back - hy)
+                x0, x1 = max(x0, vx + (left - vx) * s), min(x1, vx + (right - vx) * s)
+            span = x1 - x0 - 8 * gap - 0.6 * length  # the widest cluster fits
+            count = int(self.rng.integers(4, 9))
+            if span <= 0:
+                continue
+            x = x0 + at * span
+            for k in range(count):
                 x0 = x + k * gap
                 self.draw.line((x0, y, x0 + length * 0.6, y - length), fill=LIGHT_LINE, width=self.line)
 
@@ -768,6 +814,8 @@ class _Sketch:
             _props.draw(prop, self.draw, self._shape, self.request.action, cx, cy, radius,
                         max(self.line, round(radius * 0.03)), canvas=(0.0, 0.0, *self.size))
             return
+        if _sets.shows(self.place, self.request.action):
+            return  # the set is what the action names ("waves roll onto the shore"): no stand-in mass
         angles = np.linspace(0, 2 * math.pi, 14, endpoint=False)
         radii = radius * self.rng.uniform(0.75, 1.1, angles.size)
         outline = [(float(cx + r * math.cos(a) * 1.2), float(cy + r * math.sin(a))) for a, r in zip(angles, radii)]

@@ -46,7 +46,7 @@ def test_each_prop_has_its_own_silhouette_and_none_is_the_shapeless_mass(shot):
 
 
 @pytest.mark.parametrize("action, move", [("the camera cranes down to the lobby", "down"), ("pan left to the lobby", "left"),
-                                          ("zoom in on the lobby", "in"), ("Lou pulls back his hand in the lobby", None)])
+                                          ("zoom in on the lobby", "in"), ("the lobby, where Lou pulls back his hand", None)])
 def test_a_camera_move_is_marked_with_its_arrow(action, move):
     from storyboard.engines._props import camera_move
 
