@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "15"
+VERSION = "16"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
@@ -671,6 +671,7 @@ class _Sketch:
         if ground in ("sea", "beach"):
             self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
             self._waves(0.0)
+            self.floor = None  # all water: nothing to shade
             return
         if ground == "street":  # the road across the shot, kerbs and a dashed centre line
             self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)

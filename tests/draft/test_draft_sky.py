@@ -38,6 +38,8 @@ def test_hatching_shades_the_ground_never_the_sky_or_a_wall(setting, seed_action
 
 def test_open_water_and_a_counter_get_no_hatching():
     assert hatch_strokes(panel("the open sea", "it happens")) == []
+    assert hatch_strokes(panel("the open sea", "it happens", angle="birds-eye")) == []
+    assert hatch_strokes(panel("a field", "it happens", angle="birds-eye"))  # grass from above is ground
     assert hatch_strokes(panel("a bakery", "Ana buys bread at the counter", cast=["ada"])) == []
 
 
