@@ -76,7 +76,7 @@ def _line_runs(chain: "FontChain", text: str, bold: bool, vertical: bool) -> tup
         runs = [(start, end, 0 if upright[start] else 4 if _tate_chu_yoko(text, start, end) else 2)
                 for start, end in _split([(m, u) for m, u in zip(members, upright)])]
     else:
-        levels = bidi_levels(text)
+        levels = bidi_levels(text, right_to_left_language(chain.language))
         runs = _visual_runs(_runs(members, levels), levels)
     return members, runs
 
@@ -245,15 +245,18 @@ def _visual_runs(runs: list[tuple[int, int, int]], levels: list[int]) -> list[tu
     return order
 
 
-def bidi_levels(text: str) -> list[int]:
+def bidi_levels(text: str, right_to_left: bool = False) -> list[int]:
     """The resolved bidi embedding level of each character (even: left to right), with the
-    paragraph direction taken from the first strong character (rules P2-P3)."""
+    paragraph direction taken from the first strong character (rules P2-P3); right to left
+    for a line with right-to-left letters when `right_to_left` (the story's language is
+    written right to left: rule HL1, as a letterer sets a Hebrew line that a balloon's
+    wrapping started with "Python 3" right to left, not as an English line)."""
     if not any(_strong_rtl(c) for c in set(text)):
         return [0] * len(text)
     from bidi import algorithm as bidi
 
     storage = bidi.get_empty_storage()
-    base = bidi.get_base_level(text)
+    base = 1 if right_to_left else bidi.get_base_level(text)
     storage["base_level"] = base
     storage["base_dir"] = ("L", "R")[base]
     bidi.get_embedding_levels(text, storage)
@@ -276,6 +279,24 @@ def bidi_levels(text: str) -> list[int]:
         i -= 1
         levels[i] = base
     return levels
+
+
+# Languages written right to left (CLDR's characterOrder right-to-left), by language subtag;
+# a script subtag (az-Arab, pa-Arab, ms-Arab) says it itself.
+_RIGHT_TO_LEFT = frozenset("ar arc ckb dv fa he iw ji ks mzn nqo pnb ps sd syr ug ur yi".split())
+
+
+@lru_cache(maxsize=256)
+def right_to_left_language(language: str) -> bool:
+    """Whether text in the BCP 47 `language` is written right to left (its script subtag's
+    direction where it has one: `az-Arab`; else its language's: `he`, `ar-EG`)."""
+    from fontTools import unicodedata
+
+    parts = (language or "").replace("_", "-").split("-")
+    script = next((p for p in parts[1:] if len(p) == 4 and p.isalpha()), None)
+    if script is not None:
+        return unicodedata.script_horizontal_direction(script.title(), "LTR") == "RTL"
+    return parts[0].lower() in _RIGHT_TO_LEFT
 
 
 @lru_cache(maxsize=4096)

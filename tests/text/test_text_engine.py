@@ -100,6 +100,20 @@ def test_mixed_direction_line_keeps_each_run_in_its_order():
     assert "".join(pieces).replace(" ", "") == "worldםולש"
 
 
+def test_a_line_of_a_right_to_left_language_reads_right_to_left_when_it_starts_with_latin():
+    # A Hebrew balloon wrapped so that a line starts with "Python 3": by rule P2 alone the line
+    # would be set left to right (Python first, at the left); in a Hebrew story it reads from the right.
+    from storyboard.text.fonts import bundled_chain
+    from storyboard.text.shaping import right_to_left_language
+
+    line = "Python 3 כל יום"
+    assert "".join(c.text for c in shape(bundled_chain("he"), line).clusters) == "םוי לכ Python 3"
+    assert "".join(c.text for c in shape(bundled_chain("en"), line).clusters) == "Python 3 םוי לכ"
+    assert "".join(c.text for c in shape(bundled_chain("he"), "OK, 42!").clusters) == "OK, 42!"  # no Hebrew: as written
+    assert [right_to_left_language(t) for t in ("he", "ar-EG", "ur", "az-Arab", "en", "az", "sr-Cyrl", "")] == \
+        [True, True, True, True, False, False, False, False]
+
+
 def test_right_to_left_text_with_joiners_soft_hyphens_and_zero_width_spaces_is_shaped():
     # The bidi algorithm leaves such characters out (rule X9); they take their neighbour's level
     # (once an IndexError: a Persian line with a zero-width non-joiner, as in می‌خواهم, stopped
