@@ -258,6 +258,11 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
         # only where the phrases do not fit (a balloon in the room above its speaker's head).
         if phrases:
             lone += PHRASE_CUT * breaking.inside_phrases(text, lines, font.language)
+        # A number cut from its unit or noun (`2 / h`), a sentence's first word at a line's end
+        # (`Not me. I / brought`), a short word alone between longer lines (`/ the /`): each
+        # costs as much as a stranded last word (LETTERING.md, "Type").
+        if len(lines) > 1:
+            lone += WEAK_BREAK * (breaking.weak_breaks(text, lines) + breaking.short_middle_lines(lines, block.widths))
         if boxed:
             a, b = block.width / 2 + pad, block.height / 2 + pad * 0.8
             if vertical:
@@ -301,6 +306,11 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
                                       phrases=phrases)
             if shaped:
                 consider(tuple(shaped))
+            if shaped and breaking.weak_breaks(text, tuple(shaped)):  # a little larger, without the weak break?
+                wider = breaking.lozenge(font, text, size, count, measure, LEADING, 1.5, bold, vertical=vertical,
+                                         phrases=phrases, slack=1.15)
+                if wider:
+                    consider(tuple(wider))
     return best[1] if best else None
 
 
@@ -670,6 +680,7 @@ def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_w: fl
     return _with_detours(font, text, make)
 
 
+WEAK_BREAK = 0.25  # the cost factor of a line break a letterer would redo (see `_fit_text`)
 PHRASE_CUT = 0.25  # the cost factor of a line ending inside a phrase (see `_fit_text`)
 PHRASE_DETOUR = 0.3  # placement score per line ending inside a phrase (BELOW_HEAD is 1.5)
 

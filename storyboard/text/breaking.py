@@ -9,7 +9,10 @@ ideographic punctuation (kinsoku: 。、」）ー never start a line). A word wi
 whole measure is hyphenated with pyphen's dictionary for the story's language, and only
 if that fails broken between grapheme clusters. In Japanese and Chinese, where UAX #14 may
 break between any two characters, lines end at phrase ends (`storyboard.text.phrases`)
-and break inside a phrase only where the phrase is longer than the line.
+and break inside a phrase only where the phrase is longer than the line. Breaks a letterer
+would redo (a number parted from its unit, a sentence's first word at a line's end, a short
+word alone between longer lines: `weak_break`, `short_middle_lines`) cost more where another
+break of about the same shape exists; they stay allowed.
 """
 
 from __future__ import annotations
@@ -118,6 +121,63 @@ def _inside_phrases(text: str, lines: tuple[str, ...], language: str) -> int:
     return count
 
 
+# Breaks a letterer avoids where another of about the same shape exists (costs, not rules:
+# a balloon that can only be broken there is still lettered). A number is kept with the word
+# after it, its unit or noun (`2 h`, `3 פעמים`, `10 km`: the typographer's no-break space),
+# and a sentence's first word is not left at a line's end (`Not me. I / brought`).
+_NUMBER_END = re.compile(r"\d[\s\u00a0\u202f]*$")
+_SENTENCE_START_END = re.compile(r"[.!?\u2026\u203d\u061f][\"'\u201d\u2019\u00bb)\]]*\s+[^\s.!?\u2026]+\s*$")
+
+
+def weak_break(text: str, i: int) -> bool:
+    """Whether a line ending at index `i` of `text` (a break point) parts a number from the
+    word after it, or leaves a sentence's first word alone at the line's end."""
+    if not 0 < i < len(text):
+        return False
+    after = text[i:].lstrip()
+    return bool(after) and ((after[0].isalpha() and _NUMBER_END.search(text[:i]) is not None)
+                            or _SENTENCE_START_END.search(text[:i]) is not None)
+
+
+@lru_cache(maxsize=4096)
+def _weak_set(text: str) -> frozenset[int]:
+    """The break points of `text` that are `weak_break`s (asked for every line tried)."""
+    return frozenset(i for i in _break_points(text) if weak_break(text, i))
+
+
+def weak_breaks(text: str, lines: tuple[str, ...]) -> int:
+    """How many of the line ends of `lines` (`wrap`'s or `lozenge`'s, of `text`) are
+    `weak_break`s."""
+    return sum(end in _weak_set(paragraph) for paragraph, end in _line_ends(text, lines))
+
+
+def short_middle_lines(lines: tuple[str, ...], widths: tuple[float, ...]) -> int:
+    """How many lines between two others are one word less than half as long as the shorter
+    of them (`Who forgot / the / sandwiches?`): the eye drops through them."""
+    return sum(1 for j in range(1, len(lines) - 1)
+               if widths[j] < 0.5 * min(widths[j - 1], widths[j + 1]) and not _break_points(lines[j]))
+
+
+@lru_cache(maxsize=4096)
+def _line_ends(text: str, lines: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """(paragraph, index) of each line end of `lines` inside a paragraph of `text` (a
+    paragraph's own end is not one); stops at a word cut inside (hyphenated)."""
+    out, k = [], 0
+    for paragraph in text.split("\n"):
+        breaks = _break_points(paragraph)
+        start = 0
+        while k < len(lines) and start < len(paragraph):
+            end = next((c for c in (*breaks, len(paragraph)) if c > start and display(paragraph[start:c]) == lines[k]),
+                       None)
+            if end is None:
+                return tuple(out)
+            if end < len(paragraph):
+                out.append((paragraph, end))
+            start, k = end, k + 1
+        k += start == 0  # an empty paragraph's empty line
+    return tuple(out)
+
+
 def _preferred(text: str, language: str) -> tuple[int, ...]:
     """The break points of `text` where a line had best end: the phrase ends where the text
     has phrases (`phrases.phrase_ends`), else every break point."""
@@ -140,7 +200,8 @@ def wrap(chain: "FontChain", text: str, size: float, width: float, bold: bool = 
 
 
 def lozenge(chain: "FontChain", text: str, size: float, count: int, width: float, leading: float,
-            ratio: float = 1.5, bold: bool = False, *, vertical: bool = False, phrases: bool = True) -> list[str] | None:
+            ratio: float = 1.5, bold: bool = False, *, vertical: bool = False, phrases: bool = True,
+            slack: float = 1.06) -> list[str] | None:
     """`text` in `count` centred lines shaped like a lozenge (short, long, long, short): the
     smallest oval of proportion `ratio` (width / height; lines `leading` ems apart) that
     holds the text in `count` lines, each at most `width` points long at `size` points, and
@@ -149,7 +210,8 @@ def lozenge(chain: "FontChain", text: str, size: float, count: int, width: float
     no-break spaces hold), and in Japanese and Chinese only at phrase ends, except inside a
     phrase longer than `width` (at any break point when `phrases` is False). None when the
     text cannot be set in exactly `count` lines that way (an explicit newline, a word wider
-    than `width`, too few break chances)."""
+    than `width`, too few break chances). `slack`: how much larger than the smallest oval
+    the lines may fill (a little slack for nicer breaks)."""
     if "\n" in text or count < 1:
         return None
     preferred = cuts = _preferred(text, chain.language) if phrases else _break_points(text)
@@ -187,7 +249,8 @@ def lozenge(chain: "FontChain", text: str, size: float, count: int, width: float
             hi = mid
         else:
             lo = mid
-    ends = _closest(run, inner, ending, m, caps(1.06 * hi), inside)  # a little slack for nicer breaks
+    weak = frozenset(k for k, cut in enumerate(cuts, 1) if cut in _weak_set(text))
+    ends = _closest(run, inner, ending, m, caps(slack * hi), inside, weak)
     if ends is None:
         return None
     starts = [0, *ends[:-1]]
@@ -227,15 +290,19 @@ def _line_length(run, inner, ending, a: int, k: int) -> float:
     return run[k] - run[a] - inner[k - 1] + ending[k - 1]
 
 
-def _closest(run, inner, ending, m: int, caps: list[float], inside: frozenset[int] = frozenset()) -> list[int] | None:
+def _closest(run, inner, ending, m: int, caps: list[float], inside: frozenset[int] = frozenset(),
+             weak: frozenset[int] = frozenset()) -> list[int] | None:
     """Line ends putting m pieces (`_measured`) in exactly len(caps) lines, each within its
     cap, that leave the least squared room under the caps (dynamic programming); a word
     alone on the last line costs more than a lot of room, one alone on the first line a
     little, a line ending `inside` a phrase (after that many pieces) as much as half a line
-    of room: as few breaks inside a phrase as the phrases too long for a line need."""
+    of room: as few breaks inside a phrase as the phrases too long for a line need. A `weak`
+    line end (`weak_break`) and a middle line of one word under half its cap cost 0.4 of a
+    line of room each: taken only where the other breaks are much worse."""
     n = len(caps)
     lone = [(0.3 * max(caps)) ** 2] + [0.0] * (n - 2) + [(0.6 * max(caps)) ** 2] if n > 1 else [0.0]
     split = (0.5 * max(caps)) ** 2
+    avoid = (0.4 * max(caps)) ** 2
     if m > 120:  # a speech this long is split into connected balloons before it gets here
         return None
     # Every line a..k-1 once (the lines do not depend on the row they are tried in).
@@ -251,7 +318,9 @@ def _closest(run, inner, ending, m: int, caps: list[float], inside: frozenset[in
             for k, w in enumerate(lengths[a], a + 1):
                 if w > cap:
                     break
-                cost = base + (cap - w) ** 2 + (lone[i] if k - a == 1 else 0.0) + (split if k in inside else 0.0)
+                cost = base + (cap - w) ** 2 + (split if k in inside else 0.0) + (avoid if k in weak else 0.0)
+                if k - a == 1:
+                    cost += lone[i] if i in (0, n - 1) else (avoid if w < 0.5 * cap else 0.0)
                 if cost < best[i + 1][k]:
                     best[i + 1][k], back[i + 1][k] = cost, a
     if best[n][m] == math.inf:
@@ -281,10 +350,11 @@ def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: boo
     cuts = [*breaks, len(text)]
     ends = phrase_ends(text, chain.language, breaks) if phrases else None  # None: every break point as good
     advances = _advances(chain, text, bold, vertical)
+    weak = _weak_set(text)
     lines: list[str] = []
     start = 0
     while start < len(text):
-        fitting = phrase = None
+        fitting = phrase = sound = None
         inside = []  # (ends inside the first phrase that fit)
         for end in cuts:
             if end <= start:
@@ -294,6 +364,8 @@ def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: boo
                 advance = advances[(start, end)] = _measure(chain, display(text[start:end]), 1.0, bold, vertical)
             if advance * size <= width:
                 fitting = end
+                if end not in weak:
+                    sound = (end, advance)
                 if ends is None or end in ends or end == len(text):
                     phrase = end
                 elif phrase is None:
@@ -305,6 +377,9 @@ def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: boo
         elif inside:  # and then not leaving one letter of it alone on the next line (`ランプ|は`)
             rest = next(c for c in cuts if c > inside[-1] and (c in ends or c == len(text)))
             fitting = next((c for c in reversed(inside) if len(display(text[c:rest])) > 1), fitting)
+        if ends is None and fitting is not None and sound is not None and sound[0] != fitting \
+                and sound[1] >= 0.5 * advances[(start, fitting)]:
+            fitting = sound[0]  # a weak break (`weak_break`) avoided, the line still half full or more
         if fitting is None:  # the next unbreakable piece alone is too wide
             end = next(c for c in cuts if c > start)
             head, rest = _split_word(chain, text[start:end], size, width, bold, vertical)
