@@ -32,7 +32,7 @@ import orjson
 from storyboard._json import dumps
 from storyboard.layout import Book
 
-PIECES_VERSION = 12  # bump when what a piece holds changes
+PIECES_VERSION = 13  # bump when what a piece holds changes
 _PDF_LIMIT = 1 << 28  # a page's PDF piece is at most this many bytes (a page of print JPEGs)
 _REPORT_LIMIT = 1 << 26
 

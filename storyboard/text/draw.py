@@ -204,7 +204,7 @@ class PdfFonts:
                 shaped, starts = reading_order(
                     shaped, key[0], lambda c: _layer_face(chain, c.member, c.text, bold),
                     lambda c: layer_width(_layer_face(chain, c.member, c.text, bold), c.text),
-                    self.left_to_right_page)
+                    self.left_to_right_page, chain.language)
             entry = _LAYERS[cached] = _layer(self.chain, shaped, key[1], starts)
         code, fonts = entry
         for name, font, codes in fonts:

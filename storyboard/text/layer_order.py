@@ -40,7 +40,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any, Callable, Iterable, NamedTuple
 
-from storyboard.text.shaping import Cluster, Shaped
+from storyboard.text.shaping import Cluster, Shaped, right_to_left_language
 
 RLM, LRM = "\u200f", "\u200e"
 _MARK_WIDTH = 0.2  # ems, as in the layer fonts (`pdffonts.char_width`): poppler drops a mark
@@ -65,7 +65,7 @@ def mostly_left_to_right(texts: Iterable[str]) -> bool:
 
 
 def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], width: Callable[[Cluster], float],
-                  left_to_right_page: bool = True) -> tuple[Shaped, tuple[int, ...]]:
+                  left_to_right_page: bool = True, language: str = "") -> tuple[Shaped, tuple[int, ...]]:
     """For the text layer of a line that holds right-to-left text: `shaped` with its clusters
     in the order stream readers read in logical order, and the index of each cluster that
     starts a piece of its own (see the module). On a mostly left-to-right page
@@ -74,14 +74,16 @@ def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], wid
     right-to-left page, which poppler reads right to left, the clusters of a right-to-left
     paragraph stay on their glyphs where poppler reads them so (`_right_to_left_blocks`).
     `face(cluster)`: the face of its text-layer font; `width(cluster)`: its width there in
-    ems. Lines without right-to-left text, vertical lines, left-to-right paragraphs on a
+    ems. `language`: the story's; a line is a right-to-left paragraph as shaping set it
+    (`shaping.bidi_levels`: its first strong letter's direction, or right to left in a
+    language written so). Lines without right-to-left text, vertical lines, left-to-right paragraphs on a
     mostly right-to-left page and lines the visual layer already serves are returned as
     they are, with (). The glyphs are drawn where shaping put them; only the invisible layer
     moves."""
     clusters = shaped.clusters
     if shaped.vertical or not clusters or not any(c.rtl for c in clusters):
         return shaped, ()
-    right_to_left = _right_to_left_paragraph(text)
+    right_to_left = right_to_left_language(language) or _right_to_left_paragraph(text)  # as shaping sets it
     if not (right_to_left or left_to_right_page):
         return shaped, ()
     logical = sorted(clusters, key=lambda c: c.source)
