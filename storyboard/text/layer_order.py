@@ -40,7 +40,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any, Callable, Iterable, NamedTuple
 
-from storyboard.text.shaping import Cluster, Shaped, right_to_left_language
+from storyboard.text.shaping import Cluster, Shaped, right_to_left_paragraph
 
 RLM, LRM = "\u200f", "\u200e"
 _MARK_WIDTH = 0.2  # ems, as in the layer fonts (`pdffonts.char_width`): poppler drops a mark
@@ -75,7 +75,7 @@ def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], wid
     paragraph stay on their glyphs where poppler reads them so (`_right_to_left_blocks`).
     `face(cluster)`: the face of its text-layer font; `width(cluster)`: its width there in
     ems. `language`: the story's; a line is a right-to-left paragraph as shaping set it
-    (`shaping.bidi_levels`: its first strong letter's direction, or right to left in a
+    (`shaping.right_to_left_paragraph`: its first strong letter's direction, or right to left in a
     language written so). Lines without right-to-left text, vertical lines, left-to-right paragraphs on a
     mostly right-to-left page and lines the visual layer already serves are returned as
     they are, with (). The glyphs are drawn where shaping put them; only the invisible layer
@@ -83,7 +83,7 @@ def reading_order(shaped: Shaped, text: str, face: Callable[[Cluster], Any], wid
     clusters = shaped.clusters
     if shaped.vertical or not clusters or not any(c.rtl for c in clusters):
         return shaped, ()
-    right_to_left = right_to_left_language(language) or _right_to_left_paragraph(text)  # as shaping sets it
+    right_to_left = right_to_left_paragraph(text, language)  # as shaping set it
     if not (right_to_left or left_to_right_page):
         return shaped, ()
     logical = sorted(clusters, key=lambda c: c.source)
@@ -295,14 +295,3 @@ def _opens(cluster_text: str) -> bool:
     if not ch or "\u2000" <= ch <= "\u21ff":
         return False
     return unicodedata.bidirectional(ch) == "L" or "0" <= ch <= "9"
-
-
-def _right_to_left_paragraph(text: str) -> bool:
-    """Whether the first strong character of `text` is right to left (rules P2-P3)."""
-    for ch in text:
-        kind = unicodedata.bidirectional(ch)
-        if kind == "L":
-            return False
-        if kind in ("R", "AL"):
-            return True
-    return False

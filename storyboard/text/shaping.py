@@ -13,6 +13,7 @@ Everything is computed at 1 pt and cached; callers scale by the type size.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
@@ -76,7 +77,7 @@ def _line_runs(chain: "FontChain", text: str, bold: bool, vertical: bool) -> tup
         runs = [(start, end, 0 if upright[start] else 4 if _tate_chu_yoko(text, start, end) else 2)
                 for start, end in _split([(m, u) for m, u in zip(members, upright)])]
     else:
-        levels = bidi_levels(text, right_to_left_language(chain.language))
+        levels = bidi_levels(text, right_to_left_paragraph(text, chain.language))
         runs = _visual_runs(_runs(members, levels), levels)
     return members, runs
 
@@ -181,8 +182,6 @@ def _hb_shape(face, text: str, start: int, end: int, rtl: bool, vertical: bool, 
 def _upright(text: str) -> list[bool]:
     """For a vertical line: whether each character stands upright (CJK, and the spaces and
     marks among it) or lies sideways (Latin, digits and their punctuation)."""
-    import unicodedata
-
     from storyboard.text.fonts import is_cjk, is_ignorable
 
     out: list[bool] = []
@@ -245,18 +244,33 @@ def _visual_runs(runs: list[tuple[int, int, int]], levels: list[int]) -> list[tu
     return order
 
 
-def bidi_levels(text: str, right_to_left: bool = False) -> list[int]:
-    """The resolved bidi embedding level of each character (even: left to right), with the
-    paragraph direction taken from the first strong character (rules P2-P3); right to left
-    for a line with right-to-left letters when `right_to_left` (the story's language is
-    written right to left: rule HL1, as a letterer sets a Hebrew line that a balloon's
-    wrapping started with "Python 3" right to left, not as an English line)."""
+def right_to_left_paragraph(text: str, language: str = "") -> bool:
+    """Whether the line `text` is set as a right-to-left paragraph: when it holds
+    right-to-left letters and `language` (BCP 47, the story's) is written right to left
+    (rule HL1: a letterer sets a Hebrew line that a balloon's wrapping started with
+    "Python 3" right to left, not as an English line), else when its first strong
+    character is right to left (rules P2-P3)."""
+    if not any(_strong_rtl(c) for c in set(text)):
+        return False
+    if right_to_left_language(language):
+        return True
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("L", "R", "AL"):
+            return kind != "L"
+    return False
+
+
+def bidi_levels(text: str, right_to_left: bool) -> list[int]:
+    """The resolved bidi embedding level of each character (even: left to right) of a line
+    set as a right-to-left paragraph when `right_to_left` (`right_to_left_paragraph`), else
+    left to right."""
     if not any(_strong_rtl(c) for c in set(text)):
         return [0] * len(text)
     from bidi import algorithm as bidi
 
     storage = bidi.get_empty_storage()
-    base = 1 if right_to_left else bidi.get_base_level(text)
+    base = int(right_to_left)
     storage["base_level"] = base
     storage["base_dir"] = ("L", "R")[base]
     bidi.get_embedding_levels(text, storage)
@@ -290,17 +304,15 @@ _RIGHT_TO_LEFT = frozenset("ar arc ckb dv fa he iw ji ks mzn nqo pnb ps sd syr u
 def right_to_left_language(language: str) -> bool:
     """Whether text in the BCP 47 `language` is written right to left (its script subtag's
     direction where it has one: `az-Arab`; else its language's: `he`, `ar-EG`)."""
-    from fontTools import unicodedata
+    from fontTools.unicodedata import script_horizontal_direction
 
     parts = (language or "").replace("_", "-").split("-")
     script = next((p for p in parts[1:] if len(p) == 4 and p.isalpha()), None)
     if script is not None:
-        return unicodedata.script_horizontal_direction(script.title(), "LTR") == "RTL"
+        return script_horizontal_direction(script.title(), "LTR") == "RTL"
     return parts[0].lower() in _RIGHT_TO_LEFT
 
 
 @lru_cache(maxsize=4096)
 def _strong_rtl(ch: str) -> bool:
-    import unicodedata
-
     return unicodedata.bidirectional(ch) in ("R", "AL", "RLE", "RLO", "RLI")
