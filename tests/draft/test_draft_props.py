@@ -17,6 +17,11 @@ def test_the_first_prop_the_action_names_is_drawn():
     assert prop_for("a single yellow raincoat button on the stairs") == "button"
     assert prop_for("Boats and trains") == "boat"
     assert prop_for("the camera cranes down to the crowded lobby") is None
+    # a prop word that is also a verb names the thing only where it reads as one
+    assert prop_for("a hand plants a flag on the summit") is None
+    assert prop_for("she books a ticket and phones her mother") is None
+    assert prop_for("Mara dials the number") is None
+    assert prop_for("rows of tomato plants") == "plant" and prop_for("the phone rings") == "phone"
 
 
 @pytest.mark.parametrize("shot", ["wide", "close-up"])
