@@ -293,12 +293,14 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
     edition = _apply(story, canonical_tag(wanted), title, lines)  # SCRIPT.en-US.pdf however the file spells it
     edition._names = names
     from storyboard.lettering import story_font
+    from storyboard.text.fonts import undrawn
 
     chain = story_font(edition, font)
     for key, value in ([("title", title or "")] + [(("characters", k), v) for k, v in names.items()]
                        + [(("lines", k), v) for k, v in lines.items()]):
-        for ch in chain.missing(value):
-            problem(key if isinstance(key, tuple) else (key,), f"no font in the chain draws '{ch}' (U+{ord(ch):04X})")
+        missing = chain.missing(value)
+        if missing:
+            problem(key if isinstance(key, tuple) else (key,), undrawn(missing))
     if problems:
         raise ScriptError(list(dict.fromkeys(problems)))
     return edition

@@ -20,6 +20,7 @@ from storyboard.drawing import Drawing
 from storyboard.errors import ExportError
 from storyboard.layout import WEBTOON, Book, Page, PanelSlot, Rect
 from storyboard.lettering import BLACK, Font, Item, Shape, Text, blank_cell, letter_panel, notes_item, story_font
+from storyboard.text.fonts import undrawn
 
 __all__ = ["PageDrawing", "ahead", "check_lettering", "compose", "compose_page", "cover_crop", "atomic_path",
            "glyph_problems", "output_lock", "panel_image", "put_on_disk"]
@@ -65,21 +66,16 @@ def _check_glyphs(story: Any, font: Font, *, sheets: bool, labels: bool = False)
     for loc, text in _lettered_texts(story, sheets=sheets, labels=labels):
         missing = font.missing(text)
         if missing:
-            chars = ", ".join(_glyph(c) for c in missing)
-            raise ExportError(f"no font in the chain draws {chars} (in {text[:40]!r}); "
+            raise ExportError(f"{undrawn(missing)} (in {text[:40]!r}); "
                               "add a font that has them: style.font in the script, or --font")
 
 
 def glyph_problems(story: Any, font: Font, *, sheets: bool, labels: bool = False) -> list[tuple[tuple, str]]:
-    """(location in the script, message) for every character of a lettered text that no font
-    of the chain draws, one per character; the location is a path of keys and indices as in
-    a script (`validate` turns it into FILE:LINE:COL)."""
-    return [(loc, f"no font in the chain draws {_glyph(c)}")
-            for loc, text in _lettered_texts(story, sheets=sheets, labels=labels) for c in font.missing(text)]
-
-
-def _glyph(ch: str) -> str:
-    return f"'{ch}' (U+{ord(ch):04X})"
+    """(location in the script, message) for every lettered text with characters no font of
+    the chain draws, one per text naming its characters; the location is a path of keys and
+    indices as in a script (`validate` turns it into FILE:LINE:COL)."""
+    found = ((loc, font.missing(text)) for loc, text in _lettered_texts(story, sheets=sheets, labels=labels))
+    return [(loc, undrawn(missing)) for loc, missing in found if missing]
 
 
 def _lettered_texts(story: Any, *, sheets: bool, labels: bool) -> list[tuple[tuple, str]]:

@@ -330,6 +330,15 @@ def _bundled_members(language: str) -> list[Member]:
     return members
 
 
+def undrawn(missing: str, shown: int = 8) -> str:
+    """The one-line message for the characters of a text no font of the chain draws
+    (`FontChain.missing`, non-empty): each as 'न' (U+0928), the first `shown` of them and how
+    many more, so a text in an unsupported script is one line, not one per letter."""
+    named = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in missing[:shown])
+    more = len(missing) - shown
+    return f"no font in the chain draws {named}" + (f" and {more} more character{'s' * (more > 1)}" if more > 0 else "")
+
+
 @lru_cache(maxsize=16)
 def bundled_chain(language: str = "") -> FontChain:
     """The chain that ships with storyboard, for a story in `language` (BCP 47)."""

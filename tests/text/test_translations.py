@@ -102,7 +102,8 @@ def test_missing_and_extra_lines_are_located_errors(script, tmp_path):
     bad.write_text(FRENCH.replace("KRAKOUM", "ब्रूम"), encoding="utf-8")
     with pytest.raises(ScriptError) as err:
         load_translation(bad, load_story(script))
-    assert f"{bad}:5:18: lines.'storm/1/sfx/1': no font in the chain draws 'ब' (U+092C)" in str(err.value)
+    assert str(err.value).splitlines() == [  # one line for the line, naming each letter once
+        f"{bad}:5:18: lines.'storm/1/sfx/1': no font in the chain draws 'ब' (U+092C), 'र' (U+0930), 'म' (U+092E)"]
 
 
 def test_validate_refuses_what_render_lang_would_refuse(script, capsys):
@@ -192,13 +193,35 @@ def test_validate_lists_every_character_no_font_draws(tmp_path, capsys):
                     "        sfx: [\"𒀀\"]\n", encoding="utf-8")
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err == [  # every character at once, one line each, in file order
-        f"{path}:5:18: scenes[0].panels[0].caption: no font in the chain draws 'त' (U+0924)",
-        f"{path}:5:18: scenes[0].panels[0].caption: no font in the chain draws 'न' (U+0928)",
-        f"{path}:5:18: scenes[0].panels[0].caption: no font in the chain draws 'म' (U+092E)",
-        f"{path}:5:18: scenes[0].panels[0].caption: no font in the chain draws 'स' (U+0938)",
+    assert err == [  # every character at once, one line per text, in file order
+        f"{path}:5:18: scenes[0].panels[0].caption: no font in the chain draws 'न' (U+0928), 'म' (U+092E), "
+        "'स' (U+0938), 'त' (U+0924)",
         f"{path}:6:15: scenes[0].panels[0].sfx[0]: no font in the chain draws '𒀀' (U+12000)",
     ]
+
+
+def test_a_text_in_a_script_no_font_has_is_one_line_in_validate_and_render(tmp_path, capsys):
+    """A Hindi story: one located line per name, balloon and caption (each letter named once,
+    at most eight, then how many more), not one per letter; render refuses the same lines."""
+    from storyboard.render import render
+
+    path = tmp_path / "hi.yaml"
+    path.write_text("title: T\ngeneration: {engine: draft}\ncharacters: {ana: {description: x, name: \"अना\"}}\n"
+                    "scenes:\n  - panels:\n      - action: a room\n        cast: [ana]\n"
+                    "        dialogue: [{ana: \"नमस्ते नमस्ते\"}]\n"
+                    "        caption: \"कखगघचछजझटठ\"\n", encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"{path}:3:42: characters.ana.name: no font in the chain draws 'अ' (U+0905), 'न' (U+0928), 'ा' (U+093E)",
+        f"{path}:8:26: scenes[0].panels[0].dialogue[0].text: no font in the chain draws 'न' (U+0928), 'म' (U+092E), "
+        "'स' (U+0938), 'त' (U+0924)",
+        f"{path}:9:18: scenes[0].panels[0].caption: no font in the chain draws 'क' (U+0915), 'ख' (U+0916), "
+        "'ग' (U+0917), 'घ' (U+0918), 'च' (U+091A), 'छ' (U+091B), 'ज' (U+091C), 'झ' (U+091D) and 2 more characters",
+    ]
+    with pytest.raises(ScriptError) as refused:
+        render(path, out=tmp_path / "hi.pdf", cache=False)
+    assert str(refused.value).splitlines() == err and not (tmp_path / "hi.pdf").exists()
 
 
 def test_watch_follows_font_lists_and_the_translations_file(script, tmp_path):
