@@ -590,7 +590,7 @@ class _Job:
         )
         result.lettering = lettering
         result.pages_drawn = self.pages.drawn
-        result.warnings = located_warnings(story, result.lettering)
+        result.warnings = located_warnings(story, result.lettering) + pose_warnings(story, self.engine)
         labels = getattr(self.engine, "labels_panels", False)
         formats = [fmt for _, fmt in self.targets]
         with lettering_once(faces):  # the other outputs draw the same lettering, solved once
@@ -814,6 +814,18 @@ def script_checks(story: "Story", *, engine: "str | Engine | None" = None, font:
     # A strip too long to lay out is the script's own problem (reported by its rules): no layout.
     book = None if layout.webtoon_problem(story) else layout.paginate(story, max_side=DEFAULT_MAX_SIDE)
     return _refusals(story, book, choose_engine(story, engine), font, watermark, library, formats)[1]
+
+
+def pose_warnings(story: "Story", engine: "str | Engine") -> list[str]:
+    """Located lines (FILE:LINE:COL: PATH: message) for each cast pose the draft `engine`
+    draws standing instead (`_figures.pose_problems`); none for another engine, whose prompt
+    carries the pose's words."""
+    if getattr(engine, "name", engine) != "draft":
+        return []
+    from storyboard.engines._figures import pose_problems
+
+    found = pose_problems(story)
+    return [str(problem) for problem in story.refusal(found).problems] if found else []
 
 
 def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | Font | None",

@@ -22,7 +22,7 @@ from storyboard.layout import cast_boxes
 Box = tuple[float, float, float, float]  # (x0, y0, x1, y1) in panel fractions, y down, 0..1
 
 FIGURE_KINDS = ("human", "animal", "bird", "robot", "creature", "object", "vehicle", "crowd")
-POSES = ("standing", "sitting", "running", "lying", "pointing", "kneeling")
+POSES = ("standing", "walking", "running", "sitting", "kneeling", "lying", "pointing")
 
 # Head height, in panel heights, for each shot (a standing human is 7.5 heads tall).
 HEAD_SCALE = {
@@ -49,6 +49,8 @@ _POSE_WORDS = tuple((pose, re.compile(pattern)) for pose, pattern in (
     ("sitting", r"\b(sit|sits|sitting|sat|seated|perched|crouch\w*|squat\w*)\b"),
     ("kneeling", r"\b(kneel\w*|knelt)\b"),
     ("running", r"\b(run|runs|running|ran|sprint\w*|dash\w*|chas\w*|flee\w*|leap\w*|jump\w*)\b"),
+    ("walking", r"\b(walk|walks|walking|walked|stroll\w*|strid\w*|strode|march\w*|wander\w*|pace|paces|pacing|"
+                r"paced|step|steps|stepping|stepped|hik\w*|trudg\w*|amble\w*|ambling|limp\w*|tiptoe\w*)\b"),
     ("pointing", r"\b(point|points|pointing|pointed|gestur\w*|wav\w*)\b"),
 ))
 _KIND_WORDS = {k: k for k in FIGURE_KINDS} | {"person": "human", "people": "crowd", "group": "crowd",
@@ -63,7 +65,7 @@ class StagedFigure:
 
     id: str  # the cast member's character id
     kind: str  # 'human' | 'animal' | 'bird' | 'robot' | 'creature' | 'object' | 'vehicle' | 'crowd'
-    pose: str  # normalised: 'standing' | 'sitting' | 'running' | 'lying' | 'pointing' | 'kneeling'
+    pose: str  # normalised: 'standing' | 'sitting' | 'walking' | 'running' | 'lying' | 'pointing' | 'kneeling'
     body: Box  # the whole visible figure
     head: Box  # the head (a crowd: the band of heads; an object: its top)
     mouth: tuple[float, float]  # where a tail points
@@ -80,13 +82,23 @@ class StagedFigure:
         return self.face[2] > self.face[0] and self.face[3] > self.face[1]
 
 
+# Words that say a figure stands (the default): a pose of these is drawn as it reads.
+_STANDING = re.compile(r"\b(stand|stands|standing|stood|upright|still|idle|waits?|waiting)\b")
+
+
 def normalise_pose(text: str | None) -> str:
     """The pose word a free-text cast `pose` ('sitting on a crate', 'arms crossed') stands for."""
+    return read_pose(text) or "standing"
+
+
+def read_pose(text: str | None) -> str | None:
+    """The pose (one of `POSES`) `text` names: 'walking to school' -> 'walking', '' or 'stands
+    still' -> 'standing'; None when it names none ('arms crossed': staging stands it up)."""
     words = (text or "").lower()
     for pose, pattern in _POSE_WORDS if words else ():
         if pattern.search(words):
             return pose
-    return "standing"
+    return "standing" if not words.strip() or _STANDING.search(words) else None
 
 
 def figure_kind(character: Any) -> str:

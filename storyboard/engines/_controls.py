@@ -56,6 +56,8 @@ _POSES = {
     "kneeling": {"r_knee": (-0.5, 5.7), "l_knee": (0.5, 5.7), "r_ankle": (-0.55, 6.0), "l_ankle": (0.55, 6.0)},
     "running": {"r_knee": (-0.9, 5.4), "r_ankle": (-1.6, 6.6), "l_knee": (0.7, 5.5), "l_ankle": (0.9, 7.1),
                 "r_elbow": (-1.2, 2.5), "r_wrist": (-0.7, 1.9), "l_elbow": (1.1, 2.8), "l_wrist": (1.6, 3.3)},
+    "walking": {"r_knee": (-0.6, 5.6), "r_ankle": (-0.95, 7.2), "l_knee": (0.6, 5.55), "l_ankle": (1.0, 7.2),
+                "r_wrist": (-1.35, 3.6), "l_wrist": (1.3, 3.65)},
     "pointing": {"f_elbow": (1.8, 1.55), "f_wrist": (2.8, 1.5)},
 }
 

@@ -17,6 +17,17 @@ from storyboard.engines._palette import GRAPHITE, SHADE
 
 Box = tuple[float, float, float, float]
 
+# How far legs (or what a kind moves on) swing apart on the move, relative to a walk.
+STRIDE = {"walking": 1.0, "running": 1.6}
+# The poses (`staging.POSES`) each kind's drawer shows; any other is drawn standing (`validate`
+# warns of it: `storyboard.staging.pose_warnings`).
+DRAWN = {kind: frozenset(poses.split()) for kind, poses in {
+    "human": "standing walking running sitting kneeling lying pointing",
+    "animal": "standing walking running", "bird": "standing walking running", "robot": "standing walking running",
+    "creature": "standing walking running", "crowd": "standing walking running",
+    "vehicle": "standing walking running", "object": "standing"}.items()}
+_A = {kind: ("an " if kind[0] in "aeiou" else "a ") + kind for kind in DRAWN}
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -63,7 +74,12 @@ def _human(pen, fig: Figure, shape) -> tuple[float, float] | None:
                 pen.ellipse((x - 0.2 * u, y(7.22), x + 0.2 * u, y(7.5)), fill=GRAPHITE)
 
     # Legs, arms, torso, neck, head: back to front. Points are (toward the gaze, down).
-    if fig.pose == "running":
+    if fig.pose == "walking":  # mid-stride, both feet down, the near leg forward; the far arm swings forward
+        poly([(-0.55, 3.9), (0.05, 3.9), (-0.72, 7.3), (-1.08, 7.25)])
+        poly([(-0.05, 3.9), (0.55, 3.9), (1.15, 7.25), (0.78, 7.3)])
+        feet((-0.95, 1.05))
+        poly([(0.55, 1.4), (0.85, 1.55), (1.35, 3.6), (1.05, 3.75)])
+    elif fig.pose == "running":
         poly([(-0.65, 3.9), (-0.05, 3.9), (-1.1, 7.2), (-1.5, 7.0)])
         poly([(0.05, 3.9), (0.65, 3.9), (1.75, 6.9), (1.4, 7.15)])
         poly([(-0.8, 1.4), (-1.05, 1.6), (-1.55, 3.4), (-1.25, 3.55)])
@@ -85,6 +101,8 @@ def _human(pen, fig: Figure, shape) -> tuple[float, float] | None:
           (-0.8, 4.0), (-0.74, 3.3), (-0.95, 1.48), (-0.78, 1.3)])
     if fig.pose == "running":
         poly([(0.8, 1.4), (1.05, 1.6), (1.65, 3.0), (1.4, 3.2)])
+    elif fig.pose == "walking":  # the near arm swings back, opposite the near leg
+        poly([(-0.8, 1.4), (-1.05, 1.6), (-1.5, 3.6), (-1.2, 3.75)])
     elif fig.pose == "pointing":  # the arm straight out toward what it shows, a finger further
         poly([(0.75, 1.35), (2.6, 1.4), (2.6, 1.7), (0.75, 1.8)])
         poly([(2.6, 1.45), (3.05, 1.5), (3.05, 1.6), (2.6, 1.62)])
@@ -128,8 +146,9 @@ def _animal(pen, fig: Figure, shape) -> tuple[float, float] | None:
         return cx + f * px * u, min(top + py * u, fig.clip)
 
     running = fig.pose == "running"
+    stride = 1.0 if running else 0.5 if fig.pose == "walking" else 0.0  # a walk: diagonal pairs half as far
     for px, swing in ((-1.3, -0.5), (-0.9, 0.4), (0.8, -0.4), (1.2, 0.5)):  # far legs first
-        reach = swing if running else 0.0
+        reach = swing * stride
         shape([at(px - 0.15, 1.6), at(px + 0.15, 1.6), at(px + 0.15 + reach, (ground - top) / u),
                at(px - 0.15 + reach, (ground - top) / u)], fig.tint, fig.lw)
     pen.line([at(-1.6, 1.1), at(-2.1, 0.6 if running else 1.4), at(-2.25, 0.3 if running else 1.8)],
@@ -187,8 +206,9 @@ def _bird(pen, fig: Figure, shape) -> tuple[float, float] | None:
     def at(px, py):
         return cx + f * px * u, min(top + py * u, fig.clip)
 
-    for px in (-0.2, 0.1):  # legs
-        pen.line([at(px, 1.9), at(px, 2.45), at(px + 0.2, 2.5)], fill=GRAPHITE, width=max(fig.lw, 1))
+    step = 0.28 * STRIDE.get(fig.pose, 0.0)
+    for px, reach in ((-0.2, -step), (0.1, step)):  # legs, a step apart when walking or running
+        pen.line([at(px, 1.9), at(px + reach, 2.45), at(px + reach + 0.2, 2.5)], fill=GRAPHITE, width=max(fig.lw, 1))
     shape([at(-0.7, 1.5), at(-1.6, 1.9), at(-1.5, 1.6)], fig.tint, fig.lw)  # tail
     shape(_ellipse_points(*at(-0.3, 1.45), 0.85 * u, 0.55 * u), fig.tint, fig.lw)  # body
     shape([at(0.1, 1.2), at(-1.2, 1.35), at(-0.5, 1.75)], SHADE, fig.lw)  # the folded wing
@@ -209,14 +229,15 @@ def _robot(pen, fig: Figure, shape) -> tuple[float, float] | None:
     def y(v):
         return min(top + u + (v - 1.0) * u * stretch if v > 1.0 else top + v * u, fig.clip)
 
-    def block(px0, py0, px1, py1, tint=fig.tint):
-        shape([(cx + px0 * u, y(py0)), (cx + px1 * u, y(py0)), (cx + px1 * u, y(py1)), (cx + px0 * u, y(py1))],
-              tint, fig.lw)
+    def block(px0, py0, px1, py1, tint=fig.tint, slant=0.0):  # `slant`: the bottom shifted, in head units
+        shape([(cx + px0 * u, y(py0)), (cx + px1 * u, y(py0)), (cx + (px1 + slant) * u, y(py1)),
+               (cx + (px0 + slant) * u, y(py1))], tint, fig.lw)
 
+    step = 0.4 * STRIDE.get(fig.pose, 0.0) * f  # walking or running: the legs apart, the forearms swung
     for side in (-1, 1):
-        block(side * 0.15, 4.3, side * 0.6, 6.5)
+        block(side * 0.15, 4.3, side * 0.6, 6.5, slant=side * step)
         block(side * 1.2, 1.3, side * 1.55, 2.6)  # upper arms out from square shoulders
-        block(side * 1.25, 2.6, side * 1.5, 3.9, SHADE)
+        block(side * 1.25, 2.6, side * 1.5, 3.9, SHADE, slant=-side * step)
     block(-0.7, 3.5, 0.7, 4.4, SHADE)  # hips under a narrow waist
     block(-1.2, 1.15, 1.2, 3.0)  # a wide chest box
     block(-0.4, 3.0, 0.4, 3.55, SHADE)
@@ -242,9 +263,10 @@ def _creature(pen, fig: Figure, shape) -> tuple[float, float] | None:
     def at(px, py):
         return cx + f * px * u, min(top + u + (py - 1.0) * u * stretch if py > 1.0 else top + py * u, fig.clip)
 
-    for px in (-0.8, 0.0, 0.8):
-        shape([at(px - 0.25, 3.6), at(px + 0.25, 3.6), at(px + 0.45, 5.3), at(px + 0.05, 5.5), at(px - 0.1, 5.0)],
-              fig.tint, fig.lw)
+    step = 0.35 * STRIDE.get(fig.pose, 0.0)
+    for px, reach in ((-0.8, -step), (0.0, step), (0.8, -step)):  # on the move: tentacles reach alternately
+        shape([at(px - 0.25, 3.6), at(px + 0.25, 3.6), at(px + 0.45 + reach, 5.3), at(px + 0.05 + reach, 5.5),
+               at(px - 0.1 + reach / 2, 5.0)], fig.tint, fig.lw)
     for k in range(4):  # spikes along the back
         py = 1.4 + 0.6 * k
         shape([at(-1.1, py), at(-1.7, py + 0.2), at(-1.15, py + 0.5)], SHADE, fig.lw)
@@ -285,6 +307,10 @@ def _vehicle(pen, fig: Figure, shape) -> tuple[float, float] | None:
         wx, wy = at(px, 1.95)
         pen.ellipse((wx - 0.45 * u, wy - 0.45 * u, wx + 0.45 * u, wy + 0.45 * u), fill=GRAPHITE)
         pen.ellipse((wx - 0.18 * u, wy - 0.18 * u, wx + 0.18 * u, wy + 0.18 * u), fill=SHADE)
+    # On the move ("walking" / "running" for a vehicle): speed lines trail behind it, longer when fast.
+    reach = 1.2 * STRIDE.get(fig.pose, 0.0)
+    for py in (0.55, 1.15, 1.65)[:3 if fig.pose == "running" else 2] if reach else ():
+        pen.line([at(-2.3, py), at(-2.3 - reach, py)], fill=GRAPHITE, width=max(fig.lw, 1))
     return None
 
 
@@ -293,6 +319,7 @@ def _crowd(pen, fig: Figure, shape) -> tuple[float, float] | None:
     u = fig.u
     x0, top, x1, _ = fig.body
     width = x1 - x0
+    step = 0.35 * STRIDE.get(fig.pose, 0.0)
     for row, count, scale, lift in ((0, 4, 0.75, 0.0), (1, 3, 0.95, 0.5)):
         s = u * scale
         tint = fig.tint if row else SHADE
@@ -303,9 +330,9 @@ def _crowd(pen, fig: Figure, shape) -> tuple[float, float] | None:
             def y(v: float) -> float:
                 return min(ht + v * s, fig.clip)
 
-            for side in (-1, 1):  # legs
-                shape([(cx + side * 0.1 * s, y(3.9)), (cx + side * 0.55 * s, y(3.9)), (cx + side * 0.45 * s, y(7.3)),
-                       (cx + side * 0.15 * s, y(7.3))], tint, fig.lw)
+            for side in (-1, 1):  # legs, a stride apart when the crowd walks or runs
+                shape([(cx + side * 0.1 * s, y(3.9)), (cx + side * 0.55 * s, y(3.9)),
+                       (cx + side * (0.45 + step) * s, y(7.3)), (cx + side * (0.15 + step) * s, y(7.3))], tint, fig.lw)
             shape([(cx - 0.8 * s, y(1.2)), (cx + 0.8 * s, y(1.2)), (cx + 0.7 * s, y(4.0)), (cx - 0.7 * s, y(4.0))],
                   tint, fig.lw)
             pen.ellipse((cx - 0.39 * s, ht, cx + 0.39 * s, ht + s), fill=tint, outline=GRAPHITE, width=fig.lw)
@@ -320,3 +347,28 @@ def _ellipse_points(cx: float, cy: float, rx: float, ry: float, n: int = 24) -> 
 
 DRAWERS = {"human": _human, "animal": _animal, "bird": _bird, "robot": _robot, "creature": _creature,
            "object": _object, "vehicle": _vehicle, "crowd": _crowd}
+
+
+def pose_problems(story) -> list[tuple[tuple, str]]:
+    """(location, message) for each cast `pose` the draft cannot draw, which it draws standing:
+    words naming no pose ('arms crossed'), or a pose the figure's kind has no drawing of (a
+    sitting bird). `validate` and a draft render print them as warnings."""
+    from storyboard.errors import quote
+    from storyboard.staging import POSES, figure_kind, read_pose
+
+    found = []
+    for s, p, _, panel in story.panels():
+        for c, entry in enumerate(panel.cast):
+            text = getattr(entry, "pose", "") or ""
+            pose = read_pose(text)
+            kind = figure_kind(story.characters.get(entry.id))
+            if pose is None:
+                why = f"pose {quote(text)} names no pose the draft draws ({', '.join(POSES)}): drawn standing"
+            elif pose not in DRAWN[kind]:
+                *some, last = [name for name in POSES if name in DRAWN[kind]]
+                drawn = f"{', '.join(some)} or {last}" if some else last
+                why = f"pose {quote(text)} is {pose}: the draft draws {_A[kind]} only {drawn}: drawn standing"
+            else:
+                continue
+            found.append((("scenes", s, "panels", p, "cast", c, entry.id, "pose"), why))
+    return found
