@@ -295,22 +295,22 @@ def bidi_levels(text: str, right_to_left: bool) -> list[int]:
     return levels
 
 
-# Languages written right to left (CLDR's characterOrder right-to-left), by language subtag;
-# a script subtag (az-Arab, pa-Arab, ms-Arab) says it itself.
-_RIGHT_TO_LEFT = frozenset("ar arc ckb dv fa he iw ji ks mzn nqo pnb ps sd syr ug ur yi".split())
-
-
 @lru_cache(maxsize=256)
 def right_to_left_language(language: str) -> bool:
-    """Whether text in the BCP 47 `language` is written right to left (its script subtag's
-    direction where it has one: `az-Arab`; else its language's: `he`, `ar-EG`)."""
+    """Whether text in the BCP 47 `language` is written right to left: the direction of its
+    script, the script subtag where it has one (`az-Arab`), else the script CLDR's likely
+    subtags give it (langcodes: `he` Hebrew, `ar-EG` Arabic, `pa-PK` Shahmukhi Arabic but
+    `pa` Gurmukhi, `dv` Thaana). False for "" and for a tag that is not BCP 47."""
+    import langcodes
     from fontTools.unicodedata import script_horizontal_direction
 
-    parts = (language or "").replace("_", "-").split("-")
-    script = next((p for p in parts[1:] if len(p) == 4 and p.isalpha()), None)
-    if script is not None:
-        return script_horizontal_direction(script.title(), "LTR") == "RTL"
-    return parts[0].lower() in _RIGHT_TO_LEFT
+    if not language:
+        return False
+    try:
+        script = langcodes.Language.get(language.replace("_", "-")).maximize().script
+    except langcodes.LanguageTagError:
+        return False
+    return script is not None and script_horizontal_direction(script, "LTR") == "RTL"
 
 
 @lru_cache(maxsize=4096)

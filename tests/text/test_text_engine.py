@@ -114,6 +114,16 @@ def test_a_line_of_a_right_to_left_language_reads_right_to_left_when_it_starts_w
         [True, True, True, True, False, False, False, False]
 
 
+def test_a_language_is_right_to_left_by_the_script_it_is_written_in():
+    # The script of a tag without one comes from CLDR's likely subtags (langcodes): Punjabi is
+    # Gurmukhi in India but Shahmukhi (Arabic) in Pakistan, Uzbek Arabic in Afghanistan,
+    # Rohingya Hanifi; a script subtag overrides (Kashmiri in Devanagari).
+    from storyboard.text.shaping import right_to_left_language
+
+    assert [right_to_left_language(t) for t in ("pa-PK", "uz-AF", "rhg", "dv", "he_IL", "ckb", "ff-Adlm")] == [True] * 7
+    assert [right_to_left_language(t) for t in ("pa", "uz", "ks-Deva", "ku", "und", "x!!", "ar-Latn")] == [False] * 7
+
+
 def test_right_to_left_text_with_joiners_soft_hyphens_and_zero_width_spaces_is_shaped():
     # The bidi algorithm leaves such characters out (rule X9); they take their neighbour's level
     # (once an IndexError: a Persian line with a zero-width non-joiner, as in می‌خواهم, stopped
