@@ -36,6 +36,7 @@ from storyboard.staging import StagedFigure, stage_panel
 from storyboard.text import breaking
 from storyboard.text.fonts import FONT_DIR, FontChain, is_cjk, is_kana, load_chain, primary_language
 from storyboard.text.phrases import phrase_ends
+from storyboard.text.shaping import right_to_left_language, right_to_left_paragraph
 
 Color = tuple[float, float, float]
 BLACK: Color = (0.0, 0.0, 0.0)
@@ -1009,7 +1010,9 @@ def _sfx(font: Font, text: str, rect: Rect, pad: float, taken, lines, stage, sta
 
 def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) -> Item:
     """The notes box of a storyboard frame: shot number, shot/angle, action, dialogue, captions
-    and SFX, shrunk until everything fits."""
+    and SFX, shrunk until everything fits. Every note is set flush right on the sheet of a
+    story in a right-to-left language (`font.language`), and a note that reads right to left
+    (`shaping.right_to_left_paragraph`: a Hebrew line in an English story) on any sheet."""
     box = slot.notes
     heading = f"{slot.number}. {panel.shot.upper()} / {panel.angle.upper()}"
     paras: list[tuple[str, bool]] = [(heading, True)]
@@ -1038,13 +1041,16 @@ def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) 
     ops = [_notes_box(box)]
     boxes = []
     y = box.y1 - pad - font.ascent * size
+    sheet_right = right_to_left_language(font.language)
     for index, (text, bold) in enumerate(paras):
         if index:
             y -= 0.35 * size
+        right = sheet_right or right_to_left_paragraph(text, font.language)
         for line in wrap(font, text, size, width, bold):
-            ops.append(Text(line, box.x + pad, y, size, bold, "start"))
-            boxes.append(Rect(box.x + pad, y + font.descent * size, font.width(line, size, bold),
-                              (font.ascent - font.descent) * size))
+            w = font.width(line, size, bold)
+            x = box.x1 - pad - w if right else box.x + pad
+            ops.append(Text(line, x, y, size, bold, "start"))
+            boxes.append(Rect(x, y + font.descent * size, w, (font.ascent - font.descent) * size))
             y -= size * LEADING
     # Ruled lines under the notes, as on a printed storyboard sheet: room to write by hand.
     ops += _rules(box, y + size * LEADING + font.descent * size - NOTE_RULE, pad)

@@ -21,6 +21,7 @@ from storyboard.errors import ExportError
 from storyboard.layout import WEBTOON, Book, Page, PanelSlot, Rect
 from storyboard.lettering import BLACK, Font, Item, Shape, Text, blank_cell, letter_panel, notes_item, story_font
 from storyboard.text.fonts import undrawn
+from storyboard.text.shaping import right_to_left_language
 
 __all__ = ["PageDrawing", "ahead", "check_lettering", "compose", "compose_page", "cover_crop", "atomic_path",
            "glyph_problems", "output_lock", "panel_image", "put_on_disk"]
@@ -148,8 +149,10 @@ def _sheet_header(story: Any, book: Book, page: Page, font: Font) -> Item:
     authors = getattr(story, "authors", ())
     byline = ", ".join(authors[:-1]) + " and " + authors[-1] if len(authors) > 1 else "".join(authors)
     title = _fit(font, story.title + (f" by {byline}" if byline else ""), size, room)
-    ops = (Text(title, live.x, y, size, True, "start"),
-           Text(right, live.x1 - font.width(right, size), y, size, False, "start"))
+    title_x, number_x = live.x, live.x1 - font.width(right, size)
+    if right_to_left_language(font.language):  # a right-to-left sheet: the title at the right
+        title_x, number_x = live.x1 - font.width(title, size, True), live.x
+    ops = (Text(title, title_x, y, size, True, "start"), Text(right, number_x, y, size, False, "start"))
     box = Rect(live.x, y + font.descent * size, live.w, (font.ascent - font.descent) * size)
     return Item("header", ops, box, box, (title, right), size)
 

@@ -308,3 +308,34 @@ def test_sheet_notes_mark_a_voice_from_outside_the_frame(tmp_path):
     (notes,) = [item for item in page.items if item.kind == "notes"]
     lines = [op.text for op in notes.ops if isinstance(op, Text)]
     assert lines[-3:] == ["SAM (whisper): Just one.", "MUM (O.S.): Samuel!", "SAM (O.S.): Coming!"]
+
+
+def test_right_to_left_sheet_notes_are_set_flush_right(tmp_path):
+    """A Hebrew sheet: every note ends at the notes box's right padding and the title stands at
+    the right, the sheet number at the left. An English sheet keeps its notes flush left, but
+    a note that reads right to left (an action written in Hebrew) flush right."""
+    from storyboard.export import compose
+    from storyboard.lettering import NOTE_PAD, Text, story_font
+    from storyboard.script import load_story
+
+    def sheet(language, action):
+        script = tmp_path / f"{language}.yaml"
+        script.write_text(f"title: T\nlanguage: {language}\npage: {{size: storyboard}}\n"
+                          "characters: {sam: {name: Sam, description: a boy}}\n"
+                          f"scenes: [{{panels: [{{action: '{action}', cast: [sam], dialogue: [{{sam: 'שלום, אמא!'}}]}}]}}]\n")
+        s = load_story(script)
+        (page,) = compose(s, paginate(s), story_font(s))
+        (notes,) = [item for item in page.items if item.kind == "notes"]
+        (header,) = [item for item in page.items if item.kind == "header"]
+        lines = {op.text: op for op in notes.ops if isinstance(op, Text)}
+        return notes, lines, [op for op in header.ops if isinstance(op, Text)]
+
+    notes, lines, (title, number) = sheet("he", "Sam at the door")
+    assert len(notes.text_boxes) == len(lines) == 4
+    assert all(b.x1 == pytest.approx(notes.body.x1 - NOTE_PAD) for b in notes.text_boxes)
+    assert title.x > number.x
+    notes, lines, (title, number) = sheet("en", "סם ליד הדלת")
+    assert lines["סם ליד הדלת"].x > notes.body.x + 20
+    others = [b for b, op in zip(notes.text_boxes, lines.values()) if op.text != "סם ליד הדלת"]
+    assert len(others) == 3 and all(b.x == pytest.approx(notes.body.x + NOTE_PAD) for b in others)
+    assert title.x < number.x
