@@ -44,6 +44,9 @@ BACK_COVER = 0.2  # the share of a balloon that may lie on the back of a foregro
 ENOUGH = 10  # places that pass every rule, gathered per piece before the search picks
 JOIN_GAP = 1.5  # ems: the most space between connected balloons (they touch or stack)
 TAIL_WEIGHT = 5.0  # score per (W + H) of tail length
+CLIMB_WEIGHT = 2 * TAIL_WEIGHT  # score per (W + H) a balloon sits in the way of the next one
+# (`_room_for_later`): more than a shorter tail gains, so the first one climbs and moves aside
+IN_THE_WAY = 0.5  # score: and for being in its way at all (a third of BELOW_HEAD)
 BELOW_HEAD = 1.5  # score: a balloon whose top is below its speaker's head (reads as someone else's)
 LONG_TAIL = 72.0  # points (25 mm at print size): where the rules cannot all hold, a tail longer
 LONG_TAIL_COST = 20.0  # than this costs this much more per LONG_TAIL (a clash with the art costs 50)
@@ -221,7 +224,8 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
             blocks += [(su, sv), (su[:1], vs)]
     # Speed: rank the grid by the score terms that need no geometry, then check the rules in
     # that order and stop once enough places pass (the search only ever tries the best few).
-    order = sorted(_roughs(piece, blocks, bw, bh, first_u, W, H, start_left, prev, not placed))
+    order = sorted(_roughs(piece, blocks, bw, bh, first_u, W, H, start_left, prev, not placed,
+                           _room_for_later(piece, stage)))
     spots = _spots(piece.later)
     heads = list(zip(stage.heads, stage.head_areas))
     above = strict and stage.over_heads and not piece.joined  # places under the head ruled out
@@ -303,11 +307,36 @@ def _spots(later: list) -> list[Box]:
     return [(x - 0.42 * w, top - h - 1.5 * size, x + 0.42 * w, top) for x, top, w, h, size in later]
 
 
+def _room_for_later(piece: Piece, stage: Stage) -> tuple[float, float] | None:
+    """What the next balloon of a speaker standing on the side where reading starts needs
+    from this one (a two-shot whose right figure speaks first, on a ltr page): it cannot
+    read after this one beside it, only clearly below it (`reads_after`), so this balloon's
+    middle must be above `top`, the lowest top the later one has over its speaker's head;
+    and where it cannot sit wholly under this one, this balloon's near edge must leave it
+    its width: u >= `edge` (ltr) or u + width <= `edge` (rtl). (top, edge) in panel points,
+    or None. The later one is taken at its first shape, as snug over its head as a short
+    tail allows."""
+    if piece.target is None or piece.off_side:
+        return None
+    mine = piece.target[0]
+    for x, top, w, h, size in piece.later:
+        if x > mine if stage.rtl else x < mine:
+            start = top - h - 0.5 * size
+            gap = 0.35 * size  # (`_places`)
+            edge = stage.area[2] - w - gap if stage.rtl else stage.area[0] + w + gap
+            return start, edge
+    return None
+
+
 def _roughs(piece: Piece, blocks: list[tuple[list[float], list[float]]], bw: float, bh: float, first_u: float,
-            W: float, H: float, start_left: bool, prev: "Placed | None", first: bool) -> list[tuple[float, float, float]]:
+            W: float, H: float, start_left: bool, prev: "Placed | None", first: bool,
+            later: tuple[float, float] | None = None) -> list[tuple[float, float, float]]:
     """(rough score, u, v) of every place (u, v) of the `blocks` (each: lefts us, tops vs):
     the score terms of a place that need no geometry: high, over the speaker (never under
-    the head), toward where reading starts, near the balloon it continues. This runs for
+    the head), toward where reading starts, near the balloon it continues, high enough for
+    out of the way of the next balloon where its speaker stands on the reading-start side
+    (`_room_for_later`: the first one goes higher, a letterer's way of leading the eye back
+    across the panel). This runs for
     every grid place of every piece tried, so the terms of u alone and of v alone are
     worked out once each (summed in one fixed order: the same places give the same floats;
     the caller sorts, so the order of the list does not matter)."""
@@ -323,12 +352,14 @@ def _roughs(piece: Piece, blocks: list[tuple[list[float], list[float]]], bw: flo
     if joined:
         centre = prev.centre
     higher = prev.box[1] - 0.5 if prev is not None else None
+    start, edge = later if later is not None else (math.inf, 0.0)
     hypot, dist = math.hypot, math.dist
     out: list[tuple[float, float, float]] = []
     append = out.append
     for us, vs in blocks:
         rows = [(v,
-                 2.0 * v / H,
+                 2.0 * v / H + (IN_THE_WAY + CLIMB_WEIGHT * (v + bh / 2 - start) / WH if v + bh / 2 > start else 0.0),
+                 v + bh > start,  # the next balloon cannot sit wholly under this one
                  max(v - ty, 0.0, ty - v - bh) if target is not None and not off_side else 0.0,
                  target is not None and under and v + bh / 2 > low,
                  0.5 + 2.0 * (prev.box[1] - v) / H if higher is not None and v < higher else None) for v in vs]
@@ -338,7 +369,11 @@ def _roughs(piece: Piece, blocks: list[tuple[list[float], list[float]]], bw: flo
             dx = max(u - tx, 0.0, tx - u - bw) if target is not None and not off_side else 0.0
             side = 1.5 * (u if off_side == "left" else W - u - bw) / W if off_side else 0.0
             lean = 0.5 * ((u if start_left else W - u - bw) / W) if first else 0.0
-            for v, score, dy, below, climb in rows:
+            short = (edge - u if start_left else u + bw - edge) if later is not None else 0.0
+            aside = IN_THE_WAY + CLIMB_WEIGHT * short / WH if short > 0.0 else 0.0  # leaves the next one too little width
+            for v, score, beside, dy, below, climb in rows:
+                if beside and aside:
+                    score += aside
                 if target is not None:
                     score += toward
                     # Short tails: ranked by their estimated length (`_reach`), so places near

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 from storyboard._lettering import shapes
 from storyboard.layout import PanelSlot, Rect
 from storyboard.lettering import Font, Item, Shape, Text, once, staged_local
+from storyboard.text import breaking
 
 PAPER = (0.97, 0.96, 0.93)
 GRAPHITE = (0.25, 0.26, 0.29)
@@ -25,6 +26,11 @@ RULE = 0.4  # box outline, points
 # Label size on a webtoon strip, points (20 px on an 800 px strip): one size for every panel,
 # as the strip's lettering has, whatever the panel's height.
 STRIP_SIZE = 6.0
+TAG_INSET = 0.3  # ems of space round a tag's text
+TAG_LEADING = 1.15  # a tag's line spacing, ems
+NAME_FLOOR = 4.0  # points: the smallest a name tag is lettered (a draft note, legible in print)
+NAME_SHRINK = 0.75  # a name tag shrinks to this share of the label size at most before it wraps
+SHORT_NAME = 4.0  # ems: a tag this wide fits any figure (a name of four or five letters is never shrunk)
 
 
 def panel_labels(story: Any, panel: Any, slot: PanelSlot, font: Font, taken: Sequence[Rect], *,
@@ -38,10 +44,10 @@ def panel_labels(story: Any, panel: Any, slot: PanelSlot, font: Font, taken: Seq
     taken = list(taken) + [item.body for item in items]
     for entry, (fig, boxes) in zip(panel.cast, _staged(story, panel, slot)):
         name = story.character_name(entry.id)  # a translated edition's name
-        text = f"{name} · {entry.expression}" if entry.expression else name
-        if font.width(text, size * 0.9) > inner.w * 0.6:  # a long expression: the name matters more
-            text = name
-        tag = _tag(font, text, size * 0.9, False, _around(boxes["head"], boxes["body"]), inner, taken)
+        # As wide as its figure; a short name may be wider than a small figure, as written.
+        room = min(max(boxes["body"].w, boxes["head"].w, SHORT_NAME * size), inner.w)
+        lines, tag_size = _name_tag(font, name, entry.expression, size * 0.9, room, inner)
+        tag = _tag(font, lines, tag_size, False, _around(boxes["head"], boxes["body"]), inner, taken)
         items.append(tag)
         taken.append(tag.body)
     return items
@@ -67,7 +73,7 @@ def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font, strip: bool) -> 
     rtl = getattr(getattr(story, "page", None), "reading", "ltr") == "rtl"
     shot = f"{slot.number} · {_words(panel.shot)} · {_words(panel.angle)}"
     if not panel.action:
-        return (_tag(font, shot, size, True, _ends(inner, True, rtl), inner, faces),)
+        return (_tag(font, (shot,), size, True, _ends(inner, True, rtl), inner, faces),)
     tag_w = _box(font, shot, size, True)[0]
     beside = inner.w - tag_w - size >= 0.4 * inner.w
     span = (Rect(inner.x + (0.0 if rtl else tag_w + size), inner.y, inner.w - tag_w - size, inner.h) if beside
@@ -80,7 +86,7 @@ def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font, strip: bool) -> 
     else:  # above (or under) the strip
         free = (Rect(inner.x, strip.y1, inner.w, inner.y1 - strip.y1) if low
                 else Rect(inner.x, inner.y, inner.w, strip.y - inner.y))
-    return action, _tag(font, shot, size, True, _ends(free, low, rtl), inner, faces)
+    return action, _tag(font, (shot,), size, True, _ends(free, low, rtl), inner, faces)
 
 
 def _size(slot: PanelSlot, strip: bool) -> float:
@@ -121,7 +127,7 @@ def _page_box(rect: Rect, local: tuple[float, float, float, float]) -> Rect:
 @lru_cache(maxsize=2048)  # a book repeats its shot tags and names; each is shaped once
 def _box(font: Font, text: str, size: float, bold: bool) -> tuple[float, float, float]:
     """(width, height, text inset) of a one-line tag."""
-    inset = 0.3 * size
+    inset = TAG_INSET * size
     return font.width(text, size, bold) + 2 * inset, (font.ascent - font.descent) * size + 2 * inset, inset
 
 
@@ -164,12 +170,54 @@ def _clash(box: Rect, taken: Sequence[Rect]) -> float:
     return area
 
 
-def _tag(font: Font, text: str, size: float, bold: bool, anchors, inner: Rect, taken: Sequence[Rect]) -> Item:
-    """A one-line boxed label at the first anchor that clashes with nothing (else the least)."""
-    w, h, inset = _box(font, text, size, bold)
+def _name_tag(font: Font, name: str, expression: str | None, size: float, room: float,
+              inner: Rect) -> tuple[tuple[str, ...], float]:
+    """A figure's tag (lines, size): the name at most `room` points wide (`name_lines`);
+    with the expression after it (`Ife · suspicious`, a note the sketch cannot show) where
+    the name fits whole at `size` and the two take at most 0.6 of the panel's width."""
+    lines, fitted = name_lines(font, name, size, room)
+    both = f"{name} · {expression}"
+    if expression and fitted == size and len(lines) == 1 and font.width(both, size) <= 0.6 * inner.w:
+        return (both,), size
+    return lines, fitted
+
+
+def name_lines(font: Font, text: str, size: float, width: float) -> tuple[tuple[str, ...], float]:
+    """A name tag's lines and size so that the tag is at most `width` points wide (its
+    figure's width): the label's `size` where it fits; else smaller, down to a floor (a
+    quarter smaller, not under NAME_FLOOR); else in two lines broken between words (the
+    break giving the largest type), down to that floor; else a word hyphenated (or cut)
+    into two lines at the floor, the rest of a name longer than that cut off with an
+    ellipsis ('Kapitänin Annegret / Wilhelmine von…')."""
+    floor = min(size, max(NAME_FLOOR, NAME_SHRINK * size))
+
+    def largest(lines: Sequence[str]) -> float:  # the size at which the tag is `width` wide
+        return width / (max(font.width(line, 1.0) for line in lines) + 2 * TAG_INSET)
+
+    if largest((text,)) >= floor:
+        return (text,), min(size, largest((text,)))
+    splits = [(breaking.display(text[:i]), breaking.display(text[i:])) for i in breaking.break_points(text)]
+    if splits:
+        best = max(splits, key=largest)
+        if largest(best) >= floor:
+            return best, min(size, largest(best))
+    lines = breaking.wrap(font, text, floor, width - 2 * TAG_INSET * floor)
+    if len(lines) > 2:
+        last = lines[1]
+        while last and font.width(last + "…", floor) > width - 2 * TAG_INSET * floor:
+            last = last[:-1]
+        lines = [lines[0], last.rstrip() + "…"]
+    return tuple(lines), floor
+
+
+def _tag(font: Font, lines: tuple[str, ...], size: float, bold: bool, anchors, inner: Rect,
+         taken: Sequence[Rect]) -> Item:
+    """A boxed label of one line (or a name in two, centred) at the first anchor that
+    clashes with nothing (else the least)."""
+    w, h, inset = _lines_box(font, lines, size, bold)
     if w > inner.w:  # a narrow panel: smaller type rather than a tag out of the frame
         size *= inner.w / w
-        w, h, inset = _box(font, text, size, bold)
+        w, h, inset = _lines_box(font, lines, size, bold)
     best = None
     for x, y in anchors(w, h):
         x, y = _clamp(x, y, w, h, inner)
@@ -180,11 +228,25 @@ def _tag(font: Font, text: str, size: float, bold: bool, anchors, inner: Rect, t
         if clash == 0:
             break
     box = best[1]
-    base = box.y + inset - font.descent * size
-    ops = (Shape(tuple(shapes.rectangle(box.x, box.y, box.w, box.h)), fill=PAPER, stroke=GRAPHITE, width=RULE),
-           Text(text, box.x + inset, base, size, bold, "start", fill=GRAPHITE))
-    ink = Rect(box.x + inset, base + font.descent * size, font.width(text, size, bold), (font.ascent - font.descent) * size)
-    return Item("label", ops, box, box, (text,), size, text_boxes=(ink,))
+    ops: list = [Shape(tuple(shapes.rectangle(box.x, box.y, box.w, box.h)), fill=PAPER, stroke=GRAPHITE, width=RULE)]
+    inks = []
+    base = box.y1 - inset - font.ascent * size
+    for line in lines:
+        line_w = font.width(line, size, bold)
+        x = box.x + inset if len(lines) == 1 else box.x + (box.w - line_w) / 2
+        ops.append(Text(line, x, base, size, bold, "start", fill=GRAPHITE))
+        inks.append(Rect(x, base + font.descent * size, line_w, (font.ascent - font.descent) * size))
+        base -= TAG_LEADING * size
+    return Item("label", tuple(ops), box, box, lines, size, text_boxes=tuple(inks))
+
+
+def _lines_box(font: Font, lines: tuple[str, ...], size: float, bold: bool) -> tuple[float, float, float]:
+    """(width, height, text inset) of a tag of `lines`."""
+    w, h, inset = _box(font, lines[0], size, bold)
+    for line in lines[1:]:
+        w = max(w, _box(font, line, size, bold)[0])
+        h += TAG_LEADING * size
+    return w, h, inset
 
 
 def _action(font: Font, action: str, span: Rect, size: float, faces: Sequence[Rect]) -> Item:
