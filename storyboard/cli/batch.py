@@ -52,8 +52,10 @@ def run(args) -> int:
             engine_options={name: getattr(args, name) for name in ENGINE_FLAGS},
             **generation_kwargs(args),
         )
-    for story in result.failed:
-        for line in story.errors:
+    # As render prints them: a failed story's located errors, a written one's lettering warnings
+    # ("dialogue shrunk to 7 pt"), story by story.
+    for story in result.stories:
+        for line in story.result.warnings if story.ok else story.errors:
             print(line, file=sys.stderr)
     if args.json:
         print(json.dumps(result.summary()))

@@ -131,6 +131,8 @@ def render_once(args, executor=None, source=None) -> bool:
     except StoryboardError as err:
         print(f"error: {err}", file=sys.stderr)
         return False
+    for warning in result.warnings:  # as render prints them ("dialogue shrunk to 7 pt")
+        print(warning, file=sys.stderr)
     print(summary_line(result), flush=True)
     return True
 

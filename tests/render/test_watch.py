@@ -134,3 +134,18 @@ def test_ctrl_c_during_a_render_ends_watch_cleanly(tmp_path):
     assert watcher.seen[-1] == f"stopped watching {script}; interrupted: {out} not written"
     assert not out.exists()
     assert not [p for p in [*tmp_path.iterdir(), *cache.rglob("*")] if temporary(p)]
+
+
+def test_each_render_of_watch_prints_renders_lettering_warnings(tmp_path, capsys):
+    from storyboard.cli import build_parser
+    from storyboard.cli.watch import render_once
+    from tests.hardening.test_strict_render import CROWDED
+
+    (tmp_path / "crowded.yaml").write_text(CROWDED)
+    args = build_parser().parse_args(["watch", str(tmp_path / "crowded.yaml"), "-o", str(tmp_path / "c.pdf"),
+                                      "--no-cache"])
+    assert render_once(args)
+    captured = capsys.readouterr()
+    assert captured.out.startswith("wrote ")
+    warned = captured.err.splitlines()  # as `storyboard render` prints them (watch printed none)
+    assert warned and all(w.startswith(f"{tmp_path / 'crowded.yaml'}:13:9: scenes[0].panels[1]: ") for w in warned)
