@@ -15,6 +15,7 @@ network, so listing works offline and costs no download.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -231,7 +232,9 @@ def _need(key: str, ref: str, chosen_by: str, base_dir, cache_dir) -> ModelNeed:
         if not folder.is_dir():
             folder = Path("~/.insightface/models").expanduser() / ref
         present = folder.is_dir() and any(folder.glob("*.onnx"))
-        url = f"https://github.com/deepinsight/insightface/releases/download/model-zoo/{ref}.zip"
+        # A pack name (buffalo_l) has a release to unzip; a folder named by its path does not.
+        url = (f"https://github.com/deepinsight/insightface/releases/download/model-zoo/{ref}.zip"
+               if not re.search(r"[/\\~]|^\.", ref) else "an InsightFace model pack")
         how = None if present else f"unzip {url} into {folder} (storyboard never downloads face models)"
         return ModelNeed(role, key, ref, chosen_by, present, str(folder), size, licence, how)
     try:

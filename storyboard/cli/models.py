@@ -69,11 +69,28 @@ def run(args) -> int:
     if args.json:
         print(json.dumps([n.as_dict() for n in found], indent=2))
     else:
-        _table(found)
+        _table(found, _download_command(args, rest))
     return 0 if all(n.present for n in found) else 1
 
 
-def _table(found) -> None:
+def _download_command(args, rest: list[str]) -> str:
+    """`storyboard models download` with this listing's story and flags: the bare command
+    fetches the defaults (every role, ~7 GB), not what this story needs, and a draft story
+    needs `--engine diffusion` to fetch anything."""
+    import shlex
+
+    words = ["storyboard", "models", "download", *rest]  # the story first: argparse takes no positional after a flag
+    if args.engine:
+        words += ["--engine", args.engine]
+    for name in FLAGS:
+        if getattr(args, name) is not None:
+            words += [f"--{name.replace('_', '-')}", getattr(args, name)]
+    if args.fast is False:
+        words.append("--no-fast")
+    return shlex.join(words)
+
+
+def _table(found, download: str) -> None:
     for n in found:
         state = f"present  {n.path}" if n.present else "MISSING"
         print(f"{n.role}: {n.ref}  [{n.chosen_by}]")
@@ -83,4 +100,4 @@ def _table(found) -> None:
             print(f"    get it: {n.download}")
     missing = sum(not n.present for n in found)
     print(f"{len(found)} model{'s' if len(found) != 1 else ''}, {missing} missing"
-          + ("; fetch the hub ones with `storyboard models download`" if missing else ""))
+          + (f"; fetch the hub ones with `{download}`" if missing else ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,9 @@ def test_every_role_present_or_missing(tmp_path, hub_cache, capsys):
         assert not by_key[key]["present"], key
         assert by_key[key]["download"]
     assert by_key["drawn_adapter"]["download"] == "hf download h94/IP-Adapter models/ip-adapter-plus_sd15.safetensors"
+    # a pack folder named by its path (here STORYBOARD_FACE_MODELS) has no release of that name to unzip
+    assert by_key["face_models"]["download"] == (f"unzip an InsightFace model pack into {tmp_path / 'no-face-pack'} "
+                                                 "(storyboard never downloads face models)")
     assert all(row["licence"] and row["size"] for row in rows)
 
 
@@ -102,6 +106,23 @@ def test_no_story_lists_the_defaults_and_the_table_names_the_fix(hub_cache, caps
     out = capsys.readouterr().out
     assert "base model: stable-diffusion-v1-5/stable-diffusion-v1-5" in out
     assert "get it: hf download" in out and "missing" in out
+    assert out.rstrip().endswith("; fetch the hub ones with `storyboard models download`")
+
+
+def test_the_table_names_the_download_of_this_story_with_its_flags(tmp_path, hub_cache, capsys, monkeypatch):
+    """The bare `storyboard models download` fetches the defaults' every role, not this story's
+    (nor anything, for a draft story without --engine diffusion)."""
+    (tmp_path / "my story.yaml").write_text("title: T\ngeneration: {engine: draft}\nscenes:\n  - panels:\n"
+                                            "      - action: a gull\n")
+    assert main(["models", "--engine", "diffusion", "--no-fast", str(tmp_path / "my story.yaml")]) == 1
+    last = capsys.readouterr().out.rstrip().splitlines()[-1]
+    command = f"storyboard models download '{tmp_path / 'my story.yaml'}' --engine diffusion --no-fast"
+    assert last.endswith(f"; fetch the hub ones with `{command}`"), last
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    fetched = []
+    monkeypatch.setattr("storyboard.models.download", lambda found, say: fetched.extend(n.ref for n in found))
+    assert main(shlex.split(command)[1:]) == 1  # the command as printed parses, and fetches this story's one model
+    assert fetched == ["stable-diffusion-v1-5/stable-diffusion-v1-5"]
 
 
 def test_render_lists_every_missing_model_in_one_line(tmp_path, hub_cache, capsys, monkeypatch):
