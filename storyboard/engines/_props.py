@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from storyboard.engines._palette import GRAPHITE, PAPER, SHADE
-from storyboard.engines._sets import affirmed
+from storyboard.engines._sets import affirmed, tokens, verb_at
 
 GLOW = (250, 232, 160)
 STRIPE = (190, 92, 84)
@@ -93,21 +93,20 @@ def prop(words: str, *, flying: bool = False, high: bool = False, tint: tuple[in
 
 
 # Prop words that are also everyday verbs ("a hand plants a flag", "she books a ticket",
-# "dials the number"): read as the verb where an object follows them ("a yellow raincoat
-# button on the stairs", "rows of tomato plants", "the vault dial spins" stay things).
+# "dials the number"): read as the verb where the clause uses them as one (`_sets.verb_at`;
+# "a yellow raincoat button on the stairs", "rows of tomato plants", "the vault dial spins",
+# "the plant his father gave" stay things).
 _ALSO_VERBS = frozenset("plant book phone table chair cup train button dial bowl".split())
-_OBJECT = frozenset("a an the his her their its our my your this that these those some every each him them me us it"
-                    .split())
 
 
 def prop_for(action: str) -> str | None:
     """The prop the action names first (not one it negates: "no door"; not a verb: "he plants
     a flag"), or None."""
-    seq = _WORD.findall(affirmed(action).lower())
+    seq = tokens(affirmed(action))
     for i, word in enumerate(seq):
         if word in _PROP_OF:
             stem = word[:-1] if word.endswith("s") else word
-            if stem in _ALSO_VERBS and seq[i + 1:i + 2] and seq[i + 1] in _OBJECT:
+            if stem in _ALSO_VERBS and verb_at(seq, i):
                 continue
             return _PROP_OF[word]
     return None

@@ -71,13 +71,24 @@ _ALSO_VERBS = frozenset("wave plant park block field bar store shop dock house t
 _BEFORE = frozenset("the a an of on in at by to into onto over under above below behind across through along "
                     "from near beside inside his her their its our my your this that these those some".split())
 _WORD = re.compile(r"[a-zé]+")
+_TOKEN = re.compile(r"[a-zé]+|[.,;:!?()]")  # words and the marks that end a clause
 _LINKS = _BEFORE | frozenset("between among around against beyond past toward towards within with and or where "
                                    "when while as".split())
-# What the text says is not there ("no trees", "without a door", "not the sea"): a negation and
-# up to three words after it in the same clause, on through "or"/"nor" ("no trees or houses"),
-# never past "and", "but" or "with" ("no windows and a door" still names the door).
-_NEGATED = re.compile(r"\b(?:no|not|without|never|nor)(?:\s+(?!(?:and|but|with|while|then)\b)[\w'’-]+){1,3}"
-                      r"(?:\s+(?:or|nor)(?:\s+(?!(?:and|but|with|while|then)\b)[\w'’-]+){1,2})*", re.IGNORECASE)
+# Grammar-lite (`verb_at`): what tells a word that is both a noun and a verb ("plant", "stall")
+# which it is in a clause.
+_DETERMINERS = frozenset("a an the his her their its our my your this that these those some any every each".split())
+_OBJECT = _DETERMINERS | frozenset("him them me us it".split())  # what follows a verb, never a noun
+_SUBJECTS = frozenset("i you he she it we they who".split())
+_MODALS = frozenset("will would can could shall should may might must".split())
+_CONJUNCTIONS = frozenset("and but or then while when as where so yet because".split())
+_PARTICLES = frozenset("up down away off out back again here there now today".split())
+# What the text says is not there ("no trees", "without a door", "not the sea"): a negation
+# and the noun phrase after it (`_negated_end`).
+_NEGATIONS = frozenset("no not without never nor".split())
+_PHRASE = re.compile(r"[\w'’-]+|[^\w\s]")
+# Words that end the noun phrase a negation governs ("not far from the sea", "no windows and a
+# door", "no zoom in"): prepositions but "of" ("no cup of tea"), conjunctions, "with".
+_PHRASE_ENDS = (_LINKS - _DETERMINERS - {"of", "or"}) | _CONJUNCTIONS - {"or"} | {"than", "if", "though"}
 
 
 @dataclass(frozen=True)
@@ -93,36 +104,109 @@ class Place:
 
 
 def affirmed(text: str) -> str:
-    """`text` without what it negates: "a room with no windows, a door" -> "a room with , a door"."""
-    return _NEGATED.sub(" ", text)
+    """`text` without what it negates: a negation ("no", "not", "without", "never", "nor",
+    "isn't") and the noun phrase it governs, however long ("no very tall old trees"), on
+    through "or" and "of" ("no trees or houses", "no sign of the sea"), up to a preposition,
+    a conjunction, a mark or a new noun phrase's article: "a room with no windows, a door" ->
+    "a room with  , a door"; "not far from the sea" keeps the sea."""
+    if not _HAS_NEGATION.search(text):
+        return text
+    tokens = list(_PHRASE.finditer(text))
+    out, at, i = [], 0, 0
+    while i < len(tokens):
+        word = tokens[i].group(0).lower()
+        if word in _NEGATIONS or word.endswith(("n't", "n’t")):
+            end = _negated_end(tokens, i + 1)
+            out += [text[at:tokens[i].start()], " "]
+            at, i = tokens[end - 1].end(), end
+        else:
+            i += 1
+    return "".join(out) + text[at:]
+
+
+_HAS_NEGATION = re.compile(r"\b(?:no|not|without|never|nor)\b|n['’]t\b", re.IGNORECASE)
+
+
+def _negated_end(tokens: list, i: int) -> int:
+    """The index just past the noun phrase(s) starting at tokens[i] that a negation governs."""
+    content = False
+    while i < len(tokens):
+        word = tokens[i].group(0).lower()
+        if not word[0].isalnum() or word in _PHRASE_ENDS or (content and word in _DETERMINERS):
+            break
+        if word in ("or", "nor", "of"):
+            if not content:
+                break
+            content = False  # "no trees or houses", "no sign of the forest": the next phrase is negated too
+        else:
+            content = content or word not in _DETERMINERS
+        i += 1
+    return i
 
 
 def words(text: str) -> list[str]:
     """The words of `text`, lower case, each as the singular the tables list where it is a
     plural of one ("plants" -> "plant", "stories" -> "story", "benches" -> "bench")."""
-    out = []
-    for word in _WORD.findall(text.lower()):
-        if word not in _SET_OF and len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            for stem in (word[:-3] + "y", word[:-2], word[:-1]) if word.endswith(("ies", "es")) else (word[:-1],):
-                if stem in _SET_OF:
-                    word = stem
-                    break
-            else:
-                word = word[:-1]
-        out.append(word)
-    return out
+    return [_singular(word) for word in _WORD.findall(text.lower())]
+
+
+@lru_cache(maxsize=4096)
+def _singular(word: str) -> str:
+    if word not in _SET_OF and len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        for stem in (word[:-3] + "y", word[:-2], word[:-1]) if word.endswith(("ies", "es")) else (word[:-1],):
+            if stem in _SET_OF:
+                return stem
+        return word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """The words of `text`, lower case as written, and the marks that end a clause (`verb_at`)."""
+    return _TOKEN.findall(text.lower())
+
+
+def verb_at(seq: list[str], i: int) -> bool:
+    """Whether seq[i] (`tokens`) is used as a verb where it stands, for a word that can be a
+    noun or a verb ("plant", "stall", "book"). A noun right after an article, a possessive or
+    a preposition ("the plant his father gave", "by the stalls"); a verb after a subject
+    pronoun or a modal ("she books", "will park"), before an object ("a hand plants a flag"),
+    or as an -s form after a noun phrase opening its clause with an article, ending the
+    clause or followed by a preposition, conjunction, particle or -ly word ("the engine
+    stalls", "the old engine stalls on the hill"; "the market stalls are closed" and "rows of
+    tomato plants" stay nouns)."""
+    def at(k: int) -> str | None:
+        return seq[k] if 0 <= k < len(seq) and seq[k][0].isalpha() else None
+
+    before, after = at(i - 1), at(i + 1)
+    if before in _BEFORE:
+        return False
+    if before in _SUBJECTS or before in _MODALS or after in _OBJECT:
+        return True
+    word = seq[i]
+    if before is None or not word.endswith("s") or word.endswith("ss"):
+        return False
+    if not (after is None or after in _LINKS or after in _PARTICLES or after.endswith("ly")):
+        return False
+    j = i - 1  # back over the subject's words to its article
+    while j >= 0 and at(j) is not None and seq[j] not in _LINKS and i - j <= 3:
+        j -= 1
+    return at(j) in _DETERMINERS and j < i - 1 and (at(j - 1) is None or seq[j - 1] in _CONJUNCTIONS)
 
 
 def named(text: str, *, action: bool = False) -> list[str]:
     """The sets `text` names, in the order it names them (each once); in an `action`, a word
-    in `_ALSO_VERBS` counts only after an article or preposition (or one word after it)."""
+    in `_ALSO_VERBS` counts only after an article or preposition (or one word after it), or
+    as a plural opening a clause ("a storm, waves breaking"), and where it is no verb
+    (`verb_at`: "the engine stalls")."""
     found: list[str] = []
-    seq = words(text)
-    for i, word in enumerate(seq):
+    seq = tokens(text)
+    for i, raw in enumerate(seq):
+        word = _singular(raw)
         name = _SET_OF.get(word)
         if name is None or name in found:
             continue
-        if action and word in _ALSO_VERBS and not _BEFORE & set(seq[max(0, i - 2):i]):
+        opens = raw != word and (i == 0 or not seq[i - 1][0].isalpha())  # a plural opening its clause: "waves crash"
+        if action and word in _ALSO_VERBS and (not (opens or _BEFORE & set(seq[max(0, i - 2):i])) or verb_at(seq, i)):
             continue
         found.append(name)
     return found
@@ -159,11 +243,13 @@ def shows(place: Place, action: str) -> bool:
         drawn.add("sea")  # a beach draws the waves beyond the sand
     if place.sky:
         drawn.add("sky")
-    seq = words(affirmed(action))
-    for i, word in enumerate(seq):
-        if word in _LINKS:
+    seq = tokens(affirmed(action))
+    for i, raw in enumerate(seq):
+        word = _singular(raw)
+        if word in _LINKS or not word[0].isalpha():
             continue
-        after = seq[i + 1] if i + 1 < len(seq) and seq[i + 1] not in _LINKS else None
+        nxt = seq[i + 1] if i + 1 < len(seq) else None
+        after = _singular(nxt) if nxt is not None and nxt[0].isalpha() and nxt not in _LINKS else None
         if word in _NOT_SUBJECT or (after and word not in _SET_OF and word.endswith(("y", "ed", "ing"))):
             continue
         if word in _NIGHT:
@@ -171,12 +257,7 @@ def shows(place: Place, action: str) -> bool:
         name = _SET_OF.get(word)
         if name is None:
             return False
-        if after is not None and after not in _SET_OF and not _plural(action, word):
-            continue  # a set word naming what follows it: "the vault dial", "a beach ball"
+        if after is not None and after not in _SET_OF and raw == word and not verb_at(seq, i + 1):
+            continue  # a set word naming what follows it: "the vault dial", "a beach ball" (not "the sea roars")
         return name in drawn
     return False
-
-
-def _plural(text: str, word: str) -> bool:
-    """Whether `word` (as `words` gives it) stands in `text` as a plural ("waves")."""
-    return re.search(rf"\b{re.escape(word)}(?:e?s)\b", text, re.IGNORECASE) is not None

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from storyboard.engines._props import LEAF, PROPS, _PROP_OF, camera_move, prop_for, size_of
-from storyboard.engines._sets import _WORDS, Place, place
+from storyboard.engines._sets import _WORDS, Place, place, shows
 from storyboard.engines.draft import FIGURE_TINTS, DraftEngine
 from storyboard.layout import paginate
 from storyboard.plan import plan_panels
@@ -144,3 +144,35 @@ def test_every_registered_prop_has_its_own_silhouette(shot):
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             assert iou(masks[a], masks[b]) < 0.6, (shot, a, b)
+
+
+def test_a_word_after_a_noun_subject_is_its_verb():
+    # "the engine stalls": the verb, not a market stall; the noun after an article or in a phrase.
+    assert place("", "the engine stalls") == Place()
+    assert place("a country lane", "the old engine stalls on the hill") == Place(ground="hill")
+    assert place("", "the market stalls are closed") == Place(interior="stall")
+    assert place("", "Ana buys fruit by the market stalls") == Place(interior="stall")
+    assert place("", "rows of tomato plants") == Place(ground="garden")
+    assert place("", "a storm, waves breaking").ground == "sea"  # a plural opening its clause
+    assert place("", "Ana waves") == place("", "Ana plants seeds") == Place()
+    # "the sea roars": the sea is the subject (not a modifier of "roars"), so the set it draws is
+    # the shot and no stand-in mass stands in front of it; "the sea breeze" still needs one.
+    for setting, action in (("a harbour", "the sea roars"), ("a beach", "the sea roars against the rocks")):
+        assert shows(place(setting, action), action)
+        assert not any(op.fill == FIGURE_TINTS[0] for op in DraftEngine().draw(panel(setting, action)).ops)
+    assert not shows(place("a harbour", "the sea breeze stirs"), "the sea breeze stirs")
+    # Props that are also verbs: a noun after an article, a verb before an object.
+    assert prop_for("the plant his father gave") == "plant"
+    assert prop_for("the book she wrote") == "book"
+    assert prop_for("a hand plants a flag") is None and prop_for("she books a ticket") is None
+    assert prop_for("Mara dials the number") is None and prop_for("the vault dial spins") == "dial"
+
+
+def test_a_negation_covers_its_whole_noun_phrase():
+    assert place("no very tall old trees", "") == Place()
+    assert place("a field without any tall green trees or little houses", "") == Place(ground="field")
+    assert place("no sign of the forest", "") == Place()
+    assert place("not far from the sea", "") == Place(ground="sea")  # the phrase ends at the preposition
+    assert place("he has no idea the forest burns", "") == Place(far="forest")  # a new phrase's article
+    assert place("there isn't a tree, only a street", "") == Place(ground="street")
+    assert prop_for("no big old wooden door, a lamp") == "lamp"
