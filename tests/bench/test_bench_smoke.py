@@ -110,3 +110,16 @@ def test_engine_gpu_benchmark_smoke_on_the_cpu(bench_dir):
     rows = report["rows"]
     assert [(r["family"], r["batch"], r["compile"]) for r in rows] == [("sd15", 2, False)]
     assert all(r["engine_panels_s"] > 0 and r["bare_panels_s"] > 0 for r in rows)
+
+
+def test_png_floor_benchmark_splits_both_renders(bench_dir):
+    report = json.loads(_bench(bench_dir, "png_floor.py", "--pages", "1", "--rounds", "1", "--json"))
+    pdf, steps = report["pdf_cpu_s"], report["png_steps_cpu_s"]
+    assert pdf["pdf_own"] > 0 and pdf["shared"] > 0
+    assert pdf["pdf_own"] + pdf["shared"] == pytest.approx(pdf["total"])
+    assert all(steps[name] > 0 for name in ("play", "deflate")) and steps["pack"] >= 0
+    assert report["png_floor_cpu_s"] == pytest.approx(pdf["shared"] + sum(steps.values()))
+    assert report["png_cpu_s"] > 0 and report["worker_overhead_cpu_s"] >= 0
+    import png_floor
+
+    assert "PNG floor" in png_floor.render_table(report)
