@@ -590,7 +590,8 @@ class _Job:
         )
         result.lettering = lettering
         result.pages_drawn = self.pages.drawn
-        result.warnings = located_warnings(story, result.lettering) + pose_warnings(story, self.engine)
+        result.warnings = (located_warnings(story, result.lettering) + pose_warnings(story, self.engine)
+                           + break_warnings(story))
         labels = getattr(self.engine, "labels_panels", False)
         formats = [fmt for _, fmt in self.targets]
         with lettering_once(faces):  # the other outputs draw the same lettering, solved once
@@ -826,6 +827,25 @@ def pose_warnings(story: "Story", engine: "str | Engine") -> list[str]:
 
     found = pose_problems(story)
     return [str(problem) for problem in story.refusal(found).problems] if found else []
+
+
+def break_warnings(story: "Story") -> list[str]:
+    """A located line (FILE:LINE:COL: PATH: message) at the first lettered text of Thai, Lao,
+    Khmer or Burmese when ICU's dictionaries (the `icu` extra) are not installed: its lines
+    break only at spaces (`text.dictionaries`)."""
+    from storyboard.export import lettered_texts
+    from storyboard.text import dictionaries
+
+    if dictionaries.available():
+        return []
+    for loc, text in lettered_texts(story, sheets=True, labels=True):
+        if dictionaries.needs_dictionary(text):
+            from storyboard.errors import install_command
+
+            message = (f"Thai, Lao, Khmer or Burmese text breaks into lines only at its spaces without ICU's word "
+                       f"dictionaries: {install_command('icu')}")
+            return [str(problem) for problem in story.refusal([(loc, message)]).problems]
+    return []
 
 
 def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | Font | None",

@@ -37,7 +37,7 @@ def run(args) -> int:
 
     from storyboard.cli.render import edition
     from storyboard.errors import ScriptError, StoryboardError
-    from storyboard.render import choose_engine, pose_warnings, script_checks
+    from storyboard.render import break_warnings, choose_engine, pose_warnings, script_checks
     from storyboard.script import load_story
 
     checks = partial(script_checks, engine=args.engine, font=args.font, watermark=not args.no_watermark,
@@ -54,7 +54,7 @@ def run(args) -> int:
             print(f"error: {name}: {err}", file=sys.stderr)
             status = err.exit_code
             continue
-        for warning in pose_warnings(story, choose_engine(story, args.engine)):  # what render warns of too
+        for warning in pose_warnings(story, choose_engine(story, args.engine)) + break_warnings(story):  # as render
             print(warning, file=sys.stderr)
         print(f"ok: {name} ({story.summary()})")
     return status

@@ -24,7 +24,7 @@ from storyboard.text.fonts import undrawn
 from storyboard.text.shaping import right_to_left_language
 
 __all__ = ["PageDrawing", "ahead", "check_lettering", "compose", "compose_page", "cover_crop", "atomic_path",
-           "glyph_problems", "output_lock", "panel_image", "put_on_disk"]
+           "glyph_problems", "lettered_texts", "output_lock", "panel_image", "put_on_disk"]
 
 BORDER_WIDTH = 1.0  # panel frame line, points
 
@@ -64,7 +64,7 @@ def check_lettering(story: Any, book: Book, font: str | Path | Font | None = Non
 
 
 def _check_glyphs(story: Any, font: Font, *, sheets: bool, labels: bool = False) -> None:
-    for loc, text in _lettered_texts(story, sheets=sheets, labels=labels):
+    for loc, text in lettered_texts(story, sheets=sheets, labels=labels):
         missing = font.missing(text)
         if missing:
             raise ExportError(f"{undrawn(missing)} (in {text[:40]!r}); "
@@ -75,11 +75,13 @@ def glyph_problems(story: Any, font: Font, *, sheets: bool, labels: bool = False
     """(location in the script, message) for every lettered text with characters no font of
     the chain draws, one per text naming its characters; the location is a path of keys and
     indices as in a script (`validate` turns it into FILE:LINE:COL)."""
-    found = ((loc, font.missing(text)) for loc, text in _lettered_texts(story, sheets=sheets, labels=labels))
+    found = ((loc, font.missing(text)) for loc, text in lettered_texts(story, sheets=sheets, labels=labels))
     return [(loc, undrawn(missing)) for loc, missing in found if missing]
 
 
-def _lettered_texts(story: Any, *, sheets: bool, labels: bool) -> list[tuple[tuple, str]]:
+def lettered_texts(story: Any, *, sheets: bool, labels: bool) -> list[tuple[tuple, str]]:
+    """(location in the script, text) of every text the lettering draws: with `labels`, a draft's
+    actions, expressions and names; with `sheets`, a storyboard sheet's notes and header."""
     texts: list[tuple[tuple, str]] = []
     names = [(("characters", cid, "name"), story.character_name(cid)) for cid in story.characters]
     for s, scene in enumerate(story.scenes):

@@ -4,7 +4,8 @@ Break opportunities come from the Unicode line breaking algorithm (UAX #14, unis
 already knows what lettering needs: no break at a no-break space (U+00A0) or narrow no-break
 space (U+202F, French « guillemets » and "!"), a break after a zero-width space (invisible),
 after a soft hyphen (which shows as a hyphen only when the line ends there), between CJK
-characters, and never before closing brackets, small kana, the prolonged sound mark or
+characters, between words of Thai, Lao, Khmer and Burmese (by ICU's dictionaries, where the
+`icu` extra is installed: `storyboard.text.dictionaries`), and never before closing brackets, small kana, the prolonged sound mark or
 ideographic punctuation (kinsoku: 。、」）ー never start a line). A word wider than the
 whole measure is hyphenated with pyphen's dictionary for the story's language, and only
 if that fails broken between grapheme clusters. In Japanese and Chinese, where UAX #14 may
@@ -23,6 +24,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from storyboard.text.dictionaries import needs_dictionary, word_breaks
 from storyboard.text.phrases import model_for, phrase_ends
 
 if TYPE_CHECKING:
@@ -66,6 +68,8 @@ def _break_points(text: str) -> tuple[int, ...]:
         out.append(i)
         start = i
     out += [start + k for k in _piece_points(text[start:].translate(_ALIKE))]
+    if needs_dictionary(text):  # Thai, Lao, Khmer, Burmese: breaks between words (`dictionaries`)
+        out = sorted({*out, *word_breaks(text)})
     return tuple(out)
 
 

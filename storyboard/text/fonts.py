@@ -9,8 +9,9 @@ one font has it all.
 
 The bundled chain (see storyboard/fonts/README.md, every face under the SIL Open Font
 License): Comic Neue (Latin), Noto Sans (Latin with Vietnamese and Turkish, Greek,
-Cyrillic), Noto Sans Arabic, Noto Sans Hebrew, Noto Sans CJK (Japanese, Korean, Simplified
-and Traditional Chinese: one collection whose face is picked by the story's language). Noto
+Cyrillic), Noto Sans Arabic, Noto Sans Hebrew, Noto Sans Thai, Lao, Khmer and Myanmar (Burmese),
+Noto Sans CJK (Japanese, Korean, Simplified and Traditional Chinese: one collection whose face
+is picked by the story's language). Noto
 Sans CJK ships only its Regular weight (20 MB a weight); its bold is emboldened outlines.
 """
 
@@ -37,7 +38,11 @@ BUNDLED = (
     ("NotoSans-Regular.ttf", "NotoSans-Bold.ttf"),
     ("NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf"),
     ("NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf"),
-    (CJK_FILE, None),
+    ("NotoSansThai-Regular.ttf", "NotoSansThai-Bold.ttf"),
+    ("NotoSansLao-Regular.ttf", "NotoSansLao-Bold.ttf"),
+    ("NotoSansKhmer-Regular.ttf", "NotoSansKhmer-Bold.ttf"),
+    ("NotoSansMyanmar-Regular.ttf", "NotoSansMyanmar-Bold.ttf"),
+    (CJK_FILE, None),  # last: its 20 MB are read only for characters no other face has
 )
 FAUX_BOLD = 0.045  # emboldening of a face with no bold weight, in ems of stroke width
 
