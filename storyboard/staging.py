@@ -43,15 +43,19 @@ HORIZON = {"eye-level": 0.42, "low": 0.8, "high": 0.18, "dutch": 0.42}
 # Eye-to-eye gap kept between neighbouring heads, in head widths.
 HEAD_GAP = 0.15
 
-# Free-text pose words -> normalised pose (first match wins; default 'standing').
+# Free-text pose words -> normalised pose (first match wins; default 'standing'); Japanese
+# verb stems after the English words (a manga script's poses: 座っている, 歩く, 走り出す).
 _POSE_WORDS = tuple((pose, re.compile(pattern)) for pose, pattern in (
-    ("lying", r"\b(lie|lies|lying|lay|lays|laying|asleep|sleep|sleeping|prone|sprawl\w*|collaps\w*)\b"),
-    ("sitting", r"\b(sit|sits|sitting|sat|seated|perched|crouch\w*|squat\w*)\b"),
-    ("kneeling", r"\b(kneel\w*|knelt)\b"),
-    ("running", r"\b(run|runs|running|ran|sprint\w*|dash\w*|chas\w*|flee\w*|leap\w*|jump\w*)\b"),
+    ("lying", r"\b(lie|lies|lying|lay|lays|laying|asleep|sleep|sleeping|prone|sprawl\w*|collaps\w*)\b"
+              r"|寝|横たわ|横にな|倒れ"),
+    ("sitting", r"\b(sit|sits|sitting|sat|seated|perched|crouch\w*|squat\w*)\b|座|腰掛|腰か|しゃが"),
+    ("kneeling", r"\b(kneel\w*|knelt)\b|ひざまず|跪|膝をつ|ひざをつ"),
+    ("running", r"\b(run|runs|running|ran|sprint\w*|dash\w*|chas\w*|flee\w*|leap\w*|jump\w*)\b"
+                r"|走|駆け|逃げ|跳"),
     ("walking", r"\b(walk|walks|walking|walked|stroll\w*|strid\w*|strode|march\w*|wander\w*|pace|paces|pacing|"
-                r"paced|step|steps|stepping|stepped|hik\w*|trudg\w*|amble\w*|ambling|limp\w*|tiptoe\w*)\b"),
-    ("pointing", r"\b(point|points|pointing|pointed|gestur\w*|wav\w*)\b"),
+                r"paced|step|steps|stepping|stepped|hik\w*|trudg\w*|amble\w*|ambling|limp\w*|tiptoe\w*)\b"
+                r"|歩|散歩"),
+    ("pointing", r"\b(point|points|pointing|pointed|gestur\w*|wav\w*)\b|指さ|指差|手を振"),
 ))
 _KIND_WORDS = {k: k for k in FIGURE_KINDS} | {"person": "human", "people": "crowd", "group": "crowd",
                                                "car": "vehicle", "ship": "vehicle", "boat": "vehicle",
@@ -83,7 +87,7 @@ class StagedFigure:
 
 
 # Words that say a figure stands (the default): a pose of these is drawn as it reads.
-_STANDING = re.compile(r"\b(stand|stands|standing|stood|upright|still|idle|waits?|waiting)\b")
+_STANDING = re.compile(r"\b(stand|stands|standing|stood|upright|still|idle|waits?|waiting)\b|立")
 
 
 def normalise_pose(text: str | None) -> str:

@@ -2,7 +2,8 @@
 
 The panel's action and its scene's setting are read for place words ("a grassy hill above a
 small town", "Mara climbs the spiral stairs"): whole words only, a plural read as its
-singular, synonyms through one table (`_WORDS`), so "hillside" is a hill and "chill" is not.
+singular, synonyms through one table (`_WORDS`), so "hillside" is a hill and "chill" is not;
+Japanese place words through another (`_JAPANESE`: 海, 部屋, 階段 ...).
 What the text negates ("no trees", "without a door") is not read (`affirmed`). What the
 action names first says whether the panel is indoors or out (the action is the panel's own;
 the setting is the scene's); then each layer takes the first word naming one:
@@ -50,6 +51,49 @@ _WORDS = {
     "sky": ("sky", "sky cloud cloudy"),
 }
 _SET_OF = {word: name for name, (_, words) in _WORDS.items() for word in words.split()}
+# Japanese place words (a manga story's settings and actions are often Japanese), each read as
+# the English word it follows; Japanese has no spaces, so they are found inside the text, the
+# longest first, and the compounds in `_JAPANESE_NOT` (an airport is no sky, a family no house)
+# are passed over. A word followed by ない/なし ("木のない丘": a hill without trees) is negated.
+_JAPANESE = {
+    "room": "部屋 室内 屋内 寝室 居間 和室 リビング 事務所 オフィス 図書館 図書室 教会 地下室 屋根裏 アパート "
+            "研究室 実験室 教室 レストラン カフェ 喫茶店 ロビー 銀行 博物館 美術館 病院 病室 職員室 保健室 "
+            "体育館 会議室",
+    "kitchen": "台所 キッチン 厨房",
+    "counter": "カウンター 商店 売り場 受付 薬局 パン屋 本屋 レジ 酒場 バー",
+    "stall": "屋台 露店 売店 ブース",
+    "stairs": "階段 石段",
+    "corridor": "廊下 通路 トンネル 回廊 金庫室",
+    "hill": "丘 丘陵 坂 坂道 斜面 高台",
+    "field": "野原 草原 原っぱ 芝生 公園 牧場 草地",
+    "garden": "庭 庭園 畑 菜園 農場 花壇 果樹園 田んぼ",
+    "street": "街 通り 大通り 道路 路地 歩道 小道 夜道 帰り道 交差点 商店街 街角",
+    "sea": "海 大海 港 波 波止場 桟橋 埠頭 湖 湾 崖 岬 川 河",
+    "beach": "浜 浜辺 海辺 海岸 砂浜 ビーチ 岸",
+    "roof": "屋上 屋根 テラス",
+    "town": "町 村 集落 民家 住宅 住宅街 家並み",
+    "city": "都市 都会 ビル 高層ビル 摩天楼 塔 タワー 市街 繁華街",
+    "forest": "森 森林 林 木 木々 樹 樹木 ジャングル 雑木林",
+    "sky": "空 青空 夜空 雲 曇り",
+    # not places, read as the English word: the darker wash, the moon, a spiral staircase
+    "night": "夜 夜中 深夜 真夜中 今夜 夜明け前",
+    "storm": "嵐 暴風雨 台風",
+    "rain": "雨 雨降り 大雨",
+    "dusk": "夕暮れ 夕方 黄昏",
+    "moon": "月明かり 満月 三日月 月夜 月光",
+    "star": "星 星空",
+    "fog": "霧",
+    "snow": "雪",
+    "outside": "屋外 野外",
+    "spiral": "螺旋 らせん",
+}
+_JAPANESE_NOT = ("海外 海老 北海道 電波 空港 空気 空っぽ 空手 空腹 空間 空席 空く 空い 木曜 木材 木造 木製 家族 "
+                 "台風の目 町長 村長 塔子 林檎 森永 道具 雨戸 星座 岸辺露伴 浜田 川村 小川 石川 中川 海斗")
+_JAPANESE_WORD = {ja: en for en, words in _JAPANESE.items() for ja in words.split()}
+_JAPANESE_FIND = re.compile("|".join(sorted((re.escape(w) for w in [*_JAPANESE_WORD, *_JAPANESE_NOT.split()]),
+                                            key=len, reverse=True)))
+_JAPANESE_NEGATED = re.compile(r"[のがはも]?(?:ない|無い|なし|無し)")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 LAYER = {name: layer for name, (layer, _) in _WORDS.items()}
 DARK = frozenset("night storm stormy dark midnight dusk rain rainy".split())  # a darker wash
 # A moon and stars in the sky outdoors: night or the moon named, unless weather hides them.
@@ -146,8 +190,38 @@ def _negated_end(tokens: list, i: int) -> int:
 
 def words(text: str) -> list[str]:
     """The words of `text`, lower case, each as the singular the tables list where it is a
-    plural of one ("plants" -> "plant", "stories" -> "story", "benches" -> "bench")."""
-    return [_singular(word) for word in _WORD.findall(text.lower())]
+    plural of one ("plants" -> "plant", "stories" -> "story", "benches" -> "bench"); Japanese
+    place words as the English ones they follow (`_JAPANESE`)."""
+    return [_singular(word) for word in _WORD.findall(text.lower())] + _japanese(text)
+
+
+@lru_cache(maxsize=1024)
+def _japanese_words(text: str) -> tuple[str, ...]:
+    found = []
+    for match in _JAPANESE_FIND.finditer(text):
+        english = _JAPANESE_WORD.get(match.group(0))
+        if english is not None and not _JAPANESE_NEGATED.match(text, match.end()):
+            found.append(english)
+    return tuple(found)
+
+
+def _japanese_subject_drawn(place: Place, drawn: set, action: str) -> bool:
+    """`shows` for a Japanese action: its subject is what comes before the first が, は, mark
+    or the end ("波が打ち寄せる", "夜の海"), read when it is place words joined by の, the
+    last of them its head ("夜の海": the sea)."""
+    head = re.split(r"[がはをにで。、！？\s]", action.strip(), maxsplit=1)[0]
+    parts = head.split("の")
+    if not parts or not all(part in _JAPANESE_WORD for part in parts):
+        return False
+    word = _JAPANESE_WORD[parts[-1]]
+    if word in _NIGHT:
+        return place.moon
+    return _SET_OF.get(word) in drawn
+
+
+def _japanese(text: str) -> list[str]:
+    """The English words `text`'s Japanese place words follow, in order ([] without Japanese)."""
+    return list(_japanese_words(text)) if _CJK.search(text) else []
 
 
 @lru_cache(maxsize=4096)
@@ -199,6 +273,10 @@ def named(text: str, *, action: bool = False) -> list[str]:
     as a plural opening a clause ("a storm, waves breaking"), and where it is no verb
     (`verb_at`: "the engine stalls")."""
     found: list[str] = []
+    for word in _japanese(text):  # a Japanese noun is no verb
+        name = _SET_OF.get(word)
+        if name is not None and name not in found:
+            found.append(name)
     seq = tokens(text)
     for i, raw in enumerate(seq):
         word = _singular(raw)
@@ -243,6 +321,8 @@ def shows(place: Place, action: str) -> bool:
         drawn.add("sea")  # a beach draws the waves beyond the sand
     if place.sky:
         drawn.add("sky")
+    if _CJK.search(action):
+        return _japanese_subject_drawn(place, drawn, action)
     seq = tokens(affirmed(action))
     for i, raw in enumerate(seq):
         word = _singular(raw)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "19"
+VERSION = "20"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
@@ -45,7 +45,8 @@ _HOLDING = re.compile(r"\b(?:hold|holds|holding|held|with|fly|flies|flying|flew|
 
 # Colours of the sets (`_sets`): apart from every figure tint and the props' tint.
 GRASS, GRASS_LINE = (216, 224, 198), (122, 148, 104)
-LEAF, SOIL, SAND = (136, 170, 110), (218, 206, 188), (234, 222, 194)
+# A garden's rows are lighter than a plant prop's colours (`_props.LEAF`, `_props.SOIL`): background, not subject.
+GARDEN_LEAF, GARDEN_SOIL, SAND = (136, 170, 110), (218, 206, 188), (234, 222, 194)
 FOLIAGE, WALL, WOOD = (160, 176, 140), (236, 233, 225), (204, 186, 160)
 BUILDING, ROOF_TILE, CLOUD = (212, 208, 200), (196, 168, 150), (252, 251, 248)
 LANTERN = (250, 222, 150)
@@ -387,7 +388,7 @@ class _Sketch:
     def _rows(self, hy: float) -> None:
         """A garden: furrows running to the vanishing point, plants along them, bigger near."""
         cw, ch = self.size
-        self.draw.rectangle((0, hy, cw, ch), fill=SOIL)
+        self.draw.rectangle((0, hy, cw, ch), fill=GARDEN_SOIL)
         vx = self.ox + self.rng.uniform(0.35, 0.65) * self.w
         for t in _linspace(-0.9, 1.9, 7):
             end = self.ox + t * self.w
@@ -395,7 +396,7 @@ class _Sketch:
             for k in (0.18, 0.32, 0.5, 0.75, 1.0):
                 x, y, r = vx + (end - vx) * k, hy + (ch - hy) * k, self.unit * 0.045 * k
                 self._shape([(x - r, y), (x - 0.5 * r, y - r), (x, y - 0.4 * r), (x + 0.5 * r, y - r), (x + r, y)],
-                            LEAF, self.line)
+                            GARDEN_LEAF, self.line)
 
     def _road(self, hy: float) -> None:
         """A street running to the vanishing point: kerbs, a dashed centre line."""
@@ -648,55 +649,54 @@ class _Sketch:
 
     def _floor_from_above(self, place: _sets.Place) -> None:
         """Bird's-eye view: the ground seen straight down: grass, a garden's rows, the sea's
-        waves, a road, roofs (a town, a city, a roof) or tree crowns (a forest), else floor
-        tiles (a room, an unnamed place)."""
+        waves, a beach's sand along the water, a road, roofs (a town, a city, a roof) or tree
+        crowns (a forest), else floor tiles (a room, an unnamed place). What stands on the
+        horizon at eye level is seen from above too: along the top of a field or garden, on
+        both sides of a road."""
         cw, ch = self.size
         self.floor = 0.0  # all of the panel is ground seen from above
-        ground = place.ground if place.interior is None else None
+        outdoors = place.interior is None
+        ground = place.ground if outdoors else None
+        far = place.far if outdoors else None
         if ground in ("hill", "field"):
             self.draw.rectangle((0, 0, cw, ch), fill=GRASS)
             for _ in range(24):
                 x, y, s = self.rng.uniform(0, cw), self.rng.uniform(0, ch), self.unit * 0.025
                 self.draw.line([(x - s, y - s), (x - 0.35 * s, y), (x, y - 1.4 * s), (x + 0.35 * s, y),
                                 (x + s, y - s)], fill=GRASS_LINE, width=self.line)
+            if far is not None:  # a meadow at the forest's (town's) edge
+                self._far_from_above(far, self.oy + 0.22 * self.h)
             return
         if ground == "garden":
-            self.draw.rectangle((0, 0, cw, ch), fill=SOIL)
+            self.draw.rectangle((0, 0, cw, ch), fill=GARDEN_SOIL)
             step = max(self.unit * 0.16, math.sqrt(cw * ch / 150))  # at most ~190 plants in a long panel
             for y in np.arange(self.rng.uniform(0, step), ch, step).tolist():
                 for x in np.arange(self.rng.uniform(0, step), cw, step * 0.8).tolist():
                     r = step * 0.25
-                    self._shape([(x - r, y), (x, y - r), (x + r, y), (x, y + r)], LEAF, self.line)
+                    self._shape([(x - r, y), (x, y - r), (x + r, y), (x, y + r)], GARDEN_LEAF, self.line)
+            if far is not None:
+                self._far_from_above(far, self.oy + 0.22 * self.h)
             return
         if ground in ("sea", "beach"):
             self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
             self._waves(0.0)
             self.floor = None  # all water: nothing to shade
+            if ground == "beach":  # sand from the water's edge down, seen from above
+                self._sand(0.0)
             return
         if ground == "street":  # the road across the shot, kerbs and a dashed centre line
             self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
+            if far is not None:  # houses, blocks or trees along both sides of it
+                self._far_from_above(far, ch)
             y0, y1 = self.oy + 0.3 * self.h, self.oy + 0.7 * self.h
             self.draw.rectangle((-1, y0, cw + 1, y1), fill=(212, 210, 206), outline=GRAPHITE, width=self.line)
             dash = 0.08 * self.unit
             for x in np.arange(self.rng.uniform(0, 2 * dash), cw, 2 * dash).tolist():
                 self.draw.line((x, (y0 + y1) / 2, x + dash, (y0 + y1) / 2), fill=LIGHT_LINE, width=self.line + 1)
             return
-        far = place.far if place.interior is None and ground in (None, "roof") else None
         if far is not None or ground == "roof":  # roofs, or tree crowns, seen from above
             self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
-            step = max(self.unit * 0.3, math.sqrt(cw * ch / 40))
-            for y in np.arange(-self.rng.uniform(0, step), ch, step).tolist():
-                for x in np.arange(-self.rng.uniform(0, step), cw, step).tolist():
-                    if far == "forest":
-                        r = step * self.rng.uniform(0.35, 0.5)
-                        self.draw.ellipse((x - r, y - r, x + r, y + r), fill=FOLIAGE, outline=GRAPHITE, width=self.line)
-                        continue
-                    gap = step * 0.18
-                    self.draw.rectangle((x + gap, y + gap, x + step - gap, y + step - gap), fill=BUILDING,
-                                        outline=GRAPHITE, width=self.line)
-                    if far == "town":  # a pitched roof's ridge
-                        self.draw.line((x + gap, y + step / 2, x + step - gap, y + step / 2), fill=GRAPHITE,
-                                       width=self.line)
+            self._far_from_above(far, ch)
             return
         self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
         step = self.unit * self.rng.uniform(0.12, 0.2)
@@ -705,6 +705,24 @@ class _Sketch:
             self.draw.line((x, 0, x, ch), fill=LIGHT_LINE, width=self.line)
         for y in np.arange(-shift, ch, step):
             self.draw.line((0, y, cw, y), fill=LIGHT_LINE, width=self.line)
+
+    def _far_from_above(self, far: str | None, bottom: float) -> None:
+        """Roofs (a town's with their ridges, a city's, a roof's) or tree crowns (a forest)
+        seen from straight above, in rows from the canvas top down to `bottom`."""
+        cw, ch = self.size
+        step = max(self.unit * 0.3, math.sqrt(cw * ch / 40))
+        for y in np.arange(-self.rng.uniform(0, step), bottom, step).tolist():
+            for x in np.arange(-self.rng.uniform(0, step), cw, step).tolist():
+                if far == "forest":
+                    r = step * self.rng.uniform(0.35, 0.5)
+                    self.draw.ellipse((x - r, y - r, x + r, y + r), fill=FOLIAGE, outline=GRAPHITE, width=self.line)
+                    continue
+                gap = step * 0.18
+                self.draw.rectangle((x + gap, y + gap, x + step - gap, y + step - gap), fill=BUILDING,
+                                    outline=GRAPHITE, width=self.line)
+                if far == "town":  # a pitched roof's ridge
+                    self.draw.line((x + gap, y + step / 2, x + step - gap, y + step / 2), fill=GRAPHITE,
+                                   width=self.line)
 
     def _hatching(self) -> None:
         """A few seeded clusters of pencil hatching shading the ground or floor the set shows
