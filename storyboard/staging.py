@@ -35,6 +35,7 @@ HEAD_SCALE = {
 }
 FULL_BODY_SHOTS = ("establishing", "wide")
 CLOSE_SHOTS = ("close-up", "extreme-close-up")  # the head fills the shot (an animal's too)
+LOW_KINDS = ("animal", "vehicle", "object")  # figures far shorter than a person, standing on the ground
 HEAD_WIDTH = 0.78  # head width / head height
 # How much of the figure's height shows below the neck, by camera angle (foreshortening).
 STRETCH = {"low": 1.1, "high": 0.82, "birds-eye": 0.8}
@@ -237,7 +238,18 @@ def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, ang
         # The camera's height sets where the horizon crosses the figure: at the eyes at eye
         # level, about the knees from a low camera, above the head from a high one.
         horizon = HORIZON.get(angle, 0.42)
-        top = {"low": horizon - 5.5 * u * stretch, "high": horizon + 0.6 * u}.get(angle, horizon - 0.45 * u)
+
+        def head_top(v: float) -> float:
+            return {"low": horizon - 5.5 * v * stretch, "high": horizon + 0.6 * v}.get(angle, horizon - 0.45 * v)
+
+        top = head_top(u)
+        if kind != "bird":  # (a bird may fly or perch)
+            # Standing on the ground a person standing in this box would stand on (where the
+            # horizon crosses them, their feet are): a dog, a car or someone sitting is
+            # shorter, not lifted to a person's eye height, floating level with the horizon.
+            person = min(HEAD_SCALE[shot], box_w / 2.4, room / (HEAD_WIDTH * (1 + HEAD_GAP)),
+                         0.95 * box_h / (7.5 * stretch))
+            top = head_top(person) + 7.5 * stretch * person - heights * u
         top = min(max(top, y0 + 0.02 * box_h), y1 - 0.03 * box_h - heights * u)
     elif shot == "extreme-close-up":
         top = min(y0, 0.0) - 0.2 * u
@@ -247,6 +259,10 @@ def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, ang
         top = y0 + 0.02 * box_h + {"low": -0.01, "high": 0.04}.get(angle, 0.0)
         if pose in ("sitting", "kneeling", "lying"):
             top = min(top + 0.5 * u, y1 - 1.3 * u)
+        if kind in LOW_KINDS and shot not in CLOSE_SHOTS:
+            # Shown whole, standing on the frame's bottom edge (nearer the camera than the people
+            # seen waist up), not with its head up at theirs, floating at the top of the frame.
+            top = max(top, y1 - 0.03 * box_h - heights * u)
     close = shot in CLOSE_SHOTS
     return _upright(cid, kind, pose, cx, top, u, heights, max(floor, y1), aspect, facing,
                     full_body, foreground, close)

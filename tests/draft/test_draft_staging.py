@@ -172,3 +172,38 @@ def test_a_figure_cut_by_the_frame_runs_on_into_the_bleed(shot, where):
     below = slice(int((slot.frame_in_art[3] + 0.01) * request.height), int(0.985 * request.height))
     bottom = tint_mask(image[below, x0:x1], FIGURE_TINTS[0])  # under the frame, above the outline
     assert bottom.all(axis=0).sum() >= 0.25 * (x1 - x0)
+
+
+def _lowest_row(mask: np.ndarray) -> int:
+    return int(np.nonzero(mask.any(axis=1))[0].max())
+
+
+def _highest_row(mask: np.ndarray) -> int:
+    return int(np.nonzero(mask.any(axis=1))[0].min())
+
+
+@pytest.mark.parametrize("kind, pose", [("animal", ""), ("vehicle", ""), ("human", "sitting on a bench")])
+def test_a_shorter_figure_stands_on_the_ground_beside_a_person_in_a_wide_shot(kind, pose):
+    """A dog beside its owner stands where the owner's feet are, not lifted so its head is at
+    the owner's eye height (it floated above the ground, level with the horizon)."""
+    (request,) = requests([{"action": "they wait", "shot": "wide",
+                            "cast": [{"p": "left"}, {"d": {"position": "right", "pose": pose}}]}],
+                          {"p": {"description": "a woman"}, "d": {"description": "a dog", "figure": kind}})
+    person, other = request.staging
+    assert other.body[3] == pytest.approx(person.body[3], abs=0.01)  # one ground
+    assert other.head[1] > person.head[3]  # its head below the person's (it was at the same height)
+    image = pixels(request)
+    drawn = [_lowest_row(tint_mask(image, FIGURE_TINTS[i])) for i in (0, 1)]
+    assert abs(drawn[0] - drawn[1]) <= 0.02 * request.height, drawn  # as drawn
+
+
+def test_an_animal_in_a_medium_shot_stands_on_the_frame_floor_not_at_head_height():
+    """People seen waist up, their dog whole in the foreground, feet on the frame's bottom: not
+    floating with its head up at theirs near the top of the frame."""
+    (request,) = requests([{"action": "the dog barks at her", "shot": "medium",
+                            "cast": [{"p": "left"}, {"d": "right"}]}],
+                          {"p": {"description": "a woman"}, "d": {"description": "a dog", "figure": "animal"}})
+    person, dog = request.staging
+    assert dog.body[3] > 0.9 and dog.head[1] > person.head[3] + 0.1
+    image = pixels(request)
+    assert _highest_row(tint_mask(image, FIGURE_TINTS[1])) > 0.5 * request.height
