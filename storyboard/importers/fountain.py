@@ -6,7 +6,7 @@ Parsing is screenplain's (a maintained Fountain parser; the `fountain` extra). T
 |---|---|
 | title page `Title:` / `Author:` (or `Authors:`, `Credit:`) | `title`, `author` |
 | scene heading (`INT. KITCHEN - NIGHT`, forced `.HEADING`, `#12#` numbers) | a scene; `setting` from the heading, `id` from its number or words |
-| action paragraph (and forced `!action`) | a panel: `action` is the paragraph; `shot` from a leading cue (CLOSE ON, WIDE, INSERT, ...), else `medium` |
+| action paragraph (and forced `!action`) | a panel: `action` is the paragraph; `shot` from a leading cue (CLOSE ON, WIDE, INSERT, ...), else `medium`; the characters it names (`GRANDMA (80s) stirs`, `Alex and Grandma sit`: the name as written in the cues, or capitalised) join its cast after its speakers, at most five |
 | centred text (`> THE END <`) | a title-card panel with the text as its caption |
 | dialogue (`MARA`, `@McCLANE`, extensions `(V.O.)` `(O.S.)` `(CONT'D)`) | lines of the panel it follows; the speaker joins that panel's cast (a sixth speaker opens a new panel); `(V.O.)` is narration; `(O.S.)`, `(O.C.)`, `(OFF)`: heard from outside the frame, so not cast (the tail points out of the panel; `off: true` when the speaker is also on screen there) |
 | parentheticals `(whispering)`, `(shouting)`, `(thinking)` ... | the line's `kind`: whisper, shout, thought |
@@ -219,12 +219,13 @@ class _Builder:
                     out.append("        new_page: true")
                 if panel.caption:
                     out.append(f"        caption: {_q(panel.caption)}")
-                if panel.cast:
-                    out.append(f"        cast: [{', '.join(panel.cast)}]")
+                cast = self._cast(panel)
+                if cast:
+                    out.append(f"        cast: [{', '.join(cast)}]")
                 if panel.lines:
                     out.append("        dialogue:")
                     for speaker, text, kind, off in panel.lines:
-                        off = off and speaker in panel.cast  # else off the panel's cast: its tail leaves the frame
+                        off = off and speaker in cast  # else off the panel's cast: its tail leaves the frame
                         if kind == "speech" and not off:
                             out.append(f"          - {speaker}: {_q(text)}")
                         else:
@@ -232,6 +233,21 @@ class _Builder:
                             out.append(f"          - {speaker}: {{text: {_q(text, flow=True)}{more}}}")
         out += [f"# {_comment(c)}" for c in self.pending]
         return "\n".join(out) + "\n"
+
+    def _cast(self, panel: _Panel) -> list[str]:
+        """The panel's speakers, then the characters its action names as a screenplay writes
+        a name ('GRANDMA (80s) stirs', 'Alex and Grandma sit'; not 'his grandma'), at most five:
+        a character who is seen is drawn, whether or not they speak. One heard from outside
+        the frame in this panel (O.S.) is not cast for being named."""
+        heard = {speaker for speaker, _, _, off in panel.lines if off}
+        cast = list(panel.cast)
+        for ident, name in self.names.items():
+            if len(cast) >= 5:
+                break
+            if ident not in cast and ident not in heard and re.search(
+                    rf"(?<!\w)({re.escape(name)}|{re.escape(name.upper())})(?!\w)", panel.action):
+                cast.append(ident)
+        return cast
 
     def _description(self, name: str) -> str:
         upper = name.upper()

@@ -126,3 +126,21 @@ def test_ids_that_would_repeat_get_a_number():
     data = yaml.safe_load(import_fountain(text))
     assert list(data["characters"]) == ["mary-ann", "mary-ann-2", "narrator"]  # `narration` is the caption voice
     assert [s["id"] for s in data["scenes"]] == ["int-kitchen-night", "int-kitchen-night-2"]
+
+
+def test_the_characters_an_action_names_are_cast_after_its_speakers(tmp_path):
+    """'Alex and Grandma sit on the porch steps' with only Grandma speaking drew Grandma alone;
+    'GRANDMA (80s) stirs it slowly' with no line drew nobody."""
+    play = tmp_path / "p.fountain"
+    play.write_text("INT. KITCHEN - DAY\n\nSteam rises from a pot. GRANDMA (80s) stirs it slowly.\n\n"
+                    "ALEX (16) enters.\n\nALEX\nHi Grandma!\n\nGRANDMA\nSit.\n\n"
+                    "CLOSE ON the pot. Dad's keys lie beside it.\n\nDAD (O.S.)\nAlex! My keys!\n\n"
+                    "EXT. BACKYARD - NIGHT\n\nAlex and Grandma sit on the steps. His grandma smiles.\n\n"
+                    "GRANDMA\nYour grandfather planted that tree.\n")
+    assert main(["import", str(play), "-o", str(tmp_path / "p.yaml")]) == 0
+    story = load_story(tmp_path / "p.yaml")
+    stir, enter, pot = story.scenes[0].panels
+    (steps,) = story.scenes[1].panels
+    assert stir.cast_ids == ["grandma"] and enter.cast_ids == ["alex", "grandma"]
+    assert pot.cast_ids == []  # Dad is heard from outside the frame (O.S.), not drawn for his keys
+    assert steps.cast_ids == ["grandma", "alex"]  # the speaker first: the first balloon's side
