@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "20"
+VERSION = "22"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
@@ -687,7 +687,7 @@ class _Sketch:
         if ground == "street":  # the road across the shot, kerbs and a dashed centre line
             self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
             if far is not None:  # houses, blocks or trees along both sides of it
-                self._far_from_above(far, ch)
+                self._far_from_above(far)
             y0, y1 = self.oy + 0.3 * self.h, self.oy + 0.7 * self.h
             self.draw.rectangle((-1, y0, cw + 1, y1), fill=(212, 210, 206), outline=GRAPHITE, width=self.line)
             dash = 0.08 * self.unit
@@ -696,7 +696,7 @@ class _Sketch:
             return
         if far is not None or ground == "roof":  # roofs, or tree crowns, seen from above
             self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
-            self._far_from_above(far, ch)
+            self._far_from_above(far)
             return
         self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
         step = self.unit * self.rng.uniform(0.12, 0.2)
@@ -706,12 +706,15 @@ class _Sketch:
         for y in np.arange(-shift, ch, step):
             self.draw.line((0, y, cw, y), fill=LIGHT_LINE, width=self.line)
 
-    def _far_from_above(self, far: str | None, bottom: float) -> None:
+    def _far_from_above(self, far: str | None, edge: float | None = None) -> None:
         """Roofs (a town's with their ridges, a city's, a roof's) or tree crowns (a forest)
-        seen from straight above, in rows from the canvas top down to `bottom`."""
+        seen from straight above, in rows from the canvas top: all of it, or (`edge`) the
+        rows whose middle is above that y, a band along the top."""
         cw, ch = self.size
         step = max(self.unit * 0.3, math.sqrt(cw * ch / 40))
-        for y in np.arange(-self.rng.uniform(0, step), bottom, step).tolist():
+        start = -self.rng.uniform(0, step if edge is None else 0.4 * step)  # a band's first row shows
+        bottom = ch if edge is None else max(edge - 0.5 * step, start + 1)
+        for y in np.arange(start, bottom, step).tolist():
             for x in np.arange(-self.rng.uniform(0, step), cw, step).tolist():
                 if far == "forest":
                     r = step * self.rng.uniform(0.35, 0.5)
