@@ -79,10 +79,16 @@ def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tup
     depend on this page alone: the text layer's fonts are the book's, written by the
     assembly, the piece only lists the characters it shows in each."""
     drawing = compose_page(story, book, page, font, labels=labels)
-    texts = (op.text for item in drawing.items for op in item.ops if not isinstance(op, Shape))
+    texts = [op.text for item in drawing.items for op in item.ops if not isinstance(op, Shape)]
     fonts = PdfFonts(font, left_to_right_page=mostly_left_to_right(texts))
     canvas = _PageCanvas()
     _page(canvas, drawing, (_art(images, slot) for slot in drawing.arts), font, fonts)
+    if fonts.left_to_right_page and not mostly_left_to_right(texts, fonts.marks):
+        # The marks laid for poppler's left-to-right reading tip its count of the page's letters
+        # to right to left (a page as much Hebrew as English): the layer for that reading.
+        fonts = PdfFonts(font, left_to_right_page=False)
+        canvas = _PageCanvas()
+        _page(canvas, drawing, (_art(images, slot) for slot in drawing.arts), font, fonts)
     return canvas.piece(fonts.used)
 
 

@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple
 
 from storyboard.text.fonts import FAUX_BOLD
-from storyboard.text.layer_order import reading_order
+from storyboard.text.layer_order import LRM, RLM, reading_order
 from storyboard.text.pdffonts import layer_width
 from storyboard.text.shaping import Shaped, shape
 
@@ -178,6 +178,9 @@ class PdfFonts:
         self.left_to_right_page = left_to_right_page
         # font resource name -> (face path, face index, CFF outlines, plane, code points shown)
         self.used: dict[str, tuple[str, int, bool, int, set[int]]] = {}
+        # The LEFT-TO-RIGHT less the RIGHT-TO-LEFT MARKs the page's layer shows (poppler counts
+        # them when it picks the page's direction: `layer_order.mostly_left_to_right`).
+        self.marks = 0
         self._placed: set[tuple[str, bool, bool]] = set()  # lines whose forms are defined
 
     def placements(self, canvas, key: tuple[str, bool, bool]) -> tuple[str, tuple[str, ...], int]:
@@ -205,8 +208,11 @@ class PdfFonts:
                     shaped, key[0], lambda c: _layer_face(chain, c.member, c.text, bold),
                     lambda c: layer_width(_layer_face(chain, c.member, c.text, bold), c.text),
                     self.left_to_right_page, chain.language)
-            entry = _LAYERS[cached] = _layer(self.chain, shaped, key[1], starts)
-        code, fonts = entry
+            shown = "".join(c.text for c in shaped.clusters)  # the marks added (the text's own are counted)
+            marks = shown.count(LRM) - shown.count(RLM) - key[0].count(LRM) + key[0].count(RLM)
+            entry = _LAYERS[cached] = (*_layer(self.chain, shaped, key[1], starts), marks)
+        code, fonts, marks = entry
+        self.marks += marks
         for name, font, codes in fonts:
             if name in self.used:
                 self.used[name][4].update(codes)
@@ -217,8 +223,8 @@ class PdfFonts:
 
 # A line's text layer and the fonts it shows characters in: (chain, (text, bold, vertical),
 # the page's direction) -> (operators, ((font name, (face path, index, cff, plane), code
-# points), ...)), once per process.
-_LAYERS: dict[tuple[Any, tuple[str, bool, bool], bool | None], tuple[str, tuple]] = {}
+# points), ...), its marks as `PdfFonts.marks` counts them), once per process.
+_LAYERS: dict[tuple[Any, tuple[str, bool, bool], bool | None], tuple[str, tuple, int]] = {}
 
 
 def _layer(chain: "FontChain", shaped: Shaped, bold: bool, starts: tuple[int, ...] = ()) -> tuple[str, tuple]:

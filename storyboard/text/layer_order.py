@@ -51,11 +51,12 @@ _MARK_WIDTH = 0.2  # ems, as in the layer fonts (`pdffonts.char_width`): poppler
 _R, _P, _N = "R", "P", "N"
 
 
-def mostly_left_to_right(texts: Iterable[str]) -> bool:
+def mostly_left_to_right(texts: Iterable[str], marks: int = 0) -> bool:
     """Whether the lines `texts` of a page hold at least as many strong left-to-right letters
     as right-to-left ones: how poppler (pdftotext, Evince) picks a page's direction, reading
-    every line of a mostly left-to-right page left to right."""
-    balance = 0
+    every line of a mostly left-to-right page left to right. `marks`: the LEFT-TO-RIGHT less
+    the RIGHT-TO-LEFT MARKs the text layer adds, which poppler counts as letters too."""
+    balance = marks
     for text in texts:
         for ch in text:
             kind = unicodedata.bidirectional(ch)

@@ -150,3 +150,32 @@ def test_right_to_left_words_in_a_left_to_right_line(tmp_path):
         read = [_unspaced(line) for line in got.splitlines()]
         assert all(_unspaced(line) in read for line in lines), (reader, got)
     assert text.count("\u200e") == 1
+
+
+def test_a_page_as_much_right_to_left_as_left_to_right_reads_in_order(tmp_path):
+    # poppler counts the marks of the layer among the page's letters: on a page with as many
+    # Hebrew as Latin letters, the RIGHT-TO-LEFT MARK the layer added for a left-to-right
+    # reading ("(שלום) 12!") tipped poppler to read it right to left, and every line laid out
+    # for the other reading came out reversed ("ההתחלה 3:פרק", ") 31/12עד(", breaker6).
+    from storyboard.export import compose_page
+    from storyboard.layout import paginate
+    from storyboard.lettering import Shape, story_font
+
+    lines = ["(שלום) 12!", "פרק 3: ההתחלה", "(עד 31/12)"]
+
+    def balance(story):
+        book = paginate(story)
+        drawing = compose_page(story, book, book.pages[0], story_font(story), labels=True)
+        kinds = [unicodedata.bidirectional(c) for item in drawing.items for op in item.ops
+                 if not isinstance(op, Shape) for c in op.text]
+        return kinds.count("L") - kinds.count("R") - kinds.count("AL")
+
+    story = _story(tmp_path, "even", "boats", lines)
+    more = balance(story)  # (the labels are English, the captions Hebrew)
+    story.scenes[0].panels[0].action += " " + ("ב" * more if more > 0 else "b" * -more)
+    assert balance(story) == 0
+    text, _ = _render(story, tmp_path / "even.pdf", tmp_path)
+    words = _words(text)
+    assert all(_in_order(words, line) for line in lines), words
+    read = [_unspaced(line) for line in text.splitlines()]
+    assert all(_unspaced(line) in read for line in lines), read
