@@ -554,11 +554,11 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
                 break
     if placed is None:  # even the smallest type breaks a rule: letter it anyway, and say so
         pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, force=True)
-        placed = placement.solve(pieces, stages[-1], strict=False, budget=[len(pieces) + 1])
-        far = max((math.dist(p.tail[0], p.tail[-1]) for p in placed if p.tail and not p.piece.off_side), default=0.0)
-        # (a balloon put far from its speaker to keep off the others: the reader must follow the tail)
-        reach = f"; a tail {far:.0f} pt long crosses the panel to its speaker" if far > placement.LONG_TAIL else ""
-        warnings.append(f"{RULES_BROKEN} at {size:g} pt: balloons overlap the art or each other{reach}")
+        placed = placement.solve_loose(pieces, stages[-1])
+        far = _long_tail(placed)
+        warnings.append(f"{RULES_BROKEN} at {size:g} pt: balloons overlap the art or each other" + (f"; {far}" if far else ""))
+    elif _long_tail(placed):  # lettered by the rules, the reader must still follow it across
+        warnings.append(_long_tail(placed))
     smallest = min((p.piece.fit.block.size for p in placed), default=size)
     if smallest < story_size:
         warnings.insert(0, f"dialogue shrunk to {smallest:.3g} pt")
@@ -572,6 +572,17 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
         items.append(item)
     items.extend(_balloon(font, p, rect, room) for p in placed)
     return PanelLettering(items, staged, warnings)
+
+
+def _long_tail(placed: list) -> str:
+    """The longest tail of a panel's `placed` pieces, named where it is over
+    `placement.LONG_TAIL` (25 mm: a balloon far from its speaker, the reader must follow the
+    tail across the panel), else ''."""
+    far = placement.longest_tail(placed)
+    if far <= placement.LONG_TAIL:
+        return ""
+    speaker = next(p.piece.speaker for p in placed if p.tail and math.dist(p.tail[0], p.tail[-1]) == far)
+    return f"a tail {far:.0f} pt long crosses the panel to its speaker, {speaker}"
 
 
 def _solve(pieces: list, where: placement.Stage, budget: list[int]) -> list | None:

@@ -47,6 +47,7 @@ TAIL_WEIGHT = 5.0  # score per (W + H) of tail length
 CLIMB_WEIGHT = 2 * TAIL_WEIGHT  # score per (W + H) a balloon sits in the way of the next one
 # (`_room_for_later`): more than a shorter tail gains, so the first one climbs and moves aside
 IN_THE_WAY = 0.5  # score: and for being in its way at all (a third of BELOW_HEAD)
+CLIMB_LIMIT = 40.0  # points (14 mm) a balloon climbs above its speaker's head at most to make that room
 BELOW_HEAD = 1.5  # score: a balloon whose top is below its speaker's head (reads as someone else's)
 LONG_TAIL = 72.0  # points (25 mm at print size): where the rules cannot all hold, a tail longer
 LONG_TAIL_COST = 20.0  # than this costs this much more per LONG_TAIL (a clash with the art costs 50)
@@ -147,10 +148,10 @@ def _spread(lo: float, hi: float, n: int) -> list[float]:
     return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
 
 
-def solve(pieces: list[Piece], stage: Stage, *, strict: bool = True, budget: list[int] | None = None) -> list[Placed] | None:
-    """Every piece placed, or None when the hard constraints cannot all hold (with `strict`
-    off, the least-bad place is taken instead and a result always comes back). `budget` is
-    a one-item list of search nodes left, shared by the tries of one panel and used up here."""
+def solve(pieces: list[Piece], stage: Stage, *, budget: list[int] | None = None) -> list[Placed] | None:
+    """Every piece placed, or None when the hard constraints cannot all hold (`solve_loose`
+    places them against the rules). `budget` is a one-item list of search nodes left, shared
+    by the tries of one panel and used up here."""
     nodes = budget if budget is not None else [40]
     cover = [0.0] * len(stage.heads)
 
@@ -159,11 +160,11 @@ def solve(pieces: list[Piece], stage: Stage, *, strict: bool = True, budget: lis
             return placed
         if nodes[0] <= 0:
             return None
-        options = _candidates(pieces[i], placed, stage, cover, strict)
+        options = _candidates(pieces[i], placed, stage, cover, True)
         for _, *made in options[:4]:
             place = Placed(*made)
             nodes[0] -= 1
-            if nodes[0] < 0 and strict:
+            if nodes[0] < 0:
                 return None
             added = [overlap_area(place.box, h) for h in stage.heads]
             for k, a in enumerate(added):
@@ -178,14 +179,67 @@ def solve(pieces: list[Piece], stage: Stage, *, strict: bool = True, budget: lis
     return search(0, [])
 
 
+def longest_tail(placed: list[Placed]) -> float:
+    """The longest tail (points, from the balloon's edge to the tip) of the pieces `placed`
+    that point at a speaker in the panel (0 without one)."""
+    return max((math.dist(p.tail[0], p.tail[-1]) for p in placed if p.tail and not p.piece.off_side), default=0.0)
+
+
+LOOSE_DETOURS = 3  # against the rules: each piece's next-best places tried, one piece at a time
+
+
+def solve_loose(pieces: list[Piece], stage: Stage) -> list[Placed]:
+    """Every piece placed against the rules (a panel no strict search could letter): the
+    least-bad place of each piece in turn, and where taking a piece's second to fourth place
+    instead (the pieces after it again taking their least-bad) scores less over the whole
+    panel, that: one early balloon off its best place can save a later one a clash or a tail
+    across the panel. (A few times the greedy pass; only panels the rules gave up on.)"""
+    heads = stage.heads
+
+    def covered(cover: list[float], p: Placed) -> list[float]:
+        return [c + overlap_area(p.box, h) for c, h in zip(cover, heads)]
+
+    def finish(start: int, placed: list[Placed], cover: list[float]) -> tuple[list[float], list[Placed]]:
+        """The least-bad place of each piece from `start` on: (their scores, every place)."""
+        scores, placed = [], list(placed)
+        for piece in pieces[start:]:
+            score, *made = _candidates(piece, placed, stage, cover, False)[0]
+            scores.append(score)
+            placed.append(Placed(*made))
+            cover = covered(cover, placed[-1])
+        return scores, placed
+
+    scores, greedy = finish(0, [], [0.0] * len(heads))
+    best, best_placed = sum(scores), greedy
+    # Only an earlier piece can spare a later one a broken rule (each costs 10 or more).
+    last = max((i for i, score in enumerate(scores) if score >= 10.0), default=0)
+    cover = [0.0] * len(heads)
+    for i, piece in enumerate(pieces[:last]):
+        prefix = greedy[:i]
+        options = _candidates(piece, prefix, stage, cover, False)
+        for score, *made in options[1:LOOSE_DETOURS + 1]:
+            if sum(scores[:i]) + score >= best:  # (scores are not negative: no better total here)
+                break
+            p = Placed(*made)
+            rest, placed = finish(i + 1, prefix + [p], covered(cover, p))
+            total = sum(scores[:i]) + score + sum(rest)
+            if total < best - 1e-9:
+                best, best_placed = total, placed
+        cover = covered(cover, greedy[i])
+    return best_placed
+
+
 def _candidates(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float],
                 strict: bool) -> list[tuple]:
     """(score, piece, box, tail, link) of the places that pass, best first: what makes a
     `Placed` (made only for the few the search tries)."""
     out = _places(piece, placed, stage, cover, strict)
     shape = piece
+    later = _room_for_later(piece, stage) if strict else None
     for step in (1, 2, 3):
-        if not strict or (out and out[0][0] < BELOW_HEAD and not stage.over_heads):
+        # (a place in the next balloon's way is still a good one for this balloon's own sake)
+        if not strict or (out and out[0][0] - _in_the_way(out[0][2], later, stage) < BELOW_HEAD
+                          and not stage.over_heads):
             break
         # No good place in this shape: the same words with shorter lines (a narrower balloon,
         # a step at a time; vertical text: a shorter, wider one).
@@ -315,17 +369,44 @@ def _room_for_later(piece: Piece, stage: Stage) -> tuple[float, float] | None:
     and where it cannot sit wholly under this one, this balloon's near edge must leave it
     its width: u >= `edge` (ltr) or u + width <= `edge` (rtl). (top, edge) in panel points,
     or None. The later one is taken at its first shape, as snug over its head as a short
-    tail allows."""
+    tail allows. None too where making that room would lift this balloon's bottom over
+    CLIMB_LIMIT above its speaker's head (its tail would run to about LONG_TAIL): the next
+    one then finds a place beside."""
     if piece.target is None or piece.off_side:
         return None
     mine = piece.target[0]
     for x, top, w, h, size in piece.later:
         if x > mine if stage.rtl else x < mine:
             start = top - h - 0.5 * size
+            if piece.head is not None and piece.head[1] - (start + 0.5 * piece.fit.outer_h) > CLIMB_LIMIT:
+                return None
             gap = 0.35 * size  # (`_places`)
             edge = stage.area[2] - w - gap if stage.rtl else stage.area[0] + w + gap
             return start, edge
     return None
+
+
+def _too_low(v: float, bh: float, start: float, WH: float) -> float:
+    """The score of a balloon at top `v`, `bh` tall, whose middle is below `start`, the
+    lowest top of the next balloon (`_room_for_later`)."""
+    return IN_THE_WAY + CLIMB_WEIGHT * (v + bh / 2 - start) / WH if v + bh / 2 > start else 0.0
+
+
+def _too_near(u: float, bw: float, edge: float, start_left: bool, WH: float) -> float:
+    """The score of a balloon at left `u`, `bw` wide, that leaves the next balloon too little
+    width on the reading-start side (`_room_for_later`'s `edge`)."""
+    short = edge - u if start_left else u + bw - edge
+    return IN_THE_WAY + CLIMB_WEIGHT * short / WH if short > 0.0 else 0.0
+
+
+def _in_the_way(box: Box, later: tuple[float, float] | None, stage: Stage) -> float:
+    """What `_roughs` scored the balloon at `box` for the next balloon's room (0 without)."""
+    if later is None:
+        return 0.0
+    start, edge = later
+    WH, bh = stage.W + stage.H, box[3] - box[1]
+    near = _too_near(box[0], box[2] - box[0], edge, not stage.rtl, WH) if box[3] > start else 0.0
+    return _too_low(box[1], bh, start, WH) + near
 
 
 def _roughs(piece: Piece, blocks: list[tuple[list[float], list[float]]], bw: float, bh: float, first_u: float,
@@ -358,7 +439,7 @@ def _roughs(piece: Piece, blocks: list[tuple[list[float], list[float]]], bw: flo
     append = out.append
     for us, vs in blocks:
         rows = [(v,
-                 2.0 * v / H + (IN_THE_WAY + CLIMB_WEIGHT * (v + bh / 2 - start) / WH if v + bh / 2 > start else 0.0),
+                 2.0 * v / H + _too_low(v, bh, start, WH),
                  v + bh > start,  # the next balloon cannot sit wholly under this one
                  max(v - ty, 0.0, ty - v - bh) if target is not None and not off_side else 0.0,
                  target is not None and under and v + bh / 2 > low,
@@ -369,8 +450,7 @@ def _roughs(piece: Piece, blocks: list[tuple[list[float], list[float]]], bw: flo
             dx = max(u - tx, 0.0, tx - u - bw) if target is not None and not off_side else 0.0
             side = 1.5 * (u if off_side == "left" else W - u - bw) / W if off_side else 0.0
             lean = 0.5 * ((u if start_left else W - u - bw) / W) if first else 0.0
-            short = (edge - u if start_left else u + bw - edge) if later is not None else 0.0
-            aside = IN_THE_WAY + CLIMB_WEIGHT * short / WH if short > 0.0 else 0.0  # leaves the next one too little width
+            aside = _too_near(u, bw, edge, start_left, WH) if later is not None else 0.0
             for v, score, beside, dy, below, climb in rows:
                 if beside and aside:
                     score += aside

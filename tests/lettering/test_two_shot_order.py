@@ -3,6 +3,8 @@ out of the way, so the left speaker's longer line still sits above her head, rea
 
 from __future__ import annotations
 
+import math
+
 from storyboard.layout import paginate
 from storyboard.lettering import letter_panel_full
 from storyboard.text import load_chain
@@ -33,3 +35,21 @@ def test_the_left_speakers_later_balloon_sits_above_her_head_not_under_it():
             head_top = slot.rect.y1 - heads[item.speaker][1]
             assert item.body.y > head_top - 2.0, (slot.panel, item.speaker, item.body, head_top)
         assert ben.body.y1 > ana.body.y1 + 0.5 * ben.body.h, slot.panel
+
+
+def test_the_first_balloon_does_not_climb_so_far_that_its_tail_crosses_the_panel():
+    # The webtoon example's rooftop two-shot: Dele (right) speaks first, Ife's tall shout next.
+    # Making room above Ife's head sent Dele's balloon up with a 79 pt tail; the shout takes
+    # a place beside Ife's head instead, and every tail stays short.
+    from pathlib import Path
+
+    from storyboard import layout
+    from storyboard._lettering.placement import LONG_TAIL
+    from storyboard.lettering_report import lettering_report
+    from storyboard.script import load_story
+
+    s = load_story(Path(__file__).resolve().parents[2] / "examples" / "webtoon.yaml")
+    report = lettering_report(s, layout.webtoon_book(s), FONT, labels=True)
+    tails = [math.dist(item["tail"][0], item["tail"][-1]) for record in report.values()
+             for item in record["lettering"] if len(item["tail"]) > 1]
+    assert tails and max(tails) <= LONG_TAIL
