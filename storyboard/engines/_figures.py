@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from storyboard.engines._palette import GRAPHITE, SHADE
+from storyboard.errors import quote
+from storyboard.staging import POSES, figure_kind, read_pose
 
 Box = tuple[float, float, float, float]
 
@@ -353,9 +355,6 @@ def pose_problems(story) -> list[tuple[tuple, str]]:
     """(location, message) for each cast `pose` the draft cannot draw, which it draws standing:
     words naming no pose ('arms crossed'), or a pose the figure's kind has no drawing of (a
     sitting bird). `validate` and a draft render print them as warnings."""
-    from storyboard.errors import quote
-    from storyboard.staging import POSES, figure_kind, read_pose
-
     found = []
     for s, p, _, panel in story.panels():
         for c, entry in enumerate(panel.cast):

@@ -87,8 +87,7 @@ _JAPANESE = {
     "outside": "屋外 野外",
     "spiral": "螺旋 らせん",
 }
-_JAPANESE_NOT = ("海外 海老 北海道 電波 空港 空気 空っぽ 空手 空腹 空間 空席 空く 空い 木曜 木材 木造 木製 家族 "
-                 "台風の目 町長 村長 塔子 林檎 森永 道具 雨戸 星座 岸辺露伴 浜田 川村 小川 石川 中川 海斗")
+_JAPANESE_NOT = "海外 海老 北海道 電波 空港 空気 空っぽ 空手 空腹 空間 空席 空く 空い 木曜 木材 木造 木製 町長 村長 林檎 雨戸"
 _JAPANESE_WORD = {ja: en for en, words in _JAPANESE.items() for ja in words.split()}
 _JAPANESE_FIND = re.compile("|".join(sorted((re.escape(w) for w in [*_JAPANESE_WORD, *_JAPANESE_NOT.split()]),
                                             key=len, reverse=True)))
