@@ -871,6 +871,8 @@ def _panel_checks(where: tuple, panel: dict, known: set) -> list[tuple[tuple, st
         # A known character outside the cast speaks off panel (the tail points out of the frame).
         if speaker is None or speaker == NARRATION or speaker in cast_ids or speaker in known:
             continue
-        message = f"unknown speaker {quote(speaker)}{_did_you_mean(speaker, [*cast_ids, NARRATION])}"
+        # (any character may speak, from off panel: the panel's cast first, then the story's)
+        hint = _did_you_mean(speaker, [*cast_ids, NARRATION]) or _did_you_mean(speaker, sorted(known))
+        message = f"unknown speaker {quote(speaker)}{hint}"
         problems.append(((*where, "dialogue", d), message))
     return problems

@@ -101,7 +101,9 @@ def test_all_problems_at_once_in_file_order():
     "panel, expected",
     [
         ("{action: a, cast: [mara, keeper, mara]}", "'mara' is already in this panel's cast"),
-        ("{action: a, dialogue: [{kepeer: hi}]}", "unknown speaker 'kepeer'"),
+        # a character of the story outside the cast may speak (off panel): named when misspelt
+        ("{action: a, dialogue: [{kepeer: hi}]}", "unknown speaker 'kepeer' (did you mean 'keeper'?)"),
+        ("{action: a, cast: [mara], dialogue: [{marra: hi}]}", "unknown speaker 'marra' (did you mean 'mara'?)"),
         ("{action: a, cast: [{mara: [0.5, 0, 0.4, 1]}]}", "needs x0 < x1 and y0 < y1"),
         ("{action: a, cast: [{mara: [0, 0, 1.5, 1]}]}", "every value between 0 and 1"),
         ("{action: a, cast: [{mara: lefty}]}", "unknown position 'lefty' (did you mean 'left'?)"),
