@@ -57,7 +57,8 @@ def run(args) -> int:
                 marked += 1
                 print(f"{panel.where} ({size}): marked, run {panel.run_id}")
     unread = f", {counted(unreadable, 'unreadable file')}" if unreadable else ""
-    print(f"{marked} of {counted(marked + missing, 'panel')} marked{unread}")
+    if drafts < len(args.files):  # (drafts alone: their line says it all, not "0 of 0 panels marked")
+        print(f"{marked} of {counted(marked + missing, 'panel')} marked{unread}")
     if unreadable:
         return 2
     if marked + missing == 0:
