@@ -132,8 +132,10 @@ def _right_to_left_blocks(logical: list[Cluster]) -> list[tuple[bool, list[Clust
     logical order: (left to right, its clusters). poppler's left-to-right stretches there
     (`reorderText`) start at a letter or number character and run on over neutrals until a
     right-to-left letter, read left to right; so neutrals after a number before a
-    right-to-left word or the line's end ("12!") are read before the number ("!12"): a
-    RIGHT-TO-LEFT MARK before them makes them part of the right-to-left stretch after it."""
+    right-to-left word or the line's end ("12!") are read before the number ("!12"), and the
+    space after a number, a Latin word or a comma before the next right-to-left word is read
+    before them ("פרק  3:ההתחלה", "שלום ,עולם"): a RIGHT-TO-LEFT MARK before such neutrals
+    makes them part of the right-to-left stretch after it."""
     kinds = [_kind(c.text) for c in logical]
     blocks: list[tuple[bool, list[Cluster]]] = []
     i, n = 0, len(logical)
@@ -147,7 +149,7 @@ def _right_to_left_blocks(logical: list[Cluster]) -> list[tuple[bool, list[Clust
         last = max(k for k in range(i, j) if kinds[k] == _P)
         blocks.append((True, logical[i:last + 1]))
         stray = logical[last + 1:j]
-        if any(not c.text.isspace() for c in stray):
+        if stray and (j < n or any(not c.text.isspace() for c in stray)):
             end = logical[last]
             stray = [Cluster(RLM, end.member, 0.0, _MARK_WIDTH, True, end.source), *stray]
         if stray:
