@@ -70,7 +70,8 @@ class RenderResult:
     run_id: str
     panels: list[PanelRecord] = field(default_factory=list)
     manifests: list[Path] = field(default_factory=list)
-    # Lettering warnings, located 'FILE:LINE:COL: scenes[S].panels[P]: message' (the CLI prints them).
+    # Warnings (lettering, poses the draft draws standing, lines without break points), located
+    # 'FILE:LINE:COL: PATH: message' (the CLI prints them).
     warnings: list[str] = field(default_factory=list)
     lettering: dict = field(default_factory=dict, repr=False)  # (scene, panel) -> lettering report
     # Per character with an identity: {"kind", "embedder", "models": [{"name", "ref", "path",
