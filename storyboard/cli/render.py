@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ORDER = 20
@@ -249,7 +250,8 @@ def run(args) -> int:
     if args.format:
         outputs = [(out, args.format) for out in outputs]
     try:
-        with progress_reporter(enabled=sys.stderr.isatty() and not args.json) as progress:
+        named = [str(out[0] if isinstance(out, tuple) else out) for out in outputs]
+        with progress_reporter(enabled=sys.stderr.isatty() and not args.json, writing=named) as progress:
             result = render(story, out=outputs, progress=progress, strict=args.strict, **render_kwargs(args, story))
         finished()  # every output is written: what is left is to say so
     except LetteringError as err:
@@ -288,10 +290,13 @@ def summary_line(result) -> str:
 
 
 class progress_reporter:
-    """A rich progress bar over panels when stderr is a terminal; nothing otherwise."""
+    """A rich progress bar over panels when stderr is a terminal; nothing otherwise. `writing`:
+    the outputs, named once every panel is in (the pages are lettered and the outputs written
+    then: seconds for a long book or an animatic, which a bar left on its last panel hid)."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, writing: Sequence[str] = ()):
         self.enabled = enabled
+        self.writing = list(writing)
         self._bar = None
         self._task = None
 
@@ -308,7 +313,12 @@ class progress_reporter:
     def _update(self, done: int, total: int, request, status: str) -> None:
         if self._task is None:
             self._task = self._bar.add_task("", total=total)
-        self._bar.update(self._task, completed=done, total=total, description=f"{request.label} ({status})")
+        self._bar.update(self._task, completed=done, total=total, description=self.description(done, total, request, status))
+
+    def description(self, done: int, total: int, request, status: str) -> str:
+        if done >= total and self.writing:
+            return f"writing {', '.join(self.writing)}"
+        return f"{request.label} ({status})"
 
     def __exit__(self, *exc):
         if self._bar is not None:
