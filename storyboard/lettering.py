@@ -312,6 +312,18 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
                                          phrases=phrases, slack=1.15)
                 if wider:
                     consider(tuple(wider))
+        lines = best[1].block.lines
+        if n > 2 and not breaking.break_points(lines[0]) and not breaking.break_points(lines[-1]) \
+                and not breaking.sentences_inside(text):
+            # A word alone at both ends (`Who / forgot the / sandwiches?`, a triangle, not a
+            # lozenge): a line fewer, a little wider (`Who forgot / the sandwiches?`). (Text
+            # with a sentence end inside keeps its lines ending there: `Closed. / Come back /
+            # tomorrow.`.)
+            for slack in (1.06, 1.15):
+                shaped = breaking.lozenge(font, text, size, n - 1, measure, LEADING, 1.5, bold, vertical=vertical,
+                                          phrases=phrases, slack=slack)
+                if shaped:
+                    consider(tuple(shaped))
     return best[1] if best else None
 
 

@@ -155,6 +155,15 @@ def weak_breaks(text: str, lines: tuple[str, ...]) -> int:
     return sum(end in _weak_set(paragraph) for paragraph, end in _line_ends(text, lines))
 
 
+_SENTENCE_INSIDE = re.compile(r"[.!?\u2026\u203d\u061f][\"'\u201d\u2019\u00bb)\]]*\s+\S")
+
+
+def sentences_inside(text: str) -> int:
+    """How many sentence ends in `text` have more text after them (`Closed. Come back
+    tomorrow.`: one)."""
+    return len(_SENTENCE_INSIDE.findall(text))
+
+
 def short_middle_lines(lines: tuple[str, ...], widths: tuple[float, ...]) -> int:
     """How many lines between two others are one word less than half as long as the shorter
     of them (`Who forgot / the / sandwiches?`): the eye drops through them."""

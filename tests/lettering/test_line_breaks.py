@@ -46,6 +46,18 @@ def test_no_short_word_alone_between_longer_lines():
     assert breaking.short_middle_lines(("Who", "forgot the", "sandwiches?"), (15.0, 38.0, 45.0)) == 0
 
 
+def test_a_word_alone_at_both_ends_takes_a_line_fewer():
+    # "Who / forgot the / sandwiches?" is a triangle (short, longer, longest: a word alone on
+    # the first line and on the last), not a lozenge: a letterer writes two lines.
+    assert _lines("en", SANDWICHES, "speech") == ["Who forgot", "the sandwiches?"]
+    assert _lines("en", "My father's recipe.", "whisper") == ["My father's", "recipe."]
+    # Lines that end where sentences do keep their stack.
+    assert _lines("en", "Closed. Come back tomorrow.", "speech") == ["Closed.", "Come back", "tomorrow."]
+    assert _lines("en", "They're coming back. Hurry!", "speech") == ["They're", "coming back.", "Hurry!"]
+    assert breaking.sentences_inside("Closed. Come back tomorrow.") == 1
+    assert breaking.sentences_inside("Here we go again...") == 0
+
+
 def test_a_sentences_first_word_does_not_end_a_line():
     lines = _lines("en", LEMONADE, "speech")  # was "Not me. I / brought the / lemonade."
     assert not any(line.endswith(" I") for line in lines), lines
