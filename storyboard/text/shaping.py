@@ -273,7 +273,7 @@ def bidi_levels(text: str, right_to_left: bool) -> list[int]:
     base = int(right_to_left)
     storage["base_level"] = base
     storage["base_dir"] = ("L", "R")[base]
-    bidi.get_embedding_levels(text, storage)
+    bidi.get_embedding_levels(_embeddings_for_isolates(text), storage)
     every = storage["chars"]  # rule X9 leaves out soft hyphens, zero-width spaces, embedding controls...
     bidi.explicit_embed_and_overrides(storage)
     bidi.resolve_weak_types(storage)
@@ -293,6 +293,40 @@ def bidi_levels(text: str, right_to_left: bool) -> list[int]:
         i -= 1
         levels[i] = base
     return levels
+
+
+def _embeddings_for_isolates(text: str) -> str:
+    """`text` with each bidi isolate (LRI, RLI, FSI ... PDI, Unicode 6.3) as the embedding of
+    its direction (LRE, RLE ... PDF), one character for one, and a PDI closing nothing as a
+    zero-width space: python-bidi's algorithm predates isolates and fails on them (text
+    pasted from the web carries them around names and numbers). Isolated text gets its own
+    level either way; only how it weighs on the neutrals around it differs."""
+    if not any("\u2066" <= c <= "\u2069" for c in text):
+        return text
+    out, open_ = list(text), 0
+    for i, c in enumerate(text):
+        if c == "\u2066":
+            out[i], open_ = "\u202a", open_ + 1
+        elif c == "\u2067":
+            out[i], open_ = "\u202b", open_ + 1
+        elif c == "\u2068":  # first strong letter up to the matching PDI (rules P2-P3)
+            out[i], open_ = "\u202a", open_ + 1
+            depth = 0
+            for d in text[i + 1 :]:
+                kind = unicodedata.bidirectional(d)
+                if kind in ("LRI", "RLI", "FSI"):
+                    depth += 1
+                elif kind == "PDI":
+                    if not depth:
+                        break
+                    depth -= 1
+                elif not depth and kind in ("L", "R", "AL"):
+                    out[i] = "\u202a" if kind == "L" else "\u202b"
+                    break
+        elif c == "\u2069":
+            out[i] = "\u202c" if open_ else "\u200b"
+            open_ = max(open_ - 1, 0)
+    return "".join(out)
 
 
 @lru_cache(maxsize=256)
