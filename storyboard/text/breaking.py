@@ -358,6 +358,9 @@ def _advances(chain, text: str, bold: bool, vertical: bool) -> dict[tuple[int, i
     return {}
 
 
+_LONG = 256  # characters: a longer piece is first measured by its head (shaping all of it per line is quadratic)
+
+
 def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: bool, phrases: bool = True) -> list[str]:
     breaks = _break_points(text)
     cuts = [*breaks, len(text)]
@@ -374,6 +377,9 @@ def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: boo
                 continue
             advance = advances.get((start, end))
             if advance is None:
+                if end - start > _LONG and _measure(chain, display(text[start:start + _LONG]), 1.0, bold,
+                                                    vertical) * size > width:
+                    break  # a very long piece (a URL, a string of letters), too wide from its head on
                 advance = advances[(start, end)] = _measure(chain, display(text[start:end]), 1.0, bold, vertical)
             if advance * size <= width:
                 fitting = end
@@ -407,19 +413,28 @@ def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: boo
 def _split_word(chain, piece: str, size: float, width: float, bold: bool, vertical: bool) -> tuple[str, str]:
     """The longest head of an over-wide `piece` that fits, hyphenated where the language's
     dictionary allows, else cut between grapheme clusters; and the rest."""
+    # Only a head shorter than the first prefix found too wide can fit: measuring and
+    # segmenting no further keeps a very long piece (a URL, 1,500 letters) linear to wrap.
+    limit = 16
+    while limit < len(piece) and _measure(chain, piece[:limit], size, bold, vertical) <= width:
+        limit *= 2
     if not vertical:
         dictionary = _hyphenator(chain.language)
         word = piece.rstrip()
-        if dictionary is not None:
+        if dictionary is not None and len(word) <= 100:  # (longer: no word, a string of letters)
             for head, tail in dictionary.iterate(word):
-                if _measure(chain, head + HYPHEN, size, bold, vertical) <= width:
+                if len(head) < limit and _measure(chain, head + HYPHEN, size, bold, vertical) <= width:
                     return head + HYPHEN, piece[len(head):]
-    clusters = _graphemes(piece)
-    cut = len(clusters) - 1
-    while cut > 1 and _measure(chain, "".join(clusters[:cut]), size, bold, vertical) > width:
-        cut -= 1
-    cut = max(cut, 1)
-    return display("".join(clusters[:cut])), "".join(clusters[cut:])
+    clusters = _graphemes(piece[:limit])  # all whole but perhaps the last, never taken
+    low, high = 1, max(len(clusters) - 1, 1)  # the longest head that fits, at least one cluster
+    while low < high:
+        mid = (low + high + 1) // 2
+        if _measure(chain, "".join(clusters[:mid]), size, bold, vertical) <= width:
+            low = mid
+        else:
+            high = mid - 1
+    head = "".join(clusters[:low])
+    return display(head), piece[len(head):]
 
 
 def _graphemes(text: str) -> list[str]:
