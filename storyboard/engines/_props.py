@@ -121,6 +121,10 @@ def size_of(action: str) -> float:
     return 1.0
 
 
+def _circle_points(cx: float, cy: float, rx: float, ry: float, n: int = 16) -> list[tuple[float, float]]:
+    return [(cx + rx * math.cos(2 * math.pi * i / n), cy + ry * math.sin(2 * math.pi * i / n)) for i in range(n)]
+
+
 def _out_to(start: tuple[float, float], towards: tuple[float, float],
             box: tuple[float, float, float, float]) -> tuple[float, float]:
     """Where the ray from `start` through `towards` leaves `box` (x0, y0, x1, y1)."""
@@ -301,6 +305,15 @@ def _chair(k: Kit) -> None:
 
 @prop("lamp lamps lantern lanterns")
 def _lamp(k: Kit) -> None:
+    if {"lantern", "lanterns"} & k.words:  # a hand lantern: a handle over a lit glass between cap and base
+        k.pen.polygon([k.at(x, y) for x, y in _circle_points(0.0, 0.0, 1.0, 0.85)], fill=GLOW)  # its light
+        k.line([(-0.3, -0.72), (0.0, -1.05), (0.3, -0.72)], k.lw)
+        k.poly([(-0.32, -0.55), (0.32, -0.55), (0.32, 0.55), (-0.32, 0.55)], GLOW)
+        for x in (-0.12, 0.12):
+            k.line([(x, -0.55), (x, 0.55)], k.thin)
+        k.poly([(-0.45, -0.72), (0.45, -0.72), (0.38, -0.55), (-0.38, -0.55)], k.tint)
+        k.poly([(-0.42, 0.55), (0.42, 0.55), (0.45, 0.72), (-0.45, 0.72)], k.tint)
+        return
     k.pen.polygon([k.at(-0.55, -0.25), k.at(0.55, -0.25), k.at(1.0, 0.7), k.at(-1.0, 0.7)], fill=GLOW)  # its light
     k.poly([(-0.08, -0.3), (0.08, -0.3), (0.08, 0.8), (-0.08, 0.8)], SHADE)
     k.poly([(-0.45, 0.8), (0.45, 0.8), (0.5, 0.95), (-0.5, 0.95)], k.tint)  # the base
@@ -393,6 +406,35 @@ def _seedling(k: Kit) -> None:
 
 FLYING = frozenset(name for name, entry in PROPS.items() if entry.flying)
 HIGH = frozenset(name for name, entry in PROPS.items() if entry.high)
+# Props a person holds in one hand ("Mara climbs the stairs holding a lantern"): drawn at the hand
+# of a cast member the action has hold, carry, read or drink them. Each: its radius in the
+# holder's head heights, and where the hand grips it (radius units from its centre).
+HANDHELD = {"lamp": (0.6, (0.0, -1.05)), "cup": (0.45, (0.55, 0.0)), "book": (0.6, (0.0, 0.6)),
+            "phone": (0.4, (0.0, 0.6)), "sword": (1.4, (0.0, 0.85)), "umbrella": (1.6, (0.15, 1.0)),
+            "bowl": (0.55, (0.0, 0.75))}
+_HOLDS = re.compile(r"(?:hold|holds|holding|held|carr(?:y|ies|ying|ied)|clutch\w*|grip\w*|grasp\w*|wield\w*|"
+                    r"brandish\w*|raises?|raised|raising|lifts?|lifted|lifting|reads?|reading|drinks?|drinking|"
+                    r"sips?|sipping)\Z")
+
+
+def held(action: str) -> tuple[str, int] | None:
+    """(prop, where its verb is in `tokens(action)`) for a handheld prop the action has someone
+    hold ("holding a lantern", "reads the old diary", "sips a cup of tea"): the first prop word
+    among the four words after the verb, in its clause; None when there is none or it is no
+    `HANDHELD` prop ("holding a half-eaten tomato")."""
+    seq = tokens(affirmed(action))
+    for i, word in enumerate(seq):
+        if not _HOLDS.match(word):
+            continue
+        for after in seq[i + 1:i + 5]:
+            if not after[0].isalpha():
+                break
+            name = _PROP_OF.get(after)
+            if name is not None:
+                if name in HANDHELD:
+                    return name, i
+                break
+    return None
 
 
 # Camera moves a storyboard marks with an arrow on the frame: the verb and where it goes.

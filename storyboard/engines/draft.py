@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "23"
+VERSION = "24"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
@@ -41,6 +41,10 @@ SUBJECT_SCALE = {"establishing": 0.1, "wide": 0.14, "medium": 0.22, "over-should
                  "close-up": 0.32, "extreme-close-up": 0.45}
 ANGLES = (*HORIZON, "birds-eye")  # bird's-eye has no horizon
 
+# Where a person's near hand is in each pose, (toward the gaze, down) in head heights from the
+# head's top centre, as `_figures._human` draws the arm.
+_HANDS = {"standing": (0.85, 4.0), "sitting": (0.85, 4.0), "kneeling": (0.85, 4.0), "walking": (-1.35, 3.7),
+          "running": (1.55, 3.1), "pointing": (3.0, 1.55)}
 _HOLDING = re.compile(r"\b(?:hold|holds|holding|held|with|fly|flies|flying|flew|pull|pulls|pulling|tug\w*)\b")
 
 # Colours of the sets (`_sets`): apart from every figure tint and the props' tint.
@@ -776,6 +780,8 @@ class _Sketch:
                 self._face(member, fig.facing, *face, fig.u, fig.lw, animal=fig.kind == "animal")
         if self.horizon is not None and _props.prop_for(self.request.action) in _props.FLYING:
             self._flown(placed)
+        elif self.horizon is not None and (held := _props.held(self.request.action)) is not None:
+            self._held(placed, *held)
 
     def _flown(self, placed) -> None:
         """A kite the action names, in the sky over the cast, its string down to the hand of
@@ -793,6 +799,27 @@ class _Sketch:
         anchor = hand if held else None
         _props.draw("kite", self.draw, self._shape, self.request.action, cx, cy, radius,
                     max(self.line, round(radius * 0.03)), anchor, (0.0, 0.0, *self.size))
+
+    def _held(self, placed, name: str, verb: int) -> None:
+        """A handheld prop the action names (`_props.held`) in the hand of the member whose
+        name comes last before its verb ("Mara climbs the stairs holding a lantern"), else the
+        first member's; only a person's hand, and only where the frame shows it."""
+        seq = _sets.tokens(_sets.affirmed(self.request.action))[:verb]  # as `held` counted to the verb
+        said = {i: pair for pair in placed for i, word in enumerate(seq)
+                if word in (pair[1].name.lower(), pair[1].id.lower())}
+        fig, _ = said[max(said)] if said else placed[0]
+        if fig.kind != "human" or fig.pose == "lying":
+            return
+        (hx, hy), size = _HANDS.get(fig.pose, _HANDS["standing"]), _props.HANDHELD[name]
+        x0, top, x1, _ = fig.head
+        lean = 0.3 * fig.u * fig.facing if fig.pose == "running" else 0.0  # as `_figures` draws the body
+        hand = ((x0 + x1) / 2 - lean + fig.facing * hx * fig.u, top + fig.u + (hy - 1.0) * fig.u * fig.stretch)
+        r = size[0] * fig.u
+        gx, gy = size[1]
+        if hand[1] + (1 - gy) * r > fig.clip:  # the frame cuts the hand (a close shot): not shown
+            return
+        _props.draw(name, self.draw, self._shape, self.request.action, hand[0] - gx * r * fig.facing, hand[1] - gy * r,
+                    r, max(1, fig.lw * 0.8), canvas=(0.0, 0.0, *self.size))
 
     def _figure(self, staged, member: CastMember, index: int) -> tuple[_figures.Figure, CastMember]:
         """A staged figure (panel fractions) in canvas units, with its tint and line width."""
