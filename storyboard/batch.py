@@ -11,6 +11,7 @@ with its error and the batch goes on.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -140,6 +141,8 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
     from storyboard.render import option_problems
 
     started = time.perf_counter()
+    if isinstance(scripts, (str, os.PathLike)):  # one story, not a sequence of its letters
+        scripts = [scripts]
     outputs = batch_outputs(scripts, out_dir, format)
     bad = option_problems(**{k: options.get(k) for k in ("seed", "max_side", "candidates")})
     if bad:

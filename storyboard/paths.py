@@ -22,8 +22,12 @@ HINT = "allow its folder with --allow-path DIR (or STORYBOARD_ALLOW_PATHS)"
 def allowed_roots(base_dir: str | os.PathLike, allow_paths: Iterable[str | os.PathLike] | None = None,
                   ) -> tuple[Path, ...]:
     """The folders a script in `base_dir` may name files in: its own folder, `allow_paths`
-    and the folders in STORYBOARD_ALLOW_PATHS, each resolved (symlinks followed)."""
+    and the folders in STORYBOARD_ALLOW_PATHS, each resolved (symlinks followed). One folder
+    given as a string or path (`allow_paths="/srv/assets"`) is that folder, not its letters
+    (which allowed "/", the whole file system)."""
     extra = [p for p in os.environ.get(ENV, "").split(os.pathsep) if p.strip()]
+    if isinstance(allow_paths, (str, os.PathLike)):
+        allow_paths = [allow_paths]
     roots = [base_dir, *(allow_paths or ()), *extra]
     return tuple(dict.fromkeys(Path(root).expanduser().resolve() for root in roots))
 

@@ -94,6 +94,16 @@ def test_render_takes_allow_paths(layout):
     with pytest.raises(ScriptError, match="outside the script's folder"):
         render(path, out=story / "o.pdf", engine="draft", cache=False)
     assert load_story(path, allow_paths=[private]).characters["ana"].references == ["../private/face.png"]
+    assert load_story(path, allow_paths=str(private)).characters["ana"].references == ["../private/face.png"]
+
+
+def test_one_allowed_folder_given_as_a_string_is_that_folder_not_its_letters(layout, tmp_path):
+    # Iterated as a sequence, "/srv/assets" allowed "/", "s", "r"...: the whole file system.
+    story, private = layout
+    path = script(story, "characters:\n  ana: {references: [../private/face.png]}\n")
+    for one in ("/srv/assets", tmp_path / "elsewhere"):
+        with pytest.raises(ScriptError, match="outside the script's folder"):
+            load_story(path, allow_paths=one)
 
 
 class _WritesMarker:

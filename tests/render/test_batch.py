@@ -277,3 +277,10 @@ def test_a_full_disk_fails_the_story_in_one_line_not_a_traceback(scripts, tmp_pa
     assert err.startswith(f"{scripts[0]}: cannot write a temporary file in ") and err.endswith(
         ": No space left on device\n") and err.count("\n") == 1
     assert sorted(p.name for p in out.iterdir()) == ["s1.pdf", "s1.pdf.manifest.json"]
+
+
+def test_render_many_of_one_script_given_as_a_string_renders_it(scripts, tmp_path):
+    # Iterated as a sequence, "s0.yaml" was the stories "s", "0", ".": "a is given twice".
+    for one in (str(scripts[0]), scripts[0]):
+        result = storyboard.render_many(one, out_dir=tmp_path / "one", cache=False)
+        assert [o.output.name for o in result.stories] == ["s0.pdf"] and not result.failed
