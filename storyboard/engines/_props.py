@@ -102,23 +102,35 @@ _ALSO_VERBS = frozenset("plant book phone table chair cup train button dial bowl
 def prop_for(action: str) -> str | None:
     """The prop the action names first (not one it negates: "no door"; not a verb: "he plants
     a flag"), or None."""
-    seq = tokens(affirmed(action))
+    return _prop_at(tokens(affirmed(action)))[0]
+
+
+def _prop_at(seq: list[str]) -> tuple[str | None, int]:
+    """The first prop `seq` (`tokens`) names and where, or (None, -1)."""
     for i, word in enumerate(seq):
         if word in _PROP_OF:
             stem = word[:-1] if word.endswith("s") else word
             if stem in _ALSO_VERBS and verb_at(seq, i):
                 continue
-            return _PROP_OF[word]
-    return None
+            return _PROP_OF[word], i
+    return None, -1
 
 
 def size_of(action: str) -> float:
     """How much bigger or smaller than usual the action says its subject is (1: as usual;
-    "not tiny" is not tiny)."""
-    for word in _WORD.findall(affirmed(action).lower()):
-        if word in SIZE_WORDS:
-            return SIZE_WORDS[word]
-    return 1.0
+    "not tiny" is not tiny): a size word among the three words before the prop it names, in
+    its phrase ("a tiny green seedling"; "a small town, a kite" is a kite of the usual size),
+    else, naming none, the first size word ("a huge shape")."""
+    seq = tokens(affirmed(action))
+    name, at = _prop_at(seq)
+    if name is not None:
+        for word in reversed(seq[max(0, at - 3):at]):
+            if not word[0].isalpha():
+                break
+            if word in SIZE_WORDS:
+                return SIZE_WORDS[word]
+        return 1.0
+    return next((SIZE_WORDS[word] for word in seq if word in SIZE_WORDS), 1.0)
 
 
 def _circle_points(cx: float, cy: float, rx: float, ry: float, n: int = 16) -> list[tuple[float, float]]:

@@ -176,3 +176,10 @@ def test_a_negation_covers_its_whole_noun_phrase():
     assert place("he has no idea the forest burns", "") == Place(far="forest")  # a new phrase's article
     assert place("there isn't a tree, only a street", "") == Place(ground="street")
     assert prop_for("no big old wooden door, a lamp") == "lamp"
+
+
+def test_a_size_word_scales_the_prop_it_describes_only():
+    assert size_of("a tiny green seedling") == 0.5 and size_of("a big diamond kite") == 1.25
+    assert size_of("a small town, a kite") == 1.0  # the town is small, not the kite
+    assert size_of("the kite soars high above the hill, tiny figures below") == 1.0
+    assert size_of("a huge shape looms") == 1.25  # no prop: the stand-in mass is huge
