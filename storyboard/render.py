@@ -176,6 +176,36 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
     return checked
 
 
+def _check_not_inputs(story: "Story", targets: list[tuple[Path, str]]) -> None:
+    """Refuse an output (or its manifest) that is the script or a file it names (a reference
+    image, a font, a peel): `--format pdf -o story.yaml` wrote the PDF over the script."""
+    from storyboard.text.fonts import parse_font_entry
+
+    fonts = story.style.font or []
+    names = [ref for c in story.characters.values() for ref in (c.references or [])]
+    names += [p.path for p in story.style.peels] + [parse_font_entry(f)[0] for f in
+                                                    ([fonts] if isinstance(fonts, str) else fonts)]
+    inputs = [(story.path, f"the script {story.path.name}")] if story.path is not None else []
+    inputs += [(story.base_dir / Path(n).expanduser(), f"{n}, which the script reads") for n in names]
+    stats = []
+    for path, what in inputs:
+        try:
+            st = path.stat()
+        except (OSError, ValueError):
+            continue
+        stats.append(((st.st_dev, st.st_ino), what))
+    for out, _ in targets:
+        for written in (out, manifest_path(out)):
+            try:
+                st = written.stat()
+            except (OSError, ValueError):
+                continue
+            what = next((what for ident, what in stats if ident == (st.st_dev, st.st_ino)), None)
+            if what is not None:
+                raise ExportError(f"cannot write {out}: it is {what}" if written == out
+                                  else f"cannot write {out}: its manifest {written} would replace {what}")
+
+
 def check_writable(path: str | Path, *, folder: bool = False) -> Path:
     """`path` as a file (or `folder`) this process can create or write into (its missing
     folders are made): raise ExportError naming why not, before any work is spent on it."""
@@ -327,6 +357,7 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
     targets = output_targets([out] if isinstance(out, (str, Path, tuple)) else list(out))
     if not targets:
         raise ExportError("no output given")
+    _check_not_inputs(story, targets)
     from storyboard.export.webtoon import check_outputs
 
     check_outputs(story, [fmt for _, fmt in targets])  # a webtoon-layout story has no pages

@@ -1,0 +1,33 @@
+"""An output (or the manifest beside it) that is the script or a file the script reads is
+refused in one line before any work: `--format pdf -o story.yaml` wrote the PDF over the script
+(a name that says no format takes any)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import storyboard
+from storyboard.cli import main
+
+FONT = Path(storyboard.__file__).parent / "fonts" / "ComicNeue-Regular.ttf"
+
+
+def test_an_output_over_the_script_or_a_file_it_reads_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(FONT, tmp_path / "lettering")  # a font file without an extension
+    script = tmp_path / "story.yaml"
+    script.write_text("title: T\nstyle: {font: lettering}\nscenes:\n  - panels:\n      - action: a room\n")
+    (tmp_path / "other.pdf.manifest.json").write_text(script.read_text())
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for script_arg, args, said in [
+        ("story.yaml", ["--format", "pdf", "-o", "story.yaml"], "cannot write story.yaml: it is the script story.yaml"),
+        ("story.yaml", ["--format", "cbz", "-o", "./story.yaml"], "it is the script story.yaml"),
+        ("story.yaml", ["--format", "pdf", "-o", "lettering"], "it is lettering, which the script reads"),
+        ("other.pdf.manifest.json", ["-o", "other.pdf"],
+         "its manifest other.pdf.manifest.json would replace the script other.pdf.manifest.json"),
+    ]:
+        assert main(["render", script_arg, "--engine", "draft", "--no-cache", *args]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and said in err, err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
