@@ -1,7 +1,7 @@
 """Staging: where each cast member of a panel stands, as one answer for every later stage.
 
 `stage_panel(story, panel, aspect)` turns the panel's shot, angle, cast positions/boxes and
-poses into one `StagedFigure` per cast member: the visible body box, the head box, the face
+poses (a member's `pose`, else the one the action gives it) into one `StagedFigure` per cast member: the visible body box, the head box, the face
 band (eyes to mouth) and the mouth point, all in panel fractions (x right, y down, 0..1).
 The draft engine draws figures from it, lettering avoids faces and points tails at mouths,
 and region masks cover the body box. It is pure and deterministic, and draws nothing.
@@ -106,6 +106,60 @@ def read_pose(text: str | None) -> str | None:
     return "standing" if not words.strip() or _STANDING.search(words) else None
 
 
+# Where a clause of an action ends: what follows has a subject of its own.
+_CLAUSE_ENDS = frozenset("while whilst as but when then before after because until so though although "
+                         "meanwhile whereas who which".split())
+# Words a subject naming cast members may hold besides their names ('Ife and Dele both sit').
+_SUBJECT_FILLER = frozenset("and & both the a an also all together now still just again".split())
+
+
+def action_poses(action: str | None, names: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """The poses an action gives the cast members it makes the subject of a pose verb, as
+    `read_pose` reads the verb: 'Ife and Dele sit on crates' -> both 'sitting'; 'Ada points at
+    the door while Cy looks on' -> Ada 'pointing'; 'Mara runs and Leo sits' -> one each.
+    `names`: cast id -> the lower-case words naming it (its id, its display name). The
+    subject is the words right before the verb, names joined by 'and' or commas (adverbs in
+    -ly and a few fillers allowed), and it must start a clause (the action's start, after a
+    mark, 'while', 'as'..., or after the previous pose verb): in 'Leo helps Mara sit' nobody
+    sits. English only; a member named by no pose verb is left out."""
+    tokens = re.findall(r"[\w'&]+|[^\w\s]", (action or "").lower())
+    known = {word for words in names.values() for word in words}
+    poses: dict[str, str] = {}
+    verbs = [next((pose for pose, pattern in _POSE_WORDS if pattern.fullmatch(t)), None) for t in tokens]
+    for i, pose in enumerate(verbs):
+        if pose is None:
+            continue
+        k = i
+        while k and verbs[k - 1] is None and (tokens[k - 1] in known or tokens[k - 1] in _SUBJECT_FILLER
+                                              or tokens[k - 1] == "," or tokens[k - 1].endswith("ly")):
+            k -= 1
+        if k and verbs[k - 1] is None and tokens[k - 1] not in _CLAUSE_ENDS and tokens[k - 1][0].isalnum():
+            continue  # the words before it are no subject of their own clause ('Leo helps Mara sit')
+        subject = tokens[k:i]
+        for member, words in names.items():
+            if member not in poses and _names(subject, words):
+                poses[member] = pose
+    return poses
+
+
+def _names(subject: list[str], words: tuple[str, ...]) -> bool:
+    """Whether `subject` holds the id (words[0]) or the whole display name (the rest, in order)."""
+    if words[0] in subject:
+        return True
+    name = list(words[1:])
+    return bool(name) and any(subject[k:k + len(name)] == name for k in range(len(subject) - len(name) + 1))
+
+
+def cast_names(story: Any, panel: Any) -> dict[str, tuple[str, ...]]:
+    """Each cast member's naming words for `action_poses`: its id, then its display name's words."""
+    characters = getattr(story, "characters", {}) or {}
+    out = {}
+    for entry in panel.cast:
+        name = str(getattr(characters.get(entry.id), "name", "") or "")
+        out[entry.id] = (entry.id.lower(), *re.findall(r"[\w'&]+", name.lower()))
+    return out
+
+
 def figure_kind(character: Any) -> str:
     """The character's figure kind (`figure:` in the script), 'human' when absent or unknown."""
     value = str(getattr(character, "figure", None) or "human").lower()
@@ -135,10 +189,13 @@ def stage_panel(story: Any, panel: Any, aspect: float,
     floors = [1.0 if b[3] >= 1.0 else box[3] for b, box in zip(spread, boxes)]
     characters = getattr(story, "characters", {}) or {}
     centres = [(b[0] + b[2]) / 2 for b in boxes]
+    # A member the script gives no pose takes the one the action gives it ('Ife kneels by the plant').
+    told = action_poses(getattr(panel, "action", ""), cast_names(story, panel))
     out = []
     for index, (entry, box, floor) in enumerate(zip(cast, boxes, floors)):
         kind = figure_kind(characters.get(entry.id))
-        pose = normalise_pose(getattr(entry, "pose", ""))
+        given = getattr(entry, "pose", "") or ""
+        pose = normalise_pose(given) if given.strip() else told.get(entry.id, "standing")
         room = _room(index, boxes, centres) * aspect  # in height units
         foreground = panel.shot == "over-shoulder" and index == 0 and len(cast) > 1
         out.append(_stage(entry.id, kind, pose, box, room, panel.shot, panel.angle, aspect, foreground, floor))

@@ -7,16 +7,16 @@ import itertools
 import pytest
 
 from storyboard.script import Story
-from storyboard.staging import StagedFigure, normalise_pose, stage_panel
+from storyboard.staging import StagedFigure, action_poses, normalise_pose, stage_panel
 
 CAST = {cid: {"description": f"person {cid}"} for cid in ("ana", "ben", "cy", "dee", "eve")}
 SHOTS = ("establishing", "wide", "medium", "close-up", "extreme-close-up", "over-shoulder")
 ANGLES = ("eye-level", "low", "high", "birds-eye", "dutch")
 
 
-def _panel(cast, shot="medium", angle="eye-level"):
-    story = Story.model_validate({"title": "t", "characters": CAST, "scenes": [
-        {"panels": [{"action": "talk", "shot": shot, "angle": angle, "cast": cast}]}]})
+def _panel(cast, shot="medium", angle="eye-level", action="talk", characters=CAST):
+    story = Story.model_validate({"title": "t", "characters": characters, "scenes": [
+        {"panels": [{"action": action, "shot": shot, "angle": angle, "cast": cast}]}]})
     return story, story.scenes[0].panels[0]
 
 
@@ -93,3 +93,39 @@ def test_pose_words():
     assert normalise_pose("arms crossed") == "standing"
     with pytest.raises(ValueError, match="aspect"):
         stage_panel(*_panel([{"ana": "left"}]), 0)
+
+
+NAMES = {"ife": ("ife",), "dele": ("dele", "old", "dele"), "cy": ("cy", "cy")}
+
+
+@pytest.mark.parametrize("action,poses", [
+    ("Ife and Dele sit on upturned crates under string lights", {"ife": "sitting", "dele": "sitting"}),
+    ("Ife kneels by a tomato plant, frowning at a chewed leaf", {"ife": "kneeling"}),
+    ("Ife runs and Cy sits", {"ife": "running", "cy": "sitting"}),
+    ("Cy stands while Ife points at the door", {"ife": "pointing"}),
+    ("Cy opens the door and Ife sits", {}),  # 'and' after an object: whose clause is unclear, nobody sits
+    ("Ife, exhausted, sits", {}),
+    ("Old Dele slowly walks home", {"dele": "walking"}),
+    ("Ife, Cy and Dele both lie in the grass", {"ife": "lying", "cy": "lying", "dele": "lying"}),
+    ("Dele helps Ife sit down", {}),  # Ife is the object, Dele does not sit
+    ("Ife leans in to whisper to Cy", {}),  # no pose verb
+    ("The waves crash on the pier", {}),  # a pose word as a noun, no cast in its subject
+    ("", {}),
+])
+def test_action_gives_poses_to_the_cast_it_makes_the_subject(action, poses):
+    assert action_poses(action, NAMES) == poses
+
+
+def test_a_member_without_a_pose_takes_the_one_the_action_gives_it():
+    characters = {**CAST, "dele": {"name": "Old Dele", "description": "a grandfather"}}
+    story, panel = _panel([{"ana": "left"}, {"dele": "right"}], "wide",
+                          action="Ana and Old Dele sit on crates", characters=characters)
+    ana, dele = stage_panel(story, panel, 1.5)
+    assert (ana.pose, dele.pose) == ("sitting", "sitting")
+    story, panel = _panel([{"ana": "left"}, {"dele": "right"}], "wide", action="Ana and Dele talk", characters=characters)
+    standing = stage_panel(story, panel, 1.5)
+    assert [f.pose for f in standing] == ["standing", "standing"] and standing[0].body != ana.body
+    # the script's own pose wins over the action's
+    story, panel = _panel([{"ana": {"position": "left", "pose": "standing"}}, {"dele": "right"}], "wide",
+                          action="Ana and Old Dele sit on crates", characters=characters)
+    assert [f.pose for f in stage_panel(story, panel, 1.5)] == ["standing", "sitting"]
