@@ -580,7 +580,6 @@ class _Job:
             if self.wants_pdf:
                 _finish_panels(self.pool, self.unfinished, panels, self.store, self.keys, self.pkeys, self.scratch)
         from storyboard.lettering import lettering_once
-        from storyboard.lettering_report import located_warnings
 
         # Generated raster art: lettering points at the heads the art shows (found once, cached).
         faces = {}
@@ -622,12 +621,12 @@ class _Job:
         )
         result.lettering = lettering
         result.pages_drawn = self.pages.drawn
-        result.warnings = (located_warnings(story, result.lettering) + pose_warnings(story, self.engine)
-                           + break_warnings(story))
         labels = getattr(self.engine, "labels_panels", False)
         formats = [fmt for _, fmt in self.targets]
         with lettering_once(faces):  # the other outputs draw the same lettering, solved once
             strip = _strip_lettering(story, book, font, formats, labels)
+            result.warnings = (_lettering_warnings(story, formats, result.lettering, strip)
+                               + pose_warnings(story, self.engine) + break_warnings(story))
             if self.strict:  # (a strip's lettering checked here is the one written)
                 _refuse_lettering(story, formats, result, strip)
             _export_all(self.targets, story, book, panels, font, self.settings, self.record, self.watermark, result,
@@ -782,19 +781,36 @@ def _refuse_lettering(story, formats: list[str], result: RenderResult, strip: di
     from storyboard.lettering import RULES_BROKEN
     from storyboard.lettering_report import located_violations, located_warnings
 
-    reports = {}  # what each output's manifest will report: the pages' lettering, or the strip's
-    for fmt in formats:
-        if fmt == "webtoon" and strip is not None:
-            reports.setdefault("strip", strip)
-        else:
-            reports.setdefault("pages", result.lettering)
     found = []
-    for kind, report in reports.items():
+    for kind, report in _shown(formats, result.lettering, strip).items():
         tell = " (in the webtoon strip)" if kind == "strip" else ""
         broken = [line for line in located_warnings(story, report) if RULES_BROKEN in line]
         found += [line + tell for line in broken + located_violations(story, report)]
     if found:
         raise LetteringError(found)
+
+
+def _shown(formats: list[str], pages: dict, strip: dict | None) -> dict[str, dict]:
+    """The lettering reports the outputs of `formats` show (their manifests'): 'pages' (a PDF,
+    CBZ, page folder, or a page.size: webtoon strip), 'strip' (a strip made from pages has
+    its own, `strip`); none for an animatic or a shot list, which letter nothing."""
+    reports = {}
+    for fmt in formats:
+        if fmt == "webtoon" and strip is not None:
+            reports.setdefault("strip", strip)
+        elif fmt in ("pdf", "cbz", "pages", "webtoon"):
+            reports.setdefault("pages", pages)
+    return reports
+
+
+def _lettering_warnings(story, formats: list[str], pages: dict, strip: dict | None) -> list[str]:
+    """The located lettering warnings of what the outputs show: a strip made from pages is
+    lettered on its own, at the strip's scale, so its warnings are its own (named so); an
+    animatic or a shot list shows no lettering to warn of."""
+    from storyboard.lettering_report import located_warnings
+
+    return [line + (" (in the webtoon strip)" if kind == "strip" else "")
+            for kind, report in _shown(formats, pages, strip).items() for line in located_warnings(story, report)]
 
 
 def _strip_lettering(story, book, font, formats: list[str], labels: bool = False) -> dict | None:

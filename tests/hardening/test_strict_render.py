@@ -5,6 +5,8 @@ before, with its located warnings."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import storyboard
@@ -134,3 +136,17 @@ def test_a_strip_from_pages_is_reported_once_for_the_strict_check_and_its_manife
         assert strips.count("webtoon") == 1  # (was once for the check and once for each strip's manifest)
         manifests = [json.loads(Path(f"{out}.manifest.json").read_text()) for out, _ in outs[:2]]
         assert manifests[0]["panels"] == manifests[1]["panels"]
+
+
+def test_warnings_are_of_the_lettering_the_outputs_show(crowded, capsys):
+    """A strip made from pages is lettered on its own (at the strip's scale): its warnings were
+    never printed (the busy harbour strip, lettered at 4.66 pt against the rules, said nothing),
+    the pages' were instead; a shot list shows no lettering, so it warns of none."""
+    assert main(["render", "crowded.yaml", "-o", "c.csv", "--no-cache"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["render", "crowded.yaml", "-o", "c.webtoon/", "--no-cache"]) == 0
+    warned = capsys.readouterr().err.splitlines()
+    strip = json.loads((crowded / "c.webtoon.manifest.json").read_text())
+    own = [w for panel in strip["panels"] for w in panel["warnings"]]
+    assert own and len(warned) == len(own) and all(w.endswith(" (in the webtoon strip)") for w in warned)
+    assert strip["warnings"] == warned  # the manifest says so too (it listed the pages' warnings)
