@@ -576,8 +576,8 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
         placed = placement.solve_loose(pieces, stages[-1])
         far = _long_tail(placed)
         warnings.append(f"{RULES_BROKEN} at {size:g} pt: balloons overlap the art or each other" + (f"; {far}" if far else ""))
-    elif _long_tail(placed):  # lettered by the rules, the reader must still follow it across
-        warnings.append(_long_tail(placed))
+    elif far := _long_tail(placed):  # lettered by the rules, the reader must still follow it across
+        warnings.append(far)
     smallest = min((p.piece.fit.block.size for p in placed), default=size)
     if smallest < story_size:
         warnings.insert(0, f"dialogue shrunk to {smallest:.3g} pt")

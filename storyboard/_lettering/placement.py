@@ -218,7 +218,7 @@ def solve_loose(pieces: list[Piece], stage: Stage) -> list[Placed]:
         prefix = greedy[:i]
         options = _candidates(piece, prefix, stage, cover, False)
         for score, *made in options[1:LOOSE_DETOURS + 1]:
-            if sum(scores[:i]) + score >= best:  # (scores are not negative: no better total here)
+            if sum(scores[:i]) + score >= best:  # (the pieces after it score about 0 at best)
                 break
             p = Placed(*made)
             rest, placed = finish(i + 1, prefix + [p], covered(cover, p))
@@ -414,11 +414,10 @@ def _roughs(piece: Piece, blocks: list[tuple[list[float], list[float]]], bw: flo
             later: tuple[float, float] | None = None) -> list[tuple[float, float, float]]:
     """(rough score, u, v) of every place (u, v) of the `blocks` (each: lefts us, tops vs):
     the score terms of a place that need no geometry: high, over the speaker (never under
-    the head), toward where reading starts, near the balloon it continues, high enough for
-    out of the way of the next balloon where its speaker stands on the reading-start side
-    (`_room_for_later`: the first one goes higher, a letterer's way of leading the eye back
-    across the panel). This runs for
-    every grid place of every piece tried, so the terms of u alone and of v alone are
+    the head), toward where reading starts, near the balloon it continues, clear of the room
+    the next balloon needs where its speaker stands on the side reading starts from
+    (`later`, see `_room_for_later`: the first one goes higher). This runs for every grid
+    place of every piece tried, so the terms of u alone and of v alone are
     worked out once each (summed in one fixed order: the same places give the same floats;
     the caller sorts, so the order of the list does not matter)."""
     if piece.boxed:
