@@ -53,7 +53,7 @@ _WORDS = {
 _SET_OF = {word: name for name, (_, words) in _WORDS.items() for word in words.split()}
 # Japanese place words (a manga story's settings and actions are often Japanese), each read as
 # the English word it follows; Japanese has no spaces, so they are found inside the text, the
-# longest first, and the compounds in `_JAPANESE_NOT` (an airport is no sky, a family no house)
+# longest first, and the compounds in `_JAPANESE_NOT` (an airport is no sky, Hokkaido no sea)
 # are passed over. A word followed by ない/なし ("木のない丘": a hill without trees) is negated.
 _JAPANESE = {
     "room": "部屋 室内 屋内 寝室 居間 和室 リビング 事務所 オフィス 図書館 図書室 教会 地下室 屋根裏 アパート "
