@@ -10,6 +10,7 @@ ffmpeg that `imageio-ffmpeg` ships (the `video` extra), so nothing needs install
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -48,18 +49,9 @@ def write_animatic(story: Any, images: Mapping[tuple[int, int], Any], path: str 
             atomic_path(path, ".mp4") as out, atomic_path(path, ".video.mp4") as video:
         srt_tmp.write_text(to_srt(subtitles), encoding="utf-8")
         vtt_tmp.write_text(to_vtt(subtitles), encoding="utf-8")
-        writer = ffmpeg.write_frames(
-            str(video), (width, height), fps=fps, codec="libx264", pix_fmt_in="rgb24",
-            output_params=["-preset", "veryfast", "-crf", "20", "-movflags", "+faststart"],
-            macro_block_size=2, ffmpeg_log_level="error",
-        )
-        writer.send(None)  # start ffmpeg
-        try:
-            for frame in _frames(story, images, timed, width, height, aspect, fps):
-                writer.send(frame)
-        finally:
-            writer.close()
-        _mux(ffmpeg.get_ffmpeg_exe(), video, srt_tmp, out, getattr(story, "language", None))
+        _encode(ffmpeg.get_ffmpeg_exe(), _frames(story, images, timed, width, height, aspect, fps),
+                (width, height), fps, video, path)
+        _mux(ffmpeg.get_ffmpeg_exe(), video, srt_tmp, out, getattr(story, "language", None), path)
     return [path, srt, vtt]
 
 
@@ -93,14 +85,52 @@ def _frames(story, images, timed: list[Timed], width: int, height: int, aspect: 
             yield canvas.resize((width, height), Image.Resampling.BILINEAR, box=box).tobytes()
 
 
-def _mux(exe: str, video: Path, srt: Path, out: Path, language: str | None) -> None:
-    """Copy the video and add the subtitles as an MP4 text track (mov_text)."""
+def _encode(exe: str, frames: Iterable[bytes], size: tuple[int, int], fps: int, video: Path, path: Path) -> None:
+    """H.264 `video` from RGB `frames` of `size`, piped to ffmpeg (the command imageio-ffmpeg's
+    `write_frames` builds, run here so that its messages are caught: a full disk is one line
+    naming `path`, the output asked for, not ffmpeg's lines and a broken pipe)."""
+    import tempfile
+    from fractions import Fraction
+
+    command = [exe, "-y", "-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{size[0]}x{size[1]}", "-pix_fmt", "rgb24",
+               "-r", str(Fraction(fps).limit_denominator()), "-i", "-", "-an", "-vcodec", "libx264", "-pix_fmt", "yuv420p", "-v", "error",
+               "-preset", "veryfast", "-crf", "20", "-movflags", "+faststart", str(video)]
+    with tempfile.TemporaryFile() as log:
+        # Its own process group: a Ctrl-C is the render's to handle (it stops ffmpeg below).
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log,
+                                   start_new_session=True)
+        try:
+            try:
+                for frame in frames:
+                    process.stdin.write(frame)
+                process.stdin.close()
+            except BrokenPipeError:  # ffmpeg ended: its own message says why
+                pass
+            if process.wait() != 0:
+                log.seek(0)
+                why = _last_line(log.read()) if process.returncode > 0 else \
+                    f"ended by {signal.Signals(-process.returncode).name}"  # SIGXFSZ: over `ulimit -f`
+                raise ExportError(f"cannot write {path}: ffmpeg failed ({why})")
+        finally:
+            if process.poll() is None:  # interrupted, or a frame failed
+                process.kill()
+                process.wait()
+
+
+def _last_line(stderr: bytes) -> str:
+    lines = stderr.decode("utf-8", "replace").strip().splitlines() or ["?"]
+    return lines[-1].split("] ", 1)[-1] if lines[-1].startswith("[") else lines[-1]  # without `[out#0/mp4 @ 0x...]`
+
+
+def _mux(exe: str, video: Path, srt: Path, out: Path, language: str | None, path: Path) -> None:
+    """Copy the video and add the subtitles as an MP4 text track (mov_text) into `out`, the
+    temporary file of the output `path`."""
     lang = _iso639_2(language)
     command = [exe, "-v", "error", "-y", "-i", str(video), "-i", str(srt), "-map", "0:v", "-map", "1:s",
                "-c:v", "copy", "-c:s", "mov_text", "-metadata:s:s:0", f"language={lang}", "-f", "mp4", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True)
     if done.returncode != 0:
-        raise ExportError(f"cannot write {out.name}: ffmpeg failed ({(done.stderr.strip().splitlines() or ['?'])[-1]})")
+        raise ExportError(f"cannot write {path}: ffmpeg failed ({_last_line(done.stderr)})")
 
 
 def to_srt(subtitles: list[tuple[float, float, str]]) -> str:

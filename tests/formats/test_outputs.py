@@ -167,6 +167,22 @@ def test_an_animatic_cut_short_leaves_no_new_subtitles_beside_the_old_movie(tmp_
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
 
 
+def test_an_animatic_on_a_full_disk_is_one_line_naming_the_output(tmp_path, monkeypatch):
+    # ffmpeg's own lines went to stderr and the error was imageio's "[Errno 32] Broken pipe",
+    # then the whole ffmpeg command, over several lines.
+    script = small(SHEET, tmp_path, "animatic: {fps: 4, height: 144}\n")
+    full = tmp_path / "ffmpeg"
+    full.write_text("#!/bin/sh\nhead -c 1000 >/dev/null\n"
+                    "echo '[out#0/mp4 @ 0x55] Error closing file: No space left on device' >&2\nexit 234\n")
+    full.chmod(0o755)
+    monkeypatch.setattr(ffmpeg, "get_ffmpeg_exe", lambda: str(full))
+    movie = tmp_path / "sheet.mp4"
+    with pytest.raises(storyboard.errors.ExportError) as failed:
+        storyboard.render(script, engine="draft", out=movie, cache=tmp_path / "c")
+    assert str(failed.value) == f"cannot write {movie}: ffmpeg failed (Error closing file: No space left on device)"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".") or p.suffix in (".mp4", ".srt")]
+
+
 def test_frame_follows_the_frame_aspect(tmp_path):
     from storyboard.export.animatic import frame_size
 
