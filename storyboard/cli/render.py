@@ -88,7 +88,7 @@ def _existing_folder(text: str) -> str:
 def register(sub) -> None:
     from storyboard.render import FORMATS
 
-    p = sub.add_parser("render", help="render a story to PDF, CBZ or PNG pages")
+    p = sub.add_parser("render", help="render a story to PDF, CBZ, PNG pages, a webtoon strip, an animatic or a shot list")
     p.add_argument("script", help="story script (.yaml)")
     p.add_argument("-o", "--output", action="append", metavar="OUT",
                    help="output: file.pdf, file.cbz, a folder (ending in /) of PNG pages, a webtoon strip "

@@ -28,3 +28,14 @@ def test_the_bar_names_the_outputs_being_written_after_the_last_panel(tmp_path, 
     *drawing, (done, total, last) = seen
     assert done == total == 7 and last == f"writing {pdf}, {csv}"  # was "scene 'morning' panel 3 (generated)"
     assert drawing and all(d < t and d_text.endswith("(generated)") for d, t, d_text in drawing)
+
+
+def test_the_command_list_names_every_output_render_writes(capsys):
+    """`storyboard --help` said 'render a story to PDF, CBZ or PNG pages': no strip, animatic or shot list."""
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = " ".join(capsys.readouterr().out.split())  # (help lines wrap)
+    line = listed[listed.index(" render render ") + 1:listed.index(" batch ")]
+    assert all(word in line for word in ("PDF", "CBZ", "PNG pages", "webtoon strip", "animatic", "shot list")), line
