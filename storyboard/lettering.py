@@ -1039,12 +1039,14 @@ def _sfx(font: Font, text: str, rect: Rect, pad: float, taken, lines, stage, sta
 
 
 def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) -> Item:
-    """The notes box of a storyboard frame: shot number, shot/angle, action, dialogue, captions
-    and SFX, shrunk until everything fits. Every note is set flush right on the sheet of a
+    """The notes box of a storyboard frame: shot number, shot/angle (and `duration` when the
+    script gives one), action, dialogue, captions and SFX, shrunk until everything fits. Every note is set flush right on the sheet of a
     story in a right-to-left language (`font.language`), and a note that reads right to left
     (`shaping.right_to_left_paragraph`: a Hebrew line in an English story) on any sheet."""
     box = slot.notes
     heading = f"{slot.number}. {panel.shot.upper()} / {panel.angle.upper()}"
+    if panel.duration is not None:  # the writer's timing of the shot, as a board notes it
+        heading += f" / {panel.duration:g} s"
     paras: list[tuple[str, bool]] = [(heading, True)]
     if slot.panel == 0:
         paras.append((f"SCENE {scene.id}" + (f": {scene.setting}" if scene.setting else ""), False))

@@ -310,6 +310,21 @@ def test_sheet_notes_mark_a_voice_from_outside_the_frame(tmp_path):
     assert lines[-3:] == ["SAM (whisper): Just one.", "MUM (O.S.): Samuel!", "SAM (O.S.): Coming!"]
 
 
+def test_sheet_notes_give_the_duration_the_script_gives(tmp_path):
+    """`duration: 4` timed the animatic only; a board notes the shot's length beside its type."""
+    from storyboard.export import compose
+    from storyboard.lettering import Text, story_font
+    from storyboard.script import load_story
+
+    script = tmp_path / "s.yaml"
+    script.write_text("title: T\npage: {size: storyboard}\nscenes: [{panels: [{action: a train arrives, shot: wide,"
+                      " duration: 4}, {action: fog, duration: 2.5}, {action: the platform}]}]\n")
+    s = load_story(script)
+    (page,) = compose(s, paginate(s), story_font(s))
+    headings = [[op.text for op in item.ops if isinstance(op, Text)][0] for item in page.items if item.kind == "notes"]
+    assert headings == ["1. WIDE / EYE-LEVEL / 4 s", "2. MEDIUM / EYE-LEVEL / 2.5 s", "3. MEDIUM / EYE-LEVEL"]
+
+
 def test_right_to_left_sheet_notes_are_set_flush_right(tmp_path):
     """A Hebrew sheet: every note ends at the notes box's right padding and the title stands at
     the right, the sheet number at the left. An English sheet keeps its notes flush left, but
