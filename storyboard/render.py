@@ -176,9 +176,10 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
     return checked
 
 
-def _check_not_inputs(story: "Story", targets: list[tuple[Path, str]]) -> None:
-    """Refuse an output (or its manifest) that is the script or a file it names (a reference
-    image, a font, a peel): `--format pdf -o story.yaml` wrote the PDF over the script."""
+def _check_not_inputs(story: "Story", targets: list[tuple[Path, str]], font: Any = None) -> None:
+    """Refuse an output (or its manifest) that is the script, a file it names (a reference
+    image, a font, a peel) or the lettering `font` the render is given (a path: `--font`):
+    `--format pdf -o story.yaml` wrote the PDF over the script. Raises ExportError."""
     from storyboard.text.fonts import parse_font_entry
 
     fonts = story.style.font or []
@@ -187,6 +188,8 @@ def _check_not_inputs(story: "Story", targets: list[tuple[Path, str]]) -> None:
                                                     ([fonts] if isinstance(fonts, str) else fonts)]
     inputs = [(story.path, f"the script {story.path.name}")] if story.path is not None else []
     inputs += [(story.base_dir / Path(n).expanduser(), f"{n}, which the script reads") for n in names]
+    if isinstance(font, (str, os.PathLike)):  # (relative to the working folder, as `story_font` reads it)
+        inputs.append((Path(parse_font_entry(str(font))[0]).expanduser(), f"the lettering font {font}"))
     stats = []
     for path, what in inputs:
         try:
@@ -357,7 +360,7 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
     targets = output_targets([out] if isinstance(out, (str, Path, tuple)) else list(out))
     if not targets:
         raise ExportError("no output given")
-    _check_not_inputs(story, targets)
+    _check_not_inputs(story, targets, font)
     from storyboard.export.webtoon import check_outputs
 
     check_outputs(story, [fmt for _, fmt in targets])  # a webtoon-layout story has no pages

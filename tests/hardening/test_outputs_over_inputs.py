@@ -16,6 +16,7 @@ FONT = Path(storyboard.__file__).parent / "fonts" / "ComicNeue-Regular.ttf"
 def test_an_output_over_the_script_or_a_file_it_reads_is_refused(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     shutil.copy(FONT, tmp_path / "lettering")  # a font file without an extension
+    shutil.copy(FONT, tmp_path / "face.ttf")  # one given with --font
     script = tmp_path / "story.yaml"
     script.write_text("title: T\nstyle: {font: lettering}\nscenes:\n  - panels:\n      - action: a room\n")
     (tmp_path / "other.pdf.manifest.json").write_text(script.read_text())
@@ -24,6 +25,8 @@ def test_an_output_over_the_script_or_a_file_it_reads_is_refused(tmp_path, capsy
         ("story.yaml", ["--format", "pdf", "-o", "story.yaml"], "cannot write story.yaml: it is the script story.yaml"),
         ("story.yaml", ["--format", "cbz", "-o", "./story.yaml"], "it is the script story.yaml"),
         ("story.yaml", ["--format", "pdf", "-o", "lettering"], "it is lettering, which the script reads"),
+        ("story.yaml", ["--font", "face.ttf", "--format", "pdf", "-o", "face.ttf"],
+         "cannot write face.ttf: it is the lettering font face.ttf"),
         ("other.pdf.manifest.json", ["-o", "other.pdf"],
          "its manifest other.pdf.manifest.json would replace the script other.pdf.manifest.json"),
     ]:
