@@ -10,6 +10,7 @@ on two wheels, a crowd a row of heads and shoulders.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -155,7 +156,7 @@ def _animal(pen, fig: Figure, shape) -> tuple[float, float] | None:
                at(px - 0.15 + reach, (ground - top) / u)], fig.tint, fig.lw)
     pen.line([at(-1.6, 1.1), at(-2.1, 0.6 if running else 1.4), at(-2.25, 0.3 if running else 1.8)],
              fill=GRAPHITE, width=max(fig.lw * 1.6, 1))  # the tail
-    shape(_ellipse_points(*at(-0.1, 1.35), 1.6 * u, 0.55 * u), fig.tint, fig.lw)  # the body
+    shape(ellipse_points(*at(-0.1, 1.35), 1.6 * u, 0.55 * u), fig.tint, fig.lw)  # the body
     hx0, hy0, hx1, hy1 = fig.head
     hcx = (hx0 + hx1) / 2
     shape([at(0.9, 1.0), at(1.35, 0.95), (hcx + f * 0.1 * u, hy1 - 0.2 * u), (hcx - f * 0.3 * u, hy1 - 0.1 * u)],
@@ -212,7 +213,7 @@ def _bird(pen, fig: Figure, shape) -> tuple[float, float] | None:
     for px, reach in ((-0.2, -step), (0.1, step)):  # legs, a step apart when walking or running
         pen.line([at(px, 1.9), at(px + reach, 2.45), at(px + reach + 0.2, 2.5)], fill=GRAPHITE, width=max(fig.lw, 1))
     shape([at(-0.7, 1.5), at(-1.6, 1.9), at(-1.5, 1.6)], fig.tint, fig.lw)  # tail
-    shape(_ellipse_points(*at(-0.3, 1.45), 0.85 * u, 0.55 * u), fig.tint, fig.lw)  # body
+    shape(ellipse_points(*at(-0.3, 1.45), 0.85 * u, 0.55 * u), fig.tint, fig.lw)  # body
     shape([at(0.1, 1.2), at(-1.2, 1.35), at(-0.5, 1.75)], SHADE, fig.lw)  # the folded wing
     shape([at(0.35, 0.45), at(0.95, 0.55), at(0.35, 0.7)], (222, 190, 120), fig.lw)  # beak
     pen.ellipse((cx - 0.4 * u, top + 0.1 * u, cx + 0.4 * u, top + 0.9 * u), fill=fig.tint, outline=GRAPHITE,
@@ -272,7 +273,7 @@ def _creature(pen, fig: Figure, shape) -> tuple[float, float] | None:
     for k in range(4):  # spikes along the back
         py = 1.4 + 0.6 * k
         shape([at(-1.1, py), at(-1.7, py + 0.2), at(-1.15, py + 0.5)], SHADE, fig.lw)
-    shape(_ellipse_points(*at(0.0, 2.5), 1.3 * u, 1.5 * u * stretch), fig.tint, fig.lw)
+    shape(ellipse_points(*at(0.0, 2.5), 1.3 * u, 1.5 * u * stretch), fig.tint, fig.lw)
     for side in (-1, 1):  # horns
         shape([at(side * 0.25, 0.2), at(side * 0.55, -0.45), at(side * 0.45, 0.3)], SHADE, fig.lw)
     pen.ellipse(fig.head, fill=fig.tint, outline=GRAPHITE, width=fig.lw)
@@ -341,9 +342,9 @@ def _crowd(pen, fig: Figure, shape) -> tuple[float, float] | None:
     return None
 
 
-def _ellipse_points(cx: float, cy: float, rx: float, ry: float, n: int = 24) -> list[tuple[float, float]]:
-    import math
-
+def ellipse_points(cx: float, cy: float, rx: float, ry: float, n: int = 24) -> list[tuple[float, float]]:
+    """`n` points round the ellipse centred (cx, cy) with radii rx, ry (any one unit), from
+    (cx + rx, cy) on: a polygon drawn as the ellipse (the props' too)."""
     return [(cx + rx * math.cos(2 * math.pi * i / n), cy + ry * math.sin(2 * math.pi * i / n)) for i in range(n)]
 
 

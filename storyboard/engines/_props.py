@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from storyboard.engines._figures import ellipse_points
 from storyboard.engines._palette import GRAPHITE, PAPER, SHADE
 from storyboard.engines._sets import affirmed, tokens, verb_at
 
@@ -131,10 +132,6 @@ def size_of(action: str) -> float:
                 return SIZE_WORDS[word]
         return 1.0
     return next((SIZE_WORDS[word] for word in seq if word in SIZE_WORDS), 1.0)
-
-
-def _circle_points(cx: float, cy: float, rx: float, ry: float, n: int = 16) -> list[tuple[float, float]]:
-    return [(cx + rx * math.cos(2 * math.pi * i / n), cy + ry * math.sin(2 * math.pi * i / n)) for i in range(n)]
 
 
 def _out_to(start: tuple[float, float], towards: tuple[float, float],
@@ -318,7 +315,7 @@ def _chair(k: Kit) -> None:
 @prop("lamp lamps lantern lanterns")
 def _lamp(k: Kit) -> None:
     if {"lantern", "lanterns"} & k.words:  # a hand lantern: a handle over a lit glass between cap and base
-        k.pen.polygon([k.at(x, y) for x, y in _circle_points(0.0, 0.0, 1.0, 0.85)], fill=GLOW)  # its light
+        k.pen.polygon([k.at(x, y) for x, y in ellipse_points(0.0, 0.0, 1.0, 0.85, 16)], fill=GLOW)  # its light
         k.line([(-0.3, -0.72), (0.0, -1.05), (0.3, -0.72)], k.lw)
         k.poly([(-0.32, -0.55), (0.32, -0.55), (0.32, 0.55), (-0.32, 0.55)], GLOW)
         for x in (-0.12, 0.12):
