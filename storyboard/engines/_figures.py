@@ -23,7 +23,7 @@ Box = tuple[float, float, float, float]
 # How far legs (or what a kind moves on) swing apart on the move, relative to a walk.
 STRIDE = {"walking": 1.0, "running": 1.6}
 # The poses (`staging.POSES`) each kind's drawer shows; any other is drawn standing (`validate`
-# warns of it: `storyboard.staging.pose_warnings`).
+# warns of it: `pose_problems`, printed by `storyboard.render.pose_warnings`).
 DRAWN = {kind: frozenset(poses.split()) for kind, poses in {
     "human": "standing walking running sitting kneeling lying pointing",
     "animal": "standing walking running", "bird": "standing walking running", "robot": "standing walking running",
