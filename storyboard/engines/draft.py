@@ -933,15 +933,17 @@ class _Sketch:
 
 def _stage_request(request: PanelRequest):
     """Staging for a request made without it (an engine called directly): each member's box
-    taken as an explicit region, every figure human."""
+    taken as an explicit region, every figure human, a member without a pose in the one the
+    action gives it (as a render stages it)."""
     from types import SimpleNamespace
 
     from storyboard.staging import stage_panel
 
     entries = [SimpleNamespace(id=m.id, position=list(m.box), pose=m.pose, expression=m.expression)
                for m in request.cast]
-    panel = SimpleNamespace(cast=entries, shot=request.shot, angle=request.angle)
-    return stage_panel(SimpleNamespace(characters={}), panel, request.width / request.height)
+    panel = SimpleNamespace(cast=entries, shot=request.shot, angle=request.angle, action=request.action)
+    characters = {m.id: SimpleNamespace(name=m.name) for m in request.cast}  # (the names the action uses)
+    return stage_panel(SimpleNamespace(characters=characters), panel, request.width / request.height)
 
 
 def _expression_shape(expression: str) -> tuple[float, float]:

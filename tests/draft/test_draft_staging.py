@@ -3,6 +3,8 @@ its own silhouette, poses and expressions visible, neighbours apart at eye level
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -207,3 +209,14 @@ def test_an_animal_in_a_medium_shot_stands_on_the_frame_floor_not_at_head_height
     assert dog.body[3] > 0.9 and dog.head[1] > person.head[3] + 0.1
     image = pixels(request)
     assert _highest_row(tint_mask(image, FIGURE_TINTS[1])) > 0.5 * request.height
+
+
+def test_an_engine_called_without_staging_reads_the_actions_poses_as_a_render_does():
+    """A request made without staging (an engine called directly) is staged by the engine: a
+    member with no pose sat only when the render staged it, not for the action ('Ada sits')."""
+    from tests.draft.test_draft_sets import panel
+
+    for action in ("Ada sits on a bench", "Ada waits"):
+        request = panel("a park", action, cast=["ada"])
+        bare = dataclasses.replace(request, staging=None)
+        assert DraftEngine().draw(bare).to_bytes() == DraftEngine().draw(request).to_bytes(), action
