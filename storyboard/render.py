@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from storyboard import _scratch
 from storyboard.drawing import Drawing
 from storyboard.errors import ExportError, GenerationError, StoryboardError, quote
 
@@ -407,7 +408,7 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
         _save_controls(story, requests, Path(save_controls))
 
     if cache is False:  # no cache, but panels wait on disk, not in memory, for the export
-        store = PanelCache(stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-panels-")))
+        store = PanelCache(stack.enter_context(_scratch.scratch_folder("panels")))
     else:
         from storyboard.remote_cache import RemotePanelCache, is_url
 
@@ -1292,15 +1293,17 @@ def _finish_panels(pool, unfinished, panels: _Panels, store, keys, pkeys, scratc
 
 class _Scratch:
     """The run's private folders (`scratch("print")`), made on first use in the system's
-    temporary folder and removed when the render ends, however it ends."""
+    temporary folder and removed when the render ends, however it ends (`_scratch`: what a
+    killed render left there is removed by the next)."""
 
     def __init__(self, stack: contextlib.ExitStack):
         self._stack, self._root, self._lock = stack, None, threading.Lock()
+        _scratch.remove_stale()  # (once per process: a listing of the temporary folder)
 
     def __call__(self, name: str) -> Path:
         with self._lock:
             if self._root is None:
-                self._root = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="storyboard-run-")))
+                self._root = self._stack.enter_context(_scratch.scratch_folder("run"))
             folder = self._root / name
             folder.mkdir(exist_ok=True)
             return folder

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import json
 import math
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from storyboard import _scratch
 from storyboard.errors import CharacterError, MissingExtraError, StoryboardError
 
 EPSILON = 1e-6  # OCCM's epsilon: a panel with nobody expected and nobody found scores 100
@@ -448,7 +448,7 @@ def evaluate(target: str | Path, *, judges: Judges | None = None, thumbnails: di
         import storyboard
 
         story = storyboard.load_story(target)
-        with tempfile.TemporaryDirectory(prefix="storyboard-eval-") as tmp:
+        with _scratch.scratch_folder("eval") as tmp:
             # A webtoon-layout story has no pages: its strip is what is read back.
             pages = Path(tmp) / ("strip.webtoon" if story.page.size == "webtoon" else "pages")
             storyboard.render(story, out=f"{pages}/")

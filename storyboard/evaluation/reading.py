@@ -8,13 +8,13 @@ import hashlib
 import json
 import os
 import subprocess
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
+from storyboard import _scratch
 from storyboard.errors import StoryboardError
 from storyboard.evaluation import CharacterScore, Judges, PanelScore, References, references_from_images, score_panel, summarise
 
@@ -221,7 +221,7 @@ def _pdf_pages(target: Path, book) -> Iterator[tuple]:
     from PIL import Image
 
     media = book.spec.media
-    with tempfile.TemporaryDirectory(prefix="storyboard-eval-") as tmp:
+    with _scratch.scratch_folder("eval") as tmp:
         try:
             done = subprocess.run(["pdftoppm", "-r", str(EVAL_DPI), "-png", str(target), f"{tmp}/p"],
                                   capture_output=True, text=True)

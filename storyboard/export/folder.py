@@ -32,6 +32,7 @@ from typing import Iterable, Iterator
 
 from storyboard.errors import ExportError
 from storyboard._files import umask
+from storyboard._scratch import alive
 
 PAGE_NAME = re.compile(r"page-\d{3,}\.png")
 _PAGE_TEMP = re.compile(r"\.page-\d{3,}\.png\.[A-Za-z0-9_]+\.png")  # `atomic_path`'s name while one is written
@@ -294,18 +295,8 @@ def _remove_stale(parent: Path, prefix: str, folder: Path) -> None:
             continue
         pid = name[len(prefix):].partition("-")[0]
         path = parent / name
-        if pid.isdigit() and not _alive(int(pid)) and stat.S_ISDIR(os.lstat(path).st_mode):
+        if pid.isdigit() and not alive(int(pid)) and stat.S_ISDIR(os.lstat(path).st_mode):
             _empty_stage(path, folder)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _unlink_regular(path: Path) -> None:
