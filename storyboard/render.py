@@ -160,7 +160,7 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
         fmt = fmt or output_format(out)
         path = Path(out)
         folder = fmt in FOLDER_FORMATS
-        parent = path if folder else path.parent
+        parent = path if folder else _real(path, fmt).parent  # a linked file is written where it points
         if folder and path.exists() and not path.is_dir():
             raise ExportError(f"cannot write {'PNG pages' if fmt == 'pages' else 'a webtoon strip'} into {out}: it is a file")
         if not folder and path.is_dir():
@@ -170,7 +170,7 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
             raise ExportError(f"cannot write {out}: {anchor} is a file, not a folder")
         if not os.access(anchor, os.W_OK):
             raise ExportError(f"cannot write {out}: folder {anchor} is not writable")
-        same = next((p for p, _ in checked if os.path.abspath(p) == os.path.abspath(path)), None)
+        same = next((p for p, _ in checked if os.path.realpath(p) == os.path.realpath(path)), None)
         if same is not None:  # written twice, or two formats racing for one name
             raise ExportError(f"the output {out} is given twice" + (f" (also as {same})" if str(same) != str(path) else ""))
         checked.append((path, fmt))
@@ -1341,8 +1341,11 @@ def _entry(store, key: str, pkey: str | None, vector: bool) -> tuple[str, tuple]
 
 
 def _real(path: Path, fmt: str) -> Path:
-    if fmt != "pages":
-        return path
+    """Where the output `path` is written: through a symlink, where it points."""
+    if fmt not in FOLDER_FORMATS:
+        from storyboard.export import written_path
+
+        return written_path(path)
     from storyboard.export.folder import real_folder
 
     return real_folder(path)

@@ -24,7 +24,7 @@ from storyboard.text.fonts import undrawn
 from storyboard.text.shaping import right_to_left_language
 
 __all__ = ["PageDrawing", "ahead", "check_lettering", "compose", "compose_page", "cover_crop", "atomic_path",
-           "glyph_problems", "lettered_texts", "output_lock", "panel_image", "put_on_disk"]
+           "glyph_problems", "lettered_texts", "output_lock", "panel_image", "put_on_disk", "written_path"]
 
 BORDER_WIDTH = 1.0  # panel frame line, points
 
@@ -237,16 +237,35 @@ def put_on_disk(written: Path, name: Path | None = None) -> None:
         raise ExportError(f"cannot write {name or written}: {err.strerror or err}") from None
 
 
+def written_path(path: str | Path) -> Path:
+    """The file that writing the output `path` replaces: `path` itself, or, where it is a
+    symlink, the file the link points to (through every link; it may not exist yet), so a
+    linked output stays a link to its newly written file, as a linked page folder is
+    written where it points (`export.folder.real_folder`). Raises ExportError for a link
+    that leads nowhere it can end (a loop)."""
+    path = Path(path)
+    if not os.path.islink(path):
+        return path
+    try:
+        return Path(os.path.realpath(path, strict=True))
+    except FileNotFoundError:  # a link to a file not written yet: it is made there
+        return Path(os.path.realpath(path))
+    except OSError as err:
+        raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
+
+
 @contextmanager
 def atomic_path(path: Path, suffix: str, *, fsync: bool = True, name: Path | None = None) -> Iterator[Path]:
     """A temporary file beside `path`, renamed onto it only if the block succeeds; on disk
     before the rename unless `fsync` is False (the caller then syncs it before anyone can
-    see it: a page in a private folder, `export.images.write_pages`). Raises ExportError
+    see it: a page in a private folder, `export.images.write_pages`). A `path` that is a
+    symlink stays one: the file it points to is replaced (`written_path`). Raises ExportError
     'cannot write NAME', NAME being `name` (the output the user asked for, when `path` is in
     a private folder) or `path`."""
     from storyboard._signals import held
 
-    path = Path(path)
+    name = name or Path(path)
+    path = written_path(path)
     tmp_path: Path | None = None
     try:
         # Held: a Ctrl-C between creating the file and knowing its name would leave it behind.
@@ -258,10 +277,10 @@ def atomic_path(path: Path, suffix: str, *, fsync: bool = True, name: Path | Non
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~umask())  # mkstemp makes 0600; give the usual mode
         if fsync:  # on disk before the rename, or a power loss may leave it empty
-            put_on_disk(tmp_path, name or path)
+            put_on_disk(tmp_path, name)
         os.replace(tmp_path, path)
     except OSError as err:
-        raise ExportError(f"cannot write {name or path}: {err.strerror or err}") from None
+        raise ExportError(f"cannot write {name}: {err.strerror or err}") from None
     finally:
         if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()

@@ -164,10 +164,13 @@ def write_webtoon(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
 
 class _swapped_in:
     """A fresh folder beside `target`, renamed onto it when the block succeeds. The old strip
-    is renamed away first and deleted after; a folder that is not a strip is never replaced."""
+    is renamed away first and deleted after; a folder that is not a strip is never replaced.
+    A `target` that is a symlink stays one: the strip is written where it points."""
 
     def __init__(self, target: Path):
-        self.target = target
+        from storyboard.export.folder import real_folder
+
+        self.target = real_folder(target)
 
     def __enter__(self) -> Path:
         t = self.target
