@@ -86,9 +86,9 @@ class Face:
             raise ExportError(f"cannot read font {self.path}: {err.reason}") from None
         blob = hb.Blob(data)
         face = hb.Face(blob, self.index)
-        if face.glyph_count == 0:  # not a font, or no such face in the collection
-            reason = f"it has no face {self.index}" if self.index else "it is not a TrueType/OpenType font"
-            raise ExportError(f"cannot use font {self.path}: {reason}")
+        faces = face.count  # in the file: 1 for a single font (whose face HarfBuzz gives for any index)
+        if face.glyph_count == 0 or (faces and self.index >= faces):  # not a font, or no such face
+            raise ExportError(f"cannot use font {self.path}: {_no_face(self.index, faces)}")
         self.hb_face = face
         self.hb_font = hb.Font(face)  # scale = upem: positions come back in font units
         self.upem = face.upem
@@ -125,6 +125,14 @@ class Face:
                 self.hb_font.draw_glyph_with_pen(gid, pen)
             ops = self._outlines[gid] = tuple(pen.ops)
         return ops
+
+
+def _no_face(index: int, faces: int) -> str:
+    if not faces or (not index and faces == 1):
+        return "it is not a TrueType/OpenType font"
+    if faces == 1:
+        return f"it has no face {index}: it is one font, not a collection (name it without #{index})"
+    return f"it has no face {index}: the collection has {faces} faces, #0 to #{faces - 1}"
 
 
 class _Recorder:

@@ -198,6 +198,20 @@ def test_font_list_and_collection_face_in_the_chain(tmp_path):
         load_chain(["missing.otf"], base_dir=tmp_path)
 
 
+def test_a_face_the_font_file_has_not_is_one_line_saying_which_it_has(tmp_path, capsys):
+    from storyboard.cli import main
+
+    script = tmp_path / "s.yaml"
+    script.write_text("title: T\npage: {size: [80, 100], dpi: 40}\nscenes: [{panels: [{action: a, caption: hi}]}]\n")
+    ttc, ttf = FONT_DIR / "NotoSansCJK-Regular.ttc", FONT_DIR / "NotoSans-Regular.ttf"
+    for font, why in ((f"{ttc}#99", "it has no face 99: the collection has 10 faces, #0 to #9"),
+                      # HarfBuzz gives a single font's face for any index: #2 would be the font itself
+                      (f"{ttf}#2", "it has no face 2: it is one font, not a collection (name it without #2)")):
+        assert main(["render", str(script), "--engine", "draft", "--font", font, "-o", str(tmp_path / "s.pdf")]) == 2
+        assert capsys.readouterr().err == f"error: cannot use font {font.partition('#')[0]}: {why}\n"
+    assert not (tmp_path / "s.pdf").exists()
+
+
 def test_latin_in_a_vertical_line_lies_sideways_cjk_stands_upright():
     shaped = shape(JA, "「OKです」2026年", False, vertical=True)
     sideways = [g.sideways for g in shaped.glyphs]
