@@ -209,8 +209,10 @@ def engine_of(path: str | Path) -> str | None:
     path = Path(path)
     try:
         if path.is_dir():
-            # a folder of pages, else a webtoon strip (its images carry the same provenance)
-            pages = sorted(path.glob("page-*.png")) or sorted(path.glob("[0-9][0-9][0-9].png"))
+            # a folder of pages, else a webtoon strip (its images carry the same provenance;
+            # 001.png ..., or 0001.png ... from its 1000th image on)
+            pages = (sorted(path.glob("page-*.png"))
+                     or sorted(p for p in path.glob("*.png") if re.fullmatch(r"\d{3,}\.png", p.name)))
             return engine_of(pages[0]) if pages else None
         if not path.is_file():  # a FIFO or device would block the read: verify refuses those
             return None

@@ -31,3 +31,21 @@ def test_engine_of_a_file_without_provenance_is_none(tmp_path):
     Image.new("RGB", (8, 8)).save(tmp_path / "x.png")
     (tmp_path / "x.pdf").write_bytes(b"%PDF-1.4 not really")
     assert engine_of(tmp_path / "x.png") is None and engine_of(tmp_path / "x.pdf") is None
+
+
+def test_engine_of_a_strip_of_a_thousand_images_and_more(tmp_path):
+    """From its 1000th image on a strip's images are named 0001.png ... (`webtoon.write_strip`)."""
+    import json
+
+    from PIL import Image, PngImagePlugin
+
+    from storyboard.provenance import PROVENANCE_KEY
+
+    strip = tmp_path / "long.webtoon"
+    strip.mkdir()
+    record = PngImagePlugin.PngInfo()
+    record.add_text(PROVENANCE_KEY, json.dumps({"engine": "draft", "run_id": "ab12cd34"}))
+    for name in ("0001.png", "0002.png"):
+        Image.new("RGB", (8, 8)).save(strip / name, pnginfo=record)
+    Image.new("RGB", (8, 8)).save(strip / "full.png")
+    assert engine_of(strip) == "draft"
