@@ -79,7 +79,8 @@ class RenderResult:
     # "version"}]}, the encoders whose output conditioned it (so eval can flag a biased judge).
     identities: dict = field(default_factory=dict)
     pages_drawn: int = 0  # pages whose pieces (lettering, PDF piece) were built, not reused
-    strip: bool = False  # a `page.size: webtoon` story: its one "page" is the strip
+    formats: list[str] = field(default_factory=list)  # each output's format, as `outputs`
+    strip_images: int = 0  # the images of the webtoon strip written (001.png ...), if one was
 
     @property
     def seeds(self) -> dict[tuple[int, int], int]:
@@ -93,6 +94,7 @@ class RenderResult:
             "panels_generated": self.panels_generated,
             "panels_cached": self.panels_cached,
             "seconds": round(self.seconds, 3),
+            **({"strip_images": self.strip_images} if "webtoon" in self.formats else {}),
         }
 
 
@@ -614,7 +616,6 @@ class _Job:
         result = RenderResult(
             outputs=[],
             pages=len(book.pages),
-            strip=book.spec.kind == "webtoon",
             panels_total=len(self.requests),
             panels_generated=sum(r.status == "generated" for r in panel_records),
             panels_cached=sum(r.status == "cached" for r in panel_records),
@@ -746,6 +747,9 @@ def _export_all(targets, story, book, panels, font, settings, record, watermark,
                     joined = None
                 painted.discard(fmt)
                 result.outputs.append(path)
+                result.formats.append(fmt)
+                if fmt == "webtoon":
+                    result.strip_images, files = len(files), None
                 result.manifests.append(_write_manifest(path, story, settings, result, script_hash=script_hash,
                                                         watermark=watermark, seed=seed, files=files,
                                                         run_settings=run_settings,
@@ -1364,9 +1368,9 @@ def _check_page_folders(targets, book) -> None:
 
 def _export(fmt, story, book, images, path, font, meta, watermark, listed, *,
             labels=False, pages=None, painter=None) -> list[str] | None:
-    """Write one output carrying the provenance record `meta`; for a page folder, return the
-    page file names. `painter`: the `export.images.PagePainter` that painted this folder's or
-    CBZ's pages already."""
+    """Write one output carrying the provenance record `meta`; for a page folder or a webtoon
+    strip, return its image files' names. `painter`: the `export.images.PagePainter` that
+    painted this folder's or CBZ's pages already."""
     if fmt == "pdf":
         from storyboard.export.pdf import write_pdf
 
@@ -1383,7 +1387,7 @@ def _export(fmt, story, book, images, path, font, meta, watermark, listed, *,
     elif fmt == "webtoon":
         from storyboard.export.webtoon import write_webtoon
 
-        write_webtoon(story, book, images, path, font=font, metadata=meta, labels=labels)
+        return [p.name for p in write_webtoon(story, book, images, path, font=font, metadata=meta, labels=labels)]
     elif fmt == "animatic":
         from storyboard.export.animatic import write_animatic
 

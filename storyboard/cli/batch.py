@@ -84,7 +84,7 @@ def table(result) -> str:
     for s in result.stories:
         if s.ok:
             r = s.result
-            rows.append((str(s.script), "ok", str(s.output), "strip" if r.strip else str(r.pages),
+            rows.append((str(s.script), "ok", str(s.output), "strip" if "webtoon" in r.formats else str(r.pages),
                          f"{r.panels_total} ({r.panels_generated} new)", f"{r.seconds:.1f}"))
         else:
             rows.append((str(s.script), "FAILED", "-", "-", "-", "-"))

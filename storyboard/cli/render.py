@@ -284,8 +284,13 @@ def summary_line(result) -> str:
     from storyboard._words import counted
 
     outs = ", ".join(str(p) for p in result.outputs)
-    laid_out = "a strip" if result.strip else counted(result.pages, "page")
-    return (f"wrote {outs}: {laid_out}, {counted(result.panels_total, 'panel')} "
+    kinds = set(result.formats)
+    # What was written: pages where a PDF, CBZ or page folder was, a strip's images where one was.
+    held = [counted(result.pages, "page")] if kinds & {"pdf", "cbz", "pages"} else []
+    if "webtoon" in kinds:
+        held.append(f"a strip of {counted(result.strip_images, 'image')}")
+    laid_out = "".join(f"{h}, " for h in held)
+    return (f"wrote {outs}: {laid_out}{counted(result.panels_total, 'panel')} "
             f"({result.panels_generated} generated, {result.panels_cached} cached) in {result.seconds:.1f} s")
 
 

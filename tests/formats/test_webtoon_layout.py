@@ -280,7 +280,29 @@ def test_the_summary_line_of_a_strip_counts_no_pages(tmp_path, capsys):
     out = tmp_path / "s.webtoon"
     assert main(["render", str(script), "--engine", "draft", "-o", f"{out}/", "--cache", str(tmp_path / "c")]) == 0
     line = capsys.readouterr().out.strip()
-    assert line.startswith(f"wrote {out}: a strip, 5 panels (") and "page" not in line, line
+    images = len(json.loads((out / "strip.json").read_text())["images"])
+    assert line.startswith(f"wrote {out}: a strip of {images} images, 5 panels (") and "page" not in line, line
+
+
+def test_the_summary_line_says_what_each_kind_of_output_holds(tmp_path, capsys):
+    """A strip made from pages is a strip of images, not '1 page'; pages are counted where
+    a PDF, CBZ or page folder was written; a shot list alone has panels only."""
+    script = strip_story(tmp_path)
+    script.write_text(script.read_text().replace("size: webtoon", "size: [150, 200], margin_mm: 8"))
+    out, pdf, csv = tmp_path / "s.webtoon", tmp_path / "s.pdf", tmp_path / "s.csv"
+    pages = len(layout.paginate(load_story(script)).pages)
+
+    def line(*outputs):
+        argv = ["render", str(script), "--engine", "draft", "--cache", str(tmp_path / "c")]
+        assert main(argv + [a for o in outputs for a in ("-o", str(o))]) == 0
+        return capsys.readouterr().out.strip()
+
+    said = line(f"{out}/")
+    images = len(json.loads((out / "strip.json").read_text())["images"])
+    assert said.startswith(f"wrote {out}: a strip of {images} image{'s' * (images > 1)}, 5 panels ("), said
+    said = line(pdf, f"{out}/")
+    assert said.startswith(f"wrote {pdf}, {out}: {pages} page{'s' * (pages > 1)}, a strip of {images} "), said
+    assert line(csv).startswith(f"wrote {csv}: 5 panels (")
 
 
 @pytest.mark.parametrize("laid_out", ["strip", "pages"])
