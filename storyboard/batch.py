@@ -127,9 +127,11 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
     an engine setup in one round.
     `language` (a BCP 47 tag) letters each story's edition in that language from its
     translations file, as `storyboard render --lang` does, and names its output NAME.LANG.pdf
-    (a story written in that language: NAME.pdf); `translation` letters every story from that
-    one translations file. `strict`: as `render`'s, for each story (a story whose lettering
-    breaks a rule fails with every problem, located, and is not written).
+    (a story written in that language: NAME.pdf); `translation` letters the one story of
+    `scripts` from that translations file (a file translates one script's lines: with more
+    stories, StoryboardError before any is read; `language` reads each story's own). `strict`:
+    as `render`'s, for each story (a story whose lettering breaks a rule fails with every
+    problem, located, and is not written).
     A story that fails is recorded in its `StoryOutcome.errors` and the others go on;
     options wrong for every story (an unknown executor, format or option value) raise
     StoryboardError before any is rendered. `progress(story_index, done, total, request,
@@ -149,10 +151,16 @@ def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: s
         raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
     from storyboard.translations import checked_tag
 
+    if translation is not None and len(outputs) > 1:  # its keys are one script's lines: the others would miss them all
+        raise StoryboardError(f"--translation {translation} translates one story, and {len(outputs)} are given: "
+                              "batch them with --lang LANG (each story's own translations file), or render that "
+                              "story alone with --translation")
     if language is not None:  # refused before any story is read (each story's edition checks it too)
         language = checked_tag(language, f"language={language!r}")
     edition = dict(language=language, translation=translation, font=options.get("font"))
     outcomes = [StoryOutcome(script, output) for script, output in zip(map(Path, scripts), outputs)]
+    if language is not None and translation is None:
+        _settle_edition_names(outcomes, format, allow_paths, language)
     runner = open_executor(executor, workers=workers, gpus_per_worker=gpus_per_worker)
     try:
         with contextlib.ExitStack() as batch:
@@ -228,26 +236,63 @@ def _read(outcome: StoryOutcome, fmt: str | None, allow_paths, outcomes: list[St
     translated edition is written to NAME.LANG.pdf (.cbz, NAME.LANG/...), as render names it;
     one that another story of `outcomes` already writes is refused."""
     from storyboard import _gc, translations
-    from storyboard.export.webtoon import PAGE_FORMATS, WEBTOON
     from storyboard.script import load_story
 
     with _gc.paused():  # as `_prepare` reads a story
         story = load_story(outcome.script, allow_paths=allow_paths)
+    _name_strip(outcome, story, fmt)
+    edition = translations.edition(story, language, translation, font)
+    if edition is not story:
+        _name_edition(outcome, edition.language, fmt)
+        other = next((o for o in outcomes if o is not outcome and o.output == outcome.output), None)
+        if other is not None:  # `a.yaml` translated into fr and `a.fr.yaml`, written in fr
+            raise ExportError(f"its {edition.language} edition would be written to {outcome.output}, which "
+                              f"{other.script} writes: rename one")
+    return edition
+
+
+def _name_strip(outcome: StoryOutcome, story, fmt: str | None) -> None:
+    """A `page.size: webtoon` story has no pages: without `fmt` its output becomes the strip
+    NAME.webtoon/; a page format is refused in a line that says what to do."""
+    from storyboard.export.webtoon import PAGE_FORMATS, WEBTOON
+
     if story.page.size == WEBTOON and fmt is None:
         outcome.output = outcome.output.with_suffix(".webtoon")
     elif story.page.size == WEBTOON and fmt in PAGE_FORMATS:
         raise ExportError(f"this story is a webtoon strip (page.size: webtoon) and has no pages for --format {fmt}: "
                           "leave --format out (each story is then written as render writes it) or batch it "
                           "with --format webtoon")
-    edition = translations.edition(story, language, translation, font)
-    if edition is not story:
-        suffix = "" if fmt == "pages" else outcome.output.suffix
-        outcome.output = outcome.output.with_name(f"{outcome.script.stem}.{edition.language}{suffix}")
-        other = next((o for o in outcomes if o is not outcome and o.output == outcome.output), None)
-        if other is not None:  # `a.yaml` translated into fr and `a.fr.yaml`, written in fr
-            raise ExportError(f"its {edition.language} edition would be written to {outcome.output}, which "
-                              f"{other.script} writes: rename one")
-    return edition
+
+
+def _name_edition(outcome: StoryOutcome, language: str, fmt: str | None) -> None:
+    """A translated edition is written to NAME.LANG.pdf (.cbz, .webtoon, NAME.LANG/), as render names it."""
+    suffix = "" if fmt == "pages" else outcome.output.suffix
+    outcome.output = outcome.output.with_name(f"{outcome.script.stem}.{language}{suffix}")
+
+
+def _settle_edition_names(outcomes: list[StoryOutcome], fmt: str | None, allow_paths, language: str) -> None:
+    """The outputs of the stories named like another's edition (`x.de.yaml` beside `x.yaml`,
+    under `language` de), worked out before any story is read, since each read checks its
+    edition's name against the others' outputs: `x.yaml`'s edition x.de.pdf collides with
+    `x.de.yaml` only if that one is written in German (an English one writes its own edition,
+    x.de.de.pdf), whichever of the two comes first. Such a story is read twice; one that
+    cannot be read is left to its own read, which reports why."""
+    from storyboard import translations
+    from storyboard.script import load_story
+
+    tag = translations.canonical_tag(language)
+    stems = {o.script.stem for o in outcomes}
+    for outcome in outcomes:
+        base, _, suffix = outcome.script.stem.rpartition(".")
+        if base not in stems or translations.canonical_tag(suffix) != tag:
+            continue
+        try:
+            story = load_story(outcome.script, allow_paths=allow_paths)
+            _name_strip(outcome, story, fmt)
+        except StoryboardError:
+            continue
+        if not translations.own_language(story, tag):
+            _name_edition(outcome, tag, fmt)
 
 
 def _rounds(jobs: dict) -> dict[str, list[int]]:

@@ -116,7 +116,9 @@ def add_translation_arguments(p: argparse.ArgumentParser, batch: bool = False) -
                    help=f"letter {each} in LANG (BCP 47, any case) from translations/SCRIPT.LANG.yaml beside the "
                         "script, else the folder's translations/LANG.yaml"
                         + (", to OUTDIR/NAME.LANG.pdf (...)" if batch else ""))
-    t.add_argument("--translation", metavar="FILE", help=f"letter {each} from this translations file")
+    t.add_argument("--translation", metavar="FILE",
+                   help="letter the one story given from this translations file (a file translates one "
+                        "story: use --lang for several)" if batch else "letter the edition from this translations file")
 
 
 def check_lang(args) -> None:

@@ -235,6 +235,42 @@ def test_batch_refuses_a_translated_edition_that_another_story_writes(tmp_path):
                                         f"{tmp_path / 'out' / 'a.fr.pdf'}, which {tmp_path / 'a.fr.yaml'} writes: rename one"]
 
 
+def test_a_story_named_like_an_edition_in_another_language_writes_its_own_edition(tmp_path):
+    """`x.yaml` under --lang de writes x.de.pdf; an English `x.de.yaml` beside it writes its own
+    German edition, x.de.de.pdf: no clash, whichever comes first (each story's output was
+    checked against the others' before those were read). One written in German does clash,
+    and the translated edition is refused in either order."""
+    story = STORY.format(title="X", action="a gull on a post") + "        caption: Hi.\n"
+    (tmp_path / "x.yaml").write_text(story)
+    (tmp_path / "x.de.yaml").write_text(story)
+    (tmp_path / "translations").mkdir()
+    for name in ("x.de", "x.de.de"):
+        (tmp_path / "translations" / f"{name}.yaml").write_text("language: de\nlines:\n  scene-1/1/caption: Hallo.\n")
+    for order in ([tmp_path / "x.yaml", tmp_path / "x.de.yaml"], [tmp_path / "x.de.yaml", tmp_path / "x.yaml"]):
+        out = tmp_path / f"out-{order[0].stem}"
+        result = storyboard.render_many(order, out_dir=out, language="de", cache=False)
+        assert all(s.ok for s in result.stories), [s.errors for s in result.stories]
+        assert sorted(p.name for p in out.glob("*.pdf")) == ["x.de.de.pdf", "x.de.pdf"]
+    (tmp_path / "x.de.yaml").write_text(story.replace("title: X", "title: X\nlanguage: de"))
+    for order in ([tmp_path / "x.yaml", tmp_path / "x.de.yaml"], [tmp_path / "x.de.yaml", tmp_path / "x.yaml"]):
+        result = storyboard.render_many(order, out_dir=tmp_path / "clash", language="de", cache=False)
+        assert {s.script.name: s.ok for s in result.stories} == {"x.yaml": False, "x.de.yaml": True}
+
+
+def test_batch_translation_file_with_several_stories_is_refused_in_one_line(scripts, tmp_path, capsys):
+    """A translations file's keys are one script's lines: every other story would miss them
+    all. --lang reads each story's own file."""
+    french = tmp_path / "fr.yaml"
+    french.write_text("language: fr\nlines: {}\n")
+    out = tmp_path / "out"
+    argv = ["batch", str(scripts[0]), str(scripts[1]), "-o", str(out), "--translation", str(french), "--no-cache"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (f"error: --translation {french} translates one story, and 2 are given: batch "
+                                       "them with --lang LANG (each story's own translations file), or render that "
+                                       "story alone with --translation\n")
+    assert not out.exists()
+
+
 def test_ctrl_c_during_a_batch_says_which_stories_are_written_and_kept(scripts, tmp_path, capsys, monkeypatch):
     from storyboard.render import _Job
 
