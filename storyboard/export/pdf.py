@@ -83,7 +83,7 @@ def page_pdf(story: Any, book: Book, page: Page, font: Font, images: Mapping[tup
     fonts = PdfFonts(font, left_to_right_page=mostly_left_to_right(texts))
     canvas = _PageCanvas()
     _page(canvas, drawing, (_art(images, slot) for slot in drawing.arts), font, fonts)
-    if fonts.left_to_right_page and not mostly_left_to_right(texts, fonts.marks):
+    if fonts.left_to_right_page and fonts.marks < 0 and not mostly_left_to_right(texts, fonts.marks):
         # The marks laid for poppler's left-to-right reading tip its count of the page's letters
         # to right to left (a page as much Hebrew as English): the layer for that reading.
         fonts = PdfFonts(font, left_to_right_page=False)
