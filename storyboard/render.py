@@ -892,10 +892,10 @@ def break_warnings(story: "Story") -> list[str]:
     from storyboard.export import lettered_texts
     from storyboard.text import dictionaries
 
-    if dictionaries.available():
-        return []
     for loc, text in lettered_texts(story, sheets=True, labels=True):
         if dictionaries.needs_dictionary(text):
+            if dictionaries.available():  # (ICU is loaded only for a story that needs it)
+                return []
             from storyboard.errors import install_command
 
             message = (f"Thai, Lao, Khmer or Burmese text breaks into lines only at its spaces without ICU's word "
