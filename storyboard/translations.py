@@ -197,6 +197,8 @@ def template(story: Any, language: str) -> str:
            "# Fill in every name and line (a name that stays the same is written as it is);",
            "# keys are character ids, and SCENE/PANEL/caption|dialogue/N|sfx/N.",
            f"language: {language}",
+           # (left commented, the edition keeps the script's title: say where it shows)
+           "# The edition's title (PDF and CBZ metadata, a storyboard sheet's header); uncomment to translate it:",
            f"# title: {json.dumps(story.title, ensure_ascii=False)}"]
     if story.characters:
         out.append("characters:")

@@ -60,6 +60,9 @@ def test_template_lists_every_line_to_fill(script, capsys):
     for key in ("storm/1/caption", "storm/1/sfx/1", "storm/2/dialogue/1", "storm/2/dialogue/2"):
         assert f'{key}: ""' in written
     assert "# Someone has to keep the light burning." in written
+    # the title is optional, so commented out; the line above says what leaving it so keeps
+    assert ("# The edition's title (PDF and CBZ metadata, a storyboard sheet's header); uncomment to translate it:\n"
+            '# title: "The Keeper"\n') in written
     assert main(["translations", "template", "--lang", "de", str(script)]) == 2  # no silent overwrite
     # An unfilled template is refused line by line, located.
     with pytest.raises(ScriptError) as err:
