@@ -36,6 +36,8 @@ HEAD_SCALE = {
 FULL_BODY_SHOTS = ("establishing", "wide")
 CLOSE_SHOTS = ("close-up", "extreme-close-up")  # the head fills the shot (an animal's too)
 LOW_KINDS = ("animal", "vehicle", "object")  # figures far shorter than a person, standing on the ground
+UPRIGHT_KINDS = ("human", "robot", "creature")  # stand about as tall as a person
+LOW_POSES = ("sitting", "kneeling", "lying")
 HEAD_WIDTH = 0.78  # head width / head height
 # How much of the figure's height shows below the neck, by camera angle (foreshortening).
 STRETCH = {"low": 1.1, "high": 0.82, "birds-eye": 0.8}
@@ -191,14 +193,18 @@ def stage_panel(story: Any, panel: Any, aspect: float,
     centres = [(b[0] + b[2]) / 2 for b in boxes]
     # A member the script gives no pose takes the one the action gives it ('Ife kneels by the plant').
     told = action_poses(getattr(panel, "action", ""), cast_names(story, panel))
+    kinds = [figure_kind(characters.get(entry.id)) for entry in cast]
+    poses = [normalise_pose(entry.pose) if (getattr(entry, "pose", "") or "").strip()
+             else told.get(entry.id, "standing") for entry in cast]
     out = []
     for index, (entry, box, floor) in enumerate(zip(cast, boxes, floors)):
-        kind = figure_kind(characters.get(entry.id))
-        given = getattr(entry, "pose", "") or ""
-        pose = normalise_pose(given) if given.strip() else told.get(entry.id, "standing")
+        kind, pose = kinds[index], poses[index]
         room = _room(index, boxes, centres) * aspect  # in height units
         foreground = panel.shot == "over-shoulder" and index == 0 and len(cast) > 1
-        out.append(_stage(entry.id, kind, pose, box, room, panel.shot, panel.angle, aspect, foreground, floor))
+        # Someone standing in the shot: a seated member's head is as much lower as its pose is shorter.
+        beside = any(kinds[j] in UPRIGHT_KINDS and poses[j] not in LOW_POSES for j in range(len(cast)) if j != index)
+        out.append(_stage(entry.id, kind, pose, box, room, panel.shot, panel.angle, aspect, foreground, floor,
+                          beside))
     return tuple(out)
 
 
@@ -251,9 +257,10 @@ def _room(index: int, boxes: list[Box], centres: list[float]) -> float:
 
 
 def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, angle: str,
-           aspect: float, foreground: bool, floor: float) -> StagedFigure:
+           aspect: float, foreground: bool, floor: float, beside_standing: bool = False) -> StagedFigure:
     """One figure; `floor`: where a figure cut by the bottom of the frame ends (the box's
-    bottom, or the art's where the art runs past the frame)."""
+    bottom, or the art's where the art runs past the frame); `beside_standing`: someone
+    in the panel stands (a seated figure's head then sits lower than theirs in a nearer shot)."""
     x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in box)
     bx0, bx1 = x0 * aspect, x1 * aspect  # the box in height units
     box_w, box_h = bx1 - bx0, y1 - y0
@@ -314,8 +321,11 @@ def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, ang
         top = 0.32
     else:
         top = y0 + 0.02 * box_h + {"low": -0.01, "high": 0.04}.get(angle, 0.0)
-        if pose in ("sitting", "kneeling", "lying"):
-            top = min(top + 0.5 * u, y1 - 1.3 * u)
+        if pose in LOW_POSES:
+            # Beside someone standing, the head as much lower as the pose is shorter (a seated
+            # person's at a standing one's chest); alone, the camera frames it as it would a stander.
+            drop = (7.5 - _height_in_heads(kind, pose)) * u if beside_standing else 0.5 * u
+            top = min(top + drop, y1 - 1.3 * u)
         if kind in LOW_KINDS and shot not in CLOSE_SHOTS:
             # Shown whole, standing on the frame's bottom edge (nearer the camera than the people
             # seen waist up), not with its head up at theirs, floating at the top of the frame.

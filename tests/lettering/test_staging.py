@@ -129,3 +129,16 @@ def test_a_member_without_a_pose_takes_the_one_the_action_gives_it():
     story, panel = _panel([{"ana": {"position": "left", "pose": "standing"}}, {"dele": "right"}], "wide",
                           action="Ana and Old Dele sit on crates", characters=characters)
     assert [f.pose for f in stage_panel(story, panel, 1.5)] == ["standing", "sitting"]
+
+
+def test_a_seated_member_beside_a_standing_one_sits_lower_in_a_nearer_shot():
+    story, panel = _panel([{"ana": "left"}, {"ben": "right"}], "medium", action="Ana sits on a rock as Ben points at the sea")
+    sitter, stander = stage_panel(story, panel, 1.5)
+    assert (sitter.pose, stander.pose) == ("sitting", "pointing")
+    heads = sitter.head[3] - sitter.head[1]
+    assert sitter.head[1] - stander.head[1] >= 2 * heads  # at the stander's chest, not half a head lower
+    assert sitter.head[3] <= 1.0  # still in the shot
+    # everyone seated: the camera frames them as it would standing people
+    story, panel = _panel([{"ana": "left"}, {"ben": "right"}], "medium", action="Ana and Ben sit on a rock")
+    alone, other = stage_panel(story, panel, 1.5)
+    assert alone.head[1] < sitter.head[1] and abs(alone.head[1] - other.head[1]) < 1e-9
