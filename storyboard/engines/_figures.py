@@ -55,17 +55,42 @@ def draw(pen, fig: Figure, shape: Callable) -> tuple[float, float] | None:
     return DRAWERS.get(fig.kind, _human)(pen, fig, shape)
 
 
+# Where a person's near hand is in each pose but lying, (toward the gaze, down) in head heights
+# from the body's axis at the head's top: the end of the near arm `_human` draws (`near_hand`).
+NEAR_HAND = {"standing": (0.85, 4.0), "sitting": (0.85, 4.0), "kneeling": (0.85, 4.0), "walking": (-1.35, 3.7),
+             "running": (1.55, 3.1), "pointing": (3.0, 1.55)}
+
+
+def _body_axis(fig: Figure) -> tuple[float, Callable[[float], float]]:
+    """A person's body axis x (a runner leans into the run) and its `y(v)`: canvas y of `v`
+    head heights below the head's top, those below the neck foreshortened with the angle, no
+    lower than the frame's clip."""
+    u, (hx0, top, hx1, _) = fig.u, fig.head
+    lean = 0.3 * u * fig.facing if fig.pose == "running" else 0.0
+
+    def y(v: float) -> float:
+        return min(top + u + (v - 1.0) * u * fig.stretch if v > 1.0 else top + v * u, fig.clip)
+
+    return (hx0 + hx1) / 2 - lean, y
+
+
+def near_hand(fig: Figure) -> tuple[float, float] | None:
+    """A person's near hand as `_human` draws it, canvas (x, y) unclipped by the frame; None
+    for another kind or lying."""
+    if fig.kind != "human" or fig.pose == "lying":
+        return None
+    cx, _ = _body_axis(fig)
+    hx, hy = NEAR_HAND.get(fig.pose, NEAR_HAND["standing"])
+    return cx + fig.facing * hx * fig.u, fig.head[1] + fig.u + (hy - 1.0) * fig.u * fig.stretch
+
+
 def _human(pen, fig: Figure, shape) -> tuple[float, float] | None:
-    u, f, stretch = fig.u, fig.facing, fig.stretch
+    u, f = fig.u, fig.facing
     hx0, top, hx1, _ = fig.head
     head_cx = (hx0 + hx1) / 2
     if fig.pose == "lying":
         return _lying(pen, fig, shape)
-    lean = 0.3 * u * f if fig.pose == "running" else 0.0
-    cx = head_cx - lean
-
-    def y(v: float) -> float:  # body heights below the neck are foreshortened with the angle
-        return min(top + u + (v - 1.0) * u * stretch if v > 1.0 else top + v * u, fig.clip)
+    cx, y = _body_axis(fig)
 
     def poly(points, tint=fig.tint):
         shape([(cx + px * f * u, y(py)) for px, py in points], tint, fig.lw)

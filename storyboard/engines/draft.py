@@ -41,10 +41,6 @@ SUBJECT_SCALE = {"establishing": 0.1, "wide": 0.14, "medium": 0.22, "over-should
                  "close-up": 0.32, "extreme-close-up": 0.45}
 ANGLES = (*HORIZON, "birds-eye")  # bird's-eye has no horizon
 
-# Where a person's near hand is in each pose, (toward the gaze, down) in head heights from the
-# head's top centre, as `_figures._human` draws the arm.
-_HANDS = {"standing": (0.85, 4.0), "sitting": (0.85, 4.0), "kneeling": (0.85, 4.0), "walking": (-1.35, 3.7),
-          "running": (1.55, 3.1), "pointing": (3.0, 1.55)}
 _HOLDING = re.compile(r"\b(?:hold|holds|holding|held|with|fly|flies|flying|flew|pull|pulls|pulling|tug\w*)\b")
 
 # Colours of the sets (`_sets`): apart from every figure tint and the props' tint.
@@ -808,12 +804,10 @@ class _Sketch:
         said = {i: pair for pair in placed for i, word in enumerate(seq)
                 if word in (pair[1].name.lower(), pair[1].id.lower())}
         fig, _ = said[max(said)] if said else placed[0]
-        if fig.kind != "human" or fig.pose == "lying":
+        hand = _figures.near_hand(fig)
+        if hand is None:
             return
-        (hx, hy), size = _HANDS.get(fig.pose, _HANDS["standing"]), _props.HANDHELD[name]
-        x0, top, x1, _ = fig.head
-        lean = 0.3 * fig.u * fig.facing if fig.pose == "running" else 0.0  # as `_figures` draws the body
-        hand = ((x0 + x1) / 2 - lean + fig.facing * hx * fig.u, top + fig.u + (hy - 1.0) * fig.u * fig.stretch)
+        size = _props.HANDHELD[name]
         r = size[0] * fig.u
         gx, gy = size[1]
         if hand[1] + (1 - gy) * r > fig.clip:  # the frame cuts the hand (a close shot): not shown
