@@ -111,6 +111,8 @@ def read_pose(text: str | None) -> str | None:
 # Where a clause of an action ends: what follows has a subject of its own.
 _CLAUSE_ENDS = frozenset("while whilst as but when then before after because until so though although "
                          "meanwhile whereas who which".split())
+# A word of an action or a name, hyphened parts kept together ('Jean-Luc', an id 'mary-ann').
+_NAME_WORD = r"[\w'&]+(?:-[\w'&]+)*"
 # Words a subject naming cast members may hold besides their names ('Ife and Dele both sit').
 _SUBJECT_FILLER = frozenset("and & both the a an also all together now still just again".split())
 
@@ -124,7 +126,7 @@ def action_poses(action: str | None, names: dict[str, tuple[str, ...]]) -> dict[
     -ly and a few fillers allowed), and it must start a clause (the action's start, after a
     mark, 'while', 'as'..., or after the previous pose verb): in 'Leo helps Mara sit' nobody
     sits. English only; a member named by no pose verb is left out."""
-    tokens = re.findall(r"[\w'&]+|[^\w\s]", (action or "").lower())
+    tokens = re.findall(rf"{_NAME_WORD}|[^\w\s]", (action or "").lower())
     known = {word for words in names.values() for word in words}
     poses: dict[str, str] = {}
     verbs = [next((pose for pose, pattern in _POSE_WORDS if pattern.fullmatch(t)), None) for t in tokens]
@@ -158,7 +160,7 @@ def cast_names(story: Any, panel: Any) -> dict[str, tuple[str, ...]]:
     out = {}
     for entry in panel.cast:
         name = str(getattr(characters.get(entry.id), "name", "") or "")
-        out[entry.id] = (entry.id.lower(), *re.findall(r"[\w'&]+", name.lower()))
+        out[entry.id] = (entry.id.lower(), *re.findall(_NAME_WORD, name.lower()))
     return out
 
 

@@ -142,3 +142,11 @@ def test_a_seated_member_beside_a_standing_one_sits_lower_in_a_nearer_shot():
     story, panel = _panel([{"ana": "left"}, {"ben": "right"}], "medium", action="Ana and Ben sit on a rock")
     alone, other = stage_panel(story, panel, 1.5)
     assert alone.head[1] < sitter.head[1] and abs(alone.head[1] - other.head[1]) < 1e-9
+
+
+def test_a_hyphenated_name_is_one_word_of_the_subject():
+    # 'Jean-Luc sits': the name was read as 'jean', '-', 'luc', which no cast member's words hold.
+    characters = {"jean-luc": {"name": "Jean-Luc", "description": "a man"}, "mo": {"name": "Mo", "description": "a boy"}}
+    story, panel = _panel([{"jean-luc": "left"}, {"mo": "right"}], "wide",
+                          action="Jean-Luc and Mo sit on the steps", characters=characters)
+    assert [f.pose for f in stage_panel(story, panel, 1.5)] == ["sitting", "sitting"]
