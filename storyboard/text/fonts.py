@@ -55,6 +55,14 @@ def is_ignorable(ch: str) -> bool:
     return cat in ("Cf", "Mn", "Me") or 0xFE00 <= ord(ch) <= 0xFE0F or 0xE0100 <= ord(ch) <= 0xE01EF
 
 
+@lru_cache(maxsize=4096)
+def is_mark(ch: str) -> bool:
+    """A combining mark (Mn, Me) that is drawn (not a variation selector), in its base
+    letter's font when that font has it."""
+    return unicodedata.category(ch) in ("Mn", "Me") and not (0xFE00 <= ord(ch) <= 0xFE0F
+                                                            or 0xE0100 <= ord(ch) <= 0xE01EF)
+
+
 # What a Face reads from its file (see Face.__getattr__).
 _FACE_DATA = frozenset({"hb_face", "hb_font", "upem", "unicodes", "ascent", "descent", "cff", "_outlines"})
 
@@ -214,7 +222,8 @@ class FontChain:
 
     def covering(self, text: str, bold: bool = False) -> int | None:
         """The first member that draws every (non-ignorable) character of `text`."""
-        needed = [c for c in set(text) if not is_ignorable(c)]  # (each character once)
+        # (each character once; a combining mark too: a font without it draws a box)
+        needed = [c for c in set(text) if is_mark(c) or not is_ignorable(c)]
         for i, member in enumerate(self.members):
             face = member.face(bold)
             if all(face.has(c) for c in needed):
@@ -226,7 +235,7 @@ class FontChain:
         controls aside), each once, in order."""
         drawn = self._drawn
         for c in set(text) - drawn.keys():
-            drawn[c] = (c.isspace() or is_ignorable(c) or self.index_for(c) is not None
+            drawn[c] = (c.isspace() or (is_ignorable(c) and not is_mark(c)) or self.index_for(c) is not None
                         or self.index_for(c, True) is not None)
         return "".join(dict.fromkeys(c for c in text if not drawn[c]))
 
@@ -262,9 +271,21 @@ class FontChain:
                 out[i:j] = [index] * (j - i)
             else:
                 previous = out[i - 1] if i else 0
+                base = i  # where the letter the marks since combine with starts
                 for k in range(i, j):
-                    found = None if is_ignorable(text[k]) else self.index_for(text[k], bold)
+                    ch = text[k]
+                    if is_mark(ch) and not self.members[previous].face(bold).has(ch):
+                        # Its letter's font lacks it (Comic Neue has few marks): the letter and
+                        # its marks go to the first font with them all, which positions them.
+                        found = self.covering(text[base:k + 1], bold)
+                        if found is not None:
+                            out[base:k] = [found] * (k - base)
+                            out[k] = previous = found
+                            continue
+                    found = None if is_ignorable(ch) else self.index_for(ch, bold)
                     out[k] = previous = found if found is not None else previous
+                    if not is_ignorable(ch):
+                        base = k
             i = j
 
     def width(self, text: str, size: float, bold: bool = False) -> float:
