@@ -232,12 +232,21 @@ class FontChain:
 
     def missing(self, text: str) -> str:
         """The characters of `text` no font of the chain draws (whitespace and invisible
-        controls aside), each once, in order."""
+        controls aside), each once, in order; a combining mark only where its letter is
+        drawn (a missing letter stands for its marks)."""
         drawn = self._drawn
         for c in set(text) - drawn.keys():
             drawn[c] = (c.isspace() or (is_ignorable(c) and not is_mark(c)) or self.index_for(c) is not None
                         or self.index_for(c, True) is not None)
-        return "".join(dict.fromkeys(c for c in text if not drawn[c]))
+        if all(drawn[c] for c in set(text)):
+            return ""
+        out, letter_drawn = [], True
+        for c in text:
+            if not is_mark(c):
+                letter_drawn = drawn[c]
+            if not drawn[c] and (letter_drawn or not is_mark(c)):
+                out.append(c)
+        return "".join(dict.fromkeys(out))
 
     def itemize(self, text: str, bold: bool = False) -> list[int]:
         """The member drawing each character of `text`. Each run of one writing system
