@@ -154,12 +154,14 @@ def _aspect(name: str) -> float:
     return float(w) / float(h)
 
 
-_ISO639_2 = {"en": "eng", "fr": "fra", "de": "deu", "es": "spa", "it": "ita", "ja": "jpn", "zh": "zho", "ko": "kor",
-             "ar": "ara", "he": "heb", "ru": "rus", "el": "ell", "vi": "vie", "tr": "tur", "pt": "por", "nl": "nld"}
-
-
 def _iso639_2(language: str | None) -> str:
-    """MP4 tracks name their language in ISO 639-2; 'und' (undetermined) when unknown."""
+    """The three-letter code an MP4 track names the BCP 47 `language` by (ISO 639-2/T, as
+    langcodes gives it: `fr` fra, `th` tha, `iw` heb); 'und' (undetermined) when unknown."""
     if not language:
         return "und"
-    return _ISO639_2.get(str(language).split("-")[0].lower(), "und")
+    import langcodes
+
+    try:
+        return langcodes.Language.get(str(language).replace("_", "-")).to_alpha3()
+    except (LookupError, ValueError):  # no such language, or not a tag
+        return "und"

@@ -147,6 +147,15 @@ def test_animatic_timing_and_subtitles(tmp_path):
     assert rows[1]["cast"] == "Vic" and rows[1]["dialogue"] == "Vic: Right on time."
 
 
+def test_the_subtitle_track_names_any_language_the_story_is_in():
+    # A table of 16 languages named a Thai, Hindi or Polish story's subtitles 'und' (undetermined).
+    from storyboard.export.animatic import _iso639_2
+
+    assert [_iso639_2(t) for t in ("fr", "zh-Hant", "iw", "pt_BR", "th", "hi", "pl", "yue")] == \
+        ["fra", "zho", "heb", "por", "tha", "hin", "pol", "yue"]
+    assert [_iso639_2(t) for t in (None, "", "xx", "x!!")] == ["und"] * 4
+
+
 def test_an_animatic_cut_short_leaves_no_new_subtitles_beside_the_old_movie(tmp_path, monkeypatch):
     from storyboard.export import animatic
 
