@@ -5,12 +5,12 @@ when it ends however it ends, except by SIGKILL (or a power loss), which leaves 
 So each such folder is named `storyboard-KIND-PID-RANDOM` (KIND: run, panels, eval; PID: the
 process that made it) and its file `.lock` is held under an advisory lock (`flock`) by that
 process while it lives; the kernel drops the lock when the process dies. (The file, not the
-folder: a render writing an output into the folder locks the folder itself, `output_lock`.) A run first removes the folders a
-killed run left: only names of that form, only folders (never a link), only the user's own,
-only where PID is no live process, and only when their lock can be taken, so a live run is
-never touched, even one whose PID means another process here (a container sharing TMPDIR
-with its own process numbers). A folder made under a minute ago is left too: its maker may
-not have locked it yet.
+folder: a render writing an output into the folder locks the folder, `export.output_lock`.)
+A run first removes the folders a killed run left: only names of that form, only folders
+(never a link), only the user's own, only where PID is no live process, and only when their
+lock can be taken, so a live run is never touched, even one whose PID means another process
+here (a container sharing TMPDIR with its own process numbers). A folder made under a minute
+ago is left too: its maker may not have locked it yet.
 """
 
 from __future__ import annotations
