@@ -931,7 +931,24 @@ def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | 
         if font is not None:
             raise  # the caller's --font, not the script's
         return None, found + [(("style", "font"), str(err))] + strip
+    if not formats or "pdf" in formats:  # (validate without --format answers for the default PDF)
+        try:
+            _check_embeddable(chain)
+        except StoryboardError as err:
+            if font is not None:
+                raise
+            found += [(("style", "font"), str(err))]
     return chain, found + glyph_problems(story, chain, sheets=story.page.size == "storyboard", labels=labels) + strip
+
+
+def _check_embeddable(chain: "Font") -> None:
+    """Raise ExportError for a font of `chain` (not a bundled one) the PDF cannot embed."""
+    from storyboard.text.fonts import FONT_DIR
+    from storyboard.text.pdffonts import check_embeddable
+
+    for member in chain.members:
+        if Path(member.regular.path).parent != FONT_DIR:
+            check_embeddable(member.regular)
 
 
 def _reference_problems(story: "Story", library: Any = None) -> list[tuple[tuple, str]]:

@@ -197,6 +197,18 @@ def prepare_font(face_path: str, index: int, cff: bool) -> None:
         _subset_source(face_path, index, cff, [], "")
 
 
+def check_embeddable(face) -> None:
+    """Raise the ExportError `write_font` would raise for `face` (a damaged font file HarfBuzz
+    still reads: truncated, a table pointing past its end), by reading its tables and
+    subsetting a few of its characters: `validate` refuses what the PDF would."""
+    codes = sorted(c for c in face.unicodes if 0x20 <= c < 0x10000)[:64]
+    ttf = _subset_source(str(face.path), face.index, face.cff, codes, layer_name(str(face.path), face.index, 0))
+    try:
+        ttf.makeSubset(codes)
+    except Exception as err:  # reportlab raises TTFError, struct errors
+        raise ExportError(f"cannot embed font {face.path}: reportlab cannot subset it ({type(err).__name__})") from None
+
+
 @lru_cache(maxsize=16)
 def _face_file(face_path: str, index: int):
     from reportlab.pdfbase.ttfonts import TTFontFile
