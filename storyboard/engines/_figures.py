@@ -26,8 +26,8 @@ STRIDE = {"walking": 1.0, "running": 1.6}
 # warns of it: `pose_problems`, printed by `storyboard.render.pose_warnings`).
 DRAWN = {kind: frozenset(poses.split()) for kind, poses in {
     "human": "standing walking running sitting kneeling lying pointing",
-    "animal": "standing walking running", "bird": "standing walking running", "robot": "standing walking running",
-    "creature": "standing walking running", "crowd": "standing walking running",
+    "animal": "standing walking running sitting lying", "bird": "standing walking running", "robot": "standing walking running sitting",
+    "creature": "standing walking running sitting", "crowd": "standing walking running",
     "vehicle": "standing walking running", "object": "standing"}.items()}
 _A = {kind: ("an " if kind[0] in "aeiou" else "a ") + kind for kind in DRAWN}
 
@@ -161,31 +161,55 @@ def _lying(pen, fig: Figure, shape) -> tuple[float, float] | None:
 
 
 def _animal(pen, fig: Figure, shape) -> tuple[float, float] | None:
-    """A quadruped: a long body on four legs, neck and head at the front, a tail behind; in
-    a close shot its head and chest (`_animal_head`)."""
+    """A quadruped: a long body on four legs, neck and head at the front, a tail behind;
+    sitting on its haunches, or lying with its head low over its forepaws; in a close shot
+    its head and chest (`_animal_head`)."""
     if fig.close:
         return _animal_head(pen, fig, shape)
     u, f = fig.u, fig.facing
     x0, top, x1, bottom = fig.body
     cx = (x0 + x1) / 2
-    ground = min(bottom, top + 2.6 * u, fig.clip)
+    ground = (min(bottom, top + 2.6 * u, fig.clip) - top) / u
+    hx0, hy0, hx1, hy1 = fig.head
+    hcx = (hx0 + hx1) / 2
 
     def at(px, py):  # px toward the head from the body's centre, py down from the top
         return cx + f * px * u, min(top + py * u, fig.clip)
 
-    running = fig.pose == "running"
-    stride = 1.0 if running else 0.5 if fig.pose == "walking" else 0.0  # a walk: diagonal pairs half as far
-    for px, swing in ((-1.3, -0.5), (-0.9, 0.4), (0.8, -0.4), (1.2, 0.5)):  # far legs first
-        reach = swing * stride
-        shape([at(px - 0.15, 1.6), at(px + 0.15, 1.6), at(px + 0.15 + reach, (ground - top) / u),
-               at(px - 0.15 + reach, (ground - top) / u)], fig.tint, fig.lw)
-    pen.line([at(-1.6, 1.1), at(-2.1, 0.6 if running else 1.4), at(-2.25, 0.3 if running else 1.8)],
-             fill=GRAPHITE, width=max(fig.lw * 1.6, 1))  # the tail
-    shape(ellipse_points(*at(-0.1, 1.35), 1.6 * u, 0.55 * u), fig.tint, fig.lw)  # the body
-    hx0, hy0, hx1, hy1 = fig.head
-    hcx = (hx0 + hx1) / 2
-    shape([at(0.9, 1.0), at(1.35, 0.95), (hcx + f * 0.1 * u, hy1 - 0.2 * u), (hcx - f * 0.3 * u, hy1 - 0.1 * u)],
-          fig.tint, fig.lw)  # the neck
+    def tail(*points):
+        pen.line([at(*p) for p in points], fill=GRAPHITE, width=max(fig.lw * 1.6, 1))
+
+    def leg(px, py, reach, foot=0.0):  # from the body down to the ground, `foot` a paw forward
+        shape([at(px - 0.15, py), at(px + 0.15, py), at(px + 0.15 + reach + foot, ground),
+               at(px - 0.15 + reach, ground)], fig.tint, fig.lw)
+
+    if fig.pose == "sitting":  # upright on its haunches: forelegs straight under the chest
+        tail((-0.65, 2.35), (-1.2, 2.5), (-1.65, 2.45))
+        leg(1.0, 1.3, 0.0)
+        shape(_tilted(at, 0.35, 1.6, 1.0, 0.5, -0.9), fig.tint, fig.lw)  # the body, chest up
+        shape(ellipse_points(*at(-0.2, 2.05), 0.6 * u, 0.5 * u), fig.tint, fig.lw)  # the haunch
+        shape([at(-0.1, ground - 0.18), at(0.55, ground - 0.15), at(0.6, ground), at(-0.1, ground)],
+              fig.tint, fig.lw)  # a hind paw
+        leg(1.25, 1.3, 0.0)
+        neck = [at(0.75, 0.95), at(1.2, 1.35)]
+    elif fig.pose == "lying":  # stretched along the ground, forepaws out in front, the head on them
+        low = (hy0 - top) / u + 0.1  # the back's top, level with the head
+        tail((-1.6, ground - 0.25), (-2.0, ground - 0.05), (-2.35, ground - 0.05))
+        shape(ellipse_points(*at(-0.2, (low + ground) / 2), 1.45 * u, (ground - low) / 2 * u), fig.tint, fig.lw)
+        shape(ellipse_points(*at(-0.85, low + 0.45), 0.55 * u, 0.4 * u), fig.tint, fig.lw)  # the hind leg folded
+        for lift in (0.3, 0.0):  # forepaws along the ground, the far one a little higher
+            shape([at(0.6, ground - 0.3 - lift), at(2.05, ground - 0.25 - lift), at(2.05, ground - lift),
+                   at(0.6, ground - lift)], fig.tint, fig.lw)
+        neck = [at(0.7, low + 0.05), at(1.1, low)]
+    else:
+        stride = 1.0 if fig.pose == "running" else 0.5 if fig.pose == "walking" else 0.0  # a walk: half as far
+        for px, swing in ((-1.3, -0.5), (-0.9, 0.4), (0.8, -0.4), (1.2, 0.5)):  # far legs first
+            leg(px, 1.6, swing * stride)
+        running = fig.pose == "running"
+        tail((-1.6, 1.1), (-2.1, 0.6 if running else 1.4), (-2.25, 0.3 if running else 1.8))
+        shape(ellipse_points(*at(-0.1, 1.35), 1.6 * u, 0.55 * u), fig.tint, fig.lw)  # the body
+        neck = [at(0.9, 1.0), at(1.35, 0.95)]
+    shape([*neck, (hcx + f * 0.1 * u, hy1 - 0.2 * u), (hcx - f * 0.3 * u, hy1 - 0.1 * u)], fig.tint, fig.lw)
     ear = hcx - f * 0.15 * u
     shape([(ear - 0.15 * u, hy0 + 0.2 * u), (ear, hy0 - 0.25 * u), (ear + 0.15 * u, hy0 + 0.2 * u)], fig.tint, fig.lw)
     pen.ellipse(fig.head, fill=fig.tint, outline=GRAPHITE, width=fig.lw)
@@ -193,6 +217,14 @@ def _animal(pen, fig: Figure, shape) -> tuple[float, float] | None:
     shape([(hcx + f * 0.2 * u, hy0 + 0.4 * u), (hcx + f * 0.75 * u, hy0 + 0.55 * u),
            (hcx + f * 0.72 * u, hy0 + 0.8 * u), (hcx + f * 0.15 * u, hy0 + 0.85 * u)], fig.tint, fig.lw)
     return None if fig.back else ((hx0 + hx1) / 2, hy0)
+
+
+def _tilted(at, px, py, rx, ry, turn, n=24):
+    """Points round an ellipse centred (px, py) with radii rx, ry (head units), turned `turn`
+    radians (negative: its front end up), mapped through `at`."""
+    c, s = math.cos(turn), math.sin(turn)
+    return [at(px + rx * math.cos(t) * c - ry * math.sin(t) * s, py + rx * math.cos(t) * s + ry * math.sin(t) * c)
+            for t in (2 * math.pi * i / n for i in range(n))]
 
 
 def _animal_head(pen, fig: Figure, shape) -> tuple[float, float] | None:
@@ -262,8 +294,13 @@ def _robot(pen, fig: Figure, shape) -> tuple[float, float] | None:
                (cx + (px0 + slant) * u, y(py1))], tint, fig.lw)
 
     step = 0.4 * STRIDE.get(fig.pose, 0.0) * f  # walking or running: the legs apart, the forearms swung
-    for side in (-1, 1):
+    if fig.pose == "sitting":  # on a block as high as its shins are long: thighs forward, shins down
+        block(-0.8 * f, 4.4, 0.6 * f, 6.5, SHADE)
+        block(1.15 * f, 4.4, 1.6 * f, 6.5)
+        block(-0.5 * f, 3.85, 1.6 * f, 4.5)
+    for side in (-1, 1) if fig.pose != "sitting" else ():
         block(side * 0.15, 4.3, side * 0.6, 6.5, slant=side * step)
+    for side in (-1, 1):
         block(side * 1.2, 1.3, side * 1.55, 2.6)  # upper arms out from square shoulders
         block(side * 1.25, 2.6, side * 1.5, 3.9, SHADE, slant=-side * step)
     block(-0.7, 3.5, 0.7, 4.4, SHADE)  # hips under a narrow waist
@@ -293,6 +330,10 @@ def _creature(pen, fig: Figure, shape) -> tuple[float, float] | None:
 
     step = 0.35 * STRIDE.get(fig.pose, 0.0)
     for px, reach in ((-0.8, -step), (0.0, step), (0.8, -step)):  # on the move: tentacles reach alternately
+        if fig.pose == "sitting":  # settled: the tentacles spread flat along the ground
+            shape([at(px - 0.25, 3.6), at(px + 0.25, 3.6), at(2.2 * px + 0.35, 5.2), at(2.6 * px + 0.3, 5.5),
+                   at(2.6 * px - 0.3, 5.5), at(2.2 * px - 0.2, 5.15)], fig.tint, fig.lw)
+            continue
         shape([at(px - 0.25, 3.6), at(px + 0.25, 3.6), at(px + 0.45 + reach, 5.3), at(px + 0.05 + reach, 5.5),
                at(px - 0.1 + reach / 2, 5.0)], fig.tint, fig.lw)
     for k in range(4):  # spikes along the back
