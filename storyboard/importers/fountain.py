@@ -16,7 +16,9 @@ Parsing is screenplain's (a maintained Fountain parser; the `fountain` extra). T
 | boneyard (`/* ... */`) | dropped, as Fountain says |
 
 Characters get ids from their names and a description from the action sentence that first
-names them in capitals (the screenplay convention for introducing a character).
+names them in capitals (the screenplay convention for introducing a character): what the
+parentheses after the name say (`VIC (40s, grey suit, calm)`: "Vic, in their 40s, grey suit, calm"),
+else the sentence; the sentence is kept as a comment above it.
 """
 
 from __future__ import annotations
@@ -202,7 +204,11 @@ class _Builder:
         if self.names:
             out.append("characters:")
             for ident, name in self.names.items():
-                out += [f"  {ident}:", f"    name: {_q(name)}", f"    description: {_q(self._description(name))}"]
+                description, introduced = self._description(name)
+                out += [f"  {ident}:", f"    name: {_q(name)}"]
+                if introduced != description:  # the sentence it came from, for the writer to go on from
+                    out.append(f"    # introduced: {_comment(introduced)}")
+                out.append(f"    description: {_q(description)}")
         out.append("scenes:")
         for scene in self.scenes or [_Scene("scene-1", "")]:
             out += [f"  # {_comment(c)}" for c in scene.comments]
@@ -249,17 +255,33 @@ class _Builder:
                 cast.append(ident)
         return cast
 
-    def _description(self, name: str) -> str:
+    def _description(self, name: str) -> tuple[str, str]:
+        """(description, the sentence introducing `name`): the name and what the parentheses after
+        it say ('VIC (40s, grey suit, calm) walks in': 'Vic, in their 40s, grey suit, calm';
+        'ALEX (16)': 'Alex, 16 years old'), else that sentence. The description goes into the prompt
+        of every panel casting them, so it says how they look, not what they do once
+        ('enters, dropping a backpack' in every panel)."""
         upper = name.upper()
         for text in self.actions:
             if re.search(rf"(?<![\w]){re.escape(upper)}(?![\w])", text):
                 for sentence in re.split(r"(?<=[.!?])\s+", text):
                     if upper in sentence:
-                        return sentence
-        return name
+                        found = re.search(rf"(?<![\w]){re.escape(upper)}\s*\(([^()]+)\)", sentence)
+                        return (f"{_display(name)}, {_looks(found.group(1))}" if found else sentence), sentence
+        return name, name
 
 
 # ------------------------------------------------------------------------- helpers
+
+
+def _looks(parenthetical: str) -> str:
+    """'40s, grey suit' -> 'in their 40s, grey suit'; '16' -> '16 years old'."""
+    first, *rest = [part.strip() for part in parenthetical.split(",")]
+    if re.fullmatch(r"\d{1,3}", first):
+        first = f"{first} years old"
+    elif re.fullmatch(r"(?:(?:early|mid|late)[- ]?)?\d0s", first, re.I):
+        first = f"in their {first}"
+    return ", ".join(part for part in (first, *rest) if part)
 
 
 def _plain(text: str) -> str:

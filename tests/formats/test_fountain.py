@@ -29,8 +29,12 @@ def test_structure(imported):
     assert story.scenes[0].setting == "bank lobby, interior, day"
     assert [len(s.panels) for s in story.scenes] == [2, 1, 2]
     assert set(story.characters) == {"vic", "lou", "brick", "mcclane"}  # the narrator is only heard
-    assert story.characters["vic"].description.startswith("VIC (40s, grey suit, calm)")
+    # how Vic looks, from the parentheses of his introduction: every panel casting him prompts it
+    # (it was the whole sentence: "... walks through the revolving door." in each of his panels)
+    assert story.characters["vic"].description == "Vic, in their 40s, grey suit, calm"
+    assert "# introduced: VIC (40s, grey suit, calm) walks through the revolving door." in text
     assert story.characters["mcclane"].name == "McCLANE"  # @ forces a character with lower case
+    assert story.characters["lou"].description == "Lou"  # never introduced in capitals: the name
 
 
 def test_shots_kinds_and_voices(imported):
@@ -144,3 +148,13 @@ def test_the_characters_an_action_names_are_cast_after_its_speakers(tmp_path):
     assert stir.cast_ids == ["grandma"] and enter.cast_ids == ["alex", "grandma"]
     assert pot.cast_ids == []  # Dad is heard from outside the frame (O.S.), not drawn for his keys
     assert steps.cast_ids == ["grandma", "alex"]  # the speaker first: the first balloon's side
+    assert story.characters["grandma"].description == "Grandma, in their 80s"
+    assert story.characters["alex"].description == "Alex, 16 years old"
+
+
+def test_a_character_introduced_without_parentheses_is_described_by_the_sentence(tmp_path):
+    play = tmp_path / "p.fountain"
+    play.write_text("INT. KITCHEN - NIGHT\n\nSAM opens the fridge.\n\nSAM\nJust one slice.\n")
+    assert main(["import", str(play), "-o", str(tmp_path / "p.yaml")]) == 0
+    assert load_story(tmp_path / "p.yaml").characters["sam"].description == "SAM opens the fridge."
+    assert "# introduced" not in (tmp_path / "p.yaml").read_text()
