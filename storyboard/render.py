@@ -386,7 +386,7 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
         if getattr(engine_obj, "renders_at_print_size", False):
             raise GenerationError(f"--upscale {upscale} would not be used: the {getattr(engine_obj, 'name', 'chosen')} "
                                   "engine draws every panel at print size; leave --upscale out")
-    _check_page_folders(targets, book)
+    _check_output_folders(targets, book)
     diffusion = choose_engine(story, engine) == "diffusion"
     identities = _identities(story, engine_obj, library, face_models, drawn_encoder,
                              lambda kinds: _check_models(story, engine_options or {}, kinds) if diffusion else None)
@@ -1372,15 +1372,20 @@ def _real(path: Path, fmt: str) -> Path:
     return real_folder(path)
 
 
-def _check_page_folders(targets, book) -> None:
-    """A page folder holding a file storyboard did not write under a page's name fails now,
-    before any panel is generated."""
+def _check_output_folders(targets, book) -> None:
+    """A page folder holding a file storyboard did not write under a page's name, or a strip's
+    folder holding other files, fails now, before any panel is generated (and before the
+    manifest beside it is removed)."""
     for path, fmt in targets:
         if fmt == "pages":  # (the page writer is imported only for PNG pages)
             from storyboard.export.folder import check_folder, listed_pages
             from storyboard.export.images import page_names
 
             check_folder(path, page_names(book), listed_pages(manifest_path(path)))
+        elif fmt == "webtoon":
+            from storyboard.export.webtoon import check_strip_folder
+
+            check_strip_folder(path)
 
 
 def _export(fmt, story, book, images, path, font, meta, watermark, listed, *,

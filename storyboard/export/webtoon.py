@@ -162,6 +162,19 @@ def write_webtoon(story: Any, book: Book, images: Mapping[tuple[int, int], Any],
     return [folder / n for n in names]
 
 
+def check_strip_folder(target: Path) -> None:
+    """Raise ExportError unless a strip may be written at `target` (where it points, if a
+    link): nothing there, an empty folder or a strip (its MARKER file); a file, or a folder
+    holding other files, is never replaced. `render` asks before any panel is drawn."""
+    from storyboard.export.folder import real_folder
+
+    t = real_folder(target)
+    if t.is_symlink() or (t.exists() and not t.is_dir()):
+        raise ExportError(f"cannot write {t}: it exists and is not a folder")
+    if t.is_dir() and any(t.iterdir()) and not (t / MARKER).is_file():
+        raise ExportError(f"cannot write {t}: the folder holds other files and is not a webtoon strip")
+
+
 class _swapped_in:
     """A fresh folder beside `target`, renamed onto it when the block succeeds. The old strip
     is renamed away first and deleted after; a folder that is not a strip is never replaced.
@@ -174,10 +187,7 @@ class _swapped_in:
 
     def __enter__(self) -> Path:
         t = self.target
-        if t.is_symlink() or (t.exists() and not t.is_dir()):
-            raise ExportError(f"cannot write {t}: it exists and is not a folder")
-        if t.is_dir() and any(t.iterdir()) and not (t / MARKER).is_file():
-            raise ExportError(f"cannot write {t}: the folder holds other files and is not a webtoon strip")
+        check_strip_folder(t)
         try:
             t.parent.mkdir(parents=True, exist_ok=True)
             self.work = Path(tempfile.mkdtemp(prefix=f".{t.name}.", dir=t.parent))

@@ -77,6 +77,21 @@ def test_webtoon_refuses_a_folder_of_other_files(tmp_path):
     assert (out / "notes.txt").read_text() == "mine"
 
 
+def test_a_strip_over_a_page_folder_is_refused_before_any_panel_and_keeps_its_manifest(tmp_path, monkeypatch):
+    """A strip asked for where a folder of pages is: refused after every panel was drawn (hours
+    of generation), and after the pages' manifest beside it was removed."""
+    from storyboard.engines.draft import DraftEngine
+
+    script, out = small(SHEET, tmp_path), tmp_path / "out"
+    storyboard.render(script, engine="draft", out=(out, "pages"), cache=False)
+    manifest = (tmp_path / "out.manifest.json").read_text()
+    drawn = []
+    monkeypatch.setattr(DraftEngine, "draw", lambda self, request: drawn.append(request))
+    with pytest.raises(storyboard.errors.ExportError, match="not a webtoon strip"):
+        storyboard.render(script, engine="draft", out=(out, "webtoon"), cache=False)
+    assert not drawn and (tmp_path / "out.manifest.json").read_text() == manifest
+
+
 def test_a_strip_from_pages_letters_at_the_figures_its_art_shows(tmp_path):
     """The strip shows each page panel's art whole (bleed included), whose figures were drawn
     inside the page's frame: lettering, tails and name tags aim at them there. Staged across the
