@@ -44,6 +44,16 @@ def test_only_breaks_inside_such_words_are_added():
         assert all("\u0e01" <= text[i - 1] <= "\u0e4e" and "\u0e01" <= text[i] <= "\u0e4e" for i in words)
 
 
+def _ends_between_words(lines: list[str]) -> None:
+    """Every line of THAI but the last ends at one of its break points: between two words."""
+    ends = set(breaking.break_points(THAI))
+    at = 0
+    for line in lines[:-1]:
+        at = THAI.index(line, at) + len(line)
+        at += THAI[at:at + 1] == " "
+        assert at in ends, line
+
+
 def test_a_thai_balloon_wraps_at_words_in_a_bundled_font():
     chain = bundled_chain("th")
     assert chain.missing(THAI + "ສະບາຍດີខ្ញុំကျွန်တော်") == ""
@@ -51,12 +61,7 @@ def test_a_thai_balloon_wraps_at_words_in_a_bundled_font():
     assert faces == {"NotoSansThai-Regular.ttf"}
     lines = breaking.wrap(chain, THAI, 10, 60)
     assert len(lines) > 2 and "".join(lines).replace(" ", "") == THAI.replace(" ", "")
-    ends = set(breaking.break_points(THAI))
-    at = 0
-    for line in lines[:-1]:  # every line ends between two words
-        at = THAI.index(line, at) + len(line)
-        at += THAI[at:at + 1] == " "
-        assert at in ends
+    _ends_between_words(lines)
 
 
 @pytest.mark.slow
@@ -72,12 +77,7 @@ def test_a_thai_story_renders_and_reads_back(tmp_path):
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     lines = [line for line in text.splitlines() if line and "\u0e00" <= line[0] <= "\u0e7f" and line != "มะลิ"]
     assert len(lines) > 1 and "".join(lines).replace(" ", "") == THAI.replace(" ", "")
-    ends = set(breaking.break_points(THAI))
-    at = 0
-    for line in lines[:-1]:  # every line ends between two words
-        at = THAI.index(line, at) + len(line)
-        at += THAI[at:at + 1] == " "
-        assert at in ends
+    _ends_between_words(lines)
 
 
 def test_without_the_dictionaries_validate_says_which_extra_breaks_such_lines(tmp_path, monkeypatch, capsys):
