@@ -264,7 +264,7 @@ class _Builder:
         upper = name.upper()
         for text in self.actions:
             if re.search(rf"(?<![\w]){re.escape(upper)}(?![\w])", text):
-                for sentence in re.split(r"(?<=[.!?])\s+", text):
+                for sentence in _sentences(text):
                     if upper in sentence:
                         found = re.search(rf"(?<![\w]){re.escape(upper)}\s*\(([^()]+)\)", sentence)
                         return (f"{_display(name)}, {_looks(found.group(1))}" if found else sentence), sentence
@@ -272,6 +272,21 @@ class _Builder:
 
 
 # ------------------------------------------------------------------------- helpers
+
+
+# A title before a name ends in a full stop that ends no sentence ('DR. NO (50s) enters.').
+_TITLE = re.compile(r"(?<!\w)(?:dr|mr|mrs|ms|mx|st|jr|sr|prof|capt|sgt|lt|col|gen|rev|det|insp)\.$", re.IGNORECASE)
+
+
+def _sentences(text: str) -> list[str]:
+    """`text`'s sentences: split after . ! ? and a space, but not after a title ('Mr. Smith')."""
+    out: list[str] = []
+    for piece in re.split(r"(?<=[.!?])\s+", text):
+        if out and _TITLE.search(out[-1]):
+            out[-1] += " " + piece
+        else:
+            out.append(piece)
+    return out
 
 
 def _looks(parenthetical: str) -> str:

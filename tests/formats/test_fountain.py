@@ -158,3 +158,17 @@ def test_a_character_introduced_without_parentheses_is_described_by_the_sentence
     assert main(["import", str(play), "-o", str(tmp_path / "p.yaml")]) == 0
     assert load_story(tmp_path / "p.yaml").characters["sam"].description == "SAM opens the fridge."
     assert "# introduced" not in (tmp_path / "p.yaml").read_text()
+
+
+def test_a_title_before_a_name_ends_no_sentence():
+    # 'DR. NO (50s) enters.' was split after 'DR.': Dr. No got his bare name as a description,
+    # and the next character introduced got 'NO (50s) and ...' as theirs.
+    import yaml
+
+    from storyboard.importers.fountain import import_fountain
+
+    text = "INT. LAB - DAY\n\nDR. NO (50s, white coat) waits. MRS. PEEL (30s) enters.\n\nDR. NO\nYou came.\n\n" \
+           "MRS. PEEL\nOf course.\n"
+    characters = yaml.safe_load(import_fountain(text))["characters"]
+    assert characters["dr-no"]["description"] == "Dr. No, in their 50s, white coat"
+    assert characters["mrs-peel"]["description"] == "Mrs. Peel, in their 30s"
