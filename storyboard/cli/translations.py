@@ -44,6 +44,8 @@ def run_template(args) -> int:
     from storyboard.render import check_writable
 
     check_writable(path)  # a folder, or a file where a folder should be: --force would not help
+    if path.exists() and story.path is not None and path.samefile(story.path):  # nor here: the script is lost
+        raise StoryboardError(f"cannot write {path}: it is the script the template translates")
     if path.exists() and not args.force:
         raise StoryboardError(f"{path} exists; pass --force to overwrite it")
     shared = shared_path(story, args.lang)

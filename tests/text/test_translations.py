@@ -80,6 +80,14 @@ def test_no_template_into_the_story_s_own_language(script, capsys):
     assert not (script.parent / "translations").exists()
 
 
+def test_template_never_replaces_the_script_it_translates(script, capsys):
+    # --force is for an old template; written over the script, the story itself was lost.
+    for output in (str(script), str(script.parent / "." / script.name)):
+        assert main(["translations", "template", "--lang", "fr", str(script), "-o", output, "--force"]) == 2
+        assert capsys.readouterr().err.strip() == f"error: cannot write {output}: it is the script the template translates"
+    assert script.read_text(encoding="utf-8") == SCRIPT
+
+
 def test_template_does_not_hide_a_filled_shared_file(script, capsys):
     shared = script.parent / "translations" / "fr.yaml"
     shared.parent.mkdir()
