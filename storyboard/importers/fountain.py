@@ -344,7 +344,10 @@ def _character_id(name: str, taken: set[str]) -> str:
 
 
 def _display(name: str) -> str:
-    return " ".join(w if any(c.islower() for c in w) else w.capitalize() for w in name.split())
+    """A cue's name as a name is written: 'MARY-ANN' -> 'Mary-Ann', "O'BRIEN" -> "O'Brien";
+    a word with a lower-case letter ('McCLANE') as the cue has it."""
+    return " ".join(w if any(c.islower() for c in w) else re.sub(r"[^\W\d_]+", lambda m: m[0].capitalize(), w)
+                    for w in name.split())
 
 
 def _scene_id(text: str, taken: set[str]) -> str:

@@ -172,3 +172,18 @@ def test_a_title_before_a_name_ends_no_sentence():
     characters = yaml.safe_load(import_fountain(text))["characters"]
     assert characters["dr-no"]["description"] == "Dr. No, in their 50s, white coat"
     assert characters["mrs-peel"]["description"] == "Mrs. Peel, in their 30s"
+
+
+def test_a_hyphenated_or_apostrophed_name_is_written_as_a_name():
+    # 'MARY-ANN' was named 'Mary-ann' (on tags and sheets), and so 'Mary-Ann waves.' (not the
+    # name as written, nor in capitals) never cast her.
+    import yaml
+
+    from storyboard.importers.fountain import import_fountain
+
+    text = "INT. HALL - DAY\n\nMary-Ann waves at O'Brien.\n\nO'BRIEN\nMorning.\n\nINT. HALL - LATER\n\n" \
+           "Mary-Ann waves again.\n\nMARY-ANN\nHi!\n"
+    data = yaml.safe_load(import_fountain(text))
+    assert [c["name"] for c in data["characters"].values()] == ["O'Brien", "Mary-Ann"]
+    waves = data["scenes"][0]["panels"][0]
+    assert waves["cast"] == ["o-brien", "mary-ann"]
