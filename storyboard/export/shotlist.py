@@ -37,12 +37,24 @@ def rows(story: Any) -> list[dict[str, str]]:
     return out
 
 
+# A cell a spreadsheet would read as a formula (CSV injection: `=HYPERLINK(...)`, `+1+cmd|...`,
+# `@SUM(...)` in an untrusted script's action, names or lines) starts with one of these.
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(cell: str) -> str:
+    """`cell` as a spreadsheet shows it as text: a leading apostrophe before a formula's first
+    character (OWASP's advice; Excel, LibreOffice and Google Sheets hide the apostrophe)."""
+    return "'" + cell if cell.startswith(_FORMULA) else cell
+
+
 def write_shotlist(story: Any, path: str | Path) -> Path:
-    """Write the shot list as UTF-8 CSV (RFC 4180 quoting), atomically."""
+    """Write the shot list as UTF-8 CSV (RFC 4180 quoting), atomically; a text cell that
+    starts like a formula gets a leading apostrophe (`_as_text`)."""
     path = Path(path)
     with atomic_path(path, ".csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as stream:
             writer = csv.DictWriter(stream, fieldnames=COLUMNS)
             writer.writeheader()
-            writer.writerows(rows(story))
+            writer.writerows({k: _as_text(v) for k, v in row.items()} for row in rows(story))
     return path

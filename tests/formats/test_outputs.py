@@ -250,3 +250,15 @@ def test_each_format_names_its_outputs_as_the_name_reads_back():
         suffix = FORMAT_SUFFIXES.get(fmt, "")
         assert output_format(f"book{suffix}/" if fmt in FOLDER_FORMATS else f"book{suffix}") == fmt
     assert "pages" not in FORMAT_SUFFIXES  # a folder of pages is named by the story alone
+
+
+def test_a_shot_list_cell_never_starts_like_a_formula(tmp_path):
+    # CSV injection: a spreadsheet runs `=HYPERLINK(...)` or `@SUM(...)` from an untrusted script.
+    script = tmp_path / "s.yaml"
+    script.write_text('title: T\ncharacters:\n  ana: {name: "@SUM(1)", description: x}\nscenes:\n  - setting: "-2 C"\n'
+                      '    panels:\n      - action: "=HYPERLINK(\\"http://x\\")"\n        cast: [ana]\n'
+                      '        dialogue: [{ana: "+1+cmd|x"}]\n      - action: a quiet room\n')
+    storyboard.render(script, engine="draft", out=tmp_path / "s.csv", cache=False)
+    rows = list(csv.DictReader((tmp_path / "s.csv").open(encoding="utf-8")))
+    assert [(r["setting"], r["cast"], r["action"], r["dialogue"]) for r in rows] == [
+        ("'-2 C", "'@SUM(1)", "'=HYPERLINK(\"http://x\")", "'@SUM(1): +1+cmd|x"), ("'-2 C", "", "a quiet room", "")]
