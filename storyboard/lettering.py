@@ -294,10 +294,12 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
         if phrased != pieces:  # the tightest lines, phrases or not (the room above a head)
             consider(tuple(breaking.wrap(font, text, size, min(target, measure), bold, vertical=vertical,
                                          phrases=False)))
-    if best is None and longest > measure:
-        # A word longer than any line (an unbroken string of letters, a URL) is cut (`wrap`)
-        # anyway: into as many lines as the balloon needs, rather than lines as wide as the
-        # panel, which no oval in it holds (the type then shrank to fit it on one line).
+    if best is None and longest * MIN_DIALOGUE_PT / size > measure:
+        # A word longer than any line even at the smallest print size (an unbroken string of
+        # letters, a URL) is cut (`wrap`): into as many lines as the balloon needs, rather
+        # than lines as wide as the panel, which no oval in it holds (the type then shrank
+        # to fit it on one line, to 1.6 pt). A shorter one ('Supercalifragilistic' in a
+        # narrow panel) stays whole, the type a little smaller (`fit_shrinking`).
         for count in (2, 3, 4, 5, 6, 8, 10, 12, 14, 17, 20, 24, 28, 34, 40):
             consider(tuple(breaking.wrap(font, text, size, min(total / count * 1.06, measure), bold,
                                          vertical=vertical, phrases=phrases)))

@@ -109,6 +109,10 @@ line_st = st.tuples(st.sampled_from(BALLOON_KINDS), st.sampled_from(["ana", "ben
                 ("thought", "ana", "Supercalifragilistic Supercalifragilistic a a a lighthouse keeper keeper a see? a the a a "
                                    "lighthouse a lighthouse Supercalifragilistic a a the a a a the the")],
          caption="a the keeper keeper", sfx=[], positions=(None, "right"), size=[80, 110], hint="tall", reading="ltr")
+# Found by Hypothesis: a 20-letter word a little wider than a small panel's measure at 8 pt was
+# cut ('Supercali-', 'fragilistic') by the long-word fallback; it stays whole, the type smaller.
+@example(lines=[("speech", "ana", "a")] * 3 + [("speech", "ana", "a Supercalifragilistic a")], caption=None, sfx=[],
+         positions=(None, None), size="us-comic", hint="small", reading="ltr")
 def test_lettering_never_leaves_its_area(lines, caption, sfx, positions, size, hint, reading):
     cast = [{"ana": {"position": list(positions[0]) if isinstance(positions[0], tuple) else positions[0]}},
             {"ben": {"position": list(positions[1]) if isinstance(positions[1], tuple) else positions[1]}}]
