@@ -10,7 +10,10 @@ A run first removes the folders a killed run left: only names of that form, only
 (never a link), only the user's own, only where PID is no live process, and only when their
 lock can be taken, so a live run is never touched, even one whose PID means another process
 here (a container sharing TMPDIR with its own process numbers). A folder made under a minute
-ago is left too: its maker may not have locked it yet.
+ago is left too: its maker may not have locked it yet. The temporary file a PDF, CBZ... is
+written to beside its output, and a webtoon strip's work folder, are named and locked the
+same way (`.NAME.PID-RANDOM...`), and removed on the same terms by the next write of that
+output (`remove_left`).
 """
 
 from __future__ import annotations
@@ -64,15 +67,9 @@ def remove_stale(root: str | os.PathLike | None = None, *, force: bool = False) 
             candidates = [(e.name, int(m[1])) for e in entries if (m := _NAME.fullmatch(e.name))]
     except OSError:
         return []
-    now, uid = time.time(), os.getuid() if hasattr(os, "getuid") else None
     for name, pid in candidates:
         path = Path(root) / name
-        try:
-            info = os.lstat(path)
-        except OSError:
-            continue
-        if (not stat.S_ISDIR(info.st_mode) or (uid is not None and info.st_uid != uid)
-                or now - info.st_mtime < MIN_AGE or pid == os.getpid() or alive(pid)):
+        if not _left_behind(path, pid) or not path.is_dir():
             continue
         fd = _locked(path / LOCK, block=False)
         if fd is False:  # locked: a live run's after all
@@ -85,6 +82,59 @@ def remove_stale(root: str | os.PathLike | None = None, *, force: bool = False) 
         if not os.path.lexists(path):
             removed.append(path)
     return removed
+
+
+def remove_left(parent: str | os.PathLike, prefix: str, suffix: str = "") -> None:
+    """Remove what killed processes left in `parent` under the names `PREFIX PID-RANDOM SUFFIX`
+    (a temporary file or folder beside an output, made by its writer with its PID in the name
+    and locked while written: `hold`), on the terms of the module docstring: files and folders
+    only (never a link), the user's own, over a minute old, PID no live process, lock free.
+    Never raises."""
+    pattern = re.compile(re.escape(prefix) + r"(\d+)-[A-Za-z0-9_]+" + re.escape(suffix))
+    try:
+        names = [(n, int(m[1])) for n in os.listdir(parent) if (m := pattern.fullmatch(n))]
+    except OSError:
+        return
+    for name, pid in names:
+        path = Path(parent) / name
+        if not _left_behind(path, pid):
+            continue
+        fd = _locked(path, block=False)
+        if fd is False:  # locked: a live process's after all
+            continue
+        try:
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+
+def hold(fd: int) -> None:
+    """Lock the open file or folder `fd` for as long as it stays open, so that `remove_left`
+    never takes it for a killed process's (nothing where there are no locks)."""
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (ImportError, OSError):
+        pass
+
+
+def _left_behind(path: Path, pid: int) -> bool:
+    """Whether `path` (named with `pid`) may be what a killed process left: a file or folder
+    (not a link) of this user, over MIN_AGE old, whose process is gone."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    return ((stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)) and (uid is None or info.st_uid == uid)
+            and time.time() - info.st_mtime >= MIN_AGE and pid != os.getpid() and not alive(pid))
 
 
 def alive(pid: int) -> bool:

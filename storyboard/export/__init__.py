@@ -261,19 +261,31 @@ def atomic_path(path: Path, suffix: str, *, fsync: bool = True, name: Path | Non
     see it: a page in a private folder, `export.images.write_pages`). A `path` that is a
     symlink stays one: the file it points to is replaced (`written_path`). Raises ExportError
     'cannot write NAME', NAME being `name` (the output the user asked for, when `path` is in
-    a private folder) or `path`."""
+    a private folder) or `path`. The temporary file of an output (no `name`) is named with
+    this process's id and locked while written, and those a killed render left beside it are
+    removed first (`_scratch.remove_left`); a page's goes with its private folder."""
+    from storyboard import _scratch
     from storyboard._signals import held
 
+    output = name is None
     name = name or Path(path)
     path = written_path(path)
     tmp_path: Path | None = None
+    fd = None
     try:
         # Held: a Ctrl-C between creating the file and knowing its name would leave it behind.
         with held():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+            if output:
+                _scratch.remove_left(path.parent, f".{path.name}.", suffix)
+            prefix = f".{path.name}.{os.getpid()}-" if output else f".{path.name}."
+            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
             tmp_path = Path(tmp)
-            os.close(fd)
+            if output:
+                _scratch.hold(fd)
+            else:
+                os.close(fd)
+                fd = None
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~umask())  # mkstemp makes 0600; give the usual mode
         if fsync:  # on disk before the rename, or a power loss may leave it empty
@@ -284,6 +296,8 @@ def atomic_path(path: Path, suffix: str, *, fsync: bool = True, name: Path | Non
     finally:
         if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
+        if fd is not None:
+            os.close(fd)
 
 
 @contextmanager

@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from storyboard import _scratch
 from storyboard.errors import ExportError
 from storyboard.layout import WEBTOON, Book, Page, Rect, strip_overflow, strip_book as _strip_layout
 
@@ -190,12 +191,23 @@ class _swapped_in:
         check_strip_folder(t)
         try:
             t.parent.mkdir(parents=True, exist_ok=True)
-            self.work = Path(tempfile.mkdtemp(prefix=f".{t.name}.", dir=t.parent))
+            # Named with this process's id and locked while it lives: what a killed render
+            # left beside the strip (its work or old folder) goes first.
+            _scratch.remove_left(t.parent, f".{t.name}.")
+            self.work = Path(tempfile.mkdtemp(prefix=f".{t.name}.{os.getpid()}-", dir=t.parent))
+            self._lock = os.open(self.work, os.O_RDONLY)
+            _scratch.hold(self._lock)
         except OSError as err:
             raise ExportError(f"cannot write {t}: {err.strerror or err}") from None
         return self.work
 
     def __exit__(self, kind, err, tb):
+        try:
+            return self._finish(err)
+        finally:
+            os.close(self._lock)
+
+    def _finish(self, err) -> bool:
         if err is not None:
             shutil.rmtree(self.work, ignore_errors=True)
             if isinstance(err, OSError):  # a full disk: named as the strip asked for, not the private folder

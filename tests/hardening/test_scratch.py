@@ -100,3 +100,41 @@ def test_scratch_folders_are_named_by_their_process_and_removed_after():
             os.close(fd)
     assert not folder.exists()
     assert not _scratch.alive(2 ** 40) and _scratch.alive(os.getpid())
+
+
+KILLED_WRITING = """
+import os, signal, sys
+from pathlib import Path
+from storyboard.export import atomic_path
+from storyboard.export.webtoon import _swapped_in
+
+out = Path(sys.argv[1])
+pdf = atomic_path(out / "b.pdf", ".pdf")
+tmp = pdf.__enter__()
+tmp.write_bytes(b"%PDF- half")
+strip = _swapped_in(out / "s.webtoon")
+work = strip.__enter__()
+(work / "001.png").write_bytes(b"half")
+print(tmp, work, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_next_render_removes_what_a_killed_render_left_beside_its_outputs(tmp_path):
+    """A PDF's temporary file and a strip's work folder beside the outputs, named with the
+    writer's process id: the next render of those outputs removes a killed one's."""
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITING, str(tmp_path)], capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr
+    left = [Path(p) for p in killed.stdout.split()]
+    assert all(p.exists() and p.parent == tmp_path for p in left)
+    mine = tmp_path / f".b.pdf.{os.getpid()}-live.pdf"  # a live process's (this one's)
+    notes = tmp_path / ".b.pdf.notes"  # not of that form
+    for path in (mine, notes):
+        path.write_text("keep")
+    for path in [*left, mine, notes]:
+        os.utime(path, (OLD, OLD))
+    script = tmp_path / "s.yaml"
+    script.write_text("title: T\npage: {size: [80, 100], dpi: 40}\nscenes: [{panels: [{action: a room}]}]\n")
+    storyboard.render(script, out=[tmp_path / "b.pdf", f"{tmp_path / 's.webtoon'}/"], engine="draft", cache=False)
+    assert not any(p.exists() for p in left)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == sorted([mine.name, notes.name])
