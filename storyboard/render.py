@@ -409,6 +409,8 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
     if save_controls is not None:
         _save_controls(story, requests, Path(save_controls))
 
+    if isinstance(cache, (str, os.PathLike)) and not str(cache).strip():  # Path("") is the current folder
+        raise StoryboardError("cache='' is empty: give a folder or URL, None for the default cache, False for none")
     if cache is False:  # no cache, but panels wait on disk, not in memory, for the export
         store = PanelCache(stack.enter_context(_scratch.scratch_folder("panels")))
     else:

@@ -184,3 +184,13 @@ def test_a_missing_diffusion_extra_without_engine_flag_points_at_the_draft_engin
     assert said in line and "--engine draft sketches without it" in line
     assert main(["render", str(path), "--engine", "diffusion", "-o", str(tmp_path / "d.pdf")]) == 2
     assert "--engine draft" not in capsys.readouterr().err
+
+
+def test_an_empty_cache_folder_is_refused_not_read_as_the_current_folder(script, tmp_path, monkeypatch):
+    # As the command line refuses `--cache "$UNSET"`: cache="" filled the current folder with cache entries.
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    with pytest.raises(StoryboardError, match="cache='' is empty"):
+        storyboard.render(script, out=tmp_path / "s.pdf", cache="")
+    assert not list(here.iterdir()) and not (tmp_path / "s.pdf").exists()
