@@ -114,14 +114,16 @@ def _file_identity(path: Path) -> Any:
         return path.resolve()
 
 
-def render_many(scripts: Sequence[str | Path], *, out_dir: str | Path, format: str | None = None,
+def render_many(scripts: str | Path | Sequence[str | Path], *, out_dir: str | Path, format: str | None = None,
                 executor: str = "local", workers: int | None = None, gpus_per_worker: float | None = None,
-                allow_paths: Sequence[str | Path] | None = None, progress=None, language: str | None = None,
-                translation: str | Path | None = None, strict: bool = False, **options: Any) -> BatchResult:
-    """Render each script of `scripts` to OUTDIR/NAME.pdf (`format` "cbz": .cbz; "webtoon": a
-    strip folder NAME.webtoon/; "pages": a folder NAME/ of PNG pages). Without `format`, each
-    story is written as `storyboard render` writes it by default: a PDF, or for a `page.size:
-    webtoon` story (which has no pages) its strip NAME.webtoon/. `options` are those of
+                allow_paths: str | Path | Sequence[str | Path] | None = None, progress=None,
+                language: str | None = None, translation: str | Path | None = None, strict: bool = False,
+                **options: Any) -> BatchResult:
+    """Render each script of `scripts` (or the one script, given as a str or path) to
+    OUTDIR/NAME.pdf (`format` "cbz": .cbz; "webtoon": a strip folder NAME.webtoon/; "pages": a
+    folder NAME/ of PNG pages). Without `format`, each story is written as `storyboard render`
+    writes it by default: a PDF, or for a `page.size: webtoon` story (which has no pages) its
+    strip NAME.webtoon/. `options` are those of
     `storyboard.render` (engine, seed, cache, watermark...). One executor serves the whole
     batch (see `render`'s `executor`), drawing the uncached panels of all stories that share
     an engine setup in one round.

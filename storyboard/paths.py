@@ -19,7 +19,7 @@ ENV = "STORYBOARD_ALLOW_PATHS"
 HINT = "allow its folder with --allow-path DIR (or STORYBOARD_ALLOW_PATHS)"
 
 
-def allowed_roots(base_dir: str | os.PathLike, allow_paths: Iterable[str | os.PathLike] | None = None,
+def allowed_roots(base_dir: str | os.PathLike, allow_paths: str | os.PathLike | Iterable[str | os.PathLike] | None = None,
                   ) -> tuple[Path, ...]:
     """The folders a script in `base_dir` may name files in: its own folder, `allow_paths`
     and the folders in STORYBOARD_ALLOW_PATHS, each resolved (symlinks followed). One folder

@@ -254,7 +254,7 @@ def render(
     upscale: str = "lanczos",
     save_controls: str | Path | None = None,
     progress: ProgressCallback | None = None,
-    allow_paths: Sequence[str | Path] | None = None,
+    allow_paths: str | Path | Sequence[str | Path] | None = None,
     candidates: int | None = None,
     executor: "str | Any" = "local",
     workers: int | None = None,
@@ -269,7 +269,7 @@ def render(
     engine. `cache` is a folder, an fsspec URL
     (`file://`, `memory://`, `s3://`...: see `storyboard.remote_cache`), None for the default
     folder, or False for none. Panels are generated once however many outputs.
-    `allow_paths` are folders besides the script's own that the files a script names
+    `allow_paths` are folders (or one, as a str or path) besides the script's own that the files a script names
     (references, font, peels, local models) may lie in, when `story` is a path; a `Story`
     was checked when it was loaded (see `storyboard.paths`).
     `candidates` (default: the script's `generation.candidates`, else 1) draws that many seeds

@@ -603,7 +603,7 @@ Checks = Callable[["Story"], list[tuple[tuple, str]]]
 
 
 def load_story(path: str | Path, *, checks: Checks | None = None,
-               allow_paths: Iterable[str | Path] | None = None) -> Story:
+               allow_paths: str | Path | Iterable[str | Path] | None = None) -> Story:
     """Read and validate a story script; raise ScriptError listing every problem. `checks`
     adds rules on the valid story: (location, message) pairs, located like every problem.
 
@@ -626,7 +626,7 @@ def load_story(path: str | Path, *, checks: Checks | None = None,
 
 def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path | None = None,
                 source: Path | None = None, checks: Checks | None = None,
-                allow_paths: Iterable[str | Path] | None = None) -> Story:
+                allow_paths: str | Path | Iterable[str | Path] | None = None) -> Story:
     """Validate a story given as YAML text. Relative paths resolve against `base_dir`
     (default: the current folder); reference images and fonts must exist there, and every
     file the script names must lie inside `base_dir` or one of `allow_paths`."""
