@@ -798,22 +798,13 @@ class _Sketch:
 
     def _held(self, placed, name: str, verb: int) -> None:
         """A handheld prop the action names (`_props.held`) in the hand of the member whose
-        name comes last before its verb ("Mara climbs the stairs holding a lantern"), else the
-        first member's; only a person's hand, and only where the frame shows it."""
-        seq = _sets.tokens(_sets.affirmed(self.request.action))[:verb]  # as `held` counted to the verb
-        said = {i: pair for pair in placed for i, word in enumerate(seq)
-                if word in (pair[1].name.lower(), pair[1].id.lower())}
-        fig, _ = said[max(said)] if said else placed[0]
-        hand = _figures.near_hand(fig)
-        if hand is None:
-            return
-        size = _props.HANDHELD[name]
-        r = size[0] * fig.u
-        gx, gy = size[1]
-        if hand[1] + (1 - gy) * r > fig.clip:  # the frame cuts the hand (a close shot): not shown
-            return
-        _props.draw(name, self.draw, self._shape, self.request.action, hand[0] - gx * r * fig.facing, hand[1] - gy * r,
-                    r, max(1, fig.lw * 0.8), canvas=(0.0, 0.0, *self.size))
+        name comes last before its verb ("Mara climbs the spiral stairs holding a lantern"),
+        else the first member's; only a person's hand, and only where the frame shows it."""
+        fig = placed[_holder(self.request.action, verb, [(member.id, member.name) for _, member in placed])][0]
+        where = _in_hand(name, fig)
+        if where is not None:
+            _props.draw(name, self.draw, self._shape, self.request.action, *where, max(1, fig.lw * 0.8),
+                        canvas=(0.0, 0.0, *self.size))
 
     def _figure(self, staged, member: CastMember, index: int) -> tuple[_figures.Figure, CastMember]:
         """A staged figure (panel fractions) in canvas units, with its tint and line width."""
@@ -923,6 +914,58 @@ class _Sketch:
                   width=lw)
         nose = hx + fig.facing * 0.38 * u
         d.line((nose, cy - 0.06 * u, nose + fig.facing * 0.1 * u, cy - 0.06 * u), fill=GRAPHITE, width=lw)
+
+
+def held_prop_box(action: str, angle: str, staged, members, aspect: float) -> tuple[float, float, float, float] | None:
+    """Where the draft draws the prop the action puts in a cast member's hand ("Mara climbs
+    the stairs holding a lantern"), as (x0, y0, x1, y1) in fractions of the panel's art, y
+    down; None where it draws none. `staged`: the panel's `staging.StagedFigure`s, in cast
+    order; `members`: (id, name) of each; `aspect`: the art's width / height. For the labels
+    lettered on a draft page, which keep off it."""
+    if angle == "birds-eye" or not staged or _props.prop_for(action) in _props.FLYING:
+        return None
+    found = _props.held(action)
+    if found is None:
+        return None
+    name, verb = found
+    fig = staged[_holder(action, verb, members)]
+
+    def box(b):  # in panel heights
+        return b[0] * aspect, b[1], b[2] * aspect, b[3]
+
+    where = _in_hand(name, _figures.Figure(fig.kind, fig.pose, box(fig.body), box(fig.head), fig.head_units,
+                                           fig.facing, PAPER, 1, STRETCH.get(angle, 1.0),
+                                           max(fig.body[3], fig.head[3])))
+    if where is None:
+        return None
+    x, y, r = where
+    # Every handheld prop's drawing stays within 1.05 r across, 1.5 r up (a sword's blade) and
+    # 1.26 r down (its hilt) from its centre.
+    return (x - 1.1 * r) / aspect, y - 1.55 * r, (x + 1.1 * r) / aspect, y + 1.3 * r
+
+
+def _holder(action: str, verb: int, members) -> int:
+    """Which member (index into `members`, (id, name) pairs) holds the prop whose verb is
+    word `verb` of the action: the one named last before it, else the first."""
+    seq = _sets.tokens(_sets.affirmed(action))[:verb]  # as `_props.held` counted to the verb
+    said = {i: k for k, (cid, name) in enumerate(members) for i, word in enumerate(seq)
+            if word in (name.lower(), cid.lower())}
+    return said[max(said)] if said else 0
+
+
+def _in_hand(name: str, fig: _figures.Figure) -> tuple[float, float, float] | None:
+    """(centre x, centre y, radius) of prop `name` in the near hand of `fig` (its units);
+    None for anything but a person's hand, a lying figure, or a hand the frame cuts (`clip`:
+    a close shot)."""
+    hand = _figures.near_hand(fig)
+    if hand is None:
+        return None
+    size = _props.HANDHELD[name]
+    r = size[0] * fig.u
+    gx, gy = size[1]
+    if hand[1] + (1 - gy) * r > fig.clip:
+        return None
+    return hand[0] - gx * r * fig.facing, hand[1] - gy * r, r
 
 
 def _stage_request(request: PanelRequest):

@@ -70,6 +70,7 @@ def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font, strip: bool) -> 
     size = _size(slot, strip)
     inner = _inner(slot, size)
     faces = [boxes["face"] for _, boxes in _staged(story, panel, slot) if boxes["face"] is not None]
+    faces += _held(story, panel, slot)  # (kept off as a face is)
     rtl = getattr(getattr(story, "page", None), "reading", "ltr") == "rtl"
     shot = f"{slot.number} · {_words(panel.shot)} · {_words(panel.angle)}"
     if not panel.action:
@@ -112,6 +113,23 @@ def _staged(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[Any, dict]]:
                 for fig, local in staged_local(story, panel, slot)]
 
     return once(("staged on page", id(story), id(panel), slot), on_page)
+
+
+def _held(story: Any, panel: Any, slot: PanelSlot) -> list[Rect]:
+    """The prop the draft draws in a cast member's hand (`draft.held_prop_box`: Mara's
+    lantern, low in a medium shot), on the page; none where it draws none."""
+    from storyboard.engines.draft import held_prop_box
+
+    if not panel.cast or not panel.action:
+        return []
+    art = slot.art
+    members = [(entry.id, story.characters[entry.id].name or entry.id) for entry in panel.cast]  # as `plan` names them
+    staged = [fig for fig, _ in staged_local(story, panel, slot)]
+    box = held_prop_box(panel.action, panel.angle, staged, members, art.w / art.h)
+    if box is None:
+        return []
+    x0, y0, x1, y1 = box
+    return [Rect(art.x + x0 * art.w, art.y1 - y1 * art.h, (x1 - x0) * art.w, (y1 - y0) * art.h)]
 
 
 def _words(term: str) -> str:
