@@ -194,6 +194,7 @@ class _swapped_in:
             # Named with this process's id and locked while it lives: what a killed render
             # left beside the strip (its work or old folder) goes first.
             _scratch.remove_left(t.parent, f".{t.name}.")
+            _scratch.remove_left(t.parent, f".{t.name}.", ".old")  # (the old strip, renamed away by `_finish`)
             self.work = Path(tempfile.mkdtemp(prefix=f".{t.name}.{os.getpid()}-", dir=t.parent))
             self._lock = os.open(self.work, os.O_RDONLY)
             _scratch.hold(self._lock)

@@ -138,3 +138,18 @@ def test_the_next_render_removes_what_a_killed_render_left_beside_its_outputs(tm
     storyboard.render(script, out=[tmp_path / "b.pdf", f"{tmp_path / 's.webtoon'}/"], engine="draft", cache=False)
     assert not any(p.exists() for p in left)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == sorted([mine.name, notes.name])
+
+
+def test_the_old_strip_a_killed_render_renamed_away_goes_too(tmp_path):
+    # Where the system has no atomic exchange, the old strip is renamed to WORK.old before the
+    # new one takes its name: killed between the two, it stayed (its name ends in '.old').
+    dead = 2 ** 22 + 12345  # over Linux's default pid_max: no process has it
+    assert not _scratch.alive(dead)
+    old = tmp_path / f".s.webtoon.{dead}-abc123.old"
+    old.mkdir()
+    (old / "001.png").write_bytes(b"an old strip")
+    os.utime(old, (OLD, OLD))
+    script = tmp_path / "s.yaml"
+    script.write_text("title: T\npage: {size: [80, 100], dpi: 40}\nscenes: [{panels: [{action: a room}]}]\n")
+    storyboard.render(script, out=f"{tmp_path / 's.webtoon'}/", engine="draft", cache=False)
+    assert not old.exists()
