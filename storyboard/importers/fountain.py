@@ -267,7 +267,8 @@ class _Builder:
                 for sentence in _sentences(text):
                     if upper in sentence:
                         found = re.search(rf"(?<![\w]){re.escape(upper)}\s*\(([^()]+)\)", sentence)
-                        return (f"{_display(name)}, {_looks(found.group(1))}" if found else sentence), sentence
+                        looks = _looks(found.group(1)) if found else ""
+                        return (f"{_display(name)}, {looks}" if looks else sentence), sentence
         return name, name
 
 
@@ -289,8 +290,15 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
+# A cue's extension written after a name in an action ('VIC (O.S.) calls out'): says nothing of looks.
+_EXTENSION = re.compile(r"(?:V\.?O|O\.?S|O\.?C|OFF|CONT'?D|CONT)\.?", re.IGNORECASE)
+
+
 def _looks(parenthetical: str) -> str:
-    """'40s, grey suit' -> 'in their 40s, grey suit'; '16' -> '16 years old'."""
+    """'40s, grey suit' -> 'in their 40s, grey suit'; '16' -> '16 years old'; '' for an
+    extension ('O.S.', "CONT'D") or nothing ('( )')."""
+    if _EXTENSION.fullmatch(parenthetical.strip()):
+        return ""
     first, *rest = [part.strip() for part in parenthetical.split(",")]
     if re.fullmatch(r"\d{1,3}", first):
         first = f"{first} years old"

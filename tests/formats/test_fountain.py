@@ -187,3 +187,14 @@ def test_a_hyphenated_or_apostrophed_name_is_written_as_a_name():
     assert [c["name"] for c in data["characters"].values()] == ["O'Brien", "Mary-Ann"]
     waves = data["scenes"][0]["panels"][0]
     assert waves["cast"] == ["o-brien", "mary-ann"]
+
+
+def test_an_extension_after_a_name_in_an_action_describes_no_looks():
+    # 'VIC (O.S.) calls out.' described Vic as 'Vic, O.S.' in every prompt casting him.
+    import yaml
+
+    from storyboard.importers.fountain import import_fountain
+
+    for intro in ("VIC (O.S.) calls out.", "VIC (CONT'D) waits.", "VIC ( ) waits."):
+        characters = yaml.safe_load(import_fountain(f"INT. A - DAY\n\n{intro}\n\nVIC\nHi.\n"))["characters"]
+        assert characters["vic"]["description"] == intro
