@@ -125,6 +125,14 @@ _SUBJECTS = frozenset("i you he she it we they who".split())
 _MODALS = frozenset("will would can could shall should may might must".split())
 _CONJUNCTIONS = frozenset("and but or then while when as where so yet because".split())
 _PARTICLES = frozenset("up down away off out back again here there now today".split())
+# Words that stand before a noun to say which or what kind ("the old docks", "the market
+# stalls in the square", "the sports field"): what follows them is that noun, not a verb. (No
+# set words: "the sea roars" is the sea doing something, which `shows` asks `verb_at`.)
+_ADJECTIVES = frozenset("old new empty busy quiet crowded little big small large tall long narrow wide wooden stone "
+                        "dark abandoned distant nearby open closed main ancient ruined broken grand huge tiny".split())
+_MODIFIERS = frozenset("market fruit food flower fish craft souvenir vegetable noodle coffee tea book gift pet "
+                       "corner grocery car theme sports football soccer wheat corn rice battle clock bell water "
+                       "control ferry cargo loading dining concert music dance country power tomato".split())
 # What the text says is not there ("no trees", "without a door", "not the sea"): a negation
 # and the noun phrase after it (`_negated_end`).
 _NEGATIONS = frozenset("no not without never nor".split())
@@ -243,10 +251,13 @@ def verb_at(seq: list[str], i: int) -> bool:
     noun or a verb ("plant", "stall", "book"). A noun right after an article, a possessive or
     a preposition ("the plant his father gave", "by the stalls"); a verb after a subject
     pronoun or a modal ("she books", "will park"), before an object ("a hand plants a flag"),
-    or as an -s form after a noun phrase opening its clause with an article, ending the
-    clause or followed by a preposition, conjunction, particle or -ly word ("the engine
-    stalls", "the old engine stalls on the hill"; "the market stalls are closed" and "rows of
-    tomato plants" stay nouns)."""
+    or, ending the clause or followed by a preposition, conjunction, particle or -ly word, as
+    an -s form after a noun phrase opening its clause with an article or after a name opening
+    it ("the engine stalls", "the old engine stalls on the hill", "Bo docks at the pier"), or
+    as the base form after a plural one ("the engines stall"). After an adjective or a noun
+    that says what kind (`_ADJECTIVES`, `_MODIFIERS`) it is a noun: "the old
+    docks", "the market stalls in the square"; "the market stalls are closed" and "rows of
+    tomato plants" stay nouns too."""
     def at(k: int) -> str | None:
         return seq[k] if 0 <= k < len(seq) and seq[k][0].isalpha() else None
 
@@ -256,10 +267,15 @@ def verb_at(seq: list[str], i: int) -> bool:
     if before in _SUBJECTS or before in _MODALS or after in _OBJECT:
         return True
     word = seq[i]
-    if before is None or not word.endswith("s") or word.endswith("ss"):
+    if before is None or before in _ADJECTIVES or before in _MODIFIERS:
         return False
     if not (after is None or after in _LINKS or after in _PARTICLES or after.endswith("ly")):
         return False
+    if not word.endswith("s") or word.endswith("ss"):  # a plural subject's verb: "the engines stall"
+        if not (before.endswith("s") and not before.endswith("ss") and len(before) > 3):
+            return False
+    elif at(i - 2) is None or seq[i - 2] in _CONJUNCTIONS:  # a name opening its clause: "Bo docks at the pier"
+        return before not in _DETERMINERS
     j = i - 1  # back over the subject's words to its article
     while j >= 0 and at(j) is not None and seq[j] not in _LINKS and i - j <= 3:
         j -= 1

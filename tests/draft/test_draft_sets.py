@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from storyboard.engines._props import LEAF, PROPS, _PROP_OF, camera_move, prop_for, size_of
-from storyboard.engines._sets import _WORDS, Place, place, shows
+from storyboard.engines._sets import _WORDS, Place, place, shows, tokens, verb_at
 from storyboard.engines.draft import FIGURE_TINTS, DraftEngine
 from storyboard.layout import paginate
 from storyboard.plan import plan_panels
@@ -166,6 +166,21 @@ def test_a_word_after_a_noun_subject_is_its_verb():
     assert prop_for("the book she wrote") == "book"
     assert prop_for("a hand plants a flag") is None and prop_for("she books a ticket") is None
     assert prop_for("Mara dials the number") is None and prop_for("the vault dial spins") == "dial"
+
+
+def test_a_plural_subject_or_a_name_takes_a_verb_and_a_kind_word_a_noun():
+    # drafts8's leftovers: a plural subject's base verb, an -s verb after a name opening its
+    # clause, and a noun after a word saying what kind ("market stalls") or an adjective.
+    assert place("", "the engines stall") == Place()
+    assert place("", "the old engines stall on the hill") == Place(ground="hill")
+    assert place("a quiet road", "the cars park by the house") == place("a quiet road", "the cars wait by the house")
+    assert place("", "the market stalls in the square") == Place(interior="stall")
+    assert place("", "the old docks").ground == "sea" and place("", "the engine stalls") == Place()
+    assert prop_for("Ana plants by the house") is None and prop_for("Bo books") is None
+    assert prop_for("while Bo books, Ana waits") is None
+    assert prop_for("Tomato plants by the house") == "plant"  # a kind word, then the noun
+    seq = tokens("Bo docks at the pier")
+    assert verb_at(seq, 1) and not verb_at(tokens("the old docks at dawn"), 2)
 
 
 def test_a_negation_covers_its_whole_noun_phrase():
