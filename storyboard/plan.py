@@ -15,7 +15,7 @@ from storyboard.engines._geometry import cover_crop, image_box
 from storyboard.engines.base import CastMember, Identity, PanelRequest, Peel
 from storyboard.layout import Book
 from storyboard.masks import region_mask
-from storyboard.staging import cast_regions, stage_panel
+from storyboard.staging import cast_names, cast_regions, read_action, stage_panel
 from storyboard.styles import get_preset
 
 if TYPE_CHECKING:
@@ -154,17 +154,21 @@ def _cast_phrase(member: CastMember, position) -> str:
     return _join([member.description or member.name, expression, member.pose, where])
 
 
-def _cast_phrase_of(character, entry) -> str:
+def _cast_phrase_of(character, cid: str, expression: str, pose: str) -> str:
     """A member's regional prompt: who it is and how it looks here (its region says where)."""
-    expression = f"{entry.expression} expression" if entry.expression else ""
-    return _join([character.description or character.name or entry.id, expression, entry.pose])
+    return _join([character.description or character.name or cid, f"{expression} expression" if expression else "",
+                  pose])
 
 
 def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], width: int,
           height: int, figures, crop: tuple[int, int, int, int] | None) -> tuple[CastMember, ...]:
     members = []
+    moods = read_action(panel.action, cast_names(story, panel))[1]
     for entry, box, figure in zip(panel.cast, cast_regions(story, panel), figures, strict=True):
         character = story.characters[entry.id]
+        # The script's expression and pose, else what the action gives (staging read the pose).
+        expression = entry.expression or moods.get(entry.id, "")
+        pose = entry.pose or (figure.pose if figure.pose != "standing" else "")
         identity = identities.get(entry.id)
         # The identity steers where the figure is staged (the same body box the draft engine
         # draws and lettering avoids); the cast box only when the body is degenerate.
@@ -175,13 +179,13 @@ def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], wi
                 name=character.name or entry.id,
                 description=character.description,
                 box=tuple(float(v) for v in box),
-                expression=entry.expression,
-                pose=entry.pose,
+                expression=expression,
+                pose=pose,
                 identity=identity,
                 # A mask only steers an identity embedding; without one it would be dead
                 # weight (a full-size float array per member, hundreds in a long book).
                 mask=None if identity is None else region_mask(image_box(body, crop, width, height), width, height),
-                prompt=_cast_phrase_of(character, entry),
+                prompt=_cast_phrase_of(character, entry.id, expression, pose),
                 tint=list(story.characters).index(entry.id),
             )
         )

@@ -117,33 +117,86 @@ _NAME_WORD = r"[\w'&]+(?:-[\w'&]+)*"
 _SUBJECT_FILLER = frozenset("and & both the a an also all together now still just again".split())
 
 
-def action_poses(action: str | None, names: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """The poses an action gives the cast members it makes the subject of a pose verb, as
-    `read_pose` reads the verb: 'Ife and Dele sit on crates' -> both 'sitting'; 'Ada points at
-    the door while Cy looks on' -> Ada 'pointing'; 'Mara runs and Leo sits' -> one each.
-    `names`: cast id -> the lower-case words naming it (its id, its display name). The
+# Verbs that show a face: the expression a close shot draws and a prompt names.
+_EXPRESSION_WORDS = tuple((mood, re.compile(pattern)) for mood, pattern in (
+    ("laughing", r"laugh\w*|giggl\w*|chuckl\w*"),
+    ("smiling", r"smile|smiles|smiling|smiled|beam|beams|beaming|beamed"),
+    ("grinning", r"grin|grins|grinning|grinned"),
+    ("frowning", r"frown\w*"),
+    ("crying", r"cry|cries|crying|cried|weep|weeps|weeping|wept|sob|sobs|sobbing|sobbed"),
+    ("shouting", r"shout\w*|yell\w*|scream\w*"),
+    ("surprised", r"gasp\w*"),
+    ("angry", r"scowl\w*|glare|glares|glaring|glared|snarl\w*"),
+    ("tired", r"sigh|sighs|sighing|sighed|yawn\w*"),
+))
+# 'Cy looks doubtful': a mood word after one of these verbs is the subject's expression.
+_SEEMS = frozenset("looks look looking looked seems seem seemed appears appear appeared grows grow grew "
+                   "turns turn turned stays stay stayed is are was were".split())
+_MOODS = frozenset("happy sad angry worried afraid scared frightened surprised shocked tired exhausted determined "
+                   "doubtful nervous confused furious calm relieved guilty suspicious proud embarrassed bored "
+                   "thoughtful amused annoyed excited puzzled anxious hopeful grim stern panicked sheepish "
+                   "delighted horrified terrified upset pleased".split())
+
+
+def read_action(action: str | None, names: dict[str, tuple[str, ...]]) -> tuple[dict[str, str], dict[str, str]]:
+    """What a panel's action says of the cast members it makes the subject of a verb: their
+    poses (as `read_pose` reads the verb) and their expressions, each {cast id: word}.
+    'Ife and Dele sit on crates' -> both 'sitting'; 'Ada points at the door while Cy looks
+    doubtful' -> Ada 'pointing', Cy 'doubtful'; 'Mara runs and Leo laughs' -> Mara 'running',
+    Leo 'laughing'. `names`: cast id -> the lower-case words naming it (`cast_names`). The
     subject is the words right before the verb, names joined by 'and' or commas (adverbs in
     -ly and a few fillers allowed), and it must start a clause (the action's start, after a
-    mark, 'while', 'as'..., or after the previous pose verb): in 'Leo helps Mara sit' nobody
-    sits. English only; a member named by no pose verb is left out."""
+    mark, 'while', 'as'..., or after the previous such verb, whose subject a verb after it
+    with none of its own shares: 'Ife sits and laughs'): in 'Leo helps Mara sit' nobody sits.
+    English only; a member no verb names is left out."""
     tokens = re.findall(rf"{_NAME_WORD}|[^\w\s]", (action or "").lower())
     known = {word for words in names.values() for word in words}
+    reads = [_read_verb(tokens, i) for i in range(len(tokens))]
+    # a verb's own words ('looks doubtful'), which end the subject of the next as the verb does
+    verb = [read is not None or (i > 0 and reads[i - 1] is not None and reads[i - 1][2] > 1)
+            for i, read in enumerate(reads)]
     poses: dict[str, str] = {}
-    verbs = [next((pose for pose, pattern in _POSE_WORDS if pattern.fullmatch(t)), None) for t in tokens]
-    for i, pose in enumerate(verbs):
-        if pose is None:
+    moods: dict[str, str] = {}
+    last: list[str] = []  # the subject of the verb before
+    for i, read in enumerate(reads):
+        if read is None:
             continue
         k = i
-        while k and verbs[k - 1] is None and (tokens[k - 1] in known or tokens[k - 1] in _SUBJECT_FILLER
-                                              or tokens[k - 1] == "," or tokens[k - 1].endswith("ly")):
+        while k and not verb[k - 1] and (tokens[k - 1] in known or tokens[k - 1] in _SUBJECT_FILLER
+                                         or tokens[k - 1] == "," or tokens[k - 1].endswith("ly")):
             k -= 1
-        if k and verbs[k - 1] is None and tokens[k - 1] not in _CLAUSE_ENDS and tokens[k - 1][0].isalnum():
+        if k and not verb[k - 1] and tokens[k - 1] not in _CLAUSE_ENDS and tokens[k - 1][0].isalnum():
             continue  # the words before it are no subject of their own clause ('Leo helps Mara sit')
         subject = tokens[k:i]
+        if k and verb[k - 1] and not any(w in known for w in subject):
+            subject = last  # 'Ife sits and laughs': the verbs share their subject
+        last = subject
+        kind, word, _ = read
+        found = poses if kind == "pose" else moods
         for member, words in names.items():
-            if member not in poses and _names(subject, words):
-                poses[member] = pose
-    return poses
+            if member not in found and _names(subject, words):
+                found[member] = word
+    return poses, moods
+
+
+def action_poses(action: str | None, names: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """The poses of `read_action`."""
+    return read_action(action, names)[0]
+
+
+def _read_verb(tokens: list[str], i: int) -> tuple[str, str, int] | None:
+    """('pose', pose, 1) or ('expression', mood, words) for the verb at `tokens[i]` ('looks
+    doubtful' is 2 words); None for any other word."""
+    token = tokens[i]
+    pose = next((pose for pose, pattern in _POSE_WORDS if pattern.fullmatch(token)), None)
+    if pose is not None:
+        return "pose", pose, 1
+    mood = next((mood for mood, pattern in _EXPRESSION_WORDS if pattern.fullmatch(token)), None)
+    if mood is not None:
+        return "expression", mood, 1
+    if token in _SEEMS and i + 1 < len(tokens) and tokens[i + 1] in _MOODS:
+        return "expression", tokens[i + 1], 2
+    return None
 
 
 def _names(subject: list[str], words: tuple[str, ...]) -> bool:
@@ -155,7 +208,7 @@ def _names(subject: list[str], words: tuple[str, ...]) -> bool:
 
 
 def cast_names(story: Any, panel: Any) -> dict[str, tuple[str, ...]]:
-    """Each cast member's naming words for `action_poses`: its id, then its display name's words."""
+    """Each cast member's naming words for `read_action`: its id, then its display name's words."""
     characters = getattr(story, "characters", {}) or {}
     out = {}
     for entry in panel.cast:

@@ -986,11 +986,15 @@ def _stage_request(request: PanelRequest):
 def _expression_shape(expression: str) -> tuple[float, float]:
     """(mouth curve, brow tilt) for an expression: +1 smiles, -1 frowns; +1 brows knit."""
     words = expression.lower()
-    mouth = 1.0 if any(w in words for w in ("smil", "happy", "laugh", "grin", "joy", "amused")) else 0.0
-    if any(w in words for w in ("sad", "cry", "worr", "afraid", "scared", "fear", "grim", "tired")):
+    mouth = 1.0 if any(w in words for w in ("smil", "happy", "laugh", "grin", "joy", "amused", "delight",
+                                             "pleased", "relieved")) else 0.0
+    if any(w in words for w in ("sad", "cry", "worr", "afraid", "scared", "fear", "grim", "tired", "frown", "upset",
+                                "anxious", "nervous")):
         mouth = -1.0
-    brow = 1.0 if any(w in words for w in ("angry", "determined", "stern", "furious", "fierce", "focus")) else 0.0
-    if any(w in words for w in ("surpris", "shock", "worr", "afraid", "scared", "fear", "sad")):
+    brow = 1.0 if any(w in words for w in ("angry", "determined", "stern", "furious", "fierce", "focus", "frown",
+                                           "suspicious", "doubt", "annoyed")) else 0.0
+    if any(w in words for w in ("surpris", "shock", "worr", "afraid", "scared", "fear", "sad", "horrif", "terrif",
+                                "panick")):
         brow = -1.0
     return mouth, brow
 

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from storyboard.script import Story
-from storyboard.staging import StagedFigure, action_poses, normalise_pose, stage_panel
+from storyboard.staging import StagedFigure, action_poses, normalise_pose, read_action, stage_panel
 
 CAST = {cid: {"description": f"person {cid}"} for cid in ("ana", "ben", "cy", "dee", "eve")}
 SHOTS = ("establishing", "wide", "medium", "close-up", "extreme-close-up", "over-shoulder")
@@ -150,3 +150,17 @@ def test_a_hyphenated_name_is_one_word_of_the_subject():
     story, panel = _panel([{"jean-luc": "left"}, {"mo": "right"}], "wide",
                           action="Jean-Luc and Mo sit on the steps", characters=characters)
     assert [f.pose for f in stage_panel(story, panel, 1.5)] == ["sitting", "sitting"]
+
+
+@pytest.mark.parametrize("action,moods", [
+    ("Eve laughs", {"eve": "laughing"}),
+    ("Ana points at the door while Cy looks doubtful", {"cy": "doubtful"}),
+    ("Cy looks at the map", {}),  # looking somewhere is no expression
+    ("Ana sits and laughs", {"ana": "laughing"}),  # the second verb shares the first one's subject
+    ("Ana makes Eve laugh", {}),
+    ("Cy looks doubtful and Eve cries", {"cy": "doubtful", "eve": "crying"}),
+    ("Ana, Cy and Eve grin", {"ana": "grinning", "cy": "grinning", "eve": "grinning"}),
+])
+def test_action_gives_expressions_to_the_cast_it_makes_the_subject(action, moods):
+    names = {cid: (cid,) for cid in ("ana", "cy", "eve")}
+    assert read_action(action, names)[1] == moods

@@ -170,3 +170,13 @@ def test_unplaced_cast_regions_follow_the_reading_order_in_plan_and_staging(read
     assert centres == sorted(centres, reverse=reading == "rtl")  # the first speaker stands where reading starts
     heads = [(f.head[0] + f.head[2]) / 2 for f in request.staging]
     assert heads == sorted(heads, reverse=reading == "rtl")
+
+
+def test_members_take_expression_and_pose_from_the_action_where_the_script_gives_none():
+    story = make_story(STORY.replace("action: the keeper polishes the lens", "action: The Keeper sits and laughs"))
+    (keeper,) = plan_panels(story, book_for(story), {})[3].cast
+    assert (keeper.expression, keeper.pose) == ("laughing", "sitting")
+    assert "laughing expression" in keeper.prompt and "sitting" in keeper.prompt
+    # the script's own words win
+    r = plan_panels(make_story(), book_for(make_story()), {})[1]
+    assert (r.cast[0].expression, r.cast[0].pose) == ("determined", "gripping the rail")
