@@ -855,6 +855,8 @@ def option_problems(**values: Any) -> list[tuple[str, Any, str]]:
     except ValidationError as err:
         for e in err.errors():
             name, why = str(e["loc"][0]), e["msg"].removeprefix("Value error, ")
+            if isinstance(e.get("input"), float) and e["input"] != e["input"]:  # as a script's .nan
+                why = "not a number: give a number"
             problems.append((name, values.get(name), why[:1].lower() + why[1:]))
     return problems
 

@@ -758,6 +758,9 @@ def _from_pydantic(filename: str, root, error: dict) -> Problem:
         message = message.split(", ", 1)[1] if ", " in message and message.startswith(("Value error", "Assertion")) else message
     else:
         message = message[:1].lower() + message[1:]
+    given = error.get("input")
+    if isinstance(given, float) and given != given:  # .nan fails every bound: "should be <= 100" misleads
+        message = "not a number (.nan): give a number"
     if error.get("input", ...) is None and (kind in ("model_type", "literal_error") or kind.endswith("_type")):
         # `key:` or `key: null`: say so, where pydantic says only what it wanted
         message = "the value is empty (null); " + message.replace("input should be", "it should be", 1)

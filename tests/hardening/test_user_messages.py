@@ -302,3 +302,16 @@ def test_check_lettering_of_a_damaged_manifest_says_so(folder, capsys, body):
     capsys.readouterr()
     assert main(["check-lettering", "out.pdf"]) == 2
     assert one_error_line(capsys) == "error: out.pdf.manifest.json is damaged (not JSON): render it again"
+
+
+def test_not_a_number_is_named_not_read_as_out_of_range(tmp_path, capsys):
+    # `.nan` (YAML) or `--guidance nan` fails every bound: "should be less than or equal to 100" misled.
+    script = tmp_path / "s.yaml"
+    script.write_text("title: T\npage: {margin_mm: .nan}\ngeneration: {guidance: .NaN}\nscenes: [{panels: [{action: a}]}]\n")
+    assert main(["validate", "--engine", "draft", str(script)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{script}:2:19: page.margin_mm: not a number (.nan): give a number",
+        f"{script}:3:24: generation.guidance: not a number (.nan): give a number"]
+    script.write_text("title: T\nscenes: [{panels: [{action: a}]}]\n")
+    assert main(["render", str(script), "--guidance", "nan", "-o", str(tmp_path / "s.pdf")]) == 2
+    assert capsys.readouterr().err == "error: --guidance nan: not a number: give a number\n"
