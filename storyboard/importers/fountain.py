@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storyboard.errors import StoryboardError, require
+from storyboard.script import MAX_LETTERED
 
 NOTE = re.compile(r"\[\[(.*?)\]\]", re.S)
 MARK_OPEN, MARK_CLOSE = "\u27e6", "\u27e7"  # notes survive parsing inside these brackets
@@ -137,11 +138,10 @@ class _Builder:
             self.pending += notes
             return
         self.actions.append(text)
-        if centred:
-            panel = _Panel("title card", shot="medium", caption=text)
-        else:
-            panel = _Panel(text, shot=_shot(text))
-        self._panel(panel, notes)
+        for part in _pieces(text):  # a paragraph longer than a panel letters: a panel per part
+            panel = _Panel("title card", shot="medium", caption=part) if centred else _Panel(part, shot=_shot(text))
+            self._panel(panel, notes)
+            notes = []
 
     def _panel(self, panel: _Panel, notes: list[str] = ()) -> _Panel:
         panel.comments = [*self.pending, *notes]
@@ -230,7 +230,8 @@ class _Builder:
                     out.append(f"        cast: [{', '.join(cast)}]")
                 if panel.lines:
                     out.append("        dialogue:")
-                    for speaker, text, kind, off in panel.lines:
+                    for speaker, text, kind, off in ((sp, part, k, o) for sp, t, k, o in panel.lines
+                                                     for part in _pieces(t)):  # a monologue: lines of a speech
                         off = off and speaker in cast  # else off the panel's cast: its tail leaves the frame
                         if kind == "speech" and not off:
                             out.append(f"          - {speaker}: {_q(text)}")
@@ -277,6 +278,26 @@ class _Builder:
 
 # A title before a name ends in a full stop that ends no sentence ('DR. NO (50s) enters.').
 _TITLE = re.compile(r"(?<!\w)(?:dr|mr|mrs|ms|mx|st|jr|sr|prof|capt|sgt|lt|col|gen|rev|det|insp)\.$", re.IGNORECASE)
+
+
+def _pieces(text: str, most: int = MAX_LETTERED) -> list[str]:
+    """`text` in pieces of at most `most` characters (what a script letters in one piece), cut
+    after sentences where it can, else between words: a long monologue or action paragraph
+    imports as several lines or panels instead of a script that does not validate."""
+    if len(text) <= most:
+        return [text]
+    out: list[str] = []
+    for sentence in _sentences(text):
+        while len(sentence) > most:  # a sentence longer than a piece: cut between words
+            cut = sentence.rfind(" ", 0, most + 1)
+            cut = cut if cut > 0 else most
+            head, sentence = sentence[:cut].rstrip(), sentence[cut:].lstrip()
+            out.append(head)
+        if out and len(out[-1]) + 1 + len(sentence) <= most:
+            out[-1] += " " + sentence
+        elif sentence:
+            out.append(sentence)
+    return out
 
 
 def _sentences(text: str) -> list[str]:

@@ -198,3 +198,21 @@ def test_an_extension_after_a_name_in_an_action_describes_no_looks():
     for intro in ("VIC (O.S.) calls out.", "VIC (CONT'D) waits.", "VIC ( ) waits."):
         characters = yaml.safe_load(import_fountain(f"INT. A - DAY\n\n{intro}\n\nVIC\nHi.\n"))["characters"]
         assert characters["vic"]["description"] == intro
+
+
+def test_a_long_monologue_and_action_paragraph_import_as_lines_and_panels(tmp_path):
+    # Over 1,500 characters (what a script letters in one piece), the imported script did not
+    # validate: `import` refused, located in the script it had not written.
+    sentence = "The storm has been howling over the harbour since the boats came in. "
+    action, speech = (sentence * 30).strip(), (sentence * 25).strip() + " " + "x" * 1600
+    source = tmp_path / "long.fountain"
+    source.write_text(f"INT. LAMP ROOM - NIGHT\n\n{action}\n\nMARA\n{speech}\n")
+    out = tmp_path / "long.yaml"
+    assert main(["import", str(source), "-o", str(out)]) == 0
+    story = load_story(out)
+    panels = story.scenes[0].panels
+    assert len(panels) == 2 and " ".join(p.action for p in panels) == action
+    lines = [d.text for d in panels[-1].dialogue]
+    assert len(lines) == 4 and all(len(t) <= 1500 for t in lines)
+    assert "".join(lines).replace(" ", "") == speech.replace(" ", "")
+    assert lines[0].endswith("came in.")  # cut after a sentence, not inside one
