@@ -79,15 +79,26 @@ def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font, strip: bool) -> 
     beside = inner.w - tag_w - size >= 0.4 * inner.w
     span = (Rect(inner.x + (0.0 if rtl else tag_w + size), inner.y, inner.w - tag_w - size, inner.h) if beside
             else inner)
-    action = _action(font, panel.action, span, size, faces)
+    # Along the bottom, or the top where that row (note and tag) covers less of the faces.
+    rows = [_row(font, panel.action, shot, span, inner, size, faces, beside, rtl, low=True)]
+    if rows[0][0]:
+        rows.append(_row(font, panel.action, shot, span, inner, size, faces, beside, rtl, low=False))
+    return min(rows, key=lambda row: row[0])[1]
+
+
+def _row(font: Font, action_text: str, shot: str, span: Rect, inner: Rect, size: float, faces: Sequence[Rect],
+         beside: bool, rtl: bool, *, low: bool) -> tuple[float, tuple[Item, Item]]:
+    """(how much of `faces` it covers, (action note, shot tag)) for the slate along the bottom
+    of the frame (`low`) or the top; the tag beside the note or, in a narrow panel, on it."""
+    action = _action(font, action_text, span, size, low)
     strip = action.body
-    low = strip.y <= inner.y + 1e-6
     if beside:  # the rest of the row
         free = Rect(inner.x, strip.y, inner.w, strip.h)
     else:  # above (or under) the strip
         free = (Rect(inner.x, strip.y1, inner.w, inner.y1 - strip.y1) if low
                 else Rect(inner.x, inner.y, inner.w, strip.y - inner.y))
-    return action, _tag(font, (shot,), size, True, _ends(free, low, rtl), inner, faces)
+    tag = _tag(font, (shot,), size, True, _ends(free, low, rtl), inner, [*faces, action.body])
+    return _clash(action.body, faces) + _clash(tag.body, faces), (action, tag)
 
 
 def _size(slot: PanelSlot, strip: bool) -> float:
@@ -267,17 +278,15 @@ def _lines_box(font: Font, lines: tuple[str, ...], size: float, bold: bool) -> t
     return w, h, inset
 
 
-def _action(font: Font, action: str, span: Rect, size: float, faces: Sequence[Rect]) -> Item:
-    """The action in at most two lines across the bottom of `span` (bodies may run under
-    it; the top is where balloons go), or the top where the bottom covers more of the faces."""
+def _action(font: Font, action: str, span: Rect, size: float, low: bool) -> Item:
+    """The action in at most two lines across the bottom of `span` (`low`: bodies may run
+    under it; the top is where balloons go), or its top."""
     inset = 0.3 * size
     width = span.w - 2 * inset
     lines = _wrap(font, action, size, width)
     lead = 1.15 * size
     h = (font.ascent - font.descent) * size + (len(lines) - 1) * lead + 2 * inset
-    bottom, top = Rect(span.x, span.y, span.w, h), Rect(span.x, span.y1 - h, span.w, h)
-    cost = {box: _clash(box, faces) for box in (bottom, top)}
-    box = bottom if cost[bottom] <= cost[top] else top
+    box = Rect(span.x, span.y, span.w, h) if low else Rect(span.x, span.y1 - h, span.w, h)
     ops: list = [Shape(tuple(shapes.rectangle(box.x, box.y, box.w, box.h)), fill=PAPER, stroke=GRAPHITE, width=RULE)]
     inks = []
     base = box.y1 - inset - font.ascent * size
