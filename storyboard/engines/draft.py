@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "27"
+VERSION = "28"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
@@ -783,7 +783,9 @@ class _Sketch:
         """A kite the action names, in the sky over the cast, its string down to the hand of
         the member the action names (else the first member's)."""
         text = self.request.action.lower()
-        named = [pair for pair in placed if pair[1].name.lower() in text or pair[1].id.lower() in text]
+        # (whole words: 'Ed' is not named by 'raised', nor 'Bo' by 'boat')
+        named = [pair for pair in placed if any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text)
+                                                for word in {pair[1].name.lower(), pair[1].id.lower()} if word)]
         fig, _ = (named or placed)[0]
         x0, top, x1, _ = fig.head
         hand = ((x0 + x1) / 2 + fig.facing * 0.95 * fig.u, min(top + 3.6 * fig.u, fig.clip))

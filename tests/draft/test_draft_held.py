@@ -93,3 +93,14 @@ def test_the_held_prop_box_holds_the_drawn_prop():
             xs = [x / held_by_ana.width for op in prop for x in op.points[0::2]]
             ys = [y / held_by_ana.height for op in prop for y in op.points[1::2]]
             assert box[0] <= min(xs) and max(xs) <= box[2] and box[1] <= min(ys) and max(ys) <= box[3], (thing, pose)
+
+
+def test_the_kite_goes_to_the_member_the_action_names_in_whole_words():
+    # 'Ana raised the kite': 'Ed' is not named by 'raised'; the kite went to Ed, first in the cast.
+    def drawing(first):
+        people = {first: {"name": first.title(), "description": "a man"}, "ana": {"name": "Ana", "description": "a girl"}}
+        (request,) = requests([{"action": "Ana raised the kite high over the hill", "shot": "wide",
+                                "cast": [{first: "left"}, {"ana": "right"}]}], people)
+        return DraftEngine().draw(request).to_bytes()
+
+    assert drawing("ed") == drawing("bob")
