@@ -16,7 +16,7 @@ from typing import Callable
 
 from storyboard.engines._palette import GRAPHITE, SHADE
 from storyboard.errors import quote
-from storyboard.staging import POSES, figure_kind, read_pose
+from storyboard.staging import POSES, action_poses, cast_names, figure_kind, read_pose
 
 Box = tuple[float, float, float, float]
 
@@ -26,7 +26,7 @@ STRIDE = {"walking": 1.0, "running": 1.6}
 # warns of it: `pose_problems`, printed by `storyboard.render.pose_warnings`).
 DRAWN = {kind: frozenset(poses.split()) for kind, poses in {
     "human": "standing walking running sitting kneeling lying pointing",
-    "animal": "standing walking running sitting lying", "bird": "standing walking running", "robot": "standing walking running sitting",
+    "animal": "standing walking running sitting lying", "bird": "standing walking running sitting", "robot": "standing walking running sitting",
     "creature": "standing walking running sitting", "crowd": "standing walking running",
     "vehicle": "standing walking running", "object": "standing"}.items()}
 _A = {kind: ("an " if kind[0] in "aeiou" else "a ") + kind for kind in DRAWN}
@@ -266,12 +266,18 @@ def _bird(pen, fig: Figure, shape) -> tuple[float, float] | None:
     def at(px, py):
         return cx + f * px * u, min(top + py * u, fig.clip)
 
-    step = 0.28 * STRIDE.get(fig.pose, 0.0)
-    for px, reach in ((-0.2, -step), (0.1, step)):  # legs, a step apart when walking or running
-        pen.line([at(px, 1.9), at(px + reach, 2.45), at(px + reach + 0.2, 2.5)], fill=GRAPHITE, width=max(fig.lw, 1))
-    shape([at(-0.7, 1.5), at(-1.6, 1.9), at(-1.5, 1.6)], fig.tint, fig.lw)  # tail
-    shape(ellipse_points(*at(-0.3, 1.45), 0.85 * u, 0.55 * u), fig.tint, fig.lw)  # body
-    shape([at(0.1, 1.2), at(-1.2, 1.35), at(-0.5, 1.75)], SHADE, fig.lw)  # the folded wing
+    if fig.pose == "sitting":  # settled on its perch: the legs tucked under a fuller, lower body
+        shape([at(-0.75, 1.95), at(-1.65, 2.3), at(-1.55, 1.95)], fig.tint, fig.lw)  # tail
+        shape(ellipse_points(*at(-0.3, 1.65), 0.95 * u, 0.8 * u), fig.tint, fig.lw)  # body
+        shape([at(0.1, 1.45), at(-1.25, 1.65), at(-0.5, 2.1)], SHADE, fig.lw)  # the folded wing
+    else:
+        step = 0.28 * STRIDE.get(fig.pose, 0.0)
+        for px, reach in ((-0.2, -step), (0.1, step)):  # legs, a step apart when walking or running
+            pen.line([at(px, 1.9), at(px + reach, 2.45), at(px + reach + 0.2, 2.5)], fill=GRAPHITE,
+                     width=max(fig.lw, 1))
+        shape([at(-0.7, 1.5), at(-1.6, 1.9), at(-1.5, 1.6)], fig.tint, fig.lw)  # tail
+        shape(ellipse_points(*at(-0.3, 1.45), 0.85 * u, 0.55 * u), fig.tint, fig.lw)  # body
+        shape([at(0.1, 1.2), at(-1.2, 1.35), at(-0.5, 1.75)], SHADE, fig.lw)  # the folded wing
     shape([at(0.35, 0.45), at(0.95, 0.55), at(0.35, 0.7)], (222, 190, 120), fig.lw)  # beak
     pen.ellipse((cx - 0.4 * u, top + 0.1 * u, cx + 0.4 * u, top + 0.9 * u), fill=fig.tint, outline=GRAPHITE,
                 width=fig.lw)
@@ -419,22 +425,29 @@ DRAWERS = {"human": _human, "animal": _animal, "bird": _bird, "robot": _robot, "
 
 
 def pose_problems(story) -> list[tuple[tuple, str]]:
-    """(location, message) for each cast `pose` the draft cannot draw, which it draws standing:
-    words naming no pose ('arms crossed'), or a pose the figure's kind has no drawing of (a
-    sitting bird). `validate` and a draft render print them as warnings."""
+    """(location, message) for each pose the draft cannot draw, which it draws standing: a
+    cast `pose` naming none ('arms crossed'), or one the figure's kind has no drawing of (a
+    kneeling bird), given by the cast entry or, where it gives none, by the panel's action
+    ('Pip kneels on the rail', `staging.action_poses`; located at the action). `validate`
+    and a draft render print them as warnings."""
     found = []
     for s, p, _, panel in story.panels():
-        for c, entry in enumerate(panel.cast):
-            text = getattr(entry, "pose", "") or ""
-            pose = read_pose(text)
-            kind = figure_kind(story.characters.get(entry.id))
+        kinds = [figure_kind(story.characters.get(entry.id)) for entry in panel.cast]
+        # (Only a kind that lacks a pose needs the action read.)
+        told = action_poses(panel.action, cast_names(story, panel)) if any(
+            DRAWN[kind] != DRAWN["human"] for kind in kinds) else {}
+        for c, (entry, kind) in enumerate(zip(panel.cast, kinds)):
+            text = (getattr(entry, "pose", "") or "").strip()
+            pose = read_pose(text) if text else told.get(entry.id, "standing")
             if pose is None:
                 why = f"pose {quote(text)} names no pose the draft draws ({', '.join(POSES)}): drawn standing"
             elif pose not in DRAWN[kind]:
                 *some, last = [name for name in POSES if name in DRAWN[kind]]
                 drawn = f"{', '.join(some)} or {last}" if some else last
-                why = f"pose {quote(text)} is {pose}: the draft draws {_A[kind]} only {drawn}: drawn standing"
+                said = f"pose {quote(text)} is {pose}" if text else f"the action has {entry.id} {pose}"
+                why = f"{said}: the draft draws {_A[kind]} only {drawn}: drawn standing"
             else:
                 continue
-            found.append((("scenes", s, "panels", p, "cast", c, entry.id, "pose"), why))
+            where = ("cast", c, entry.id, "pose") if text else ("action",)
+            found.append((("scenes", s, "panels", p, *where), why))
     return found

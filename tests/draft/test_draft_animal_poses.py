@@ -27,8 +27,8 @@ def test_an_animal_sits_and_lies():
     assert ly1 - ly0 < 0.7 * (sy1 - sy0)  # lying: low along the ground
 
 
-@pytest.mark.parametrize("kind", ["robot", "creature"])
-def test_a_robot_and_a_creature_sit(kind):
+@pytest.mark.parametrize("kind", ["robot", "creature", "bird"])
+def test_a_robot_a_creature_and_a_bird_sit(kind):
     assert iou(silhouette(kind, pose="sitting on a crate"), silhouette(kind)) < 0.8
 
 

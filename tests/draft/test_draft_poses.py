@@ -59,17 +59,22 @@ scenes:
       - action: Ana walks to school
         cast:
           - ana: {position: left, pose: walking}
-          - pip: {position: right, pose: sitting on a post}
+          - pip: {position: right, pose: kneeling on a post}
       - action: Ana waits
         cast:
           - ana: {pose: arms crossed}
           - pip: {pose: walking}
+      - action: Ana waits while Pip kneels on the rail
+        cast: [ana, pip]
 """
 WARNINGS = [
-    "13:42: scenes[0].panels[0].cast[1].pip.pose: pose 'sitting on a post' is sitting: the draft draws a bird only "
-    "standing, walking or running: drawn standing",
+    "13:42: scenes[0].panels[0].cast[1].pip.pose: pose 'kneeling on a post' is kneeling: the draft draws a bird "
+    "only standing, walking, running or sitting: drawn standing",
     "16:25: scenes[0].panels[1].cast[0].ana.pose: pose 'arms crossed' names no pose the draft draws (standing, "
     "walking, running, sitting, kneeling, lying, pointing): drawn standing",
+    # The action's pose, where the entry gives none: located at the action.
+    "18:17: scenes[0].panels[2].action: the action has pip kneeling: the draft draws a bird only standing, walking, "
+    "running or sitting: drawn standing",
 ]
 
 
@@ -82,4 +87,4 @@ def test_a_pose_the_draft_cannot_draw_is_a_located_warning(tmp_path, capsys):
     assert main(["validate", str(script), "--engine", "diffusion"]) == 0  # its prompt carries the words
     assert capsys.readouterr().err == ""
     result = storyboard.render(script, out=tmp_path / "s.pdf")
-    assert [w for w in result.warnings if ".pose:" in w] == [f"{script}:{line}" for line in WARNINGS]
+    assert [w for w in result.warnings if w.endswith(": drawn standing")] == [f"{script}:{line}" for line in WARNINGS]
