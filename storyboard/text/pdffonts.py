@@ -197,6 +197,7 @@ def prepare_font(face_path: str, index: int, cff: bool) -> None:
         _subset_source(face_path, index, cff, [], "")
 
 
+@lru_cache(maxsize=16)  # once per face: `watch` checks the script's fonts again on every save
 def check_embeddable(face) -> None:
     """Raise the ExportError `write_font` would raise for `face` (a damaged font file HarfBuzz
     still reads: truncated, a table pointing past its end), by reading its tables and
