@@ -835,6 +835,9 @@ def _strip_lettering(story, book, font, formats: list[str], labels: bool = False
     return lettering_report(story, strip_book(story, book), font, labels)
 
 
+_BOUNDS = ("less_than", "less_than_equal", "greater_than", "greater_than_equal")  # pydantic's, which NaN fails
+
+
 def option_problems(**values: Any) -> list[tuple[str, Any, str]]:
     """(name, value, why) for each option outside the rule it obeys in a script: `seed`,
     `steps` and `guidance` as in `generation:`, `max_side` from 64 to 4096 pixels. None is
@@ -855,7 +858,7 @@ def option_problems(**values: Any) -> list[tuple[str, Any, str]]:
     except ValidationError as err:
         for e in err.errors():
             name, why = str(e["loc"][0]), e["msg"].removeprefix("Value error, ")
-            if isinstance(e.get("input"), float) and e["input"] != e["input"]:  # as a script's .nan
+            if e["type"] in _BOUNDS and isinstance(e.get("input"), float) and e["input"] != e["input"]:  # .nan
                 why = "not a number: give a number"
             problems.append((name, values.get(name), why[:1].lower() + why[1:]))
     return problems

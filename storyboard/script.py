@@ -759,7 +759,8 @@ def _from_pydantic(filename: str, root, error: dict) -> Problem:
     else:
         message = message[:1].lower() + message[1:]
     given = error.get("input")
-    if isinstance(given, float) and given != given:  # .nan fails every bound: "should be <= 100" misleads
+    if kind.startswith(("less_than", "greater_than")) and isinstance(given, float) and given != given:
+        # .nan fails every bound: "should be <= 100" misleads
         message = "not a number (.nan): give a number"
     if error.get("input", ...) is None and (kind in ("model_type", "literal_error") or kind.endswith("_type")):
         # `key:` or `key: null`: say so, where pydantic says only what it wanted
