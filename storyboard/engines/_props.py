@@ -424,6 +424,7 @@ HANDHELD = {"lamp": (0.6, (0.0, -1.05)), "cup": (0.45, (0.55, 0.0)), "book": (0.
 _HOLDS = re.compile(r"(?:hold|holds|holding|held|carr(?:y|ies|ying|ied)|clutch\w*|grip\w*|grasp\w*|wield\w*|"
                     r"brandish\w*|raises?|raised|raising|lifts?|lifted|lifting|reads?|reading|drinks?|drinking|"
                     r"sips?|sipping)\Z")
+_HOLDS_IN = re.compile(r"\b" + _HOLDS.pattern.removesuffix(r"\Z") + r"\b")  # one of them anywhere in a text
 
 
 def held(action: str) -> tuple[str, int] | None:
@@ -431,6 +432,8 @@ def held(action: str) -> tuple[str, int] | None:
     hold ("holding a lantern", "reads the old diary", "sips a cup of tea"): the first prop word
     among the four words after the verb, in its clause; None when there is none or it is no
     `HANDHELD` prop ("holding a half-eaten tomato")."""
+    if not _HOLDS_IN.search(action.lower()):  # (most actions: no need to read them word by word)
+        return None
     seq = tokens(affirmed(action))
     for i, word in enumerate(seq):
         if not _HOLDS.match(word):

@@ -924,10 +924,8 @@ def held_prop_box(action: str, angle: str, staged, members, aspect: float) -> tu
     down; None where it draws none. `staged`: the panel's `staging.StagedFigure`s, in cast
     order; `members`: (id, name) of each; `aspect`: the art's width / height. For the labels
     lettered on a draft page, which keep off it."""
-    if angle == "birds-eye" or not staged or _props.prop_for(action) in _props.FLYING:
-        return None
-    found = _props.held(action)
-    if found is None:
+    found = _props.held(action) if angle != "birds-eye" and staged else None
+    if found is None or _props.prop_for(action) in _props.FLYING:  # (a kite flies, held or not)
         return None
     name, verb = found
     fig = staged[_holder(action, verb, members)]
