@@ -26,9 +26,9 @@ STRIDE = {"walking": 1.0, "running": 1.6}
 # warns of it: `pose_problems`, printed by `storyboard.render.pose_warnings`).
 DRAWN = {kind: frozenset(poses.split()) for kind, poses in {
     "human": "standing walking running sitting kneeling lying pointing",
-    "animal": "standing walking running sitting lying", "bird": "standing walking running sitting", "robot": "standing walking running sitting",
-    "creature": "standing walking running sitting", "crowd": "standing walking running",
-    "vehicle": "standing walking running", "object": "standing"}.items()}
+    "animal": "standing walking running sitting lying", "bird": "standing walking running sitting",
+    "robot": "standing walking running sitting lying", "creature": "standing walking running sitting lying",
+    "crowd": "standing walking running", "vehicle": "standing walking running", "object": "standing"}.items()}
 _A = {kind: ("an " if kind[0] in "aeiou" else "a ") + kind for kind in DRAWN}
 
 
@@ -287,7 +287,10 @@ def _bird(pen, fig: Figure, shape) -> tuple[float, float] | None:
 
 
 def _robot(pen, fig: Figure, shape) -> tuple[float, float] | None:
-    """Boxes: a square head with an antenna and a visor, a box torso, block limbs."""
+    """Boxes: a square head with an antenna and a visor, a box torso, block limbs; lying, the
+    same boxes along the ground behind its head."""
+    if fig.pose == "lying":
+        return _laid_out(pen, fig, shape)
     u, f, stretch = fig.u, fig.facing, fig.stretch
     hx0, top, hx1, _ = fig.head
     cx = (hx0 + hx1) / 2
@@ -326,7 +329,10 @@ def _robot(pen, fig: Figure, shape) -> tuple[float, float] | None:
 
 
 def _creature(pen, fig: Figure, shape) -> tuple[float, float] | None:
-    """A horned blob on three tentacles, spikes down its back."""
+    """A horned blob on three tentacles, spikes down its back; lying, the blob on its side
+    behind its head, the tentacles trailing."""
+    if fig.pose == "lying":
+        return _laid_out(pen, fig, shape)
     u, f, stretch = fig.u, fig.facing, fig.stretch
     hx0, top, hx1, _ = fig.head
     cx = (hx0 + hx1) / 2
@@ -350,6 +356,45 @@ def _creature(pen, fig: Figure, shape) -> tuple[float, float] | None:
         shape([at(side * 0.25, 0.2), at(side * 0.55, -0.45), at(side * 0.45, 0.3)], SHADE, fig.lw)
     pen.ellipse(fig.head, fill=fig.tint, outline=GRAPHITE, width=fig.lw)
     return None if fig.back else ((hx0 + hx1) / 2, top)
+
+
+def _laid_out(pen, fig: Figure, shape) -> tuple[float, float] | None:
+    """A robot or a creature lying along the ground behind its head (staged at the end it
+    faces, as a lying person's): a robot's blocks, a creature's blob, spikes and tentacles."""
+    u, f = fig.u, fig.facing
+    hx0, hy0, hx1, hy1 = fig.head
+    hcx, mid = (hx0 + hx1) / 2, (hy0 + hy1) / 2
+    neck = hx0 if f > 0 else hx1  # where the head meets the body
+
+    def at(px, py):  # (distance back from the neck, height above the head's middle)
+        return neck - f * px * u, min(mid - py * u, fig.clip)
+
+    def poly(points, tint=fig.tint):
+        shape([at(*point) for point in points], tint, fig.lw)
+
+    if fig.kind == "robot":
+        for lift in (0.45, 0.0):  # block legs, the far one higher
+            poly([(3.1, -0.5 + lift), (5.4, -0.5 + lift), (5.4, -0.1 + lift), (3.1, -0.1 + lift)])
+        poly([(2.5, -0.45), (3.2, -0.45), (3.2, 0.35), (2.5, 0.35)], SHADE)  # hips
+        poly([(0.1, -0.5), (2.6, -0.5), (2.6, 0.6), (0.1, 0.6)])  # the chest box
+        poly([(0.9, -0.15), (1.7, -0.15), (1.7, 0.25), (0.9, 0.25)], SHADE)  # its panel
+        poly([(0.3, 0.6), (2.3, 0.6), (2.3, 0.85), (0.3, 0.85)], SHADE)  # the near arm along it
+        shape([(hcx - 0.42 * u, hy0), (hcx + 0.42 * u, hy0), (hcx + 0.42 * u, hy1), (hcx - 0.42 * u, hy1)],
+              fig.tint, fig.lw)
+        tip = hcx + f * 0.42 * u  # the antenna points ahead, the head laid back
+        pen.line([(tip, mid), (tip + f * 0.35 * u, mid)], fill=GRAPHITE, width=max(fig.lw, 1))
+        return None
+    for k, lift in enumerate((0.25, -0.05, -0.35)):  # tentacles trailing behind
+        poly([(2.8, lift + 0.15), (5.2 + 0.2 * k, lift + 0.05), (5.5 + 0.2 * k, lift - 0.1), (2.8, lift - 0.15)])
+    for k in range(4):  # spikes along the back, now its top
+        px = 0.8 + 0.6 * k
+        poly([(px, 1.1), (px + 0.2, 1.6), (px + 0.5, 1.1)], SHADE)
+    shape(ellipse_points(*at(1.6, 0.35), 1.75 * u, 0.85 * u), fig.tint, fig.lw)  # the blob on its side
+    for side in (-1, 1):  # horns
+        shape([(hcx + side * 0.25 * u, hy0 + 0.2 * u), (hcx + side * 0.55 * u, hy0 - 0.45 * u),
+               (hcx + side * 0.45 * u, hy0 + 0.3 * u)], SHADE, fig.lw)
+    pen.ellipse(fig.head, fill=fig.tint, outline=GRAPHITE, width=fig.lw)
+    return None if fig.back else (hcx, hy0)
 
 
 def _object(pen, fig: Figure, shape) -> tuple[float, float] | None:
