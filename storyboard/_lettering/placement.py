@@ -186,6 +186,7 @@ def longest_tail(placed: list[Placed]) -> float:
 
 
 LOOSE_DETOURS = 3  # against the rules: each piece's next-best places tried, one piece at a time
+LOOSE_PASSES = 5  # ... for at most the work of this many more greedy passes (pieces placed)
 
 
 def solve_loose(pieces: list[Piece], stage: Stage) -> list[Placed]:
@@ -193,23 +194,29 @@ def solve_loose(pieces: list[Piece], stage: Stage) -> list[Placed]:
     least-bad place of each piece in turn, and where taking a piece's second to fourth place
     instead (the pieces after it again taking their least-bad) scores less over the whole
     panel, that: one early balloon off its best place can save a later one a clash or a tail
-    across the panel. (A few times the greedy pass; only panels the rules gave up on.)"""
+    across the panel. Earlier pieces' detours first, for at most LOOSE_PASSES greedy passes'
+    work (a panel of ten clashing balloons would try 135 rests of up to nine pieces)."""
     heads = stage.heads
+    work = LOOSE_PASSES * len(pieces)  # pieces the detours may still place
 
     def covered(cover: list[float], p: Placed) -> list[float]:
         return [c + overlap_area(p.box, h) for c, h in zip(cover, heads)]
 
-    def finish(start: int, placed: list[Placed], cover: list[float]) -> tuple[list[float], list[Placed]]:
-        """The least-bad place of each piece from `start` on: (their scores, every place)."""
+    def finish(start: int, placed: list[Placed], cover: list[float],
+               limit: float = math.inf) -> tuple[list[float], list[Placed]] | None:
+        """The least-bad place of each piece from `start` on: (their scores, every place); None
+        once their scores reach `limit` (no better than a whole panel already found)."""
         scores, placed = [], list(placed)
         for piece in pieces[start:]:
             score, *made = _candidates(piece, placed, stage, cover, False)[0]
             scores.append(score)
+            if sum(scores) >= limit:
+                return None
             placed.append(Placed(*made))
             cover = covered(cover, placed[-1])
         return scores, placed
 
-    scores, greedy = finish(0, [], [0.0] * len(heads))
+    scores, greedy = finish(0, [], [0.0] * len(heads))  # type: ignore[misc]  (no limit: never None)
     best, best_placed = sum(scores), greedy
     # Only an earlier piece can spare a later one a broken rule (each costs 10 or more).
     last = max((i for i, score in enumerate(scores) if score >= 10.0), default=0)
@@ -220,11 +227,13 @@ def solve_loose(pieces: list[Piece], stage: Stage) -> list[Placed]:
         for score, *made in options[1:LOOSE_DETOURS + 1]:
             if sum(scores[:i]) + score >= best:  # (the pieces after it score about 0 at best)
                 break
+            work -= len(pieces) - i - 1
+            if work < 0:
+                return best_placed
             p = Placed(*made)
-            rest, placed = finish(i + 1, prefix + [p], covered(cover, p))
-            total = sum(scores[:i]) + score + sum(rest)
-            if total < best - 1e-9:
-                best, best_placed = total, placed
+            done = finish(i + 1, prefix + [p], covered(cover, p), best - 1e-9 - sum(scores[:i]) - score)
+            if done is not None:
+                best, best_placed = sum(scores[:i]) + score + sum(done[0]), done[1]
         cover = covered(cover, greedy[i])
     return best_placed
 
@@ -276,6 +285,13 @@ def _places(piece: Piece, placed: list[Placed], stage: Stage, cover: list[float]
         sv = [min(max(v, y0), max(y0, y1 - bh)) for v in sv]
         if su:
             blocks += [(su, sv), (su[:1], vs)]
+        below = prev.box[1] + 0.5 * (prev.box[3] - prev.box[1]) + 0.5 if prev is not None else -math.inf
+        if y0 <= below <= y1 - bh:
+            # The grid's columns just under the highest top that reads after the balloon before
+            # from below it (`reads_after`: its middle): the grid's rows can miss that band by a
+            # point or two (a thought then narrowed to `He / has a / point...` to fit between it
+            # and its speaker's head).
+            blocks.append((us, [below]))
     # Speed: rank the grid by the score terms that need no geometry, then check the rules in
     # that order and stop once enough places pass (the search only ever tries the best few).
     order = sorted(_roughs(piece, blocks, bw, bh, first_u, W, H, start_left, prev, not placed,

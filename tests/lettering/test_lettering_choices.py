@@ -232,3 +232,15 @@ def test_action_notes_wrap_with_textwraps_public_api():
             chars -= 2
             lines = textwrap.wrap(text, chars, break_on_hyphens="-" in text)
         assert _wrap(font, text, 6.0, 120.0, max_lines=9) == lines
+
+
+def test_a_balloon_can_start_right_where_it_reads_after_the_one_before():
+    # The highest top that reads after a balloon from below is its middle; the search's grid
+    # rows fell a point or two either side of the band between there and the speaker's head,
+    # so busy-harbour's thought narrowed to 'He / has a / point...' to fit, and manga-rtl's
+    # stall keeper and Hana went down to 7.5 pt.
+    result, _ = _lettered(EXAMPLES / "busy-harbour.yaml", 0, 1)
+    (thought,) = [i for i in result.items if i.kind == "thought"]
+    assert thought.lines == ("He has", "a point...") and thought.size == 8.0
+    result, _ = _lettered(EXAMPLES / "manga-rtl.yaml", 0, 1)
+    assert result.warnings == [] and all(i.size == 8.0 for i in result.items if i.kind == "speech")
