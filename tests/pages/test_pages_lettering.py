@@ -134,10 +134,37 @@ def test_lettering_never_leaves_its_area(lines, caption, sfx, positions, size, h
             if isinstance(op, Shape):
                 assert all(room.x - TOL <= x <= room.x1 + TOL and room.y - TOL <= y <= room.y1 + TOL
                            for x, y in op.points)
-    # Every word of every line is lettered, in order.
+    # Every word of every line is lettered, in order: whole, or cut with hyphens where even at
+    # the smallest print size it is longer than a line (lettering._fit_text).
     lettered_text = [word for i in texts for word in " ".join(i.lines).split()]
     expected = (caption.split() if caption else []) + [word for _, _, t in lines for word in t.split()]
-    assert lettered_text == expected
+    assert _rejoined(lettered_text, expected) == expected
+
+
+def _rejoined(words: list[str], expected: list[str]) -> list[str]:
+    """`words` with each run of pieces ending in a cutting hyphen joined back into the
+    expected word it spells (a hyphen of the word itself kept)."""
+    out, i = [], 0
+    while i < len(words):
+        word, i = words[i], i + 1
+        want = expected[len(out)] if len(out) < len(expected) else None
+        while want is not None and word != want and word.endswith("-") and i < len(words):
+            for joined in (word[:-1] + words[i], word + words[i]):
+                if want.startswith(joined.rstrip("-")):
+                    word, i = joined, i + 1
+                    break
+            else:
+                break
+        out.append(word)
+    return out
+
+
+def test_rejoined_puts_cut_words_back_and_nothing_else():
+    assert _rejoined(["a", "Supercali-", "fragilistic", "b"], ["a", "Supercalifragilistic", "b"]) == \
+        ["a", "Supercalifragilistic", "b"]
+    assert _rejoined(["well-", "known"], ["well-known"]) == ["well-known"]
+    assert _rejoined(["aaa-", "aaa-", "aa"], ["aaaaaaaa"]) == ["aaaaaaaa"]
+    assert _rejoined(["Super-", "man"], ["Superb", "man"]) == ["Super-", "man"]  # a wrong cut stays wrong
 
 
 @pytest.mark.parametrize("reading", ["ltr", "rtl"])
