@@ -285,8 +285,8 @@ def verb_at(seq: list[str], i: int) -> bool:
 def named(text: str, *, action: bool = False) -> list[str]:
     """The sets `text` names, in the order it names them (each once); in an `action`, a word
     in `_ALSO_VERBS` counts only after an article or preposition (or one word after it), or
-    as a plural opening a clause ("a storm, waves breaking"), and where it is no verb
-    (`verb_at`: "the engine stalls")."""
+    as a plural opening a clause ("a storm, waves breaking", "fruit stalls line the street"),
+    and where it is no verb (`verb_at`: "the engine stalls")."""
     found: list[str] = []
     for word in _japanese(text):  # a Japanese noun is no verb
         name = _SET_OF.get(word)
@@ -298,7 +298,9 @@ def named(text: str, *, action: bool = False) -> list[str]:
         name = _SET_OF.get(word)
         if name is None or name in found:
             continue
-        opens = raw != word and (i == 0 or not seq[i - 1][0].isalpha())  # a plural opening its clause: "waves crash"
+        # A plural opening its clause ("waves crash"), or after a word opening it that says what kind ("fruit stalls").
+        start = i - 1 if i and (seq[i - 1] in _ADJECTIVES or seq[i - 1] in _MODIFIERS) else i
+        opens = raw != word and (start == 0 or not seq[start - 1][0].isalpha())
         if action and word in _ALSO_VERBS and (not (opens or _BEFORE & set(seq[max(0, i - 2):i])) or verb_at(seq, i)):
             continue
         found.append(name)

@@ -179,6 +179,8 @@ def test_a_plural_subject_or_a_name_takes_a_verb_and_a_kind_word_a_noun():
     assert prop_for("Ana plants by the house") is None and prop_for("Bo books") is None
     assert prop_for("while Bo books, Ana waits") is None
     assert prop_for("Tomato plants by the house") == "plant"  # a kind word, then the noun
+    assert place("", "Fruit stalls line the street").interior == "stall"
+    assert place("", "Old docks at dawn").ground == "sea"
     seq = tokens("Bo docks at the pier")
     assert verb_at(seq, 1) and not verb_at(tokens("the old docks at dawn"), 2)
 
