@@ -411,10 +411,8 @@ def _height_in_heads(kind: str, pose: str) -> float:
         return 2.5
     if kind == "object":
         return 3.0
-    if kind == "robot":
-        return 6.5
-    if kind == "creature":
-        return 5.5
+    if kind in ("robot", "creature"):  # lying along the ground as low as a person does
+        return 1.5 if pose == "lying" else 6.5 if kind == "robot" else 5.5
     return {"sitting": 5.2, "kneeling": 5.6, "lying": 1.4}.get(pose, 7.5)
 
 

@@ -164,3 +164,14 @@ def test_a_hyphenated_name_is_one_word_of_the_subject():
 def test_action_gives_expressions_to_the_cast_it_makes_the_subject(action, moods):
     names = {cid: (cid,) for cid in ("ana", "cy", "eve")}
     assert read_action(action, names)[1] == moods
+
+
+@pytest.mark.parametrize("figure", ["robot", "creature"])
+def test_a_lying_robot_or_creature_lies_on_the_ground_beside_a_stander(figure):
+    characters = {**CAST, "ben": {"description": "a thing", "figure": figure}}
+    story, panel = _panel([{"ana": "left"}, {"ben": "right"}], "medium", action="Ben lies by the door",
+                          characters=characters)
+    stander, lying = stage_panel(story, panel, 1.5)
+    assert lying.pose == "lying"
+    assert lying.body[3] - lying.body[1] < 2 * (lying.head[3] - lying.head[1])  # flat, not a standing height
+    assert lying.head[1] > stander.head[1] + 2 * (stander.head[3] - stander.head[1])  # down on the ground
