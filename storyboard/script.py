@@ -63,6 +63,17 @@ def _did_you_mean(word: str, options) -> str:
     return f" (did you mean {quote(match[0])}?)" if match else ""
 
 
+def _kind_hint(loc: tuple, given, options) -> str:
+    """The figure kind a writer's word for one means (`figure: dog` -> 'animal'), else the closest option."""
+    if loc[-1:] == ("figure",) and isinstance(given, str):
+        from storyboard.staging import KIND_WORDS  # (only on this error: staging is not read to load a script)
+
+        kind = KIND_WORDS.get(given.strip().lower())
+        if kind is not None and kind != given:
+            return f" (for a {given.strip().lower()}, use {quote(kind)})"
+    return _did_you_mean(given, options)
+
+
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -746,7 +757,7 @@ def _from_pydantic(filename: str, root, error: dict) -> Problem:
         options = re.findall(r"'([^']*)'", error.get("ctx", {}).get("expected", ""))
         given = error.get("input")
         message = (f"use one of {', '.join(options)}" if given is None else
-                   f"{quote(given)} is not one of: {', '.join(options)}{_did_you_mean(given, options)}")
+                   f"{quote(given)} is not one of: {', '.join(options)}{_kind_hint(loc, given, options)}")
     elif kind == "list_type" and isinstance(error.get("input"), (str, int, float)):
         # `cast: ana`, `sfx: BOOM`: one item is a list too, in brackets
         given = str(error["input"])

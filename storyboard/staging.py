@@ -60,7 +60,8 @@ _POSE_WORDS = tuple((pose, re.compile(pattern)) for pose, pattern in (
                 r"|歩|散歩"),
     ("pointing", r"\b(point|points|pointing|pointed|gestur\w*|wav\w*)\b|指さ|指差|手を振"),
 ))
-_KIND_WORDS = {k: k for k in FIGURE_KINDS} | {"person": "human", "people": "crowd", "group": "crowd",
+# A writer's words for the kinds (`figure: dog` is refused with the kind it means).
+KIND_WORDS = {k: k for k in FIGURE_KINDS} | {"person": "human", "people": "crowd", "group": "crowd",
                                                "car": "vehicle", "ship": "vehicle", "boat": "vehicle",
                                                "dog": "animal", "cat": "animal", "horse": "animal"}
 
@@ -220,7 +221,7 @@ def cast_names(story: Any, panel: Any) -> dict[str, tuple[str, ...]]:
 def figure_kind(character: Any) -> str:
     """The character's figure kind (`figure:` in the script), 'human' when absent or unknown."""
     value = str(getattr(character, "figure", None) or "human").lower()
-    return _KIND_WORDS.get(value, "human")
+    return KIND_WORDS.get(value, "human")
 
 
 def stage_panel(story: Any, panel: Any, aspect: float,

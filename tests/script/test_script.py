@@ -142,6 +142,11 @@ def test_cast_limit_is_five():
         ("{library: x, references: [a.png]}", "either references or library"),
         ("{references: [missing.png]}", "reference image not found: missing.png"),
         ("{description: x, kind: cartoon}", "'cartoon' is not one of: face, drawn, auto"),
+        # a writer's word for a figure kind is answered with the kind it means
+        ("{description: x, figure: Dog}", "'Dog' is not one of: human, animal, bird, robot, creature, object, "
+         "vehicle, crowd (for a dog, use 'animal')"),
+        ("{description: x, figure: boat}", "(for a boat, use 'vehicle')"),
+        ("{description: x, figure: animl}", "(did you mean 'animal'?)"),
     ],
 )
 def test_character_rules(character, expected):
