@@ -115,7 +115,8 @@ _CLAUSE_ENDS = frozenset("while whilst as but when then before after because unt
 # A word of an action or a name, hyphened parts kept together ('Jean-Luc', an id 'mary-ann').
 _NAME_WORD = r"[\w'&]+(?:-[\w'&]+)*"
 # Words a subject naming cast members may hold besides their names ('Ife and Dele both sit').
-_SUBJECT_FILLER = frozenset("and & both the a an also all together now still just again".split())
+# ('Leo is sitting', 'Ana and Bo are walking': the verb's helpers too.)
+_SUBJECT_FILLER = frozenset("and & both the a an also all together now still just again is are was were".split())
 
 
 # Verbs that show a face: the expression a close shot draws and a prompt names.

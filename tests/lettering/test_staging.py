@@ -175,3 +175,16 @@ def test_a_lying_robot_or_creature_lies_on_the_ground_beside_a_stander(figure):
     assert lying.pose == "lying"
     assert lying.body[3] - lying.body[1] < 2 * (lying.head[3] - lying.head[1])  # flat, not a standing height
     assert lying.head[1] > stander.head[1] + 2 * (stander.head[3] - stander.head[1])  # down on the ground
+
+
+@pytest.mark.parametrize("action,poses,moods", [
+    # a verb's helper is no word of another clause ('is', 'are', 'was'): the reading was empty
+    ("Ana is sitting on the floor", {"ana": "sitting"}, {}),
+    ("Ana and Cy are walking home", {"ana": "walking", "cy": "walking"}, {}),
+    ("Eve was laughing", {}, {"eve": "laughing"}),
+    ("Ana helps Cy sit", {}, {}),  # Cy is still the object
+    ("Cy is doubtful", {}, {"cy": "doubtful"}),  # 'is' still reads a mood after it
+])
+def test_action_read_through_a_verbs_helper(action, poses, moods):
+    names = {cid: (cid,) for cid in ("ana", "cy", "eve")}
+    assert read_action(action, names) == (poses, moods)
