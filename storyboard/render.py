@@ -181,7 +181,8 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
 
 def _check_not_inputs(story: "Story", targets: list[tuple[Path, str]], font: Any = None) -> None:
     """Refuse an output (or its manifest) that is the script, a file it names (a reference
-    image, a font, a peel) or the lettering `font` the render is given (a path: `--font`):
+    image, a font, a peel), the translations file of an edition or the lettering `font` the
+    render is given (a path: `--font`):
     `--format pdf -o story.yaml` wrote the PDF over the script. Raises ExportError."""
     from storyboard.text.fonts import parse_font_entry
 
@@ -190,6 +191,8 @@ def _check_not_inputs(story: "Story", targets: list[tuple[Path, str]], font: Any
     names += [p.path for p in story.style.peels] + [parse_font_entry(f)[0] for f in
                                                     ([fonts] if isinstance(fonts, str) else fonts)]
     inputs = [(story.path, f"the script {story.path.name}")] if story.path is not None else []
+    if story._translations is not None:  # an edition's translations file
+        inputs.append((story._translations, f"the translations file {story._translations}"))
     inputs += [(story.base_dir / Path(n).expanduser(), f"{n}, which the script reads") for n in names]
     if isinstance(font, (str, os.PathLike)):  # (relative to the working folder, as `story_font` reads it)
         inputs.append((Path(parse_font_entry(str(font))[0]).expanduser(), f"the lettering font {font}"))

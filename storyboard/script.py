@@ -526,6 +526,7 @@ class Story(_Model):
     # A translated edition's character names (its translations file's `characters:`): what the
     # reader sees; `name` stays the script's, which the art depends on (prompts, the cache).
     _names: dict[str, str] = PrivateAttr(default_factory=dict)
+    _translations: Path | None = PrivateAttr(default=None)  # the translations file an edition was lettered from
 
     @field_validator("storyboard")
     @classmethod

@@ -294,6 +294,7 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
         raise ScriptError(list(dict.fromkeys(problems)))
     edition = _apply(story, canonical_tag(wanted), title, lines)  # SCRIPT.en-US.pdf however the file spells it
     edition._names = names
+    edition._translations = path
     from storyboard.lettering import story_font
     from storyboard.text.fonts import undrawn
 

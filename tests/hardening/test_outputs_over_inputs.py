@@ -34,3 +34,20 @@ def test_an_output_over_the_script_or_a_file_it_reads_is_refused(tmp_path, capsy
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and said in err, err
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_an_output_over_the_translations_file_of_the_edition_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "story.yaml").write_text("title: T\nscenes:\n  - id: a\n    panels:\n"
+                                         "      - action: a room\n        caption: A room.\n")
+    (tmp_path / "translations").mkdir()
+    words = tmp_path / "translations" / "story.de.yaml"
+    words.write_text("language: de\nlines:\n  a/1/caption: Ein Zimmer.\n")
+    before = words.read_bytes()
+    for args in (["--lang", "de"], ["--translation", str(words)]):
+        assert main(["render", "story.yaml", *args, "--engine", "draft", "--no-cache", "--format", "pdf",
+                     "-o", "translations/story.de.yaml"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "it is the translations file" in err, err
+    assert words.read_bytes() == before
+    assert main(["render", "story.yaml", "--lang", "de", "--engine", "draft", "--no-cache", "-o", "de.pdf"]) == 0
