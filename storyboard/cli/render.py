@@ -207,7 +207,8 @@ def render_kwargs(args, story) -> dict:
     from storyboard.render import choose_engine
 
     engine = choose_engine(story, args.engine)
-    unused = [f"--{name.replace('_', '-')}" for name in ENGINE_FLAGS if getattr(args, name) is not None]
+    unused = [f"--{name.replace('_', '-')}" for name in (*ENGINE_FLAGS, "save_controls")
+              if getattr(args, name, None) is not None]  # (the draft engine has no control images)
     if engine == "draft" and unused:  # as --upscale: a flag that would change nothing is a mistake
         raise StoryboardError(f"{', '.join(unused)} would not be used: the draft engine draws sketches without a "
                               "model; leave them out, or render with --engine diffusion")

@@ -59,6 +59,7 @@ class CountingEngine(DraftEngine):
         (["--refine", "nan"], "error: --refine nan: refine is 0 (off) or an upscale factor between 1 and 4"),
         (["--model", "m", "--device", "cpu"], "error: --model, --device would not be used: the draft engine draws "
                                               "sketches without a model; leave them out, or render with --engine diffusion"),
+        (["--save-controls", "controls"], "error: --save-controls would not be used: the draft engine draws sketches"),
     ],
 )
 @pytest.mark.parametrize("command", ["render", "watch"])
@@ -67,10 +68,10 @@ def test_flags_obey_the_script_rules_in_one_line(script, tmp_path, capsys, monke
     extra = ["--once"] if command == "watch" else []
     assert main([command, str(script), "--cache", str(tmp_path / "cache"), *extra, *flags]) == 2
     err = capsys.readouterr().err
-    if command == "watch" and flags[0] in ("--upscale", "--model"):
+    if command == "watch" and flags[0] in ("--upscale", "--model", "--save-controls"):
         err = err.split("\n", 1)[1]  # after "watching ..."
     assert err.startswith(message) and err.count("\n") == 1, err
-    assert not (tmp_path / "cache").exists() and not list(tmp_path.glob("*.pdf"))
+    assert not (tmp_path / "cache").exists() and not list(tmp_path.glob("*.pdf")) and not (tmp_path / "controls").exists()
 
 
 @pytest.mark.parametrize("argv, message", [
