@@ -489,7 +489,12 @@ def pose_problems(story) -> list[tuple[tuple, str]]:
             elif pose not in DRAWN[kind]:
                 *some, last = [name for name in POSES if name in DRAWN[kind]]
                 drawn = f"{', '.join(some)} or {last}" if some else last
-                said = f"pose {quote(text)} is {pose}" if text else f"the action has {entry.id} {pose}"
+                if not text:
+                    said = f"the action has {entry.id} {pose}"
+                elif text.lower() == pose:  # the bare word: 'pose 'pointing' is pointing' says it twice
+                    said = f"pose {quote(text)}"
+                else:
+                    said = f"pose {quote(text)} is {pose}"
                 why = f"{said}: the draft draws {_A[kind]} only {drawn}: drawn standing"
             else:
                 continue

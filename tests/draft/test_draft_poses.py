@@ -66,6 +66,8 @@ scenes:
           - pip: {pose: walking}
       - action: Ana waits while Pip kneels on the rail
         cast: [ana, pip]
+      - action: Pip rests
+        cast: [{pip: {pose: kneeling}}]
 """
 WARNINGS = [
     "13:42: scenes[0].panels[0].cast[1].pip.pose: pose 'kneeling on a post' is kneeling: the draft draws a bird "
@@ -74,6 +76,9 @@ WARNINGS = [
     "walking, running, sitting, kneeling, lying, pointing): drawn standing",
     # The action's pose, where the entry gives none: located at the action.
     "18:17: scenes[0].panels[2].action: the action has pip kneeling: the draft draws a bird only standing, walking, "
+    "running or sitting: drawn standing",
+    # A bare pose word is not said twice ('pose 'kneeling' is kneeling').
+    "21:29: scenes[0].panels[3].cast[0].pip.pose: pose 'kneeling': the draft draws a bird only standing, walking, "
     "running or sitting: drawn standing",
 ]
 
