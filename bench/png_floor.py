@@ -23,12 +23,9 @@ the parts of both renders in CPU seconds, everything in this one process
 
 from __future__ import annotations
 
-import os
-
-os.environ["STORYBOARD_WORKERS"] = "1"  # before storyboard is imported: every part in this process
-
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -225,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args(argv)
+    os.environ["STORYBOARD_WORKERS"] = "1"  # every part in this process (set here: importing this sets nothing)
     with tempfile.TemporaryDirectory(prefix="png-floor-") as tmp:
         report = benchmark(args.pages, args.rounds, Path(tmp))
     print(json.dumps(report, indent=2) if args.json else render_table(report))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -120,6 +121,8 @@ def test_png_floor_benchmark_splits_both_renders(bench_dir):
     assert all(steps[name] > 0 for name in ("play", "deflate")) and steps["pack"] >= 0
     assert report["png_floor_cpu_s"] == pytest.approx(pdf["shared"] + sum(steps.values()))
     assert report["png_cpu_s"] > 0 and report["worker_overhead_cpu_s"] >= 0
+    before = os.environ.get("STORYBOARD_WORKERS")
     import png_floor
 
     assert "PNG floor" in png_floor.render_table(report)
+    assert os.environ.get("STORYBOARD_WORKERS") == before  # importing it leaves later tests their workers
