@@ -60,9 +60,9 @@ def test_only_poses_a_kind_has_no_drawing_of_are_warned_of():
             {"rex": {"pose": "sitting"}}, {"bot": {"pose": "sitting"}}]}, {"action": "y", "cast": [
             {"rex": {"pose": "kneeling"}}, {"bot": {"pose": "kneeling"}}]}]}]})
     assert [message for _, message in pose_problems(story)] == [
-        "pose 'kneeling' is kneeling: the draft draws an animal only standing, walking, running, sitting or lying: "
+        "pose 'kneeling': the draft draws an animal only standing, walking, running, sitting or lying: "
         "drawn standing",
-        "pose 'kneeling' is kneeling: the draft draws a robot only standing, walking, running, sitting or lying: "
+        "pose 'kneeling': the draft draws a robot only standing, walking, running, sitting or lying: "
         "drawn standing"]
 
 
