@@ -114,6 +114,9 @@ _CLAUSE_ENDS = frozenset("while whilst as but when then before after because unt
                          "meanwhile whereas who which".split())
 # A word of an action or a name, hyphened parts kept together ('Jean-Luc', an id 'mary-ann').
 _NAME_WORD = r"[\w'&]+(?:-[\w'&]+)*"
+# A subject that stands for the whole cast ('everyone sits', 'the five friends run').
+_GROUP = frozenset("everyone everybody they all".split())
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5}
 # Words a subject naming cast members may hold besides their names ('Ife and Dele both sit').
 # ('Leo is sitting', 'Ana and Bo are walking': the verb's helpers too.)
 _SUBJECT_FILLER = frozenset("and & both the a an also all together now still just again is are was were".split())
@@ -150,7 +153,9 @@ def read_action(action: str | None, names: dict[str, tuple[str, ...]]) -> tuple[
     -ly and a few fillers allowed), and it must start a clause (the action's start, after a
     mark, 'while', 'as'..., or after the previous such verb, whose subject a verb after it
     with none of its own shares: 'Ife sits and laughs'): in 'Leo helps Mara sit' nobody sits.
-    English only; a member no verb names is left out."""
+    A subject naming nobody that stands for the whole cast ('everyone', 'they', 'all', 'the
+    five friends' of five) gives every member the verb. English only; a member no verb
+    names is left out."""
     tokens = re.findall(rf"{_NAME_WORD}|[^\w\s]", (action or "").lower())
     known = {word for words in names.values() for word in words}
     reads = [_read_verb(tokens, i) for i in range(len(tokens))]
@@ -165,6 +170,8 @@ def read_action(action: str | None, names: dict[str, tuple[str, ...]]) -> tuple[
             continue
         k = i
         while k and not verb[k - 1] and (tokens[k - 1] in known or tokens[k - 1] in _SUBJECT_FILLER
+                                         or tokens[k - 1] in _GROUP or tokens[k - 1] in _COUNTS
+                                         or (k > 1 and tokens[k - 2] in _COUNTS)  # 'five friends'
                                          or tokens[k - 1] == "," or tokens[k - 1].endswith("ly")):
             k -= 1
         if k and not verb[k - 1] and tokens[k - 1] not in _CLAUSE_ENDS and tokens[k - 1][0].isalnum():
@@ -175,10 +182,18 @@ def read_action(action: str | None, names: dict[str, tuple[str, ...]]) -> tuple[
         last = subject
         kind, word, _ = read
         found = poses if kind == "pose" else moods
-        for member, words in names.items():
-            if member not in found and _names(subject, words):
-                found[member] = word
+        named = [member for member, words in names.items() if _names(subject, words)]
+        if not named and _whole_cast(subject, len(names)):
+            named = list(names)
+        for member in named:
+            found.setdefault(member, word)
     return poses, moods
+
+
+def _whole_cast(subject: list[str], size: int) -> bool:
+    """Whether a subject naming nobody stands for the whole cast: 'everyone', 'they', 'all',
+    or as many as the cast ('the five friends' of five)."""
+    return any(w in _GROUP for w in subject) or any(_COUNTS.get(w) == size for w in subject)
 
 
 def action_poses(action: str | None, names: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -333,11 +348,13 @@ def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, ang
     # The figure fills its box as the shot implies: shoulders (about 2.4 head widths) across
     # the box in a medium shot, the face across it in a close-up, the whole figure in it on a
     # wide shot. Neighbours' heads never meet: the room between centres caps the head width.
-    widths = _width_in_heads(kind, pose, shot)
+    # From above a figure is drawn as its head and shoulders whatever its pose: sized as one standing.
+    sized = pose if angle != "birds-eye" else "standing"
+    widths = _width_in_heads(kind, sized, shot)
     if not foreground:
         u = min(u, box_w / widths)
         u = min(u, room / (HEAD_WIDTH * (1 + HEAD_GAP)))
-    heights = _height_in_heads(kind, pose) * (stretch if angle != "birds-eye" else 1.0)
+    heights = _height_in_heads(kind, sized) * (stretch if angle != "birds-eye" else 1.0)
     if full_body:
         u = min(u, 0.95 * box_h / heights)
     elif shot == "medium" or shot == "over-shoulder":

@@ -108,6 +108,9 @@ NAMES = {"ife": ("ife",), "dele": ("dele", "old", "dele"), "cy": ("cy", "cy")}
     ("Old Dele slowly walks home", {"dele": "walking"}),
     ("Ife, Cy and Dele both lie in the grass", {"ife": "lying", "cy": "lying", "dele": "lying"}),
     ("Dele helps Ife sit down", {}),  # Ife is the object, Dele does not sit
+    ("Everyone sits down", {"ife": "sitting", "dele": "sitting", "cy": "sitting"}),  # the whole cast
+    ("the three friends run up the hill", {"ife": "running", "dele": "running", "cy": "running"}),
+    ("the two kids run past Cy", {}),  # two of three: not the cast, nobody runs
     ("Ife leans in to whisper to Cy", {}),  # no pose verb
     ("The waves crash on the pier", {}),  # a pose word as a noun, no cast in its subject
     ("", {}),
@@ -188,3 +191,13 @@ def test_a_lying_robot_or_creature_lies_on_the_ground_beside_a_stander(figure):
 def test_action_read_through_a_verbs_helper(action, poses, moods):
     names = {cid: (cid,) for cid in ("ana", "cy", "eve")}
     assert read_action(action, names) == (poses, moods)
+
+
+def test_from_above_a_lying_figure_is_sized_as_a_standing_one():
+    # the draft draws a figure seen from above as its head and shoulders, whatever its pose
+    sizes = []
+    for action in ("Ana and Ben talk", "Ana and Ben lie in the grass"):
+        story, panel = _panel([{"ana": "left"}, {"ben": "right"}], "medium", "birds-eye", action=action)
+        a, _ = stage_panel(story, panel, 1.5)
+        sizes.append(a.head[3] - a.head[1])
+    assert sizes[1] == pytest.approx(sizes[0])
