@@ -79,18 +79,25 @@ def write_cbz(
         raise ExportError(f"{path}: a CBZ needs at least one page")
     if panel_boxes is not None and len(panel_boxes) != count:
         raise ValueError(f"{len(panel_boxes)} panel box lists for {count} pages")
+    from storyboard._signals import held
+
     path = Path(path)
     digits = max(3, len(str(count)))
     with atomic_path(path, ".tmp") as tmp, zipfile.ZipFile(tmp, "w") as archive:
         written: list[_Entry] = []
         for i, page in enumerate(pages):
             entry = _entry(page, i, digits, provenance, None if panel_boxes is None else panel_boxes[i])
-            # Page images are already compressed: store them, deflate only the XML.
-            archive.writestr(_zipinfo(entry.name), entry.data, zipfile.ZIP_STORED)
+            # Page images are already compressed: store them, deflate only the XML. Each entry
+            # is written with stop signals held: a Ctrl-C or SIGTERM inside `writestr` left its
+            # entry open, and closing the archive then failed with a ValueError (a traceback)
+            # instead of the stop.
+            with held():
+                archive.writestr(_zipinfo(entry.name), entry.data, zipfile.ZIP_STORED)
             written.append(_Entry(entry.name, b"", entry.width, entry.height, len(entry.data)))
         if len(written) != count:
             raise ValueError(f"{len(written)} pages, {count} expected")
-        archive.writestr(_zipinfo("ComicInfo.xml"), comicinfo_xml(info, written), zipfile.ZIP_DEFLATED)
+        with held():
+            archive.writestr(_zipinfo("ComicInfo.xml"), comicinfo_xml(info, written), zipfile.ZIP_DEFLATED)
     return path
 
 

@@ -180,3 +180,27 @@ def test_cbz_pages_are_made_on_workers_as_the_png_pages(tmp_path, monkeypatch):
             assert page.info["dpi"] == pytest.approx((40, 40), abs=0.01) and "storyboard:provenance" in page.info
             with Image.open(tmp_path / "pages" / name) as png:
                 assert np.array_equal(np.asarray(page), np.asarray(png))
+
+
+def test_a_stop_while_an_entry_is_written_ends_as_a_stop_with_nothing_left(tmp_path, monkeypatch):
+    # SIGTERM inside ZipFile.writestr (here: as the XML's compressor is made) left the entry
+    # open; closing the archive then raised ValueError, a traceback instead of the stop.
+    import signal
+
+    def stop(signum, frame):  # what the command line does on SIGTERM
+        raise KeyboardInterrupt
+
+    real = zipfile.zlib.compressobj
+
+    def compressobj(*args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    monkeypatch.setattr(zipfile.zlib, "compressobj", compressobj)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            write_cbz([Image.new("RGB", (8, 8), "white")], tmp_path / "book.cbz", info=ComicInfo(title="T"))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert list(tmp_path.iterdir()) == []
