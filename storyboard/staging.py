@@ -329,7 +329,7 @@ def _room(index: int, boxes: list[Box], centres: list[float]) -> float:
 
 
 def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, angle: str,
-           aspect: float, foreground: bool, floor: float, beside_standing: bool = False) -> StagedFigure:
+           aspect: float, foreground: bool, floor: float, beside_standing: bool) -> StagedFigure:
     """One figure; `floor`: where a figure cut by the bottom of the frame ends (the box's
     bottom, or the art's where the art runs past the frame); `beside_standing`: someone
     in the panel stands (a seated figure's head then sits lower than theirs in a nearer shot)."""
