@@ -44,10 +44,12 @@ def test_pages_benchmark_times_every_stage(bench_dir):
     assert sum(stages.values()) == pytest.approx(report["storyboard"]["total_s"], rel=1e-6)
     extras = report["storyboard"]
     assert extras["png_pages_s"] > 0 and extras["all_outputs_s"] > 0 and 20 < extras["no_cache_peak_rss_mb"] < 4000
+    assert extras["png_pages_cold_cache_s"] > 0 and extras["png_pages_cold_cache_cpu_s"] > 0
     assert len(extras["watch_edit_s"]) == 3 and all(0 < t < 60 for t in extras["watch_edit_s"])
     text = pages.render_table(report)
     assert "storyboard stage" in text and "pages/s" in text and "comicforge" not in text
     assert "peak RSS" in text and "one-panel edit" in text
+    assert "x the PDF's first render into an empty cache" in text
 
 
 def test_pages_benchmark_against_comicforge(bench_dir):
