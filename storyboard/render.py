@@ -168,10 +168,9 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
         if not folder and path.is_dir():
             raise ExportError(f"cannot write {out}: it is a folder")
         anchor = _existing_ancestor(parent)  # missing folders are made, for every format
-        if not anchor.is_dir():
-            raise ExportError(f"cannot write {out}: {anchor} is a file, not a folder")
-        if not os.access(anchor, os.W_OK):
-            raise ExportError(f"cannot write {out}: folder {anchor} is not writable")
+        _check_folder_writable(out, anchor, probe=not folder)
+        if folder:  # its manifest, and its next pages' private folder, go beside it
+            _check_folder_writable(out, _existing_ancestor(manifest_path(path).parent))
         same = next((p for p, _ in checked if os.path.realpath(p) == os.path.realpath(path)), None)
         if same is not None:  # written twice, or two formats racing for one name
             raise ExportError(f"the output {out} is given twice" + (f" (also as {same})" if str(same) != str(path) else ""))
@@ -225,11 +224,30 @@ def check_writable(path: str | Path, *, folder: bool = False) -> Path:
         anchor = _existing_ancestor(path if folder else path.parent)
     except OSError as err:  # a name too long for the file system, say
         raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
-    if not anchor.is_dir():
-        raise ExportError(f"cannot write {path}: {anchor} is a file, not a folder")
-    if not os.access(anchor, os.W_OK):
-        raise ExportError(f"cannot write {path}: folder {anchor} is not writable")
+    _check_folder_writable(path, anchor)
     return path
+
+
+def _check_folder_writable(out: str | Path, anchor: Path, *, probe: bool = True) -> None:
+    """Raise ExportError unless this process can make files in `anchor`, the existing folder
+    the output `out` goes into (or its nearest existing ancestor). The permission bits alone
+    (access) let root through everywhere, so `batch -o /sys/out` failed story by story when
+    written: with `probe`, a folder made there and removed again asks the file system itself
+    (a pseudo or read-only file system, a full disk)."""
+    import tempfile
+
+    from storyboard._signals import held
+
+    if not anchor.is_dir():
+        raise ExportError(f"cannot write {out}: {anchor} is a file, not a folder")
+    if not os.access(anchor, os.W_OK):
+        raise ExportError(f"cannot write {out}: folder {anchor} is not writable")
+    if probe:
+        try:
+            with held():  # a stop in between would leave the probe behind
+                os.rmdir(tempfile.mkdtemp(prefix=".storyboard-probe-", dir=anchor))
+        except OSError as err:
+            raise ExportError(f"cannot write {out}: folder {anchor} is not writable ({err.strerror or err})") from None
 
 
 def _existing_ancestor(folder: Path) -> Path:
@@ -1481,9 +1499,18 @@ def _run_id(script_hash: str, settings: dict[str, Any]) -> str:
     return h.hexdigest()[:8]
 
 
-def manifest_path(output: Path) -> Path:
-    text = str(output).rstrip("/" + os.sep)
-    return Path(text + ".manifest.json")
+def manifest_path(output: str | Path) -> Path:
+    """`OUTPUT.manifest.json` beside the output (`out/` -> `out.manifest.json`). A folder named
+    by `.` or `..` is named by its own name, beside it (`-o .` in `book/` -> `../book.manifest.json`,
+    as an absolute path), not `..manifest.json` hidden inside it. Raises ExportError for the
+    root folder, which has nothing beside it."""
+    output = Path(output)
+    if output.name in ("", ".", ".."):
+        output = Path(os.path.realpath(output))  # the folder the name stands for (`..` after links, as the system reads it)
+        if output == output.parent:
+            raise ExportError(f"cannot write the manifest of {output}: the root folder has nothing beside it; "
+                              "write into a folder under it")
+    return Path(str(output).rstrip("/" + os.sep) + ".manifest.json")
 
 
 def _remove_manifest(output: Path) -> None:

@@ -120,7 +120,9 @@ def _thumbnail(crop: np.ndarray, score: PanelScore, to_px):
 
 
 def _manifest(target: Path) -> dict:
-    path = Path(f"{str(target).rstrip('/')}.manifest.json")
+    from storyboard.render import manifest_path
+
+    path = manifest_path(target)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

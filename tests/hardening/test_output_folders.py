@@ -1,0 +1,62 @@
+"""Where outputs and their manifests go when the folder is named oddly, and a folder that
+refuses new files whatever its permission bits say: refused once, up front, in one line."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import pytest
+
+from storyboard.cli import main
+from tests.hardening.cli_mistakes import one_error_line
+
+
+def test_pages_written_into_the_current_folder_have_their_manifest_beside_it(folder, capsys):
+    # `-o .` wrote `..manifest.json` inside the folder (".", then ".manifest.json"): the manifest
+    # of a folder is `NAME.manifest.json` beside it, whatever name the folder is given by.
+    book = folder / "book"
+    book.mkdir()
+    os.chdir(book)
+    assert main(["render", "../good.yaml", "-o", ".", "--format", "pages"]) == 0
+    assert sorted(p.name for p in book.iterdir()) == ["page-001.png"]
+    assert (folder / "book.manifest.json").is_file()
+    assert main(["check-lettering", "."]) == 0  # the readers find it under the same name
+    os.chdir(book / "..")
+    assert main(["render", "good.yaml", "-o", "book/..", "--format", "pages"]) == 0  # the folder is `folder`
+    assert (folder.parent / f"{folder.name}.manifest.json").is_file()
+    (folder.parent / f"{folder.name}.manifest.json").unlink()
+    assert not [p for p in folder.rglob("*") if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("argv", [
+    ["render", "good.yaml", "-o", "{sys}/out/book.pdf"],
+    ["render", "good.yaml", "-o", "{sys}/out/"],
+    ["batch", "good.yaml", "other.yaml", "-o", "{sys}/out"],
+])
+def test_a_folder_that_refuses_new_files_is_refused_once_before_any_work(folder, capsys, monkeypatch, argv):
+    # As root, access() says yes to /sys, and `batch -o /sys/out` then failed story by story when
+    # each was written; here a folder whose file system refuses entries stands in for /sys.
+    (folder / "other.yaml").write_text((folder / "good.yaml").read_text())
+    sysfs = folder / "sys"
+    sysfs.mkdir()
+    mkdir = os.mkdir
+
+    def refusing(path, *args, **kwargs):
+        if os.path.dirname(os.path.abspath(path)) == str(sysfs):
+            raise OSError(errno.EPERM, os.strerror(errno.EPERM), path)
+        return mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", refusing)
+    argv = [a.replace("{sys}", str(sysfs)) for a in argv]
+    assert main(argv) == 2
+    out = next(a for a in argv if a.startswith(str(sysfs)))
+    assert one_error_line(capsys) == f"error: cannot write {out}: folder {sysfs} is not writable (Operation not permitted)"
+    assert sorted(p.name for p in folder.iterdir()) == ["good.yaml", "other.yaml", "sys"]
+    assert not any(sysfs.iterdir())
+
+
+def test_the_root_folder_has_no_manifest_beside_it(folder, capsys):
+    assert main(["render", "good.yaml", "-o", "/", "--format", "pages"]) == 2
+    assert one_error_line(capsys) == ("error: cannot write the manifest of /: the root folder has nothing beside it; "
+                                      "write into a folder under it")
