@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from storyboard import paths
 from storyboard.errors import ExportError, StoryboardError
 
 BATCH_FORMATS = ("pdf", "cbz", "pages", "webtoon")
@@ -111,7 +112,7 @@ def _file_identity(path: Path) -> Any:
         st = path.stat()
         return st.st_dev, st.st_ino
     except OSError:
-        return path.resolve()
+        return paths.real_path(path)
 
 
 def render_many(scripts: str | Path | Sequence[str | Path], *, out_dir: str | Path, format: str | None = None,

@@ -29,7 +29,14 @@ def allowed_roots(base_dir: str | os.PathLike, allow_paths: str | os.PathLike | 
     if isinstance(allow_paths, (str, os.PathLike)):
         allow_paths = [allow_paths]
     roots = [base_dir, *(allow_paths or ()), *extra]
-    return tuple(dict.fromkeys(Path(root).expanduser().resolve() for root in roots))
+    return tuple(dict.fromkeys(real_path(Path(root).expanduser()) for root in roots))
+
+
+def real_path(path: str | os.PathLike) -> Path:
+    """`path` absolute, every symlink followed as far as it goes. Unlike `Path.resolve()` on
+    Python < 3.13 (RuntimeError), a symlink loop is no error here: the looping name is kept,
+    and opening it fails with the system's own one-line reason (ELOOP)."""
+    return Path(os.path.realpath(path))
 
 
 def script_path(value: str, base_dir: str | os.PathLike) -> Path:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from storyboard._signals import held as signals_held
+from storyboard.paths import real_path
 from storyboard.errors import ExportError
 from storyboard.text.shaping import _advance  # asked for every line measured: no import per call
 
@@ -406,7 +407,7 @@ def load_chain(fonts: str | Path | Iterable[str | Path] | None = None, *, base_d
         return bundled_chain(language)
     if isinstance(fonts, (str, Path)):
         fonts = [fonts]
-    return _chain(tuple(str(f) for f in fonts), str(Path(base_dir).expanduser().resolve()), language)
+    return _chain(tuple(str(f) for f in fonts), str(real_path(Path(base_dir).expanduser())), language)
 
 
 @lru_cache(maxsize=16)
@@ -414,7 +415,7 @@ def _chain(fonts: tuple[str, ...], base_dir: str, language: str) -> FontChain:
     members = []
     for entry in fonts:
         name, index = parse_font_entry(entry)
-        path = (Path(base_dir) / Path(name).expanduser()).resolve()
+        path = real_path(Path(base_dir) / Path(name).expanduser())  # a symlink loop: "not found", no traceback
         if not path.is_file():
             raise ExportError(f"font file not found: {path}")
         face = load_face(str(path), index)
