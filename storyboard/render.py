@@ -281,6 +281,8 @@ def render(
     workers: int | None = None,
     gpus_per_worker: float | None = None,
     strict: bool = False,
+    language: str | None = None,
+    translation: str | Path | None = None,
 ) -> RenderResult:
     """Render a story to every output in `out` (PDF, CBZ, folder of PNG pages).
 
@@ -307,6 +309,11 @@ def render(
     `strict`: a panel lettered against the rules, or a violation `storyboard check-lettering`
     would report of an output, raises LetteringError (every one, located) before any output is
     written; type shrunk to fit stays a warning.
+    `language` (a BCP 47 tag) letters the edition in that language from the translations file
+    `storyboard render --lang` reads (`translations/STEM.LANG.yaml` beside the script, else the
+    folder's `translations/LANG.yaml`); `translation` letters it from that file. Either raises
+    ScriptError, every problem located in the translations file, before any panel is drawn; a
+    tag that is none is a StoryboardError (see `translations.edition`).
     """
     from storyboard.executors import open_executor
 
@@ -324,7 +331,7 @@ def render(
                        engine_options=engine_options, seed=seed, cache=cache, font=font, max_side=max_side,
                        library=library, face_models=face_models, drawn_encoder=drawn_encoder, watermark=watermark,
                        upscale=upscale, save_controls=save_controls, progress=progress, allow_paths=allow_paths,
-                       candidates=candidates)
+                       candidates=candidates, language=language, translation=translation)
         stack.enter_context(_gc.frozen())  # what _prepare made lives until the render ends
         job.strict = strict
         # Closed at once on an error or Ctrl-C: an executor stops the panels still on its workers.
@@ -368,7 +375,7 @@ def _kept_if_stopped() -> Iterator[list[Path]]:
 def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, out, engine=None, engine_options=None,
              seed=None, cache=None, font=None, max_side=None, library=None, face_models=None, drawn_encoder=None,
              watermark=True, upscale="lanczos", save_controls=None, progress=None, allow_paths=None,
-             candidates=None) -> "_Job":
+             candidates=None, language=None, translation=None) -> "_Job":
     """Everything a render does before its first panel is drawn (every check of the user's
     input included), as a `_Job` that holds the panels still to draw. Temporary folders and
     the panel encoder live on `stack`. Options as for `render`; `executor` is open."""
@@ -380,6 +387,10 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
     if not isinstance(story, Story):
         with _gc.paused():  # a long book's node tree and models: many long-lived objects, no garbage
             story = load_story(story, allow_paths=allow_paths)
+    if language is not None or translation is not None:  # the edition, as `render --lang` / `--translation` ask
+        from storyboard import translations
+
+        story = translations.edition(story, language, translation, font)
     script_hash = _script_hash(story)  # of the script as read, whatever happens to the file meanwhile
     targets = output_targets([out] if isinstance(out, (str, Path, tuple)) else list(out))
     if not targets:

@@ -437,3 +437,25 @@ def test_a_translations_file_linked_outside_the_scripts_folder_is_refused_unread
                    "--allow-path DIR (or STORYBOARD_ALLOW_PATHS)\n")
     assert main(["validate", "--lang", "fr", "--allow-path", str(outside), str(script)]) == 2  # allowed: read
     assert "TOPSECRET" in capsys.readouterr().err
+
+
+def test_render_in_python_letters_the_edition_a_tag_or_a_file_asks_for(script, tmp_path):
+    # `render(..., language=)` is `storyboard render --lang` (and batch's `language=`): the
+    # edition from the script's translations file; `translation=` names the file.
+    (script.parent / "translations").mkdir()
+    (script.parent / "translations" / "keeper.fr.yaml").write_text(FRENCH, encoding="utf-8")
+    by_tag = tmp_path / "by-tag.pdf"
+    storyboard.render(script, engine="draft", out=by_tag, cache=False, language="FR")
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(FRENCH.replace("KRAKOUM", "BRAOUM"), encoding="utf-8")
+    by_file = tmp_path / "by-file.pdf"
+    storyboard.render(load_story(script), engine="draft", out=by_file, cache=False, translation=elsewhere)
+    for out, sfx in ((by_tag, "KRAKOUM"), (by_file, "BRAOUM")):
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+        assert sfx in text and "Au large" in text and "Someone" not in text
+        assert b"/Lang (fr)" in out.read_bytes()
+    # A translations file with problems is refused, located in it, before anything is written.
+    (script.parent / "translations" / "keeper.de.yaml").write_text("language: de\nlines: {}\n", encoding="utf-8")
+    with pytest.raises(ScriptError, match="keeper.de.yaml:.*missing translation of storm/1/caption"):
+        storyboard.render(script, engine="draft", out=tmp_path / "de.pdf", cache=False, language="de")
+    assert not (tmp_path / "de.pdf").exists()
