@@ -69,10 +69,20 @@ _DRAWING_LIMIT = 1 << 24  # a vector drawing is a few kilobytes
 _FACES_LIMIT = 1 << 20  # the faces found in a panel: a few hundred bytes
 
 
+def setting(cache: "str | os.PathLike | bool | None" = None) -> "str | os.PathLike | None":
+    """The cache a render (or `storyboard cache`) uses when `cache` is None or True: the
+    `STORYBOARD_CACHE` environment variable (a folder, or an fsspec URL as `--cache` takes it),
+    else None (the per-user folder). Any other `cache` is itself."""
+    if cache is None or cache is True:
+        return os.environ.get("STORYBOARD_CACHE") or None
+    return cache
+
+
 def default_root() -> Path:
-    """`STORYBOARD_CACHE`, else the per-user cache folder."""
-    env = os.environ.get("STORYBOARD_CACHE")
-    if env:
+    """`STORYBOARD_CACHE` when it names a folder, else the per-user cache folder (where a URL
+    cache keeps this machine's copies: `STORYBOARD_CACHE=s3://...` made a folder `s3:`)."""
+    env = setting()
+    if env and "://" not in env:
         return Path(env).expanduser()
     import platformdirs
 

@@ -446,9 +446,11 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
     if cache is False:  # no cache, but panels wait on disk, not in memory, for the export
         store = PanelCache(stack.enter_context(_scratch.scratch_folder("panels")))
     else:
+        from storyboard.cache import setting
         from storyboard.remote_cache import RemotePanelCache, is_url
 
-        store = RemotePanelCache(cache) if is_url(cache) else PanelCache(None if cache in (None, True) else cache)
+        cache = setting(cache)  # STORYBOARD_CACHE may be a URL too
+        store = RemotePanelCache(cache) if is_url(cache) else PanelCache(cache)
         store.prepare()  # a cache root that is a file fails here, before any panel
     detector = _face_detector(story, engine_obj, face_models)
     with _gc.paused():  # the panels' keys and loaders

@@ -15,11 +15,12 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from storyboard._words import counted
-    from storyboard.cache import PanelCache
+    from storyboard.cache import PanelCache, setting
     from storyboard.remote_cache import RemotePanelCache, is_url
 
-    remote = is_url(args.cache)
-    cache = RemotePanelCache(args.cache) if remote else PanelCache(args.cache)
+    where = setting(args.cache)  # STORYBOARD_CACHE may be a URL too
+    remote = is_url(where)
+    cache = RemotePanelCache(where) if remote else PanelCache(where)
     if args.action == "clear":
         removed = cache.clear()
         print(f"removed {counted(removed, 'panel')} from {cache.url if remote else cache.root}")

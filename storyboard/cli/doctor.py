@@ -117,8 +117,9 @@ def _fonts() -> dict:
 def _folders() -> dict:
     from characters.library import default_root as library_root
     from storyboard.cache import default_root as cache_root
+    from storyboard.cache import setting
 
-    return {"cache": str(cache_root()), "library": str(library_root())}
+    return {"cache": str(setting() or cache_root()), "library": str(library_root())}
 
 
 def _models() -> dict:

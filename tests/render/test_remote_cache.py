@@ -201,3 +201,21 @@ def test_a_store_that_fails_is_one_line(tmp_path, capsys, command):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: cannot ") and url in err[0], err
     assert not (tmp_path / "o.pdf").exists()
+
+
+def test_storyboard_cache_may_be_a_url_as_cache_is(tmp_path, monkeypatch, capsys):
+    # STORYBOARD_CACHE=memory://... (or s3://...) was read as a folder: a folder `memory:` in the
+    # working folder held the panels, and the machines never shared one
+    from storyboard.cli import main
+
+    (tmp_path / "s.yaml").write_text(SCRIPT)
+    url = f"memory://{tmp_path.name}/env-panels"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))  # this machine's copies
+    monkeypatch.setenv("STORYBOARD_CACHE", url)
+    assert storyboard.render("s.yaml", out="a.pdf").panels_generated == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf", "a.pdf.manifest.json", "s.yaml", "user-cache"]
+    fs, root = fsspec.core.url_to_fs(url)
+    assert sum(p.endswith(".drawing") for p in fs.find(root)) == 2
+    assert main(["cache", "info"]) == 0
+    assert capsys.readouterr().out.startswith(f"{url}: 2 panels, ")
