@@ -63,14 +63,65 @@ def _did_you_mean(word: str, options) -> str:
     return f" (did you mean {quote(match[0])}?)" if match else ""
 
 
+# Writers' and film words for the values of the script's choices, hinted where a script uses
+# them: the closest spelling can mean the opposite (`angle: worms-eye` is a low angle, not
+# 'birds-eye') or nothing (`kind: yell`). Each table is for one choice, so that `full` (a
+# full shot: 'wide') is not hinted for a panel's `size`.
+_MEANS: dict[tuple[str, ...], dict[str, str]] = {
+    typing.get_args(DialogueKind): {
+        **dict.fromkeys(("yell", "yelling", "scream", "screaming", "shouting", "shouted", "exclaim", "loud", "cry"),
+                        "shout"),
+        **dict.fromkeys(("think", "thinking", "thoughts", "inner", "internal"), "thought"),
+        **dict.fromkeys(("whispering", "whispered", "quiet", "murmur", "mutter", "hush", "soft"), "whisper"),
+        **dict.fromkeys(("say", "said", "talk", "normal", "spoken", "dialogue", "line"), "speech"),
+    },
+    typing.get_args(Angle): {
+        **dict.fromkeys(("worms-eye", "worm's-eye", "wormseye", "worms-eye-view", "worm", "from-below", "low-angle",
+                         "up-shot", "upshot"), "low"),
+        **dict.fromkeys(("overhead", "top-down", "aerial", "top", "birds-eye-view", "god's-eye", "gods-eye"),
+                        "birds-eye"),
+        **dict.fromkeys(("high-angle", "down-shot", "downshot", "from-above"), "high"),
+        **dict.fromkeys(("canted", "tilted", "dutch-angle", "dutch-tilt", "oblique"), "dutch"),
+        **dict.fromkeys(("eye", "straight", "level", "neutral"), "eye-level"),
+    },
+    typing.get_args(Shot): {
+        **dict.fromkeys(("cu", "close", "closeup-shot"), "close-up"),
+        **dict.fromkeys(("ecu", "xcu", "bcu", "extreme-closeup", "detail", "insert", "macro"), "extreme-close-up"),
+        **dict.fromkeys(("ms", "mid", "mid-shot", "midshot", "waist", "cowboy", "american"), "medium"),
+        **dict.fromkeys(("ws", "ls", "long", "long-shot", "full", "full-shot", "fs", "mls"), "wide"),
+        **dict.fromkeys(("els", "ews", "xls", "extreme-wide", "extreme-long", "master", "aerial"), "establishing"),
+        **dict.fromkeys(("ots", "over-the-shoulder", "overshoulder", "os"), "over-shoulder"),
+    },
+    POSITIONS: dict.fromkeys(("middle", "centre", "centered", "centred", "mid", "central"), "center"),
+    typing.get_args(PanelSize): {
+        **dict.fromkeys(("full-page", "fullpage", "full", "page", "whole-page"), "splash"),
+        **dict.fromkeys(("panoramic", "widescreen", "letterbox", "strip", "banner"), "wide"),
+        **dict.fromkeys(("inset", "tiny", "little", "mini"), "small"),
+        **dict.fromkeys(("vertical", "portrait", "long", "column"), "tall"),
+        **dict.fromkeys(("medium", "regular", "standard", "default"), "normal"),
+    },
+}
+# A voice heard through a phone, radio or TV is no balloon kind here, but an off-panel line.
+_VOICE_WORDS = frozenset("phone telephone call radio electric electronic tv television intercom walkie-talkie "
+                         "speaker broadcast machine".split())
+
+
 def _kind_hint(loc: tuple, given, options) -> str:
-    """The figure kind a writer's word for one means (`figure: dog` -> 'animal'), else the closest option."""
-    if loc[-1:] == ("figure",) and isinstance(given, str):
+    """The value a writer's word for one means (`figure: dog` -> 'animal', `kind: yell` ->
+    'shout', `angle: worms-eye` -> 'low'), else the closest option."""
+    word = given.strip().lower().replace(" ", "-").replace("\u2019", "'") if isinstance(given, str) else None
+    if loc[-1:] == ("figure",) and word is not None:
         from storyboard.staging import KIND_WORDS  # (only on this error: staging is not read to load a script)
 
         kind = KIND_WORDS.get(given.strip().lower())
         if kind is not None and kind != given:
             return f" (for a {given.strip().lower()}, use {quote(kind)})"
+    means = _MEANS.get(tuple(options), {}).get(word) if word is not None else None
+    if means is not None and means != given:
+        return f" (did you mean {quote(means)}?)"
+    if word in _VOICE_WORDS and tuple(options) == typing.get_args(DialogueKind):
+        return (" (a voice on the phone or radio is a line by someone outside the frame: a speaker not in the "
+                "panel's cast, or off: true)")
     return _did_you_mean(given, options)
 
 
@@ -81,7 +132,7 @@ def _number(value) -> bool:
 def _named(value: str, names: tuple[str, ...], what: str, otherwise: str) -> str:
     if value not in names:
         raise ValueError(
-            f"unknown {what} {quote(value)}{_did_you_mean(value, names)}; use one of {', '.join(names)} or {otherwise}"
+            f"unknown {what} {quote(value)}{_kind_hint((), value, names)}; use one of {', '.join(names)} or {otherwise}"
         )
     return value
 

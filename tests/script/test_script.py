@@ -120,6 +120,35 @@ def test_panel_rules(panel, expected):
     assert any(expected in str(p) for p in info.value.problems), info.value.problems
 
 
+@pytest.mark.parametrize(
+    "panel, expected",
+    [
+        # a writer's or film word for a value is answered with the value it means, even where the
+        # closest spelling is another ('worms-eye' is a low angle, not 'birds-eye')
+        ("{action: a, angle: worms-eye}", "'worms-eye' is not one of: eye-level, low, high, birds-eye, dutch "
+         "(did you mean 'low'?)"),
+        ("{action: a, angle: \"worm\u2019s eye\"}", "(did you mean 'low'?)"),
+        ("{action: a, angle: overhead}", "(did you mean 'birds-eye'?)"),
+        ("{action: a, shot: ECU}", "(did you mean 'extreme-close-up'?)"),
+        ("{action: a, shot: full}", "(did you mean 'wide'?)"),
+        ("{action: a, size: full}", "'full' is not one of: small, normal, wide, tall, splash (did you mean 'splash'?)"),
+        ("{action: a, dialogue: [{mara: {text: x, kind: Yell}}], cast: [mara]}",
+         "'Yell' is not one of: speech, thought, whisper, shout (did you mean 'shout'?)"),
+        ("{action: a, dialogue: [{mara: {text: x, kind: thinking}}], cast: [mara]}", "(did you mean 'thought'?)"),
+        ("{action: a, dialogue: [{mara: {text: x, kind: phone}}], cast: [mara]}",
+         "'phone' is not one of: speech, thought, whisper, shout (a voice on the phone or radio is a line by "
+         "someone outside the frame: a speaker not in the panel's cast, or off: true)"),
+        ("{action: a, cast: [{mara: middle}]}", "unknown position 'middle' (did you mean 'center'?)"),
+        # each table is for its own choice: no 'shout' for a character's kind
+        ("{action: a, cast: [{mara: yell}]}", "unknown position 'yell'; use one of"),
+    ],
+)
+def test_writers_words_for_a_value_hint_the_value_they_mean(panel, expected):
+    with pytest.raises(ScriptError) as info:
+        parse_story(BASE + f"      - {panel}\n", filename="s.yaml")
+    assert any(expected in str(p) for p in info.value.problems), info.value.problems
+
+
 def test_a_known_speaker_outside_the_cast_speaks_off_panel():
     story = parse_story(BASE + "      - {action: a, dialogue: [{keeper: hi}, {mara: {text: yo, off: true}}]}\n")
     first, second = story.scenes[0].panels[0].dialogue
