@@ -225,7 +225,7 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
     text as written, as in a script), and characters no font of the lettering chain (`font`
     first, then the script's) draws."""
     from storyboard import _yaml
-    from storyboard.script import _did_you_mean, _nfc, _problem
+    from storyboard.script import _did_you_mean, _letterable, _nfc, _problem
 
     path = Path(path)
     name = str(path)
@@ -283,6 +283,11 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
             problem(("lines", key), "the translation must be text (put it in quotes)")
         elif not value or not value.strip():
             problem(("lines", key), "the translation is empty")
+        else:
+            try:  # the script's own bound: a 2 MiB translation took the lettering minutes
+                _letterable(value)
+            except ValueError as err:
+                problem(("lines", key), str(err))
     for key in source:
         if key not in lines:
             problem(("lines",), f"missing translation of {key} ({_short(source[key])})", at_key=True)

@@ -459,3 +459,17 @@ def test_render_in_python_letters_the_edition_a_tag_or_a_file_asks_for(script, t
     with pytest.raises(ScriptError, match="keeper.de.yaml:.*missing translation of storm/1/caption"):
         storyboard.render(script, engine="draft", out=tmp_path / "de.pdf", cache=False, language="de")
     assert not (tmp_path / "de.pdf").exists()
+
+
+def test_a_translation_obeys_the_scripts_length_bound(script, tmp_path, capsys):
+    # 5,000 letters passed validate and took the lettering 45 s (a 2 MiB file: hours); the
+    # script refuses more than 1,500 in one piece, so its translation does too, located.
+    (script.parent / "translations").mkdir()
+    long = FRENCH.replace("KRAKOUM", "a" * 1501)
+    (script.parent / "translations" / "keeper.fr.yaml").write_text(long, encoding="utf-8")
+    assert main(["validate", "--lang", "fr", str(script)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{script.parent}/translations/keeper.fr.yaml:5:18: lines.'storm/1/sfx/1': 1501 characters: "
+        "at most 1500 are lettered in one piece; split it across lines or panels"]
+    assert main(["render", "--engine", "draft", "--lang", "fr", str(script), "-o", str(tmp_path / "x.pdf")]) == 2
+    assert not (tmp_path / "x.pdf").exists()
