@@ -56,5 +56,7 @@ def run(args) -> int:
             continue
         for warning in pose_warnings(story, choose_engine(story, args.engine)) + break_warnings(story):  # as render
             print(warning, file=sys.stderr)
-        print(f"ok: {name} ({story.summary()})")
+        # an edition says which translations file was checked (--lang reads the script's own, else the folder's)
+        edition_of = f"; {story.language} edition, {story._translations}" if story._translations is not None else ""
+        print(f"ok: {name} ({story.summary()}{edition_of})")
     return status

@@ -473,3 +473,14 @@ def test_a_translation_obeys_the_scripts_length_bound(script, tmp_path, capsys):
         "at most 1500 are lettered in one piece; split it across lines or panels"]
     assert main(["render", "--engine", "draft", "--lang", "fr", str(script), "-o", str(tmp_path / "x.pdf")]) == 2
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_validate_says_which_translations_file_it_checked(script, capsys):
+    # `--lang fr` reads the script's own file, else the folder's shared one: the ok line names it
+    (script.parent / "translations").mkdir()
+    shared = script.parent / "translations" / "fr.yaml"
+    shared.write_text(FRENCH, encoding="utf-8")
+    assert main(["validate", "--lang", "fr", str(script)]) == 0
+    assert capsys.readouterr().out == f"ok: {script} (1 scene, 2 panels, 1 character; fr edition, {shared})\n"
+    assert main(["validate", "--lang", "en", str(script)]) == 0  # its own language: no file read
+    assert capsys.readouterr().out == f"ok: {script} (1 scene, 2 panels, 1 character)\n"
