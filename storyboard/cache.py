@@ -222,6 +222,23 @@ def _atomic_write(path: Path, write, *, fsync: bool = True) -> None:
         WRITING.discard(tmp)
 
 
+# The caches this process could not write to (root -> why), as noted by the write that failed:
+# the render takes them (`take_unwritable`, from its page workers too) and warns once a cache.
+_UNWRITABLE: dict[str, str] = {}
+
+
+def note_unwritable(root: str | Path, err: OSError) -> None:
+    """Note that the cache at `root` refused a write with `err` (a full disk, a read-only one)."""
+    _UNWRITABLE.setdefault(str(root), err.strerror or str(err))
+
+
+def take_unwritable() -> dict[str, str]:
+    """The caches noted since the last call (root -> why), then forgotten."""
+    taken = dict(_UNWRITABLE)
+    _UNWRITABLE.clear()
+    return taken
+
+
 @dataclass(frozen=True)
 class CacheInfo:
     root: Path
@@ -230,10 +247,25 @@ class CacheInfo:
 
 
 class PanelCache:
-    """A folder of finished panels addressed by `panel_key`."""
+    """A folder of finished panels addressed by `panel_key`.
 
-    def __init__(self, root: str | Path | None = None):
+    The cache only saves work: a write it refuses (a full disk, a read-only one) is noted
+    (`note_unwritable`), stops this object's later writes, and the `put` methods say False,
+    so a render goes on without caching. A `scratch` store (a render's own folder, `--no-cache`)
+    holds panels the render reads back: a write it refuses raises StoryboardError."""
+
+    def __init__(self, root: str | Path | None = None, *, scratch: bool = False):
         self.root = Path(root).expanduser() if root is not None else default_root()
+        self.scratch = scratch
+        self.unwritable = False  # a write failed: the later ones are not tried
+
+    def _refused(self, err: OSError) -> bool:
+        """A write the cache refused with `err`: raise for a scratch store, else note it (False)."""
+        if self.scratch:
+            raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
+        self.unwritable = True
+        note_unwritable(self.root, err)
+        return False
 
     def _png(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.png"
@@ -259,7 +291,8 @@ class PanelCache:
             if not self.root.exists():
                 self._create_tagged()
         except OSError as err:
-            raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
+            self._refused(err)  # a render goes on without caching
+            return
         if self.is_tagged():
             return
         try:
@@ -353,17 +386,20 @@ class PanelCache:
             return None
         return data
 
-    def put_print(self, key: str, pkey: str, data: bytes) -> None:
-        """Keep a print-ready JPEG of panel `key` (written after the panel's PNG)."""
-        self._put_beside(self._print(key, pkey), data)
+    def put_print(self, key: str, pkey: str, data: bytes) -> bool:
+        """Keep a print-ready JPEG of panel `key` (written after the panel's PNG); whether it was kept."""
+        return self._put_beside(self._print(key, pkey), data)
 
-    def _put_beside(self, path: Path, data: bytes) -> None:
+    def _put_beside(self, path: Path, data: bytes) -> bool:
+        if self.unwritable:
+            return False
         try:
             _atomic_write(path, lambda fh: fh.write(data))
         except (FileNotFoundError, FileExistsError, IsADirectoryError):
-            pass  # a `cache clear` meanwhile took the folder, or something odd holds the name
+            return False  # a `cache clear` meanwhile took the folder, or something odd holds the name
         except OSError as err:
-            raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
+            return self._refused(err)
+        return True
 
     def _print(self, key: str, pkey: str) -> Path:
         return self.root / key[:2] / f"{key}.print-{pkey[:32]}.jpg"
@@ -373,9 +409,9 @@ class PanelCache:
         `storyboard.face_detection`), or None."""
         return _read_regular(self._faces(key, tag), _FACES_LIMIT)
 
-    def put_faces(self, key: str, tag: str, data: bytes) -> None:
-        """Keep the faces found in panel `key` (written after the panel's PNG)."""
-        self._put_beside(self._faces(key, tag), data)
+    def put_faces(self, key: str, tag: str, data: bytes) -> bool:
+        """Keep the faces found in panel `key` (written after the panel's PNG); whether they were kept."""
+        return self._put_beside(self._faces(key, tag), data)
 
     def _faces(self, key: str, tag: str) -> Path:
         return self.root / key[:2] / f"{key}.faces-{tag[:32]}.json"
@@ -401,27 +437,30 @@ class PanelCache:
             return None
         return drawing
 
-    def put_drawing(self, key: str, drawing: "Drawing", inputs: dict[str, Any] | None = None) -> None:
-        """Store panel `key`'s drawing. Written atomically but not fsynced: a drawing is
-        redrawn in a millisecond and checked when read (a power loss that tears one leaves a
-        miss), and 1200 fsyncs (drawing and sidecar) were seconds of a cold 600-panel render."""
-        self._put(self._drawing(key), lambda fh: fh.write(drawing.to_bytes()), key, inputs, fsync=False)
+    def put_drawing(self, key: str, drawing: "Drawing", inputs: dict[str, Any] | None = None) -> bool:
+        """Store panel `key`'s drawing; whether it was stored. Written atomically but not fsynced:
+        a drawing is redrawn in a millisecond and checked when read (a power loss that tears one
+        leaves a miss), and 1200 fsyncs (drawing and sidecar) were seconds of a cold 600-panel render."""
+        return self._put(self._drawing(key), lambda fh: fh.write(drawing.to_bytes()), key, inputs, fsync=False)
 
-    def put(self, key: str, image: "Image.Image", inputs: dict[str, Any] | None = None) -> None:
-        """Store panel `key`. A folder squatting on the entry's name only means it is not
-        stored; a cache that cannot be written at all raises StoryboardError."""
-        self._put(self._png(key), lambda fh: image.save(fh, format="PNG", compress_level=1), key, inputs)
+    def put(self, key: str, image: "Image.Image", inputs: dict[str, Any] | None = None) -> bool:
+        """Store panel `key`; whether it was stored. A folder squatting on the entry's name only
+        means it is not stored; so does a cache that cannot be written (see the class)."""
+        return self._put(self._png(key), lambda fh: image.save(fh, format="PNG", compress_level=1), key, inputs)
 
-    def _put(self, path: Path, write, key: str, inputs: dict[str, Any] | None, *, fsync: bool = True) -> None:
+    def _put(self, path: Path, write, key: str, inputs: dict[str, Any] | None, *, fsync: bool = True) -> bool:
+        if self.unwritable:
+            return False
         try:
             if inputs is not None:
                 body = json.dumps(inputs, sort_keys=True, indent=1, default=str).encode()
                 _atomic_write(self._png(key).with_suffix(".json"), lambda fh: fh.write(body), fsync=fsync)
             _atomic_write(path, write, fsync=fsync)
         except (FileNotFoundError, FileExistsError, IsADirectoryError):
-            pass  # a `cache clear` meanwhile took the folder (even while mkdir made it): not cached, as asked
+            return False  # a `cache clear` meanwhile took the folder (even while mkdir made it): not cached, as asked
         except OSError as err:
-            raise StoryboardError(f"cannot write to the panel cache {self.root}: {err.strerror or err}") from None
+            return self._refused(err)
+        return True
 
     def info(self) -> CacheInfo:
         self.check_root()

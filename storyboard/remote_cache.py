@@ -197,22 +197,21 @@ class RemotePanelCache:
     def get_faces(self, key: str, tag: str) -> bytes | None:
         return self.local.get_faces(key, tag) if self._pull(self.local._faces(key, tag)) else None
 
-    # Every write goes to the local front, then is published to the root.
-    def put(self, key: str, image: "Image.Image", inputs: dict[str, Any] | None = None) -> None:
-        self.local.put(key, image, inputs)
-        self._publish(self.local._png(key).with_suffix(".json"), self.local._png(key))
+    # Every write goes to the local front, then is published to the root; one the local front
+    # cannot keep (a full disk) is not published, and says False, as `PanelCache`'s do.
+    def put(self, key: str, image: "Image.Image", inputs: dict[str, Any] | None = None) -> bool:
+        return self.local.put(key, image, inputs) and self._publish(self.local._png(key).with_suffix(".json"),
+                                                                   self.local._png(key))
 
-    def put_drawing(self, key: str, drawing: "Drawing", inputs: dict[str, Any] | None = None) -> None:
-        self.local.put_drawing(key, drawing, inputs)
-        self._publish(self.local._png(key).with_suffix(".json"), self.local._drawing(key))
+    def put_drawing(self, key: str, drawing: "Drawing", inputs: dict[str, Any] | None = None) -> bool:
+        return self.local.put_drawing(key, drawing, inputs) and self._publish(
+            self.local._png(key).with_suffix(".json"), self.local._drawing(key))
 
-    def put_print(self, key: str, pkey: str, data: bytes) -> None:
-        self.local.put_print(key, pkey, data)
-        self._publish(self.local._print(key, pkey))
+    def put_print(self, key: str, pkey: str, data: bytes) -> bool:
+        return self.local.put_print(key, pkey, data) and self._publish(self.local._print(key, pkey))
 
-    def put_faces(self, key: str, tag: str, data: bytes) -> None:
-        self.local.put_faces(key, tag, data)
-        self._publish(self.local._faces(key, tag))
+    def put_faces(self, key: str, tag: str, data: bytes) -> bool:
+        return self.local.put_faces(key, tag, data) and self._publish(self.local._faces(key, tag))
 
     def _remote(self, local_path: Path) -> str:
         return f"{self.root}/{local_path.relative_to(self.local.root).as_posix()}"
@@ -228,10 +227,15 @@ class RemotePanelCache:
                 data = self.fs.cat_file(self._remote(local_path))
         except (FileNotFoundError, IsADirectoryError):
             return False
-        _atomic_write(local_path, lambda fh: fh.write(data))
+        if self.local.unwritable:
+            return False
+        try:
+            _atomic_write(local_path, lambda fh: fh.write(data))
+        except OSError as err:  # the local front cannot keep it (a full disk): a miss, as for a write
+            return self.local._refused(err)
         return True
 
-    def _publish(self, *local_paths: Path) -> None:
+    def _publish(self, *local_paths: Path) -> bool:
         for path in local_paths:
             try:
                 data = path.read_bytes()
@@ -239,6 +243,7 @@ class RemotePanelCache:
                 continue  # no inputs record, or a `cache clear` took it meanwhile
             with self._using("write to"):
                 self._put_object(self._remote(path), data)
+        return True
 
     def _put_object(self, final: str, data: bytes) -> None:
         """Publish `data` whole at `final` (see the module): a conditional PUT, else a

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import hashlib
 import json
 import os
@@ -234,8 +235,6 @@ def _check_folder_writable(out: str | Path, anchor: Path, *, probe: bool = True)
     (access) let root through everywhere, so `batch -o /sys/out` failed story by story when
     written: with `probe`, a folder made there and removed again asks the file system itself
     (a pseudo or read-only file system, a full disk)."""
-    import tempfile
-
     from storyboard._signals import held
 
     if not anchor.is_dir():
@@ -247,6 +246,8 @@ def _check_folder_writable(out: str | Path, anchor: Path, *, probe: bool = True)
             with held():  # a stop in between would leave the probe behind
                 os.rmdir(tempfile.mkdtemp(prefix=".storyboard-probe-", dir=anchor))
         except OSError as err:
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):  # room, not leave, is what is missing
+                raise ExportError(f"cannot write {out}: {err.strerror}") from None
             raise ExportError(f"cannot write {out}: folder {anchor} is not writable ({err.strerror or err})") from None
 
 
@@ -444,14 +445,14 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
     if isinstance(cache, (str, os.PathLike)) and not str(cache).strip():  # Path("") is the current folder
         raise StoryboardError("cache='' is empty: give a folder or URL, None for the default cache, False for none")
     if cache is False:  # no cache, but panels wait on disk, not in memory, for the export
-        store = PanelCache(stack.enter_context(_scratch.scratch_folder("panels")))
+        store = PanelCache(stack.enter_context(_scratch.scratch_folder("panels")), scratch=True)
     else:
         from storyboard.cache import setting
         from storyboard.remote_cache import RemotePanelCache, is_url
 
         cache = setting(cache)  # STORYBOARD_CACHE may be a URL too
         store = RemotePanelCache(cache) if is_url(cache) else PanelCache(cache)
-        store.prepare()  # a cache root that is a file fails here, before any panel
+        store.prepare()  # a cache root that is a file fails here, before any panel (one that cannot be made is not used)
     detector = _face_detector(story, engine_obj, face_models)
     with _gc.paused():  # the panels' keys and loaders
         return _Job(story, targets, book, font, requests, print_sizes, store, engine_obj, script_hash,
@@ -475,7 +476,7 @@ class _Job:
                  detector=None, local=True):
         from concurrent.futures import ThreadPoolExecutor
 
-        from storyboard.cache import PanelCache, panel_key, print_key
+        from storyboard.cache import PanelCache, panel_key, print_key, take_unwritable
         from storyboard.export.pdf import JPEG_ENCODING
         from storyboard.provenance import provenance
 
@@ -513,6 +514,8 @@ class _Job:
                      and (not settings_of_run["cache"] or type(store) is PanelCache))
         self.later: dict[tuple[int, int], "PanelRequest"] = {}  # panels drawn when their page is built
         self.made: dict[tuple[int, int], float] = {}  # of those, drawn in this process: seconds each
+        self.spill = None  # `_kept`
+        self.unwritable = take_unwritable()  # caches that could not be written (root -> why), from `prepare` on
         self.recent: dict[tuple[int, int], Drawing] = {}  # of those, the last few drawn here (`_drawn_here`)
         finish = _Finisher(upscale, self.run_id if watermark else None)
         self.scratch = scratch = _Scratch(stack)
@@ -591,15 +594,16 @@ class _Job:
         where = (request.scene, request.panel)
         keys, store, settings, panels = self.keys, self.store, self.settings, self.panels
         if self.vector:  # read back when its page is drawn: a long book never holds every drawing
-            if self.settings_of_run["cache"]:
-                store.put_drawing(keys[where], image, key_inputs(settings, request))
+            if self.settings_of_run["cache"] and store.put_drawing(keys[where], image, key_inputs(settings, request)):
                 if (entry := _entry(store, keys[where], None, True)) is not None:
                     _INTACT[entry[0]] = entry[1]
                 panels.loaders[where] = _stored(store, keys[where], self.engine, request, settings, vector=True)
             else:  # not in the --no-cache scratch store (it fsyncs): a few kilobytes in the run's folder
                 panels.loaders[where] = _spilled(image, self.scratch("drawings") / f"{where[0]}-{where[1]}")
         else:
-            store.put(keys[where], image, key_inputs(settings, request))
+            if not store.put(keys[where], image, key_inputs(settings, request)):  # the cache cannot keep it
+                store = self._kept()
+                store.put(keys[where], image, key_inputs(settings, request))
             panels.loaders[where] = _stored(store, keys[where], self.engine, request, settings)
         if self.wants_pdf and not self.vector:  # now, while the image is at hand: a long book never holds every panel decoded
             self.encoding.append((where, self.pool.submit(_print_jpeg, panels, where, image, store, keys, self.pkeys,
@@ -666,8 +670,11 @@ class _Job:
         formats = [fmt for _, fmt in self.targets]
         with lettering_once(faces):  # the other outputs draw the same lettering, solved once
             strip = _strip_lettering(story, book, font, formats, labels)
+            self._drawn(self._took())  # (what this process could not cache: the warning says it once)
             result.warnings = (_lettering_warnings(story, formats, result.lettering, strip)
-                               + pose_warnings(story, self.engine) + break_warnings(story))
+                               + pose_warnings(story, self.engine) + break_warnings(story)
+                               + [f"warning: cannot write to the panel cache {root} ({why}): the render went on "
+                                  "without caching" for root, why in self.unwritable.items()])
             if self.strict:  # (a strip's lettering checked here is the one written)
                 _refuse_lettering(story, formats, result, strip)
             _export_all(self.targets, story, book, panels, font, self.settings, self.record, self.watermark, result,
@@ -691,8 +698,12 @@ class _Job:
             scratch=self.scratch("cbz") if cbz else None,
             cbz_boxes=panel_boxes(self.book) if cbz and self.watermark else None))
 
-    def _drawn(self, made: dict[tuple[int, int], float]) -> None:
-        """Record the `later` panels drawn while a page was built ((scene, panel) -> seconds)."""
+    def _drawn(self, took: tuple[dict[tuple[int, int], float], dict[str, str]]) -> None:
+        """Record the `later` panels drawn while a page was built ((scene, panel) -> seconds),
+        and the caches that could not be written meanwhile (`_took`)."""
+        made, unwritable = took
+        for root, why in unwritable.items():
+            self.unwritable.setdefault(root, why)
         for where, seconds in made.items():
             if where in self.later and where not in self.records:
                 request = self.later[where]
@@ -720,11 +731,23 @@ class _Job:
             else:
                 self.panels.loaders[where] = lambda request=request: self.engine.draw(request).stored()
 
-    def _took(self) -> dict[tuple[int, int], float]:
-        """The `later` panels drawn in this process since the last call (then forgotten)."""
+    def _kept(self) -> "PanelCache":
+        """The run's own store of the panels a cache that cannot be written did not keep: they
+        are read back from there, never drawn again."""
+        from storyboard.cache import PanelCache
+
+        if self.spill is None:
+            self.spill = PanelCache(self.scratch("panels"), scratch=True)
+        return self.spill
+
+    def _took(self) -> tuple[dict[tuple[int, int], float], dict[str, str]]:
+        """The `later` panels drawn in this process since the last call, and the caches it could
+        not write to (`cache.take_unwritable`), then forgotten: a page worker's come back with its page."""
+        from storyboard.cache import take_unwritable
+
         made = dict(self.made)
         self.made.clear()
-        return made
+        return made, take_unwritable()
 
     def _pages(self, faces: dict):
         """The render's page pieces (`export.pieces.Pages`), kept beside the panels in the cache.
@@ -740,7 +763,8 @@ class _Job:
             art = {where: None if self.watermark else [self.pkeys.get(where, key), repr(faces.get(where))]
                    for where, key in self.keys.items()}
             keys = page_keys(self.story, self.book, self.font, art, labels=labels)
-            store = PieceStore(getattr(self.store, "local", self.store).root)  # a remote cache: its local front
+            local = getattr(self.store, "local", self.store)  # a remote cache: its local front
+            store = PieceStore(local.root, unwritable=local.unwritable)
         return Pages(self.story, self.book, self.font, self.panels.pdf_art(), labels=labels, faces=faces,
                      keys=keys, store=store, scratch=lambda: self.scratch("pages"), pdf=self.wants_pdf,
                      made=self._took)

@@ -53,10 +53,14 @@ def run(args) -> int:
             **generation_kwargs(args),
         )
     # As render prints them: a failed story's located errors, a written one's lettering warnings
-    # ("dialogue shrunk to 7 pt"), story by story.
+    # ("dialogue shrunk to 7 pt"), story by story; a line every story has (a panel cache that
+    # cannot be written) once.
+    shown = set()
     for story in result.stories:
         for line in story.result.warnings if story.ok else story.errors:
-            print(line, file=sys.stderr)
+            if line not in shown:
+                shown.add(line)
+                print(line, file=sys.stderr)
     if args.json:
         print(json.dumps(result.summary()))
     else:

@@ -120,8 +120,9 @@ def _digest(value: Any) -> str:
 class PieceStore:
     """Page pieces in `root`, laid out as the panel cache is (`<key[:2]>/<key>.page.pdfpart`)."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, unwritable: bool = False):
         self.root = Path(root)
+        self.unwritable = unwritable  # a write failed (see `cache.PanelCache`): the later ones are not tried
 
     def pdf_path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.page.pdfpart"
@@ -329,11 +330,16 @@ class Pages:
             data = page_pdf(self.story, self.book, page, self.font, self.art, labels=self.labels)
             self._own(index).write_bytes(data)
         key = self.keys[index]
-        if key is not None:  # offered to the store for later renders; one that cannot keep it only misses
+        if key is not None and not self.store.unwritable:  # offered to the store for later renders
             try:
                 if data is not None:
                     self.store.put_pdf(key, data)
                 self.store.put_report(key, report)
-            except OSError:
-                pass
+            except (FileNotFoundError, FileExistsError, IsADirectoryError):
+                pass  # a `cache clear` meanwhile took the folder: a miss next time
+            except OSError as err:  # it cannot keep pieces at all (a full disk): the render says so, once
+                from storyboard.cache import note_unwritable
+
+                self.store.unwritable = True
+                note_unwritable(self.store.root, err)
         return report
