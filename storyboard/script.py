@@ -250,9 +250,11 @@ LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
 def _language(value: str) -> str:
     """The tag in its RFC 5646 case (`PT-br` -> `pt-BR`), as `--lang` and a translations file's
     are: the CBZ's LanguageISO, the PDF's /Lang and the manifest say it as they do."""
-    if value and not LANGUAGE_TAG.match(value):
-        raise ValueError(f"language '{value}' is not a BCP 47 tag such as en, fr, pt-BR, zh-Hant, ja")
-    from storyboard.translations import canonical_tag
+    from storyboard.translations import canonical_tag, tag_message
+
+    message = tag_message(value, f"language '{value}'", "en, fr, pt-BR, zh-Hant, ja") if value else None
+    if message is not None:
+        raise ValueError(message)
 
     return canonical_tag(value) if value else value
 

@@ -67,15 +67,52 @@ def canonical_tag(tag: str) -> str:
     return "-".join(out)
 
 
-def checked_tag(tag: str, name: str) -> str:
-    """`tag` in its canonical case (`canonical_tag`), once it is known to be a language tag:
-    it names a file, so `../x` must not reach one. Raises StoryboardError naming the tag as
-    `name` ("--lang 'x'", "language='x'") when it is not one."""
-    from storyboard.errors import StoryboardError
+def tag_problem(tag: str) -> str | None:
+    """Why `tag` is not a well-formed BCP 47 language tag, or None when it is: "" when it is not
+    even shaped like one (`../x`), else the reason, for a tag that breaks RFC 5646's grammar
+    (langcodes' parser: `en-US-u`, a singleton with nothing after it; `zz-ZZZZ-1`) or repeats a
+    variant or an extension's singleton (sections 2.2.5-2.2.6: `de-DE-1996-1996`, `en-a-bbb-a-ccc`).
+    Whether its subtags are registered is not asked: a language langcodes does not know is
+    still lettered (`azb`)."""
     from storyboard.script import LANGUAGE_TAG
 
     if not LANGUAGE_TAG.match(tag):
-        raise StoryboardError(f"{name} is not a BCP 47 tag such as de, pt-BR, zh-Hant")
+        return ""
+    import langcodes
+
+    try:
+        parsed = langcodes.Language.get(tag, normalize=False)
+    except langcodes.LanguageTagError as err:
+        reason = str(err)
+        return reason[:1].lower() + reason[1:]
+    for kind, subtags in (("variant", parsed.variants or []),
+                          ("singleton", [e.split("-")[0] for e in parsed.extensions or []])):
+        seen = set()
+        for subtag in map(str.lower, subtags):
+            if subtag in seen:
+                return f"the {kind} '{subtag}' is given twice"
+            seen.add(subtag)
+    return None
+
+
+def tag_message(tag: str, name: str, examples: str = "de, pt-BR, zh-Hant") -> str | None:
+    """The one line that says `tag` (named `name`: "--lang 'x'", "language 'x'") is not a
+    language tag (`tag_problem`), or None when it is one."""
+    problem = tag_problem(tag)
+    if problem is None:
+        return None
+    return f"{name} is not a BCP 47 tag such as {examples}" + (f": {problem}" if problem else "")
+
+
+def checked_tag(tag: str, name: str) -> str:
+    """`tag` in its canonical case (`canonical_tag`), once it is known to be a well-formed
+    language tag (`tag_problem`): it names a file, so `../x` must not reach one. Raises
+    StoryboardError naming the tag as `name` ("--lang 'x'", "language='x'") when it is not one."""
+    from storyboard.errors import StoryboardError
+
+    message = tag_message(tag, name)
+    if message is not None:
+        raise StoryboardError(message)
     return canonical_tag(tag)
 
 
@@ -262,10 +299,9 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
         if key not in data:
             problem((key,), "required key missing")
     wanted = data.get("language")
-    from storyboard.script import LANGUAGE_TAG
-
-    if "language" in data and (not isinstance(wanted, str) or not LANGUAGE_TAG.match(wanted)):
-        problem(("language",), "language must be a BCP 47 tag such as fr, pt-BR, zh-Hant")
+    if "language" in data and (not isinstance(wanted, str) or tag_problem(wanted) is not None):
+        why = tag_problem(wanted) if isinstance(wanted, str) else ""
+        problem(("language",), "language must be a BCP 47 tag such as fr, pt-BR, zh-Hant" + (f": {why}" if why else ""))
     elif language and "language" in data and wanted.lower() != language.lower():
         problem(("language",), f"--lang {language} but this file is a translation into {wanted}")
     lines = data.get("lines")
