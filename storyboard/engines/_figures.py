@@ -498,6 +498,6 @@ def pose_problems(story) -> list[tuple[tuple, str]]:
                 why = f"{said}: the draft draws {_A[kind]} only {drawn}: drawn standing"
             else:
                 continue
-            where = ("cast", c, entry.id, "pose") if text else ("action",)
+            where = ("cast", c, "pose") if text else ("action",)  # (as every message names a cast entry)
             found.append((("scenes", s, "panels", p, *where), why))
     return found

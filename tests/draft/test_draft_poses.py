@@ -70,15 +70,15 @@ scenes:
         cast: [{pip: {pose: kneeling}}]
 """
 WARNINGS = [
-    "13:42: scenes[0].panels[0].cast[1].pip.pose: pose 'kneeling on a post' is kneeling: the draft draws a bird "
+    "13:42: scenes[0].panels[0].cast[1].pose: pose 'kneeling on a post' is kneeling: the draft draws a bird "
     "only standing, walking, running or sitting: drawn standing",
-    "16:25: scenes[0].panels[1].cast[0].ana.pose: pose 'arms crossed' names no pose the draft draws (standing, "
+    "16:25: scenes[0].panels[1].cast[0].pose: pose 'arms crossed' names no pose the draft draws (standing, "
     "walking, running, sitting, kneeling, lying, pointing): drawn standing",
     # The action's pose, where the entry gives none: located at the action.
     "18:17: scenes[0].panels[2].action: the action has pip kneeling: the draft draws a bird only standing, walking, "
     "running or sitting: drawn standing",
     # A bare pose word is not said twice ('pose 'kneeling' is kneeling').
-    "21:29: scenes[0].panels[3].cast[0].pip.pose: pose 'kneeling': the draft draws a bird only standing, walking, "
+    "21:29: scenes[0].panels[3].cast[0].pose: pose 'kneeling': the draft draws a bird only standing, walking, "
     "running or sitting: drawn standing",
 ]
 
