@@ -450,9 +450,23 @@ class Character(_Model):
 
 def _single_key(value, what: str) -> tuple[str, Any]:
     if len(value) != 1:
+        cast = what == "a cast entry"
         keys = one_line(", ".join(str(k) for k in value) or "none", 100)
-        raise ValueError(f"{what} names exactly one {'character' if what == 'a cast entry' else 'speaker'}; found keys: {keys}")
+        raise ValueError(f"{what} names exactly one {'character' if cast else 'speaker'}; found keys: {keys}"
+                         f"{_inside_hint(value, ('position', 'expression', 'pose') if cast else ('text', 'kind', 'off'))}")
     return next(iter(value.items()))
+
+
+def _inside_hint(value: dict, fields: tuple[str, ...]) -> str:
+    """How to write an entry whose own keys stand beside its id instead of in its braces
+    (`- ines: hi` with `kind: shout` on the next line): `ines: {text: hi, kind: shout}`."""
+    ids = [k for k in value if k not in fields]
+    if len(ids) != 1 or not isinstance(value[ids[0]], (str, int, float)):
+        return ""
+    (who,) = ids
+    pairs = [(fields[0], value[who])] + [(k, v) for k, v in value.items() if k != who]
+    inner = ", ".join(f"{k}: {v}" for k, v in pairs)
+    return f" (write {', '.join(str(k) for k in value if k != who)} inside its braces: {one_line(f'{who}: {{{inner}}}', 80)})"
 
 
 class CastEntry(_Model):
@@ -812,6 +826,14 @@ def _from_pydantic(filename: str, root, error: dict) -> Problem:
         given = error.get("input")
         message = (f"use one of {', '.join(options)}" if given is None else
                    f"{quote(given)} is not one of: {', '.join(options)}{_kind_hint(loc, given, options)}")
+    elif kind == "string_type" and loc[-1:] == ("caption",) and isinstance(error.get("input"), (list, dict)):
+        message = ("input should be a valid string: a panel has one caption, its text alone; more captions are "
+                   "dialogue lines, '- narration: TEXT'")
+    elif kind == "list_type" and isinstance(error.get("input"), dict) and error["input"]:
+        # `dialogue:` then `ines: Hello` (or `cast: {ines: left}`): a mapping where a list belongs
+        key, value = next(iter(error["input"].items()))
+        example = f" (- {one_line(f'{key}: {value}', 60)})" if isinstance(value, (str, int, float)) else ""
+        message = f"input should be a valid list: each entry on its own '- ' line{example}"
     elif kind == "list_type" and isinstance(error.get("input"), (str, int, float)):
         # `cast: ana`, `sfx: BOOM`: one item is a list too, in brackets
         given = str(error["input"])

@@ -149,6 +149,33 @@ def test_writers_words_for_a_value_hint_the_value_they_mean(panel, expected):
     assert any(expected in str(p) for p in info.value.problems), info.value.problems
 
 
+@pytest.mark.parametrize(
+    "panel, expected",
+    [
+        # a line's kind written beside the speaker, not inside its braces (the next line, as YAML reads it)
+        ("{action: a, cast: [mara], dialogue: [{mara: hi, kind: shout}]}",
+         "a dialogue line names exactly one speaker; found keys: mara, kind (write kind inside its braces: "
+         "mara: {text: hi, kind: shout})"),
+        ("{action: a, cast: [{mara: left, expression: sad, pose: sitting}]}",
+         "(write expression, pose inside its braces: mara: {position: left, expression: sad, pose: sitting})"),
+        ("{action: a, cast: [{mara: left, keeper: right}]}", "found keys: mara, keeper\n"),  # two ids: no braces hint
+        # a mapping where a list belongs
+        ("{action: a, cast: [mara], dialogue: {mara: Hello}}",
+         "dialogue: input should be a valid list: each entry on its own '- ' line (- mara: Hello)"),
+        ("{action: a, cast: {mara: left}}", "cast: input should be a valid list: each entry on its own '- ' line "
+         "(- mara: left)"),
+        # one caption a panel, its text alone
+        ("{action: a, caption: [one, two]}", "caption: input should be a valid string: a panel has one caption, its "
+         "text alone; more captions are dialogue lines, '- narration: TEXT'"),
+        ("{action: a, caption: {text: Years ago, kind: flashback}}", "a panel has one caption, its text alone"),
+    ],
+)
+def test_an_entry_written_in_the_wrong_shape_says_how_to_write_it(panel, expected):
+    with pytest.raises(ScriptError) as info:
+        parse_story(BASE + f"      - {panel}\n", filename="s.yaml")
+    assert any(expected in str(p) + "\n" for p in info.value.problems), info.value.problems
+
+
 def test_a_known_speaker_outside_the_cast_speaks_off_panel():
     story = parse_story(BASE + "      - {action: a, dialogue: [{keeper: hi}, {mara: {text: yo, off: true}}]}\n")
     first, second = story.scenes[0].panels[0].dialogue
