@@ -163,6 +163,7 @@ class CharacterLibrary:
             raise CharacterError(f"character '{id}' already exists in {self.root}; remove it first")
         if not images:
             raise CharacterError(f"character '{id}': give at least one reference image")
+        self._check_root()
         references = load_references(images)
         embedders = candidates(kind, face_models=face_models, drawn_encoder=drawn_encoder, embedder=embedder)
         signature, embeddings = embed_references(references, embedders)
@@ -285,6 +286,19 @@ class CharacterLibrary:
 
     def _folders(self) -> list[Path]:
         return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def _check_root(self) -> None:
+        """Raise CharacterError, before any image is read or encoder loaded, when the library
+        cannot take a character: its root, or the nearest folder above it that exists, is a
+        file or not writable (`--library notes.txt` failed only after loading the encoders)."""
+        anchor = self.root
+        while not os.path.lexists(anchor) and anchor != anchor.parent:
+            anchor = anchor.parent
+        if not anchor.is_dir():
+            raise CharacterError(f"character library {self.root} is not a folder" if anchor == self.root
+                                 else f"character library {self.root} cannot be made: {anchor} is a file")
+        if not os.access(anchor, os.W_OK):
+            raise CharacterError(f"character library {self.root} is not writable: folder {anchor} is read-only")
 
     def _staging(self) -> Path:
         """A fresh temporary folder inside the root (same file system, so rename is atomic)."""

@@ -328,8 +328,10 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
         if key not in lines:
             problem(("lines",), f"missing translation of {key} ({_short(source[key])})", at_key=True)
     title = _yaml.as_written(data.get("title"))
-    if title is not None and (not isinstance(title, str) or not title.strip()):
+    if title is not None and not isinstance(title, str):
         problem(("title",), "title must be text")
+    elif title is not None and not title.strip():  # `title: ""` is text: it is empty ("title must be text" said)
+        problem(("title",), "the title is empty (leave the key out to keep the script's)")
     names = _names(data, story, problem)
     if problems:
         raise ScriptError(list(dict.fromkeys(problems)))

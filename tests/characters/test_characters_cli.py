@@ -102,3 +102,16 @@ def test_face_models_from_environment(library_root, face_pack, mara_images, monk
     assert main(["characters", "add", "mara", str(mara_images[0]), "--kind", "face"]) == 0
     record = json.loads((library_root / "mara" / "character.json").read_text())
     assert record["embedder"]["model"] == str(face_pack)
+
+
+@pytest.mark.parametrize("library", ["notes.txt", "notes.txt/chars"])
+def test_a_library_that_is_a_file_is_refused_before_any_image_is_read(tmp_path, capsys, monkeypatch, library):
+    # `--library notes.txt` loaded the encoders (and failed on them, offline) before saying so.
+    import characters.library
+
+    (tmp_path / "notes.txt").write_text("x")
+    monkeypatch.setattr(characters.library, "load_references", lambda *a: pytest.fail("read the images"))
+    code = main(["characters", "add", "mara", str(tmp_path / "missing.png"), "--library", str(tmp_path / library)])
+    err = capsys.readouterr().err
+    said = ("is not a folder" if library == "notes.txt" else f"cannot be made: {tmp_path / 'notes.txt'} is a file")
+    assert code == 2 and err == f"error: character library {tmp_path / library} {said}\n"

@@ -484,3 +484,16 @@ def test_validate_says_which_translations_file_it_checked(script, capsys):
     assert capsys.readouterr().out == f"ok: {script} (1 scene, 2 panels, 1 character; fr edition, {shared})\n"
     assert main(["validate", "--lang", "en", str(script)]) == 0  # its own language: no file read
     assert capsys.readouterr().out == f"ok: {script} (1 scene, 2 panels, 1 character)\n"
+
+
+def test_an_empty_title_is_said_to_be_empty(script, tmp_path):
+    # `title: ""` is text: "title must be text" told the translator the wrong thing.
+    story = load_story(script)
+    bad = tmp_path / "fr.yaml"
+    bad.write_text(FRENCH.replace("title: Le Gardien", 'title: ""'), encoding="utf-8")
+    with pytest.raises(ScriptError) as err:
+        load_translation(bad, story)
+    assert [str(p) for p in err.value.problems] == [
+        f"{bad}:2:8: title: the title is empty (leave the key out to keep the script's)"]
+    bad.write_text(FRENCH.replace("title: Le Gardien\n", ""), encoding="utf-8")
+    assert load_translation(bad, story).title == story.title
