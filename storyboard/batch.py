@@ -152,6 +152,7 @@ def render_many(scripts: str | Path | Sequence[str | Path], *, out_dir: str | Pa
     bad = option_problems(**{k: options.get(k) for k in ("seed", "max_side", "candidates")})
     if bad:
         raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
+    options.update({k: int(options[k]) for k in ("seed", "max_side", "candidates") if options.get(k) is not None})
     from storyboard.translations import checked_tag
 
     if translation is not None and len(outputs) > 1:  # its keys are one script's lines: the others would miss them all

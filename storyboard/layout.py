@@ -14,6 +14,7 @@ one page: a vertical strip of full-width panels (see "webtoon strips" below).
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Sequence
 
@@ -407,7 +408,7 @@ MAX_SIDE_RANGE = (64, 4096)  # pixels: the longest side a panel is generated at
 def max_side_problem(max_side: Any) -> str | None:
     """Why `max_side` cannot be a panel's longest generated side, or None."""
     low, high = MAX_SIDE_RANGE
-    if isinstance(max_side, bool) or not isinstance(max_side, int) or not low <= max_side <= high:
+    if isinstance(max_side, bool) or not isinstance(max_side, numbers.Integral) or not low <= max_side <= high:
         return f"must be a whole number of pixels from {low} to {high}"
     return None
 

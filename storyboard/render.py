@@ -153,7 +153,12 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
     ExportError for one no format, folder or name allows (whatever the story)."""
     checked = []
     for out in outputs:
+        if isinstance(out, tuple) and (len(out) != 2 or not isinstance(out[1], (str, type(None)))):
+            raise ExportError(f"output {out!r}: a tuple is one output (path, format), such as ('book', 'cbz'); "
+                              "give several outputs as a list")
         out, fmt = out if isinstance(out, tuple) else (out, None)
+        if not isinstance(out, (str, os.PathLike)):
+            raise ExportError(f"output {out!r} is not a path: give a str or pathlib.Path")
         if not str(out).strip():
             raise ExportError("an output path is empty: give file.pdf, file.cbz or a folder/ for PNG pages")
         if fmt is not None and fmt not in FORMATS:
@@ -319,9 +324,16 @@ def render(
     from storyboard.executors import open_executor
 
     started = time.perf_counter()
-    bad = option_problems(seed=seed, max_side=max_side, candidates=candidates)
+    _check_types(cache=cache, font=font, upscale=upscale, save_controls=save_controls, progress=progress,
+                 allow_paths=allow_paths, engine=engine)
+    if engine_options is not None and not isinstance(engine_options, Mapping):
+        raise StoryboardError(f"engine_options={engine_options!r}: give a dict of the engine's options")
+    numbers = {k: v for k, v in (engine_options or {}).items() if k in ("steps", "guidance", "control_scale", "refine")}
+    bad = option_problems(seed=seed, max_side=max_side, candidates=candidates, **numbers)
     if bad:
         raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
+    # Python ints from here on: numpy's int64 seed drew the pages, then failed the manifest's JSON.
+    seed, max_side, candidates = (None if v is None else int(v) for v in (seed, max_side, candidates))
     from storyboard import _gc
 
     runner = open_executor(executor, workers=workers, gpus_per_worker=gpus_per_worker)
@@ -342,6 +354,31 @@ def render(
         result = job.finish()
         written.extend(result.outputs)
         return result
+
+
+def _check_types(**values: Any) -> None:
+    """A StoryboardError for a `render` argument of a type it never takes (`font=5`, `cache=b"x"`,
+    `engine=5`: a TypeError or AttributeError from deep inside, after the script was read)."""
+    from storyboard.text.fonts import FontChain
+
+    def paths(value) -> bool:
+        many = isinstance(value, (list, tuple, set, frozenset))
+        return all(isinstance(v, (str, os.PathLike)) for v in (value if many else [value]))
+
+    wanted = {  # name: (accepted, what to give)
+        "cache": (lambda v: isinstance(v, (bool, str, os.PathLike)), "a folder or URL, None or False"),
+        "font": (lambda v: isinstance(v, (str, os.PathLike, FontChain)), "a font file's path"),
+        "upscale": (lambda v: isinstance(v, (str, os.PathLike)), "'lanczos' or a model's path"),
+        "save_controls": (lambda v: isinstance(v, (str, os.PathLike)), "a folder's path"),
+        "allow_paths": (paths, "a folder's path or a list of them"),
+        "progress": (callable, "a function (done, total, request, status)"),
+        "engine": (lambda v: isinstance(v, str) or callable(getattr(v, "render", None)),
+                   "'draft', 'diffusion' or an Engine"),
+    }
+    for name, value in values.items():
+        accepted, what = wanted[name]
+        if value is not None and not accepted(value):
+            raise StoryboardError(f"{name}={value!r}: give {what}")
 
 
 @contextlib.contextmanager
@@ -393,7 +430,9 @@ def _prepare(story, *, stack: contextlib.ExitStack, started: float, executor, ou
 
         story = translations.edition(story, language, translation, font)
     script_hash = _script_hash(story)  # of the script as read, whatever happens to the file meanwhile
-    targets = output_targets([out] if isinstance(out, (str, Path, tuple)) else list(out))
+    if out is None or isinstance(out, bytes) or not isinstance(out, (str, os.PathLike, tuple, Iterable)):
+        raise ExportError(f"out={out!r}: give a path (file.pdf, file.cbz, folder/) or a list of them")
+    targets = output_targets([out] if isinstance(out, (str, os.PathLike, tuple)) else list(out))
     if not targets:
         raise ExportError("no output given")
     _check_not_inputs(story, targets, font)
@@ -911,6 +950,10 @@ def option_problems(**values: Any) -> list[tuple[str, Any, str]]:
         why = max_side_problem(given.pop("max_side"))
         if why:
             problems.append(("max_side", values["max_side"], why))
+    for name, value in list(given.items()):  # Python's seed="12" went on as text (another run id;
+        if isinstance(value, (str, bytes, bool)):  # candidates="2": a TypeError later)
+            problems.append((name, value, "give a number, not " + ("yes/no" if isinstance(value, bool) else "text")))
+            del given[name]
     try:
         Generation.model_validate(given)
     except ValidationError as err:

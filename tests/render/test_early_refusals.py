@@ -105,6 +105,42 @@ def test_api_options_are_checked_before_anything(script, tmp_path):
     assert not list(tmp_path.glob("*.pdf"))
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(out=None), "out=None: give a path (file.pdf, file.cbz, folder/) or a list of them"),
+    (dict(out=[None]), "output None is not a path: give a str or pathlib.Path"),
+    (dict(out=("o.pdf",)), "output ('o.pdf',): a tuple is one output (path, format), such as ('book', 'cbz'); "
+                            "give several outputs as a list"),
+    (dict(seed="12"), "seed='12': give a number, not text"),  # went on as text: another run id
+    (dict(candidates="2"), "candidates='2': give a number, not text"),  # a TypeError in best-of
+    (dict(seed=True), "seed=True: give a number, not yes/no"),
+    (dict(engine=5), "engine=5: give 'draft', 'diffusion' or an Engine"),
+    (dict(font=5), "font=5: give a font file's path"),
+    (dict(cache=b"c"), "cache=b'c': give a folder or URL, None or False"),
+    (dict(progress=5), "progress=5: give a function (done, total, request, status)"),
+    (dict(allow_paths=[None]), "allow_paths=[None]: give a folder's path or a list of them"),
+    (dict(upscale=4), "upscale=4: give 'lanczos' or a model's path"),
+    (dict(engine="diffusion", engine_options={"steps": "x"}), "steps='x': give a number, not text"),
+    (dict(engine_options=[1]), r"engine_options=[1]: give a dict of the engine's options"),
+])
+def test_api_arguments_of_a_wrong_type_are_one_line(script, tmp_path, monkeypatch, kwargs, message):
+    # each was a TypeError or AttributeError from deep inside the render (some after the pages)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoryboardError) as err:
+        storyboard.render(script, **{"out": "o.pdf", **kwargs})
+    assert str(err.value) == message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+def test_numpy_integers_are_whole_numbers(script, tmp_path):
+    # a numpy seed drew the pages, then failed the manifest's JSON: a PDF without its manifest
+    np = pytest.importorskip("numpy")
+    result = storyboard.render(script, out=tmp_path / "o.pdf", seed=np.int64(12), max_side=np.int32(512))
+    assert result.seeds == storyboard.render(script, out=tmp_path / "p.pdf", seed=12).seeds
+    assert (tmp_path / "o.pdf.manifest.json").is_file()
+    batch = storyboard.render_many([script], out_dir=tmp_path / "b", seed=np.int64(12))
+    assert batch.stories[0].errors == [] and (tmp_path / "b" / "s.pdf.manifest.json").is_file()
+
+
 def test_unknown_upscaler_fails_before_the_first_panel(script, tmp_path):
     engine = CountingEngine()
     with pytest.raises(GenerationError, match="upscaler esrgan-x4.pth: no such file"):
