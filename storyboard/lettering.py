@@ -33,7 +33,7 @@ from storyboard._lettering import geometry, placement, shapes
 from storyboard.errors import ExportError
 from storyboard.layout import WEBTOON, PageSpec, PanelSlot, Rect
 from storyboard.staging import StagedFigure, stage_panel
-from storyboard.text import breaking
+from storyboard.text import breaking, leading
 from storyboard.text.fonts import FONT_DIR, FontChain, is_cjk, is_kana, load_chain, primary_language
 from storyboard.text.phrases import phrase_ends
 from storyboard.text.shaping import right_to_left_language, right_to_left_paragraph
@@ -162,10 +162,11 @@ class Block:
     size: float
     bold: bool
     vertical: bool = False
+    leading: float = LEADING  # ems: more for stacked scripts (`text.leading`)
 
     @property
     def line_height(self) -> float:
-        return self.size * LEADING
+        return self.size * self.leading
 
     @property
     def width(self) -> float:
@@ -180,7 +181,12 @@ def _block(font: Font, lines: Sequence[str], size: float, bold: bool, vertical: 
     from storyboard.text.shaping import shape
 
     widths = tuple(shape(font, line, bold, vertical).advance * size for line in lines)
-    return Block(tuple(lines), widths, size, bold, vertical)
+    return Block(tuple(lines), widths, size, bold, vertical, _leading(font, "\n".join(lines), bold, vertical))
+
+
+def _leading(font: Font, text: str, bold: bool, vertical: bool = False) -> float:
+    """Ems between `text`'s lines: LEADING, more where stacked marks need it (Burmese, Khmer)."""
+    return LEADING if vertical else leading.leading(font, text, bold, LEADING)
 
 
 def oval_for(block: Block, ratio: float, pad: float) -> tuple[float, float]:
@@ -311,13 +317,14 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
         # Balloons: near the best line count, the lozenge of short, long, long, short lines
         # (a greedy fill is top-heavy); it wins when its oval is smaller.
         n = max(2, plain[1])
+        spacing = _leading(font, text, bold, vertical)
         for count in (n, n + 1):
-            shaped = breaking.lozenge(font, text, size, count, measure, LEADING, 1.5, bold, vertical=vertical,
+            shaped = breaking.lozenge(font, text, size, count, measure, spacing, 1.5, bold, vertical=vertical,
                                       phrases=phrases)
             if shaped:
                 consider(tuple(shaped))
             if shaped and breaking.weak_breaks(text, tuple(shaped)):  # a little larger, without the weak break?
-                wider = breaking.lozenge(font, text, size, count, measure, LEADING, 1.5, bold, vertical=vertical,
+                wider = breaking.lozenge(font, text, size, count, measure, spacing, 1.5, bold, vertical=vertical,
                                          phrases=phrases, slack=1.15)
                 if wider:
                     consider(tuple(wider))
@@ -329,7 +336,7 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
             # with a sentence end inside keeps its lines ending there: `Closed. / Come back /
             # tomorrow.`.)
             for slack in (1.06, 1.15):
-                shaped = breaking.lozenge(font, text, size, n - 1, measure, LEADING, 1.5, bold, vertical=vertical,
+                shaped = breaking.lozenge(font, text, size, n - 1, measure, spacing, 1.5, bold, vertical=vertical,
                                           phrases=phrases, slack=slack)
                 if shaped:
                     consider(tuple(shaped))
@@ -745,7 +752,7 @@ def _one_more_line(font: Font, text: str, kind: str, size: float, fit: Fit, max_
     n = len(fit.block.lines)
     found = None
     for count, shape in ((n + 1, 1.3), (n + 1, 1.15), (n + 2, 1.3), (n + 2, 1.15)):
-        lines = breaking.lozenge(font, text, size, count, fit.block.width, LEADING, shape, bold)
+        lines = breaking.lozenge(font, text, size, count, fit.block.width, fit.block.leading, shape, bold)
         if not lines:
             continue
         block = _block(font, lines, size, bold)
@@ -1066,17 +1073,18 @@ def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) 
     pad = NOTE_PAD
     width, height = box.w - 2 * pad, box.h - 2 * pad
     size = 8.0
+    spacing = [_leading(font, text, bold) for text, bold in paras]  # ems, each paragraph's
     while True:
-        rows = [(line, bold) for text, bold in paras for line in wrap(font, text, size, width, bold)]
+        rows = sum(len(wrap(font, text, size, width, bold)) * lead for (text, bold), lead in zip(paras, spacing))
         gap = 0.35 * size * (len(paras) - 1)
-        if len(rows) * size * LEADING + gap <= height or size < 1.0:
+        if rows * size + gap <= height or size < 1.0:
             break
         size *= 0.92
     ops = [_notes_box(box)]
     boxes = []
     y = box.y1 - pad - font.ascent * size
     sheet_right = right_to_left_language(font.language)
-    for index, (text, bold) in enumerate(paras):
+    for index, ((text, bold), lead) in enumerate(zip(paras, spacing)):
         if index:
             y -= 0.35 * size
         right = sheet_right or right_to_left_paragraph(text, font.language)
@@ -1085,9 +1093,9 @@ def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) 
             x = box.x1 - pad - w if right else box.x + pad
             ops.append(Text(line, x, y, size, bold, "start"))
             boxes.append(Rect(x, y + font.descent * size, w, (font.ascent - font.descent) * size))
-            y -= size * LEADING
+            y -= size * lead
     # Ruled lines under the notes, as on a printed storyboard sheet: room to write by hand.
-    ops += _rules(box, y + size * LEADING + font.descent * size - NOTE_RULE, pad)
+    ops += _rules(box, y + size * spacing[-1] + font.descent * size - NOTE_RULE, pad)
     return Item("notes", tuple(ops), box, box, tuple(t.text for t in ops if isinstance(t, Text)), size,
                 text_boxes=tuple(boxes))
 
