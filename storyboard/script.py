@@ -345,6 +345,12 @@ class PageSettings(_Model):
     dpi: int = Field(300, ge=36, le=1200)
     frame_aspect: FrameAspect = "16:9"  # storyboard sheets only (an extension of the format)
     bleed_panels: bool = True  # outer panels run into the bleed; false: a bordered page (an extension)
+    _reading_given: bool = PrivateAttr(default=False)  # `reading` written in the script (see Story)
+
+    @model_validator(mode="after")
+    def _given(self):
+        self._reading_given = "reading" in self.model_fields_set
+        return self
 
     # What layout and export cannot draw is refused here, so that validate refuses it too.
     @field_validator("margin_mm")
@@ -611,6 +617,13 @@ class Story(_Model):
         for index, scene in enumerate(self.scenes):
             if scene.id is None:
                 scene.id = f"scene-{index + 1}"
+        if self.page.size == "storyboard" and not self.page._reading_given:
+            # A sheet reads the way its language is written: frames right to left in Hebrew or
+            # Arabic, each frame's notes at its left. (A translated edition keeps its script's
+            # reading, and so its frames: the staging follows the reading.)
+            from storyboard.text.shaping import right_to_left_language
+
+            self.page.reading = "rtl" if right_to_left_language(self.language) else "ltr"
         return self
 
     @property

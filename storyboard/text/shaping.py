@@ -333,18 +333,31 @@ def _embeddings_for_isolates(text: str) -> str:
 def right_to_left_language(language: str) -> bool:
     """Whether text in the BCP 47 `language` is written right to left: the direction of its
     script, the script subtag where it has one (`az-Arab`), else the script CLDR's likely
-    subtags give it (langcodes: `he` Hebrew, `ar-EG` Arabic, `pa-PK` Shahmukhi Arabic but
-    `pa` Gurmukhi, `dv` Thaana). False for "" and for a tag that is not BCP 47."""
+    subtags give it (`he` Hebrew, `ar-EG` Arabic, `pa-PK` Shahmukhi Arabic but `pa` Gurmukhi,
+    `dv` Thaana, `azb` Arabic). False for "" and for a tag that is not BCP 47."""
     import langcodes
     from fontTools.unicodedata import script_horizontal_direction
 
     if not language:
         return False
     try:
-        script = langcodes.Language.get(language.replace("_", "-")).maximize().script
+        tag = langcodes.Language.get(language.replace("_", "-"))  # parsed, `iw` read as `he`
     except langcodes.LanguageTagError:
         return False
+    script = tag.script or _likely_script(tag.language or "und", tag.territory) or tag.maximize().script
     return script is not None and script_horizontal_direction(script, "LTR") == "RTL"
+
+
+def _likely_script(language: str, territory: str | None) -> str | None:
+    """The script of `language` (in `territory`) from CLDR's likely subtags as Babel ships
+    them: CLDR 47's 7,868 against the 1,866 of langcodes' own copy, which lacks `azb` and 171
+    more (it gives those Latin) and has `ku-IQ` Latin, `grc` Cypriot."""
+    from babel.core import get_global
+
+    likely = get_global("likely_subtags")
+    found = (territory and likely.get(f"{language}_{territory}")) or likely.get(language)
+    parts = found.split("_") if found else ()
+    return parts[1] if len(parts) > 2 else None
 
 
 @lru_cache(maxsize=4096)

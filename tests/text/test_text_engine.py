@@ -122,6 +122,10 @@ def test_a_language_is_right_to_left_by_the_script_it_is_written_in():
 
     assert [right_to_left_language(t) for t in ("pa-PK", "uz-AF", "rhg", "dv", "he_IL", "ckb", "ff-Adlm")] == [True] * 7
     assert [right_to_left_language(t) for t in ("pa", "uz", "ks-Deva", "ku", "und", "x!!", "ar-Latn")] == [False] * 7
+    # South Azerbaijani (Arabic script, Iran), Southern Pashto, Biblical Hebrew, Sorani in Iraq:
+    # missing from (or Latin in) langcodes' older copy of the subtags, read from Babel's.
+    assert [right_to_left_language(t) for t in ("azb", "azb-IR", "pbt", "hbo", "ku-IQ", "iw")] == [True] * 6
+    assert right_to_left_language("az-IR") and not any(map(right_to_left_language, ("az", "azb-Latn", "grc")))
 
 
 def test_right_to_left_text_with_joiners_soft_hyphens_and_zero_width_spaces_is_shaped():
