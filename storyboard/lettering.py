@@ -658,7 +658,8 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
         local = locals_.get(speaker)
         off_side = None
         if speaker and (off or local is None):
-            off_side = _off_side(story, panel, speaker, local, W, slot)
+            off_side = _off_side(story, panel, speaker, local, W, slot,
+                                 first=not any(piece.speaker for piece in pieces))
         for k, (part_text, fit) in enumerate(parts_of):
             joined = k > 0 or (previous is not None and previous[0] == (speaker, kind) and bool(speaker))
             pieces.append(placement.Piece(
@@ -862,10 +863,11 @@ def _within(point, W: float, H: float, pad: float) -> tuple[float, float]:
     return (min(max(point[0], pad / 2), W - pad / 2), min(max(point[1], pad / 2), H - pad / 2))
 
 
-def _off_side(story: Any, panel: Any, speaker: str, local, W: float, slot: PanelSlot) -> str:
+def _off_side(story: Any, panel: Any, speaker: str, local, W: float, slot: PanelSlot, first: bool = False) -> str:
     """Which frame edge an off-panel speaker's tail points through: where they stand in this
-    panel (an explicit `off: true`), else where they last stood in the scene, else the far
-    side from where reading starts."""
+    panel (an explicit `off: true`), else where they last stood in the scene, else, for the
+    panel's `first` speaker, the side where reading starts (a voice on the phone that opens the
+    panel is read first), and for a later one the far side."""
     if local is not None:
         return "left" if local["mouth"][0] < W / 2 else "right"
     scene = story.scenes[slot.scene]
@@ -873,7 +875,8 @@ def _off_side(story: Any, panel: Any, speaker: str, local, W: float, slot: Panel
         for entry, fig in zip(earlier.cast, stage_panel(story, earlier, 1.0)):
             if entry.id == speaker:
                 return "left" if fig.mouth[0] < 0.5 else "right"
-    return "left" if getattr(story.page, "reading", "ltr") == "rtl" else "right"
+    rtl = getattr(story.page, "reading", "ltr") == "rtl"
+    return "left" if rtl != first else "right"
 
 
 def _to_page(rect: Rect, u: float, v: float) -> tuple[float, float]:

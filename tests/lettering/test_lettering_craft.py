@@ -175,3 +175,45 @@ def test_where_no_place_keeps_off_the_back_of_a_head_the_balloon_may_overlap_it(
     assert placement.solve(pieces, stage, budget=[90]) is None
     (placed,) = _solve(pieces, stage, [90])
     assert placed.tail
+
+
+@pytest.mark.parametrize("reading", ["ltr", "rtl"])
+def test_an_unseen_voice_that_opens_the_panel_comes_in_where_reading_starts(tmp_path, reading):
+    # A phone call: Mum, never staged in the scene, speaks first from off panel. Her balloon went
+    # to the far side (top right, tail out of the right edge) and Ines's reply to the near side,
+    # so a reader starting at the left read the reply first. The first voice now comes in where
+    # reading starts; a later unseen voice still takes the far side.
+    script = tmp_path / "phone.yaml"
+    script.write_text(f"""\
+title: Phone
+page: {{reading: {reading}}}
+characters:
+  ines: {{description: courier}}
+  mum: {{description: mother}}
+  dad: {{description: father}}
+scenes:
+  - panels:
+      - shot: close-up
+        action: Ines answers her phone
+        cast: [ines]
+        dialogue:
+          - mum: Ines? Where are you? Your brother says the robot is gone!
+          - ines: Mum, I can't hear you. I'm at the market!
+      - shot: close-up
+        action: Ines listens
+        cast: [ines]
+        dialogue:
+          - ines: Who is this?
+          - dad: It's your father.
+""", encoding="utf-8")
+    out = tmp_path / "phone.pdf"
+    render(script, out=out, engine="draft", cache=False)
+    first, later = json.loads((tmp_path / "phone.pdf.manifest.json").read_text())["panels"]
+    start, far = (0, 2) if reading == "ltr" else (2, 0)
+    for record, voice, edge in ((first, "mum", start), (later, "dad", far)):
+        (item,) = [i for i in record["lettering"] if i["speaker"] == voice]
+        tip = item["tail"][-1][0]
+        assert abs(tip - record["frame_pt"][edge]) < abs(tip - record["frame_pt"][2 - edge]), (voice, item["tail"])
+    mum, ines = sorted((i for i in first["lettering"] if i["speaker"]), key=lambda i: i["order"])
+    centre = [(i["body_pt"][0] + i["body_pt"][2]) / 2 for i in (mum, ines)]
+    assert (centre[0] < centre[1]) == (reading == "ltr"), centre  # the first line where reading starts
