@@ -173,6 +173,9 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
             raise ExportError(f"cannot write {'PNG pages' if fmt == 'pages' else 'a webtoon strip'} into {out}: it is a file")
         if not folder and path.is_dir():
             raise ExportError(f"cannot write {out}: it is a folder")
+        if fmt == "webtoon" and path.name in ("", ".", ".."):  # (it went as far as a traceback)
+            raise ExportError(f"cannot write a webtoon strip into {out}: a strip replaces its whole folder; "
+                              "give it a folder of its own (-o story.webtoon/)")
         anchor = _existing_ancestor(parent)  # missing folders are made, for every format
         _check_folder_writable(out, anchor, probe=not folder)
         if folder:  # its manifest, and its next pages' private folder, go beside it

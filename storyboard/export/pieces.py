@@ -199,7 +199,8 @@ class Pages:
     `art` is the panels' art as `export.pdf.write_pdf` takes it, read only for pages built;
     `faces` the faces detected in it (see `lettering.lettering_once`). `made()`, called in
     the process that built a page right after it, says what reading its art made there
-    (panels drawn on first use: (scene, panel) -> seconds); it comes back with the page."""
+    (the render's: the panels drawn on first use and the caches that could not be written
+    meanwhile, `render._Job._took`); it comes back with the page."""
 
     def __init__(self, story: Any, book: Book, font: Any, art: Mapping[tuple[int, int], Any], *,
                  labels: bool, keys: list[str | None], store: PieceStore | None, scratch: Callable[[], Path],

@@ -60,3 +60,14 @@ def test_the_root_folder_has_no_manifest_beside_it(folder, capsys):
     assert main(["render", "good.yaml", "-o", "/", "--format", "pages"]) == 2
     assert one_error_line(capsys) == ("error: cannot write the manifest of /: the root folder has nothing beside it; "
                                       "write into a folder under it")
+
+
+@pytest.mark.parametrize("name", [".", "book/.."])
+def test_a_strip_is_not_written_into_the_folder_it_would_replace_from_inside(folder, capsys, name):
+    # A strip replaces its folder whole: `--format webtoon -o .` ended in a traceback
+    # ('PosixPath('.') has an empty name') and left its work folder behind.
+    (folder / "book").mkdir()
+    assert main(["render", "good.yaml", "--format", "webtoon", "-o", name]) == 2
+    assert one_error_line(capsys) == (f"error: cannot write a webtoon strip into {name}: a strip replaces its whole "
+                                      "folder; give it a folder of its own (-o story.webtoon/)")
+    assert sorted(p.name for p in folder.iterdir()) == ["book", "good.yaml"]
