@@ -51,7 +51,7 @@ def write_animatic(story: Any, images: Mapping[tuple[int, int], Any], path: str 
         vtt_tmp.write_text(to_vtt(subtitles), encoding="utf-8")
         _encode(ffmpeg.get_ffmpeg_exe(), _frames(story, images, timed, width, height, aspect, fps),
                 (width, height), fps, video, path)
-        _mux(ffmpeg.get_ffmpeg_exe(), video, srt_tmp, out, getattr(story, "language", None), path)
+        _mux(ffmpeg.get_ffmpeg_exe(), video, srt_tmp if subtitles else None, out, getattr(story, "language", None), path)
     return [path, srt, vtt]
 
 
@@ -122,12 +122,15 @@ def _last_line(stderr: bytes) -> str:
     return lines[-1].split("] ", 1)[-1] if lines[-1].startswith("[") else lines[-1]  # without `[out#0/mp4 @ 0x...]`
 
 
-def _mux(exe: str, video: Path, srt: Path, out: Path, language: str | None, path: Path) -> None:
+def _mux(exe: str, video: Path, srt: Path | None, out: Path, language: str | None, path: Path) -> None:
     """Copy the video and add the subtitles as an MP4 text track (mov_text) into `out`, the
-    temporary file of the output `path`."""
-    lang = _iso639_2(language)
-    command = [exe, "-v", "error", "-y", "-i", str(video), "-i", str(srt), "-map", "0:v", "-map", "1:s",
-               "-c:v", "copy", "-c:s", "mov_text", "-metadata:s:s:0", f"language={lang}", "-f", "mp4", str(out)]
+    temporary file of the output `path`. `srt` None: a story without a word has no track (ffmpeg
+    reads an empty .srt as invalid data: a wordless story had no animatic)."""
+    inputs = ["-i", str(video)] + ([] if srt is None else ["-i", str(srt)])
+    track = [] if srt is None else ["-map", "1:s"]
+    subtitles = [] if srt is None else ["-c:s", "mov_text", "-metadata:s:s:0", f"language={_iso639_2(language)}"]
+    command = [exe, "-v", "error", "-y", *inputs, "-map", "0:v", *track, "-c:v", "copy", *subtitles,
+               "-f", "mp4", str(out)]
     done = subprocess.run(command, capture_output=True)
     if done.returncode != 0:
         raise ExportError(f"cannot write {path}: ffmpeg failed ({_last_line(done.stderr)})")

@@ -162,6 +162,19 @@ def test_animatic_timing_and_subtitles(tmp_path):
     assert rows[1]["cast"] == "Vic" and rows[1]["dialogue"] == "Vic: Right on time."
 
 
+def test_a_story_without_a_word_has_an_animatic_without_subtitles(tmp_path):
+    # ffmpeg read the empty .srt as "Invalid data found when processing input": no animatic at all
+    script = tmp_path / "silent.yaml"
+    script.write_text("title: Silent\ngeneration: {engine: draft}\nanimatic: {fps: 4, height: 144}\n"
+                      "scenes: [{panels: [{action: a cat sleeps}, {action: a cat wakes}]}]\n")
+    movie = tmp_path / "silent.mp4"
+    storyboard.render(script, out=movie, cache=False)
+    assert ffmpeg.count_frames_and_secs(str(movie)) == (16, 4.0)  # two panels of 2 s at 4 fps
+    info = probe(movie)
+    assert "Video: h264" in info and "Subtitle" not in info
+    assert (tmp_path / "silent.srt").read_text() == "" and (tmp_path / "silent.vtt").read_text() == "WEBVTT\n\n"
+
+
 def test_the_subtitle_track_names_any_language_the_story_is_in():
     # A table of 16 languages named a Thai, Hindi or Polish story's subtitles 'und' (undetermined).
     from storyboard.export.animatic import _iso639_2
