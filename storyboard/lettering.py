@@ -313,6 +313,14 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
         longest = max((_block(font, [p], size, bold, vertical).width for p in phrased), default=0.0)
         for count in range(1, max(1, min(len(phrased), 14)) + 1):
             consider(tuple(wrap(font, text, size, min(max(longest, total / count * 1.06), measure), bold, vertical)))
+        if boxed:
+            # A box's lines are all as long as its longest: each line count's narrowest wrap
+            # of whole phrases, a little longer than an even share (`あの日の約束を、/私はまだ
+            # 覚えている。`, not `…、私/はまだ…` cutting 私|は).
+            for count in range(2, min(len(phrased), 6) + 1):
+                lines = _narrowest_wrap(font, text, size, count, max(longest, total / count), measure, bold, vertical)
+                if lines:
+                    consider(lines)
     if not boxed and best is not None:
         # Balloons: near the best line count, the lozenge of short, long, long, short lines
         # (a greedy fill is top-heavy); it wins when its oval is smaller.
@@ -341,6 +349,24 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
                 if shaped:
                     consider(tuple(shaped))
     return best[1] if best else None
+
+
+def _narrowest_wrap(font: Font, text: str, size: float, count: int, low: float, high: float, bold: bool,
+                    vertical: bool) -> tuple[str, ...] | None:
+    """`text` wrapped (phrases whole where they fit) in at most `count` lines as short as
+    that allows, to about 1 %: the measure found by bisection between `low` and `high`
+    points; None when even `high` takes more lines."""
+    best = tuple(wrap(font, text, size, high, bold, vertical))
+    if len(best) > count:
+        return None
+    for _ in range(7):
+        mid = (low + high) / 2
+        lines = tuple(wrap(font, text, size, mid, bold, vertical))
+        if len(lines) <= count:
+            best, high = lines, mid
+        else:
+            low = mid
+    return best
 
 
 def fit_shrinking(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,
@@ -489,7 +515,7 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
                   labels: bool = False) -> PanelLettering:
     rect = slot.rect
     W, H = rect.w, rect.h
-    pad = max(2.0, min(6.0, 0.03 * min(W, H)))
+    pad = panel_pad(W, H)
     staged = staged_local(story, panel, slot)
     upper = getattr(getattr(story, "style", None), "lettering_case", "mixed") == "upper"
     stage = placement.Stage(
@@ -637,8 +663,7 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
     and runs of one speaker joined; None when something cannot fit at this size. `top`: the
     highest a balloon may reach (panel points, v down; default the frame's padding)."""
     locals_ = {fig.id: local for fig, local in staged}
-    max_w = (W - 2 * pad) * (0.62 if W > 2.2 * size * 12 else 0.95)
-    max_h = (H - 2 * pad) * 0.55
+    max_w, max_h = _text_room(W, H, pad, size)
     pieces: list[placement.Piece] = []
     wants: list[tuple[str, str, str, bool]] = []
     if panel.caption:
@@ -678,6 +703,59 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
         piece.later = [(p.target[0], p.head[1], p.fit.outer_w, p.fit.outer_h, p.size) for p in pieces[k + 1:]
                        if p.target is not None and p.head is not None and p.speaker != piece.speaker and not p.joined]
     return pieces
+
+
+def _text_room(W: float, H: float, pad: float, size: float) -> tuple[float, float]:
+    """The largest body (width, height, points) one balloon or box of a W x H panel may have."""
+    return (W - 2 * pad) * (0.62 if W > 2.2 * size * 12 else 0.95), (H - 2 * pad) * 0.55
+
+
+def panel_pad(W: float, H: float) -> float:
+    """The room (points) lettering keeps from a W x H panel's frame."""
+    return max(2.0, min(6.0, 0.03 * min(W, H)))
+
+
+def room_problems(story: Any, book: Any, font: Font) -> list[tuple[tuple, str]]:
+    """(location in the script, message) for each caption or line of dialogue that no type
+    size down to 1 pt fits in its panel (a long text in a panel a few millimetres tall):
+    render would fail there (`fit_shrinking`), so validate refuses it first. Only texts the
+    size of whose panel leaves any doubt are fitted (see `_roomy`): a book's ordinary panels
+    cost nothing here."""
+    found: list[tuple[tuple, str]] = []
+    upper = getattr(getattr(story, "style", None), "lettering_case", "mixed") == "upper"
+    reading = getattr(getattr(story, "page", None), "reading", "ltr")
+    size = min(dialogue_size(story), MIN_DIALOGUE_PT)  # where `_letter_panel` gives up the rules
+    for slot in book.slots():
+        if slot.notes is not None:  # a storyboard sheet's notes are lettered beside the panel
+            continue
+        panel = story.scenes[slot.scene].panels[slot.panel]
+        W, H = slot.rect.w, slot.rect.h
+        max_w, max_h = _text_room(W, H, panel_pad(W, H), size)
+        at = ("scenes", slot.scene, "panels", slot.panel)
+        wants = [((*at, "caption"), "caption", panel.caption)] if panel.caption else []
+        wants += [((*at, "dialogue", d, "text"), "narration" if line.speaker == "narration" else line.kind, line.text)
+                  for d, line in enumerate(panel.dialogue)]
+        for loc, kind, text in wants:
+            text = text.upper() if upper else text
+            if _roomy(text, max_w, max_h):
+                continue
+            try:
+                _split_to_fit(font, text, kind, size, max_w, max_h, True, 1, vertical_line(story, text, reading))
+            except ExportError:
+                found.append((loc, f"no room to letter it: even at 1 pt it does not fit the panel's "
+                                   f"{max_w / 72 * 25.4:.0f} x {max_h / 72 * 25.4:.0f} mm for one text; "
+                                   "shorten it or give the panel more room"))
+    return found
+
+
+def _roomy(text: str, max_w: float, max_h: float) -> bool:
+    """Whether `text` surely fits max_w x max_h points at some size of at least 1 pt: its
+    lines at 1 pt (at most 1.2 x 1.18 pt a character, a whole line's width for each line
+    break) take at most a quarter of a room of at least 40 x 40 pt, the rest holds the oval
+    round them. So only a tiny panel or a very long text is fitted."""
+    if max_w < 40.0 or max_h < 40.0:
+        return False
+    return 4 * 1.18 * (1.2 * len(text) + max_w * text.count("\n")) <= max_w * max_h
 
 
 def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_w: float, max_h: float,

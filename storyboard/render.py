@@ -1049,6 +1049,10 @@ def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | 
             if font is not None:
                 raise
             found += [(("style", "font"), str(err))]
+    if book is not None:
+        from storyboard.lettering import room_problems
+
+        found += room_problems(story, book, chain)
     return chain, found + glyph_problems(story, chain, sheets=story.page.size == "storyboard", labels=labels) + strip
 
 

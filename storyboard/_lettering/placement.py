@@ -161,8 +161,8 @@ def solve(pieces: list[Piece], stage: Stage, *, budget: list[int] | None = None)
         if nodes[0] <= 0:
             return None
         options = _candidates(pieces[i], placed, stage, cover, True)
-        for _, *made in options[:4]:
-            place = Placed(*made)
+        for k in _distinct([box for _, _, box, *_ in options], TRIES):
+            place = Placed(*options[k][1:])
             nodes[0] -= 1
             if nodes[0] < 0:
                 return None
@@ -177,6 +177,27 @@ def solve(pieces: list[Piece], stage: Stage, *, budget: list[int] | None = None)
         return None
 
     return search(0, [])
+
+
+TRIES = 4  # places of each piece the search tries, each off the ones before (see `_distinct`)
+SAME_PLACE = 0.5  # a place this much on one already tried is the same choice for the pieces after
+
+
+def _distinct(boxes: list[Box], most: int) -> list[int]:
+    """The indexes of `most` of `boxes` (best first) to try, in that order: first those that lie
+    less than SAME_PLACE on each better one taken, the rest of the `most` the best others.
+    Places a point or two apart leave the pieces after them the same room, so trying four
+    such copies is trying one (a second balloon of the first speaker then found room only on
+    her chest; a balloon in the corner leaves it room); where fewer differ, near copies are
+    still tried (in a tight panel a point can matter)."""
+    taken: list[int] = []
+    for k, box in enumerate(boxes):
+        if len(taken) == most:
+            break
+        if all(overlap_area(box, boxes[t]) <= SAME_PLACE * area(box) for t in taken):
+            taken.append(k)
+    rest = [k for k in range(len(boxes)) if k not in taken][:most - len(taken)]
+    return sorted(taken + rest)
 
 
 def longest_tail(placed: list[Placed]) -> float:

@@ -24,7 +24,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from storyboard.text.dictionaries import needs_dictionary, word_breaks
+from storyboard.text.dictionaries import needs_dictionary, word_breaks, word_ends
 from storyboard.text.phrases import model_for, phrase_ends
 
 if TYPE_CHECKING:
@@ -393,9 +393,13 @@ def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: boo
                 break
         if phrase is not None:  # inside a phrase only when the phrase alone is too long
             fitting = phrase
-        elif inside:  # and then not leaving one letter of it alone on the next line (`ランプ|は`)
+        elif inside:  # and then not leaving one letter of it alone on the next line (`ランプ|は`),
+            # at the end of a word where one ends in the line's second half (`呪われて|いるんだ`)
             rest = next(c for c in cuts if c > inside[-1] and (c in ends or c == len(text)))
-            fitting = next((c for c in reversed(inside) if len(display(text[c:rest])) > 1), fitting)
+            whole = [c for c in inside if len(display(text[c:rest])) > 1]
+            words = word_ends(text, chain.language)
+            fitting = next((c for c in reversed(whole) if c in words and 2 * (c - start) >= inside[-1] - start),
+                           whole[-1] if whole else fitting)
         if ends is None and fitting is not None and sound is not None and sound[0] != fitting \
                 and sound[1] >= 0.5 * advances[(start, fitting)]:
             fitting = sound[0]  # a weak break (`weak_break`) avoided, the line still half full or more

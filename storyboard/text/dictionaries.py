@@ -57,3 +57,20 @@ def _breaker():
     except ImportError:  # an install without the `icu` extra: no breaks inside such words
         return None
     return LineBreaker
+
+
+@lru_cache(maxsize=1024)
+def word_ends(text: str, language: str) -> frozenset[int]:
+    """Indices of `text` where a word ends by ICU's word dictionary for `language` (its
+    Chinese and Japanese one segments `呪われているんだ` as 呪|われ|て|いる|ん|だ): where a
+    phrase too long for a line is best cut (`呪われて|いるんだ`, not `呪われてい|るんだ`);
+    empty without icu4py."""
+    try:
+        from icu4py.breakers import WordBreaker
+    except ImportError:
+        return frozenset()
+    out, at = set(), 0
+    for segment in WordBreaker(text, language or "und"):
+        at += len(segment)
+        out.add(at)
+    return frozenset(out)

@@ -10,6 +10,7 @@ from storyboard._lettering import placement
 from storyboard._lettering.placement import LONG_TAIL, LOOSE_PASSES
 from storyboard.layout import paginate
 from storyboard.lettering import RULES_BROKEN, letter_panel_full
+from storyboard.script import Story
 from storyboard.text import load_chain
 from tests.pages.stories import panel, story
 
@@ -32,10 +33,31 @@ def test_the_smallest_type_gets_a_search_of_its_own():
     # the rules with a 297 pt tail from the bottom margin; a search of its own finds a legal place.
     lines = [("speech", "ana", "a")] * 3 + [("thought", "ana", "a"), ("speech", "ana", "a")]
     warnings, tails = _letter(lines, ("far-left", None), "rtl")
-    assert max(tails) < 297
-    # Legal, yet one balloon is far from its speaker: named as a fallback's long tail is.
-    assert warnings == ["dialogue shrunk to 6.5 pt",
-                        f"a tail {max(tails):.0f} pt long crosses the panel to its speaker, ana"]
+    # It then had one balloon legal but 188 pt from its speaker: the search tried only near
+    # copies of each earlier balloon's first place (`placement._distinct`).
+    assert max(tails) <= LONG_TAIL, tails
+    assert warnings == ["dialogue shrunk to 6.5 pt"]
+
+
+def test_a_legal_balloon_far_from_its_speaker_is_named():
+    # A small dog low on the left barks first, the tall robot on the right answers: the
+    # answer reads after the bark beside it, low, its tail up the robot's body (newuser7's
+    # dogbot p1 panel 2). Legal, yet the reader follows the tail: named as a fallback's is.
+    chars = {"dog": {"description": "a small terrier", "figure": "animal"},
+             "bot": {"description": "a rusty delivery robot", "figure": "robot"}}
+    talk = {"shot": "medium", "action": "the dog barks at the robot from behind a bench",
+            "cast": [{"dog": "left"}, {"bot": "right"}],
+            "dialogue": [{"dog": {"text": "WOOF! WOOF!", "kind": "shout"}},
+                         {"bot": "Greetings, small mammal. Please step aside."}]}
+    s = Story.model_validate({"title": "T", "characters": chars, "page": {"size": "a4"}, "scenes": [
+        {"id": "s", "setting": "a city park", "panels": [{"action": "a park", "size": "wide"}, talk,
+                                                          {"action": "the robot", "cast": ["bot"]}]}]})
+    book = paginate(s)
+    slot = next(x for x in book.slots() if x.panel == 1)
+    result = letter_panel_full(s, s.scenes[0].panels[1], slot, book.spec, FONT)
+    far = max(math.dist(i.tail[0], i.tail[-1]) for i in result.items if i.tail)
+    assert far > LONG_TAIL
+    assert result.warnings == [f"a tail {far:.0f} pt long crosses the panel to its speaker, bot"]
 
 
 # Six balloons of two speakers in a tall manga panel, the right one speaking first: too
@@ -45,7 +67,18 @@ CROWDED = [("speech", "ana", "no way at all, friend"), ("whisper", "ana", "no wa
            ("thought", "ana", "a"), ("whisper", "ben", "hello there")]
 
 
-def test_a_balloon_lettered_far_from_its_speaker_is_named():
+def test_six_balloons_that_were_too_crowded_are_lettered_by_the_rules():
+    # The search tried four near copies of each balloon's first place; places that differ
+    # (`placement._distinct`) letter the panel by the rules, every tail short.
+    warnings, tails = _letter(CROWDED, ("right", "left"), "ltr")
+    assert warnings == ["dialogue shrunk to 6.5 pt"]
+    assert max(tails) <= LONG_TAIL, tails
+
+
+def test_a_balloon_lettered_far_from_its_speaker_is_named(monkeypatch):
+    # The search letters CROWDED by the rules since `_distinct` (above); made to fail here,
+    # it leaves the panel to the fallback, as before.
+    monkeypatch.setattr(placement, "solve", lambda *args, **kwargs: None)
     warnings, tails = _letter(CROWDED, ("right", "left"), "ltr")
     (broken,) = [w for w in warnings if RULES_BROKEN in w]
     # Against the rules, a long tail costs as much as a clash: it was 285 pt, it is under 200.
