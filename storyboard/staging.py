@@ -272,7 +272,9 @@ def stage_panel(story: Any, panel: Any, aspect: float,
     for index, (entry, box, floor) in enumerate(zip(cast, boxes, floors)):
         kind, pose = kinds[index], poses[index]
         room = _room(index, boxes, centres) * aspect  # in height units
-        foreground = panel.shot == "over-shoulder" and index == 0 and len(cast) > 1
+        # Over the shoulder: the first member's back in the near foreground, the others beyond;
+        # alone, a person (robot, creature) looks over the set, a lower kind is seen as in a medium shot.
+        foreground = panel.shot == "over-shoulder" and index == 0 and (len(cast) > 1 or kind in UPRIGHT_KINDS)
         # Someone standing in the shot: a seated member's head is as much lower as its pose is shorter.
         beside = any(kinds[j] in UPRIGHT_KINDS and poses[j] not in LOW_POSES for j in range(len(cast)) if j != index)
         out.append(_stage(entry.id, kind, pose, box, room, panel.shot, panel.angle, aspect, foreground, floor,

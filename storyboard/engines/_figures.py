@@ -11,6 +11,7 @@ on two wheels, a crowd a row of heads and shoulders.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -48,6 +49,26 @@ class Figure:
     clip: float  # y below which nothing is drawn (the frame cuts the body)
     back: bool = False  # seen from behind (over the shoulder): no face
     close: bool = False  # a close-up or extreme close-up: the head (and chest) fills the shot
+    species: str = ""  # 'cat' for an animal its words call one (`species`): its own silhouette
+
+
+# Words that make an animal a cat (`species`): the first of these or `_DOG_WORDS` in its name and
+# description decides ("a dog that chases cats" stays a dog); Japanese ones anywhere in the text.
+_CAT_WORDS = frozenset("cat cats kitten kittens kitty tabby tomcat moggy moggie puss pussycat".split())
+_DOG_WORDS = frozenset("dog dogs puppy pup hound wolf fox terrier spaniel collie retriever".split())
+_CAT_JA = re.compile("猫|ねこ|ネコ")
+
+
+def species(name: str, description: str) -> str:
+    """'cat' when an animal's name or description says it is one ('Tom', 'a ginger tabby'),
+    else '' (the draft's quadruped: a dog's outline)."""
+    text = f"{name} {description}"
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in _CAT_WORDS:
+            return "cat"
+        if word in _DOG_WORDS:
+            return ""
+    return "cat" if _CAT_JA.search(text) else ""
 
 
 def draw(pen, fig: Figure, shape: Callable) -> tuple[float, float] | None:
@@ -163,7 +184,9 @@ def _lying(pen, fig: Figure, shape) -> tuple[float, float] | None:
 def _animal(pen, fig: Figure, shape) -> tuple[float, float] | None:
     """A quadruped: a long body on four legs, neck and head at the front, a tail behind;
     sitting on its haunches, or lying with its head low over its forepaws; in a close shot
-    its head and chest (`_animal_head`)."""
+    its head and chest (`_animal_head`). A dog's head has a long snout and a drooping ear; a
+    cat's (`species`) is round with two pointed ears up, whiskers, a slimmer body on thinner
+    legs and its tail held up (out behind it at a run, curled round its paws sitting)."""
     if fig.close:
         return _animal_head(pen, fig, shape)
     u, f = fig.u, fig.facing
@@ -173,6 +196,9 @@ def _animal(pen, fig: Figure, shape) -> tuple[float, float] | None:
     hx0, hy0, hx1, hy1 = fig.head
     hcx = (hx0 + hx1) / 2
 
+    cat = fig.species == "cat"
+    thick = 0.11 if cat else 0.15  # half a leg's width
+
     def at(px, py):  # px toward the head from the body's centre, py down from the top
         return cx + f * px * u, min(top + py * u, fig.clip)
 
@@ -180,11 +206,14 @@ def _animal(pen, fig: Figure, shape) -> tuple[float, float] | None:
         pen.line([at(*p) for p in points], fill=GRAPHITE, width=max(fig.lw * 1.6, 1))
 
     def leg(px, py, reach, foot=0.0):  # from the body down to the ground, `foot` a paw forward
-        shape([at(px - 0.15, py), at(px + 0.15, py), at(px + 0.15 + reach + foot, ground),
-               at(px - 0.15 + reach, ground)], fig.tint, fig.lw)
+        shape([at(px - thick, py), at(px + thick, py), at(px + thick + reach + foot, ground),
+               at(px - thick + reach, ground)], fig.tint, fig.lw)
 
     if fig.pose == "sitting":  # upright on its haunches: forelegs straight under the chest
-        tail((-0.65, 2.35), (-1.2, 2.5), (-1.65, 2.45))
+        if cat:  # the tail curled round the front paws
+            tail((-0.6, ground - 0.15), (0.1, ground - 0.02), (1.2, ground - 0.02), (1.6, ground - 0.2))
+        else:
+            tail((-0.65, 2.35), (-1.2, 2.5), (-1.65, 2.45))
         leg(1.0, 1.3, 0.0)
         shape(_tilted(at, 0.35, 1.6, 1.0, 0.5, -0.9), fig.tint, fig.lw)  # the body, chest up
         shape(ellipse_points(*at(-0.2, 2.05), 0.6 * u, 0.5 * u), fig.tint, fig.lw)  # the haunch
@@ -194,7 +223,8 @@ def _animal(pen, fig: Figure, shape) -> tuple[float, float] | None:
         neck = [at(0.75, 0.95), at(1.2, 1.35)]
     elif fig.pose == "lying":  # stretched along the ground, forepaws out in front, the head on them
         low = (hy0 - top) / u + 0.1  # the back's top, level with the head
-        tail((-1.6, ground - 0.25), (-2.0, ground - 0.05), (-2.35, ground - 0.05))
+        tail((-1.6, ground - 0.25), (-2.0, ground - 0.05), (-2.35, ground - 0.05),
+             *([(-2.6, ground - 0.35)] if cat else []))  # a cat's tip curls up
         shape(ellipse_points(*at(-0.2, (low + ground) / 2), 1.45 * u, (ground - low) / 2 * u), fig.tint, fig.lw)
         shape(ellipse_points(*at(-0.85, low + 0.45), 0.55 * u, 0.4 * u), fig.tint, fig.lw)  # the hind leg folded
         for lift in (0.3, 0.0):  # forepaws along the ground, the far one a little higher
@@ -206,16 +236,35 @@ def _animal(pen, fig: Figure, shape) -> tuple[float, float] | None:
         for px, swing in ((-1.3, -0.5), (-0.9, 0.4), (0.8, -0.4), (1.2, 0.5)):  # far legs first
             leg(px, 1.6, swing * stride)
         running = fig.pose == "running"
-        tail((-1.6, 1.1), (-2.1, 0.6 if running else 1.4), (-2.25, 0.3 if running else 1.8))
-        shape(ellipse_points(*at(-0.1, 1.35), 1.6 * u, 0.55 * u), fig.tint, fig.lw)  # the body
+        if cat:  # held up in a curve, its tip bent over; straight out behind at a run
+            tail(*(((-1.55, 1.1), (-2.15, 0.85), (-2.6, 0.75)) if running else
+                   ((-1.5, 1.1), (-1.95, 0.55), (-1.95, -0.25), (-1.7, -0.5))))
+        else:
+            tail((-1.6, 1.1), (-2.1, 0.6 if running else 1.4), (-2.25, 0.3 if running else 1.8))
+        shape(ellipse_points(*at(-0.1, 1.35), (1.5 if cat else 1.6) * u, (0.45 if cat else 0.55) * u), fig.tint,
+              fig.lw)  # the body
         neck = [at(0.9, 1.0), at(1.35, 0.95)]
     shape([*neck, (hcx + f * 0.1 * u, hy1 - 0.2 * u), (hcx - f * 0.3 * u, hy1 - 0.1 * u)], fig.tint, fig.lw)
-    ear = hcx - f * 0.15 * u
-    shape([(ear - 0.15 * u, hy0 + 0.2 * u), (ear, hy0 - 0.25 * u), (ear + 0.15 * u, hy0 + 0.2 * u)], fig.tint, fig.lw)
+    if cat:  # two pointed ears straight up, the far one shaded
+        for side, tint in ((-1, SHADE), (1, fig.tint)):
+            ear = hcx + f * (0.1 + side * 0.2) * u
+            shape([(ear - 0.17 * u, hy0 + 0.25 * u), (ear - 0.02 * u, hy0 - 0.3 * u), (ear + 0.17 * u, hy0 + 0.2 * u)],
+                  tint, fig.lw)
+    else:
+        ear = hcx - f * 0.15 * u
+        shape([(ear - 0.15 * u, hy0 + 0.2 * u), (ear, hy0 - 0.25 * u), (ear + 0.15 * u, hy0 + 0.2 * u)], fig.tint,
+              fig.lw)
     pen.ellipse(fig.head, fill=fig.tint, outline=GRAPHITE, width=fig.lw)
-    # A snout pointing where the animal looks: the head reads as an animal's at any size.
-    shape([(hcx + f * 0.2 * u, hy0 + 0.4 * u), (hcx + f * 0.75 * u, hy0 + 0.55 * u),
-           (hcx + f * 0.72 * u, hy0 + 0.8 * u), (hcx + f * 0.15 * u, hy0 + 0.85 * u)], fig.tint, fig.lw)
+    if cat:  # a small nose at the front of the round head, whiskers out from it
+        nx, ny = hcx + f * 0.36 * u, hy0 + 0.6 * u
+        shape([(nx - f * 0.08 * u, ny - 0.05 * u), (nx + f * 0.04 * u, ny - 0.05 * u), (nx, ny + 0.04 * u)],
+              GRAPHITE, max(1, fig.lw / 2))
+        for dy in (-0.08, 0.06):
+            pen.line([(nx - f * 0.05 * u, ny + 0.05 * u), (nx + f * 0.4 * u, ny + dy * u)], fill=GRAPHITE,
+                     width=max(1, fig.lw / 2))
+    else:  # a snout pointing where the animal looks: the head reads as an animal's at any size
+        shape([(hcx + f * 0.2 * u, hy0 + 0.4 * u), (hcx + f * 0.75 * u, hy0 + 0.55 * u),
+               (hcx + f * 0.72 * u, hy0 + 0.8 * u), (hcx + f * 0.15 * u, hy0 + 0.85 * u)], fig.tint, fig.lw)
     return None if fig.back else ((hx0 + hx1) / 2, hy0)
 
 
@@ -230,7 +279,8 @@ def _tilted(at, px, py, rx, ry, turn, n=24):
 def _animal_head(pen, fig: Figure, shape) -> tuple[float, float] | None:
     """An animal's close-up, seen three-quarters toward where it looks: pointed ears on top of
     the skull, a muzzle with a dark nose ahead of it, a furred chest under it (no shoulders),
-    all inside the staged head box but the muzzle. The eyes are the draft's face's."""
+    all inside the staged head box but the muzzle (a cat: a round face, a small nose and
+    whiskers, no muzzle). The eyes are the draft's face's."""
     u, f = fig.u, fig.facing
     hx0, top, hx1, _ = fig.head
     cx = (hx0 + hx1) / 2
@@ -246,6 +296,18 @@ def _animal_head(pen, fig: Figure, shape) -> tuple[float, float] | None:
     for side in (-1, 1):  # ears: up and out from the top of the skull, shaded inside
         shape([at(side * 0.1, 0.32), at(side * 0.38, 0.0), at(side * 0.42, 0.48)], fig.tint, fig.lw)
         shape([at(side * 0.2, 0.33), at(side * 0.36, 0.12), at(side * 0.37, 0.4)], SHADE, max(1, fig.lw / 2))
+    if fig.species == "cat":  # a round face, no muzzle: a small nose, a split mouth, whiskers
+        pen.ellipse((cx - 0.45 * u, top + 0.18 * u, cx + 0.45 * u, top + u), fill=fig.tint, outline=GRAPHITE,
+                    width=fig.lw)
+        n = 0.2  # the nose, under the eyes (`_face` draws them about 0.12 toward the gaze)
+        shape([at(n - 0.07, 0.6), at(n + 0.07, 0.6), at(n, 0.68)], GRAPHITE, max(1, fig.lw / 2))
+        pen.line([at(n - 0.12, 0.77), at(n, 0.73), at(n, 0.68), at(n, 0.73), at(n + 0.12, 0.77)], fill=GRAPHITE,
+                 width=max(1, fig.lw / 2))
+        for side in (-1, 1):
+            for py in (0.66, 0.74):
+                pen.line([at(n + side * 0.16, py), at(n + side * 0.62, py + (py - 0.7) * 1.5)], fill=GRAPHITE,
+                         width=max(1, fig.lw / 3))
+        return None if fig.back else (cx, top)
     # The muzzle behind the skull's outline, so that only its front shows, sticking out.
     shape([at(0.1, 0.5), at(0.52, 0.5), at(0.7, 0.56), at(0.75, 0.67), at(0.69, 0.8), at(0.48, 0.9),
            at(0.1, 0.92)], fig.tint, fig.lw)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "30"
+VERSION = "31"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
@@ -830,7 +830,9 @@ class _Sketch:
         return _figures.Figure(staged.kind, staged.pose, box(staged.body), (hcx - hw, top, hcx + hw, top + u), u,
                                staged.facing, tint, lw, STRETCH.get(self.request.angle, 1.0),
                                oy + max(staged.body[3], staged.head[3]) * h, back,
-                               self.request.shot in CLOSE_SHOTS), member
+                               self.request.shot in CLOSE_SHOTS,
+                               _figures.species(member.name, member.description) if staged.kind == "animal" else ""
+                               ), member
 
     def _subject(self) -> None:
         """No cast: what the action shows at the focal point, sized by the shot (a speck in
@@ -876,7 +878,7 @@ class _Sketch:
             return
         # Close enough to see a face: eyes, brows, mouth shaped by the expression.
         eye_y = top + 0.45 * u
-        mouth, brow = _expression_shape(member.expression)
+        mouth, brow, wide = _expression_shape(member.expression)
         for side in (-1, 1):
             ex = cx + f * 0.12 * u + side * 0.15 * u
             er = 0.045 * u
@@ -890,6 +892,13 @@ class _Sketch:
         if animal:
             return
         mx, my, mw = cx + f * 0.1 * u, top + 0.76 * u, 0.12 * u
+        if wide and mouth > 0:  # a laugh: the smile open, its lower lip a deep curve
+            lip = [(mx + mw * c, my - 0.04 * u + 0.11 * u * s) for c, s in _circle(20)[:11]]
+            d.polygon([(mx - mw, my - 0.05 * u), (mx + mw, my - 0.05 * u), *lip], fill=GRAPHITE)
+            return
+        if wide:  # a shout: the mouth wide open, an oval
+            d.ellipse((mx - 0.08 * u, my - 0.07 * u, mx + 0.08 * u, my + 0.1 * u), fill=GRAPHITE)
+            return
         bend = mouth * 0.05 * u
         d.line([(mx - mw, my - bend), (mx, my + bend), (mx + mw, my - bend)], fill=GRAPHITE, width=lw,
                joint="curve")
@@ -983,11 +992,13 @@ def _stage_request(request: PanelRequest):
     return stage_panel(SimpleNamespace(characters=characters), panel, request.width / request.height)
 
 
-def _expression_shape(expression: str) -> tuple[float, float]:
-    """(mouth curve, brow tilt) for an expression: +1 smiles, -1 frowns; +1 brows knit."""
+def _expression_shape(expression: str) -> tuple[float, float, bool]:
+    """(mouth curve, brow tilt, mouth open) for an expression: +1 smiles, -1 frowns; +1 brows
+    knit; open for a laugh (an open smile) or a shout."""
     words = expression.lower()
-    mouth = 1.0 if any(w in words for w in ("smil", "happy", "laugh", "grin", "joy", "amused", "delight",
-                                             "pleased", "relieved")) else 0.0
+    wide = any(w in words for w in ("laugh", "giggl", "chuckl", "shout", "yell", "scream"))
+    mouth = 1.0 if any(w in words for w in ("smil", "happy", "laugh", "giggl", "chuckl", "grin", "joy", "amused",
+                                             "delight", "pleased", "relieved")) else 0.0
     if any(w in words for w in ("sad", "cry", "worr", "afraid", "scared", "fear", "grim", "tired", "frown", "upset",
                                 "anxious", "nervous")):
         mouth = -1.0
@@ -996,7 +1007,7 @@ def _expression_shape(expression: str) -> tuple[float, float]:
     if any(w in words for w in ("surpris", "shock", "worr", "afraid", "scared", "fear", "sad", "horrif", "terrif",
                                 "panick")):
         brow = -1.0
-    return mouth, brow
+    return mouth, brow, wide
 
 
 @lru_cache(maxsize=256)
