@@ -43,10 +43,12 @@ _WORDS = {
     "sea": ("ground", "sea ocean wave harbour harbor pier quay dock port lake river bay cliff"),
     "beach": ("ground", "beach shore seaside sand coast"),
     "roof": ("ground", "roof rooftop terrace"),
+    "platform": ("ground", "platform railway railroad station"),
     # along the horizon
     "town": ("far", "town village hamlet house suburb"),
     "city": ("far", "city skyline downtown building tower skyscraper block"),
     "forest": ("far", "forest wood woods tree jungle grove"),
+    "lighthouse": ("far", "lighthouse"),
     # the sky
     "sky": ("sky", "sky cloud cloudy"),
 }
@@ -71,9 +73,11 @@ _JAPANESE = {
     "sea": "海 大海 港 波 波止場 桟橋 埠頭 湖 湾 崖 岬 川 河",
     "beach": "浜 浜辺 海辺 海岸 砂浜 ビーチ 岸",
     "roof": "屋上 屋根 テラス",
+    "platform": "駅 プラットホーム 線路 駅構内",
     "town": "町 村 集落 民家 住宅 住宅街 家並み",
     "city": "都市 都会 ビル 高層ビル 摩天楼 塔 タワー 市街 繁華街",
     "forest": "森 森林 林 木 木々 樹 樹木 ジャングル 雑木林",
+    "lighthouse": "灯台",
     "sky": "空 青空 夜空 雲 曇り",
     # not places, read as the English word: the darker wash, the moon, a spiral staircase
     "night": "夜 夜中 深夜 真夜中 今夜 夜明け前",
@@ -106,6 +110,17 @@ _NOT_SUBJECT = frozenset("wide shot close closeup establishing medium extreme an
                          "empty quiet calm still lonely deserted busy old new little tiny small big large huge "
                          "long tall high low far distant same whole single".split())
 _OUTSIDE = frozenset("outside outdoors".split())  # "on the railing outside the window": not a room
+# A word that makes "station" no railway's ("the police station").
+_NOT_RAILWAY = frozenset("police fire gas petrol space radio power service weather research bus".split())
+# Buildings an interior word names, which an action can show from the street: "the bakery
+# glows on an empty street" is its front, not the shop inside ("Ana waits in the bakery" is).
+_BUILDINGS = frozenset("shop store bakery pharmacy cafe café restaurant bank museum hospital library church cabin "
+                       "bar kiosk office studio".split())
+_JAPANESE_BUILDINGS = frozenset("パン屋 本屋 商店 薬局 カフェ 喫茶店 レストラン 銀行 博物館 美術館 病院 図書館 教会 "
+                                "事務所 オフィス アパート 酒場 バー".split())
+_WITHIN = frozenset("in inside into within indoors behind".split())  # ("behind the counter")
+_EXTERIOR = frozenset("exterior ext facade façade storefront shopfront".split())
+_FACING = frozenset("past front facing opposite toward towards".split())  # "Ana walks past the library"
 # Place words that are also everyday verbs ("Ana waves", "the engine stalls", "he plants a
 # flag"): in an action they name a place only just after an article or a preposition, or one
 # word after it ("by a tomato plant", "rows of tomato plants"). A setting names places only.
@@ -125,6 +140,11 @@ _SUBJECTS = frozenset("i you he she it we they who".split())
 _MODALS = frozenset("will would can could shall should may might must".split())
 _CONJUNCTIONS = frozenset("and but or then while when as where so yet because".split())
 _PARTICLES = frozenset("up down away off out back again here there now today".split())
+# Plural people: what follows them as a base form is their verb, an object after it or not
+# ("the kids plant seeds", "the farmers plant rice", "the children park the bikes").
+_PEOPLE = frozenset("kids children men women people boys girls friends villagers farmers workers students soldiers "
+                    "twins sisters brothers parents neighbours neighbors guards sailors fishermen pupils gardeners "
+                    "others both".split())
 # Words that stand before a noun to say which or what kind ("the old docks", "the market
 # stalls in the square", "the sports field"): what follows them is that noun, not a verb. (No
 # set words: "the sea roars" is the sea doing something, which `shows` asks `verb_at`.)
@@ -152,6 +172,7 @@ class Place:
     sky: bool = False
     dark: bool = False
     moon: bool = False  # a moon and a few stars in the sky (outdoors only)
+    front: str | None = None  # outdoors: the interior named, seen from outside (a shop's front)
 
 
 def affirmed(text: str) -> str:
@@ -207,9 +228,29 @@ def _japanese_words(text: str) -> tuple[str, ...]:
     found = []
     for match in _JAPANESE_FIND.finditer(text):
         english = _JAPANESE_WORD.get(match.group(0))
-        if english is not None and not _JAPANESE_NEGATED.match(text, match.end()):
+        if english is not None and not _JAPANESE_NEGATED.match(text, match.end()) and not _in_name(text, match):
             found.append(english)
     return tuple(found)
+
+
+_KANJI = re.compile(r"[\u3400-\u9fff々]")
+# What follows a name, not a place ("森さん", "林先生").
+_HONORIFIC = re.compile("さん|くん|君|ちゃん|様|さま|先生|先輩|氏|殿")
+# Kanji a one-kanji place word takes after it and stays itself ("川沿い", "森の奥", "町外れ").
+_PLACE_SUFFIX = frozenset("沿際内外奥")
+
+
+def _in_name(text: str, match: re.Match) -> bool:
+    """Whether a Japanese place word is part of a name: followed by an honorific ("森さん"), or
+    one kanji inside a longer kanji word the tables do not list: a surname such as 森田, 石川,
+    中村, 鈴木 (but "川沿い", "森の奥")."""
+    if _HONORIFIC.match(text, match.end()):
+        return True
+    if match.end() - match.start() != 1 or not _KANJI.match(match.group(0)):
+        return False
+    start, end = match.start(), match.end()
+    return bool((start and _KANJI.match(text, start - 1))
+                or (end < len(text) and _KANJI.match(text, end) and text[end] not in _PLACE_SUFFIX))
 
 
 def _japanese_subject_drawn(place: Place, drawn: set, action: str) -> bool:
@@ -251,7 +292,8 @@ def verb_at(seq: list[str], i: int) -> bool:
     noun or a verb ("plant", "stall", "book"). A noun right after an article, a possessive or
     a preposition ("the plant his father gave", "by the stalls"); a verb after a subject
     pronoun or a modal ("she books", "will park"), before an object ("a hand plants a flag"),
-    or, ending the clause or followed by a preposition, conjunction, particle or -ly word, as
+    after plural people or two names opening the clause ("the kids plant seeds", "Ana and Bo
+    plant seeds"), or, ending the clause or followed by a preposition, conjunction, particle or -ly word, as
     an -s form after a noun phrase opening its clause with an article or after a name opening
     it ("the engine stalls", "the old engine stalls on the hill", "Bo docks at the pier"), or
     as the base form after a plural one ("the engines stall"). After an adjective or a noun
@@ -269,6 +311,11 @@ def verb_at(seq: list[str], i: int) -> bool:
     word = seq[i]
     if before is None or before in _ADJECTIVES or before in _MODIFIERS:
         return False
+    if not word.endswith("s") or word.endswith("ss"):
+        if before in _PEOPLE:  # "the kids plant seeds"
+            return True
+        if at(i - 2) == "and" and at(i - 3) is not None and (at(i - 4) is None or seq[i - 4] in _CONJUNCTIONS):
+            return True  # two names opening the clause: "Ana and Bo plant seeds"
     if not (after is None or after in _LINKS or after in _PARTICLES or after.endswith("ly")):
         return False
     if not word.endswith("s") or word.endswith("ss"):  # a plural subject's verb: "the engines stall"
@@ -296,8 +343,11 @@ def named(text: str, *, action: bool = False) -> list[str]:
     for i, raw in enumerate(seq):
         word = _singular(raw)
         name = _SET_OF.get(word)
-        if name is None or name in found:
+        if name is None or name in found or (word == "station" and i and seq[i - 1] in _NOT_RAILWAY):
             continue
+        if LAYER[name] != "interior" and any(LAYER.get(_SET_OF.get(_singular(w), ""), "") == "interior"
+                                             for w in seq[i + 1:i + 3] if w[0].isalpha()):
+            continue  # it says which room ("the lighthouse lamp room", "the town hall", "the street cafe")
         # A plural opening its clause ("waves crash"), or after a word opening it that says what kind ("fruit stalls").
         start = i - 1 if i and (seq[i - 1] in _ADJECTIVES or seq[i - 1] in _MODIFIERS) else i
         opens = raw != word and (start == 0 or not seq[start - 1][0].isalpha())
@@ -315,15 +365,54 @@ def place(setting: str, action: str) -> Place:
     in_action, in_setting = named(action, action=True), named(setting)
     both = in_action + [name for name in in_setting if name not in in_action]
     outside = bool(_OUTSIDE & set(words(action)))
-    places = [name for name in both if LAYER[name] != "sky" and not (outside and LAYER[name] == "interior")]
+    places = [name for name in both if LAYER[name] != "sky"]
     dark = bool(DARK & set(words(setting)))
+    front = None
+    inside = next((name for name in places if LAYER[name] == "interior"), None)
+    if inside is not None:
+        # Seen from outside: said so, or (in the action) a building named with an outdoor set.
+        text = action if inside in in_action else setting
+        building = _building(text)
+        seen = outside or (building and _from_outside(text, in_action if text is action else []))
+        if places[0] == inside and not seen:
+            return Place(interior=inside, dark=dark)
+        front = inside if building and seen else None
+        places = [name for name in places if LAYER[name] != "interior"]
     sky = "sky" in both
-    if places and LAYER[places[0]] == "interior":
-        return Place(interior=places[0], dark=dark)
     first = {layer: next((n for n in places if LAYER[n] == layer), None) for layer in ("ground", "far")}
     said = set(words(f"{setting} {action}"))
     moon = bool(_NIGHT & said) and not _HIDDEN & said
-    return Place(ground=first["ground"], far=first["far"], sky=sky, dark=dark, moon=moon)
+    return Place(ground=first["ground"], far=first["far"], sky=sky, dark=dark, moon=moon, front=front)
+
+
+def _building(text: str) -> bool:
+    """Whether the first interior word `text` names is a building's (`_BUILDINGS`), whose
+    front can be drawn: "the bakery", not "the counter" or "the stairs"."""
+    if _CJK.search(text) and any(word in text for word in _JAPANESE_BUILDINGS):
+        return True
+    for word in words(text):
+        if word in _BUILDINGS:
+            return True
+        name = _SET_OF.get(word)
+        if name is not None and LAYER[name] == "interior":
+            return False
+    return False
+
+
+def _from_outside(text: str, names: list[str]) -> bool:
+    """Whether `text`, naming a building first among its interiors (`_building`), shows it
+    from outside: not after "in", "inside", "into", "behind" ... ("の中" in Japanese), and
+    naming an outdoor set too (`names`: "the bakery glows on an empty street"), saying
+    exterior ("EXT. BAKERY") or passing it ("past the library", "in front of the bank")."""
+    seq = tokens(text)
+    at = next((i for i, raw in enumerate(seq) if _singular(raw) in _BUILDINGS
+               and (i + 1 == len(seq) or _singular(seq[i + 1]) not in _SET_OF)), None)  # ("office blocks": a city)
+    if at is None and not _CJK.search(text):
+        return False
+    before = set(seq[max(0, at - 3):at]) if at is not None else set()
+    if _WITHIN & before or re.search("の中|の奥|内|に入", text):
+        return False
+    return bool(_EXTERIOR & set(seq) or _FACING & before) or any(LAYER[name] in ("ground", "far") for name in names)
 
 
 def shows(place: Place, action: str) -> bool:
@@ -333,7 +422,7 @@ def shows(place: Place, action: str) -> bool:
     is not an article, a preposition, a shot word or a word describing it (`_NOT_SUBJECT`, or
     one ending in -y, -ed or -ing before another word); a singular set word before another
     word names what follows ("the vault dial": the dial)."""
-    drawn = {place.interior, place.ground, place.far} - {None}
+    drawn = {place.interior, place.ground, place.far, place.front} - {None}
     if place.ground == "beach":
         drawn.add("sea")  # a beach draws the waves beyond the sand
     if place.sky:

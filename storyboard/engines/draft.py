@@ -51,6 +51,7 @@ FOLIAGE, WALL, WOOD = (160, 176, 140), (236, 233, 225), (204, 186, 160)
 BUILDING, ROOF_TILE, CLOUD = (212, 208, 200), (196, 168, 150), (252, 251, 248)
 LANTERN = (250, 222, 150)
 MOON, STAR = (248, 242, 214), (252, 249, 236)
+BALLAST, SAFETY_LINE = (200, 196, 188), (226, 196, 96)  # a railway track bed, a platform edge
 
 
 class DraftEngine:
@@ -246,10 +247,14 @@ class _Sketch:
             self._houses(hy, reach)
         elif far == "forest":
             self._tree_line(hy, reach)
+        elif far == "lighthouse" and (self.request.cast or _props.prop_for(self.request.action) != "lighthouse"):
+            self._headland(hy, reach)  # (not when the lighthouse is the cast-less panel's subject)
         else:
             self._ridge(hy, reach)
         self._pencil([(0, hy), (cw, hy)], width=self.line + 1)
         ground = place.ground
+        if ground is None and place.far == "lighthouse":  # its sea; the cast on the shore before it
+            ground = "beach" if self.request.cast else "sea"
         self.floor = None if ground == "sea" else hy  # open water is no surface to shade
         if ground in ("sea", "beach"):
             self._waves(hy)
@@ -263,14 +268,76 @@ class _Sketch:
             self._rows(hy)
         elif ground == "street":
             self._road(hy)
+        elif ground == "platform":
+            self._platform(hy)
         else:
             self._ground_lines(hy)
             if ground == "roof":
                 self._parapet(hy)
+        if place.front is not None:
+            self._shopfront(hy, reach)
         if place.moon:
             self._moon(hy)
         if place.sky:
             self._clouds(hy)
+
+    def _headland(self, hy: float, reach: float) -> None:
+        """A lighthouse on a headland at one side of the horizon: a cliff falling to the sea."""
+        side = 1 if self.rng.random() < 0.5 else -1  # the edge it rises from
+
+        def at(inward: float, up: float) -> tuple[float, float]:  # from the frame's edge, in panel widths / reach
+            edge = self.ox + (1.02 if side > 0 else -0.02) * self.w
+            return edge - side * inward * self.w, hy - up * reach
+
+        top = [at(0.0, 0.55), at(0.12, 0.6), at(0.26, 0.5), at(0.3, 0.42)]
+        self._shape([at(0.0, 0.0), *top, at(0.34, 0.08), at(0.37, 0.0)], (214, 211, 203), self.line)
+        x, y = at(0.14, 0.6)
+        r = 0.32 * reach
+        _props.draw("lighthouse", self.draw, self._shape, self.request.action, x, y - r, r,
+                    max(self.line, round(r * 0.03)), canvas=(0.0, 0.0, *self.size))
+
+    def _platform(self, hy: float) -> None:
+        """A railway platform running to the vanishing point beside the track: its edge with
+        a yellow safety line, the rails on their sleepers below it."""
+        cw, ch = self.size
+        vx = self.ox + self.rng.uniform(0.35, 0.65) * self.w
+        side = 1 if self.rng.random() < 0.5 else -1  # the side the track is on
+        mid = self.ox + (0.5 + 0.08 * side) * self.w  # the platform's edge at the frame's bottom
+
+        def ray(x: float, k: float) -> tuple[float, float]:  # from the vanishing point toward (x, bottom)
+            return vx + (x - vx) * k, hy + (ch - hy) * k
+
+        far_side = self.ox + (0.5 + 1.6 * side) * self.w
+        self.draw.polygon([(vx, hy), (far_side, ch), (mid, ch)], fill=BALLAST)  # the track bed
+        self.draw.polygon([(vx, hy), (mid, ch), (mid + side * 0.05 * self.w, ch)], fill=SHADE)  # the platform's face
+        rails = (mid + side * 0.25 * self.w, mid + side * 0.75 * self.w)
+        for k in (0.06, 0.1, 0.16, 0.25, 0.38, 0.56, 0.8, 1.05):  # sleepers, further apart nearer
+            self.draw.line((*ray(rails[0] - side * 0.06 * self.w, k), *ray(rails[1] + side * 0.06 * self.w, k)),
+                           fill=LIGHT_LINE, width=self.line + 1)
+        for x in rails:
+            self._pencil([(vx, hy), ray(x, 1.1)], width=self.line + 1)
+        self._pencil([(vx, hy), (mid, ch)], width=self.line + 1)  # the edge
+        self.draw.line((vx, hy, mid - side * 0.05 * self.w, ch), fill=SAFETY_LINE, width=self.line + 1)
+
+    def _shopfront(self, hy: float, reach: float) -> None:
+        """A building's front (the shop or cafe the action sees from the street) standing at one
+        side: a sign over a wide window, lit at night or when it glows, a door beside it."""
+        side = 1 if self.rng.random() < 0.5 else -1
+        fw = 0.4 * self.w
+        x0 = self.ox + (0.56 if side > 0 else 0.04) * self.w
+        base = hy + 0.03 * self.h
+        top = max(self.oy + 0.06 * self.h, base - max(1.6 * reach, 0.22 * self.h))
+        fh = base - top
+        self.draw.rectangle((x0, top, x0 + fw, base), fill=BUILDING, outline=GRAPHITE, width=self.line)
+        self.draw.rectangle((x0, top, x0 + fw, top + 0.16 * fh), fill=ROOF_TILE, outline=GRAPHITE, width=self.line)
+        lit = self.place.dark or bool({"glow", "glows", "glowing", "lit", "light", "lights", "neon"}
+                                      & set(_sets.words(self.request.action)))
+        self.draw.rectangle((x0 + 0.08 * fw, top + 0.36 * fh, x0 + 0.6 * fw, top + 0.84 * fh),
+                            fill=LANTERN if lit else _props.GLASS, outline=GRAPHITE, width=self.line)
+        self.draw.rectangle((x0 + 0.7 * fw, top + 0.36 * fh, x0 + 0.9 * fw, base), fill=WOOD, outline=GRAPHITE,
+                            width=self.line)
+        self._shape([(x0 + 0.04 * fw, top + 0.2 * fh), (x0 + 0.64 * fw, top + 0.2 * fh),
+                     (x0 + 0.68 * fw, top + 0.3 * fh), (x0, top + 0.3 * fh)], (196, 120, 108), self.line)  # awning
 
     def _waves(self, hy: float) -> None:
         cw, ch = self.size
@@ -657,7 +724,7 @@ class _Sketch:
         self.floor = 0.0  # all of the panel is ground seen from above
         outdoors = place.interior is None
         ground = place.ground if outdoors else None
-        far = place.far if outdoors else None
+        far = place.far if outdoors and place.far != "lighthouse" else None  # (a tower: no roofs or crowns)
         if ground in ("hill", "field"):
             self.draw.rectangle((0, 0, cw, ch), fill=GRASS)
             for _ in range(24):
@@ -693,6 +760,18 @@ class _Sketch:
             dash = 0.08 * self.unit
             for x in np.arange(self.rng.uniform(0, 2 * dash), cw, 2 * dash).tolist():
                 self.draw.line((x, (y0 + y1) / 2, x + dash, (y0 + y1) / 2), fill=LIGHT_LINE, width=self.line + 1)
+            return
+        if ground == "platform":  # the track's rails and sleepers along the top, the platform below them
+            self.draw.rectangle((0, 0, cw, ch), fill=BALLAST)
+            edge = self.oy + 0.32 * self.h
+            self.draw.rectangle((-1, edge, cw + 1, ch + 1), fill=PAPER_SHADE, outline=GRAPHITE, width=self.line)
+            self.draw.line((0, edge + 0.04 * self.h, cw, edge + 0.04 * self.h), fill=SAFETY_LINE,
+                           width=self.line + 1)
+            y0, y1 = self.oy + 0.08 * self.h, self.oy + 0.24 * self.h
+            for x in np.arange(self.rng.uniform(0, 0.06 * self.w), cw, 0.06 * self.w).tolist():
+                self.draw.line((x, y0 - 0.04 * self.h, x, y1 + 0.04 * self.h), fill=LIGHT_LINE, width=self.line + 1)
+            for y in (y0, y1):
+                self.draw.line((0, y, cw, y), fill=GRAPHITE, width=self.line + 1)
             return
         if far is not None or ground == "roof":  # roofs, or tree crowns, seen from above
             self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
