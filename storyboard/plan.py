@@ -15,7 +15,7 @@ from storyboard.engines._geometry import cover_crop, image_box
 from storyboard.engines.base import CastMember, Identity, PanelRequest, Peel
 from storyboard.layout import Book
 from storyboard.masks import region_mask
-from storyboard.staging import cast_names, cast_regions, read_action, stage_panel
+from storyboard.staging import cast_names, cast_nouns, cast_regions, read_action, stage_panel
 from storyboard.styles import get_preset
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def _cast_phrase_of(character, cid: str, expression: str, pose: str) -> str:
 def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], width: int,
           height: int, figures, crop: tuple[int, int, int, int] | None) -> tuple[CastMember, ...]:
     members = []
-    moods = read_action(panel.action, cast_names(story, panel))[1]
+    moods = read_action(panel.action, cast_names(story, panel), cast_nouns(story, panel))[1]
     for entry, box, figure in zip(panel.cast, cast_regions(story, panel), figures, strict=True):
         character = story.characters[entry.id]
         # The script's expression and pose, else what the action gives (staging read the pose).

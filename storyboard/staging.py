@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from storyboard.layout import cast_boxes
@@ -134,6 +135,7 @@ _EXPRESSION_WORDS = tuple((mood, re.compile(pattern)) for mood, pattern in (
     ("angry", r"scowl\w*|glare|glares|glaring|glared|snarl\w*"),
     ("tired", r"sigh|sighs|sighing|sighed|yawn\w*"),
 ))
+_ANY_VERB = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in (*_POSE_WORDS, *_EXPRESSION_WORDS)))
 # 'Cy looks doubtful': a mood word after one of these verbs is the subject's expression.
 _SEEMS = frozenset("looks look looking looked seems seem seemed appears appear appeared grows grow grew "
                    "turns turn turned stays stay stayed is are was were".split())
@@ -143,7 +145,8 @@ _MOODS = frozenset("happy sad angry worried afraid scared frightened surprised s
                    "delighted horrified terrified upset pleased".split())
 
 
-def read_action(action: str | None, names: dict[str, tuple[str, ...]]) -> tuple[dict[str, str], dict[str, str]]:
+def read_action(action: str | None, names: dict[str, tuple[str, ...]],
+                nouns: dict[str, frozenset[str]] | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """What a panel's action says of the cast members it makes the subject of a verb: their
     poses (as `read_pose` reads the verb) and their expressions, each {cast id: word}.
     'Ife and Dele sit on crates' -> both 'sitting'; 'Ada points at the door while Cy looks
@@ -154,10 +157,12 @@ def read_action(action: str | None, names: dict[str, tuple[str, ...]]) -> tuple[
     mark, 'while', 'as'..., or after the previous such verb, whose subject a verb after it
     with none of its own shares: 'Ife sits and laughs'): in 'Leo helps Mara sit' nobody sits.
     A subject naming nobody that stands for the whole cast ('everyone', 'they', 'all', 'the
-    five friends' of five) gives every member the verb. English only; a member no verb
-    names is left out."""
+    five friends' of five) gives every member the verb; one that names what some members are
+    (`nouns`, from `cast_nouns`: 'the kids run past Cy' of two kids and Cy) gives it to them
+    (`_described`). English only; a member no verb names is left out."""
     tokens = re.findall(rf"{_NAME_WORD}|[^\w\s]", (action or "").lower())
     known = {word for words in names.values() for word in words}
+    described = set().union(*nouns.values()) if nouns else set()  # words a subject describing members may hold
     reads = [_read_verb(tokens, i) for i in range(len(tokens))]
     # a verb's own words ('looks doubtful'), which end the subject of the next as the verb does
     verb = [read is not None or (i > 0 and reads[i - 1] is not None and reads[i - 1][2] > 1)
@@ -172,6 +177,7 @@ def read_action(action: str | None, names: dict[str, tuple[str, ...]]) -> tuple[
         while k and not verb[k - 1] and (tokens[k - 1] in known or tokens[k - 1] in _SUBJECT_FILLER
                                          or tokens[k - 1] in _GROUP or tokens[k - 1] in _COUNTS
                                          or (k > 1 and tokens[k - 2] in _COUNTS)  # 'five friends'
+                                         or _singular_noun(tokens[k - 1]) in described
                                          or tokens[k - 1] == "," or tokens[k - 1].endswith("ly")):
             k -= 1
         if k and not verb[k - 1] and tokens[k - 1] not in _CLAUSE_ENDS and tokens[k - 1][0].isalnum():
@@ -185,6 +191,8 @@ def read_action(action: str | None, names: dict[str, tuple[str, ...]]) -> tuple[
         named = [member for member, words in names.items() if _names(subject, words)]
         if not named and _whole_cast(subject, len(names)):
             named = list(names)
+        elif not named and nouns:
+            named = _described(subject, nouns)
         for member in named:
             found.setdefault(member, word)
     return poses, moods
@@ -196,21 +204,109 @@ def _whole_cast(subject: list[str], size: int) -> bool:
     return any(w in _GROUP for w in subject) or any(_COUNTS.get(w) == size for w in subject)
 
 
-def action_poses(action: str | None, names: dict[str, tuple[str, ...]]) -> dict[str, str]:
+# A description's words that describe nobody ('a kid in a cap': kid, cap).
+_NOT_NOUNS = _SUBJECT_FILLER | frozenset("of in on at by to for from with without or but his her their its our my "
+                                         "your who that which has have had wearing holding".split())
+# Words for children that each stand for the others ('the kids' of a boy and a girl).
+_CHILD = frozenset("kid child boy girl teen teenager youngster".split())
+_PLURALS = {"children": "child", "men": "man", "women": "woman", "people": "person", "mice": "mouse",
+            "geese": "goose", "feet": "foot", "teeth": "tooth", "wolves": "wolf", "calves": "calf"}
+
+
+def _singular_noun(word: str) -> str:
+    """`word` as a singular noun: 'kids' -> 'kid', 'puppies' -> 'puppy', 'children' -> 'child'."""
+    if word in _PLURALS:
+        return _PLURALS[word]
+    if len(word) > 3 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if len(word) > 2 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _described(subject: list[str], nouns: dict[str, frozenset[str]]) -> list[str]:
+    """The members a subject naming nobody describes: each of its phrases (split at 'and' and
+    commas) by its last word, its head noun: a plural gives every member whose nouns hold its
+    singular ('the kids' -> the two kids), a singular the one member that holds it ('the girl');
+    a count that is not how many it finds ('the two kids' of three), or a singular that fits
+    several, gives nobody."""
+    found: list[str] = []
+    phrases = " ".join(subject).replace(",", " and ").split(" and ")
+    every = set().union(*nouns.values())
+    for phrase in (p.split() for p in phrases):
+        # its words but fillers and adverbs ('the kids both', 'the kids slowly')
+        content = [w for w in phrase if w not in _SUBJECT_FILLER and w not in _COUNTS
+                   and not (w.endswith("ly") and _singular_noun(w) not in every)]
+        if not content:
+            continue
+        head = content[-1]
+        noun = _singular_noun(head)
+        members = [member for member, words in nouns.items() if noun in words]
+        count = next((_COUNTS[w] for w in phrase if w in _COUNTS), None)
+        if not members or (count is not None and count != len(members)) or (noun == head and len(members) > 1):
+            return []
+        found += [member for member in members if member not in found]
+    return found
+
+
+def cast_nouns(story: Any, panel: Any) -> dict[str, frozenset[str]]:
+    """Each cast member's words for a subject that describes members rather than naming them
+    ('the kids run past Cy'): its character's description words (singular) and figure kind,
+    'kid' and 'child' for any child, 'cat' for a cat."""
+    characters = getattr(story, "characters", {}) or {}
+    return {entry.id: _nouns(str(getattr(characters.get(entry.id), "description", "") or ""),
+                             figure_kind(characters.get(entry.id))) for entry in panel.cast}
+
+
+@lru_cache(maxsize=256)
+def _nouns(description: str, kind: str) -> frozenset[str]:
+    words = {_singular_noun(word) for word in re.findall(r"[a-z]+", f"{description} {kind}".lower())
+             if word not in _NOT_NOUNS}
+    if words & _CHILD:
+        words |= {"kid", "child"}
+    if words & {"kitten", "tabby", "kitty", "tomcat"}:
+        words.add("cat")
+    return frozenset(words)
+
+
+def action_poses(action: str | None, names: dict[str, tuple[str, ...]],
+                 nouns: dict[str, frozenset[str]] | None = None) -> dict[str, str]:
     """The poses of `read_action`."""
-    return read_action(action, names)[0]
+    return read_action(action, names, nouns)[0]
+
+
+def mentions(text: str | None, names: dict[str, tuple[str, ...]]) -> list[tuple[int, str]]:
+    """Where `text` names a cast member, as `read_action` reads names (the id or the whole
+    display name, hyphened names whole): (character offset, cast id) in text order. The one
+    reading of who is named, for the draft's held props and kite too."""
+    spans = [(m.start(), m.group(0)) for m in re.finditer(_NAME_WORD, (text or "").lower())]
+    words = [word for _, word in spans]
+    found, k = [], 0
+    while k < len(spans):
+        length = 1
+        for member, naming in names.items():
+            name = list(naming[1:])
+            if name and words[k:k + len(name)] == name:
+                length = len(name)  # the whole name, once ('Grandpa Joe')
+            elif words[k] != naming[0]:
+                continue
+            found.append((spans[k][0], member))
+            break
+        k += length
+    return found
 
 
 def _read_verb(tokens: list[str], i: int) -> tuple[str, str, int] | None:
     """('pose', pose, 1) or ('expression', mood, words) for the verb at `tokens[i]` ('looks
     doubtful' is 2 words); None for any other word."""
     token = tokens[i]
-    pose = next((pose for pose, pattern in _POSE_WORDS if pattern.fullmatch(token)), None)
-    if pose is not None:
-        return "pose", pose, 1
-    mood = next((mood for mood, pattern in _EXPRESSION_WORDS if pattern.fullmatch(token)), None)
-    if mood is not None:
-        return "expression", mood, 1
+    if _ANY_VERB.fullmatch(token):  # (most words match none: one match for them, not fifteen)
+        pose = next((pose for pose, pattern in _POSE_WORDS if pattern.fullmatch(token)), None)
+        if pose is not None:
+            return "pose", pose, 1
+        return "expression", next(mood for mood, pattern in _EXPRESSION_WORDS if pattern.fullmatch(token)), 1
     if token in _SEEMS and i + 1 < len(tokens) and tokens[i + 1] in _MOODS:
         return "expression", tokens[i + 1], 2
     return None
@@ -227,11 +323,13 @@ def _names(subject: list[str], words: tuple[str, ...]) -> bool:
 def cast_names(story: Any, panel: Any) -> dict[str, tuple[str, ...]]:
     """Each cast member's naming words for `read_action`: its id, then its display name's words."""
     characters = getattr(story, "characters", {}) or {}
-    out = {}
-    for entry in panel.cast:
-        name = str(getattr(characters.get(entry.id), "name", "") or "")
-        out[entry.id] = (entry.id.lower(), *re.findall(_NAME_WORD, name.lower()))
-    return out
+    return {entry.id: naming_words(entry.id, str(getattr(characters.get(entry.id), "name", "") or ""))
+            for entry in panel.cast}
+
+
+def naming_words(cid: str, name: str) -> tuple[str, ...]:
+    """The words naming a member (`cast_names`): its id, then its display name's words."""
+    return (cid.lower(), *re.findall(_NAME_WORD, name.lower()))
 
 
 def figure_kind(character: Any) -> str:
@@ -264,7 +362,7 @@ def stage_panel(story: Any, panel: Any, aspect: float,
     characters = getattr(story, "characters", {}) or {}
     centres = [(b[0] + b[2]) / 2 for b in boxes]
     # A member the script gives no pose takes the one the action gives it ('Ife kneels by the plant').
-    told = action_poses(getattr(panel, "action", ""), cast_names(story, panel))
+    told = action_poses(getattr(panel, "action", ""), cast_names(story, panel), cast_nouns(story, panel))
     kinds = [figure_kind(characters.get(entry.id)) for entry in cast]
     poses = [normalise_pose(entry.pose) if (getattr(entry, "pose", "") or "").strip()
              else told.get(entry.id, "standing") for entry in cast]

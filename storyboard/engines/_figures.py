@@ -17,7 +17,7 @@ from typing import Callable
 
 from storyboard.engines._palette import GRAPHITE, SHADE
 from storyboard.errors import quote
-from storyboard.staging import POSES, action_poses, cast_names, figure_kind, read_pose
+from storyboard.staging import POSES, action_poses, cast_names, cast_nouns, figure_kind, read_pose
 
 Box = tuple[float, float, float, float]
 
@@ -541,7 +541,7 @@ def pose_problems(story) -> list[tuple[tuple, str]]:
     for s, p, _, panel in story.panels():
         kinds = [figure_kind(story.characters.get(entry.id)) for entry in panel.cast]
         # (Only a kind that lacks a pose needs the action read.)
-        told = action_poses(panel.action, cast_names(story, panel)) if any(
+        told = action_poses(panel.action, cast_names(story, panel), cast_nouns(story, panel)) if any(
             DRAWN[kind] != DRAWN["human"] for kind in kinds) else {}
         for c, (entry, kind) in enumerate(zip(panel.cast, kinds)):
             text = (getattr(entry, "pose", "") or "").strip()

@@ -287,6 +287,11 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+def token_starts(text: str) -> list[int]:
+    """Where each of `tokens(text)` starts in `text.lower()`."""
+    return [match.start() for match in _TOKEN.finditer(text.lower())]
+
+
 def verb_at(seq: list[str], i: int) -> bool:
     """Whether seq[i] (`tokens`) is used as a verb where it stands, for a word that can be a
     noun or a verb ("plant", "stall", "book"). A noun right after an article, a possessive or
@@ -429,6 +434,7 @@ def shows(place: Place, action: str) -> bool:
         drawn.add("sky")
     if _CJK.search(action):
         return _japanese_subject_drawn(place, drawn, action)
+    drawn.discard("lighthouse")  # an English lighthouse the action is about is its prop (`_props`)
     seq = tokens(affirmed(action))
     for i, raw in enumerate(seq):
         word = _singular(raw)

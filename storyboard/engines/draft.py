@@ -22,13 +22,13 @@ from storyboard.drawing import Drawing, rasterise
 from storyboard.engines import _figures, _props, _sets
 from storyboard.engines._palette import GRAPHITE, PAPER, SHADE
 from storyboard.engines.base import CastMember, PanelRequest
-from storyboard.staging import CLOSE_SHOTS, HORIZON, STRETCH
+from storyboard.staging import CLOSE_SHOTS, HORIZON, STRETCH, mentions, naming_words
 
 if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "31"
+VERSION = "32"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
@@ -252,9 +252,7 @@ class _Sketch:
         else:
             self._ridge(hy, reach)
         self._pencil([(0, hy), (cw, hy)], width=self.line + 1)
-        ground = place.ground
-        if ground is None and place.far == "lighthouse":  # its sea; the cast on the shore before it
-            ground = "beach" if self.request.cast else "sea"
+        ground = self._ground(place)
         self.floor = None if ground == "sea" else hy  # open water is no surface to shade
         if ground in ("sea", "beach"):
             self._waves(hy)
@@ -280,6 +278,13 @@ class _Sketch:
             self._moon(hy)
         if place.sky:
             self._clouds(hy)
+
+    def _ground(self, place: _sets.Place) -> str | None:
+        """The ground the set shows: the one named; under a lighthouse named alone its sea, with
+        the cast on the shore before it."""
+        if place.ground is None and place.far == "lighthouse":
+            return "beach" if self.request.cast else "sea"
+        return place.ground
 
     def _headland(self, hy: float, reach: float) -> None:
         """A lighthouse on a headland at one side of the horizon: a cliff falling to the sea."""
@@ -723,7 +728,7 @@ class _Sketch:
         cw, ch = self.size
         self.floor = 0.0  # all of the panel is ground seen from above
         outdoors = place.interior is None
-        ground = place.ground if outdoors else None
+        ground = self._ground(place) if outdoors else None
         far = place.far if outdoors and place.far != "lighthouse" else None  # (a tower: no roofs or crowns)
         if ground in ("hill", "field"):
             self.draw.rectangle((0, 0, cw, ch), fill=GRASS)
@@ -862,17 +867,17 @@ class _Sketch:
         """A kite the action names, in the sky over the cast, its string down to the hand of
         the member the action names (else the first member's)."""
         text = self.request.action.lower()
-        # (whole words: 'Ed' is not named by 'raised', nor 'Bo' by 'boat')
-        named = [pair for pair in placed if any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text)
-                                                for word in {pair[1].name.lower(), pair[1].id.lower()} if word)]
-        fig, _ = (named or placed)[0]
+        verb = _HOLDING.search(text)
+        # The member named last before the verb that holds it ('Ana flies the kite while Bo
+        # watches'), else the first one named, else the first member (`_named_before`).
+        fig, _ = placed[_named_before(text, verb.start() if verb else -1, [(m.id, m.name) for _, m in placed])]
         x0, top, x1, _ = fig.head
         hand = ((x0 + x1) / 2 + fig.facing * 0.95 * fig.u, min(top + 3.6 * fig.u, fig.clip))
         radius = 0.09 * self.unit
         cx = min(max(hand[0] + fig.facing * 0.12 * self.w, self.ox + 0.12 * self.w), self.ox + 0.88 * self.w)
         cy = self.oy + max(0.16 * self.h, 1.1 * radius)
         # Held by a person the action has hold it (holds, flies, runs with); else the string runs off.
-        held = fig.kind == "human" and _HOLDING.search(text) is not None and hand[1] > cy + radius
+        held = fig.kind == "human" and verb is not None and hand[1] > cy + radius
         anchor = hand if held else None
         _props.draw("kite", self.draw, self._shape, self.request.action, cx, cy, radius,
                     max(self.line, round(radius * 0.03)), anchor, (0.0, 0.0, *self.size))
@@ -1034,11 +1039,21 @@ def held_prop_box(action: str, angle: str, staged, members, aspect: float) -> tu
 
 def _holder(action: str, verb: int, members) -> int:
     """Which member (index into `members`, (id, name) pairs) holds the prop whose verb is
-    word `verb` of the action: the one named last before it, else the first."""
-    seq = _sets.tokens(_sets.affirmed(action))[:verb]  # as `_props.held` counted to the verb
-    said = {i: k for k, (cid, name) in enumerate(members) for i, word in enumerate(seq)
-            if word in (name.lower(), cid.lower())}
-    return said[max(said)] if said else 0
+    word `verb` of the action (`_props.held`): the one named last before it (`_named_before`)."""
+    text = _sets.affirmed(action)  # as `_props.held` counted to the verb
+    starts = _sets.token_starts(text)
+    return _named_before(text, starts[verb] if verb < len(starts) else len(text), members)
+
+
+def _named_before(text: str, end: int, members) -> int:
+    """The index into `members` ((id, name) pairs) of the member `text` names last before
+    character `end` of `text.lower()` (-1: nowhere), else the first it names ("Holding a
+    lantern, Mara climbs"), else 0. Names are read as staging reads them (`staging.mentions`:
+    the id or the whole display name, 'Grandpa Joe', 'Jean-Luc')."""
+    said = mentions(text, {cid: naming_words(cid, name) for cid, name in members})
+    before = [cid for at, cid in said if at < end]
+    pick = before[-1] if before else said[0][1] if said else None
+    return next((k for k, (cid, _) in enumerate(members) if cid == pick), 0)
 
 
 def _in_hand(name: str, fig: _figures.Figure) -> tuple[float, float, float] | None:

@@ -23,7 +23,7 @@ from tests.draft.test_draft_sky import hatch_strokes
     ("空港のロビー", Place(interior="room")),  # an airport is no sky
     ("北海道の町", Place(far="town")),  # Hokkaido is no sea
     ("夜の浜辺", Place(ground="beach", dark=True, moon=True)),
-    ("嵐の夜の灯台", Place(dark=True)),  # tategaki's setting: a storm at night hides the moon
+    ("嵐の夜の灯台", Place(far="lighthouse", dark=True)),  # tategaki's: a lighthouse; the storm hides the moon
 ])
 def test_japanese_settings_are_read(setting, expected):
     assert place(setting, "") == expected
