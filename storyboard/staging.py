@@ -266,9 +266,28 @@ def _nouns(description: str, kind: str) -> frozenset[str]:
              if word not in _NOT_NOUNS}
     if words & _CHILD:
         words |= {"kid", "child"}
-    if words & {"kitten", "tabby", "kitty", "tomcat"}:
+    if kind == "animal" and species("", description) == "cat":
         words.add("cat")
     return frozenset(words)
+
+
+# Words that make an animal a cat (`species`): the first of these or `_DOG_WORDS` in its name and
+# description decides ("a dog that chases cats" stays a dog); Japanese ones anywhere in the text.
+_CAT_WORDS = frozenset("cat cats kitten kittens kitty tabby tomcat moggy moggie puss pussycat".split())
+_DOG_WORDS = frozenset("dog dogs puppy pup hound wolf fox terrier spaniel collie retriever".split())
+_CAT_JA = re.compile("猫|ねこ|ネコ")
+
+
+def species(name: str, description: str) -> str:
+    """'cat' when an animal's name or description says it is one ('a ginger tabby', 'ネコ'),
+    else '' (the draft's quadruped: a dog's outline)."""
+    text = f"{name} {description}"
+    for word in re.findall(r"[a-z]+", text.lower()):
+        if word in _CAT_WORDS:
+            return "cat"
+        if word in _DOG_WORDS:
+            return ""
+    return "cat" if _CAT_JA.search(text) else ""
 
 
 def action_poses(action: str | None, names: dict[str, tuple[str, ...]],

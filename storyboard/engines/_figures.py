@@ -11,7 +11,6 @@ on two wheels, a crowd a row of heads and shoulders.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -49,26 +48,8 @@ class Figure:
     clip: float  # y below which nothing is drawn (the frame cuts the body)
     back: bool = False  # seen from behind (over the shoulder): no face
     close: bool = False  # a close-up or extreme close-up: the head (and chest) fills the shot
-    species: str = ""  # 'cat' for an animal its words call one (`species`): its own silhouette
+    species: str = ""  # 'cat' for an animal its words call one (`staging.species`): its own silhouette
 
-
-# Words that make an animal a cat (`species`): the first of these or `_DOG_WORDS` in its name and
-# description decides ("a dog that chases cats" stays a dog); Japanese ones anywhere in the text.
-_CAT_WORDS = frozenset("cat cats kitten kittens kitty tabby tomcat moggy moggie puss pussycat".split())
-_DOG_WORDS = frozenset("dog dogs puppy pup hound wolf fox terrier spaniel collie retriever".split())
-_CAT_JA = re.compile("猫|ねこ|ネコ")
-
-
-def species(name: str, description: str) -> str:
-    """'cat' when an animal's name or description says it is one ('Tom', 'a ginger tabby'),
-    else '' (the draft's quadruped: a dog's outline)."""
-    text = f"{name} {description}"
-    for word in re.findall(r"[a-z]+", text.lower()):
-        if word in _CAT_WORDS:
-            return "cat"
-        if word in _DOG_WORDS:
-            return ""
-    return "cat" if _CAT_JA.search(text) else ""
 
 
 def draw(pen, fig: Figure, shape: Callable) -> tuple[float, float] | None:

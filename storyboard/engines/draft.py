@@ -22,7 +22,7 @@ from storyboard.drawing import Drawing, rasterise
 from storyboard.engines import _figures, _props, _sets
 from storyboard.engines._palette import GRAPHITE, PAPER, SHADE
 from storyboard.engines.base import CastMember, PanelRequest
-from storyboard.staging import CLOSE_SHOTS, HORIZON, STRETCH, mentions, naming_words
+from storyboard.staging import CLOSE_SHOTS, HORIZON, STRETCH, mentions, naming_words, species
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -915,7 +915,7 @@ class _Sketch:
                                staged.facing, tint, lw, STRETCH.get(self.request.angle, 1.0),
                                oy + max(staged.body[3], staged.head[3]) * h, back,
                                self.request.shot in CLOSE_SHOTS,
-                               _figures.species(member.name, member.description) if staged.kind == "animal" else ""
+                               species(member.name, member.description) if staged.kind == "animal" else ""
                                ), member
 
     def _subject(self) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storyboard.engines._figures import species
 from storyboard.engines._palette import GRAPHITE
 from storyboard.engines.draft import FIGURE_TINTS
+from storyboard.staging import species
 from tests.draft.test_draft_staging import iou, pixels, requests, tint_mask
 
 
