@@ -173,6 +173,8 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
             raise ExportError(f"cannot write {'PNG pages' if fmt == 'pages' else 'a webtoon strip'} into {out}: it is a file")
         if not folder and path.is_dir():
             raise ExportError(f"cannot write {out}: it is a folder")
+        if not folder:
+            _check_not_special(out, path)
         if fmt == "webtoon" and path.name in ("", ".", ".."):  # (it went as far as a traceback)
             raise ExportError(f"cannot write a webtoon strip into {out}: a strip replaces its whole folder; "
                               "give it a folder of its own (-o story.webtoon/)")
@@ -230,11 +232,30 @@ def check_writable(path: str | Path, *, folder: bool = False) -> Path:
     try:
         if not folder and path.is_dir():
             raise ExportError(f"cannot write {path}: it is a folder")
+        if not folder:
+            _check_not_special(path, path)
         anchor = _existing_ancestor(path if folder else path.parent)
     except OSError as err:  # a name too long for the file system, say
         raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
     _check_folder_writable(path, anchor)
     return path
+
+
+_SPECIAL = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
+            (stat.S_ISSOCK, "a socket"))
+
+
+def _check_not_special(out: str | Path, path: Path) -> None:
+    """Raise ExportError when the file output `path` (where it points, if a link) is a device,
+    a FIFO or a socket: an output is written beside it and renamed onto it, so
+    `--format pdf -o /dev/null` run as root replaced the system's /dev/null with the PDF."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return  # not there yet (or a loop, said where it is written)
+    what = next((what for test, what in _SPECIAL if test(mode)), None)
+    if what is not None:
+        raise ExportError(f"cannot write {out}: it is {what}, not a file (an output replaces its file whole)")
 
 
 def _check_folder_writable(out: str | Path, anchor: Path, *, probe: bool = True) -> None:

@@ -1,10 +1,12 @@
-"""Where outputs and their manifests go when the folder is named oddly, and a folder that
-refuses new files whatever its permission bits say: refused once, up front, in one line."""
+"""Where outputs and their manifests go when the folder is named oddly; a folder that refuses
+new files whatever its permission bits say, and an output name that is a device or a FIFO:
+refused once, up front, in one line."""
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 
 import pytest
 
@@ -71,3 +73,25 @@ def test_a_strip_is_not_written_into_the_folder_it_would_replace_from_inside(fol
     assert one_error_line(capsys) == (f"error: cannot write a webtoon strip into {name}: a strip replaces its whole "
                                       "folder; give it a folder of its own (-o story.webtoon/)")
     assert sorted(p.name for p in folder.iterdir()) == ["book", "good.yaml"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("argv", [
+    ["render", "good.yaml", "--format", "pdf", "-o", "{out}"],
+    ["render", "good.yaml", "--format", "cbz", "-o", "{link}"],  # through a link, where it points
+    ["translations", "template", "good.yaml", "--lang", "fr", "--force", "-o", "{out}.yaml"],
+])
+def test_an_output_that_is_a_fifo_or_device_is_refused_not_replaced(folder, capsys, argv):
+    # An output is written beside its name and renamed onto it: `--format pdf -o /dev/null`
+    # run as root replaced the system's /dev/null with a PDF. A FIFO stands in for the device.
+    (folder / "good.yaml").write_text((folder / "good.yaml").read_text().replace("{action: a}",
+                                                                                 "{action: a, caption: Dawn.}"))
+    for name in ("sink", "sink.yaml"):
+        os.mkfifo(folder / name)
+    (folder / "link").symlink_to("sink")
+    argv = [a.format(out="sink", link="link") for a in argv]
+    assert main(argv) == 2
+    assert one_error_line(capsys) == (f"error: cannot write {argv[-1]}: it is a FIFO, not a file (an output "
+                                      "replaces its file whole)")
+    assert all(stat.S_ISFIFO((folder / name).stat().st_mode) for name in ("sink", "sink.yaml"))
+    assert sorted(p.name for p in folder.iterdir()) == ["good.yaml", "link", "sink", "sink.yaml"]
