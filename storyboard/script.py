@@ -296,7 +296,9 @@ def _library_id(value: str | None) -> str | None:
 
 def _scene_id(value: str | None) -> str | None:
     if value is not None and not re.match(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z", value):
-        raise ValueError(f"scene id {quote(value)} may use only letters, digits, '-', '_' and '.'")
+        # (it said "only letters, digits" of 'scène-1' and '_x': an accented letter is a letter)
+        raise ValueError(f"scene id {quote(value)} may use only a-z, A-Z, 0-9, '-', '_' and '.', "
+                         "starting with a letter or digit")
     return value
 
 

@@ -234,6 +234,9 @@ def test_references_resolve_against_base_dir(tmp_path):
          "'narration' is reserved"),
         ("title: T\nscenes: [{id: a, panels: [{action: x}]}, {id: a, panels: [{action: y}]}]\n",
          "duplicate scene id 'a'"),
+        ("title: T\nscenes: [{id: scène-1, panels: [{action: x}]}]\n",  # é is a letter: "only letters" misled
+         "s.yaml:2:15: scenes[0].id: scene id 'scène-1' may use only a-z, A-Z, 0-9, '-', '_' and '.', "
+         "starting with a letter or digit"),
         ("title: T\npage: {size: a5}\nscenes: [{panels: [{action: x}]}]\n", "unknown page size 'a5' (did you mean 'a4'?)"),
         ("title: T\nstyle: {preset: noire}\nscenes: [{panels: [{action: x}]}]\n", "unknown style preset 'noire' (did you mean 'noir'?)"),
         ("title: T\nstyle: {peels: [{path: p, weight: 3}]}\nscenes: [{panels: [{action: x}]}]\n", "less than or equal to 2"),
