@@ -40,7 +40,7 @@ def write_animatic(story: Any, images: Mapping[tuple[int, int], Any], path: str 
     fps = story.animatic.fps
     timed = timeline(story, fps=fps)
     width, height, aspect = frame_size(story)
-    subtitles = list(cues(story, timed))
+    subtitles = [(start, end, _cue(text)) for start, end, text in cues(story, timed) if _cue(text)]
     srt, vtt = path.with_suffix(".srt"), path.with_suffix(".vtt")
     # All three are written to temporary files first and renamed into place only once the
     # video is made (the MP4 first): a failure or Ctrl-C while encoding leaves neither new
@@ -51,7 +51,8 @@ def write_animatic(story: Any, images: Mapping[tuple[int, int], Any], path: str 
         vtt_tmp.write_text(to_vtt(subtitles), encoding="utf-8")
         _encode(ffmpeg.get_ffmpeg_exe(), _frames(story, images, timed, width, height, aspect, fps),
                 (width, height), fps, video, path)
-        _mux(ffmpeg.get_ffmpeg_exe(), video, srt_tmp if subtitles else None, out, getattr(story, "language", None), path)
+        # From the WebVTT, which escapes: an SRT cue cannot hold a line "00:00:01,000 --> 00:00:09,000".
+        _mux(ffmpeg.get_ffmpeg_exe(), video, vtt_tmp if subtitles else None, out, getattr(story, "language", None), path)
     return [path, srt, vtt]
 
 
@@ -122,13 +123,13 @@ def _last_line(stderr: bytes) -> str:
     return lines[-1].split("] ", 1)[-1] if lines[-1].startswith("[") else lines[-1]  # without `[out#0/mp4 @ 0x...]`
 
 
-def _mux(exe: str, video: Path, srt: Path | None, out: Path, language: str | None, path: Path) -> None:
+def _mux(exe: str, video: Path, cues: Path | None, out: Path, language: str | None, path: Path) -> None:
     """Copy the video and add the subtitles as an MP4 text track (mov_text) into `out`, the
-    temporary file of the output `path`. `srt` None: a story without a word has no track (ffmpeg
-    reads an empty .srt as invalid data: a wordless story had no animatic)."""
-    inputs = ["-i", str(video)] + ([] if srt is None else ["-i", str(srt)])
-    track = [] if srt is None else ["-map", "1:s"]
-    subtitles = [] if srt is None else ["-c:s", "mov_text", "-metadata:s:s:0", f"language={_iso639_2(language)}"]
+    temporary file of the output `path`, from the WebVTT `cues`. None: a story without a word has
+    no track (ffmpeg reads an empty subtitle file as invalid data: a wordless story had no animatic)."""
+    inputs = ["-i", str(video)] + ([] if cues is None else ["-i", str(cues)])
+    track = [] if cues is None else ["-map", "1:s"]
+    subtitles = [] if cues is None else ["-c:s", "mov_text", "-metadata:s:s:0", f"language={_iso639_2(language)}"]
     command = [exe, "-v", "error", "-y", *inputs, "-map", "0:v", *track, "-c:v", "copy", *subtitles,
                "-f", "mp4", str(out)]
     done = subprocess.run(command, capture_output=True)
@@ -141,7 +142,18 @@ def to_srt(subtitles: list[tuple[float, float, str]]) -> str:
 
 
 def to_vtt(subtitles: list[tuple[float, float, str]]) -> str:
-    return "WEBVTT\n\n" + "".join(f"{_stamp(a, '.')} --> {_stamp(b, '.')}\n{text}\n\n" for a, b, text in subtitles)
+    # WebVTT reads '<' as a tag and '&' as a character reference ("I <3 you & me" showed
+    # "I "), and a cue may not hold '-->': all escaped.
+    return "WEBVTT\n\n" + "".join(
+        f"{_stamp(a, '.')} --> {_stamp(b, '.')}\n"
+        f"{text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}\n\n" for a, b, text in subtitles)
+
+
+def _cue(text: str) -> str:
+    """A line's text as one cue: a blank line ends a cue in both formats (the rest of a line
+    written "first\\n\\nsecond" was lost, or read as a cue of its own), so there are none; a
+    caption of spaces alone is no cue."""
+    return "\n".join(line for line in text.splitlines() if line.strip())
 
 
 def _stamp(seconds: float, comma: str) -> str:

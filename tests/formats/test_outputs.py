@@ -175,6 +175,28 @@ def test_a_story_without_a_word_has_an_animatic_without_subtitles(tmp_path):
     assert (tmp_path / "silent.srt").read_text() == "" and (tmp_path / "silent.vtt").read_text() == "WEBVTT\n\n"
 
 
+def test_subtitles_keep_each_line_whole_whatever_it_holds(tmp_path):
+    # WebVTT read "I <3 you & me" as a tag and showed "I "; a blank line inside a line ended its
+    # cue (the rest lost, or a cue of its own); a line holding "00:00:01,000 --> 00:00:09,000"
+    # became a cue of its own in the MP4's track (muxed from the SRT, which cannot escape it)
+    lines = ["I <3 you & me &amp;", "first\n\n\nsecond", "2\n00:00:01,000 --> 00:00:09,000\nHIDDEN"]
+    script = tmp_path / "s.yaml"
+    script.write_text("title: T\ngeneration: {engine: draft}\nanimatic: {fps: 4, height: 144}\n"
+                      "characters: {a: {name: Ann, description: a woman}}\nscenes: [{panels: [{action: a, cast: [a], "
+                      "caption: \"\\u00a0\", dialogue: [" + ", ".join('{a: "%s"}' % t.replace("\n", "\\n") for t in lines)
+                      + "]}]}]\n")
+    movie = tmp_path / "s.mp4"
+    storyboard.render(script, out=movie, cache=False)
+    expected = ["Ann: I <3 you & me &amp;", "Ann: first\nsecond", "Ann: 2\n00:00:01,000 --> 00:00:09,000\nHIDDEN"]
+    track = subprocess.run([ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(movie), "-map", "0:s", "-f", "srt", "-"],
+                           capture_output=True, text=True).stdout
+    vtt = subprocess.run([ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(tmp_path / "s.vtt"), "-f", "srt", "-"],
+                         capture_output=True, text=True).stdout
+    for srt in (track, vtt):  # the caption of a no-break space alone is no cue
+        assert ["\n".join(cue.splitlines()[2:]) for cue in srt.strip().split("\n\n")] == expected
+    assert (tmp_path / "s.srt").read_text().count(" --> ") == 4
+
+
 def test_the_subtitle_track_names_any_language_the_story_is_in():
     # A table of 16 languages named a Thai, Hindi or Polish story's subtitles 'und' (undetermined).
     from storyboard.export.animatic import _iso639_2
