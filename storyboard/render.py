@@ -735,7 +735,7 @@ class _Job:
             strip = _strip_lettering(story, book, font, formats, labels)
             self._drawn(self._took())  # (what this process could not cache: the warning says it once)
             result.warnings = (_lettering_warnings(story, formats, result.lettering, strip)
-                               + pose_warnings(story, self.engine) + break_warnings(story)
+                               + pose_warnings(story, self.engine) + break_warnings(story) + story._stale
                                + [f"warning: cannot write to the panel cache {root} ({why}): the render went on "
                                   "without caching" for root, why in self.unwritable.items()])
             if self.strict:  # (a strip's lettering checked here is the one written)

@@ -602,6 +602,7 @@ class Story(_Model):
     # reader sees; `name` stays the script's, which the art depends on (prompts, the cache).
     _names: dict[str, str] = PrivateAttr(default_factory=dict)
     _translations: Path | None = PrivateAttr(default=None)  # the translations file an edition was lettered from
+    _stale: list[str] = PrivateAttr(default_factory=list)  # an edition's warnings: lines written for other text
 
     @field_validator("storyboard")
     @classmethod

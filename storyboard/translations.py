@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from storyboard.errors import Problem, ScriptError
 
@@ -228,7 +228,18 @@ def load_edition(story: Any, language: str, font: str | Path | None = None) -> A
 def template(story: Any, language: str) -> str:
     """The translations file to fill for `language`: every character's name and every line,
     each with its source text as a comment above an empty translation."""
+    return _layout(story, language, None, {}, [(key, " ".join(text.split()), "", ()) for key, text in line_keys(story)])
+
+
+def _layout(story: Any, language: str, title: str | None, names: dict[str, str],
+            fills: list[tuple[str, str, str, tuple[str, ...]]]) -> str:
+    """A translations file of `story` in `template`'s layout: the `title` (None: commented out,
+    the edition keeps the script's), each character's name in `names` (else empty), and each
+    (key, source text, translation, notes) of `fills`, the notes and the source as comments above it."""
     import json
+
+    def value(text: str) -> str:  # a JSON string is a YAML double-quoted scalar
+        return json.dumps(text, ensure_ascii=False)
 
     out = [f"# Translation of {story.title!r} ({story.language or 'source'} -> {language}).",
            "# Fill in every name and line (a name that stays the same is written as it is);",
@@ -236,17 +247,17 @@ def template(story: Any, language: str) -> str:
            f"language: {language}",
            # (left commented, the edition keeps the script's title: say where it shows)
            "# The edition's title (PDF and CBZ metadata, a storyboard sheet's header); uncomment to translate it:",
-           f"# title: {json.dumps(story.title, ensure_ascii=False)}"]
+           f"title: {value(title)}" if title else f"# title: {value(story.title)}"]
     if story.characters:
         out.append("characters:")
         for cid, character in story.characters.items():
             out.append(f"  # {' '.join(character.name.split())}")
-            out.append(f"  {cid}: \"\"")
+            out.append(f"  {cid}: {value(names.get(cid, ''))}")
     out.append("lines:")
-    for key, text in line_keys(story):
-        source = " ".join(text.split())
+    for key, source, translation, notes in fills:
+        out.extend(f"  # {note}" for note in notes)
         out.append(f"  # {source}")
-        out.append(f"  {key}: \"\"")
+        out.append(f"  {key}: {value(translation)}")
     return "\n".join(out) + "\n"
 
 
@@ -333,11 +344,15 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
     elif title is not None and not title.strip():  # `title: ""` is text: it is empty ("title must be text" said)
         problem(("title",), "the title is empty (leave the key out to keep the script's)")
     names = _names(data, story, problem)
-    if problems:
-        raise ScriptError(list(dict.fromkeys(problems)))
+    if problems:  # a line the script moved shows as one missing: the notes that no longer match say why
+        stale = _stale(name, root, noted_sources(text, root, [k for k in lines if k in source]), source, story,
+                       canonical_tag(wanted) if isinstance(wanted, str) and not tag_problem(wanted) else language or "LANG")
+        raise ScriptError(list(dict.fromkeys(problems + stale)))
     edition = _apply(story, canonical_tag(wanted), title, lines)  # SCRIPT.en-US.pdf however the file spells it
     edition._names = names
     edition._translations = path
+    edition._stale = [str(p) for p in _stale(name, root, noted_sources(text, root, lines), source, story,
+                                             canonical_tag(wanted))]
     from storyboard.lettering import story_font
     from storyboard.text.fonts import undrawn
 
@@ -350,6 +365,119 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
     if problems:
         raise ScriptError(list(dict.fromkeys(problems)))
     return edition
+
+
+def noted_sources(text: str, root: Any, keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The comment lines right above each key of `lines:` in a translations file's `text`, the
+    nearest last, where the file has any: `template` notes the line's source text there
+    (`# Every robot needs a name.`); a translator may have added a note of their own."""
+    from storyboard import _yaml
+
+    rows = text.splitlines()
+    noted = {}
+    for key in keys:
+        node, matched = _yaml.locate(root, ("lines", key), at_key=True)
+        above = node.start_mark.line - 1 if node is not None and matched == 2 else -1
+        block = []
+        while 0 <= above < len(rows) and rows[above].lstrip().startswith("#"):
+            block.insert(0, " ".join(rows[above].lstrip()[1:].split()))
+            above -= 1
+        if block:
+            noted[key] = tuple(block)
+    return noted
+
+
+def _stale(name: str, root: Any, noted: dict[str, tuple[str, ...]], source: dict[str, str], story: Any,
+           language: str) -> list[Problem]:
+    """A located warning for each line whose noted source text is not the script's line at its
+    key any more: a line inserted, removed or rewritten in the script since the file was made
+    moves every later key of its panel onto other text, and the edition would letter a
+    translation in the wrong balloon."""
+    from storyboard.script import _problem
+
+    found = []
+    for key, notes in noted.items():
+        now = " ".join(source[key].split())
+        if now not in notes:
+            found.append(_problem(name, root, ("lines", key), (
+                f"translates {_short(notes[-1])} (the note above it), but the script's line here is now {_short(now)}: "
+                f"check it, or bring the file up to the script with `storyboard translations update --lang "
+                f"{language} {story.path}`"), at_key=True))
+    return found
+
+
+def update(story: Any, path: str | Path, language: str) -> tuple[str, dict[str, int]]:
+    """The translations file at `path` (into `language`) brought up to `story`: `template`'s
+    layout, every name and the title the file has kept, and each line's translation found by
+    the source text noted above it wherever that line now is (a line inserted before it moves
+    its key), else at its key where the file notes no source; a line whose source text changed
+    is left to translate again, its old source and translation noted above it. Returns (the
+    file's new text, counts of lines 'kept', 'moved', 'changed' and 'new', and of 'dropped'
+    translations of lines the script no longer has). A translator's own comments above a
+    translation go with it. Raises ScriptError for a file that is no
+    translations file, StoryboardError for one into another language."""
+    import json
+
+    from storyboard import _files, _yaml
+    from storyboard.errors import StoryboardError
+
+    path, name = Path(path), str(path)
+    try:
+        text = _files.read_regular(path, _yaml.MAX_BYTES).decode("utf-8")
+        doc = _yaml.parse(text)
+    except _files.Refused as err:
+        raise ScriptError([Problem(name, 1, 1, "file", err.reason)]) from None
+    except UnicodeDecodeError as err:
+        raise ScriptError([Problem(name, 1, 1, "file", f"not UTF-8 text ({err.reason} at byte {err.start})")]) from None
+    except _yaml.YamlProblem as err:
+        raise ScriptError([Problem(name, err.line + 1, err.column + 1, err.path, err.message)]) from None
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("lines") or {}, dict):
+        raise ScriptError([Problem(name, 1, 1, "document", "a translations file is a mapping with language: and lines:")])
+    wanted = _yaml.as_written(data.get("language"))
+    if isinstance(wanted, str) and canonical_tag(wanted) != canonical_tag(language):
+        raise StoryboardError(f"{path} is a translation into {wanted}, not {language}")
+
+    def text_of(value: Any) -> str:
+        value = _yaml.as_written(value)
+        return value if isinstance(value, str) and value.strip() else ""
+
+    old = {str(k): text_of(v) for k, v in (data.get("lines") or {}).items()}
+    noted = noted_sources(text, doc.root, old)
+    by_source: dict[str, list[str]] = {}  # each source text noted to the keys that translate it
+    for key, notes in noted.items():
+        for was in notes if old[key] else ():
+            by_source.setdefault(was, []).append(key)
+    counts = dict.fromkeys(("kept", "moved", "changed", "new", "dropped"), 0)
+    used: set[str] = set()
+    fills: list[tuple[str, str, str, tuple[str, ...]]] = []
+    for key, source in line_keys(story):
+        now = " ".join(source.split())
+        found = [k for k in by_source.get(now, []) if k not in used]
+        if key in found or (old.get(key) and key not in noted):  # in place (or nothing says otherwise)
+            take, kind = key, "kept"
+        elif found:
+            take, kind = found[0], "moved"
+        else:
+            take, kind = None, ""
+        if take is not None:
+            used.add(take)
+            counts[kind] += 1
+        # the translator's own notes go with the translation (not the source noted, nor an earlier update's)
+        notes = tuple(n for n in noted.get(take, ()) if n != now and not n.startswith('was "')) if take else ()
+        fills.append((key, now, old[take] if take else "", notes))
+    for i, (key, now, translation, _) in enumerate(fills):  # a rewritten line: its old text to go by
+        if not translation and old.get(key) and key not in used:
+            used.add(key)
+            counts["changed"] += 1
+            fills[i] = (key, now, "", (f"was {json.dumps(noted[key][-1], ensure_ascii=False)}: "
+                                       f"{json.dumps(old[key], ensure_ascii=False)}",))
+        elif not translation:
+            counts["new"] += 1
+    counts["dropped"] = sum(1 for key, value in old.items() if value and key not in used)
+    names = data.get("characters") if isinstance(data.get("characters"), dict) else {}
+    names = {cid: text_of(names.get(cid)) for cid in story.characters}
+    return _layout(story, canonical_tag(language), text_of(data.get("title")) or None, names, fills), counts
 
 
 def _names(data: dict, story: Any, problem) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""`storyboard translations template --lang LANG SCRIPT`: write the translations file to fill."""
+"""`storyboard translations template|update --lang LANG SCRIPT`: write the translations file to fill, or
+bring one up to a script that changed."""
 
 from __future__ import annotations
 
@@ -19,6 +20,47 @@ def register(sub) -> None:
                         "--lang LANG reads first; - for standard output)")
     t.add_argument("--force", action="store_true", help="overwrite an existing file")
     t.set_defaults(func=run_template)
+    u = tsub.add_parser("update", help="bring the translations file --lang reads up to the script: keep each "
+                        "translation with its line wherever the line moved, list the new and changed lines to fill")
+    u.add_argument("script", help="story script (.yaml)")
+    u.add_argument("--lang", required=True, metavar="LANG", help="the edition's language (BCP 47: de, pt-BR, ja)")
+    u.add_argument("--translation", metavar="FILE",
+                   help="the translations file to update (default: the one --lang LANG reads)")
+    u.set_defaults(func=run_update)
+
+
+def run_update(args) -> int:
+    from storyboard.cli.render import check_lang
+    from storyboard.errors import StoryboardError
+    from storyboard.export import atomic_path
+    from storyboard.script import load_story
+    from storyboard.translations import default_path, own_language, update
+
+    check_lang(args)
+    story = load_story(args.script)
+    if own_language(story, args.lang):
+        raise StoryboardError(f"{args.script}: the story is written in {args.lang} (language: {story.language}); "
+                              "it has no translations file to update")
+    path = Path(args.translation) if args.translation else default_path(story, args.lang)
+    if not path.is_file():
+        raise StoryboardError(f"{path}: no such translations file: write one with `storyboard translations template "
+                              f"--lang {args.lang} {args.script}`")
+    if story.path is not None and path.samefile(story.path):
+        raise StoryboardError(f"cannot write {path}: it is the script the file translates")
+    text, counts = update(story, path, args.lang)
+    with atomic_path(path, ".yaml") as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    from storyboard._words import counted
+
+    done = [counted(counts["kept"] + counts["moved"], "line") + " kept"
+            + (f" ({counts['moved']} moved with their line)" if counts["moved"] else "")]
+    fill = counts["new"] + counts["changed"]
+    done.append((f"{fill} to translate" if fill else "nothing to translate")
+                + (f" ({counts['changed']} changed, the old text noted above each)" if counts["changed"] else ""))
+    if counts["dropped"]:
+        done.append(f"{counts['dropped']} of lines the script no longer has dropped")
+    print(f"updated {path}: {', '.join(done)}")
+    return 0
 
 
 def run_template(args) -> int:

@@ -54,7 +54,7 @@ def run(args) -> int:
             print(f"error: {name}: {err}", file=sys.stderr)
             status = err.exit_code
             continue
-        for warning in pose_warnings(story, choose_engine(story, args.engine)) + break_warnings(story):  # as render
+        for warning in pose_warnings(story, choose_engine(story, args.engine)) + break_warnings(story) + story._stale:  # as render
             print(warning, file=sys.stderr)
         # an edition says which translations file was checked (--lang reads the script's own, else the folder's)
         edition_of = f"; {story.language} edition, {story._translations}" if story._translations is not None else ""

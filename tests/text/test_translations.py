@@ -497,3 +497,70 @@ def test_an_empty_title_is_said_to_be_empty(script, tmp_path):
         f"{bad}:2:8: title: the title is empty (leave the key out to keep the script's)"]
     bad.write_text(FRENCH.replace("title: Le Gardien\n", ""), encoding="utf-8")
     assert load_translation(bad, story).title == story.title
+
+
+def _filled_template(script, capsys) -> str:
+    """The German template of `script`, every name and line filled as 'DE: <source>'."""
+    assert main(["translations", "template", "--lang", "de", str(script)]) == 0
+    capsys.readouterr()
+    path = script.parent / "translations" / "keeper.de.yaml"
+    rows, out = path.read_text(encoding="utf-8").splitlines(), []
+    for i, row in enumerate(rows):
+        out.append(row.replace('""', f'"DE: {rows[i - 1].strip()[2:]}"') if row.endswith(': ""') else row)
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_line_inserted_in_the_script_is_found_and_update_moves_each_translation_with_its_line(script, capsys):
+    # Keys count lines: a line inserted before another gives that one's key to the new line, so
+    # the edition would letter Mara's translated line in the new balloon. validate says why a
+    # line is missing; `translations update` moves each translation with its line.
+    path = _filled_template(script, capsys)
+    assert main(["validate", "--lang", "de", str(script)]) == 0
+    script.write_text(SCRIPT.replace("          - mara: Someone", "          - mara: Wait.\n          - mara: Someone"),
+                      encoding="utf-8")
+    assert main(["validate", "--lang", "de", str(script)]) == 2
+    err = capsys.readouterr().err
+    assert "lines: missing translation of storm/2/dialogue/3 ('Not tonight!')" in err
+    assert (f"{path}:16:3: lines.'storm/2/dialogue/1': translates 'Someone has to keep the light burning.' (the note "
+            "above it), but the script's line here is now 'Wait.': check it, or bring the file up to the script "
+            f"with `storyboard translations update --lang de {script}`") in err
+    assert main(["translations", "update", "--lang", "de", str(script)]) == 0
+    assert capsys.readouterr().out == f"updated {path}: 4 lines kept (2 moved with their line), 1 to translate\n"
+    lines = load_story_yaml(path)["lines"]
+    assert lines["storm/2/dialogue/1"] == ""
+    assert lines["storm/2/dialogue/2"] == "DE: Someone has to keep the light burning."
+    assert lines["storm/2/dialogue/3"] == "DE: Not tonight!"
+    assert lines["storm/1/sfx/1"] == "DE: KRAKOOM" and load_story_yaml(path)["characters"]["mara"] == "DE: mara"
+    path.write_text(path.read_text(encoding="utf-8").replace('dialogue/1: ""', 'dialogue/1: "Warte."'), encoding="utf-8")
+    assert main(["validate", "--lang", "de", str(script)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_a_rewritten_line_is_warned_and_update_leaves_it_to_translate_again(script, tmp_path, capsys):
+    path = _filled_template(script, capsys)
+    # a translator's own note between the source and the key is no change of the source
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "  storm/1/sfx/1:", "  # keep it loud\n  storm/1/sfx/1:"), encoding="utf-8")
+    script.write_text(SCRIPT.replace("Off the coast, 1953.", "Off the coast of Maine, 1953."), encoding="utf-8")
+    assert main(["validate", "--lang", "de", str(script)]) == 0  # a warning: a fixed typo may need no new translation
+    warning = (f"{path}:12:3: lines.'storm/1/caption': translates 'Off the coast, 1953.' (the note above it), but the "
+               "script's line here is now 'Off the coast of Maine, 1953.': check it")
+    assert capsys.readouterr().err.startswith(warning)
+    result = storyboard.render(script, engine="draft", out=tmp_path / "de.pdf", cache=False, language="de")
+    assert any(w.startswith(warning) for w in result.warnings)
+    assert main(["translations", "update", "--lang", "de", str(script)]) == 0
+    assert capsys.readouterr().out == (f"updated {path}: 3 lines kept, 1 to translate (1 changed, the old text noted "
+                                       "above each)\n")
+    text = path.read_text(encoding="utf-8")
+    assert ('  # was "Off the coast, 1953.": "DE: Off the coast, 1953."\n  # Off the coast of Maine, 1953.\n'
+            '  storm/1/caption: ""\n') in text
+    assert '  # keep it loud\n  # KRAKOOM\n  storm/1/sfx/1: "DE: KRAKOOM"\n' in text  # the translator's note kept
+    assert main(["translations", "update", "--lang", "fr", str(script)]) == 2  # nothing to update
+    assert "no such translations file: write one with `storyboard translations template --lang fr" in capsys.readouterr().err
+
+
+def load_story_yaml(path):
+    from storyboard import _yaml
+
+    return _yaml.parse(path.read_text(encoding="utf-8")).data
