@@ -58,7 +58,7 @@ def run_update(args) -> int:
     done.append((f"{fill} to translate" if fill else "nothing to translate")
                 + (f" ({counts['changed']} changed, the old text noted above each)" if counts["changed"] else ""))
     if counts["dropped"]:
-        done.append(f"{counts['dropped']} of lines the script no longer has dropped")
+        done.append(f"{counted(counts['dropped'], 'translation')} of lines the script no longer has dropped")
     print(f"updated {path}: {', '.join(done)}")
     return 0
 

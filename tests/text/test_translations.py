@@ -564,3 +564,13 @@ def load_story_yaml(path):
     from storyboard import _yaml
 
     return _yaml.parse(path.read_text(encoding="utf-8")).data
+
+
+def test_update_drops_the_translations_of_removed_lines(script, capsys):
+    path = _filled_template(script, capsys)
+    script.write_text(SCRIPT.replace("          - mara: Someone has to keep the light burning.\n", ""), encoding="utf-8")
+    assert main(["translations", "update", "--lang", "de", str(script)]) == 0
+    assert capsys.readouterr().out == (f"updated {path}: 3 lines kept (1 moved with their line), nothing to translate, "
+                                       "1 translation of lines the script no longer has dropped\n")
+    assert load_story_yaml(path)["lines"]["storm/2/dialogue/1"] == "DE: Not tonight!"
+    assert main(["validate", "--lang", "de", str(script)]) == 0 and capsys.readouterr().err == ""
