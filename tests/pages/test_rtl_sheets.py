@@ -36,3 +36,25 @@ def test_the_script_still_decides_and_other_pages_keep_their_default(tmp_path):
     assert sheet(tmp_path, "en")[0].page.reading == "ltr"
     assert sheet(tmp_path, "he", "{size: a4}")[0].page.reading == "ltr"  # a comic's reading is the script's
     assert sheet(tmp_path, "en", "{size: storyboard, reading: rtl}")[0].page.reading == "rtl"
+
+
+def test_a_translated_edition_keeps_its_scripts_reading(tmp_path):
+    # The staging (who stands left) follows the reading, so an edition in another direction
+    # would redraw every frame: the edition's frames are the script's, as its art is.
+    from storyboard.translations import load_translation
+
+    script = tmp_path / "s.yaml"
+    script.write_text("title: T\nlanguage: en\npage: {size: storyboard}\n"
+                      "scenes: [{id: a, panels: [{action: one, caption: Night.}, {action: two}]}]\n", encoding="utf-8")
+    story = load_story(script)
+    hebrew = tmp_path / "he.yaml"
+    hebrew.write_text("language: he\nlines:\n  a/1/caption: לילה.\n", encoding="utf-8")
+    edition = load_translation(hebrew, story)
+    assert edition.language == "he" and edition.page.reading == story.page.reading == "ltr"
+    (first, _) = paginate(edition).pages[0].slots  # a column of frames, each with its notes beside it
+    assert first.notes.x > first.rect.x
+    assert paginate(story).pages[0].slots[0] == first
+    # The same sheet written in Hebrew: each frame's notes at its left.
+    script.write_text(script.read_text(encoding="utf-8").replace("language: en", "language: he"), encoding="utf-8")
+    (first, _) = paginate(load_story(script)).pages[0].slots
+    assert first.notes.x < first.rect.x
