@@ -19,6 +19,7 @@ from storyboard._lettering import shapes
 from storyboard.layout import PanelSlot, Rect
 from storyboard.lettering import Font, Item, Shape, Text, once, staged_local
 from storyboard.text import breaking
+from storyboard.text.leading import leading, line_extent
 
 PAPER = (0.97, 0.96, 0.93)
 GRAPHITE = (0.25, 0.26, 0.29)
@@ -153,11 +154,9 @@ def _page_box(rect: Rect, local: tuple[float, float, float, float]) -> Rect:
     return Rect(rect.x + u0, rect.y1 - v1, max(0.0, u1 - u0), max(0.0, v1 - v0))
 
 
-@lru_cache(maxsize=2048)  # a book repeats its shot tags and names; each is shaped once
 def _box(font: Font, text: str, size: float, bold: bool) -> tuple[float, float, float]:
     """(width, height, text inset) of a one-line tag."""
-    inset = TAG_INSET * size
-    return font.width(text, size, bold) + 2 * inset, (font.ascent - font.descent) * size + 2 * inset, inset
+    return _lines_box(font, (text,), size, bold)
 
 
 def _ends(free: Rect, low: bool, rtl: bool):
@@ -259,23 +258,25 @@ def _tag(font: Font, lines: tuple[str, ...], size: float, bold: bool, anchors, i
     box = best[1]
     ops: list = [Shape(tuple(shapes.rectangle(box.x, box.y, box.w, box.h)), fill=PAPER, stroke=GRAPHITE, width=RULE)]
     inks = []
-    base = box.y1 - inset - font.ascent * size
+    top, bottom = line_extent(font, "\n".join(lines), bold)
+    base = box.y1 - inset - top * size
     for line in lines:
         line_w = font.width(line, size, bold)
         x = box.x + inset if len(lines) == 1 else box.x + (box.w - line_w) / 2
         ops.append(Text(line, x, base, size, bold, "start", fill=GRAPHITE))
-        inks.append(Rect(x, base + font.descent * size, line_w, (font.ascent - font.descent) * size))
-        base -= TAG_LEADING * size
+        inks.append(Rect(x, base + bottom * size, line_w, (top - bottom) * size))
+        base -= leading(font, "\n".join(lines), bold, TAG_LEADING) * size
     return Item("label", tuple(ops), box, box, lines, size, text_boxes=tuple(inks))
 
 
+@lru_cache(maxsize=2048)  # a book repeats its shot tags and names; each is shaped once
 def _lines_box(font: Font, lines: tuple[str, ...], size: float, bold: bool) -> tuple[float, float, float]:
     """(width, height, text inset) of a tag of `lines`."""
-    w, h, inset = _box(font, lines[0], size, bold)
-    for line in lines[1:]:
-        w = max(w, _box(font, line, size, bold)[0])
-        h += TAG_LEADING * size
-    return w, h, inset
+    inset = TAG_INSET * size
+    text = "\n".join(lines)
+    top, bottom = line_extent(font, text, bold)
+    w = max(font.width(line, size, bold) for line in lines) + 2 * inset
+    return w, (top - bottom + (len(lines) - 1) * leading(font, text, bold, TAG_LEADING)) * size + 2 * inset, inset
 
 
 def _action(font: Font, action: str, span: Rect, size: float, low: bool) -> Item:
@@ -284,16 +285,16 @@ def _action(font: Font, action: str, span: Rect, size: float, low: bool) -> Item
     inset = 0.3 * size
     width = span.w - 2 * inset
     lines = _wrap(font, action, size, width)
-    lead = 1.15 * size
-    h = (font.ascent - font.descent) * size + (len(lines) - 1) * lead + 2 * inset
+    lead = leading(font, "\n".join(lines), False, 1.15) * size
+    top, bottom = line_extent(font, "\n".join(lines), False)
+    h = (top - bottom) * size + (len(lines) - 1) * lead + 2 * inset
     box = Rect(span.x, span.y, span.w, h) if low else Rect(span.x, span.y1 - h, span.w, h)
     ops: list = [Shape(tuple(shapes.rectangle(box.x, box.y, box.w, box.h)), fill=PAPER, stroke=GRAPHITE, width=RULE)]
     inks = []
-    base = box.y1 - inset - font.ascent * size
+    base = box.y1 - inset - top * size
     for line in lines:
         ops.append(Text(line, box.x + inset, base, size, False, "start", fill=GRAPHITE))
-        inks.append(Rect(box.x + inset, base + font.descent * size, font.width(line, size),
-                         (font.ascent - font.descent) * size))
+        inks.append(Rect(box.x + inset, base + bottom * size, font.width(line, size), (top - bottom) * size))
         base -= lead
     return Item("label", tuple(ops), box, box, tuple(lines), size, text_boxes=tuple(inks))
 

@@ -32,6 +32,29 @@ def leading(chain: "FontChain", text: str, bold: bool, base: float) -> float:
 
 @lru_cache(maxsize=4096)  # every balloon's text, for every size and split a panel tries
 def _leading(chain: "FontChain", text: str, bold: bool, base: float) -> float:
+    top, bottom = ink_extent(chain, text, bold)
+    if top - bottom <= base:  # two lines' ink cannot meet (Cyrillic's Й over щ: 1.18 em)
+        return base
+    return top - bottom + max(0.0, base - (chain.ascent - chain.descent))
+
+
+def line_extent(chain: "FontChain", text: str, bold: bool) -> tuple[float, float]:
+    """(top, bottom) of a one-line box for `text`, ems from the baseline: the main face's
+    ascender and descender, stretched to the text's ink where that is taller (stacked
+    Burmese or Khmer), so a tag or strip boxing it holds its marks."""
+    box = (chain.ascent, chain.descent)
+    if text.isascii():
+        return box
+    top, bottom = ink_extent(chain, text, bold)
+    if top - bottom <= box[0] - box[1]:
+        return box
+    return max(top, box[0]), min(bottom, box[1])
+
+
+@lru_cache(maxsize=4096)
+def ink_extent(chain: "FontChain", text: str, bold: bool) -> tuple[float, float]:
+    """The highest and lowest ink of `text`'s glyphs (explicit newlines allowed), ems above
+    the baseline (0 where none reaches above or below)."""
     top = bottom = 0.0
     for line in text.split("\n"):
         for glyph in shape(chain, line, bold).glyphs:
@@ -39,9 +62,7 @@ def _leading(chain: "FontChain", text: str, bold: bool, base: float) -> float:
             if ink is not None:
                 top = max(top, ink[0] + glyph.y)
                 bottom = min(bottom, ink[1] + glyph.y)
-    if top - bottom <= base:  # two lines' ink cannot meet (Cyrillic's Й over щ: 1.18 em)
-        return base
-    return top - bottom + max(0.0, base - (chain.ascent - chain.descent))
+    return top, bottom
 
 
 @lru_cache(maxsize=16384)

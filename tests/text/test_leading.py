@@ -28,19 +28,19 @@ def ink(font, op: Text) -> tuple[float, float]:
     return op.y + low * op.size, op.y + high * op.size
 
 
-def lettered(tmp_path, language: str, text: str, size: str = "us-comic"):
+def lettered(tmp_path, language: str, text: str, size: str = "us-comic", name: str = "A", labels: bool = False):
     from storyboard.export import compose
     from storyboard.layout import paginate
     from storyboard.script import load_story
 
     script = tmp_path / f"{language}.yaml"
     script.write_text(f"title: T\nlanguage: {language}\npage: {{size: {size}}}\n"
-                      "characters: {a: {name: A, description: a man}}\n"
+                      f"characters: {{a: {{name: '{name}', description: a man}}}}\n"
                       f"scenes: [{{panels: [{{action: A talks, cast: [a], dialogue: [{{a: '{text}'}}]}}]}}]\n",
                       encoding="utf-8")
     story = load_story(script)
     font = story_font(story)
-    (page,) = compose(story, paginate(story), font)
+    (page,) = compose(story, paginate(story), font, labels=labels)
     return font, page.items
 
 
@@ -79,3 +79,17 @@ def test_the_spacing_comes_from_the_glyphs_ink():
         assert leading(bundled_chain(language), text, False, LEADING) == LEADING
         assert leading(bundled_chain(language), text, True, LEADING) == LEADING
     assert leading(bundled_chain("ru"), "Йогурт и щука — вот что я куплю", False, LEADING) == LEADING
+
+
+def test_a_name_tag_holds_its_stacked_marks(tmp_path):
+    # The tag was as tall as Comic Neue's box: the subscript of ဋ္ဌ reached its lower edge
+    # (0.08 em from it). Now the ink keeps the tag's inset from both edges.
+    from storyboard.export.labels import TAG_INSET
+
+    name = "ဥက္ကဋ္ဌ ကြည်"
+    font, items = lettered(tmp_path, "my", "ဟုတ်ကဲ့", name=name, labels=True)
+    (tag,) = [item for item in items if item.kind == "label" and item.lines == (name,)]
+    (line,) = [op for op in tag.ops if isinstance(op, Text)]
+    low, high = ink(font, line)
+    room = TAG_INSET * line.size - 1e-9
+    assert low - tag.body.y >= room and tag.body.y1 - high >= room
