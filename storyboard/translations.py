@@ -335,9 +335,14 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
                 _letterable(value)
             except ValueError as err:
                 problem(("lines", key), str(err))
+    moved = any(key not in source for key in lines)  # a scene renamed, a line removed: the keys moved on
+    tag = language or (wanted if isinstance(wanted, str) else "LANG")
     for key in source:
         if key not in lines:
-            problem(("lines",), f"missing translation of {key} ({_short(source[key])})", at_key=True)
+            hint = (f": the script changed? `storyboard translations update --lang {tag} {story.path}` moves each "
+                    "translation with its line") if moved else ""
+            problem(("lines",), f"missing translation of {key} ({_short(source[key])}){hint}", at_key=True)
+            moved = False  # (said once)
     title = _yaml.as_written(data.get("title"))
     if title is not None and not isinstance(title, str):
         problem(("title",), "title must be text")

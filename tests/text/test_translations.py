@@ -574,3 +574,16 @@ def test_update_drops_the_translations_of_removed_lines(script, capsys):
                                        "1 translation of lines the script no longer has dropped\n")
     assert load_story_yaml(path)["lines"]["storm/2/dialogue/1"] == "DE: Not tonight!"
     assert main(["validate", "--lang", "de", str(script)]) == 0 and capsys.readouterr().err == ""
+
+
+def test_a_renamed_scene_points_at_update_which_moves_every_translation(script, capsys):
+    path = _filled_template(script, capsys)
+    script.write_text(SCRIPT.replace("  - id: storm", "  - id: gale"), encoding="utf-8")
+    assert main(["validate", "--lang", "de", str(script)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith("lines: missing translation of gale/1/caption ('Off the coast, 1953.'): the script changed? "
+                           f"`storyboard translations update --lang de {script}` moves each translation with its line")
+    assert sum("translations update" in line for line in err) == 1  # said once
+    assert main(["translations", "update", "--lang", "de", str(script)]) == 0
+    assert capsys.readouterr().out == f"updated {path}: 4 lines kept (4 moved with their line), nothing to translate\n"
+    assert main(["validate", "--lang", "de", str(script)]) == 0
