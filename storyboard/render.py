@@ -1608,17 +1608,22 @@ def _run_id(script_hash: str, settings: dict[str, Any]) -> str:
 
 
 def manifest_path(output: str | Path) -> Path:
-    """`OUTPUT.manifest.json` beside the output (`out/` -> `out.manifest.json`). A folder named
-    by `.` or `..` is named by its own name, beside it (`-o .` in `book/` -> `../book.manifest.json`,
-    as an absolute path), not `..manifest.json` hidden inside it. Raises ExportError for the
-    root folder, which has nothing beside it."""
+    """`OUTPUT.manifest.json` beside the output (`out/` -> `out.manifest.json`; see `beside`)."""
+    return beside(output, ".manifest.json", "the manifest")
+
+
+def beside(output: str | Path, suffix: str, what: str) -> Path:
+    """The file named after `output` plus `suffix`, beside it (`out/` -> `out.manifest.json`). A
+    folder named by `.` or `..` is named by its own name, beside it (`-o .` in `book/` ->
+    `../book.manifest.json`, as an absolute path), not `..manifest.json` hidden inside it.
+    Raises ExportError, naming `what` is written, for the root folder: nothing is beside it."""
     output = Path(output)
     if output.name in ("", ".", ".."):
         output = Path(os.path.realpath(output))  # the folder the name stands for (`..` after links, as the system reads it)
         if output == output.parent:
-            raise ExportError(f"cannot write the manifest of {output}: the root folder has nothing beside it; "
+            raise ExportError(f"cannot write {what} of {output}: the root folder has nothing beside it; "
                               "write into a folder under it")
-    return Path(str(output).rstrip("/" + os.sep) + ".manifest.json")
+    return Path(str(output).rstrip("/" + os.sep) + suffix)
 
 
 def _remove_manifest(output: Path) -> None:

@@ -56,17 +56,17 @@ def _similarity(text: str) -> float:
 def run(args) -> int:
     from storyboard.evaluation import evaluate, write_json
     from storyboard.evaluation.html import write_html
-    from storyboard.render import check_writable
+    from storyboard.render import beside, check_writable
 
     target = Path(args.target)
-    base = str(target).rstrip("/")
-    html = Path(args.html) if args.html else Path(f"{base}.eval.html")
-    for path in (Path(f"{base}.eval.json"), html):  # before measuring, and before either is written
+    data = beside(target, ".eval.json", "the report")  # (`eval .`: ../NAME.eval.json, as a manifest is named)
+    html = Path(args.html) if args.html else beside(target, ".eval.html", "the report")
+    for path in (data, html):  # before measuring, and before either is written
         check_writable(path)
     thumbnails: dict = {}
     report = evaluate(target, thumbnails=thumbnails, face_models=args.face_models, clip_encoder=args.clip_encoder)
-    write_json(report, Path(f"{base}.eval.json"))
-    write_html(report, html, title=target.name, thumbnails=thumbnails)
+    write_json(report, data)
+    write_html(report, html, title=data.name.removesuffix(".eval.json"), thumbnails=thumbnails)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

@@ -24,6 +24,9 @@ def test_pages_written_into_the_current_folder_have_their_manifest_beside_it(fol
     assert sorted(p.name for p in book.iterdir()) == ["page-001.png"]
     assert (folder / "book.manifest.json").is_file()
     assert main(["check-lettering", "."]) == 0  # the readers find it under the same name
+    assert main(["eval", "."]) == 0  # and eval's reports are named as the manifest is
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith("book.")) == [
+        "book.eval.html", "book.eval.json", "book.manifest.json"]
     os.chdir(book / "..")
     assert main(["render", "good.yaml", "-o", "book/..", "--format", "pages"]) == 0  # the folder is `folder`
     assert (folder.parent / f"{folder.name}.manifest.json").is_file()
