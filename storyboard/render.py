@@ -167,6 +167,7 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
             _check_name(str(out), fmt)
         fmt = fmt or output_format(out)
         path = Path(out)
+        _check_name_length(out, path)
         folder = fmt in FOLDER_FORMATS
         parent = path if folder else _real(path, fmt).parent  # a linked file is written where it points
         if folder and path.exists() and not path.is_dir():
@@ -187,6 +188,29 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
             raise ExportError(f"the output {out} is given twice" + (f" (also as {same})" if str(same) != str(path) else ""))
         checked.append((path, fmt))
     return checked
+
+
+NAME_MAX = 255  # bytes in one file name, on every common file system
+PATH_MAX = 4096  # bytes in a path Linux resolves
+# Bytes storyboard adds to an output's name for the names it makes beside it: the manifest
+# (NAME.manifest.json), the temporary file (.NAME.PID-RANDOM.video.mp4), the next pages'
+# private folder (.NAME.storyboard-PID-RANDOM).
+_NAME_ROOM = 32
+
+
+def _check_name_length(out: str | Path, path: Path) -> None:
+    """ExportError for an output whose name, or a folder on its way, the file system cannot
+    hold, with room for the names storyboard makes beside it: a name of 300 letters was a
+    traceback (ENAMETOOLONG from stat), one of 250 failed once the pages were drawn."""
+    name = len(os.fsencode(path.name))
+    if name + _NAME_ROOM > NAME_MAX:
+        raise ExportError(f"cannot write {out}: its name is {name} bytes long; at most {NAME_MAX - _NAME_ROOM} "
+                          f"(a file name holds {NAME_MAX}, and the manifest and temporary files add to it)")
+    folder = next((part for part in path.parts[:-1] if len(os.fsencode(part)) > NAME_MAX), None)
+    if folder is not None:
+        raise ExportError(f"cannot write {out}: the folder name {folder[:40]}… is over {NAME_MAX} bytes long")
+    if len(os.fsencode(os.path.abspath(path))) + _NAME_ROOM > PATH_MAX:
+        raise ExportError(f"cannot write {out}: the path is too long (a path holds at most {PATH_MAX} bytes)")
 
 
 def _check_not_inputs(story: "Story", targets: list[tuple[Path, str]], font: Any = None) -> None:
