@@ -265,19 +265,13 @@ def check_writable(path: str | Path, *, folder: bool = False) -> Path:
     return path
 
 
-_SPECIAL = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
-            (stat.S_ISSOCK, "a socket"))
-
-
 def _check_not_special(out: str | Path, path: Path) -> None:
-    """Raise ExportError when the file output `path` (where it points, if a link) is a device,
-    a FIFO or a socket: an output is written beside it and renamed onto it, so
-    `--format pdf -o /dev/null` run as root replaced the system's /dev/null with the PDF."""
-    try:
-        mode = path.stat().st_mode
-    except (OSError, ValueError):
-        return  # not there yet (or a loop, said where it is written)
-    what = next((what for test, what in _SPECIAL if test(mode)), None)
+    """Raise ExportError, before any work, when the file output `path` is a device, a FIFO or a
+    socket (`export.special_kind`): `--format pdf -o /dev/null` run as root replaced the
+    system's /dev/null with the PDF."""
+    from storyboard.export import special_kind
+
+    what = special_kind(path)
     if what is not None:
         raise ExportError(f"cannot write {out}: it is {what}, not a file (an output replaces its file whole)")
 

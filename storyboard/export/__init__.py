@@ -8,6 +8,7 @@ backend only has to place images and draw `Shape`s and `Text`s.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections import deque
 from contextlib import contextmanager
@@ -254,6 +255,21 @@ def written_path(path: str | Path) -> Path:
         raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
 
 
+_SPECIAL = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
+            (stat.S_ISSOCK, "a socket"))
+
+
+def special_kind(path: str | Path) -> str | None:
+    """What `path` is (where it points, if a link) when it is a device, a FIFO or a socket
+    ("a character device"...), else None (a file, a folder, nothing yet). An output is
+    written beside its name and renamed onto it, which would replace such a file with ours."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return next((what for test, what in _SPECIAL if test(mode)), None)
+
+
 @contextmanager
 def atomic_path(path: Path, suffix: str, *, fsync: bool = True, name: Path | None = None) -> Iterator[Path]:
     """A temporary file beside `path`, renamed onto it only if the block succeeds; on disk
@@ -270,6 +286,9 @@ def atomic_path(path: Path, suffix: str, *, fsync: bool = True, name: Path | Non
     output = name is None
     name = name or Path(path)
     path = written_path(path)
+    what = special_kind(path)  # (every command refuses it first: `render.check_writable`, `output_targets`)
+    if what is not None:
+        raise ExportError(f"cannot write {name}: it is {what}, not a file (an output replaces its file whole)")
     tmp_path: Path | None = None
     fd = None
     try:

@@ -98,3 +98,16 @@ def test_an_output_that_is_a_fifo_or_device_is_refused_not_replaced(folder, caps
                                       "replaces its file whole)")
     assert all(stat.S_ISFIFO((folder / name).stat().st_mode) for name in ("sink", "sink.yaml"))
     assert sorted(p.name for p in folder.iterdir()) == ["good.yaml", "link", "sink", "sink.yaml"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_every_atomic_output_refuses_a_fifo_itself(tmp_path):
+    # The last guard, for a writer no command checked first (the eval reports, a shot list...).
+    from storyboard.errors import ExportError
+    from storyboard.export import atomic_path
+
+    os.mkfifo(tmp_path / "shots.csv")
+    with pytest.raises(ExportError, match=r"^cannot write .*shots\.csv: it is a FIFO, not a file"):
+        with atomic_path(tmp_path / "shots.csv", ".csv") as tmp:
+            tmp.write_text("x")
+    assert os.listdir(tmp_path) == ["shots.csv"] and stat.S_ISFIFO((tmp_path / "shots.csv").stat().st_mode)
