@@ -259,8 +259,10 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
         seen.add(lines)
         block = _block(font, lines, size, bold, vertical)
         # A word alone on the last line (or, less so, the first) looks stranded.
-        lone = 1.0 if len(lines) < 2 else (1.0 + 0.25 * (not breaking.break_points(lines[-1]))
-                                          + 0.1 * (not breaking.break_points(lines[0])))
+        # A line of one letter at either end (`—I`, `I—`: UAX #14 breaks at dashes) as much as a last word.
+        first, last = lines[0], lines[-1]
+        lone = 1.0 if len(lines) < 2 else (1.0 + 0.25 * (not breaking.break_points(last) or _one_letter(last))
+                                          + (0.25 if _one_letter(first) else 0.1 * (not breaking.break_points(first))))
         # A Japanese or Chinese line ending inside a phrase (`ランプ` cut) reads badly: broken
         # only where the phrases do not fit (a balloon in the room above its speaker's head).
         if phrases:
@@ -367,6 +369,11 @@ def _narrowest_wrap(font: Font, text: str, size: float, count: int, low: float, 
         else:
             low = mid
     return best
+
+
+def _one_letter(line: str) -> bool:
+    """Whether `line` holds a single letter or digit (`I`, `—I`, `a,`)."""
+    return sum(c.isalnum() for c in line) == 1
 
 
 def fit_shrinking(font: Font, text: str, kind: str, size: float, max_w: float, max_h: float,

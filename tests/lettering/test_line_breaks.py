@@ -85,3 +85,10 @@ def test_a_weak_break_is_a_cost_not_a_rule():
     width = font.width("km", 8.0, False) + 1.0  # "10 km" does not fit: 10 and km part
     assert breaking.wrap(font, "10 km", 8.0, width) == ["10", "km"]
     assert breaking.lozenge(font, "10 km", 8.0, 2, 400.0, 1.2) == ["10", "km"]
+
+
+def test_a_line_of_one_letter_at_either_end_counts_as_stranded():
+    # UAX #14 breaks after a dash, so `—I` was not a word alone and took a line of its own
+    # (newuser8's kettle p3: `—I / know, I know, / it's the homing / code, I—`).
+    lines = _lines("en", "—I know, I know, it's the homing code, I—", "speech")
+    assert lines[0] != "—I" and lines[-1] != "I—", lines
