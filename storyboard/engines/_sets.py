@@ -29,7 +29,8 @@ from functools import lru_cache
 _WORDS = {
     # interiors
     "room": ("interior", "room bedroom office interior inside indoors cabin library church cellar attic apartment "
-                         "studio lab laboratory classroom restaurant cafe café lobby bank museum hospital ward"),
+                         "studio lab laboratory classroom restaurant cafe café lobby bank museum hospital ward "
+                         "garage workshop warehouse factory barn gym gymnasium basement hangar"),
     "kitchen": ("interior", "kitchen"),
     "counter": ("interior", "counter bar shop store desk reception pharmacy bakery"),
     "stall": ("interior", "stall kiosk booth"),

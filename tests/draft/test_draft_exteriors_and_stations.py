@@ -5,6 +5,7 @@ Japanese surnames (森さん, 石川, 中村) are no places; "the kids plant see
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from storyboard.engines._props import STRIPE, prop_for
 from storyboard.engines._sets import Place, place
@@ -75,3 +76,12 @@ def test_the_sets_are_drawn():
         for action in ("the bakery glows on an empty street", "a lighthouse", "the station"):
             (request,) = requests([{"action": action, "shot": "establishing", "angle": angle}], {})
             assert engine.draw(request).to_bytes()
+
+
+@pytest.mark.parametrize("setting, action", [
+    ("a cluttered garage workshop, three years ago, afternoon", "Marek kneels over a workbench"),
+    ("", "the old warehouse at night"), ("a factory floor", "Ana runs"), ("the school gym", ""),
+    ("", "Ana parks in the garage"), ("a hay barn", "the cat sleeps"), ("the basement", "")])
+def test_workplaces_and_outbuildings_are_rooms(setting, action):
+    # a writer's garage or workshop was drawn outdoors: hills and perspective lines
+    assert place(setting, action) == Place(interior="room")
