@@ -490,6 +490,9 @@ class PanelCache:
                 os.unlink(name, dir_fd=sub_fd)
             except FileNotFoundError:
                 continue  # another `clear` took it first
+            except OSError as err:  # a read-only cache (a traceback, before)
+                done = f" ({removed} panel{'s' * (removed != 1)} removed before)" if removed else ""
+                raise StoryboardError(f"cannot clear the panel cache {self.root}: {err.strerror or err}{done}") from None
             removed += name.endswith((".png", ".drawing")) and not name.startswith(".")
         with os.scandir(self.root) as entries:
             for entry in entries:

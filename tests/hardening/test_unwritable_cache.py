@@ -150,3 +150,22 @@ def test_a_full_disk_for_the_output_is_one_line_before_any_work(tmp_path, monkey
     assert main(["render", str(script), "--engine", "draft", "-o", "disk/book.pdf", "--cache", "cache"]) == 2
     assert capsys.readouterr().err == "error: cannot write disk/book.pdf: No space left on device\n"
     assert not any((tmp_path / "disk").iterdir()) and not (tmp_path / "cache").exists()
+
+
+def test_clearing_a_read_only_cache_is_one_line(tmp_path, monkeypatch, capsys):
+    # `cache clear` of a cache on a read-only file system ended in an OSError traceback.
+    monkeypatch.chdir(tmp_path)
+    script = long_story(tmp_path / "story.yaml", panels=2, dpi=40)
+    cache = tmp_path / "cache"
+    assert main(["render", str(script), "--engine", "draft", "-o", "book.pdf", "--cache", str(cache)]) == 0
+    capsys.readouterr()
+    unlink = os.unlink
+
+    def read_only(path, *args, **kwargs):
+        if kwargs.get("dir_fd") is not None:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), path)
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", read_only)
+    assert main(["cache", "clear", "--cache", str(cache)]) == 2
+    assert capsys.readouterr().err == f"error: cannot clear the panel cache {cache}: Read-only file system\n"
