@@ -107,6 +107,8 @@ def _opened(source, path: Path, max_pixels: int, *, decode: bool) -> Image.Image
                 )
             if decode:
                 image.load()
+            else:
+                _check_whole(image, source)
     except CharacterError:
         raise
     except Image.DecompressionBombError:  # beyond twice Pillow's own limit: refused at open
@@ -116,6 +118,23 @@ def _opened(source, path: Path, max_pixels: int, *, decode: bool) -> Image.Image
     except (OSError, SyntaxError, ValueError) as err:  # truncated or corrupt data
         raise CharacterError(f"{path}: broken image ({err})") from None
     return image
+
+
+def _check_whole(image: Image.Image, source) -> None:
+    """Raise (OSError, SyntaxError) for a file cut short or damaged, as a decode would, at a
+    fraction of its cost: a truncated download passed `validate` (header only) and failed the
+    render, unlocated. PNG: every chunk's CRC (no inflating); JPEG: decoded at 1/8 scale
+    (~20 ms for 12 MP); WebP: the RIFF size against the file's."""
+    if image.format == "PNG":
+        image.verify()
+    elif image.format == "JPEG":
+        image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
+        image.load()
+    elif image.format == "WEBP":
+        source.seek(4)
+        riff = int.from_bytes(source.read(4), "little") + 8
+        if source.seek(0, io.SEEK_END) < riff:
+            raise OSError("image file is truncated")
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

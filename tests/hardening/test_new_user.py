@@ -149,6 +149,26 @@ def test_a_reference_that_is_no_image_is_refused_located_before_any_panel(folder
     assert not list(folder.glob("o.pdf*"))
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_a_reference_cut_short_is_refused_by_validate_located(folder, capsys, fmt):
+    # a truncated download passed validate (the header is whole) and failed the render unlocated
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.effect_noise((200, 240), 60).convert("RGB").save(buffer, fmt)
+    data = buffer.getvalue()
+    (folder / "whole.img").write_bytes(data)
+    (folder / "cut.img").write_bytes(data[:len(data) * 2 // 3])
+    (folder / "s.yaml").write_text("title: T\ncharacters: {mara: {description: x, references: [whole.img, cut.img]}}\n"
+                                   "scenes: [{panels: [{action: a, cast: [mara]}]}]\n")
+    assert main(["validate", "s.yaml"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("s.yaml:2:61: characters.mara.references[1]: reference image "
+                                               "'cut.img': broken image ("), err
+
+
 def test_the_same_output_twice_is_refused(folder, capsys):
     assert main(["render", "good.yaml", "-o", "a.pdf", "-o", "./a.pdf"]) == 2
     assert one_error_line(capsys) == "error: the output ./a.pdf is given twice"
