@@ -991,11 +991,14 @@ def _lines(font: Font, block: Block, cx: float, cy: float) -> tuple[list[Text], 
             boxes.append(Rect(x - block.size / 2, top - w, block.size, w))
         return texts, boxes
     shift = (font.ascent + font.descent) / 2 * block.size  # baseline -> visual middle
+    # Each line's box: the main face's, or, for stacked marks (Burmese...), the ink's.
+    top, bottom = (font.ascent, font.descent) if block.leading == LEADING else \
+        leading.line_extent(font, "\n".join(block.lines), block.bold)
     for i, (line, w) in enumerate(zip(block.lines, block.widths)):
         mid = cy + ((n - 1) / 2 - i) * lh
         base = mid - shift
         texts.append(Text(line, cx, base, block.size, block.bold))
-        boxes.append(Rect(cx - w / 2, base + font.descent * block.size, w, (font.ascent - font.descent) * block.size))
+        boxes.append(Rect(cx - w / 2, base + bottom * block.size, w, (top - bottom) * block.size))
     return texts, boxes
 
 
@@ -1176,11 +1179,12 @@ def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) 
         if index:
             y -= 0.35 * size
         right = sheet_right or right_to_left_paragraph(text, font.language)
+        top, bottom = (font.ascent, font.descent) if lead == LEADING else leading.line_extent(font, text, bold)
         for line in wrap(font, text, size, width, bold):
             w = font.width(line, size, bold)
             x = box.x1 - pad - w if right else box.x + pad
             ops.append(Text(line, x, y, size, bold, "start"))
-            boxes.append(Rect(x, y + font.descent * size, w, (font.ascent - font.descent) * size))
+            boxes.append(Rect(x, y + bottom * size, w, (top - bottom) * size))
             y -= size * lead
     # Ruled lines under the notes, as on a printed storyboard sheet: room to write by hand.
     ops += _rules(box, y + size * spacing[-1] + font.descent * size - NOTE_RULE, pad)

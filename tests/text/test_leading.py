@@ -54,6 +54,10 @@ def test_stacked_marks_of_neighbouring_lines_never_meet(tmp_path, language, text
     assert len(lines) >= 3
     for upper, lower in zip(lines, lines[1:]):
         assert ink(font, upper)[0] > ink(font, lower)[1]
+    # The lettering report's box of each line holds its ink (it was Comic Neue's box).
+    for line, box in zip(lines, balloon.text_boxes):
+        low, high = ink(font, line)
+        assert box.y <= low + 1e-9 and high <= box.y1 + 1e-9
 
 
 def test_a_sheets_notes_in_burmese_never_meet(tmp_path):
