@@ -312,6 +312,19 @@ def _chair(k: Kit) -> None:
     k.poly([(-0.55, 0.0), (0.6, 0.0), (0.6, 0.15), (-0.55, 0.15)], SHADE)  # the seat
 
 
+@prop("crowd crowds throng throngs audience onlookers spectators shoppers passersby")
+def _crowd(k: Kit) -> None:
+    # the crowd an action is about ("a crowd of shoppers packs the market"): two staggered rows of
+    # people, the back row higher and smaller, each a head over a tapering body
+    for y, size, count in ((-0.45, 0.6, 7), (0.05, 0.85, 6)):
+        for i in range(count):
+            x = -1.3 + 2.6 * (i + 0.5) / count
+            fill = k.tint if (i + count) % 2 else SHADE
+            k.poly([(x - 0.2 * size, y + 0.95 * size), (x - 0.16 * size, y + 0.16 * size),
+                    (x + 0.16 * size, y + 0.16 * size), (x + 0.2 * size, y + 0.95 * size)], fill)
+            k.oval(x, y, 0.11 * size, 0.13 * size, fill)
+
+
 @prop("lamp lamps lantern lanterns")
 def _lamp(k: Kit) -> None:
     if {"lantern", "lanterns"} & k.words:  # a hand lantern: a handle over a lit glass between cap and base

@@ -115,3 +115,17 @@ def test_a_kite_string_nobody_holds_runs_out_of_the_shot(panel, plain, character
     assert kite.seed == other.seed
     changed = np.abs(pixels(kite) - pixels(other)).max(axis=2) > 8
     assert changed.any() and _at_the_frame(changed)  # the string reaches the frame, not mid-air
+
+
+def test_a_crowd_the_action_is_about_is_drawn_as_rows_of_people():
+    # "a crowd of shoppers packs the night market under strings of lanterns" drew a lantern, and
+    # "the crowd" a shapeless mass: the crowd is what the panel is of
+    assert prop_for("a crowd of shoppers packs the night market under strings of lanterns") == "crowd"
+    assert prop_for("the audience rises") == "crowd" and prop_for("the crowded lobby") is None
+    (crowd,) = requests([{"action": "the crowd", "shot": "wide"}], {})
+    (mass,) = requests([{"action": "something happens", "shot": "wide"}], {})
+    people, blob = tint_mask(pixels(crowd), PROP_TINT), tint_mask(pixels(mass), FIGURE_TINTS[0])
+    assert people.sum() > 30 and iou(people, blob) < 0.3
+    # many small figures side by side: the prop's columns break into runs (gaps between people)
+    columns = people.any(axis=0).astype(int)
+    assert np.count_nonzero(np.diff(columns) == 1) >= 4
