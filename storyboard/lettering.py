@@ -265,8 +265,9 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
                                           + (0.25 if _one_letter(first) else 0.1 * (not breaking.break_points(first))))
         # A Japanese or Chinese line ending inside a phrase (`ランプ` cut) reads badly: broken
         # only where the phrases do not fit (a balloon in the room above its speaker's head).
-        if phrases:
-            lone += PHRASE_CUT * breaking.inside_phrases(text, lines, font.language)
+        if phrases:  # (and a word cut, `ラ|ンプ`, as much again: the tightest shape, the last resort, cuts freely)
+            lone += PHRASE_CUT * (breaking.inside_phrases(text, lines, font.language)
+                                  + breaking.inside_words(text, lines, font.language))
         # A number cut from its unit or noun (`2 / h`), a sentence's first word at a line's end
         # (`Not me. I / brought`), a short word alone between longer lines (`/ the /`): each
         # costs as much as a stranded last word (LETTERING.md, "Type").
@@ -302,6 +303,8 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
         if phrased != pieces:  # the tightest lines, phrases or not (the room above a head)
             consider(tuple(breaking.wrap(font, text, size, min(target, measure), bold, vertical=vertical,
                                          phrases=False)))
+            consider(tuple(breaking.wrap(font, text, size, min(target, measure), bold, vertical=vertical,
+                                         phrases=False, words=True)))
     if best is None and longest * MIN_DIALOGUE_PT / size > measure:
         # A word longer than any line even at the smallest print size (an unbroken string of
         # letters, a URL) is cut (`wrap`): into as many lines as the balloon needs, rather

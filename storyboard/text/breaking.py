@@ -125,6 +125,26 @@ def _inside_phrases(text: str, lines: tuple[str, ...], language: str) -> int:
     return count
 
 
+def inside_words(text: str, lines: tuple[str, ...], language: str = "") -> int:
+    """How many line ends of `lines` (of `text`, one paragraph) fall inside a Japanese or
+    Chinese word by ICU's dictionary (`ラ|ンプ`; `ランプ|は` ends a word): 0 for text without
+    phrases or without icu4py."""
+    if model_for(text, language) is None or "\n" in text:
+        return 0
+    ends = word_ends(text, language)
+    if not ends:
+        return 0
+    count, at = 0, 0
+    for line in lines[:-1]:
+        at = text.find(line, at) + len(line) if text.find(line, at) >= 0 else -1
+        if at < 0:
+            return count
+        while at < len(text) and text[at] in " \u3000\u200b":
+            at += 1
+        count += at not in ends
+    return count
+
+
 # Breaks a letterer avoids where another of about the same shape exists (costs, not rules:
 # a balloon that can only be broken there is still lettered). A number is kept with the word
 # after it, its unit or noun (`2 h`, `3 פעמים`, `10 km`: the typographer's no-break space),
@@ -200,13 +220,15 @@ def _preferred(text: str, language: str) -> tuple[int, ...]:
 
 
 def wrap(chain: "FontChain", text: str, size: float, width: float, bold: bool = False, *,
-         vertical: bool = False, phrases: bool = True) -> list[str]:
+         vertical: bool = False, phrases: bool = True, words: bool = False) -> list[str]:
     """Greedy line filling of `text` to `width` points at `size` points; explicit newlines
     are kept. Lines end at phrase ends where the text has phrases, unless `phrases` is
-    False. Returns the lines as displayed (see `display`)."""
+    False; then, with `words`, Japanese and Chinese lines end where a word does (ICU's
+    dictionary, `dictionaries.word_ends`) if the line stays half full. Returns the lines as
+    displayed (see `display`)."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        lines += _fill(chain, paragraph, size, width, bold, vertical, phrases)
+        lines += _fill(chain, paragraph, size, width, bold, vertical, phrases, words)
     while len(lines) > 1 and not lines[-1]:
         lines.pop()
     return lines
@@ -361,10 +383,12 @@ def _advances(chain, text: str, bold: bool, vertical: bool) -> dict[tuple[int, i
 _LONG = 256  # characters: a longer piece is first measured by its head (shaping all of it per line is quadratic)
 
 
-def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: bool, phrases: bool = True) -> list[str]:
+def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: bool, phrases: bool = True,
+          words: bool = False) -> list[str]:
     breaks = _break_points(text)
     cuts = [*breaks, len(text)]
     ends = phrase_ends(text, chain.language, breaks) if phrases else None  # None: every break point as good
+    within = word_ends(text, chain.language) if words and not phrases and model_for(text, chain.language) else None
     advances = _advances(chain, text, bold, vertical)
     weak = _weak_set(text)
     lines: list[str] = []
@@ -403,6 +427,9 @@ def _fill(chain, text: str, size: float, width: float, bold: bool, vertical: boo
         if ends is None and fitting is not None and sound is not None and sound[0] != fitting \
                 and sound[1] >= 0.5 * advances[(start, fitting)]:
             fitting = sound[0]  # a weak break (`weak_break`) avoided, the line still half full or more
+        if within and fitting is not None and fitting not in within:  # a phrase cut, its words kept
+            fitting = next((c for c in reversed(cuts) if start < c < fitting and c in within
+                            and 2 * (c - start) >= fitting - start), fitting)
         if fitting is None:  # the next unbreakable piece alone is too wide
             end = next(c for c in cuts if c > start)
             head, rest = _split_word(chain, text[start:end], size, width, bold, vertical)

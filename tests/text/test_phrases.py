@@ -45,6 +45,29 @@ def test_a_phrase_longer_than_a_line_is_cut_at_the_end_of_a_word():
     assert breaking.wrap(JA, LAMP, 8, 40, vertical=True) == ["その", "ランプは", "呪われて", "いるんだ！"]
 
 
+def test_columns_cut_inside_phrases_still_keep_the_words_whole():
+    # tategaki p1 panel 2: the room above Mara's head takes columns of four, so phrases are
+    # cut; a cut inside a word by ICU's dictionary (`ね|え`, `聞い|てる`) costs as much again,
+    # and the columns ending at words are taken: 今夜は、|だめだ|よ……|ねえ、聞|いてる？.
+    pytest.importorskip("icu4py")
+    assert breaking.inside_words(TONIGHT, ("今夜は、", "だめだ", "よ……ね", "え、聞い", "てる？"), "ja") == 2
+    assert breaking.inside_words(TONIGHT, ("今夜は、", "だめだ", "よ……", "ねえ、聞", "いてる？"), "ja") == 0
+    assert breaking.inside_words("Hello there", ("Hello", "there"), "ja") == 0
+    result = _tategaki_panel(1)
+    (second,) = [item for item in result.items if item.text.startswith("今夜は")]
+    assert "ねえ、聞" in second.lines, second.lines
+
+
+def _tategaki_panel(panel: int):
+    from storyboard import layout, load_story
+    from storyboard.render import DEFAULT_MAX_SIDE
+
+    story = load_story(EXAMPLES / "tategaki.yaml")
+    book = layout.paginate(story, max_side=DEFAULT_MAX_SIDE)
+    slot = next(s for page in book.pages for s in page.slots if (s.scene, s.panel) == (0, panel))
+    return letter_panel_full(story, story.scenes[0].panels[panel], slot, book.spec, story_font(story))
+
+
 def test_a_caption_keeps_its_phrases_whole_in_a_column_a_little_longer():
     # newuser7's manga caption was cut 私|は for two columns of nine: one of ten keeps 私は.
     fit = fit_text(JA, "あの日の約束を、私はまだ覚えている。", "caption", 8, 126.5, 115.2, True)
@@ -87,13 +110,7 @@ def test_connected_balloons_split_at_a_phrase_end():
 
 
 def test_the_whisper_keeps_its_phrases_above_maras_head():
-    from storyboard import layout, load_story
-    from storyboard.render import DEFAULT_MAX_SIDE
-
-    story = load_story(EXAMPLES / "tategaki.yaml")
-    book = layout.paginate(story, max_side=DEFAULT_MAX_SIDE)
-    slot = next(s for page in book.pages for s in page.slots if (s.scene, s.panel) == (0, 2))
-    result = letter_panel_full(story, story.scenes[0].panels[2], slot, book.spec, story_font(story))
+    result = _tategaki_panel(2)
     (whisper,) = [item for item in result.items if item.kind == "whisper"]
     # UAX #14 alone gave ちょっと待っ|て。まだ終わっ|てないよ。 (`待って`, `終わって` cut).
     assert "待って。" in whisper.lines and any(line.startswith("終わって") for line in whisper.lines), whisper.lines
