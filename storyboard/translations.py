@@ -101,7 +101,21 @@ def tag_message(tag: str, name: str, examples: str = "de, pt-BR, zh-Hant") -> st
     problem = tag_problem(tag)
     if problem is None:
         return None
-    return f"{name} is not a BCP 47 tag such as {examples}" + (f": {problem}" if problem else "")
+    named = tag_for_name(tag)  # `--lang Spanish`: a language's name, not its tag
+    return (f"{name} is not a BCP 47 tag such as {examples}" + (f": {problem}" if problem else "")
+            + (f" ({' '.join(tag.split())} is '{named}')" if named else ""))
+
+
+def tag_for_name(name: str) -> str | None:
+    """The tag of the language `name` is the English name of ('Spanish' -> 'es', 'Brazilian
+    Portuguese' -> 'pt-BR', from Babel's CLDR names), or None."""
+    wanted = " ".join(name.replace("_", " ").split()).casefold()
+    if not wanted or not all(c.isalpha() or c in " -'()" for c in wanted):
+        return None
+    from babel import Locale
+
+    return next((code.replace("_", "-") for code, english in Locale("en").languages.items()
+                 if english.casefold() == wanted), None)
 
 
 def checked_tag(tag: str, name: str) -> str:

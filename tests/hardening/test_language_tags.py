@@ -45,3 +45,17 @@ def test_well_formed_tags_pass_whether_or_not_they_are_registered(tag):
     from storyboard.translations import checked_tag
 
     assert checked_tag(tag, "--lang").lower() == tag.lower()
+
+
+def test_a_language_s_name_where_its_tag_belongs_is_answered_with_the_tag(folder, capsys):
+    # `--lang Spanish`, `language: English`: the writer knows the language, not its tag
+    assert main(["render", "good.yaml", "-o", "x.pdf", "--lang", "Spanish"]) == 2
+    assert one_error_line(capsys) == ("error: --lang 'Spanish' is not a BCP 47 tag such as de, pt-BR, zh-Hant "
+                                      "(Spanish is 'es')")
+    assert main(["translations", "template", "good.yaml", "--lang", "brazilian  portuguese"]) == 2
+    assert one_error_line(capsys).endswith("(brazilian portuguese is 'pt-BR')")
+    (folder / "good.yaml").write_text(GOOD.replace("title: T\n", "title: T\nlanguage: English\n"))
+    assert main(["validate", "good.yaml"]) == 2
+    assert one_error_line(capsys) == ("good.yaml:2:11: language: language 'English' is not a BCP 47 tag such as "
+                                      "en, fr, pt-BR, zh-Hant, ja (English is 'en')")
+    assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]
