@@ -58,7 +58,12 @@ def run(args) -> int:
     from storyboard.evaluation.html import write_html
     from storyboard.render import beside, check_writable
 
+    from storyboard.errors import StoryboardError
+
     target = Path(args.target)
+    if args.html and Path(args.html).suffix.lower() not in (".html", ".htm"):  # `--html story.pdf` replaced the
+        raise StoryboardError(f"--html {args.html}: the report is a web page: "  # output measured, `--html s.yaml`
+                              f"name it {Path(args.html).with_suffix('.html')}")  # the script
     data = beside(target, ".eval.json", "the report")  # (`eval .`: ../NAME.eval.json, as a manifest is named)
     html = Path(args.html) if args.html else beside(target, ".eval.html", "the report")
     for path in (data, html):  # before measuring, and before either is written

@@ -4,6 +4,7 @@ render used, recomputed from the script the manifest names)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -170,7 +171,7 @@ def _references(story, judges: Judges, notes: list[str]) -> dict[str, References
             continue
         images = []
         for p in paths:
-            with Image.open(p) as im:
+            with _opened(lambda p=p: Image.open(p), f"{cid}'s reference image {p}") as im:
                 images.append(np.asarray(ImageOps.exif_transpose(im).convert("RGB")))
         try:
             out[cid] = references_from_images(images, character.kind, judges)
@@ -209,8 +210,27 @@ def _pages(target: Path, book) -> Iterator[tuple]:
     if len(sources) != len(book.pages):
         raise StoryboardError(f"{target}: {len(sources)} page images, but the script lays out {len(book.pages)} pages")
     for page, open_page in zip(book.pages, sources):
-        with open_page() as image:
+        with _opened(open_page, f"{target}: page {page.number}") as image:
             yield page, np.asarray(image.convert("RGB")), origin, scale
+
+
+@contextlib.contextmanager
+def _opened(open_image, what: str):
+    """The image `open_image()` opens, decoded; one StoryboardError naming `what` for one that
+    cannot be read (not an image, cut short, a folder, over Pillow's size limit): a page or
+    reference replaced by something else was a PIL or OSError traceback."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = open_image()
+        image.load()
+    except UnidentifiedImageError:
+        raise StoryboardError(f"{what} is not an image") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        raise StoryboardError(f"{what} is not a readable image ({reason})") from None
+    with image:
+        yield image
 
 
 def _is_strip(target: Path) -> bool:

@@ -153,3 +153,54 @@ def test_eval_errors_are_one_line(tmp_path, capsys):
     assert main(["eval", str(tmp_path / "lonely.pdf")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "manifest" in err
+
+
+def test_eval_of_a_page_that_is_no_image_is_one_line(tmp_path, capsys, monkeypatch):
+    # a page replaced by text, a folder or half a file was a PIL or OSError traceback
+    import shutil
+    import zipfile
+
+    from storyboard.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    Path("s.yaml").write_text("title: T\ngeneration: {engine: draft}\npage: {size: [80, 100], dpi: 40}\n"
+                              "scenes: [{panels: [{action: a}]}]\n")
+    assert main(["render", "s.yaml", "-o", "pg/", "-o", "s.cbz", "--no-cache"]) == 0
+    page = Path("pg/page-001.png")
+    whole = page.read_bytes()
+    for broken, reason in ((lambda: page.write_text("garbage"), "is not an image"),
+                           (lambda: page.write_bytes(whole[:len(whole) // 2]), "is not a readable image (image file is truncated"),
+                           (lambda: (page.unlink(), page.mkdir()), "is not a readable image (Is a directory)")):
+        broken()
+        capsys.readouterr()
+        assert main(["eval", "pg"]) == 2
+        assert capsys.readouterr().err.startswith(f"error: pg: page 1 {reason}")
+        shutil.rmtree(page) if page.is_dir() else page.unlink()
+        page.write_bytes(whole)
+    with zipfile.ZipFile("s.cbz") as archive:
+        entries = {n: archive.read(n) for n in archive.namelist()}
+    with zipfile.ZipFile("s.cbz", "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, b"garbage" if name.endswith(".png") else data)
+    assert main(["eval", "s.cbz"]) == 2
+    assert capsys.readouterr().err == "error: s.cbz: page 1 is not an image\n"
+
+
+def test_eval_writes_its_html_report_only_under_an_html_name(tmp_path, capsys, monkeypatch):
+    # `eval story.pdf --html story.pdf` replaced the PDF it measured with the report (the
+    # script, the manifest or a page likewise)
+    from storyboard.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    Path("s.yaml").write_text("title: T\ngeneration: {engine: draft}\npage: {size: [80, 100], dpi: 40}\n"
+                              "scenes: [{panels: [{action: a}]}]\n")
+    assert main(["render", "s.yaml", "-o", "s.pdf", "--no-cache"]) == 0
+    kept = {name: Path(name).read_bytes() for name in ("s.yaml", "s.pdf", "s.pdf.manifest.json")}
+    for name in kept:
+        capsys.readouterr()
+        assert main(["eval", "s.pdf", "--html", name]) == 2
+        assert capsys.readouterr().err == (f"error: --html {name}: the report is a web page: "
+                                           f"name it {Path(name).with_suffix('.html')}\n")
+    assert {name: Path(name).read_bytes() for name in kept} == kept
+    assert main(["eval", "s.pdf", "--html", "report.HTML"]) == 0
+    assert "Identity report" in Path("report.HTML").read_text()
