@@ -682,10 +682,11 @@ class _Job:
             else:  # not in the --no-cache scratch store (it fsyncs): a few kilobytes in the run's folder
                 panels.loaders[where] = _spilled(image, self.scratch("drawings") / f"{where[0]}-{where[1]}")
         else:
+            kept = store
             if not store.put(keys[where], image, key_inputs(settings, request)):  # the cache cannot keep it
-                store = self._kept()
-                store.put(keys[where], image, key_inputs(settings, request))
-            panels.loaders[where] = _stored(store, keys[where], self.engine, request, settings)
+                kept = self._kept()
+                kept.put(keys[where], image, key_inputs(settings, request))
+            panels.loaders[where] = _stored(kept, keys[where], self.engine, request, settings)
         if self.wants_pdf and not self.vector:  # now, while the image is at hand: a long book never holds every panel decoded
             self.encoding.append((where, self.pool.submit(_print_jpeg, panels, where, image, store, keys, self.pkeys,
                                                           self.scratch)))
