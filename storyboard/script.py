@@ -125,6 +125,17 @@ def _kind_hint(loc: tuple, given, options) -> str:
     return _did_you_mean(given, options)
 
 
+def _sibling_hint(path: Path) -> str:
+    """' (did you mean 'kettle.yaml'?)' for a script named `path` that is not there, from the
+    YAML files beside where it would be (a typed name one or two letters off, `.yml` for `.yaml`)."""
+    try:
+        names = [entry.name for entry in path.parent.iterdir() if entry.suffix.lower() in (".yaml", ".yml")]
+    except OSError:
+        return ""
+    match = difflib.get_close_matches(path.name, names[:1000], n=1, cutoff=0.75)
+    return f" (did you mean {quote(str(path.with_name(match[0])), 300)}?)" if match else ""
+
+
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -710,6 +721,8 @@ def load_story(path: str | Path, *, checks: Checks | None = None,
         data = _files.read_regular(path, _yaml.MAX_BYTES)
     except _files.Refused as err:
         reason = f"the script is {err.reason}" if err.reason.startswith("larger") else err.reason
+        if err.reason == "no such file":  # `ketle.yaml`: the script beside it that was meant
+            reason += _sibling_hint(Path(path))
         raise ScriptError([Problem(str(path), 1, 1, "file", reason)]) from None
     try:
         text = data.decode("utf-8")

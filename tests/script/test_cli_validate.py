@@ -118,3 +118,15 @@ def test_names_the_terminal_cannot_show_are_escaped_not_a_traceback(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stdout == f"ok: {tmp_path}/\\U0001f600.yaml (1 scene, 1 panel, 0 characters)\n"
     assert proc.stderr.startswith(f"{bad}:2:14: characters.'\\U0001f600': character id '\\U0001f600' must start")
+
+
+def test_a_script_name_typed_a_letter_off_names_the_script_beside_it(tmp_path, capsys):
+    (tmp_path / "kettle.yaml").write_text("title: T\nscenes:\n  - panels:\n      - action: a\n", encoding="utf-8")
+    for typed in ("ketle.yaml", "kettle.yml", "Kettle.yaml"):
+        assert main(["validate", str(tmp_path / typed)]) == 2
+        assert capsys.readouterr().err.strip() == (f"{tmp_path / typed}:1:1: file: no such file "
+                                                   f"(did you mean '{tmp_path / 'kettle.yaml'}'?)")
+    assert main(["render", str(tmp_path / "ketle.yaml"), "-o", str(tmp_path / "k.pdf")]) == 2
+    assert "(did you mean" in capsys.readouterr().err and not (tmp_path / "k.pdf").exists()
+    assert main(["validate", str(tmp_path / "story.yaml")]) == 2  # nothing like it: no guess
+    assert capsys.readouterr().err.strip() == f"{tmp_path / 'story.yaml'}:1:1: file: no such file"
