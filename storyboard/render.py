@@ -182,7 +182,15 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
         anchor = _existing_ancestor(parent)  # missing folders are made, for every format
         _check_folder_writable(out, anchor, probe=not folder)
         if folder:  # its manifest, and its next pages' private folder, go beside it
-            _check_folder_writable(out, _existing_ancestor(manifest_path(path).parent))
+            manifest = manifest_path(path)
+            try:
+                _check_folder_writable(out, _existing_ancestor(manifest.parent))
+            except ExportError as err:
+                if not path.is_dir():  # (it would have been made there)
+                    raise
+                # The folder is there and may take pages, but not what goes beside it (`-o .` in
+                # a folder whose parent is read-only): say why that folder matters.
+                raise ExportError(f"{err} (its manifest, {manifest.name}, goes there)") from None
         same = next((p for p, _ in checked if os.path.realpath(p) == os.path.realpath(path)), None)
         if same is not None:  # written twice, or two formats racing for one name
             raise ExportError(f"the output {out} is given twice" + (f" (also as {same})" if str(same) != str(path) else ""))

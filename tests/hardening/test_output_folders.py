@@ -111,3 +111,21 @@ def test_every_atomic_output_refuses_a_fifo_itself(tmp_path):
         with atomic_path(tmp_path / "shots.csv", ".csv") as tmp:
             tmp.write_text("x")
     assert os.listdir(tmp_path) == ["shots.csv"] and stat.S_ISFIFO((tmp_path / "shots.csv").stat().st_mode)
+
+
+def test_pages_into_a_folder_whose_parent_is_read_only_say_the_manifest_goes_there(folder, capsys, monkeypatch):
+    # `-o .` needs the folder above for its manifest (../book.manifest.json): the line says so.
+    mkdir = os.mkdir
+
+    def refusing(path, *args, **kwargs):
+        if os.path.dirname(os.path.abspath(path)) == str(folder):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), path)
+        return mkdir(path, *args, **kwargs)
+
+    (folder / "book").mkdir()
+    monkeypatch.setattr(os, "mkdir", refusing)
+    os.chdir(folder / "book")
+    assert main(["render", "../good.yaml", "-o", ".", "--format", "pages"]) == 2
+    assert one_error_line(capsys) == (f"error: cannot write .: folder {folder} is not writable (Read-only file "
+                                      "system) (its manifest, book.manifest.json, goes there)")
+    assert not any((folder / "book").iterdir())
