@@ -52,11 +52,15 @@ def parse_executor(text: str) -> tuple[str, str | None]:
 
 def executor_problems(workers: int | None, gpus_per_worker: float | None) -> list[tuple[str, Any, str]]:
     """(name, value, why) for each executor option out of range; None is "not given"."""
+    import numbers
+
     problems = []
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        problems.append(("workers", workers, "at least 1"))
-    if gpus_per_worker is not None and not (isinstance(gpus_per_worker, (int, float)) and gpus_per_worker >= 0):
-        problems.append(("gpus_per_worker", gpus_per_worker, "0 or more"))
+    whole = isinstance(workers, numbers.Integral) and not isinstance(workers, bool)  # (numpy's too)
+    if workers is not None and (not whole or workers < 1):
+        problems.append(("workers", workers, "at least 1" if whole else "give a whole number, at least 1"))
+    number = isinstance(gpus_per_worker, numbers.Real) and not isinstance(gpus_per_worker, bool)
+    if gpus_per_worker is not None and not (number and gpus_per_worker >= 0):
+        problems.append(("gpus_per_worker", gpus_per_worker, "0 or more" if number else "give a number, 0 or more"))
     return problems
 
 

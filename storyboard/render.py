@@ -375,7 +375,7 @@ def render(
 
     started = time.perf_counter()
     _check_types(cache=cache, font=font, upscale=upscale, save_controls=save_controls, progress=progress,
-                 allow_paths=allow_paths, engine=engine)
+                 allow_paths=allow_paths, engine=engine, language=language, translation=translation)
     if engine_options is not None and not isinstance(engine_options, Mapping):
         raise StoryboardError(f"engine_options={engine_options!r}: give a dict of the engine's options")
     numbers = {k: v for k, v in (engine_options or {}).items() if k in ("steps", "guidance", "control_scale", "refine")}
@@ -424,6 +424,8 @@ def _check_types(**values: Any) -> None:
         "progress": (callable, "a function (done, total, request, status)"),
         "engine": (lambda v: isinstance(v, str) or callable(getattr(v, "render", None)),
                    "'draft', 'diffusion' or an Engine"),
+        "language": (lambda v: isinstance(v, str), "a BCP 47 tag such as 'fr' or 'pt-BR'"),
+        "translation": (lambda v: isinstance(v, (str, os.PathLike)), "a translations file's path"),
     }
     for name, value in values.items():
         accepted, what = wanted[name]

@@ -121,6 +121,10 @@ def test_api_options_are_checked_before_anything(script, tmp_path):
     (dict(upscale=4), "upscale=4: give 'lanczos' or a model's path"),
     (dict(engine="diffusion", engine_options={"steps": "x"}), "steps='x': give a number, not text"),
     (dict(engine_options=[1]), r"engine_options=[1]: give a dict of the engine's options"),
+    (dict(language=5), "language=5: give a BCP 47 tag such as 'fr' or 'pt-BR'"),  # (TypeErrors from re / Path)
+    (dict(translation=5), "translation=5: give a translations file's path"),
+    (dict(workers="2"), "workers='2': give a whole number, at least 1"),  # it said only 'at least 1'
+    (dict(gpus_per_worker="1"), "gpus_per_worker='1': give a number, 0 or more"),
 ])
 def test_api_arguments_of_a_wrong_type_are_one_line(script, tmp_path, monkeypatch, kwargs, message):
     # each was a TypeError or AttributeError from deep inside the render (some after the pages)
