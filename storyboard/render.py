@@ -175,7 +175,9 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
         if not folder and path.is_dir():
             raise ExportError(f"cannot write {out}: it is a folder")
         if not folder:
-            _check_not_special(out, path)
+            from storyboard.export import refuse_special
+
+            refuse_special(out, path)
         if fmt == "webtoon" and path.name in ("", ".", ".."):  # (it went as far as a traceback)
             raise ExportError(f"cannot write a webtoon strip into {out}: a strip replaces its whole folder; "
                               "give it a folder of its own (-o story.webtoon/)")
@@ -265,23 +267,14 @@ def check_writable(path: str | Path, *, folder: bool = False) -> Path:
         if not folder and path.is_dir():
             raise ExportError(f"cannot write {path}: it is a folder")
         if not folder:
-            _check_not_special(path, path)
+            from storyboard.export import refuse_special
+
+            refuse_special(path, path)
         anchor = _existing_ancestor(path if folder else path.parent)
     except OSError as err:  # a name too long for the file system, say
         raise ExportError(f"cannot write {path}: {err.strerror or err}") from None
     _check_folder_writable(path, anchor)
     return path
-
-
-def _check_not_special(out: str | Path, path: Path) -> None:
-    """Raise ExportError, before any work, when the file output `path` is a device, a FIFO or a
-    socket (`export.special_kind`): `--format pdf -o /dev/null` run as root replaced the
-    system's /dev/null with the PDF."""
-    from storyboard.export import special_kind
-
-    what = special_kind(path)
-    if what is not None:
-        raise ExportError(f"cannot write {out}: it is {what}, not a file (an output replaces its file whole)")
 
 
 def _check_folder_writable(out: str | Path, anchor: Path, *, probe: bool = True) -> None:

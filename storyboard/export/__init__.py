@@ -259,15 +259,18 @@ _SPECIAL = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device
             (stat.S_ISSOCK, "a socket"))
 
 
-def special_kind(path: str | Path) -> str | None:
-    """What `path` is (where it points, if a link) when it is a device, a FIFO or a socket
-    ("a character device"...), else None (a file, a folder, nothing yet). An output is
-    written beside its name and renamed onto it, which would replace such a file with ours."""
+def refuse_special(name: str | Path, path: str | Path) -> None:
+    """Raise ExportError naming the output `name` when `path` (where it points, if a link) is
+    a device, a FIFO or a socket: an output is written beside its name and renamed onto it, so
+    `--format pdf -o /dev/null` run as root replaced the system's /dev/null with the PDF. A
+    file, a folder or nothing yet passes."""
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):
-        return None
-    return next((what for test, what in _SPECIAL if test(mode)), None)
+        return  # not there yet (or a loop, said where it is written)
+    what = next((what for test, what in _SPECIAL if test(mode)), None)
+    if what is not None:
+        raise ExportError(f"cannot write {name}: it is {what}, not a file (an output replaces its file whole)")
 
 
 @contextmanager
@@ -286,9 +289,7 @@ def atomic_path(path: Path, suffix: str, *, fsync: bool = True, name: Path | Non
     output = name is None
     name = name or Path(path)
     path = written_path(path)
-    what = special_kind(path)  # (every command refuses it first: `render.check_writable`, `output_targets`)
-    if what is not None:
-        raise ExportError(f"cannot write {name}: it is {what}, not a file (an output replaces its file whole)")
+    refuse_special(name, path)  # (every command refuses it first: `render.check_writable`, `output_targets`)
     tmp_path: Path | None = None
     fd = None
     try:
