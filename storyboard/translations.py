@@ -291,19 +291,7 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
 
     path = Path(path)
     name = str(path)
-    from storyboard import _files
-
-    try:  # a regular file within the script limit: a FIFO or /dev/zero is refused by stat, not read
-        text = _files.read_regular(path, _yaml.MAX_BYTES).decode("utf-8")
-    except _files.Refused as err:
-        reason = "no such translations file" if err.reason == "no such file" else err.reason
-        raise ScriptError([Problem(name, 1, 1, "file", reason)]) from None
-    except UnicodeDecodeError as err:
-        raise ScriptError([Problem(name, 1, 1, "file", f"not UTF-8 text ({err.reason} at byte {err.start})")]) from None
-    try:
-        doc = _yaml.parse(text)
-    except _yaml.YamlProblem as err:
-        raise ScriptError([Problem(name, err.line + 1, err.column + 1, err.path, err.message)]) from None
+    text, doc = _read(path)
     data, root = _nfc(doc.data), doc.root
     problems: list[Problem] = []
 
@@ -386,6 +374,26 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
     return edition
 
 
+def _read(path: Path) -> tuple[str, Any]:
+    """The text of the translations file at `path` and its parsed YAML document (`_yaml.parse`).
+    Raises ScriptError, located, for a file that is missing, not a regular file within the
+    script's size limit (a FIFO or /dev/zero is refused by stat, not read), not UTF-8 or not YAML."""
+    from storyboard import _files, _yaml
+
+    name = str(path)
+    try:
+        text = _files.read_regular(path, _yaml.MAX_BYTES).decode("utf-8")
+    except _files.Refused as err:
+        reason = "no such translations file" if err.reason == "no such file" else err.reason
+        raise ScriptError([Problem(name, 1, 1, "file", reason)]) from None
+    except UnicodeDecodeError as err:
+        raise ScriptError([Problem(name, 1, 1, "file", f"not UTF-8 text ({err.reason} at byte {err.start})")]) from None
+    try:
+        return text, _yaml.parse(text)
+    except _yaml.YamlProblem as err:
+        raise ScriptError([Problem(name, err.line + 1, err.column + 1, err.path, err.message)]) from None
+
+
 def noted_sources(text: str, root: Any, keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """The comment lines right above each key of `lines:` in a translations file's `text`, the
     nearest last, where the file has any: `template` notes the line's source text there
@@ -437,19 +445,11 @@ def update(story: Any, path: str | Path, language: str) -> tuple[str, dict[str, 
     translations file, StoryboardError for one into another language."""
     import json
 
-    from storyboard import _files, _yaml
+    from storyboard import _yaml
     from storyboard.errors import StoryboardError
 
     path, name = Path(path), str(path)
-    try:
-        text = _files.read_regular(path, _yaml.MAX_BYTES).decode("utf-8")
-        doc = _yaml.parse(text)
-    except _files.Refused as err:
-        raise ScriptError([Problem(name, 1, 1, "file", err.reason)]) from None
-    except UnicodeDecodeError as err:
-        raise ScriptError([Problem(name, 1, 1, "file", f"not UTF-8 text ({err.reason} at byte {err.start})")]) from None
-    except _yaml.YamlProblem as err:
-        raise ScriptError([Problem(name, err.line + 1, err.column + 1, err.path, err.message)]) from None
+    text, doc = _read(path)
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("lines") or {}, dict):
         raise ScriptError([Problem(name, 1, 1, "document", "a translations file is a mapping with language: and lines:")])
