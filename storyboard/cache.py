@@ -491,7 +491,9 @@ class PanelCache:
             except FileNotFoundError:
                 continue  # another `clear` took it first
             except OSError as err:  # a read-only cache (a traceback, before)
-                done = f" ({removed} panel{'s' * (removed != 1)} removed before)" if removed else ""
+                from storyboard._words import counted
+
+                done = f" ({counted(removed, 'panel')} removed before)" if removed else ""
                 raise StoryboardError(f"cannot clear the panel cache {self.root}: {err.strerror or err}{done}") from None
             removed += name.endswith((".png", ".drawing")) and not name.startswith(".")
         with os.scandir(self.root) as entries:

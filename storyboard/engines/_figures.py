@@ -51,7 +51,6 @@ class Figure:
     species: str = ""  # 'cat' for an animal its words call one (`staging.species`): its own silhouette
 
 
-
 def draw(pen, fig: Figure, shape: Callable) -> tuple[float, float] | None:
     """Draw `fig`; return (head centre x, head top) where a face belongs, or None."""
     return DRAWERS.get(fig.kind, _human)(pen, fig, shape)
