@@ -45,9 +45,9 @@ def test_a_cache_folder_with_no_cache_is_refused(folder, capsys, command):
 
 
 def test_eval_checks_its_outputs_and_threshold_before_measuring(folder, capsys):
-    (folder / "report").mkdir()
-    assert main(["eval", "good.yaml", "--html", "report"]) == 2
-    assert one_error_line(capsys) == "error: cannot write report: it is a folder"
+    (folder / "report.html").mkdir()  # (a name without .html is refused before: a99a99e)
+    assert main(["eval", "good.yaml", "--html", "report.html"]) == 2
+    assert one_error_line(capsys) == "error: cannot write report.html: it is a folder"
     assert not list(folder.glob("*.eval.*"))  # not even the JSON half of the report
     for bad in ("nan", "5", "high"):
         with pytest.raises(SystemExit):
