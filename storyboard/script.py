@@ -235,7 +235,8 @@ def _author_names(value):
             raise ValueError(f"{str(name).lower()} is not a name (YAML reads it as yes/no): put it in quotes if it is the name")
         if isinstance(name, str) and (name or listed) and not any(c.isalnum() for c in name):
             raise ValueError(f"{quote(name)} is not a name: a name needs a letter or a digit")
-    return _any_names(value)
+    names = _any_names(value)
+    return [_label(n) for n in names] if isinstance(names, list) else _label(names) if isinstance(names, str) else names
 
 
 _any_names = _one_or_list("author is a name or a list of names").func
@@ -270,13 +271,23 @@ def _language(value: str) -> str:
     return canonical_tag(value) if value else value
 
 
+# Whitespace no font draws, which was lettered as a box (.notdef) while validate said ok: a
+# tab (text pasted from a document) or unit separator is a space; a vertical tab, form feed,
+# NEL, lone carriage return, line or paragraph separator or file/group/record separator ends
+# the line as a newline does.
+_AS_SPACE = re.compile(r"[\t\x1f]")
+_AS_NEWLINE = re.compile(r"\r\n?|[\v\f\x1c-\x1e\x85\u2028\u2029]")
+_LINE_BREAKS = re.compile(r" *\n+ *")
+
+
 def _nfc(value):
     """Every string of the script in Unicode normalisation form C, so that an accent typed
-    as a combining mark (NFD) letters, measures and searches as the composed letter."""
+    as a combining mark (NFD) letters, measures and searches as the composed letter; its
+    undrawable whitespace as a space or newline (`_AS_SPACE`, `_AS_NEWLINE`)."""
     import unicodedata
 
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+        return unicodedata.normalize("NFC", _AS_NEWLINE.sub("\n", _AS_SPACE.sub(" ", value)))
     if isinstance(value, dict):
         return {_nfc(k): _nfc(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -326,6 +337,15 @@ def _preset(value: str | None) -> str | None:
 # Text as written: a plain `caption: 3.10` is the text "3.10", not the number 3.1 (see _yaml).
 Text = Annotated[str, BeforeValidator(_yaml.as_written)]
 NonEmpty = Annotated[str, Field(min_length=1), BeforeValidator(_yaml.as_written)]
+
+
+def _label(value: str) -> str:
+    """A label drawn on one line (a title, a name tag): its line breaks as spaces, its ends
+    trimmed (`name: |` keeps a final newline, which was drawn as a box)."""
+    return _LINE_BREAKS.sub(" ", value).strip()
+
+
+Label = Annotated[str, BeforeValidator(_yaml.as_written), AfterValidator(_label)]
 ModelRef = Annotated[NonEmpty | None, AfterValidator(_model_ref)]
 
 MAX_LETTERED = 1500  # characters in one line, caption, SFX or action: ~250 words, more than a page holds
@@ -446,7 +466,7 @@ class Generation(_Model):
 
 
 class Character(_Model):
-    name: Text = ""  # filled with the id when empty
+    name: Label = ""  # filled with the id when empty
     description: Text = ""
     references: list[Annotated[NonEmpty, AfterValidator(_reference_exists)]] | None = None
     library: Annotated[NonEmpty | None, AfterValidator(_library_id)] = None
@@ -592,7 +612,7 @@ class Webtoon(_Model):
 
 class Story(_Model):
     storyboard: int = 1
-    title: NonEmpty
+    title: Annotated[Label, Field(min_length=1)]
     # One name, or a list of names: a name is never split ("Smith, John" is one author).
     author: Annotated[str | list[str], BeforeValidator(_author_names)] = ""
     language: Annotated[str, AfterValidator(_language)] = ""  # BCP 47; "" is unspecified
@@ -746,8 +766,8 @@ def parse_story(text: str, *, filename: str = "<string>", base_dir: str | Path |
     if doc.empty:
         raise ScriptError([Problem(filename, 1, 1, "document", "the script is empty")])
 
-    # A script in ASCII without escapes holds only ASCII text, which is in NFC already.
-    data = doc.data if text.isascii() and "\\" not in text else _nfc(doc.data)
+    # A script in ASCII without escapes or tabs holds only ASCII text, which is in NFC already.
+    data = doc.data if text.isascii() and "\\" not in text and "\t" not in text else _nfc(doc.data)
     problems = [_problem(filename, doc.root, loc, msg) for loc, msg in _cross_checks(data)]
     try:
         roots = paths.allowed_roots(base, allow_paths)

@@ -287,7 +287,7 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
     text as written, as in a script), and characters no font of the lettering chain (`font`
     first, then the script's) draws."""
     from storyboard import _yaml
-    from storyboard.script import _did_you_mean, _letterable, _nfc, _problem
+    from storyboard.script import _did_you_mean, _label, _letterable, _nfc, _problem
 
     path = Path(path)
     name = str(path)
@@ -355,7 +355,7 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
         stale = _stale(name, root, noted_sources(text, root, [k for k in lines if k in source]), source, story,
                        canonical_tag(wanted) if isinstance(wanted, str) and not tag_problem(wanted) else language or "LANG")
         raise ScriptError(list(dict.fromkeys(problems + stale)))
-    edition = _apply(story, canonical_tag(wanted), title, lines)  # SCRIPT.en-US.pdf however the file spells it
+    edition = _apply(story, canonical_tag(wanted), title and _label(title), lines)  # SCRIPT.en-US.pdf however the file spells it
     edition._names = names
     edition._translations = path
     edition._stale = [str(p) for p in _stale(name, root, noted_sources(text, root, lines), source, story,
@@ -504,7 +504,7 @@ def _names(data: dict, story: Any, problem) -> dict[str, str]:
     `problem`: not a mapping, an id the script has not (with the closest), a name empty or not
     text, a character of the script left out. {} without the key: the script's names stay."""
     from storyboard import _yaml
-    from storyboard.script import _did_you_mean
+    from storyboard.script import _did_you_mean, _label
 
     if "characters" not in data:
         return {}
@@ -523,7 +523,7 @@ def _names(data: dict, story: Any, problem) -> dict[str, str]:
         elif not value or not value.strip():
             problem(("characters", cid), "the name is empty")
         else:
-            names[cid] = value
+            names[cid] = _label(value)  # a name tag is one line
     for cid, character in story.characters.items():
         if cid not in given:
             problem(("characters",), f"missing name of character {cid} ({_short(character.name)})", at_key=True)

@@ -73,6 +73,21 @@ def test_nfd_script_text_is_lettered_as_nfc():
     assert unicodedata.is_normalized("NFC", s.scenes[0].panels[0].dialogue[0].text)
 
 
+def test_whitespace_no_font_draws_becomes_a_space_or_a_line_break():
+    # a tab (pasted text) in any text, or the final newline `name: |` keeps, was drawn as a box
+    # (.notdef) while validate said ok; a form feed, NEL or line separator was too
+    s = parse_story('title: "Sheet\\tTitle\\n"\nauthor: ["Au\\tthor\\n"]\ncharacters:\n  ann:\n    name: |\n      Ann\n'
+                    '    description: a woman\nscenes:\n  - panels:\n      - action: "Ann\twaves"\n        cast: [ann]\n'
+                    '        caption: "cap\ttion"\n        sfx: ["BO\\x1fOM"]\n        dialogue:\n'
+                    '          - ann: "Hel\\tlo\\vthere\\fX\\u2028Y\\x85Z\\r\\nW"\n')
+    panel = s.scenes[0].panels[0]
+    assert (s.title, s.author, s.characters["ann"].name) == ("Sheet Title", ["Au thor"], "Ann")
+    assert (panel.action, panel.caption, panel.sfx) == ("Ann waves", "cap tion", ["BO OM"])
+    assert panel.dialogue[0].text == "Hel lo\nthere\nX\nY\nZ\nW"
+    for text in (s.title, s.characters["ann"].name, panel.caption, panel.sfx[0], *panel.dialogue[0].text.splitlines()):
+        assert all(g.gid != 0 for g in shape(CHAIN, text).glyphs), text  # no .notdef box
+
+
 def test_arabic_is_joined_and_right_to_left_like_harfbuzz_shapes_it():
     import uharfbuzz as hb
 
