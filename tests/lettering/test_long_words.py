@@ -27,3 +27,20 @@ def test_cutting_a_long_word_measures_each_line_a_bounded_number_of_times(monkey
     assert "".join(lines) == "b" * 2000
     # Each cut measures heads no longer than a few lines' width, a few times each.
     assert len(calls) < 40 * len(lines) and sum(calls) < 2000 * 40, (len(calls), sum(calls))
+
+
+def test_ascii_is_cut_between_characters_without_asking_uniseg(monkeypatch):
+    # Each ASCII character is its own grapheme cluster, but CR LF: uniseg took 12 ms for 500
+    # letters, and a 700-letter caption in a panel 6 mm tall was cut at every size it shrank
+    # through (6.3 s; validate now fits such texts, `lettering.room_problems`).
+    import random
+
+    from uniseg import graphemecluster
+
+    rng = random.Random(7)
+    plain = ["a" * 700, "".join(chr(rng.choice([c for c in range(128) if c != 13])) for _ in range(400))]
+    expected = [list(graphemecluster.grapheme_clusters(s)) for s in plain]
+    assert breaking._graphemes("ab\r\ncd\n\r") == ["a", "b", "\r\n", "c", "d", "\n", "\r"]  # (uniseg's)
+    monkeypatch.setattr(graphemecluster, "grapheme_clusters", lambda s: (_ for _ in ()).throw(AssertionError(s)))
+    assert [breaking._graphemes(s) for s in plain] == expected
+    assert "".join(breaking.wrap(bundled_chain("en"), "a" * 700, 1.5, 100.0)) == "a" * 700
