@@ -180,6 +180,8 @@ def read_action(action: str | None, names: dict[str, tuple[str, ...]],
                                          or _singular_noun(tokens[k - 1]) in described
                                          or tokens[k - 1] == "," or tokens[k - 1].endswith("ly")):
             k -= 1
+        while k < i and tokens[k] == ",":  # a comma no name stands before lists nobody: the clause starts after it
+            k += 1  # ('Kettle runs down the alley, Ines running after him')
         if k and not verb[k - 1] and tokens[k - 1] not in _CLAUSE_ENDS and tokens[k - 1][0].isalnum():
             continue  # the words before it are no subject of their own clause ('Leo helps Mara sit')
         subject = tokens[k:i]

@@ -105,6 +105,9 @@ NAMES = {"ife": ("ife",), "dele": ("dele", "old", "dele"), "cy": ("cy", "cy")}
     ("Cy stands while Ife points at the door", {"ife": "pointing"}),
     ("Cy opens the door and Ife sits", {}),  # 'and' after an object: whose clause is unclear, nobody sits
     ("Ife, exhausted, sits", {}),
+    # a clause after a comma that follows no name opens with its own subject
+    ("Cy runs down the alley splashing through puddles, Ife running after him", {"cy": "running", "ife": "running"}),
+    ("Cy walks in the rain, Ife sits", {"cy": "walking", "ife": "sitting"}),
     ("Old Dele slowly walks home", {"dele": "walking"}),
     ("Ife, Cy and Dele both lie in the grass", {"ife": "lying", "cy": "lying", "dele": "lying"}),
     ("Dele helps Ife sit down", {}),  # Ife is the object, Dele does not sit
