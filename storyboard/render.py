@@ -247,7 +247,7 @@ def _check_not_inputs(story: "Story", targets: list[tuple[Path, str]], font: Any
         except (OSError, ValueError):
             continue
         stats.append(((st.st_dev, st.st_ino), what))
-    for out, _ in targets:
+    for out, fmt in targets:
         for written in (out, manifest_path(out)):
             try:
                 st = written.stat()
@@ -257,6 +257,22 @@ def _check_not_inputs(story: "Story", targets: list[tuple[Path, str]], font: Any
             if what is not None:
                 raise ExportError(f"cannot write {out}: it is {what}" if written == out
                                   else f"cannot write {out}: its manifest {written} would replace {what}")
+        if fmt in FOLDER_FORMATS:  # a page it replaces (a reference picked from an earlier render: watch
+            _check_folder_inputs(out, fmt, inputs)  # re-rendered forever, each render replacing it)
+
+
+def _check_folder_inputs(out: Path, fmt: str, inputs: list[tuple[Path, str]]) -> None:
+    """Refuse a folder output that would replace an input: a page of a page folder
+    (`page-NNN.png`: the other files stay), anything in a webtoon strip's folder."""
+    from storyboard.export.folder import PAGE_NAME
+
+    folder = os.path.realpath(out)
+    for path, what in inputs:
+        real = os.path.realpath(path)
+        inside = os.path.dirname(real) == folder and PAGE_NAME.fullmatch(os.path.basename(real)) is not None \
+            if fmt == "pages" else real.startswith(folder + os.sep)
+        if inside:
+            raise ExportError(f"cannot write {out}: it would replace {what}")
 
 
 def check_writable(path: str | Path, *, folder: bool = False) -> Path:

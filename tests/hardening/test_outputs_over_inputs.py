@@ -51,3 +51,26 @@ def test_an_output_over_the_translations_file_of_the_edition_is_refused(tmp_path
         assert err.count("\n") == 1 and "it is the translations file" in err, err
     assert words.read_bytes() == before
     assert main(["render", "story.yaml", "--lang", "de", "--engine", "draft", "--no-cache", "-o", "de.pdf"]) == 0
+
+
+def test_a_folder_output_that_would_replace_a_file_the_script_reads_is_refused(tmp_path, capsys, monkeypatch):
+    # a page picked from an earlier render as a reference: each render replaced it, and
+    # `watch` re-rendered forever (18 renders in 8 s); a strip's images likewise
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "s.yaml"
+    body = ("title: T\ngeneration: {{engine: draft}}\npage: {{size: [80, 100], dpi: 40}}\n"
+            "characters: {{a: {{description: x, references: [{ref}]}}}}\nscenes: [{{panels: [{{action: a, cast: [a]}}]}}]\n")
+    script.write_text(body.format(ref="pg/page-001.png").replace(", references: [pg/page-001.png]", ""))
+    assert main(["render", "s.yaml", "-o", "pg/", "-o", "s.webtoon"]) == 0
+    for ref, out in (("pg/page-001.png", "pg/"), ("s.webtoon/001.png", "s.webtoon")):
+        script.write_text(body.format(ref=ref))
+        kept = (tmp_path / ref).read_bytes()
+        capsys.readouterr()
+        for command in (["render", "s.yaml", "-o", out], ["watch", "--once", "s.yaml", "-o", out]):
+            assert main(command) == 2
+            assert capsys.readouterr().err.splitlines()[-1] == \
+                f"error: cannot write {out.rstrip('/')}: it would replace {ref}, which the script reads"
+        assert (tmp_path / ref).read_bytes() == kept
+    (tmp_path / "pg" / "notes.png").write_bytes(kept)  # not a page name: a page render keeps it
+    script.write_text(body.format(ref="pg/notes.png"))
+    assert main(["render", "s.yaml", "-o", "pg/"]) == 0
