@@ -617,7 +617,11 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
             if placed is not None:
                 break
     if placed is None:  # even the smallest type breaks a rule: letter it anyway, and say so
-        pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, force=True)
+        try:
+            pieces = _pieces(story, panel, staged, font, size, W, H, pad, upper, slot, force=True)
+        except ExportError as err:  # no size fits a text (validate refuses it first: `room_problems`)
+            raise ExportError(str(story.refusal([(("scenes", slot.scene, "panels", slot.panel), str(err))]).problems[0])
+                              ) from None
         placed = placement.solve_loose(pieces, stages[-1])
         far = _long_tail(placed)
         warnings.append(f"{RULES_BROKEN} at {size:g} pt: balloons overlap the art or each other" + (f"; {far}" if far else ""))

@@ -62,3 +62,20 @@ def test_only_texts_whose_room_leaves_doubt_are_fitted(monkeypatch):
     s = load_story(Path(__file__).resolve().parents[2] / "examples" / "busy-harbour.yaml")
     assert lettering.room_problems(s, paginate(s), load_chain()) == []
     assert calls == []
+
+
+def test_lettering_such_a_panel_anyway_fails_located(tmp_path):
+    # Where the lettering is asked without render's refusals (the Python API, a strip lettered
+    # at its own scale), its error names the panel in the script too.
+    import pytest
+
+    from storyboard.errors import ExportError
+    from storyboard.lettering import letter_panel_full
+
+    (tmp_path / "tiny.yaml").write_text(TINY)
+    s = load_story(tmp_path / "tiny.yaml")
+    book = paginate(s)
+    slot = next(x for x in book.slots() if x.panel == 2)
+    with pytest.raises(ExportError) as err:
+        letter_panel_full(s, s.scenes[0].panels[2], slot, book.spec, load_chain())
+    assert str(err.value).startswith(f"{tmp_path / 'tiny.yaml'}:18:9: scenes[0].panels[2]: no room to letter"), err.value
