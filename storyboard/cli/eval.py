@@ -56,14 +56,13 @@ def _similarity(text: str) -> float:
 def run(args) -> int:
     from storyboard.evaluation import evaluate, write_json
     from storyboard.evaluation.html import write_html
+    from storyboard.errors import StoryboardError
     from storyboard.render import beside, check_writable
 
-    from storyboard.errors import StoryboardError
-
     target = Path(args.target)
-    if args.html and Path(args.html).suffix.lower() not in (".html", ".htm"):  # `--html story.pdf` replaced the
-        raise StoryboardError(f"--html {args.html}: the report is a web page: "  # output measured, `--html s.yaml`
-                              f"name it {Path(args.html).with_suffix('.html')}")  # the script
+    # `--html story.pdf` replaced the output it measured with the report, `--html s.yaml` the script
+    if args.html and Path(args.html).suffix.lower() not in (".html", ".htm"):
+        raise StoryboardError(f"--html {args.html}: the report is a web page: name it {Path(args.html).with_suffix('.html')}")
     data = beside(target, ".eval.json", "the report")  # (`eval .`: ../NAME.eval.json, as a manifest is named)
     html = Path(args.html) if args.html else beside(target, ".eval.html", "the report")
     for path in (data, html):  # before measuring, and before either is written

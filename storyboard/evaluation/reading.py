@@ -154,7 +154,8 @@ def _script(manifest: dict, target: Path) -> Path:
 
 
 def _references(story, judges: Judges, notes: list[str]) -> dict[str, References]:
-    from PIL import Image, ImageOps
+    from characters.images import load_reference
+    from storyboard.errors import CharacterError
 
     out = {}
     for cid, character in story.characters.items():
@@ -171,8 +172,10 @@ def _references(story, judges: Judges, notes: list[str]) -> dict[str, References
             continue
         images = []
         for p in paths:
-            with _opened(lambda p=p: Image.open(p), f"{cid}'s reference image {p}") as im:
-                images.append(np.asarray(ImageOps.exif_transpose(im).convert("RGB")))
+            try:  # as the render reads it: upright RGB, transparency on white (not black), in its limits
+                images.append(np.asarray(load_reference(p).image))
+            except CharacterError as err:  # (one line: `PATH: not a JPEG, PNG or WebP image`)
+                raise StoryboardError(f"{cid}'s reference image {err}") from None
         try:
             out[cid] = references_from_images(images, character.kind, judges)
         except StoryboardError as err:

@@ -204,3 +204,23 @@ def test_eval_writes_its_html_report_only_under_an_html_name(tmp_path, capsys, m
     assert {name: Path(name).read_bytes() for name in kept} == kept
     assert main(["eval", "s.pdf", "--html", "report.HTML"]) == 0
     assert "Identity report" in Path("report.HTML").read_text()
+
+
+def test_eval_reads_references_as_the_render_does(tmp_path, monkeypatch):
+    # a transparent reference was scored on black (PIL's convert), while the render read it on
+    # white (characters.images); an unreadable one says whose reference it is, in one line
+    from storyboard.errors import StoryboardError
+    from storyboard.evaluation import reading
+    from storyboard.script import load_story
+
+    Image.new("RGBA", (64, 64), (0, 0, 0, 0)).save(tmp_path / "ghost.png")
+    (tmp_path / "s.yaml").write_text("title: T\ncharacters: {ana: {name: Ana, references: [ghost.png]}}\n"
+                                     "scenes: [{panels: [{action: a, cast: [ana]}]}]\n")
+    story = load_story(tmp_path / "s.yaml")
+    seen = []
+    monkeypatch.setattr(reading, "references_from_images", lambda images, kind, judges: seen.extend(images))
+    reading._references(story, None, [])
+    assert seen[0].shape == (64, 64, 3) and seen[0].min() == 255
+    (tmp_path / "ghost.png").write_text("garbage")  # replaced after the script was read
+    with pytest.raises(StoryboardError, match=r"^ana's reference image .*ghost.png: not a JPEG, PNG or WebP image$"):
+        reading._references(story, None, [])
