@@ -84,10 +84,11 @@ def batch_outputs(scripts: Sequence[str | Path], out_dir: str | Path, fmt: str |
     if not str(out_dir).strip():  # Path("") is the current folder: never a silent default
         raise ExportError("the output folder is empty: give -o FOLDER")
     out_dir = Path(out_dir)
-    from storyboard.render import NAME_MAX, check_writable
+    from storyboard.render import NAME_MAX, check_writable, long_name
 
-    if any(len(os.fsencode(part)) > NAME_MAX for part in out_dir.parts):  # (stat's ENAMETOOLONG: a traceback)
-        raise ExportError(f"cannot write into {out_dir}: a folder name is over {NAME_MAX} bytes long")
+    folder = long_name(out_dir.parts)  # (stat's ENAMETOOLONG: a traceback)
+    if folder is not None:
+        raise ExportError(f"cannot write into {out_dir}: the folder name {folder[:40]}… is over {NAME_MAX} bytes long")
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"cannot write into {out_dir}: it is a file")
 

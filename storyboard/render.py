@@ -208,6 +208,12 @@ PATH_MAX = 4096  # bytes in a path Linux resolves
 _NAME_ROOM = 32
 
 
+def long_name(names: Iterable[str]) -> str | None:
+    """The first of `names` (a path's parts) longer than a file system holds (NAME_MAX bytes),
+    or None: stat and mkdir fail on it with ENAMETOOLONG."""
+    return next((name for name in names if len(os.fsencode(name)) > NAME_MAX), None)
+
+
 def _check_name_length(out: str | Path, path: Path) -> None:
     """ExportError for an output whose name, or a folder on its way, the file system cannot
     hold, with room for the names storyboard makes beside it: a name of 300 letters was a
@@ -216,7 +222,7 @@ def _check_name_length(out: str | Path, path: Path) -> None:
     if name + _NAME_ROOM > NAME_MAX:
         raise ExportError(f"cannot write {out}: its name is {name} bytes long; at most {NAME_MAX - _NAME_ROOM} "
                           f"(a file name holds {NAME_MAX}, and the manifest and temporary files add to it)")
-    folder = next((part for part in path.parts[:-1] if len(os.fsencode(part)) > NAME_MAX), None)
+    folder = long_name(path.parts[:-1])
     if folder is not None:
         raise ExportError(f"cannot write {out}: the folder name {folder[:40]}… is over {NAME_MAX} bytes long")
     if len(os.fsencode(os.path.abspath(path))) + _NAME_ROOM > PATH_MAX:

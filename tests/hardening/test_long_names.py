@@ -33,4 +33,4 @@ def test_the_longest_name_allowed_is_written_in_every_format_and_replaced(folder
 
 def test_a_batch_folder_name_too_long_is_one_line(folder, capsys):
     assert main(["batch", "good.yaml", "-o", "c" * 300]) == 2
-    assert one_error_line(capsys) == f"error: cannot write into {'c' * 300}: a folder name is over 255 bytes long"
+    assert one_error_line(capsys) == f"error: cannot write into {'c' * 300}: the folder name {'c' * 40}… is over 255 bytes long"
