@@ -9,6 +9,9 @@ has the dictionaries (Thai, Lao, Khmer, Burmese); `icu4py` (the `icu` extra: ICU
 
 Only the breaks inside runs of SA letters are taken from ICU, so every other break point
 stays exactly uniseg's. Without icu4py such runs stay unbroken, as before.
+
+Japanese and Chinese break anywhere by UAX #14 already; there ICU's word ends (`word_ends`)
+only say which of those breaks cut no word, where a phrase must be cut (`breaking`).
 """
 
 from __future__ import annotations
