@@ -267,7 +267,7 @@ def _layout(story: Any, language: str, title: str | None, names: dict[str, str],
         for cid, character in story.characters.items():
             out.append(f"  # {' '.join(character.name.split())}")
             out.append(f"  {cid}: {value(names.get(cid, ''))}")
-    out.append("lines:")
+    out.append("lines:" if fills else "lines: {}  # the script has no caption, dialogue or sound effect")
     for key, source, translation, notes in fills:
         out.extend(f"  # {note}" for note in notes)
         out.append(f"  # {source}")
@@ -318,6 +318,8 @@ def load_translation(path: str | Path, story: Any, font: str | Path | None = Non
     elif language and "language" in data and wanted.lower() != language.lower():
         problem(("language",), f"--lang {language} but this file is a translation into {wanted}")
     lines = data.get("lines")
+    if lines is None and "lines" in data:  # `lines:` left empty: as many lines as `{}`, each missing one named
+        lines = {}
     if not isinstance(lines, dict):
         if "lines" in data:
             problem(("lines",), "lines must map each line's key (SCENE/PANEL/dialogue/N ...) to its translation")

@@ -587,3 +587,18 @@ def test_a_renamed_scene_points_at_update_which_moves_every_translation(script, 
     assert main(["translations", "update", "--lang", "de", str(script)]) == 0
     assert capsys.readouterr().out == f"updated {path}: 4 lines kept (4 moved with their line), nothing to translate\n"
     assert main(["validate", "--lang", "de", str(script)]) == 0
+
+
+def test_a_story_without_words_gets_a_template_its_render_reads(script, tmp_path, capsys):
+    # the template wrote `lines:` (null) and the render refused it: "lines must map each line's key"
+    silent = tmp_path / "silent.yaml"
+    silent.write_text("title: T\ngeneration: {engine: draft}\nscenes: [{panels: [{action: a cat sleeps}]}]\n")
+    assert main(["translations", "template", "--lang", "fr", str(silent)]) == 0
+    assert main(["render", "--lang", "fr", str(silent), "-o", str(tmp_path / "silent.fr.pdf")]) == 0
+    (tmp_path / "translations" / "silent.fr.yaml").write_text("language: fr\nlines:\n")  # left empty by hand
+    assert main(["validate", "--lang", "fr", str(silent)]) == 0
+    # a story with lines: each missing one is named, not "lines must map ..."
+    (tmp_path / "translations" / "keeper.fr.yaml").write_text("language: fr\nlines:\n")
+    capsys.readouterr()
+    assert main(["validate", "--lang", "fr", str(script)]) == 2
+    assert f"{tmp_path}/translations/keeper.fr.yaml:2:1: lines: missing translation of storm/1/caption" in capsys.readouterr().err
