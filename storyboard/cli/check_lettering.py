@@ -32,6 +32,15 @@ def run(args) -> int:
     from storyboard.lettering_report import check
     from storyboard.render import manifest_path
 
+    from storyboard.render import output_format
+
+    try:  # an animatic's panels have no balloons (the lines are subtitles), a shot list no pages:
+        shows = output_format(args.output) not in ("animatic", "shotlist")  # "no violations" said nothing
+    except StoryboardError:
+        shows = True
+    if not shows:
+        raise StoryboardError(f"{args.output} shows no lettering (an animatic's lines are subtitles, a shot list is "
+                              "text): check the PDF, CBZ, pages or strip of the same render")
     path = manifest_path(args.output)
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))

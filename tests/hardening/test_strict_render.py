@@ -144,6 +144,10 @@ def test_warnings_are_of_the_lettering_the_outputs_show(crowded, capsys):
     the pages' were instead; a shot list shows no lettering, so it warns of none."""
     assert main(["render", "crowded.yaml", "-o", "c.csv", "--no-cache"]) == 0
     assert capsys.readouterr().err == ""
+    # ... and check-lettering says so (it checked the pages' lettering in the manifest: violations, exit 1)
+    assert main(["check-lettering", "c.csv"]) == 2
+    assert capsys.readouterr().err == ("error: c.csv shows no lettering (an animatic's lines are subtitles, a shot "
+                                       "list is text): check the PDF, CBZ, pages or strip of the same render\n")
     assert main(["render", "crowded.yaml", "-o", "c.webtoon/", "--no-cache"]) == 0
     warned = capsys.readouterr().err.splitlines()
     strip = json.loads((crowded / "c.webtoon.manifest.json").read_text())
