@@ -18,6 +18,7 @@ from typing import Any, Sequence
 from storyboard._lettering import shapes
 from storyboard.layout import PanelSlot, Rect
 from storyboard.lettering import Font, Item, Shape, Text, once, staged_local
+from storyboard.staging import CLOSE_SHOTS, LOW_KINDS
 from storyboard.text import breaking
 from storyboard.text.leading import leading, line_extent
 
@@ -70,8 +71,12 @@ def slate(story: Any, panel: Any, slot: PanelSlot, font: Font, *, strip: bool) -
 def _slate(story: Any, panel: Any, slot: PanelSlot, font: Font, strip: bool) -> tuple[Item, ...]:
     size = _size(slot, strip)
     inner = _inner(slot, size)
-    faces = [boxes["face"] for _, boxes in _staged(story, panel, slot) if boxes["face"] is not None]
+    staged = _staged(story, panel, slot)
+    faces = [boxes["face"] for _, boxes in staged if boxes["face"] is not None]
     faces += _held(story, panel, slot)  # (kept off as a face is)
+    # A dog, a car or a crate seen whole stands low, often on the bottom row: the row keeps off
+    # it too (in a close-up its chest fills the bottom as a person's does).
+    faces += [boxes["body"] for fig, boxes in staged if fig.kind in LOW_KINDS and panel.shot not in CLOSE_SHOTS]
     rtl = getattr(getattr(story, "page", None), "reading", "ltr") == "rtl"
     shot = f"{slot.number} · {_words(panel.shot)} · {_words(panel.angle)}"
     if not panel.action:

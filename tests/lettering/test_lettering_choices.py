@@ -244,3 +244,32 @@ def test_a_balloon_can_start_right_where_it_reads_after_the_one_before():
     assert thought.lines == ("He has", "a point...") and thought.size == 8.0
     result, _ = _lettered(EXAMPLES / "manga-rtl.yaml", 0, 1)
     assert result.warnings == [] and all(i.size == 8.0 for i in result.items if i.kind == "speech")
+
+
+def test_the_draft_slate_keeps_off_a_dog_standing_low_in_a_medium_shot(tmp_path):
+    # A dog in a medium shot stands whole near the frame's bottom; the shot tag and action note
+    # along the bottom covered its legs and belly. The row goes to the top where it would.
+    from storyboard.export import labels
+
+    path = tmp_path / "dog.yaml"
+    path.write_text("""\
+title: Dog
+characters:
+  pepper: {description: a terrier puppy, figure: animal}
+  kettle: {description: a robot, figure: robot}
+scenes:
+  - setting: a garage
+    panels:
+      - {action: the garage, shot: wide}
+      - shot: medium
+        action: Pepper the puppy sniffs at Kettle, who wakes up for the first time
+        cast: [{pepper: left}, {kettle: right}]
+      - {action: the door, shot: wide}
+""")
+    story = load_story(path)
+    book = layout.paginate(story, max_side=DEFAULT_MAX_SIDE)
+    slot = book.pages[0].slots[1]
+    panel = story.scenes[0].panels[1]
+    (dog,) = [boxes["body"] for fig, boxes in labels._staged(story, panel, slot) if fig.id == "pepper"]
+    row = labels.slate(story, panel, slot, story_font(story), strip=False)
+    assert len(row) == 2 and not any(item.body.overlaps(dog) for item in row)
