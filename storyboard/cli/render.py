@@ -125,11 +125,12 @@ def check_lang(args) -> None:
     """`--lang` must be a language tag: it names a file, so `--lang ../x` must not reach one.
     The tag is put in its canonical case here, once for every command that takes it (tags are
     case-insensitive: `--lang en-us` is `en-US`, the files and outputs it names too)."""
+    from storyboard.errors import quote
     from storyboard.translations import checked_tag
 
     lang = getattr(args, "lang", None)
     if lang:
-        args.lang = checked_tag(lang, f"--lang '{lang}'")
+        args.lang = checked_tag(lang, f"--lang {quote(lang)}")  # (quoted: a newline in it stays one line)
 
 
 def translation_file(story, args) -> Path | None:

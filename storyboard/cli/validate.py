@@ -38,6 +38,7 @@ def run(args) -> int:
     from storyboard.cli.render import edition
     from storyboard.errors import ScriptError, StoryboardError
     from storyboard.render import break_warnings, choose_engine, pose_warnings, script_checks
+    from storyboard.errors import one_line
     from storyboard.script import load_story
 
     checks = partial(script_checks, engine=args.engine, font=args.font, watermark=not args.no_watermark,
@@ -51,7 +52,7 @@ def run(args) -> int:
             status = err.exit_code
             continue
         except StoryboardError as err:  # --lang naming another language than its file's
-            print(f"error: {name}: {err}", file=sys.stderr)
+            print(f"error: {name}: {one_line(str(err), 2000)}", file=sys.stderr)  # (one line, as `cli.main` prints)
             status = err.exit_code
             continue
         for warning in pose_warnings(story, choose_engine(story, args.engine)) + break_warnings(story) + story._stale:  # as render

@@ -59,3 +59,10 @@ def test_a_language_s_name_where_its_tag_belongs_is_answered_with_the_tag(folder
     assert one_error_line(capsys) == ("good.yaml:2:11: language: language 'English' is not a BCP 47 tag such as "
                                       "en, fr, pt-BR, zh-Hant, ja (English is 'en')")
     assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]
+
+
+@pytest.mark.parametrize("command", [["render", "good.yaml", "-o", "x.pdf"], ["validate", "good.yaml"]])
+def test_a_lang_holding_a_newline_is_quoted_on_one_line(folder, capsys, command):
+    # the tag was written as given: the message broke over two lines
+    assert main([*command, "--lang", "fr\nx"]) == 2
+    assert one_error_line(capsys).endswith("--lang 'fr\\nx' is not a BCP 47 tag such as de, pt-BR, zh-Hant")
