@@ -30,12 +30,12 @@ def run(args) -> int:
     from storyboard._words import counted
     from storyboard.errors import StoryboardError
     from storyboard.lettering_report import check
-    from storyboard.render import manifest_path
+    from storyboard.render import manifest_path, output_format
 
-    from storyboard.render import output_format
-
-    try:  # an animatic's panels have no balloons (the lines are subtitles), a shot list no pages:
-        shows = output_format(args.output) not in ("animatic", "shotlist")  # "no violations" said nothing
+    # An animatic's panels have no balloons (the lines are subtitles), a shot list no pages:
+    # "no violations" said nothing.
+    try:
+        shows = output_format(args.output) not in ("animatic", "shotlist")
     except StoryboardError:
         shows = True
     if not shows:
