@@ -35,6 +35,7 @@ from storyboard.script import MAX_LETTERED
 NOTE = re.compile(r"\[\[(.*?)\]\]", re.S)
 MARK_OPEN, MARK_CLOSE = "\u27e6", "\u27e7"  # notes survive parsing inside these brackets
 MARKED = re.compile(f"{MARK_OPEN}(.*?){MARK_CLOSE}", re.S)
+ESCAPED = {"*": "\ue000", "_": "\ue001"}  # `\\*` and `\\_` (the characters, not emphasis) while parsing
 SHOTS = [  # leading cue of an action paragraph -> shot
     (re.compile(r"^(EXTREME CLOSE[- ]?UP|ECU|EXTREME CLOSE ON)\b"), "extreme-close-up"),
     (re.compile(r"^(CLOSE ON|CLOSE[- ]?UP|CU|INSERT|TIGHT ON)\b"), "close-up"),
@@ -76,6 +77,7 @@ def import_fountain(text: str, *, default_title: str = "Untitled") -> str:
     parser = require("screenplain.parsers.fountain", "fountain")
     types = require("screenplain.types", "fountain")
     marked = NOTE.sub(lambda m: f"{MARK_OPEN}{' '.join(m.group(1).split())}{MARK_CLOSE}", text)
+    marked = marked.replace("\\*", ESCAPED["*"]).replace("\\_", ESCAPED["_"])  # (screenplain: `\\_x\\_` is `\\x\\`)
     play = parser.parse(io.StringIO(marked))
     builder = _Builder()
     for paragraph in play.paragraphs:
@@ -100,7 +102,7 @@ class _Builder:
 
     def add(self, paragraph: Any, t: Any) -> None:
         if isinstance(paragraph, t.Slug):
-            self._scene(_plain(str(paragraph.line)), paragraph.scene_number, paragraph.synopsis)
+            self._scene(_spaces(str(paragraph.line)), paragraph.scene_number, paragraph.synopsis)
         elif isinstance(paragraph, t.Action):
             self._action(" ".join(str(line) for line in paragraph.lines), centred=paragraph.centered)
         elif isinstance(paragraph, t.Dialog):
@@ -109,9 +111,9 @@ class _Builder:
             self._dialog(paragraph.left)
             self._dialog(paragraph.right, same_panel=True)
         elif isinstance(paragraph, t.Transition):
-            self.pending.append(_plain(str(paragraph.line)))
+            self.pending.append(_spaces(str(paragraph.line)))
         elif isinstance(paragraph, t.Section):
-            self.pending.append(f"{'#' * paragraph.level} {_plain(str(paragraph.text))}")
+            self.pending.append(f"{'#' * paragraph.level} {_spaces(str(paragraph.text))}")
             if paragraph.synopsis:
                 self.pending.append(f"= {_plain(paragraph.synopsis)}")
         elif isinstance(paragraph, t.PageBreak):
@@ -133,7 +135,7 @@ class _Builder:
         return self.scenes[-1]
 
     def _action(self, text: str, *, centred: bool = False) -> None:
-        text, notes = _notes(_plain(text))
+        text, notes = _notes(_spaces(text))
         if not text:  # a paragraph that was only notes
             self.pending += notes
             return
@@ -150,7 +152,7 @@ class _Builder:
         return panel
 
     def _dialog(self, dialog: Any, *, same_panel: bool = False) -> None:
-        name, extension = _speaker(_plain(str(dialog.character)))
+        name, extension = _speaker(_spaces(str(dialog.character)))
         cues = {re.sub(r"[^A-Z]", "", cue) for cue in extension.upper().split()}
         narration = "VO" in cues  # a voice-over is a caption
         off = bool(cues & {"OS", "OC", "OFF"})  # heard, not seen: a character of the story, not of this panel
@@ -166,7 +168,7 @@ class _Builder:
                 narration = True
         kind = "speech"
         for is_parenthetical, line in dialog.blocks:
-            words, notes = _notes(_plain(str(line)))
+            words, notes = _notes(_spaces(str(line)))
             panel.comments += notes
             if not words:
                 continue
@@ -328,14 +330,26 @@ def _looks(parenthetical: str) -> str:
     return ", ".join(part for part in (first, *rest) if part)
 
 
+def _spaces(text: str) -> str:
+    """Screenplain's text (its emphasis already read: `_plain` read an escaped `\\*literal\\*`
+    as emphasis again and dropped it), escaped characters back, whitespace collapsed."""
+    for char, mark in ESCAPED.items():
+        text = text.replace(mark, char)
+    return " ".join(text.split())
+
+
 def _plain(text: str) -> str:
-    """Fountain emphasis markers gone, whitespace collapsed."""
+    """Fountain emphasis markers gone, whitespace collapsed (title page values and synopses,
+    which screenplain leaves as written)."""
     text = re.sub(r"(\*{1,3}|_)(?=\S)(.+?)(?<=\S)\1", r"\2", text)
-    return " ".join(text.replace("\\*", "*").replace("\\_", "_").split())
+    return _spaces(text.replace("\\*", "*").replace("\\_", "_"))
 
 
 def _notes(text: str) -> tuple[str, list[str]]:
+    """`text` without its notes (and the space before one that punctuation follows: `up
+    [[a note]].` is `up.`, not `up .`), and the notes."""
     notes = [f"[[{n.strip()}]]" for n in MARKED.findall(text)]
+    text = re.sub(rf"\s*{MARKED.pattern}(?=[.,;:!?…])", "", text, flags=re.S)
     return " ".join(MARKED.sub(" ", text).split()), notes
 
 

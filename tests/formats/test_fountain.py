@@ -216,3 +216,19 @@ def test_a_long_monologue_and_action_paragraph_import_as_lines_and_panels(tmp_pa
     assert len(lines) == 4 and all(len(t) <= 1500 for t in lines)
     assert "".join(lines).replace(" ", "") == speech.replace(" ", "")
     assert lines[0].endswith("came in.")  # cut after a sentence, not inside one
+
+
+def test_escaped_emphasis_stays_and_a_note_leaves_no_space_before_punctuation():
+    # screenplain reads `\*literal\*` as the text *literal*, which the importer then read as
+    # emphasis again and dropped; `up [[a note]].` left `up .`
+    import yaml
+
+    from storyboard.importers.fountain import import_fountain
+
+    text = ("Title: **Bold** _Title_\n\nINT. ROOM - DAY\n\nBob *really* stands up [[a note]].\n\n"
+            "BOB\nI *love* this \\*literal\\* \\_word\\_ [[note two]]!\n")
+    data = yaml.safe_load(import_fountain(text))
+    panel = data["scenes"][0]["panels"][0]
+    assert data["title"] == "Bold Title"
+    assert panel["action"] == "Bob really stands up."
+    assert panel["dialogue"] == [{"bob": "I love this *literal* _word_!"}]
