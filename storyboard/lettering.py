@@ -32,7 +32,7 @@ from typing import Any, Sequence, Union
 from storyboard._lettering import geometry, placement, shapes
 from storyboard.errors import ExportError
 from storyboard.layout import WEBTOON, PageSpec, PanelSlot, Rect
-from storyboard.staging import StagedFigure, stage_panel
+from storyboard.staging import StagedFigure, dutch_tilt, stage_panel, turned, turned_box
 from storyboard.text import breaking, leading
 from storyboard.text.fonts import FONT_DIR, FontChain, is_cjk, is_kana, load_chain, primary_language
 from storyboard.text.phrases import phrase_ends
@@ -251,6 +251,7 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
     plain: list = [math.inf, 1]  # the best cost before the stranded-word factor, its line count
     seen: set[tuple[str, ...]] = set()
     boxed = kind in ("caption", "narration")
+    widows = len(text.split()) > 4
 
     def consider(lines: tuple[str, ...]) -> None:
         nonlocal best
@@ -263,6 +264,10 @@ def _fit_text(font: Font, text: str, kind: str, size: float, max_w: float, max_h
         first, last = lines[0], lines[-1]
         lone = 1.0 if len(lines) < 2 else (1.0 + 0.25 * (not breaking.break_points(last) or _one_letter(last))
                                           + (0.25 if _one_letter(first) else 0.1 * (not breaking.break_points(first))))
+        # Worse still, a last word cut from its sentence (`steps like / that.`): a widow, in
+        # a text long enough to have other breaks (`My father's / recipe.` is fine). (A word
+        # alone at both ends is a triangle, which the last step below reshapes.)
+        lone += WIDOW * (widows and breaking.widowed(lines) and bool(breaking.break_points(first)))
         # A Japanese or Chinese line ending inside a phrase (`ランプ` cut) reads badly: broken
         # only where the phrases do not fit (a balloon in the room above its speaker's head).
         if phrases:  # (and a word cut, `ラ|ンプ`, as much again: the tightest shape, the last resort, cuts freely)
@@ -421,14 +426,15 @@ class PanelLettering:
     warnings: list[str]
 
 
-def staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedFigure, dict]]:
+def staged_local(story: Any, panel: Any, slot: PanelSlot, drawn: bool = False) -> list[tuple[StagedFigure, dict]]:
     """Each staged figure with its boxes in panel-frame points (u right from the frame's left
     edge, v down from its top): 'body', 'head', 'face' boxes, the 'mouth' point and the head's
     'source' ('staged', or 'detected' where a face was found in generated art: see
     `lettering_once`). Staging speaks in fractions of the art rectangle, which may run into
-    the bleed past the frame."""
+    the bleed past the frame. `drawn`: the art is the draft engine's sketch, which turns a
+    dutch angle's figures with the rest (`staging.dutch_tilt`): the boxes are turned too."""
     # A render's lettering and its draft labels stage each panel once.
-    return once(("staged", id(story), id(panel), slot), lambda: _staged_local(story, panel, slot))
+    return once(("staged", id(story), id(panel), slot, drawn), lambda: _staged_local(story, panel, slot, drawn))
 
 
 def once(key: tuple, make):
@@ -442,8 +448,11 @@ def once(key: tuple, make):
     return memo[key]
 
 
-def _staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedFigure, dict]]:
+def _staged_local(story: Any, panel: Any, slot: PanelSlot, drawn: bool) -> list[tuple[StagedFigure, dict]]:
     art, rect = slot.art, slot.rect
+    aspect = art.w / art.h
+    # The draft turns a dutch angle's whole sketch, its figures with it (`staging.dutch_tilt`).
+    tilt = dutch_tilt(slot.scene, slot.panel) if drawn and panel.angle == "dutch" else 0.0
 
     def point(fx: float, fy: float) -> tuple[float, float]:
         return art.x + fx * art.w - rect.x, rect.y1 - (art.y1 - fy * art.h)
@@ -459,8 +468,13 @@ def _staged_local(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[StagedF
         figures = apply([fig for fig, _ in figures], faces, art.w / art.h)
     out = []
     for fig, source in figures:
-        out.append((fig, {"body": box(fig.body), "head": box(fig.head), "source": source,
-                          "face": box(fig.face) if fig.shows_face else None, "mouth": point(*fig.mouth)}))
+        body, head, face, mouth = fig.body, fig.head, fig.face, fig.mouth
+        if tilt:
+            body, head, face = (turned_box(body, aspect, tilt), turned_box(head, aspect, tilt, whole=False),
+                                turned_box(face, aspect, tilt, whole=False))
+            mouth = turned(mouth, aspect, tilt)
+        out.append((fig, {"body": box(body), "head": box(head), "source": source,
+                          "face": box(face) if fig.shows_face else None, "mouth": point(*mouth)}))
     return out
 
 
@@ -526,7 +540,7 @@ def _letter_panel(story: Any, panel: Any, slot: PanelSlot, spec: PageSpec, font:
     rect = slot.rect
     W, H = rect.w, rect.h
     pad = panel_pad(W, H)
-    staged = staged_local(story, panel, slot)
+    staged = staged_local(story, panel, slot, drawn=labels)
     upper = getattr(getattr(story, "style", None), "lettering_case", "mixed") == "upper"
     stage = placement.Stage(
         W, H, pad, (pad, pad, W - pad, H - pad),
@@ -702,7 +716,7 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
         for k, (part_text, fit) in enumerate(parts_of):
             joined = k > 0 or (previous is not None and previous[0] == (speaker, kind) and bool(speaker))
             pieces.append(placement.Piece(
-                kind, part_text, fit, size, speaker, detour=phrase_detour(font, part_text, fit),
+                kind, part_text, fit, size, speaker, detour=shape_detour(font, part_text, fit),
                 target=None if (off_side or local is None) else _within(local["mouth"], W, H, pad),
                 head=None if local is None else local["head"],
                 off_side=off_side, joined=joined, outline=_decoration(kind, size),
@@ -782,7 +796,7 @@ def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_w: fl
     block rarely fits above a head, then the tightest block with Japanese phrases broken
     anywhere (`fit_text(phrases=False)`). The first keeps more phrases whole (`ランプは`)
     than columns as short as the room above a head can; each shape carries its
-    `phrase_detour`."""
+    `shape_detour`."""
     def shorter(height: float, then=None):
         short = fit_text(font, text, kind, size, max_w, height, True, ratios=(0.5, 0.75, 0.95, 1.15))
         if short is not None and short.outer_h < 0.9 * fit.outer_h:
@@ -813,9 +827,11 @@ def _narrower(font: Font, text: str, kind: str, size: float, fit: Fit, max_w: fl
     return _with_detours(font, text, make)
 
 
+WIDOW = 0.35  # the cost factor a widow adds to a stranded last word's (see `_fit_text`)
 WEAK_BREAK = 0.25  # the cost factor of a line break a letterer would redo (see `_fit_text`)
 PHRASE_CUT = 0.25  # the cost factor of a line ending inside a phrase (see `_fit_text`)
 PHRASE_DETOUR = 0.3  # placement score per line ending inside a phrase (BELOW_HEAD is 1.5)
+WIDOW_DETOUR = 0.5  # placement score of a shape with a widow (see `shape_detour`)
 
 
 def phrase_detour(font: Font, text: str, fit: Fit) -> float:
@@ -824,15 +840,24 @@ def phrase_detour(font: Font, text: str, fit: Fit) -> float:
     return PHRASE_DETOUR * breaking.inside_phrases(text, fit.block.lines, font.language)
 
 
+def shape_detour(font: Font, text: str, fit: Fit) -> float:
+    """What a shape costs where it is placed for its line breaks: `phrase_detour`, and
+    WIDOW_DETOUR for a widow (`breaking.widowed`: `over / yet.`) in text of more than four
+    words, which a narrower balloon may leave where a wider one had none: a letterer takes
+    a slightly worse place for the wider balloon."""
+    widow = len(text.split()) > 4 and breaking.widowed(fit.block.lines)
+    return phrase_detour(font, text, fit) + WIDOW_DETOUR * widow
+
+
 def _with_detours(font: Font, text: str, make):
     """A narrower-shape maker (see `placement.Piece.narrower`) whose shapes carry their
-    `phrase_detour`."""
+    `shape_detour`."""
     def made():
         shape = make()
         fit, then = shape if isinstance(shape, tuple) else (shape, None)
         if fit is None:
             return None
-        return fit, None if then is None else _with_detours(font, text, then), phrase_detour(font, text, fit)
+        return fit, None if then is None else _with_detours(font, text, then), shape_detour(font, text, fit)
     return made
 
 
@@ -844,10 +869,14 @@ def _one_more_line(font: Font, text: str, kind: str, size: float, fit: Fit, max_
     pad, extra = 0.45 * size, _decoration(kind, size)
     n = len(fit.block.lines)
     found = None
-    for count, shape in ((n + 1, 1.3), (n + 1, 1.15), (n + 2, 1.3), (n + 2, 1.15)):
-        lines = breaking.lozenge(font, text, size, count, fit.block.width, fit.block.leading, shape, bold)
-        if not lines:
-            continue
+    for count, shape, slack in ((n + 1, 1.3, 1.06), (n + 1, 1.15, 1.06), (n + 1, 1.3, 1.15), (n + 2, 1.3, 1.06),
+                                (n + 2, 1.15, 1.06), (n + 2, 1.3, 1.15)):
+        if slack > 1.06 and found is None:
+            continue  # more room only to save a word the snug shape strands
+        lines = breaking.lozenge(font, text, size, count, fit.block.width, fit.block.leading, shape, bold,
+                                 slack=slack)
+        if not lines or (slack > 1.06 and not breaking.break_points(lines[0])):
+            continue  # (nor a word alone on the first line instead: `no / way at / all, friend`)
         block = _block(font, lines, size, bold)
         best = None
         for ratio in (1.15, 1.3, 1.5):
@@ -1080,16 +1109,23 @@ def _balloon(font: Font, p: placement.Placed, rect: Rect, room: Rect) -> Item:
 
 def _bubbles(cx, cy, a, b, tip, size) -> list[list[tuple[float, float]]]:
     """Three bubbles shrinking from the cloud toward the thinker, evenly spaced from the
-    cloud's edge so that the smallest one sits at the tip."""
+    cloud's edge so that the smallest one sits at the tip; on a trail too short for the
+    three, none reaches past the tip (where the thinker's eyes may be): they close up."""
     dx, dy = tip[0] - cx, tip[1] - cy
     dist = math.hypot(dx, dy) or 1.0
     ux, uy = dx / dist, dy / dist
     edge = 1.0 / math.sqrt((ux / a) ** 2 + (uy / b) ** 2)
     radii = (0.42 * size, 0.3 * size, 0.2 * size)
-    span = max(dist - edge - radii[-1], 2 * sum(radii))
+    span = dist - edge - radii[-1]  # from the cloud's edge to the last bubble's centre
+    gap = 0.3 * size
+    if span < 2 * sum(radii):  # a short trail: smaller bubbles, closer, the last still at the tip
+        scale = max(0.6, (span + radii[-1]) / (2 * sum(radii) + radii[-1]))
+        radii = tuple(r * scale for r in radii)
+        gap *= scale
+        span = max(dist - edge - radii[-1], radii[0] + gap)
     out = []
     for k, r in enumerate(radii):
-        d = edge + radii[0] + 0.3 * size + (span - radii[0] - 0.3 * size) * k / (len(radii) - 1)
+        d = edge + radii[0] + gap + (span - radii[0] - gap) * k / (len(radii) - 1)
         out.append(shapes.ellipse(cx + ux * d, cy + uy * d, r, r, 24))
     return out
 

@@ -13,6 +13,8 @@ A human figure is 7.5 heads tall, a head 0.78 heads wide (the draft engine's pro
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,6 +46,8 @@ HEAD_WIDTH = 0.78  # head width / head height
 STRETCH = {"low": 1.1, "high": 0.82, "birds-eye": 0.8}
 # Horizon height by camera angle (panel heights from the top), as the draft engine draws it.
 HORIZON = {"eye-level": 0.42, "low": 0.8, "high": 0.18, "dutch": 0.42}
+# A dutch angle turns the whole sketch by this many degrees at least, at most, either way.
+DUTCH_TILT = (9.0, 15.0)
 # Eye-to-eye gap kept between neighbouring heads, in head widths.
 HEAD_GAP = 0.15
 
@@ -612,3 +616,36 @@ def _figure(cid, kind, pose, body, head, face, mouth, facing, u, aspect, foregro
     my = min(max(mouth[1], 0.0), 1.0)
     return StagedFigure(cid, kind, pose, frac(body), frac(head), (mx, my), face_box, facing, u, foreground)
 
+
+
+def dutch_tilt(scene: int, panel: int) -> float:
+    """Degrees the draft turns a dutch-angle panel about its centre (clockwise on the page
+    when positive), `DUTCH_TILT` either way: fixed by the panel's place in the story (scene
+    and panel index), not by the render's seed, so that its lettering and labels know where
+    the turned figures' heads went."""
+    digest = hashlib.sha256(f"{scene}\x1f{panel}".encode()).digest()
+    low, high = DUTCH_TILT
+    degrees = low + (high - low) * int.from_bytes(digest[:4], "big") / 2 ** 32
+    return degrees if digest[4] & 1 else -degrees
+
+
+def turned(point: tuple[float, float], aspect: float, tilt: float) -> tuple[float, float]:
+    """A point in panel fractions (x right, y down) after the panel is turned `tilt` degrees
+    about its centre, as the draft turns a dutch angle (`dutch_tilt`); `aspect` is the
+    panel's width / height."""
+    t = math.radians(tilt)
+    c, s = math.cos(t), math.sin(t)
+    x, y = (point[0] - 0.5) * aspect, point[1] - 0.5
+    return (c * x - s * y) / aspect + 0.5, s * x + c * y + 0.5
+
+
+def turned_box(box: Box, aspect: float, tilt: float, *, whole: bool = True) -> Box:
+    """`box` (panel fractions) after the turn of `turned`: the box round its turned corners
+    (`whole`), else the same size about its turned centre (a head, a face: round enough)."""
+    x0, y0, x1, y1 = box
+    if not whole:
+        cx, cy = turned(((x0 + x1) / 2, (y0 + y1) / 2), aspect, tilt)
+        return cx - (x1 - x0) / 2, cy - (y1 - y0) / 2, cx + (x1 - x0) / 2, cy + (y1 - y0) / 2
+    corners = [turned(corner, aspect, tilt) for corner in ((x0, y0), (x1, y0), (x0, y1), (x1, y1))]
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    return min(xs), min(ys), max(xs), max(ys)

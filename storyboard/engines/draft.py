@@ -22,18 +22,21 @@ from storyboard.drawing import Drawing, rasterise
 from storyboard.engines import _figures, _props, _sets
 from storyboard.engines._palette import GRAPHITE, PAPER, SHADE
 from storyboard.engines.base import CastMember, PanelRequest
-from storyboard.staging import CLOSE_SHOTS, HORIZON, STRETCH, mentions, naming_words, species
+from storyboard.staging import CLOSE_SHOTS, HORIZON, STRETCH, dutch_tilt, mentions, naming_words, species
 
 if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "34"
+VERSION = "35"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
 # Low-saturation tints, one per cast member (at most five in a panel).
 FIGURE_TINTS = [(166, 178, 198), (200, 176, 158), (168, 192, 170), (192, 170, 194), (204, 192, 150)]
+# From this head height (in the panel's shorter side) a figure has eyes, brows and a mouth:
+# every medium shot (a two-shot's heads are 0.08 to 0.13; "Bo laughs" must show it), no wide one (0.066).
+FACE_MIN = 0.08
 FOREGROUND_TINT = (96, 98, 108)  # the back turned to us in an over-the-shoulder shot
 
 # Radius of the stand-in subject of a panel without cast, in fractions of the shorter side.
@@ -79,7 +82,10 @@ class DraftEngine:
         rng = np.random.Generator(np.random.PCG64(request.seed))  # default_rng(seed), without its checks
         tilt = 0.0
         if request.angle == "dutch":
-            tilt = float(rng.uniform(9, 15)) * (1 if rng.random() < 0.5 else -1)
+            # Fixed by the panel's place, which the lettering knows too (`staging.dutch_tilt`);
+            # the two draws its seed once gave it still taken, so the rest of the sketch is as before.
+            rng.uniform(9, 15), rng.random()
+            tilt = dutch_tilt(request.scene, request.panel)
         sketch = _Sketch.new(width, height, tilt, rng, request)
         sketch.background()
         sketch.figures()
@@ -958,7 +964,7 @@ class _Sketch:
         if not animal:
             d.polygon([(cx + f * hw * 0.92, nose_y - 0.1 * u), (cx + f * (hw + 0.09 * u), nose_y + 0.04 * u),
                        (cx + f * hw * 0.92, nose_y + 0.08 * u)], fill=GRAPHITE)
-        if u < self.unit * 0.12:
+        if u < self.unit * FACE_MIN:
             return
         # Close enough to see a face: eyes, brows, mouth shaped by the expression.
         eye_y = top + 0.45 * u

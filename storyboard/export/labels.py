@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from storyboard._lettering import shapes
 from storyboard.layout import PanelSlot, Rect
+from storyboard.staging import dutch_tilt, turned_box
 from storyboard.lettering import Font, Item, Shape, Text, once, staged_local
 from storyboard.staging import CLOSE_SHOTS, LOW_KINDS
 from storyboard.text import breaking
@@ -127,7 +128,7 @@ def _staged(story: Any, panel: Any, slot: PanelSlot) -> list[tuple[Any, dict]]:
     def on_page():
         return [(fig, {"head": _page_box(rect, local["head"]), "body": _page_box(rect, local["body"]),
                        "face": _page_box(rect, local["face"]) if local["face"] is not None else None})
-                for fig, local in staged_local(story, panel, slot)]
+                for fig, local in staged_local(story, panel, slot, drawn=True)]
 
     return once(("staged on page", id(story), id(panel), slot), on_page)
 
@@ -141,10 +142,12 @@ def _held(story: Any, panel: Any, slot: PanelSlot) -> list[Rect]:
         return []
     art = slot.art
     members = [(entry.id, story.characters[entry.id].name or entry.id) for entry in panel.cast]  # as `plan` names them
-    staged = [fig for fig, _ in staged_local(story, panel, slot)]
+    staged = [fig for fig, _ in staged_local(story, panel, slot, drawn=True)]
     box = held_prop_box(panel.action, panel.angle, staged, members, art.w / art.h)
     if box is None:
         return []
+    if panel.angle == "dutch":  # turned with the sketch (`lettering.staged_local`)
+        box = turned_box(box, art.w / art.h, dutch_tilt(slot.scene, slot.panel))
     x0, y0, x1, y1 = box
     return [Rect(art.x + x0 * art.w, art.y1 - y1 * art.h, (x1 - x0) * art.w, (y1 - y0) * art.h)]
 

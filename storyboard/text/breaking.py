@@ -184,6 +184,16 @@ def sentences_inside(text: str) -> int:
     return len(_SENTENCE_INSIDE.findall(text))
 
 
+_SENTENCE_END = re.compile(r"[.!?\u2026\u203d\u061f\u3002\uff01\uff1f][\"'\u201d\u2019\u00bb)\]\u300d\u300f]*\s*$")
+
+
+def widowed(lines: tuple[str, ...]) -> bool:
+    """Whether the last of `lines` is a word left alone from the sentence above it (`steps
+    like / that.`, LETTERING.md "Type"): one that ends its own sentence (`Closed. / Come back
+    / tomorrow.`, `coming back. / Hurry!`) is no widow."""
+    return len(lines) > 1 and not _break_points(lines[-1]) and not _SENTENCE_END.search(lines[-2])
+
+
 def short_middle_lines(lines: tuple[str, ...], widths: tuple[float, ...]) -> int:
     """How many lines between two others are one word less than half as long as the shorter
     of them (`Who forgot / the / sandwiches?`): the eye drops through them."""
