@@ -17,9 +17,8 @@ from typing import Any, Sequence
 
 from storyboard._lettering import shapes
 from storyboard.layout import PanelSlot, Rect
-from storyboard.staging import dutch_tilt, turned_box
 from storyboard.lettering import Font, Item, Shape, Text, once, staged_local
-from storyboard.staging import CLOSE_SHOTS, LOW_KINDS
+from storyboard.staging import CLOSE_SHOTS, LOW_KINDS, dutch_tilt, turned_box
 from storyboard.text import breaking
 from storyboard.text.leading import leading, line_extent
 
