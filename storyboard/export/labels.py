@@ -178,7 +178,9 @@ def _ends(free: Rect, low: bool, rtl: bool):
 
 def _around(head: Rect, body: Rect):
     """Candidate anchors for a name tag: on the chest under a head big enough to carry it,
-    else above the head; then lower on the body, and beside the head."""
+    else above the head, or under the feet of a small figure the tag is nearly as wide as (on
+    its chest the tag would hide the whole figure, a sandwich board); then lower on the
+    body, and beside the head."""
     cx = head.x + head.w / 2
 
     def at(w: float, h: float) -> list[tuple[float, float]]:
@@ -186,7 +188,12 @@ def _around(head: Rect, body: Rect):
         chest, above = (x, head.y - 0.4 * h - h), (x, head.y1 + 0.3 * h)
         lower = [(x, head.y - k * h) for k in (3.0, 4.5) if head.y - k * h > body.y]
         side = [(head.x1 + 0.3 * h, head.y + head.h / 2 - h / 2), (head.x - w - 0.3 * h, head.y + head.h / 2 - h / 2)]
-        first = [chest, above] if head.h > 2.5 * h else [above, chest]
+        if head.h > 2.5 * h:
+            first = [chest, above]
+        elif w > 0.6 * body.w and body.h < 6 * h:  # a small figure, feet and all
+            first = [above, (x, body.y - 0.3 * h - h), chest]
+        else:
+            first = [above, chest]
         return first + lower + side
     return at
 

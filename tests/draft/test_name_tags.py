@@ -59,3 +59,34 @@ def test_one_long_word_is_hyphenated_and_a_longer_name_cut_with_an_ellipsis():
     lines, size = name_lines(FONT, LONG, 7.0, 0.2 * _width([LONG], 7.0))
     assert len(lines) == 2 and lines[1].endswith("…") and lines[0] == "Kapitänin"
     assert _width(lines, size) <= 0.2 * _width([LONG], 7.0) + 1e-6
+
+
+def _overlap(a, b) -> float:
+    w = min(a.x1, b.x1) - max(a.x, b.x)
+    h = min(a.y1, b.y1) - max(a.y, b.y)
+    return max(0.0, w) * max(0.0, h)
+
+
+def test_a_small_figure_with_a_balloon_over_its_head_has_its_tag_under_its_feet():
+    # Story100 p2 panels 9 and 10: two people small at the back of a room, a balloon above
+    # each head, had each tag on the chest, as wide as the figure (a sandwich board).
+    talk = {"action": "Dee leans in to whisper to Bo", "shot": "establishing",
+            "cast": [{"dee": "left"}, {"bo": "right"}],
+            "dialogue": [{"dee": "Hold the lamp steady, I can't see a thing."}, {"bo": "You always say that."}]}
+    s = Story.model_validate({
+        "title": "T", "characters": {"dee": {"name": "Dee", "description": "a librarian"},
+                                     "bo": {"name": "Bo", "description": "a sailor"}},
+        "scenes": [{"id": "a", "setting": "a bank lobby", "panels": [talk] * 6}]})
+    book = paginate(s)
+    slot = next(iter(book.slots()))
+    panel = s.scenes[0].panels[slot.panel]
+    from storyboard.lettering import letter_panel
+
+    lettered = letter_panel(s, panel, slot, book.spec, FONT, labels=True)
+    figures = {fig.id: boxes["body"] for fig, boxes in _staged(s, panel, slot)}
+    tags = panel_labels(s, panel, slot, FONT, [item.bounds for item in lettered], strip=False)[-2:]
+    for who, tag in zip(("dee", "bo"), tags):
+        body = figures[who]
+        assert tag.body.w > 0.6 * body.w and body.h < 6 * tag.body.h  # a small figure
+        assert _overlap(tag.body, body) < 0.05 * tag.body.w * tag.body.h, who
+        assert tag.body.y1 <= body.y + 1e-6 and abs(tag.body.x + tag.body.w / 2 - (body.x + body.w / 2)) < body.w
