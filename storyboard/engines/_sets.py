@@ -30,7 +30,7 @@ _WORDS = {
     # interiors
     "room": ("interior", "room bedroom office interior inside indoors cabin library church cellar attic apartment "
                          "studio lab laboratory classroom restaurant cafe café lobby bank museum hospital ward "
-                         "garage workshop warehouse factory barn gym gymnasium basement hangar"),
+                         "garage workshop warehouse factory barn gym gymnasium basement hangar shed"),
     "kitchen": ("interior", "kitchen"),
     "counter": ("interior", "counter bar shop store desk reception pharmacy bakery"),
     "stall": ("interior", "stall kiosk booth"),
@@ -41,6 +41,7 @@ _WORDS = {
     "field": ("ground", "field meadow grass lawn park pasture prairie"),
     "garden": ("ground", "garden plant allotment farm soil orchard flowerbed"),
     "street": ("ground", "street road avenue alley lane boulevard sidewalk pavement highway"),
+    "market": ("ground", "market marketplace bazaar"),
     "sea": ("ground", "sea ocean wave harbour harbor pier quay dock port lake river bay cliff"),
     "beach": ("ground", "beach shore seaside sand coast"),
     "roof": ("ground", "roof rooftop terrace"),
@@ -71,6 +72,7 @@ _JAPANESE = {
     "field": "野原 草原 原っぱ 芝生 公園 牧場 草地",
     "garden": "庭 庭園 畑 菜園 農場 花壇 果樹園 田んぼ",
     "street": "街 通り 大通り 道路 路地 歩道 小道 夜道 帰り道 交差点 商店街 街角",
+    "market": "市場 朝市 夜市",
     "sea": "海 大海 港 波 波止場 桟橋 埠頭 湖 湾 崖 岬 川 河",
     "beach": "浜 浜辺 海辺 海岸 砂浜 ビーチ 岸",
     "roof": "屋上 屋根 テラス",
@@ -126,7 +128,7 @@ _FACING = frozenset("past front facing opposite toward towards".split())  # "Ana
 # flag"): in an action they name a place only just after an article or a preposition, or one
 # word after it ("by a tomato plant", "rows of tomato plants"). A setting names places only.
 _ALSO_VERBS = frozenset("wave plant park block field bar store shop dock house tower stall counter crop bank room "
-                        "lane port building slope mound desk hall passage roof".split())
+                        "lane port building slope mound desk hall passage roof shed market".split())
 _BEFORE = frozenset("the a an of on in at by to into onto over under above below behind across through along "
                     "from near beside inside his her their its our my your this that these those some".split())
 _WORD = re.compile(r"[a-zé]+")

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "35"
+VERSION = "36"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
@@ -216,7 +216,7 @@ class _Sketch:
             self._floor_from_above(place)
         elif place.interior == "stall" and self.request.shot in ("establishing", "wide"):
             self._outdoors(place)  # a stall seen from afar: a booth in the street
-            self._booth()
+            self._booth(1 if self.rng.random() < 0.5 else -1)
         elif place.interior is not None:
             getattr(self, "_" + place.interior)()
         else:
@@ -272,6 +272,10 @@ class _Sketch:
             self._rows(hy)
         elif ground == "street":
             self._road(hy)
+        elif ground == "market":  # the street with a lit booth at each side
+            self._road(hy)
+            for side in (-1, 1):
+                self._booth(side)
         elif ground == "platform":
             self._platform(hy)
         else:
@@ -645,10 +649,10 @@ class _Sketch:
     def _stall(self) -> None:
         self._counter(awning=True)
 
-    def _booth(self) -> None:
-        """A stall in a wide shot: a small booth on the ground beside the focal point."""
+    def _booth(self, side: int) -> None:
+        """A stall in a wide shot: a small booth on the ground beside the focal point, at its
+        left (`side` -1) or right (+1)."""
         hy = self.oy + self.horizon
-        side = 1 if self.rng.random() < 0.5 else -1
         cx = self.ox + (0.5 + side * 0.32) * self.w
         bw, bh = 0.22 * self.w, 0.14 * self.h
         base = min(hy + 0.05 * self.h, self.oy + 0.95 * self.h)
