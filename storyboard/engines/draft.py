@@ -53,6 +53,7 @@ GARDEN_LEAF, GARDEN_SOIL, SAND = (136, 170, 110), (218, 206, 188), (234, 222, 19
 FOLIAGE, WALL, WOOD = (160, 176, 140), (236, 233, 225), (204, 186, 160)
 BUILDING, ROOF_TILE, CLOUD = (212, 208, 200), (196, 168, 150), (252, 251, 248)
 LANTERN = (250, 222, 150)
+AWNING = (196, 120, 108)  # a stall's or shop's awning
 MOON, STAR = (248, 242, 214), (252, 249, 236)
 BALLAST, SAFETY_LINE = (200, 196, 188), (226, 196, 96)  # a railway track bed, a platform edge
 
@@ -352,7 +353,7 @@ class _Sketch:
         self.draw.rectangle((x0 + 0.7 * fw, top + 0.36 * fh, x0 + 0.9 * fw, base), fill=WOOD, outline=GRAPHITE,
                             width=self.line)
         self._shape([(x0 + 0.04 * fw, top + 0.2 * fh), (x0 + 0.64 * fw, top + 0.2 * fh),
-                     (x0 + 0.68 * fw, top + 0.3 * fh), (x0, top + 0.3 * fh)], (196, 120, 108), self.line)  # awning
+                     (x0 + 0.68 * fw, top + 0.3 * fh), (x0, top + 0.3 * fh)], AWNING, self.line)  # awning
 
     def _waves(self, hy: float) -> None:
         cw, ch = self.size
@@ -638,7 +639,7 @@ class _Sketch:
         edge = [(x0, 0.0), (x1, 0.0)]
         for k in range(n, 0, -1):
             edge += [(x0 + k * step, y), (x0 + (k - 0.5) * step, y + 0.35 * step), (x0 + (k - 1) * step, y)]
-        self._shape([(x, min(v, y + 0.35 * step)) for x, v in edge], (196, 120, 108), self.line)
+        self._shape([(x, min(v, y + 0.35 * step)) for x, v in edge], AWNING, self.line)
         r = 0.35 * step
         for lx in (x0 + 0.6 * step, x1 - 0.6 * step):
             ly = y + 0.35 * step + 1.3 * r
@@ -661,7 +662,7 @@ class _Sketch:
         self.draw.rectangle((x0 + bw * 0.05, base - bh, x1 - bw * 0.05, base - bh * 0.55), fill=LANTERN,
                             outline=GRAPHITE, width=self.line)  # the lit opening
         self._shape([(x0 - bw * 0.08, base - bh), (x1 + bw * 0.08, base - bh), (x1, base - bh * 1.3),
-                     (x0, base - bh * 1.3)], (196, 120, 108), self.line)
+                     (x0, base - bh * 1.3)], AWNING, self.line)
 
     def _stairs(self) -> None:
         """A flight of stairs climbing the back wall from the floor, with its handrail; a
@@ -766,7 +767,7 @@ class _Sketch:
             if ground == "beach":  # sand from the water's edge down, seen from above
                 self._sand(0.0)
             return
-        if ground == "street":  # the road across the shot, kerbs and a dashed centre line
+        if ground in ("street", "market"):  # the road across the shot, kerbs and a dashed centre line
             self.draw.rectangle((0, 0, cw, ch), fill=PAPER_SHADE)
             if far is not None:  # houses, blocks or trees along both sides of it
                 self._far_from_above(far)
@@ -775,6 +776,12 @@ class _Sketch:
             dash = 0.08 * self.unit
             for x in np.arange(self.rng.uniform(0, 2 * dash), cw, 2 * dash).tolist():
                 self.draw.line((x, (y0 + y1) / 2, x + dash, (y0 + y1) / 2), fill=LIGHT_LINE, width=self.line + 1)
+            if ground == "market":  # the booths' awnings in a row along each kerb
+                step = 0.3 * self.w
+                for x in np.arange(self.rng.uniform(-step / 2, 0), cw, step).tolist():
+                    for y in (y0 - 0.12 * self.h, y1 + 0.02 * self.h):
+                        self._shape([(x, y), (x + 0.8 * step, y), (x + 0.8 * step, y + 0.1 * self.h),
+                                     (x, y + 0.1 * self.h)], AWNING, self.line)
             return
         if ground == "platform":  # the track's rails and sleepers along the top, the platform below them
             self.draw.rectangle((0, 0, cw, ch), fill=BALLAST)
