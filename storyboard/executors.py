@@ -346,6 +346,11 @@ def open_executor(executor: "str | LocalExecutor | RayExecutor | None", *, worke
         raise StoryboardError("; ".join(f"{name}={value!r}: {why}" for name, value, why in bad))
     kind, address = parse_executor(executor or "local")
     if kind == "local":
+        unused = [f"{name}={value!r}" for name, value in (("workers", workers), ("gpus_per_worker", gpus_per_worker))
+                  if value is not None]
+        if unused:  # as any option that would change nothing
+            raise StoryboardError(f"{', '.join(unused)} would not be used: the local executor draws in this process; "
+                                  "give executor='ray' for Ray workers")
         return LocalExecutor()
     return RayExecutor(address, workers=workers or 1, gpus_per_worker=gpus_per_worker or 0.0)
 

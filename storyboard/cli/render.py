@@ -181,7 +181,12 @@ def check_flags(args) -> None:
     bad += executor_problems(getattr(args, "workers", None), getattr(args, "gpus_per_worker", None))
     if bad:
         raise StoryboardError("; ".join(f"--{name.replace('_', '-')} {value}: {why}" for name, value, why in bad))
-    parse_executor(getattr(args, "executor", "local"))
+    kind, _ = parse_executor(getattr(args, "executor", "local"))
+    unused = [flag for flag, name in (("--workers", "workers"), ("--gpus-per-worker", "gpus_per_worker"))
+              if getattr(args, name, None) is not None]
+    if kind == "local" and unused:  # (they were ignored without a word)
+        raise StoryboardError(f"{', '.join(unused)} would not be used: the local executor draws in this process; "
+                              "add --executor ray for Ray workers")
     check_lang(args)
     check_not_stdout(args)
 

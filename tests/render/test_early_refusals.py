@@ -235,3 +235,15 @@ def test_an_empty_cache_folder_is_refused_not_read_as_the_current_folder(script,
     with pytest.raises(StoryboardError, match="cache='' is empty"):
         storyboard.render(script, out=tmp_path / "s.pdf", cache="")
     assert not list(here.iterdir()) and not (tmp_path / "s.pdf").exists()
+
+
+def test_ray_worker_options_without_ray_are_refused(script, tmp_path, capsys, monkeypatch):
+    # --workers 3 (or --gpus-per-worker) with the local executor was ignored without a word
+    monkeypatch.chdir(tmp_path)
+    for command in (["render", "s.yaml", "-o", "o.pdf"], ["batch", "s.yaml", "-o", "out"], ["watch", "--once", "s.yaml"]):
+        assert main([*command, "--workers", "3"]) == 2
+        assert capsys.readouterr().err.splitlines()[-1] == ("error: --workers would not be used: the local executor "
+                                                            "draws in this process; add --executor ray for Ray workers")
+    with pytest.raises(StoryboardError, match=r"^workers=2, gpus_per_worker=1.0 would not be used: the local executor"):
+        storyboard.render(script, out="o.pdf", workers=2, gpus_per_worker=1.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
