@@ -12,7 +12,7 @@ with its error and the batch goes on.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,12 +119,12 @@ def _file_identity(path: Path) -> Any:
         return paths.real_path(path)
 
 
-def render_many(scripts: str | Path | Sequence[str | Path], *, out_dir: str | Path, format: str | None = None,
+def render_many(scripts: str | Path | Iterable[str | Path], *, out_dir: str | Path, format: str | None = None,
                 executor: str = "local", workers: int | None = None, gpus_per_worker: float | None = None,
                 allow_paths: str | Path | Sequence[str | Path] | None = None, progress=None,
                 language: str | None = None, translation: str | Path | None = None, strict: bool = False,
                 **options: Any) -> BatchResult:
-    """Render each script of `scripts` (or the one script, given as a str or path) to
+    """Render each script of `scripts` (a list or any iterable, or the one script, given as a str or path) to
     OUTDIR/NAME.pdf (`format` "cbz": .cbz; "webtoon": a strip folder NAME.webtoon/; "pages": a
     folder NAME/ of PNG pages). Without `format`, each story is written as `storyboard render`
     writes it by default: a PDF, or for a `page.size: webtoon` story (which has no pages) its
@@ -152,6 +152,14 @@ def render_many(scripts: str | Path | Sequence[str | Path], *, out_dir: str | Pa
     started = time.perf_counter()
     if isinstance(scripts, (str, os.PathLike)):  # one story, not a sequence of its letters
         scripts = [scripts]
+    # Read once: a generator (`Path("stories").glob("*.yaml")`) was used up naming the outputs,
+    # and nothing was rendered, without a word. Wrong types were TypeErrors from deep inside.
+    if not isinstance(scripts, bytes) and isinstance(scripts, Iterable):
+        scripts = list(scripts)
+    if not isinstance(scripts, list) or not all(isinstance(s, (str, os.PathLike)) for s in scripts):
+        raise StoryboardError(f"scripts={scripts!r}: give a script's path or a list of them")
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise StoryboardError(f"out_dir={out_dir!r}: give a folder's path")
     outputs = batch_outputs(scripts, out_dir, format)
     bad = option_problems(**{k: options.get(k) for k in ("seed", "max_side", "candidates")})
     if bad:

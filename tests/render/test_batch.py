@@ -320,3 +320,21 @@ def test_render_many_of_one_script_given_as_a_string_renders_it(scripts, tmp_pat
     for one in (str(scripts[0]), scripts[0]):
         result = storyboard.render_many(one, out_dir=tmp_path / "one", cache=False)
         assert [o.output.name for o in result.stories] == ["s0.pdf"] and not result.failed
+
+
+def test_render_many_takes_a_generator_of_scripts_and_refuses_other_types(tmp_path):
+    # `render_many(Path("stories").glob("*.yaml"), ...)`: the generator was used up naming the
+    # outputs, and nothing was rendered, without a word; None or [None] were TypeErrors
+    from storyboard.errors import StoryboardError
+
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.yaml").write_text("title: T\ngeneration: {engine: draft}\npage: {size: [80, 100], dpi: 40}\n"
+                                               "scenes: [{panels: [{action: a}]}]\n")
+    result = storyboard.render_many(iter(sorted(tmp_path.glob("*.yaml"))), out_dir=tmp_path / "out", cache=False)
+    assert [o.output.name for o in result.stories] == ["a.pdf", "b.pdf"] and all(o.status == 0 for o in result.stories)
+    for scripts, out_dir, message in ((None, "out", "scripts=None: give a script's path or a list of them"),
+                                      ([None], "out", "scripts=[None]: give a script's path or a list of them"),
+                                      ([tmp_path / "a.yaml"], None, "out_dir=None: give a folder's path")):
+        with pytest.raises(StoryboardError) as err:
+            storyboard.render_many(scripts, out_dir=out_dir)
+        assert str(err.value) == message
