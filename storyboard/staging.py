@@ -363,6 +363,26 @@ def figure_kind(character: Any) -> str:
     return KIND_WORDS.get(value, "human")
 
 
+# A description's size words, as a multiple of the kind's usual size ("a small round delivery
+# robot", "a giant crab"). A person's are not read: "a small boy" is a child, drawn as a person.
+_SIZE_WORDS = tuple((scale, re.compile(pattern)) for scale, pattern in (
+    (0.4, r"\b(tiny|miniature|mini|pocket-sized|palm-sized|toy)\b"),
+    (0.55, r"\b(small|little|short|compact|knee-high)\b"),
+    (1.6, r"\b(huge|giant|gigantic|enormous|towering|massive|colossal)\b"),
+    (1.25, r"\b(big|large|tall|hulking)\b"),
+))
+
+
+def size_scale(character: Any) -> float:
+    """How much bigger or smaller than its kind's usual size (a robot a man's height, a dog a
+    dog's) the character's description says it is: 'a small round delivery robot' -> 0.55,
+    'a tiny drone' -> 0.4, 'a huge crab' -> 1.6; 1.0 for a person, or when it names no size."""
+    if figure_kind(character) == "human":
+        return 1.0
+    text = str(getattr(character, "description", "") or "").lower()
+    return next((scale for scale, pattern in _SIZE_WORDS if pattern.search(text)), 1.0)
+
+
 def stage_panel(story: Any, panel: Any, aspect: float,
                 frame: Box = (0.0, 0.0, 1.0, 1.0)) -> tuple[StagedFigure, ...]:
     """One figure per cast member, in cast order; aspect = art width / height. Pure, deterministic.
@@ -400,8 +420,10 @@ def stage_panel(story: Any, panel: Any, aspect: float,
         foreground = panel.shot == "over-shoulder" and index == 0 and (len(cast) > 1 or kind in UPRIGHT_KINDS)
         # Someone standing in the shot: a seated member's head is as much lower as its pose is shorter.
         beside = any(kinds[j] in UPRIGHT_KINDS and poses[j] not in LOW_POSES for j in range(len(cast)) if j != index)
+        # Its size: against the set in a wide shot; a nearer shot frames a member alone at any size.
+        scale = size_scale(characters.get(entry.id)) if len(cast) > 1 or panel.shot in FULL_BODY_SHOTS else 1.0
         out.append(_stage(entry.id, kind, pose, box, room, panel.shot, panel.angle, aspect, foreground, floor,
-                          beside))
+                          beside, scale))
     return tuple(out)
 
 
@@ -454,10 +476,11 @@ def _room(index: int, boxes: list[Box], centres: list[float]) -> float:
 
 
 def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, angle: str,
-           aspect: float, foreground: bool, floor: float, beside_standing: bool) -> StagedFigure:
+           aspect: float, foreground: bool, floor: float, beside_standing: bool, scale: float = 1.0) -> StagedFigure:
     """One figure; `floor`: where a figure cut by the bottom of the frame ends (the box's
     bottom, or the art's where the art runs past the frame); `beside_standing`: someone
-    in the panel stands (a seated figure's head then sits lower than theirs in a nearer shot)."""
+    in the panel stands (a seated figure's head then sits lower than theirs in a nearer shot);
+    `scale`: its size against its kind's usual one (`size_scale`), standing on the same ground."""
     x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in box)
     bx0, bx1 = x0 * aspect, x1 * aspect  # the box in height units
     box_w, box_h = bx1 - bx0, y1 - y0
@@ -487,6 +510,12 @@ def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, ang
     elif shot == "close-up":
         u = min(u, box_h / 1.3)
     u = max(u, 0.004)
+    # A nearer shot shows a small figure lower in the frame (its feet stay where its kind's
+    # would be) and a big one no bigger: the camera frames the people.
+    shrink = 1.0 if foreground or shot == "extreme-close-up" or angle == "birds-eye" else \
+        min(scale, 1.0) if not full_body else scale
+    if full_body:
+        u = min(u * shrink, 0.95 * box_h / heights)
 
     if foreground:  # over the shoulder: the near figure's back, cut by the frame
         cx = cx - 0.12 * aspect if centre_fraction < 0.5 else cx + 0.12 * aspect
@@ -525,9 +554,13 @@ def _stage(cid: str, kind: str, pose: str, box: Box, room: float, shot: str, ang
             # person's at a standing one's chest); alone, the camera frames it as it would a stander.
             drop = (7.5 - _height_in_heads(kind, pose)) * u if beside_standing else 0.5 * u
             top = min(top + drop, y1 - 1.3 * u)
-        if kind in LOW_KINDS and shot not in CLOSE_SHOTS:
-            # Shown whole, standing on the frame's bottom edge (nearer the camera than the people
-            # seen waist up), not with its head up at theirs, floating at the top of the frame.
+        if shrink < 1.0:  # its feet where its kind's would stand, its head (at least) in the frame
+            top = min(top + heights * u * (1.0 - shrink), y1 - 1.6 * u * shrink)
+            u *= shrink
+        # An animal, a car, a crate or a figure a small one's size is shown whole, standing on the
+        # frame's bottom edge (nearer the camera than the people seen waist up), not with its
+        # head up at theirs, floating at the top of the frame.
+        if (kind in LOW_KINDS or (shrink < 1.0 and heights * shrink <= 4.0)) and shot not in CLOSE_SHOTS:
             top = max(top, y1 - 0.03 * box_h - heights * u)
     close = shot in CLOSE_SHOTS
     return _upright(cid, kind, pose, cx, top, u, heights, max(floor, y1), aspect, facing,

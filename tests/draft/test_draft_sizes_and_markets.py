@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from storyboard.engines._sets import Place, place
+from storyboard.staging import size_scale
 from storyboard.engines.draft import LANTERN
 from tests.draft.test_draft_exteriors_and_stations import drawn, has
+from tests.draft.test_draft_staging import requests
 
 
 @pytest.mark.parametrize("setting, action, expected", [
@@ -28,3 +30,46 @@ def test_a_market_and_a_shed_are_sets(setting, action, expected):
 def test_a_market_draws_booths():
     assert has(drawn("Ana walks through the market", ["ana"]), LANTERN) > 100  # the booths' lit openings
     assert has(drawn("Ana walks down the street", ["ana"]), LANTERN) == 0
+
+
+SIZED = {"marek": {"name": "Marek", "description": "tall man, glasses"},
+         "kettle": {"name": "Kettle", "description": "a small round delivery robot", "figure": "robot"},
+         "bolt": {"name": "Bolt", "description": "a delivery robot", "figure": "robot"},
+         "pepper": {"name": "Pepper", "description": "a scruffy terrier puppy", "figure": "animal"},
+         "boy": {"name": "Leo", "description": "small boy of eight"}}
+
+
+def staged(shot: str, cast: list) -> dict:
+    (request,) = requests([{"action": "they wait", "shot": shot, "cast": cast}], SIZED)
+    return {fig.id: fig for fig in request.staging}
+
+
+def test_size_scale_reads_the_description():
+    from storyboard.script import Character
+    assert size_scale(Character(name="K", description="a small round delivery robot", figure="robot")) == 0.55
+    assert size_scale(Character(name="K", description="a tiny drone", figure="robot")) == 0.4
+    assert size_scale(Character(name="K", description="a huge crab", figure="creature")) == 1.6
+    assert size_scale(Character(name="K", description="a robot", figure="robot")) == 1.0
+    assert size_scale(Character(name="L", description="small boy of eight")) == 1.0  # a person: a child's size is not read
+
+
+def height(fig) -> float:
+    return fig.body[3] - fig.body[1]
+
+
+def test_a_small_robot_is_drawn_small():
+    # newuser8: "a small round delivery robot" was a man's height; in a close-up its chest filled half the frame
+    wide = staged("wide", [{"marek": "left"}, {"kettle": "center"}, {"bolt": "right"}])
+    assert height(wide["kettle"]) < 0.6 * height(wide["bolt"])
+    assert abs(wide["kettle"].body[3] - wide["bolt"].body[3]) < 0.02  # on the same ground
+    close = staged("close-up", [{"marek": "left"}, {"kettle": "right"}])
+    assert close["kettle"].head_units < 0.6 * close["marek"].head_units
+    assert close["kettle"].head[1] > close["marek"].head[3]  # its head below his chin, still in the frame
+    assert close["kettle"].head[3] <= 1.0
+    medium = staged("medium", [{"pepper": "left"}, {"kettle": "right"}])  # was 4x the dog, whole, far back
+    assert medium["kettle"].head[1] > 0.6  # low in the frame by the dog (it was at 0.33)
+    assert medium["kettle"].head_units < 1.0 * medium["pepper"].head_units  # (it was 1.7 times the dog's)
+    # alone the camera frames it as any robot; a person's size words change nothing
+    assert staged("close-up", [{"kettle": "center"}])["kettle"].head == staged("close-up", [{"bolt": "center"}])["bolt"].head
+    assert height(staged("wide", [{"boy": "left"}, {"bolt": "right"}])["boy"]) == \
+        height(staged("wide", [{"marek": "left"}, {"bolt": "right"}])["marek"])
