@@ -164,10 +164,14 @@ def _cast(story: "Story", panel: "Panel", identities: Mapping[str, Identity], wi
           height: int, figures, crop: tuple[int, int, int, int] | None) -> tuple[CastMember, ...]:
     members = []
     moods = read_action(panel.action, cast_names(story, panel), cast_nouns(story, panel))[1]
+    # Who shouts in this panel shouts on the page: the mouth open ("IT'S AMAZING!" was said
+    # with a straight mouth).
+    shouting = {line.speaker for line in panel.dialogue if line.kind == "shout" and not line.off}
     for entry, box, figure in zip(panel.cast, cast_regions(story, panel), figures, strict=True):
         character = story.characters[entry.id]
-        # The script's expression and pose, else what the action gives (staging read the pose).
-        expression = entry.expression or moods.get(entry.id, "")
+        # The script's expression and pose, else what the action gives (staging read the pose),
+        # else a shout's.
+        expression = entry.expression or moods.get(entry.id, "") or ("shouting" if entry.id in shouting else "")
         pose = entry.pose or (figure.pose if figure.pose != "standing" else "")
         identity = identities.get(entry.id)
         # The identity steers where the figure is staged (the same body box the draft engine
