@@ -54,6 +54,8 @@ def open_regular(path: str | os.PathLike, limit: int | None = None) -> BinaryIO:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
+        if os.fspath(path) == "-":  # `cat story.yaml | storyboard validate -`
+            raise Refused("no such file (standard input is not read: give the file's path)") from None
         raise Refused("no such file") from None
     except OSError as err:
         raise Refused(_reason(err)) from None

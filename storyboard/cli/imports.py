@@ -44,7 +44,9 @@ def run(args) -> int:
         check_writable(out)  # a folder, or a file where a folder should be: --force would not help
     try:
         if not source.is_file():
-            raise StoryboardError(f"{source}: {'no such file' if not source.exists() else 'not a regular file'}")
+            why = "not a regular file" if source.exists() else "no such file" + (
+                " (standard input is not read: give the file's path)" if str(source) == "-" else "")
+            raise StoryboardError(f"{source}: {why}")
         if source.stat().st_size > MAX_BYTES:
             raise StoryboardError(f"{source}: larger than {MAX_BYTES >> 20} MiB, not a screenplay")
         text = source.read_text(encoding="utf-8-sig")

@@ -45,3 +45,12 @@ def test_translations_template_writes_to_stdout(folder, capsys):
     assert "# Dawn." in captured.out
     assert captured.err == "wrote the template to standard output: 1 line to translate\n"
     assert sorted(p.name for p in folder.iterdir()) == ["good.yaml"]
+
+
+def test_a_dash_as_the_input_says_standard_input_is_not_read(folder, capsys):
+    # `cat story.yaml | storyboard validate -` said only "-:1:1: file: no such file"
+    for command in (["validate", "-"], ["render", "-", "-o", "x.pdf"], ["translations", "template", "--lang", "fr", "-"]):
+        assert main(command) == 2
+        assert capsys.readouterr().err == "-:1:1: file: no such file (standard input is not read: give the file's path)\n"
+    assert main(["import", "-", "-o", "x.yaml"]) == 2
+    assert capsys.readouterr().err == "error: -: no such file (standard input is not read: give the file's path)\n"
