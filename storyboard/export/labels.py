@@ -297,14 +297,13 @@ def _action(font: Font, action: str, span: Rect, size: float, low: bool) -> Item
     """The action in at most two lines across the bottom of `span` (`low`: bodies may run
     under it; the top is where balloons go), or its top; in three rather than cut short
     where the three take at most a tenth of the frame's height (a narrow, tall panel)."""
-    inset = 0.3 * size
+    inset = TAG_INSET * size
     width = span.w - 2 * inset
     lines = _wrap(font, action, size, width)
-    if lines[-1].endswith("…") and not action.rstrip().endswith("…"):
-        three = _wrap(font, action, size, width, 3)
-        if 3 * 1.15 * size + 2 * inset <= 0.1 * span.h:
-            lines = three
-    lead = leading(font, "\n".join(lines), False, 1.15) * size
+    if (lines[-1].endswith("…") and not action.rstrip().endswith("…")
+            and 3 * TAG_LEADING * size + 2 * inset <= 0.1 * span.h):  # (wrapped again only where three fit)
+        lines = _wrap(font, action, size, width, 3)
+    lead = leading(font, "\n".join(lines), False, TAG_LEADING) * size
     top, bottom = line_extent(font, "\n".join(lines), False)
     h = (top - bottom) * size + (len(lines) - 1) * lead + 2 * inset
     box = Rect(span.x, span.y, span.w, h) if low else Rect(span.x, span.y1 - h, span.w, h)
