@@ -257,10 +257,10 @@ def _tilted(at, px, py, rx, ry, turn, n=24):
 
 
 def _animal_head(pen, fig: Figure, shape) -> tuple[float, float] | None:
-    """An animal's close-up, seen three-quarters toward where it looks: pointed ears on top of
-    the skull, a muzzle with a dark nose ahead of it, a furred chest under it (no shoulders),
-    all inside the staged head box but the muzzle (a cat: a round face, a small nose and
-    whiskers, no muzzle). The eyes are the draft's face's."""
+    """An animal's close-up, seen three-quarters toward where it looks: ears drooping beside the
+    skull, a muzzle with a dark nose ahead of it, a furred chest under it (no shoulders), all
+    inside the staged head box but the muzzle and ears (a cat: pointed ears up, a round face, a
+    small nose and whiskers, no muzzle). The eyes are the draft's face's (a dog's dark and round)."""
     u, f = fig.u, fig.facing
     hx0, top, hx1, _ = fig.head
     cx = (hx0 + hx1) / 2
@@ -273,10 +273,10 @@ def _animal_head(pen, fig: Figure, shape) -> tuple[float, float] | None:
     for py in (1.35, 1.65, 1.95):  # fur marks down the chest
         if top + (py + 0.15) * u < fig.clip:
             pen.line([at(-0.16, py), at(0.0, py + 0.14), at(0.16, py)], fill=GRAPHITE, width=max(1, fig.lw / 2))
-    for side in (-1, 1):  # ears: up and out from the top of the skull, shaded inside
-        shape([at(side * 0.1, 0.32), at(side * 0.38, 0.0), at(side * 0.42, 0.48)], fig.tint, fig.lw)
-        shape([at(side * 0.2, 0.33), at(side * 0.36, 0.12), at(side * 0.37, 0.4)], SHADE, max(1, fig.lw / 2))
     if fig.species == "cat":  # a round face, no muzzle: a small nose, a split mouth, whiskers
+        for side in (-1, 1):  # ears: up and out from the top of the skull, shaded inside
+            shape([at(side * 0.1, 0.32), at(side * 0.38, 0.0), at(side * 0.42, 0.48)], fig.tint, fig.lw)
+            shape([at(side * 0.2, 0.33), at(side * 0.36, 0.12), at(side * 0.37, 0.4)], SHADE, max(1, fig.lw / 2))
         pen.ellipse((cx - 0.45 * u, top + 0.18 * u, cx + 0.45 * u, top + u), fill=fig.tint, outline=GRAPHITE,
                     width=fig.lw)
         n = 0.2  # the nose, under the eyes (`_face` draws them about 0.12 toward the gaze)
@@ -288,7 +288,12 @@ def _animal_head(pen, fig: Figure, shape) -> tuple[float, float] | None:
                 pen.line([at(n + side * 0.16, py), at(n + side * 0.62, py + (py - 0.7) * 1.5)], fill=GRAPHITE,
                          width=max(1, fig.lw / 3))
         return None if fig.back else (cx, top)
-    # The muzzle behind the skull's outline, so that only its front shows, sticking out.
+    # A dog's ears flop down beside its face from the top of the skull (pricked up, they read as
+    # a wolf's); the far one shaded. The muzzle behind the skull's outline, so that only its
+    # front shows, sticking out.
+    for side in (-1, 1):
+        shape([at(side * 0.22, 0.24), at(side * 0.5, 0.26), at(side * 0.62, 0.62), at(side * 0.52, 0.86),
+               at(side * 0.38, 0.8), at(side * 0.3, 0.45)], fig.tint if side > 0 else SHADE, fig.lw)
     shape([at(0.1, 0.5), at(0.52, 0.5), at(0.7, 0.56), at(0.75, 0.67), at(0.69, 0.8), at(0.48, 0.9),
            at(0.1, 0.92)], fig.tint, fig.lw)
     pen.ellipse((cx - 0.42 * u, top + 0.18 * u, cx + 0.42 * u, top + u), fill=fig.tint, outline=GRAPHITE,

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "37"
+VERSION = "38"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)
@@ -874,7 +874,8 @@ class _Sketch:
                 continue
             face = _figures.draw(self.draw, fig, self._shape)
             if face is not None and fig.kind != "robot":
-                self._face(member, fig.facing, *face, fig.u, fig.lw, animal=fig.kind == "animal")
+                animal = ("cat" if fig.species == "cat" else "dog") if fig.kind == "animal" else ""
+                self._face(member, fig.facing, *face, fig.u, fig.lw, animal=animal)
         if self.horizon is not None and _props.prop_for(self.request.action) in _props.FLYING:
             self._flown(placed)
         elif self.horizon is not None and (held := _props.held(self.request.action)) is not None:
@@ -966,8 +967,9 @@ class _Sketch:
                            width=max(1, lw // 2))
 
     def _face(self, member: CastMember, f: int, cx: float, top: float, u: float, lw: int,
-              animal: bool = False) -> None:
-        """Eyes and brows, and for a person a nose and a mouth (an animal's snout carries its own)."""
+              animal: str = "") -> None:
+        """Eyes and brows, and for a person a nose and a mouth (an `animal`'s snout carries its
+        own: 'dog' or 'cat'; a dog's eyes are dark and round, with a glint, not a person's whites)."""
         d = self.draw
         hw = 0.39 * u
         # Nose on the side the figure looks toward: who faces whom reads at any scale.
@@ -983,10 +985,15 @@ class _Sketch:
         for side in (-1, 1):
             ex = cx + f * 0.12 * u + side * 0.15 * u
             er = 0.045 * u
-            d.ellipse((ex - er * 1.6, eye_y - er, ex + er * 1.6, eye_y + er), fill=PAPER, outline=GRAPHITE,
-                      width=max(1, lw // 2))
-            d.ellipse((ex + f * er * 0.5 - er * 0.7, eye_y - er * 0.7, ex + f * er * 0.5 + er * 0.7,
-                       eye_y + er * 0.7), fill=GRAPHITE)
+            if animal == "dog":
+                d.ellipse((ex - er * 1.3, eye_y - er * 1.3, ex + er * 1.3, eye_y + er * 1.3), fill=GRAPHITE)
+                gx, gy, gr = ex + f * er * 0.45, eye_y - er * 0.45, er * 0.35  # the glint, toward the gaze
+                d.ellipse((gx - gr, gy - gr, gx + gr, gy + gr), fill=PAPER)
+            else:
+                d.ellipse((ex - er * 1.6, eye_y - er, ex + er * 1.6, eye_y + er), fill=PAPER, outline=GRAPHITE,
+                          width=max(1, lw // 2))
+                d.ellipse((ex + f * er * 0.5 - er * 0.7, eye_y - er * 0.7, ex + f * er * 0.5 + er * 0.7,
+                           eye_y + er * 0.7), fill=GRAPHITE)
             drop = brow * 0.04 * u  # the inner end of each brow: down when knit, up when worried
             d.line((ex - 0.08 * u, eye_y - 0.1 * u + side * drop, ex + 0.08 * u, eye_y - 0.1 * u - side * drop),
                    fill=GRAPHITE, width=lw)

@@ -1,15 +1,16 @@
 """newuser8's drafts: a market and a shed draw their sets, a small robot is small, a medium
-shot of three in a narrow panel is cut at the thighs, a dog's close-up is a dog's."""
+shot of three in a narrow panel is cut at the thighs, a dog's close-up is a dog's (floppy ears, dark eyes)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from storyboard.engines._sets import Place, place
 from storyboard.staging import size_scale
-from storyboard.engines.draft import LANTERN
+from storyboard.engines.draft import FIGURE_TINTS, LANTERN, PAPER
 from tests.draft.test_draft_exteriors_and_stations import drawn, has
-from tests.draft.test_draft_staging import requests
+from tests.draft.test_draft_staging import pixels, requests, tint_mask
 
 
 @pytest.mark.parametrize("setting, action, expected", [
@@ -73,3 +74,20 @@ def test_a_small_robot_is_drawn_small():
     assert staged("close-up", [{"kettle": "center"}])["kettle"].head == staged("close-up", [{"bolt": "center"}])["bolt"].head
     assert height(staged("wide", [{"boy": "left"}, {"bolt": "right"}])["boy"]) == \
         height(staged("wide", [{"marek": "left"}, {"bolt": "right"}])["marek"])
+
+
+def test_a_dog_close_up_is_no_wolf():
+    # newuser8/newuser7: the terrier's close-up had pricked ears and a person's eyes (a wolf)
+    def close(description: str) -> tuple[int, int]:
+        (request,) = requests([{"action": "it waits", "shot": "close-up", "cast": ["x"]}],
+                              {"x": {"name": "Rex", "description": description, "figure": "animal"}})
+        image = pixels(request)
+        x0, y0, x1, y1 = request.staging[0].head
+        h, w = image.shape[:2]
+        crown = image[int(y0 * h):int((y0 + 0.15 * (y1 - y0)) * h), int(x0 * w):int(x1 * w)]  # over the skull
+        eyes = image[int((y0 + 0.35 * (y1 - y0)) * h):int((y0 + 0.55 * (y1 - y0)) * h), int(x0 * w):int(x1 * w)]
+        return int(tint_mask(crown, FIGURE_TINTS[0]).sum()), int(tint_mask(eyes, PAPER).sum())
+
+    (dog_ears, dog_whites), (cat_ears, cat_whites) = close("a scruffy terrier"), close("a tabby cat")
+    assert dog_ears < 0.2 * cat_ears  # a dog's ears flop down beside its face, a cat's stand up
+    assert dog_whites < 0.5 * cat_whites  # a dog's eyes are dark, a glint in each
