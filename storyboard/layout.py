@@ -211,7 +211,7 @@ def room_problem(page_settings: Any) -> str | None:
         smallest = min((live.w - 2 * gutter) / 3, (live.h - 3 * gutter) / 4) / MM
     if smallest < MIN_PANEL_MM:
         return (f"margin_mm {page_settings.margin_mm:g} and gutter_mm {page_settings.gutter_mm:g} leave no room "
-                f"for panels on this page (the smallest would be {max(smallest, 0):.3g} mm; at least "
+                f"for panels on this page (the smallest would be {math.floor(max(smallest, 0) * 100) / 100:g} mm; at least "
                 f"{MIN_PANEL_MM:g} mm): lower them or use a larger page")
     return None
 

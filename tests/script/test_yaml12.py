@@ -146,6 +146,10 @@ def test_validate_stderr_is_one_located_line_per_problem(tmp_path):
         ("{size: [60, 20], margin_mm: 0, gutter_mm: 50}", "s.yaml:2:7: page: margin_mm 0 and gutter_mm 50 leave no "
                                                           "room for panels on this page"),
         ("{size: storyboard, margin_mm: 80, gutter_mm: 50}", "s.yaml:2:7: page: margin_mm 80 and gutter_mm 50 leave"),
+        # rounded down: 4.999 mm was said as 'the smallest would be 5 mm; at least 5 mm'
+        ("{size: [25, 25], margin_mm: 1, gutter_mm: 1}", "s.yaml:2:7: page: margin_mm 1 and gutter_mm 1 leave no room "
+                                                         "for panels on this page (the smallest would be 4.99 mm; at "
+                                                         "least 5 mm)"),
     ],
 )
 def test_pages_render_cannot_draw_are_refused(page, expected):
