@@ -56,6 +56,14 @@ LANTERN = (250, 222, 150)
 AWNING = (196, 120, 108)  # a stall's or shop's awning
 MOON, STAR = (248, 242, 214), (252, 249, 236)
 BALLAST, SAFETY_LINE = (200, 196, 188), (226, 196, 96)  # a railway track bed, a platform edge
+QUAY_STONE = (206, 202, 194)  # a harbour's quay, in front of the water
+# People by the water stand on its shore, not on the waves: a harbour's stone quay, else a
+# beach; unless the setting or action puts them in it, on a boat or out at sea.
+_QUAYSIDE = re.compile(r"\b(harbou?rs?|piers?|quays?|quayside|docks?|ports?|wharf|wharves|jett(?:y|ies)|marinas?)\b"
+                       r"|港|波止場|桟橋|埠頭", re.IGNORECASE)
+_AFLOAT = re.compile(r"\b(swim\w*|swam|sail(?:s|ing|ed)?|surf(?:s|ing)|div(?:e|es|ing)|dove|floats?|floating|drown\w*|open (?:sea|water|ocean)|at sea|offshore|mid-ocean|"
+                     r"wad(?:e|es|ing)|paddl\w*|rowing|rowed|aboard|overboard)\b|\b(?:in|on|into|rows?) (?:a|the|their|his|her) "
+                     r"(?:\w+ )?(?:boat|ship|dinghy|canoe|kayak|raft|water|sea|waves)\b", re.IGNORECASE)
 
 
 class DraftEngine:
@@ -261,10 +269,12 @@ class _Sketch:
         self._pencil([(0, hy), (cw, hy)], width=self.line + 1)
         ground = self._ground(place)
         self.floor = None if ground == "sea" else hy  # open water is no surface to shade
-        if ground in ("sea", "beach"):
+        if ground in ("sea", "beach", "quay"):
             self._waves(hy)
             if ground == "beach":
                 self._sand(hy)
+            elif ground == "quay":
+                self._quay(hy)
         elif ground == "hill":
             self._hill(hy)
         elif ground == "field":
@@ -295,6 +305,10 @@ class _Sketch:
         the cast on the shore before it."""
         if place.ground is None and place.far == "lighthouse":
             return "beach" if self.request.cast else "sea"
+        words = f"{self.request.setting} {self.request.action}"
+        if place.ground == "sea" and self.request.cast and not _AFLOAT.search(words):
+            # The cast by the water stands on its shore (`_QUAYSIDE`: a harbour's quay).
+            return "quay" if _QUAYSIDE.search(words) else "beach"
         return place.ground
 
     def _headland(self, hy: float, reach: float) -> None:
@@ -504,6 +518,19 @@ class _Sketch:
         self.draw.polygon([*edge, (cw, ch), (0, ch)], fill=SAND)
         self._pencil(edge)
         self.floor = shore + self.unit * 0.015
+
+    def _quay(self, hy: float) -> None:
+        """A harbour's quay: paving from a straight stone edge down to the frame, the water
+        beyond it, a row of kerb stones along the edge."""
+        cw, ch = self.size
+        edge = hy + (ch - hy) * 0.4
+        self.draw.rectangle((-1, edge, cw + 1, ch + 1), fill=QUAY_STONE, outline=GRAPHITE, width=self.line)
+        step = 0.12 * self.unit
+        kerb = edge + 0.25 * step
+        self.draw.line((0, kerb, cw, kerb), fill=LIGHT_LINE, width=self.line)
+        for x in np.arange(self.rng.uniform(0, step), cw, step).tolist():
+            self.draw.line((x, edge, x, kerb), fill=LIGHT_LINE, width=self.line)
+        self.floor = edge
 
     def _parapet(self, hy: float) -> None:
         """A rooftop: the low wall along its edge, against the city beyond."""
