@@ -1209,9 +1209,9 @@ def notes_item(font: Font, story: Any, panel: Any, slot: PanelSlot, scene: Any) 
     size = 8.0
     spacing = [_leading(font, text, bold) for text, bold in paras]  # ems, each paragraph's
     while True:
-        rows = sum(len(wrap(font, text, size, width, bold)) * lead for (text, bold), lead in zip(paras, spacing))
+        ems = sum(len(wrap(font, text, size, width, bold)) * lead for (text, bold), lead in zip(paras, spacing))
         gap = 0.35 * size * (len(paras) - 1)
-        if rows * size + gap <= height or size < 1.0:
+        if ems * size + gap <= height or size < 1.0:  # (each paragraph's lines at its own leading)
             break
         size *= 0.92
     ops = [_notes_box(box)]

@@ -650,7 +650,6 @@ def _figure(cid, kind, pose, body, head, face, mouth, facing, u, aspect, foregro
     return StagedFigure(cid, kind, pose, frac(body), frac(head), (mx, my), face_box, facing, u, foreground)
 
 
-
 def dutch_tilt(scene: int, panel: int) -> float:
     """Degrees the draft turns a dutch-angle panel about its centre (clockwise on the page
     when positive), `DUTCH_TILT` either way: fixed by the panel's place in the story (scene

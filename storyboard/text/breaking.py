@@ -136,9 +136,10 @@ def inside_words(text: str, lines: tuple[str, ...], language: str = "") -> int:
         return 0
     count, at = 0, 0
     for line in lines[:-1]:
-        at = text.find(line, at) + len(line) if text.find(line, at) >= 0 else -1
-        if at < 0:
+        found = text.find(line, at)
+        if found < 0:  # (a line as displayed that is not in the text as written: counted so far)
             return count
+        at = found + len(line)
         while at < len(text) and text[at] in " \u3000\u200b":
             at += 1
         count += at not in ends
