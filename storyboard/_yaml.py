@@ -156,6 +156,7 @@ def parse(text: str) -> Document:
         if "quoted scalar" in (err.context or "") and err.context_mark is not None:
             mark = err.context_mark  # where the quote that never closes opened, not the end of the file
         message = ": ".join(filter(None, [err.context, err.problem])) or "invalid YAML"
+        message = message.replace("found '?'", "found a key")  # the parser's name for a key token
         hint = _hint(text, err)
         raise YamlProblem(mark.line if mark else 0, mark.column if mark else 0, "yaml",
                           f"{message} ({hint})" if hint else message) from None

@@ -68,7 +68,10 @@ _POSE_WORDS = tuple((pose, re.compile(pattern)) for pose, pattern in (
 # A writer's words for the kinds (`figure: dog` is refused with the kind it means).
 KIND_WORDS = {k: k for k in FIGURE_KINDS} | {"person": "human", "people": "crowd", "group": "crowd",
                                                "car": "vehicle", "ship": "vehicle", "boat": "vehicle",
-                                               "dog": "animal", "cat": "animal", "horse": "animal"}
+                                               "dog": "animal", "cat": "animal", "horse": "animal",
+                                               "android": "robot", "droid": "robot", "cyborg": "robot",
+                                               "monster": "creature", "dragon": "creature", "alien": "creature",
+                                               "truck": "vehicle", "train": "vehicle", "plane": "vehicle"}
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,8 @@ def test_cast_limit_is_five():
         ("{description: x, figure: Dog}", "'Dog' is not one of: human, animal, bird, robot, creature, object, "
          "vehicle, crowd (for a dog, use 'animal')"),
         ("{description: x, figure: boat}", "(for a boat, use 'vehicle')"),
+        ("{description: x, figure: droid}", "(for a droid, use 'robot')"),
+        ("{description: x, figure: dragon}", "(for a dragon, use 'creature')"),
         ("{description: x, figure: animl}", "(did you mean 'animal'?)"),
     ],
 )

@@ -73,6 +73,9 @@ def test_duplicate_keys_are_still_refused():
         ("title: Leo says: hi\n", "s.yaml:1:16", "text containing ': ' must be in quotes"),
         ("title: T\npage:\n  size: a4\n    dpi: 300\n", "s.yaml:4:8", "check this line's indentation"),
         ("title: T\nscenes:\n  - panels:\n    - action: a\n   shot: wide\n", "s.yaml:5:4", "check this line's indentation"),
+        # a key pushed left out of its item: the parser's token name '?' is said in words
+        ("title: T\nscenes:\n  - panels:\n      - shot: wide\n      action: a\n", "s.yaml:5:7",
+         "expected <block end>, but found a key (check this line's indentation"),
         ("title: T\nscenes: [{panels: [{action: Take #2, shot: wide}]}]\n", "s.yaml:3:1", "' #' starts a comment"),
         ("title: T\nscenes: [{panels: [{action: a}]}\n", "s.yaml:3:1", "is never closed"),
         ("title: {a: b: c}\n", "s.yaml:1:13", "inside {...} or [...]"),
