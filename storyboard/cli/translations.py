@@ -9,7 +9,10 @@ ORDER = 35
 
 
 def register(sub) -> None:
-    p = sub.add_parser("translations", help="translated editions: write a translations file to fill")
+    p = sub.add_parser("translations", help="translated editions: write a translations file to fill, or bring "
+                       "one up to a script that changed",
+                       description="Translated editions: `template` writes the file to fill, `update` brings one "
+                                   "up to a script that changed; `render --lang LANG` renders the edition.")
     tsub = p.add_subparsers(dest="translations_command", metavar="ACTION", required=True)
     t = tsub.add_parser("template",
                         help="write translations/SCRIPT.LANG.yaml with every name and line of the script to translate")

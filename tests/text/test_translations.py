@@ -72,6 +72,13 @@ def test_template_lists_every_line_to_fill(script, capsys):
     assert len(lines) == 4 and all("translation is empty" in p.message for p in lines)
 
 
+def test_help_names_both_actions(capsys):
+    # `storyboard --help` once named only the template, hiding `update` from a writer whose script changed
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "or bring one up to a script that changed" in " ".join(capsys.readouterr().out.split())
+
+
 def test_no_template_into_the_story_s_own_language(script, capsys):
     # --lang en of a story in English reads no translations file: a template would never be read
     assert main(["translations", "template", "--lang", "EN", str(script)]) == 2
