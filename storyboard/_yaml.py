@@ -298,6 +298,7 @@ def _check_flow_depth(text: str) -> None:
 # ---------------------------------------------------------------------- syntax error hints
 
 _TAB = "indent with spaces: YAML does not allow tabs there"
+_TAB_AFTER = "YAML takes no tab here, after a ':' or inside unquoted text: use a space, or put the text in quotes"
 _COLON = "text containing ': ' must be in quotes"
 _COMMENT = "' #' starts a comment: put text containing '#' in quotes"
 _FLOW = "inside {...} or [...], a ',', ':', '{' or '[' in text ends the value: put the text in quotes"
@@ -320,6 +321,8 @@ def _hint(text: str, err: MarkedYAMLError) -> str:
     span = lines[max(0, first - 1):last + 1]
     if "\t" in problem or any(line[:len(line) - len(line.lstrip())].count("\t") for line in span):
         return _TAB
+    if "'\\t'" in problem:  # ruamel spells the tab it found '\t': `title:<tab>My Story`, `action: a<tab>cat`
+        return _TAB_AFTER
     if "mapping values are not allowed" in problem:
         return f"{_INDENT}; {_COLON}" if _deeper_than_above(lines, err.problem_mark.line) else _COLON
     if any(re.search(r"\s#", _unquoted(line)) for line in span) and "flow" in problem:

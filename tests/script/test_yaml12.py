@@ -70,6 +70,9 @@ def test_duplicate_keys_are_still_refused():
     "text, where, hint",
     [
         ("title: T\nscenes:\n\t- panels: []\n", "s.yaml:3:1", "indent with spaces"),
+        # a tab after a key's ':' (an editor's Tab key) or inside unquoted text had no hint
+        ("title:\tT\n", "s.yaml:1:7", "YAML takes no tab here, after a ':' or inside unquoted text: use a space"),
+        ("title: My\tStory\n", "s.yaml:1:10", "YAML takes no tab here, after a ':' or inside unquoted text"),
         ("title: Leo says: hi\n", "s.yaml:1:16", "text containing ': ' must be in quotes"),
         ("title: T\npage:\n  size: a4\n    dpi: 300\n", "s.yaml:4:8", "check this line's indentation"),
         ("title: T\nscenes:\n  - panels:\n    - action: a\n   shot: wide\n", "s.yaml:5:4", "check this line's indentation"),
