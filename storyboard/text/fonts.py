@@ -417,7 +417,8 @@ def _chain(fonts: tuple[str, ...], base_dir: str, language: str) -> FontChain:
         name, index = parse_font_entry(entry)
         path = real_path(Path(base_dir) / Path(name).expanduser())  # a symlink loop: "not found", no traceback
         if not path.is_file():
-            raise ExportError(f"font file not found: {path}")
+            raise ExportError(f"font file not found: {path}" + (" (it is a folder: name a font file in it)"
+                                                                  if path.is_dir() else ""))
         face = load_face(str(path), index)
         members.append(Member(face, face))
     return FontChain(members + _bundled_members(language), language)

@@ -315,3 +315,10 @@ def test_not_a_number_is_named_not_read_as_out_of_range(tmp_path, capsys):
     script.write_text("title: T\nscenes: [{panels: [{action: a}]}]\n")
     assert main(["render", str(script), "--guidance", "nan", "-o", str(tmp_path / "s.pdf")]) == 2
     assert capsys.readouterr().err == "error: --guidance nan: not a number: give a number\n"
+
+
+def test_a_font_that_is_a_folder_says_so(folder, capsys):
+    # `--font fonts/` said only "font file not found: .../fonts"
+    (folder / "fonts").mkdir()
+    assert main(["render", "good.yaml", "--font", "fonts", "-o", "x.pdf"]) == 2
+    assert one_error_line(capsys) == f"error: font file not found: {folder / 'fonts'} (it is a folder: name a font file in it)"
