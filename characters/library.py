@@ -41,6 +41,7 @@ from characters.embedders import (
     embed_references,
 )
 from characters.images import ReferenceImage, load_reference, load_references
+from storyboard import _files
 from storyboard.errors import CharacterError
 
 if TYPE_CHECKING:
@@ -299,6 +300,11 @@ class CharacterLibrary:
                                  else f"character library {self.root} cannot be made: {anchor} is a file")
         if not os.access(anchor, os.W_OK):
             raise CharacterError(f"character library {self.root} is not writable: folder {anchor} is read-only")
+        try:
+            _files.probe_folder(anchor)  # (access lets root through a read-only file system)
+        except OSError as err:
+            raise CharacterError(f"character library {self.root} is not writable: folder {anchor} takes no new "
+                                 f"file ({err.strerror or err})") from None
 
     def _staging(self) -> Path:
         """A fresh temporary folder inside the root (same file system, so rename is atomic)."""

@@ -5,7 +5,7 @@ forever), a device (`/dev/zero` never ends), a folder, or a sparse file of gigab
 such path is opened non-blocking, checked with `fstat` on the open descriptor (so nothing can
 be swapped in between the check and the read) and refused unless it is a regular file within
 the size limit; only then is it read, and never past the limit. (And `umask`, for the mode
-of the files storyboard writes.)
+of the files storyboard writes, and `probe_folder`, whether a folder takes new files.)
 """
 
 from __future__ import annotations
@@ -20,6 +20,18 @@ MAX_FONT_BYTES = 64 << 20  # the largest CJK fonts are ~20 MiB
 
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def probe_folder(folder: str | os.PathLike) -> None:
+    """Make a folder in `folder` and remove it again: raises OSError where the file system takes
+    no new file (read-only, a pseudo file system such as /sys, a full disk), which the
+    permission bits (`os.access`) do not tell a process running as root."""
+    import tempfile
+
+    from storyboard._signals import held
+
+    with held():  # a stop in between would leave the probe behind
+        os.rmdir(tempfile.mkdtemp(prefix=".storyboard-probe-", dir=folder))
 
 
 def umask() -> int:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storyboard import _scratch
+from storyboard import _files, _scratch
 from storyboard.drawing import Drawing
 from storyboard.errors import ExportError, GenerationError, StoryboardError, quote
 
@@ -305,16 +305,13 @@ def _check_folder_writable(out: str | Path, anchor: Path, *, probe: bool = True)
     (access) let root through everywhere, so `batch -o /sys/out` failed story by story when
     written: with `probe`, a folder made there and removed again asks the file system itself
     (a pseudo or read-only file system, a full disk)."""
-    from storyboard._signals import held
-
     if not anchor.is_dir():
         raise ExportError(f"cannot write {out}: {anchor} is a file, not a folder")
     if not os.access(anchor, os.W_OK):
         raise ExportError(f"cannot write {out}: folder {anchor} is not writable")
     if probe:
         try:
-            with held():  # a stop in between would leave the probe behind
-                os.rmdir(tempfile.mkdtemp(prefix=".storyboard-probe-", dir=anchor))
+            _files.probe_folder(anchor)
         except OSError as err:
             if err.errno in (errno.ENOSPC, errno.EDQUOT):  # room, not leave, is what is missing
                 raise ExportError(f"cannot write {out}: {err.strerror}") from None

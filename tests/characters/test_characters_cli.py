@@ -115,3 +115,20 @@ def test_a_library_that_is_a_file_is_refused_before_any_image_is_read(tmp_path, 
     err = capsys.readouterr().err
     said = ("is not a folder" if library == "notes.txt" else f"cannot be made: {tmp_path / 'notes.txt'} is a file")
     assert code == 2 and err == f"error: character library {tmp_path / library} {said}\n"
+
+
+def test_a_library_on_a_file_system_that_takes_no_file_is_refused_before_any_image(tmp_path, capsys, monkeypatch):
+    # os.access lets root through a read-only file system: the library asks it, as render's outputs do
+    import errno
+
+    import characters.library
+    from storyboard import _files
+
+    def refused(folder):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(_files, "probe_folder", refused)
+    monkeypatch.setattr(characters.library, "load_references", lambda *a: pytest.fail("read the images"))
+    code = main(["characters", "add", "mara", str(tmp_path / "missing.png"), "--library", str(tmp_path / "chars")])
+    assert code == 2 and capsys.readouterr().err == (f"error: character library {tmp_path / 'chars'} is not writable: "
+                                                     f"folder {tmp_path} takes no new file (Read-only file system)\n")
