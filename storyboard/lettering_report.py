@@ -182,9 +182,14 @@ def _check_panel(record: dict, rtl: bool) -> list[str]:
                 if c["id"] != a["speaker"] and geometry.point_distance(tip, tuple(c["head_pt"])) < own - TOL:
                     out.append(f"tail of {name(a)} ends nearer {c['id']}'s head than {a['speaker']}'s")
     read = [i for i in items if i["kind"] in READ]
-    for prev, cur in zip(read, read[1:]):
-        if not reads_after(_grown(cur["body_pt"]), tuple(prev["body_pt"]), rtl):
-            out.append(" does not read after ".join(_names(cur, prev, items)))
+    for k in range(1, len(read)):
+        # After every one before it, not only the last (three in a row can read 2, 3, 1 with
+        # each after the one before), named once: the one before it if it fails that one.
+        cur = read[k]
+        late = [prev for prev in [read[k - 1], *read[:k - 1]]
+                if not reads_after(_grown(cur["body_pt"]), tuple(prev["body_pt"]), rtl)]
+        if late:
+            out.append(" does not read after ".join(_names(cur, late[0], items)))
     spoken = [i for i in read if i["speaker"] in cast]
     for k, a in enumerate(spoken):
         for b in spoken[k + 1:]:

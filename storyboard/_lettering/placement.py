@@ -412,15 +412,21 @@ def _room_for_later(piece: Piece, stage: Stage) -> tuple[float, float] | None:
     if piece.target is None or piece.off_side:
         return None
     mine = piece.target[0]
+    room = None
     for x, top, w, h, size in piece.later:
         if x > mine if stage.rtl else x < mine:
             start = top - h - 0.5 * size
-            if piece.head is not None and piece.head[1] - (start + 0.5 * piece.fit.outer_h) > CLIMB_LIMIT:
-                return None
-            gap = 0.35 * size  # (`_places`)
-            edge = stage.area[2] - w - gap if stage.rtl else stage.area[0] + w + gap
-            return start, edge
-    return None
+            climbs = piece.head is not None and piece.head[1] - (start + 0.5 * piece.fit.outer_h) > CLIMB_LIMIT
+            if room is None:
+                if climbs:
+                    return None
+                gap = 0.35 * size  # (`_places`)
+                room = start, stage.area[2] - w - gap if stage.rtl else stage.area[0] + w + gap
+            elif start < room[0] and not climbs:
+                # A later one on that side too reads after this one (every balloon reads after
+                # each one before it, `_body_clash`): its top is the limit where it is higher.
+                room = start, room[1]
+    return room
 
 
 def _too_low(v: float, bh: float, start: float, WH: float) -> float:
@@ -514,7 +520,11 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
     """How many hard rules the body at `box` breaks (0: none); with `strict`, stops at the
     first. Cheap tests first: this runs for every candidate."""
     bad = 0.0
-    if prev is not None and not reads_after(box, prev.box, stage.rtl):
+    # After every balloon before it, not only the last: three in a row read 2, 3, 1 when the
+    # second sits level with the first's lower half on the side where reading starts. (The
+    # fallback, against the rules anyway, weighs only the one before: its balance of clashes
+    # and long tails is set on that.)
+    if any(not reads_after(box, p.box, stage.rtl) for p in (placed if strict else placed[-1:])):
         bad += 1
         if strict:
             return bad
