@@ -45,9 +45,12 @@ def run_update(args) -> int:
         raise StoryboardError(f"{args.script}: the story is written in {args.lang} (language: {story.language}); "
                               "it has no translations file to update")
     path = Path(args.translation) if args.translation else default_path(story, args.lang)
-    if not path.is_file():
+    if path.is_dir():
+        raise StoryboardError(f"{path} is a folder: name the translations file to update")
+    if not path.is_file():  # (written where it was named: `template -o` for a file of one's own)
+        where = f" -o {args.translation}" if args.translation else ""
         raise StoryboardError(f"{path}: no such translations file: write one with `storyboard translations template "
-                              f"--lang {args.lang} {args.script}`")
+                              f"--lang {args.lang}{where} {args.script}`")
     if story.path is not None and path.samefile(story.path):
         raise StoryboardError(f"cannot write {path}: it is the script the file translates")
     text, counts = update(story, path, args.lang)

@@ -583,6 +583,17 @@ def test_update_drops_the_translations_of_removed_lines(script, capsys):
     assert main(["validate", "--lang", "de", str(script)]) == 0 and capsys.readouterr().err == ""
 
 
+def test_update_of_a_folder_or_a_named_file_that_is_not_there(script, tmp_path, capsys):
+    # a folder was 'no such translations file'; a missing --translation FILE was told to run the
+    # template, which writes another file unless told `-o FILE`
+    assert main(["translations", "update", "--lang", "de", str(script), "--translation", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"error: {tmp_path} is a folder: name the translations file to update\n"
+    named = tmp_path / "de.yaml"
+    assert main(["translations", "update", "--lang", "de", str(script), "--translation", str(named)]) == 2
+    assert capsys.readouterr().err == (f"error: {named}: no such translations file: write one with `storyboard "
+                                       f"translations template --lang de -o {named} {script}`\n")
+
+
 def test_a_renamed_scene_points_at_update_which_moves_every_translation(script, capsys):
     path = _filled_template(script, capsys)
     script.write_text(SCRIPT.replace("  - id: storm", "  - id: gale"), encoding="utf-8")
