@@ -549,6 +549,9 @@ class Line(_Model):
             if isinstance(spec, dict):
                 return {"speaker": key, **spec}
             return {"speaker": key, "text": spec}
+        if isinstance(value, str):  # the speaker's ':' left out ("- mara Hello")
+            raise ValueError("a dialogue line is {speaker: text} or {speaker: {text, kind}}: write the speaker's "
+                             "id, then ': ', then the text (- mara: Hello)")
         if not isinstance(value, (dict, Line)):
             raise ValueError("a dialogue line is {speaker: text} or {speaker: {text, kind}}")
         return value
@@ -855,13 +858,26 @@ def _union_merged(problems: list[tuple[Problem, bool]]) -> list[Problem]:
     return out
 
 
+# Writers' and film words for the script's keys, hinted where the model at that place has the
+# key they mean (`camera:` is a panel's shot and angle; `location:` a scene's setting); the
+# closest spelling would name nothing or the wrong key.
+_KEY_MEANS: dict[str, tuple[str, ...]] = {
+    "camera": ("shot", "angle"), "framing": ("shot",), "view": ("angle",),
+    "description": ("action",), "sound": ("sfx",), "sounds": ("sfx",), "characters": ("cast",),
+    "lines": ("dialogue",), "speech": ("dialogue",), "narration": ("caption",),
+    "location": ("setting",), "place": ("setting",),
+}
+
+
 def _from_pydantic(filename: str, root, error: dict) -> Problem:
     loc = tuple(step for step in error["loc"] if step != "[key]")
     kind = error["type"]
     message = error["msg"]
     if kind == "extra_forbidden":
         fields = _fields_at(loc[:-1])
-        message = f"unknown key {quote(loc[-1])}{_did_you_mean(loc[-1], fields)}"
+        meant = [key for key in _KEY_MEANS.get(str(loc[-1]).lower(), ()) if key in fields]
+        hint = f" (did you mean {' or '.join(map(quote, meant))}?)" if meant else _did_you_mean(loc[-1], fields)
+        message = f"unknown key {quote(loc[-1])}{hint}"
         if _yaml.bare_flow_key(root, loc):
             message += f" ({_yaml.COMMA_HINT})"
         return _problem(filename, root, loc, message, at_key=True)
@@ -1007,7 +1023,8 @@ def _panel_checks(where: tuple, panel: dict, known: set) -> list[tuple[tuple, st
         cast_ids.append(cid)
     dialogue = panel.get("dialogue") if isinstance(panel.get("dialogue"), list) else []
     for d, entry in enumerate(dialogue):
-        speaker = _entry_key(entry, "speaker")
+        # (text alone is no speaker: the line's shape is the problem, said once by Line)
+        speaker = _entry_key(entry, "speaker") if not isinstance(entry, str) else None
         # A known character outside the cast speaks off panel (the tail points out of the frame).
         if speaker is None or speaker == NARRATION or speaker in cast_ids or speaker in known:
             continue

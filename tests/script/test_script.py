@@ -103,6 +103,9 @@ def test_all_problems_at_once_in_file_order():
         ("{action: a, cast: [mara, keeper, mara]}", "'mara' is already in this panel's cast"),
         # a character of the story outside the cast may speak (off panel): named when misspelt
         ("{action: a, dialogue: [{kepeer: hi}]}", "unknown speaker 'kepeer' (did you mean 'keeper'?)"),
+        # a writer's word for a key: the key it means ('camera' is close to no key)
+        ("{action: a, camera: low}", "unknown key 'camera' (did you mean 'shot' or 'angle'?)"),
+        ("{action: a, sound: [BANG]}", "unknown key 'sound' (did you mean 'sfx'?)"),
         ("{action: a, cast: [mara], dialogue: [{marra: hi}]}", "unknown speaker 'marra' (did you mean 'mara'?)"),
         ("{action: a, cast: [{mara: [0.5, 0, 0.4, 1]}]}", "needs x0 < x1 and y0 < y1"),
         ("{action: a, cast: [{mara: [0, 0, 1.5, 1]}]}", "every value between 0 and 1"),
@@ -159,6 +162,10 @@ def test_writers_words_for_a_value_hint_the_value_they_mean(panel, expected):
         ("{action: a, cast: [{mara: left, expression: sad, pose: sitting}]}",
          "(write expression, pose inside its braces: mara: {position: left, expression: sad, pose: sitting})"),
         ("{action: a, cast: [{mara: left, keeper: right}]}", "found keys: mara, keeper\n"),  # two ids: no braces hint
+        # the speaker's ':' left out: one problem, the line's shape (not also an unknown speaker 'mara Hello')
+        ("{action: a, cast: [mara], dialogue: [mara Hello]}",
+         "a dialogue line is {speaker: text} or {speaker: {text, kind}}: write the speaker's id, then ': ', then "
+         "the text (- mara: Hello)\n"),
         # a mapping where a list belongs
         ("{action: a, cast: [mara], dialogue: {mara: Hello}}",
          "dialogue: input should be a valid list: each entry on its own '- ' line (- mara: Hello)"),
@@ -174,6 +181,7 @@ def test_an_entry_written_in_the_wrong_shape_says_how_to_write_it(panel, expecte
     with pytest.raises(ScriptError) as info:
         parse_story(BASE + f"      - {panel}\n", filename="s.yaml")
     assert any(expected in str(p) + "\n" for p in info.value.problems), info.value.problems
+    assert not any("unknown speaker" in str(p) for p in info.value.problems), info.value.problems
 
 
 def test_a_known_speaker_outside_the_cast_speaks_off_panel():
