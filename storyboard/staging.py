@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -414,7 +414,7 @@ def stage_panel(story: Any, panel: Any, aspect: float,
     kinds = [figure_kind(characters.get(entry.id)) for entry in cast]
     poses = [normalise_pose(entry.pose) if (getattr(entry, "pose", "") or "").strip()
              else told.get(entry.id, "standing") for entry in cast]
-    out = []
+    out, scales = [], []
     for index, (entry, box, floor) in enumerate(zip(cast, boxes, floors)):
         kind, pose = kinds[index], poses[index]
         room = _room(index, boxes, centres) * aspect  # in height units
@@ -425,9 +425,41 @@ def stage_panel(story: Any, panel: Any, aspect: float,
         beside = any(kinds[j] in UPRIGHT_KINDS and poses[j] not in LOW_POSES for j in range(len(cast)) if j != index)
         # Its size: against the set in a wide shot; a nearer shot frames a member alone at any size.
         scale = size_scale(characters.get(entry.id)) if len(cast) > 1 or panel.shot in FULL_BODY_SHOTS else 1.0
+        scales.append(scale)
         out.append(_stage(entry.id, kind, pose, box, room, panel.shot, panel.angle, aspect, foreground, floor,
                           beside, scale))
+    if panel.shot == "medium" and panel.angle != "birds-eye":
+        out = _cut_at_thighs(out, [b[3] for b in boxes], scales)
     return tuple(out)
+
+
+def _cut_at_thighs(figures: list[StagedFigure], bottoms: list[float], scales: list[float]) -> list[StagedFigure]:
+    """A medium shot whose standing people their boxes make small (three in a narrow panel)
+    showed them whole, feet and all, as a wide shot does: the camera drops to cut them at the thighs
+    (5 heads below the head's top), the same for all, so that they keep their heights against
+    each other. Only for two or more, each under half the shot's head size, one seen whole (one
+    figure a position box makes small is the writer's choice)."""
+    standing = [i for i, fig in enumerate(figures)
+                if fig.kind in UPRIGHT_KINDS and fig.pose not in LOW_POSES and not fig.foreground and scales[i] >= 1.0]
+    if len(standing) < 2 or any(figures[i].head_units >= 0.5 * HEAD_SCALE["medium"] for i in standing):
+        return figures
+    if not any(figures[i].head[1] + _height_in_heads(figures[i].kind, figures[i].pose) * figures[i].head_units
+               <= bottoms[i] + 0.6 * figures[i].head_units for i in standing):  # (cut at the ankles: still whole)
+        return figures  # their feet are out of the frame already (behind a counter, cut by it)
+    drop = min(bottoms[i] - 5.0 * figures[i].head_units - figures[i].head[1] for i in standing)
+    if drop <= 0:
+        return figures
+    out = list(figures)
+    for i in standing:
+        fig = out[i]
+
+        def down(box: Box) -> Box:
+            return (box[0], min(box[1] + drop, 1.0), box[2], min(box[3] + drop, 1.0))
+
+        face = down(fig.face) if fig.shows_face else fig.face
+        out[i] = replace(fig, body=(fig.body[0], min(fig.body[1] + drop, 1.0), fig.body[2], fig.body[3]),
+                         head=down(fig.head), face=face, mouth=(fig.mouth[0], min(fig.mouth[1] + drop, 1.0)))
+    return out
 
 
 def cast_regions(story: Any, panel: Any) -> list[Box]:

@@ -91,3 +91,19 @@ def test_a_dog_close_up_is_no_wolf():
     (dog_ears, dog_whites), (cat_ears, cat_whites) = close("a scruffy terrier"), close("a tabby cat")
     assert dog_ears < 0.2 * cat_ears  # a dog's ears flop down beside its face, a cat's stand up
     assert dog_whites < 0.5 * cat_whites  # a dog's eyes are dark, a glint in each
+
+
+def test_a_medium_shot_of_three_in_a_narrow_panel_cuts_them_at_the_thighs():
+    # newuser8 medium-three: three in a medium shot of a portrait panel were drawn whole, feet and all
+    three = {k: {"name": k.title(), "description": "someone"} for k in ("ines", "marek", "mum")}
+    (request,) = requests([{"action": "they talk", "shot": "medium",
+                            "cast": [{"ines": "left"}, {"marek": "center"}, {"mum": "right"}]}], three)
+    figures = request.staging
+    assert len({round(fig.head[1], 6) for fig in figures}) == 1  # one camera: their heads level
+    for fig in figures:
+        assert fig.head_units < 0.1  # small: the panel's width sets it
+        assert fig.head[1] + 6.0 * fig.head_units > 1.0  # the frame cuts them above the knees, not below the feet
+    # one member a position box makes small is the writer's choice: as before, whole in its box
+    (alone,) = requests([{"action": "she waits", "shot": "medium", "cast": [{"ines": [0.4, 0.3, 0.6, 1.0]}]}], three)
+    fig = alone.staging[0]
+    assert fig.head_units < 0.1 and fig.head[1] + 7.5 * fig.head_units < 1.0
