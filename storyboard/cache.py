@@ -72,9 +72,10 @@ _FACES_LIMIT = 1 << 20  # the faces found in a panel: a few hundred bytes
 def setting(cache: "str | os.PathLike | bool | None" = None) -> "str | os.PathLike | None":
     """The cache a render (or `storyboard cache`) uses when `cache` is None or True: the
     `STORYBOARD_CACHE` environment variable (a folder, or an fsspec URL as `--cache` takes it),
-    else None (the per-user folder). Any other `cache` is itself."""
+    else None (the per-user folder; also for a variable that is empty or blank, which named a
+    folder of spaces in the working folder). Any other `cache` is itself."""
     if cache is None or cache is True:
-        return os.environ.get("STORYBOARD_CACHE") or None
+        return os.environ.get("STORYBOARD_CACHE", "").strip() or None
     return cache
 
 

@@ -219,3 +219,13 @@ def test_storyboard_cache_may_be_a_url_as_cache_is(tmp_path, monkeypatch, capsys
     assert sum(p.endswith(".drawing") for p in fs.find(root)) == 2
     assert main(["cache", "info"]) == 0
     assert capsys.readouterr().out.startswith(f"{url}: 2 panels, ")
+
+
+def test_a_blank_storyboard_cache_is_the_default_cache(tmp_path, monkeypatch):
+    # STORYBOARD_CACHE=" " named a folder of spaces in the working folder (an empty one is unset)
+    (tmp_path / "s.yaml").write_text(SCRIPT)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    monkeypatch.setenv("STORYBOARD_CACHE", "  ")
+    storyboard.render("s.yaml", out="a.pdf")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf", "a.pdf.manifest.json", "s.yaml", "user-cache"]
