@@ -1098,6 +1098,10 @@ def _refusals(story: "Story", book, engine: "str | Engine", font: "str | Path | 
     strip = page_format_problems(story, formats)  # `validate --format pdf` of a webtoon story, as render says
     if "webtoon" in formats and book is not None:
         strip += strip_problems(story, book)
+    if "animatic" in formats:
+        from storyboard.export.animatic import length_problems
+
+        strip += length_problems(story)
     try:
         chain = font if font is not None and not isinstance(font, (str, Path)) else story_font(story, font)
     except StoryboardError as err:

@@ -31,6 +31,30 @@ def frame_size(story: Any) -> tuple[int, int, float]:
     return width, 2 * round(height / 2), aspect
 
 
+# The most an animatic may hold, in frames times their pixels: a 2-hour 1080p film at 24 fps
+# (each frame is piped raw to ffmpeg: 300 panels of `duration: 600` at 2160p60, a 20 KB
+# script, asked for 50 hours of 4K video, days of encoding).
+MAX_FRAME_PIXELS = 2 * 3600 * 24 * 1920 * 1080
+
+
+def length_problems(story: Any) -> list[tuple[tuple, str]]:
+    """(location, why) when the animatic of `story` would hold more than MAX_FRAME_PIXELS,
+    located at the first panel past the limit; from the timing alone, before any panel is drawn."""
+    width, height, _ = frame_size(story)
+    fps = story.animatic.fps
+    limit = MAX_FRAME_PIXELS // (width * height)  # frames
+    for t in timeline(story, fps=fps):
+        if round((t.start + t.seconds) * fps) > limit:
+            panel = story.scenes[t.scene].panels[t.panel]
+            minutes = limit / fps / 60
+            most = f"{minutes / 60:g} hours" if minutes >= 60 else f"{minutes:.0f} minutes"
+            return [(("scenes", t.scene, "panels", t.panel, *(("duration",) if panel.duration else ())),
+                     f"the animatic passes {most} here (at most as many frames of its "
+                     f"{width} x {height} at {fps} fps as a 2-hour 1080p film at 24 fps holds): shorten the panels' "
+                     "durations, or lower animatic.height or fps")]
+    return []
+
+
 def write_animatic(story: Any, images: Mapping[tuple[int, int], Any], path: str | Path) -> list[Path]:
     """Write `path` (.mp4) and its `.srt` and `.vtt` sidecars, each atomically; returns all three.
 

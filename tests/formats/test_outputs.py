@@ -197,6 +197,25 @@ def test_subtitles_keep_each_line_whole_whatever_it_holds(tmp_path):
     assert (tmp_path / "s.srt").read_text().count(" --> ") == 4
 
 
+def test_an_animatic_longer_than_a_feature_film_is_refused_before_any_panel(tmp_path, capsys):
+    # 300 panels of `duration: 600` at 2160p60 (a 20 KB script) asked for 50 hours of 4K video
+    from storyboard.cli import main
+
+    panels = ", ".join("{action: a cat, duration: 600}" for _ in range(300))
+    script = tmp_path / "long.yaml"
+    script.write_text(f"title: T\ngeneration: {{engine: draft}}\nanimatic: {{fps: 60, height: 2160}}\n"
+                      f"scenes: [{{panels: [{panels}]}}]\n")
+    message = ("scenes[0].panels[1].duration: the animatic passes 12 minutes here (at most as many frames of its "
+               "3840 x 2160 at 60 fps as a 2-hour 1080p film at 24 fps holds): shorten the panels' durations, "
+               "or lower animatic.height or fps")
+    assert main(["validate", "--format", "animatic", str(script)]) == 2
+    assert capsys.readouterr().err == f"{script}:4:78: {message}\n"
+    assert main(["render", str(script), "-o", str(tmp_path / "long.mp4")]) == 2
+    assert capsys.readouterr().err == f"{script}:4:78: {message}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.yaml"]
+    assert main(["validate", str(script)]) == 0  # a PDF of it is fine
+
+
 def test_the_subtitle_track_names_any_language_the_story_is_in():
     # A table of 16 languages named a Thai, Hindi or Polish story's subtitles 'und' (undetermined).
     from storyboard.export.animatic import _iso639_2
