@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -159,6 +160,9 @@ def test_writers_words_for_a_value_hint_the_value_they_mean(panel, expected):
         ("{action: a, cast: [mara], dialogue: [{mara: hi, kind: shout}]}",
          "a dialogue line names exactly one speaker; found keys: mara, kind (write kind inside its braces: "
          "mara: {text: hi, kind: shout})"),
+        # ... quoted where the text would not read back inside braces
+        ("{action: a, cast: [mara], dialogue: [{mara: 'Stay close, Kettle.', kind: shout}]}",
+         "(write kind inside its braces: mara: {text: \"Stay close, Kettle.\", kind: shout})"),
         ("{action: a, cast: [{mara: left, expression: sad, pose: sitting}]}",
          "(write expression, pose inside its braces: mara: {position: left, expression: sad, pose: sitting})"),
         ("{action: a, cast: [{mara: left, keeper: right}]}", "found keys: mara, keeper\n"),  # two ids: no braces hint
@@ -282,3 +286,14 @@ def test_hostile_yaml_fails_fast(text, expected):
     out = problems(text)
     assert time.perf_counter() - start < 5
     assert any(expected in line for line in out), out
+
+
+def test_the_braces_hint_reads_back_as_the_line_it_means():
+    # the hint is copied into scripts as written: its text must parse to the same line
+    for text in ("Stay close, Kettle.", "Wait: what?", "[beat]", "#1 fan", "- no", "true", "plain words"):
+        with pytest.raises(ScriptError) as info:
+            parse_story(BASE + "      - action: a\n        dialogue:\n          - mara: x\n            kind: shout\n"
+                        .replace("mara: x", "mara: " + json.dumps(text)))
+        hint = str(info.value.problems[0]).split("inside its braces: ", 1)[1][:-1]
+        (line,) = story(f"- {{action: a, dialogue: [{hint}]}}").scenes[0].panels[0].dialogue
+        assert (line.speaker, line.text, line.kind) == ("mara", text, "shout"), hint
