@@ -1017,6 +1017,13 @@ def _entry_key(entry, id_field: str):
     return None
 
 
+def _did_you_mean_id(word: str, ids) -> str:
+    """The closest id to a speaker as written, case aside ('Ines Okafor' -> 'ines')."""
+    by_lower = {str(i).lower(): i for i in ids}
+    match = difflib.get_close_matches(str(word)[:100].lower(), list(by_lower), n=1, cutoff=0.5)
+    return f" (did you mean {quote(by_lower[match[0]])}?)" if match else ""
+
+
 def _panel_checks(where: tuple, panel: dict, known: set) -> list[tuple[tuple, str]]:
     problems = []
     cast = panel.get("cast") if isinstance(panel.get("cast"), list) else []
@@ -1038,7 +1045,9 @@ def _panel_checks(where: tuple, panel: dict, known: set) -> list[tuple[tuple, st
         if speaker is None or speaker == NARRATION or speaker in cast_ids or speaker in known:
             continue
         # (any character may speak, from off panel: the panel's cast first, then the story's)
-        hint = _did_you_mean(speaker, [*cast_ids, NARRATION]) or _did_you_mean(speaker, sorted(known))
+        # (a cast id that is itself unknown is no answer: `cast: [Ines]` and `Ines Okafor: hi` mean 'ines')
+        hint = (_did_you_mean_id(speaker, [*(c for c in cast_ids if c in known), NARRATION])
+                or _did_you_mean_id(speaker, sorted(known)))
         message = f"unknown speaker {quote(speaker)}{hint}"
         problems.append(((*where, "dialogue", d), message))
     return problems

@@ -108,6 +108,8 @@ def test_all_problems_at_once_in_file_order():
         ("{action: a, camera: low}", "unknown key 'camera' (did you mean 'shot' or 'angle'?)"),
         ("{action: a, sound: [BANG]}", "unknown key 'sound' (did you mean 'sfx'?)"),
         ("{action: a, cast: [mara], dialogue: [{marra: hi}]}", "unknown speaker 'marra' (did you mean 'mara'?)"),
+        ("{action: a, cast: [Mara], dialogue: [{Mara Okafor: hi}]}",
+         "unknown speaker 'Mara Okafor' (did you mean 'mara'?)"),  # not the cast's own unknown 'Mara'
         ("{action: a, cast: [{mara: [0.5, 0, 0.4, 1]}]}", "needs x0 < x1 and y0 < y1"),
         ("{action: a, cast: [{mara: [0, 0, 1.5, 1]}]}", "every value between 0 and 1"),
         ("{action: a, cast: [{mara: lefty}]}", "unknown position 'lefty' (did you mean 'left'?)"),
