@@ -150,6 +150,9 @@ def render_many(scripts: str | Path | Iterable[str | Path], *, out_dir: str | Pa
     from storyboard.render import option_problems
 
     started = time.perf_counter()
+    from storyboard.export.workers import check_setting
+
+    check_setting()  # wrong for every story
     if isinstance(scripts, (str, os.PathLike)):  # one story, not a sequence of its letters
         scripts = [scripts]
     # Read once: a generator (`Path("stories").glob("*.yaml")`) was used up naming the outputs,

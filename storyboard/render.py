@@ -386,6 +386,9 @@ def render(
     from storyboard.executors import open_executor
 
     started = time.perf_counter()
+    from storyboard.export.workers import check_setting
+
+    check_setting()
     _check_types(cache=cache, font=font, upscale=upscale, save_controls=save_controls, progress=progress,
                  allow_paths=allow_paths, engine=engine, language=language, translation=translation)
     if engine_options is not None and not isinstance(engine_options, Mapping):

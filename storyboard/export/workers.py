@@ -23,6 +23,15 @@ from storyboard.errors import ExportError
 _JOBS: dict[int, Callable[[Any], Any]] = {}  # what forked workers call, by job id
 
 
+def check_setting() -> None:
+    """Raise ExportError for a `STORYBOARD_WORKERS` that is not a whole number of 1 or more
+    (`abc`, `0`, `-3`, `1e3` were ignored without a word: the default was used). Empty is unset."""
+    setting = os.environ.get("STORYBOARD_WORKERS", "").strip()
+    if setting and not (setting.isdigit() and int(setting) > 0):
+        raise ExportError(f"STORYBOARD_WORKERS={setting!r}: give a whole number of page processes, 1 or more "
+                          "(1: pages are made in the render's own process), or unset it")
+
+
 def workers_for(count: int) -> int:
     """How many processes to use for `count` pages: the cores this process may use (at most
     8, or `STORYBOARD_WORKERS`), never more than a worker per 2 pages."""

@@ -247,3 +247,16 @@ def test_ray_worker_options_without_ray_are_refused(script, tmp_path, capsys, mo
     with pytest.raises(StoryboardError, match=r"^workers=2, gpus_per_worker=1.0 would not be used: the local executor"):
         storyboard.render(script, out="o.pdf", workers=2, gpus_per_worker=1.0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+@pytest.mark.parametrize("setting", ["abc", "0", "-3", "1e3"])
+def test_a_storyboard_workers_setting_that_is_no_count_is_one_line(script, tmp_path, capsys, monkeypatch, setting):
+    # it was ignored without a word (the default number of page processes was used)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STORYBOARD_WORKERS", setting)
+    expected = (f"error: STORYBOARD_WORKERS={setting!r}: give a whole number of page processes, 1 or more "
+                "(1: pages are made in the render's own process), or unset it\n")
+    for command in (["render", "s.yaml", "-o", "o.pdf"], ["batch", "s.yaml", "-o", "out"]):
+        assert main(command) == 2
+        assert capsys.readouterr().err == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
