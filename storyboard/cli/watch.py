@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 ORDER = 25
+MIN_INTERVAL = 0.01  # seconds between checks for changes
 
 
 def register(sub) -> None:
@@ -44,6 +45,8 @@ def _seconds(text: str) -> float:
         value = -1.0
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    if value < MIN_INTERVAL:  # 1e-300 polled the files' stat in a busy loop, a core at 100 %
+        raise argparse.ArgumentTypeError(f"expected at least {MIN_INTERVAL} seconds between checks, got {text!r}")
     return value
 
 

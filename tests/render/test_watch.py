@@ -116,6 +116,10 @@ def test_interval_must_be_a_positive_number(capsys):
             main(["watch", "story.yaml", "--interval", bad])
         assert exit.value.code == 2
         assert "--interval: expected a positive number of seconds" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit:  # a busy loop, one core at 100 %
+        main(["watch", "story.yaml", "--interval", "1e-300"])
+    assert exit.value.code == 2
+    assert "--interval: expected at least 0.01 seconds between checks, got '1e-300'" in capsys.readouterr().err
 
 
 def test_ctrl_c_during_a_render_ends_watch_cleanly(tmp_path):
