@@ -730,6 +730,8 @@ def _pieces(story: Any, panel: Any, staged, font: Font, size: float, W: float, H
     for k, piece in enumerate(pieces):  # where later speakers' balloons would like to sit
         piece.later = [(p.target[0], p.head[1], p.fit.outer_w, p.fit.outer_h, p.size) for p in pieces[k + 1:]
                        if p.target is not None and p.head is not None and p.speaker != piece.speaker and not p.joined]
+    if pieces and pieces[-1].boxed and not all(p.boxed for p in pieces):
+        pieces[-1].closing = True
     return pieces
 
 

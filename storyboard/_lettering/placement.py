@@ -71,6 +71,7 @@ class Piece:
     # maker), or (fit, the next maker, its `detour`), or None: tried where the first fails
     detour: float = 0.0  # score added to every place of this shape (one the letterer avoids: words broken)
     later: list = field(default_factory=list)  # (speaker x, head top, width, height) of later balloons
+    closing: bool = False  # a caption or narration read last, after balloons: a bottom corner is its place
 
     def narrow(self) -> "Piece | None":
         """This piece with its narrower fit (computed once), or None."""
@@ -464,7 +465,10 @@ def _roughs(piece: Piece, blocks: list[tuple[list[float], list[float]]], bw: flo
     worked out once each (summed in one fixed order: the same places give the same floats;
     the caller sorts, so the order of the list does not matter)."""
     if piece.boxed:
-        return [(2.0 * v / H + (0.0 if u == first_u else 1.5), u, v) for us, vs in blocks for u in us for v in vs]
+        # A caption goes to a corner: the top one where reading starts; one closing the panel,
+        # read after its balloons, to a bottom one (over the heads it would push them down).
+        return [(2.0 * ((H - v - bh) if piece.closing else v) / H + (0.0 if u == first_u else 1.5), u, v)
+                for us, vs in blocks for u in us for v in vs]
     target, off_side, WH = piece.target, piece.off_side, W + H
     if target is not None:
         tx, ty = target
