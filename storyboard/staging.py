@@ -368,7 +368,10 @@ def figure_kind(character: Any) -> str:
 
 # A description's size words, as a multiple of the kind's usual size ("a small round delivery
 # robot", "a giant crab"). A person's are not read: "a small boy" is a child, drawn as a person.
-_SIZE_WORDS = tuple((scale, re.compile(pattern)) for scale, pattern in (
+# A size word before a part ("a robot with big eyes", "short legs") sizes the part, not the figure.
+_PARTS = (r"(?!\s+(?:eyes?|ears?|heads?|hands?|feet|foot|legs?|arms?|wheels?|paws?|claws?|teeth|tooth|"
+          r"nose|tail|wings?|horns?|antennae?|screens?|mouth|beak)\b)")
+_SIZE_WORDS = tuple((scale, re.compile(pattern + _PARTS)) for scale, pattern in (
     (0.4, r"\b(tiny|miniature|mini|pocket-sized|palm-sized|toy)\b"),
     (0.55, r"\b(small|little|short|compact|knee-high)\b"),
     (1.6, r"\b(huge|giant|gigantic|enormous|towering|massive|colossal)\b"),

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump whenever the drawing changes: it is part of the panel cache key.
-VERSION = "39"
+VERSION = "40"
 
 PAPER_SHADE = (222, 218, 208)
 LIGHT_LINE = (150, 150, 156)

@@ -51,6 +51,8 @@ def test_size_scale_reads_the_description():
     assert size_scale(Character(name="K", description="a tiny drone", figure="robot")) == 0.4
     assert size_scale(Character(name="K", description="a huge crab", figure="creature")) == 1.6
     assert size_scale(Character(name="K", description="a robot", figure="robot")) == 1.0
+    assert size_scale(Character(name="K", description="a robot with big eyes", figure="robot")) == 1.0  # a part's size
+    assert size_scale(Character(name="K", description="a dog with short legs, small", figure="animal")) == 0.55
     assert size_scale(Character(name="L", description="small boy of eight")) == 1.0  # a person: a child's size is not read
 
 
