@@ -908,6 +908,12 @@ def _from_pydantic(filename: str, root, error: dict) -> Problem:
         key, value = next(iter(error["input"].items()))
         example = f" (- {one_line(f'{key}: {value}', 60)})" if isinstance(value, (str, int, float)) else ""
         message = f"input should be a valid list: each entry on its own '- ' line{example}"
+    elif kind == "dict_type" and isinstance(error.get("input"), list) and error["input"]:
+        # `characters:` then `- ines: {...}`: a list where a mapping (keyed by id) belongs
+        message = "input should be a valid dictionary: one 'key: value' line per entry, without '- '"
+        first = error["input"][0]
+        if isinstance(first, dict) and len(first) == 1:
+            message += f" ({one_line(str(next(iter(first))), 40)}: ...)"
     elif kind == "list_type" and isinstance(error.get("input"), (str, int, float)):
         # `cast: ana`, `sfx: BOOM`: one item is a list too, in brackets
         given = str(error["input"])

@@ -227,6 +227,12 @@ def test_character_rules(character, expected):
     assert any(expected in str(p) for p in info.value.problems), info.value.problems
 
 
+def test_characters_written_as_a_list_say_how_to_write_them():
+    out = problems("title: T\ncharacters:\n  - ines: {description: a courier}\nscenes: [{panels: [{action: a}]}]\n")
+    assert out == ["s.yaml:3:3: characters: input should be a valid dictionary: one 'key: value' line per entry, "
+                   "without '- ' (ines: ...)"]
+
+
 def test_references_resolve_against_base_dir(tmp_path):
     (tmp_path / "refs").mkdir()
     (tmp_path / "refs" / "m.png").write_bytes(b"x")
