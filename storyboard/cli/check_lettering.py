@@ -52,6 +52,9 @@ def run(args) -> int:
     except FileNotFoundError:  # raised: the command prints it as one line, names escaped
         if not os.path.lexists(args.output):
             raise StoryboardError(f"{args.output}: no such file or folder") from None
+        if args.output.lower().endswith((".yaml", ".yml")):  # the script itself: its render is what is checked
+            raise StoryboardError(f"{args.output} is a story script: check-lettering reads what render wrote of it "
+                                  "(its PDF, CBZ, page folder or strip)") from None
         raise StoryboardError(f"no manifest beside {args.output} ({path.name}): render it first") from None
     except (UnicodeDecodeError, json.JSONDecodeError):  # cut short or overwritten: not a missing report
         raise StoryboardError(f"{path} is damaged (not JSON): render it again") from None

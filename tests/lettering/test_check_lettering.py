@@ -66,6 +66,16 @@ def test_missing_or_old_manifest_exits_2(tmp_path, capsys):
     assert "no lettering report" in capsys.readouterr().err
 
 
+def test_a_script_given_is_told_to_check_its_render(tmp_path, capsys):
+    # a writer types the script's name: 'no manifest beside story.yaml: render it first' sent them to render
+    # and back to the same error
+    script = tmp_path / "story.yaml"
+    script.write_text("title: T\nscenes: [{panels: [{action: a}]}]\n")
+    assert main(["check-lettering", str(script)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: {script} is a story script: check-lettering reads what "
+                                               "render wrote of it (its PDF, CBZ, page folder or strip)")
+
+
 def test_violation_messages_quote_enough_to_tell_balloons_apart():
     """A message quotes a balloon's first words (cut between words), and two balloons of one
     long speech that start alike are quoted until they differ: 23 characters made both read
