@@ -23,13 +23,18 @@ from storyboard.errors import ExportError
 _JOBS: dict[int, Callable[[Any], Any]] = {}  # what forked workers call, by job id
 
 
-def check_setting() -> None:
-    """Raise ExportError for a `STORYBOARD_WORKERS` that is not a whole number of 1 or more
-    (`abc`, `0`, `-3`, `1e3` were ignored without a word: the default was used). Empty is unset."""
+def check_setting() -> int | None:
+    """`STORYBOARD_WORKERS`, the number of page processes asked for, or None when it is unset
+    or empty. Raises ExportError for one that is not a whole number of 1 or more (`abc`, `0`,
+    `-3`, `1e3` were ignored without a word: the default was used; `²`, a digit to
+    str.isdigit, was a ValueError)."""
     setting = os.environ.get("STORYBOARD_WORKERS", "").strip()
-    if setting and not (setting.isdigit() and int(setting) > 0):
+    if not setting:
+        return None
+    if not (setting.isascii() and setting.isdigit() and int(setting) > 0):
         raise ExportError(f"STORYBOARD_WORKERS={setting!r}: give a whole number of page processes, 1 or more "
                           "(1: pages are made in the render's own process), or unset it")
+    return int(setting)
 
 
 def workers_for(count: int) -> int:
@@ -39,12 +44,11 @@ def workers_for(count: int) -> int:
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    setting = os.environ.get("STORYBOARD_WORKERS", "").strip()
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    limit = int(setting) if setting.isdigit() and int(setting) > 0 else min(8, cores)
+    limit = check_setting() or min(8, cores)
     return max(1, min(limit, count // 2))
 
 

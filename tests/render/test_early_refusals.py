@@ -249,7 +249,7 @@ def test_ray_worker_options_without_ray_are_refused(script, tmp_path, capsys, mo
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
 
 
-@pytest.mark.parametrize("setting", ["abc", "0", "-3", "1e3"])
+@pytest.mark.parametrize("setting", ["abc", "0", "-3", "1e3", "²"])  # (² is a digit to str.isdigit)
 def test_a_storyboard_workers_setting_that_is_no_count_is_one_line(script, tmp_path, capsys, monkeypatch, setting):
     # it was ignored without a word (the default number of page processes was used)
     monkeypatch.chdir(tmp_path)
