@@ -58,9 +58,13 @@ ID_PATTERN = re.compile(r"[a-z][a-z0-9_-]*\Z")
 Box = tuple[float, float, float, float]
 
 
-def _did_you_mean(word: str, options) -> str:
-    match = difflib.get_close_matches(str(word)[:100], [str(o) for o in options], n=1, cutoff=0.5)
-    return f" (did you mean {quote(match[0])}?)" if match else ""
+def _did_you_mean(word: str, options, *, fold_case: bool = False) -> str:
+    """` (did you mean 'X'?)` for the closest of `options` to `word` (difflib), else ""; with
+    `fold_case`, compared case aside ('Ines Okafor' -> 'ines')."""
+    fold = str.lower if fold_case else str
+    names = {fold(str(o)): str(o) for o in options}
+    match = difflib.get_close_matches(fold(str(word)[:100]), list(names), n=1, cutoff=0.5)
+    return f" (did you mean {quote(names[match[0]])}?)" if match else ""
 
 
 # Writers' and film words for the values of the script's choices, hinted where a script uses
@@ -1023,13 +1027,6 @@ def _entry_key(entry, id_field: str):
     return None
 
 
-def _did_you_mean_id(word: str, ids) -> str:
-    """The closest id to a speaker as written, case aside ('Ines Okafor' -> 'ines')."""
-    by_lower = {str(i).lower(): i for i in ids}
-    match = difflib.get_close_matches(str(word)[:100].lower(), list(by_lower), n=1, cutoff=0.5)
-    return f" (did you mean {quote(by_lower[match[0]])}?)" if match else ""
-
-
 def _panel_checks(where: tuple, panel: dict, known: set) -> list[tuple[tuple, str]]:
     problems = []
     cast = panel.get("cast") if isinstance(panel.get("cast"), list) else []
@@ -1052,8 +1049,8 @@ def _panel_checks(where: tuple, panel: dict, known: set) -> list[tuple[tuple, st
             continue
         # (any character may speak, from off panel: the panel's cast first, then the story's)
         # (a cast id that is itself unknown is no answer: `cast: [Ines]` and `Ines Okafor: hi` mean 'ines')
-        hint = (_did_you_mean_id(speaker, [*(c for c in cast_ids if c in known), NARRATION])
-                or _did_you_mean_id(speaker, sorted(known)))
+        hint = (_did_you_mean(speaker, [*(c for c in cast_ids if c in known), NARRATION], fold_case=True)
+                or _did_you_mean(speaker, sorted(known), fold_case=True))
         message = f"unknown speaker {quote(speaker)}{hint}"
         problems.append(((*where, "dialogue", d), message))
     return problems
