@@ -71,6 +71,8 @@ def open_regular(path: str | os.PathLike, limit: int | None = None) -> BinaryIO:
         raise Refused("no such file") from None
     except OSError as err:
         raise Refused(_reason(err)) from None
+    except ValueError:  # a NUL in the name (from Python: the command line cannot pass one)
+        raise Refused("no such file (its name holds a NUL byte)") from None
     try:
         check(os.fstat(fd), limit)
     except Refused:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
+import os
 import re
 import types
 import typing
@@ -32,7 +33,7 @@ from pydantic import (
 )
 
 from storyboard import _files, _yaml, paths
-from storyboard.errors import Problem, ScriptError, one_line, quote
+from storyboard.errors import Problem, ScriptError, StoryboardError, one_line, quote
 
 FORMAT_VERSIONS = (1,)
 MAX_CAST = 5
@@ -752,6 +753,8 @@ def load_story(path: str | Path, *, checks: Checks | None = None,
     Files the script names must lie inside its folder or one of `allow_paths` (or of
     STORYBOARD_ALLOW_PATHS); see `storyboard.paths`. Only a regular file of at most 2 MiB is
     read: a FIFO, a device or a huge file is refused by `stat` before reading."""
+    if not isinstance(path, (str, os.PathLike)):  # (a TypeError from pathlib)
+        raise StoryboardError(f"path={path!r}: give a script's path")
     path = Path(path)
     try:
         data = _files.read_regular(path, _yaml.MAX_BYTES)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -442,6 +443,12 @@ def evaluate(target: str | Path, *, judges: Judges | None = None, thumbnails: di
     read, or when `clip_encoder` is not here."""
     from storyboard.evaluation.reading import evaluate_output
 
+    wrong = [f"{name}={value!r}" for name, value, kinds in (("target", target, (str, os.PathLike)),
+                                                            ("face_models", face_models, (str, type(None))),
+                                                            ("clip_encoder", clip_encoder, (str, type(None))))
+             if not isinstance(value, kinds)]
+    if wrong:  # (TypeErrors from pathlib)
+        raise StoryboardError(f"{', '.join(wrong)}: give a path or a name")
     target = Path(target)
     judges = judges or Judges(face_models=face_models, clip_encoder=clip_encoder)
     if target.suffix.lower() in (".yaml", ".yml"):

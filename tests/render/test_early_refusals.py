@@ -260,3 +260,16 @@ def test_a_storyboard_workers_setting_that_is_no_count_is_one_line(script, tmp_p
         assert main(command) == 2
         assert capsys.readouterr().err == expected
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml"]
+
+
+def test_load_story_and_evaluate_of_a_wrong_type_are_one_line(tmp_path):
+    # TypeErrors from pathlib; a NUL in the name a ValueError from os.open
+    for call, message in ((lambda: storyboard.load_story(None), "path=None: give a script's path"),
+                          (lambda: storyboard.load_story(5), "path=5: give a script's path"),
+                          (lambda: storyboard.load_story(str(tmp_path / "a\0.yaml")),
+                           f"{tmp_path / 'a'}\\x00.yaml:1:1: file: no such file (its name holds a NUL byte)"),
+                          (lambda: storyboard.evaluate(None), "target=None: give a path or a name"),
+                          (lambda: storyboard.evaluate("x.pdf", face_models=5), "face_models=5: give a path or a name")):
+        with pytest.raises(StoryboardError) as err:
+            call()
+        assert str(err.value) == message
