@@ -59,6 +59,12 @@ def run(args) -> int:
     if not to_stdout and out.exists() and not args.force:
         raise ExportError(f"{out} exists: pass --force to replace it")
     script = import_fountain(text, default_title=source.stem.replace("_", " ").replace("-", " ").strip() or "Untitled")
+    from storyboard import _yaml
+
+    size = len(script.encode("utf-8"))
+    if size > _yaml.MAX_BYTES:  # it said "OUT.yaml:1:1: file: the script is larger than 2 MiB", of a file it never wrote
+        raise StoryboardError(f"{source}: the script it makes would be {size / 2**20:.1f} MiB, over the "
+                              f"{_yaml.MAX_BYTES >> 20} MiB a script may be: split the screenplay")
     # Never write what would not validate; a piped script is checked as if saved in the current folder.
     filename, base = ("<stdout>", Path(".")) if to_stdout else (str(out), out.parent)
     story = parse_story(script, filename=filename, base_dir=base)

@@ -232,3 +232,15 @@ def test_escaped_emphasis_stays_and_a_note_leaves_no_space_before_punctuation():
     assert data["title"] == "Bold Title"
     assert panel["action"] == "Bob really stands up."
     assert panel["dialogue"] == [{"bob": "I love this *literal* _word_!"}]
+
+
+def test_a_screenplay_too_long_for_one_script_says_so(tmp_path, capsys):
+    # it said "big.yaml:1:1: file: the script is larger than 2 MiB", of a file it never wrote
+    scenes = "".join(f"INT. ROOM {i} - DAY\n\nBob and Alice sit at table {i}.\n\nBOB\nLine number {i}, quite a long "
+                     f"line of dialogue here.\n\nALICE\n(whispering)\nAnswer {i}.\n\n" for i in range(7000))
+    (tmp_path / "big.fountain").write_text("Title: Big\n\n" + scenes)
+    assert main(["import", str(tmp_path / "big.fountain"), "-o", str(tmp_path / "big.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'big.fountain'}: the script it makes would be 2.") and \
+        err.endswith(" MiB, over the 2 MiB a script may be: split the screenplay\n")
+    assert not (tmp_path / "big.yaml").exists()
