@@ -444,11 +444,13 @@ def evaluate(target: str | Path, *, judges: Judges | None = None, thumbnails: di
     from storyboard.evaluation.reading import evaluate_output
 
     wrong = [f"{name}={value!r}" for name, value, kinds in (("target", target, (str, os.PathLike)),
-                                                            ("face_models", face_models, (str, type(None))),
-                                                            ("clip_encoder", clip_encoder, (str, type(None))))
+                                                            ("face_models", face_models, (str, os.PathLike, type(None))),
+                                                            ("clip_encoder", clip_encoder, (str, os.PathLike, type(None))))
              if not isinstance(value, kinds)]
     if wrong:  # (TypeErrors from pathlib)
         raise StoryboardError(f"{', '.join(wrong)}: give a path or a name")
+    # (a folder given as a Path is one too: the judges take it as text, as the command line gives it)
+    face_models, clip_encoder = (None if v is None else os.fspath(v) for v in (face_models, clip_encoder))
     target = Path(target)
     judges = judges or Judges(face_models=face_models, clip_encoder=clip_encoder)
     if target.suffix.lower() in (".yaml", ".yml"):

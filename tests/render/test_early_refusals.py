@@ -269,7 +269,9 @@ def test_load_story_and_evaluate_of_a_wrong_type_are_one_line(tmp_path):
                           (lambda: storyboard.load_story(str(tmp_path / "a\0.yaml")),
                            f"{tmp_path / 'a'}\\x00.yaml:1:1: file: no such file (its name holds a NUL byte)"),
                           (lambda: storyboard.evaluate(None), "target=None: give a path or a name"),
-                          (lambda: storyboard.evaluate("x.pdf", face_models=5), "face_models=5: give a path or a name")):
+                          (lambda: storyboard.evaluate("x.pdf", face_models=5), "face_models=5: give a path or a name"),
+                          # a folder as a Path is a path (it was refused as 'give a path or a name')
+                          (lambda: storyboard.evaluate("x.pdf", face_models=tmp_path), "x.pdf: no such file or folder")):
         with pytest.raises(StoryboardError) as err:
             call()
         assert str(err.value) == message
