@@ -317,6 +317,9 @@ def _hint(text: str, err: MarkedYAMLError) -> str:
     opened = _unclosed_quote(lines, max(m.line for m in marks)) if quoting else None
     if opened is not None:
         return f"the quote opened at line {opened[0] + 1}, column {opened[1] + 1} is not closed on its line"
+    indicator = _indicator_hint(lines, err, problem)
+    if indicator:
+        return indicator
     first, last = min(m.line for m in marks), max(m.line for m in marks)
     span = lines[max(0, first - 1):last + 1]
     if "\t" in problem or any(line[:len(line) - len(line.lstrip())].count("\t") for line in span):
@@ -333,6 +336,25 @@ def _hint(text: str, err: MarkedYAMLError) -> str:
         return _FLOW
     if any(k in problem for k in ("block end", "expected key", "expected ':'", "block mapping", "block collection")):
         return f"{_INDENT}; {_COLON}"
+    return ""
+
+
+def _indicator_hint(lines: list[str], err: MarkedYAMLError, problem: str) -> str:
+    """The hint for text a writer did not quote that YAML reads as syntax: a quote inside
+    quotes (`"He said "hi""`, `'I can't'`), or text starting with `*`, `@`, a backquote or `- `."""
+    mark = err.problem_mark
+    line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    before = line[:mark.column].rstrip() if mark is not None else ""
+    if "'<scalar>'" in problem and before[-1:] == '"':
+        return "a '\"' inside \"...\" ends the text: write it \\\", or put the text in '...'"
+    if "'<scalar>'" in problem and before[-1:] == "'":
+        return "a ' inside '...' ends the text: write it twice, '', or put the text in \"...\""
+    if "undefined alias" in problem:
+        return "'*' names an anchor: text starting with '*' must be in quotes"
+    if "cannot start any token" in problem and line[mark.column:mark.column + 1] in ("@", "`"):
+        return f"text starting with '{line[mark.column]}' must be in quotes"
+    if "sequence entries are not allowed here" in problem:
+        return "text starting with '- ' must be in quotes"
     return ""
 
 

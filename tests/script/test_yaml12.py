@@ -76,6 +76,14 @@ def test_duplicate_keys_are_still_refused():
         ("title: Leo says: hi\n", "s.yaml:1:16", "text containing ': ' must be in quotes"),
         ("title: T\npage:\n  size: a4\n    dpi: 300\n", "s.yaml:4:8", "check this line's indentation"),
         ("title: T\nscenes:\n  - panels:\n    - action: a\n   shot: wide\n", "s.yaml:5:4", "check this line's indentation"),
+        # text a writer left unquoted that YAML reads as syntax: a quote inside quotes, a leading '*', '@', '- '
+        ('title: T\nscenes: [{panels: [{action: a}]}]\nauthor: "He said "hi" twice"\n', "s.yaml:3:19",
+         "a '\"' inside \"...\" ends the text: write it \\\", or put the text in '...'"),
+        ("title: T\nscenes: [{panels: [{action: a}]}]\nauthor: 'I can't'\n", "s.yaml:3:16",
+         "a ' inside '...' ends the text: write it twice, '', or put the text in \"...\""),
+        ("title: *sigh* fine\n", "s.yaml:1:8", "'*' names an anchor: text starting with '*' must be in quotes"),
+        ("title: @home\n", "s.yaml:1:8", "text starting with '@' must be in quotes"),
+        ("title: - The End\n", "s.yaml:1:8", "text starting with '- ' must be in quotes"),
         # a key pushed left out of its item: the parser's token name '?' is said in words
         ("title: T\nscenes:\n  - panels:\n      - shot: wide\n      action: a\n", "s.yaml:5:7",
          "expected <block end>, but found a key (check this line's indentation"),
