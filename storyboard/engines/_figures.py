@@ -10,6 +10,7 @@ on two wheels, a crowd a row of heads and shoulders.
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -532,7 +533,9 @@ def pose_problems(story) -> list[tuple[tuple, str]]:
             text = (getattr(entry, "pose", "") or "").strip()
             pose = read_pose(text) if text else told.get(entry.id, "standing")
             if pose is None:
-                why = f"pose {quote(text)} names no pose the draft draws ({', '.join(POSES)}): drawn standing"
+                close = difflib.get_close_matches(text.lower(), POSES, n=1, cutoff=0.6)  # 'sittin'
+                meant = f"; did you mean {quote(close[0])}?" if close else ""
+                why = f"pose {quote(text)} names no pose the draft draws ({', '.join(POSES)}{meant}): drawn standing"
             elif pose not in DRAWN[kind]:
                 *some, last = [name for name in POSES if name in DRAWN[kind]]
                 drawn = f"{', '.join(some)} or {last}" if some else last

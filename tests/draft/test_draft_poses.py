@@ -93,3 +93,14 @@ def test_a_pose_the_draft_cannot_draw_is_a_located_warning(tmp_path, capsys):
     assert capsys.readouterr().err == ""
     result = storyboard.render(script, out=tmp_path / "s.pdf")
     assert [w for w in result.warnings if w.endswith(": drawn standing")] == [f"{script}:{line}" for line in WARNINGS]
+
+
+def test_a_misspelt_pose_is_told_the_pose_it_means():
+    from storyboard.engines._figures import pose_problems
+    from storyboard.script import parse_story
+
+    story = parse_story("title: T\ncharacters:\n  ana: {description: a girl}\n"
+                        "scenes: [{panels: [{action: a, cast: [{ana: {pose: sittin}}]}]}]\n")
+    (problem,) = pose_problems(story)
+    assert problem[1] == ("pose 'sittin' names no pose the draft draws (standing, walking, running, sitting, kneeling, "
+                          "lying, pointing; did you mean 'sitting'?): drawn standing")
