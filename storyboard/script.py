@@ -885,6 +885,17 @@ _KEY_MEANS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _level_hint(loc: tuple) -> str:
+    """Where a key of a panel written on its scene (`dialogue:` beside `panels:`), or of a
+    scene written on a panel (`setting:`), belongs."""
+    key, where = loc[-1], tuple(step for step in loc[:-1] if isinstance(step, str))
+    if where == ("scenes",) and key in Panel.model_fields:
+        return f" ({quote(key)} is a panel's: put it under one of the scene's panels)"
+    if where == ("scenes", "panels") and key in Scene.model_fields:
+        return f" ({quote(key)} is a scene's: put it on the scene, beside its panels:)"
+    return ""
+
+
 def _from_pydantic(filename: str, root, error: dict) -> Problem:
     loc = tuple(step for step in error["loc"] if step != "[key]")
     kind = error["type"]
@@ -893,6 +904,7 @@ def _from_pydantic(filename: str, root, error: dict) -> Problem:
         fields = _fields_at(loc[:-1])
         meant = [key for key in _KEY_MEANS.get(str(loc[-1]).lower(), ()) if key in fields]
         hint = f" (did you mean {' or '.join(map(quote, meant))}?)" if meant else _did_you_mean(loc[-1], fields)
+        hint = hint or _level_hint(loc)
         message = f"unknown key {quote(loc[-1])}{hint}"
         if _yaml.bare_flow_key(root, loc):
             message += f" ({_yaml.COMMA_HINT})"

@@ -107,6 +107,9 @@ def test_all_problems_at_once_in_file_order():
         # a writer's word for a key: the key it means ('camera' is close to no key)
         ("{action: a, camera: low}", "unknown key 'camera' (did you mean 'shot' or 'angle'?)"),
         ("{action: a, sound: [BANG]}", "unknown key 'sound' (did you mean 'sfx'?)"),
+        # a scene's key on a panel
+        ("{action: a, setting: a street}", "unknown key 'setting' ('setting' is a scene's: put it on the scene, "
+         "beside its panels:)"),
         ("{action: a, cast: [mara], dialogue: [{marra: hi}]}", "unknown speaker 'marra' (did you mean 'mara'?)"),
         ("{action: a, cast: [Mara], dialogue: [{Mara Okafor: hi}]}",
          "unknown speaker 'Mara Okafor' (did you mean 'mara'?)"),  # not the cast's own unknown 'Mara'
@@ -225,6 +228,12 @@ def test_character_rules(character, expected):
     with pytest.raises(ScriptError) as info:
         parse_story(f"title: T\ncharacters:\n  mara: {character}\nscenes: [{{panels: [{{action: a}}]}}]\n")
     assert any(expected in str(p) for p in info.value.problems), info.value.problems
+
+
+def test_a_panel_s_key_on_its_scene_says_where_it_belongs():
+    out = problems("title: T\nscenes:\n  - dialogue: [{narration: hi}]\n    panels: [{action: a}]\n")
+    assert out == ["s.yaml:3:5: scenes[0].dialogue: unknown key 'dialogue' ('dialogue' is a panel's: put it under "
+                   "one of the scene's panels)"]
 
 
 def test_characters_written_as_a_list_say_how_to_write_them():
