@@ -26,6 +26,10 @@ def _command_modules():
     return sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 
+# Names people give an option that no spelling distance finds (`batch --out-dir`: 'output').
+_OPTION_WORDS = {"out-dir": "output", "outdir": "output", "out-folder": "output", "output-folder": "output"}
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors on one line like every other error of the command (its
     default prints the whole usage first: 25 lines for `render`). No abbreviated options:
@@ -62,7 +66,9 @@ class _Parser(argparse.ArgumentParser):
         for arg in given:
             name = arg.split("=", 1)[0]
             if name.startswith("-") and len(name) > 2 and name not in self._option_string_actions:
-                close = difflib.get_close_matches(name.lstrip("-"), options, n=1, cutoff=0.6)
+                word = _OPTION_WORDS.get(name.lstrip("-").lower())
+                close = [word] if word in options else difflib.get_close_matches(name.lstrip("-"), options, n=1,
+                                                                                  cutoff=0.6)
                 if close:
                     hints.append((options[close[0]], name))
         if len(hints) == 1 and not named:

@@ -55,3 +55,15 @@ def test_an_option_like_no_other_gets_no_guess(folder, capsys):
     with pytest.raises(SystemExit):
         main(["render", "good.yaml", "--frobnicate"])
     assert "did you mean" not in one_error_line(capsys)
+
+
+def test_a_name_people_give_the_output_option_gets_it(folder, capsys):
+    # 'out-dir' is too far from 'output' for a spelling match: batch's --out-dir got no hint
+    with pytest.raises(SystemExit):
+        main(["batch", "good.yaml", "--out-dir", "out"])
+    assert one_error_line(capsys) == (
+        "storyboard batch: error: the following arguments are required: -o/--output (did you mean --output for "
+        "--out-dir?) (see storyboard batch --help)")
+    with pytest.raises(SystemExit):
+        main(["render", "good.yaml", "--outdir", "out"])
+    assert "(did you mean --output?)" in one_error_line(capsys)
