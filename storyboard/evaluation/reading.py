@@ -16,6 +16,7 @@ from typing import Iterator
 import numpy as np
 
 from storyboard import _scratch
+from storyboard._words import counted
 from storyboard.errors import StoryboardError
 from storyboard.evaluation import CharacterScore, Judges, PanelScore, References, references_from_images, score_panel, summarise
 
@@ -211,7 +212,8 @@ def _pages(target: Path, book) -> Iterator[tuple]:
     else:
         raise StoryboardError(f"{target}: evaluate a .pdf, a .cbz, a folder of PNG pages, a webtoon strip or a story .yaml")
     if len(sources) != len(book.pages):
-        raise StoryboardError(f"{target}: {len(sources)} page images, but the script lays out {len(book.pages)} pages")
+        raise StoryboardError(f"{target}: {counted(len(sources), 'page image')}, but the script lays out "
+                              f"{counted(len(book.pages), 'page')}")  # ("1 pages")
     for page, open_page in zip(book.pages, sources):
         with _opened(open_page, f"{target}: page {page.number}") as image:
             yield page, np.asarray(image.convert("RGB")), origin, scale
@@ -257,7 +259,7 @@ def _pdf_pages(target: Path, book) -> Iterator[tuple]:
             raise StoryboardError(f"{target}: cannot rasterise the PDF (pdftoppm: {done.stderr.strip()[:120]})")
         files = sorted(Path(tmp).glob("p-*.png"))
         if len(files) != len(book.pages):
-            raise StoryboardError(f"{target}: {len(files)} pages, but the script lays out {len(book.pages)}")
+            raise StoryboardError(f"{target}: {counted(len(files), 'page')}, but the script lays out {len(book.pages)}")
         for page, file in zip(book.pages, files):
             with Image.open(file) as image:
                 yield page, np.asarray(image.convert("RGB")), (media.x, media.y1), EVAL_DPI / 72.0

@@ -177,6 +177,10 @@ def test_eval_of_a_page_that_is_no_image_is_one_line(tmp_path, capsys, monkeypat
         assert capsys.readouterr().err.startswith(f"error: pg: page 1 {reason}")
         shutil.rmtree(page) if page.is_dir() else page.unlink()
         page.write_bytes(whole)
+    page.unlink()  # ("0 page images, but the script lays out 1 pages")
+    assert main(["eval", "pg"]) == 2
+    assert capsys.readouterr().err == "error: pg: 0 page images, but the script lays out 1 page\n"
+    page.write_bytes(whole)
     with zipfile.ZipFile("s.cbz") as archive:
         entries = {n: archive.read(n) for n in archive.namelist()}
     with zipfile.ZipFile("s.cbz", "w") as archive:
