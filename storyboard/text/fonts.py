@@ -97,7 +97,9 @@ class Face:
         face = hb.Face(blob, self.index)
         faces = face.count  # in the file: 1 for a single font (whose face HarfBuzz gives for any index)
         if face.glyph_count == 0 or (faces and self.index >= faces):  # not a font, or no such face
-            raise ExportError(f"cannot use font {self.path}: {_no_face(self.index, faces)}")
+            web = data[:4] in (b"wOFF", b"wOF2")  # a web font (said only "not a TrueType/OpenType font")
+            raise ExportError(f"cannot use font {self.path}: {_no_face(self.index, faces)}" + (
+                " but a WOFF web font: convert it to .ttf or .otf first" if web else ""))
         self.hb_face = face
         self.hb_font = hb.Font(face)  # scale = upem: positions come back in font units
         self.upem = face.upem

@@ -322,3 +322,12 @@ def test_a_font_that_is_a_folder_says_so(folder, capsys):
     (folder / "fonts").mkdir()
     assert main(["render", "good.yaml", "--font", "fonts", "-o", "x.pdf"]) == 2
     assert one_error_line(capsys) == f"error: font file not found: {folder / 'fonts'} (it is a folder: name a font file in it)"
+
+
+@pytest.mark.parametrize("magic", [b"wOFF", b"wOF2"])
+def test_a_web_font_says_to_convert_it(folder, capsys, magic):
+    # it said only "it is not a TrueType/OpenType font"
+    (folder / "web.woff").write_bytes(magic + bytes(60))
+    assert main(["render", "good.yaml", "--font", "web.woff", "-o", "x.pdf"]) == 2
+    assert one_error_line(capsys) == (f"error: cannot use font {folder / 'web.woff'}: it is not a TrueType/OpenType "
+                                      "font but a WOFF web font: convert it to .ttf or .otf first")
