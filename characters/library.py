@@ -121,6 +121,8 @@ class CharacterLibrary:
 
     def get(self, id: str) -> Character:
         folder = self.root / id
+        if self.root.exists() and not self.root.is_dir():  # (it said "no character 'mara' in the library /etc/passwd")
+            raise CharacterError(f"character library {self.root} is not a folder")
         if not ID_PATTERN.match(id) or not folder.is_dir():
             names = [f.name for f in self._folders()] if self.root.is_dir() else []
             close = difflib.get_close_matches(id, names, n=1)

@@ -215,6 +215,8 @@ def test_a_library_character_missing_from_the_library_is_refused_located(folder,
     assert capsys.readouterr().err.splitlines() == [expected]
     assert main(["validate", "s.yaml", "--library", "other"]) == 2
     assert "no character 'mra' in the library other" in capsys.readouterr().err
+    assert main(["validate", "s.yaml", "--library", "s.yaml"]) == 2  # it said "no character 'mra' in the library s.yaml"
+    assert capsys.readouterr().err == "s.yaml:2:46: characters.mara.library: character library s.yaml is not a folder\n"
     assert main(["validate", "--engine", "draft", "s.yaml"]) == 0  # the draft engine reads no identities
     with pytest.raises(ScriptError) as refused:
         render("s.yaml", engine=IdentityEngine(), out="o.pdf", cache=False)
