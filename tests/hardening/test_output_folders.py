@@ -21,6 +21,7 @@ def test_pages_written_into_the_current_folder_have_their_manifest_beside_it(fol
     book.mkdir()
     os.chdir(book)
     assert main(["render", "../good.yaml", "-o", ".", "--format", "pages"]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {book.resolve()}: 1 page, ")  # not 'wrote .:'
     assert sorted(p.name for p in book.iterdir()) == ["page-001.png"]
     assert (folder / "book.manifest.json").is_file()
     assert main(["check-lettering", "."]) == 0  # the readers find it under the same name
