@@ -1665,13 +1665,18 @@ def beside(output: str | Path, suffix: str, what: str) -> Path:
     folder named by `.` or `..` is named by its own name, beside it (`-o .` in `book/` ->
     `../book.manifest.json`, as an absolute path), not `..manifest.json` hidden inside it.
     Raises ExportError, naming `what` is written, for the root folder: nothing is beside it."""
-    output = Path(output)
-    if output.name in ("", ".", ".."):
-        output = Path(os.path.realpath(output))  # the folder the name stands for (`..` after links, as the system reads it)
-        if output == output.parent:
-            raise ExportError(f"cannot write {what} of {output}: the root folder has nothing beside it; "
-                              "write into a folder under it")
+    output = by_name(output)
+    if output == output.parent:
+        raise ExportError(f"cannot write {what} of {output}: the root folder has nothing beside it; "
+                          "write into a folder under it")
     return Path(str(output).rstrip("/" + os.sep) + suffix)
+
+
+def by_name(output: str | Path) -> Path:
+    """`output` as a path with a name: a folder given as `.` or `..` (`-o .`, `book/..`) as the
+    folder it stands for, absolute (`..` after links, as the system reads it); others as given."""
+    output = Path(output)
+    return Path(os.path.realpath(output)) if output.name in ("", ".", "..") else output
 
 
 def _remove_manifest(output: Path) -> None:

@@ -289,18 +289,12 @@ def run(args) -> int:
     return 0
 
 
-def _named(path) -> str:
-    """An output as the line names it: a folder given as '.' or 'book/..' by its full path
-    ('wrote .:' said nothing of where the pages went)."""
-    from pathlib import Path
-
-    return str(Path(path).resolve()) if Path(path).name in ("", ".", "..") else str(path)
-
-
 def summary_line(result) -> str:
     from storyboard._words import counted
+    from storyboard.render import by_name
 
-    outs = ", ".join(_named(p) for p in result.outputs)
+    # a folder given as '.' by its full path ('wrote .:' said nothing of where the pages went)
+    outs = ", ".join(str(by_name(p)) for p in result.outputs)
     kinds = set(result.formats)
     # What was written: pages where a PDF, CBZ or page folder was, a strip's images where one was.
     held = [counted(result.pages, "page")] if kinds & {"pdf", "cbz", "pages"} else []
