@@ -527,8 +527,8 @@ def _body_clash(box: Box, piece: Piece, placed: list[Placed], stage: Stage, cove
     # After every balloon before it, not only the last: three in a row read 2, 3, 1 when the
     # second sits level with the first's lower half on the side where reading starts. (The
     # fallback, against the rules anyway, weighs only the one before: its balance of clashes
-    # and long tails is set on that.)
-    if any(not reads_after(box, p.box, stage.rtl) for p in (placed if strict else placed[-1:])):
+    # and long tails is set on that.) The last first: it is the one a candidate fails most.
+    if any(not reads_after(box, p.box, stage.rtl) for p in (reversed(placed) if strict else placed[-1:])):
         bad += 1
         if strict:
             return bad
