@@ -90,7 +90,9 @@ def batch_outputs(scripts: Sequence[str | Path], out_dir: str | Path, fmt: str |
     if folder is not None:
         raise ExportError(f"cannot write into {out_dir}: the folder name {folder[:40]}… is over {NAME_MAX} bytes long")
     if out_dir.exists() and not out_dir.is_dir():
-        raise ExportError(f"cannot write into {out_dir}: it is a file")
+        from storyboard.export import special_kind
+
+        raise ExportError(f"cannot write into {out_dir}: it is {special_kind(out_dir) or 'a file'}, not a folder")
 
     check_writable(out_dir, folder=True)  # once for the batch, not once per story
     seen: dict[str, Path] = {}

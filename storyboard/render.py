@@ -171,7 +171,11 @@ def output_targets(outputs: Sequence[str | Path | tuple]) -> list[tuple[Path, st
         folder = fmt in FOLDER_FORMATS
         parent = path if folder else _real(path, fmt).parent  # a linked file is written where it points
         if folder and path.exists() and not path.is_dir():
-            raise ExportError(f"cannot write {'PNG pages' if fmt == 'pages' else 'a webtoon strip'} into {out}: it is a file")
+            from storyboard.export import special_kind
+
+            what = special_kind(path) or "a file"  # (a FIFO or /dev/null was 'a file')
+            raise ExportError(f"cannot write {'PNG pages' if fmt == 'pages' else 'a webtoon strip'} into {out}: "
+                              f"it is {what}, not a folder")
         if not folder and path.is_dir():
             raise ExportError(f"cannot write {out}: it is a folder")
         if not folder:

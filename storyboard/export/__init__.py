@@ -259,16 +259,22 @@ _SPECIAL = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device
             (stat.S_ISSOCK, "a socket"))
 
 
+def special_kind(path: str | Path) -> str | None:
+    """What `path` (where it points, if a link) is when it is a device, a FIFO or a socket
+    ("a FIFO"), or None for a file, a folder or nothing yet."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None  # not there yet (or a loop, said where it is written)
+    return next((what for test, what in _SPECIAL if test(mode)), None)
+
+
 def refuse_special(name: str | Path, path: str | Path) -> None:
     """Raise ExportError naming the output `name` when `path` (where it points, if a link) is
     a device, a FIFO or a socket: an output is written beside its name and renamed onto it, so
     `--format pdf -o /dev/null` run as root replaced the system's /dev/null with the PDF. A
     file, a folder or nothing yet passes."""
-    try:
-        mode = os.stat(path).st_mode
-    except (OSError, ValueError):
-        return  # not there yet (or a loop, said where it is written)
-    what = next((what for test, what in _SPECIAL if test(mode)), None)
+    what = special_kind(path)
     if what is not None:
         raise ExportError(f"cannot write {name}: it is {what}, not a file (an output replaces its file whole)")
 

@@ -102,6 +102,20 @@ def test_an_output_that_is_a_fifo_or_device_is_refused_not_replaced(folder, caps
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("argv, said", [
+    (["render", "good.yaml", "-o", "sink"], "cannot write PNG pages into sink"),  # no suffix: pages
+    (["render", "good.yaml", "--format", "webtoon", "-o", "sink"], "cannot write a webtoon strip into sink"),
+    (["batch", "good.yaml", "-o", "sink"], "cannot write into sink"),
+])
+def test_a_folder_output_that_is_a_fifo_says_what_it_is(folder, capsys, argv, said):
+    # `-o /dev/null` (pages: the name has no suffix) said 'it is a file'. A FIFO stands in for the device.
+    os.mkfifo(folder / "sink")
+    assert main(argv) == 2
+    assert one_error_line(capsys) == f"error: {said}: it is a FIFO, not a folder"
+    assert sorted(p.name for p in folder.iterdir()) == ["good.yaml", "sink"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_every_atomic_output_refuses_a_fifo_itself(tmp_path):
     # The last guard, for a writer no command checked first (the eval reports, a shot list...).
     from storyboard.errors import ExportError
