@@ -15,6 +15,7 @@ and indices) back to a line and column.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from ruamel.yaml import YAML
@@ -541,3 +542,17 @@ def bare_flow_key(root: Node | None, loc: tuple) -> bool:
         if _is_key(key, loc[-1]):
             return isinstance(value, ScalarNode) and value.style is None and value.value == ""
     return False
+
+
+# Text that reads back as itself unquoted: a letter first, then no YAML indicator (`:`, `#`,
+# brackets...), and not a word YAML 1.1 readers take for a boolean or null.
+_SAFE = re.compile(r"[A-Za-z\u00c0-\uffff][\w ,.'!?;()\-\u2019\u00c0-\uffff]*")
+_WORDS_OF_YAML = {"yes", "no", "true", "false", "null", "on", "off", "y", "n", "~"}
+
+
+def scalar(text: str, *, flow: bool = False) -> str:
+    """A YAML scalar for `text`: plain when that reads back as the same string, else double
+    quoted (JSON's escapes). `flow`: inside `{...}` or `[...]`, where a ',' ends it too."""
+    plain = (_SAFE.fullmatch(text) and text.lower() not in _WORDS_OF_YAML and not text.endswith((":", " "))
+             and not (flow and "," in text))
+    return text if plain else json.dumps(text, ensure_ascii=False)

@@ -501,15 +501,6 @@ def _single_key(value, what: str) -> tuple[str, Any]:
     return next(iter(value.items()))
 
 
-def _flow_text(value) -> str:
-    """`value` as it reads back inside {...}: text holding a ',', ': ', a bracket or ' #', or
-    starting with a YAML indicator, in double quotes (the hint is copied as it is written)."""
-    if not isinstance(value, str) or not (re.search(r"[,\[\]{}]|: | #|:$", value) or value[:1] in "!&*?|>'\"%@`#-"
-                                          or value.strip() != value or value.lower() in ("true", "false", "null")):
-        return str(value)
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _inside_hint(value: dict, fields: tuple[str, ...]) -> str:
     """How to write an entry whose own keys stand beside its id instead of in its braces
     (`- ines: hi` with `kind: shout` on the next line): `ines: {text: hi, kind: shout}`."""
@@ -518,7 +509,7 @@ def _inside_hint(value: dict, fields: tuple[str, ...]) -> str:
         return ""
     (who,) = ids
     pairs = [(fields[0], value[who])] + [(k, v) for k, v in value.items() if k != who]
-    inner = ", ".join(f"{k}: {_flow_text(v)}" for k, v in pairs)
+    inner = ", ".join(f"{k}: {_yaml.scalar(v, flow=True) if isinstance(v, str) else str(v)}" for k, v in pairs)
     return f" (write {', '.join(str(k) for k in value if k != who)} inside its braces: {one_line(f'{who}: {{{inner}}}', 80)})"
 
 

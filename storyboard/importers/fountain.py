@@ -24,11 +24,11 @@ else the sentence; the sentence is kept as a comment above it.
 from __future__ import annotations
 
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from storyboard._yaml import scalar
 from storyboard.errors import StoryboardError, require
 from storyboard.script import MAX_LETTERED
 
@@ -199,34 +199,34 @@ class _Builder:
     def yaml(self, title: str, author: str) -> str:
         out = ["# Imported from a Fountain screenplay by `storyboard import`: one scene per scene heading,",
                "# one panel per action paragraph. Check shots and cast, then render with the draft engine.",
-               f"title: {_q(title)}"]
+               f"title: {scalar(title)}"]
         if author:
-            out.append(f"author: {_q(author)}")
+            out.append(f"author: {scalar(author)}")
         out += ["page:", "  size: storyboard", "generation:", "  engine: draft   # diffusion once the models are installed"]
         if self.names:
             out.append("characters:")
             for ident, name in self.names.items():
                 description, introduced = self._description(name)
-                out += [f"  {ident}:", f"    name: {_q(name)}"]
+                out += [f"  {ident}:", f"    name: {scalar(name)}"]
                 if introduced != description:  # the sentence it came from, for the writer to go on from
                     out.append(f"    # introduced: {_comment(introduced)}")
-                out.append(f"    description: {_q(description)}")
+                out.append(f"    description: {scalar(description)}")
         out.append("scenes:")
         for scene in self.scenes or [_Scene("scene-1", "")]:
             out += [f"  # {_comment(c)}" for c in scene.comments]
-            out += [f"  - id: {_q(scene.id)}"]
+            out += [f"  - id: {scalar(scene.id)}"]
             if scene.setting:
-                out.append(f"    setting: {_q(scene.setting)}")
+                out.append(f"    setting: {scalar(scene.setting)}")
             out.append("    panels:")
             for panel in scene.panels or [_Panel("(no action)")]:
                 out += [f"      # {_comment(c)}" for c in panel.comments]
-                out.append(f"      - action: {_q(panel.action)}")
+                out.append(f"      - action: {scalar(panel.action)}")
                 if panel.shot != "medium":
                     out.append(f"        shot: {panel.shot}")
                 if panel.new_page:
                     out.append("        new_page: true")
                 if panel.caption:
-                    out.append(f"        caption: {_q(panel.caption)}")
+                    out.append(f"        caption: {scalar(panel.caption)}")
                 cast = self._cast(panel)
                 if cast:
                     out.append(f"        cast: [{', '.join(cast)}]")
@@ -236,10 +236,10 @@ class _Builder:
                                                      for part in _pieces(t)):  # a monologue: lines of a speech
                         off = off and speaker in cast  # else off the panel's cast: its tail leaves the frame
                         if kind == "speech" and not off:
-                            out.append(f"          - {speaker}: {_q(text)}")
+                            out.append(f"          - {speaker}: {scalar(text)}")
                         else:
                             more = (f", kind: {kind}" if kind != "speech" else "") + (", off: true" if off else "")
-                            out.append(f"          - {speaker}: {{text: {_q(text, flow=True)}{more}}}")
+                            out.append(f"          - {speaker}: {{text: {scalar(text, flow=True)}{more}}}")
         out += [f"# {_comment(c)}" for c in self.pending]
         return "\n".join(out) + "\n"
 
@@ -416,17 +416,6 @@ def _setting(heading: str) -> str:
     place = [p.strip().lower() for p in found.group(2).split(" - ") if p.strip()]
     lead = "interior and exterior" if "/" in prefix else where.get(prefix, prefix)
     return ", ".join([*place[:1], lead, *place[1:]])
-
-
-_SAFE = re.compile(r"[A-Za-z\u00c0-\uffff][\w ,.'!?;()\-\u2019\u00c0-\uffff]*")
-_WORDS_OF_YAML = {"yes", "no", "true", "false", "null", "on", "off", "y", "n", "~"}
-
-
-def _q(text: str, *, flow: bool = False) -> str:
-    """A YAML scalar for `text`: plain when that reads back as the same string, else quoted."""
-    plain = (_SAFE.fullmatch(text) and text.lower() not in _WORDS_OF_YAML and not text.endswith((":", " "))
-             and not (flow and "," in text))
-    return text if plain else json.dumps(text, ensure_ascii=False)
 
 
 def _comment(text: str) -> str:
